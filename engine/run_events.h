@@ -1,0 +1,114 @@
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace tunelab {
+
+using RunId = int64_t;
+
+enum class RunStatus { Queued, Running, Completed, Stopped, Diverged, Failed, Interrupted };
+
+const char* toString(RunStatus status);
+bool parseRunStatus(const std::string& text, RunStatus& status);
+bool isFinal(RunStatus status);
+
+constexpr double kNoValue = std::numeric_limits<double>::quiet_NaN();
+
+struct StepRecord {
+    int64_t step = 0; // 1-based optimizer step
+    int32_t epoch = 0; // 1-based epoch the step belongs to
+    float trainLoss = 0.0f;
+    float learningRate = 0.0f;
+    float gradNorm = 0.0f; // L2 norm of all gradients before clipping
+};
+
+struct EpochRecord {
+    int32_t epoch = 0;
+    int64_t step = 0; // last step of the epoch
+    double trainLoss = kNoValue; // mean over the epoch's steps
+    double valLoss = kNoValue;
+    double valAccuracy = kNoValue; // classification
+    double valMae = kNoValue;      // regression
+    double learningRate = kNoValue;
+    double seconds = 0.0; // wall time of the epoch, validation included
+};
+
+struct RunSummary {
+    RunStatus status = RunStatus::Queued;
+    int32_t epochs = 0; // completed epochs
+    int64_t steps = 0;
+    double trainSeconds = 0.0; // the training loop only (epochs and their validation)
+    double stepsPerSecond = 0.0;
+    double trainLoss = kNoValue;
+    double valLoss = kNoValue;
+    double valAccuracy = kNoValue;
+    double valMae = kNoValue;
+    int32_t bestEpoch = 0;
+    std::string device;
+    std::string message; // why it failed, diverged or stopped
+};
+
+enum class RunEventKind { Started, Steps, Epoch, Finished };
+
+// A small value type a worker pushes; consumers copy what they need. Finished carries the
+// summary (its status says completed, stopped, diverged or failed) and the saved model.
+struct RunEvent {
+    RunEventKind kind = RunEventKind::Started;
+    RunId runId = 0;
+    std::string device;              // Started
+    std::vector<StepRecord> steps;   // Steps
+    EpochRecord epoch;               // Epoch
+    RunSummary summary;              // Finished
+    std::shared_ptr<const std::vector<char>> model; // Finished: state dict in torch.save format
+};
+
+// Receives events; called from a worker thread, so implementations must be thread-safe and quick.
+class RunEventSink {
+public:
+    virtual ~RunEventSink() = default;
+    virtual void onRunEvent(const RunEvent& event) = 0;
+};
+
+// Thread-safe FIFO that workers push into and one consumer drains at its own pace.
+class RunEventQueue : public RunEventSink {
+public:
+    void onRunEvent(const RunEvent& event) override { push(event); }
+
+    void push(RunEvent event) {
+        {
+            std::lock_guard<std::mutex> lock(m_mutex);
+            m_events.push_back(std::move(event));
+        }
+        m_ready.notify_all();
+    }
+
+    // Takes everything queued so far; never blocks.
+    std::vector<RunEvent> drain() {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        std::vector<RunEvent> events(std::make_move_iterator(m_events.begin()),
+                                     std::make_move_iterator(m_events.end()));
+        m_events.clear();
+        return events;
+    }
+
+    // Waits until at least one event is queued or the timeout passes; true when events are queued.
+    bool waitForEvents(std::chrono::milliseconds timeout) {
+        std::unique_lock<std::mutex> lock(m_mutex);
+        return m_ready.wait_for(lock, timeout, [this] { return !m_events.empty(); });
+    }
+
+private:
+    std::mutex m_mutex;
+    std::condition_variable m_ready;
+    std::deque<RunEvent> m_events;
+};
+
+} // namespace tunelab
