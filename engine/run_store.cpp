@@ -1,0 +1,604 @@
+#include "engine/run_store.h"
+
+#include "engine/sqlite_util.h"
+
+#include <cassert>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <deque>
+#include <exception>
+#include <filesystem>
+#include <future>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include <signal.h>
+#include <unistd.h>
+
+namespace tunelab {
+
+namespace {
+
+// Migration N takes the schema from version N-1 to N and runs in one transaction together with
+// the version bump; entry 0 is the empty file. Later versions append here (2: studies and trials,
+// adding study_id/trial columns to runs). The SQL stays close to what PostgreSQL accepts so a
+// server backend can reuse the same shape (AUTOINCREMENT -> identity, BLOB -> BYTEA).
+const std::vector<std::vector<const char*>> kMigrations = {
+    {},
+    {
+        "CREATE TABLE schema_meta(key TEXT PRIMARY KEY, value)",
+        "CREATE TABLE runs("
+        " id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT, status TEXT, spec_json TEXT, device TEXT,"
+        " created_at REAL, started_at REAL, finished_at REAL, epochs INTEGER, steps INTEGER,"
+        " train_seconds REAL, steps_per_second REAL, train_loss REAL, val_loss REAL, val_accuracy REAL,"
+        " val_mae REAL, best_epoch INTEGER, error TEXT, model BLOB, owner_pid INTEGER, owner_host TEXT)",
+        "CREATE INDEX runs_status ON runs(status)",
+        "CREATE TABLE step_metrics("
+        " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, step INTEGER NOT NULL,"
+        " epoch INTEGER, train_loss REAL, learning_rate REAL, grad_norm REAL,"
+        " PRIMARY KEY(run_id, step)) WITHOUT ROWID",
+        "CREATE TABLE epoch_metrics("
+        " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, epoch INTEGER NOT NULL,"
+        " step INTEGER, train_loss REAL, val_loss REAL, val_accuracy REAL, val_mae REAL,"
+        " learning_rate REAL, seconds REAL, PRIMARY KEY(run_id, epoch)) WITHOUT ROWID",
+    },
+};
+
+constexpr int kBusyTimeoutMs = 5000;
+
+using sqlite::Database;
+using sqlite::exec;
+using sqlite::Statement;
+using sqlite::textOrNull;
+
+double unixNow() {
+    using namespace std::chrono;
+    return duration<double>(system_clock::now().time_since_epoch()).count();
+}
+
+std::string hostName() {
+    char name[256] = {};
+    if (gethostname(name, sizeof name - 1) != 0)
+        return std::string();
+    return name;
+}
+
+std::string interruptedMessage(int64_t pid, const std::string& host) {
+    return "the process that ran it (pid " + std::to_string(pid) + " on " + host +
+           ") ended before the run finished";
+}
+
+// The message for a failed call, naming the file; a file that is not SQLite at all says so.
+std::string failure(sqlite3* db, const std::string& path, const std::string& error) {
+    if ((sqlite3_errcode(db) & 0xff) == SQLITE_NOTADB)
+        return path + " is not a TuneLab run store: " + error;
+    return path + ": " + error;
+}
+
+// Opens one connection with the settings every connection needs.
+Result<Database> openConnection(const std::string& path) {
+    sqlite3* raw = nullptr;
+    const int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+    Database db(raw);
+    if (rc != SQLITE_OK)
+        return Result<Database>::failure(path + ": " + (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
+    sqlite3_extended_result_codes(raw, 0);
+    sqlite3_busy_timeout(raw, kBusyTimeoutMs);
+    // Neither pragma writes to the file. synchronous=NORMAL in WAL mode syncs only at checkpoints:
+    // a commit is a write() into the WAL, so it survives a killed process (the OS still holds the
+    // pages); only a power cut or kernel crash may drop the last commits, and even then the file
+    // stays consistent. A killed process is what we must survive, at no fsync per batch.
+    std::string error;
+    if (exec(raw, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", error) != SQLITE_OK)
+        return Result<Database>::failure(failure(raw, path, error));
+    return Result<Database>(std::move(db));
+}
+
+// 0 for an empty file. A database that holds other tables but no schema_meta belongs to
+// someone else; migrating it would write our tables into their file.
+Result<int> usableSchemaVersion(sqlite3* db, const std::string& path) {
+    Statement tables(db, "SELECT count(*), sum(name = 'schema_meta') FROM sqlite_master WHERE type = 'table'"
+                         " AND name NOT LIKE 'sqlite_%'");
+    if (!tables.next())
+        return Result<int>::failure(failure(db, path, tables.error()));
+    int version = 0;
+    if (tables.integer(1) == 0) {
+        if (tables.integer(0) != 0)
+            return Result<int>::failure(path + " is not a TuneLab run store: it holds other tables");
+    } else {
+        Statement select(db, "SELECT value FROM schema_meta WHERE key = 'schema_version'");
+        if (select.next())
+            version = static_cast<int>(select.integer(0));
+        else if (!select.error().empty())
+            return Result<int>::failure(path + ": " + select.error());
+    }
+    if (version > RunStore::kSchemaVersion)
+        return Result<int>::failure(path + ": schema version " + std::to_string(version) +
+                                    " is newer than this TuneLab understands (" +
+                                    std::to_string(RunStore::kSchemaVersion) + ")");
+    return version;
+}
+
+Result<bool> migrate(sqlite3* db, const std::string& path) {
+    assert(kMigrations.size() == static_cast<size_t>(RunStore::kSchemaVersion) + 1);
+    // Look before changing anything: switching to WAL rewrites the header of a file that may
+    // be someone else's database or a newer TuneLab's store.
+    auto checked = usableSchemaVersion(db, path);
+    if (!checked.ok())
+        return Result<bool>::failure(checked.error());
+    // WAL lets readers run beside the writer; the mode is stored in the file.
+    std::string error;
+    if (exec(db, "PRAGMA journal_mode=WAL", error) != SQLITE_OK)
+        return Result<bool>::failure(path + ": " + error);
+    for (;;) {
+        // IMMEDIATE takes the write lock before the version is read, so two processes opening a
+        // new file at once cannot both apply the same migration.
+        if (exec(db, "BEGIN IMMEDIATE", error) != SQLITE_OK)
+            return Result<bool>::failure(path + ": " + error);
+        auto version = usableSchemaVersion(db, path);
+        if (!version.ok() || version.value() == RunStore::kSchemaVersion) {
+            std::string ignored;
+            exec(db, "ROLLBACK", ignored);
+            return version.ok() ? Result<bool>(true) : Result<bool>::failure(version.error());
+        }
+        const int target = version.value() + 1;
+        for (const char* sql : kMigrations[target]) {
+            if (exec(db, sql, error) != SQLITE_OK)
+                break;
+        }
+        Statement setVersion(db,
+                             "INSERT OR REPLACE INTO schema_meta(key, value) VALUES('schema_version', ?)");
+        if (!error.empty() || !setVersion.run(target) || exec(db, "COMMIT", error) != SQLITE_OK) {
+            std::string ignored;
+            exec(db, "ROLLBACK", ignored);
+            return Result<bool>::failure(path + ": migration to schema version " + std::to_string(target) +
+                                         " failed: " + (error.empty() ? setVersion.error() : error));
+        }
+    }
+}
+
+const char* const kRunColumns =
+    "SELECT id, name, status, spec_json, device, created_at, started_at, finished_at, epochs, steps,"
+    " train_seconds, steps_per_second, train_loss, val_loss, val_accuracy, val_mae, best_epoch, error,"
+    " typeof(model) <> 'null', owner_pid, owner_host FROM runs";
+
+} // namespace
+
+// One queued write: an event from a training thread, or a run to create.
+struct PendingWrite {
+    RunEvent event;
+    double queuedAt = 0.0;                              // when it happened, not when the writer got to it
+    std::optional<std::promise<Result<RunId>>> created; // set for createRun
+    std::string name;
+    std::string specJson;
+    RunId createdId = 0;
+    std::string createError;
+};
+
+struct RunStore::Impl {
+    std::string path;
+    std::string host = hostName();
+    int64_t pid = getpid();
+
+    // Declared before its statements, so they are finalized first.
+    Database writeDb; // used by the writer thread only, once it runs
+    Statement insertRun, markStarted, insertStep, insertEpoch, markFinished;
+
+    mutable std::mutex readMutex;
+    Database readDb;
+
+    std::mutex queueMutex;
+    std::condition_variable wake;      // the writer waits for work
+    std::condition_variable committed; // flush() waits for the writer
+    std::deque<PendingWrite> queue;
+    uint64_t queuedCount = 0;    // writes ever queued
+    uint64_t committedCount = 0; // writes ever handled by the writer (committed or failed)
+    bool stopping = false;
+    std::string lastReportedError;
+    std::thread writer;
+
+    ~Impl() {
+        if (writer.joinable()) {
+            {
+                std::lock_guard<std::mutex> lock(queueMutex);
+                stopping = true;
+            }
+            wake.notify_all();
+            writer.join();
+        }
+    }
+
+    Result<bool> prepareWrites() {
+        sqlite3* db = writeDb.get();
+        insertRun =
+            Statement(db, "INSERT INTO runs(name, status, spec_json, created_at, owner_pid, owner_host)"
+                          " VALUES(?, 'queued', ?, ?, ?, ?)");
+        markStarted = Statement(db, "UPDATE runs SET status = 'running', device = ?, started_at = ?,"
+                                    " owner_pid = ?, owner_host = ? WHERE id = ?");
+        insertStep = Statement(db, "INSERT OR REPLACE INTO step_metrics(run_id, step, epoch, train_loss,"
+                                   " learning_rate, grad_norm) VALUES(?, ?, ?, ?, ?, ?)");
+        insertEpoch = Statement(db, "INSERT OR REPLACE INTO epoch_metrics(run_id, epoch, step, train_loss,"
+                                    " val_loss, val_accuracy, val_mae, learning_rate, seconds)"
+                                    " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        markFinished =
+            Statement(db, "UPDATE runs SET status = ?, finished_at = ?, epochs = ?, steps = ?,"
+                          " train_seconds = ?, steps_per_second = ?, train_loss = ?, val_loss = ?,"
+                          " val_accuracy = ?, val_mae = ?, best_epoch = ?, error = ?,"
+                          " device = COALESCE(?, device), model = COALESCE(?, model) WHERE id = ?");
+        for (const Statement* statement :
+             {&insertRun, &markStarted, &insertStep, &insertEpoch, &markFinished}) {
+            if (!statement->valid())
+                return Result<bool>::failure(path + ": " + statement->error());
+        }
+        return true;
+    }
+
+    bool ownerIsGone(int64_t ownerPid, const std::string& ownerHost) const {
+        // Another host's pids mean nothing here, so its runs are never assumed dead. EPERM means
+        // the process exists under another user.
+        if (ownerPid <= 0 || ownerPid == pid || ownerHost != host)
+            return false;
+        return kill(static_cast<pid_t>(ownerPid), 0) == -1 && errno == ESRCH;
+    }
+
+    // Persists what reads would report anyway, so other tools (sqlite3, a later server) agree.
+    Result<bool> markInterruptedRuns() {
+        sqlite3* db = writeDb.get();
+        std::string error;
+        if (exec(db, "BEGIN IMMEDIATE", error) != SQLITE_OK)
+            return Result<bool>::failure(path + ": " + error);
+        std::vector<std::pair<RunId, int64_t>> dead;
+        Statement select(db, "SELECT id, owner_pid FROM runs WHERE status IN ('queued', 'running')"
+                             " AND owner_host = ?");
+        select.bind(host);
+        while (select.next()) {
+            if (ownerIsGone(select.integer(1), host))
+                dead.emplace_back(select.integer(0), select.integer(1));
+        }
+        Statement update(db, "UPDATE runs SET status = 'interrupted', error = COALESCE(error, ?)"
+                             " WHERE id = ? AND status IN ('queued', 'running')");
+        bool ok = select.error().empty() && update.valid();
+        for (const auto& [id, ownerPid] : dead)
+            ok = ok && update.run(interruptedMessage(ownerPid, host), id);
+        if (!ok || exec(db, "COMMIT", error) != SQLITE_OK) {
+            std::string message = !select.error().empty()   ? select.error()
+                                  : !update.error().empty() ? update.error()
+                                                            : error;
+            exec(db, "ROLLBACK", error);
+            return Result<bool>::failure(path + ": " + message);
+        }
+        return true;
+    }
+
+    // Writer thread.
+    void writerLoop() {
+        std::unique_lock<std::mutex> lock(queueMutex);
+        for (;;) {
+            wake.wait(lock, [this] { return stopping || !queue.empty(); });
+            if (queue.empty())
+                return; // stopping, and everything queued before is committed
+            // Everything queued while the previous batch was committing goes into one transaction.
+            std::deque<PendingWrite> batch;
+            batch.swap(queue);
+            const uint64_t handled = queuedCount;
+            lock.unlock();
+            writeBatch(batch);
+            lock.lock();
+            committedCount = handled;
+            committed.notify_all();
+        }
+    }
+
+    void writeBatch(std::deque<PendingWrite>& batch) {
+        std::string error;
+        int rc = SQLITE_OK;
+        // A long write by another process can outlast the busy timeout; the batch is rolled back
+        // as a whole, so trying again cannot apply anything twice.
+        for (int attempt = 0; attempt < 3; ++attempt) {
+            error.clear();
+            rc = applyBatch(batch, error);
+            if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
+                break;
+        }
+        if (rc != SQLITE_OK)
+            report("could not save " + std::to_string(batch.size()) + " run updates: " + error);
+        for (auto& write : batch) {
+            if (!write.created)
+                continue;
+            if (rc != SQLITE_OK || !write.createError.empty())
+                write.created->set_value(Result<RunId>::failure(
+                    path + ": could not record the run: " + (rc != SQLITE_OK ? error : write.createError)));
+            else
+                write.created->set_value(write.createdId);
+        }
+    }
+
+    // Writer thread. One transaction for the whole batch; returns the result code that ended it.
+    int applyBatch(std::deque<PendingWrite>& batch, std::string& error) {
+        sqlite3* db = writeDb.get();
+        int rc = exec(db, "BEGIN IMMEDIATE", error);
+        if (rc != SQLITE_OK)
+            return rc;
+        for (auto& write : batch) {
+            std::string writeError = apply(write);
+            if (writeError.empty())
+                continue;
+            if (sqlite3_get_autocommit(db)) {
+                // SQLite rolled the whole transaction back (disk full, I/O error): nothing was saved.
+                error = writeError;
+                return sqlite3_errcode(db) & 0xff;
+            }
+            // A single statement failed (an event for a run that does not exist): skip it only.
+            if (write.created)
+                write.createError = writeError;
+            else
+                report("run " + std::to_string(write.event.runId) + ": " + writeError);
+        }
+        rc = exec(db, "COMMIT", error);
+        if (rc != SQLITE_OK) {
+            std::string ignored;
+            exec(db, "ROLLBACK", ignored);
+        }
+        return rc;
+    }
+
+    // Writer thread. Returns an error message, empty on success.
+    std::string apply(PendingWrite& write) {
+        const RunEvent& event = write.event;
+        const double at = write.queuedAt;
+        if (write.created) {
+            write.createError.clear(); // from an attempt that was rolled back
+            if (!insertRun.run(write.name, write.specJson, at, pid, host))
+                return insertRun.error();
+            write.createdId = sqlite3_last_insert_rowid(writeDb.get());
+            return std::string();
+        }
+        switch (event.kind) {
+        case RunEventKind::Started:
+            if (!markStarted.run(event.device, at, pid, host, event.runId))
+                return markStarted.error();
+            break;
+        case RunEventKind::Steps:
+            for (const StepRecord& s : event.steps) {
+                if (!insertStep.run(event.runId, s.step, s.epoch, s.trainLoss, s.learningRate, s.gradNorm))
+                    return insertStep.error();
+            }
+            break;
+        case RunEventKind::Epoch: {
+            const EpochRecord& e = event.epoch;
+            if (!insertEpoch.run(event.runId, e.epoch, e.step, e.trainLoss, e.valLoss, e.valAccuracy,
+                                 e.valMae, e.learningRate, e.seconds))
+                return insertEpoch.error();
+            break;
+        }
+        case RunEventKind::Finished: {
+            const RunSummary& f = event.summary;
+            if (!markFinished.run(toString(f.status), at, f.epochs, f.steps, f.trainSeconds, f.stepsPerSecond,
+                                  f.trainLoss, f.valLoss, f.valAccuracy, f.valMae, f.bestEpoch,
+                                  textOrNull(f.message), textOrNull(f.device), event.model.get(),
+                                  event.runId))
+                return markFinished.error();
+            break;
+        }
+        }
+        return std::string();
+    }
+
+    // Writer thread. The API has no error channel for background writes, and a run that silently
+    // goes unrecorded is worse than a line on stderr; repeats of the same message are dropped.
+    void report(const std::string& message) {
+        if (message == lastReportedError)
+            return;
+        lastReportedError = message;
+        std::fprintf(stderr, "tunelab: run store %s: %s\n", path.c_str(), message.c_str());
+    }
+
+    void enqueue(PendingWrite write) {
+        bool wasEmpty = false;
+        {
+            std::lock_guard<std::mutex> lock(queueMutex);
+            wasEmpty = queue.empty();
+            queue.push_back(std::move(write));
+            ++queuedCount;
+        }
+        if (wasEmpty)
+            wake.notify_one();
+    }
+
+    RunRecord readRun(const Statement& row) const {
+        RunRecord record;
+        record.id = row.integer(0);
+        record.name = row.text(1);
+        if (!parseRunStatus(row.text(2), record.status))
+            record.status = RunStatus::Failed;
+        record.specJson = row.text(3);
+        record.device = row.text(4);
+        record.createdAt = row.real(5, 0.0);
+        record.startedAt = row.real(6, 0.0);
+        record.finishedAt = row.real(7, 0.0);
+        RunSummary& summary = record.summary;
+        summary.epochs = static_cast<int32_t>(row.integer(8));
+        summary.steps = row.integer(9);
+        summary.trainSeconds = row.real(10, kNoValue);
+        summary.stepsPerSecond = row.real(11, kNoValue);
+        summary.trainLoss = row.real(12, kNoValue);
+        summary.valLoss = row.real(13, kNoValue);
+        summary.valAccuracy = row.real(14, kNoValue);
+        summary.valMae = row.real(15, kNoValue);
+        summary.bestEpoch = static_cast<int32_t>(row.integer(16));
+        record.error = row.text(17);
+        record.hasModel = row.integer(18) != 0;
+        const int64_t ownerPid = row.integer(19);
+        const std::string ownerHost = row.text(20);
+        // The owner may have died after this store was opened; report what open() would persist.
+        if (!isFinal(record.status) && ownerIsGone(ownerPid, ownerHost)) {
+            record.status = RunStatus::Interrupted;
+            if (record.error.empty())
+                record.error = interruptedMessage(ownerPid, ownerHost);
+        }
+        summary.status = record.status;
+        summary.device = record.device;
+        summary.message = record.error;
+        return record;
+    }
+};
+
+RunStore::RunStore(std::unique_ptr<Impl> impl)
+    : m_impl(std::move(impl)) {}
+
+RunStore::~RunStore() = default; // Impl's destructor drains the queue and stops the writer
+
+Result<std::unique_ptr<RunStore>> RunStore::open(const std::string& path) {
+    using Opened = Result<std::unique_ptr<RunStore>>;
+    if (path.empty()) // SQLite would open a private temporary database, unseen by the reader
+        return Opened::failure("the run store path is empty");
+    try {
+        const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+        std::error_code ec;
+        if (!parent.empty() && !std::filesystem::create_directories(parent, ec) && ec)
+            return Opened::failure(path + ": cannot create folder " + parent.string() + ": " + ec.message());
+
+        auto impl = std::make_unique<Impl>();
+        impl->path = path;
+        auto writeDb = openConnection(path);
+        if (!writeDb.ok())
+            return Opened::failure(writeDb.error());
+        impl->writeDb = writeDb.take();
+        auto migrated = migrate(impl->writeDb.get(), path);
+        if (!migrated.ok())
+            return Opened::failure(migrated.error());
+        auto marked = impl->markInterruptedRuns();
+        if (!marked.ok())
+            return Opened::failure(marked.error());
+        auto prepared = impl->prepareWrites();
+        if (!prepared.ok())
+            return Opened::failure(prepared.error());
+        auto readDb = openConnection(path);
+        if (!readDb.ok())
+            return Opened::failure(readDb.error());
+        impl->readDb = readDb.take();
+        Impl* writerImpl = impl.get();
+        impl->writer = std::thread([writerImpl] { writerImpl->writerLoop(); });
+        return Opened(std::unique_ptr<RunStore>(new RunStore(std::move(impl))));
+    } catch (const std::exception& error) {
+        return Opened::failure(path + ": " + error.what());
+    }
+}
+
+std::string RunStore::defaultPath() {
+    const auto env = [](const char* name) {
+        const char* value = std::getenv(name);
+        return std::string(value ? value : "");
+    };
+    if (!env("TUNELAB_DB").empty())
+        return env("TUNELAB_DB");
+    if (!env("XDG_DATA_HOME").empty())
+        return env("XDG_DATA_HOME") + "/tunelab/runs.sqlite";
+    return env("HOME") + "/.local/share/tunelab/runs.sqlite";
+}
+
+const std::string& RunStore::path() const {
+    return m_impl->path;
+}
+
+Result<RunId> RunStore::createRun(const std::string& name, const std::string& resolvedSpecJson) {
+    PendingWrite write;
+    write.queuedAt = unixNow();
+    write.name = name;
+    write.specJson = resolvedSpecJson;
+    write.created.emplace();
+    std::future<Result<RunId>> id = write.created->get_future();
+    m_impl->enqueue(std::move(write));
+    return id.get();
+}
+
+// Called from training threads: copies the event and returns; the writer thread does the disk work.
+void RunStore::onRunEvent(const RunEvent& event) {
+    PendingWrite write;
+    write.event = event;
+    write.queuedAt = unixNow();
+    m_impl->enqueue(std::move(write));
+}
+
+void RunStore::flush() {
+    std::unique_lock<std::mutex> lock(m_impl->queueMutex);
+    const uint64_t target = m_impl->queuedCount;
+    m_impl->committed.wait(lock, [this, target] { return m_impl->committedCount >= target; });
+}
+
+std::vector<RunRecord> RunStore::listRuns() const {
+    std::lock_guard<std::mutex> lock(m_impl->readMutex);
+    Statement select(m_impl->readDb.get(), (std::string(kRunColumns) + " ORDER BY id").c_str());
+    std::vector<RunRecord> runs;
+    while (select.next())
+        runs.push_back(m_impl->readRun(select));
+    return runs;
+}
+
+std::optional<RunRecord> RunStore::run(RunId id) const {
+    std::lock_guard<std::mutex> lock(m_impl->readMutex);
+    Statement select(m_impl->readDb.get(), (std::string(kRunColumns) + " WHERE id = ?").c_str());
+    select.bind(id);
+    if (!select.next())
+        return std::nullopt;
+    return m_impl->readRun(select);
+}
+
+std::vector<StepRecord> RunStore::steps(RunId id) const {
+    std::lock_guard<std::mutex> lock(m_impl->readMutex);
+    Statement select(m_impl->readDb.get(), "SELECT step, epoch, train_loss, learning_rate, grad_norm"
+                                           " FROM step_metrics WHERE run_id = ? ORDER BY step");
+    select.bind(id);
+    std::vector<StepRecord> steps;
+    while (select.next()) {
+        StepRecord step;
+        step.step = select.integer(0);
+        step.epoch = static_cast<int32_t>(select.integer(1));
+        step.trainLoss = static_cast<float>(select.real(2, kNoValue));
+        step.learningRate = static_cast<float>(select.real(3, kNoValue));
+        step.gradNorm = static_cast<float>(select.real(4, kNoValue));
+        steps.push_back(step);
+    }
+    return steps;
+}
+
+std::vector<EpochRecord> RunStore::epochs(RunId id) const {
+    std::lock_guard<std::mutex> lock(m_impl->readMutex);
+    Statement select(m_impl->readDb.get(),
+                     "SELECT epoch, step, train_loss, val_loss, val_accuracy, val_mae, learning_rate, seconds"
+                     " FROM epoch_metrics WHERE run_id = ? ORDER BY epoch");
+    select.bind(id);
+    std::vector<EpochRecord> epochs;
+    while (select.next()) {
+        EpochRecord epoch;
+        epoch.epoch = static_cast<int32_t>(select.integer(0));
+        epoch.step = select.integer(1);
+        epoch.trainLoss = select.real(2, kNoValue);
+        epoch.valLoss = select.real(3, kNoValue);
+        epoch.valAccuracy = select.real(4, kNoValue);
+        epoch.valMae = select.real(5, kNoValue);
+        epoch.learningRate = select.real(6, kNoValue);
+        epoch.seconds = select.real(7, kNoValue);
+        epochs.push_back(epoch);
+    }
+    return epochs;
+}
+
+std::vector<char> RunStore::model(RunId id) const {
+    std::lock_guard<std::mutex> lock(m_impl->readMutex);
+    Statement select(m_impl->readDb.get(), "SELECT model FROM runs WHERE id = ?");
+    select.bind(id);
+    return select.next() ? select.blob(0) : std::vector<char>();
+}
+
+int RunStore::schemaVersion() const {
+    std::lock_guard<std::mutex> lock(m_impl->readMutex);
+    Statement select(m_impl->readDb.get(), "SELECT value FROM schema_meta WHERE key = 'schema_version'");
+    return select.next() ? static_cast<int>(select.integer(0)) : 0;
+}
+
+} // namespace tunelab

@@ -1,0 +1,64 @@
+#pragma once
+
+#include "engine/result.h"
+#include "engine/run_events.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tunelab {
+
+struct RunRecord {
+    RunId id = 0;
+    std::string name;
+    RunStatus status = RunStatus::Queued;
+    std::string specJson; // the resolved spec
+    std::string device;
+    double createdAt = 0.0; // unix seconds
+    double startedAt = 0.0;
+    double finishedAt = 0.0;
+    RunSummary summary; // final numbers; status mirrors `status`
+    std::string error;
+    bool hasModel = false;
+};
+
+// The run store: one SQLite file in WAL mode. Writes go through one writer thread that commits
+// in batched transactions; reads use their own connection. Committed data survives a killed
+// process; runs left running by a process that no longer exists read as interrupted.
+class RunStore : public RunEventSink {
+public:
+    static constexpr int kSchemaVersion = 1;
+
+    // Opens (creating folders, the file and the schema as needed) and migrates an older schema.
+    static Result<std::unique_ptr<RunStore>> open(const std::string& path);
+    // $TUNELAB_DB, else $XDG_DATA_HOME/tunelab/runs.sqlite, else ~/.local/share/tunelab/runs.sqlite.
+    static std::string defaultPath();
+
+    ~RunStore() override; // commits everything queued, then closes
+
+    const std::string& path() const;
+
+    // Inserts a queued run and returns its id (blocks until the row is committed). Any thread.
+    Result<RunId> createRun(const std::string& name, const std::string& resolvedSpecJson);
+    // Queues the event for the writer thread; never blocks on disk. Any thread.
+    void onRunEvent(const RunEvent& event) override;
+    // Blocks until everything queued before the call is committed. Any thread.
+    void flush();
+
+    // Reads (any thread; they see what is committed).
+    std::vector<RunRecord> listRuns() const;
+    std::optional<RunRecord> run(RunId id) const;
+    std::vector<StepRecord> steps(RunId id) const;
+    std::vector<EpochRecord> epochs(RunId id) const;
+    std::vector<char> model(RunId id) const;
+    int schemaVersion() const;
+
+private:
+    struct Impl;
+    explicit RunStore(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> m_impl;
+};
+
+} // namespace tunelab

@@ -1,0 +1,874 @@
+#include "engine/run_store.h"
+
+#include <QtCore/QDateTime>
+#include <QtCore/QFile>
+#include <QtCore/QMap>
+#include <QtCore/QProcess>
+#include <QtCore/QRandomGenerator>
+#include <QtCore/QSet>
+#include <QtCore/QTemporaryDir>
+#include <QtCore/QThread>
+#include <QtTest/QtTest>
+
+#include <sqlite3.h>
+
+#include <cmath>
+#include <memory>
+#include <random>
+#include <thread>
+
+#include <unistd.h>
+
+using namespace tunelab;
+
+Q_DECLARE_METATYPE(tunelab::RunStatus)
+
+namespace {
+
+// A connection of the test's own, so assertions see what another process would see.
+class RawDb {
+public:
+    explicit RawDb(const QString& path) {
+        sqlite3_open_v2(path.toUtf8().constData(), &m_db, SQLITE_OPEN_READWRITE, nullptr);
+        sqlite3_busy_timeout(m_db, 5000);
+    }
+    ~RawDb() { sqlite3_close_v2(m_db); }
+    RawDb(const RawDb&) = delete;
+    RawDb& operator=(const RawDb&) = delete;
+
+    bool exec(const QString& sql) {
+        char* message = nullptr;
+        const int rc = sqlite3_exec(m_db, sql.toUtf8().constData(), nullptr, nullptr, &message);
+        if (rc != SQLITE_OK)
+            qWarning("sqlite: %s", message ? message : sqlite3_errstr(rc));
+        sqlite3_free(message);
+        return rc == SQLITE_OK;
+    }
+    // The first column of the first row, as text; "<none>" without rows, "<error: ...>" on failure.
+    QString text(const QString& sql) {
+        sqlite3_stmt* statement = nullptr;
+        if (sqlite3_prepare_v2(m_db, sql.toUtf8().constData(), -1, &statement, nullptr) != SQLITE_OK)
+            return QStringLiteral("<error: %1>").arg(QString::fromUtf8(sqlite3_errmsg(m_db)));
+        QString value = QStringLiteral("<none>");
+        const int rc = sqlite3_step(statement);
+        if (rc == SQLITE_ROW)
+            value = QString::fromUtf8(reinterpret_cast<const char*>(sqlite3_column_text(statement, 0)));
+        else if (rc != SQLITE_DONE)
+            value = QStringLiteral("<error: %1>").arg(QString::fromUtf8(sqlite3_errmsg(m_db)));
+        sqlite3_finalize(statement);
+        return value;
+    }
+    qint64 number(const QString& sql) { return text(sql).toLongLong(); }
+
+private:
+    sqlite3* m_db = nullptr;
+};
+
+std::unique_ptr<RunStore> openStore(const QString& path) {
+    auto opened = RunStore::open(path.toStdString());
+    if (!opened) {
+        qWarning("%s", opened.error().c_str());
+        return nullptr;
+    }
+    return opened.take();
+}
+
+RunEvent startedEvent(RunId id, const std::string& device) {
+    RunEvent event;
+    event.kind = RunEventKind::Started;
+    event.runId = id;
+    event.device = device;
+    return event;
+}
+
+RunEvent stepsEvent(RunId id, std::vector<StepRecord> steps) {
+    RunEvent event;
+    event.kind = RunEventKind::Steps;
+    event.runId = id;
+    event.steps = std::move(steps);
+    return event;
+}
+
+RunEvent epochEvent(RunId id, const EpochRecord& epoch) {
+    RunEvent event;
+    event.kind = RunEventKind::Epoch;
+    event.runId = id;
+    event.epoch = epoch;
+    return event;
+}
+
+RunEvent finishedEvent(RunId id, const RunSummary& summary, std::shared_ptr<const std::vector<char>> model) {
+    RunEvent event;
+    event.kind = RunEventKind::Finished;
+    event.runId = id;
+    event.summary = summary;
+    event.model = std::move(model);
+    return event;
+}
+
+std::vector<StepRecord> makeSteps(int64_t first, int count, int32_t epoch) {
+    std::vector<StepRecord> steps;
+    for (int64_t step = first; step < first + count; ++step)
+        steps.push_back({step, epoch, 1.0f / float(step), 0.001f * float(step), float(step) * 0.25f});
+    return steps;
+}
+
+// QCOMPARE on RunStatus itself would find tunelab::toString by ADL and delete[] its static
+// string when a comparison fails; compare the names instead.
+QString name(RunStatus status) {
+    return QString::fromUtf8(toString(status));
+}
+
+QString statusOf(const RunStore& store, RunId id) {
+    const auto record = store.run(id);
+    return record ? name(record->status) : QStringLiteral("<no such run>");
+}
+
+double nowSeconds() {
+    return QDateTime::currentMSecsSinceEpoch() / 1000.0;
+}
+
+QString hostName() {
+    char name[256] = {};
+    gethostname(name, sizeof name - 1);
+    return QString::fromUtf8(name);
+}
+
+// A pid that certainly belonged to a process which has exited (and been reaped) by now.
+qint64 deadPid() {
+    QProcess process;
+    process.start(QStringLiteral("/bin/sh"), {QStringLiteral("-c"), QStringLiteral("exit 0")});
+    if (!process.waitForStarted())
+        return 0;
+    const qint64 pid = process.processId();
+    process.waitForFinished();
+    return pid;
+}
+
+// The values store_crash_writer writes; keep in step with it.
+constexpr int kCrashStepsPerRun = 3 * 4 * 25;
+constexpr int kCrashEpochs = 3;
+constexpr int kCrashModelBytes = 64 * 1024;
+
+} // namespace
+
+class TestRunStore : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void defaultPath_data();
+    void defaultPath();
+    void roundTrip_data();
+    void roundTrip();
+    void nanRoundTrip();
+    void unknownRun();
+    void listRunsOrder();
+    void flush_data();
+    void flush();
+    void destructorCommitsQueuedEvents();
+    void reopen();
+    void migrateEmptyFile_data();
+    void migrateEmptyFile();
+    void refuseNewerVersion_data();
+    void refuseNewerVersion();
+    void refuseForeignFile_data();
+    void refuseForeignFile();
+    void refuseEmptyPath();
+    void interruptedAtOpen_data();
+    void interruptedAtOpen();
+    void interruptedWhileOpen();
+    void concurrentProducers();
+    void crash_data();
+    void crash();
+};
+
+void TestRunStore::defaultPath_data() {
+    QTest::addColumn<QByteArray>("tunelabDb");
+    QTest::addColumn<QByteArray>("xdgDataHome");
+    QTest::addColumn<QByteArray>("home");
+    QTest::addColumn<QString>("expected");
+    QTest::newRow("TUNELAB_DB wins") << QByteArray("/tmp/x/my.sqlite") << QByteArray("/xdg")
+                                     << QByteArray("/home/u") << "/tmp/x/my.sqlite";
+    QTest::newRow("XDG_DATA_HOME") << QByteArray() << QByteArray("/xdg") << QByteArray("/home/u")
+                                   << "/xdg/tunelab/runs.sqlite";
+    QTest::newRow("HOME") << QByteArray() << QByteArray() << QByteArray("/home/u")
+                          << "/home/u/.local/share/tunelab/runs.sqlite";
+}
+
+void TestRunStore::defaultPath() {
+    QFETCH(QByteArray, tunelabDb);
+    QFETCH(QByteArray, xdgDataHome);
+    QFETCH(QByteArray, home);
+    QFETCH(QString, expected);
+    const QByteArray savedDb = qgetenv("TUNELAB_DB"), savedXdg = qgetenv("XDG_DATA_HOME"),
+                     savedHome = qgetenv("HOME");
+    const auto set = [](const char* name, const QByteArray& value) {
+        if (value.isEmpty())
+            qunsetenv(name);
+        else
+            qputenv(name, value);
+    };
+    set("TUNELAB_DB", tunelabDb);
+    set("XDG_DATA_HOME", xdgDataHome);
+    set("HOME", home);
+    const QString actual = QString::fromStdString(RunStore::defaultPath());
+    set("TUNELAB_DB", savedDb);
+    set("XDG_DATA_HOME", savedXdg);
+    set("HOME", savedHome);
+    QCOMPARE(actual, expected);
+}
+
+void TestRunStore::roundTrip_data() {
+    QTest::addColumn<RunStatus>("status");
+    QTest::addColumn<QString>("message");
+    QTest::addColumn<int>("modelBytes"); // -1: no model
+    QTest::newRow("completed with model") << RunStatus::Completed << QString() << 300000;
+    QTest::newRow("completed, empty model") << RunStatus::Completed << QString() << 0;
+    QTest::newRow("stopped") << RunStatus::Stopped << "stopped by the user" << 1000;
+    QTest::newRow("diverged") << RunStatus::Diverged << "loss became NaN at step 12" << -1;
+    QTest::newRow("failed") << RunStatus::Failed << "model.layers[1]: expected 4 inputs, got 3" << -1;
+}
+
+void TestRunStore::roundTrip() {
+    QFETCH(RunStatus, status);
+    QFETCH(QString, message);
+    QFETCH(int, modelBytes);
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("nested/folders/runs.sqlite"));
+    auto store = openStore(path);
+    QVERIFY(store);
+    QCOMPARE(QString::fromStdString(store->path()), path);
+
+    const double before = nowSeconds();
+    const std::string spec = R"({"model": {"layers": [{"type": "linear", "out_features": 3}]}, "name": "ü"})";
+    auto created = store->createRun("round trip", spec);
+    QVERIFY2(created.ok(), created.error().c_str());
+    const RunId id = created.value();
+    QVERIFY(id > 0);
+    {
+        // createRun returns once the row is committed: queued, with this process as owner.
+        RawDb raw(path);
+        QCOMPARE(raw.text(QStringLiteral("SELECT status FROM runs WHERE id = %1").arg(id)), "queued");
+        QCOMPARE(raw.number(QStringLiteral("SELECT owner_pid FROM runs WHERE id = %1").arg(id)),
+                 qint64(getpid()));
+        QCOMPARE(raw.text(QStringLiteral("SELECT owner_host FROM runs WHERE id = %1").arg(id)), hostName());
+        QCOMPARE(statusOf(*store, id), "queued");
+    }
+
+    store->onRunEvent(startedEvent(id, "cuda:0"));
+    std::vector<StepRecord> expectedSteps;
+    // Three batches of different sizes; the last replaces step 40 (INSERT OR REPLACE).
+    for (const auto& [first, count, epoch] :
+         {std::tuple{1, 25, 1}, std::tuple{26, 15, 2}, std::tuple{41, 9, 2}}) {
+        auto steps = makeSteps(first, count, epoch);
+        expectedSteps.insert(expectedSteps.end(), steps.begin(), steps.end());
+        store->onRunEvent(stepsEvent(id, steps));
+    }
+    expectedSteps[39].trainLoss = 42.0f;
+    store->onRunEvent(stepsEvent(id, {expectedSteps[39]}));
+    const std::vector<EpochRecord> expectedEpochs = {{1, 25, 0.9, 0.8, 0.5, kNoValue, 0.01, 1.5},
+                                                     {2, 49, 0.7, 0.6, 0.75, kNoValue, 0.005, 1.25}};
+    for (const auto& epoch : expectedEpochs)
+        store->onRunEvent(epochEvent(id, epoch));
+    RunSummary summary;
+    summary.status = status;
+    summary.epochs = 2;
+    summary.steps = 49;
+    summary.trainSeconds = 2.75;
+    summary.stepsPerSecond = 17.8;
+    summary.trainLoss = 0.7;
+    summary.valLoss = 0.6;
+    summary.valAccuracy = 0.75;
+    summary.valMae = kNoValue;
+    summary.bestEpoch = 2;
+    summary.device = "cuda:0";
+    summary.message = message.toStdString();
+    std::shared_ptr<std::vector<char>> model;
+    if (modelBytes >= 0) {
+        model = std::make_shared<std::vector<char>>(modelBytes);
+        QRandomGenerator random(7);
+        for (char& byte : *model)
+            byte = static_cast<char>(random.bounded(256)); // zeros included: it is a blob, not text
+    }
+    store->onRunEvent(finishedEvent(id, summary, model));
+    store->flush();
+    const double after = nowSeconds();
+
+    const auto record = store->run(id);
+    QVERIFY(record);
+    QCOMPARE(record->id, id);
+    QCOMPARE(record->name, std::string("round trip"));
+    QCOMPARE(name(record->status), name(status));
+    QCOMPARE(record->specJson, spec);
+    QCOMPARE(record->device, std::string("cuda:0"));
+    QVERIFY(record->createdAt >= before - 1.0 && record->createdAt <= after + 1.0);
+    QVERIFY(record->startedAt >= record->createdAt);
+    QVERIFY(record->finishedAt >= record->startedAt && record->finishedAt <= after + 1.0);
+    QCOMPARE(record->error, message.toStdString());
+    QCOMPARE(record->hasModel, modelBytes >= 0);
+    const RunSummary& read = record->summary;
+    QCOMPARE(name(read.status), name(status));
+    QCOMPARE(read.epochs, summary.epochs);
+    QCOMPARE(read.steps, summary.steps);
+    QCOMPARE(read.trainSeconds, summary.trainSeconds);
+    QCOMPARE(read.stepsPerSecond, summary.stepsPerSecond);
+    QCOMPARE(read.trainLoss, summary.trainLoss);
+    QCOMPARE(read.valLoss, summary.valLoss);
+    QCOMPARE(read.valAccuracy, summary.valAccuracy);
+    QVERIFY(std::isnan(read.valMae));
+    QCOMPARE(read.bestEpoch, summary.bestEpoch);
+    QCOMPARE(read.device, summary.device);
+    QCOMPARE(read.message, summary.message);
+
+    const auto steps = store->steps(id);
+    QCOMPARE(steps.size(), expectedSteps.size());
+    for (size_t i = 0; i < steps.size(); ++i) {
+        QCOMPARE(steps[i].step, expectedSteps[i].step);
+        QCOMPARE(steps[i].epoch, expectedSteps[i].epoch);
+        QCOMPARE(steps[i].trainLoss, expectedSteps[i].trainLoss); // float -> REAL -> float is exact
+        QCOMPARE(steps[i].learningRate, expectedSteps[i].learningRate);
+        QCOMPARE(steps[i].gradNorm, expectedSteps[i].gradNorm);
+    }
+    const auto epochs = store->epochs(id);
+    QCOMPARE(epochs.size(), expectedEpochs.size());
+    for (size_t i = 0; i < epochs.size(); ++i) {
+        QCOMPARE(epochs[i].epoch, expectedEpochs[i].epoch);
+        QCOMPARE(epochs[i].step, expectedEpochs[i].step);
+        QCOMPARE(epochs[i].trainLoss, expectedEpochs[i].trainLoss);
+        QCOMPARE(epochs[i].valLoss, expectedEpochs[i].valLoss);
+        QCOMPARE(epochs[i].valAccuracy, expectedEpochs[i].valAccuracy);
+        QVERIFY(std::isnan(epochs[i].valMae));
+        QCOMPARE(epochs[i].learningRate, expectedEpochs[i].learningRate);
+        QCOMPARE(epochs[i].seconds, expectedEpochs[i].seconds);
+    }
+    const auto bytes = store->model(id);
+    QCOMPARE(bytes.size(), size_t(std::max(modelBytes, 0)));
+    QVERIFY(!model || bytes == *model);
+}
+
+void TestRunStore::nanRoundTrip() {
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("runs.sqlite"));
+    auto store = openStore(path);
+    QVERIFY(store);
+    const RunId id = store->createRun("nan", "{}").value();
+    const float nanF = std::numeric_limits<float>::quiet_NaN();
+    store->onRunEvent(stepsEvent(id, {{1, 1, nanF, nanF, nanF}, {2, 1, 0.5f, nanF, 1.0f}}));
+    store->onRunEvent(epochEvent(id, {1, 2, kNoValue, kNoValue, kNoValue, kNoValue, kNoValue, kNoValue}));
+    RunSummary summary;
+    summary.status = RunStatus::Diverged;
+    summary.trainSeconds = kNoValue;
+    summary.stepsPerSecond = kNoValue;
+    store->onRunEvent(finishedEvent(id, summary, nullptr));
+    store->flush();
+
+    RawDb raw(path);
+    QCOMPARE(raw.number(QStringLiteral("SELECT count(*) FROM step_metrics WHERE train_loss IS NULL")), 1);
+    QCOMPARE(raw.number(QStringLiteral("SELECT count(*) FROM step_metrics WHERE learning_rate IS NULL")), 2);
+    QCOMPARE(
+        raw.number(QStringLiteral("SELECT count(*) FROM runs WHERE train_loss IS NULL AND val_mae IS NULL"
+                                  " AND train_seconds IS NULL AND model IS NULL")),
+        1);
+
+    const auto steps = store->steps(id);
+    QCOMPARE(steps.size(), size_t(2));
+    QVERIFY(std::isnan(steps[0].trainLoss) && std::isnan(steps[0].learningRate) &&
+            std::isnan(steps[0].gradNorm));
+    QCOMPARE(steps[1].trainLoss, 0.5f);
+    QVERIFY(std::isnan(steps[1].learningRate));
+    const auto epochs = store->epochs(id);
+    QCOMPARE(epochs.size(), size_t(1));
+    for (double value : {epochs[0].trainLoss, epochs[0].valLoss, epochs[0].valAccuracy, epochs[0].valMae,
+                         epochs[0].learningRate, epochs[0].seconds})
+        QVERIFY(std::isnan(value));
+    const auto record = store->run(id);
+    QVERIFY(record);
+    QCOMPARE(name(record->status), "diverged");
+    QVERIFY(!record->hasModel);
+    for (double value :
+         {record->summary.trainSeconds, record->summary.stepsPerSecond, record->summary.trainLoss,
+          record->summary.valLoss, record->summary.valAccuracy, record->summary.valMae})
+        QVERIFY(std::isnan(value));
+}
+
+void TestRunStore::unknownRun() {
+    QTemporaryDir dir;
+    auto store = openStore(dir.filePath(QStringLiteral("runs.sqlite")));
+    QVERIFY(store);
+    QVERIFY(!store->run(12345));
+    QVERIFY(store->steps(12345).empty());
+    QVERIFY(store->epochs(12345).empty());
+    QVERIFY(store->model(12345).empty());
+    // Events for a run that does not exist are dropped without taking the rest of the batch along.
+    const RunId id = store->createRun("real", "{}").value();
+    store->onRunEvent(stepsEvent(12345, makeSteps(1, 3, 1)));
+    store->onRunEvent(stepsEvent(id, makeSteps(1, 3, 1)));
+    store->flush();
+    QCOMPARE(store->steps(id).size(), size_t(3));
+    QVERIFY(store->steps(12345).empty());
+}
+
+void TestRunStore::listRunsOrder() {
+    QTemporaryDir dir;
+    auto store = openStore(dir.filePath(QStringLiteral("runs.sqlite")));
+    QVERIFY(store);
+    QVERIFY(store->listRuns().empty());
+    QStringList names;
+    for (int i = 0; i < 6; ++i) {
+        names << QStringLiteral("run %1").arg(i);
+        QVERIFY(store->createRun(names.last().toStdString(), "{}").ok());
+    }
+    store->onRunEvent(startedEvent(store->listRuns()[2].id, "cpu"));
+    store->flush();
+    const auto runs = store->listRuns();
+    QCOMPARE(runs.size(), size_t(6));
+    for (size_t i = 0; i < runs.size(); ++i) {
+        QCOMPARE(QString::fromStdString(runs[i].name), names[int(i)]);
+        if (i > 0)
+            QVERIFY(runs[i].id > runs[i - 1].id);
+        QCOMPARE(name(runs[i].status), i == 2 ? "running" : "queued");
+    }
+}
+
+void TestRunStore::flush_data() {
+    QTest::addColumn<int>("batches");
+    QTest::addColumn<int>("batchSize");
+    QTest::newRow("one step") << 1 << 1;
+    QTest::newRow("many small batches") << 300 << 3;
+    QTest::newRow("few large batches") << 4 << 2500;
+}
+
+void TestRunStore::flush() {
+    QFETCH(int, batches);
+    QFETCH(int, batchSize);
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("runs.sqlite"));
+    auto store = openStore(path);
+    QVERIFY(store);
+    store->flush(); // nothing queued: returns at once
+    const RunId id = store->createRun("flush", "{}").value();
+    RawDb raw(path);
+    const QString countSteps = QStringLiteral("SELECT count(*) FROM step_metrics WHERE run_id = %1").arg(id);
+    for (int round = 1; round <= 3; ++round) {
+        for (int batch = 0; batch < batches; ++batch)
+            store->onRunEvent(
+                stepsEvent(id, makeSteps(int64_t(round - 1) * batches * batchSize + batch * batchSize + 1,
+                                         batchSize, round)));
+        store->flush();
+        // Another connection (as another process would) sees everything queued before flush().
+        QCOMPARE(raw.number(countSteps), qint64(round) * batches * batchSize);
+    }
+}
+
+void TestRunStore::destructorCommitsQueuedEvents() {
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("runs.sqlite"));
+    RunId id = 0;
+    {
+        auto store = openStore(path);
+        QVERIFY(store);
+        id = store->createRun("drained", "{}").value();
+        for (int batch = 0; batch < 50; ++batch)
+            store->onRunEvent(stepsEvent(id, makeSteps(batch * 20 + 1, 20, 1)));
+        RunSummary summary;
+        summary.status = RunStatus::Completed;
+        store->onRunEvent(finishedEvent(id, summary, std::make_shared<std::vector<char>>(10, 'x')));
+    } // no flush: the destructor commits what is queued
+    RawDb raw(path);
+    QCOMPARE(raw.number(QStringLiteral("SELECT count(*) FROM step_metrics")), 1000);
+    QCOMPARE(raw.text(QStringLiteral("SELECT status FROM runs WHERE id = %1").arg(id)), "completed");
+    QCOMPARE(raw.number(QStringLiteral("SELECT length(model) FROM runs WHERE id = %1").arg(id)), 10);
+}
+
+void TestRunStore::reopen() {
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("runs.sqlite"));
+    RunId first = 0;
+    {
+        auto store = openStore(path);
+        QVERIFY(store);
+        QCOMPARE(store->schemaVersion(), RunStore::kSchemaVersion);
+        first = store->createRun("first", "{\"a\": 1}").value();
+        store->onRunEvent(stepsEvent(first, makeSteps(1, 10, 1)));
+        store->flush();
+    }
+    auto store = openStore(path);
+    QVERIFY(store);
+    QCOMPARE(store->schemaVersion(), RunStore::kSchemaVersion);
+    const auto record = store->run(first);
+    QVERIFY(record);
+    QCOMPARE(record->specJson, std::string("{\"a\": 1}"));
+    // Left queued by a process that is still alive (this one): not interrupted.
+    QCOMPARE(name(record->status), "queued");
+    QCOMPARE(store->steps(first).size(), size_t(10));
+    const RunId second = store->createRun("second", "{}").value();
+    QVERIFY(second > first);
+    QCOMPARE(store->listRuns().size(), size_t(2));
+    RawDb raw(path);
+    QCOMPARE(raw.text(QStringLiteral("PRAGMA journal_mode")), "wal");
+}
+
+void TestRunStore::migrateEmptyFile_data() {
+    QTest::addColumn<bool>("createFile");
+    QTest::newRow("empty file") << true;
+    QTest::newRow("no file yet") << false;
+}
+
+void TestRunStore::migrateEmptyFile() {
+    QFETCH(bool, createFile);
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("runs.sqlite"));
+    if (createFile) {
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+    }
+    auto store = openStore(path);
+    QVERIFY(store);
+    QCOMPARE(store->schemaVersion(), 1);
+    store.reset();
+    RawDb raw(path);
+    QCOMPARE(raw.number(QStringLiteral("SELECT value FROM schema_meta WHERE key = 'schema_version'")), 1);
+    QCOMPARE(raw.number(QStringLiteral("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN"
+                                       " ('runs', 'step_metrics', 'epoch_metrics', 'schema_meta')")),
+             4);
+    QCOMPARE(raw.number(QStringLiteral("SELECT count(*) FROM pragma_table_info('runs')")), 21);
+}
+
+void TestRunStore::refuseNewerVersion_data() {
+    QTest::addColumn<int>("version");
+    QTest::newRow("next") << RunStore::kSchemaVersion + 1;
+    QTest::newRow("far ahead") << 7;
+}
+
+void TestRunStore::refuseNewerVersion() {
+    QFETCH(int, version);
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("runs.sqlite"));
+    QVERIFY(openStore(path));
+    {
+        RawDb raw(path);
+        QVERIFY(raw.exec(
+            QStringLiteral("UPDATE schema_meta SET value = %1 WHERE key = 'schema_version'").arg(version)));
+    }
+    auto opened = RunStore::open(path.toStdString());
+    QVERIFY(!opened.ok());
+    QCOMPARE(QString::fromStdString(opened.error()),
+             QStringLiteral("%1: schema version %2 is newer than this TuneLab understands (%3)")
+                 .arg(path)
+                 .arg(version)
+                 .arg(RunStore::kSchemaVersion));
+    RawDb raw(path); // and left as it was
+    QCOMPARE(raw.number(QStringLiteral("SELECT value FROM schema_meta")), version);
+}
+
+void TestRunStore::refuseForeignFile_data() {
+    QTest::addColumn<QByteArray>("content");
+    QTest::addColumn<QString>("sql"); // run on the file instead of writing content
+    QTest::addColumn<QString>("reason");
+    QByteArray garbage(8192, '\0');
+    QRandomGenerator random(3);
+    for (char& byte : garbage)
+        byte = static_cast<char>(random.bounded(256));
+    QTest::newRow("random bytes") << garbage << QString() << "file is not a database";
+    QTest::newRow("short text") << QByteArray("hello\n") << QString() << "file is not a database";
+    QTest::newRow("csv") << QByteArray("x,y\n1,2\n3,4\n").repeated(400) << QString()
+                         << "file is not a database";
+    QTest::newRow("someone else's database")
+        << QByteArray() << "CREATE TABLE people(name TEXT); INSERT INTO people VALUES('ada');"
+        << "it holds other tables";
+}
+
+void TestRunStore::refuseForeignFile() {
+    QFETCH(QByteArray, content);
+    QFETCH(QString, sql);
+    QFETCH(QString, reason);
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("runs.sqlite"));
+    if (sql.isEmpty()) {
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write(content);
+    } else {
+        sqlite3* db = nullptr;
+        QCOMPARE(sqlite3_open(path.toUtf8().constData(), &db), SQLITE_OK);
+        QCOMPARE(sqlite3_exec(db, sql.toUtf8().constData(), nullptr, nullptr, nullptr), SQLITE_OK);
+        sqlite3_close(db);
+    }
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QByteArray original = file.readAll();
+    file.close();
+
+    auto opened = RunStore::open(path.toStdString());
+    QVERIFY(!opened.ok());
+    QCOMPARE(QString::fromStdString(opened.error()), path + " is not a TuneLab run store: " + reason);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    QCOMPARE(file.readAll(), original); // the user's file is left alone
+}
+
+void TestRunStore::refuseEmptyPath() {
+    const auto opened = RunStore::open(std::string());
+    QVERIFY(!opened.ok());
+    QVERIFY(!opened.error().empty());
+}
+
+void TestRunStore::interruptedAtOpen_data() {
+    QTest::addColumn<QString>("status");
+    QTest::addColumn<QString>("owner"); // dead, self, alive, none
+    QTest::addColumn<QString>("host");  // here, elsewhere
+    QTest::addColumn<RunStatus>("expected");
+    QTest::newRow("running, owner gone") << "running"
+                                         << "dead"
+                                         << "here" << RunStatus::Interrupted;
+    QTest::newRow("queued, owner gone") << "queued"
+                                        << "dead"
+                                        << "here" << RunStatus::Interrupted;
+    QTest::newRow("completed, owner gone") << "completed"
+                                           << "dead"
+                                           << "here" << RunStatus::Completed;
+    QTest::newRow("failed, owner gone") << "failed"
+                                        << "dead"
+                                        << "here" << RunStatus::Failed;
+    QTest::newRow("running in this process") << "running"
+                                             << "self"
+                                             << "here" << RunStatus::Running;
+    QTest::newRow("running, owner alive") << "running"
+                                          << "alive"
+                                          << "here" << RunStatus::Running;
+    QTest::newRow("running on another host") << "running"
+                                             << "dead"
+                                             << "elsewhere" << RunStatus::Running;
+    QTest::newRow("running, no owner recorded") << "running"
+                                                << "none"
+                                                << "here" << RunStatus::Running;
+}
+
+void TestRunStore::interruptedAtOpen() {
+    QFETCH(QString, status);
+    QFETCH(QString, owner);
+    QFETCH(QString, host);
+    QFETCH(RunStatus, expected);
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("runs.sqlite"));
+    QVERIFY(openStore(path));
+
+    QProcess alive; // a process that outlives the check
+    qint64 pid = 0;
+    if (owner == "dead") {
+        pid = deadPid();
+    } else if (owner == "self") {
+        pid = getpid();
+    } else if (owner == "alive") {
+        alive.start(QStringLiteral("/bin/sh"), {QStringLiteral("-c"), QStringLiteral("sleep 30")});
+        QVERIFY(alive.waitForStarted());
+        pid = alive.processId();
+    }
+    QVERIFY(owner == "none" || pid > 0);
+    const QString ownerHost = host == "here" ? hostName() : QStringLiteral("some-other-host");
+    {
+        RawDb raw(path);
+        QVERIFY(raw.exec(
+            QStringLiteral("INSERT INTO runs(name, status, owner_pid, owner_host)"
+                           " VALUES('left over', '%1', %2, '%3')")
+                .arg(status, owner == "none" ? QStringLiteral("NULL") : QString::number(pid), ownerHost)));
+    }
+    auto store = openStore(path);
+    QVERIFY(store);
+    const auto runs = store->listRuns();
+    if (alive.state() != QProcess::NotRunning) {
+        alive.kill();
+        alive.waitForFinished();
+    }
+    QCOMPARE(runs.size(), size_t(1));
+    QCOMPARE(name(runs[0].status), name(expected));
+    QCOMPARE(name(runs[0].summary.status), name(expected));
+    // open() persisted it, so other readers of the file agree.
+    RawDb raw(path);
+    QCOMPARE(raw.text(QStringLiteral("SELECT status FROM runs")), name(expected));
+    if (expected == RunStatus::Interrupted)
+        QVERIFY(QString::fromStdString(runs[0].error).contains(QString::number(pid)));
+}
+
+void TestRunStore::interruptedWhileOpen() {
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("runs.sqlite"));
+    auto store = openStore(path);
+    QVERIFY(store);
+    const qint64 pid = deadPid();
+    QVERIFY(pid > 0);
+    {
+        RawDb raw(path);
+        QVERIFY(raw.exec(QStringLiteral("INSERT INTO runs(name, status, owner_pid, owner_host)"
+                                        " VALUES('other process', 'running', %1, '%2')")
+                             .arg(pid)
+                             .arg(hostName())));
+    }
+    // The owner died while this store was open: reads say so before the next open persists it.
+    const auto runs = store->listRuns();
+    QCOMPARE(runs.size(), size_t(1));
+    QCOMPARE(name(runs[0].status), "interrupted");
+    QCOMPARE(statusOf(*store, runs[0].id), "interrupted");
+    RawDb raw(path);
+    QCOMPARE(raw.text(QStringLiteral("SELECT status FROM runs")), "running");
+}
+
+void TestRunStore::concurrentProducers() {
+    constexpr int kThreads = 8;
+    constexpr int kStepsPerRun = 2000;
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("runs.sqlite"));
+    auto store = openStore(path);
+    QVERIFY(store);
+    std::vector<RunId> ids(kThreads, 0);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+        threads.emplace_back([&store, &ids, t] {
+            std::mt19937 random(1000 + t);
+            const RunId id = store->createRun("producer " + std::to_string(t), "{}").value();
+            ids[t] = id;
+            store->onRunEvent(startedEvent(id, "cpu"));
+            int64_t step = 1;
+            int batches = 0;
+            while (step <= kStepsPerRun) {
+                // Batches end on epoch boundaries (every 500 steps), as the trainer's do.
+                const int count = std::min<int>(int(random() % 50) + 1, int(500 - (step - 1) % 500));
+                store->onRunEvent(stepsEvent(id, makeSteps(step, count, int32_t(step / 500) + 1)));
+                step += count;
+                if (++batches % 10 == 0)
+                    store->flush(); // flushes from several threads at once
+                if (step % 500 == 1)
+                    store->onRunEvent(
+                        epochEvent(id, {int32_t(step / 500), step - 1, 0.5, 0.5, 0.5, kNoValue, 0.01, 1.0}));
+            }
+            RunSummary summary;
+            summary.status = RunStatus::Completed;
+            summary.steps = kStepsPerRun;
+            store->onRunEvent(finishedEvent(id, summary, nullptr));
+        });
+    }
+    for (auto& thread : threads)
+        thread.join();
+    store->flush();
+    QCOMPARE(QSet<RunId>(ids.begin(), ids.end()).size(), kThreads);
+    for (RunId id : ids) {
+        const auto steps = store->steps(id);
+        QCOMPARE(steps.size(), size_t(kStepsPerRun));
+        for (int i = 0; i < kStepsPerRun; ++i) {
+            QCOMPARE(steps[i].step, int64_t(i + 1));
+            QCOMPARE(steps[i].trainLoss, 1.0f / float(i + 1));
+        }
+        QCOMPARE(store->epochs(id).size(), size_t(kStepsPerRun / 500));
+        QCOMPARE(statusOf(*store, id), "completed");
+        QCOMPARE(store->run(id).value_or(RunRecord()).summary.steps, int64_t(kStepsPerRun));
+    }
+    RawDb raw(path);
+    QCOMPARE(raw.number(QStringLiteral("SELECT count(*) FROM step_metrics")), kThreads * kStepsPerRun);
+}
+
+void TestRunStore::crash_data() {
+    QTest::addColumn<QString>("killAfter"); // the kind of line ...
+    QTest::addColumn<int>("count");         // ... and how many of them to see before the kill
+    QTest::addColumn<int>("sleepMicros");   // the writer's pause between step batches
+    QTest::addColumn<int>("delayMicros");   // extra delay between the line and the kill
+    QTest::newRow("first run created") << "started" << 1 << 0 << 0;
+    QTest::newRow("first steps") << "steps" << 1 << 0 << 0;
+    QTest::newRow("mid first run, slow writer") << "steps" << 4 << 300 << 700;
+    QTest::newRow("after one run") << "finished" << 1 << 0 << 0;
+    QTest::newRow("after one run, a little later") << "finished" << 1 << 0 << 1500;
+    QTest::newRow("after two runs, slow writer") << "finished" << 2 << 500 << 2000;
+    QTest::newRow("mid fourth run") << "steps" << 20 << 0 << 300;
+    QTest::newRow("after five runs") << "finished" << 5 << 0 << 100;
+    QTest::newRow("after three runs, slow writer") << "finished" << 3 << 200 << 5000;
+}
+
+void TestRunStore::crash() {
+    QFETCH(QString, killAfter);
+    QFETCH(int, count);
+    QFETCH(int, sleepMicros);
+    QFETCH(int, delayMicros);
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("runs.sqlite"));
+
+    QProcess writer;
+    writer.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+    writer.start(QStringLiteral(STORE_CRASH_WRITER),
+                 {path, QStringLiteral("100000"), QString::number(sleepMicros)});
+    QVERIFY2(writer.waitForStarted(), qPrintable(writer.errorString()));
+
+    QSet<RunId> started, finished;
+    QMap<RunId, int64_t> flushedSteps;
+    int seen = 0;
+    const auto take = [&](const QByteArray& line) {
+        const QList<QByteArray> words = line.trimmed().split(' ');
+        if (words.size() < 2)
+            return;
+        const RunId id = words[1].toLongLong();
+        if (words[0] == "started")
+            started.insert(id);
+        else if (words[0] == "finished")
+            finished.insert(id);
+        else if (words[0] == "steps" && words.size() == 3)
+            flushedSteps[id] = std::max<int64_t>(flushedSteps.value(id), words[2].toLongLong());
+        if (words[0] == killAfter.toUtf8())
+            ++seen;
+    };
+    while (seen < count) {
+        if (!writer.canReadLine()) {
+            QVERIFY2(writer.waitForReadyRead(10000), "the writer stopped talking");
+            continue;
+        }
+        take(writer.readLine());
+    }
+    if (delayMicros > 0)
+        QThread::usleep(delayMicros);
+    writer.kill(); // SIGKILL: no destructor, no flush, possibly mid-transaction
+    QVERIFY(writer.waitForFinished(10000));
+    QCOMPARE(writer.exitStatus(), QProcess::CrashExit);
+    // Lines already in the pipe were printed after their flush, so they are promises too.
+    for (const QByteArray& line : writer.readAllStandardOutput().split('\n'))
+        take(line);
+
+    {
+        RawDb raw(path);
+        QCOMPARE(raw.text(QStringLiteral("PRAGMA integrity_check")), "ok");
+    }
+    auto store = openStore(path);
+    QVERIFY(store);
+    const auto runs = store->listRuns();
+    QSet<RunId> stored;
+    int interrupted = 0;
+    for (const RunRecord& run : runs) {
+        stored.insert(run.id);
+        const auto steps = store->steps(run.id);
+        // A run finished but not yet reported (killed between flush and print) is complete too.
+        if (finished.contains(run.id) || run.status == RunStatus::Completed) {
+            QCOMPARE(name(run.status), "completed");
+            QCOMPARE(run.summary.steps, int64_t(kCrashStepsPerRun));
+            QCOMPARE(steps.size(), size_t(kCrashStepsPerRun));
+            QCOMPARE(store->epochs(run.id).size(), size_t(kCrashEpochs));
+            const auto model = store->model(run.id);
+            QCOMPARE(model.size(), size_t(kCrashModelBytes));
+            QCOMPARE(model[1000], static_cast<char>((run.id * 31 + 1000) & 0xff));
+        } else {
+            QCOMPARE(name(run.status), "interrupted");
+            QVERIFY(!run.hasModel);
+            ++interrupted;
+        }
+        for (size_t i = 0; i < steps.size(); ++i)
+            QCOMPARE(steps[i].step, int64_t(i + 1)); // batches land whole or not at all
+    }
+    QVERIFY(interrupted <= 1); // the writer has one run in flight at a time
+    for (RunId id : started)
+        QVERIFY2(stored.contains(id), qPrintable(QStringLiteral("run %1 was reported created").arg(id)));
+    for (auto it = flushedSteps.cbegin(); it != flushedSteps.cend(); ++it)
+        QVERIFY2(int64_t(store->steps(it.key()).size()) >= it.value(),
+                 qPrintable(QStringLiteral("run %1 lost flushed steps").arg(it.key())));
+    RawDb raw(path);
+    QCOMPARE(raw.number(QStringLiteral("SELECT count(*) FROM runs WHERE status IN ('queued', 'running')")),
+             0);
+    qInfo("killed after %lld finished runs; %d interrupted; %lld runs stored", qint64(finished.size()),
+          interrupted, qint64(runs.size()));
+}
+
+QTEST_GUILESS_MAIN(TestRunStore)
+#include "tst_run_store.moc"
