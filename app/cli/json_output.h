@@ -1,0 +1,17 @@
+#pragma once
+
+#include "engine/run_events.h"
+#include "engine/run_store.h"
+
+#include <nlohmann/json.hpp>
+
+namespace tunelab::cli {
+
+// A number, or null when it is NaN (JSON has no NaN).
+nlohmann::ordered_json numberOrNull(double value);
+
+nlohmann::ordered_json summaryToJson(RunId id, const std::string& name, const RunSummary& summary);
+nlohmann::ordered_json runToJson(const RunRecord& run);
+nlohmann::ordered_json epochToJson(const EpochRecord& epoch);
+
+} // namespace tunelab::cli

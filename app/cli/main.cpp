@@ -1,0 +1,38 @@
+// tunelab-cli: TuneLab's headless tool. Trains experiments, validates specs and reads the run store.
+
+#include "app/cli/exit_codes.h"
+#include "app/cli/runs_command.h"
+#include "app/cli/train_command.h"
+#include "app/cli/validate_command.h"
+
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+
+int main(int argc, char** argv) {
+    using namespace tunelab::cli;
+    CLI::App app{"TuneLab: train and tune neural networks from the command line"};
+    app.set_version_flag("--version", "tunelab-cli 0.1.0");
+    app.require_subcommand(1);
+
+    TrainOptions trainOptions;
+    ValidateOptions validateOptions;
+    RunsOptions runsOptions;
+    CLI::App* train = addTrainCommand(app, trainOptions);
+    CLI::App* validate = addValidateCommand(app, validateOptions);
+    CLI::App* runs = addRunsCommand(app, runsOptions);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& error) {
+        const int code = app.exit(error);
+        return code == 0 ? kExitSuccess : kExitBadInput;
+    }
+    if (train->parsed())
+        return runTrain(trainOptions);
+    if (validate->parsed())
+        return runValidate(validateOptions);
+    if (runs->parsed())
+        return runRuns(runsOptions);
+    return kExitBadInput;
+}

@@ -1,0 +1,145 @@
+#include "app/cli/runs_command.h"
+
+#include "app/cli/exit_codes.h"
+#include "app/cli/json_output.h"
+#include "engine/run_store.h"
+
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <unistd.h>
+
+namespace tunelab::cli {
+
+namespace {
+
+std::string formatTime(double unixSeconds) {
+    if (unixSeconds <= 0.0)
+        return "-";
+    const std::time_t time = static_cast<std::time_t>(unixSeconds);
+    std::tm local{};
+    localtime_r(&time, &local);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &local);
+    return text;
+}
+
+std::string formatNumber(double value, const char* format = "%.4f") {
+    if (std::isnan(value))
+        return "-";
+    char text[32];
+    std::snprintf(text, sizeof text, format, value);
+    return text;
+}
+
+std::string csvNumber(double value) {
+    if (std::isnan(value))
+        return {};
+    char text[32];
+    std::snprintf(text, sizeof text, "%.9g", value);
+    return text;
+}
+
+int listRuns(const RunStore& store) {
+    if (isatty(STDOUT_FILENO))
+        std::printf("%-6s %-24s %-12s %-8s %6s %8s %10s %10s  %s\n", "id", "name", "status", "device", "epochs",
+                    "steps", "val_loss", "val_acc", "created");
+    for (const RunRecord& run : store.listRuns()) {
+        const bool regression = !std::isnan(run.summary.valMae);
+        std::printf("%-6lld %-24s %-12s %-8s %6d %8lld %10s %10s  %s\n", static_cast<long long>(run.id),
+                    run.name.c_str(), toString(run.status), run.device.empty() ? "-" : run.device.c_str(),
+                    run.summary.epochs, static_cast<long long>(run.summary.steps),
+                    formatNumber(run.summary.valLoss).c_str(),
+                    regression ? ("mae " + formatNumber(run.summary.valMae)).c_str()
+                               : formatNumber(run.summary.valAccuracy).c_str(),
+                    formatTime(run.createdAt).c_str());
+    }
+    return kExitSuccess;
+}
+
+int showRun(const RunStore& store, RunId id) {
+    const auto run = store.run(id);
+    if (!run) {
+        std::fprintf(stderr, "error: no run with id %lld in %s\n", static_cast<long long>(id), store.path().c_str());
+        return kExitBadInput;
+    }
+    auto json = runToJson(*run);
+    nlohmann::ordered_json epochs = nlohmann::ordered_json::array();
+    for (const auto& epoch : store.epochs(id))
+        epochs.push_back(epochToJson(epoch));
+    json["epoch_metrics"] = epochs;
+    json["step_count"] = store.steps(id).size();
+    std::printf("%s\n", json.dump(2).c_str());
+    return kExitSuccess;
+}
+
+int exportRun(const RunStore& store, const RunsOptions& options) {
+    if (!store.run(options.runId)) {
+        std::fprintf(stderr, "error: no run with id %lld in %s\n", static_cast<long long>(options.runId),
+                     store.path().c_str());
+        return kExitBadInput;
+    }
+    std::ofstream file;
+    if (!options.outputPath.empty()) {
+        file.open(options.outputPath);
+        if (!file) {
+            std::fprintf(stderr, "error: --output: cannot write '%s'\n", options.outputPath.c_str());
+            return kExitBadInput;
+        }
+    }
+    std::ostream& out = options.outputPath.empty() ? std::cout : file;
+    out << "kind,step,epoch,train_loss,learning_rate,grad_norm,val_loss,val_accuracy,val_mae,seconds\n";
+    if (options.series != "epochs") {
+        for (const StepRecord& step : store.steps(options.runId))
+            out << "step," << step.step << ',' << step.epoch << ',' << csvNumber(step.trainLoss) << ','
+                << csvNumber(step.learningRate) << ',' << csvNumber(step.gradNorm) << ",,,,\n";
+    }
+    if (options.series != "steps") {
+        for (const EpochRecord& epoch : store.epochs(options.runId))
+            out << "epoch," << epoch.step << ',' << epoch.epoch << ',' << csvNumber(epoch.trainLoss) << ','
+                << csvNumber(epoch.learningRate) << ",," << csvNumber(epoch.valLoss) << ','
+                << csvNumber(epoch.valAccuracy) << ',' << csvNumber(epoch.valMae) << ',' << csvNumber(epoch.seconds)
+                << '\n';
+    }
+    out.flush();
+    return out ? kExitSuccess : kExitRunFailed;
+}
+
+} // namespace
+
+CLI::App* addRunsCommand(CLI::App& app, RunsOptions& options) {
+    CLI::App* runs = app.add_subcommand("runs", "List, show and export recorded runs");
+    runs->add_option("--db", options.dbPath, "Run store file (default: $TUNELAB_DB or the user data folder)");
+    runs->require_subcommand(1);
+    options.list = runs->add_subcommand("list", "One line per run: id, name, status, device, epochs, steps, ...");
+    options.show = runs->add_subcommand("show", "A run as JSON: spec, summary and epoch metrics");
+    options.show->add_option("id", options.runId, "Run id")->required();
+    options.exportCommand = runs->add_subcommand("export", "A run's metric series as CSV");
+    options.exportCommand->add_option("id", options.runId, "Run id")->required();
+    options.exportCommand->add_option("--format", options.format, "Output format")->check(CLI::IsMember({"csv"}));
+    options.exportCommand->add_option("--series", options.series, "steps, epochs or all")
+        ->check(CLI::IsMember({"steps", "epochs", "all"}));
+    options.exportCommand->add_option("--output,-o", options.outputPath, "Write to this file instead of stdout");
+    for (CLI::App* sub : {options.list, options.show, options.exportCommand})
+        sub->add_option("--db", options.dbPath, "Run store file");
+    return runs;
+}
+
+int runRuns(const RunsOptions& options) {
+    const std::string path = options.dbPath.empty() ? RunStore::defaultPath() : options.dbPath;
+    auto store = RunStore::open(path);
+    if (!store.ok()) {
+        for (const auto& error : store.errors())
+            std::fprintf(stderr, "error: %s\n", error.c_str());
+        return kExitBadInput;
+    }
+    if (options.list->parsed())
+        return listRuns(*store.value());
+    if (options.show->parsed())
+        return showRun(*store.value(), options.runId);
+    return exportRun(*store.value(), options);
+}
+
+} // namespace tunelab::cli

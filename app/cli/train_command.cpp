@@ -1,0 +1,154 @@
+#include "app/cli/train_command.h"
+
+#include "app/cli/exit_codes.h"
+#include "app/cli/json_output.h"
+#include "app/cli/progress_printer.h"
+#include "engine/run_manager.h"
+#include "engine/run_store.h"
+#include "engine/validation.h"
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <unistd.h>
+
+namespace tunelab::cli {
+
+namespace {
+
+volatile std::sig_atomic_t g_interruptCount = 0;
+
+// The first Ctrl-C asks the run to stop (it is kept, as stopped); a second one leaves at once.
+extern "C" void onInterrupt(int) {
+    if (++g_interruptCount > 1)
+        _exit(kExitInterrupted);
+}
+
+void printErrors(const std::vector<std::string>& errors) {
+    for (const auto& error : errors)
+        std::fprintf(stderr, "error: %s\n", error.c_str());
+}
+
+} // namespace
+
+CLI::App* addTrainCommand(CLI::App& app, TrainOptions& options) {
+    CLI::App* train = app.add_subcommand("train", "Train one experiment and record it in the run store");
+    train->add_option("spec", options.specPath, "Experiment spec (JSON)")->check(CLI::ExistingFile);
+    train->add_flag("--default", options.useDefault, "Train the built-in default experiment (two spirals, small MLP)");
+    train->add_option("--device", options.device, "auto, cpu, cuda or cuda:N (overrides the spec)");
+    train->add_option("--db", options.dbPath, "Run store file (default: $TUNELAB_DB or the user data folder)");
+    train->add_option("--threads", options.threads, "Intra-op CPU threads (0 = LibTorch's default)")
+        ->check(CLI::NonNegativeNumber);
+    train->add_option("--epochs", options.epochs, "Override training.epochs")->check(CLI::PositiveNumber);
+    train->add_flag("--json", options.json, "Progress to stderr; the last line of stdout is the result as JSON");
+    return train;
+}
+
+int runTrain(const TrainOptions& options) {
+    if (options.specPath.empty() == !options.useDefault) {
+        std::fprintf(stderr, "error: give a spec file or --default (not both)\n");
+        return kExitBadInput;
+    }
+    ExperimentSpec spec = defaultExperiment();
+    if (!options.useDefault) {
+        auto loaded = loadExperimentSpec(options.specPath);
+        if (!loaded.ok()) {
+            printErrors(loaded.errors());
+            return kExitBadInput;
+        }
+        spec = loaded.take();
+    }
+    if (options.epochs > 0)
+        spec.training.epochs = options.epochs;
+    if (!options.device.empty())
+        spec.device = options.device;
+    if (const std::string problem = deviceStringError(spec.device); !problem.empty()) {
+        std::fprintf(stderr, "error: --device: %s\n", problem.c_str());
+        return kExitBadInput;
+    }
+
+    // Check data and shapes before a run is recorded, so a typo does not leave a failed run behind.
+    auto check = checkExperiment(spec);
+    if (!check.ok()) {
+        printErrors(check.errors());
+        return kExitBadInput;
+    }
+    const int64_t rows = check.value().data.rows;
+    const auto validationRows = static_cast<int64_t>(spec.data.validationFraction * static_cast<double>(rows) + 0.5);
+    const int64_t trainRows = std::max<int64_t>(rows - validationRows, 1);
+    const int64_t batch = spec.training.fullBatch ? trainRows : std::min(spec.training.batchSize, trainRows);
+    const int64_t stepsPerEpoch = (trainRows + batch - 1) / batch;
+
+    const std::string dbPath = options.dbPath.empty() ? RunStore::defaultPath() : options.dbPath;
+    auto store = RunStore::open(dbPath);
+    if (!store.ok()) {
+        printErrors(store.errors());
+        return kExitBadInput;
+    }
+
+    RunManager manager(store.value().get());
+    RunOptions runOptions;
+    runOptions.threads = options.threads;
+    auto started = manager.start(spec, runOptions);
+    if (!started.ok()) {
+        printErrors(started.errors());
+        return kExitBadInput;
+    }
+    const RunId id = started.value();
+
+    struct sigaction action {};
+    action.sa_handler = onInterrupt;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, nullptr);
+    sigaction(SIGTERM, &action, nullptr);
+
+    std::FILE* progressOut = options.json ? stderr : stdout;
+    ProgressPrinter printer(progressOut, spec.training.epochs, stepsPerEpoch);
+    RunSummary summary;
+    bool finished = false;
+    bool stopRequested = false;
+    while (!finished) {
+        if (g_interruptCount > 0 && !stopRequested) {
+            stopRequested = true;
+            manager.requestStop(id);
+        }
+        manager.events().waitForEvents(std::chrono::milliseconds(50));
+        for (const RunEvent& event : manager.events().drain()) {
+            printer.onEvent(event);
+            if (event.kind == RunEventKind::Finished) {
+                summary = event.summary;
+                finished = true;
+            }
+        }
+    }
+    manager.waitForAll();
+    // The run is complete on disk before we report it.
+    store.value()->flush();
+    printer.finish();
+
+    if (summary.status == RunStatus::Completed) {
+        std::fprintf(progressOut, "run %lld completed: %d epochs, %lld steps in %.2f s (%.0f steps/s)%s%s\n",
+                     static_cast<long long>(id), summary.epochs, static_cast<long long>(summary.steps),
+                     summary.trainSeconds, summary.stepsPerSecond, summary.message.empty() ? "" : "; ",
+                     summary.message.c_str());
+    } else {
+        std::fprintf(stderr, "run %lld %s: %s\n", static_cast<long long>(id), toString(summary.status),
+                     summary.message.c_str());
+    }
+    if (options.json)
+        std::printf("%s\n", summaryToJson(id, spec.name, summary).dump().c_str());
+    else
+        std::printf("run %lld stored in %s\n", static_cast<long long>(id), dbPath.c_str());
+    std::fflush(stdout);
+
+    switch (summary.status) {
+    case RunStatus::Completed:
+        return kExitSuccess;
+    case RunStatus::Stopped:
+        return kExitInterrupted;
+    default:
+        return kExitRunFailed;
+    }
+}
+
+} // namespace tunelab::cli

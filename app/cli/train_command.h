@@ -1,0 +1,22 @@
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+
+namespace tunelab::cli {
+
+struct TrainOptions {
+    std::string specPath;
+    bool useDefault = false;
+    std::string device;
+    std::string dbPath;
+    int threads = 0;
+    int epochs = 0;
+    bool json = false;
+};
+
+CLI::App* addTrainCommand(CLI::App& app, TrainOptions& options);
+int runTrain(const TrainOptions& options);
+
+} // namespace tunelab::cli

@@ -1,0 +1,175 @@
+// tunelab-cli end to end: a real process, a real SQLite file, the real digits data.
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QtTest>
+
+#include <csignal>
+
+namespace {
+
+struct CliResult {
+    int exitCode = -1;
+    QString out;
+    QString err;
+
+    QJsonObject lastJsonLine() const {
+        const auto lines = out.trimmed().split('\n');
+        return QJsonDocument::fromJson(lines.last().toUtf8()).object();
+    }
+};
+
+CliResult runCli(const QStringList& arguments, int timeoutMs = 120000) {
+    QProcess process;
+    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+    environment.insert("OPENBLAS_NUM_THREADS", "1");
+    process.setProcessEnvironment(environment);
+    process.start(TUNELAB_CLI, arguments);
+    CliResult result;
+    if (!process.waitForFinished(timeoutMs)) {
+        process.kill();
+        process.waitForFinished();
+        return result;
+    }
+    result.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
+    result.out = QString::fromUtf8(process.readAllStandardOutput());
+    result.err = QString::fromUtf8(process.readAllStandardError());
+    return result;
+}
+
+QString writeFile(const QTemporaryDir& folder, const QString& name, const QByteArray& content) {
+    QFile file(folder.filePath(name));
+    if (!file.open(QIODevice::WriteOnly))
+        return {};
+    file.write(content);
+    return file.fileName();
+}
+
+QByteArray digitsSpec(int epochs) {
+    const QByteArray data = QByteArray(TUNELAB_SHARED_DATA_DIR) + "/digits.csv";
+    return R"({"name": "digits-mlp", "seed": 7, "device": "cpu",
+      "data": {"kind": "csv", "path": ")" + data + R"(", "target": "digit", "validation_fraction": 0.2, "standardize": true},
+      "model": {"layers": [{"type": "linear", "out_features": 128}, {"type": "relu"}, {"type": "dropout", "p": 0.1},
+                           {"type": "linear", "out_features": 10}]},
+      "optimizer": {"type": "adam", "lr": 0.002},
+      "schedule": {"type": "cosine", "warmup_epochs": 1},
+      "training": {"epochs": )" + QByteArray::number(epochs) + R"(, "batch_size": 64}})";
+}
+
+} // namespace
+
+class TestCli : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase() {
+        if (!QFile::exists(QString(TUNELAB_SHARED_DATA_DIR) + "/digits.csv"))
+            QSKIP("../shared/data/digits.csv is not here");
+    }
+
+    void trainsDigitsAndRecordsTheRun() {
+        QTemporaryDir folder;
+        const QString spec = writeFile(folder, "digits.json", digitsSpec(20));
+        const QString db = folder.filePath("runs.sqlite");
+        const CliResult train = runCli({"train", spec, "--db", db, "--threads", "1", "--json"});
+        QVERIFY2(train.exitCode == 0, qPrintable(train.err));
+        const QJsonObject result = train.lastJsonLine();
+        QCOMPARE(result["status"].toString(), QString("completed"));
+        QCOMPARE(result["epochs"].toInt(), 20);
+        QVERIFY(result["steps"].toInt() > 0);
+        QVERIFY(result["train_seconds"].toDouble() > 0.0);
+        QVERIFY(result["steps_per_second"].toDouble() > 0.0);
+        QVERIFY(result.contains("train_loss") && result.contains("val_loss"));
+        QVERIFY2(result["val_accuracy"].toDouble() >= 0.95,
+                 qPrintable(QString::number(result["val_accuracy"].toDouble())));
+        QVERIFY(train.err.contains("epoch 20/20")); // with --json, progress goes to stderr
+        const int id = result["run_id"].toInt();
+
+        const CliResult list = runCli({"runs", "list", "--db", db});
+        QCOMPARE(list.exitCode, 0);
+        QVERIFY(list.out.startsWith(QString::number(id) + " "));
+        QVERIFY(list.out.contains("digits-mlp") && list.out.contains("completed"));
+
+        const CliResult show = runCli({"runs", "show", QString::number(id), "--db", db});
+        QCOMPARE(show.exitCode, 0);
+        const QJsonObject run = QJsonDocument::fromJson(show.out.toUtf8()).object();
+        QCOMPARE(run["status"].toString(), QString("completed"));
+        QCOMPARE(run["epoch_metrics"].toArray().size(), 20);
+        QCOMPARE(run["step_count"].toInt(), result["steps"].toInt());
+        QCOMPARE(run["spec"].toObject()["name"].toString(), QString("digits-mlp"));
+        QVERIFY(run["has_model"].toBool());
+
+        const CliResult csv = runCli({"runs", "export", QString::number(id), "--format", "csv", "--db", db});
+        QCOMPARE(csv.exitCode, 0);
+        const QStringList rows = csv.out.trimmed().split('\n');
+        QCOMPARE(rows.first(), QString("kind,step,epoch,train_loss,learning_rate,grad_norm,val_loss,val_accuracy,val_mae,seconds"));
+        QCOMPARE(rows.size(), 1 + result["steps"].toInt() + 20);
+    }
+
+    void exitCodes_data() {
+        QTest::addColumn<QByteArray>("spec");
+        QTest::addColumn<QStringList>("extra");
+        QTest::addColumn<int>("exitCode");
+        QTest::addColumn<QString>("message");
+        QTest::newRow("bad spec") << QByteArray(R"({"data": {"kind": "spirals"}, "model": {"layers": [{"type": "linear", "out_features": "abc"}]}})")
+                                  << QStringList() << 2 << "model.layers[0].out_features: expected a positive integer";
+        QTest::newRow("bad data") << QByteArray(R"({"data": {"kind": "csv", "path": "missing.csv"}, "model": {"layers": [{"type": "linear", "out_features": 2}]}})")
+                                  << QStringList() << 2 << "missing.csv";
+        QTest::newRow("impossible network") << QByteArray(R"({"data": {"kind": "spirals"}, "model": {"layers": [{"type": "conv2d", "out_channels": 2}]}})")
+                                            << QStringList() << 2 << "layer 0 (conv2d) needs an image input";
+        QTest::newRow("no such device") << QByteArray(R"({"data": {"kind": "spirals"}, "model": {"layers": [{"type": "linear", "out_features": 2}]}})")
+                                        << QStringList{"--device", "cuda:99"} << 2 << "cuda:99";
+        QTest::newRow("diverges") << QByteArray(R"({"data": {"kind": "regression", "samples": 200}, "model": {"layers": [{"type": "linear", "out_features": 32}, {"type": "relu"}, {"type": "linear", "out_features": 1}]},
+                                       "optimizer": {"type": "sgd", "lr": 10000}, "training": {"epochs": 30, "batch_size": 16}})")
+                                  << QStringList() << 3 << "diverged";
+        QTest::newRow("missing spec file") << QByteArray() << QStringList() << 2 << "";
+    }
+    void exitCodes() {
+        QFETCH(QByteArray, spec);
+        QFETCH(QStringList, extra);
+        QFETCH(int, exitCode);
+        QFETCH(QString, message);
+        QTemporaryDir folder;
+        const QString specPath = spec.isEmpty() ? folder.filePath("none.json") : writeFile(folder, "spec.json", spec);
+        const CliResult result = runCli(QStringList{"train", specPath, "--db", folder.filePath("runs.sqlite")} + extra);
+        QCOMPARE(result.exitCode, exitCode);
+        QVERIFY2(result.err.contains(message), qPrintable(result.err));
+    }
+
+    void unknownRunIdIsBadInput() {
+        QTemporaryDir folder;
+        const CliResult result = runCli({"runs", "show", "42", "--db", folder.filePath("runs.sqlite")});
+        QCOMPARE(result.exitCode, 2);
+        QVERIFY(result.err.contains("no run with id 42"));
+    }
+
+    void interruptStopsCleanlyAndKeepsTheRun() {
+        QTemporaryDir folder;
+        const QString db = folder.filePath("runs.sqlite");
+        QProcess process;
+        process.start(TUNELAB_CLI, {"train", "--default", "--epochs", "100000", "--db", db, "--threads", "1"});
+        QVERIFY(process.waitForStarted());
+        // Wait for the first finished epoch, then press Ctrl-C.
+        QByteArray output;
+        QTRY_VERIFY_WITH_TIMEOUT((output += process.readAllStandardOutput()).contains("epoch 2/"), 30000);
+        ::kill(pid_t(process.processId()), SIGINT);
+        QVERIFY(process.waitForFinished(10000));
+        QCOMPARE(process.exitCode(), 130);
+        const CliResult list = runCli({"runs", "list", "--db", db});
+        QVERIFY2(list.out.contains("stopped"), qPrintable(list.out));
+    }
+
+    void validatePrintsTheLayerTable() {
+        QTemporaryDir folder;
+        const CliResult result = runCli({"validate", writeFile(folder, "digits.json", digitsSpec(1))});
+        QCOMPARE(result.exitCode, 0);
+        QVERIFY2(result.out.contains("1797 samples of [64]"), qPrintable(result.out));
+        QVERIFY(result.out.contains("8,320")); // 64 * 128 + 128 parameters in layer 0
+        QVERIFY(result.out.contains("total"));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "tst_cli.moc"
