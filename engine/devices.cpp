@@ -4,7 +4,7 @@
 
 #include <torch/torch.h>
 
-#if defined(TUNELAB_WITH_CUDA) && __has_include(<ATen/cuda/CUDAContext.h>)
+#if defined(TUNELAB_WITH_CUDA) && __has_include(<ATen/cuda/CUDAContext.h>) && __has_include(<cuda_runtime_api.h>)
 #include <ATen/cuda/CUDAContext.h>
 #define TUNELAB_HAS_CUDA_PROPERTIES 1
 #endif

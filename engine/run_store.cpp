@@ -566,6 +566,13 @@ std::vector<StepRecord> RunStore::steps(RunId id) const {
     return steps;
 }
 
+int64_t RunStore::stepCount(RunId id) const {
+    std::lock_guard<std::mutex> lock(m_impl->readMutex);
+    Statement select(m_impl->readDb.get(), "SELECT COUNT(*) FROM step_metrics WHERE run_id = ?");
+    select.bind(id);
+    return select.next() ? select.integer(0) : 0;
+}
+
 std::vector<EpochRecord> RunStore::epochs(RunId id) const {
     std::lock_guard<std::mutex> lock(m_impl->readMutex);
     Statement select(m_impl->readDb.get(),

@@ -51,6 +51,7 @@ public:
     std::vector<RunRecord> listRuns() const;
     std::optional<RunRecord> run(RunId id) const;
     std::vector<StepRecord> steps(RunId id) const;
+    int64_t stepCount(RunId id) const;
     std::vector<EpochRecord> epochs(RunId id) const;
     std::vector<char> model(RunId id) const;
     int schemaVersion() const;

@@ -144,7 +144,7 @@ ExperimentSpec defaultExperiment() {
     spec.seed = 1;
     spec.device = "auto";
     spec.data.kind = DataKind::Spirals;
-    spec.data.samples = 1000;
+    spec.data.samples = 2000;
     spec.data.noise = 0.05;
     spec.data.classes = 2;
     spec.data.validationFraction = 0.2;
@@ -162,7 +162,7 @@ ExperimentSpec defaultExperiment() {
     spec.optimizer.lr = 0.01;
     spec.schedule.type = ScheduleType::Cosine;
     spec.schedule.warmupEpochs = 1;
-    spec.training.epochs = 60;
+    spec.training.epochs = 150;
     spec.training.batchSize = 32;
     return spec;
 }

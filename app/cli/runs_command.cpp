@@ -70,7 +70,7 @@ int showRun(const RunStore& store, RunId id) {
     for (const auto& epoch : store.epochs(id))
         epochs.push_back(epochToJson(epoch));
     json["epoch_metrics"] = epochs;
-    json["step_count"] = store.steps(id).size();
+    json["step_count"] = store.stepCount(id);
     std::printf("%s\n", json.dump(2).c_str());
     return kExitSuccess;
 }

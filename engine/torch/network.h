@@ -5,6 +5,7 @@
 #include "engine/dataset.h"
 #include "engine/spec.h"
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
 #include <functional>
