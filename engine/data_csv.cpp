@@ -5,6 +5,7 @@
 #include "engine/spec_names.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cfloat>
 #include <charconv>
@@ -69,7 +70,9 @@ public:
 
 private:
     bool isBlank(char c) const { return (c == ' ' || c == '\t') && c != m_delimiter; }
-    bool atNewline() const { return m_pos < m_text.size() && (m_text[m_pos] == '\n' || m_text[m_pos] == '\r'); }
+    bool atNewline() const {
+        return m_pos < m_text.size() && (m_text[m_pos] == '\n' || m_text[m_pos] == '\r');
+    }
 
     void skipBlanks() {
         while (m_pos < m_text.size() && isBlank(m_text[m_pos]))
@@ -140,8 +143,9 @@ private:
         ++m_pos; // the closing quote
         skipBlanks();
         if (m_pos < m_text.size() && m_text[m_pos] != m_delimiter && !atNewline())
-            return fail(m_line, std::string("unexpected ") + shown(std::string_view(&m_text[m_pos], 1)) +
-                                    " after a closing quote; quotes inside a quoted field are written as \"\"");
+            return fail(m_line,
+                        std::string("unexpected ") + shown(std::string_view(&m_text[m_pos], 1)) +
+                            " after a closing quote; quotes inside a quoted field are written as \"\"");
         if (escaped) {
             std::string text;
             for (size_t i = 0; i < value.size(); ++i) {
@@ -267,9 +271,10 @@ Result<int> classifyTargets(const RawTargets& raw, const std::string& where, con
     const bool numeric = raw.status[0] == NumberStatus::Ok;
     for (size_t row = 1; row < rows; ++row) {
         if ((raw.status[row] == NumberStatus::Ok) != numeric)
-            return failAt(row, "the class label " + shown(raw.texts[row]) + (numeric ? " is text" : " is a number") +
-                                   " but the label on line " + std::to_string(raw.lines[0]) +
-                                   (numeric ? " is a number" : " is text") + "; use one kind of label");
+            return failAt(row, "the class label " + shown(raw.texts[row]) +
+                                   (numeric ? " is text" : " is a number") + " but the label on line " +
+                                   std::to_string(raw.lines[0]) + (numeric ? " is a number" : " is text") +
+                                   "; use one kind of label");
     }
     targets.resize(rows);
     if (numeric) {
@@ -277,7 +282,8 @@ Result<int> classifyTargets(const RawTargets& raw, const std::string& where, con
         for (size_t row = 0; row < rows; ++row) {
             const double value = raw.numbers[row];
             if (value < 0.0 || std::floor(value) != value)
-                return failAt(row, "class labels must be whole numbers 0, 1, 2, ..., got " + shown(raw.texts[row]) +
+                return failAt(row, "class labels must be whole numbers 0, 1, 2, ..., got " +
+                                       shown(raw.texts[row]) +
                                        "; for a numeric target set data.task to \"regression\"");
             if (value > double(kMaxClassLabel))
                 return failAt(row, "class label " + shown(raw.texts[row]) + " is too large (at most " +
@@ -336,20 +342,24 @@ Result<Dataset> loadCsv(const DataSpec& spec) {
     if (!file.ok())
         return Result<Dataset>(Errors{file.errors()});
     std::string_view text = file.value();
-    if (text.size() >= 2 && ((text[0] == '\xff' && text[1] == '\xfe') || (text[0] == '\xfe' && text[1] == '\xff')))
+    if (text.size() >= 2 &&
+        ((text[0] == '\xff' && text[1] == '\xfe') || (text[0] == '\xfe' && text[1] == '\xff')))
         return Result<Dataset>::failure(where + ": the file is UTF-16 text; save it as UTF-8");
     if (text.size() >= 3 && text.substr(0, 3) == "\xef\xbb\xbf")
         text.remove_prefix(3);
     if (const void* nul = std::memchr(text.data(), '\0', text.size())) {
         const auto offset = static_cast<size_t>(static_cast<const char*>(nul) - text.data());
-        const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(offset), '\n');
-        return Result<Dataset>::failure(where + ":" + std::to_string(line) +
-                                        ": the file holds binary data (a NUL byte); expected a text CSV file");
+        const auto line =
+            1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(offset), '\n');
+        return Result<Dataset>::failure(
+            where + ":" + std::to_string(line) +
+            ": the file holds binary data (a NUL byte); expected a text CSV file");
     }
 
     CsvReader reader(text, spec.delimiter);
     const auto syntaxError = [&] {
-        return Result<Dataset>::failure(where + ":" + std::to_string(reader.errorLine()) + ": " + reader.error());
+        return Result<Dataset>::failure(where + ":" + std::to_string(reader.errorLine()) + ": " +
+                                        reader.error());
     };
     const CsvReader::Status headerStatus = reader.next();
     if (headerStatus == CsvReader::Status::Error)
@@ -368,8 +378,8 @@ Result<Dataset> loadCsv(const DataSpec& spec) {
     if (!spec.target.empty()) {
         const auto found = std::find(names.begin(), names.end(), spec.target);
         if (found == names.end()) {
-            std::string message = where + ": target column '" + spec.target + "' not found; columns are: " +
-                                  listColumns(names);
+            std::string message =
+                where + ": target column '" + spec.target + "' not found; columns are: " + listColumns(names);
             if (const std::string guess = closestMatch(spec.target, names); !guess.empty())
                 message += " (did you mean '" + guess + "'?)";
             return Result<Dataset>::failure(message);
@@ -377,11 +387,11 @@ Result<Dataset> loadCsv(const DataSpec& spec) {
         target = static_cast<size_t>(found - names.begin());
     } else if (spec.targetIndex >= 0) {
         if (static_cast<size_t>(spec.targetIndex) >= columns)
-            return Result<Dataset>::failure("data.target: column index " + std::to_string(spec.targetIndex) +
-                                            " is out of range; " + where + " has " + std::to_string(columns) +
-                                            (columns == 1 ? " column (index 0)"
-                                                          : " columns (indices 0 to " + std::to_string(columns - 1) +
-                                                                ")"));
+            return Result<Dataset>::failure(
+                "data.target: column index " + std::to_string(spec.targetIndex) + " is out of range; " +
+                where + " has " + std::to_string(columns) +
+                (columns == 1 ? " column (index 0)"
+                              : " columns (indices 0 to " + std::to_string(columns - 1) + ")"));
         target = static_cast<size_t>(spec.targetIndex);
     }
     if (columns < 2)
@@ -393,7 +403,8 @@ Result<Dataset> loadCsv(const DataSpec& spec) {
     const size_t width = columns - 1;
     const auto expectedRows = static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
     Dataset data;
-    data.features.reserve(expectedRows * width);
+    // Each value takes at least two characters, which bounds the guess for odd files with many blank lines.
+    data.features.reserve(std::min(expectedRows * width, text.size() / 2 + 1));
     data.targets.reserve(expectedRows);
     RawTargets raw;
     while (true) {

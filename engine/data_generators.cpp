@@ -68,7 +68,8 @@ std::string checkParameters(const DataSpec& spec, int classes, int features) {
         return "data.classes: expected 2 to " + std::to_string(kMaxSpiralArms) + " spiral arms, got " +
                std::to_string(classes);
     if (spec.kind == DataKind::Blobs && (classes < 2 || classes > kMaxBlobs))
-        return "data.classes: expected 2 to " + std::to_string(kMaxBlobs) + " blobs, got " + std::to_string(classes);
+        return "data.classes: expected 2 to " + std::to_string(kMaxBlobs) + " blobs, got " +
+               std::to_string(classes);
     if (classes > spec.samples)
         return "data.classes: " + std::to_string(classes) + " classes need at least as many samples, got " +
                std::to_string(spec.samples);
@@ -203,7 +204,8 @@ Result<Dataset> generateDataset(const DataSpec& spec, uint64_t seed) {
     const int classes = spec.kind == DataKind::Spirals || spec.kind == DataKind::Blobs ? spec.classes
                         : spec.kind == DataKind::Regression                            ? 0
                                                                                        : 2;
-    const int features = spec.kind == DataKind::Blobs || spec.kind == DataKind::Regression ? spec.features : 2;
+    const int features =
+        spec.kind == DataKind::Blobs || spec.kind == DataKind::Regression ? spec.features : 2;
     if (const std::string problem = checkParameters(spec, classes, features); !problem.empty())
         return Result<Dataset>::failure(problem);
 

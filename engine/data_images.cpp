@@ -20,8 +20,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr uint32_t kIdxImagesMagic = 2051; // 0x00000803: unsigned bytes, 3 dimensions
-constexpr uint32_t kIdxLabelsMagic = 2049; // 0x00000801: unsigned bytes, 1 dimension
+constexpr uint32_t kIdxImagesMagic = 2051;  // 0x00000803: unsigned bytes, 3 dimensions
+constexpr uint32_t kIdxLabelsMagic = 2049;  // 0x00000801: unsigned bytes, 1 dimension
 constexpr int64_t kMaxValues = 500'000'000; // floats kept in memory (2 GB); data.limit reads fewer
 constexpr int64_t kCifarPixels = 3 * 32 * 32;
 constexpr int64_t kCifarRecord = 1 + kCifarPixels;
@@ -77,7 +77,8 @@ private:
 };
 
 uint32_t bigEndian(const unsigned char* bytes) {
-    return (uint32_t(bytes[0]) << 24) | (uint32_t(bytes[1]) << 16) | (uint32_t(bytes[2]) << 8) | uint32_t(bytes[3]);
+    return (uint32_t(bytes[0]) << 24) | (uint32_t(bytes[1]) << 16) | (uint32_t(bytes[2]) << 8) |
+           uint32_t(bytes[3]);
 }
 
 std::string checkFolder(const std::string& path, const std::string& holds) {
@@ -86,8 +87,8 @@ std::string checkFolder(const std::string& path, const std::string& holds) {
     std::error_code code;
     const fs::file_status status = fs::status(path, code);
     if (code || !fs::exists(status))
-        return "data.path: cannot open folder '" + path + "': " +
-               (code ? code.message() : std::string(std::strerror(ENOENT)));
+        return "data.path: cannot open folder '" + path +
+               "': " + (code ? code.message() : std::string(std::strerror(ENOENT)));
     if (!fs::is_directory(status))
         return "data.path: '" + path + "' is a file; expected the folder that holds " + holds;
     return {};
@@ -108,7 +109,9 @@ std::string findIdxFile(const std::string& folder, const std::string& stem, cons
     return {};
 }
 
-std::string nameOf(const std::string& path) { return fs::path(path).filename().string(); }
+std::string nameOf(const std::string& path) {
+    return fs::path(path).filename().string();
+}
 
 std::vector<std::string> pixelNames(int64_t count) {
     std::vector<std::string> names;
@@ -124,7 +127,8 @@ std::string truncatedMessage(const std::string& name, int64_t expected, int64_t 
 }
 
 // Reads the idx header: the magic number and `dims` big-endian sizes.
-Result<std::vector<uint32_t>> readIdxHeader(GzReader& reader, const std::string& name, uint32_t magic, int dims) {
+Result<std::vector<uint32_t>> readIdxHeader(GzReader& reader, const std::string& name, uint32_t magic,
+                                            int dims) {
     std::array<unsigned char, 16> header{};
     const int64_t bytes = 4 + 4 * int64_t(dims);
     const int64_t found = reader.read(header.data(), bytes);
@@ -134,15 +138,16 @@ Result<std::vector<uint32_t>> readIdxHeader(GzReader& reader, const std::string&
     const uint32_t actual = bigEndian(header.data());
     if (found >= 4 && actual != magic) {
         std::string message = name + ": not an idx " + (magic == kIdxImagesMagic ? "image" : "label") +
-                              " file: magic number " + std::to_string(actual) + ", expected " + std::to_string(magic);
+                              " file: magic number " + std::to_string(actual) + ", expected " +
+                              std::to_string(magic);
         if (actual == kIdxImagesMagic || actual == kIdxLabelsMagic)
             message += actual == kIdxImagesMagic ? " (this is an image file)" : " (this is a label file)";
         return Result<std::vector<uint32_t>>::failure(message);
     }
     if (found < bytes)
         return Result<std::vector<uint32_t>>::failure(name + ": truncated: the " + std::to_string(bytes) +
-                                                      "-byte header is incomplete, found " + std::to_string(found) +
-                                                      " bytes");
+                                                      "-byte header is incomplete, found " +
+                                                      std::to_string(found) + " bytes");
     std::vector<uint32_t> sizes;
     for (int i = 0; i < dims; ++i)
         sizes.push_back(bigEndian(header.data() + 4 + 4 * i));
@@ -156,15 +161,17 @@ Result<Dataset> loadMnist(const DataSpec& spec) {
     const std::string imagesPath = findIdxFile(spec.path, "train-images", "idx3-ubyte");
     const std::string labelsPath = findIdxFile(spec.path, "train-labels", "idx1-ubyte");
     if (imagesPath.empty() || labelsPath.empty())
-        return Result<Dataset>::failure("data.path: no MNIST " + std::string(imagesPath.empty() ? "images" : "labels") +
-                                        " in '" + spec.path + "'; expected " +
-                                        (imagesPath.empty() ? "train-images-idx3-ubyte" : "train-labels-idx1-ubyte") +
-                                        " or the same name with .gz");
+        return Result<Dataset>::failure(
+            "data.path: no MNIST " + std::string(imagesPath.empty() ? "images" : "labels") + " in '" +
+            spec.path + "'; expected " +
+            (imagesPath.empty() ? "train-images-idx3-ubyte" : "train-labels-idx1-ubyte") +
+            " or the same name with .gz");
     const std::string imagesName = nameOf(imagesPath), labelsName = nameOf(labelsPath);
 
     GzReader images(imagesPath), labels(labelsPath);
     if (!images.isOpen() || !labels.isOpen())
-        return Result<Dataset>::failure("data.path: cannot open '" + (images.isOpen() ? labelsPath : imagesPath) +
+        return Result<Dataset>::failure("data.path: cannot open '" +
+                                        (images.isOpen() ? labelsPath : imagesPath) +
                                         "': " + std::strerror(errno));
     auto imageHeader = readIdxHeader(images, imagesName, kIdxImagesMagic, 3);
     if (!imageHeader.ok())
@@ -172,20 +179,23 @@ Result<Dataset> loadMnist(const DataSpec& spec) {
     auto labelHeader = readIdxHeader(labels, labelsName, kIdxLabelsMagic, 1);
     if (!labelHeader.ok())
         return Result<Dataset>(Errors{labelHeader.errors()});
-    const int64_t count = imageHeader.value()[0], height = imageHeader.value()[1], width = imageHeader.value()[2];
+    const int64_t count = imageHeader.value()[0], height = imageHeader.value()[1],
+                  width = imageHeader.value()[2];
     if (labelHeader.value()[0] != count)
-        return Result<Dataset>::failure(labelsName + ": " + std::to_string(labelHeader.value()[0]) + " labels but " +
-                                        imagesName + " holds " + std::to_string(count) + " images");
+        return Result<Dataset>::failure(labelsName + ": " + std::to_string(labelHeader.value()[0]) +
+                                        " labels but " + imagesName + " holds " + std::to_string(count) +
+                                        " images");
     if (count == 0)
         return Result<Dataset>::failure(imagesName + ": the file holds no images");
     if (height == 0 || width == 0 || height > 65535 || width > 65535)
-        return Result<Dataset>::failure(imagesName + ": implausible image size " + std::to_string(height) + "x" +
-                                        std::to_string(width));
+        return Result<Dataset>::failure(imagesName + ": implausible image size " + std::to_string(height) +
+                                        "x" + std::to_string(width));
     const int64_t rows = spec.limit > 0 ? std::min<int64_t>(spec.limit, count) : count;
     const int64_t pixels = height * width;
-    if (rows * pixels > kMaxValues)
+    if (pixels > kMaxValues || rows > kMaxValues / pixels)
         return Result<Dataset>::failure(imagesName + ": " + std::to_string(rows) + " images of " +
-                                        std::to_string(pixels) + " pixels do not fit in memory; set data.limit");
+                                        std::to_string(pixels) +
+                                        " pixels do not fit in memory; set data.limit");
 
     Dataset data;
     data.rows = rows;
@@ -220,7 +230,8 @@ Result<Dataset> loadMnist(const DataSpec& spec) {
     // Fashion-MNIST has ten classes like MNIST; EMNIST ships the same format with more.
     data.classes = std::max(10, maxLabel + 1);
     data.source = "MNIST (" + (rows < count ? "first " + std::to_string(rows) + " of " : std::string()) +
-                  std::to_string(count) + " images of " + std::to_string(height) + "x" + std::to_string(width) + ")";
+                  std::to_string(count) + " images of " + std::to_string(height) + "x" +
+                  std::to_string(width) + ")";
     data.featureNames = pixelNames(pixels);
     return data;
 }
@@ -236,7 +247,8 @@ std::vector<fs::path> cifarBatches(const fs::path& folder) {
 }
 
 Result<Dataset> loadCifar10(const DataSpec& spec) {
-    if (std::string problem = checkFolder(spec.path, "data_batch_1.bin to data_batch_5.bin"); !problem.empty())
+    if (std::string problem = checkFolder(spec.path, "data_batch_1.bin to data_batch_5.bin");
+        !problem.empty())
         return Result<Dataset>::failure(problem);
     fs::path folder(spec.path);
     std::vector<fs::path> batches = cifarBatches(folder);
@@ -246,8 +258,9 @@ Result<Dataset> loadCifar10(const DataSpec& spec) {
         batches = cifarBatches(folder);
     }
     if (batches.empty()) {
-        std::string message = "data.path: no CIFAR-10 batches in '" + spec.path +
-                              "'; expected data_batch_1.bin to data_batch_5.bin (the binary version of CIFAR-10)";
+        std::string message =
+            "data.path: no CIFAR-10 batches in '" + spec.path +
+            "'; expected data_batch_1.bin to data_batch_5.bin (the binary version of CIFAR-10)";
         if (isFile(folder / "data_batch_1"))
             message += "; data_batch_1 without .bin is the Python version";
         return Result<Dataset>::failure(message);
@@ -259,11 +272,12 @@ Result<Dataset> loadCifar10(const DataSpec& spec) {
         std::error_code code;
         const auto size = static_cast<int64_t>(fs::file_size(batch, code));
         if (code)
-            return Result<Dataset>::failure("data.path: cannot read '" + batch.string() + "': " + code.message());
+            return Result<Dataset>::failure("data.path: cannot read '" + batch.string() +
+                                            "': " + code.message());
         if (size == 0 || size % kCifarRecord != 0)
-            return Result<Dataset>::failure(batch.filename().string() + ": " + std::to_string(size) +
-                                            " bytes is not a whole number of " + std::to_string(kCifarRecord) +
-                                            "-byte records (1 label byte + 3072 pixel bytes)");
+            return Result<Dataset>::failure(
+                batch.filename().string() + ": " + std::to_string(size) + " bytes is not a whole number of " +
+                std::to_string(kCifarRecord) + "-byte records (1 label byte + 3072 pixel bytes)");
         records.push_back(size / kCifarRecord);
         total += size / kCifarRecord;
     }
@@ -282,7 +296,8 @@ Result<Dataset> loadCifar10(const DataSpec& spec) {
     int64_t row = 0;
     for (size_t b = 0; b < batches.size() && row < rows; ++b) {
         const std::string name = batches[b].filename().string();
-        const std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(batches[b].string().c_str(), "rb"), &std::fclose);
+        const std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(batches[b].string().c_str(), "rb"),
+                                                         &std::fclose);
         if (!file)
             return Result<Dataset>::failure("data.path: cannot open '" + batches[b].string() +
                                             "': " + std::strerror(errno));
@@ -315,7 +330,8 @@ Result<Dataset> loadMnistDataset(const DataSpec& spec) {
         return Result<Dataset>::failure("data.path: not enough memory to load MNIST from '" + spec.path +
                                         "'; set data.limit");
     } catch (const std::exception& error) {
-        return Result<Dataset>::failure("data.path: cannot load MNIST from '" + spec.path + "': " + error.what());
+        return Result<Dataset>::failure("data.path: cannot load MNIST from '" + spec.path +
+                                        "': " + error.what());
     }
 }
 
@@ -326,7 +342,8 @@ Result<Dataset> loadCifar10Dataset(const DataSpec& spec) {
         return Result<Dataset>::failure("data.path: not enough memory to load CIFAR-10 from '" + spec.path +
                                         "'; set data.limit");
     } catch (const std::exception& error) {
-        return Result<Dataset>::failure("data.path: cannot load CIFAR-10 from '" + spec.path + "': " + error.what());
+        return Result<Dataset>::failure("data.path: cannot load CIFAR-10 from '" + spec.path +
+                                        "': " + error.what());
     }
 }
 

@@ -63,7 +63,8 @@ Result<Dataset> loadAndShape(const DataSpec& spec, uint64_t seed) {
         data.sampleShape = spec.inputShape;
     }
     if (!std::isfinite(spec.scale) || spec.scale <= 0.0)
-        return Result<Dataset>::failure("data.scale: expected a positive number, got " + std::to_string(spec.scale));
+        return Result<Dataset>::failure("data.scale: expected a positive number, got " +
+                                        std::to_string(spec.scale));
     if (spec.scale != 1.0) {
         const auto factor = static_cast<float>(spec.scale);
         for (float& value : data.features)
@@ -96,8 +97,8 @@ Result<Dataset> loadDataset(const DataSpec& spec, uint64_t seed) {
     try {
         return loadAndShape(spec, seed);
     } catch (const std::bad_alloc&) {
-        return Result<Dataset>::failure(std::string("data: not enough memory to load the ") + toString(spec.kind) +
-                                        " data");
+        return Result<Dataset>::failure(std::string("data: not enough memory to load the ") +
+                                        toString(spec.kind) + " data");
     } catch (const std::exception& error) {
         return Result<Dataset>::failure(std::string("data: ") + error.what());
     } catch (...) {
@@ -165,7 +166,8 @@ void standardizeFeatures(Dataset& data, const std::vector<int64_t>& statisticsRo
     for (size_t j = 0; j < width; ++j) {
         const double deviation = std::sqrt(variance[j] / double(rows.size()));
         shift[j] = static_cast<float>(mean[j]);
-        // Rounding leaves a constant column with a deviation of a few ulps; dividing by it would blow noise up.
+        // Rounding leaves a constant column with a deviation of a few ulps; dividing by it would blow noise
+        // up.
         const bool spread = deviation > 1e-7 * std::max(1.0, std::fabs(mean[j]));
         factor[j] = spread ? static_cast<float>(1.0 / deviation) : 1.0f;
     }

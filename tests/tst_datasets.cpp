@@ -1,0 +1,626 @@
+#include "engine/dataset.h"
+
+#include <QDir>
+#include <QFile>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <set>
+
+using namespace tunelab;
+
+Q_DECLARE_METATYPE(DataKind)
+Q_DECLARE_METATYPE(TaskKind)
+
+namespace {
+
+DataSpec generatorSpec(DataKind kind, int64_t samples = 1000, double noise = 0.1, int classes = 2,
+                       int features = 2) {
+    DataSpec spec;
+    spec.kind = kind;
+    spec.samples = samples;
+    spec.noise = noise;
+    spec.classes = classes;
+    spec.features = features;
+    return spec;
+}
+
+QByteArray bytesOf(const Dataset& data) {
+    QByteArray bytes(reinterpret_cast<const char*>(data.features.data()),
+                     int(data.features.size() * sizeof(float)));
+    bytes.append(reinterpret_cast<const char*>(data.targets.data()),
+                 int(data.targets.size() * sizeof(float)));
+    return bytes;
+}
+
+std::vector<int> classCounts(const Dataset& data) {
+    std::vector<int> counts(size_t(std::max(data.classes, 1)), 0);
+    for (const float target : data.targets)
+        ++counts[size_t(target)];
+    return counts;
+}
+
+// idx files as MNIST ships them: a big-endian header, then one unsigned byte per value.
+void appendBigEndian(QByteArray& bytes, uint32_t value) {
+    for (int shift = 24; shift >= 0; shift -= 8)
+        bytes.append(char((value >> shift) & 0xff));
+}
+
+unsigned char pixelAt(int image, int pixel) {
+    return static_cast<unsigned char>((image * 37 + pixel * 11) % 256);
+}
+
+QByteArray idxImages(uint32_t count, uint32_t height, uint32_t width, uint32_t magic = 2051,
+                     int pixelBytes = -1) {
+    QByteArray bytes;
+    appendBigEndian(bytes, magic);
+    appendBigEndian(bytes, count);
+    appendBigEndian(bytes, height);
+    appendBigEndian(bytes, width);
+    const int pixels = int(height * width);
+    for (int image = 0; image < int(count); ++image) {
+        for (int pixel = 0; pixel < pixels; ++pixel)
+            bytes.append(char(pixelAt(image, pixel)));
+    }
+    if (pixelBytes >= 0)
+        bytes.truncate(16 + pixelBytes);
+    return bytes;
+}
+
+QByteArray idxLabels(uint32_t count, uint32_t magic = 2049, int labelBytes = -1) {
+    QByteArray bytes;
+    appendBigEndian(bytes, magic);
+    appendBigEndian(bytes, count);
+    for (uint32_t i = 0; i < count; ++i)
+        bytes.append(char((i * 3) % 10));
+    if (labelBytes >= 0)
+        bytes.truncate(8 + labelBytes);
+    return bytes;
+}
+
+QByteArray cifarRecords(const std::vector<int>& labels, int firstImage = 0) {
+    QByteArray bytes;
+    for (size_t r = 0; r < labels.size(); ++r) {
+        bytes.append(char(labels[r]));
+        for (int pixel = 0; pixel < 3072; ++pixel)
+            bytes.append(char(pixelAt(firstImage + int(r), pixel)));
+    }
+    return bytes;
+}
+
+void writeFile(const QString& path, const QByteArray& bytes) {
+    QFile file(path);
+    if (!file.open(QIODevice::WriteOnly) || file.write(bytes) != bytes.size())
+        qFatal("cannot write %s", qPrintable(path));
+}
+
+void writeGzip(const QString& path, const QByteArray& bytes) {
+    gzFile file = gzopen(QFile::encodeName(path).constData(), "wb");
+    if (!file || gzwrite(file, bytes.constData(), unsigned(bytes.size())) != bytes.size())
+        qFatal("cannot write %s", qPrintable(path));
+    gzclose(file);
+}
+
+// Writes a fixture file; names ending in .gz are compressed.
+void writeFixture(const QDir& dir, const QString& name, const QByteArray& bytes) {
+    if (name.isEmpty())
+        return;
+    if (name.endsWith(".gz"))
+        writeGzip(dir.filePath(name), bytes);
+    else
+        writeFile(dir.filePath(name), bytes);
+}
+
+DataSpec folderSpec(DataKind kind, const QString& path, int64_t limit = 0) {
+    DataSpec spec;
+    spec.kind = kind;
+    spec.path = path.toStdString();
+    spec.limit = limit;
+    return spec;
+}
+
+} // namespace
+
+class TestDatasets : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void formatsShapes() {
+        QCOMPARE(formatShape({1, 28, 28}), std::string("[1, 28, 28]"));
+        QCOMPARE(formatShape({64}), std::string("[64]"));
+        QCOMPARE(formatShape({}), std::string("[]"));
+        QCOMPARE(shapeElements({3, 32, 32}), int64_t(3072));
+        QCOMPARE(shapeElements({7}), int64_t(7));
+    }
+
+    void generates_data() {
+        QTest::addColumn<DataKind>("kind");
+        QTest::addColumn<int>("samples");
+        QTest::addColumn<int>("classes");
+        QTest::addColumn<int>("features");
+        QTest::addColumn<int>("expectedClasses");
+        QTest::addColumn<int>("expectedWidth");
+        QTest::addColumn<QString>("source");
+
+        QTest::newRow("spirals") << DataKind::Spirals << 1000 << 2 << 5 << 2 << 2
+                                 << "two spirals (1000 samples, noise 0.1)";
+        QTest::newRow("spirals, 3 arms, uneven")
+            << DataKind::Spirals << 301 << 3 << 2 << 3 << 2 << "3 spirals (301 samples, noise 0.1)";
+        QTest::newRow("moons, odd count")
+            << DataKind::Moons << 7 << 9 << 9 << 2 << 2 << "two moons (7 samples, noise 0.1)";
+        QTest::newRow("circles") << DataKind::Circles << 400 << 2 << 2 << 2 << 2
+                                 << "two circles (400 samples, noise 0.1)";
+        QTest::newRow("xor") << DataKind::Xor << 1000 << 2 << 2 << 2 << 2 << "xor (1000 samples, noise 0.1)";
+        QTest::newRow("blobs") << DataKind::Blobs << 500 << 4 << 5 << 4 << 5
+                               << "4 blobs in 5 dimensions (500 samples, noise 0.1)";
+        QTest::newRow("blobs, one dimension")
+            << DataKind::Blobs << 2 << 2 << 1 << 2 << 1 << "2 blobs in 1 dimension (2 samples, noise 0.1)";
+        QTest::newRow("regression") << DataKind::Regression << 300 << 2 << 3 << 0 << 3
+                                    << "regression on 3 features (300 samples, noise 0.1)";
+    }
+
+    void generates() {
+        QFETCH(DataKind, kind);
+        QFETCH(int, samples);
+        QFETCH(int, classes);
+        QFETCH(int, features);
+        QFETCH(int, expectedClasses);
+        QFETCH(int, expectedWidth);
+        QFETCH(QString, source);
+        auto generated = generateDataset(generatorSpec(kind, samples, 0.1, classes, features), 42);
+        QVERIFY2(generated.ok(), generated.error().c_str());
+        const Dataset& data = generated.value();
+        QCOMPARE(data.rows, int64_t(samples));
+        QCOMPARE(data.sampleShape, Shape{expectedWidth});
+        QCOMPARE(data.classes, expectedClasses);
+        QCOMPARE(data.task, kind == DataKind::Regression ? TaskKind::Regression : TaskKind::Classification);
+        QCOMPARE(data.features.size(), size_t(samples) * size_t(expectedWidth));
+        QCOMPARE(data.targets.size(), size_t(samples));
+        QCOMPARE(QString::fromStdString(data.source), source);
+        QCOMPARE(data.featureNames.size(), size_t(expectedWidth));
+        QCOMPARE(data.featureNames.back(), "x" + std::to_string(expectedWidth - 1));
+        QVERIFY(std::all_of(data.features.begin(), data.features.end(),
+                            [](float v) { return std::isfinite(v); }));
+        QVERIFY(
+            std::all_of(data.targets.begin(), data.targets.end(), [](float v) { return std::isfinite(v); }));
+        if (expectedClasses > 0) {
+            const std::vector<int> counts = classCounts(data);
+            QCOMPARE(int(counts.size()), expectedClasses);
+            const auto [fewest, most] = std::minmax_element(counts.begin(), counts.end());
+            QVERIFY2(*most - *fewest <= 1, "classes are not split evenly");
+            for (const float target : data.targets)
+                QCOMPARE(target, std::floor(target));
+        }
+    }
+
+    // Without noise each generator draws its exact geometry, which pins down the labels.
+    void generatorsHaveTheirGeometry() {
+        auto circles = generateDataset(generatorSpec(DataKind::Circles, 200, 0.0), 3).take();
+        auto xorData = generateDataset(generatorSpec(DataKind::Xor, 200, 0.0), 3).take();
+        auto spirals = generateDataset(generatorSpec(DataKind::Spirals, 200, 0.0), 3).take();
+        auto moons = generateDataset(generatorSpec(DataKind::Moons, 200, 0.0), 3).take();
+        for (int64_t i = 0; i < 200; ++i) {
+            const auto at = [i](const Dataset& d, int j) { return double(d.features[size_t(2 * i + j)]); };
+            const double radius = std::hypot(at(circles, 0), at(circles, 1));
+            QVERIFY(std::fabs(radius - (circles.targets[size_t(i)] == 0 ? 1.0 : 0.5)) < 1e-5);
+            QCOMPARE(at(xorData, 0) * at(xorData, 1) > 0.0, xorData.targets[size_t(i)] == 1.0f);
+            QVERIFY(std::fabs(at(xorData, 0)) <= 1.0 && std::fabs(at(xorData, 1)) <= 1.0);
+            QVERIFY(std::hypot(at(spirals, 0), at(spirals, 1)) <= 1.0 + 1e-6);
+            if (moons.targets[size_t(i)] == 0)
+                QVERIFY(at(moons, 1) >= -1e-6);
+            else
+                QVERIFY(at(moons, 1) <= 0.5 + 1e-6);
+        }
+        // Noise spreads the points: the same circles with noise leave the exact radii.
+        auto noisy = generateDataset(generatorSpec(DataKind::Circles, 200, 0.1), 3).take();
+        QVERIFY(std::fabs(std::hypot(noisy.features[0], noisy.features[1]) -
+                          (noisy.targets[0] == 0 ? 1.0 : 0.5)) > 1e-5);
+    }
+
+    void generatorsAreSeeded_data() {
+        QTest::addColumn<DataKind>("kind");
+        QTest::newRow("spirals") << DataKind::Spirals;
+        QTest::newRow("moons") << DataKind::Moons;
+        QTest::newRow("circles") << DataKind::Circles;
+        QTest::newRow("xor") << DataKind::Xor;
+        QTest::newRow("blobs") << DataKind::Blobs;
+        QTest::newRow("regression") << DataKind::Regression;
+    }
+
+    void generatorsAreSeeded() {
+        QFETCH(DataKind, kind);
+        const DataSpec spec = generatorSpec(kind, 200, 0.2, 3, 4);
+        const QByteArray first = bytesOf(generateDataset(spec, 7).take());
+        QCOMPARE(bytesOf(generateDataset(spec, 7).take()), first);
+        QCOMPARE(bytesOf(loadDataset(spec, 7).take()), first);
+        QVERIFY(bytesOf(generateDataset(spec, 8).take()) != first);
+    }
+
+    void rejectsBadGeneratorParameters_data() {
+        QTest::addColumn<DataKind>("kind");
+        QTest::addColumn<qint64>("samples");
+        QTest::addColumn<double>("noise");
+        QTest::addColumn<int>("classes");
+        QTest::addColumn<int>("features");
+        QTest::addColumn<QString>("expected");
+
+        const double nan = std::nan("");
+        QTest::newRow("no samples") << DataKind::Spirals << qint64(0) << 0.1 << 2 << 2
+                                    << "data.samples: expected at least 2 samples, got 0";
+        QTest::newRow("one sample") << DataKind::Moons << qint64(1) << 0.1 << 2 << 2
+                                    << "data.samples: expected at least 2 samples, got 1";
+        QTest::newRow("way too many samples")
+            << DataKind::Xor << qint64(100'000'000'000) << 0.1 << 2 << 2
+            << "data.samples: at most 10000000 samples can be generated, got "
+               "100000000000";
+        QTest::newRow("negative noise") << DataKind::Circles << qint64(100) << -0.5 << 2 << 2
+                                        << "data.noise: expected a non-negative number, got -0.5";
+        QTest::newRow("nan noise") << DataKind::Blobs << qint64(100) << nan << 2 << 2
+                                   << "data.noise: expected a non-negative number";
+        QTest::newRow("one arm") << DataKind::Spirals << qint64(100) << 0.1 << 1 << 2
+                                 << "data.classes: expected 2 to 16 spiral arms, got 1";
+        QTest::newRow("17 arms") << DataKind::Spirals << qint64(100) << 0.1 << 17 << 2
+                                 << "data.classes: expected 2 to 16 spiral arms, got 17";
+        QTest::newRow("no blobs") << DataKind::Blobs << qint64(100) << 0.1 << 0 << 2
+                                  << "data.classes: expected 2 to 1000 blobs, got 0";
+        QTest::newRow("more classes than samples")
+            << DataKind::Blobs << qint64(3) << 0.1 << 5 << 2
+            << "data.classes: 5 classes need at least as many samples, got 3";
+        QTest::newRow("no features") << DataKind::Regression << qint64(100) << 0.1 << 2 << 0
+                                     << "data.features: expected 1 to 10000 features, got 0";
+        QTest::newRow("too many values") << DataKind::Blobs << qint64(1'000'000) << 0.1 << 2 << 10000
+                                         << "data.samples: 1000000 samples of 10000 features are more than";
+        QTest::newRow("a file kind") << DataKind::Csv << qint64(100) << 0.1 << 2 << 2
+                                     << "data.kind: csv data is loaded from files, not generated";
+    }
+
+    void rejectsBadGeneratorParameters() {
+        QFETCH(DataKind, kind);
+        QFETCH(qint64, samples);
+        QFETCH(double, noise);
+        QFETCH(int, classes);
+        QFETCH(int, features);
+        QFETCH(QString, expected);
+        const DataSpec spec = generatorSpec(kind, samples, noise, classes, features);
+        const auto generated = generateDataset(spec, 1);
+        QVERIFY(!generated.ok());
+        QVERIFY2(QString::fromStdString(generated.error()).startsWith(expected), generated.error().c_str());
+        if (kind != DataKind::Csv) { // loadDataset sends csv to the csv loader
+            const auto loaded = loadDataset(spec, 1);
+            QCOMPARE(loaded.error(), generated.error());
+        }
+    }
+
+    void splits_data() {
+        QTest::addColumn<qint64>("rows");
+        QTest::addColumn<double>("fraction");
+        QTest::addColumn<qint64>("validation");
+        QTest::newRow("20 of 100") << qint64(100) << 0.2 << qint64(20);
+        QTest::newRow("half rounds up") << qint64(10) << 0.25 << qint64(3);
+        QTest::newRow("tiny fraction keeps one") << qint64(5) << 0.01 << qint64(1);
+        QTest::newRow("large fraction keeps one for training") << qint64(2) << 0.9 << qint64(1);
+        QTest::newRow("one row trains") << qint64(1) << 0.5 << qint64(0);
+        QTest::newRow("no rows") << qint64(0) << 0.2 << qint64(0);
+        QTest::newRow("no validation") << qint64(1000) << 0.0 << qint64(0);
+        QTest::newRow("digits") << qint64(1797) << 0.2 << qint64(359);
+    }
+
+    void splits() {
+        QFETCH(qint64, rows);
+        QFETCH(double, fraction);
+        QFETCH(qint64, validation);
+        const DataSplit split = splitDataset(rows, fraction, 11);
+        QCOMPARE(qint64(split.validation.size()), validation);
+        QCOMPARE(qint64(split.train.size()), rows - validation);
+        QVERIFY(std::is_sorted(split.train.begin(), split.train.end()));
+        QVERIFY(std::is_sorted(split.validation.begin(), split.validation.end()));
+        std::set<int64_t> all(split.train.begin(), split.train.end());
+        all.insert(split.validation.begin(), split.validation.end());
+        QCOMPARE(qint64(all.size()), rows); // disjoint and covering, since both hold only indices
+        if (rows > 0) {
+            QCOMPARE(*all.begin(), int64_t(0));
+            QCOMPARE(*all.rbegin(), int64_t(rows - 1));
+        }
+        const DataSplit again = splitDataset(rows, fraction, 11);
+        QCOMPARE(again.validation, split.validation);
+        QCOMPARE(again.train, split.train);
+        if (validation >= 3 && rows - validation >= 3) {
+            QVERIFY(splitDataset(rows, fraction, 12).validation != split.validation);
+            // A shuffle, not the head or tail of the file.
+            QVERIFY(split.validation.back() - split.validation.front() >= validation);
+            QVERIFY(split.validation.front() != 0 || split.validation.back() != rows - 1 ||
+                    split.validation[1] != 1);
+        }
+    }
+
+    void standardizesWithTrainingStatistics() {
+        Dataset data;
+        data.rows = 5;
+        data.sampleShape = {3};
+        // Columns: varying, constant, varying. Rows 0..2 are the training rows.
+        data.features = {1, 7, 10, 2, 7, 20, 3, 7, 60, 5, 7, -10, 0, 8, 30};
+        data.targets = {0, 1, 0, 1, 0};
+        standardizeFeatures(data, {0, 1, 2});
+        const double mean0 = 2.0, std0 = std::sqrt(2.0 / 3.0);
+        const double mean2 = 30.0, std2 = std::sqrt((400.0 + 100.0 + 900.0) / 3.0);
+        const auto at = [&](int row, int column) { return double(data.features[size_t(row * 3 + column)]); };
+        for (int row = 0; row < 5; ++row) {
+            const double raw0[] = {1, 2, 3, 5, 0}, raw1[] = {7, 7, 7, 7, 8}, raw2[] = {10, 20, 60, -10, 30};
+            QVERIFY(std::fabs(at(row, 0) - (raw0[row] - mean0) / std0) < 1e-5);
+            QVERIFY(std::fabs(at(row, 1) - (raw1[row] - 7.0)) < 1e-6); // zero spread: only centred
+            QVERIFY(std::fabs(at(row, 2) - (raw2[row] - mean2) / std2) < 1e-5);
+        }
+        double sum = 0, squares = 0;
+        for (int row = 0; row < 3; ++row) {
+            sum += at(row, 2);
+            squares += at(row, 2) * at(row, 2);
+        }
+        QVERIFY(std::fabs(sum / 3) < 1e-6);
+        QVERIFY(std::fabs(squares / 3 - 1.0) < 1e-5);
+
+        Dataset untouched = data;
+        standardizeFeatures(untouched, {});
+        QCOMPARE(untouched.features, data.features);
+    }
+
+    void appliesInputShapeAndScale() {
+        DataSpec spec = generatorSpec(DataKind::Blobs, 50, 0.1, 3, 64);
+        const Dataset plain = loadDataset(spec, 5).take();
+        spec.inputShape = {1, 8, 8};
+        spec.scale = 0.5;
+        auto shaped = loadDataset(spec, 5);
+        QVERIFY2(shaped.ok(), shaped.error().c_str());
+        QCOMPARE(shaped.value().sampleShape, (Shape{1, 8, 8}));
+        QCOMPARE(shaped.value().features.size(), plain.features.size());
+        for (size_t i = 0; i < plain.features.size(); ++i)
+            QCOMPARE(shaped.value().features[i], plain.features[i] * 0.5f);
+        QCOMPARE(shaped.value().targets, plain.targets);
+
+        spec.inputShape = {1, 8, 7};
+        const auto wrong = loadDataset(spec, 5);
+        QVERIFY(!wrong.ok());
+        QCOMPARE(wrong.error(),
+                 std::string("data.input_shape: [1, 8, 7] has 56 elements but each sample has 64 features"));
+    }
+
+    void loadsMnist_data() {
+        QTest::addColumn<QString>("images");
+        QTest::addColumn<QString>("labels");
+        QTest::addColumn<qint64>("limit");
+        QTest::addColumn<qint64>("rows");
+        QTest::newRow("raw") << "train-images-idx3-ubyte"
+                             << "train-labels-idx1-ubyte" << qint64(0) << qint64(5);
+        QTest::newRow("gzipped") << "train-images-idx3-ubyte.gz"
+                                 << "train-labels-idx1-ubyte.gz" << qint64(0) << qint64(5);
+        QTest::newRow("dotted names") << "train-images.idx3-ubyte"
+                                      << "train-labels.idx1-ubyte.gz" << qint64(0) << qint64(5);
+        QTest::newRow("limit") << "train-images-idx3-ubyte.gz"
+                               << "train-labels-idx1-ubyte" << qint64(2) << qint64(2);
+        QTest::newRow("limit above count") << "train-images-idx3-ubyte"
+                                           << "train-labels-idx1-ubyte" << qint64(50) << qint64(5);
+    }
+
+    void loadsMnist() {
+        QFETCH(QString, images);
+        QFETCH(QString, labels);
+        QFETCH(qint64, limit);
+        QFETCH(qint64, rows);
+        QTemporaryDir folder;
+        QVERIFY(folder.isValid());
+        const QDir dir(folder.path());
+        writeFixture(dir, images, idxImages(5, 3, 4));
+        writeFixture(dir, labels, idxLabels(5));
+        auto loaded = loadMnistDataset(folderSpec(DataKind::Mnist, folder.path(), limit));
+        QVERIFY2(loaded.ok(), loaded.error().c_str());
+        const Dataset& data = loaded.value();
+        QCOMPARE(data.rows, int64_t(rows));
+        QCOMPARE(data.sampleShape, (Shape{1, 3, 4}));
+        QCOMPARE(data.classes, 10);
+        QCOMPARE(data.task, TaskKind::Classification);
+        QCOMPARE(data.features.size(), size_t(rows) * 12);
+        QCOMPARE(data.featureNames.size(), size_t(12));
+        for (int image = 0; image < int(rows); ++image) {
+            QCOMPARE(data.targets[size_t(image)], float((image * 3) % 10));
+            for (int pixel = 0; pixel < 12; ++pixel)
+                QCOMPARE(data.features[size_t(image * 12 + pixel)], pixelAt(image, pixel) / 255.0f);
+        }
+        QVERIFY(QString::fromStdString(data.source).startsWith("MNIST ("));
+
+        // Through loadDataset, with the images flattened.
+        DataSpec spec = folderSpec(DataKind::Mnist, folder.path(), limit);
+        spec.inputShape = {12};
+        auto flat = loadDataset(spec, 0);
+        QVERIFY2(flat.ok(), flat.error().c_str());
+        QCOMPARE(flat.value().sampleShape, Shape{12});
+    }
+
+    void rejectsBadMnist_data() {
+        QTest::addColumn<QString>("images");
+        QTest::addColumn<QByteArray>("imageBytes");
+        QTest::addColumn<QString>("labels");
+        QTest::addColumn<QByteArray>("labelBytes");
+        QTest::addColumn<QString>("expected");
+
+        const QByteArray goodImages = idxImages(5, 3, 4), goodLabels = idxLabels(5);
+        const QString rawImages = "train-images-idx3-ubyte", rawLabels = "train-labels-idx1-ubyte";
+        QTest::newRow("empty folder")
+            << "" << QByteArray() << "" << QByteArray() << "data.path: no MNIST images in '";
+        QTest::newRow("no labels") << rawImages << goodImages << "" << QByteArray()
+                                   << "data.path: no MNIST labels in '";
+        QTest::newRow("labels as images")
+            << rawImages << goodLabels << rawLabels << goodLabels
+            << "train-images-idx3-ubyte: not an idx image file: magic number 2049, "
+               "expected 2051 (this is a label file)";
+        QTest::newRow("bad label magic")
+            << rawImages << goodImages << rawLabels << idxLabels(5, 1234)
+            << "train-labels-idx1-ubyte: not an idx label file: magic number 1234, "
+               "expected 2049";
+        QTest::newRow("short header")
+            << rawImages << goodImages.left(10) << rawLabels << goodLabels
+            << "train-images-idx3-ubyte: truncated: the 16-byte header is incomplete, "
+               "found 10 bytes";
+        QTest::newRow("truncated pixels")
+            << rawImages << idxImages(5, 3, 4, 2051, 30) << rawLabels << goodLabels
+            << "train-images-idx3-ubyte: truncated: expected 60 bytes of pixels, "
+               "found 30";
+        QTest::newRow("truncated gzipped pixels")
+            << rawImages + ".gz" << idxImages(5, 3, 4, 2051, 30) << rawLabels << goodLabels
+            << "train-images-idx3-ubyte.gz: truncated: expected 60 bytes of pixels, found 30";
+        QTest::newRow("truncated labels")
+            << rawImages << goodImages << rawLabels << idxLabels(5, 2049, 3)
+            << "train-labels-idx1-ubyte: truncated: expected 5 bytes of labels, found 3";
+        QTest::newRow("counts differ")
+            << rawImages << goodImages << rawLabels << idxLabels(4)
+            << "train-labels-idx1-ubyte: 4 labels but train-images-idx3-ubyte holds 5 "
+               "images";
+        QTest::newRow("no images") << rawImages << idxImages(0, 3, 4) << rawLabels << idxLabels(0)
+                                   << "train-images-idx3-ubyte: the file holds no images";
+        QTest::newRow("zero width") << rawImages << idxImages(5, 3, 0) << rawLabels << goodLabels
+                                    << "train-images-idx3-ubyte: implausible image size 3x0";
+        QTest::newRow("too big") << rawImages
+                                 << idxImages(0, 3, 4).left(4) + QByteArray("\x7f\xff\xff\xff", 4) +
+                                        QByteArray("\x00\x00\x10\x00\x00\x00\x10\x00", 8)
+                                 << rawLabels << idxLabels(0).left(4) + QByteArray("\x7f\xff\xff\xff", 4)
+                                 << "do not fit in memory; set data.limit";
+    }
+
+    void rejectsBadMnist() {
+        QFETCH(QString, images);
+        QFETCH(QByteArray, imageBytes);
+        QFETCH(QString, labels);
+        QFETCH(QByteArray, labelBytes);
+        QFETCH(QString, expected);
+        QTemporaryDir folder;
+        QVERIFY(folder.isValid());
+        const QDir dir(folder.path());
+        writeFixture(dir, images, imageBytes);
+        writeFixture(dir, labels, labelBytes);
+        const auto loaded = loadMnistDataset(folderSpec(DataKind::Mnist, folder.path()));
+        QVERIFY(!loaded.ok());
+        QVERIFY2(QString::fromStdString(loaded.error()).contains(expected), loaded.error().c_str());
+    }
+
+    void rejectsCorruptGzip() {
+        QTemporaryDir folder;
+        const QDir dir(folder.path());
+        writeGzip(dir.filePath("train-images-idx3-ubyte.gz"), idxImages(50, 28, 28));
+        writeFixture(dir, "train-labels-idx1-ubyte", idxLabels(50));
+        QFile file(dir.filePath("train-images-idx3-ubyte.gz"));
+        QVERIFY(file.open(QIODevice::ReadWrite));
+        QByteArray bytes = file.readAll();
+        for (int i = 20; i < 40; ++i)
+            bytes[i] = char(0xff);
+        file.seek(0);
+        file.write(bytes);
+        file.close();
+        const auto loaded = loadMnistDataset(folderSpec(DataKind::Mnist, folder.path()));
+        QVERIFY(!loaded.ok());
+        QVERIFY2(QString::fromStdString(loaded.error())
+                     .startsWith("train-images-idx3-ubyte.gz: cannot decompress: "),
+                 loaded.error().c_str());
+    }
+
+    void rejectsBadFolders_data() {
+        QTest::addColumn<DataKind>("kind");
+        QTest::addColumn<QString>("path");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("mnist, missing")
+            << DataKind::Mnist << "/no/such/mnist"
+            << "data.path: cannot open folder '/no/such/mnist': No such file or directory";
+        QTest::newRow("cifar, missing")
+            << DataKind::Cifar10 << "/no/such/cifar"
+            << "data.path: cannot open folder '/no/such/cifar': No such file or directory";
+        QTest::newRow("mnist, unset") << DataKind::Mnist << ""
+                                      << "data.path: missing; expected the folder";
+        QTest::newRow("mnist, a file") << DataKind::Mnist << "FILE"
+                                       << "' is a file; expected the folder that holds";
+    }
+
+    void rejectsBadFolders() {
+        QFETCH(DataKind, kind);
+        QFETCH(QString, path);
+        QFETCH(QString, expected);
+        QTemporaryDir folder;
+        if (path == "FILE") {
+            path = folder.filePath("train-images-idx3-ubyte");
+            writeFile(path, idxImages(1, 2, 2));
+        }
+        const auto loaded = loadDataset(folderSpec(kind, path), 0);
+        QVERIFY(!loaded.ok());
+        QVERIFY2(QString::fromStdString(loaded.error()).contains(expected), loaded.error().c_str());
+    }
+
+    void loadsCifar10_data() {
+        QTest::addColumn<QString>("subfolder");
+        QTest::addColumn<qint64>("limit");
+        QTest::addColumn<QVector<float>>("targets");
+        QTest::newRow("two batches") << "" << qint64(0) << QVector<float>{3, 7, 9};
+        QTest::newRow("limit") << "" << qint64(2) << QVector<float>{3, 7};
+        QTest::newRow("archive folder") << "cifar-10-batches-bin" << qint64(0) << QVector<float>{3, 7, 9};
+    }
+
+    void loadsCifar10() {
+        QFETCH(QString, subfolder);
+        QFETCH(qint64, limit);
+        QFETCH(QVector<float>, targets);
+        QTemporaryDir folder;
+        QDir dir(folder.path());
+        if (!subfolder.isEmpty()) {
+            QVERIFY(dir.mkdir(subfolder));
+            QVERIFY(dir.cd(subfolder));
+        }
+        // Batches 1 and 3: missing batches are skipped, present ones are read in order.
+        writeFile(dir.filePath("data_batch_1.bin"), cifarRecords({3, 7}, 0));
+        writeFile(dir.filePath("data_batch_3.bin"), cifarRecords({9}, 2));
+        writeFile(dir.filePath("test_batch.bin"), cifarRecords({1}, 5));
+        auto loaded = loadCifar10Dataset(folderSpec(DataKind::Cifar10, folder.path(), limit));
+        QVERIFY2(loaded.ok(), loaded.error().c_str());
+        const Dataset& data = loaded.value();
+        QCOMPARE(data.rows, int64_t(targets.size()));
+        QCOMPARE(data.sampleShape, (Shape{3, 32, 32}));
+        QCOMPARE(data.classes, 10);
+        QCOMPARE(QVector<float>(data.targets.begin(), data.targets.end()), targets);
+        QCOMPARE(data.features.size(), size_t(targets.size()) * 3072);
+        for (int image = 0; image < targets.size(); ++image) {
+            for (int pixel : {0, 1, 1024, 3071})
+                QCOMPARE(data.features[size_t(image * 3072 + pixel)], pixelAt(image, pixel) / 255.0f);
+        }
+    }
+
+    void rejectsBadCifar10_data() {
+        QTest::addColumn<QString>("name");
+        QTest::addColumn<QByteArray>("bytes");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("odd size")
+            << "data_batch_1.bin" << cifarRecords({1, 2}) + QByteArray(5, '\0')
+            << "data_batch_1.bin: 6151 bytes is not a whole number of 3073-byte records";
+        QTest::newRow("empty batch")
+            << "data_batch_2.bin" << QByteArray()
+            << "data_batch_2.bin: 0 bytes is not a whole number of 3073-byte records";
+        QTest::newRow("bad label") << "data_batch_1.bin" << cifarRecords({1, 10})
+                                   << "data_batch_1.bin: record 2 has label 10; expected 0 to 9";
+        QTest::newRow("no batches") << "test_batch.bin" << cifarRecords({1})
+                                    << "data.path: no CIFAR-10 batches in '";
+        QTest::newRow("python version")
+            << "data_batch_1" << QByteArray("pickle") << "; data_batch_1 without .bin is the Python version";
+    }
+
+    void rejectsBadCifar10() {
+        QFETCH(QString, name);
+        QFETCH(QByteArray, bytes);
+        QFETCH(QString, expected);
+        QTemporaryDir folder;
+        writeFile(QDir(folder.path()).filePath(name), bytes);
+        const auto loaded = loadCifar10Dataset(folderSpec(DataKind::Cifar10, folder.path()));
+        QVERIFY(!loaded.ok());
+        QVERIFY2(QString::fromStdString(loaded.error()).contains(expected), loaded.error().c_str());
+    }
+};
+
+QTEST_APPLESS_MAIN(TestDatasets)
+#include "tst_datasets.moc"
