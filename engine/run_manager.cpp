@@ -36,6 +36,25 @@ struct ActiveRun {
     std::atomic<bool> finished{false};
 };
 
+// Marks its run as ended before passing the Finished event on, so that a consumer that has
+// seen the event never finds the run still "running".
+class RunSink : public RunEventSink {
+public:
+    RunSink(ActiveRun& run, RunEventSink& next)
+        : m_run(run)
+        , m_next(next) {}
+
+    void onRunEvent(const RunEvent& event) override {
+        if (event.kind == RunEventKind::Finished)
+            m_run.finished.store(true);
+        m_next.onRunEvent(event);
+    }
+
+private:
+    ActiveRun& m_run;
+    RunEventSink& m_next;
+};
+
 } // namespace
 
 struct RunManager::Impl {
@@ -104,7 +123,8 @@ Result<RunId> RunManager::start(const ExperimentSpec& spec, const RunOptions& op
         m_impl->runs.emplace(id, std::move(run));
     }
     raw->thread = std::thread([this, raw, id, resolved, options] {
-        trainExperiment(id, resolved, options, raw->control, m_impl->sink);
+        RunSink sink(*raw, m_impl->sink);
+        trainExperiment(id, resolved, options, raw->control, sink);
         raw->finished.store(true);
     });
     return id;
