@@ -11,6 +11,9 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
+#include <thread>
+
 namespace tunelab {
 
 namespace {
@@ -63,7 +66,7 @@ Result<std::string> resolveDevice(const std::string& requested) {
 
 void setComputeThreads(int threads) {
     if (threads <= 0)
-        return;
+        threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     torch::set_num_threads(threads);
     // OpenBLAS keeps its own pool; without this, runs on parallel threads oversubscribe the cores.
     using SetThreads = void (*)(int);

@@ -19,7 +19,8 @@ std::vector<DeviceInfo> availableDevices();
 // Resolves "auto"/"cpu"/"cuda"/"cuda:N" to a concrete device id, or says why it cannot.
 Result<std::string> resolveDevice(const std::string& requested);
 
-// Sets LibTorch's intra-op threads for the calling thread's work and OpenBLAS's thread count.
+// Sets LibTorch's intra-op threads for the calling thread's work and OpenBLAS's thread count
+// together (they oversubscribe the cores otherwise); 0 means one per core.
 void setComputeThreads(int threads);
 
 } // namespace tunelab

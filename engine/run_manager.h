@@ -14,7 +14,7 @@ class RunStore;
 
 struct RunOptions {
     std::string device;    // overrides the spec's device when not empty
-    int threads = 1;       // intra-op threads for this run (0 = LibTorch's default)
+    int threads = 1;       // LibTorch intra-op and OpenBLAS threads for this run (0 = one per core)
     int stepFlushSteps = 64;     // step records are pushed in batches of at most this many steps
     double stepFlushSeconds = 0.04; // ... or at least this often while training
 };

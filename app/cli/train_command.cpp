@@ -37,7 +37,7 @@ CLI::App* addTrainCommand(CLI::App& app, TrainOptions& options) {
     train->add_flag("--default", options.useDefault, "Train the built-in default experiment (two spirals, small MLP)");
     train->add_option("--device", options.device, "auto, cpu, cuda or cuda:N (overrides the spec)");
     train->add_option("--db", options.dbPath, "Run store file (default: $TUNELAB_DB or the user data folder)");
-    train->add_option("--threads", options.threads, "Intra-op CPU threads (0 = LibTorch's default)")
+    train->add_option("--threads", options.threads, "CPU threads for LibTorch and OpenBLAS (0 = one per core)")
         ->check(CLI::NonNegativeNumber);
     train->add_option("--epochs", options.epochs, "Override training.epochs")->check(CLI::PositiveNumber);
     train->add_flag("--json", options.json, "Progress to stderr; the last line of stdout is the result as JSON");
