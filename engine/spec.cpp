@@ -238,8 +238,10 @@ void readData(const Json& json, const std::string& baseDir, DataSpec& data, std:
         reader.text("path", path, true, what);
         if (!path.empty()) {
             std::filesystem::path resolved(path);
-            if (resolved.is_relative())
-                resolved = std::filesystem::path(baseDir) / resolved;
+            if (resolved.is_relative()) {
+                std::error_code ignored; // absolute() only fails without a current directory
+                resolved = std::filesystem::absolute(std::filesystem::path(baseDir), ignored) / resolved;
+            }
             data.path = resolved.lexically_normal().string();
         }
     }

@@ -178,6 +178,12 @@ private Q_SLOTS:
                  QDir::cleanPath(folder.filePath("shared/data/digits.csv")));
     }
 
+    void relativeBaseFolderBecomesAbsolute() {
+        auto spec = parseExperimentSpec(R"({"data": {"kind": "csv", "path": "d.csv"}, "model": {"layers": [{"type": "relu"}]}})", ".");
+        QVERIFY2(spec.ok(), spec.error().c_str());
+        QCOMPARE(QString::fromStdString(spec.value().data.path), QDir::current().absoluteFilePath("d.csv"));
+    }
+
     void missingFileNamesTheFile() {
         auto spec = loadExperimentSpec("/no/such/spec.json");
         QVERIFY(!spec.ok());
