@@ -1,0 +1,131 @@
+#include "app/gui/main_window.h"
+
+#include "widgets/loss_chart_view.h"
+
+#include <QApplication>
+#include <QCommandLineOption>
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QPixmap>
+#include <QTimer>
+
+#include <cstdio>
+
+namespace {
+
+// Exit codes; --help lists them with --screenshot.
+constexpr int kExitOk = 0;
+constexpr int kExitError = 1; // bad arguments, or the screenshot could not be saved
+constexpr int kExitRunFailed = 2;
+
+// Trains the current experiment for a while, saves the window as a PNG and quits. Works on any
+// platform plugin (xcb under Xvfb, offscreen) because the window paints itself into a pixmap.
+void scheduleScreenshot(QApplication& app, tunelab::MainWindow& window, const QString& path, double seconds) {
+    window.setInteractive(false);
+    window.resize(1100, 680);
+    window.show();
+    window.startRun();
+    QTimer::singleShot(static_cast<int>(seconds * 1000.0), &window, [&app, &window, path] {
+        window.lossChart()->flush();
+        const QPixmap shot = window.grab();
+        const bool saved = !shot.isNull() && shot.save(path, "PNG");
+        const bool failed = window.lastStatus() == tunelab::RunStatus::Failed;
+        window.stopRun();
+        if (!saved)
+            std::fprintf(stderr, "tunelab: could not save the screenshot to %s\n", qPrintable(path));
+        else if (failed)
+            std::fprintf(stderr, "tunelab: the run failed: %s\n", qPrintable(window.stateText()));
+        app.exit(!saved ? kExitError : failed ? kExitRunFailed : kExitOk);
+    });
+}
+
+struct Options {
+    QCommandLineOption screenshot{
+        QStringLiteral("screenshot"),
+        QStringLiteral("Run the experiment, save a PNG of the window to <path> and quit. Exit code 0 when "
+                       "saved, 1 when not, 2 when saved but the run failed."),
+        QStringLiteral("path")};
+    QCommandLineOption runSeconds{QStringLiteral("run-seconds"),
+                                  QStringLiteral("With --screenshot: seconds to train first (default 3)."),
+                                  QStringLiteral("seconds"), QStringLiteral("3")};
+};
+
+void setApplicationInfo() {
+    QCoreApplication::setOrganizationName(QStringLiteral("TuneLab"));
+    QCoreApplication::setApplicationName(QStringLiteral("tunelab"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(TUNELAB_VERSION));
+}
+
+void describe(QCommandLineParser& parser, const Options& options) {
+    parser.setApplicationDescription(
+        QStringLiteral("TuneLab: train small neural networks and watch them learn.\n"
+                       "Opens the built-in default experiment unless a spec file is given."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    parser.addPositionalArgument(QStringLiteral("experiment"),
+                                 QStringLiteral("Experiment spec (JSON) to open."),
+                                 QStringLiteral("[experiment]"));
+    parser.addOption(options.screenshot);
+    parser.addOption(options.runSeconds);
+}
+
+// --help and --version print text only, so they must work without a display: they get a
+// QCoreApplication, which loads no platform plugin.
+bool wantsTextOnly(int argc, char* argv[]) {
+    for (int i = 1; i < argc; ++i) {
+        const QByteArray arg(argv[i]);
+        if (arg == "-h" || arg == "--help" || arg == "-?" || arg == "--help-all" || arg == "-v" ||
+            arg == "--version")
+            return true;
+    }
+    return false;
+}
+
+} // namespace
+
+int main(int argc, char* argv[]) {
+    const Options options;
+    if (wantsTextOnly(argc, argv)) {
+        QCoreApplication app(argc, argv);
+        setApplicationInfo();
+        QCommandLineParser parser;
+        describe(parser, options);
+        parser.process(app); // prints and exits
+        return kExitOk;
+    }
+
+    QApplication app(argc, argv);
+    setApplicationInfo();
+    QGuiApplication::setDesktopFileName(QStringLiteral("tunelab"));
+    QCommandLineParser parser;
+    describe(parser, options);
+    parser.process(app);
+
+    bool secondsOk = false;
+    const double seconds = parser.value(options.runSeconds).toDouble(&secondsOk);
+    if (!secondsOk || seconds < 0.0 || seconds > 3600.0) {
+        std::fprintf(stderr, "tunelab: --run-seconds needs a number of seconds between 0 and 3600\n");
+        return kExitError;
+    }
+    const QStringList positional = parser.positionalArguments();
+    if (positional.size() > 1) {
+        std::fprintf(stderr, "tunelab: one experiment file at most\n");
+        return kExitError;
+    }
+
+    tunelab::MainWindow window;
+    if (parser.isSet(options.screenshot)) {
+        if (!positional.isEmpty() && !window.openExperiment(positional.first())) {
+            std::fprintf(stderr, "tunelab: %s\n", qPrintable(window.stateText()));
+            return kExitError;
+        }
+        scheduleScreenshot(app, window, parser.value(options.screenshot), seconds);
+        return app.exec();
+    }
+
+    window.restoreSettings();
+    window.show();
+    if (!positional.isEmpty())
+        window.openExperiment(positional.first()); // shown first, so an error gets its dialog
+    return app.exec();
+}

@@ -1,0 +1,102 @@
+#pragma once
+
+#include "engine/run_events.h"
+#include "engine/spec.h"
+
+#include <QMainWindow>
+#include <QString>
+
+#include <memory>
+
+class QAction;
+class QLabel;
+class QTimer;
+
+namespace tunelab {
+
+class LossChartView;
+class RunManager;
+
+// Wires the engine to the widgets: starts and stops runs through a RunManager, drains its event
+// queue from a timer on the GUI thread, and feeds the loss chart and the status bar in bulk.
+// Nothing here runs on a worker thread.
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+
+public:
+    static constexpr int kDrainIntervalMs = 40;
+
+    explicit MainWindow(QWidget* parent = nullptr);
+    ~MainWindow() override; // stops a running run and waits for its thread
+
+    void setExperiment(const ExperimentSpec& spec);
+    const ExperimentSpec& experiment() const { return m_spec; }
+    // Loads a spec file; on error keeps the current experiment and reports where the file is wrong.
+    bool openExperiment(const QString& path);
+
+    // Interactive windows report errors in a dialog as well; tests and screenshots must not block.
+    void setInteractive(bool interactive) { m_interactive = interactive; }
+
+    bool startRun();
+    void stopRun();
+    bool isRunning() const { return m_running; }
+    RunId currentRunId() const { return m_runId; }        // 0 before the first run
+    RunStatus lastStatus() const { return m_lastStatus; } // Queued until a run finished
+    QString stateText() const;
+    QString metricsText() const;
+    QString deviceText() const;
+
+    LossChartView* lossChart() const { return m_chart; }
+    QAction* runAction() const { return m_runAction; }
+    QAction* stopAction() const { return m_stopAction; }
+
+    // Restores the window geometry from QSettings and saves it again on close.
+    void restoreSettings();
+
+Q_SIGNALS:
+    void runFinished(qint64 runId);
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
+
+private:
+    void createActions();
+    void createStatusBar();
+    void chooseExperimentFile();
+    void clearChart();
+    QString seriesLabel() const;
+    void drainEvents();
+    void handleEvent(const RunEvent& event);
+    void finishRun(const RunSummary& summary);
+    void updateActions();
+    void updateTitle();
+    void setState(const QString& text);
+    void showDevice(const std::string& deviceId);
+    void reportError(const QString& title, const QString& message);
+
+    ExperimentSpec m_spec;
+    QString m_specPath; // empty for the built-in experiment
+    std::unique_ptr<RunManager> m_manager;
+    bool m_interactive = true;
+    bool m_saveSettings = false;
+
+    bool m_running = false;
+    bool m_stopRequested = false;
+    RunId m_runId = 0;
+    RunStatus m_lastStatus = RunStatus::Queued;
+    QString m_runName; // the experiment's name when the current run started
+    int m_runEpochs = 0;
+    int m_epoch = 0;    // last finished epoch of the current run
+    int64_t m_step = 0; // last step of the current run
+
+    LossChartView* m_chart = nullptr;
+    QTimer* m_drainTimer = nullptr;
+    QAction* m_runAction = nullptr;
+    QAction* m_stopAction = nullptr;
+    QAction* m_openAction = nullptr;
+    QLabel* m_stateLabel = nullptr;
+    QLabel* m_metricsLabel = nullptr;
+    QLabel* m_deviceLabel = nullptr;
+};
+
+} // namespace tunelab

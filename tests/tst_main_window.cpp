@@ -1,0 +1,191 @@
+#include "app/gui/main_window.h"
+
+#include "engine/run_events.h"
+#include "engine/spec.h"
+#include "widgets/loss_chart_view.h"
+
+#include <QAction>
+#include <QFile>
+#include <QMessageBox>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <memory>
+
+using tunelab::MainWindow;
+using tunelab::RunStatus;
+
+namespace {
+
+QByteArray statusName(RunStatus status) {
+    return QByteArray(tunelab::toString(status));
+}
+
+} // namespace
+
+class TestMainWindow : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void init();
+    void cleanup();
+
+    void opensWithTheDefaultExperiment();
+    void runPlotsTrainLossLive();
+    void stopEndsTheRun();
+    void failedRunIsReportedInTheStatusBar();
+    void interactiveFailureOpensADialog();
+    void openExperimentFile();
+    void badExperimentFileKeepsTheCurrentOne();
+
+private:
+    std::unique_ptr<MainWindow> m_window;
+};
+
+void TestMainWindow::init() {
+    m_window = std::make_unique<MainWindow>();
+    m_window->setInteractive(false);
+    m_window->show();
+    QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
+}
+
+void TestMainWindow::cleanup() {
+    m_window.reset(); // stops a run that is still going
+}
+
+void TestMainWindow::opensWithTheDefaultExperiment() {
+    const QString name = QString::fromStdString(tunelab::defaultExperiment().name);
+    QVERIFY(!name.isEmpty());
+    QCOMPARE(m_window->windowTitle(), QStringLiteral("TuneLab — %1").arg(name));
+    QVERIFY(m_window->runAction()->isEnabled());
+    QVERIFY(!m_window->stopAction()->isEnabled());
+    QCOMPARE(m_window->runAction()->shortcut(), QKeySequence(Qt::CTRL | Qt::Key_R));
+    QVERIFY2(m_window->deviceText().contains(QStringLiteral("cpu"), Qt::CaseInsensitive) ||
+                 m_window->deviceText().contains(QStringLiteral("cuda"), Qt::CaseInsensitive),
+             qPrintable(m_window->deviceText()));
+    QVERIFY(!m_window->isRunning());
+}
+
+void TestMainWindow::runPlotsTrainLossLive() {
+    QSignalSpy finished(m_window.get(), &MainWindow::runFinished);
+    m_window->runAction()->trigger();
+    QVERIFY2(m_window->isRunning(), qPrintable(m_window->stateText()));
+    QVERIFY(!m_window->runAction()->isEnabled());
+    QVERIFY(m_window->stopAction()->isEnabled());
+    const tunelab::RunId id = m_window->currentRunId();
+    QVERIFY(id > 0);
+
+    tunelab::LossChartView* chart = m_window->lossChart();
+    QTRY_VERIFY_WITH_TIMEOUT(chart->displayedPoints(id).size() > 0, 10000);
+    for (const QPointF& point : chart->displayedPoints(id)) {
+        QVERIFY(point.x() >= 1.0); // x is the 1-based step
+        QVERIFY(point.y() >= 0.0); // a loss
+    }
+
+    QVERIFY(finished.wait(120000));
+    QCOMPARE(finished.count(), 1);
+    QCOMPARE(finished.first().first().toLongLong(), qint64(id));
+    QCOMPARE(statusName(m_window->lastStatus()), statusName(RunStatus::Completed));
+    QVERIFY2(m_window->stateText().startsWith(QStringLiteral("Completed")),
+             qPrintable(m_window->stateText()));
+    QVERIFY2(m_window->metricsText().contains(QStringLiteral("val acc")),
+             qPrintable(m_window->metricsText()));
+    QVERIFY(chart->pointCount(id) > 1);
+    QVERIFY(m_window->runAction()->isEnabled());
+    QVERIFY(!m_window->stopAction()->isEnabled());
+}
+
+void TestMainWindow::stopEndsTheRun() {
+    tunelab::ExperimentSpec spec = tunelab::defaultExperiment();
+    spec.training.epochs = 100000; // would run for hours; only Stop ends it
+    m_window->setExperiment(spec);
+    m_window->runAction()->trigger();
+    QVERIFY(m_window->isRunning());
+    const tunelab::RunId id = m_window->currentRunId();
+    QTRY_VERIFY_WITH_TIMEOUT(m_window->lossChart()->pointCount(id) > 0, 10000);
+
+    m_window->stopAction()->trigger();
+    QVERIFY(!m_window->stopAction()->isEnabled()); // no second stop while the first takes effect
+    QTRY_VERIFY_WITH_TIMEOUT(!m_window->isRunning(), 10000);
+    QCOMPARE(statusName(m_window->lastStatus()), statusName(RunStatus::Stopped));
+    QVERIFY2(m_window->stateText().startsWith(QStringLiteral("Stopped")), qPrintable(m_window->stateText()));
+    QVERIFY(m_window->runAction()->isEnabled());
+
+    // The stopped run's curve stays; a new run gets its own.
+    m_window->runAction()->trigger();
+    QVERIFY(m_window->currentRunId() != id);
+    QCOMPARE(m_window->lossChart()->seriesCount(), 2);
+    m_window->stopAction()->trigger();
+    QTRY_VERIFY_WITH_TIMEOUT(!m_window->isRunning(), 10000);
+}
+
+void TestMainWindow::failedRunIsReportedInTheStatusBar() {
+    tunelab::ExperimentSpec spec = tunelab::defaultExperiment();
+    spec.data.kind = tunelab::DataKind::Csv;
+    spec.data.path = "/nonexistent/tunelab/missing.csv";
+    m_window->setExperiment(spec);
+    m_window->runAction()->trigger(); // fails in start() or on the worker; both end up the same
+    QTRY_VERIFY_WITH_TIMEOUT(!m_window->isRunning(), 10000);
+    QCOMPARE(statusName(m_window->lastStatus()), statusName(RunStatus::Failed));
+    QVERIFY2(m_window->stateText().contains(QStringLiteral("failed"), Qt::CaseInsensitive),
+             qPrintable(m_window->stateText()));
+    QVERIFY2(m_window->stateText().contains(QStringLiteral("missing.csv")),
+             qPrintable(m_window->stateText()));
+    QVERIFY(m_window->runAction()->isEnabled());
+    QCOMPARE(m_window->lossChart()->seriesCount(), 0); // no empty curve left in the legend
+    QVERIFY(!m_window->findChild<QMessageBox*>());     // not interactive: no dialog
+}
+
+void TestMainWindow::interactiveFailureOpensADialog() {
+    tunelab::ExperimentSpec spec = tunelab::defaultExperiment();
+    spec.data.kind = tunelab::DataKind::Csv;
+    spec.data.path = "/nonexistent/tunelab/missing.csv";
+    m_window->setExperiment(spec);
+    m_window->setInteractive(true);
+    m_window->runAction()->trigger();
+    QTRY_VERIFY_WITH_TIMEOUT(!m_window->isRunning(), 10000);
+    auto* box = m_window->findChild<QMessageBox*>();
+    QVERIFY(box);
+    QVERIFY(box->isVisible()); // window-modal and open(): the event loop keeps running
+    QVERIFY2(box->text().contains(QStringLiteral("missing.csv")), qPrintable(box->text()));
+    box->accept();
+}
+
+void TestMainWindow::openExperimentFile() {
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    tunelab::ExperimentSpec spec = tunelab::defaultExperiment();
+    spec.name = "from-a-file";
+    spec.training.epochs = 2;
+    const QString path = dir.filePath(QStringLiteral("spec.json"));
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write(QByteArray::fromStdString(tunelab::experimentSpecToJson(spec)));
+    file.close();
+
+    QVERIFY2(m_window->openExperiment(path), qPrintable(m_window->stateText()));
+    QCOMPARE(m_window->windowTitle(), QStringLiteral("TuneLab — from-a-file"));
+    QCOMPARE(m_window->experiment().training.epochs, 2);
+}
+
+void TestMainWindow::badExperimentFileKeepsTheCurrentOne() {
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString path = dir.filePath(QStringLiteral("broken.json"));
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write(R"({"name": "broken", "training": {"epochs": "many"}})");
+    file.close();
+
+    const QString before = m_window->windowTitle();
+    QVERIFY(!m_window->openExperiment(path));
+    QCOMPARE(m_window->windowTitle(), before);
+    // The message names the file and the JSON path of the mistake.
+    QVERIFY2(m_window->stateText().contains(QStringLiteral("broken.json")),
+             qPrintable(m_window->stateText()));
+    QVERIFY2(m_window->stateText().contains(QStringLiteral("epochs")), qPrintable(m_window->stateText()));
+}
+
+QTEST_MAIN(TestMainWindow)
+#include "tst_main_window.moc"
