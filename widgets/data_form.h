@@ -1,0 +1,79 @@
+#pragma once
+
+#include "engine/dataset.h"
+#include "engine/spec.h"
+
+#include <QWidget>
+
+class QCheckBox;
+class QComboBox;
+class QDoubleSpinBox;
+class QFormLayout;
+class QLabel;
+class QLineEdit;
+class QPushButton;
+class QSpinBox;
+class QTimer;
+
+namespace tunelab {
+
+class DataPreview;
+
+// Chooses the data: a built-in generator with its parameters, or a CSV file / MNIST / CIFAR-10
+// folder; the validation split and standardization. After each edit (debounced) it loads the
+// data with the engine's loader, shows rows, features, classes and the split, and a preview: a
+// scatter of the first two features for tabular data, a few thumbnails for images.
+class DataForm : public QWidget {
+    Q_OBJECT
+
+public:
+    explicit DataForm(QWidget* parent = nullptr);
+    ~DataForm() override;
+
+    void setSpec(const ExperimentSpec& spec); // shows and loads the spec's data; emits dataLoaded
+    void applyTo(ExperimentSpec& spec) const; // writes data settings into spec.data
+
+    bool hasData() const { return m_loaded; }
+    const Dataset& dataset() const { return m_dataset; }
+    QString errorText() const { return m_error; }
+    // Loads now instead of after the debounce delay.
+    void reload();
+
+Q_SIGNALS:
+    void edited();
+    // After every load attempt: the data's shape and task on success, or the error.
+    void dataLoaded(bool ok);
+
+private:
+    void onEdited();
+    void updateVisibleFields();
+    void browse();
+
+    bool m_loading = false;
+    bool m_loaded = false;
+    uint64_t m_seed = 0;
+    Dataset m_dataset;
+    QString m_error;
+    QString m_baseFolder;
+    QTimer* m_reloadTimer = nullptr;
+
+    QFormLayout* m_form = nullptr;
+    QComboBox* m_kind = nullptr;
+    QSpinBox* m_samples = nullptr;
+    QDoubleSpinBox* m_noise = nullptr;
+    QSpinBox* m_classes = nullptr;
+    QSpinBox* m_features = nullptr;
+    QWidget* m_pathRow = nullptr;
+    QLineEdit* m_path = nullptr;
+    QPushButton* m_browse = nullptr;
+    QLineEdit* m_target = nullptr;
+    QComboBox* m_task = nullptr;
+    QSpinBox* m_limit = nullptr;
+    QDoubleSpinBox* m_validation = nullptr;
+    QCheckBox* m_standardize = nullptr;
+    QLabel* m_summary = nullptr;
+    DataPreview* m_preview = nullptr;
+    DataSpec m_hidden; // fields the form does not edit (scale, input shape, delimiter)
+};
+
+} // namespace tunelab
