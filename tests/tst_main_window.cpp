@@ -2,7 +2,9 @@
 
 #include "engine/run_events.h"
 #include "engine/spec.h"
+#include "widgets/data_form.h"
 #include "widgets/loss_chart_view.h"
+#include "widgets/training_form.h"
 
 #include <QAction>
 #include <QFile>
@@ -34,8 +36,11 @@ private Q_SLOTS:
     void opensWithTheDefaultExperiment();
     void runPlotsTrainLossLive();
     void stopEndsTheRun();
-    void failedRunIsReportedInTheStatusBar();
+    void badDataDisablesRunWithTheReason();
     void interactiveFailureOpensADialog();
+    void pauseHoldsTheRun();
+    void panelEditsReachTheExperiment();
+    void saveWritesASpecTheCliRuns();
     void openExperimentFile();
     void badExperimentFileKeepsTheCurrentOne();
 
@@ -120,21 +125,24 @@ void TestMainWindow::stopEndsTheRun() {
     QTRY_VERIFY_WITH_TIMEOUT(!m_window->isRunning(), 10000);
 }
 
-void TestMainWindow::failedRunIsReportedInTheStatusBar() {
+void TestMainWindow::badDataDisablesRunWithTheReason() {
     tunelab::ExperimentSpec spec = tunelab::defaultExperiment();
     spec.data.kind = tunelab::DataKind::Csv;
     spec.data.path = "/nonexistent/tunelab/missing.csv";
     m_window->setExperiment(spec);
-    m_window->runAction()->trigger(); // fails in start() or on the worker; both end up the same
-    QTRY_VERIFY_WITH_TIMEOUT(!m_window->isRunning(), 10000);
+    // Before any training: Run is off and its tooltip says why.
+    QVERIFY(!m_window->runAction()->isEnabled());
+    QVERIFY2(m_window->runAction()->toolTip().contains(QStringLiteral("missing.csv")),
+             qPrintable(m_window->runAction()->toolTip()));
+    QVERIFY(!m_window->startRun());
+    QVERIFY(!m_window->isRunning());
     QCOMPARE(statusName(m_window->lastStatus()), statusName(RunStatus::Failed));
-    QVERIFY2(m_window->stateText().contains(QStringLiteral("failed"), Qt::CaseInsensitive),
-             qPrintable(m_window->stateText()));
-    QVERIFY2(m_window->stateText().contains(QStringLiteral("missing.csv")),
-             qPrintable(m_window->stateText()));
-    QVERIFY(m_window->runAction()->isEnabled());
+    QVERIFY2(m_window->stateText().contains(QStringLiteral("missing.csv")), qPrintable(m_window->stateText()));
     QCOMPARE(m_window->lossChart()->seriesCount(), 0); // no empty curve left in the legend
     QVERIFY(!m_window->findChild<QMessageBox*>());     // not interactive: no dialog
+
+    m_window->setExperiment(tunelab::defaultExperiment());
+    QVERIFY(m_window->runAction()->isEnabled());
 }
 
 void TestMainWindow::interactiveFailureOpensADialog() {
@@ -143,13 +151,53 @@ void TestMainWindow::interactiveFailureOpensADialog() {
     spec.data.path = "/nonexistent/tunelab/missing.csv";
     m_window->setExperiment(spec);
     m_window->setInteractive(true);
-    m_window->runAction()->trigger();
-    QTRY_VERIFY_WITH_TIMEOUT(!m_window->isRunning(), 10000);
+    QVERIFY(!m_window->startRun());
     auto* box = m_window->findChild<QMessageBox*>();
     QVERIFY(box);
     QVERIFY(box->isVisible()); // window-modal and open(): the event loop keeps running
     QVERIFY2(box->text().contains(QStringLiteral("missing.csv")), qPrintable(box->text()));
     box->accept();
+}
+
+void TestMainWindow::pauseHoldsTheRun() {
+    tunelab::ExperimentSpec spec = tunelab::defaultExperiment();
+    spec.training.epochs = 100000;
+    m_window->setExperiment(spec);
+    QVERIFY(m_window->startRun());
+    const auto id = m_window->currentRunId();
+    QTRY_VERIFY_WITH_TIMEOUT(m_window->lossChart()->pointCount(id) > 0, 10000);
+    m_window->pauseAction()->trigger();
+    QTRY_VERIFY_WITH_TIMEOUT(m_window->stateText().startsWith(QStringLiteral("Paused")), 2000);
+    QTest::qWait(200);
+    const qsizetype held = m_window->lossChart()->pointCount(id);
+    QTest::qWait(300);
+    QCOMPARE(m_window->lossChart()->pointCount(id), held);
+    m_window->pauseAction()->trigger();
+    QTRY_VERIFY_WITH_TIMEOUT(m_window->lossChart()->pointCount(id) > held, 5000);
+    m_window->stopRun();
+    QTRY_VERIFY_WITH_TIMEOUT(!m_window->isRunning(), 10000);
+}
+
+void TestMainWindow::panelEditsReachTheExperiment() {
+    QVERIFY(m_window->trainingForm() && m_window->dataForm());
+    tunelab::ExperimentSpec spec = tunelab::defaultExperiment();
+    spec.training.epochs = 3;
+    spec.optimizer.type = tunelab::OptimizerType::Sgd;
+    spec.optimizer.momentum = 0.5;
+    m_window->trainingForm()->setSpec(spec);
+    Q_EMIT m_window->trainingForm()->edited();
+    QCOMPARE(m_window->experiment().training.epochs, 3);
+    QCOMPARE(QByteArray(tunelab::toString(m_window->experiment().optimizer.type)), QByteArray("sgd"));
+}
+
+void TestMainWindow::saveWritesASpecTheCliRuns() {
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("saved.json"));
+    QVERIFY(m_window->saveExperiment(path));
+    auto loaded = tunelab::loadExperimentSpec(path.toStdString());
+    QVERIFY2(loaded.ok(), loaded.error().c_str());
+    QCOMPARE(tunelab::experimentSpecToJson(loaded.value()), tunelab::experimentSpecToJson(m_window->experiment()));
+    QCOMPARE(m_window->windowFilePath(), path);
 }
 
 void TestMainWindow::openExperimentFile() {

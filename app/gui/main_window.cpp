@@ -2,10 +2,15 @@
 
 #include "engine/devices.h"
 #include "engine/run_manager.h"
+#include "engine/run_store.h"
+#include "widgets/data_form.h"
 #include "widgets/loss_chart_view.h"
+#include "widgets/training_form.h"
 
 #include <QAction>
+#include <QApplication>
 #include <QCloseEvent>
+#include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QHash>
@@ -13,9 +18,13 @@
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QSaveFile>
+#include <QScrollArea>
 #include <QSettings>
 #include <QStatusBar>
 #include <QStyle>
+#include <QSignalBlocker>
+#include <QTabWidget>
 #include <QTimer>
 #include <QToolBar>
 
@@ -29,6 +38,8 @@ namespace {
 QString fromStd(const std::string& text) {
     return QString::fromStdString(text);
 }
+
+constexpr int kMaxRecentFiles = 8;
 
 QString formatSeconds(double seconds) {
     if (seconds < 60.0)
@@ -47,12 +58,14 @@ MainWindow::MainWindow(QWidget* parent)
     , m_drainTimer(new QTimer(this)) {
     setCentralWidget(m_chart);
     createActions();
+    createPanels();
     createStatusBar();
+    setExperiment(m_spec);
 
     m_drainTimer->setInterval(kDrainIntervalMs);
     connect(m_drainTimer, &QTimer::timeout, this, &MainWindow::drainEvents);
 
-    resize(1000, 640);
+    resize(1280, 800);
     setState(tr("Ready"));
     showDevice(m_spec.device);
     updateTitle();
@@ -66,20 +79,37 @@ MainWindow::~MainWindow() {
 
 void MainWindow::createActions() {
     QMenu* fileMenu = menuBar()->addMenu(tr("&File"));
+    QAction* newAction = fileMenu->addAction(style()->standardIcon(QStyle::SP_FileIcon), tr("&New Experiment"),
+                                             this, &MainWindow::newExperiment);
+    newAction->setShortcut(QKeySequence::New);
+    newAction->setStatusTip(tr("Start again from the built-in experiment"));
     m_openAction = fileMenu->addAction(style()->standardIcon(QStyle::SP_DialogOpenButton),
                                        tr("&Open Experiment…"), this, &MainWindow::chooseExperimentFile);
     m_openAction->setShortcut(QKeySequence::Open);
     m_openAction->setStatusTip(tr("Load an experiment spec from a JSON file"));
+    m_recentMenu = fileMenu->addMenu(tr("Open &Recent"));
+    QAction* saveAction = fileMenu->addAction(style()->standardIcon(QStyle::SP_DialogSaveButton), tr("&Save"),
+                                              this, &MainWindow::saveToCurrentFile);
+    saveAction->setShortcut(QKeySequence::Save);
+    QAction* saveAsAction = fileMenu->addAction(tr("Save &As…"), this, &MainWindow::saveExperimentAs);
+    saveAsAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_S));
+    saveAsAction->setStatusTip(tr("Save the experiment as JSON that tunelab-cli train runs"));
     fileMenu->addSeparator();
     QAction* quitAction = fileMenu->addAction(tr("&Quit"), this, &QWidget::close);
     quitAction->setShortcut(QKeySequence::Quit);
     quitAction->setMenuRole(QAction::QuitRole);
+    updateRecentMenu();
 
     QMenu* runMenu = menuBar()->addMenu(tr("&Run"));
     m_runAction = runMenu->addAction(style()->standardIcon(QStyle::SP_MediaPlay), tr("&Run"), this,
                                      [this] { startRun(); });
     m_runAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
     m_runAction->setStatusTip(tr("Train the current experiment"));
+    m_pauseAction = runMenu->addAction(style()->standardIcon(QStyle::SP_MediaPause), tr("&Pause"));
+    m_pauseAction->setCheckable(true);
+    m_pauseAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_P));
+    m_pauseAction->setStatusTip(tr("Pause or resume the run after the current step"));
+    connect(m_pauseAction, &QAction::toggled, this, &MainWindow::setPaused);
     m_stopAction = runMenu->addAction(style()->standardIcon(QStyle::SP_MediaStop), tr("&Stop"), this,
                                       &MainWindow::stopRun);
     m_stopAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Period));
@@ -94,6 +124,12 @@ void MainWindow::createActions() {
     QAction* clearAction = viewMenu->addAction(tr("&Clear Chart"), this, &MainWindow::clearChart);
     clearAction->setStatusTip(tr("Remove the curves of earlier runs"));
 
+    m_viewMenu = viewMenu;
+    QMenu* helpMenu = menuBar()->addMenu(tr("&Help"));
+    QAction* shortcutsAction = helpMenu->addAction(tr("&Keyboard Shortcuts"), this, &MainWindow::showShortcuts);
+    shortcutsAction->setShortcut(QKeySequence::HelpContents);
+    helpMenu->addAction(tr("&About TuneLab"), this, &MainWindow::showAbout);
+
     QToolBar* toolBar = addToolBar(tr("Run"));
     toolBar->setObjectName(QStringLiteral("runToolBar"));
     toolBar->setMovable(false);
@@ -101,6 +137,7 @@ void MainWindow::createActions() {
     toolBar->addAction(m_openAction);
     toolBar->addSeparator();
     toolBar->addAction(m_runAction);
+    toolBar->addAction(m_pauseAction);
     toolBar->addAction(m_stopAction);
     toolBar->addSeparator();
     toolBar->addAction(logAction);
@@ -116,12 +153,169 @@ void MainWindow::createStatusBar() {
     statusBar()->addPermanentWidget(m_deviceLabel);
 }
 
+void MainWindow::createPanels() {
+    m_experimentTabs = new QTabWidget;
+    m_dataForm = new DataForm;
+    m_trainingForm = new TrainingForm;
+    QStringList deviceIds, deviceNames;
+    for (const DeviceInfo& device : availableDevices()) {
+        deviceIds << fromStd(device.id);
+        deviceNames << fromStd(device.name == device.id ? device.id : device.name + " (" + device.id + ")");
+    }
+    m_trainingForm->setDevices(deviceIds, deviceNames);
+    auto scrolled = [](QWidget* panel) {
+        auto* area = new QScrollArea;
+        area->setWidget(panel);
+        area->setWidgetResizable(true);
+        area->setFrameShape(QFrame::NoFrame);
+        return area;
+    };
+    m_experimentTabs->addTab(scrolled(m_dataForm), tr("&Data"));
+    m_experimentTabs->addTab(scrolled(m_trainingForm), tr("&Training"));
+
+    auto* dock = new QDockWidget(tr("Experiment"), this);
+    dock->setObjectName(QStringLiteral("experimentDock"));
+    dock->setWidget(m_experimentTabs);
+    dock->setMinimumWidth(340);
+    addDockWidget(Qt::LeftDockWidgetArea, dock);
+    m_viewMenu->addSeparator();
+    m_viewMenu->addAction(dock->toggleViewAction());
+
+    connect(m_dataForm, &DataForm::edited, this, &MainWindow::syncSpecFromPanels);
+    connect(m_trainingForm, &TrainingForm::edited, this, &MainWindow::syncSpecFromPanels);
+    connect(m_dataForm, &DataForm::dataLoaded, this, [this](bool ok) {
+        if (ok) {
+            const Dataset& data = m_dataForm->dataset();
+            const double fraction = m_spec.data.validationFraction;
+            m_trainingForm->setTrainingRows(data.rows - static_cast<qint64>(std::llround(fraction * data.rows)));
+        }
+        updateRunValidity();
+    });
+}
+
+void MainWindow::setRunStore(std::unique_ptr<RunStore> store) {
+    m_manager.reset(); // the old manager's runs end before its store goes
+    m_store = std::move(store);
+    m_manager = std::make_unique<RunManager>(m_store.get());
+}
+
 void MainWindow::setExperiment(const ExperimentSpec& spec) {
     m_spec = spec;
     m_specPath.clear();
+    m_loadingPanels = true;
+    m_trainingForm->setSpec(spec);
+    m_dataForm->setSpec(spec); // loads the data and updates Run's validity
+    m_loadingPanels = false;
     updateTitle();
+    updateRunValidity();
     if (!m_running)
         showDevice(m_spec.device);
+}
+
+void MainWindow::syncSpecFromPanels() {
+    if (m_loadingPanels)
+        return;
+    m_dataForm->applyTo(m_spec);
+    m_trainingForm->applyTo(m_spec);
+    if (!m_running)
+        showDevice(m_spec.device);
+    updateRunValidity();
+}
+
+void MainWindow::updateRunValidity() {
+    m_blockedReason.clear();
+    if (!m_dataForm->hasData())
+        m_blockedReason = tr("The data cannot be loaded: %1").arg(m_dataForm->errorText());
+    updateActions();
+}
+
+void MainWindow::newExperiment() {
+    setExperiment(defaultExperiment());
+    setState(tr("New experiment"));
+}
+
+bool MainWindow::saveExperiment(const QString& path) {
+    syncSpecFromPanels();
+    QSaveFile file(path);
+    const QByteArray json = QByteArray::fromStdString(experimentSpecToJson(m_spec)) + '\n';
+    if (!file.open(QIODevice::WriteOnly) || file.write(json) != json.size() || !file.commit()) {
+        reportError(tr("Cannot save experiment"), tr("%1: %2").arg(path, file.errorString()));
+        return false;
+    }
+    m_specPath = path;
+    addRecentFile(path);
+    updateTitle();
+    setState(tr("Saved %1").arg(QFileInfo(path).fileName()));
+    return true;
+}
+
+void MainWindow::saveToCurrentFile() {
+    if (m_specPath.isEmpty())
+        saveExperimentAs();
+    else
+        saveExperiment(m_specPath);
+}
+
+void MainWindow::saveExperimentAs() {
+    const QString suggested = m_specPath.isEmpty() ? fromStd(m_spec.name) + QStringLiteral(".json") : m_specPath;
+    const QString path = QFileDialog::getSaveFileName(this, tr("Save Experiment"), suggested,
+                                                      tr("Experiment specs (*.json)"));
+    if (!path.isEmpty())
+        saveExperiment(path);
+}
+
+void MainWindow::addRecentFile(const QString& path) {
+    if (!m_saveSettings)
+        return; // tests and screenshots leave the user's settings alone
+    QSettings settings;
+    QStringList files = settings.value(QStringLiteral("recentFiles")).toStringList();
+    files.removeAll(path);
+    files.prepend(path);
+    while (files.size() > kMaxRecentFiles)
+        files.removeLast();
+    settings.setValue(QStringLiteral("recentFiles"), files);
+    updateRecentMenu();
+}
+
+void MainWindow::updateRecentMenu() {
+    m_recentMenu->clear();
+    const QStringList files = m_saveSettings ? QSettings().value(QStringLiteral("recentFiles")).toStringList()
+                                             : QStringList();
+    for (const QString& file : files)
+        m_recentMenu->addAction(QFileInfo(file).fileName(), this, [this, file] { openExperiment(file); })
+            ->setStatusTip(file);
+    m_recentMenu->setEnabled(!files.isEmpty());
+}
+
+void MainWindow::setPaused(bool paused) {
+    if (!m_running)
+        return;
+    m_manager->setPaused(m_runId, paused);
+    setState(paused ? tr("Paused %1 at step %2").arg(m_runName).arg(m_step) : tr("Resuming %1").arg(m_runName));
+}
+
+void MainWindow::showShortcuts() {
+    const QString text = tr("<table>"
+                            "<tr><td><b>Ctrl+N</b></td><td>New experiment</td></tr>"
+                            "<tr><td><b>Ctrl+O</b></td><td>Open experiment</td></tr>"
+                            "<tr><td><b>Ctrl+S</b> / <b>Ctrl+Shift+S</b></td><td>Save / Save as</td></tr>"
+                            "<tr><td><b>Ctrl+R</b></td><td>Run</td></tr>"
+                            "<tr><td><b>Ctrl+P</b></td><td>Pause / resume</td></tr>"
+                            "<tr><td><b>Ctrl+.</b></td><td>Stop</td></tr>"
+                            "<tr><td><b>Ctrl+Z</b> / <b>Ctrl+Shift+Z</b></td><td>Undo / redo a network edit</td></tr>"
+                            "<tr><td><b>Ctrl+L</b></td><td>Logarithmic loss axis</td></tr>"
+                            "</table>");
+    auto* box = new QMessageBox(QMessageBox::NoIcon, tr("Keyboard Shortcuts"), text, QMessageBox::Close, this);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->open();
+}
+
+void MainWindow::showAbout() {
+    QMessageBox::about(this, tr("About TuneLab"),
+                       tr("<b>TuneLab %1</b><p>A workbench for training and tuning neural networks, "
+                          "with LibTorch underneath. Runs are kept in %2.</p>")
+                           .arg(QCoreApplication::applicationVersion(),
+                                m_store ? fromStd(m_store->path()) : tr("memory only (no run store)")));
 }
 
 bool MainWindow::openExperiment(const QString& path) {
@@ -136,6 +330,8 @@ bool MainWindow::openExperiment(const QString& path) {
     }
     setExperiment(loaded.value());
     m_specPath = path;
+    addRecentFile(path);
+    updateTitle();
     if (!m_running)
         setState(tr("Opened %1").arg(QFileInfo(path).fileName()));
     return true;
@@ -152,6 +348,12 @@ void MainWindow::chooseExperimentFile() {
 bool MainWindow::startRun() {
     if (m_running)
         return false;
+    syncSpecFromPanels();
+    if (!m_blockedReason.isEmpty()) {
+        m_lastStatus = RunStatus::Failed;
+        reportError(tr("Cannot run"), m_blockedReason);
+        return false;
+    }
     Result<RunId> started = m_manager->start(m_spec);
     if (!started.ok()) {
         m_lastStatus = RunStatus::Failed;
@@ -160,6 +362,8 @@ bool MainWindow::startRun() {
     }
     m_runId = started.value();
     m_running = true;
+    if (m_saveSettings)
+        QSettings().setValue(QStringLiteral("device"), fromStd(m_spec.device));
     m_stopRequested = false;
     m_runName = fromStd(m_spec.name);
     m_runEpochs = m_spec.training.epochs;
@@ -189,7 +393,7 @@ void MainWindow::stopRun() {
     m_manager->requestStop(m_runId); // an atomic flag: the worker sees it at its next step
     m_stopRequested = true;
     setState(tr("Stopping…"));
-    m_stopAction->setEnabled(false);
+    updateActions();
 }
 
 void MainWindow::drainEvents() {
@@ -287,8 +491,14 @@ void MainWindow::finishRun(const RunSummary& summary) {
 }
 
 void MainWindow::updateActions() {
-    m_runAction->setEnabled(!m_running);
-    m_stopAction->setEnabled(m_running);
+    m_runAction->setEnabled(!m_running && m_blockedReason.isEmpty());
+    m_runAction->setToolTip(m_blockedReason.isEmpty() ? tr("Train the current experiment (Ctrl+R)") : m_blockedReason);
+    m_pauseAction->setEnabled(m_running && !m_stopRequested);
+    if (!m_running && m_pauseAction->isChecked()) {
+        const QSignalBlocker blocker(m_pauseAction);
+        m_pauseAction->setChecked(false);
+    }
+    m_stopAction->setEnabled(m_running && !m_stopRequested);
 }
 
 void MainWindow::updateTitle() {
@@ -346,6 +556,13 @@ void MainWindow::restoreSettings() {
     restoreGeometry(settings.value(QStringLiteral("mainWindow/geometry")).toByteArray());
     restoreState(settings.value(QStringLiteral("mainWindow/state")).toByteArray());
     m_saveSettings = true;
+    updateRecentMenu();
+    const QString device = settings.value(QStringLiteral("device")).toString();
+    if (!device.isEmpty() && deviceStringError(device.toStdString()).empty()) {
+        ExperimentSpec spec = m_spec;
+        spec.device = device.toStdString();
+        setExperiment(spec);
+    }
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {

@@ -10,12 +10,17 @@
 
 class QAction;
 class QLabel;
+class QMenu;
+class QTabWidget;
 class QTimer;
 
 namespace tunelab {
 
+class DataForm;
 class LossChartView;
 class RunManager;
+class RunStore;
+class TrainingForm;
 
 // Wires the engine to the widgets: starts and stops runs through a RunManager, drains its event
 // queue from a timer on the GUI thread, and feeds the loss chart and the status bar in bulk.
@@ -29,10 +34,19 @@ public:
     explicit MainWindow(QWidget* parent = nullptr);
     ~MainWindow() override; // stops a running run and waits for its thread
 
+    // Records every run in this store from now on (call before the first run).
+    void setRunStore(std::unique_ptr<RunStore> store);
+    RunStore* runStore() const { return m_store.get(); }
+
     void setExperiment(const ExperimentSpec& spec);
+    // The experiment as the panels show it now.
     const ExperimentSpec& experiment() const { return m_spec; }
     // Loads a spec file; on error keeps the current experiment and reports where the file is wrong.
     bool openExperiment(const QString& path);
+    // Writes the experiment as JSON that tunelab-cli train runs as it is.
+    bool saveExperiment(const QString& path);
+    // Why Run is disabled (empty when it is not): the data or network error, named.
+    QString runBlockedReason() const { return m_blockedReason; }
 
     // Interactive windows report errors in a dialog as well; tests and screenshots must not block.
     void setInteractive(bool interactive) { m_interactive = interactive; }
@@ -48,7 +62,10 @@ public:
 
     LossChartView* lossChart() const { return m_chart; }
     QAction* runAction() const { return m_runAction; }
+    QAction* pauseAction() const { return m_pauseAction; }
     QAction* stopAction() const { return m_stopAction; }
+    DataForm* dataForm() const { return m_dataForm; }
+    TrainingForm* trainingForm() const { return m_trainingForm; }
 
     // Restores the window geometry from QSettings and saves it again on close.
     void restoreSettings();
@@ -61,7 +78,18 @@ protected:
 
 private:
     void createActions();
+    void createPanels();
     void createStatusBar();
+    void newExperiment();
+    void saveExperimentAs();
+    void saveToCurrentFile();
+    void addRecentFile(const QString& path);
+    void updateRecentMenu();
+    void setPaused(bool paused);
+    void showShortcuts();
+    void showAbout();
+    void syncSpecFromPanels();
+    void updateRunValidity();
     void chooseExperimentFile();
     void clearChart();
     QString seriesLabel() const;
@@ -76,6 +104,9 @@ private:
 
     ExperimentSpec m_spec;
     QString m_specPath; // empty for the built-in experiment
+    QString m_blockedReason;
+    bool m_loadingPanels = false;
+    std::unique_ptr<RunStore> m_store; // declared before the manager: it outlives the runs
     std::unique_ptr<RunManager> m_manager;
     bool m_interactive = true;
     bool m_saveSettings = false;
@@ -93,7 +124,13 @@ private:
     QTimer* m_drainTimer = nullptr;
     QAction* m_runAction = nullptr;
     QAction* m_stopAction = nullptr;
+    QAction* m_pauseAction = nullptr;
     QAction* m_openAction = nullptr;
+    QMenu* m_recentMenu = nullptr;
+    QMenu* m_viewMenu = nullptr;
+    QTabWidget* m_experimentTabs = nullptr;
+    DataForm* m_dataForm = nullptr;
+    TrainingForm* m_trainingForm = nullptr;
     QLabel* m_stateLabel = nullptr;
     QLabel* m_metricsLabel = nullptr;
     QLabel* m_deviceLabel = nullptr;
