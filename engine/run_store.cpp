@@ -177,6 +177,7 @@ struct PendingWrite {
     std::string specJson;
     RunId createdId = 0;
     std::string createError;
+    bool deleteRun = false; // delete event.runId with its metrics
 };
 
 struct RunStore::Impl {
@@ -186,7 +187,7 @@ struct RunStore::Impl {
 
     // Declared before its statements, so they are finalized first.
     Database writeDb; // used by the writer thread only, once it runs
-    Statement insertRun, markStarted, insertStep, insertEpoch, markFinished;
+    Statement insertRun, markStarted, insertStep, insertEpoch, markFinished, deleteRun;
 
     mutable std::mutex readMutex;
     Database readDb;
@@ -229,8 +230,10 @@ struct RunStore::Impl {
                           " train_seconds = ?, steps_per_second = ?, train_loss = ?, val_loss = ?,"
                           " val_accuracy = ?, val_mae = ?, best_epoch = ?, error = ?,"
                           " device = COALESCE(?, device), model = COALESCE(?, model) WHERE id = ?");
+        // Metric rows go with their run (ON DELETE CASCADE).
+        deleteRun = Statement(db, "DELETE FROM runs WHERE id = ?");
         for (const Statement* statement :
-             {&insertRun, &markStarted, &insertStep, &insertEpoch, &markFinished}) {
+             {&insertRun, &markStarted, &insertStep, &insertEpoch, &markFinished, &deleteRun}) {
             if (!statement->valid())
                 return Result<bool>::failure(path + ": " + statement->error());
         }
@@ -357,6 +360,8 @@ struct RunStore::Impl {
             write.createdId = sqlite3_last_insert_rowid(writeDb.get());
             return std::string();
         }
+        if (write.deleteRun)
+            return deleteRun.run(event.runId) ? std::string() : deleteRun.error();
         switch (event.kind) {
         case RunEventKind::Started:
             if (!markStarted.run(event.device, at, pid, host, event.runId))
@@ -522,6 +527,15 @@ void RunStore::onRunEvent(const RunEvent& event) {
     write.event = event;
     write.queuedAt = unixNow();
     m_impl->enqueue(std::move(write));
+}
+
+void RunStore::deleteRun(RunId id) {
+    PendingWrite write;
+    write.event.runId = id;
+    write.deleteRun = true;
+    write.queuedAt = unixNow();
+    m_impl->enqueue(std::move(write));
+    flush();
 }
 
 void RunStore::flush() {

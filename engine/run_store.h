@@ -46,6 +46,8 @@ public:
     void onRunEvent(const RunEvent& event) override;
     // Blocks until everything queued before the call is committed. Any thread.
     void flush();
+    // Deletes a finished run with its metrics and model; returns once committed. Any thread.
+    void deleteRun(RunId id);
 
     // Reads (any thread; they see what is committed).
     std::vector<RunRecord> listRuns() const;

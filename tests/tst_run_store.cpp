@@ -14,6 +14,7 @@ private Q_SLOTS:
     void nanRoundTrip();
     void unknownRun();
     void listRunsOrder();
+    void deleteRunRemovesItsMetrics();
     void flush_data();
     void flush();
     void destructorCommitsQueuedEvents();
@@ -274,6 +275,26 @@ void TestRunStore::listRunsOrder() {
             QVERIFY(runs[i].id > runs[i - 1].id);
         QCOMPARE(name(runs[i].status), i == 2 ? "running" : "queued");
     }
+}
+
+void TestRunStore::deleteRunRemovesItsMetrics() {
+    QTemporaryDir dir;
+    auto store = openStore(dir.filePath(QStringLiteral("runs.sqlite")));
+    QVERIFY(store);
+    const RunId kept = store->createRun("kept", "{}").value();
+    const RunId gone = store->createRun("gone", "{}").value();
+    for (RunId id : {kept, gone}) {
+        store->onRunEvent(stepsEvent(id, makeSteps(1, 5, 1)));
+        EpochRecord epoch;
+        epoch.epoch = 1;
+        store->onRunEvent(epochEvent(id, epoch));
+    }
+    store->deleteRun(gone);
+    QVERIFY(!store->run(gone));
+    QCOMPARE(store->stepCount(gone), int64_t(0));
+    QVERIFY(store->epochs(gone).empty());
+    QCOMPARE(store->stepCount(kept), int64_t(5));
+    QCOMPARE(store->listRuns().size(), size_t(1));
 }
 
 void TestRunStore::flush_data() {

@@ -5,6 +5,9 @@
 #include "engine/run_store.h"
 #include "widgets/data_form.h"
 #include "widgets/loss_chart_view.h"
+#include "widgets/network_editor.h"
+#include "widgets/runs_table_model.h"
+#include "widgets/runs_table_view.h"
 #include "widgets/training_form.h"
 
 #include <QAction>
@@ -19,6 +22,7 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QSaveFile>
+#include <QUndoStack>
 #include <QScrollArea>
 #include <QSettings>
 #include <QStatusBar>
@@ -59,6 +63,7 @@ MainWindow::MainWindow(QWidget* parent)
     setCentralWidget(m_chart);
     createActions();
     createPanels();
+    createRunsDock();
     createStatusBar();
     setExperiment(m_spec);
 
@@ -99,6 +104,8 @@ void MainWindow::createActions() {
     quitAction->setShortcut(QKeySequence::Quit);
     quitAction->setMenuRole(QAction::QuitRole);
     updateRecentMenu();
+
+    m_editMenu = menuBar()->addMenu(tr("&Edit"));
 
     QMenu* runMenu = menuBar()->addMenu(tr("&Run"));
     m_runAction = runMenu->addAction(style()->standardIcon(QStyle::SP_MediaPlay), tr("&Run"), this,
@@ -170,25 +177,32 @@ void MainWindow::createPanels() {
         area->setFrameShape(QFrame::NoFrame);
         return area;
     };
+    m_networkEditor = new NetworkEditor;
     m_experimentTabs->addTab(scrolled(m_dataForm), tr("&Data"));
+    m_experimentTabs->addTab(m_networkEditor, tr("&Network"));
     m_experimentTabs->addTab(scrolled(m_trainingForm), tr("&Training"));
+    m_editMenu->addAction(m_networkEditor->undoAction());
+    m_editMenu->addAction(m_networkEditor->redoAction());
 
     auto* dock = new QDockWidget(tr("Experiment"), this);
     dock->setObjectName(QStringLiteral("experimentDock"));
     dock->setWidget(m_experimentTabs);
-    dock->setMinimumWidth(340);
+    dock->setMinimumWidth(420);
     addDockWidget(Qt::LeftDockWidgetArea, dock);
     m_viewMenu->addSeparator();
     m_viewMenu->addAction(dock->toggleViewAction());
 
     connect(m_dataForm, &DataForm::edited, this, &MainWindow::syncSpecFromPanels);
     connect(m_trainingForm, &TrainingForm::edited, this, &MainWindow::syncSpecFromPanels);
+    connect(m_networkEditor, &NetworkEditor::modelEdited, this, &MainWindow::syncSpecFromPanels);
+    connect(m_networkEditor, &NetworkEditor::validityChanged, this, &MainWindow::updateRunValidity);
     connect(m_dataForm, &DataForm::dataLoaded, this, [this](bool ok) {
         if (ok) {
             const Dataset& data = m_dataForm->dataset();
             const double fraction = m_spec.data.validationFraction;
             m_trainingForm->setTrainingRows(data.rows - static_cast<qint64>(std::llround(fraction * data.rows)));
         }
+        updateNetworkTarget();
         updateRunValidity();
     });
 }
@@ -197,6 +211,123 @@ void MainWindow::setRunStore(std::unique_ptr<RunStore> store) {
     m_manager.reset(); // the old manager's runs end before its store goes
     m_store = std::move(store);
     m_manager = std::make_unique<RunManager>(m_store.get());
+    m_runsModel->setRuns(m_store ? m_store->listRuns() : std::vector<RunRecord>{});
+}
+
+void MainWindow::createRunsDock() {
+    m_runsModel = new RunsTableModel(this);
+    m_runsView = new RunsTableView;
+    m_runsView->setRunsModel(m_runsModel);
+    auto* dock = new QDockWidget(tr("Runs"), this);
+    dock->setObjectName(QStringLiteral("runsDock"));
+    dock->setWidget(m_runsView);
+    addDockWidget(Qt::BottomDockWidgetArea, dock);
+    m_viewMenu->addAction(dock->toggleViewAction());
+
+    connect(m_runsView, &RunsTableView::selectionChangedRuns, this, &MainWindow::showRuns);
+    connect(m_runsView, &RunsTableView::runActivated, this, [this](qint64 id) { loadRunSpec(id, false); });
+    connect(m_runsView, &RunsTableView::duplicateRequested, this, [this](qint64 id) { loadRunSpec(id, true); });
+    connect(m_runsView, &RunsTableView::stopRequested, this, [this](qint64 id) {
+        if (id == m_runId)
+            stopRun();
+        else
+            m_manager->requestStop(id);
+    });
+    connect(m_runsView, &RunsTableView::deleteRequested, this, &MainWindow::deleteRuns);
+    connect(m_runsView, &RunsTableView::exportConfigRequested, this, &MainWindow::exportRunConfig);
+    connect(m_runsView, &RunsTableView::exportModelRequested, this, &MainWindow::exportRunModel);
+}
+
+bool MainWindow::chartShows(RunId id) const {
+    return m_chartRuns.isEmpty() ? id == m_runId : m_chartRuns.contains(id);
+}
+
+void MainWindow::showRuns(const QList<qint64>& ids) {
+    m_chartRuns = ids;
+    m_chart->clear();
+    if (m_store)
+        m_store->flush(); // what the running run has recorded so far, up to now
+    const QList<qint64> shown = ids.isEmpty() && m_runId > 0 ? QList<qint64>{m_runId} : ids;
+    for (qint64 id : shown) {
+        const int row = m_runsModel->rowForRun(id);
+        const QString name = row >= 0 ? m_runsModel->runAt(row).name : tr("run");
+        m_chart->addSeries(id, tr("%1 #%2").arg(name).arg(id));
+        if (!m_store)
+            continue;
+        QVector<QPointF> points;
+        for (const StepRecord& step : m_store->steps(id))
+            points.append(QPointF(static_cast<double>(step.step), step.trainLoss));
+        m_chart->appendPoints(id, points);
+        if (points.isEmpty() && (row < 0 || isFinal(m_runsModel->runAt(row).status)))
+            m_chart->removeSeries(id); // a run without steps gets no empty legend entry
+    }
+    m_chart->flush();
+}
+
+void MainWindow::loadRunSpec(qint64 id, bool asCopy) {
+    const int row = m_runsModel->rowForRun(id);
+    if (row < 0)
+        return;
+    auto spec = parseExperimentSpec(m_runsModel->runAt(row).specJson.toStdString());
+    if (!spec.ok()) {
+        reportError(tr("Cannot load run %1").arg(id), fromStd(spec.error()));
+        return;
+    }
+    if (asCopy)
+        spec.value().name += "-copy";
+    setExperiment(spec.value());
+    setState(asCopy ? tr("Copied the settings of run %1: edit them and press Run").arg(id)
+                    : tr("Loaded the settings of run %1").arg(id));
+}
+
+void MainWindow::deleteRuns(const QList<qint64>& ids) {
+    for (qint64 id : ids) {
+        if (m_manager->isRunning(id))
+            continue; // a running run keeps writing; stop it first
+        if (m_store)
+            m_store->deleteRun(id);
+        m_runsModel->removeRun(id);
+        m_chart->removeSeries(id);
+        m_chartRuns.removeAll(id);
+    }
+    setState(tr("Deleted %n run(s)", nullptr, static_cast<int>(ids.size())));
+}
+
+void MainWindow::exportRunConfig(qint64 id) {
+    const int row = m_runsModel->rowForRun(id);
+    if (row < 0)
+        return;
+    const RunRow& run = m_runsModel->runAt(row);
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export Run Config"), run.name + QStringLiteral(".json"),
+                                                      tr("Experiment specs (*.json)"));
+    if (path.isEmpty())
+        return;
+    QSaveFile file(path);
+    const QByteArray json = run.specJson.toUtf8() + '\n';
+    if (!file.open(QIODevice::WriteOnly) || file.write(json) != json.size() || !file.commit())
+        reportError(tr("Cannot export"), tr("%1: %2").arg(path, file.errorString()));
+    else
+        setState(tr("Exported the config of run %1 to %2 (tunelab-cli train runs it)").arg(id).arg(path));
+}
+
+void MainWindow::exportRunModel(qint64 id) {
+    if (!m_store)
+        return;
+    const std::vector<char> model = m_store->model(id);
+    if (model.empty()) {
+        reportError(tr("Cannot export"), tr("Run %1 has no saved model.").arg(id));
+        return;
+    }
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export Model"), QStringLiteral("run%1.pt").arg(id),
+                                                      tr("PyTorch state dict (*.pt)"));
+    if (path.isEmpty())
+        return;
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly) || file.write(model.data(), qint64(model.size())) != qint64(model.size()) ||
+        !file.commit())
+        reportError(tr("Cannot export"), tr("%1: %2").arg(path, file.errorString()));
+    else
+        setState(tr("Exported the model of run %1 to %2 (load it with torch.load)").arg(id).arg(path));
 }
 
 void MainWindow::setExperiment(const ExperimentSpec& spec) {
@@ -204,6 +335,7 @@ void MainWindow::setExperiment(const ExperimentSpec& spec) {
     m_specPath.clear();
     m_loadingPanels = true;
     m_trainingForm->setSpec(spec);
+    m_networkEditor->setModel(spec.model);
     m_dataForm->setSpec(spec); // loads the data and updates Run's validity
     m_loadingPanels = false;
     updateTitle();
@@ -215,8 +347,12 @@ void MainWindow::setExperiment(const ExperimentSpec& spec) {
 void MainWindow::syncSpecFromPanels() {
     if (m_loadingPanels)
         return;
+    const LossType lossBefore = m_spec.loss.type;
     m_dataForm->applyTo(m_spec);
     m_trainingForm->applyTo(m_spec);
+    m_spec.model = m_networkEditor->model();
+    if (m_spec.loss.type != lossBefore)
+        updateNetworkTarget();
     if (!m_running)
         showDevice(m_spec.device);
     updateRunValidity();
@@ -226,7 +362,18 @@ void MainWindow::updateRunValidity() {
     m_blockedReason.clear();
     if (!m_dataForm->hasData())
         m_blockedReason = tr("The data cannot be loaded: %1").arg(m_dataForm->errorText());
+    else if (!m_networkEditor->isValid())
+        m_blockedReason = tr("The network does not fit the data: %1").arg(m_networkEditor->invalidReason());
     updateActions();
+}
+
+// The editor checks shapes against the data's sample shape and the loss's expected output.
+void MainWindow::updateNetworkTarget() {
+    if (!m_dataForm->hasData())
+        return;
+    const Dataset& data = m_dataForm->dataset();
+    m_networkEditor->setInputShape(data.sampleShape);
+    m_networkEditor->setOutputTarget(OutputTarget{data.task, data.classes, m_spec.loss.type});
 }
 
 void MainWindow::newExperiment() {
@@ -362,6 +509,7 @@ bool MainWindow::startRun() {
     }
     m_runId = started.value();
     m_running = true;
+    m_runsModel->runQueued(m_runId, m_spec.name, experimentSpecToJson(m_spec));
     if (m_saveSettings)
         QSettings().setValue(QStringLiteral("device"), fromStd(m_spec.device));
     m_stopRequested = false;
@@ -369,6 +517,8 @@ bool MainWindow::startRun() {
     m_runEpochs = m_spec.training.epochs;
     m_epoch = 0;
     m_step = 0;
+    if (!m_chartRuns.isEmpty())
+        m_chartRuns.append(m_runId); // a chosen set of runs grows by the new one
     m_chart->addSeries(m_runId, seriesLabel());
     m_metricsLabel->clear();
     setState(tr("Starting run %1…").arg(m_runId));
@@ -397,13 +547,17 @@ void MainWindow::stopRun() {
 }
 
 void MainWindow::drainEvents() {
+    const std::vector<RunEvent> events = m_manager->events().drain();
+    m_runsModel->applyEvents(events); // one dataChanged per run, whatever the number of events
     // Steps of one drain go to the chart in one call per run.
     QHash<RunId, QVector<QPointF>> points;
-    for (const RunEvent& event : m_manager->events().drain()) {
+    for (const RunEvent& event : events) {
         if (event.kind == RunEventKind::Steps) {
-            QVector<QPointF>& runPoints = points[event.runId];
-            for (const StepRecord& step : event.steps)
-                runPoints.append(QPointF(static_cast<double>(step.step), step.trainLoss));
+            if (chartShows(event.runId)) {
+                QVector<QPointF>& runPoints = points[event.runId];
+                for (const StepRecord& step : event.steps)
+                    runPoints.append(QPointF(static_cast<double>(step.step), step.trainLoss));
+            }
             if (event.runId == m_runId && !event.steps.empty())
                 m_step = event.steps.back().step;
             continue;
@@ -418,7 +572,7 @@ void MainWindow::drainEvents() {
     for (auto it = points.cbegin(); it != points.cend(); ++it)
         m_chart->appendPoints(it.key(), it.value());
 
-    if (m_running && !m_stopRequested && m_step > 0) {
+    if (m_running && !m_stopRequested && m_step > 0 && !m_pauseAction->isChecked()) {
         setState(tr("Running %1 — epoch %2 of %3, step %4")
                      .arg(m_runName)
                      .arg(std::min(m_epoch + 1, m_runEpochs))

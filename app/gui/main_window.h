@@ -18,6 +18,9 @@ namespace tunelab {
 
 class DataForm;
 class LossChartView;
+class NetworkEditor;
+class RunsTableModel;
+class RunsTableView;
 class RunManager;
 class RunStore;
 class TrainingForm;
@@ -65,6 +68,11 @@ public:
     QAction* pauseAction() const { return m_pauseAction; }
     QAction* stopAction() const { return m_stopAction; }
     DataForm* dataForm() const { return m_dataForm; }
+    NetworkEditor* networkEditor() const { return m_networkEditor; }
+    RunsTableView* runsView() const { return m_runsView; }
+    RunsTableModel* runsModel() const { return m_runsModel; }
+    // Shows exactly these runs' curves (loaded from the run store); none selected follows the current run.
+    void showRuns(const QList<qint64>& ids);
     TrainingForm* trainingForm() const { return m_trainingForm; }
 
     // Restores the window geometry from QSettings and saves it again on close.
@@ -90,6 +98,13 @@ private:
     void showAbout();
     void syncSpecFromPanels();
     void updateRunValidity();
+    void updateNetworkTarget();
+    void createRunsDock();
+    void loadRunSpec(qint64 id, bool asCopy);
+    void deleteRuns(const QList<qint64>& ids);
+    void exportRunConfig(qint64 id);
+    void exportRunModel(qint64 id);
+    bool chartShows(RunId id) const;
     void chooseExperimentFile();
     void clearChart();
     QString seriesLabel() const;
@@ -128,9 +143,14 @@ private:
     QAction* m_openAction = nullptr;
     QMenu* m_recentMenu = nullptr;
     QMenu* m_viewMenu = nullptr;
+    QMenu* m_editMenu = nullptr;
     QTabWidget* m_experimentTabs = nullptr;
     DataForm* m_dataForm = nullptr;
     TrainingForm* m_trainingForm = nullptr;
+    NetworkEditor* m_networkEditor = nullptr;
+    RunsTableModel* m_runsModel = nullptr;
+    RunsTableView* m_runsView = nullptr;
+    QList<qint64> m_chartRuns; // runs the chart shows; empty: the current run
     QLabel* m_stateLabel = nullptr;
     QLabel* m_metricsLabel = nullptr;
     QLabel* m_deviceLabel = nullptr;
