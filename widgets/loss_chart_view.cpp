@@ -1,64 +1,40 @@
+// LossChartView: the curves, their Qt Charts series and axes, and the frame that redraws them. The
+// toolbar, zoom, hover and export are in loss_chart_interaction.cpp; how points are kept and
+// decimated is in chart_decimation.cpp.
 #include "widgets/loss_chart_view.h"
 
+#include "widgets/chart_canvas.h"
+
 #include <QChart>
-#include <QChartView>
 #include <QComboBox>
-#include <QCursor>
-#include <QFile>
-#include <QFileDialog>
-#include <QGraphicsLayout>
-#include <QHBoxLayout>
 #include <QLabel>
 #include <QLegend>
 #include <QLegendMarker>
 #include <QLineSeries>
 #include <QLogValueAxis>
-#include <QMouseEvent>
 #include <QPainter>
 #include <QShortcut>
 #include <QSignalBlocker>
 #include <QSlider>
 #include <QTimer>
 #include <QToolButton>
-#include <QToolTip>
 #include <QVBoxLayout>
 #include <QValueAxis>
-#include <QWheelEvent>
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 
 namespace tunelab {
 
 namespace {
 
 constexpr int kTickCount = 6;
-constexpr float kFaintMix = 0.35f; // of the run colour in the faint raw line, the rest white
-constexpr size_t kBlockSize = LossChartView::kBlockSize;
-using BlockExtremes = LossChartView::BlockExtremes;
-constexpr int kMinColumns = 64;              // decimation columns per line, at least
+constexpr float kFaintMix = 0.35f;           // of the run colour in the faint raw line, the rest white
 constexpr qsizetype kAntialiasPoints = 8000; // drawn points over all lines, at most, for antialiasing
 
 // Tableau 10: distinct on white and for the common kinds of colour blindness.
 constexpr std::array<QRgb, 10> kPalette = {0x1f77b4, 0xff7f0e, 0x2ca02c, 0xd62728, 0x9467bd,
                                            0x8c564b, 0xe377c2, 0x7f7f7f, 0xbcbd22, 0x17becf};
-
-// Summarises the blocks of kBlockSize points that are complete since the last call.
-void extendBlocks(BlockExtremes& blocks, const double* ys, size_t size) {
-    for (size_t b = blocks.low.size(); (b + 1) * kBlockSize <= size; ++b) {
-        size_t low = b * kBlockSize;
-        size_t high = low;
-        for (size_t k = low + 1; k < (b + 1) * kBlockSize; ++k) {
-            if (ys[k] < ys[low])
-                low = k;
-            if (ys[k] > ys[high])
-                high = k;
-        }
-        blocks.low.push_back(static_cast<quint32>(low));
-        blocks.high.push_back(static_cast<quint32>(high));
-    }
-}
 
 // Sets a flag for the lifetime of a scope.
 class FlagGuard {
@@ -76,175 +52,6 @@ private:
     bool& m_flag;
     bool m_old;
 };
-
-struct Decimated {
-    QList<QPointF> points;
-    // Bounds of the emitted points inside [xMin, xMax]; yMin > yMax while there are none.
-    double yMin = 0.0;
-    double yMax = -1.0;
-    double yMinPositive = 0.0;
-};
-
-// Decimates a curve to at most two points per pixel column of [xMin, xMax]: the lowest and the
-// highest point of each column, in the order they occur. A loss spike or dip narrower than a pixel
-// stays visible, which averaging or striding would hide. Where x never decreases only the visible
-// range is scanned, plus one neighbour on each side so the line runs on to the plot's edges; a
-// narrow range therefore shows every point. Otherwise all points are clamped into the columns.
-// Finds the lowest and the highest y in [begin, end) (above floor), using the block extremes for
-// the blocks that lie wholly inside. low and high stay at `none` where no y is above floor.
-void scanExtremes(const double* ys, const BlockExtremes& blocks, size_t begin, size_t end, double floor,
-                  size_t none, size_t& low, size_t& high) {
-    low = high = none;
-    double lowY = std::numeric_limits<double>::infinity();
-    double highY = -lowY;
-    auto scan = [&](size_t from, size_t to) {
-        for (size_t k = from; k < to; ++k) {
-            const double y = ys[k];
-            if (y <= floor)
-                continue;
-            if (y < lowY) {
-                lowY = y;
-                low = k;
-            }
-            if (y > highY) {
-                highY = y;
-                high = k;
-            }
-        }
-    };
-    const size_t firstBlock = (begin + kBlockSize - 1) / kBlockSize;
-    const size_t lastBlock = std::min(end / kBlockSize, blocks.low.size());
-    if (firstBlock >= lastBlock) {
-        scan(begin, end);
-        return;
-    }
-    scan(begin, firstBlock * kBlockSize);
-    for (size_t b = firstBlock; b < lastBlock; ++b) {
-        const size_t l = blocks.low[b];
-        const size_t h = blocks.high[b];
-        if (ys[l] <= floor) { // only the log scale's floor cuts into a block
-            scan(b * kBlockSize, (b + 1) * kBlockSize);
-            continue;
-        }
-        // Earlier indices win ties, as in scan().
-        if (ys[l] < lowY) {
-            lowY = ys[l];
-            low = l;
-        }
-        if (ys[h] > highY) {
-            highY = ys[h];
-            high = h;
-        }
-    }
-    scan(lastBlock * kBlockSize, end);
-}
-
-Decimated decimateMinMax(const std::vector<double>& xs, const double* ys, const BlockExtremes& blocks,
-                         bool sorted, double xMin, double xMax, int columns, bool positiveOnly) {
-    Decimated out;
-    const size_t size = xs.size();
-    if (size == 0 || columns <= 0)
-        return out;
-    size_t begin = 0;
-    size_t end = size;
-    if (sorted) {
-        begin = static_cast<size_t>(std::lower_bound(xs.begin(), xs.end(), xMin) - xs.begin());
-        end = static_cast<size_t>(std::upper_bound(xs.begin() + begin, xs.end(), xMax) - xs.begin());
-    }
-    const double span = xMax - xMin;
-    const double perX = span > 0.0 ? columns / span : 0.0;
-    out.points.reserve(std::min<qsizetype>(qsizetype(end - begin), 2 * qsizetype(columns)) + 4);
-
-    auto keep = [&](size_t i) { return !positiveOnly || ys[i] > 0.0; };
-    auto note = [&](double y) {
-        if (out.yMin > out.yMax) {
-            out.yMin = out.yMax = y;
-        } else {
-            out.yMin = std::min(out.yMin, y);
-            out.yMax = std::max(out.yMax, y);
-        }
-        if (y > 0.0 && (out.yMinPositive <= 0.0 || y < out.yMinPositive))
-            out.yMinPositive = y;
-    };
-    if (sorted && begin > 0 && keep(begin - 1))
-        out.points.append(QPointF(xs[begin - 1], ys[begin - 1]));
-
-    if (sorted && perX > 0.0) {
-        // x never decreases: each column is a contiguous run of points, found by bisection, and its
-        // extremes come from a tight loop over y.
-        const double* x = xs.data();
-        const double floor = positiveOnly ? 0.0 : -std::numeric_limits<double>::infinity();
-        size_t i = begin;
-        int c = 0;
-        while (i < end) {
-            c = std::max(c, std::min(static_cast<int>((x[i] - xMin) * perX), columns - 1));
-            const size_t j =
-                c + 1 >= columns
-                    ? end
-                    : static_cast<size_t>(std::lower_bound(x + i, x + end, xMin + (c + 1) / perX) - x);
-            if (j == i) { // rounding put x[i] one column early
-                ++c;
-                continue;
-            }
-            size_t low = end;
-            size_t high = end;
-            scanExtremes(ys, blocks, i, j, floor, end, low, high);
-            if (low != end) {
-                const size_t first = std::min(low, high);
-                const size_t second = std::max(low, high);
-                out.points.append(QPointF(x[first], ys[first]));
-                if (second != first)
-                    out.points.append(QPointF(x[second], ys[second]));
-                note(ys[low]);
-                note(ys[high]);
-            }
-            i = j;
-            ++c;
-        }
-        if (end < size && keep(end))
-            out.points.append(QPointF(xs[end], ys[end]));
-        return out;
-    }
-
-    int column = -1;
-    size_t low = 0;
-    size_t high = 0;
-    bool open = false;
-    auto emitColumn = [&] {
-        if (!open)
-            return;
-        const size_t first = std::min(low, high);
-        const size_t second = std::max(low, high);
-        out.points.append(QPointF(xs[first], ys[first]));
-        if (second != first)
-            out.points.append(QPointF(xs[second], ys[second]));
-        if (sorted || (xs[low] >= xMin && xs[low] <= xMax))
-            note(ys[low]);
-        if (sorted || (xs[high] >= xMin && xs[high] <= xMax))
-            note(ys[high]);
-    };
-    for (size_t i = begin; i < end; ++i) {
-        if (!keep(i))
-            continue;
-        const double y = ys[i];
-        const int c = std::clamp(static_cast<int>((xs[i] - xMin) * perX), 0, columns - 1);
-        if (c != column || !open) {
-            emitColumn();
-            column = c;
-            low = high = i;
-            open = true;
-            continue;
-        }
-        if (y < ys[low])
-            low = i;
-        if (y > ys[high])
-            high = i;
-    }
-    emitColumn();
-    if (sorted && end < size && keep(end))
-        out.points.append(QPointF(xs[end], ys[end]));
-    return out;
-}
 
 QString defaultYTitle(LossChartView::Metric metric) {
     switch (metric) {
@@ -287,74 +94,7 @@ QString xTitle(LossChartView::XAxisMode mode) {
     return QString();
 }
 
-QByteArray csvField(const QString& text) {
-    QByteArray bytes = text.toUtf8();
-    if (bytes.contains(',') || bytes.contains('"') || bytes.contains('\n') || bytes.contains('\r'))
-        bytes = '"' + bytes.replace("\"", "\"\"") + '"';
-    return bytes;
-}
-
 } // namespace
-
-// The plot: a QChartView with wheel zoom on x and right- or middle-drag panning added to its
-// rubber band. Ranges set here reach LossChartView through the axes' rangeChanged signals.
-class ChartCanvas : public QChartView {
-public:
-    ChartCanvas(QChart* chart, LossChartView* owner)
-        : QChartView(chart, owner)
-        , m_owner(owner) {
-        setRubberBand(QChartView::RectangleRubberBand);
-    }
-
-protected:
-    void wheelEvent(QWheelEvent* event) override {
-        const QRectF plot = chart()->plotArea();
-        const QPointF pos = event->position();
-        if (event->angleDelta().y() == 0 || plot.width() <= 0.0 || !plot.contains(pos)) {
-            QChartView::wheelEvent(event);
-            return;
-        }
-        const double fraction = (pos.x() - plot.left()) / plot.width();
-        const double low = m_owner->visibleXMin();
-        const double center = low + fraction * (m_owner->visibleXMax() - low);
-        m_owner->zoomX(std::pow(0.85, event->angleDelta().y() / 120.0), center);
-        event->accept();
-    }
-    void mousePressEvent(QMouseEvent* event) override {
-        if (event->button() == Qt::RightButton || event->button() == Qt::MiddleButton) {
-            m_panning = true;
-            m_lastPos = event->position();
-            setCursor(Qt::ClosedHandCursor);
-            event->accept();
-            return;
-        }
-        QChartView::mousePressEvent(event);
-    }
-    void mouseMoveEvent(QMouseEvent* event) override {
-        if (m_panning) {
-            const QPointF delta = event->position() - m_lastPos;
-            m_lastPos = event->position();
-            chart()->scroll(-delta.x(), delta.y());
-            event->accept();
-            return;
-        }
-        QChartView::mouseMoveEvent(event);
-    }
-    void mouseReleaseEvent(QMouseEvent* event) override {
-        if (m_panning && (event->button() == Qt::RightButton || event->button() == Qt::MiddleButton)) {
-            m_panning = false;
-            unsetCursor();
-            event->accept();
-            return;
-        }
-        QChartView::mouseReleaseEvent(event); // not a right click: that would zoom out
-    }
-
-private:
-    LossChartView* m_owner;
-    bool m_panning = false;
-    QPointF m_lastPos;
-};
 
 LossChartView::LossChartView(QWidget* parent)
     : LossChartView(Metric::StepLoss, parent) {}
@@ -413,54 +153,6 @@ LossChartView::LossChartView(Metric metric, QWidget* parent)
 }
 
 LossChartView::~LossChartView() = default;
-
-void LossChartView::buildToolBar() {
-    m_toolBar = new QWidget(this);
-    auto* layout = new QHBoxLayout(m_toolBar);
-    layout->setContentsMargins(4, 2, 4, 2);
-
-    layout->addWidget(new QLabel(tr("Smoothing"), m_toolBar));
-    m_smoothingSlider = new QSlider(Qt::Horizontal, m_toolBar);
-    m_smoothingSlider->setRange(0, 99);
-    m_smoothingSlider->setMaximumWidth(160);
-    m_smoothingSlider->setToolTip(tr("Exponential moving average; the raw curve stays faint behind"));
-    layout->addWidget(m_smoothingSlider);
-    m_smoothingLabel = new QLabel(QStringLiteral("0.00"), m_toolBar);
-    layout->addWidget(m_smoothingLabel);
-    connect(m_smoothingSlider, &QSlider::valueChanged, this,
-            [this](int value) { setSmoothing(value / 100.0); });
-    layout->addStretch(1);
-
-    m_logButton = new QToolButton(m_toolBar);
-    m_logButton->setText(tr("Log y"));
-    m_logButton->setCheckable(true);
-    connect(m_logButton, &QToolButton::toggled, this, &LossChartView::setLogScale);
-    layout->addWidget(m_logButton);
-
-    m_xModeBox = new QComboBox(m_toolBar);
-    m_xModeBox->addItem(tr("Step"), int(XAxisMode::Step));
-    m_xModeBox->addItem(tr("Epoch"), int(XAxisMode::Epoch));
-    m_xModeBox->addItem(tr("Wall time"), int(XAxisMode::WallTime));
-    m_xModeBox->setToolTip(tr("Unit of the x axis"));
-    connect(m_xModeBox, &QComboBox::activated, this,
-            [this](int index) { setXAxisMode(XAxisMode(m_xModeBox->itemData(index).toInt())); });
-    layout->addWidget(m_xModeBox);
-
-    auto addButton = [&](const QString& text, const QString& tip, auto slot) {
-        auto* button = new QToolButton(m_toolBar);
-        button->setText(text);
-        button->setToolTip(tip);
-        connect(button, &QToolButton::clicked, this, slot);
-        layout->addWidget(button);
-    };
-    addButton(tr("Reset zoom"), tr("Follow the data again (Ctrl+0)"), &LossChartView::resetZoom);
-    addButton(tr("PNG…"), tr("Save the chart as a PNG image"), &LossChartView::choosePngFile);
-    addButton(tr("CSV…"), tr("Save the data of the shown curves as CSV"), &LossChartView::chooseCsvFile);
-}
-
-void LossChartView::setToolBarVisible(bool visible) {
-    m_toolBar->setVisible(visible);
-}
 
 void LossChartView::setMetric(Metric metric) {
     m_metric = metric;
@@ -567,25 +259,7 @@ void LossChartView::appendPoints(qint64 key, const QVector<QPointF>& points) {
 
 void LossChartView::appendPoints(qint64 key, const QVector<QPointF>& points, Trace trace) {
     Line& line = lineFor(key, trace);
-    line.x.reserve(line.x.size() + static_cast<size_t>(points.size()));
-    line.y.reserve(line.y.size() + static_cast<size_t>(points.size()));
-    bool added = false;
-    for (const QPointF& point : points) {
-        if (!std::isfinite(point.x()) || !std::isfinite(point.y()))
-            continue;
-        if (line.x.empty()) {
-            line.xMin = line.xMax = point.x();
-        } else {
-            if (point.x() < line.x.back())
-                line.sorted = false;
-            line.xMin = std::min(line.xMin, point.x());
-            line.xMax = std::max(line.xMax, point.x());
-        }
-        line.x.push_back(point.x());
-        line.y.push_back(point.y());
-        added = true;
-    }
-    if (added) {
+    if (line.points.append(points)) {
         line.dirty = true;
         scheduleFrame();
     }
@@ -628,15 +302,7 @@ void LossChartView::clearPoints() {
         for (auto& line : curve.lines) {
             if (!line)
                 continue;
-            std::vector<double>().swap(line->x);
-            std::vector<double>().swap(line->y);
-            std::vector<double>().swap(line->smoothed);
-            line->rawBlocks = {};
-            line->smoothedBlocks = {};
-            line->smoothedCount = 0;
-            line->sorted = true;
-            line->xMin = 0.0;
-            line->xMax = -1.0;
+            line->points.clear();
             line->dirty = true;
         }
     }
@@ -661,7 +327,7 @@ qsizetype LossChartView::pointCount(qint64 key, Trace trace) const {
     auto found = m_curves.find(key);
     if (found == m_curves.end() || !found->second.lines[static_cast<size_t>(trace)])
         return 0;
-    return static_cast<qsizetype>(found->second.lines[static_cast<size_t>(trace)]->x.size());
+    return static_cast<qsizetype>(found->second.lines[static_cast<size_t>(trace)]->points.size());
 }
 
 QList<QPointF> LossChartView::displayedPoints(qint64 key, Trace trace) const {
@@ -709,10 +375,7 @@ void LossChartView::setSmoothing(double amount) {
         for (auto& line : curve.lines) {
             if (!line)
                 continue;
-            line->smoothedCount = 0;
-            line->smoothedBlocks = {};
-            if (amount == 0.0)
-                std::vector<double>().swap(line->smoothed);
+            line->points.resetSmoothing(amount == 0.0);
         }
     }
     {
@@ -789,179 +452,8 @@ void LossChartView::setXAxisMode(XAxisMode mode) {
     Q_EMIT xAxisModeChanged(mode);
 }
 
-void LossChartView::setXRange(double min, double max) {
-    if (!std::isfinite(min) || !std::isfinite(max) || !(max > min))
-        return;
-    m_autoX = false;
-    m_zoomXMin = min;
-    m_zoomXMax = max;
-    markAllDirty();
-    scheduleFrame();
-    Q_EMIT zoomChanged();
-}
-
-void LossChartView::setYRange(double min, double max) {
-    if (!std::isfinite(min) || !std::isfinite(max) || !(max > min) || (m_logScale && min <= 0.0))
-        return;
-    m_autoY = false;
-    m_zoomYMin = min;
-    m_zoomYMax = max;
-    scheduleFrame();
-    Q_EMIT zoomChanged();
-}
-
-void LossChartView::zoomX(double factor, double centerX) {
-    if (!(factor > 0.0) || !std::isfinite(centerX))
-        return;
-    const double low = visibleXMin();
-    const double high = visibleXMax();
-    setXRange(centerX - (centerX - low) * factor, centerX + (high - centerX) * factor);
-}
-
-void LossChartView::resetZoom() {
-    m_autoX = m_autoY = true;
-    markAllDirty();
-    scheduleFrame();
-    Q_EMIT zoomChanged();
-}
-
-double LossChartView::visibleXMin() const {
-    return m_autoX ? m_axisX->min() : m_zoomXMin;
-}
-
-double LossChartView::visibleXMax() const {
-    return m_autoX ? m_axisX->max() : m_zoomXMax;
-}
-
-double LossChartView::visibleYMin() const {
-    return m_logScale ? m_axisYLog->min() : m_axisYLinear->min();
-}
-
-double LossChartView::visibleYMax() const {
-    return m_logScale ? m_axisYLog->max() : m_axisYLinear->max();
-}
-
-void LossChartView::handleAxisRangeChanged(bool xAxis) {
-    if (m_applyingRange)
-        return;
-    if (xAxis) {
-        m_autoX = false;
-        m_zoomXMin = m_axisX->min();
-        m_zoomXMax = m_axisX->max();
-        markAllDirty(); // the new range is decimated from the full data
-    } else {
-        m_autoY = false;
-        m_zoomYMin = visibleYMin();
-        m_zoomYMax = visibleYMax();
-    }
-    scheduleFrame();
-    Q_EMIT zoomChanged();
-}
-
-QString LossChartView::hoverText(qint64 key, double x, Trace trace) const {
-    auto found = m_curves.find(key);
-    if (found == m_curves.end() || !found->second.lines[static_cast<size_t>(trace)])
-        return QString();
-    const Line& line = *found->second.lines[static_cast<size_t>(trace)];
-    if (line.x.empty())
-        return QString();
-    size_t nearest = 0;
-    if (line.sorted) {
-        const size_t after =
-            static_cast<size_t>(std::lower_bound(line.x.begin(), line.x.end(), x) - line.x.begin());
-        nearest = std::min(after, line.x.size() - 1);
-        if (after > 0 && (after == line.x.size() || x - line.x[after - 1] <= line.x[after] - x))
-            nearest = after - 1;
-    } else {
-        for (size_t i = 1; i < line.x.size(); ++i) {
-            if (std::abs(line.x[i] - x) < std::abs(line.x[nearest] - x))
-                nearest = i;
-        }
-    }
-    QString where;
-    switch (m_xMode) {
-    case XAxisMode::Step:
-        where = tr("step %1").arg(QString::number(line.x[nearest], 'g', 12));
-        break;
-    case XAxisMode::Epoch:
-        where = tr("epoch %1").arg(QString::number(line.x[nearest], 'g', 12));
-        break;
-    case XAxisMode::WallTime:
-        where = tr("%1 s").arg(QString::number(line.x[nearest], 'f', 1));
-        break;
-    }
-    QString text = QStringLiteral("%1 — %2: %3")
-                       .arg(lineLabel(key, trace), where, QString::number(line.y[nearest], 'g', 6));
-    if (m_smoothing > 0.0 && nearest < line.smoothedCount)
-        text += tr(" (smoothed %1)").arg(QString::number(line.smoothed[nearest], 'g', 6));
-    return text;
-}
-
-void LossChartView::handleHover(qint64 key, Trace trace, const QPointF& point, bool state) {
-    if (!state) {
-        QToolTip::hideText();
-        return;
-    }
-    QToolTip::showText(QCursor::pos(), hoverText(key, point.x(), trace), m_view);
-}
-
-bool LossChartView::exportPng(const QString& path) {
-    flush();
-    if (m_chart->layout())
-        m_chart->layout()->activate(); // axes placed for the new ranges now, not at the next event
-    const QPixmap image = m_view->grab();
-    return !image.isNull() && image.save(path, "PNG");
-}
-
-bool LossChartView::exportCsv(const QString& path) const {
-    QFile file(path);
-    if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate))
-        return false;
-    QByteArray chunk("series,x,y\n");
-    for (const auto& [key, curve] : m_curves) {
-        if (!curve.visible)
-            continue;
-        for (size_t t = 0; t < curve.lines.size(); ++t) {
-            const Line* line = curve.lines[t].get();
-            if (!line || line->x.empty())
-                continue;
-            QString label = lineLabel(key, Trace(t));
-            if (m_metric == Metric::EpochLoss && Trace(t) == Trace::Primary)
-                label = tr("%1 (train)").arg(label);
-            const QByteArray field = csvField(label) + ',';
-            for (size_t i = 0; i < line->x.size(); ++i) {
-                chunk += field;
-                chunk += QByteArray::number(line->x[i], 'g', QLocale::FloatingPointShortest);
-                chunk += ',';
-                chunk += QByteArray::number(line->y[i], 'g', QLocale::FloatingPointShortest);
-                chunk += '\n';
-                if (chunk.size() > (1 << 20)) {
-                    if (file.write(chunk) != chunk.size())
-                        return false;
-                    chunk.clear();
-                }
-            }
-        }
-    }
-    return file.write(chunk) == chunk.size() && file.flush();
-}
-
-void LossChartView::choosePngFile() {
-    const QString path =
-        QFileDialog::getSaveFileName(this, tr("Export Chart"), QString(), tr("PNG images (*.png)"));
-    if (!path.isEmpty())
-        exportPng(path);
-}
-
-void LossChartView::chooseCsvFile() {
-    const QString path =
-        QFileDialog::getSaveFileName(this, tr("Export Chart Data"), QString(), tr("CSV files (*.csv)"));
-    if (!path.isEmpty())
-        exportCsv(path);
-}
-
 void LossChartView::setPointBudget(int points) {
-    m_pointBudget = std::max(points, 2 * kMinColumns);
+    m_pointBudget = std::max(points, 2 * kMinDecimationColumns);
     markAllDirty();
     scheduleFrame();
 }
@@ -1004,11 +496,11 @@ void LossChartView::drawFrame() {
         int lines = 0;
         for (const auto& [key, curve] : m_curves) {
             for (const auto& line : curve.lines) {
-                if (curve.visible && line && !line->x.empty())
+                if (curve.visible && line && !line->points.empty())
                     lines += m_smoothing > 0.0 ? 2 : 1;
             }
         }
-        return std::clamp(m_pointBudget / (2 * std::max(lines, 1)), std::min(kMinColumns, plot), plot);
+        return budgetedColumns(m_pointBudget, lines, plot);
     };
     int lineColumns = linesColumns(columns);
     const bool redrawAll = columns != m_drawnColumns || lineColumns != m_lineColumns ||
@@ -1094,47 +586,10 @@ void LossChartView::drawFrame() {
 
 void LossChartView::decimateLine(Line& line, bool visible, double xMin, double xMax, int columns,
                                  QList<QPointF>& boldPoints, QList<QPointF>& faintPoints) {
-    line.drawnYMin = 0.0;
-    line.drawnYMax = -1.0;
-    line.drawnYMinPositive = 0.0;
-    if (!visible || line.x.empty())
+    line.drawn = YBounds();
+    if (!visible || line.points.empty())
         return;
-    const bool smooth = m_smoothing > 0.0;
-    if (smooth && line.smoothedCount < line.y.size()) {
-        // Extends the moving average over the points that arrived since the last frame.
-        line.smoothed.resize(line.y.size());
-        const double a = m_smoothing;
-        double s = line.smoothedCount > 0 ? line.smoothed[line.smoothedCount - 1] : line.y[0];
-        for (size_t i = line.smoothedCount; i < line.y.size(); ++i) {
-            s = i == 0 ? line.y[0] : a * s + (1.0 - a) * line.y[i];
-            line.smoothed[i] = s;
-        }
-        line.smoothedCount = line.y.size();
-    }
-    extendBlocks(line.rawBlocks, line.y.data(), line.y.size());
-    if (smooth)
-        extendBlocks(line.smoothedBlocks, line.smoothed.data(), line.smoothedCount);
-    Decimated bold = smooth ? decimateMinMax(line.x, line.smoothed.data(), line.smoothedBlocks, line.sorted,
-                                             xMin, xMax, columns, m_logScale)
-                            : decimateMinMax(line.x, line.y.data(), line.rawBlocks, line.sorted, xMin, xMax,
-                                             columns, m_logScale);
-    line.drawnYMin = bold.yMin;
-    line.drawnYMax = bold.yMax;
-    line.drawnYMinPositive = bold.yMinPositive;
-    boldPoints = std::move(bold.points);
-    if (!smooth)
-        return;
-    Decimated faint =
-        decimateMinMax(line.x, line.y.data(), line.rawBlocks, line.sorted, xMin, xMax, columns, m_logScale);
-    if (faint.yMin <= faint.yMax) {
-        const bool any = line.drawnYMin <= line.drawnYMax;
-        line.drawnYMin = any ? std::min(line.drawnYMin, faint.yMin) : faint.yMin;
-        line.drawnYMax = any ? std::max(line.drawnYMax, faint.yMax) : faint.yMax;
-        if (faint.yMinPositive > 0.0 &&
-            (line.drawnYMinPositive <= 0.0 || faint.yMinPositive < line.drawnYMinPositive))
-            line.drawnYMinPositive = faint.yMinPositive;
-    }
-    faintPoints = std::move(faint.points);
+    line.drawn = line.points.decimate(m_smoothing, xMin, xMax, columns, m_logScale, boldPoints, faintPoints);
 }
 
 LossChartView::AxisRange LossChartView::niceRange(double min, double max) const {
@@ -1158,10 +613,10 @@ LossChartView::AxisRange LossChartView::xRangeToShow() const {
             if (visibleOnly && !curve.visible)
                 continue;
             for (const auto& line : curve.lines) {
-                if (!line || line->x.empty())
+                if (!line || line->points.empty())
                     continue;
-                low = any ? std::min(low, line->xMin) : line->xMin;
-                high = any ? std::max(high, line->xMax) : line->xMax;
+                low = any ? std::min(low, line->points.xMin) : line->points.xMin;
+                high = any ? std::max(high, line->points.xMax) : line->points.xMax;
                 any = true;
             }
         }
@@ -1178,21 +633,16 @@ LossChartView::AxisRange LossChartView::yRangeToShow() const {
     if (!m_autoY)
         return {m_zoomYMin, m_zoomYMax, kTickCount};
     // The y range fits the points drawn (in the visible x range, of the shown curves).
-    double yMin = 0.0;
-    double yMax = -1.0;
-    double yMinPositive = 0.0;
+    YBounds drawn;
     for (const auto& [key, curve] : m_curves) {
         for (const auto& line : curve.lines) {
-            if (!line || line->drawnYMin > line->drawnYMax)
-                continue;
-            const bool any = yMin <= yMax;
-            yMin = any ? std::min(yMin, line->drawnYMin) : line->drawnYMin;
-            yMax = any ? std::max(yMax, line->drawnYMax) : line->drawnYMax;
-            if (line->drawnYMinPositive > 0.0 &&
-                (yMinPositive <= 0.0 || line->drawnYMinPositive < yMinPositive))
-                yMinPositive = line->drawnYMinPositive;
+            if (line)
+                drawn.merge(line->drawn);
         }
     }
+    const double yMin = drawn.yMin;
+    const double yMax = drawn.yMax;
+    const double yMinPositive = drawn.yMinPositive;
     if (m_logScale) {
         if (yMinPositive <= 0.0)
             return {0.01, 1.0, kTickCount};

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "widgets/chart_decimation.h"
+
 #include <QColor>
 #include <QList>
 #include <QPointF>
@@ -10,7 +12,6 @@
 #include <array>
 #include <map>
 #include <memory>
-#include <vector>
 
 class QAbstractAxis;
 class QChart;
@@ -162,37 +163,16 @@ Q_SIGNALS:
     void xAxisModeChanged(tunelab::LossChartView::XAxisMode mode);
     void zoomChanged();
 
-public:
-    // Implementation detail, public for the decimation helpers in the .cpp.
-    // The lowest and the highest point of each block of kBlockSize points, so that decimating a
-    // long curve reads a block's extremes instead of its points.
-    static constexpr size_t kBlockSize = 32;
-    struct BlockExtremes {
-        std::vector<quint32> low;
-        std::vector<quint32> high;
-    };
-
 private:
     friend class ChartCanvas;
 
     struct Line {
         QLineSeries* bold = nullptr;  // owned by m_chart; raw or smoothed values
         QLineSeries* faint = nullptr; // owned by m_chart; raw values behind a smoothed line
-        std::vector<double> x;
-        std::vector<double> y;
-        std::vector<double> smoothed; // valid up to smoothedCount while smoothing is on
-        size_t smoothedCount = 0;
-        BlockExtremes rawBlocks;
-        BlockExtremes smoothedBlocks;
-        bool sorted = true; // x never decreases, so the visible range is found by bisection
+        SeriesPoints points;
         bool dirty = false;
         // Bounds of the in-range points of the last decimation, for the automatic y range.
-        double drawnYMin = 0.0;
-        double drawnYMax = -1.0;
-        double drawnYMinPositive = 0.0;
-        // Bounds of all points.
-        double xMin = 0.0;
-        double xMax = -1.0;
+        YBounds drawn;
     };
     struct Curve {
         QString label;
