@@ -1,9 +1,14 @@
 #include "app/gui/main_window.h"
 
+#include "app/gui/metric_charts.h"
 #include "engine/run_events.h"
+#include "engine/run_store.h"
 #include "engine/spec.h"
 #include "widgets/data_form.h"
 #include "widgets/loss_chart_view.h"
+#include "widgets/network_editor.h"
+#include "widgets/runs_table_model.h"
+#include "widgets/runs_table_view.h"
 #include "widgets/training_form.h"
 
 #include <QAction>
@@ -41,6 +46,9 @@ private Q_SLOTS:
     void pauseHoldsTheRun();
     void panelEditsReachTheExperiment();
     void saveWritesASpecTheCliRuns();
+    void runsSurviveARestartWithTheirCurves();
+    void networkMismatchDisablesRun();
+    void runsTrainSideBySide();
     void openExperimentFile();
     void badExperimentFileKeepsTheCurrentOne();
 
@@ -76,7 +84,7 @@ void TestMainWindow::runPlotsTrainLossLive() {
     QSignalSpy finished(m_window.get(), &MainWindow::runFinished);
     m_window->runAction()->trigger();
     QVERIFY2(m_window->isRunning(), qPrintable(m_window->stateText()));
-    QVERIFY(!m_window->runAction()->isEnabled());
+    QVERIFY(m_window->runAction()->isEnabled()); // another run may start beside it
     QVERIFY(m_window->stopAction()->isEnabled());
     const tunelab::RunId id = m_window->currentRunId();
     QVERIFY(id > 0);
@@ -233,6 +241,70 @@ void TestMainWindow::badExperimentFileKeepsTheCurrentOne() {
     QVERIFY2(m_window->stateText().contains(QStringLiteral("broken.json")),
              qPrintable(m_window->stateText()));
     QVERIFY2(m_window->stateText().contains(QStringLiteral("epochs")), qPrintable(m_window->stateText()));
+}
+
+void TestMainWindow::runsSurviveARestartWithTheirCurves() {
+    QTemporaryDir dir;
+    const std::string path = dir.filePath(QStringLiteral("runs.sqlite")).toStdString();
+    auto store = tunelab::RunStore::open(path);
+    QVERIFY2(store.ok(), store.error().c_str());
+    m_window->setRunStore(std::move(store.value()));
+    tunelab::ExperimentSpec spec = tunelab::defaultExperiment();
+    spec.training.epochs = 3;
+    m_window->setExperiment(spec);
+    QSignalSpy finished(m_window.get(), &MainWindow::runFinished);
+    QVERIFY(m_window->startRun());
+    QVERIFY(finished.wait(60000));
+    const qint64 id = m_window->currentRunId();
+    QCOMPARE(m_window->runsModel()->runCount(), 1);
+    QCOMPARE(statusName(m_window->runsModel()->runAt(0).status), statusName(RunStatus::Completed));
+    QVERIFY(m_window->metricCharts()->charts().at(1)->pointCount(id) == 3); // epoch loss, one per epoch
+    m_window.reset();
+
+    // A new window on the same store: the run, and its curve when selected.
+    m_window = std::make_unique<MainWindow>();
+    m_window->setInteractive(false);
+    auto reopened = tunelab::RunStore::open(path);
+    QVERIFY(reopened.ok());
+    m_window->setRunStore(std::move(reopened.value()));
+    QCOMPARE(m_window->runsModel()->runCount(), 1);
+    QCOMPARE(QByteArray(tunelab::toString(m_window->runsModel()->runAt(0).status)), QByteArray("completed"));
+    m_window->runsView()->selectRuns({id});
+    QTRY_VERIFY(m_window->lossChart()->pointCount(id) > 10);
+    QCOMPARE(m_window->metricCharts()->charts().at(1)->pointCount(id), qsizetype(3));
+}
+
+void TestMainWindow::networkMismatchDisablesRun() {
+    tunelab::ExperimentSpec spec = tunelab::defaultExperiment();
+    spec.model.layers.back().outFeatures = 5; // two classes need 2 outputs
+    m_window->setExperiment(spec);
+    QVERIFY(!m_window->networkEditor()->isValid());
+    QVERIFY(!m_window->runAction()->isEnabled());
+    QVERIFY2(m_window->runAction()->toolTip().contains(QStringLiteral("out_features")),
+             qPrintable(m_window->runAction()->toolTip()));
+    m_window->setExperiment(tunelab::defaultExperiment());
+    QVERIFY(m_window->runAction()->isEnabled());
+}
+
+void TestMainWindow::runsTrainSideBySide() {
+    tunelab::ExperimentSpec spec = tunelab::defaultExperiment();
+    spec.training.epochs = 20;
+    m_window->setExperiment(spec);
+    QVERIFY(m_window->startRun());
+    const qint64 first = m_window->currentRunId();
+    spec.optimizer.type = tunelab::OptimizerType::Sgd;
+    spec.optimizer.lr = 0.1;
+    m_window->setExperiment(spec);
+    QVERIFY(m_window->startRun());
+    const qint64 second = m_window->currentRunId();
+    QVERIFY(second != first);
+    m_window->runsView()->selectRuns({first, second}); // both curves in the charts
+    auto* model = m_window->runsModel();
+    QTRY_VERIFY_WITH_TIMEOUT(statusName(model->runAt(model->rowForRun(first)).status) == "completed" &&
+                                 statusName(model->runAt(model->rowForRun(second)).status) == "completed",
+                             60000);
+    QCOMPARE(model->runAt(model->rowForRun(second)).optimizer, QStringLiteral("sgd"));
+    QTRY_VERIFY(m_window->lossChart()->pointCount(first) > 0 && m_window->lossChart()->pointCount(second) > 0);
 }
 
 QTEST_MAIN(TestMainWindow)

@@ -1,4 +1,5 @@
 #include "app/gui/main_window.h"
+#include "engine/run_store.h"
 
 #include "widgets/loss_chart_view.h"
 
@@ -22,7 +23,7 @@ constexpr int kExitRunFailed = 2;
 // platform plugin (xcb under Xvfb, offscreen) because the window paints itself into a pixmap.
 void scheduleScreenshot(QApplication& app, tunelab::MainWindow& window, const QString& path, double seconds) {
     window.setInteractive(false);
-    window.resize(1100, 680);
+    window.resize(1280, 800);
     window.show();
     window.startRun();
     QTimer::singleShot(static_cast<int>(seconds * 1000.0), &window, [&app, &window, path] {
@@ -45,6 +46,10 @@ struct Options {
         QStringLiteral("Run the experiment, save a PNG of the window to <path> and quit. Exit code 0 when "
                        "saved, 1 when not, 2 when saved but the run failed."),
         QStringLiteral("path")};
+    QCommandLineOption db{QStringLiteral("db"),
+                          QStringLiteral("Run store file (default: $TUNELAB_DB or the user data folder). With "
+                                         "--screenshot, runs are kept only when this is given."),
+                          QStringLiteral("path")};
     QCommandLineOption runSeconds{QStringLiteral("run-seconds"),
                                   QStringLiteral("With --screenshot: seconds to train first (default 3)."),
                                   QStringLiteral("seconds"), QStringLiteral("3")};
@@ -67,6 +72,7 @@ void describe(QCommandLineParser& parser, const Options& options) {
                                  QStringLiteral("[experiment]"));
     parser.addOption(options.screenshot);
     parser.addOption(options.runSeconds);
+    parser.addOption(options.db);
 }
 
 // --help and --version print text only, so they must work without a display: they get a
@@ -114,7 +120,17 @@ int main(int argc, char* argv[]) {
     }
 
     tunelab::MainWindow window;
-    if (parser.isSet(options.screenshot)) {
+    const bool screenshot = parser.isSet(options.screenshot);
+    if (parser.isSet(options.db) || !screenshot) {
+        const std::string path =
+            parser.isSet(options.db) ? parser.value(options.db).toStdString() : tunelab::RunStore::defaultPath();
+        auto store = tunelab::RunStore::open(path);
+        if (store.ok())
+            window.setRunStore(std::move(store.value()));
+        else // still usable: runs are shown but not kept
+            std::fprintf(stderr, "tunelab: runs will not be kept: %s\n", store.error().c_str());
+    }
+    if (screenshot) {
         if (!positional.isEmpty() && !window.openExperiment(positional.first())) {
             std::fprintf(stderr, "tunelab: %s\n", qPrintable(window.stateText()));
             return kExitError;

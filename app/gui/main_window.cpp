@@ -1,5 +1,7 @@
 #include "app/gui/main_window.h"
 
+#include "app/gui/metric_charts.h"
+
 #include "engine/devices.h"
 #include "engine/run_manager.h"
 #include "engine/run_store.h"
@@ -58,13 +60,17 @@ MainWindow::MainWindow(QWidget* parent)
     : QMainWindow(parent)
     , m_spec(defaultExperiment())
     , m_manager(std::make_unique<RunManager>(nullptr))
-    , m_chart(new LossChartView(this))
+    , m_charts(new MetricCharts(this))
+    , m_chart(m_charts->stepLossChart())
     , m_drainTimer(new QTimer(this)) {
-    setCentralWidget(m_chart);
+    setCentralWidget(m_charts);
     createActions();
     createPanels();
     createRunsDock();
     createStatusBar();
+    // The charts get the room; the panels their natural width, the runs a few rows.
+    resizeDocks({findChild<QDockWidget*>(QStringLiteral("experimentDock"))}, {430}, Qt::Horizontal);
+    resizeDocks({findChild<QDockWidget*>(QStringLiteral("runsDock"))}, {190}, Qt::Vertical);
     setExperiment(m_spec);
 
     m_drainTimer->setInterval(kDrainIntervalMs);
@@ -127,7 +133,8 @@ void MainWindow::createActions() {
     logAction->setIconText(tr("Log Scale"));
     logAction->setCheckable(true);
     logAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_L));
-    connect(logAction, &QAction::toggled, m_chart, &LossChartView::setLogScale);
+    connect(logAction, &QAction::toggled, m_charts, &MetricCharts::setLogScale);
+    connect(m_chart, &LossChartView::logScaleChanged, logAction, &QAction::setChecked);
     QAction* clearAction = viewMenu->addAction(tr("&Clear Chart"), this, &MainWindow::clearChart);
     clearAction->setStatusTip(tr("Remove the curves of earlier runs"));
 
@@ -156,6 +163,8 @@ void MainWindow::createStatusBar() {
     m_deviceLabel = new QLabel(this);
     m_stateLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
     statusBar()->addWidget(m_stateLabel, 1);
+    m_activeLabel = new QLabel(this);
+    statusBar()->addPermanentWidget(m_activeLabel);
     statusBar()->addPermanentWidget(m_metricsLabel);
     statusBar()->addPermanentWidget(m_deviceLabel);
 }
@@ -187,7 +196,7 @@ void MainWindow::createPanels() {
     auto* dock = new QDockWidget(tr("Experiment"), this);
     dock->setObjectName(QStringLiteral("experimentDock"));
     dock->setWidget(m_experimentTabs);
-    dock->setMinimumWidth(420);
+    dock->setMinimumWidth(360);
     addDockWidget(Qt::LeftDockWidgetArea, dock);
     m_viewMenu->addSeparator();
     m_viewMenu->addAction(dock->toggleViewAction());
@@ -212,122 +221,6 @@ void MainWindow::setRunStore(std::unique_ptr<RunStore> store) {
     m_store = std::move(store);
     m_manager = std::make_unique<RunManager>(m_store.get());
     m_runsModel->setRuns(m_store ? m_store->listRuns() : std::vector<RunRecord>{});
-}
-
-void MainWindow::createRunsDock() {
-    m_runsModel = new RunsTableModel(this);
-    m_runsView = new RunsTableView;
-    m_runsView->setRunsModel(m_runsModel);
-    auto* dock = new QDockWidget(tr("Runs"), this);
-    dock->setObjectName(QStringLiteral("runsDock"));
-    dock->setWidget(m_runsView);
-    addDockWidget(Qt::BottomDockWidgetArea, dock);
-    m_viewMenu->addAction(dock->toggleViewAction());
-
-    connect(m_runsView, &RunsTableView::selectionChangedRuns, this, &MainWindow::showRuns);
-    connect(m_runsView, &RunsTableView::runActivated, this, [this](qint64 id) { loadRunSpec(id, false); });
-    connect(m_runsView, &RunsTableView::duplicateRequested, this, [this](qint64 id) { loadRunSpec(id, true); });
-    connect(m_runsView, &RunsTableView::stopRequested, this, [this](qint64 id) {
-        if (id == m_runId)
-            stopRun();
-        else
-            m_manager->requestStop(id);
-    });
-    connect(m_runsView, &RunsTableView::deleteRequested, this, &MainWindow::deleteRuns);
-    connect(m_runsView, &RunsTableView::exportConfigRequested, this, &MainWindow::exportRunConfig);
-    connect(m_runsView, &RunsTableView::exportModelRequested, this, &MainWindow::exportRunModel);
-}
-
-bool MainWindow::chartShows(RunId id) const {
-    return m_chartRuns.isEmpty() ? id == m_runId : m_chartRuns.contains(id);
-}
-
-void MainWindow::showRuns(const QList<qint64>& ids) {
-    m_chartRuns = ids;
-    m_chart->clear();
-    if (m_store)
-        m_store->flush(); // what the running run has recorded so far, up to now
-    const QList<qint64> shown = ids.isEmpty() && m_runId > 0 ? QList<qint64>{m_runId} : ids;
-    for (qint64 id : shown) {
-        const int row = m_runsModel->rowForRun(id);
-        const QString name = row >= 0 ? m_runsModel->runAt(row).name : tr("run");
-        m_chart->addSeries(id, tr("%1 #%2").arg(name).arg(id));
-        if (!m_store)
-            continue;
-        QVector<QPointF> points;
-        for (const StepRecord& step : m_store->steps(id))
-            points.append(QPointF(static_cast<double>(step.step), step.trainLoss));
-        m_chart->appendPoints(id, points);
-        if (points.isEmpty() && (row < 0 || isFinal(m_runsModel->runAt(row).status)))
-            m_chart->removeSeries(id); // a run without steps gets no empty legend entry
-    }
-    m_chart->flush();
-}
-
-void MainWindow::loadRunSpec(qint64 id, bool asCopy) {
-    const int row = m_runsModel->rowForRun(id);
-    if (row < 0)
-        return;
-    auto spec = parseExperimentSpec(m_runsModel->runAt(row).specJson.toStdString());
-    if (!spec.ok()) {
-        reportError(tr("Cannot load run %1").arg(id), fromStd(spec.error()));
-        return;
-    }
-    if (asCopy)
-        spec.value().name += "-copy";
-    setExperiment(spec.value());
-    setState(asCopy ? tr("Copied the settings of run %1: edit them and press Run").arg(id)
-                    : tr("Loaded the settings of run %1").arg(id));
-}
-
-void MainWindow::deleteRuns(const QList<qint64>& ids) {
-    for (qint64 id : ids) {
-        if (m_manager->isRunning(id))
-            continue; // a running run keeps writing; stop it first
-        if (m_store)
-            m_store->deleteRun(id);
-        m_runsModel->removeRun(id);
-        m_chart->removeSeries(id);
-        m_chartRuns.removeAll(id);
-    }
-    setState(tr("Deleted %n run(s)", nullptr, static_cast<int>(ids.size())));
-}
-
-void MainWindow::exportRunConfig(qint64 id) {
-    const int row = m_runsModel->rowForRun(id);
-    if (row < 0)
-        return;
-    const RunRow& run = m_runsModel->runAt(row);
-    const QString path = QFileDialog::getSaveFileName(this, tr("Export Run Config"), run.name + QStringLiteral(".json"),
-                                                      tr("Experiment specs (*.json)"));
-    if (path.isEmpty())
-        return;
-    QSaveFile file(path);
-    const QByteArray json = run.specJson.toUtf8() + '\n';
-    if (!file.open(QIODevice::WriteOnly) || file.write(json) != json.size() || !file.commit())
-        reportError(tr("Cannot export"), tr("%1: %2").arg(path, file.errorString()));
-    else
-        setState(tr("Exported the config of run %1 to %2 (tunelab-cli train runs it)").arg(id).arg(path));
-}
-
-void MainWindow::exportRunModel(qint64 id) {
-    if (!m_store)
-        return;
-    const std::vector<char> model = m_store->model(id);
-    if (model.empty()) {
-        reportError(tr("Cannot export"), tr("Run %1 has no saved model.").arg(id));
-        return;
-    }
-    const QString path = QFileDialog::getSaveFileName(this, tr("Export Model"), QStringLiteral("run%1.pt").arg(id),
-                                                      tr("PyTorch state dict (*.pt)"));
-    if (path.isEmpty())
-        return;
-    QSaveFile file(path);
-    if (!file.open(QIODevice::WriteOnly) || file.write(model.data(), qint64(model.size())) != qint64(model.size()) ||
-        !file.commit())
-        reportError(tr("Cannot export"), tr("%1: %2").arg(path, file.errorString()));
-    else
-        setState(tr("Exported the model of run %1 to %2 (load it with torch.load)").arg(id).arg(path));
 }
 
 void MainWindow::setExperiment(const ExperimentSpec& spec) {
@@ -492,9 +385,9 @@ void MainWindow::chooseExperimentFile() {
         openExperiment(path);
 }
 
+// Starts the experiment as the panels show it. A run already going keeps training beside the
+// new one (to compare settings side by side); the new run becomes the current one.
 bool MainWindow::startRun() {
-    if (m_running)
-        return false;
     syncSpecFromPanels();
     if (!m_blockedReason.isEmpty()) {
         m_lastStatus = RunStatus::Failed;
@@ -509,6 +402,11 @@ bool MainWindow::startRun() {
     }
     m_runId = started.value();
     m_running = true;
+    m_stopRequested = false;
+    if (m_pauseAction->isChecked()) {
+        const QSignalBlocker blocker(m_pauseAction);
+        m_pauseAction->setChecked(false);
+    }
     m_runsModel->runQueued(m_runId, m_spec.name, experimentSpecToJson(m_spec));
     if (m_saveSettings)
         QSettings().setValue(QStringLiteral("device"), fromStd(m_spec.device));
@@ -519,7 +417,7 @@ bool MainWindow::startRun() {
     m_step = 0;
     if (!m_chartRuns.isEmpty())
         m_chartRuns.append(m_runId); // a chosen set of runs grows by the new one
-    m_chart->addSeries(m_runId, seriesLabel());
+    m_charts->addRun(m_runId, seriesLabel());
     m_metricsLabel->clear();
     setState(tr("Starting run %1…").arg(m_runId));
     updateActions();
@@ -532,9 +430,9 @@ QString MainWindow::seriesLabel() const {
 }
 
 void MainWindow::clearChart() {
-    m_chart->clear();
+    m_charts->clear();
     if (m_running)
-        m_chart->addSeries(m_runId, seriesLabel()); // the running run keeps drawing, from here on
+        m_charts->addRun(m_runId, seriesLabel()); // the running run keeps drawing, from here on
 }
 
 void MainWindow::stopRun() {
@@ -549,28 +447,30 @@ void MainWindow::stopRun() {
 void MainWindow::drainEvents() {
     const std::vector<RunEvent> events = m_manager->events().drain();
     m_runsModel->applyEvents(events); // one dataChanged per run, whatever the number of events
-    // Steps of one drain go to the chart in one call per run.
-    QHash<RunId, QVector<QPointF>> points;
+    // Records of one drain go to the charts in one call per run and kind.
+    QHash<RunId, std::vector<StepRecord>> steps;
+    QHash<RunId, std::vector<EpochRecord>> epochs;
     for (const RunEvent& event : events) {
         if (event.kind == RunEventKind::Steps) {
-            if (chartShows(event.runId)) {
-                QVector<QPointF>& runPoints = points[event.runId];
-                for (const StepRecord& step : event.steps)
-                    runPoints.append(QPointF(static_cast<double>(step.step), step.trainLoss));
-            }
+            if (chartShows(event.runId))
+                steps[event.runId].insert(steps[event.runId].end(), event.steps.begin(), event.steps.end());
             if (event.runId == m_runId && !event.steps.empty())
                 m_step = event.steps.back().step;
             continue;
         }
-        if (!points.isEmpty()) {
-            for (auto it = points.cbegin(); it != points.cend(); ++it)
-                m_chart->appendPoints(it.key(), it.value());
-            points.clear();
+        if (event.kind == RunEventKind::Epoch && chartShows(event.runId))
+            epochs[event.runId].push_back(event.epoch);
+        if (event.kind == RunEventKind::Finished) {
+            // Its last points first, so that finishing sees the whole curve.
+            m_charts->appendSteps(event.runId, steps.take(event.runId));
+            m_charts->appendEpochs(event.runId, epochs.take(event.runId));
         }
         handleEvent(event);
     }
-    for (auto it = points.cbegin(); it != points.cend(); ++it)
-        m_chart->appendPoints(it.key(), it.value());
+    for (auto it = steps.cbegin(); it != steps.cend(); ++it)
+        m_charts->appendSteps(it.key(), it.value());
+    for (auto it = epochs.cbegin(); it != epochs.cend(); ++it)
+        m_charts->appendEpochs(it.key(), it.value());
 
     if (m_running && !m_stopRequested && m_step > 0 && !m_pauseAction->isChecked()) {
         setState(tr("Running %1 — epoch %2 of %3, step %4")
@@ -579,7 +479,9 @@ void MainWindow::drainEvents() {
                      .arg(m_runEpochs)
                      .arg(m_step));
     }
-    if (!m_running && m_manager->activeRuns() == 0)
+    const int active = m_manager->activeRuns();
+    m_activeLabel->setText(active > 0 ? tr("%n run(s) in progress", nullptr, active) : QString());
+    if (!m_running && active == 0)
         m_drainTimer->stop();
 }
 
@@ -638,14 +540,14 @@ void MainWindow::finishRun(const RunSummary& summary) {
         break;
     }
     if (m_chart->pointCount(m_runId) == 0)
-        m_chart->removeSeries(m_runId); // no curve, no legend entry
-    m_chart->flush();                   // the final points now, not one frame later
+        m_charts->removeRun(m_runId); // no curve, no legend entry
+    m_charts->flush();                // the final points now, not one frame later
     updateActions();
     Q_EMIT runFinished(m_runId);
 }
 
 void MainWindow::updateActions() {
-    m_runAction->setEnabled(!m_running && m_blockedReason.isEmpty());
+    m_runAction->setEnabled(m_blockedReason.isEmpty());
     m_runAction->setToolTip(m_blockedReason.isEmpty() ? tr("Train the current experiment (Ctrl+R)") : m_blockedReason);
     m_pauseAction->setEnabled(m_running && !m_stopRequested);
     if (!m_running && m_pauseAction->isChecked()) {

@@ -18,6 +18,7 @@ namespace tunelab {
 
 class DataForm;
 class LossChartView;
+class MetricCharts;
 class NetworkEditor;
 class RunsTableModel;
 class RunsTableView;
@@ -64,6 +65,7 @@ public:
     QString deviceText() const;
 
     LossChartView* lossChart() const { return m_chart; }
+    MetricCharts* metricCharts() const { return m_charts; }
     QAction* runAction() const { return m_runAction; }
     QAction* pauseAction() const { return m_pauseAction; }
     QAction* stopAction() const { return m_stopAction; }
@@ -135,7 +137,8 @@ private:
     int m_epoch = 0;    // last finished epoch of the current run
     int64_t m_step = 0; // last step of the current run
 
-    LossChartView* m_chart = nullptr;
+    MetricCharts* m_charts = nullptr;
+    LossChartView* m_chart = nullptr; // the train-loss tab
     QTimer* m_drainTimer = nullptr;
     QAction* m_runAction = nullptr;
     QAction* m_stopAction = nullptr;
@@ -154,6 +157,7 @@ private:
     QLabel* m_stateLabel = nullptr;
     QLabel* m_metricsLabel = nullptr;
     QLabel* m_deviceLabel = nullptr;
+    QLabel* m_activeLabel = nullptr;
 };
 
 } // namespace tunelab

@@ -1,0 +1,143 @@
+// The runs dock of the main window: the runs table, which runs the charts show, and the actions
+// on recorded runs (load, duplicate, stop, delete, export).
+
+#include "app/gui/main_window.h"
+
+#include "app/gui/metric_charts.h"
+#include "engine/run_manager.h"
+#include "engine/run_store.h"
+#include "widgets/loss_chart_view.h"
+#include "widgets/runs_table_model.h"
+#include "widgets/runs_table_view.h"
+
+#include <QDockWidget>
+#include <QFileDialog>
+#include <QMenu>
+#include <QSaveFile>
+
+namespace tunelab {
+
+namespace {
+
+QString fromStd(const std::string& text) {
+    return QString::fromStdString(text);
+}
+
+} // namespace
+
+void MainWindow::createRunsDock() {
+    m_runsModel = new RunsTableModel(this);
+    m_runsView = new RunsTableView;
+    m_runsView->setRunsModel(m_runsModel);
+    auto* dock = new QDockWidget(tr("Runs"), this);
+    dock->setObjectName(QStringLiteral("runsDock"));
+    dock->setWidget(m_runsView);
+    addDockWidget(Qt::BottomDockWidgetArea, dock);
+    m_viewMenu->addAction(dock->toggleViewAction());
+
+    connect(m_runsView, &RunsTableView::selectionChangedRuns, this, &MainWindow::showRuns);
+    connect(m_runsView, &RunsTableView::runActivated, this, [this](qint64 id) { loadRunSpec(id, false); });
+    connect(m_runsView, &RunsTableView::duplicateRequested, this, [this](qint64 id) { loadRunSpec(id, true); });
+    connect(m_runsView, &RunsTableView::stopRequested, this, [this](qint64 id) {
+        if (id == m_runId)
+            stopRun();
+        else
+            m_manager->requestStop(id);
+    });
+    connect(m_runsView, &RunsTableView::deleteRequested, this, &MainWindow::deleteRuns);
+    connect(m_runsView, &RunsTableView::exportConfigRequested, this, &MainWindow::exportRunConfig);
+    connect(m_runsView, &RunsTableView::exportModelRequested, this, &MainWindow::exportRunModel);
+}
+
+bool MainWindow::chartShows(RunId id) const {
+    return m_chartRuns.isEmpty() ? id == m_runId : m_chartRuns.contains(id);
+}
+
+void MainWindow::showRuns(const QList<qint64>& ids) {
+    m_chartRuns = ids;
+    m_charts->clear();
+    if (m_store)
+        m_store->flush(); // what the running run has recorded so far, up to now
+    const QList<qint64> shown = ids.isEmpty() && m_runId > 0 ? QList<qint64>{m_runId} : ids;
+    for (qint64 id : shown) {
+        const int row = m_runsModel->rowForRun(id);
+        const QString name = row >= 0 ? m_runsModel->runAt(row).name : tr("run");
+        m_charts->addRun(id, tr("%1 #%2").arg(name).arg(id));
+        if (!m_store)
+            continue;
+        const std::vector<StepRecord> steps = m_store->steps(id);
+        m_charts->appendSteps(id, steps);
+        m_charts->appendEpochs(id, m_store->epochs(id));
+        if (steps.empty() && (row < 0 || isFinal(m_runsModel->runAt(row).status)))
+            m_charts->removeRun(id); // a run without steps gets no empty legend entry
+    }
+    m_charts->flush();
+}
+
+void MainWindow::loadRunSpec(qint64 id, bool asCopy) {
+    const int row = m_runsModel->rowForRun(id);
+    if (row < 0)
+        return;
+    auto spec = parseExperimentSpec(m_runsModel->runAt(row).specJson.toStdString());
+    if (!spec.ok()) {
+        reportError(tr("Cannot load run %1").arg(id), fromStd(spec.error()));
+        return;
+    }
+    if (asCopy)
+        spec.value().name += "-copy";
+    setExperiment(spec.value());
+    setState(asCopy ? tr("Copied the settings of run %1: edit them and press Run").arg(id)
+                    : tr("Loaded the settings of run %1").arg(id));
+}
+
+void MainWindow::deleteRuns(const QList<qint64>& ids) {
+    for (qint64 id : ids) {
+        if (m_manager->isRunning(id))
+            continue; // a running run keeps writing; stop it first
+        if (m_store)
+            m_store->deleteRun(id);
+        m_runsModel->removeRun(id);
+        m_charts->removeRun(id);
+        m_chartRuns.removeAll(id);
+    }
+    setState(tr("Deleted %n run(s)", nullptr, static_cast<int>(ids.size())));
+}
+
+void MainWindow::exportRunConfig(qint64 id) {
+    const int row = m_runsModel->rowForRun(id);
+    if (row < 0)
+        return;
+    const RunRow& run = m_runsModel->runAt(row);
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export Run Config"), run.name + QStringLiteral(".json"),
+                                                      tr("Experiment specs (*.json)"));
+    if (path.isEmpty())
+        return;
+    QSaveFile file(path);
+    const QByteArray json = run.specJson.toUtf8() + '\n';
+    if (!file.open(QIODevice::WriteOnly) || file.write(json) != json.size() || !file.commit())
+        reportError(tr("Cannot export"), tr("%1: %2").arg(path, file.errorString()));
+    else
+        setState(tr("Exported the config of run %1 to %2 (tunelab-cli train runs it)").arg(id).arg(path));
+}
+
+void MainWindow::exportRunModel(qint64 id) {
+    if (!m_store)
+        return;
+    const std::vector<char> model = m_store->model(id);
+    if (model.empty()) {
+        reportError(tr("Cannot export"), tr("Run %1 has no saved model.").arg(id));
+        return;
+    }
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export Model"), QStringLiteral("run%1.pt").arg(id),
+                                                      tr("PyTorch state dict (*.pt)"));
+    if (path.isEmpty())
+        return;
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly) || file.write(model.data(), qint64(model.size())) != qint64(model.size()) ||
+        !file.commit())
+        reportError(tr("Cannot export"), tr("%1: %2").arg(path, file.errorString()));
+    else
+        setState(tr("Exported the model of run %1 to %2 (load it with torch.load)").arg(id).arg(path));
+}
+
+} // namespace tunelab

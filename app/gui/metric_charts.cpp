@@ -1,0 +1,165 @@
+#include "app/gui/metric_charts.h"
+
+#include <QSignalBlocker>
+
+#include <cmath>
+
+namespace tunelab {
+
+MetricCharts::MetricCharts(QWidget* parent)
+    : QTabWidget(parent) {
+    using Metric = LossChartView::Metric;
+    m_stepLoss = new LossChartView(Metric::StepLoss);
+    m_epochLoss = new LossChartView(Metric::EpochLoss);
+    m_accuracy = new LossChartView(Metric::ValAccuracy);
+    m_learningRate = new LossChartView(Metric::LearningRate);
+    m_gradNorm = new LossChartView(Metric::GradNorm);
+    m_charts = {m_stepLoss, m_epochLoss, m_accuracy, m_learningRate, m_gradNorm};
+    addTab(m_stepLoss, tr("Train loss"));
+    addTab(m_epochLoss, tr("Epoch loss"));
+    addTab(m_accuracy, tr("Accuracy / MAE"));
+    addTab(m_learningRate, tr("Learning rate"));
+    addTab(m_gradNorm, tr("Gradient norm"));
+    setDocumentMode(true);
+    for (LossChartView* chart : m_charts)
+        connect(chart, &LossChartView::xAxisModeChanged, this, &MetricCharts::refeed);
+}
+
+void MetricCharts::addRun(RunId id, const QString& label) {
+    if (!m_runs.contains(id))
+        m_runs.insert(id, RunRecords{label, {}, {}, 0.0});
+    for (LossChartView* chart : m_charts)
+        chart->addSeries(id, label);
+}
+
+void MetricCharts::removeRun(RunId id) {
+    m_runs.remove(id);
+    for (LossChartView* chart : m_charts)
+        chart->removeSeries(id);
+}
+
+void MetricCharts::clear() {
+    m_runs.clear();
+    for (LossChartView* chart : m_charts)
+        chart->clear();
+}
+
+// Epoch positions come from the run's finished epochs: steps per epoch from the first one,
+// seconds per step from the latest one, so a step's x is known before its epoch ends.
+double MetricCharts::stepX(const RunRecords& run, const StepRecord& step) const {
+    switch (m_mode) {
+    case LossChartView::XAxisMode::Step:
+        break;
+    case LossChartView::XAxisMode::Epoch:
+        if (!run.epochs.empty() && run.epochs.front().step > 0)
+            return static_cast<double>(step.step) / static_cast<double>(run.epochs.front().step);
+        return step.epoch - 1;
+    case LossChartView::XAxisMode::WallTime:
+        if (!run.epochs.empty()) {
+            const EpochRecord& last = run.epochs.back();
+            const double perStep = last.step > 0 ? run.elapsedSeconds / static_cast<double>(last.step) : 0.0;
+            return perStep * static_cast<double>(step.step);
+        }
+        return 0.0;
+    }
+    return static_cast<double>(step.step);
+}
+
+double MetricCharts::epochX(const EpochRecord& epoch, double elapsedSeconds) const {
+    switch (m_mode) {
+    case LossChartView::XAxisMode::Epoch:
+        return epoch.epoch;
+    case LossChartView::XAxisMode::WallTime:
+        return elapsedSeconds;
+    case LossChartView::XAxisMode::Step:
+        break;
+    }
+    return static_cast<double>(epoch.step);
+}
+
+void MetricCharts::feedSteps(RunId id, const RunRecords& run, const StepRecord* first, size_t count) {
+    QVector<QPointF> loss, rate, norm;
+    loss.reserve(static_cast<qsizetype>(count));
+    rate.reserve(static_cast<qsizetype>(count));
+    norm.reserve(static_cast<qsizetype>(count));
+    for (size_t i = 0; i < count; ++i) {
+        const StepRecord& step = first[i];
+        const double x = stepX(run, step);
+        loss.append(QPointF(x, step.trainLoss));
+        rate.append(QPointF(x, step.learningRate));
+        norm.append(QPointF(x, step.gradNorm));
+    }
+    m_stepLoss->appendPoints(id, loss);
+    m_learningRate->appendPoints(id, rate);
+    m_gradNorm->appendPoints(id, norm);
+}
+
+void MetricCharts::feedEpochs(RunId id, const RunRecords& run, size_t firstIndex) {
+    QVector<QPointF> train, validation, score;
+    double elapsed = 0.0;
+    for (size_t i = 0; i < run.epochs.size(); ++i) {
+        const EpochRecord& epoch = run.epochs[i];
+        elapsed += epoch.seconds;
+        if (i < firstIndex)
+            continue;
+        const double x = epochX(epoch, elapsed);
+        train.append(QPointF(x, epoch.trainLoss));
+        if (std::isfinite(epoch.valLoss))
+            validation.append(QPointF(x, epoch.valLoss));
+        const double value = std::isfinite(epoch.valAccuracy) ? epoch.valAccuracy : epoch.valMae;
+        if (std::isfinite(value))
+            score.append(QPointF(x, value));
+    }
+    m_epochLoss->appendPoints(id, train);
+    m_epochLoss->appendPoints(id, validation, LossChartView::Trace::Validation);
+    m_accuracy->appendPoints(id, score);
+}
+
+void MetricCharts::appendSteps(RunId id, const std::vector<StepRecord>& steps) {
+    auto it = m_runs.find(id);
+    if (it == m_runs.end() || steps.empty())
+        return;
+    const size_t first = it->steps.size();
+    it->steps.insert(it->steps.end(), steps.begin(), steps.end());
+    feedSteps(id, *it, it->steps.data() + first, steps.size());
+}
+
+void MetricCharts::appendEpochs(RunId id, const std::vector<EpochRecord>& epochs) {
+    auto it = m_runs.find(id);
+    if (it == m_runs.end() || epochs.empty())
+        return;
+    const size_t first = it->epochs.size();
+    for (const EpochRecord& epoch : epochs) {
+        it->epochs.push_back(epoch);
+        it->elapsedSeconds += epoch.seconds;
+    }
+    feedEpochs(id, *it, first);
+}
+
+// A chart changed its x unit and dropped its points: every chart follows, from the kept records.
+void MetricCharts::refeed(LossChartView::XAxisMode mode) {
+    m_mode = mode;
+    for (LossChartView* chart : m_charts) {
+        if (chart->xAxisMode() != mode) {
+            const QSignalBlocker blocker(chart);
+            chart->setXAxisMode(mode);
+        }
+        chart->clearPoints();
+    }
+    for (auto it = m_runs.cbegin(); it != m_runs.cend(); ++it) {
+        feedSteps(it.key(), *it, it->steps.data(), it->steps.size());
+        feedEpochs(it.key(), *it, 0);
+    }
+}
+
+void MetricCharts::setLogScale(bool on) {
+    for (LossChartView* chart : {m_stepLoss, m_epochLoss, m_gradNorm})
+        chart->setLogScale(on);
+}
+
+void MetricCharts::flush() {
+    for (LossChartView* chart : m_charts)
+        chart->flush();
+}
+
+} // namespace tunelab

@@ -1,0 +1,59 @@
+#pragma once
+
+#include "engine/run_events.h"
+#include "widgets/loss_chart_view.h"
+
+#include <QHash>
+#include <QTabWidget>
+
+#include <vector>
+
+namespace tunelab {
+
+// The live charts, one tab per metric: train loss per step, train and validation loss per
+// epoch, validation accuracy or MAE, learning rate, gradient norm. Keeps each shown run's
+// records so that a change of x unit (step, epoch, seconds) refeeds every chart. GUI thread only.
+class MetricCharts : public QTabWidget {
+    Q_OBJECT
+
+public:
+    explicit MetricCharts(QWidget* parent = nullptr);
+
+    LossChartView* stepLossChart() const { return m_stepLoss; }
+    const QList<LossChartView*>& charts() const { return m_charts; }
+
+    void addRun(RunId id, const QString& label);
+    void removeRun(RunId id);
+    bool hasRun(RunId id) const { return m_runs.contains(id); }
+    void clear();
+    // Batched: one call per run per drain.
+    void appendSteps(RunId id, const std::vector<StepRecord>& steps);
+    void appendEpochs(RunId id, const std::vector<EpochRecord>& epochs);
+    void setLogScale(bool on);
+    void flush();
+
+private:
+    struct RunRecords {
+        QString label;
+        std::vector<StepRecord> steps;
+        std::vector<EpochRecord> epochs;
+        double elapsedSeconds = 0.0; // sum of the epochs' seconds
+    };
+
+    double stepX(const RunRecords& run, const StepRecord& step) const;
+    double epochX(const EpochRecord& epoch, double elapsedSeconds) const;
+    void feedSteps(RunId id, const RunRecords& run, const StepRecord* first, size_t count);
+    void feedEpochs(RunId id, const RunRecords& run, size_t firstIndex);
+    void refeed(LossChartView::XAxisMode mode);
+
+    LossChartView* m_stepLoss = nullptr;
+    LossChartView* m_epochLoss = nullptr;
+    LossChartView* m_accuracy = nullptr;
+    LossChartView* m_learningRate = nullptr;
+    LossChartView* m_gradNorm = nullptr;
+    QList<LossChartView*> m_charts;
+    QHash<RunId, RunRecords> m_runs;
+    LossChartView::XAxisMode m_mode = LossChartView::XAxisMode::Step;
+};
+
+} // namespace tunelab
