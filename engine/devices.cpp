@@ -10,6 +10,9 @@
 #endif
 
 #include <dlfcn.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <thread>
@@ -72,6 +75,18 @@ void setComputeThreads(int threads) {
     using SetThreads = void (*)(int);
     if (auto* setOpenBlasThreads = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
         setOpenBlasThreads(threads);
+}
+
+void lowerThreadPriority(int niceness) {
+#ifdef __linux__
+    if (niceness > 0) {
+        // On Linux, niceness is per thread: PRIO_PROCESS with a thread id changes only that thread.
+        const auto threadId = static_cast<id_t>(syscall(SYS_gettid));
+        setpriority(PRIO_PROCESS, threadId, getpriority(PRIO_PROCESS, threadId) + niceness);
+    }
+#else
+    (void)niceness;
+#endif
 }
 
 } // namespace tunelab

@@ -23,4 +23,7 @@ Result<std::string> resolveDevice(const std::string& requested);
 // together (they oversubscribe the cores otherwise); 0 means one per core.
 void setComputeThreads(int threads);
 
+// Lowers the calling thread's scheduling priority by `niceness` (Linux; elsewhere nothing).
+void lowerThreadPriority(int niceness);
+
 } // namespace tunelab

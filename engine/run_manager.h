@@ -17,6 +17,9 @@ struct RunOptions {
     int threads = 1;       // LibTorch intra-op and OpenBLAS threads for this run (0 = one per core)
     int stepFlushSteps = 64;     // step records are pushed in batches of at most this many steps
     double stepFlushSeconds = 0.04; // ... or at least this often while training
+    // Scheduling niceness of the run's thread (Linux; 0 keeps the caller's). A window raises it
+    // so that the GUI thread, which sleeps most of the time, gets a core as soon as it wakes.
+    int niceness = 0;
 };
 
 // Starts runs, each on its own thread, and hands their events to one queue that the caller

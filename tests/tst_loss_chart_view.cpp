@@ -93,6 +93,7 @@ private Q_SLOTS:
     void xAxisModeDropsPointsAndAsksForThemAgain();
     void epochLossDrawsValidationDashedInTheRunColour();
     void logToggleIsReported();
+    void hiddenChartDrawsWhenShown();
 
 private:
     std::unique_ptr<LossChartView> m_view;
@@ -634,6 +635,22 @@ void TestLossChartView::logToggleIsReported() {
     QCOMPARE(toggled.first().first().toBool(), true);
     m_view->setLogScale(false);
     QCOMPARE(toggled.count(), 2);
+}
+
+// Charts in hidden tabs keep their points but spend no frames until they are shown.
+void TestLossChartView::hiddenChartDrawsWhenShown() {
+    tunelab::LossChartView chart;
+    chart.resize(800, 500);
+    chart.addSeries(1, QStringLiteral("hidden"));
+    QVector<QPointF> points;
+    for (int i = 1; i <= 100; ++i)
+        points.append(QPointF(i, 1.0 / i));
+    chart.appendPoints(1, points);
+    QTest::qWait(3 * tunelab::LossChartView::kFrameIntervalMs);
+    QCOMPARE(chart.pointCount(1), qsizetype(100));
+    QVERIFY(chart.displayedPoints(1).isEmpty());
+    chart.show();
+    QTRY_VERIFY(!chart.displayedPoints(1).isEmpty());
 }
 
 QTEST_MAIN(TestLossChartView)

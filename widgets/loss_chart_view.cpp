@@ -481,8 +481,22 @@ void LossChartView::markAllDirty() {
 }
 
 void LossChartView::scheduleFrame() {
+    // A chart in a hidden tab only keeps its points; it draws once when shown (see showEvent).
+    if (!isVisible()) {
+        m_frameDeferred = true;
+        return;
+    }
     if (!m_frameTimer->isActive())
         m_frameTimer->start();
+}
+
+void LossChartView::showEvent(QShowEvent* event) {
+    QWidget::showEvent(event);
+    if (m_frameDeferred) {
+        m_frameDeferred = false;
+        markAllDirty();
+        scheduleFrame();
+    }
 }
 
 void LossChartView::drawFrame() {

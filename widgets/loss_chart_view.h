@@ -188,6 +188,7 @@ private:
     void releaseLine(Line& line);
     void markAllDirty();
     void scheduleFrame();
+    void showEvent(QShowEvent* event) override;
     void drawFrame();
     struct AxisRange {
         double min;
@@ -221,6 +222,7 @@ private:
     QLogValueAxis* m_axisYLog = nullptr;
     QValueAxis* m_niceAxis = nullptr; // in no chart: rounds ranges to nice tick values
     QTimer* m_frameTimer = nullptr;   // child object
+    bool m_frameDeferred = false;     // points arrived while hidden
     std::map<qint64, Curve> m_curves;
     bool m_logScale = false;
     bool m_lite = false; // thin aliased lines while many points are drawn

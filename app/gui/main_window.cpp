@@ -394,7 +394,9 @@ bool MainWindow::startRun() {
         reportError(tr("Cannot run"), m_blockedReason);
         return false;
     }
-    Result<RunId> started = m_manager->start(m_spec);
+    RunOptions options;
+    options.niceness = kRunNiceness;
+    Result<RunId> started = m_manager->start(m_spec, options);
     if (!started.ok()) {
         m_lastStatus = RunStatus::Failed;
         reportError(tr("Run failed"), fromStd(started.error()));

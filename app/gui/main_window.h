@@ -34,6 +34,8 @@ class MainWindow : public QMainWindow {
 
 public:
     static constexpr int kDrainIntervalMs = 40;
+    // Training threads yield to the GUI thread, so the window stays responsive with many runs.
+    static constexpr int kRunNiceness = 10;
 
     explicit MainWindow(QWidget* parent = nullptr);
     ~MainWindow() override; // stops a running run and waits for its thread

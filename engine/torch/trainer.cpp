@@ -399,6 +399,7 @@ RunSummary Trainer::run() {
         if (!device.ok())
             throw RunEnded{RunStatus::Failed, device.error()};
         setComputeThreads(m_options.threads);
+        lowerThreadPriority(m_options.niceness);
         m_summary.device = device.value();
         RunEvent started;
         started.kind = RunEventKind::Started;
