@@ -9,6 +9,7 @@
 #include "widgets/network_editor.h"
 #include "widgets/runs_table_model.h"
 #include "widgets/runs_table_view.h"
+#include "widgets/spec_diff_model.h"
 #include "widgets/training_form.h"
 
 #include <QAction>
@@ -304,6 +305,12 @@ void TestMainWindow::runsTrainSideBySide() {
                                  statusName(model->runAt(model->rowForRun(second)).status) == "completed",
                              60000);
     QCOMPARE(model->runAt(model->rowForRun(second)).optimizer, QStringLiteral("sgd"));
+    // The compare view lists what changed between the two.
+    auto* differences = m_window->specDifferences();
+    QStringList paths;
+    for (int row = 0; row < differences->differenceCount(); ++row)
+        paths << differences->pathAt(row);
+    QVERIFY2(paths.contains("optimizer.type") && paths.contains("optimizer.lr"), qPrintable(paths.join(", ")));
     QTRY_VERIFY(m_window->lossChart()->pointCount(first) > 0 && m_window->lossChart()->pointCount(second) > 0);
 }
 

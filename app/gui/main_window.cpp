@@ -590,8 +590,11 @@ void MainWindow::showDevice(const std::string& deviceId) {
     const std::string& id = resolved.value();
     QString name;
     for (const DeviceInfo& device : availableDevices()) {
-        if (device.id == id)
+        if (device.id == id) {
             name = fromStd(device.name);
+            if (device.memoryBytes > 0)
+                name += tr(", %1 GiB").arg(static_cast<double>(device.memoryBytes) / (1 << 30), 0, 'f', 0);
+        }
     }
     m_deviceLabel->setText(name.isEmpty() || name == fromStd(id)
                                ? tr("Device: %1").arg(fromStd(id))

@@ -22,6 +22,7 @@ class MetricCharts;
 class NetworkEditor;
 class RunsTableModel;
 class RunsTableView;
+class SpecDiffModel;
 class RunManager;
 class RunStore;
 class TrainingForm;
@@ -75,6 +76,7 @@ public:
     NetworkEditor* networkEditor() const { return m_networkEditor; }
     RunsTableView* runsView() const { return m_runsView; }
     RunsTableModel* runsModel() const { return m_runsModel; }
+    SpecDiffModel* specDifferences() const { return m_specDiff; }
     // Shows exactly these runs' curves (loaded from the run store); none selected follows the current run.
     void showRuns(const QList<qint64>& ids);
     TrainingForm* trainingForm() const { return m_trainingForm; }
@@ -104,6 +106,7 @@ private:
     void updateRunValidity();
     void updateNetworkTarget();
     void createRunsDock();
+    void updateSpecDifferences(const QList<qint64>& ids);
     void loadRunSpec(qint64 id, bool asCopy);
     void deleteRuns(const QList<qint64>& ids);
     void exportRunConfig(qint64 id);
@@ -155,6 +158,8 @@ private:
     NetworkEditor* m_networkEditor = nullptr;
     RunsTableModel* m_runsModel = nullptr;
     RunsTableView* m_runsView = nullptr;
+    SpecDiffModel* m_specDiff = nullptr;
+    QTabWidget* m_runsTabs = nullptr;
     QList<qint64> m_chartRuns; // runs the chart shows; empty: the current run
     QLabel* m_stateLabel = nullptr;
     QLabel* m_metricsLabel = nullptr;

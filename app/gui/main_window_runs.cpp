@@ -9,11 +9,15 @@
 #include "widgets/loss_chart_view.h"
 #include "widgets/runs_table_model.h"
 #include "widgets/runs_table_view.h"
+#include "widgets/spec_diff_model.h"
 
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QMenu>
+#include <QHeaderView>
 #include <QSaveFile>
+#include <QTabWidget>
+#include <QTableView>
 
 namespace tunelab {
 
@@ -29,9 +33,20 @@ void MainWindow::createRunsDock() {
     m_runsModel = new RunsTableModel(this);
     m_runsView = new RunsTableView;
     m_runsView->setRunsModel(m_runsModel);
+    m_specDiff = new SpecDiffModel(this);
+    auto* diffView = new QTableView;
+    diffView->setModel(m_specDiff);
+    diffView->horizontalHeader()->setStretchLastSection(true);
+    diffView->verticalHeader()->hide();
+    m_runsTabs = new QTabWidget;
+    m_runsTabs->setDocumentMode(true);
+    m_runsTabs->addTab(m_runsView, tr("Runs"));
+    m_runsTabs->addTab(diffView, tr("Differences"));
+    m_runsTabs->setTabToolTip(1, tr("Select two or more runs: the settings that differ between them"));
+
     auto* dock = new QDockWidget(tr("Runs"), this);
     dock->setObjectName(QStringLiteral("runsDock"));
-    dock->setWidget(m_runsView);
+    dock->setWidget(m_runsTabs);
     addDockWidget(Qt::BottomDockWidgetArea, dock);
     m_viewMenu->addAction(dock->toggleViewAction());
 
@@ -53,7 +68,20 @@ bool MainWindow::chartShows(RunId id) const {
     return m_chartRuns.isEmpty() ? id == m_runId : m_chartRuns.contains(id);
 }
 
+void MainWindow::updateSpecDifferences(const QList<qint64>& ids) {
+    QList<SpecDiffModel::RunSpec> specs;
+    for (qint64 id : ids) {
+        const int row = m_runsModel->rowForRun(id);
+        if (row >= 0)
+            specs.append({id, tr("%1 #%2").arg(m_runsModel->runAt(row).name).arg(id), m_runsModel->runAt(row).specJson});
+    }
+    m_specDiff->setRuns(specs);
+    m_runsTabs->setTabText(1, specs.size() >= 2 ? tr("Differences (%1)").arg(m_specDiff->differenceCount())
+                                                : tr("Differences"));
+}
+
 void MainWindow::showRuns(const QList<qint64>& ids) {
+    updateSpecDifferences(ids);
     m_chartRuns = ids;
     m_charts->clear();
     if (m_store)
