@@ -587,6 +587,16 @@ int64_t RunStore::stepCount(RunId id) const {
     return select.next() ? select.integer(0) : 0;
 }
 
+std::vector<std::pair<RunId, double>> RunStore::bestValidationLosses() const {
+    std::lock_guard<std::mutex> lock(m_impl->readMutex);
+    Statement select(m_impl->readDb.get(), "SELECT run_id, MIN(val_loss) FROM epoch_metrics"
+                                           " WHERE val_loss IS NOT NULL GROUP BY run_id");
+    std::vector<std::pair<RunId, double>> losses;
+    while (select.next())
+        losses.emplace_back(select.integer(0), select.real(1, kNoValue));
+    return losses;
+}
+
 std::vector<EpochRecord> RunStore::epochs(RunId id) const {
     std::lock_guard<std::mutex> lock(m_impl->readMutex);
     Statement select(m_impl->readDb.get(),

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,8 @@ public:
     std::optional<RunRecord> run(RunId id) const;
     std::vector<StepRecord> steps(RunId id) const;
     int64_t stepCount(RunId id) const;
+    // The lowest validation loss of every run that has one, in one query.
+    std::vector<std::pair<RunId, double>> bestValidationLosses() const;
     std::vector<EpochRecord> epochs(RunId id) const;
     std::vector<char> model(RunId id) const;
     int schemaVersion() const;

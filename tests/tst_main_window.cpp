@@ -270,6 +270,7 @@ void TestMainWindow::runsSurviveARestartWithTheirCurves() {
     m_window->setRunStore(std::move(reopened.value()));
     QCOMPARE(m_window->runsModel()->runCount(), 1);
     QCOMPARE(QByteArray(tunelab::toString(m_window->runsModel()->runAt(0).status)), QByteArray("completed"));
+    QVERIFY(std::isfinite(m_window->runsModel()->runAt(0).bestValLoss)); // from the stored epochs
     m_window->runsView()->selectRuns({id});
     QTRY_VERIFY(m_window->lossChart()->pointCount(id) > 10);
     QCOMPARE(m_window->metricCharts()->charts().at(1)->pointCount(id), qsizetype(3));

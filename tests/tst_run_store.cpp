@@ -289,6 +289,18 @@ void TestRunStore::deleteRunRemovesItsMetrics() {
         epoch.epoch = 1;
         store->onRunEvent(epochEvent(id, epoch));
     }
+    store->flush();
+    const auto best = store->bestValidationLosses();
+    QCOMPARE(best.size(), size_t(0)); // the epochs above have no validation loss
+    EpochRecord validated;
+    validated.epoch = 2;
+    validated.valLoss = 0.25;
+    store->onRunEvent(epochEvent(kept, validated));
+    validated.epoch = 3;
+    validated.valLoss = 0.5;
+    store->onRunEvent(epochEvent(kept, validated));
+    store->flush();
+    QCOMPARE(store->bestValidationLosses(), (std::vector<std::pair<RunId, double>>{{kept, 0.25}}));
     store->deleteRun(gone);
     QVERIFY(!store->run(gone));
     QCOMPARE(store->stepCount(gone), int64_t(0));

@@ -221,6 +221,10 @@ void MainWindow::setRunStore(std::unique_ptr<RunStore> store) {
     m_store = std::move(store);
     m_manager = std::make_unique<RunManager>(m_store.get());
     m_runsModel->setRuns(m_store ? m_store->listRuns() : std::vector<RunRecord>{});
+    if (m_store) {
+        for (const auto& [id, loss] : m_store->bestValidationLosses())
+            m_runsModel->setBestValLoss(id, loss);
+    }
 }
 
 void MainWindow::setExperiment(const ExperimentSpec& spec) {
