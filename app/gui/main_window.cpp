@@ -68,9 +68,14 @@ MainWindow::MainWindow(QWidget* parent)
     createPanels();
     createRunsDock();
     createStatusBar();
-    // The charts get the room; the panels their natural width, the runs a few rows.
-    resizeDocks({findChild<QDockWidget*>(QStringLiteral("experimentDock"))}, {430}, Qt::Horizontal);
-    resizeDocks({findChild<QDockWidget*>(QStringLiteral("runsDock"))}, {190}, Qt::Vertical);
+    // The charts get the room; the panels their natural width, the runs a few rows. Docks take
+    // sizes only once laid out, so this waits for the event loop; a restored layout wins.
+    QTimer::singleShot(0, this, [this] {
+        if (m_layoutRestored)
+            return;
+        resizeDocks({findChild<QDockWidget*>(QStringLiteral("experimentDock"))}, {520}, Qt::Horizontal);
+        resizeDocks({findChild<QDockWidget*>(QStringLiteral("runsDock"))}, {190}, Qt::Vertical);
+    });
     setExperiment(m_spec);
 
     m_drainTimer->setInterval(kDrainIntervalMs);
@@ -188,7 +193,7 @@ void MainWindow::createPanels() {
     };
     m_networkEditor = new NetworkEditor;
     m_experimentTabs->addTab(scrolled(m_dataForm), tr("&Data"));
-    m_experimentTabs->addTab(m_networkEditor, tr("&Network"));
+    m_experimentTabs->addTab(scrolled(m_networkEditor), tr("&Network"));
     m_experimentTabs->addTab(scrolled(m_trainingForm), tr("&Training"));
     m_editMenu->addAction(m_networkEditor->undoAction());
     m_editMenu->addAction(m_networkEditor->redoAction());
@@ -619,7 +624,7 @@ void MainWindow::reportError(const QString& title, const QString& message) {
 void MainWindow::restoreSettings() {
     QSettings settings;
     restoreGeometry(settings.value(QStringLiteral("mainWindow/geometry")).toByteArray());
-    restoreState(settings.value(QStringLiteral("mainWindow/state")).toByteArray());
+    m_layoutRestored = restoreState(settings.value(QStringLiteral("mainWindow/state")).toByteArray());
     m_saveSettings = true;
     updateRecentMenu();
     const QString device = settings.value(QStringLiteral("device")).toString();

@@ -132,6 +132,7 @@ private:
     std::unique_ptr<RunManager> m_manager;
     bool m_interactive = true;
     bool m_saveSettings = false;
+    bool m_layoutRestored = false;
 
     bool m_running = false;
     bool m_stopRequested = false;

@@ -1,7 +1,5 @@
 #include "app/gui/metric_charts.h"
 
-#include <QSignalBlocker>
-
 #include <cmath>
 
 namespace tunelab {
@@ -22,7 +20,7 @@ MetricCharts::MetricCharts(QWidget* parent)
     addTab(m_gradNorm, tr("Gradient norm"));
     setDocumentMode(true);
     for (LossChartView* chart : m_charts)
-        connect(chart, &LossChartView::xAxisModeChanged, this, &MetricCharts::refeed);
+        connect(chart, &LossChartView::xAxisModeChanged, this, [this, chart] { refeed(chart); });
 }
 
 void MetricCharts::addRun(RunId id, const QString& label) {
@@ -46,8 +44,8 @@ void MetricCharts::clear() {
 
 // Epoch positions come from the run's finished epochs: steps per epoch from the first one,
 // seconds per step from the latest one, so a step's x is known before its epoch ends.
-double MetricCharts::stepX(const RunRecords& run, const StepRecord& step) const {
-    switch (m_mode) {
+double MetricCharts::stepX(const RunRecords& run, const StepRecord& step, LossChartView::XAxisMode mode) {
+    switch (mode) {
     case LossChartView::XAxisMode::Step:
         break;
     case LossChartView::XAxisMode::Epoch:
@@ -65,8 +63,8 @@ double MetricCharts::stepX(const RunRecords& run, const StepRecord& step) const 
     return static_cast<double>(step.step);
 }
 
-double MetricCharts::epochX(const EpochRecord& epoch, double elapsedSeconds) const {
-    switch (m_mode) {
+double MetricCharts::epochX(const EpochRecord& epoch, double elapsedSeconds, LossChartView::XAxisMode mode) {
+    switch (mode) {
     case LossChartView::XAxisMode::Epoch:
         return epoch.epoch;
     case LossChartView::XAxisMode::WallTime:
@@ -77,42 +75,42 @@ double MetricCharts::epochX(const EpochRecord& epoch, double elapsedSeconds) con
     return static_cast<double>(epoch.step);
 }
 
-void MetricCharts::feedSteps(RunId id, const RunRecords& run, const StepRecord* first, size_t count) {
-    QVector<QPointF> loss, rate, norm;
-    loss.reserve(static_cast<qsizetype>(count));
-    rate.reserve(static_cast<qsizetype>(count));
-    norm.reserve(static_cast<qsizetype>(count));
+void MetricCharts::feedSteps(LossChartView* chart, RunId id, const RunRecords& run, const StepRecord* first,
+                             size_t count) {
+    const LossChartView::XAxisMode mode = chart->xAxisMode();
+    QVector<QPointF> points;
+    points.reserve(static_cast<qsizetype>(count));
     for (size_t i = 0; i < count; ++i) {
         const StepRecord& step = first[i];
-        const double x = stepX(run, step);
-        loss.append(QPointF(x, step.trainLoss));
-        rate.append(QPointF(x, step.learningRate));
-        norm.append(QPointF(x, step.gradNorm));
+        const double y = chart == m_stepLoss ? step.trainLoss : chart == m_learningRate ? step.learningRate : step.gradNorm;
+        points.append(QPointF(stepX(run, step, mode), y));
     }
-    m_stepLoss->appendPoints(id, loss);
-    m_learningRate->appendPoints(id, rate);
-    m_gradNorm->appendPoints(id, norm);
+    chart->appendPoints(id, points);
 }
 
-void MetricCharts::feedEpochs(RunId id, const RunRecords& run, size_t firstIndex) {
-    QVector<QPointF> train, validation, score;
+void MetricCharts::feedEpochs(LossChartView* chart, RunId id, const RunRecords& run, size_t firstIndex) {
+    const LossChartView::XAxisMode mode = chart->xAxisMode();
+    QVector<QPointF> primary, validation;
     double elapsed = 0.0;
     for (size_t i = 0; i < run.epochs.size(); ++i) {
         const EpochRecord& epoch = run.epochs[i];
         elapsed += epoch.seconds;
         if (i < firstIndex)
             continue;
-        const double x = epochX(epoch, elapsed);
-        train.append(QPointF(x, epoch.trainLoss));
-        if (std::isfinite(epoch.valLoss))
-            validation.append(QPointF(x, epoch.valLoss));
-        const double value = std::isfinite(epoch.valAccuracy) ? epoch.valAccuracy : epoch.valMae;
-        if (std::isfinite(value))
-            score.append(QPointF(x, value));
+        const double x = epochX(epoch, elapsed, mode);
+        if (chart == m_epochLoss) {
+            primary.append(QPointF(x, epoch.trainLoss));
+            if (std::isfinite(epoch.valLoss))
+                validation.append(QPointF(x, epoch.valLoss));
+        } else {
+            const double value = std::isfinite(epoch.valAccuracy) ? epoch.valAccuracy : epoch.valMae;
+            if (std::isfinite(value))
+                primary.append(QPointF(x, value));
+        }
     }
-    m_epochLoss->appendPoints(id, train);
-    m_epochLoss->appendPoints(id, validation, LossChartView::Trace::Validation);
-    m_accuracy->appendPoints(id, score);
+    chart->appendPoints(id, primary);
+    if (chart == m_epochLoss)
+        chart->appendPoints(id, validation, LossChartView::Trace::Validation);
 }
 
 void MetricCharts::appendSteps(RunId id, const std::vector<StepRecord>& steps) {
@@ -121,7 +119,8 @@ void MetricCharts::appendSteps(RunId id, const std::vector<StepRecord>& steps) {
         return;
     const size_t first = it->steps.size();
     it->steps.insert(it->steps.end(), steps.begin(), steps.end());
-    feedSteps(id, *it, it->steps.data() + first, steps.size());
+    for (LossChartView* chart : {m_stepLoss, m_learningRate, m_gradNorm})
+        feedSteps(chart, id, *it, it->steps.data() + first, steps.size());
 }
 
 void MetricCharts::appendEpochs(RunId id, const std::vector<EpochRecord>& epochs) {
@@ -133,22 +132,19 @@ void MetricCharts::appendEpochs(RunId id, const std::vector<EpochRecord>& epochs
         it->epochs.push_back(epoch);
         it->elapsedSeconds += epoch.seconds;
     }
-    feedEpochs(id, *it, first);
+    for (LossChartView* chart : {m_epochLoss, m_accuracy})
+        feedEpochs(chart, id, *it, first);
 }
 
-// A chart changed its x unit and dropped its points: every chart follows, from the kept records.
-void MetricCharts::refeed(LossChartView::XAxisMode mode) {
-    m_mode = mode;
-    for (LossChartView* chart : m_charts) {
-        if (chart->xAxisMode() != mode) {
-            const QSignalBlocker blocker(chart);
-            chart->setXAxisMode(mode);
-        }
-        chart->clearPoints();
-    }
+// A chart changed its x unit and dropped its points: feed it again from the kept records.
+void MetricCharts::refeed(LossChartView* chart) {
+    chart->clearPoints();
+    const bool perStep = chart == m_stepLoss || chart == m_learningRate || chart == m_gradNorm;
     for (auto it = m_runs.cbegin(); it != m_runs.cend(); ++it) {
-        feedSteps(it.key(), *it, it->steps.data(), it->steps.size());
-        feedEpochs(it.key(), *it, 0);
+        if (perStep)
+            feedSteps(chart, it.key(), *it, it->steps.data(), it->steps.size());
+        else
+            feedEpochs(chart, it.key(), *it, 0);
     }
 }
 

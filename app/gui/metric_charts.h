@@ -12,7 +12,7 @@ namespace tunelab {
 
 // The live charts, one tab per metric: train loss per step, train and validation loss per
 // epoch, validation accuracy or MAE, learning rate, gradient norm. Keeps each shown run's
-// records so that a change of x unit (step, epoch, seconds) refeeds every chart. GUI thread only.
+// records so that a chart whose x unit changes (step, epoch, seconds) is fed again. GUI thread only.
 class MetricCharts : public QTabWidget {
     Q_OBJECT
 
@@ -40,11 +40,11 @@ private:
         double elapsedSeconds = 0.0; // sum of the epochs' seconds
     };
 
-    double stepX(const RunRecords& run, const StepRecord& step) const;
-    double epochX(const EpochRecord& epoch, double elapsedSeconds) const;
-    void feedSteps(RunId id, const RunRecords& run, const StepRecord* first, size_t count);
-    void feedEpochs(RunId id, const RunRecords& run, size_t firstIndex);
-    void refeed(LossChartView::XAxisMode mode);
+    static double stepX(const RunRecords& run, const StepRecord& step, LossChartView::XAxisMode mode);
+    static double epochX(const EpochRecord& epoch, double elapsedSeconds, LossChartView::XAxisMode mode);
+    void feedSteps(LossChartView* chart, RunId id, const RunRecords& run, const StepRecord* first, size_t count);
+    void feedEpochs(LossChartView* chart, RunId id, const RunRecords& run, size_t firstIndex);
+    void refeed(LossChartView* chart);
 
     LossChartView* m_stepLoss = nullptr;
     LossChartView* m_epochLoss = nullptr;
@@ -53,7 +53,6 @@ private:
     LossChartView* m_gradNorm = nullptr;
     QList<LossChartView*> m_charts;
     QHash<RunId, RunRecords> m_runs;
-    LossChartView::XAxisMode m_mode = LossChartView::XAxisMode::Step;
 };
 
 } // namespace tunelab
