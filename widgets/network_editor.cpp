@@ -207,7 +207,9 @@ NetworkEditor::NetworkEditor(QWidget* parent)
     buttons->addWidget(undoButton);
     buttons->addWidget(redoButton);
     buttons->addStretch();
-    buttons->addWidget(m_templates);
+    auto* templateRow = new QHBoxLayout;
+    templateRow->addWidget(new QLabel(tr("Start from"), this));
+    templateRow->addWidget(m_templates, 1);
 
     m_totals = new QLabel(this);
     m_totals->setObjectName(QStringLiteral("totals"));
@@ -219,6 +221,7 @@ NetworkEditor::NetworkEditor(QWidget* parent)
     auto* stack = new QWidget(this);
     auto* stackLayout = new QVBoxLayout(stack);
     stackLayout->setContentsMargins(0, 0, 0, 0);
+    stackLayout->addLayout(templateRow);
     stackLayout->addLayout(buttons);
     stackLayout->addWidget(m_view, 1);
     stackLayout->addWidget(m_totals);
@@ -228,11 +231,18 @@ NetworkEditor::NetworkEditor(QWidget* parent)
     m_formBox = new QGroupBox(tr("Layer"), this);
     m_form = new QFormLayout(m_formBox);
 
+    // Palette on the left; the stack above the selected layer's form, so the editor fits a
+    // narrow dock.
+    auto* right = new QSplitter(Qt::Vertical, this);
+    right->addWidget(stack);
+    right->addWidget(m_formBox);
+    right->setStretchFactor(0, 3);
+    right->setStretchFactor(1, 1);
     auto* splitter = new QSplitter(this);
     splitter->addWidget(m_palette);
-    splitter->addWidget(stack);
-    splitter->addWidget(m_formBox);
+    splitter->addWidget(right);
     splitter->setStretchFactor(1, 1);
+    splitter->setSizes({140, 380});
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(splitter);
