@@ -37,14 +37,16 @@ double residentMegabytes() {
     QFile statm(QStringLiteral("/proc/self/statm"));
     if (!statm.open(QIODevice::ReadOnly))
         return -1.0;
-    return statm.readAll().split(' ').value(1).toDouble() * static_cast<double>(sysconf(_SC_PAGESIZE)) / 1048576.0;
+    return statm.readAll().split(' ').value(1).toDouble() * static_cast<double>(sysconf(_SC_PAGESIZE)) /
+           1048576.0;
 }
 
 double percentile(std::vector<double> values, double fraction) {
     if (values.empty())
         return 0.0;
     std::sort(values.begin(), values.end());
-    return values[std::min(values.size() - 1, static_cast<size_t>(fraction * static_cast<double>(values.size())))];
+    return values[std::min(values.size() - 1,
+                           static_cast<size_t>(fraction * static_cast<double>(values.size())))];
 }
 
 } // namespace
@@ -107,8 +109,9 @@ int main(int argc, char* argv[]) {
     });
     app.exec();
     const double rss = residentMegabytes();
-    std::printf("%d runs, %zu timer ticks over %d s: lateness p50 %.2f ms, p99 %.2f ms, max %.2f ms; RSS %.0f MB\n",
-                runs, lateness.size(), seconds, percentile(lateness, 0.5), percentile(lateness, 0.99),
-                percentile(lateness, 1.0), rss);
+    std::printf(
+        "%d runs, %zu timer ticks over %d s: lateness p50 %.2f ms, p99 %.2f ms, max %.2f ms; RSS %.0f MB\n",
+        runs, lateness.size(), seconds, percentile(lateness, 0.5), percentile(lateness, 0.99),
+        percentile(lateness, 1.0), rss);
     return 0;
 }

@@ -33,7 +33,7 @@ Result<Dataset> loadDataset(const DataSpec& spec, uint64_t seed);
 
 Result<Dataset> loadCsvDataset(const DataSpec& spec);
 Result<Dataset> generateDataset(const DataSpec& spec, uint64_t seed);
-Result<Dataset> loadMnistDataset(const DataSpec& spec); // train-images-idx3-ubyte[.gz] + labels
+Result<Dataset> loadMnistDataset(const DataSpec& spec);   // train-images-idx3-ubyte[.gz] + labels
 Result<Dataset> loadCifar10Dataset(const DataSpec& spec); // data_batch_1..5.bin (the training batches)
 
 struct DataSplit {

@@ -61,9 +61,9 @@ Result<std::string> resolveDevice(const std::string& requested) {
                                             "\": no CUDA device is available here (use \"auto\" or \"cpu\")");
     const int index = requested == "cuda" ? 0 : std::stoi(requested.substr(5));
     if (index >= count)
-        return Result<std::string>::failure("device \"" + requested + "\": only " + std::to_string(count) +
-                                            " CUDA device(s) are available (cuda:0 to cuda:" +
-                                            std::to_string(count - 1) + ")");
+        return Result<std::string>::failure(
+            "device \"" + requested + "\": only " + std::to_string(count) +
+            " CUDA device(s) are available (cuda:0 to cuda:" + std::to_string(count - 1) + ")");
     return "cuda:" + std::to_string(index);
 }
 
@@ -73,7 +73,8 @@ void setComputeThreads(int threads) {
     torch::set_num_threads(threads);
     // OpenBLAS keeps its own pool; without this, runs on parallel threads oversubscribe the cores.
     using SetThreads = void (*)(int);
-    if (auto* setOpenBlasThreads = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
+    if (auto* setOpenBlasThreads =
+            reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
         setOpenBlasThreads(threads);
 }
 

@@ -6,12 +6,14 @@
 
 namespace tunelab {
 
-LearningRateSchedule::LearningRateSchedule(const ScheduleSpec& spec, double baseLr, int epochs, int64_t stepsPerEpoch)
+LearningRateSchedule::LearningRateSchedule(const ScheduleSpec& spec, double baseLr, int epochs,
+                                           int64_t stepsPerEpoch)
     : m_spec(spec)
     , m_baseLr(baseLr)
     , m_epochs(std::max(epochs, 1))
     , m_stepsPerEpoch(std::max<int64_t>(stepsPerEpoch, 1))
-    , m_warmupSteps(static_cast<int64_t>(std::llround(spec.warmupEpochs * static_cast<double>(m_stepsPerEpoch))))
+    , m_warmupSteps(
+          static_cast<int64_t>(std::llround(spec.warmupEpochs * static_cast<double>(m_stepsPerEpoch))))
     , m_bestLoss(std::numeric_limits<double>::infinity()) {}
 
 double LearningRateSchedule::learningRate(int64_t step, int epoch) const {
@@ -28,7 +30,8 @@ double LearningRateSchedule::learningRate(int64_t step, int epoch) const {
     case ScheduleType::Cosine: {
         // Per step, from the end of the warm-up to the last step of the run.
         const int64_t total = std::max<int64_t>(m_stepsPerEpoch * m_epochs - m_warmupSteps, 1);
-        const double progress = std::min(1.0, static_cast<double>(step - m_warmupSteps) / static_cast<double>(total));
+        const double progress =
+            std::min(1.0, static_cast<double>(step - m_warmupSteps) / static_cast<double>(total));
         const double floor = std::min(m_spec.minLr, m_baseLr);
         return floor + (m_baseLr - floor) * 0.5 * (1.0 + std::cos(M_PI * progress));
     }

@@ -23,11 +23,12 @@ struct Errors {
     }
 };
 
-template <typename T>
-class Result {
+template <typename T> class Result {
 public:
-    Result(T value) : m_state(std::move(value)) {}
-    Result(Errors errors) : m_state(std::move(errors)) {}
+    Result(T value)
+        : m_state(std::move(value)) {}
+    Result(Errors errors)
+        : m_state(std::move(errors)) {}
 
     static Result failure(std::string message) { return Result(Errors{{std::move(message)}}); }
 

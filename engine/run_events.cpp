@@ -8,9 +8,9 @@ struct StatusName {
     const char* name;
 };
 constexpr StatusName kStatusNames[] = {
-    {RunStatus::Queued, "queued"},       {RunStatus::Running, "running"},
-    {RunStatus::Completed, "completed"}, {RunStatus::Stopped, "stopped"},
-    {RunStatus::Diverged, "diverged"},   {RunStatus::Failed, "failed"},
+    {RunStatus::Queued, "queued"},           {RunStatus::Running, "running"},
+    {RunStatus::Completed, "completed"},     {RunStatus::Stopped, "stopped"},
+    {RunStatus::Diverged, "diverged"},       {RunStatus::Failed, "failed"},
     {RunStatus::Interrupted, "interrupted"},
 };
 } // namespace

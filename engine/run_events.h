@@ -23,7 +23,7 @@ bool isFinal(RunStatus status);
 constexpr double kNoValue = std::numeric_limits<double>::quiet_NaN();
 
 struct StepRecord {
-    int64_t step = 0; // 1-based optimizer step
+    int64_t step = 0;  // 1-based optimizer step
     int32_t epoch = 0; // 1-based epoch the step belongs to
     float trainLoss = 0.0f;
     float learningRate = 0.0f;
@@ -32,7 +32,7 @@ struct StepRecord {
 
 struct EpochRecord {
     int32_t epoch = 0;
-    int64_t step = 0; // last step of the epoch
+    int64_t step = 0;            // last step of the epoch
     double trainLoss = kNoValue; // mean over the epoch's steps
     double valLoss = kNoValue;
     double valAccuracy = kNoValue; // classification
@@ -63,10 +63,10 @@ enum class RunEventKind { Started, Steps, Epoch, Finished };
 struct RunEvent {
     RunEventKind kind = RunEventKind::Started;
     RunId runId = 0;
-    std::string device;              // Started
-    std::vector<StepRecord> steps;   // Steps
-    EpochRecord epoch;               // Epoch
-    RunSummary summary;              // Finished
+    std::string device;                             // Started
+    std::vector<StepRecord> steps;                  // Steps
+    EpochRecord epoch;                              // Epoch
+    RunSummary summary;                             // Finished
     std::shared_ptr<const std::vector<char>> model; // Finished: state dict in torch.save format
 };
 

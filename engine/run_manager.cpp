@@ -171,6 +171,8 @@ void RunManager::waitForAll() {
     }
 }
 
-RunEventQueue& RunManager::events() { return m_impl->queue; }
+RunEventQueue& RunManager::events() {
+    return m_impl->queue;
+}
 
 } // namespace tunelab

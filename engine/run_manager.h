@@ -13,9 +13,9 @@ namespace tunelab {
 class RunStore;
 
 struct RunOptions {
-    std::string device;    // overrides the spec's device when not empty
-    int threads = 1;       // LibTorch intra-op and OpenBLAS threads for this run (0 = one per core)
-    int stepFlushSteps = 64;     // step records are pushed in batches of at most this many steps
+    std::string device;             // overrides the spec's device when not empty
+    int threads = 1;                // LibTorch intra-op and OpenBLAS threads for this run (0 = one per core)
+    int stepFlushSteps = 64;        // step records are pushed in batches of at most this many steps
     double stepFlushSeconds = 0.04; // ... or at least this often while training
     // Scheduling niceness of the run's thread (Linux; 0 keeps the caller's). A window raises it
     // so that the GUI thread, which sleeps most of the time, gets a core as soon as it wakes.

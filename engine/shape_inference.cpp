@@ -41,10 +41,11 @@ void inferLayer(const LayerSpec& layer, LayerShape& row) {
     case LayerType::MaxPool2d:
     case LayerType::AvgPool2d: {
         if (in.size() != 3) {
-            row.error = name + " needs an image input [channels, height, width] but gets " + formatShape(in) +
-                        (in.size() == 1 ? "; set data.input_shape (for example [1, 8, 8]) to treat the features "
-                                          "as an image"
-                                        : "");
+            row.error =
+                name + " needs an image input [channels, height, width] but gets " + formatShape(in) +
+                (in.size() == 1 ? "; set data.input_shape (for example [1, 8, 8]) to treat the features "
+                                  "as an image"
+                                : "");
             return;
         }
         const bool conv = layer.type == LayerType::Conv2d;
@@ -52,10 +53,11 @@ void inferLayer(const LayerSpec& layer, LayerShape& row) {
         const int64_t height = pooledSize(in[1], layer.kernelSize, stride, layer.padding);
         const int64_t width = pooledSize(in[2], layer.kernelSize, stride, layer.padding);
         if (height < 1 || width < 1) {
-            row.error = name + ": kernel " + std::to_string(layer.kernelSize) + "x" +
-                        std::to_string(layer.kernelSize) + " does not fit the input " + formatShape(in) +
-                        (layer.padding > 0 ? " with padding " + std::to_string(layer.padding) : std::string()) +
-                        "; use a smaller kernel_size or more padding";
+            row.error =
+                name + ": kernel " + std::to_string(layer.kernelSize) + "x" +
+                std::to_string(layer.kernelSize) + " does not fit the input " + formatShape(in) +
+                (layer.padding > 0 ? " with padding " + std::to_string(layer.padding) : std::string()) +
+                "; use a smaller kernel_size or more padding";
             return;
         }
         const int64_t channels = conv ? layer.outChannels : in[0];
@@ -63,7 +65,8 @@ void inferLayer(const LayerSpec& layer, LayerShape& row) {
         const int64_t window = layer.kernelSize * layer.kernelSize;
         if (conv) {
             row.params = channels * in[0] * window + (layer.bias ? channels : 0);
-            row.flops = 2 * in[0] * window * channels * height * width + (layer.bias ? channels * height * width : 0);
+            row.flops =
+                2 * in[0] * window * channels * height * width + (layer.bias ? channels * height * width : 0);
         } else {
             row.flops = window * channels * height * width;
         }
@@ -71,7 +74,8 @@ void inferLayer(const LayerSpec& layer, LayerShape& row) {
     }
     case LayerType::BatchNorm: {
         if (in.empty() || in.size() > 3) {
-            row.error = name + " needs [features], [channels, length] or [channels, height, width] but gets " +
+            row.error = name +
+                        " needs [features], [channels, length] or [channels, height, width] but gets " +
                         formatShape(in);
             return;
         }
@@ -112,8 +116,8 @@ std::string outputError(const ShapeReport& report, const OutputTarget& target) {
     auto expectWidth = [&](int64_t width, const std::string& why) -> std::string {
         if (out.size() == 1 && out[0] == width)
             return {};
-        std::string message = "the network outputs " + formatShape(out) + " per sample but " + why + " needs [" +
-                              std::to_string(width) + "]";
+        std::string message = "the network outputs " + formatShape(out) + " per sample but " + why +
+                              " needs [" + std::to_string(width) + "]";
         if (out.size() != 1)
             message += "; end with a flatten and a linear layer with out_features " + std::to_string(width);
         else if (!lastLinear.empty())
@@ -128,8 +132,8 @@ std::string outputError(const ShapeReport& report, const OutputTarget& target) {
         return {};
     if (target.loss == LossType::BceWithLogits) {
         if (target.classes != 2)
-            return "loss bce_with_logits needs two classes but the data has " + std::to_string(target.classes) +
-                   "; use cross_entropy";
+            return "loss bce_with_logits needs two classes but the data has " +
+                   std::to_string(target.classes) + "; use cross_entropy";
         return expectWidth(1, "bce_with_logits on two classes");
     }
     return expectWidth(target.classes, "data with " + std::to_string(target.classes) + " classes");

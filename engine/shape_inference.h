@@ -13,10 +13,10 @@ struct LayerShape {
     int index = 0;
     LayerType type = LayerType::ReLU;
     Shape input;
-    Shape output;        // empty when the layer is invalid
-    int64_t params = 0;  // trainable parameters
-    int64_t flops = 0;   // forward FLOPs per sample; a multiply-add counts as 2
-    std::string error;   // empty when the layer fits its input
+    Shape output;       // empty when the layer is invalid
+    int64_t params = 0; // trainable parameters
+    int64_t flops = 0;  // forward FLOPs per sample; a multiply-add counts as 2
+    std::string error;  // empty when the layer fits its input
 };
 
 struct ShapeReport {

@@ -31,7 +31,9 @@ std::string describeValue(const Json& value) {
     return text;
 }
 
-std::string quoteText(const std::string& text) { return "\"" + text + "\""; }
+std::string quoteText(const std::string& text) {
+    return "\"" + text + "\"";
+}
 
 std::string joinNames(const std::vector<std::string>& names) {
     std::string text;
@@ -62,7 +64,9 @@ public:
 
     std::string pathOf(const std::string& key) const { return m_path.empty() ? key : m_path + "." + key; }
 
-    void error(const std::string& key, const std::string& message) { m_errors.push_back(pathOf(key) + ": " + message); }
+    void error(const std::string& key, const std::string& message) {
+        m_errors.push_back(pathOf(key) + ": " + message);
+    }
 
     // The value under `key`, or nullptr when absent (an explicit null counts as absent).
     const Json* find(const std::string& key) {
@@ -80,7 +84,8 @@ public:
         return value;
     }
 
-    void integer(const std::string& key, int64_t& out, int64_t minimum, const std::string& what, bool required = false) {
+    void integer(const std::string& key, int64_t& out, int64_t minimum, const std::string& what,
+                 bool required = false) {
         const Json* value = required ? require(key, what) : find(key);
         if (!value)
             return;
@@ -132,13 +137,15 @@ public:
     }
 
     template <typename Enum>
-    bool choice(const std::string& key, const NameTable<Enum>& table, Enum& out, bool required, const std::string& what) {
+    bool choice(const std::string& key, const NameTable<Enum>& table, Enum& out, bool required,
+                const std::string& what) {
         const auto names = enumNameList(table);
         const Json* value = required ? require(key, "one of " + joinNames(names)) : find(key);
         if (!value)
             return !required;
         if (!value->is_string()) {
-            error(key, "expected " + what + " (one of " + joinNames(names) + "), got " + describeValue(*value));
+            error(key,
+                  "expected " + what + " (one of " + joinNames(names) + "), got " + describeValue(*value));
             return false;
         }
         const std::string name = value->get<std::string>();
@@ -197,7 +204,8 @@ bool isGenerated(DataKind kind) {
     return kind != DataKind::Csv && kind != DataKind::Mnist && kind != DataKind::Cifar10;
 }
 
-void readData(const Json& json, const std::string& baseDir, DataSpec& data, std::vector<std::string>& errors) {
+void readData(const Json& json, const std::string& baseDir, DataSpec& data,
+              std::vector<std::string>& errors) {
     if (!expectObject(json, "data", errors))
         return;
     ObjectReader reader(json, "data", errors);
@@ -217,7 +225,8 @@ void readData(const Json& json, const std::string& baseDir, DataSpec& data, std:
         if (valid)
             data.inputShape = dims;
         else
-            reader.error("input_shape", "expected 1 to 3 positive integers like [1, 8, 8], got " + describeValue(*shape));
+            reader.error("input_shape",
+                         "expected 1 to 3 positive integers like [1, 8, 8], got " + describeValue(*shape));
     }
     if (!kindKnown) {
         return; // Which keys belong depends on the kind; do not guess.
@@ -233,7 +242,8 @@ void readData(const Json& json, const std::string& baseDir, DataSpec& data, std:
         if (data.kind == DataKind::Spirals && data.classes > 16)
             reader.error("classes", "at most 16 spiral arms, got " + std::to_string(data.classes));
     } else {
-        const std::string what = data.kind == DataKind::Csv ? "the path of a CSV file" : "the path of a folder";
+        const std::string what =
+            data.kind == DataKind::Csv ? "the path of a CSV file" : "the path of a folder";
         std::string path;
         reader.text("path", path, true, what);
         if (!path.empty()) {
@@ -252,7 +262,8 @@ void readData(const Json& json, const std::string& baseDir, DataSpec& data, std:
             else if (const auto index = asInteger(*target); index && *index >= 0)
                 data.targetIndex = static_cast<int>(*index);
             else
-                reader.error("target", "expected a column name or a 0-based column index, got " + describeValue(*target));
+                reader.error("target", "expected a column name or a 0-based column index, got " +
+                                           describeValue(*target));
         }
         reader.choice("task", taskNames(), data.task, false, "task");
         std::string delimiter;
@@ -267,9 +278,11 @@ void readData(const Json& json, const std::string& baseDir, DataSpec& data, std:
     reader.finish(std::string(toString(data.kind)) + " data");
 }
 
-void readLayer(const Json& json, const std::string& path, LayerSpec& layer, std::vector<std::string>& errors) {
+void readLayer(const Json& json, const std::string& path, LayerSpec& layer,
+               std::vector<std::string>& errors) {
     if (!json.is_object()) {
-        errors.push_back(path + ": expected a layer object like {\"type\": \"linear\", \"out_features\": 64}, got " +
+        errors.push_back(path +
+                         ": expected a layer object like {\"type\": \"linear\", \"out_features\": 64}, got " +
                          describeValue(json));
         return;
     }
@@ -295,7 +308,8 @@ void readLayer(const Json& json, const std::string& path, LayerSpec& layer, std:
         reader.integer("stride", layer.stride, 1, "a positive integer");
         reader.integer("padding", layer.padding, 0, "an integer >= 0");
         if (layer.padding * 2 > layer.kernelSize)
-            reader.error("padding", "must be at most half of kernel_size (" + std::to_string(layer.kernelSize) + ")");
+            reader.error("padding",
+                         "must be at most half of kernel_size (" + std::to_string(layer.kernelSize) + ")");
         break;
     case LayerType::BatchNorm:
         reader.number("eps", layer.eps, kPositive, "a positive number");
@@ -404,8 +418,9 @@ void readSchedule(const Json& json, ScheduleSpec& schedule, std::vector<std::str
         reader.number("min_lr", schedule.minLr, kNonNegative, "a number >= 0");
         break;
     case ScheduleType::ReduceOnPlateau:
-        reader.number("factor", schedule.factor, [](double v) { return v > 0.0 && v < 1.0; },
-                      "a number between 0 and 1");
+        reader.number(
+            "factor", schedule.factor, [](double v) { return v > 0.0 && v < 1.0; },
+            "a number between 0 and 1");
         reader.integer("patience", schedule.patience, 0, "an integer >= 0");
         reader.number("threshold", schedule.threshold, kNonNegative, "a number >= 0");
         reader.number("min_lr", schedule.minLr, kNonNegative, "a number >= 0");
@@ -428,7 +443,8 @@ void readTraining(const Json& json, TrainingSpec& training, std::vector<std::str
         else if (size && *size > 0)
             training.batchSize = *size;
         else
-            reader.error("batch_size", "expected a positive integer or \"full\", got " + describeValue(*batch));
+            reader.error("batch_size",
+                         "expected a positive integer or \"full\", got " + describeValue(*batch));
     }
     reader.number("grad_clip_norm", training.gradClipNorm, kNonNegative, "a number >= 0 (0 = no clipping)");
     reader.boolean("shuffle", training.shuffle);
@@ -454,17 +470,20 @@ void checkAcrossSections(const Json& root, ExperimentSpec& spec, std::vector<std
     if (early.enabled) {
         const bool needsValidation = early.metric != MetricKind::TrainLoss;
         if (needsValidation && spec.data.validationFraction <= 0.0)
-            errors.push_back(std::string("training.early_stopping.metric: ") + toString(early.metric) +
-                             " needs a validation set; set data.validation_fraction above 0 or use train_loss");
+            errors.push_back(
+                std::string("training.early_stopping.metric: ") + toString(early.metric) +
+                " needs a validation set; set data.validation_fraction above 0 or use train_loss");
         if (early.metric == MetricKind::ValAccuracy && spec.data.task == TaskKind::Regression)
-            errors.push_back("training.early_stopping.metric: val_accuracy is for classification; use val_mae or "
-                             "val_loss for regression");
+            errors.push_back(
+                "training.early_stopping.metric: val_accuracy is for classification; use val_mae or "
+                "val_loss for regression");
         if (early.metric == MetricKind::ValMae && spec.data.task == TaskKind::Classification)
             errors.push_back("training.early_stopping.metric: val_mae is for regression; use val_accuracy or "
                              "val_loss for classification");
     }
     const bool classification = spec.data.task == TaskKind::Classification;
-    const bool classifierLoss = spec.loss.type == LossType::CrossEntropy || spec.loss.type == LossType::BceWithLogits;
+    const bool classifierLoss =
+        spec.loss.type == LossType::CrossEntropy || spec.loss.type == LossType::BceWithLogits;
     if (root.contains("loss") && classification != classifierLoss) {
         errors.push_back(std::string("loss.type: ") + toString(spec.loss.type) + " does not fit a " +
                          toString(spec.data.task) + " task; use " +
@@ -489,7 +508,8 @@ std::string syntaxError(std::string_view text, const nlohmann::json::parse_error
     const auto colon = reason.find(": ", reason.find("parse error"));
     if (colon != std::string::npos)
         reason = reason.substr(colon + 2);
-    return "line " + std::to_string(line) + ", column " + std::to_string(column) + ": invalid JSON: " + reason;
+    return "line " + std::to_string(line) + ", column " + std::to_string(column) +
+           ": invalid JSON: " + reason;
 }
 
 } // namespace

@@ -18,9 +18,9 @@ enum class DataKind { Csv, Mnist, Cifar10, Spirals, Moons, Circles, Xor, Blobs, 
 
 struct DataSpec {
     DataKind kind = DataKind::Spirals;
-    std::string path;        // csv file or mnist/cifar10 folder, absolute after parsing
-    std::string target;      // csv: target column by name; empty with targetIndex < 0 means the last column
-    int targetIndex = -1;    // csv: target column by 0-based index
+    std::string path;     // csv file or mnist/cifar10 folder, absolute after parsing
+    std::string target;   // csv: target column by name; empty with targetIndex < 0 means the last column
+    int targetIndex = -1; // csv: target column by 0-based index
     char delimiter = ',';
     TaskKind task = TaskKind::Classification;
     double validationFraction = 0.2;
@@ -93,7 +93,7 @@ struct OptimizerSpec {
     double beta1 = 0.9;
     double beta2 = 0.999;
     double eps = 1e-8;
-    double alpha = 0.99; // rmsprop smoothing
+    double alpha = 0.99;             // rmsprop smoothing
     double initialAccumulator = 0.0; // adagrad
 };
 

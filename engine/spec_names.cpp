@@ -7,22 +7,29 @@ namespace tunelab {
 
 const NameTable<DataKind>& dataKindNames() {
     static const NameTable<DataKind> names = {
-        {DataKind::Csv, "csv"},         {DataKind::Mnist, "mnist"},     {DataKind::Cifar10, "cifar10"},
-        {DataKind::Spirals, "spirals"}, {DataKind::Moons, "moons"},     {DataKind::Circles, "circles"},
-        {DataKind::Xor, "xor"},         {DataKind::Blobs, "blobs"},     {DataKind::Regression, "regression"},
+        {DataKind::Csv, "csv"},         {DataKind::Mnist, "mnist"}, {DataKind::Cifar10, "cifar10"},
+        {DataKind::Spirals, "spirals"}, {DataKind::Moons, "moons"}, {DataKind::Circles, "circles"},
+        {DataKind::Xor, "xor"},         {DataKind::Blobs, "blobs"}, {DataKind::Regression, "regression"},
     };
     return names;
 }
 
 const NameTable<LayerType>& layerTypeNames() {
     static const NameTable<LayerType> names = {
-        {LayerType::Linear, "linear"},       {LayerType::Conv2d, "conv2d"},
-        {LayerType::MaxPool2d, "maxpool2d"}, {LayerType::AvgPool2d, "avgpool2d"},
-        {LayerType::BatchNorm, "batchnorm"}, {LayerType::LayerNorm, "layernorm"},
-        {LayerType::Dropout, "dropout"},     {LayerType::Flatten, "flatten"},
-        {LayerType::ReLU, "relu"},           {LayerType::LeakyReLU, "leaky_relu"},
-        {LayerType::ELU, "elu"},             {LayerType::GELU, "gelu"},
-        {LayerType::SiLU, "silu"},           {LayerType::Tanh, "tanh"},
+        {LayerType::Linear, "linear"},
+        {LayerType::Conv2d, "conv2d"},
+        {LayerType::MaxPool2d, "maxpool2d"},
+        {LayerType::AvgPool2d, "avgpool2d"},
+        {LayerType::BatchNorm, "batchnorm"},
+        {LayerType::LayerNorm, "layernorm"},
+        {LayerType::Dropout, "dropout"},
+        {LayerType::Flatten, "flatten"},
+        {LayerType::ReLU, "relu"},
+        {LayerType::LeakyReLU, "leaky_relu"},
+        {LayerType::ELU, "elu"},
+        {LayerType::GELU, "gelu"},
+        {LayerType::SiLU, "silu"},
+        {LayerType::Tanh, "tanh"},
         {LayerType::Sigmoid, "sigmoid"},
     };
     return names;
@@ -50,12 +57,9 @@ const NameTable<OptimizerType>& optimizerTypeNames() {
 
 const NameTable<ScheduleType>& scheduleTypeNames() {
     static const NameTable<ScheduleType> names = {
-        {ScheduleType::Constant, "constant"},
-        {ScheduleType::Step, "step"},
-        {ScheduleType::Exponential, "exponential"},
-        {ScheduleType::Cosine, "cosine"},
-        {ScheduleType::LinearWarmup, "linear_warmup"},
-        {ScheduleType::ReduceOnPlateau, "reduce_on_plateau"},
+        {ScheduleType::Constant, "constant"},          {ScheduleType::Step, "step"},
+        {ScheduleType::Exponential, "exponential"},    {ScheduleType::Cosine, "cosine"},
+        {ScheduleType::LinearWarmup, "linear_warmup"}, {ScheduleType::ReduceOnPlateau, "reduce_on_plateau"},
     };
     return names;
 }
@@ -78,13 +82,27 @@ const NameTable<TaskKind>& taskNames() {
     return names;
 }
 
-const char* toString(DataKind kind) { return enumName(dataKindNames(), kind); }
-const char* toString(LayerType type) { return enumName(layerTypeNames(), type); }
-const char* toString(LossType type) { return enumName(lossTypeNames(), type); }
-const char* toString(OptimizerType type) { return enumName(optimizerTypeNames(), type); }
-const char* toString(ScheduleType type) { return enumName(scheduleTypeNames(), type); }
-const char* toString(MetricKind metric) { return enumName(metricNames(), metric); }
-const char* toString(TaskKind task) { return enumName(taskNames(), task); }
+const char* toString(DataKind kind) {
+    return enumName(dataKindNames(), kind);
+}
+const char* toString(LayerType type) {
+    return enumName(layerTypeNames(), type);
+}
+const char* toString(LossType type) {
+    return enumName(lossTypeNames(), type);
+}
+const char* toString(OptimizerType type) {
+    return enumName(optimizerTypeNames(), type);
+}
+const char* toString(ScheduleType type) {
+    return enumName(scheduleTypeNames(), type);
+}
+const char* toString(MetricKind metric) {
+    return enumName(metricNames(), metric);
+}
+const char* toString(TaskKind task) {
+    return enumName(taskNames(), task);
+}
 
 bool isActivation(LayerType type) {
     switch (type) {
@@ -115,7 +133,8 @@ size_t editDistance(const std::string& a, const std::string& b) {
     for (size_t i = 1; i <= a.size(); ++i) {
         current[0] = i;
         for (size_t j = 1; j <= b.size(); ++j) {
-            const size_t substitution = previous[j - 1] + (std::tolower(a[i - 1]) == std::tolower(b[j - 1]) ? 0 : 1);
+            const size_t substitution =
+                previous[j - 1] + (std::tolower(a[i - 1]) == std::tolower(b[j - 1]) ? 0 : 1);
             current[j] = std::min({previous[j] + 1, current[j - 1] + 1, substitution});
         }
         std::swap(previous, current);

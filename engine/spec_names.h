@@ -11,8 +11,7 @@
 
 namespace tunelab {
 
-template <typename Enum>
-using NameTable = std::vector<std::pair<Enum, const char*>>;
+template <typename Enum> using NameTable = std::vector<std::pair<Enum, const char*>>;
 
 const NameTable<DataKind>& dataKindNames();
 const NameTable<LayerType>& layerTypeNames();
@@ -31,8 +30,7 @@ std::optional<Enum> enumFromName(const NameTable<Enum>& table, const std::string
     return std::nullopt;
 }
 
-template <typename Enum>
-const char* enumName(const NameTable<Enum>& table, Enum value) {
+template <typename Enum> const char* enumName(const NameTable<Enum>& table, Enum value) {
     for (const auto& [entry, text] : table) {
         if (entry == value)
             return text;
@@ -40,8 +38,7 @@ const char* enumName(const NameTable<Enum>& table, Enum value) {
     return "?";
 }
 
-template <typename Enum>
-std::vector<std::string> enumNameList(const NameTable<Enum>& table) {
+template <typename Enum> std::vector<std::string> enumNameList(const NameTable<Enum>& table) {
     std::vector<std::string> names;
     for (const auto& entry : table)
         names.emplace_back(entry.second);

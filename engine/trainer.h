@@ -17,7 +17,7 @@ struct RunControl {
 // Trains one experiment on the calling thread: loads the data, checks the shapes, trains, and
 // reports everything through `sink` (Started, Steps, Epoch, then exactly one Finished). Never
 // throws: LibTorch and data errors become a failed Finished event with a readable message.
-RunSummary trainExperiment(RunId id, const ExperimentSpec& spec, const RunOptions& options, RunControl& control,
-                           RunEventSink& sink);
+RunSummary trainExperiment(RunId id, const ExperimentSpec& spec, const RunOptions& options,
+                           RunControl& control, RunEventSink& sink);
 
 } // namespace tunelab

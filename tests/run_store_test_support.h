@@ -23,7 +23,6 @@
 
 #include <unistd.h>
 
-
 Q_DECLARE_METATYPE(tunelab::RunStatus)
 
 namespace tunelab::test {
@@ -100,7 +99,8 @@ inline RunEvent epochEvent(RunId id, const EpochRecord& epoch) {
     return event;
 }
 
-inline RunEvent finishedEvent(RunId id, const RunSummary& summary, std::shared_ptr<const std::vector<char>> model) {
+inline RunEvent finishedEvent(RunId id, const RunSummary& summary,
+                              std::shared_ptr<const std::vector<char>> model) {
     RunEvent event;
     event.kind = RunEventKind::Finished;
     event.runId = id;

@@ -50,12 +50,14 @@ QString writeFile(const QTemporaryDir& folder, const QString& name, const QByteA
 QByteArray digitsSpec(int epochs) {
     const QByteArray data = QByteArray(TUNELAB_SHARED_DATA_DIR) + "/digits.csv";
     return R"({"name": "digits-mlp", "seed": 7, "device": "cpu",
-      "data": {"kind": "csv", "path": ")" + data + R"(", "target": "digit", "validation_fraction": 0.2, "standardize": true},
+      "data": {"kind": "csv", "path": ")" +
+           data + R"(", "target": "digit", "validation_fraction": 0.2, "standardize": true},
       "model": {"layers": [{"type": "linear", "out_features": 128}, {"type": "relu"}, {"type": "dropout", "p": 0.1},
                            {"type": "linear", "out_features": 10}]},
       "optimizer": {"type": "adam", "lr": 0.002},
       "schedule": {"type": "cosine", "warmup_epochs": 1},
-      "training": {"epochs": )" + QByteArray::number(epochs) + R"(, "batch_size": 64}})";
+      "training": {"epochs": )" +
+           QByteArray::number(epochs) + R"(, "batch_size": 64}})";
 }
 
 } // namespace
@@ -104,7 +106,10 @@ private Q_SLOTS:
         const CliResult csv = runCli({"runs", "export", QString::number(id), "--format", "csv", "--db", db});
         QCOMPARE(csv.exitCode, 0);
         const QStringList rows = csv.out.trimmed().split('\n');
-        QCOMPARE(rows.first(), QString("kind,step,epoch,train_loss,learning_rate,grad_norm,val_loss,val_accuracy,val_mae,seconds"));
+        QCOMPARE(
+            rows.first(),
+            QString(
+                "kind,step,epoch,train_loss,learning_rate,grad_norm,val_loss,val_accuracy,val_mae,seconds"));
         QCOMPARE(rows.size(), 1 + result["steps"].toInt() + 20);
     }
 
@@ -113,17 +118,27 @@ private Q_SLOTS:
         QTest::addColumn<QStringList>("extra");
         QTest::addColumn<int>("exitCode");
         QTest::addColumn<QString>("message");
-        QTest::newRow("bad spec") << QByteArray(R"({"data": {"kind": "spirals"}, "model": {"layers": [{"type": "linear", "out_features": "abc"}]}})")
-                                  << QStringList() << 2 << "model.layers[0].out_features: expected a positive integer";
-        QTest::newRow("bad data") << QByteArray(R"({"data": {"kind": "csv", "path": "missing.csv"}, "model": {"layers": [{"type": "linear", "out_features": 2}]}})")
-                                  << QStringList() << 2 << "missing.csv";
-        QTest::newRow("impossible network") << QByteArray(R"({"data": {"kind": "spirals"}, "model": {"layers": [{"type": "conv2d", "out_channels": 2}]}})")
-                                            << QStringList() << 2 << "layer 0 (conv2d) needs an image input";
-        QTest::newRow("no such device") << QByteArray(R"({"data": {"kind": "spirals"}, "model": {"layers": [{"type": "linear", "out_features": 2}]}})")
-                                        << QStringList{"--device", "cuda:99"} << 2 << "cuda:99";
-        QTest::newRow("diverges") << QByteArray(R"({"data": {"kind": "regression", "samples": 200}, "model": {"layers": [{"type": "linear", "out_features": 32}, {"type": "relu"}, {"type": "linear", "out_features": 1}]},
+        QTest::newRow("bad spec")
+            << QByteArray(
+                   R"({"data": {"kind": "spirals"}, "model": {"layers": [{"type": "linear", "out_features": "abc"}]}})")
+            << QStringList() << 2 << "model.layers[0].out_features: expected a positive integer";
+        QTest::newRow("bad data")
+            << QByteArray(
+                   R"({"data": {"kind": "csv", "path": "missing.csv"}, "model": {"layers": [{"type": "linear", "out_features": 2}]}})")
+            << QStringList() << 2 << "missing.csv";
+        QTest::newRow("impossible network")
+            << QByteArray(
+                   R"({"data": {"kind": "spirals"}, "model": {"layers": [{"type": "conv2d", "out_channels": 2}]}})")
+            << QStringList() << 2 << "layer 0 (conv2d) needs an image input";
+        QTest::newRow("no such device")
+            << QByteArray(
+                   R"({"data": {"kind": "spirals"}, "model": {"layers": [{"type": "linear", "out_features": 2}]}})")
+            << QStringList{"--device", "cuda:99"} << 2 << "cuda:99";
+        QTest::newRow("diverges")
+            << QByteArray(
+                   R"({"data": {"kind": "regression", "samples": 200}, "model": {"layers": [{"type": "linear", "out_features": 32}, {"type": "relu"}, {"type": "linear", "out_features": 1}]},
                                        "optimizer": {"type": "sgd", "lr": 10000}, "training": {"epochs": 30, "batch_size": 16}})")
-                                  << QStringList() << 3 << "diverged";
+            << QStringList() << 3 << "diverged";
         QTest::newRow("missing spec file") << QByteArray() << QStringList() << 2 << "";
     }
     void exitCodes() {
@@ -132,8 +147,10 @@ private Q_SLOTS:
         QFETCH(int, exitCode);
         QFETCH(QString, message);
         QTemporaryDir folder;
-        const QString specPath = spec.isEmpty() ? folder.filePath("none.json") : writeFile(folder, "spec.json", spec);
-        const CliResult result = runCli(QStringList{"train", specPath, "--db", folder.filePath("runs.sqlite")} + extra);
+        const QString specPath =
+            spec.isEmpty() ? folder.filePath("none.json") : writeFile(folder, "spec.json", spec);
+        const CliResult result =
+            runCli(QStringList{"train", specPath, "--db", folder.filePath("runs.sqlite")} + extra);
         QCOMPARE(result.exitCode, exitCode);
         QVERIFY2(result.err.contains(message), qPrintable(result.err));
     }
@@ -149,7 +166,8 @@ private Q_SLOTS:
         QTemporaryDir folder;
         const QString db = folder.filePath("runs.sqlite");
         QProcess process;
-        process.start(TUNELAB_CLI, {"train", "--default", "--epochs", "100000", "--db", db, "--threads", "1"});
+        process.start(TUNELAB_CLI,
+                      {"train", "--default", "--epochs", "100000", "--db", db, "--threads", "1"});
         QVERIFY(process.waitForStarted());
         // Wait for the first finished epoch, then press Ctrl-C.
         QByteArray output;

@@ -44,11 +44,13 @@ private Q_SLOTS:
     void trainingFormRoundTrips_data() {
         QTest::addColumn<QByteArray>("json");
         QTest::newRow("default") << QByteArray(experimentSpecToJson(defaultExperiment()).c_str());
-        QTest::newRow("sgd nesterov step") << QByteArray(R"({"seed": 9, "data": {"kind": "moons"}, "model": {"layers": [{"type": "linear", "out_features": 2}]},
+        QTest::newRow("sgd nesterov step") << QByteArray(
+            R"({"seed": 9, "data": {"kind": "moons"}, "model": {"layers": [{"type": "linear", "out_features": 2}]},
             "optimizer": {"type": "sgd", "lr": 0.05, "momentum": 0.9, "nesterov": true, "weight_decay": 0.001},
             "schedule": {"type": "step", "step_size": 4, "gamma": 0.5},
             "training": {"epochs": 7, "batch_size": 16, "grad_clip_norm": 2, "early_stopping": {"metric": "val_accuracy", "patience": 3}}})");
-        QTest::newRow("rmsprop plateau full batch") << QByteArray(R"({"data": {"kind": "regression"}, "model": {"layers": [{"type": "linear", "out_features": 1}]},
+        QTest::newRow("rmsprop plateau full batch") << QByteArray(
+            R"({"data": {"kind": "regression"}, "model": {"layers": [{"type": "linear", "out_features": 1}]},
             "loss": {"type": "huber", "delta": 0.5}, "optimizer": {"type": "rmsprop", "lr": 0.002, "alpha": 0.9, "momentum": 0.1},
             "schedule": {"type": "reduce_on_plateau", "factor": 0.5, "patience": 2, "min_lr": 0.0001},
             "training": {"epochs": 3, "batch_size": "full"}})");
@@ -126,7 +128,7 @@ private Q_SLOTS:
         QVERIFY(form.hasData());
         QCOMPARE(form.dataset().classes, 10);
         QCOMPARE(form.dataset().sampleShape, (Shape{1, 8, 8})); // kept although the form does not edit it
-        QVERIFY(!form.grab().isNull()); // thumbnails paint
+        QVERIFY(!form.grab().isNull());                         // thumbnails paint
     }
 };
 

@@ -146,7 +146,8 @@ void TestMainWindow::badDataDisablesRunWithTheReason() {
     QVERIFY(!m_window->startRun());
     QVERIFY(!m_window->isRunning());
     QCOMPARE(statusName(m_window->lastStatus()), statusName(RunStatus::Failed));
-    QVERIFY2(m_window->stateText().contains(QStringLiteral("missing.csv")), qPrintable(m_window->stateText()));
+    QVERIFY2(m_window->stateText().contains(QStringLiteral("missing.csv")),
+             qPrintable(m_window->stateText()));
     QCOMPARE(m_window->lossChart()->seriesCount(), 0); // no empty curve left in the legend
     QVERIFY(!m_window->findChild<QMessageBox*>());     // not interactive: no dialog
 
@@ -205,7 +206,8 @@ void TestMainWindow::saveWritesASpecTheCliRuns() {
     QVERIFY(m_window->saveExperiment(path));
     auto loaded = tunelab::loadExperimentSpec(path.toStdString());
     QVERIFY2(loaded.ok(), loaded.error().c_str());
-    QCOMPARE(tunelab::experimentSpecToJson(loaded.value()), tunelab::experimentSpecToJson(m_window->experiment()));
+    QCOMPARE(tunelab::experimentSpecToJson(loaded.value()),
+             tunelab::experimentSpecToJson(m_window->experiment()));
     QCOMPARE(m_window->windowFilePath(), path);
 }
 
@@ -311,8 +313,10 @@ void TestMainWindow::runsTrainSideBySide() {
     QStringList paths;
     for (int row = 0; row < differences->differenceCount(); ++row)
         paths << differences->pathAt(row);
-    QVERIFY2(paths.contains("optimizer.type") && paths.contains("optimizer.lr"), qPrintable(paths.join(", ")));
-    QTRY_VERIFY(m_window->lossChart()->pointCount(first) > 0 && m_window->lossChart()->pointCount(second) > 0);
+    QVERIFY2(paths.contains("optimizer.type") && paths.contains("optimizer.lr"),
+             qPrintable(paths.join(", ")));
+    QTRY_VERIFY(m_window->lossChart()->pointCount(first) > 0 &&
+                m_window->lossChart()->pointCount(second) > 0);
 }
 
 QTEST_MAIN(TestMainWindow)

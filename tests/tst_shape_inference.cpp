@@ -7,7 +7,8 @@ using namespace tunelab;
 
 namespace {
 
-LayerSpec layer(LayerType type, int64_t size = 0, int64_t kernel = 3, int64_t stride = 0, int64_t padding = 0) {
+LayerSpec layer(LayerType type, int64_t size = 0, int64_t kernel = 3, int64_t stride = 0,
+                int64_t padding = 0) {
     LayerSpec spec;
     spec.type = type;
     spec.outFeatures = size;
@@ -21,10 +22,18 @@ LayerSpec layer(LayerType type, int64_t size = 0, int64_t kernel = 3, int64_t st
 ModelSpec lenet() {
     ModelSpec model;
     model.layers = {
-        layer(LayerType::Conv2d, 6, 5, 1, 2), layer(LayerType::ReLU), layer(LayerType::MaxPool2d, 0, 2),
-        layer(LayerType::Conv2d, 16, 5),      layer(LayerType::ReLU), layer(LayerType::AvgPool2d, 0, 2),
-        layer(LayerType::Flatten),            layer(LayerType::Linear, 120), layer(LayerType::BatchNorm),
-        layer(LayerType::Tanh),               layer(LayerType::Dropout), layer(LayerType::Linear, 10),
+        layer(LayerType::Conv2d, 6, 5, 1, 2),
+        layer(LayerType::ReLU),
+        layer(LayerType::MaxPool2d, 0, 2),
+        layer(LayerType::Conv2d, 16, 5),
+        layer(LayerType::ReLU),
+        layer(LayerType::AvgPool2d, 0, 2),
+        layer(LayerType::Flatten),
+        layer(LayerType::Linear, 120),
+        layer(LayerType::BatchNorm),
+        layer(LayerType::Tanh),
+        layer(LayerType::Dropout),
+        layer(LayerType::Linear, 10),
     };
     return model;
 }
@@ -63,14 +72,16 @@ private Q_SLOTS:
         QTest::addColumn<tunelab::Shape>("input");
         QTest::addColumn<int>("badLayer");
         QTest::addColumn<QString>("expected");
-        QTest::newRow("linear on image") << 0 << Shape{3, 32, 32} << 0
-                                         << "layer 0 (linear) needs a flat input [features] but gets [3, 32, 32]; add a flatten layer";
+        QTest::newRow("linear on image")
+            << 0 << Shape{3, 32, 32} << 0
+            << "layer 0 (linear) needs a flat input [features] but gets [3, 32, 32]; add a flatten layer";
         QTest::newRow("conv on features") << 1 << Shape{64} << 0
-                                          << "layer 0 (conv2d) needs an image input [channels, height, width] but gets [64]; set data.input_shape";
-        QTest::newRow("kernel too large") << 2 << Shape{1, 4, 4} << 0
-                                          << "layer 0 (conv2d): kernel 5x5 does not fit the input [1, 4, 4]";
-        QTest::newRow("pool shrinks to nothing") << 3 << Shape{1, 8, 8} << 2
-                                                 << "layer 2 (maxpool2d): kernel 4x4 does not fit the input [4, 2, 2]";
+                                          << "layer 0 (conv2d) needs an image input [channels, height, "
+                                             "width] but gets [64]; set data.input_shape";
+        QTest::newRow("kernel too large")
+            << 2 << Shape{1, 4, 4} << 0 << "layer 0 (conv2d): kernel 5x5 does not fit the input [1, 4, 4]";
+        QTest::newRow("pool shrinks to nothing")
+            << 3 << Shape{1, 8, 8} << 2 << "layer 2 (maxpool2d): kernel 4x4 does not fit the input [4, 2, 2]";
     }
     void reportsMismatches() {
         QFETCH(int, case_);
@@ -96,7 +107,8 @@ private Q_SLOTS:
         const ShapeReport report = inferShapes(model, input);
         QVERIFY(!report.ok());
         QCOMPARE(report.errors.size(), size_t(1));
-        QVERIFY2(QString::fromStdString(report.errors.front()).contains(expected), report.errors.front().c_str());
+        QVERIFY2(QString::fromStdString(report.errors.front()).contains(expected),
+                 report.errors.front().c_str());
         QVERIFY(!report.layers[badLayer].error.empty());
         QVERIFY(report.layers[badLayer].output.empty());
         for (int i = 0; i < badLayer; ++i)
@@ -112,14 +124,16 @@ private Q_SLOTS:
         const int classification = int(TaskKind::Classification);
         const int regression = int(TaskKind::Regression);
         QTest::newRow("ten classes ok") << 10 << classification << 10 << int(LossType::CrossEntropy) << "";
-        QTest::newRow("wrong width") << 5 << classification << 10 << int(LossType::CrossEntropy)
-                                     << "the network outputs [5] per sample but data with 10 classes needs [10]; set "
-                                        "out_features of layer 2 (linear) to 10";
+        QTest::newRow("wrong width")
+            << 5 << classification << 10 << int(LossType::CrossEntropy)
+            << "the network outputs [5] per sample but data with 10 classes needs [10]; set "
+               "out_features of layer 2 (linear) to 10";
         QTest::newRow("bce ok") << 1 << classification << 2 << int(LossType::BceWithLogits) << "";
         QTest::newRow("bce on three classes") << 1 << classification << 3 << int(LossType::BceWithLogits)
                                               << "bce_with_logits needs two classes";
         QTest::newRow("regression ok") << 1 << regression << 0 << int(LossType::Mse) << "";
-        QTest::newRow("regression wide") << 3 << regression << 0 << int(LossType::Mse) << "a regression target needs [1]";
+        QTest::newRow("regression wide")
+            << 3 << regression << 0 << int(LossType::Mse) << "a regression target needs [1]";
         QTest::newRow("unknown classes") << 7 << classification << 0 << int(LossType::CrossEntropy) << "";
     }
     void checksTheOutputAgainstTheTask() {
@@ -129,14 +143,16 @@ private Q_SLOTS:
         QFETCH(int, loss);
         QFETCH(QString, expected);
         ModelSpec model;
-        model.layers = {layer(LayerType::Linear, 16), layer(LayerType::ReLU), layer(LayerType::Linear, lastWidth)};
+        model.layers = {layer(LayerType::Linear, 16), layer(LayerType::ReLU),
+                        layer(LayerType::Linear, lastWidth)};
         const ShapeReport report =
             inferShapes(model, {4}, OutputTarget{TaskKind(task), classes, LossType(loss)});
         if (expected.isEmpty()) {
             QVERIFY2(report.ok(), report.errors.empty() ? "" : report.errors.front().c_str());
         } else {
             QVERIFY(!report.ok());
-            QVERIFY2(QString::fromStdString(report.errors.back()).contains(expected), report.errors.back().c_str());
+            QVERIFY2(QString::fromStdString(report.errors.back()).contains(expected),
+                     report.errors.back().c_str());
         }
     }
 
@@ -145,7 +161,8 @@ private Q_SLOTS:
         model.layers = {layer(LayerType::Conv2d, 10, 3)};
         const ShapeReport report = inferShapes(model, {1, 8, 8}, OutputTarget{TaskKind::Classification, 10});
         QVERIFY(!report.ok());
-        QVERIFY(QString::fromStdString(report.errors.back()).contains("end with a flatten and a linear layer"));
+        QVERIFY(
+            QString::fromStdString(report.errors.back()).contains("end with a flatten and a linear layer"));
     }
 
     void emptyNetworkAndBadInput() {

@@ -65,7 +65,8 @@ private Q_SLOTS:
         QTest::newRow("full batch sgd nesterov") << specWith(
             R"("optimizer": { "type": "adam", "lr": 0.001, "weight_decay": 0.0 })",
             R"("optimizer": { "type": "sgd", "lr": 0.1, "momentum": 0.9, "nesterov": true, "l1": 0.001 })");
-        QTest::newRow("conv network") << QByteArray(R"({"data": {"kind": "csv", "path": "d.csv", "input_shape": [1, 8, 8]},
+        QTest::newRow("conv network")
+            << QByteArray(R"({"data": {"kind": "csv", "path": "d.csv", "input_shape": [1, 8, 8]},
             "model": {"layers": [{"type": "conv2d", "out_channels": 8, "kernel_size": 3, "padding": 1},
               {"type": "batchnorm"}, {"type": "leaky_relu", "negative_slope": 0.2}, {"type": "maxpool2d"},
               {"type": "flatten"}, {"type": "layernorm"}, {"type": "elu", "alpha": 0.5}, {"type": "linear", "out_features": 10}]},
@@ -88,7 +89,8 @@ private Q_SLOTS:
                                   << "line 3, column 3: invalid JSON";
         QTest::newRow("not an object") << QByteArray("[1, 2]") << "the spec must be a JSON object";
         QTest::newRow("out_features text")
-            << specWith(R"({"type": "linear", "out_features": 10})", R"({"type": "linear", "out_features": "abc"})")
+            << specWith(R"({"type": "linear", "out_features": 10})",
+                        R"({"type": "linear", "out_features": "abc"})")
             << R"(model.layers[3].out_features: expected a positive integer, got "abc")";
         QTest::newRow("out_features zero")
             << specWith(R"("out_features": 256)", R"("out_features": 0)")
@@ -96,8 +98,8 @@ private Q_SLOTS:
         QTest::newRow("out_features missing")
             << specWith(R"({"type": "linear", "out_features": 256})", R"({"type": "linear"})")
             << "model.layers[0].out_features: missing; expected a positive integer";
-        QTest::newRow("unknown top key") << specWith(R"("seed": 7)", R"("sed": 7)")
-                                         << R"(sed: unknown key; did you mean "seed"?)";
+        QTest::newRow("unknown top key")
+            << specWith(R"("seed": 7)", R"("sed": 7)") << R"(sed: unknown key; did you mean "seed"?)";
         QTest::newRow("unknown layer key")
             << specWith(R"("out_features": 256)", R"("out_feature": 256)")
             << R"(model.layers[0].out_feature: unknown key for a linear layer; did you mean "out_features"?)";
@@ -113,38 +115,46 @@ private Q_SLOTS:
                                       << "model.layers: expected a non-empty list of layers";
         QTest::newRow("negative lr") << specWith(R"("lr": 0.001)", R"("lr": -1)")
                                      << "optimizer.lr: expected a positive learning rate, got -1";
-        QTest::newRow("unknown optimizer") << specWith(R"("type": "adam")", R"("type": "adma")")
-                                           << R"(optimizer.type: unknown optimizer "adma"; did you mean "adam"?)";
-        QTest::newRow("momentum on adam") << specWith(R"("weight_decay": 0.0 })", R"("weight_decay": 0.0, "momentum": 0.9 })")
-                                          << "optimizer.momentum: unknown key for the adam optimizer";
+        QTest::newRow("unknown optimizer")
+            << specWith(R"("type": "adam")", R"("type": "adma")")
+            << R"(optimizer.type: unknown optimizer "adma"; did you mean "adam"?)";
+        QTest::newRow("momentum on adam")
+            << specWith(R"("weight_decay": 0.0 })", R"("weight_decay": 0.0, "momentum": 0.9 })")
+            << "optimizer.momentum: unknown key for the adam optimizer";
         QTest::newRow("nesterov without momentum")
-            << specWith(R"("type": "adam", "lr": 0.001, "weight_decay": 0.0)", R"("type": "sgd", "nesterov": true)")
+            << specWith(R"("type": "adam", "lr": 0.001, "weight_decay": 0.0)",
+                        R"("type": "sgd", "nesterov": true)")
             << "optimizer.nesterov: Nesterov momentum needs optimizer.momentum > 0";
-        QTest::newRow("bad batch size") << specWith(R"("batch_size": 64)", R"("batch_size": "half")")
-                                        << R"(training.batch_size: expected a positive integer or "full", got "half")";
+        QTest::newRow("bad batch size")
+            << specWith(R"("batch_size": 64)", R"("batch_size": "half")")
+            << R"(training.batch_size: expected a positive integer or "full", got "half")";
         QTest::newRow("bad epochs") << specWith(R"("epochs": 20)", R"("epochs": 2.5)")
                                     << "training.epochs: expected a positive integer, got 2.5";
-        QTest::newRow("bad fraction") << specWith(R"("validation_fraction": 0.2)", R"("validation_fraction": 1)")
-                                      << "data.validation_fraction: expected a number from 0 to below 1, got 1";
+        QTest::newRow("bad fraction")
+            << specWith(R"("validation_fraction": 0.2)", R"("validation_fraction": 1)")
+            << "data.validation_fraction: expected a number from 0 to below 1, got 1";
         QTest::newRow("unknown data kind") << specWith(R"("kind": "csv")", R"("kind": "cvs")")
                                            << R"(data.kind: unknown data kind "cvs"; did you mean "csv"?)";
         QTest::newRow("missing path") << specWith(R"("path": "../shared/data/digits.csv", )", "")
                                       << "data.path: missing; expected the path of a CSV file";
-        QTest::newRow("generator key on csv") << specWith(R"("standardize": true)", R"("standardize": true, "noise": 1)")
-                                              << "data.noise: unknown key for csv data";
+        QTest::newRow("generator key on csv")
+            << specWith(R"("standardize": true)", R"("standardize": true, "noise": 1)")
+            << "data.noise: unknown key for csv data";
         QTest::newRow("bad device") << specWith(R"("device": "auto")", R"("device": "gpu")")
                                     << R"(device: expected "auto", "cpu", "cuda" or "cuda:N", got "gpu")";
         QTest::newRow("bad schedule gamma")
             << specWith(R"("type": "cosine", "warmup_epochs": 1)", R"("type": "step", "gamma": 2)")
             << "schedule.gamma: expected a number above 0 and at most 1, got 2";
-        QTest::newRow("regression loss on classes") << specWith(R"("type": "cross_entropy")", R"("type": "mse")")
-                                                    << "loss.type: mse does not fit a classification task";
+        QTest::newRow("regression loss on classes")
+            << specWith(R"("type": "cross_entropy")", R"("type": "mse")")
+            << "loss.type: mse does not fit a classification task";
         QTest::newRow("accuracy for regression")
-            << specWith(R"("task": "classification")", R"("task": "regression")").replace("cross_entropy", "mse")
+            << specWith(R"("task": "classification")", R"("task": "regression")")
+                   .replace("cross_entropy", "mse")
                    .replace(R"("metric": "val_loss")", R"("metric": "val_accuracy")")
             << "training.early_stopping.metric: val_accuracy is for classification";
-        QTest::newRow("layer not an object") << specWith(R"({"type": "relu"})", "42")
-                                             << "model.layers[1]: expected a layer object";
+        QTest::newRow("layer not an object")
+            << specWith(R"({"type": "relu"})", "42") << "model.layers[1]: expected a layer object";
         QTest::newRow("bad input shape") << specWith(R"("standardize": true)", R"("input_shape": [1, 0, 8])")
                                          << "data.input_shape: expected 1 to 3 positive integers";
     }
@@ -158,7 +168,8 @@ private Q_SLOTS:
     }
 
     void reportsEveryMistakeAtOnce() {
-        QByteArray json = specWith(R"("lr": 0.001)", R"("lr": 0)").replace(R"("epochs": 20)", R"("epochs": 0)");
+        QByteArray json =
+            specWith(R"("lr": 0.001)", R"("lr": 0)").replace(R"("epochs": 20)", R"("epochs": 0)");
         auto spec = parseExperimentSpec(json.toStdString(), "/base");
         QVERIFY(!spec.ok());
         QCOMPARE(spec.errors().size(), size_t(2));
@@ -179,7 +190,8 @@ private Q_SLOTS:
     }
 
     void relativeBaseFolderBecomesAbsolute() {
-        auto spec = parseExperimentSpec(R"({"data": {"kind": "csv", "path": "d.csv"}, "model": {"layers": [{"type": "relu"}]}})", ".");
+        auto spec = parseExperimentSpec(
+            R"({"data": {"kind": "csv", "path": "d.csv"}, "model": {"layers": [{"type": "relu"}]}})", ".");
         QVERIFY2(spec.ok(), spec.error().c_str());
         QCOMPARE(QString::fromStdString(spec.value().data.path), QDir::current().absoluteFilePath("d.csv"));
     }
@@ -201,7 +213,8 @@ private Q_SLOTS:
     }
 
     void appliesDefaults() {
-        auto spec = parseExperimentSpec(R"({"data": {"kind": "regression"}, "model": {"layers": [{"type": "linear", "out_features": 1}]}})");
+        auto spec = parseExperimentSpec(
+            R"({"data": {"kind": "regression"}, "model": {"layers": [{"type": "linear", "out_features": 1}]}})");
         QVERIFY2(spec.ok(), spec.error().c_str());
         QCOMPARE(spec.value().loss.type, LossType::Mse); // regression data picks a regression loss
         QCOMPARE(spec.value().data.task, TaskKind::Regression);

@@ -78,7 +78,8 @@ RunSummary train(const ExperimentSpec& spec, CollectingSink& sink, RunOptions op
 }
 
 // Drains a manager's queue until the run's Finished event or the timeout.
-RunSummary waitForFinish(RunManager& manager, RunId id, std::vector<RunEvent>* seen = nullptr, int timeoutMs = 60000) {
+RunSummary waitForFinish(RunManager& manager, RunId id, std::vector<RunEvent>* seen = nullptr,
+                         int timeoutMs = 60000) {
     QElapsedTimer timer;
     timer.start();
     while (timer.elapsed() < timeoutMs) {
@@ -108,7 +109,8 @@ private Q_SLOTS:
         QTest::newRow("sgd") << int(OptimizerType::Sgd) << 0.1 << 0.0 << false << false;
         QTest::newRow("sgd momentum") << int(OptimizerType::Sgd) << 0.05 << 0.9 << false << false;
         QTest::newRow("sgd nesterov") << int(OptimizerType::Sgd) << 0.05 << 0.9 << true << false;
-        QTest::newRow("full-batch gradient descent") << int(OptimizerType::Sgd) << 0.5 << 0.0 << false << true;
+        QTest::newRow("full-batch gradient descent")
+            << int(OptimizerType::Sgd) << 0.5 << 0.0 << false << true;
         QTest::newRow("adagrad") << int(OptimizerType::Adagrad) << 0.05 << 0.0 << false << false;
         QTest::newRow("rmsprop") << int(OptimizerType::RmsProp) << 0.005 << 0.0 << false << false;
         QTest::newRow("rmsprop momentum") << int(OptimizerType::RmsProp) << 0.002 << 0.5 << false << false;
@@ -207,7 +209,8 @@ private Q_SLOTS:
         spec.data.kind = DataKind::Regression;
         spec.data.task = TaskKind::Regression;
         spec.data.samples = 200;
-        spec.model.layers = {layer(LayerType::Linear, 16), layer(LayerType::ReLU), layer(LayerType::Linear, 1)};
+        spec.model.layers = {layer(LayerType::Linear, 16), layer(LayerType::ReLU),
+                             layer(LayerType::Linear, 1)};
         spec.loss.type = LossType::Mse;
         spec.optimizer.type = OptimizerType::Sgd;
         spec.optimizer.lr = 1e4;
@@ -216,7 +219,8 @@ private Q_SLOTS:
         CollectingSink sink;
         const RunSummary summary = train(spec, sink);
         QCOMPARE(summary.status, RunStatus::Diverged);
-        QVERIFY2(QString::fromStdString(summary.message).contains("the loss became"), summary.message.c_str());
+        QVERIFY2(QString::fromStdString(summary.message).contains("the loss became"),
+                 summary.message.c_str());
         const auto steps = sink.steps();
         QVERIFY(!steps.empty());
         QVERIFY(!std::isfinite(steps.back().trainLoss));
@@ -318,8 +322,12 @@ private Q_SLOTS:
         QTest::addColumn<QString>("device");
         QTest::addColumn<QString>("csvPath");
         QTest::addColumn<QString>("expected");
-        QTest::newRow("missing csv") << "cpu" << "/no/such/file.csv" << "cannot open";
-        QTest::newRow("no cuda here") << "cuda:7" << "" << "cuda:7";
+        QTest::newRow("missing csv") << "cpu"
+                                     << "/no/such/file.csv"
+                                     << "cannot open";
+        QTest::newRow("no cuda here") << "cuda:7"
+                                      << ""
+                                      << "cuda:7";
     }
     void errorsBecomeFailedEvents() {
         QFETCH(QString, device);
@@ -365,16 +373,17 @@ private Q_SLOTS:
         file.write(model->data(), qint64(model->size()));
         file.close();
         QProcess python;
-        python.start("/usr/bin/python3",
-                     {"-c", "import sys, torch; d = torch.load(sys.argv[1]); "
-                            "print(','.join(f'{k}:{tuple(v.shape)}' for k, v in d.items()))",
-                      file.fileName()});
+        python.start("/usr/bin/python3", {"-c",
+                                          "import sys, torch; d = torch.load(sys.argv[1]); "
+                                          "print(','.join(f'{k}:{tuple(v.shape)}' for k, v in d.items()))",
+                                          file.fileName()});
         QVERIFY(python.waitForFinished(60000));
         if (python.exitCode() != 0 && python.readAllStandardError().contains("No module named 'torch'"))
             QSKIP("python3-torch is not installed");
         const QString keys = QString::fromUtf8(python.readAllStandardOutput()).trimmed();
-        QCOMPARE(keys, QString("0.weight:(16, 4),0.bias:(16,),1.weight:(16,),1.bias:(16,),3.weight:(3, 16),"
-                               "3.bias:(3,),1.running_mean:(16,),1.running_var:(16,),1.num_batches_tracked:()"));
+        QCOMPARE(keys,
+                 QString("0.weight:(16, 4),0.bias:(16,),1.weight:(16,),1.bias:(16,),3.weight:(3, 16),"
+                         "3.bias:(3,),1.running_mean:(16,),1.running_var:(16,),1.num_batches_tracked:()"));
     }
 };
 

@@ -32,8 +32,8 @@ bool isGenerated(DataKind kind) {
 }
 
 QColor classColor(int index) {
-    static const QColor colors[] = {QColor(31, 119, 180), QColor(255, 127, 14), QColor(44, 160, 44),
-                                    QColor(214, 39, 40),  QColor(148, 103, 189), QColor(140, 86, 75),
+    static const QColor colors[] = {QColor(31, 119, 180),  QColor(255, 127, 14),  QColor(44, 160, 44),
+                                    QColor(214, 39, 40),   QColor(148, 103, 189), QColor(140, 86, 75),
                                     QColor(227, 119, 194), QColor(127, 127, 127), QColor(188, 189, 34),
                                     QColor(23, 190, 207)};
     return colors[static_cast<size_t>(std::abs(index)) % std::size(colors)];
@@ -222,7 +222,7 @@ void DataForm::setSpec(const ExperimentSpec& spec) {
     m_classes->setValue(data.classes);
     m_features->setValue(data.features);
     m_path->setText(QString::fromStdString(data.path));
-    m_target->setText(!data.target.empty()          ? QString::fromStdString(data.target)
+    m_target->setText(!data.target.empty()    ? QString::fromStdString(data.target)
                       : data.targetIndex >= 0 ? QString::number(data.targetIndex)
                                               : QString());
     m_task->setCurrentIndex(std::max(0, m_task->findData(static_cast<int>(data.task))));
@@ -246,7 +246,7 @@ void DataForm::applyTo(ExperimentSpec& spec) const {
     const int index = m_target->text().trimmed().toInt(&isIndex);
     data.target = isIndex ? std::string() : m_target->text().trimmed().toStdString();
     data.targetIndex = isIndex ? index : -1;
-    data.task = data.kind == DataKind::Csv ? static_cast<TaskKind>(m_task->currentData().toInt())
+    data.task = data.kind == DataKind::Csv          ? static_cast<TaskKind>(m_task->currentData().toInt())
                 : data.kind == DataKind::Regression ? TaskKind::Regression
                                                     : TaskKind::Classification;
     data.limit = m_limit->value();
@@ -285,7 +285,8 @@ void DataForm::browse() {
     const auto kind = static_cast<DataKind>(m_kind->currentData().toInt());
     const QString start = m_path->text().isEmpty() ? QString() : m_path->text();
     const QString chosen = kind == DataKind::Csv
-                               ? QFileDialog::getOpenFileName(this, tr("Open CSV Data"), start, tr("CSV files (*.csv);;All files (*)"))
+                               ? QFileDialog::getOpenFileName(this, tr("Open CSV Data"), start,
+                                                              tr("CSV files (*.csv);;All files (*)"))
                                : QFileDialog::getExistingDirectory(this, tr("Open Data Folder"), start);
     if (chosen.isEmpty())
         return;
@@ -302,11 +303,14 @@ void DataForm::reload() {
     if (m_loaded) {
         m_dataset = loaded.take();
         m_error.clear();
-        const int64_t validation =
-            static_cast<int64_t>(std::llround(spec.data.validationFraction * static_cast<double>(m_dataset.rows)));
-        QString text = tr("%1: %2 rows of %3").arg(QString::fromStdString(m_dataset.source)).arg(m_dataset.rows)
+        const int64_t validation = static_cast<int64_t>(
+            std::llround(spec.data.validationFraction * static_cast<double>(m_dataset.rows)));
+        QString text = tr("%1: %2 rows of %3")
+                           .arg(QString::fromStdString(m_dataset.source))
+                           .arg(m_dataset.rows)
                            .arg(QString::fromStdString(formatShape(m_dataset.sampleShape)));
-        text += m_dataset.task == TaskKind::Classification ? tr(", %1 classes").arg(m_dataset.classes) : tr(", regression");
+        text += m_dataset.task == TaskKind::Classification ? tr(", %1 classes").arg(m_dataset.classes)
+                                                           : tr(", regression");
         text += tr("; %1 for training, %2 for validation").arg(m_dataset.rows - validation).arg(validation);
         m_summary->setText(text);
         m_summary->setStyleSheet(QString());

@@ -50,11 +50,13 @@ protected:
         std::vector<double> rates(static_cast<size_t>(columns));
         for (int column = 0; column < columns; ++column) {
             const int64_t step = totalSteps * column / columns;
-            rates[static_cast<size_t>(column)] = schedule.learningRate(step, static_cast<int>(step / m_stepsPerEpoch));
+            rates[static_cast<size_t>(column)] =
+                schedule.learningRate(step, static_cast<int>(step / m_stepsPerEpoch));
             peak = std::max(peak, rates[static_cast<size_t>(column)]);
         }
         for (int column = 0; column < columns; ++column) {
-            const double y = area.bottom() - (peak > 0 ? rates[static_cast<size_t>(column)] / peak : 0.0) * area.height();
+            const double y =
+                area.bottom() - (peak > 0 ? rates[static_cast<size_t>(column)] / peak : 0.0) * area.height();
             const double x = area.left() + column;
             if (column == 0)
                 path.moveTo(x, y);
@@ -77,8 +79,7 @@ private:
 
 namespace {
 
-template <typename Enum>
-void fillCombo(QComboBox* combo, const NameTable<Enum>& names) {
+template <typename Enum> void fillCombo(QComboBox* combo, const NameTable<Enum>& names) {
     for (const auto& [value, name] : names)
         combo->addItem(QString::fromLatin1(name), static_cast<int>(value));
 }
@@ -103,8 +104,7 @@ void setRowVisible(QFormLayout* form, QWidget* field, bool visible) {
     field->setVisible(visible);
 }
 
-template <typename Enum>
-void selectValue(QComboBox* combo, Enum value) {
+template <typename Enum> void selectValue(QComboBox* combo, Enum value) {
     combo->setCurrentIndex(std::max(0, combo->findData(static_cast<int>(value))));
 }
 
@@ -193,8 +193,8 @@ TrainingForm::TrainingForm(QWidget* parent)
 
     for (QComboBox* combo : {m_loss, m_optimizer, m_schedule, m_earlyMetric, m_device})
         connect(combo, &QComboBox::currentIndexChanged, this, &TrainingForm::onEdited);
-    for (QDoubleSpinBox* box : {m_huberDelta, m_lr, m_weightDecay, m_l1, m_momentum, m_beta1, m_beta2, m_eps, m_alpha,
-                                m_warmup, m_gamma, m_minLr, m_factor, m_clip})
+    for (QDoubleSpinBox* box : {m_huberDelta, m_lr, m_weightDecay, m_l1, m_momentum, m_beta1, m_beta2, m_eps,
+                                m_alpha, m_warmup, m_gamma, m_minLr, m_factor, m_clip})
         connect(box, &QDoubleSpinBox::valueChanged, this, &TrainingForm::onEdited);
     for (QSpinBox* box : {m_stepSize, m_patience, m_epochs, m_batchSize, m_earlyPatience, m_seed})
         connect(box, &QSpinBox::valueChanged, this, &TrainingForm::onEdited);
@@ -303,7 +303,8 @@ void TrainingForm::updateVisibleFields() {
     const bool adam = optimizer == OptimizerType::Adam || optimizer == OptimizerType::AdamW;
     const bool sgd = optimizer == OptimizerType::Sgd;
     const bool rmsprop = optimizer == OptimizerType::RmsProp;
-    setRowVisible(m_optimizerForm, m_huberDelta, static_cast<LossType>(m_loss->currentData().toInt()) == LossType::Huber);
+    setRowVisible(m_optimizerForm, m_huberDelta,
+                  static_cast<LossType>(m_loss->currentData().toInt()) == LossType::Huber);
     setRowVisible(m_optimizerForm, m_momentum, sgd || rmsprop);
     setRowVisible(m_optimizerForm, m_nesterov, sgd);
     m_nesterov->setEnabled(m_momentum->value() > 0.0);
@@ -314,8 +315,10 @@ void TrainingForm::updateVisibleFields() {
 
     const auto schedule = static_cast<ScheduleType>(m_schedule->currentData().toInt());
     setRowVisible(m_scheduleForm, m_stepSize, schedule == ScheduleType::Step);
-    setRowVisible(m_scheduleForm, m_gamma, schedule == ScheduleType::Step || schedule == ScheduleType::Exponential);
-    setRowVisible(m_scheduleForm, m_minLr, schedule == ScheduleType::Cosine || schedule == ScheduleType::ReduceOnPlateau);
+    setRowVisible(m_scheduleForm, m_gamma,
+                  schedule == ScheduleType::Step || schedule == ScheduleType::Exponential);
+    setRowVisible(m_scheduleForm, m_minLr,
+                  schedule == ScheduleType::Cosine || schedule == ScheduleType::ReduceOnPlateau);
     setRowVisible(m_scheduleForm, m_factor, schedule == ScheduleType::ReduceOnPlateau);
     setRowVisible(m_scheduleForm, m_patience, schedule == ScheduleType::ReduceOnPlateau);
 
@@ -327,7 +330,8 @@ void TrainingForm::updateVisibleFields() {
 void TrainingForm::updatePreview() {
     ExperimentSpec spec;
     applyTo(spec);
-    const int64_t batch = spec.training.fullBatch ? m_trainingRows : std::max<int64_t>(spec.training.batchSize, 1);
+    const int64_t batch =
+        spec.training.fullBatch ? m_trainingRows : std::max<int64_t>(spec.training.batchSize, 1);
     const int64_t stepsPerEpoch = (m_trainingRows + batch - 1) / batch;
     m_preview->setSchedule(spec.schedule, spec.optimizer.lr, spec.training.epochs, stepsPerEpoch);
 }

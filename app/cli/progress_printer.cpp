@@ -15,7 +15,8 @@ ProgressPrinter::ProgressPrinter(std::FILE* out, int totalEpochs, int64_t stepsP
 void ProgressPrinter::onEvent(const RunEvent& event) {
     switch (event.kind) {
     case RunEventKind::Started:
-        std::fprintf(m_out, "run %lld started on %s\n", static_cast<long long>(event.runId), event.device.c_str());
+        std::fprintf(m_out, "run %lld started on %s\n", static_cast<long long>(event.runId),
+                     event.device.c_str());
         std::fflush(m_out);
         m_start = std::chrono::steady_clock::now();
         break;
@@ -66,8 +67,8 @@ void ProgressPrinter::redraw(bool force) {
     std::string bar(filled, '#');
     bar.append(kWidth - filled, '.');
     const double seconds = std::chrono::duration<double>(now - m_start).count();
-    std::fprintf(m_out, "\r\033[K[%s] %3.0f%%  epoch %d/%d  step %lld  loss %.4f", bar.c_str(), fraction * 100.0,
-                 m_epoch, m_totalEpochs, static_cast<long long>(m_step), m_loss);
+    std::fprintf(m_out, "\r\033[K[%s] %3.0f%%  epoch %d/%d  step %lld  loss %.4f", bar.c_str(),
+                 fraction * 100.0, m_epoch, m_totalEpochs, static_cast<long long>(m_step), m_loss);
     if (m_hasEpoch && !std::isnan(m_lastEpoch.valAccuracy))
         std::fprintf(m_out, "  val_acc %.4f", m_lastEpoch.valAccuracy);
     else if (m_hasEpoch && !std::isnan(m_lastEpoch.valMae))

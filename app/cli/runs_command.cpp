@@ -44,8 +44,8 @@ std::string csvNumber(double value) {
 
 int listRuns(const RunStore& store) {
     if (isatty(STDOUT_FILENO))
-        std::printf("%-6s %-24s %-12s %-8s %6s %8s %10s %10s  %s\n", "id", "name", "status", "device", "epochs",
-                    "steps", "val_loss", "val_acc", "created");
+        std::printf("%-6s %-24s %-12s %-8s %6s %8s %10s %10s  %s\n", "id", "name", "status", "device",
+                    "epochs", "steps", "val_loss", "val_acc", "created");
     for (const RunRecord& run : store.listRuns()) {
         const bool regression = !std::isnan(run.summary.valMae);
         std::printf("%-6lld %-24s %-12s %-8s %6d %8lld %10s %10s  %s\n", static_cast<long long>(run.id),
@@ -62,7 +62,8 @@ int listRuns(const RunStore& store) {
 int showRun(const RunStore& store, RunId id) {
     const auto run = store.run(id);
     if (!run) {
-        std::fprintf(stderr, "error: no run with id %lld in %s\n", static_cast<long long>(id), store.path().c_str());
+        std::fprintf(stderr, "error: no run with id %lld in %s\n", static_cast<long long>(id),
+                     store.path().c_str());
         return kExitBadInput;
     }
     auto json = runToJson(*run);
@@ -100,8 +101,8 @@ int exportRun(const RunStore& store, const RunsOptions& options) {
         for (const EpochRecord& epoch : store.epochs(options.runId))
             out << "epoch," << epoch.step << ',' << epoch.epoch << ',' << csvNumber(epoch.trainLoss) << ','
                 << csvNumber(epoch.learningRate) << ",," << csvNumber(epoch.valLoss) << ','
-                << csvNumber(epoch.valAccuracy) << ',' << csvNumber(epoch.valMae) << ',' << csvNumber(epoch.seconds)
-                << '\n';
+                << csvNumber(epoch.valAccuracy) << ',' << csvNumber(epoch.valMae) << ','
+                << csvNumber(epoch.seconds) << '\n';
     }
     out.flush();
     return out ? kExitSuccess : kExitRunFailed;
@@ -113,15 +114,18 @@ CLI::App* addRunsCommand(CLI::App& app, RunsOptions& options) {
     CLI::App* runs = app.add_subcommand("runs", "List, show and export recorded runs");
     runs->add_option("--db", options.dbPath, "Run store file (default: $TUNELAB_DB or the user data folder)");
     runs->require_subcommand(1);
-    options.list = runs->add_subcommand("list", "One line per run: id, name, status, device, epochs, steps, ...");
+    options.list =
+        runs->add_subcommand("list", "One line per run: id, name, status, device, epochs, steps, ...");
     options.show = runs->add_subcommand("show", "A run as JSON: spec, summary and epoch metrics");
     options.show->add_option("id", options.runId, "Run id")->required();
     options.exportCommand = runs->add_subcommand("export", "A run's metric series as CSV");
     options.exportCommand->add_option("id", options.runId, "Run id")->required();
-    options.exportCommand->add_option("--format", options.format, "Output format")->check(CLI::IsMember({"csv"}));
+    options.exportCommand->add_option("--format", options.format, "Output format")
+        ->check(CLI::IsMember({"csv"}));
     options.exportCommand->add_option("--series", options.series, "steps, epochs or all")
         ->check(CLI::IsMember({"steps", "epochs", "all"}));
-    options.exportCommand->add_option("--output,-o", options.outputPath, "Write to this file instead of stdout");
+    options.exportCommand->add_option("--output,-o", options.outputPath,
+                                      "Write to this file instead of stdout");
     for (CLI::App* sub : {options.list, options.show, options.exportCommand})
         sub->add_option("--db", options.dbPath, "Run store file");
     return runs;

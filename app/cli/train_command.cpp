@@ -34,13 +34,17 @@ void printErrors(const std::vector<std::string>& errors) {
 CLI::App* addTrainCommand(CLI::App& app, TrainOptions& options) {
     CLI::App* train = app.add_subcommand("train", "Train one experiment and record it in the run store");
     train->add_option("spec", options.specPath, "Experiment spec (JSON)")->check(CLI::ExistingFile);
-    train->add_flag("--default", options.useDefault, "Train the built-in default experiment (two spirals, small MLP)");
+    train->add_flag("--default", options.useDefault,
+                    "Train the built-in default experiment (two spirals, small MLP)");
     train->add_option("--device", options.device, "auto, cpu, cuda or cuda:N (overrides the spec)");
-    train->add_option("--db", options.dbPath, "Run store file (default: $TUNELAB_DB or the user data folder)");
-    train->add_option("--threads", options.threads, "CPU threads for LibTorch and OpenBLAS (0 = one per core)")
+    train->add_option("--db", options.dbPath,
+                      "Run store file (default: $TUNELAB_DB or the user data folder)");
+    train
+        ->add_option("--threads", options.threads, "CPU threads for LibTorch and OpenBLAS (0 = one per core)")
         ->check(CLI::NonNegativeNumber);
     train->add_option("--epochs", options.epochs, "Override training.epochs")->check(CLI::PositiveNumber);
-    train->add_flag("--json", options.json, "Progress to stderr; the last line of stdout is the result as JSON");
+    train->add_flag("--json", options.json,
+                    "Progress to stderr; the last line of stdout is the result as JSON");
     return train;
 }
 
@@ -74,7 +78,8 @@ int runTrain(const TrainOptions& options) {
         return kExitBadInput;
     }
     const int64_t rows = check.value().data.rows;
-    const auto validationRows = static_cast<int64_t>(spec.data.validationFraction * static_cast<double>(rows) + 0.5);
+    const auto validationRows =
+        static_cast<int64_t>(spec.data.validationFraction * static_cast<double>(rows) + 0.5);
     const int64_t trainRows = std::max<int64_t>(rows - validationRows, 1);
     const int64_t batch = spec.training.fullBatch ? trainRows : std::min(spec.training.batchSize, trainRows);
     const int64_t stepsPerEpoch = (trainRows + batch - 1) / batch;

@@ -21,7 +21,8 @@ std::string withThousands(int64_t value) {
 void printTable(const ExperimentSpec& spec, const ExperimentCheck& check) {
     const Dataset& data = check.data;
     std::printf("%s: %s, %lld samples of %s, %s", spec.name.c_str(), data.source.c_str(),
-                static_cast<long long>(data.rows), formatShape(data.sampleShape).c_str(), toString(data.task));
+                static_cast<long long>(data.rows), formatShape(data.sampleShape).c_str(),
+                toString(data.task));
     if (data.classes > 0)
         std::printf(" with %d classes", data.classes);
     std::printf("\n\n%-5s %-12s %-16s %14s %16s\n", "layer", "type", "output", "params", "FLOPs/sample");
@@ -32,21 +33,25 @@ void printTable(const ExperimentSpec& spec, const ExperimentCheck& check) {
                     withThousands(layer.flops).c_str());
     }
     std::printf("%-5s %-12s %-16s %14s %16s\n", "", "total", formatShape(check.shapes.output).c_str(),
-                withThousands(check.shapes.totalParams).c_str(), withThousands(check.shapes.totalFlops).c_str());
+                withThousands(check.shapes.totalParams).c_str(),
+                withThousands(check.shapes.totalFlops).c_str());
 }
 
 } // namespace
 
 CLI::App* addValidateCommand(CLI::App& app, ValidateOptions& options) {
     CLI::App* validate = app.add_subcommand("validate", "Check a spec, its data and its network's shapes");
-    validate->add_option("spec", options.specPath, "Experiment spec (JSON)")->required()->check(CLI::ExistingFile);
+    validate->add_option("spec", options.specPath, "Experiment spec (JSON)")
+        ->required()
+        ->check(CLI::ExistingFile);
     validate->add_flag("--json", options.json, "Print the layer table or the errors as JSON");
     return validate;
 }
 
 int runValidate(const ValidateOptions& options) {
     auto spec = loadExperimentSpec(options.specPath);
-    Result<ExperimentCheck> check = spec.ok() ? checkExperiment(spec.value()) : Result<ExperimentCheck>(Errors{spec.errors()});
+    Result<ExperimentCheck> check =
+        spec.ok() ? checkExperiment(spec.value()) : Result<ExperimentCheck>(Errors{spec.errors()});
     if (options.json) {
         nlohmann::ordered_json json;
         json["valid"] = check.ok();

@@ -46,10 +46,11 @@ struct Options {
         QStringLiteral("Run the experiment, save a PNG of the window to <path> and quit. Exit code 0 when "
                        "saved, 1 when not, 2 when saved but the run failed."),
         QStringLiteral("path")};
-    QCommandLineOption db{QStringLiteral("db"),
-                          QStringLiteral("Run store file (default: $TUNELAB_DB or the user data folder). With "
-                                         "--screenshot, runs are kept only when this is given."),
-                          QStringLiteral("path")};
+    QCommandLineOption db{
+        QStringLiteral("db"),
+        QStringLiteral("Run store file (default: $TUNELAB_DB or the user data folder). With "
+                       "--screenshot, runs are kept only when this is given."),
+        QStringLiteral("path")};
     QCommandLineOption runSeconds{QStringLiteral("run-seconds"),
                                   QStringLiteral("With --screenshot: seconds to train first (default 3)."),
                                   QStringLiteral("seconds"), QStringLiteral("3")};
@@ -122,8 +123,8 @@ int main(int argc, char* argv[]) {
     tunelab::MainWindow window;
     const bool screenshot = parser.isSet(options.screenshot);
     if (parser.isSet(options.db) || !screenshot) {
-        const std::string path =
-            parser.isSet(options.db) ? parser.value(options.db).toStdString() : tunelab::RunStore::defaultPath();
+        const std::string path = parser.isSet(options.db) ? parser.value(options.db).toStdString()
+                                                          : tunelab::RunStore::defaultPath();
         auto store = tunelab::RunStore::open(path);
         if (store.ok())
             window.setRunStore(std::move(store.value()));

@@ -24,15 +24,15 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QSaveFile>
-#include <QUndoStack>
 #include <QScrollArea>
 #include <QSettings>
+#include <QSignalBlocker>
 #include <QStatusBar>
 #include <QStyle>
-#include <QSignalBlocker>
 #include <QTabWidget>
 #include <QTimer>
 #include <QToolBar>
+#include <QUndoStack>
 
 #include <algorithm>
 #include <cmath>
@@ -95,8 +95,8 @@ MainWindow::~MainWindow() {
 
 void MainWindow::createActions() {
     QMenu* fileMenu = menuBar()->addMenu(tr("&File"));
-    QAction* newAction = fileMenu->addAction(style()->standardIcon(QStyle::SP_FileIcon), tr("&New Experiment"),
-                                             this, &MainWindow::newExperiment);
+    QAction* newAction = fileMenu->addAction(style()->standardIcon(QStyle::SP_FileIcon),
+                                             tr("&New Experiment"), this, &MainWindow::newExperiment);
     newAction->setShortcut(QKeySequence::New);
     newAction->setStatusTip(tr("Start again from the built-in experiment"));
     m_openAction = fileMenu->addAction(style()->standardIcon(QStyle::SP_DialogOpenButton),
@@ -145,7 +145,8 @@ void MainWindow::createActions() {
 
     m_viewMenu = viewMenu;
     QMenu* helpMenu = menuBar()->addMenu(tr("&Help"));
-    QAction* shortcutsAction = helpMenu->addAction(tr("&Keyboard Shortcuts"), this, &MainWindow::showShortcuts);
+    QAction* shortcutsAction =
+        helpMenu->addAction(tr("&Keyboard Shortcuts"), this, &MainWindow::showShortcuts);
     shortcutsAction->setShortcut(QKeySequence::HelpContents);
     helpMenu->addAction(tr("&About TuneLab"), this, &MainWindow::showAbout);
 
@@ -214,7 +215,8 @@ void MainWindow::createPanels() {
         if (ok) {
             const Dataset& data = m_dataForm->dataset();
             const double fraction = m_spec.data.validationFraction;
-            m_trainingForm->setTrainingRows(data.rows - static_cast<qint64>(std::llround(fraction * data.rows)));
+            m_trainingForm->setTrainingRows(data.rows -
+                                            static_cast<qint64>(std::llround(fraction * data.rows)));
         }
         updateNetworkTarget();
         updateRunValidity();
@@ -306,9 +308,10 @@ void MainWindow::saveToCurrentFile() {
 }
 
 void MainWindow::saveExperimentAs() {
-    const QString suggested = m_specPath.isEmpty() ? fromStd(m_spec.name) + QStringLiteral(".json") : m_specPath;
-    const QString path = QFileDialog::getSaveFileName(this, tr("Save Experiment"), suggested,
-                                                      tr("Experiment specs (*.json)"));
+    const QString suggested =
+        m_specPath.isEmpty() ? fromStd(m_spec.name) + QStringLiteral(".json") : m_specPath;
+    const QString path =
+        QFileDialog::getSaveFileName(this, tr("Save Experiment"), suggested, tr("Experiment specs (*.json)"));
     if (!path.isEmpty())
         saveExperiment(path);
 }
@@ -328,8 +331,8 @@ void MainWindow::addRecentFile(const QString& path) {
 
 void MainWindow::updateRecentMenu() {
     m_recentMenu->clear();
-    const QStringList files = m_saveSettings ? QSettings().value(QStringLiteral("recentFiles")).toStringList()
-                                             : QStringList();
+    const QStringList files =
+        m_saveSettings ? QSettings().value(QStringLiteral("recentFiles")).toStringList() : QStringList();
     for (const QString& file : files)
         m_recentMenu->addAction(QFileInfo(file).fileName(), this, [this, file] { openExperiment(file); })
             ->setStatusTip(file);
@@ -340,21 +343,24 @@ void MainWindow::setPaused(bool paused) {
     if (!m_running)
         return;
     m_manager->setPaused(m_runId, paused);
-    setState(paused ? tr("Paused %1 at step %2").arg(m_runName).arg(m_step) : tr("Resuming %1").arg(m_runName));
+    setState(paused ? tr("Paused %1 at step %2").arg(m_runName).arg(m_step)
+                    : tr("Resuming %1").arg(m_runName));
 }
 
 void MainWindow::showShortcuts() {
-    const QString text = tr("<table>"
-                            "<tr><td><b>Ctrl+N</b></td><td>New experiment</td></tr>"
-                            "<tr><td><b>Ctrl+O</b></td><td>Open experiment</td></tr>"
-                            "<tr><td><b>Ctrl+S</b> / <b>Ctrl+Shift+S</b></td><td>Save / Save as</td></tr>"
-                            "<tr><td><b>Ctrl+R</b></td><td>Run</td></tr>"
-                            "<tr><td><b>Ctrl+P</b></td><td>Pause / resume</td></tr>"
-                            "<tr><td><b>Ctrl+.</b></td><td>Stop</td></tr>"
-                            "<tr><td><b>Ctrl+Z</b> / <b>Ctrl+Shift+Z</b></td><td>Undo / redo a network edit</td></tr>"
-                            "<tr><td><b>Ctrl+L</b></td><td>Logarithmic loss axis</td></tr>"
-                            "</table>");
-    auto* box = new QMessageBox(QMessageBox::NoIcon, tr("Keyboard Shortcuts"), text, QMessageBox::Close, this);
+    const QString text =
+        tr("<table>"
+           "<tr><td><b>Ctrl+N</b></td><td>New experiment</td></tr>"
+           "<tr><td><b>Ctrl+O</b></td><td>Open experiment</td></tr>"
+           "<tr><td><b>Ctrl+S</b> / <b>Ctrl+Shift+S</b></td><td>Save / Save as</td></tr>"
+           "<tr><td><b>Ctrl+R</b></td><td>Run</td></tr>"
+           "<tr><td><b>Ctrl+P</b></td><td>Pause / resume</td></tr>"
+           "<tr><td><b>Ctrl+.</b></td><td>Stop</td></tr>"
+           "<tr><td><b>Ctrl+Z</b> / <b>Ctrl+Shift+Z</b></td><td>Undo / redo a network edit</td></tr>"
+           "<tr><td><b>Ctrl+L</b></td><td>Logarithmic loss axis</td></tr>"
+           "</table>");
+    auto* box =
+        new QMessageBox(QMessageBox::NoIcon, tr("Keyboard Shortcuts"), text, QMessageBox::Close, this);
     box->setAttribute(Qt::WA_DeleteOnClose);
     box->open();
 }
@@ -559,7 +565,8 @@ void MainWindow::finishRun(const RunSummary& summary) {
 
 void MainWindow::updateActions() {
     m_runAction->setEnabled(m_blockedReason.isEmpty());
-    m_runAction->setToolTip(m_blockedReason.isEmpty() ? tr("Train the current experiment (Ctrl+R)") : m_blockedReason);
+    m_runAction->setToolTip(m_blockedReason.isEmpty() ? tr("Train the current experiment (Ctrl+R)")
+                                                      : m_blockedReason);
     m_pauseAction->setEnabled(m_running && !m_stopRequested);
     if (!m_running && m_pauseAction->isChecked()) {
         const QSignalBlocker blocker(m_pauseAction);

@@ -13,8 +13,8 @@
 
 #include <QDockWidget>
 #include <QFileDialog>
-#include <QMenu>
 #include <QHeaderView>
+#include <QMenu>
 #include <QSaveFile>
 #include <QTabWidget>
 #include <QTableView>
@@ -52,7 +52,8 @@ void MainWindow::createRunsDock() {
 
     connect(m_runsView, &RunsTableView::selectionChangedRuns, this, &MainWindow::showRuns);
     connect(m_runsView, &RunsTableView::runActivated, this, [this](qint64 id) { loadRunSpec(id, false); });
-    connect(m_runsView, &RunsTableView::duplicateRequested, this, [this](qint64 id) { loadRunSpec(id, true); });
+    connect(m_runsView, &RunsTableView::duplicateRequested, this,
+            [this](qint64 id) { loadRunSpec(id, true); });
     connect(m_runsView, &RunsTableView::stopRequested, this, [this](qint64 id) {
         if (id == m_runId)
             stopRun();
@@ -73,7 +74,8 @@ void MainWindow::updateSpecDifferences(const QList<qint64>& ids) {
     for (qint64 id : ids) {
         const int row = m_runsModel->rowForRun(id);
         if (row >= 0)
-            specs.append({id, tr("%1 #%2").arg(m_runsModel->runAt(row).name).arg(id), m_runsModel->runAt(row).specJson});
+            specs.append({id, tr("%1 #%2").arg(m_runsModel->runAt(row).name).arg(id),
+                          m_runsModel->runAt(row).specJson});
     }
     m_specDiff->setRuns(specs);
     m_runsTabs->setTabText(1, specs.size() >= 2 ? tr("Differences (%1)").arg(m_specDiff->differenceCount())
@@ -136,8 +138,8 @@ void MainWindow::exportRunConfig(qint64 id) {
     if (row < 0)
         return;
     const RunRow& run = m_runsModel->runAt(row);
-    const QString path = QFileDialog::getSaveFileName(this, tr("Export Run Config"), run.name + QStringLiteral(".json"),
-                                                      tr("Experiment specs (*.json)"));
+    const QString path = QFileDialog::getSaveFileName(
+        this, tr("Export Run Config"), run.name + QStringLiteral(".json"), tr("Experiment specs (*.json)"));
     if (path.isEmpty())
         return;
     QSaveFile file(path);
@@ -156,13 +158,13 @@ void MainWindow::exportRunModel(qint64 id) {
         reportError(tr("Cannot export"), tr("Run %1 has no saved model.").arg(id));
         return;
     }
-    const QString path = QFileDialog::getSaveFileName(this, tr("Export Model"), QStringLiteral("run%1.pt").arg(id),
-                                                      tr("PyTorch state dict (*.pt)"));
+    const QString path = QFileDialog::getSaveFileName(
+        this, tr("Export Model"), QStringLiteral("run%1.pt").arg(id), tr("PyTorch state dict (*.pt)"));
     if (path.isEmpty())
         return;
     QSaveFile file(path);
-    if (!file.open(QIODevice::WriteOnly) || file.write(model.data(), qint64(model.size())) != qint64(model.size()) ||
-        !file.commit())
+    if (!file.open(QIODevice::WriteOnly) ||
+        file.write(model.data(), qint64(model.size())) != qint64(model.size()) || !file.commit())
         reportError(tr("Cannot export"), tr("%1: %2").arg(path, file.errorString()));
     else
         setState(tr("Exported the model of run %1 to %2 (load it with torch.load)").arg(id).arg(path));

@@ -82,7 +82,9 @@ void MetricCharts::feedSteps(LossChartView* chart, RunId id, const RunRecords& r
     points.reserve(static_cast<qsizetype>(count));
     for (size_t i = 0; i < count; ++i) {
         const StepRecord& step = first[i];
-        const double y = chart == m_stepLoss ? step.trainLoss : chart == m_learningRate ? step.learningRate : step.gradNorm;
+        const double y = chart == m_stepLoss       ? step.trainLoss
+                         : chart == m_learningRate ? step.learningRate
+                                                   : step.gradNorm;
         points.append(QPointF(stepX(run, step, mode), y));
     }
     chart->appendPoints(id, points);

@@ -42,7 +42,8 @@ private:
 
     static double stepX(const RunRecords& run, const StepRecord& step, LossChartView::XAxisMode mode);
     static double epochX(const EpochRecord& epoch, double elapsedSeconds, LossChartView::XAxisMode mode);
-    void feedSteps(LossChartView* chart, RunId id, const RunRecords& run, const StepRecord* first, size_t count);
+    void feedSteps(LossChartView* chart, RunId id, const RunRecords& run, const StepRecord* first,
+                   size_t count);
     void feedEpochs(LossChartView* chart, RunId id, const RunRecords& run, size_t firstIndex);
     void refeed(LossChartView* chart);
 

@@ -29,8 +29,8 @@ NetworkImpl::NetworkImpl(const ModelSpec& model, const Shape& input, at::Generat
         const std::string name = std::to_string(i);
         switch (layer.type) {
         case LayerType::Linear: {
-            auto linear = register_module(name, torch::nn::Linear(
-                                                    torch::nn::LinearOptions(in[0], layer.outFeatures).bias(layer.bias)));
+            auto linear = register_module(
+                name, torch::nn::Linear(torch::nn::LinearOptions(in[0], layer.outFeatures).bias(layer.bias)));
             initialiseUniform(linear->weight, linear->bias, in[0], generator);
             m_layers.emplace_back([linear](const torch::Tensor& x) { return linear->forward(x); });
             break;
@@ -42,7 +42,8 @@ NetworkImpl::NetworkImpl(const ModelSpec& model, const Shape& input, at::Generat
                                             .stride(stride)
                                             .padding(layer.padding)
                                             .bias(layer.bias)));
-            initialiseUniform(conv->weight, conv->bias, in[0] * layer.kernelSize * layer.kernelSize, generator);
+            initialiseUniform(conv->weight, conv->bias, in[0] * layer.kernelSize * layer.kernelSize,
+                              generator);
             m_layers.emplace_back([conv](const torch::Tensor& x) { return conv->forward(x); });
             break;
         }
@@ -77,8 +78,9 @@ NetworkImpl::NetworkImpl(const ModelSpec& model, const Shape& input, at::Generat
         }
         case LayerType::LayerNorm: {
             auto norm = register_module(
-                name, torch::nn::LayerNorm(torch::nn::LayerNormOptions(std::vector<int64_t>(in.begin(), in.end()))
-                                               .eps(layer.eps)));
+                name,
+                torch::nn::LayerNorm(
+                    torch::nn::LayerNormOptions(std::vector<int64_t>(in.begin(), in.end())).eps(layer.eps)));
             m_layers.emplace_back([norm](const torch::Tensor& x) { return norm->forward(x); });
             break;
         }

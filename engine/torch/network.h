@@ -25,7 +25,9 @@ public:
     torch::Tensor forward(const torch::Tensor& input);
 
     // Dropout draws from this generator on CPU; on CUDA from the device's default generator.
-    void setDropoutGenerator(c10::optional<at::Generator> generator) { m_dropoutGenerator = std::move(generator); }
+    void setDropoutGenerator(c10::optional<at::Generator> generator) {
+        m_dropoutGenerator = std::move(generator);
+    }
 
 private:
     using LayerFunction = std::function<torch::Tensor(const torch::Tensor&)>;

@@ -14,7 +14,9 @@ namespace {
 #define TUNELAB_VECTOR_CLONES
 #endif
 
-float* floats(torch::Tensor& tensor) { return tensor.data_ptr<float>(); }
+float* floats(torch::Tensor& tensor) {
+    return tensor.data_ptr<float>();
+}
 
 // The L2 and L1 penalties and the clipping scale, as one gradient value.
 struct GradientTerms {
@@ -77,7 +79,8 @@ private:
     }
 
     GradientTerms gradientTerms(double scale) const {
-        return {static_cast<float>(scale), static_cast<float>(m_spec.weightDecay), static_cast<float>(m_spec.l1)};
+        return {static_cast<float>(scale), static_cast<float>(m_spec.weightDecay),
+                static_cast<float>(m_spec.l1)};
     }
 
     torch::Tensor m_velocity;
@@ -226,7 +229,8 @@ private:
 
 FlatOptimizer::FlatOptimizer(const OptimizerSpec& spec, const torch::Tensor& params)
     : m_spec(spec)
-    , m_fusedCpu(params.device().is_cpu() && params.scalar_type() == torch::kFloat && params.is_contiguous()) {}
+    , m_fusedCpu(params.device().is_cpu() && params.scalar_type() == torch::kFloat &&
+                 params.is_contiguous()) {}
 
 void FlatOptimizer::step(torch::Tensor& params, torch::Tensor& grads, double lr, double gradScale) {
     torch::NoGradGuard noGrad;

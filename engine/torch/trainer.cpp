@@ -36,7 +36,8 @@ struct Tensors {
 };
 
 torch::Tensor rowsOf(const torch::Tensor& all, const std::vector<int64_t>& rows) {
-    auto index = torch::from_blob(const_cast<int64_t*>(rows.data()), {static_cast<int64_t>(rows.size())}, torch::kLong);
+    auto index = torch::from_blob(const_cast<int64_t*>(rows.data()), {static_cast<int64_t>(rows.size())},
+                                  torch::kLong);
     return all.index_select(0, index);
 }
 
@@ -80,7 +81,9 @@ torch::Tensor computeLoss(const LossSpec& loss, const torch::Tensor& output, con
     return F::cross_entropy(output, target, options);
 }
 
-bool lowerIsBetter(MetricKind metric) { return metric != MetricKind::ValAccuracy; }
+bool lowerIsBetter(MetricKind metric) {
+    return metric != MetricKind::ValAccuracy;
+}
 
 double metricValue(MetricKind metric, const EpochRecord& epoch) {
     switch (metric) {
@@ -98,7 +101,8 @@ double metricValue(MetricKind metric, const EpochRecord& epoch) {
 
 class Trainer {
 public:
-    Trainer(RunId id, const ExperimentSpec& spec, const RunOptions& options, RunControl& control, RunEventSink& sink)
+    Trainer(RunId id, const ExperimentSpec& spec, const RunOptions& options, RunControl& control,
+            RunEventSink& sink)
         : m_id(id)
         , m_spec(spec)
         , m_options(options)
@@ -162,10 +166,11 @@ void Trainer::prepare(const std::string& deviceId) {
         throw RunEnded{RunStatus::Failed, "data: no rows are left for training after the validation split"};
     if (m_spec.data.standardize)
         standardizeFeatures(m_data, split.train);
-    if (const std::string problem = lossTaskError(m_spec.loss.type, m_data.task, m_data.classes); !problem.empty())
+    if (const std::string problem = lossTaskError(m_spec.loss.type, m_data.task, m_data.classes);
+        !problem.empty())
         throw RunEnded{RunStatus::Failed, problem};
-    const ShapeReport shapes =
-        inferShapes(m_spec.model, m_data.sampleShape, OutputTarget{m_data.task, m_data.classes, m_spec.loss.type});
+    const ShapeReport shapes = inferShapes(m_spec.model, m_data.sampleShape,
+                                           OutputTarget{m_data.task, m_data.classes, m_spec.loss.type});
     if (!shapes.ok())
         throw RunEnded{RunStatus::Failed, Errors{shapes.errors}.joined("; ")};
 
@@ -183,8 +188,8 @@ void Trainer::prepare(const std::string& deviceId) {
     const int64_t trainRows = m_tensors.trainX.size(0);
     m_batchSize = m_spec.training.fullBatch ? trainRows : std::min(m_spec.training.batchSize, trainRows);
     m_stepsPerEpoch = (trainRows + m_batchSize - 1) / m_batchSize;
-    m_schedule = std::make_unique<LearningRateSchedule>(m_spec.schedule, m_spec.optimizer.lr, m_spec.training.epochs,
-                                                        m_stepsPerEpoch);
+    m_schedule = std::make_unique<LearningRateSchedule>(m_spec.schedule, m_spec.optimizer.lr,
+                                                        m_spec.training.epochs, m_stepsPerEpoch);
     m_shuffleRandom.seed(m_spec.seed * 0x9E3779B97F4A7C15ULL + 17);
 }
 
@@ -210,7 +215,8 @@ void Trainer::step(const torch::Tensor& x, const torch::Tensor& y, int epoch) {
     if (fused) {
         const double norm = detail::flatNormCpu(m_flat.grads);
         record.gradNorm = static_cast<float>(norm);
-        m_optimizer->step(m_flat.values, m_flat.grads, lr, clip > 0.0 ? std::min(1.0, clip / (norm + 1e-6)) : 1.0);
+        m_optimizer->step(m_flat.values, m_flat.grads, lr,
+                          clip > 0.0 ? std::min(1.0, clip / (norm + 1e-6)) : 1.0);
     } else {
         // No host synchronisation: the norm and the clipping factor stay on the device.
         auto norm = m_flat.grads.norm();
@@ -267,7 +273,8 @@ void Trainer::flushSteps() {
     m_pendingNorms.clear();
     if (!std::isfinite(last.trainLoss)) {
         m_summary.steps = last.step;
-        throw RunEnded{RunStatus::Diverged, "the loss became " + std::string(std::isnan(last.trainLoss) ? "NaN" : "infinite") +
+        throw RunEnded{RunStatus::Diverged, "the loss became " +
+                                                std::string(std::isnan(last.trainLoss) ? "NaN" : "infinite") +
                                                 " at step " + std::to_string(last.step) + " (epoch " +
                                                 std::to_string(last.epoch) + "); try a lower learning rate"};
     }
@@ -301,7 +308,8 @@ EpochRecord Trainer::validate(int epoch, double seconds) {
     EpochRecord record;
     record.epoch = epoch;
     record.step = m_step;
-    record.trainLoss = m_epochLossCount > 0 ? m_epochLossSum / static_cast<double>(m_epochLossCount) : kNoValue;
+    record.trainLoss =
+        m_epochLossCount > 0 ? m_epochLossSum / static_cast<double>(m_epochLossCount) : kNoValue;
     record.learningRate = m_schedule->learningRate(std::max<int64_t>(m_step - 1, 0), epoch - 1);
     if (m_tensors.valX.defined()) {
         torch::NoGradGuard noGrad;
@@ -344,13 +352,15 @@ void Trainer::afterEpoch(const EpochRecord& record) {
     m_schedule->epochEnded(std::isfinite(record.valLoss) ? record.valLoss : record.trainLoss);
 
     const auto& early = m_spec.training.earlyStopping;
-    const MetricKind monitored = early.enabled ? early.metric
-                                               : (m_tensors.valX.defined() ? MetricKind::ValLoss : MetricKind::TrainLoss);
+    const MetricKind monitored =
+        early.enabled ? early.metric
+                      : (m_tensors.valX.defined() ? MetricKind::ValLoss : MetricKind::TrainLoss);
     const double value = metricValue(monitored, record);
     const double delta = early.enabled ? early.minDelta : 0.0;
-    const bool improved = std::isfinite(value) &&
-                          (!std::isfinite(m_bestMetric) ||
-                           (lowerIsBetter(monitored) ? value < m_bestMetric - delta : value > m_bestMetric + delta));
+    const bool improved =
+        std::isfinite(value) &&
+        (!std::isfinite(m_bestMetric) ||
+         (lowerIsBetter(monitored) ? value < m_bestMetric - delta : value > m_bestMetric + delta));
     if (improved) {
         m_bestMetric = value;
         m_summary.bestEpoch = record.epoch;
@@ -358,9 +368,10 @@ void Trainer::afterEpoch(const EpochRecord& record) {
     } else {
         ++m_epochsWithoutImprovement;
     }
-    if (early.enabled && m_epochsWithoutImprovement >= early.patience && record.epoch < m_spec.training.epochs)
-        throw RunEnded{RunStatus::Completed, "early stopping after epoch " + std::to_string(record.epoch) + ": " +
-                                                 toString(monitored) + " did not improve for " +
+    if (early.enabled && m_epochsWithoutImprovement >= early.patience &&
+        record.epoch < m_spec.training.epochs)
+        throw RunEnded{RunStatus::Completed, "early stopping after epoch " + std::to_string(record.epoch) +
+                                                 ": " + toString(monitored) + " did not improve for " +
                                                  std::to_string(early.patience) + " epochs (best epoch " +
                                                  std::to_string(m_summary.bestEpoch) + ")"};
 }
@@ -375,8 +386,8 @@ void Trainer::finish(RunStatus status, const std::string& message) {
         try {
             event.model = std::make_shared<const std::vector<char>>(detail::saveStateDict(*m_network));
         } catch (const std::exception& error) {
-            m_summary.message += (m_summary.message.empty() ? "" : "; ") + std::string("the model could not be saved: ") +
-                                 error.what();
+            m_summary.message += (m_summary.message.empty() ? "" : "; ") +
+                                 std::string("the model could not be saved: ") + error.what();
         }
     }
     event.summary = m_summary;
@@ -392,7 +403,8 @@ RunSummary Trainer::run() {
             return;
         training = false;
         m_summary.trainSeconds = std::max(0.0, secondsSince(trainStart) - m_pausedSeconds);
-        m_summary.stepsPerSecond = m_summary.trainSeconds > 0.0 ? m_summary.steps / m_summary.trainSeconds : 0.0;
+        m_summary.stepsPerSecond =
+            m_summary.trainSeconds > 0.0 ? m_summary.steps / m_summary.trainSeconds : 0.0;
     };
     try {
         auto device = resolveDevice(m_options.device.empty() ? m_spec.device : m_options.device);
@@ -444,8 +456,8 @@ RunSummary Trainer::run() {
         finish(ended.status, ended.message);
     } catch (const c10::Error& error) {
         stopClock();
-        finish(RunStatus::Failed, "training failed at step " + std::to_string(m_step) + ": " +
-                                      error.what_without_backtrace());
+        finish(RunStatus::Failed,
+               "training failed at step " + std::to_string(m_step) + ": " + error.what_without_backtrace());
     } catch (const std::exception& error) {
         stopClock();
         finish(RunStatus::Failed, "training failed at step " + std::to_string(m_step) + ": " + error.what());
@@ -455,8 +467,8 @@ RunSummary Trainer::run() {
 
 } // namespace
 
-RunSummary trainExperiment(RunId id, const ExperimentSpec& spec, const RunOptions& options, RunControl& control,
-                           RunEventSink& sink) {
+RunSummary trainExperiment(RunId id, const ExperimentSpec& spec, const RunOptions& options,
+                           RunControl& control, RunEventSink& sink) {
     Trainer trainer(id, spec, options, control, sink);
     return trainer.run();
 }
