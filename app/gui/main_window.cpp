@@ -110,6 +110,10 @@ void MainWindow::createActions() {
     QAction* saveAsAction = fileMenu->addAction(tr("Save &As…"), this, &MainWindow::saveExperimentAs);
     saveAsAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_S));
     saveAsAction->setStatusTip(tr("Save the experiment as JSON that tunelab-cli train runs"));
+    QMenu* exportMenu = fileMenu->addMenu(tr("&Export"));
+    exportMenu->addAction(tr("Experiment as JSON…"), this, &MainWindow::saveExperimentAs);
+    exportMenu->addAction(tr("Current Chart as PNG…"), this, [this] { exportCurrentChart(false); });
+    exportMenu->addAction(tr("Current Chart Data as CSV…"), this, [this] { exportCurrentChart(true); });
     fileMenu->addSeparator();
     QAction* quitAction = fileMenu->addAction(tr("&Quit"), this, &QWidget::close);
     quitAction->setShortcut(QKeySequence::Quit);
@@ -278,6 +282,22 @@ void MainWindow::updateNetworkTarget() {
     const Dataset& data = m_dataForm->dataset();
     m_networkEditor->setInputShape(data.sampleShape);
     m_networkEditor->setOutputTarget(OutputTarget{data.task, data.classes, m_spec.loss.type});
+}
+
+void MainWindow::exportCurrentChart(bool asCsv) {
+    auto* chart = qobject_cast<LossChartView*>(m_charts->currentWidget());
+    if (!chart)
+        return;
+    const QString suggested = fromStd(m_spec.name) + (asCsv ? QStringLiteral(".csv") : QStringLiteral(".png"));
+    const QString path = QFileDialog::getSaveFileName(this, asCsv ? tr("Export Chart Data") : tr("Export Chart"),
+                                                      suggested, asCsv ? tr("CSV (*.csv)") : tr("PNG images (*.png)"));
+    if (path.isEmpty())
+        return;
+    const bool saved = asCsv ? chart->exportCsv(path) : chart->exportPng(path);
+    if (saved)
+        setState(tr("Exported %1").arg(QFileInfo(path).fileName()));
+    else
+        reportError(tr("Cannot export"), tr("%1 could not be written").arg(path));
 }
 
 void MainWindow::newExperiment() {

@@ -95,6 +95,7 @@ private:
     void createPanels();
     void createStatusBar();
     void newExperiment();
+    void exportCurrentChart(bool asCsv);
     void saveExperimentAs();
     void saveToCurrentFile();
     void addRecentFile(const QString& path);
