@@ -43,6 +43,10 @@ uint64_t mixBits(uint64_t x) {
     return x ^ (x >> 31);
 }
 
+uint64_t trialStreamKey(uint64_t seed, int64_t trialNumber) {
+    return mixBits(seed ^ mixBits(static_cast<uint64_t>(trialNumber) + 0x5851F42D4C957F2Dull));
+}
+
 ParamValue valueAtUnit(const SearchParameter& parameter, double u) {
     u = std::clamp(u, 0.0, std::nextafter(1.0, 0.0));
     if (!parameter.values.empty()) {
@@ -81,8 +85,7 @@ std::optional<Assignment> RandomSampler::suggest(const SearchSpace& space, int64
                                                  const std::vector<FinishedTrial>& history) {
     (void)history;
     // One stream per (seed, trial, parameter path): independent of call order and of other parameters.
-    const uint64_t trialKey =
-        mixBits(m_seed ^ mixBits(static_cast<uint64_t>(trialNumber) + 0x5851F42D4C957F2Dull));
+    const uint64_t trialKey = trialStreamKey(m_seed, trialNumber);
     Assignment assignment;
     for (const auto& parameter : space.parameters()) {
         if (!space.isActive(parameter, assignment))

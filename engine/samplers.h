@@ -77,5 +77,8 @@ private:
 ParamValue valueAtUnit(const SearchParameter& parameter, double u);
 // splitmix64 finaliser, for deriving per-trial and per-parameter streams.
 uint64_t mixBits(uint64_t x);
+// The random stream of one trial of a seeded sampler: depends on the seed and the trial number
+// only, so suggestions do not depend on call order (parallel and resumed studies reproduce).
+uint64_t trialStreamKey(uint64_t seed, int64_t trialNumber);
 
 } // namespace tunelab

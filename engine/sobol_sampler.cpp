@@ -89,8 +89,7 @@ uint32_t SobolSampler::sobolInteger(uint64_t index, int dimension) {
 std::optional<Assignment> SobolSampler::suggest(const SearchSpace& space, int64_t trialNumber,
                                                 const std::vector<FinishedTrial>& history) {
     (void)history;
-    const uint64_t trialKey =
-        mixBits(m_seed ^ mixBits(static_cast<uint64_t>(trialNumber) + 0x5851F42D4C957F2Dull));
+    const uint64_t trialKey = trialStreamKey(m_seed, trialNumber);
     Assignment assignment;
     const auto& parameters = space.parameters();
     for (size_t i = 0; i < parameters.size(); ++i) {

@@ -121,16 +121,24 @@ void MainWindow::loadRunSpec(qint64 id, bool asCopy) {
 }
 
 void MainWindow::deleteRuns(const QList<qint64>& ids) {
+    int deleted = 0;
+    int running = 0;
     for (qint64 id : ids) {
-        if (m_manager->isRunning(id))
-            continue; // a running run keeps writing; stop it first
+        if (m_manager->isRunning(id)) {
+            ++running; // a running run keeps writing; stop it first
+            continue;
+        }
         if (m_store)
             m_store->deleteRun(id);
         m_runsModel->removeRun(id);
         m_charts->removeRun(id);
         m_chartRuns.removeAll(id);
+        ++deleted;
     }
-    setState(tr("Deleted %n run(s)", nullptr, static_cast<int>(ids.size())));
+    QString text = tr("Deleted %n run(s)", nullptr, deleted);
+    if (running > 0)
+        text += tr("; %n still running, not deleted: stop it first", nullptr, running);
+    setState(text);
 }
 
 void MainWindow::exportRunConfig(qint64 id) {
