@@ -1,5 +1,6 @@
 #include "engine/run_store.h"
 
+#include "engine/run_store_impl.h"
 #include "engine/sqlite_util.h"
 
 #include <cassert>
@@ -24,9 +25,8 @@ namespace tunelab {
 namespace {
 
 // Migration N takes the schema from version N-1 to N and runs in one transaction together with
-// the version bump; entry 0 is the empty file. Later versions append here (2: studies and trials,
-// adding study_id/trial columns to runs). The SQL stays close to what PostgreSQL accepts so a
-// server backend can reuse the same shape (AUTOINCREMENT -> identity, BLOB -> BYTEA).
+// the version bump; entry 0 is the empty file. Later versions append here. The SQL stays close to what
+// PostgreSQL accepts so a server backend can reuse the same shape (AUTOINCREMENT -> identity, BLOB -> BYTEA).
 const std::vector<std::vector<const char*>> kMigrations = {
     {},
     {
@@ -46,6 +46,29 @@ const std::vector<std::vector<const char*>> kMigrations = {
         " step INTEGER, train_loss REAL, val_loss REAL, val_accuracy REAL, val_mae REAL,"
         " learning_rate REAL, seconds REAL, PRIMARY KEY(run_id, epoch)) WITHOUT ROWID",
     },
+    {
+        // Studies and their trials. A trial points at its training run; deleting the run keeps
+        // the trial (run_id becomes NULL), deleting the study takes its trials along.
+        "CREATE TABLE studies("
+        " id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE, spec_json TEXT, created_at REAL)",
+        "CREATE TABLE trials("
+        " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " study_id INTEGER NOT NULL REFERENCES studies(id) ON DELETE CASCADE, number INTEGER NOT NULL,"
+        " state TEXT NOT NULL, value REAL, run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,"
+        " params_json TEXT, message TEXT, pruned_epoch INTEGER, requeues INTEGER NOT NULL DEFAULT 0,"
+        " started_at REAL, finished_at REAL, owner_pid INTEGER, owner_host TEXT,"
+        " UNIQUE(study_id, number))",
+        "CREATE INDEX trials_study_state ON trials(study_id, state)",
+        "CREATE INDEX trials_run ON trials(run_id)",
+        // One row per applied parameter, so trials can be filtered by a parameter in SQL.
+        "CREATE TABLE trial_params("
+        " trial_id INTEGER NOT NULL REFERENCES trials(id) ON DELETE CASCADE, name TEXT NOT NULL,"
+        " value_json TEXT NOT NULL, PRIMARY KEY(trial_id, name)) WITHOUT ROWID",
+        "CREATE INDEX trial_params_name ON trial_params(name, value_json)",
+        "CREATE TABLE trial_values("
+        " trial_id INTEGER NOT NULL REFERENCES trials(id) ON DELETE CASCADE, epoch INTEGER NOT NULL,"
+        " value REAL, PRIMARY KEY(trial_id, epoch)) WITHOUT ROWID",
+    },
 };
 
 constexpr int kBusyTimeoutMs = 5000;
@@ -56,8 +79,7 @@ using sqlite::Statement;
 using sqlite::textOrNull;
 
 double unixNow() {
-    using namespace std::chrono;
-    return duration<double>(system_clock::now().time_since_epoch()).count();
+    return storeClockNow();
 }
 
 std::string hostName() {
@@ -168,289 +190,300 @@ const char* const kRunColumns =
 
 } // namespace
 
-// One queued write: an event from a training thread, or a run to create.
-struct PendingWrite {
-    RunEvent event;
-    double queuedAt = 0.0;                              // when it happened, not when the writer got to it
-    std::optional<std::promise<Result<RunId>>> created; // set for createRun
-    std::string name;
-    std::string specJson;
-    RunId createdId = 0;
-    std::string createError;
-    bool deleteRun = false; // delete event.runId with its metrics
-};
+double storeClockNow() {
+    using namespace std::chrono;
+    return duration<double>(system_clock::now().time_since_epoch()).count();
+}
 
-struct RunStore::Impl {
-    std::string path;
-    std::string host = hostName();
-    int64_t pid = getpid();
+RunStore::Impl::Impl()
+    : host(hostName())
+    , pid(getpid()) {}
 
-    // Declared before its statements, so they are finalized first.
-    Database writeDb; // used by the writer thread only, once it runs
-    Statement insertRun, markStarted, insertStep, insertEpoch, markFinished, deleteRun;
-
-    mutable std::mutex readMutex;
-    Database readDb;
-
-    std::mutex queueMutex;
-    std::condition_variable wake;      // the writer waits for work
-    std::condition_variable committed; // flush() waits for the writer
-    std::deque<PendingWrite> queue;
-    uint64_t queuedCount = 0;    // writes ever queued
-    uint64_t committedCount = 0; // writes ever handled by the writer (committed or failed)
-    bool stopping = false;
-    std::string lastReportedError;
-    std::thread writer;
-
-    ~Impl() {
-        if (writer.joinable()) {
-            {
-                std::lock_guard<std::mutex> lock(queueMutex);
-                stopping = true;
-            }
-            wake.notify_all();
-            writer.join();
-        }
-    }
-
-    Result<bool> prepareWrites() {
-        sqlite3* db = writeDb.get();
-        insertRun =
-            Statement(db, "INSERT INTO runs(name, status, spec_json, created_at, owner_pid, owner_host)"
-                          " VALUES(?, 'queued', ?, ?, ?, ?)");
-        markStarted = Statement(db, "UPDATE runs SET status = 'running', device = ?, started_at = ?,"
-                                    " owner_pid = ?, owner_host = ? WHERE id = ?");
-        insertStep = Statement(db, "INSERT OR REPLACE INTO step_metrics(run_id, step, epoch, train_loss,"
-                                   " learning_rate, grad_norm) VALUES(?, ?, ?, ?, ?, ?)");
-        insertEpoch = Statement(db, "INSERT OR REPLACE INTO epoch_metrics(run_id, epoch, step, train_loss,"
-                                    " val_loss, val_accuracy, val_mae, learning_rate, seconds)"
-                                    " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)");
-        markFinished =
-            Statement(db, "UPDATE runs SET status = ?, finished_at = ?, epochs = ?, steps = ?,"
-                          " train_seconds = ?, steps_per_second = ?, train_loss = ?, val_loss = ?,"
-                          " val_accuracy = ?, val_mae = ?, best_epoch = ?, error = ?,"
-                          " device = COALESCE(?, device), model = COALESCE(?, model) WHERE id = ?");
-        // Metric rows go with their run (ON DELETE CASCADE).
-        deleteRun = Statement(db, "DELETE FROM runs WHERE id = ?");
-        for (const Statement* statement :
-             {&insertRun, &markStarted, &insertStep, &insertEpoch, &markFinished, &deleteRun}) {
-            if (!statement->valid())
-                return Result<bool>::failure(path + ": " + statement->error());
-        }
-        return true;
-    }
-
-    bool ownerIsGone(int64_t ownerPid, const std::string& ownerHost) const {
-        // Another host's pids mean nothing here, so its runs are never assumed dead. EPERM means
-        // the process exists under another user.
-        if (ownerPid <= 0 || ownerPid == pid || ownerHost != host)
-            return false;
-        return kill(static_cast<pid_t>(ownerPid), 0) == -1 && errno == ESRCH;
-    }
-
-    // Persists what reads would report anyway, so other tools (sqlite3, a later server) agree.
-    Result<bool> markInterruptedRuns() {
-        sqlite3* db = writeDb.get();
-        std::string error;
-        if (exec(db, "BEGIN IMMEDIATE", error) != SQLITE_OK)
-            return Result<bool>::failure(path + ": " + error);
-        std::vector<std::pair<RunId, int64_t>> dead;
-        Statement select(db, "SELECT id, owner_pid FROM runs WHERE status IN ('queued', 'running')"
-                             " AND owner_host = ?");
-        select.bind(host);
-        while (select.next()) {
-            if (ownerIsGone(select.integer(1), host))
-                dead.emplace_back(select.integer(0), select.integer(1));
-        }
-        Statement update(db, "UPDATE runs SET status = 'interrupted', error = COALESCE(error, ?)"
-                             " WHERE id = ? AND status IN ('queued', 'running')");
-        bool ok = select.error().empty() && update.valid();
-        for (const auto& [id, ownerPid] : dead)
-            ok = ok && update.run(interruptedMessage(ownerPid, host), id);
-        if (!ok || exec(db, "COMMIT", error) != SQLITE_OK) {
-            std::string message = !select.error().empty()   ? select.error()
-                                  : !update.error().empty() ? update.error()
-                                                            : error;
-            exec(db, "ROLLBACK", error);
-            return Result<bool>::failure(path + ": " + message);
-        }
-        return true;
-    }
-
-    // Writer thread.
-    void writerLoop() {
-        std::unique_lock<std::mutex> lock(queueMutex);
-        for (;;) {
-            wake.wait(lock, [this] { return stopping || !queue.empty(); });
-            if (queue.empty())
-                return; // stopping, and everything queued before is committed
-            // Everything queued while the previous batch was committing goes into one transaction.
-            std::deque<PendingWrite> batch;
-            batch.swap(queue);
-            const uint64_t handled = queuedCount;
-            lock.unlock();
-            writeBatch(batch);
-            lock.lock();
-            committedCount = handled;
-            committed.notify_all();
-        }
-    }
-
-    void writeBatch(std::deque<PendingWrite>& batch) {
-        std::string error;
-        int rc = SQLITE_OK;
-        // A long write by another process can outlast the busy timeout; the batch is rolled back
-        // as a whole, so trying again cannot apply anything twice.
-        for (int attempt = 0; attempt < 3; ++attempt) {
-            error.clear();
-            rc = applyBatch(batch, error);
-            if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
-                break;
-        }
-        if (rc != SQLITE_OK)
-            report("could not save " + std::to_string(batch.size()) + " run updates: " + error);
-        for (auto& write : batch) {
-            if (!write.created)
-                continue;
-            if (rc != SQLITE_OK || !write.createError.empty())
-                write.created->set_value(Result<RunId>::failure(
-                    path + ": could not record the run: " + (rc != SQLITE_OK ? error : write.createError)));
-            else
-                write.created->set_value(write.createdId);
-        }
-    }
-
-    // Writer thread. One transaction for the whole batch; returns the result code that ended it.
-    int applyBatch(std::deque<PendingWrite>& batch, std::string& error) {
-        sqlite3* db = writeDb.get();
-        int rc = exec(db, "BEGIN IMMEDIATE", error);
-        if (rc != SQLITE_OK)
-            return rc;
-        for (auto& write : batch) {
-            std::string writeError = apply(write);
-            if (writeError.empty())
-                continue;
-            if (sqlite3_get_autocommit(db)) {
-                // SQLite rolled the whole transaction back (disk full, I/O error): nothing was saved.
-                error = writeError;
-                return sqlite3_errcode(db) & 0xff;
-            }
-            // A single statement failed (an event for a run that does not exist): skip it only.
-            if (write.created)
-                write.createError = writeError;
-            else
-                report("run " + std::to_string(write.event.runId) + ": " + writeError);
-        }
-        rc = exec(db, "COMMIT", error);
-        if (rc != SQLITE_OK) {
-            std::string ignored;
-            exec(db, "ROLLBACK", ignored);
-        }
-        return rc;
-    }
-
-    // Writer thread. Returns an error message, empty on success.
-    std::string apply(PendingWrite& write) {
-        const RunEvent& event = write.event;
-        const double at = write.queuedAt;
-        if (write.created) {
-            write.createError.clear(); // from an attempt that was rolled back
-            if (!insertRun.run(write.name, write.specJson, at, pid, host))
-                return insertRun.error();
-            write.createdId = sqlite3_last_insert_rowid(writeDb.get());
-            return std::string();
-        }
-        if (write.deleteRun)
-            return deleteRun.run(event.runId) ? std::string() : deleteRun.error();
-        switch (event.kind) {
-        case RunEventKind::Started:
-            if (!markStarted.run(event.device, at, pid, host, event.runId))
-                return markStarted.error();
-            break;
-        case RunEventKind::Steps:
-            for (const StepRecord& s : event.steps) {
-                if (!insertStep.run(event.runId, s.step, s.epoch, s.trainLoss, s.learningRate, s.gradNorm))
-                    return insertStep.error();
-            }
-            break;
-        case RunEventKind::Epoch: {
-            const EpochRecord& e = event.epoch;
-            if (!insertEpoch.run(event.runId, e.epoch, e.step, e.trainLoss, e.valLoss, e.valAccuracy,
-                                 e.valMae, e.learningRate, e.seconds))
-                return insertEpoch.error();
-            break;
-        }
-        case RunEventKind::Finished: {
-            const RunSummary& f = event.summary;
-            if (!markFinished.run(toString(f.status), at, f.epochs, f.steps, f.trainSeconds, f.stepsPerSecond,
-                                  f.trainLoss, f.valLoss, f.valAccuracy, f.valMae, f.bestEpoch,
-                                  textOrNull(f.message), textOrNull(f.device), event.model.get(),
-                                  event.runId))
-                return markFinished.error();
-            break;
-        }
-        }
-        return std::string();
-    }
-
-    // Writer thread. The API has no error channel for background writes, and a run that silently
-    // goes unrecorded is worse than a line on stderr; repeats of the same message are dropped.
-    void report(const std::string& message) {
-        if (message == lastReportedError)
-            return;
-        lastReportedError = message;
-        std::fprintf(stderr, "tunelab: run store %s: %s\n", path.c_str(), message.c_str());
-    }
-
-    void enqueue(PendingWrite write) {
-        bool wasEmpty = false;
+RunStore::Impl::~Impl() {
+    if (writer.joinable()) {
         {
             std::lock_guard<std::mutex> lock(queueMutex);
-            wasEmpty = queue.empty();
-            queue.push_back(std::move(write));
-            ++queuedCount;
+            stopping = true;
         }
-        if (wasEmpty)
-            wake.notify_one();
+        wake.notify_all();
+        writer.join();
     }
+}
 
-    RunRecord readRun(const Statement& row) const {
-        RunRecord record;
-        record.id = row.integer(0);
-        record.name = row.text(1);
-        if (!parseRunStatus(row.text(2), record.status))
-            record.status = RunStatus::Failed;
-        record.specJson = row.text(3);
-        record.device = row.text(4);
-        record.createdAt = row.real(5, 0.0);
-        record.startedAt = row.real(6, 0.0);
-        record.finishedAt = row.real(7, 0.0);
-        RunSummary& summary = record.summary;
-        summary.epochs = static_cast<int32_t>(row.integer(8));
-        summary.steps = row.integer(9);
-        summary.trainSeconds = row.real(10, kNoValue);
-        summary.stepsPerSecond = row.real(11, kNoValue);
-        summary.trainLoss = row.real(12, kNoValue);
-        summary.valLoss = row.real(13, kNoValue);
-        summary.valAccuracy = row.real(14, kNoValue);
-        summary.valMae = row.real(15, kNoValue);
-        summary.bestEpoch = static_cast<int32_t>(row.integer(16));
-        record.error = row.text(17);
-        record.hasModel = row.integer(18) != 0;
-        const int64_t ownerPid = row.integer(19);
-        const std::string ownerHost = row.text(20);
-        // The owner may have died after this store was opened; report what open() would persist.
-        if (!isFinal(record.status) && ownerIsGone(ownerPid, ownerHost)) {
-            record.status = RunStatus::Interrupted;
-            if (record.error.empty())
-                record.error = interruptedMessage(ownerPid, ownerHost);
-        }
-        summary.status = record.status;
-        summary.device = record.device;
-        summary.message = record.error;
-        return record;
+Result<bool> RunStore::Impl::prepareWrites() {
+    sqlite3* db = writeDb.get();
+    insertRun = Statement(db, "INSERT INTO runs(name, status, spec_json, created_at, owner_pid, owner_host)"
+                              " VALUES(?, 'queued', ?, ?, ?, ?)");
+    markStarted = Statement(db, "UPDATE runs SET status = 'running', device = ?, started_at = ?,"
+                                " owner_pid = ?, owner_host = ? WHERE id = ?");
+    insertStep = Statement(db, "INSERT OR REPLACE INTO step_metrics(run_id, step, epoch, train_loss,"
+                               " learning_rate, grad_norm) VALUES(?, ?, ?, ?, ?, ?)");
+    insertEpoch = Statement(db, "INSERT OR REPLACE INTO epoch_metrics(run_id, epoch, step, train_loss,"
+                                " val_loss, val_accuracy, val_mae, learning_rate, seconds)"
+                                " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    markFinished = Statement(db, "UPDATE runs SET status = ?, finished_at = ?, epochs = ?, steps = ?,"
+                                 " train_seconds = ?, steps_per_second = ?, train_loss = ?, val_loss = ?,"
+                                 " val_accuracy = ?, val_mae = ?, best_epoch = ?, error = ?,"
+                                 " device = COALESCE(?, device), model = COALESCE(?, model) WHERE id = ?");
+    // Metric rows go with their run (ON DELETE CASCADE).
+    deleteRun = Statement(db, "DELETE FROM runs WHERE id = ?");
+    insertTrialValue =
+        Statement(db, "INSERT OR REPLACE INTO trial_values(trial_id, epoch, value) VALUES(?, ?, ?)");
+    for (const Statement* statement : {&insertRun, &markStarted, &insertStep, &insertEpoch, &markFinished,
+                                       &deleteRun, &insertTrialValue}) {
+        if (!statement->valid())
+            return Result<bool>::failure(path + ": " + statement->error());
     }
-};
+    return true;
+}
+
+bool RunStore::Impl::ownerIsGone(int64_t ownerPid, const std::string& ownerHost) const {
+    // Another host's pids mean nothing here, so its runs are never assumed dead. EPERM means
+    // the process exists under another user.
+    if (ownerPid <= 0 || ownerPid == pid || ownerHost != host)
+        return false;
+    return kill(static_cast<pid_t>(ownerPid), 0) == -1 && errno == ESRCH;
+}
+
+// Persists what reads would report anyway, so other tools (sqlite3, a later server) agree.
+Result<bool> RunStore::Impl::markInterruptedRuns() {
+    sqlite3* db = writeDb.get();
+    std::string error;
+    if (exec(db, "BEGIN IMMEDIATE", error) != SQLITE_OK)
+        return Result<bool>::failure(path + ": " + error);
+    std::vector<std::pair<RunId, int64_t>> dead;
+    Statement select(db, "SELECT id, owner_pid FROM runs WHERE status IN ('queued', 'running')"
+                         " AND owner_host = ?");
+    select.bind(host);
+    while (select.next()) {
+        if (ownerIsGone(select.integer(1), host))
+            dead.emplace_back(select.integer(0), select.integer(1));
+    }
+    Statement update(db, "UPDATE runs SET status = 'interrupted', error = COALESCE(error, ?)"
+                         " WHERE id = ? AND status IN ('queued', 'running')");
+    bool ok = select.error().empty() && update.valid();
+    for (const auto& [id, ownerPid] : dead)
+        ok = ok && update.run(interruptedMessage(ownerPid, host), id);
+    if (!ok || exec(db, "COMMIT", error) != SQLITE_OK) {
+        std::string message = !select.error().empty()   ? select.error()
+                              : !update.error().empty() ? update.error()
+                                                        : error;
+        exec(db, "ROLLBACK", error);
+        return Result<bool>::failure(path + ": " + message);
+    }
+    return true;
+}
+
+// Writer thread.
+void RunStore::Impl::writerLoop() {
+    std::unique_lock<std::mutex> lock(queueMutex);
+    for (;;) {
+        wake.wait(lock, [this] { return stopping || !queue.empty(); });
+        if (queue.empty())
+            return; // stopping, and everything queued before is committed
+        // Everything queued while the previous batch was committing goes into one transaction.
+        std::deque<PendingWrite> batch;
+        batch.swap(queue);
+        const uint64_t handled = queuedCount;
+        lock.unlock();
+        writeBatch(batch);
+        lock.lock();
+        committedCount = handled;
+        committed.notify_all();
+    }
+}
+
+void RunStore::Impl::writeBatch(std::deque<PendingWrite>& batch) {
+    std::string error;
+    int rc = SQLITE_OK;
+    // A long write by another process can outlast the busy timeout; the batch is rolled back
+    // as a whole, so trying again cannot apply anything twice.
+    for (int attempt = 0; attempt < 3; ++attempt) {
+        error.clear();
+        rc = applyBatch(batch, error);
+        if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
+            break;
+    }
+    if (rc != SQLITE_OK)
+        report("could not save " + std::to_string(batch.size()) + " run updates: " + error);
+    for (auto& write : batch) {
+        if (write.operationDone)
+            write.operationDone->set_value(rc != SQLITE_OK ? path + ": " + error : write.operationError);
+        if (!write.created)
+            continue;
+        if (rc != SQLITE_OK || !write.createError.empty())
+            write.created->set_value(Result<RunId>::failure(
+                path + ": could not record the run: " + (rc != SQLITE_OK ? error : write.createError)));
+        else
+            write.created->set_value(write.createdId);
+    }
+}
+
+// Writer thread. One transaction for the whole batch; returns the result code that ended it.
+int RunStore::Impl::applyBatch(std::deque<PendingWrite>& batch, std::string& error) {
+    sqlite3* db = writeDb.get();
+    int rc = exec(db, "BEGIN IMMEDIATE", error);
+    if (rc != SQLITE_OK)
+        return rc;
+    for (auto& write : batch) {
+        std::string writeError = apply(write);
+        if (writeError.empty())
+            continue;
+        if (sqlite3_get_autocommit(db)) {
+            // SQLite rolled the whole transaction back (disk full, I/O error): nothing was saved.
+            error = writeError;
+            return sqlite3_errcode(db) & 0xff;
+        }
+        // A single statement failed (an event for a run that does not exist): skip it only.
+        if (write.created)
+            write.createError = writeError;
+        else if (write.operationDone)
+            write.operationError = writeError;
+        else if (write.operation)
+            report(writeError); // nobody waits for a queued operation: say it here
+        else
+            report("run " + std::to_string(write.event.runId) + ": " + writeError);
+    }
+    rc = exec(db, "COMMIT", error);
+    if (rc != SQLITE_OK) {
+        std::string ignored;
+        exec(db, "ROLLBACK", ignored);
+    }
+    return rc;
+}
+
+// Writer thread. Returns an error message, empty on success.
+std::string RunStore::Impl::apply(PendingWrite& write) {
+    const RunEvent& event = write.event;
+    const double at = write.queuedAt;
+    if (write.operation) {
+        // A savepoint makes each operation all or nothing inside the shared batch transaction.
+        write.operationError.clear(); // from an attempt that was rolled back
+        sqlite3* db = writeDb.get();
+        std::string error;
+        if (exec(db, "SAVEPOINT operation", error) != SQLITE_OK)
+            return error;
+        std::string operationError = write.operation(db);
+        if (sqlite3_get_autocommit(db))
+            return operationError.empty() ? std::string("the transaction was rolled back") : operationError;
+        if (!operationError.empty())
+            exec(db, "ROLLBACK TO operation", error);
+        exec(db, "RELEASE operation", error);
+        return operationError;
+    }
+    if (write.created) {
+        write.createError.clear(); // from an attempt that was rolled back
+        if (!insertRun.run(write.name, write.specJson, at, pid, host))
+            return insertRun.error();
+        write.createdId = sqlite3_last_insert_rowid(writeDb.get());
+        return std::string();
+    }
+    if (write.deleteRun)
+        return deleteRun.run(event.runId) ? std::string() : deleteRun.error();
+    switch (event.kind) {
+    case RunEventKind::Started:
+        if (!markStarted.run(event.device, at, pid, host, event.runId))
+            return markStarted.error();
+        break;
+    case RunEventKind::Steps:
+        for (const StepRecord& s : event.steps) {
+            if (!insertStep.run(event.runId, s.step, s.epoch, s.trainLoss, s.learningRate, s.gradNorm))
+                return insertStep.error();
+        }
+        break;
+    case RunEventKind::Epoch: {
+        const EpochRecord& e = event.epoch;
+        if (!insertEpoch.run(event.runId, e.epoch, e.step, e.trainLoss, e.valLoss, e.valAccuracy, e.valMae,
+                             e.learningRate, e.seconds))
+            return insertEpoch.error();
+        break;
+    }
+    case RunEventKind::Finished: {
+        const RunSummary& f = event.summary;
+        if (!markFinished.run(toString(f.status), at, f.epochs, f.steps, f.trainSeconds, f.stepsPerSecond,
+                              f.trainLoss, f.valLoss, f.valAccuracy, f.valMae, f.bestEpoch,
+                              textOrNull(f.message), textOrNull(f.device), event.model.get(), event.runId))
+            return markFinished.error();
+        break;
+    }
+    }
+    return std::string();
+}
+
+// Writer thread. The API has no error channel for background writes, and a run that silently
+// goes unrecorded is worse than a line on stderr; repeats of the same message are dropped.
+void RunStore::Impl::report(const std::string& message) {
+    if (message == lastReportedError)
+        return;
+    lastReportedError = message;
+    std::fprintf(stderr, "tunelab: run store %s: %s\n", path.c_str(), message.c_str());
+}
+
+void RunStore::Impl::enqueue(PendingWrite write) {
+    bool wasEmpty = false;
+    {
+        std::lock_guard<std::mutex> lock(queueMutex);
+        wasEmpty = queue.empty();
+        queue.push_back(std::move(write));
+        ++queuedCount;
+    }
+    if (wasEmpty)
+        wake.notify_one();
+}
+
+std::string RunStore::Impl::commitOperation(StoreOperation operation) {
+    PendingWrite write;
+    write.queuedAt = unixNow();
+    write.operation = std::move(operation);
+    write.operationDone.emplace();
+    std::future<std::string> done = write.operationDone->get_future();
+    enqueue(std::move(write));
+    return done.get();
+}
+
+void RunStore::Impl::queueOperation(StoreOperation operation) {
+    PendingWrite write;
+    write.queuedAt = unixNow();
+    write.operation = std::move(operation);
+    enqueue(std::move(write));
+}
+
+RunRecord RunStore::Impl::readRun(const sqlite::Statement& row) const {
+    RunRecord record;
+    record.id = row.integer(0);
+    record.name = row.text(1);
+    if (!parseRunStatus(row.text(2), record.status))
+        record.status = RunStatus::Failed;
+    record.specJson = row.text(3);
+    record.device = row.text(4);
+    record.createdAt = row.real(5, 0.0);
+    record.startedAt = row.real(6, 0.0);
+    record.finishedAt = row.real(7, 0.0);
+    RunSummary& summary = record.summary;
+    summary.epochs = static_cast<int32_t>(row.integer(8));
+    summary.steps = row.integer(9);
+    summary.trainSeconds = row.real(10, kNoValue);
+    summary.stepsPerSecond = row.real(11, kNoValue);
+    summary.trainLoss = row.real(12, kNoValue);
+    summary.valLoss = row.real(13, kNoValue);
+    summary.valAccuracy = row.real(14, kNoValue);
+    summary.valMae = row.real(15, kNoValue);
+    summary.bestEpoch = static_cast<int32_t>(row.integer(16));
+    record.error = row.text(17);
+    record.hasModel = row.integer(18) != 0;
+    const int64_t ownerPid = row.integer(19);
+    const std::string ownerHost = row.text(20);
+    // The owner may have died after this store was opened; report what open() would persist.
+    if (!isFinal(record.status) && ownerIsGone(ownerPid, ownerHost)) {
+        record.status = RunStatus::Interrupted;
+        if (record.error.empty())
+            record.error = interruptedMessage(ownerPid, ownerHost);
+    }
+    summary.status = record.status;
+    summary.device = record.device;
+    summary.message = record.error;
+    return record;
+}
 
 RunStore::RunStore(std::unique_ptr<Impl> impl)
     : m_impl(std::move(impl)) {}

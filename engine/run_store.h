@@ -2,6 +2,7 @@
 
 #include "engine/result.h"
 #include "engine/run_events.h"
+#include "engine/study.h"
 
 #include <memory>
 #include <optional>
@@ -30,7 +31,7 @@ struct RunRecord {
 // process; runs left running by a process that no longer exists read as interrupted.
 class RunStore : public RunEventSink {
 public:
-    static constexpr int kSchemaVersion = 1;
+    static constexpr int kSchemaVersion = 2;
 
     // Opens (creating folders, the file and the schema as needed) and migrates an older schema.
     static Result<std::unique_ptr<RunStore>> open(const std::string& path);
@@ -60,6 +61,36 @@ public:
     std::vector<EpochRecord> epochs(RunId id) const;
     std::vector<char> model(RunId id) const;
     int schemaVersion() const;
+
+    // Studies (schema 2). Trial writes are committed before they return, so several processes
+    // (parallel `ask`, several `study run` on one file) never hand out one trial number twice.
+
+    // Fails when a study with that name exists.
+    Result<StudyId> createStudy(const std::string& name, const std::string& studySpecJson);
+    std::vector<StudyRecord> listStudies() const;
+    std::optional<StudyRecord> study(StudyId id) const;
+    std::optional<StudyRecord> findStudy(const std::string& name) const;
+    // Deletes the study and its trials; their training runs stay in the runs list.
+    void deleteStudy(StudyId id);
+
+    // Adds trial number max+1 with these parameters in `state` (Running: owned by this process).
+    Result<TrialRecord> createTrial(StudyId studyId, const Assignment& params,
+                                    TrialState state = TrialState::Running);
+    // Takes the lowest-numbered waiting trial, marks it running and owned by this process.
+    std::optional<TrialRecord> claimWaitingTrial(StudyId studyId);
+    Result<bool> setTrialRun(int64_t trialId, RunId runId);
+    // Queued like metrics (not committed on return); flush() commits.
+    void reportIntermediate(int64_t trialId, int epoch, double value);
+    // Sets a final state (or Waiting, to re-queue a trial the user stopped). Committed on return.
+    Result<bool> finishTrial(int64_t trialId, TrialState state, double value, const std::string& message,
+                             int prunedEpoch = 0);
+    // Trials that are running but whose process is gone become waiting again, with a message;
+    // returns how many. Called by `study run`/`resume` and by opening the study in the window.
+    int requeueInterruptedTrials(StudyId studyId);
+
+    std::vector<TrialRecord> trials(StudyId studyId, bool withIntermediate = false) const;
+    std::optional<TrialRecord> trial(StudyId studyId, int64_t number) const;
+    int64_t trialCount(StudyId studyId) const;
 
 private:
     struct Impl;

@@ -36,6 +36,68 @@ int64_t stepCount(const SearchParameter& parameter) {
 
 } // namespace
 
+const char* toString(TrialState state) {
+    switch (state) {
+    case TrialState::Waiting: return "waiting";
+    case TrialState::Running: return "running";
+    case TrialState::Complete: return "complete";
+    case TrialState::Pruned: return "pruned";
+    case TrialState::Failed: return "failed";
+    }
+    return "unknown";
+}
+
+bool parseTrialState(const std::string& text, TrialState& state) {
+    for (TrialState candidate : {TrialState::Waiting, TrialState::Running, TrialState::Complete,
+                                 TrialState::Pruned, TrialState::Failed}) {
+        if (text == toString(candidate)) {
+            state = candidate;
+            return true;
+        }
+    }
+    return false;
+}
+
+bool isFinal(TrialState state) {
+    return state == TrialState::Complete || state == TrialState::Pruned || state == TrialState::Failed;
+}
+
+const std::vector<std::string>& samplerNames() {
+    static const std::vector<std::string> names = {"tpe", "tpe-independent", "gp", "sobol", "random", "grid"};
+    return names;
+}
+
+Result<std::unique_ptr<Sampler>> makeSampler(const SamplerSettings& settings, const SearchSpace& space) {
+    using Made = Result<std::unique_ptr<Sampler>>;
+    if (settings.type == "random")
+        return Made(std::make_unique<RandomSampler>(settings.seed));
+    if (settings.type == "sobol")
+        return Made(std::make_unique<SobolSampler>(settings.seed));
+    if (settings.type == "grid") {
+        auto grid = GridSampler::create(space);
+        if (!grid.ok())
+            return Made(Errors{grid.errors()});
+        return Made(std::make_unique<GridSampler>(grid.take()));
+    }
+    if (settings.type == "tpe" || settings.type == "tpe-independent") {
+        TpeSettings tpe;
+        tpe.seed = settings.seed;
+        tpe.multivariate = settings.type == "tpe";
+        tpe.startupTrials = settings.startupTrials;
+        return Made(std::make_unique<TpeSampler>(tpe));
+    }
+    if (settings.type == "gp") {
+        GpSettings gp;
+        gp.seed = settings.seed;
+        gp.startupTrials = settings.startupTrials;
+        return Made(std::make_unique<GpSampler>(gp));
+    }
+    std::string known;
+    for (const auto& name : samplerNames())
+        known += (known.empty() ? "" : ", ") + name;
+    return Made::failure("unknown sampler \"" + settings.type + "\" (known: " + known + ")");
+}
+
 uint64_t mixBits(uint64_t x) {
     x += 0x9E3779B97F4A7C15ull;
     x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;

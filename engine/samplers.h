@@ -4,13 +4,23 @@
 #include "engine/search_space.h"
 
 #include <cstdint>
+#include <memory>
+#include <string>
 #include <optional>
 #include <vector>
 
 namespace tunelab {
 
-enum class TrialState { Complete, Pruned, Failed };
+// Waiting: queued (re-queued after a crash or asked for but not yet started). Running: being
+// evaluated; samplers that support it treat these as pending (constant liar).
+enum class TrialState { Waiting, Running, Complete, Pruned, Failed };
 
+const char* toString(TrialState state);
+bool parseTrialState(const std::string& text, TrialState& state);
+bool isFinal(TrialState state);
+
+// A trial as samplers see it. `value` is always "lower is better": a study that maximizes
+// hands samplers the negated objective. Pruned trials carry their last intermediate value.
 struct FinishedTrial {
     int64_t number = 0;
     Assignment assignment;
@@ -72,6 +82,66 @@ public:
 private:
     uint64_t m_seed;
 };
+
+// Tree-structured Parzen estimator. The first `startupTrials` trials draw like RandomSampler;
+// after that, finished trials split into the best gamma(n) ("good") and the rest, each side is
+// modelled by Parzen estimators (truncated Gaussians per numeric parameter in its unit or log
+// space, smoothed frequencies per categorical), and the candidate with the highest l(x)/g(x) ratio
+// among `candidates` draws from the good model wins. Independent: one estimator per parameter.
+// Multivariate: one joint kernel per trial over the parameters that are active together, which
+// also handles conditional spaces (a parameter's model uses only the trials where it applied).
+// Running trials count as bad ones (constant liar), so parallel suggestions spread out.
+struct TpeSettings {
+    uint64_t seed = 0;
+    bool multivariate = true;
+    int startupTrials = 10;
+    int candidates = 24;
+    bool constantLiar = true;
+};
+
+class TpeSampler : public Sampler {
+public:
+    explicit TpeSampler(TpeSettings settings)
+        : m_settings(settings) {}
+    std::optional<Assignment> suggest(const SearchSpace& space, int64_t trialNumber,
+                                      const std::vector<FinishedTrial>& history) override;
+
+private:
+    TpeSettings m_settings;
+};
+
+// Gaussian-process Bayesian optimisation: a Matern-5/2 kernel with one length scale per dimension,
+// fitted with the signal and noise variances by maximising the log marginal likelihood; the next
+// point maximises log expected improvement. Numeric parameters live in [0, 1] (log parameters in
+// log space, integers rounded to their grid); categorical ones are one-hot with the kernel taken
+// over the chosen category, and candidates are evaluated at valid categories only. Inactive
+// conditional parameters are put at a fixed point so they do not affect the kernel. The first
+// `startupTrials` trials are scrambled Sobol points. Running trials are added at the current
+// posterior mean (kriging believer) so parallel suggestions spread out.
+struct GpSettings {
+    uint64_t seed = 0;
+    int startupTrials = 10;
+};
+
+class GpSampler : public Sampler {
+public:
+    explicit GpSampler(GpSettings settings)
+        : m_settings(settings) {}
+    std::optional<Assignment> suggest(const SearchSpace& space, int64_t trialNumber,
+                                      const std::vector<FinishedTrial>& history) override;
+
+private:
+    GpSettings m_settings;
+};
+
+// A sampler by name: "random", "grid", "sobol", "tpe" (multivariate), "tpe-independent", "gp".
+struct SamplerSettings {
+    std::string type = "tpe";
+    uint64_t seed = 0;
+    int startupTrials = 10;
+};
+Result<std::unique_ptr<Sampler>> makeSampler(const SamplerSettings& settings, const SearchSpace& space);
+const std::vector<std::string>& samplerNames();
 
 // Shared by the samplers: the value a parameter takes at u in [0, 1).
 ParamValue valueAtUnit(const SearchParameter& parameter, double u);

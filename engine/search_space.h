@@ -82,4 +82,21 @@ Result<std::string> applyAssignment(std::string_view baseSpecJson, const Assignm
 
 const char* toString(ParamKind kind);
 
+// A starting point for searching the field at `path` whose value in the experiment is
+// `currentValueJson`: a range around the value that suits the field (a log range for the learning
+// rate, batch sizes and layer widths, odd kernel sizes, every optimizer type, every activation for
+// an activation layer). The result has index 0 and no condition.
+SearchParameter suggestedParameter(const std::string& path, const std::string& currentValueJson);
+
+// The space in the format parseSearchSpace reads, one parameter per line, in the given order.
+// Values are written as they are, so a parameter the parser would reject (low above high, a
+// condition on a missing parameter) comes back with the parser's message for its place.
+std::string searchSpaceToJson(const std::vector<SearchParameter>& parameters);
+
+// The space's parameters in file order (by `index`) rather than topological order, for editing.
+std::vector<SearchParameter> editableParameters(const SearchSpace& space);
+
+// The JSON text of the value at `path` in `specJson`; empty when the path does not exist.
+std::string valueAtPath(std::string_view specJson, const std::string& path);
+
 } // namespace tunelab

@@ -148,7 +148,64 @@ inline qint64 deadPid() {
     return pid;
 }
 
+// Writes a version-1 store by hand (the schema TuneLab 1 created) holding one completed run with
+// `steps` step rows, so migrations can be tested on a real older file.
+inline bool createVersion1Store(const QString& path, int steps) {
+    sqlite3* db = nullptr;
+    if (sqlite3_open_v2(path.toUtf8().constData(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                        nullptr) != SQLITE_OK) {
+        sqlite3_close_v2(db);
+        return false;
+    }
+    QString sql =
+        QStringLiteral(
+            "PRAGMA journal_mode=WAL;"
+            "BEGIN;"
+            "CREATE TABLE schema_meta(key TEXT PRIMARY KEY, value);"
+            "CREATE TABLE runs(id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT, status TEXT, spec_json TEXT,"
+            " device TEXT, created_at REAL, started_at REAL, finished_at REAL, epochs INTEGER, steps INTEGER,"
+            " train_seconds REAL, steps_per_second REAL, train_loss REAL, val_loss REAL, val_accuracy REAL,"
+            " val_mae REAL, best_epoch INTEGER, error TEXT, model BLOB, owner_pid INTEGER, owner_host TEXT);"
+            "CREATE INDEX runs_status ON runs(status);"
+            "CREATE TABLE step_metrics(run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+            " step INTEGER NOT NULL, epoch INTEGER, train_loss REAL, learning_rate REAL, grad_norm REAL,"
+            " PRIMARY KEY(run_id, step)) WITHOUT ROWID;"
+            "CREATE TABLE epoch_metrics(run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+            " epoch INTEGER NOT NULL, step INTEGER, train_loss REAL, val_loss REAL, val_accuracy REAL,"
+            " val_mae REAL, learning_rate REAL, seconds REAL, PRIMARY KEY(run_id, epoch)) WITHOUT ROWID;"
+            "INSERT INTO schema_meta VALUES('schema_version', 1);"
+            "INSERT INTO runs(name, status, spec_json, created_at, epochs, steps, val_loss, best_epoch)"
+            " VALUES('old run', 'completed', '{\"old\": true}', 1.5, 1, %1, 0.25, 1);"
+            "INSERT INTO epoch_metrics(run_id, epoch, step, val_loss) VALUES(1, 1, %1, 0.25);")
+            .arg(steps);
+    for (int step = 1; step <= steps; ++step)
+        sql +=
+            QStringLiteral("INSERT INTO step_metrics(run_id, step, epoch, train_loss) VALUES(1, %1, 1, %2);")
+                .arg(step)
+                .arg(1.0 / step);
+    sql += QStringLiteral("COMMIT;");
+    char* message = nullptr;
+    const int rc = sqlite3_exec(db, sql.toUtf8().constData(), nullptr, nullptr, &message);
+    if (rc != SQLITE_OK)
+        qWarning("sqlite: %s", message ? message : sqlite3_errstr(rc));
+    sqlite3_free(message);
+    sqlite3_close_v2(db);
+    return rc == SQLITE_OK;
+}
+
+inline Assignment assignment(std::initializer_list<std::pair<const std::string, std::string>> values) {
+    Assignment params;
+    for (const auto& [name, json] : values)
+        params[name] = ParamValue{json};
+    return params;
+}
+
+inline QString name(TrialState state) {
+    return QString::fromUtf8(toString(state));
+}
+
 // The values store_crash_writer writes; keep in step with it.
+constexpr int kCrashTrialEpochs = 3; // intermediate values of the trial in "trial" mode
 constexpr int kCrashStepsPerRun = 3 * 4 * 25;
 constexpr int kCrashEpochs = 3;
 constexpr int kCrashModelBytes = 64 * 1024;

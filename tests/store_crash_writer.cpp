@@ -1,4 +1,5 @@
-// Helper for tst_run_store's crash test: writes runs into a store until it is killed.
+// Helper for the run store's crash tests: writes runs (or a running trial) into a store until it
+// is killed.
 //
 //   store_crash_writer <db path> <runs> [microseconds to sleep between step batches]
 //
@@ -8,12 +9,19 @@
 //   steps <id> <last step>   steps 1..last of the run are committed
 //   finished <id>            the run is completed with all its steps, epochs and its model
 // The shape of a run (and its values) is what tst_run_store expects; keep the two in step.
+//
+//   store_crash_writer <db path> trial
+//
+// creates study "crash study" with one running trial (parameter "lr" = 0.1) and kTrialEpochs
+// intermediate values 1/epoch, prints "ready <study id> <trial id>" once all of it is committed,
+// then waits to be killed, so the trial is left running by a process that no longer exists.
 
 #include "engine/run_store.h"
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <thread>
@@ -33,11 +41,33 @@ void say(const std::string& line) {
     std::fflush(stdout);
 }
 
+constexpr int kTrialEpochs = 3;
+
+int leaveRunningTrial(RunStore& store) {
+    auto study = store.createStudy("crash study", "{}");
+    if (!study) {
+        std::fprintf(stderr, "%s\n", study.error().c_str());
+        return 1;
+    }
+    auto trial = store.createTrial(study.value(), {{"lr", ParamValue{"0.1"}}}, TrialState::Running);
+    if (!trial) {
+        std::fprintf(stderr, "%s\n", trial.error().c_str());
+        return 1;
+    }
+    for (int epoch = 1; epoch <= kTrialEpochs; ++epoch)
+        store.reportIntermediate(trial.value().id, epoch, 1.0 / epoch);
+    store.flush();
+    say("ready " + std::to_string(study.value()) + " " + std::to_string(trial.value().id));
+    for (;;)
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
     if (argc < 3) {
-        std::fprintf(stderr, "usage: store_crash_writer <db path> <runs> [sleep microseconds]\n");
+        std::fprintf(stderr, "usage: store_crash_writer <db path> <runs> [sleep microseconds]\n"
+                             "       store_crash_writer <db path> trial\n");
         return 2;
     }
     const int runs = std::atoi(argv[2]);
@@ -49,6 +79,8 @@ int main(int argc, char** argv) {
         return 1;
     }
     std::unique_ptr<RunStore> store = opened.take();
+    if (std::strcmp(argv[2], "trial") == 0)
+        return leaveRunningTrial(*store);
 
     for (int index = 0; index < runs; ++index) {
         auto created = store->createRun("crash " + std::to_string(index), "{\"crash\": true}");

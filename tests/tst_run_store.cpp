@@ -403,13 +403,14 @@ void TestRunStore::migrateEmptyFile() {
     }
     auto store = openStore(path);
     QVERIFY(store);
-    QCOMPARE(store->schemaVersion(), 1);
+    QCOMPARE(store->schemaVersion(), 2);
     store.reset();
     RawDb raw(path);
-    QCOMPARE(raw.number(QStringLiteral("SELECT value FROM schema_meta WHERE key = 'schema_version'")), 1);
+    QCOMPARE(raw.number(QStringLiteral("SELECT value FROM schema_meta WHERE key = 'schema_version'")), 2);
     QCOMPARE(raw.number(QStringLiteral("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN"
-                                       " ('runs', 'step_metrics', 'epoch_metrics', 'schema_meta')")),
-             4);
+                                       " ('runs', 'step_metrics', 'epoch_metrics', 'schema_meta', 'studies',"
+                                       " 'trials', 'trial_params', 'trial_values')")),
+             8);
     QCOMPARE(raw.number(QStringLiteral("SELECT count(*) FROM pragma_table_info('runs')")), 21);
 }
 

@@ -1,5 +1,6 @@
-// The run store after a crash: runs left behind by dead processes read as interrupted, and a
-// writer killed with SIGKILL at any moment leaves every finished run and flushed step intact.
+// The run store after a crash: runs left behind by dead processes read as interrupted, a writer
+// killed with SIGKILL at any moment leaves every finished run and flushed step intact, and a trial
+// left running by a killed process goes back to the queue.
 
 #include "run_store_test_support.h"
 
@@ -15,6 +16,7 @@ private Q_SLOTS:
     void interruptedWhileOpen();
     void crash_data();
     void crash();
+    void trialOfKilledProcessIsRequeued();
 };
 
 void TestRunStoreRecovery::interruptedAtOpen_data() {
@@ -220,6 +222,50 @@ void TestRunStoreRecovery::crash() {
              0);
     qInfo("killed after %lld finished runs; %d interrupted; %lld runs stored", qint64(finished.size()),
           interrupted, qint64(runs.size()));
+}
+
+void TestRunStoreRecovery::trialOfKilledProcessIsRequeued() {
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("runs.sqlite"));
+    QProcess writer;
+    writer.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+    writer.start(QStringLiteral(STORE_CRASH_WRITER), {path, QStringLiteral("trial")});
+    QVERIFY2(writer.waitForStarted(), qPrintable(writer.errorString()));
+    QByteArray line;
+    while (!line.endsWith('\n') && writer.waitForReadyRead(10000))
+        line += writer.readAll();
+    const QList<QByteArray> words = line.trimmed().split(' ');
+    QCOMPARE(words.size(), 3);
+    QCOMPARE(words[0], QByteArray("ready"));
+    const StudyId studyId = words[1].toLongLong();
+    const int64_t trialId = words[2].toLongLong();
+    const qint64 writerPid = writer.processId();
+    writer.kill(); // SIGKILL
+    QVERIFY(writer.waitForFinished());
+
+    auto store = openStore(path);
+    QVERIFY(store);
+    auto before = store->trials(studyId, true);
+    QCOMPARE(before.size(), size_t(1));
+    QCOMPARE(before[0].id, trialId);
+    QCOMPARE(name(before[0].state), "running");
+    QCOMPARE(int(before[0].intermediate.size()), kCrashTrialEpochs);
+
+    QCOMPARE(store->requeueInterruptedTrials(studyId), 1);
+    const auto after = store->trial(studyId, 0);
+    QVERIFY(after);
+    QCOMPARE(name(after->state), "waiting");
+    QCOMPARE(after->requeues, 1);
+    QCOMPARE(QString::fromStdString(after->message),
+             QStringLiteral("re-queued: the process that ran it (pid %1 on %2) ended before it finished")
+                 .arg(writerPid)
+                 .arg(hostName()));
+    QVERIFY(after->intermediate.empty()); // the rerun reports its own values
+    QCOMPARE(after->params, (Assignment{{"lr", ParamValue{"0.1"}}}));
+    QCOMPARE(store->requeueInterruptedTrials(studyId), 0);
+    RawDb raw(path);
+    QCOMPARE(raw.number(QStringLiteral("SELECT count(*) FROM trial_values")), 0);
+    QCOMPARE(raw.text(QStringLiteral("SELECT state FROM trials WHERE id = %1").arg(trialId)), "waiting");
 }
 
 QTEST_GUILESS_MAIN(TestRunStoreRecovery)

@@ -1,6 +1,8 @@
 #include "engine/search_space.h"
 #include "engine/spec.h"
 
+#include <algorithm>
+
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QtTest>
@@ -300,12 +302,230 @@ private Q_SLOTS:
         }
     }
 
+    // A written-out Adam base (betas, eps) with a search over the optimizer type and SGD's momentum:
+    // momentum is checked together with type sgd, and sgd drops Adam's keys.
+    void checksConditionalParametersWhereTheyApply() {
+        ExperimentSpec base = defaultExperiment();
+        base.optimizer.type = OptimizerType::Adam;
+        const auto parsed = parseSearchSpace(R"({"parameters": [
+            {"path": "optimizer.type", "kind": "categorical", "choices": ["sgd", "adam"]},
+            {"path": "optimizer.momentum", "kind": "float", "low": 0, "high": 0.99, "when": {"optimizer.type": "sgd"}},
+            {"path": "optimizer.nesterov", "kind": "categorical", "choices": [true, false],
+             "when": {"optimizer.type": "adam"}}]})");
+        QVERIFY2(parsed.ok(), parsed.error().c_str());
+        const auto errors = checkAgainstBase(parsed.value(), experimentSpecToJson(base));
+        // nesterov applies with Adam, which rejects it; momentum with SGD is fine.
+        QCOMPARE(int(errors.size()), 1);
+        QVERIFY2(QString::fromStdString(errors.front()).startsWith("parameters[2] (optimizer.nesterov): the experiment rejects true"),
+                 errors.front().c_str());
+    }
+
     void numericAccessors() {
         QCOMPARE(ParamValue{"0.25"}.toDouble(), 0.25);
         QCOMPARE(ParamValue{"64"}.toInt(), int64_t(64));
         QVERIFY(ParamValue{"1e-3"}.isNumber());
         QVERIFY(!ParamValue{"\"sgd\""}.isNumber());
         QCOMPARE(ParamValue{"\"sgd\""}.toDouble(), 0.0);
+    }
+
+    void suggestsRanges_data() {
+        QTest::addColumn<QString>("path");
+        QTest::addColumn<QString>("value");
+        QTest::addColumn<QString>("kind");
+        QTest::addColumn<double>("low");
+        QTest::addColumn<double>("high");
+        QTest::addColumn<bool>("log");
+        QTest::addColumn<QString>("firstValue"); // categorical: the first choice
+        QTest::addColumn<int>("valueCount");
+        QTest::newRow("lr") << "optimizer.lr"
+                            << "0.001"
+                            << "float" << 1e-4 << 1e-2 << true << "" << 0;
+        QTest::newRow("lr clipped") << "optimizer.lr"
+                                    << "0.5"
+                                    << "float" << 0.05 << 1.0 << true << "" << 0;
+        QTest::newRow("weight decay") << "optimizer.weight_decay"
+                                      << "0.0"
+                                      << "float" << 1e-6 << 1e-2 << true << "" << 0;
+        QTest::newRow("momentum") << "optimizer.momentum"
+                                  << "0.9"
+                                  << "float" << 0.0 << 0.99 << false << "" << 0;
+        QTest::newRow("dropout") << "model.layers[2].p"
+                                 << "0.1"
+                                 << "float" << 0.0 << 0.5 << false << "" << 0;
+        QTest::newRow("beta") << "optimizer.betas[1]"
+                              << "0.999"
+                              << "float" << 0.8 << 0.9999 << false << "" << 0;
+        QTest::newRow("batch") << "training.batch_size"
+                               << "64"
+                               << "int" << 16.0 << 256.0 << true << "" << 0;
+        QTest::newRow("batch 2") << "training.batch_size"
+                                 << "2"
+                                 << "int" << 1.0 << 8.0 << true << "" << 0;
+        QTest::newRow("epochs") << "training.epochs"
+                                << "10"
+                                << "int" << 5.0 << 20.0 << false << "" << 0;
+        QTest::newRow("width") << "model.layers[0].out_features"
+                               << "64"
+                               << "int" << 16.0 << 256.0 << true << "" << 0;
+        QTest::newRow("channels") << "model.layers[0].out_channels"
+                                  << "8"
+                                  << "int" << 2.0 << 32.0 << true << "" << 0;
+        QTest::newRow("kernel") << "model.layers[0].kernel_size"
+                                << "3"
+                                << "categorical" << 0.0 << 0.0 << false << "1" << 4;
+        QTest::newRow("optimizer type") << "optimizer.type"
+                                        << "\"adam\""
+                                        << "categorical" << 0.0 << 0.0 << false << "\"sgd\"" << 5;
+        QTest::newRow("activation layer")
+            << "model.layers[1]"
+            << R"({"type":"relu"})"
+            << "categorical" << 0.0 << 0.0 << false << R"({"type":"relu"})" << 7;
+        QTest::newRow("bool") << "optimizer.nesterov"
+                              << "false"
+                              << "categorical" << 0.0 << 0.0 << false << "true" << 2;
+        QTest::newRow("string") << "device"
+                                << "\"cpu\""
+                                << "categorical" << 0.0 << 0.0 << false << "\"cpu\"" << 1;
+        QTest::newRow("other float") << "schedule.gamma"
+                                     << "0.1"
+                                     << "float" << 0.05 << 0.2 << false << "" << 0;
+        QTest::newRow("other zero") << "training.grad_clip_norm"
+                                    << "0.0"
+                                    << "float" << 0.0 << 1.0 << false << "" << 0;
+        QTest::newRow("other int") << "schedule.patience"
+                                   << "5"
+                                   << "int" << 2.0 << 10.0 << false << "" << 0;
+    }
+
+    void suggestsRanges() {
+        QFETCH(QString, path);
+        QFETCH(QString, value);
+        QFETCH(QString, kind);
+        QFETCH(double, low);
+        QFETCH(double, high);
+        QFETCH(bool, log);
+        QFETCH(QString, firstValue);
+        QFETCH(int, valueCount);
+        const SearchParameter parameter = suggestedParameter(path.toStdString(), value.toStdString());
+        QCOMPARE(QString::fromLatin1(toString(parameter.kind)), kind);
+        QCOMPARE(parameter.path, path.toStdString());
+        QCOMPARE(int(parameter.values.size()), valueCount);
+        if (valueCount == 0) {
+            QVERIFY2(qFuzzyCompare(parameter.low + 1.0, low + 1.0), QByteArray::number(parameter.low));
+            QVERIFY2(qFuzzyCompare(parameter.high, high), QByteArray::number(parameter.high));
+            QCOMPARE(parameter.log, log);
+        } else {
+            QCOMPARE(QString::fromStdString(parameter.values.front().json), firstValue);
+        }
+        // Every suggestion is a valid one-parameter space.
+        const auto parsed = parseSearchSpace(searchSpaceToJson({parameter}));
+        QVERIFY2(parsed.ok(), parsed.ok() ? "" : parsed.error().c_str());
+    }
+
+    void suggestedActivationsAreAllActivations() {
+        const SearchParameter parameter = suggestedParameter("model.layers[1]", R"({"type":"gelu"})");
+        QCOMPARE(parameter.kind, ParamKind::Categorical);
+        for (const auto& choice : parameter.values) {
+            const auto object = QJsonDocument::fromJson(QByteArray::fromStdString(choice.json)).object();
+            QVERIFY2(object.value("type").isString(), choice.json.c_str());
+        }
+        QVERIFY(std::any_of(parameter.values.begin(), parameter.values.end(),
+                            [](const ParamValue& v) { return v.json == R"({"type":"gelu"})"; }));
+        // A layer with parameters is not an activation: it stays as it is.
+        const SearchParameter linear =
+            suggestedParameter("model.layers[0]", R"({"out_features":8,"type":"linear"})");
+        QCOMPARE(int(linear.values.size()), 1);
+    }
+
+    void writesSpacesThatParseBack_data() {
+        QTest::addColumn<QString>("parameters");
+        QTest::newRow("every kind") << QString::fromLatin1(R"(
+            {"path": "optimizer.lr", "kind": "float", "low": 1e-4, "high": 0.1, "log": true},
+            {"path": "optimizer.type", "kind": "categorical", "choices": ["adam", "sgd"]},
+            {"path": "training.batch_size", "kind": "int", "low": 16, "high": 256, "log": true},
+            {"path": "model.layers[1]", "kind": "categorical", "choices": [{"type": "relu"}, {"type": "gelu"}]},
+            {"path": "training.epochs", "kind": "fixed", "value": 5},
+            {"path": "optimizer.weight_decay", "kind": "float", "values": [0, 0.01]},
+            {"path": "model.layers[0].out_features", "kind": "int", "low": 16, "high": 64, "step": 16},
+            {"path": "schedule.gamma", "kind": "float", "low": 0.1, "high": 0.9, "step": 0.2})");
+        QTest::newRow("conditions") << QString::fromLatin1(kConditional);
+    }
+
+    void writesSpacesThatParseBack() {
+        QFETCH(QString, parameters);
+        const auto first = parseSearchSpace(space(parameters.toLatin1().constData()));
+        QVERIFY2(first.ok(), first.ok() ? "" : first.error().c_str());
+        const std::vector<SearchParameter> original = editableParameters(first.value());
+        for (size_t i = 0; i < original.size(); ++i)
+            QCOMPARE(original[i].index, int(i));
+        const std::string written = searchSpaceToJson(original);
+        const auto second = parseSearchSpace(written);
+        QVERIFY2(second.ok(), written.c_str());
+        const std::vector<SearchParameter> again = editableParameters(second.value());
+        QCOMPARE(again.size(), original.size());
+        for (size_t i = 0; i < original.size(); ++i) {
+            const SearchParameter& a = original[i];
+            const SearchParameter& b = again[i];
+            QCOMPARE(b.path, a.path);
+            QCOMPARE(b.kind, a.kind);
+            QCOMPARE(b.low, a.low);
+            QCOMPARE(b.high, a.high);
+            QCOMPARE(b.log, a.log);
+            QCOMPARE(b.step, a.step);
+            QCOMPARE(b.values, a.values);
+            QCOMPARE(b.when.size(), a.when.size());
+            for (size_t c = 0; c < a.when.size(); ++c) {
+                QCOMPARE(b.when[c].parameter, a.when[c].parameter);
+                QCOMPARE(b.when[c].values, a.when[c].values);
+            }
+        }
+        // Writing is stable: a second round trip gives the same text.
+        QCOMPARE(searchSpaceToJson(again), written);
+    }
+
+    void writtenMistakesKeepTheirPlace() {
+        SearchParameter lr = suggestedParameter("optimizer.lr", "0.01");
+        lr.low = 1.0;
+        lr.high = 0.5;
+        SearchParameter momentum = suggestedParameter("optimizer.momentum", "0.9");
+        momentum.index = 1;
+        momentum.when.push_back({"optimizer.typ", {ParamValue{"\"sgd\""}}});
+        const auto parsed = parseSearchSpace(searchSpaceToJson({lr, momentum}));
+        QVERIFY(!parsed.ok());
+        QVERIFY2(parsed.error().find("parameters[0] (optimizer.lr): low 1 is above high 0.5") !=
+                     std::string::npos,
+                 parsed.error().c_str());
+        lr.low = 0.001;
+        const auto conditioned = parseSearchSpace(searchSpaceToJson({lr, momentum}));
+        QVERIFY(!conditioned.ok());
+        QVERIFY2(conditioned.error().find("parameters[1] (optimizer.momentum): 'when' names optimizer.typ") !=
+                     std::string::npos,
+                 conditioned.error().c_str());
+    }
+
+    void readsValuesAtPaths_data() {
+        QTest::addColumn<QString>("path");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("number") << "optimizer.lr"
+                                << "0.01";
+        QTest::newRow("layer key") << "model.layers[0].out_features"
+                                   << "8";
+        QTest::newRow("layer") << "model.layers[1]"
+                               << R"({"type":"relu"})";
+        QTest::newRow("missing key") << "optimizer.momentum"
+                                     << "";
+        QTest::newRow("missing layer") << "model.layers[5]"
+                                       << "";
+        QTest::newRow("bad path") << "model..layers"
+                                  << "";
+    }
+
+    void readsValuesAtPaths() {
+        QFETCH(QString, path);
+        QFETCH(QString, expected);
+        const char* base =
+            R"({"optimizer": {"type": "adam", "lr": 0.01}, "model": {"layers": [{"type": "linear", "out_features": 8}, {"type": "relu"}]}})";
+        QCOMPARE(QString::fromStdString(valueAtPath(base, path.toStdString())), expected);
     }
 };
 

@@ -1,0 +1,92 @@
+#pragma once
+
+// Private to the run store's own .cpp files: the state behind RunStore, shared by run_store.cpp
+// (runs, the writer thread) and run_store_studies.cpp (studies and trials).
+
+#include "engine/run_store.h"
+#include "engine/sqlite_util.h"
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <future>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+namespace tunelab {
+
+// A write that runs on the writer thread inside its batched transaction (BEGIN IMMEDIATE, so it
+// holds the file's write lock across processes). Returns an error message, empty on success. A
+// batch that meets a busy file is rolled back and retried, so an operation may run more than once
+// and sets its outputs afresh each time.
+using StoreOperation = std::function<std::string(sqlite3* db)>;
+
+// One queued write: an event from a training thread, a run to create, or an operation.
+struct PendingWrite {
+    RunEvent event;
+    double queuedAt = 0.0;                              // when it happened, not when the writer got to it
+    std::optional<std::promise<Result<RunId>>> created; // set for createRun
+    std::string name;
+    std::string specJson;
+    RunId createdId = 0;
+    std::string createError;
+    bool deleteRun = false; // delete event.runId with its metrics
+    StoreOperation operation;
+    std::optional<std::promise<std::string>> operationDone; // set when the caller waits for the commit
+    std::string operationError;
+};
+
+struct RunStore::Impl {
+    Impl();
+    ~Impl(); // commits everything queued, then stops the writer
+
+    std::string path;
+    std::string host;
+    int64_t pid = 0;
+
+    // Declared before its statements, so they are finalized first.
+    sqlite::Database writeDb; // used by the writer thread only, once it runs
+    sqlite::Statement insertRun, markStarted, insertStep, insertEpoch, markFinished, deleteRun;
+    sqlite::Statement insertTrialValue; // reportIntermediate runs once per trial and epoch
+
+    mutable std::mutex readMutex;
+    sqlite::Database readDb;
+
+    std::mutex queueMutex;
+    std::condition_variable wake;      // the writer waits for work
+    std::condition_variable committed; // flush() waits for the writer
+    std::deque<PendingWrite> queue;
+    uint64_t queuedCount = 0;    // writes ever queued
+    uint64_t committedCount = 0; // writes ever handled by the writer (committed or failed)
+    bool stopping = false;
+    std::string lastReportedError;
+    std::thread writer;
+
+    Result<bool> prepareWrites();
+    // Whether a row owned by (ownerPid, ownerHost) belongs to a process that has ended.
+    bool ownerIsGone(int64_t ownerPid, const std::string& ownerHost) const;
+    Result<bool> markInterruptedRuns();
+
+    void writerLoop();
+    void writeBatch(std::deque<PendingWrite>& batch);
+    int applyBatch(std::deque<PendingWrite>& batch, std::string& error);
+    std::string apply(PendingWrite& write);
+    void report(const std::string& message);
+    void enqueue(PendingWrite write);
+
+    RunRecord readRun(const sqlite::Statement& row) const;
+
+    // Any thread. Runs `operation` in the writer's next transaction and returns its error (empty
+    // on success) once that transaction is committed; everything queued before is committed too.
+    std::string commitOperation(StoreOperation operation);
+    // Any thread. Queues `operation` like a metrics event; flush() commits it.
+    void queueOperation(StoreOperation operation);
+};
+
+// Unix seconds, for created_at/started_at/finished_at columns.
+double storeClockNow();
+
+} // namespace tunelab

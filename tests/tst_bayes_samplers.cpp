@@ -1,0 +1,346 @@
+#include "engine/samplers.h"
+
+#include <QtTest>
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <set>
+
+using namespace tunelab;
+
+namespace {
+
+const char* kMixedSpace = R"({"parameters": [
+    {"path": "optimizer.lr", "kind": "float", "low": 1e-4, "high": 0.1, "log": true},
+    {"path": "optimizer.weight_decay", "kind": "float", "low": 0.0, "high": 0.3},
+    {"path": "data.noise", "kind": "float", "low": 0.05, "high": 0.5, "step": 0.05},
+    {"path": "training.batch_size", "kind": "int", "low": 16, "high": 256, "log": true},
+    {"path": "model.layers[0].out_features", "kind": "int", "low": 8, "high": 100, "step": 4},
+    {"path": "training.epochs", "kind": "int", "low": 1, "high": 3},
+    {"path": "training.patience", "kind": "int", "values": [2, 5, 9]},
+    {"path": "optimizer.type", "kind": "categorical", "choices": ["adam", "sgd", "rmsprop"]},
+    {"path": "model.layers[1]", "kind": "categorical", "choices": [{"type": "relu"}, {"type": "gelu"}]},
+    {"path": "schedule.gamma", "kind": "float", "values": [0.1, 0.5]},
+    {"path": "seed", "kind": "fixed", "value": 7}
+]})";
+
+const char* kConditionalSpace = R"({"parameters": [
+    {"path": "optimizer.momentum", "kind": "float", "low": 0.0, "high": 0.99, "when": {"optimizer.type": ["sgd"]}},
+    {"path": "optimizer.type", "kind": "categorical", "choices": ["adam", "sgd"]},
+    {"path": "optimizer.lr", "kind": "float", "low": 1e-4, "high": 0.1, "log": true}
+]})";
+
+const char* kQuadraticSpace = R"({"parameters": [
+    {"path": "x0", "kind": "float", "low": -5, "high": 5},
+    {"path": "x1", "kind": "float", "low": -5, "high": 5},
+    {"path": "x2", "kind": "float", "low": -5, "high": 5}
+]})";
+
+SearchSpace parse(const char* text) {
+    auto parsed = parseSearchSpace(text);
+    if (!parsed.ok())
+        qFatal("%s", parsed.error().c_str());
+    return parsed.take();
+}
+
+std::unique_ptr<Sampler> makeNamed(const QString& type, uint64_t seed, const SearchSpace& space) {
+    SamplerSettings settings;
+    settings.type = type.toStdString();
+    settings.seed = seed;
+    auto made = makeSampler(settings, space);
+    if (!made.ok())
+        qFatal("%s", made.error().c_str());
+    return made.take();
+}
+
+Assignment suggestOrFail(Sampler& sampler, const SearchSpace& space, int64_t trial,
+                         const std::vector<FinishedTrial>& history) {
+    auto suggested = sampler.suggest(space, trial, history);
+    if (!suggested)
+        qFatal("no suggestion for trial %lld", static_cast<long long>(trial));
+    return *suggested;
+}
+
+double quadratic(const Assignment& a) {
+    double sum = 0.0;
+    for (const auto& [path, value] : a)
+        sum += (value.toDouble() - 1.3) * (value.toDouble() - 1.3);
+    return sum;
+}
+
+// A made-up loss over the mixed space, so the model-based samplers have structure to follow.
+double mixedLoss(const Assignment& a) {
+    double loss = std::pow(std::log10(a.at("optimizer.lr").toDouble()) + 2.0, 2.0);
+    loss += a.at("optimizer.weight_decay").toDouble();
+    loss += std::fabs(a.at("training.epochs").toDouble() - 2.0);
+    loss += a.at("optimizer.type").json == "\"sgd\"" ? 0.0 : 0.5;
+    if (a.count("optimizer.momentum"))
+        loss += std::fabs(a.at("optimizer.momentum").toDouble() - 0.9);
+    return loss;
+}
+
+// Runs a sequential study and returns its history.
+std::vector<FinishedTrial> runStudy(Sampler& sampler, const SearchSpace& space, int trials,
+                                    double (*objective)(const Assignment&)) {
+    std::vector<FinishedTrial> history;
+    for (int trial = 0; trial < trials; ++trial) {
+        const Assignment a = suggestOrFail(sampler, space, trial, history);
+        history.push_back({trial, a, objective(a), TrialState::Complete});
+    }
+    return history;
+}
+
+double bestValue(const std::vector<FinishedTrial>& history) {
+    double best = INFINITY;
+    for (const auto& trial : history)
+        best = std::min(best, trial.value);
+    return best;
+}
+
+bool onStep(double value, double low, double step) {
+    const double k = (value - low) / step;
+    return std::fabs(k - std::round(k)) < 1e-9;
+}
+
+void addModelSamplerRows() {
+    QTest::addColumn<QString>("type");
+    QTest::newRow("tpe") << "tpe";
+    QTest::newRow("tpe-independent") << "tpe-independent";
+    QTest::newRow("gp") << "gp";
+}
+
+} // namespace
+
+class TestBayesSamplers : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void makeSamplerKnowsModelSamplers_data() { addModelSamplerRows(); }
+    void makeSamplerKnowsModelSamplers() {
+        QFETCH(QString, type);
+        const SearchSpace space = parse(kQuadraticSpace);
+        SamplerSettings settings;
+        settings.type = type.toStdString();
+        auto made = makeSampler(settings, space);
+        QVERIFY2(made.ok(), made.ok() ? "" : made.error().c_str());
+        const std::string name = type.toStdString();
+        QVERIFY(std::find(samplerNames().begin(), samplerNames().end(), name) != samplerNames().end());
+        QCOMPARE(int(suggestOrFail(*made.take(), space, 0, {}).size()), 3);
+    }
+
+    void suggestionsAreDeterministic_data() { addModelSamplerRows(); }
+    void suggestionsAreDeterministic() {
+        QFETCH(QString, type);
+        const SearchSpace space = parse(kMixedSpace);
+        auto sampler = makeNamed(type, 42, space);
+        std::vector<FinishedTrial> history = runStudy(*sampler, space, 16, mixedLoss);
+        std::vector<Assignment> forward;
+        for (int64_t trial = 16; trial < 20; ++trial)
+            forward.push_back(suggestOrFail(*sampler, space, trial, history));
+        // A fresh instance asked in reverse order, with the history in another order.
+        auto second = makeNamed(type, 42, space);
+        std::vector<FinishedTrial> shuffled(history.rbegin(), history.rend());
+        std::rotate(shuffled.begin(), shuffled.begin() + 5, shuffled.end());
+        for (int64_t trial = 19; trial >= 16; --trial)
+            QVERIFY(suggestOrFail(*second, space, trial, shuffled) ==
+                    forward[static_cast<size_t>(trial - 16)]);
+        // Another seed gives another study. (With the same history the model-based samplers may well
+        // agree: the acquisition optimum does not depend on the seed.)
+        auto other = makeNamed(type, 43, space);
+        const std::vector<FinishedTrial> otherHistory = runStudy(*other, space, 20, mixedLoss);
+        int same = 0;
+        for (int64_t trial = 0; trial < 20; ++trial) {
+            const Assignment& mine = trial < 16 ? history[static_cast<size_t>(trial)].assignment
+                                                : forward[static_cast<size_t>(trial - 16)];
+            same += otherHistory[static_cast<size_t>(trial)].assignment == mine ? 1 : 0;
+        }
+        QCOMPARE(same, 0);
+        // Past the startup trials the history matters.
+        std::vector<FinishedTrial> inverted = history;
+        for (auto& trial : inverted)
+            trial.value = -trial.value;
+        int unchanged = 0;
+        for (int64_t trial = 16; trial < 20; ++trial)
+            unchanged +=
+                suggestOrFail(*second, space, trial, inverted) == forward[static_cast<size_t>(trial - 16)];
+        QVERIFY(unchanged < 4);
+    }
+
+    void startupFollowsTheSpaceFillingSampler_data() { addModelSamplerRows(); }
+    void startupFollowsTheSpaceFillingSampler() {
+        QFETCH(QString, type);
+        const SearchSpace space = parse(kMixedSpace);
+        auto sampler = makeNamed(type, 5, space);
+        RandomSampler random(5);
+        SobolSampler sobol(5);
+        // Failed, waiting and non-finite trials are not observations: nine usable ones stay in startup.
+        std::vector<FinishedTrial> history;
+        for (int trial = 0; trial < 30; ++trial) {
+            const Assignment a = *random.suggest(space, trial, {});
+            TrialState state = trial < 9 ? TrialState::Complete : TrialState::Failed;
+            double value = mixedLoss(a);
+            if (trial >= 20)
+                state = trial % 2 ? TrialState::Waiting : TrialState::Complete, value = NAN;
+            history.push_back({trial, a, value, state});
+        }
+        const Assignment expected =
+            type == "gp" ? *sobol.suggest(space, 30, history) : *random.suggest(space, 30, history);
+        QVERIFY(suggestOrFail(*sampler, space, 30, history) == expected);
+        // One more completed trial ends the startup.
+        history.push_back({30, expected, 0.1, TrialState::Complete});
+        const Assignment next =
+            type == "gp" ? *sobol.suggest(space, 31, history) : *random.suggest(space, 31, history);
+        QVERIFY(suggestOrFail(*sampler, space, 31, history) != next);
+    }
+
+    void valuesAreValidForEveryKind_data() { addModelSamplerRows(); }
+    void valuesAreValidForEveryKind() {
+        QFETCH(QString, type);
+        const SearchSpace space = parse(kMixedSpace);
+        auto sampler = makeNamed(type, 3, space);
+        std::vector<FinishedTrial> history;
+        // Pruned trials with their last intermediate values join the history too.
+        for (int trial = 0; trial < 45; ++trial) {
+            const Assignment a = suggestOrFail(*sampler, space, trial, history);
+            QCOMPARE(int(a.size()), 11);
+            const double lr = a.at("optimizer.lr").toDouble();
+            QVERIFY(lr >= 1e-4 && lr <= 0.1);
+            const double decay = a.at("optimizer.weight_decay").toDouble();
+            QVERIFY(decay >= 0.0 && decay <= 0.3);
+            const double noise = a.at("data.noise").toDouble();
+            QVERIFY2(noise >= 0.05 && noise <= 0.5 + 1e-12 && onStep(noise, 0.05, 0.05),
+                     a.at("data.noise").json.c_str());
+            for (const char* path :
+                 {"training.batch_size", "model.layers[0].out_features", "training.epochs"})
+                QVERIFY2(a.at(path).json.find('.') == std::string::npos, a.at(path).json.c_str());
+            const int64_t batch = a.at("training.batch_size").toInt();
+            QVERIFY(batch >= 16 && batch <= 256);
+            const int64_t width = a.at("model.layers[0].out_features").toInt();
+            QVERIFY(width >= 8 && width <= 100 && (width - 8) % 4 == 0);
+            const int64_t epochs = a.at("training.epochs").toInt();
+            QVERIFY(epochs >= 1 && epochs <= 3);
+            const std::set<std::string> patience = {"2", "5", "9"};
+            QVERIFY2(patience.count(a.at("training.patience").json), a.at("training.patience").json.c_str());
+            const std::set<std::string> types = {"\"adam\"", "\"sgd\"", "\"rmsprop\""};
+            QVERIFY(types.count(a.at("optimizer.type").json));
+            const std::set<std::string> layers = {R"({"type":"relu"})", R"({"type":"gelu"})"};
+            QVERIFY2(layers.count(a.at("model.layers[1]").json), a.at("model.layers[1]").json.c_str());
+            const std::set<std::string> gammas = {"0.1", "0.5"};
+            QVERIFY(gammas.count(a.at("schedule.gamma").json));
+            QCOMPARE(QString::fromStdString(a.at("seed").json), QString("7"));
+            history.push_back(
+                {trial, a, mixedLoss(a), trial % 7 == 3 ? TrialState::Pruned : TrialState::Complete});
+        }
+    }
+
+    void inactiveParametersAreNeverSampled_data() {
+        QTest::addColumn<QString>("type");
+        QTest::addColumn<int>("trials");
+        QTest::newRow("tpe") << "tpe" << 200;
+        QTest::newRow("tpe-independent") << "tpe-independent" << 200;
+        QTest::newRow("gp") << "gp" << 80;
+    }
+    void inactiveParametersAreNeverSampled() {
+        QFETCH(QString, type);
+        QFETCH(int, trials);
+        const SearchSpace space = parse(kConditionalSpace);
+        auto sampler = makeNamed(type, 11, space);
+        std::vector<FinishedTrial> history;
+        int sgd = 0;
+        for (int trial = 0; trial < trials; ++trial) {
+            const Assignment a = suggestOrFail(*sampler, space, trial, history);
+            const bool isSgd = a.at("optimizer.type").json == "\"sgd\"";
+            QCOMPARE(a.count("optimizer.momentum") == 1, isSgd);
+            QCOMPARE(int(a.size()), isSgd ? 3 : 2);
+            if (isSgd) {
+                ++sgd;
+                const double momentum = a.at("optimizer.momentum").toDouble();
+                QVERIFY(momentum >= 0.0 && momentum <= 0.99);
+            }
+            // sgd with momentum near 0.9 is best, so the model-based samplers should favour sgd.
+            double loss = std::pow(std::log10(a.at("optimizer.lr").toDouble()) + 2.0, 2.0);
+            loss += isSgd ? std::fabs(a.at("optimizer.momentum").toDouble() - 0.9) : 0.6;
+            history.push_back({trial, a, loss, TrialState::Complete});
+        }
+        QVERIFY2(sgd > trials * 6 / 10, qPrintable(QString::number(sgd)));
+    }
+
+    void runningTrialsSpreadParallelSuggestions_data() { addModelSamplerRows(); }
+    void runningTrialsSpreadParallelSuggestions() {
+        QFETCH(QString, type);
+        const SearchSpace space = parse(kQuadraticSpace);
+        auto sampler = makeNamed(type, 8, space);
+        const std::vector<FinishedTrial> history = runStudy(*sampler, space, 25, quadratic);
+        // Trials 25..29 asked in parallel: each sees the earlier ones as running.
+        std::vector<FinishedTrial> withRunning = history;
+        int changed = 0;
+        double spreadWith = 0.0, spreadWithout = 0.0;
+        const Assignment first = suggestOrFail(*sampler, space, 25, history);
+        withRunning.push_back({25, first, 0.0, TrialState::Running});
+        auto distance = [](const Assignment& a, const Assignment& b) {
+            double sum = 0.0;
+            for (const auto& [path, value] : a)
+                sum += std::pow(value.toDouble() - b.at(path).toDouble(), 2.0);
+            return std::sqrt(sum);
+        };
+        for (int64_t trial = 26; trial < 30; ++trial) {
+            const Assignment parallel = suggestOrFail(*sampler, space, trial, withRunning);
+            const Assignment alone = suggestOrFail(*sampler, space, trial, history);
+            changed += parallel != alone ? 1 : 0;
+            QVERIFY(parallel != first);
+            spreadWith += distance(parallel, first);
+            spreadWithout += distance(alone, first);
+            withRunning.push_back({trial, parallel, 0.0, TrialState::Running});
+        }
+        QVERIFY(changed >= 1);
+        if (type == "gp") // the believer's posterior mean shrinks the expected improvement around `first`
+            QVERIFY2(spreadWith > spreadWithout,
+                     qPrintable(QString("%1 <= %2").arg(spreadWith).arg(spreadWithout)));
+    }
+
+    void modelSamplersBeatRandomOnAQuadratic_data() { addModelSamplerRows(); }
+    void modelSamplersBeatRandomOnAQuadratic() {
+        QFETCH(QString, type);
+        const SearchSpace space = parse(kQuadraticSpace);
+        double model = 0.0, random = 0.0;
+        for (uint64_t seed = 0; seed < 5; ++seed) {
+            auto sampler = makeNamed(type, seed, space);
+            model += bestValue(runStudy(*sampler, space, 40, quadratic)) / 5.0;
+            RandomSampler baseline(seed);
+            random += bestValue(runStudy(baseline, space, 40, quadratic)) / 5.0;
+        }
+        QVERIFY2(model < 0.5 * random, qPrintable(QString("%1 vs random %2").arg(model).arg(random)));
+    }
+
+    void gpHandlesCategoricalAndIntDimensions() {
+        const SearchSpace space = parse(R"({"parameters": [
+            {"path": "x", "kind": "float", "low": -3, "high": 3},
+            {"path": "n", "kind": "int", "low": 0, "high": 10},
+            {"path": "c", "kind": "categorical", "choices": ["a", "b", "c"]}
+        ]})");
+        GpSettings settings;
+        settings.seed = 1;
+        GpSampler sampler(settings);
+        auto loss = [](const Assignment& a) {
+            const double x = a.at("x").toDouble(), n = a.at("n").toDouble();
+            return (x - 1.0) * (x - 1.0) + 0.3 * (n - 7.0) * (n - 7.0) +
+                   (a.at("c").json == "\"b\"" ? 0.0 : 2.0);
+        };
+        std::vector<FinishedTrial> history;
+        for (int trial = 0; trial < 30; ++trial) {
+            const Assignment a = suggestOrFail(sampler, space, trial, history);
+            QVERIFY2(a.at("n").json.find('.') == std::string::npos, a.at("n").json.c_str());
+            QVERIFY(a.at("n").toInt() >= 0 && a.at("n").toInt() <= 10);
+            history.push_back({trial, a, loss(a), TrialState::Complete});
+        }
+        const auto best = std::min_element(history.begin(), history.end(),
+                                           [](const auto& a, const auto& b) { return a.value < b.value; });
+        QCOMPARE(QString::fromStdString(best->assignment.at("c").json), QString("\"b\""));
+        QCOMPARE(best->assignment.at("n").toInt(), int64_t(7));
+        QVERIFY2(best->value < 0.1, qPrintable(QString::number(best->value)));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestBayesSamplers)
+#include "tst_bayes_samplers.moc"

@@ -1,0 +1,602 @@
+// The run store's studies and trials: numbering that stays unique across threads and processes,
+// parameters and intermediate values that round-trip, final states, the waiting queue, re-queueing
+// after a killed process, the migration of a version-1 file, and the speed of reading a study.
+
+#include "run_store_test_support.h"
+
+#include <QtCore/QElapsedTimer>
+
+#include <algorithm>
+#include <atomic>
+#include <limits>
+
+#include <csignal>
+#include <sys/wait.h>
+
+using namespace tunelab;
+using namespace tunelab::test;
+
+Q_DECLARE_METATYPE(tunelab::TrialState)
+
+namespace {
+
+// The trial numbers of a study in number order.
+std::vector<int64_t> numbers(const std::vector<TrialRecord>& trials) {
+    std::vector<int64_t> result;
+    for (const auto& trial : trials)
+        result.push_back(trial.number);
+    return result;
+}
+
+std::vector<int64_t> range(int64_t count) {
+    std::vector<int64_t> result;
+    for (int64_t number = 0; number < count; ++number)
+        result.push_back(number);
+    return result;
+}
+
+// A child process that runs `work` on a store of its own and exits with its result. The parent
+// holds no open store when it forks, so the child starts with no other threads to worry about.
+pid_t forkChild(const std::function<int()>& work) {
+    std::fflush(stdout);
+    std::fflush(stderr);
+    const pid_t child = fork();
+    if (child == 0)
+        _exit(work());
+    return child;
+}
+
+int exitCodeOf(pid_t child) {
+    int status = 0;
+    if (waitpid(child, &status, 0) != child)
+        return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+} // namespace
+
+class TestStudyStore : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void studies();
+    void deleteStudyKeepsRuns();
+    void trialNumbering();
+    void createTrialFromThreads();
+    void createTrialFromProcesses();
+    void intermediateValues();
+    void finishStates_data();
+    void finishStates();
+    void intermediateCommittedBeforeFinish();
+    void claimWaitingTrial();
+    void setTrialRun();
+    void requeueOwners_data();
+    void requeueOwners();
+    void requeueAfterKill();
+    void migrateVersion1KeepsRuns();
+    void readingManyTrialsIsFast();
+};
+
+void TestStudyStore::studies() {
+    QTemporaryDir dir;
+    auto store = openStore(dir.filePath(QStringLiteral("runs.sqlite")));
+    QVERIFY(store);
+    QVERIFY(store->listStudies().empty());
+    const double before = nowSeconds();
+    const auto first = store->createStudy("lr sweep", "{\"name\": \"lr sweep\"}");
+    QVERIFY2(first.ok(), first.error().c_str());
+    const auto second = store->createStudy("width", "{}");
+    QVERIFY(second.ok());
+    QVERIFY(second.value() != first.value());
+
+    const auto duplicate = store->createStudy("lr sweep", "{}");
+    QVERIFY(!duplicate.ok());
+    QCOMPARE(
+        QString::fromStdString(duplicate.error()),
+        QStringLiteral("%1: a study named \"lr sweep\" already exists").arg(dir.filePath("runs.sqlite")));
+    QVERIFY(!store->createStudy("", "{}").ok());
+
+    const auto listed = store->listStudies();
+    QCOMPARE(listed.size(), size_t(2));
+    QCOMPARE(listed[0].name, std::string("lr sweep"));
+    QCOMPARE(listed[1].name, std::string("width"));
+    const auto found = store->findStudy("lr sweep");
+    QVERIFY(found);
+    QCOMPARE(found->id, first.value());
+    QCOMPARE(found->specJson, std::string("{\"name\": \"lr sweep\"}"));
+    QVERIFY(found->createdAt >= before - 1.0 && found->createdAt <= nowSeconds() + 1.0);
+    QVERIFY(!store->findStudy("nope"));
+    QCOMPARE(store->study(second.value())->name, std::string("width"));
+    QVERIFY(!store->study(second.value() + 100));
+}
+
+void TestStudyStore::deleteStudyKeepsRuns() {
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("runs.sqlite"));
+    auto store = openStore(path);
+    QVERIFY(store);
+    const StudyId doomed = store->createStudy("doomed", "{}").value();
+    const StudyId kept = store->createStudy("kept", "{}").value();
+    const RunId run = store->createRun("trial run", "{}").value();
+    for (StudyId study : {doomed, kept}) {
+        for (int i = 0; i < 3; ++i) {
+            const auto trial = store->createTrial(study, assignment({{"lr", "0.1"}, {"width", "8"}}));
+            QVERIFY(trial.ok());
+            QVERIFY(store->setTrialRun(trial.value().id, run).ok());
+            store->reportIntermediate(trial.value().id, 1, 0.5);
+        }
+    }
+    store->flush();
+    store->deleteStudy(doomed);
+    QVERIFY(!store->study(doomed));
+    QVERIFY(store->trials(doomed).empty());
+    QCOMPARE(store->trialCount(kept), int64_t(3));
+    QVERIFY(store->run(run)); // training runs stay
+    RawDb raw(path);
+    QCOMPARE(raw.number(QStringLiteral("SELECT count(*) FROM trials")), 3);
+    QCOMPARE(raw.number(QStringLiteral("SELECT count(*) FROM trial_params")), 6);
+    QCOMPARE(raw.number(QStringLiteral("SELECT count(*) FROM trial_values")), 3);
+}
+
+void TestStudyStore::trialNumbering() {
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("runs.sqlite"));
+    auto store = openStore(path);
+    QVERIFY(store);
+    const StudyId study = store->createStudy("numbers", "{}").value();
+    const StudyId other = store->createStudy("other", "{}").value();
+    const Assignment params = assignment({{"optimizer.lr", "0.001"},
+                                          {"optimizer.type", "\"sgd\""},
+                                          {"model.layers[1]", "{\"type\":\"relu\"}"}});
+    for (int64_t expected = 0; expected < 3; ++expected) {
+        const auto trial = store->createTrial(study, params, TrialState::Running);
+        QVERIFY2(trial.ok(), trial.error().c_str());
+        QCOMPARE(trial.value().number, expected);
+        QCOMPARE(trial.value().studyId, study);
+        QCOMPARE(name(trial.value().state), "running");
+        QVERIFY(trial.value().startedAt > 0.0);
+    }
+    QCOMPARE(store->createTrial(other, {}, TrialState::Waiting).value().number, 0); // numbered per study
+    QVERIFY(!store->createTrial(other + 100, {}).ok());
+
+    const auto trials = store->trials(study);
+    QCOMPARE(numbers(trials), range(3));
+    QCOMPARE(trials[1].params, params);
+    QCOMPARE(store->trial(study, 2)->params, params);
+    QVERIFY(!store->trial(study, 3));
+    QCOMPARE(store->trialCount(study), int64_t(3));
+    QVERIFY(store->trials(other)[0].params.empty());
+
+    // Parameters are queryable one row each, and kept whole for other tools.
+    RawDb raw(path);
+    QCOMPARE(raw.number(QStringLiteral("SELECT count(*) FROM trial_params WHERE name = 'optimizer.type'"
+                                       " AND value_json = '\"sgd\"'")),
+             3);
+    QCOMPARE(raw.text(QStringLiteral("SELECT params_json FROM trials WHERE id = %1").arg(trials[0].id)),
+             QStringLiteral("{\"model.layers[1]\": {\"type\":\"relu\"}, \"optimizer.lr\": 0.001,"
+                            " \"optimizer.type\": \"sgd\"}"));
+    QCOMPARE(raw.number(QStringLiteral("SELECT owner_pid FROM trials WHERE id = %1").arg(trials[0].id)),
+             qint64(getpid()));
+}
+
+void TestStudyStore::createTrialFromThreads() {
+    QTemporaryDir dir;
+    auto store = openStore(dir.filePath(QStringLiteral("runs.sqlite")));
+    QVERIFY(store);
+    const StudyId study = store->createStudy("threads", "{}").value();
+    constexpr int kThreads = 4;
+    constexpr int kPerThread = 25;
+    std::atomic<int> failures{0};
+    std::vector<std::vector<int64_t>> handedOut(kThreads);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < kPerThread; ++i) {
+                const auto trial = store->createTrial(study, assignment({{"thread", std::to_string(t)}}));
+                if (trial.ok())
+                    handedOut[size_t(t)].push_back(trial.value().number);
+                else
+                    ++failures;
+            }
+        });
+    }
+    for (auto& thread : threads)
+        thread.join();
+    QCOMPARE(failures.load(), 0);
+    std::vector<int64_t> all;
+    for (const auto& mine : handedOut) {
+        QVERIFY(std::is_sorted(mine.begin(), mine.end())); // each thread sees its numbers rise
+        all.insert(all.end(), mine.begin(), mine.end());
+    }
+    std::sort(all.begin(), all.end());
+    QCOMPARE(all, range(kThreads * kPerThread)); // unique and consecutive
+    QCOMPARE(numbers(store->trials(study)), range(kThreads * kPerThread));
+}
+
+void TestStudyStore::createTrialFromProcesses() {
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("runs.sqlite"));
+    StudyId study = 0;
+    {
+        auto store = openStore(path);
+        QVERIFY(store);
+        study = store->createStudy("processes", "{}").value();
+    }
+    constexpr int kPerProcess = 40;
+    int startGate[2];
+    QCOMPARE(pipe(startGate), 0);
+    std::vector<pid_t> children;
+    for (int process = 0; process < 2; ++process) {
+        children.push_back(forkChild([&] {
+            close(startGate[1]);
+            auto store = RunStore::open(path.toStdString());
+            if (!store)
+                return 10;
+            char go = 0;
+            if (read(startGate[0], &go, 1) != 0) // returns 0 once the parent closes its end
+                return 11;
+            for (int i = 0; i < kPerProcess; ++i) {
+                if (!store.value()->createTrial(study, {}).ok())
+                    return 12;
+            }
+            return 0;
+        }));
+    }
+    close(startGate[0]);
+    close(startGate[1]); // both children start at once
+    for (pid_t child : children) {
+        QVERIFY(child > 0);
+        QCOMPARE(exitCodeOf(child), 0);
+    }
+    auto store = openStore(path);
+    QVERIFY(store);
+    QCOMPARE(numbers(store->trials(study)), range(2 * kPerProcess));
+    RawDb raw(path);
+    QCOMPARE(raw.number(QStringLiteral("SELECT count(DISTINCT owner_pid) FROM trials")), 2);
+}
+
+void TestStudyStore::intermediateValues() {
+    QTemporaryDir dir;
+    auto store = openStore(dir.filePath(QStringLiteral("runs.sqlite")));
+    QVERIFY(store);
+    const StudyId study = store->createStudy("curves", "{}").value();
+    const auto first = store->createTrial(study, {}).value();
+    const auto second = store->createTrial(study, {}).value();
+    for (int epoch = 1; epoch <= 5; ++epoch) {
+        store->reportIntermediate(first.id, epoch, 1.0 / epoch);
+        store->reportIntermediate(second.id, epoch, 2.0 + epoch);
+    }
+    store->reportIntermediate(second.id, 3, 0.25); // a repeated epoch keeps the latest value
+    store->reportIntermediate(second.id, 6, kNoValue);
+    store->flush();
+
+    QVERIFY(store->trials(study, false)[0].intermediate.empty());
+    const auto trials = store->trials(study, true);
+    QCOMPARE(trials.size(), size_t(2));
+    QCOMPARE(trials[0].intermediate.size(), size_t(5));
+    QCOMPARE(trials[0].intermediate.at(4), 0.25);
+    QCOMPARE(trials[1].intermediate.size(), size_t(6));
+    QCOMPARE(trials[1].intermediate.at(3), 0.25);
+    QCOMPARE(trials[1].intermediate.at(5), 7.0);
+    QVERIFY(std::isnan(trials[1].intermediate.at(6)));
+    QCOMPARE(store->trial(study, 0)->intermediate, trials[0].intermediate);
+}
+
+void TestStudyStore::finishStates_data() {
+    QTest::addColumn<TrialState>("state");
+    QTest::addColumn<double>("value");
+    QTest::addColumn<QString>("message");
+    QTest::addColumn<int>("prunedEpoch");
+    QTest::newRow("complete") << TrialState::Complete << 0.125 << "" << 0;
+    QTest::newRow("pruned") << TrialState::Pruned << 0.75 << "pruned at epoch 3" << 3;
+    QTest::newRow("failed") << TrialState::Failed << kNoValue << "loss became NaN" << 0;
+    QTest::newRow("waiting again") << TrialState::Waiting << kNoValue << "stopped by the user" << 0;
+}
+
+void TestStudyStore::finishStates() {
+    QFETCH(TrialState, state);
+    QFETCH(double, value);
+    QFETCH(QString, message);
+    QFETCH(int, prunedEpoch);
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("runs.sqlite"));
+    auto store = openStore(path);
+    QVERIFY(store);
+    const StudyId study = store->createStudy("finish", "{}").value();
+    const auto trial = store->createTrial(study, assignment({{"lr", "0.5"}})).value();
+    store->reportIntermediate(trial.id, 1, 0.9);
+    const auto finished = store->finishTrial(trial.id, state, value, message.toStdString(), prunedEpoch);
+    QVERIFY2(finished.ok(), finished.error().c_str());
+
+    const auto read = store->trial(study, trial.number);
+    QVERIFY(read);
+    QCOMPARE(name(read->state), name(state));
+    QCOMPARE(std::isnan(read->value), std::isnan(value));
+    if (!std::isnan(value))
+        QCOMPARE(read->value, value);
+    QCOMPARE(QString::fromStdString(read->message), message);
+    QCOMPARE(read->prunedEpoch, prunedEpoch);
+    QCOMPARE(read->params, assignment({{"lr", "0.5"}}));
+    RawDb raw(path);
+    if (state == TrialState::Waiting) {
+        // Back in the queue with no owner, ready to be claimed and rerun from scratch.
+        QCOMPARE(read->finishedAt, 0.0);
+        QVERIFY(read->intermediate.empty());
+        QCOMPARE(raw.text(QStringLiteral("SELECT owner_pid FROM trials")), QString());
+        QCOMPARE(store->claimWaitingTrial(study)->number, trial.number);
+    } else {
+        QVERIFY(read->finishedAt >= read->startedAt);
+        QCOMPARE(read->intermediate.size(), size_t(1));
+    }
+    QVERIFY(!store->finishTrial(trial.id + 100, state, value, "").ok());
+    QVERIFY(!store->finishTrial(trial.id, TrialState::Running, value, "").ok());
+}
+
+void TestStudyStore::intermediateCommittedBeforeFinish() {
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("runs.sqlite"));
+    auto store = openStore(path);
+    QVERIFY(store);
+    const StudyId study = store->createStudy("order", "{}").value();
+    for (int round = 0; round < 20; ++round) {
+        const auto trial = store->createTrial(study, {}).value();
+        for (int epoch = 1; epoch <= 10; ++epoch)
+            store->reportIntermediate(trial.id, epoch, epoch * 0.1);
+        // No flush: finishing must not overtake the queued values.
+        QVERIFY(store->finishTrial(trial.id, TrialState::Complete, 1.0, "").ok());
+        RawDb raw(path);
+        QCOMPARE(
+            raw.number(QStringLiteral("SELECT count(*) FROM trial_values WHERE trial_id = %1").arg(trial.id)),
+            10);
+    }
+}
+
+void TestStudyStore::claimWaitingTrial() {
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("runs.sqlite"));
+    auto store = openStore(path);
+    QVERIFY(store);
+    const StudyId study = store->createStudy("queue", "{}").value();
+    const StudyId other = store->createStudy("other", "{}").value();
+    QVERIFY(store->createTrial(other, {}, TrialState::Waiting).ok());
+    QVERIFY(store->createTrial(study, {}, TrialState::Running).ok());                       // 0
+    QVERIFY(store->createTrial(study, assignment({{"a", "1"}}), TrialState::Waiting).ok()); // 1
+    QVERIFY(store->createTrial(study, {}, TrialState::Complete).ok());                      // 2
+    QVERIFY(store->createTrial(study, assignment({{"a", "3"}}), TrialState::Waiting).ok()); // 3
+    const auto queued = store->trial(study, 1);
+    QCOMPARE(queued->startedAt, 0.0);
+    QCOMPARE(RawDb(path).text(QStringLiteral("SELECT owner_pid FROM trials WHERE id = %1").arg(queued->id)),
+             QString());
+
+    const auto claimed = store->claimWaitingTrial(study);
+    QVERIFY(claimed);
+    QCOMPARE(claimed->number, 1);
+    QCOMPARE(name(claimed->state), "running");
+    QVERIFY(claimed->startedAt > 0.0);
+    QCOMPARE(claimed->params, assignment({{"a", "1"}}));
+    QCOMPARE(
+        RawDb(path).number(QStringLiteral("SELECT owner_pid FROM trials WHERE id = %1").arg(claimed->id)),
+        qint64(getpid()));
+    QCOMPARE(store->claimWaitingTrial(study)->number, 3);
+    QVERIFY(!store->claimWaitingTrial(study));
+    QCOMPARE(store->claimWaitingTrial(other)->number, 0);
+}
+
+void TestStudyStore::setTrialRun() {
+    QTemporaryDir dir;
+    auto store = openStore(dir.filePath(QStringLiteral("runs.sqlite")));
+    QVERIFY(store);
+    const StudyId study = store->createStudy("runs", "{}").value();
+    const auto trial = store->createTrial(study, {}).value();
+    QCOMPARE(trial.runId, 0);
+    const RunId run = store->createRun("trial 0", "{}").value();
+    QVERIFY(store->setTrialRun(trial.id, run).ok());
+    QCOMPARE(store->trial(study, 0)->runId, run);
+    QVERIFY(!store->setTrialRun(trial.id + 1, run).ok());
+    // Deleting the training run leaves the trial, without a run.
+    store->deleteRun(run);
+    QCOMPARE(store->trial(study, 0)->runId, 0);
+}
+
+void TestStudyStore::requeueOwners_data() {
+    QTest::addColumn<QString>("owner"); // dead, self, alive
+    QTest::addColumn<QString>("host");  // here, elsewhere
+    QTest::addColumn<QString>("state");
+    QTest::addColumn<int>("requeued");
+    QTest::newRow("owner gone") << "dead"
+                                << "here"
+                                << "running" << 1;
+    QTest::newRow("this process") << "self"
+                                  << "here"
+                                  << "running" << 0;
+    QTest::newRow("owner alive") << "alive"
+                                 << "here"
+                                 << "running" << 0;
+    QTest::newRow("another host") << "dead"
+                                  << "elsewhere"
+                                  << "running" << 0;
+    QTest::newRow("finished, owner gone") << "dead"
+                                          << "here"
+                                          << "complete" << 0;
+}
+
+void TestStudyStore::requeueOwners() {
+    QFETCH(QString, owner);
+    QFETCH(QString, host);
+    QFETCH(QString, state);
+    QFETCH(int, requeued);
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("runs.sqlite"));
+    auto store = openStore(path);
+    QVERIFY(store);
+    const StudyId study = store->createStudy("owners", "{}").value();
+    const auto trial = store->createTrial(study, {}).value();
+    store->reportIntermediate(trial.id, 1, 0.5);
+    QVERIFY(store->finishTrial(trial.id, TrialState::Complete, 0.5, "").ok());
+
+    QProcess alive;
+    alive.start(QStringLiteral("/bin/sh"), {QStringLiteral("-c"), QStringLiteral("sleep 30")});
+    QVERIFY(alive.waitForStarted());
+    const qint64 pid = owner == "dead" ? deadPid() : owner == "self" ? qint64(getpid()) : alive.processId();
+    QVERIFY(pid > 0);
+    {
+        RawDb raw(path);
+        QVERIFY(raw.exec(QStringLiteral("UPDATE trials SET state = '%1', owner_pid = %2, owner_host = '%3'")
+                             .arg(state)
+                             .arg(pid)
+                             .arg(host == "here" ? hostName() : QStringLiteral("elsewhere.example"))));
+    }
+    QCOMPARE(store->requeueInterruptedTrials(study), requeued);
+    const auto read = store->trial(study, 0);
+    QCOMPARE(name(read->state), requeued ? QStringLiteral("waiting") : state);
+    QCOMPARE(read->requeues, requeued);
+    QCOMPARE(read->intermediate.size(), size_t(requeued ? 0 : 1));
+    if (requeued)
+        QVERIFY(QString::fromStdString(read->message).contains(QStringLiteral("(pid %1 on").arg(pid)));
+    alive.kill();
+    alive.waitForFinished();
+}
+
+void TestStudyStore::requeueAfterKill() {
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("runs.sqlite"));
+    StudyId study = 0;
+    {
+        auto store = openStore(path);
+        QVERIFY(store);
+        study = store->createStudy("killed", "{}").value();
+        QVERIFY(store->createTrial(study, assignment({{"lr", "0.01"}})).ok()); // 0: finished below
+        QVERIFY(store->finishTrial(store->trial(study, 0)->id, TrialState::Complete, 0.3, "").ok());
+    }
+    int ready[2];
+    QCOMPARE(pipe(ready), 0);
+    const pid_t child = forkChild([&] {
+        close(ready[0]);
+        auto opened = RunStore::open(path.toStdString());
+        if (!opened)
+            return 10;
+        auto store = opened.take();
+        const auto trial = store->createTrial(study, assignment({{"lr", "0.1"}}), TrialState::Running);
+        if (!trial)
+            return 11;
+        for (int epoch = 1; epoch <= 4; ++epoch)
+            store->reportIntermediate(trial.value().id, epoch, 1.0 / epoch);
+        store->flush();
+        const char line = 'r';
+        if (write(ready[1], &line, 1) != 1)
+            return 12;
+        for (;;)
+            pause(); // until killed
+    });
+    QVERIFY(child > 0);
+    close(ready[1]);
+    char line = 0;
+    QCOMPARE(read(ready[0], &line, 1), ssize_t(1));
+    close(ready[0]);
+    QCOMPARE(kill(child, SIGKILL), 0);
+    QCOMPARE(exitCodeOf(child), 128 + SIGKILL);
+
+    auto store = openStore(path);
+    QVERIFY(store);
+    const auto mine = store->createTrial(study, {}, TrialState::Running).value(); // 2: this process's
+    QCOMPARE(store->trial(study, 1)->intermediate.size(), size_t(4));
+    QCOMPARE(store->requeueInterruptedTrials(study), 1);
+    const auto trials = store->trials(study, true);
+    QCOMPARE(trials.size(), size_t(3));
+    QCOMPARE(name(trials[0].state), "complete");
+    QCOMPARE(name(trials[1].state), "waiting");
+    QCOMPARE(trials[1].requeues, 1);
+    QCOMPARE(QString::fromStdString(trials[1].message),
+             QStringLiteral("re-queued: the process that ran it (pid %1 on %2) ended before it finished")
+                 .arg(child)
+                 .arg(hostName()));
+    QVERIFY(trials[1].intermediate.empty());
+    QCOMPARE(trials[1].params, assignment({{"lr", "0.1"}}));
+    QCOMPARE(name(trials[2].state), "running");
+    QCOMPARE(store->requeueInterruptedTrials(study), 0);
+    // The re-queued trial is the next one handed out, and counts its requeue from then on.
+    const auto claimed = store->claimWaitingTrial(study);
+    QVERIFY(claimed);
+    QCOMPARE(claimed->number, 1);
+    QCOMPARE(claimed->requeues, 1);
+    QCOMPARE(mine.number, 2);
+}
+
+void TestStudyStore::migrateVersion1KeepsRuns() {
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("runs.sqlite"));
+    QVERIFY(createVersion1Store(path, 50));
+    auto store = openStore(path);
+    QVERIFY(store);
+    QCOMPARE(store->schemaVersion(), 2);
+    const auto runs = store->listRuns();
+    QCOMPARE(runs.size(), size_t(1));
+    QCOMPARE(runs[0].name, std::string("old run"));
+    QCOMPARE(name(runs[0].status), "completed");
+    QCOMPARE(runs[0].specJson, std::string("{\"old\": true}"));
+    QCOMPARE(store->stepCount(runs[0].id), 50);
+    QCOMPARE(store->epochs(runs[0].id).size(), size_t(1));
+    // The new tables work, and trials can point at the old run.
+    const StudyId study = store->createStudy("after migration", "{}").value();
+    const auto trial = store->createTrial(study, assignment({{"lr", "0.1"}})).value();
+    QVERIFY(store->setTrialRun(trial.id, runs[0].id).ok());
+    QCOMPARE(store->trial(study, 0)->runId, runs[0].id);
+    const RunId newRun = store->createRun("new run", "{}").value();
+    QVERIFY(newRun > runs[0].id);
+    store.reset();
+    RawDb raw(path);
+    QCOMPARE(raw.number(QStringLiteral("SELECT value FROM schema_meta WHERE key = 'schema_version'")), 2);
+    QCOMPARE(raw.number(QStringLiteral("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN"
+                                       " ('trials_study_state', 'trials_run', 'trial_params_name')")),
+             3);
+}
+
+void TestStudyStore::readingManyTrialsIsFast() {
+    QTemporaryDir dir;
+    auto store = openStore(dir.filePath(QStringLiteral("runs.sqlite")));
+    QVERIFY(store);
+    const StudyId study = store->createStudy("large", "{}").value();
+    constexpr int kTrials = 2000;
+    constexpr int kEpochs = 50;
+    QElapsedTimer writing;
+    writing.start();
+    for (int number = 0; number < kTrials; ++number) {
+        const Assignment params = assignment({{"optimizer.lr", std::to_string(0.001 * (number + 1))},
+                                              {"optimizer.type", number % 2 ? "\"adam\"" : "\"sgd\""},
+                                              {"training.batch_size", std::to_string(16 << (number % 4))}});
+        const auto trial = store->createTrial(study, params);
+        QVERIFY(trial.ok());
+        for (int epoch = 1; epoch <= kEpochs; ++epoch)
+            store->reportIntermediate(trial.value().id, epoch, 1.0 / (epoch + number));
+        QVERIFY(
+            store->finishTrial(trial.value().id, TrialState::Complete, 1.0 / (kEpochs + number), "").ok());
+    }
+    store->flush();
+    const qint64 writeMs = writing.elapsed();
+
+    // The best of three reads, so a busy machine disturbs the number less.
+    std::vector<TrialRecord> trials, plain;
+    qint64 withValuesMs = std::numeric_limits<qint64>::max();
+    qint64 plainMs = std::numeric_limits<qint64>::max();
+    for (int attempt = 0; attempt < 3; ++attempt) {
+        QElapsedTimer reading;
+        reading.start();
+        trials = store->trials(study, true);
+        withValuesMs = std::min(withValuesMs, reading.restart());
+        plain = store->trials(study, false);
+        plainMs = std::min(plainMs, reading.elapsed());
+    }
+    qInfo("%d trials x %d epochs: written in %lld ms; trials() %lld ms with intermediate values, %lld ms "
+          "without",
+          kTrials, kEpochs, writeMs, withValuesMs, plainMs);
+    QCOMPARE(numbers(trials), range(kTrials));
+    QCOMPARE(trials[1234].intermediate.size(), size_t(kEpochs));
+    QCOMPARE(trials[1234].intermediate.at(7), 1.0 / (7 + 1234));
+    QCOMPARE(trials[1234].params.at("optimizer.type").json, std::string("\"sgd\""));
+    QCOMPARE(plain.size(), size_t(kTrials));
+    // The aim is well under 50 ms; the bound leaves room for a loaded machine.
+    QVERIFY2(withValuesMs < 500, qPrintable(QString::number(withValuesMs)));
+}
+
+QTEST_GUILESS_MAIN(TestStudyStore)
+#include "tst_study_store.moc"
