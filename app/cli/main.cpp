@@ -1,7 +1,10 @@
-// tunelab-cli: TuneLab's headless tool. Trains experiments, validates specs and reads the run store.
+// tunelab-cli: TuneLab's headless tool. Trains experiments, validates specs, reads the run store and
+// runs hyperparameter studies.
 
 #include "app/cli/exit_codes.h"
+#include "app/cli/optimize_command.h"
 #include "app/cli/runs_command.h"
+#include "app/cli/study_command.h"
 #include "app/cli/train_command.h"
 #include "app/cli/validate_command.h"
 
@@ -21,6 +24,12 @@ int main(int argc, char** argv) {
     CLI::App* train = addTrainCommand(app, trainOptions);
     CLI::App* validate = addValidateCommand(app, validateOptions);
     CLI::App* runs = addRunsCommand(app, runsOptions);
+    StudyOptions studyOptions;
+    OptimizeOptions optimizeOptions;
+    AskTellOptions askTellOptions;
+    CLI::App* study = addStudyCommand(app, studyOptions);
+    CLI::App* optimize = addOptimizeCommand(app, optimizeOptions);
+    addAskTellCommands(app, askTellOptions);
 
     try {
         app.parse(argc, argv);
@@ -34,5 +43,11 @@ int main(int argc, char** argv) {
         return runValidate(validateOptions);
     if (runs->parsed())
         return runRuns(runsOptions);
+    if (study->parsed())
+        return runStudy(studyOptions);
+    if (optimize->parsed())
+        return runOptimize(optimizeOptions);
+    if (askTellOptions.ask->parsed() || askTellOptions.tell->parsed())
+        return runAskTell(askTellOptions);
     return kExitBadInput;
 }

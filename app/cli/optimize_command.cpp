@@ -1,0 +1,295 @@
+#include "app/cli/optimize_command.h"
+
+#include "app/cli/exit_codes.h"
+#include "app/cli/json_output.h"
+#include "app/cli/study_command.h"
+#include "engine/command_objective.h"
+#include "engine/samplers.h"
+#include "engine/search_space.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <sstream>
+
+namespace tunelab::cli {
+
+namespace {
+
+constexpr int64_t kDefaultTrials = 20;
+
+std::optional<std::string> readFile(const std::string& path) {
+    std::ifstream file(path, std::ios::binary);
+    if (!file)
+        return std::nullopt;
+    std::ostringstream text;
+    text << file.rdbuf();
+    return text.str();
+}
+
+// "optimize-20260301-142530", with a suffix when that name is taken.
+std::string freshStudyName(const RunStore& store) {
+    const std::time_t now = std::time(nullptr);
+    std::tm local{};
+    localtime_r(&now, &local);
+    char stamp[32];
+    std::strftime(stamp, sizeof stamp, "optimize-%Y%m%d-%H%M%S", &local);
+    std::string name = stamp;
+    for (int suffix = 2; store.findStudy(name); ++suffix)
+        name = std::string(stamp) + "-" + std::to_string(suffix);
+    return name;
+}
+
+std::optional<LoadedStudy> createCommandStudy(RunStore& store, const OptimizeOptions& options) {
+    if (options.spacePath.empty()) {
+        std::fprintf(stderr, "error: --space is needed to create a study\n");
+        return std::nullopt;
+    }
+    const auto spaceText = readFile(options.spacePath);
+    if (!spaceText) {
+        std::fprintf(stderr, "error: --space: cannot read '%s'\n", options.spacePath.c_str());
+        return std::nullopt;
+    }
+    auto space = parseSearchSpace(*spaceText);
+    if (!space.ok()) {
+        std::fprintf(stderr, "error: %s is not a valid search space:\n", options.spacePath.c_str());
+        printErrors(space.errors());
+        return std::nullopt;
+    }
+    StudySpec spec;
+    spec.name = options.name.empty() ? freshStudyName(store) : options.name;
+    spec.spaceJson = *spaceText;
+    spec.sampler.type = options.sampler;
+    spec.sampler.seed = options.seed;
+    spec.sampler.startupTrials = options.startupTrials;
+    spec.objective.metric = "value";
+    spec.objective.at = ObjectiveAt::Last;
+    spec.objective.direction =
+        options.direction == "maximize" ? ObjectiveDirection::Maximize : ObjectiveDirection::Minimize;
+    spec.budget.trials = options.trials > 0 ? options.trials : kDefaultTrials;
+    spec.parallel = std::max(options.parallel, 1);
+    auto sampler = makeSampler(spec.sampler, space.value());
+    if (!sampler.ok()) {
+        printErrors(sampler.errors());
+        return std::nullopt;
+    }
+    auto created = store.createStudy(spec.name, studySpecToJson(spec));
+    if (!created.ok()) {
+        printErrors(created.errors());
+        return std::nullopt;
+    }
+    // Read back what was stored, so a fresh study and a resumed one run from the same spec.
+    return loadStudy(store, spec.name);
+}
+
+// The trials as samplers see them: lower is better, running and waiting ones pending.
+std::vector<FinishedTrial> samplerHistory(const std::vector<TrialRecord>& trials,
+                                          const ObjectiveSpec& objective) {
+    std::vector<FinishedTrial> history;
+    for (const TrialRecord& trial : trials) {
+        FinishedTrial finished;
+        finished.number = trial.number;
+        finished.assignment = trial.params;
+        finished.state = trial.state == TrialState::Waiting ? TrialState::Running : trial.state;
+        // A trial told pruned without a value tells the model nothing more than a failed one.
+        if (finished.state == TrialState::Pruned && std::isnan(trial.value))
+            finished.state = TrialState::Failed;
+        if (finished.state == TrialState::Complete || finished.state == TrialState::Pruned)
+            finished.value = towardsMinimum(objective, trial.value);
+        history.push_back(std::move(finished));
+    }
+    return history;
+}
+
+void printAskedTrial(const TrialRecord& trial) {
+    nlohmann::ordered_json json;
+    json["trial"] = trial.number;
+    json["params"] = paramsObject(trial.params);
+    std::printf("%s\n", json.dump().c_str());
+}
+
+int ask(RunStore& store, const LoadedStudy& study) {
+    auto space = parseSearchSpace(study.spec.spaceJson);
+    if (!space.ok()) {
+        printErrors(space.errors());
+        return kExitBadInput;
+    }
+    // A trial that went back to waiting (its evaluator stopped) is handed out before a new one.
+    if (auto waiting = store.claimWaitingTrial(study.record.id)) {
+        printAskedTrial(*waiting);
+        return kExitSuccess;
+    }
+    auto sampler = makeSampler(study.spec.sampler, space.value());
+    if (!sampler.ok()) {
+        printErrors(sampler.errors());
+        return kExitBadInput;
+    }
+    const auto trials = store.trials(study.record.id);
+    int64_t nextNumber = 0;
+    for (const auto& trial : trials)
+        nextNumber = std::max(nextNumber, trial.number + 1);
+    const auto suggestion =
+        sampler.value()->suggest(space.value(), nextNumber, samplerHistory(trials, study.spec.objective));
+    if (!suggestion) {
+        std::fprintf(stderr, "error: the %s sampler has no trial left to suggest\n",
+                     study.spec.sampler.type.c_str());
+        return kExitRunFailed;
+    }
+    auto created = store.createTrial(study.record.id, *suggestion, TrialState::Running);
+    if (!created.ok()) {
+        printErrors(created.errors());
+        return kExitRunFailed;
+    }
+    printAskedTrial(created.value());
+    return kExitSuccess;
+}
+
+int tell(RunStore& store, const LoadedStudy& study, const AskTellOptions& options) {
+    const bool hasValue = options.valueOption && options.valueOption->count() > 0;
+    TrialState state = TrialState::Complete;
+    if (!options.state.empty() && !parseTrialState(options.state, state)) {
+        std::fprintf(stderr, "error: --state: expected complete, pruned or failed, got '%s'\n",
+                     options.state.c_str());
+        return kExitBadInput;
+    }
+    if (!isFinal(state)) {
+        std::fprintf(stderr, "error: --state: expected complete, pruned or failed, got '%s'\n",
+                     options.state.c_str());
+        return kExitBadInput;
+    }
+    if (state == TrialState::Complete && !hasValue) {
+        std::fprintf(stderr, "error: give --value V, or --state pruned|failed\n");
+        return kExitBadInput;
+    }
+    if (hasValue && !std::isfinite(options.value)) {
+        std::fprintf(stderr, "error: --value must be a finite number (tell --state failed instead)\n");
+        return kExitBadInput;
+    }
+    const auto trial = store.trial(study.record.id, options.trial);
+    if (!trial) {
+        std::fprintf(stderr, "error: study '%s' has no trial %lld\n", study.spec.name.c_str(),
+                     static_cast<long long>(options.trial));
+        return kExitBadInput;
+    }
+    if (isFinal(trial->state)) {
+        std::fprintf(stderr, "error: trial %lld of study '%s' is already %s; it cannot be told again\n",
+                     static_cast<long long>(trial->number), study.spec.name.c_str(), toString(trial->state));
+        return kExitBadInput;
+    }
+    const double value = hasValue ? options.value : kNoValue;
+    auto finished = store.finishTrial(trial->id, state, value, options.message);
+    if (!finished.ok()) {
+        printErrors(finished.errors());
+        return kExitRunFailed;
+    }
+    nlohmann::ordered_json json;
+    json["trial"] = trial->number;
+    json["state"] = toString(state);
+    json["value"] = numberOrNull(value);
+    std::printf("%s\n", json.dump().c_str());
+    return kExitSuccess;
+}
+
+} // namespace
+
+CLI::App* addOptimizeCommand(CLI::App& app, OptimizeOptions& options) {
+    CLI::App* optimize = app.add_subcommand(
+        "optimize", "Tune a shell command: it reads TUNELAB_PARAMS (JSON) and prints the objective last");
+    optimize->add_option("--space", options.spacePath, "Search space file (docs/search-space.md)")
+        ->check(CLI::ExistingFile);
+    optimize->add_option("--command", options.command, "Shell command evaluated once per trial")->required();
+    optimize
+        ->add_option("--trials", options.trials, "Trial budget (default 20; counts earlier trials of --name)")
+        ->check(CLI::PositiveNumber);
+    optimize->add_option("--sampler", options.sampler, "random, grid, sobol, tpe, tpe-independent or gp")
+        ->check(CLI::IsMember(samplerNames()));
+    optimize->add_option("--seed", options.seed, "Sampler seed");
+    optimize->add_option("--startup-trials", options.startupTrials, "Random trials before tpe or gp model")
+        ->check(CLI::NonNegativeNumber);
+    optimize->add_option("--direction", options.direction, "minimize or maximize")
+        ->check(CLI::IsMember({"minimize", "maximize"}));
+    optimize->add_option("--parallel", options.parallel, "Commands run at once")->check(CLI::PositiveNumber);
+    optimize->add_option("--timeout", options.timeoutSeconds, "Seconds before a command is killed and failed")
+        ->check(CLI::PositiveNumber);
+    optimize->add_option("--name", options.name, "Study name; an existing study of that name is continued");
+    optimize->add_option("--db", options.dbPath,
+                         "Run store file (default: $TUNELAB_DB or the user data folder)");
+    return optimize;
+}
+
+int runOptimize(const OptimizeOptions& options) {
+    auto store = openStudyStore(options.dbPath);
+    if (!store)
+        return kExitBadInput;
+    std::optional<LoadedStudy> study;
+    const bool existing = !options.name.empty() && store->findStudy(options.name).has_value();
+    if (existing) {
+        study = loadStudy(*store, options.name);
+        if (study && !study->spec.experimentJson.empty()) {
+            std::fprintf(stderr,
+                         "error: study '%s' trains an experiment; run it with `tunelab-cli study run %s`\n",
+                         options.name.c_str(), options.name.c_str());
+            return kExitBadInput;
+        }
+        if (study)
+            std::fprintf(stderr, "continuing study '%s' (%lld trials so far)\n", options.name.c_str(),
+                         static_cast<long long>(store->trialCount(study->record.id)));
+    } else {
+        study = createCommandStudy(*store, options);
+    }
+    if (!study)
+        return kExitBadInput;
+
+    CommandObjective objective({options.command, options.timeoutSeconds});
+    StudyRunOptions runOptions;
+    runOptions.parallel = std::max(options.parallel, 1);
+    if (existing && options.trials > 0)
+        runOptions.maxTrials = options.trials;
+    auto ran = runStudyInForeground(*store, *study, objective, runOptions, false);
+    if (!ran.ok()) {
+        printErrors(ran.errors());
+        return kExitBadInput;
+    }
+    const auto trials = store->trials(study->record.id);
+    const auto result = studyResultJson(*study, trials, ran.value().seconds);
+    std::printf("%s\n", result.dump().c_str());
+    std::fflush(stdout);
+    if (ran.value().interrupted)
+        return kExitInterrupted;
+    return result["complete"].get<int>() > 0 ? kExitSuccess : kExitRunFailed;
+}
+
+void addAskTellCommands(CLI::App& app, AskTellOptions& options) {
+    options.ask =
+        app.add_subcommand("ask", "Start a trial of a study: prints {\"trial\": N, \"params\": {...}}");
+    options.ask->add_option("--study", options.study, "Study name")->required();
+    options.ask->add_option("--db", options.dbPath,
+                            "Run store file (default: $TUNELAB_DB or the user data folder)");
+
+    options.tell = app.add_subcommand("tell", "Report the result of a trial started with ask");
+    options.tell->add_option("--study", options.study, "Study name")->required();
+    options.tell->add_option("--trial", options.trial, "Trial number printed by ask")->required();
+    options.valueOption = options.tell->add_option("--value", options.value, "The objective's value");
+    options.tell->add_option("--state", options.state, "complete (with --value), pruned or failed")
+        ->check(CLI::IsMember({"complete", "pruned", "failed"}));
+    options.tell->add_option("--message", options.message, "Why the trial failed or was pruned");
+    options.tell->add_option("--db", options.dbPath, "Run store file");
+}
+
+int runAskTell(const AskTellOptions& options) {
+    auto store = openStudyStore(options.dbPath);
+    if (!store)
+        return kExitBadInput;
+    const auto study = loadStudy(*store, options.study);
+    if (!study)
+        return kExitBadInput;
+    if (options.ask->parsed())
+        return ask(*store, *study);
+    return tell(*store, *study, options);
+}
+
+} // namespace tunelab::cli

@@ -1,0 +1,44 @@
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace tunelab::cli {
+
+// optimize: a study whose trials run a shell command; ask/tell: a study whose trials are evaluated
+// by the caller, one `ask` and one `tell` per trial.
+struct OptimizeOptions {
+    std::string dbPath;
+    std::string spacePath;
+    std::string command;
+    std::string name;
+    int64_t trials = 0; // 0: 20 for a new study, the stored budget for an existing one
+    std::string sampler = "tpe";
+    uint64_t seed = 0;
+    int startupTrials = 10;
+    std::string direction = "minimize";
+    int parallel = 1;
+    double timeoutSeconds = 0.0;
+};
+
+struct AskTellOptions {
+    std::string dbPath;
+    std::string study;
+    int64_t trial = -1;
+    double value = 0.0;
+    CLI::Option* valueOption = nullptr; // counts whether --value was given
+    std::string state;
+    std::string message;
+    CLI::App* ask = nullptr;
+    CLI::App* tell = nullptr;
+};
+
+CLI::App* addOptimizeCommand(CLI::App& app, OptimizeOptions& options);
+int runOptimize(const OptimizeOptions& options);
+
+void addAskTellCommands(CLI::App& app, AskTellOptions& options);
+int runAskTell(const AskTellOptions& options);
+
+} // namespace tunelab::cli

@@ -1,0 +1,537 @@
+#include "app/cli/study_command.h"
+
+#include "app/cli/exit_codes.h"
+#include "app/cli/json_output.h"
+#include "engine/command_objective.h"
+#include "engine/experiment_objective.h"
+#include "engine/search_space.h"
+#include "engine/spec.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <mutex>
+#include <thread>
+#include <unistd.h>
+
+namespace tunelab::cli {
+
+namespace {
+
+volatile std::sig_atomic_t g_interruptCount = 0;
+
+// The first Ctrl-C stops the study gracefully; a second one leaves at once.
+extern "C" void onStudyInterrupt(int) {
+    if (++g_interruptCount > 1)
+        _exit(kExitInterrupted);
+}
+
+std::string formatValue(double value) {
+    if (std::isnan(value))
+        return "-";
+    char text[32];
+    std::snprintf(text, sizeof text, "%.6g", value);
+    return text;
+}
+
+std::string formatTime(double unixSeconds) {
+    if (unixSeconds <= 0.0)
+        return "-";
+    const std::time_t time = static_cast<std::time_t>(unixSeconds);
+    std::tm local{};
+    localtime_r(&time, &local);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &local);
+    return text;
+}
+
+// "optimizer.lr=0.01 optimizer.type=\"sgd\"": compact, one line.
+std::string paramsText(const Assignment& params) {
+    std::string text;
+    for (const auto& [path, value] : params) {
+        if (!text.empty())
+            text += ' ';
+        text += path + '=' + value.json;
+    }
+    return text;
+}
+
+bool isExistingFile(const std::string& path) {
+    struct stat info {};
+    return ::stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode);
+}
+
+std::string fileStem(const std::string& path) {
+    std::string base = path.substr(path.find_last_of('/') + 1);
+    const size_t dot = base.find_last_of('.');
+    return dot == std::string::npos || dot == 0 ? base : base.substr(0, dot);
+}
+
+int countState(const std::vector<TrialRecord>& trials, TrialState state) {
+    return static_cast<int>(std::count_if(trials.begin(), trials.end(),
+                                          [state](const TrialRecord& t) { return t.state == state; }));
+}
+
+// Creates a study from a spec; the name is `name`, else the file's own, else the file's stem.
+std::optional<LoadedStudy> createFromFile(RunStore& store, const std::string& path, const std::string& name,
+                                          bool reuseExisting) {
+    auto loaded = loadStudySpec(path);
+    if (!loaded.ok()) {
+        printErrors(loaded.errors());
+        return std::nullopt;
+    }
+    StudySpec spec = loaded.take();
+    spec.name = !name.empty() ? name : !spec.name.empty() ? spec.name : fileStem(path);
+    if (store.findStudy(spec.name)) {
+        if (reuseExisting) {
+            std::fprintf(stderr,
+                         "running the existing study '%s' (its stored spec; the file is not read again)\n",
+                         spec.name.c_str());
+            return loadStudy(store, spec.name);
+        }
+        std::fprintf(stderr, "error: a study named '%s' already exists in %s (choose another with --name)\n",
+                     spec.name.c_str(), store.path().c_str());
+        return std::nullopt;
+    }
+    const std::string specJson = studySpecToJson(spec);
+    auto created = store.createStudy(spec.name, specJson);
+    if (!created.ok()) {
+        printErrors(created.errors());
+        return std::nullopt;
+    }
+    auto record = store.study(created.value());
+    if (!record)
+        return std::nullopt;
+    std::fprintf(stderr, "study '%s' created in %s\n", spec.name.c_str(), store.path().c_str());
+    return LoadedStudy{*record, std::move(spec)};
+}
+
+int createStudyCommand(RunStore& store, const StudyOptions& options) {
+    auto study = createFromFile(store, options.target, options.name, false);
+    if (!study)
+        return kExitBadInput;
+    std::printf("%s\n", study->spec.name.c_str());
+    return kExitSuccess;
+}
+
+int runStudyCommand(RunStore& store, const StudyOptions& options, bool resume) {
+    std::optional<LoadedStudy> study;
+    if (!resume && isExistingFile(options.target) && !store.findStudy(options.target))
+        study = createFromFile(store, options.target, options.name, true);
+    else
+        study = loadStudy(store, options.target);
+    if (!study)
+        return kExitBadInput;
+    if (study->spec.experimentJson.empty()) {
+        std::fprintf(
+            stderr,
+            "error: study '%s' has no experiment: evaluate its trials with `tunelab-cli optimize --name "
+            "%s --command CMD` or with ask/tell\n",
+            study->spec.name.c_str(), study->spec.name.c_str());
+        return kExitBadInput;
+    }
+    if (!options.device.empty()) {
+        if (const std::string problem = deviceStringError(options.device); !problem.empty()) {
+            std::fprintf(stderr, "error: --device: %s\n", problem.c_str());
+            return kExitBadInput;
+        }
+    }
+    RunOptions runOptions;
+    runOptions.device = options.device;
+    runOptions.threads = options.threads;
+    ExperimentObjective objective(store, study->spec.objective, runOptions);
+    StudyRunOptions runnerOptions;
+    if (!resume) {
+        runnerOptions.parallel = options.parallel;
+        if (options.trials > 0)
+            runnerOptions.maxTrials = options.trials;
+        if (options.seconds > 0.0)
+            runnerOptions.maxSeconds = options.seconds;
+    }
+    auto ran = runStudyInForeground(store, *study, objective, runnerOptions, true);
+    if (!ran.ok()) {
+        printErrors(ran.errors());
+        return kExitBadInput;
+    }
+    const auto trials = store.trials(study->record.id);
+    const auto result = studyResultJson(*study, trials, ran.value().seconds);
+    if (options.json) {
+        std::printf("%s\n", result.dump().c_str());
+    } else {
+        const auto best = bestTrial(trials, study->spec.objective);
+        const int waiting = countState(trials, TrialState::Waiting);
+        std::printf("study '%s': %lld trials (%d complete, %d pruned, %d failed%s)\n",
+                    study->spec.name.c_str(), static_cast<long long>(trials.size()),
+                    countState(trials, TrialState::Complete), countState(trials, TrialState::Pruned),
+                    countState(trials, TrialState::Failed),
+                    waiting > 0 ? (", " + std::to_string(waiting) + " waiting").c_str() : "");
+        if (best)
+            std::printf("best %s %s at trial %lld: %s\n", study->spec.objective.metric.c_str(),
+                        formatValue(best->value).c_str(), static_cast<long long>(best->number),
+                        paramsText(best->params).c_str());
+    }
+    std::fflush(stdout);
+    if (ran.value().interrupted)
+        return kExitInterrupted;
+    return countState(trials, TrialState::Complete) > 0 ? kExitSuccess : kExitRunFailed;
+}
+
+nlohmann::ordered_json trialJson(const TrialRecord& trial) {
+    nlohmann::ordered_json json;
+    json["number"] = trial.number;
+    json["state"] = toString(trial.state);
+    json["value"] = numberOrNull(trial.value);
+    json["params"] = paramsObject(trial.params);
+    if (trial.runId != 0)
+        json["run_id"] = trial.runId;
+    if (trial.prunedEpoch > 0)
+        json["pruned_epoch"] = trial.prunedEpoch;
+    json["message"] = trial.message;
+    json["started_at"] = numberOrNull(trial.startedAt > 0 ? trial.startedAt : std::nan(""));
+    json["finished_at"] = numberOrNull(trial.finishedAt > 0 ? trial.finishedAt : std::nan(""));
+    return json;
+}
+
+int statusCommand(const RunStore& store, const StudyOptions& options) {
+    const auto study = loadStudy(store, options.target);
+    if (!study)
+        return kExitBadInput;
+    const auto trials = store.trials(study->record.id);
+    const auto best = bestTrial(trials, study->spec.objective);
+    const ObjectiveSpec& objective = study->spec.objective;
+    if (options.json) {
+        nlohmann::ordered_json json = studyResultJson(*study, trials, 0.0);
+        json.erase("seconds");
+        nlohmann::ordered_json list = nlohmann::ordered_json::array();
+        for (const auto& trial : trials)
+            list.push_back(trialJson(trial));
+        json["trial_list"] = list;
+        std::printf("%s\n", json.dump(2).c_str());
+        return kExitSuccess;
+    }
+    std::printf("study %s: %s %s (%s), sampler %s, pruner %s\n", study->spec.name.c_str(),
+                toString(objective.direction), objective.metric.c_str(), toString(objective.at),
+                study->spec.sampler.type.c_str(), study->spec.pruner.type.c_str());
+    std::printf("trials %lld of %lld: %d complete, %d pruned, %d failed, %d running, %d waiting\n",
+                static_cast<long long>(trials.size()), static_cast<long long>(study->spec.budget.trials),
+                countState(trials, TrialState::Complete), countState(trials, TrialState::Pruned),
+                countState(trials, TrialState::Failed), countState(trials, TrialState::Running),
+                countState(trials, TrialState::Waiting));
+    if (best)
+        std::printf("best %s at trial %lld: %s\n", formatValue(best->value).c_str(),
+                    static_cast<long long>(best->number), paramsText(best->params).c_str());
+    else
+        std::printf("best: no complete trial yet\n");
+    constexpr size_t kShownTrials = 10;
+    if (!trials.empty()) {
+        std::printf("\n%-6s %-9s %12s  %s\n", "trial", "state", "value", "params / message");
+        const size_t first = trials.size() > kShownTrials ? trials.size() - kShownTrials : 0;
+        for (size_t i = first; i < trials.size(); ++i) {
+            const TrialRecord& trial = trials[i];
+            std::string details = paramsText(trial.params);
+            if (!trial.message.empty() && trial.state != TrialState::Complete)
+                details += "  (" + trial.message + ")";
+            std::printf("%-6lld %-9s %12s  %s\n", static_cast<long long>(trial.number), toString(trial.state),
+                        formatValue(trial.value).c_str(), details.c_str());
+        }
+    }
+    return kExitSuccess;
+}
+
+int bestCommand(const RunStore& store, const StudyOptions& options) {
+    const auto study = loadStudy(store, options.target);
+    if (!study)
+        return kExitBadInput;
+    const auto best = bestTrial(store.trials(study->record.id), study->spec.objective);
+    if (!best) {
+        std::fprintf(stderr, "error: study '%s' has no complete trial yet\n", study->spec.name.c_str());
+        return kExitRunFailed;
+    }
+    if (options.format == "text") {
+        std::printf("%s %s (trial %lld)\n", study->spec.objective.metric.c_str(),
+                    formatValue(best->value).c_str(), static_cast<long long>(best->number));
+        for (const auto& [path, value] : best->params)
+            std::printf("%s = %s\n", path.c_str(), value.json.c_str());
+        return kExitSuccess;
+    }
+    if (study->spec.experimentJson.empty()) {
+        // Nothing to apply the parameters to: the parameters themselves.
+        std::printf("%s\n", paramsObject(best->params).dump(2).c_str());
+        return kExitSuccess;
+    }
+    auto spec = applyAssignment(study->spec.experimentJson, best->params);
+    if (!spec.ok()) {
+        printErrors(spec.errors());
+        return kExitRunFailed;
+    }
+    const auto parsed = nlohmann::ordered_json::parse(spec.value(), nullptr, false, true);
+    std::printf("%s\n", parsed.is_discarded() ? spec.value().c_str() : parsed.dump(2).c_str());
+    return kExitSuccess;
+}
+
+int listCommand(const RunStore& store, const StudyOptions& options) {
+    nlohmann::ordered_json list = nlohmann::ordered_json::array();
+    if (!options.json && isatty(STDOUT_FILENO))
+        std::printf("%-24s %-8s %7s %8s %6s %6s %12s  %s\n", "name", "sampler", "trials", "complete",
+                    "pruned", "failed", "best", "created");
+    for (const StudyRecord& record : store.listStudies()) {
+        auto spec = parseStudySpec(record.specJson);
+        const auto trials = store.trials(record.id);
+        LoadedStudy study{record, spec.ok() ? spec.take() : StudySpec{}};
+        if (study.spec.name.empty())
+            study.spec.name = record.name;
+        if (options.json) {
+            nlohmann::ordered_json json = studyResultJson(study, trials, 0.0);
+            json.erase("seconds");
+            json["created_at"] = record.createdAt;
+            list.push_back(json);
+            continue;
+        }
+        const auto best = bestTrial(trials, study.spec.objective);
+        std::printf("%-24s %-8s %7lld %8d %6d %6d %12s  %s\n", record.name.c_str(),
+                    study.spec.sampler.type.c_str(), static_cast<long long>(trials.size()),
+                    countState(trials, TrialState::Complete), countState(trials, TrialState::Pruned),
+                    countState(trials, TrialState::Failed), best ? formatValue(best->value).c_str() : "-",
+                    formatTime(record.createdAt).c_str());
+    }
+    if (options.json)
+        std::printf("%s\n", list.dump().c_str());
+    return kExitSuccess;
+}
+
+int deleteCommand(RunStore& store, const StudyOptions& options) {
+    const auto record = store.findStudy(options.target);
+    if (!record) {
+        std::fprintf(stderr, "error: no study named '%s' in %s\n", options.target.c_str(),
+                     store.path().c_str());
+        return kExitBadInput;
+    }
+    store.deleteStudy(record->id);
+    std::fprintf(stderr, "study '%s' deleted (its training runs stay in the runs list)\n",
+                 record->name.c_str());
+    return kExitSuccess;
+}
+
+} // namespace
+
+void printErrors(const std::vector<std::string>& errors) {
+    for (const auto& error : errors)
+        std::fprintf(stderr, "error: %s\n", error.c_str());
+}
+
+std::unique_ptr<RunStore> openStudyStore(const std::string& dbPath) {
+    auto store = RunStore::open(dbPath.empty() ? RunStore::defaultPath() : dbPath);
+    if (!store.ok()) {
+        printErrors(store.errors());
+        return nullptr;
+    }
+    return store.take();
+}
+
+std::optional<LoadedStudy> loadStudy(const RunStore& store, const std::string& name) {
+    const auto record = store.findStudy(name);
+    if (!record) {
+        std::fprintf(
+            stderr,
+            "error: no study named '%s' in %s (create one with `tunelab-cli study create STUDY.json` or "
+            "`tunelab-cli optimize`)\n",
+            name.c_str(), store.path().c_str());
+        return std::nullopt;
+    }
+    auto spec = parseStudySpec(record->specJson);
+    if (!spec.ok()) {
+        std::fprintf(stderr, "error: the stored spec of study '%s' does not parse:\n", name.c_str());
+        printErrors(spec.errors());
+        return std::nullopt;
+    }
+    LoadedStudy study{*record, spec.take()};
+    study.spec.name = record->name;
+    return study;
+}
+
+nlohmann::ordered_json paramsObject(const Assignment& params) {
+    return nlohmann::ordered_json::parse(paramsToJson(params));
+}
+
+nlohmann::ordered_json studyResultJson(const LoadedStudy& study, const std::vector<TrialRecord>& trials,
+                                       double seconds) {
+    const auto best = bestTrial(trials, study.spec.objective);
+    nlohmann::ordered_json json;
+    json["best_value"] = best ? numberOrNull(best->value) : nlohmann::ordered_json(nullptr);
+    json["best_params"] = best ? paramsObject(best->params) : nlohmann::ordered_json(nullptr);
+    json["best_trial"] = best ? nlohmann::ordered_json(best->number) : nlohmann::ordered_json(nullptr);
+    json["trials"] = trials.size();
+    json["complete"] = countState(trials, TrialState::Complete);
+    json["failed"] = countState(trials, TrialState::Failed);
+    json["pruned"] = countState(trials, TrialState::Pruned);
+    json["running"] = countState(trials, TrialState::Running);
+    json["waiting"] = countState(trials, TrialState::Waiting);
+    json["study"] = study.spec.name;
+    json["metric"] = study.spec.objective.metric;
+    json["direction"] = toString(study.spec.objective.direction);
+    json["seconds"] = seconds;
+    return json;
+}
+
+Result<ForegroundRun> runStudyInForeground(RunStore& store, const LoadedStudy& study,
+                                           TrialObjective& objective, StudyRunOptions options,
+                                           bool announceStarts) {
+    std::mutex printMutex;
+    const ObjectiveSpec objectiveSpec = study.spec.objective;
+    double bestValue = kNoValue;
+    int64_t bestNumber = -1;
+    for (const auto& trial : store.trials(study.record.id)) {
+        if (trial.state == TrialState::Complete &&
+            (bestNumber < 0 || isBetter(objectiveSpec, trial.value, bestValue))) {
+            bestValue = trial.value;
+            bestNumber = trial.number;
+        }
+    }
+    options.onEvent = [&](const StudyEvent& event) {
+        std::lock_guard<std::mutex> lock(printMutex);
+        const TrialRecord& trial = event.trial;
+        if (event.kind == StudyEventKind::TrialStarted && announceStarts) {
+            std::fprintf(stderr, "trial %lld started  %s\n", static_cast<long long>(trial.number),
+                         paramsText(trial.params).c_str());
+        } else if (event.kind == StudyEventKind::TrialFinished) {
+            if (trial.state == TrialState::Complete &&
+                (bestNumber < 0 || isBetter(objectiveSpec, trial.value, bestValue))) {
+                bestValue = trial.value;
+                bestNumber = trial.number;
+            }
+            std::string line = "trial " + std::to_string(trial.number) + " " + toString(trial.state);
+            if (!std::isnan(trial.value))
+                line += "  " + objectiveSpec.metric + " " + formatValue(trial.value);
+            line += "  " + paramsText(trial.params);
+            if (!trial.message.empty() && trial.state != TrialState::Complete)
+                line += "  (" + trial.message + ")";
+            if (bestNumber >= 0)
+                line += "  [best " + formatValue(bestValue) + " at trial " + std::to_string(bestNumber) + "]";
+            std::fprintf(stderr, "%s\n", line.c_str());
+        } else if (event.kind == StudyEventKind::StudyFinished && !event.message.empty()) {
+            std::fprintf(stderr, "study finished: %s\n", event.message.c_str());
+        }
+        std::fflush(stderr);
+    };
+
+    struct sigaction action {};
+    action.sa_handler = onStudyInterrupt;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, nullptr);
+    sigaction(SIGTERM, &action, nullptr);
+
+    const auto start = std::chrono::steady_clock::now();
+    StudyRunner runner(store, study.record.id, objective, std::move(options));
+    std::atomic<bool> done{false};
+    std::optional<Result<StudyRunSummary>> result;
+    std::thread worker([&] {
+        result.emplace(runner.run());
+        done = true;
+    });
+    bool stopRequested = false;
+    while (!done) {
+        if (g_interruptCount > 0 && !stopRequested) {
+            stopRequested = true;
+            std::fprintf(stderr,
+                         "stopping: running trials go back to waiting (Ctrl-C again to quit at once)\n");
+            runner.requestStop();
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    worker.join();
+    store.flush();
+    if (!result->ok())
+        return Result<ForegroundRun>(Errors{result->errors()});
+    ForegroundRun run;
+    run.summary = result->take();
+    run.interrupted = stopRequested || run.summary.stopped;
+    run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return run;
+}
+
+CLI::App* addStudyCommand(CLI::App& app, StudyOptions& options) {
+    CLI::App* study = app.add_subcommand("study", "Create, run and inspect hyperparameter studies");
+    study->add_option("--db", options.dbPath,
+                      "Run store file (default: $TUNELAB_DB or the user data folder)");
+    study->require_subcommand(1);
+
+    options.create = study->add_subcommand("create", "Create a study from a study file");
+    options.create->add_option("file", options.target, "Study file (JSON)")
+        ->required()
+        ->check(CLI::ExistingFile);
+    options.create->add_option("--name", options.name,
+                               "Study name (default: the file's \"name\", else its stem)");
+
+    options.run =
+        study->add_subcommand("run", "Run a study (a study file creates it first) until its budget is spent");
+    options.run->add_option("study", options.target, "Study name or study file")->required();
+    options.run->add_option("--name", options.name, "Name of the study a file creates");
+    options.run
+        ->add_option("--trials", options.trials, "Trial budget (counts the study's earlier trials too)")
+        ->check(CLI::PositiveNumber);
+    options.run->add_option("--seconds", options.seconds, "Wall-time budget of this run")
+        ->check(CLI::PositiveNumber);
+    options.run->add_option("--parallel", options.parallel, "Trials trained at once")
+        ->check(CLI::PositiveNumber);
+    options.run->add_option("--device", options.device,
+                            "auto, cpu, cuda or cuda:N (overrides the experiment)");
+    options.run->add_option("--threads", options.threads, "CPU threads per trial (0 = one per core)")
+        ->check(CLI::NonNegativeNumber);
+    options.run->add_flag("--json", options.json, "Print the result as one JSON line");
+
+    options.resume =
+        study->add_subcommand("resume", "Re-queue interrupted trials and finish the original budget");
+    options.resume->add_option("study", options.target, "Study name")->required();
+    options.resume->add_option("--device", options.device, "auto, cpu, cuda or cuda:N");
+    options.resume->add_option("--threads", options.threads, "CPU threads per trial")
+        ->check(CLI::NonNegativeNumber);
+    options.resume->add_flag("--json", options.json, "Print the result as one JSON line");
+
+    options.status = study->add_subcommand("status", "Counts by state, the best trial and the last trials");
+    options.status->add_option("study", options.target, "Study name")->required();
+    options.status->add_flag("--json", options.json, "Everything as JSON, every trial included");
+
+    options.best = study->add_subcommand("best", "The best trial: a ready-to-train experiment spec, or text");
+    options.best->add_option("study", options.target, "Study name")->required();
+    options.best->add_option("--format", options.format, "json (an experiment spec) or text")
+        ->check(CLI::IsMember({"json", "text"}));
+
+    options.list = study->add_subcommand("list", "One line per study");
+    options.list->add_flag("--json", options.json, "A JSON array");
+
+    options.remove = study->add_subcommand("delete", "Delete a study and its trials (their runs stay)");
+    options.remove->add_option("study", options.target, "Study name")->required();
+
+    for (CLI::App* sub : {options.create, options.run, options.resume, options.status, options.best,
+                          options.list, options.remove})
+        sub->add_option("--db", options.dbPath, "Run store file");
+    return study;
+}
+
+int runStudy(const StudyOptions& options) {
+    auto store = openStudyStore(options.dbPath);
+    if (!store)
+        return kExitBadInput;
+    if (options.create->parsed())
+        return createStudyCommand(*store, options);
+    if (options.run->parsed())
+        return runStudyCommand(*store, options, false);
+    if (options.resume->parsed())
+        return runStudyCommand(*store, options, true);
+    if (options.status->parsed())
+        return statusCommand(*store, options);
+    if (options.best->parsed())
+        return bestCommand(*store, options);
+    if (options.list->parsed())
+        return listCommand(*store, options);
+    return deleteCommand(*store, options);
+}
+
+} // namespace tunelab::cli

@@ -1,0 +1,68 @@
+#pragma once
+
+#include "engine/run_store.h"
+#include "engine/study_runner.h"
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace tunelab::cli {
+
+struct StudyOptions {
+    std::string dbPath;
+    std::string target; // a study name, or a study file for create/run
+    std::string name;
+    int64_t trials = 0;
+    double seconds = 0.0;
+    int parallel = 0;
+    std::string device;
+    int threads = 1;
+    bool json = false;
+    std::string format = "json";
+    CLI::App* create = nullptr;
+    CLI::App* run = nullptr;
+    CLI::App* resume = nullptr;
+    CLI::App* status = nullptr;
+    CLI::App* best = nullptr;
+    CLI::App* list = nullptr;
+    CLI::App* remove = nullptr;
+};
+
+CLI::App* addStudyCommand(CLI::App& app, StudyOptions& options);
+int runStudy(const StudyOptions& options);
+
+// Shared by the study verbs, optimize and ask/tell.
+
+struct LoadedStudy {
+    StudyRecord record;
+    StudySpec spec;
+};
+
+void printErrors(const std::vector<std::string>& errors);
+// The store at `dbPath` (or the default store); prints why when it cannot be opened.
+std::unique_ptr<RunStore> openStudyStore(const std::string& dbPath);
+// The named study with its spec; prints a message naming the store when there is none.
+std::optional<LoadedStudy> loadStudy(const RunStore& store, const std::string& name);
+// The trial's parameters as a JSON object with typed values.
+nlohmann::ordered_json paramsObject(const Assignment& params);
+// Counts, best trial and totals of a study as one JSON object (the last line `optimize` prints).
+nlohmann::ordered_json studyResultJson(const LoadedStudy& study, const std::vector<TrialRecord>& trials,
+                                       double seconds);
+
+struct ForegroundRun {
+    StudyRunSummary summary;
+    bool interrupted = false;
+    double seconds = 0.0;
+};
+// Runs the study on a worker thread with one progress line per trial on stderr; Ctrl-C or SIGTERM
+// stops it gracefully (running trials go back to waiting), a second one exits at once.
+Result<ForegroundRun> runStudyInForeground(RunStore& store, const LoadedStudy& study,
+                                           TrialObjective& objective, StudyRunOptions options,
+                                           bool announceStarts);
+
+} // namespace tunelab::cli
