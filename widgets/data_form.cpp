@@ -1,5 +1,7 @@
 #include "widgets/data_form.h"
 
+#include "widgets/search_space_editor.h"
+
 #include "engine/spec_names.h"
 
 #include <QCheckBox>
@@ -207,6 +209,46 @@ DataForm::DataForm(QWidget* parent)
     for (QLineEdit* edit : {m_path, m_target})
         connect(edit, &QLineEdit::editingFinished, this, &DataForm::onEdited);
     connect(m_standardize, &QCheckBox::toggled, this, &DataForm::onEdited);
+    installSearchMenus();
+}
+
+void DataForm::installSearchMenus() {
+    const std::vector<std::pair<QWidget*, const char*>> fields = {
+        {m_kind, "data.kind"},
+        {m_samples, "data.samples"},
+        {m_noise, "data.noise"},
+        {m_classes, "data.classes"},
+        {m_features, "data.features"},
+        {m_path, "data.path"},
+        {m_target, "data.target"},
+        {m_task, "data.task"},
+        {m_limit, "data.limit"},
+        {m_validation, "data.validation_fraction"},
+        {m_standardize, "data.standardize"},
+    };
+    for (const auto& [field, path] : fields) {
+        const QString fieldPath = QString::fromLatin1(path);
+        field->setObjectName(fieldPath);
+        installSearchMenu(
+            field, [fieldPath] { return fieldPath; },
+            [this](const QString& searched, const QString& value) {
+                Q_EMIT searchRequested(searched, value);
+            },
+            [this](const QString& searched) { return m_searchedPaths.contains(searched); });
+    }
+}
+
+QStringList DataForm::fieldPaths() const {
+    QStringList paths;
+    for (const QWidget* field : findChildren<QWidget*>()) {
+        if (field->contextMenuPolicy() == Qt::CustomContextMenu && !field->objectName().isEmpty())
+            paths << field->objectName();
+    }
+    return paths;
+}
+
+void DataForm::setSearchedPaths(const QStringList& paths) {
+    m_searchedPaths = paths;
 }
 
 DataForm::~DataForm() = default;

@@ -39,8 +39,17 @@ public:
     // Loads now instead of after the debounce delay.
     void reload();
 
+    // The spec path each field edits ("data.validation_fraction"), which is also its objectName.
+    QStringList fieldPaths() const;
+
+public Q_SLOTS:
+    // Paths already in the search space; their "Search over…" entries show a check mark.
+    void setSearchedPaths(const QStringList& paths);
+
 Q_SIGNALS:
     void edited();
+    // "Search over <path>…" was chosen in a field's context menu; the value is the field's, as JSON.
+    void searchRequested(const QString& path, const QString& currentValueJson);
     // After every load attempt: the data's shape and task on success, or the error.
     void dataLoaded(bool ok);
 
@@ -48,8 +57,10 @@ private:
     void onEdited();
     void updateVisibleFields();
     void browse();
+    void installSearchMenus();
 
     bool m_loading = false;
+    QStringList m_searchedPaths;
     bool m_loaded = false;
     uint64_t m_seed = 0;
     Dataset m_dataset;

@@ -1,8 +1,10 @@
 #include "widgets/network_editor.h"
 
+#include "engine/search_space.h"
 #include "widgets/layer_catalog.h"
 #include "widgets/layer_commands.h"
 #include "widgets/layer_stack_model.h"
+#include "widgets/search_space_editor.h"
 
 #include <QAction>
 #include <QCheckBox>
@@ -15,6 +17,7 @@
 #include <QHeaderView>
 #include <QKeyEvent>
 #include <QLabel>
+#include <QMenu>
 #include <QMimeData>
 #include <QSignalBlocker>
 #include <QSpinBox>
@@ -162,6 +165,8 @@ NetworkEditor::NetworkEditor(QWidget* parent)
     m_view->verticalHeader()->setSectionsMovable(false);
     m_view->horizontalHeader()->setSectionResizeMode(LayerStackModel::LayerColumn, QHeaderView::Stretch);
     m_view->setToolTip(tr("Insert: add   Delete: remove   Ctrl+Up/Down: move   Ctrl+D: duplicate"));
+    m_view->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(m_view, &QWidget::customContextMenuRequested, this, &NetworkEditor::showLayerMenu);
 
     auto* addAction = new QAction(tr("Add"), this);
     addAction->setToolTip(tr("Add the layer selected in the palette below the current layer (Insert)"));
@@ -477,6 +482,10 @@ void NetworkEditor::rebuildForm(int row) {
         }
         editor->setObjectName(field.key);
         editor->setToolTip(field.key);
+        installSearchMenu(
+            editor, [this, key = field.key] { return layerPath(m_formRow) + QLatin1Char('.') + key; },
+            [this](const QString& path, const QString& value) { Q_EMIT searchRequested(path, value); },
+            [this](const QString& path) { return m_searchedPaths.contains(path); });
         m_form->addRow(field.label, editor);
     }
 }
@@ -503,6 +512,43 @@ void NetworkEditor::updateFormValues(int row) {
             }
         }
     }
+}
+
+QString NetworkEditor::layerPath(int row) {
+    return QStringLiteral("model.layers[%1]").arg(row);
+}
+
+void NetworkEditor::setSearchedPaths(const QStringList& paths) {
+    m_searchedPaths = paths;
+}
+
+QString NetworkEditor::layerJson(int row) const {
+    // The layer exactly as the experiment file writes it.
+    ExperimentSpec spec = defaultExperiment();
+    spec.model = m_model->modelSpec();
+    return QString::fromStdString(valueAtPath(experimentSpecToJson(spec, -1), layerPath(row).toStdString()));
+}
+
+void NetworkEditor::showLayerMenu(const QPoint& position) {
+    const QModelIndex index = m_view->indexAt(position);
+    if (!index.isValid() || index.row() >= m_model->layerCount())
+        return;
+    const int row = index.row();
+    setCurrentRow(row);
+    const QString path = layerPath(row);
+    QMenu menu;
+    QAction* search = menu.addAction(tr("Search over %1…").arg(path));
+    search->setObjectName(QStringLiteral("searchOver"));
+    if (m_searchedPaths.contains(path)) {
+        search->setCheckable(true);
+        search->setChecked(true);
+    }
+    connect(search, &QAction::triggered, this,
+            [this, row, path] { Q_EMIT searchRequested(path, layerJson(row)); });
+    menu.addSeparator();
+    for (QAction* action : {m_duplicateAction, m_upAction, m_downAction, m_removeAction})
+        menu.addAction(action);
+    menu.exec(m_view->viewport()->mapToGlobal(position));
 }
 
 } // namespace tunelab

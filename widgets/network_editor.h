@@ -57,12 +57,24 @@ public:
     void duplicateCurrentLayer();
     void applyTemplate(const QString& name);
 
+    // The spec path of layer `row` ("model.layers[2]"); its fields add ".out_features" and so on.
+    static QString layerPath(int row);
+
+public Q_SLOTS:
+    // Paths already in the search space; their "Search over…" entries show a check mark.
+    void setSearchedPaths(const QStringList& paths);
+
 Q_SIGNALS:
     void modelEdited();
+    // "Search over <path>…" was chosen on a layer field (model.layers[i].<key>) or on a layer row
+    // (model.layers[i], the whole layer as JSON); the value is the current one, as JSON.
+    void searchRequested(const QString& path, const QString& currentValueJson);
     void validityChanged(bool valid, const QString& reason);
 
 private:
     void buildPalette();
+    void showLayerMenu(const QPoint& position);
+    QString layerJson(int row) const;
     void onReportChanged();
     void refreshForm();
     void rebuildForm(int row);
@@ -89,6 +101,7 @@ private:
     LayerType m_formType = LayerType::ReLU;
     bool m_lastValid = false;
     QString m_lastReason;
+    QStringList m_searchedPaths;
 };
 
 } // namespace tunelab

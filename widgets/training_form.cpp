@@ -2,6 +2,7 @@
 
 #include "engine/learning_rate_schedule.h"
 #include "engine/spec_names.h"
+#include "widgets/search_space_editor.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -201,7 +202,62 @@ TrainingForm::TrainingForm(QWidget* parent)
     for (QCheckBox* box : {m_nesterov, m_fullBatch, m_earlyStopping})
         connect(box, &QCheckBox::toggled, this, &TrainingForm::onEdited);
 
+    installSearchMenus();
     setSpec(defaultExperiment());
+}
+
+void TrainingForm::installSearchMenus() {
+    const std::vector<std::pair<QWidget*, const char*>> fields = {
+        {m_loss, "loss.type"},
+        {m_huberDelta, "loss.delta"},
+        {m_optimizer, "optimizer.type"},
+        {m_lr, "optimizer.lr"},
+        {m_weightDecay, "optimizer.weight_decay"},
+        {m_l1, "optimizer.l1"},
+        {m_momentum, "optimizer.momentum"},
+        {m_nesterov, "optimizer.nesterov"},
+        {m_beta1, "optimizer.betas[0]"},
+        {m_beta2, "optimizer.betas[1]"},
+        {m_eps, "optimizer.eps"},
+        {m_alpha, "optimizer.alpha"},
+        {m_schedule, "schedule.type"},
+        {m_warmup, "schedule.warmup_epochs"},
+        {m_stepSize, "schedule.step_size"},
+        {m_gamma, "schedule.gamma"},
+        {m_minLr, "schedule.min_lr"},
+        {m_factor, "schedule.factor"},
+        {m_patience, "schedule.patience"},
+        {m_epochs, "training.epochs"},
+        {m_batchSize, "training.batch_size"},
+        {m_clip, "training.grad_clip_norm"},
+        {m_earlyMetric, "training.early_stopping.metric"},
+        {m_earlyPatience, "training.early_stopping.patience"},
+        {m_seed, "seed"},
+        {m_device, "device"},
+    };
+    for (const auto& [field, path] : fields) {
+        const QString fieldPath = QString::fromLatin1(path);
+        field->setObjectName(fieldPath);
+        installSearchMenu(
+            field, [fieldPath] { return fieldPath; },
+            [this](const QString& searched, const QString& value) {
+                Q_EMIT searchRequested(searched, value);
+            },
+            [this](const QString& searched) { return m_searchedPaths.contains(searched); });
+    }
+}
+
+QStringList TrainingForm::fieldPaths() const {
+    QStringList paths;
+    for (const QWidget* field : findChildren<QWidget*>()) {
+        if (field->contextMenuPolicy() == Qt::CustomContextMenu && !field->objectName().isEmpty())
+            paths << field->objectName();
+    }
+    return paths;
+}
+
+void TrainingForm::setSearchedPaths(const QStringList& paths) {
+    m_searchedPaths = paths;
 }
 
 void TrainingForm::setDevices(const QStringList& ids, const QStringList& names) {

@@ -33,16 +33,28 @@ public:
     // Training rows, for the schedule preview's steps per epoch.
     void setTrainingRows(qint64 rows);
 
+    // The spec path each field edits ("optimizer.lr"), which is also the field's objectName.
+    QStringList fieldPaths() const;
+
+public Q_SLOTS:
+    // Paths already in the search space; their "Search over…" entries show a check mark.
+    void setSearchedPaths(const QStringList& paths);
+
 Q_SIGNALS:
     void edited();
+    // "Search over <path>…" was chosen in a field's context menu; the value is the field's, as JSON.
+    void searchRequested(const QString& path, const QString& currentValueJson);
 
 private:
     void updateVisibleFields();
     void updatePreview();
     void onEdited();
 
+    void installSearchMenus();
+
     bool m_loading = false;
     qint64 m_trainingRows = 800;
+    QStringList m_searchedPaths;
 
     QComboBox* m_loss = nullptr;
     QDoubleSpinBox* m_huberDelta = nullptr;

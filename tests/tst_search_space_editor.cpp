@@ -1,0 +1,665 @@
+#include "engine/search_space.h"
+#include "engine/spec.h"
+#include "widgets/data_form.h"
+#include "widgets/network_editor.h"
+#include "widgets/search_space_editor.h"
+#include "widgets/search_space_model.h"
+#include "widgets/training_form.h"
+
+#include <QAbstractItemModelTester>
+#include <QApplication>
+#include <QComboBox>
+#include <QContextMenuEvent>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMenu>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QTableView>
+#include <QTemporaryDir>
+#include <QTimer>
+#include <QtTest>
+
+#include <memory>
+
+using namespace tunelab;
+
+namespace {
+
+const char* kBase = R"({
+  "name": "base", "seed": 1,
+  "data": {"kind": "spirals", "samples": 200},
+  "model": {"layers": [{"type": "linear", "out_features": 16}, {"type": "relu"},
+                       {"type": "linear", "out_features": 2}]},
+  "optimizer": {"type": "sgd", "lr": 0.01},
+  "training": {"epochs": 5, "batch_size": 32}
+})";
+
+ExperimentSpec testSpec() {
+    ExperimentSpec spec = defaultExperiment();
+    spec.optimizer.type = OptimizerType::Sgd;
+    spec.optimizer.lr = 0.01;
+    spec.optimizer.momentum = 0.9;
+    spec.training.batchSize = 64;
+    spec.training.epochs = 12;
+    spec.data.kind = DataKind::Spirals;
+    spec.data.samples = 300;
+    spec.data.validationFraction = 0.25;
+    LayerSpec linear;
+    linear.type = LayerType::Linear;
+    linear.outFeatures = 16;
+    LayerSpec relu;
+    relu.type = LayerType::ReLU;
+    LayerSpec dropout;
+    dropout.type = LayerType::Dropout;
+    dropout.p = 0.1;
+    LayerSpec output;
+    output.type = LayerType::Linear;
+    output.outFeatures = 2;
+    spec.model.layers = {linear, relu, dropout, output};
+    return spec;
+}
+
+// What the "Search over…" entry of the menu that opened looked like.
+struct ChosenEntry {
+    bool found = false;
+    QString text;
+    bool checked = false;
+};
+
+// Opens `target`'s context menu as a right-click would and picks its "Search over…" entry. The menu
+// runs its own event loop, so a timer finds it among the top-level widgets and triggers the entry.
+ChosenEntry chooseSearchOver(const std::function<void()>& openMenu) {
+    ChosenEntry chosen;
+    int attempts = 0;
+    QTimer timer;
+    timer.setInterval(10);
+    QObject::connect(&timer, &QTimer::timeout, [&] {
+        ++attempts;
+        for (QWidget* widget : QApplication::topLevelWidgets()) {
+            auto* menu = qobject_cast<QMenu*>(widget);
+            if (!menu || !menu->isVisible())
+                continue;
+            timer.stop();
+            if (auto* action = menu->findChild<QAction*>(QStringLiteral("searchOver"))) {
+                chosen.found = true;
+                chosen.text = action->text();
+                chosen.checked = action->isChecked();
+                menu->close();
+                action->trigger();
+            } else {
+                menu->close();
+            }
+            return;
+        }
+        if (attempts > 200)
+            timer.stop();
+    });
+    timer.start();
+    openMenu();
+    timer.stop();
+    return chosen;
+}
+
+void rightClick(QWidget* target) {
+    const QPoint position(4, 4);
+    QContextMenuEvent event(QContextMenuEvent::Mouse, position, target->mapToGlobal(position));
+    QApplication::sendEvent(target, &event);
+}
+
+QModelIndex cell(const SearchSpaceModel& model, int row, int column) {
+    return model.index(row, column);
+}
+
+} // namespace
+
+class TestSearchSpaceEditor : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void formFieldsOfferSearch_data();
+    void formFieldsOfferSearch();
+    void spinBoxTextOffersSearchAndEditing();
+    void searchedPathsAreChecked();
+    void layerRowOffersWholeLayer();
+    void everyFieldHasAPath();
+    void addParameterSuggestsRange_data();
+    void addParameterSuggestsRange();
+    void addingTwiceKeepsOneRow();
+    void editsUpdateTheSpace();
+    void badEditsAreKeptAndFlagged_data();
+    void badEditsAreKeptAndFlagged();
+    void fixingAnEditClearsTheFlag();
+    void spaceJsonRoundTrips();
+    void loadsInvalidSpacesForRepair();
+    void modelPassesTester();
+    void editorSummarisesTheSpace();
+    void editorSavesAndOpensFiles();
+    void kindColumnEditsThroughACombo();
+};
+
+void TestSearchSpaceEditor::formFieldsOfferSearch_data() {
+    QTest::addColumn<QString>("form");
+    QTest::addColumn<int>("layer"); // network: the selected layer
+    QTest::addColumn<QString>("field");
+    QTest::addColumn<QString>("path");
+    QTest::addColumn<QString>("value");
+    QTest::newRow("lr") << "training" << -1 << "optimizer.lr"
+                        << "optimizer.lr"
+                        << "0.01";
+    QTest::newRow("batch size") << "training" << -1 << "training.batch_size"
+                                << "training.batch_size"
+                                << "64";
+    QTest::newRow("optimizer type") << "training" << -1 << "optimizer.type"
+                                    << "optimizer.type"
+                                    << "\"sgd\"";
+    QTest::newRow("momentum") << "training" << -1 << "optimizer.momentum"
+                              << "optimizer.momentum"
+                              << "0.9";
+    QTest::newRow("epochs") << "training" << -1 << "training.epochs"
+                            << "training.epochs"
+                            << "12";
+    QTest::newRow("device") << "training" << -1 << "device"
+                            << "device"
+                            << "\"auto\"";
+    QTest::newRow("validation") << "data" << -1 << "data.validation_fraction"
+                                << "data.validation_fraction"
+                                << "0.25";
+    QTest::newRow("samples") << "data" << -1 << "data.samples"
+                             << "data.samples"
+                             << "300";
+    QTest::newRow("data kind") << "data" << -1 << "data.kind"
+                               << "data.kind"
+                               << "\"spirals\"";
+    QTest::newRow("standardize") << "data" << -1 << "data.standardize"
+                                 << "data.standardize"
+                                 << "false";
+    QTest::newRow("out_features") << "network" << 0 << "out_features"
+                                  << "model.layers[0].out_features"
+                                  << "16";
+    QTest::newRow("last out_features") << "network" << 3 << "out_features"
+                                       << "model.layers[3].out_features"
+                                       << "2";
+    QTest::newRow("bias") << "network" << 3 << "bias"
+                          << "model.layers[3].bias"
+                          << "true";
+    QTest::newRow("dropout") << "network" << 2 << "p"
+                             << "model.layers[2].p"
+                             << "0.1";
+}
+
+void TestSearchSpaceEditor::formFieldsOfferSearch() {
+    QFETCH(QString, form);
+    QFETCH(int, layer);
+    QFETCH(QString, field);
+    QFETCH(QString, path);
+    QFETCH(QString, value);
+    const ExperimentSpec spec = testSpec();
+    std::unique_ptr<QWidget> widget;
+    std::unique_ptr<QSignalSpy> spy;
+    if (form == QLatin1String("training")) {
+        auto* training = new TrainingForm;
+        training->setSpec(spec);
+        spy = std::make_unique<QSignalSpy>(training, &TrainingForm::searchRequested);
+        widget.reset(training);
+    } else if (form == QLatin1String("data")) {
+        auto* data = new DataForm;
+        data->setSpec(spec);
+        spy = std::make_unique<QSignalSpy>(data, &DataForm::searchRequested);
+        widget.reset(data);
+    } else {
+        auto* network = new NetworkEditor;
+        network->setInputShape({2});
+        network->setModel(spec.model);
+        network->setCurrentRow(layer);
+        spy = std::make_unique<QSignalSpy>(network, &NetworkEditor::searchRequested);
+        widget.reset(network);
+    }
+    widget->show();
+    QVERIFY(QTest::qWaitForWindowExposed(widget.get()));
+    auto* target = widget->findChild<QWidget*>(field);
+    QVERIFY2(target, qPrintable(field));
+
+    const ChosenEntry chosen = chooseSearchOver([&] { rightClick(target); });
+    QVERIFY(chosen.found);
+    QCOMPARE(chosen.text, QStringLiteral("Search over %1…").arg(path));
+    QVERIFY(!chosen.checked);
+    QCOMPARE(spy->count(), 1);
+    QCOMPARE(spy->at(0).at(0).toString(), path);
+    QCOMPARE(spy->at(0).at(1).toString(), value);
+}
+
+void TestSearchSpaceEditor::spinBoxTextOffersSearchAndEditing() {
+    TrainingForm form;
+    form.setSpec(testSpec());
+    form.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&form));
+    auto* lr = form.findChild<QWidget*>(QStringLiteral("optimizer.lr"));
+    auto* text = lr->findChild<QLineEdit*>();
+    QVERIFY(text);
+    QSignalSpy spy(&form, &TrainingForm::searchRequested);
+    // A right-click lands on the spin box's text; the menu keeps the usual edit actions below the entry.
+    int actions = 0;
+    QTimer::singleShot(0, [&] {
+        for (QWidget* widget : QApplication::topLevelWidgets()) {
+            if (auto* menu = qobject_cast<QMenu*>(widget); menu && menu->isVisible()) {
+                actions = menu->actions().size();
+                break;
+            }
+        }
+    });
+    const ChosenEntry chosen = chooseSearchOver([&] { rightClick(text); });
+    QVERIFY(chosen.found);
+    QVERIFY2(actions > 3, qPrintable(QString::number(actions)));
+    QCOMPARE(spy.count(), 1);
+    QCOMPARE(spy.at(0).at(0).toString(), QStringLiteral("optimizer.lr"));
+}
+
+void TestSearchSpaceEditor::searchedPathsAreChecked() {
+    TrainingForm form;
+    form.setSpec(testSpec());
+    form.setSearchedPaths({QStringLiteral("optimizer.lr")});
+    form.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&form));
+    const ChosenEntry lr =
+        chooseSearchOver([&] { rightClick(form.findChild<QWidget*>(QStringLiteral("optimizer.lr"))); });
+    QVERIFY(lr.found && lr.checked);
+    const ChosenEntry epochs =
+        chooseSearchOver([&] { rightClick(form.findChild<QWidget*>(QStringLiteral("training.epochs"))); });
+    QVERIFY(epochs.found && !epochs.checked);
+}
+
+void TestSearchSpaceEditor::layerRowOffersWholeLayer() {
+    NetworkEditor editor;
+    editor.setInputShape({2});
+    editor.setModel(testSpec().model);
+    editor.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&editor));
+    QSignalSpy spy(&editor, &NetworkEditor::searchRequested);
+    QTableView* view = editor.layerView();
+    const QRect row = view->visualRect(view->model()->index(1, 0));
+    const ChosenEntry chosen =
+        chooseSearchOver([&] { Q_EMIT view->customContextMenuRequested(row.center()); });
+    QVERIFY(chosen.found);
+    QCOMPARE(editor.currentRow(), 1);
+    QCOMPARE(spy.count(), 1);
+    QCOMPARE(spy.at(0).at(0).toString(), QStringLiteral("model.layers[1]"));
+    QCOMPARE(spy.at(0).at(1).toString(), QStringLiteral(R"({"type":"relu"})"));
+    // The suggestion for a whole activation layer is every activation.
+    const SearchParameter suggested = suggestedParameter(spy.at(0).at(0).toString().toStdString(),
+                                                         spy.at(0).at(1).toString().toStdString());
+    QCOMPARE(suggested.kind, ParamKind::Categorical);
+    QVERIFY(suggested.values.size() >= 5);
+}
+
+void TestSearchSpaceEditor::everyFieldHasAPath() {
+    // Every path a form offers points into the experiment file: its parent exists in a resolved spec.
+    TrainingForm training;
+    DataForm data;
+    const QStringList paths = training.fieldPaths() + data.fieldPaths();
+    QVERIFY2(paths.size() >= 37, qPrintable(QString::number(paths.size())));
+    QVERIFY(paths.contains(QStringLiteral("optimizer.betas[1]")));
+    ExperimentSpec spec = defaultExperiment();
+    spec.optimizer.type = OptimizerType::Adam;
+    spec.training.earlyStopping.enabled = true;
+    const std::string base = experimentSpecToJson(spec);
+    for (const QString& path : paths) {
+        const auto applied = applyAssignment(base, {{path.toStdString(), ParamValue{"1"}}});
+        QVERIFY2(applied.ok(),
+                 qPrintable(path + QStringLiteral(": ") + QString::fromStdString(applied.error())));
+    }
+}
+
+void TestSearchSpaceEditor::addParameterSuggestsRange_data() {
+    QTest::addColumn<QString>("path");
+    QTest::addColumn<QString>("value");
+    QTest::addColumn<QString>("kind");
+    QTest::addColumn<QString>("low");
+    QTest::addColumn<QString>("high");
+    QTest::addColumn<bool>("log");
+    QTest::addColumn<QString>("values");
+    QTest::newRow("lr") << "optimizer.lr"
+                        << "0.01"
+                        << "float"
+                        << "0.001"
+                        << "0.1" << true << "";
+    QTest::newRow("lr from base") << "optimizer.lr"
+                                  << ""
+                                  << "float"
+                                  << "0.001"
+                                  << "0.1" << true << "";
+    QTest::newRow("batch") << "training.batch_size"
+                           << "32"
+                           << "int"
+                           << "8"
+                           << "128" << true << "";
+    QTest::newRow("width") << "model.layers[0].out_features"
+                           << ""
+                           << "int"
+                           << "4"
+                           << "64" << true << "";
+    QTest::newRow("type") << "optimizer.type"
+                          << "\"adam\""
+                          << "categorical"
+                          << ""
+                          << "" << false << "sgd, adagrad, rmsprop, adam, adamw";
+}
+
+void TestSearchSpaceEditor::addParameterSuggestsRange() {
+    QFETCH(QString, path);
+    QFETCH(QString, value);
+    QFETCH(QString, kind);
+    QFETCH(QString, low);
+    QFETCH(QString, high);
+    QFETCH(bool, log);
+    QFETCH(QString, values);
+    SearchSpaceModel model;
+    model.setBaseExperiment(QString::fromLatin1(kBase));
+    QSignalSpy changed(&model, &SearchSpaceModel::spaceChanged);
+    QCOMPARE(model.addParameter(path, value), 0);
+    QCOMPARE(changed.count(), 1);
+    QCOMPARE(model.rowCount(), 1);
+    QCOMPARE(cell(model, 0, SearchSpaceModel::PathColumn).data().toString(), path);
+    QCOMPARE(cell(model, 0, SearchSpaceModel::KindColumn).data().toString(), kind);
+    QCOMPARE(cell(model, 0, SearchSpaceModel::LowColumn).data().toString(), low);
+    QCOMPARE(cell(model, 0, SearchSpaceModel::HighColumn).data().toString(), high);
+    if (kind != QLatin1String("categorical"))
+        QCOMPARE(cell(model, 0, SearchSpaceModel::LogColumn).data(Qt::CheckStateRole).toInt(),
+                 int(log ? Qt::Checked : Qt::Unchecked));
+    QCOMPARE(cell(model, 0, SearchSpaceModel::ValuesColumn).data().toString(), values);
+    QVERIFY2(model.errors().isEmpty(), qPrintable(model.errors().join('\n')));
+    QCOMPARE(cell(model, 0, SearchSpaceModel::StatusColumn).data().toString(), QStringLiteral("ok"));
+    QVERIFY(parseSearchSpace(model.spaceJson().toStdString()).ok());
+}
+
+void TestSearchSpaceEditor::addingTwiceKeepsOneRow() {
+    SearchSpaceModel model;
+    QCOMPARE(model.addParameter(QStringLiteral("optimizer.lr"), QStringLiteral("0.01")), 0);
+    QCOMPARE(model.addParameter(QStringLiteral("training.epochs"), QStringLiteral("5")), 1);
+    QSignalSpy inserted(&model, &QAbstractItemModel::rowsInserted);
+    QCOMPARE(model.addParameter(QStringLiteral("optimizer.lr"), QStringLiteral("0.5")), 0);
+    QCOMPARE(inserted.count(), 0);
+    QCOMPARE(model.parameterPaths(),
+             QStringList({QStringLiteral("optimizer.lr"), QStringLiteral("training.epochs")}));
+    model.removeRow(0);
+    QCOMPARE(model.parameterPaths(), QStringList({QStringLiteral("training.epochs")}));
+}
+
+void TestSearchSpaceEditor::editsUpdateTheSpace() {
+    SearchSpaceModel model;
+    model.setBaseExperiment(QString::fromLatin1(kBase));
+    model.addParameter(QStringLiteral("optimizer.type"), QStringLiteral("\"adam\""));
+    model.addParameter(QStringLiteral("optimizer.momentum"), QStringLiteral("0.0"));
+    model.addParameter(QStringLiteral("training.batch_size"), QStringLiteral("32"));
+    QSignalSpy changed(&model, &SearchSpaceModel::spaceChanged);
+
+    QVERIFY(model.setData(cell(model, 0, SearchSpaceModel::ValuesColumn), QStringLiteral("adam, sgd")));
+    QVERIFY(model.setData(cell(model, 1, SearchSpaceModel::ConditionColumn),
+                          QStringLiteral("optimizer.type = sgd")));
+    QVERIFY(model.setData(cell(model, 1, SearchSpaceModel::HighColumn), QStringLiteral("0.95")));
+    QVERIFY(model.setData(cell(model, 2, SearchSpaceModel::LogColumn), Qt::Unchecked, Qt::CheckStateRole));
+    QVERIFY(model.setData(cell(model, 2, SearchSpaceModel::LowColumn), QStringLiteral("16")));
+    QVERIFY(model.setData(cell(model, 2, SearchSpaceModel::StepColumn), QStringLiteral("16")));
+    QCOMPARE(changed.count(), 6);
+    QVERIFY2(model.errors().isEmpty(), qPrintable(model.errors().join('\n')));
+
+    const auto parsed = parseSearchSpace(model.spaceJson().toStdString());
+    QVERIFY2(parsed.ok(), parsed.ok() ? "" : parsed.error().c_str());
+    const SearchSpace& space = parsed.value();
+    QCOMPARE(space.find("optimizer.type")->values.size(), size_t(2));
+    const SearchParameter* momentum = space.find("optimizer.momentum");
+    QCOMPARE(momentum->high, 0.95);
+    QCOMPARE(momentum->when.size(), size_t(1));
+    QCOMPARE(momentum->when[0].parameter, std::string("optimizer.type"));
+    QCOMPARE(momentum->when[0].values[0].json, std::string("\"sgd\""));
+    const SearchParameter* batch = space.find("training.batch_size");
+    QVERIFY(!batch->log);
+    QCOMPARE(batch->low, 16.0);
+    QCOMPARE(batch->step, 16.0);
+
+    // Changing the kind turns a range into choices and back.
+    QVERIFY(model.setData(cell(model, 2, SearchSpaceModel::KindColumn), QStringLiteral("categorical")));
+    QCOMPARE(cell(model, 2, SearchSpaceModel::ValuesColumn).data().toString(), QStringLiteral("16, 128"));
+    QVERIFY(!(model.flags(cell(model, 2, SearchSpaceModel::LowColumn)) & Qt::ItemIsEditable));
+    QVERIFY(model.setData(cell(model, 2, SearchSpaceModel::KindColumn), QStringLiteral("int")));
+    QCOMPARE(model.parameter(2).low, 16.0);
+    QCOMPARE(model.parameter(2).high, 128.0);
+    QVERIFY(model.setData(cell(model, 2, SearchSpaceModel::ValuesColumn), QStringLiteral("32, 64")));
+    QCOMPARE(
+        parseSearchSpace(model.spaceJson().toStdString()).value().find("training.batch_size")->values.size(),
+        size_t(2));
+    QVERIFY(model.errors().isEmpty());
+}
+
+void TestSearchSpaceEditor::badEditsAreKeptAndFlagged_data() {
+    QTest::addColumn<int>("row");
+    QTest::addColumn<int>("column");
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<QString>("message");
+    QTest::newRow("low above high") << 1 << int(SearchSpaceModel::LowColumn) << "1"
+                                    << "low 1 is above high 0.1";
+    QTest::newRow("log of zero") << 1 << int(SearchSpaceModel::LowColumn) << "0"
+                                 << "log scale needs low > 0 (low is 0)";
+    QTest::newRow("missing condition")
+        << 1 << int(SearchSpaceModel::ConditionColumn) << "optimizer.typ = sgd"
+        << "'when' names optimizer.typ, which is not a parameter; did you mean "
+           "optimizer.type?";
+    QTest::newRow("impossible condition")
+        << 1 << int(SearchSpaceModel::ConditionColumn) << "optimizer.type = sgdd"
+        << "'when' value \"sgdd\" is not a value optimizer.type can take";
+    QTest::newRow("condition without value")
+        << 1 << int(SearchSpaceModel::ConditionColumn) << "optimizer.type"
+        << "should read \"parameter = value, value\"";
+    QTest::newRow("word for a number") << 1 << int(SearchSpaceModel::HighColumn) << "lots"
+                                       << "high 'lots' is not a number";
+    QTest::newRow("unknown layer") << 1 << int(SearchSpaceModel::PathColumn) << "model.layers[7].out_features"
+                                   << "model.layers[7] does not exist (model.layers has 3 elements)";
+    QTest::newRow("duplicate") << 1 << int(SearchSpaceModel::PathColumn) << "optimizer.type"
+                               << "duplicate of parameters[0]";
+    QTest::newRow("empty choices") << 0 << int(SearchSpaceModel::ValuesColumn) << ""
+                                   << "needs a non-empty \"choices\" array";
+}
+
+void TestSearchSpaceEditor::badEditsAreKeptAndFlagged() {
+    QFETCH(int, row);
+    QFETCH(int, column);
+    QFETCH(QString, text);
+    QFETCH(QString, message);
+    SearchSpaceModel model;
+    model.setBaseExperiment(QString::fromLatin1(kBase));
+    model.addParameter(QStringLiteral("optimizer.type"), QStringLiteral("\"adam\""));
+    model.addParameter(QStringLiteral("optimizer.lr"), QStringLiteral("0.01"));
+    QVERIFY(model.errors().isEmpty());
+    QSignalSpy statusChanged(&model, &QAbstractItemModel::dataChanged);
+
+    QVERIFY(model.setData(cell(model, row, column), text));
+    // The edit is kept as typed...
+    QCOMPARE(cell(model, row, column).data(Qt::EditRole).toString(), text);
+    // ...and the row's status names the problem.
+    const QModelIndex status = cell(model, row, SearchSpaceModel::StatusColumn);
+    QVERIFY2(status.data().toString().contains(message), qPrintable(status.data().toString()));
+    QVERIFY(status.data(Qt::ToolTipRole).toString().contains(message));
+    QCOMPARE(status.data(Qt::ForegroundRole).value<QBrush>().color(), QColor(0xb0, 0x00, 0x20));
+    QVERIFY(!status.data(Qt::DecorationRole).isNull());
+    QVERIFY(statusChanged.count() > 0);
+    const QStringList errors = model.errors();
+    QVERIFY(!errors.isEmpty());
+    QVERIFY2(errors.join('\n').contains(QStringLiteral("parameters[%1]").arg(row)),
+             qPrintable(errors.join('\n')));
+    // The other row stays fine unless the mistake is about both.
+    if (!message.startsWith(QLatin1String("duplicate")))
+        QCOMPARE(cell(model, 1 - row, SearchSpaceModel::StatusColumn).data().toString(),
+                 QStringLiteral("ok"));
+}
+
+void TestSearchSpaceEditor::fixingAnEditClearsTheFlag() {
+    SearchSpaceModel model;
+    model.addParameter(QStringLiteral("optimizer.lr"), QStringLiteral("0.01"));
+    QVERIFY(model.setData(cell(model, 0, SearchSpaceModel::LowColumn), QStringLiteral("abc")));
+    QCOMPARE(model.errors().size(), 1);
+    QVERIFY(model.setData(cell(model, 0, SearchSpaceModel::LowColumn), QStringLiteral("1e-4")));
+    QVERIFY(model.errors().isEmpty());
+    QCOMPARE(model.parameter(0).low, 1e-4);
+    QVERIFY(model.setData(cell(model, 0, SearchSpaceModel::LowColumn), QStringLiteral("5")));
+    QVERIFY(!model.errors().isEmpty());
+    QVERIFY(model.setData(cell(model, 0, SearchSpaceModel::HighColumn), QStringLiteral("50")));
+    QVERIFY2(model.errors().isEmpty(), qPrintable(model.errors().join('\n')));
+}
+
+void TestSearchSpaceEditor::spaceJsonRoundTrips() {
+    const QString example = QStringLiteral(R"({
+      "parameters": [
+        {"path": "optimizer.type", "kind": "categorical", "choices": ["adam", "sgd"]},
+        {"path": "optimizer.lr", "kind": "float", "low": 1e-4, "high": 0.1, "log": true},
+        {"path": "optimizer.momentum", "kind": "float", "low": 0.0, "high": 0.99,
+         "when": {"optimizer.type": ["sgd"]}},
+        {"path": "optimizer.weight_decay", "kind": "float", "values": [0, 1e-4, 1e-3]},
+        {"path": "training.batch_size", "kind": "int", "low": 16, "high": 256, "log": true},
+        {"path": "model.layers[0].out_features", "kind": "int", "low": 32, "high": 256, "step": 32},
+        {"path": "model.layers[1]", "kind": "categorical", "choices": [{"type": "relu"}, {"type": "gelu"}]},
+        {"path": "training.epochs", "kind": "fixed", "value": 5}
+      ]
+    })");
+    SearchSpaceModel model;
+    QVERIFY(model.setSpaceJson(example));
+    QCOMPARE(model.rowCount(), 8);
+    QCOMPARE(cell(model, 2, SearchSpaceModel::ConditionColumn).data().toString(),
+             QStringLiteral("optimizer.type = sgd"));
+    QCOMPARE(cell(model, 6, SearchSpaceModel::ValuesColumn).data().toString(),
+             QStringLiteral(R"({"type":"relu"}, {"type":"gelu"})"));
+    QCOMPARE(cell(model, 5, SearchSpaceModel::StepColumn).data().toString(), QStringLiteral("32"));
+    QVERIFY(model.errors().isEmpty());
+
+    const QString written = model.spaceJson();
+    const auto original = parseSearchSpace(example.toStdString());
+    const auto again = parseSearchSpace(written.toStdString());
+    QVERIFY2(again.ok(), qPrintable(written));
+    const auto a = editableParameters(original.value());
+    const auto b = editableParameters(again.value());
+    QCOMPARE(a.size(), b.size());
+    for (size_t i = 0; i < a.size(); ++i) {
+        QCOMPARE(b[i].path, a[i].path);
+        QCOMPARE(b[i].kind, a[i].kind);
+        QCOMPARE(b[i].low, a[i].low);
+        QCOMPARE(b[i].high, a[i].high);
+        QCOMPARE(b[i].log, a[i].log);
+        QCOMPARE(b[i].step, a[i].step);
+        QCOMPARE(b[i].values, a[i].values);
+        QCOMPARE(b[i].when.size(), a[i].when.size());
+    }
+    SearchSpaceModel reloaded;
+    QVERIFY(reloaded.setSpaceJson(written));
+    QCOMPARE(reloaded.spaceJson(), written);
+    QVERIFY(!model.setSpaceJson(QStringLiteral("[1, 2]")));
+    QCOMPARE(model.rowCount(), 8);
+}
+
+void TestSearchSpaceEditor::loadsInvalidSpacesForRepair() {
+    // A space saved with a flagged row opens with the row and its message, ready to fix.
+    SearchSpaceModel model;
+    QVERIFY(model.setSpaceJson(QStringLiteral(
+        R"({"parameters": [{"path": "optimizer.lr", "kind": "float", "low": 1, "high": 0.5},
+                           {"path": "optimizer.type", "kind": "categorical", "choices": ["adam", "sgd"]}]})")));
+    QCOMPARE(model.rowCount(), 2);
+    QVERIFY(model.rowError(0).contains(QStringLiteral("low 1 is above high 0.5")));
+    QVERIFY(model.rowError(1).isEmpty());
+    QCOMPARE(cell(model, 1, SearchSpaceModel::ValuesColumn).data().toString(), QStringLiteral("adam, sgd"));
+}
+
+void TestSearchSpaceEditor::modelPassesTester() {
+    SearchSpaceModel model;
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    model.setBaseExperiment(QString::fromLatin1(kBase));
+    model.addParameter(QStringLiteral("optimizer.lr"), QStringLiteral("0.01"));
+    model.addParameter(QStringLiteral("optimizer.type"), QStringLiteral("\"adam\""));
+    model.addParameter(QStringLiteral("model.layers[1]"), QStringLiteral(R"({"type":"relu"})"));
+    QVERIFY(model.setData(cell(model, 0, SearchSpaceModel::KindColumn), QStringLiteral("fixed")));
+    QVERIFY(model.setData(cell(model, 0, SearchSpaceModel::KindColumn), QStringLiteral("float")));
+    QVERIFY(model.setData(cell(model, 1, SearchSpaceModel::ConditionColumn), QStringLiteral("x = 1")));
+    QVERIFY(!model.setData(cell(model, 1, SearchSpaceModel::StatusColumn), QStringLiteral("fine")));
+    QVERIFY(!model.setData(cell(model, 1, SearchSpaceModel::LowColumn), QStringLiteral("1")));
+    model.removeRow(1);
+    QVERIFY(model.setSpaceJson(model.spaceJson()));
+    QCOMPARE(model.rowCount(), 2);
+    model.removeRows(0, 2);
+    QCOMPARE(model.rowCount(), 0);
+}
+
+void TestSearchSpaceEditor::editorSummarisesTheSpace() {
+    SearchSpaceEditor editor;
+    editor.resize(1100, 260);
+    editor.setBaseExperiment(QString::fromLatin1(kBase));
+    QVERIFY(editor.summaryText().startsWith(QStringLiteral("No parameters")));
+    QSignalSpy paths(&editor, &SearchSpaceEditor::searchedPathsChanged);
+    editor.addParameter(QStringLiteral("optimizer.type"), QStringLiteral("\"adam\""));
+    editor.addParameter(QStringLiteral("optimizer.momentum"), QStringLiteral("0.0"));
+    editor.addParameter(QStringLiteral("training.batch_size"), QStringLiteral("32"));
+    editor.addParameter(QStringLiteral("model.layers[1]"), QStringLiteral(R"({"type":"relu"})"));
+    QCOMPARE(paths.count(), 4);
+    QCOMPARE(paths.last().at(0).toStringList().size(), 4);
+    SearchSpaceModel* model = editor.model();
+    model->setData(model->index(0, SearchSpaceModel::ValuesColumn), QStringLiteral("adam, sgd"));
+    model->setData(model->index(1, SearchSpaceModel::ConditionColumn),
+                   QStringLiteral("optimizer.type = sgd"));
+    model->setData(model->index(1, SearchSpaceModel::ValuesColumn), QStringLiteral("0.5, 0.9"));
+    model->setData(model->index(2, SearchSpaceModel::ValuesColumn), QStringLiteral("16, 64, 256"));
+    model->setData(model->index(3, SearchSpaceModel::ValuesColumn),
+                   QStringLiteral(R"({"type":"relu"}, {"type":"gelu"})"));
+    // adam: 3 batch sizes x 2 activations; sgd: the same times 2 momenta.
+    QCOMPARE(editor.summaryText(), QStringLiteral("4 parameters, 1 conditional, grid size 18"));
+    model->setData(model->index(1, SearchSpaceModel::LowColumn), QStringLiteral("0.1"));
+    QCOMPARE(editor.summaryText(), QStringLiteral("4 parameters, 1 conditional, continuous"));
+    model->setData(model->index(1, SearchSpaceModel::HighColumn), QStringLiteral("0.05"));
+    QCOMPARE(editor.summaryText(), QStringLiteral("4 parameters, 1 conditional, 1 problem"));
+    model->setData(model->index(1, SearchSpaceModel::HighColumn), QStringLiteral("0.99"));
+
+    // Selecting a path already there selects its row instead of adding one.
+    editor.addParameter(QStringLiteral("training.batch_size"));
+    QCOMPARE(model->rowCount(), 4);
+    QCOMPARE(editor.view()->currentIndex().row(), 2);
+    auto* remove = editor.findChild<QPushButton*>(QStringLiteral("removeParameter"));
+    QVERIFY(remove->isEnabled());
+    remove->click();
+    QCOMPARE(model->parameterPaths(),
+             QStringList({QStringLiteral("optimizer.type"), QStringLiteral("optimizer.momentum"),
+                          QStringLiteral("model.layers[1]")}));
+}
+
+void TestSearchSpaceEditor::editorSavesAndOpensFiles() {
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString file = dir.filePath(QStringLiteral("space.json"));
+    SearchSpaceEditor editor;
+    editor.addParameter(QStringLiteral("optimizer.lr"), QStringLiteral("0.01"));
+    editor.addParameter(QStringLiteral("training.epochs"), QStringLiteral("10"));
+    QString error;
+    QVERIFY2(editor.saveFile(file, &error), qPrintable(error));
+    SearchSpaceEditor other;
+    QSignalSpy changed(&other, &SearchSpaceEditor::spaceChanged);
+    QVERIFY2(other.openFile(file, &error), qPrintable(error));
+    QCOMPARE(changed.count(), 1);
+    QCOMPARE(other.spaceJson(), editor.spaceJson());
+    QVERIFY(!other.openFile(dir.filePath(QStringLiteral("missing.json")), &error));
+    QVERIFY(error.contains(QStringLiteral("missing.json")));
+}
+
+void TestSearchSpaceEditor::kindColumnEditsThroughACombo() {
+    SearchSpaceEditor editor;
+    editor.addParameter(QStringLiteral("training.epochs"), QStringLiteral("10"));
+    editor.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&editor));
+    const QModelIndex kind = editor.model()->index(0, SearchSpaceModel::KindColumn);
+    editor.view()->edit(kind);
+    auto* combo = editor.view()->findChild<QComboBox*>();
+    QVERIFY(combo);
+    QCOMPARE(combo->currentText(), QStringLiteral("int"));
+    QCOMPARE(combo->count(), 4);
+    combo->setCurrentIndex(combo->findText(QStringLiteral("categorical")));
+    Q_EMIT combo->activated(combo->currentIndex());
+    QCOMPARE(kind.data().toString(), QStringLiteral("categorical"));
+    QCOMPARE(editor.model()->index(0, SearchSpaceModel::ValuesColumn).data().toString(),
+             QStringLiteral("5, 20"));
+}
+
+QTEST_MAIN(TestSearchSpaceEditor)
+#include "tst_search_space_editor.moc"
