@@ -1,13 +1,16 @@
 #include "app/gui/main_window.h"
+#include "app/gui/study_panel.h"
 #include "engine/run_store.h"
 
 #include "widgets/loss_chart_view.h"
+#include "widgets/study_view.h"
 
 #include <QApplication>
 #include <QCommandLineOption>
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QPixmap>
+#include <QTemporaryDir>
 #include <QTimer>
 
 #include <cstdio>
@@ -21,13 +24,19 @@ constexpr int kExitRunFailed = 2;
 
 // Trains the current experiment for a while, saves the window as a PNG and quits. Works on any
 // platform plugin (xcb under Xvfb, offscreen) because the window paints itself into a pixmap.
-void scheduleScreenshot(QApplication& app, tunelab::MainWindow& window, const QString& path, double seconds) {
+void scheduleScreenshot(QApplication& app, tunelab::MainWindow& window, const QString& path, double seconds,
+                        bool study) {
     window.setInteractive(false);
-    window.resize(1280, 800);
+    window.studyPanel()->setInteractive(false);
+    window.resize(study ? 1440 : 1280, study ? 900 : 800);
     window.show();
-    window.startRun();
+    if (study)
+        window.studyPanel()->startStudy();
+    else
+        window.startRun();
     QTimer::singleShot(static_cast<int>(seconds * 1000.0), &window, [&app, &window, path] {
         window.lossChart()->flush();
+        window.studyPanel()->studyView()->flush();
         const QPixmap shot = window.grab();
         const bool saved = !shot.isNull() && shot.save(path, "PNG");
         const bool failed = window.lastStatus() == tunelab::RunStatus::Failed;
@@ -51,6 +60,10 @@ struct Options {
         QStringLiteral("Run store file (default: $TUNELAB_DB or the user data folder). With "
                        "--screenshot, runs are kept only when this is given."),
         QStringLiteral("path")};
+    QCommandLineOption study{QStringLiteral("study"),
+                             QStringLiteral("Open a study file (docs/studies.md) in the Search tab. With "
+                                            "--screenshot, run the study instead of one experiment."),
+                             QStringLiteral("path")};
     QCommandLineOption runSeconds{QStringLiteral("run-seconds"),
                                   QStringLiteral("With --screenshot: seconds to train first (default 3)."),
                                   QStringLiteral("seconds"), QStringLiteral("3")};
@@ -74,6 +87,7 @@ void describe(QCommandLineParser& parser, const Options& options) {
     parser.addOption(options.screenshot);
     parser.addOption(options.runSeconds);
     parser.addOption(options.db);
+    parser.addOption(options.study);
 }
 
 // --help and --version print text only, so they must work without a display: they get a
@@ -131,12 +145,22 @@ int main(int argc, char* argv[]) {
         else // still usable: runs are shown but not kept
             std::fprintf(stderr, "tunelab: runs will not be kept: %s\n", store.error().c_str());
     }
+    // A study needs a store: a screenshot without --db gets a throwaway one.
+    QTemporaryDir scratch;
+    if (screenshot && !parser.isSet(options.db) && parser.isSet(options.study)) {
+        auto store = tunelab::RunStore::open(scratch.filePath(QStringLiteral("runs.sqlite")).toStdString());
+        if (store.ok())
+            window.setRunStore(std::move(store.value()));
+    }
     if (screenshot) {
         if (!positional.isEmpty() && !window.openExperiment(positional.first())) {
             std::fprintf(stderr, "tunelab: %s\n", qPrintable(window.stateText()));
             return kExitError;
         }
-        scheduleScreenshot(app, window, parser.value(options.screenshot), seconds);
+        if (parser.isSet(options.study) && !window.openStudyFile(parser.value(options.study)))
+            return kExitError;
+        scheduleScreenshot(app, window, parser.value(options.screenshot), seconds,
+                           parser.isSet(options.study));
         return app.exec();
     }
 
@@ -144,5 +168,7 @@ int main(int argc, char* argv[]) {
     window.show();
     if (!positional.isEmpty())
         window.openExperiment(positional.first()); // shown first, so an error gets its dialog
+    if (parser.isSet(options.study))
+        window.openStudyFile(parser.value(options.study));
     return app.exec();
 }

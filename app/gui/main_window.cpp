@@ -1,6 +1,7 @@
 #include "app/gui/main_window.h"
 
 #include "app/gui/metric_charts.h"
+#include "app/gui/study_panel.h"
 
 #include "engine/devices.h"
 #include "engine/run_manager.h"
@@ -63,9 +64,14 @@ MainWindow::MainWindow(QWidget* parent)
     , m_charts(new MetricCharts(this))
     , m_chart(m_charts->stepLossChart())
     , m_drainTimer(new QTimer(this)) {
-    setCentralWidget(m_charts);
+    m_centralTabs = new QTabWidget(this);
+    m_centralTabs->setObjectName(QStringLiteral("centralTabs"));
+    m_centralTabs->setDocumentMode(true);
+    m_centralTabs->addTab(m_charts, tr("Training curves"));
+    setCentralWidget(m_centralTabs);
     createActions();
     createPanels();
+    createStudyPanel();
     createRunsDock();
     createStatusBar();
     // The charts get the room; the panels their natural width, the runs a few rows. Docks take
@@ -89,6 +95,8 @@ MainWindow::MainWindow(QWidget* parent)
 }
 
 MainWindow::~MainWindow() {
+    // A study's trial threads write to the store and the manager's queue: they end first.
+    m_studyPanel->shutdown();
     // The manager's destructor stops the runs and joins their threads before the widgets go.
     m_manager.reset();
 }
@@ -228,7 +236,8 @@ void MainWindow::createPanels() {
 }
 
 void MainWindow::setRunStore(std::unique_ptr<RunStore> store) {
-    m_manager.reset(); // the old manager's runs end before its store goes
+    m_studyPanel->setRunStore(nullptr, nullptr); // a running study ends before its store goes
+    m_manager.reset();                           // the old manager's runs end before its store goes
     m_store = std::move(store);
     m_manager = std::make_unique<RunManager>(m_store.get());
     m_runsModel->setRuns(m_store ? m_store->listRuns() : std::vector<RunRecord>{});
@@ -236,6 +245,7 @@ void MainWindow::setRunStore(std::unique_ptr<RunStore> store) {
         for (const auto& [id, loss] : m_store->bestValidationLosses())
             m_runsModel->setBestValLoss(id, loss);
     }
+    m_studyPanel->setRunStore(m_store.get(), &m_manager->events());
 }
 
 void MainWindow::setExperiment(const ExperimentSpec& spec) {
@@ -250,6 +260,7 @@ void MainWindow::setExperiment(const ExperimentSpec& spec) {
     updateRunValidity();
     if (!m_running)
         showDevice(m_spec.device);
+    m_studyPanel->setBaseExperiment(m_spec);
 }
 
 void MainWindow::syncSpecFromPanels() {
@@ -264,6 +275,7 @@ void MainWindow::syncSpecFromPanels() {
     if (!m_running)
         showDevice(m_spec.device);
     updateRunValidity();
+    m_studyPanel->setBaseExperiment(m_spec);
 }
 
 void MainWindow::updateRunValidity() {
@@ -288,9 +300,11 @@ void MainWindow::exportCurrentChart(bool asCsv) {
     auto* chart = qobject_cast<LossChartView*>(m_charts->currentWidget());
     if (!chart)
         return;
-    const QString suggested = fromStd(m_spec.name) + (asCsv ? QStringLiteral(".csv") : QStringLiteral(".png"));
-    const QString path = QFileDialog::getSaveFileName(this, asCsv ? tr("Export Chart Data") : tr("Export Chart"),
-                                                      suggested, asCsv ? tr("CSV (*.csv)") : tr("PNG images (*.png)"));
+    const QString suggested =
+        fromStd(m_spec.name) + (asCsv ? QStringLiteral(".csv") : QStringLiteral(".png"));
+    const QString path =
+        QFileDialog::getSaveFileName(this, asCsv ? tr("Export Chart Data") : tr("Export Chart"), suggested,
+                                     asCsv ? tr("CSV (*.csv)") : tr("PNG images (*.png)"));
     if (path.isEmpty())
         return;
     const bool saved = asCsv ? chart->exportCsv(path) : chart->exportPng(path);
@@ -483,6 +497,13 @@ void MainWindow::stopRun() {
 
 void MainWindow::drainEvents() {
     const std::vector<RunEvent> events = m_manager->events().drain();
+    // A study's trial runs were not started here: their rows come from the store.
+    for (const RunEvent& event : events) {
+        if (event.kind == RunEventKind::Started && m_store && !m_runsModel->contains(event.runId)) {
+            if (const auto record = m_store->run(event.runId))
+                m_runsModel->upsertRun(*record);
+        }
+    }
     m_runsModel->applyEvents(events); // one dataChanged per run, whatever the number of events
     // Records of one drain go to the charts in one call per run and kind.
     QHash<RunId, std::vector<StepRecord>> steps;
@@ -518,7 +539,7 @@ void MainWindow::drainEvents() {
     }
     const int active = m_manager->activeRuns();
     m_activeLabel->setText(active > 0 ? tr("%n run(s) in progress", nullptr, active) : QString());
-    if (!m_running && active == 0)
+    if (!m_running && active == 0 && !m_studyPanel->isRunning())
         m_drainTimer->stop();
 }
 
@@ -668,6 +689,7 @@ void MainWindow::closeEvent(QCloseEvent* event) {
         settings.setValue(QStringLiteral("mainWindow/geometry"), saveGeometry());
         settings.setValue(QStringLiteral("mainWindow/state"), saveState());
     }
+    m_studyPanel->stopStudy();
     m_manager->requestStopAll();
     QMainWindow::closeEvent(event);
 }

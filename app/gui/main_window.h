@@ -23,6 +23,7 @@ class NetworkEditor;
 class RunsTableModel;
 class RunsTableView;
 class SpecDiffModel;
+class StudyPanel;
 class RunManager;
 class RunStore;
 class TrainingForm;
@@ -50,6 +51,8 @@ public:
     const ExperimentSpec& experiment() const { return m_spec; }
     // Loads a spec file; on error keeps the current experiment and reports where the file is wrong.
     bool openExperiment(const QString& path);
+    // Loads a study file: its experiment into the editors, its space and settings into the Search tab.
+    bool openStudyFile(const QString& path);
     // Writes the experiment as JSON that tunelab-cli train runs as it is.
     bool saveExperiment(const QString& path);
     // Why Run is disabled (empty when it is not): the data or network error, named.
@@ -80,6 +83,9 @@ public:
     // Shows exactly these runs' curves (loaded from the run store); none selected follows the current run.
     void showRuns(const QList<qint64>& ids);
     TrainingForm* trainingForm() const { return m_trainingForm; }
+    StudyPanel* studyPanel() const { return m_studyPanel; }
+    QTabWidget* centralTabs() const { return m_centralTabs; }
+    QTabWidget* experimentTabs() const { return m_experimentTabs; }
 
     // Restores the window geometry from QSettings and saves it again on close.
     void restoreSettings();
@@ -107,6 +113,8 @@ private:
     void updateRunValidity();
     void updateNetworkTarget();
     void createRunsDock();
+    void createStudyPanel();
+    void openTrialExperiment(const QString& specJson, const QString& title);
     void updateSpecDifferences(const QList<qint64>& ids);
     void loadRunSpec(qint64 id, bool asCopy);
     void deleteRuns(const QList<qint64>& ids);
@@ -155,6 +163,8 @@ private:
     QMenu* m_viewMenu = nullptr;
     QMenu* m_editMenu = nullptr;
     QTabWidget* m_experimentTabs = nullptr;
+    QTabWidget* m_centralTabs = nullptr;
+    StudyPanel* m_studyPanel = nullptr;
     DataForm* m_dataForm = nullptr;
     TrainingForm* m_trainingForm = nullptr;
     NetworkEditor* m_networkEditor = nullptr;

@@ -1,0 +1,220 @@
+// A study from the window, as a user runs one: "Search over…" on a field, the search settings,
+// Start, the study view filling live, then the best trial exported and opened in the editor.
+
+#include "app/gui/main_window.h"
+#include "app/gui/study_panel.h"
+
+#include "engine/run_store.h"
+#include "engine/spec.h"
+#include "engine/study_runner.h"
+#include "widgets/runs_table_model.h"
+#include "widgets/search_space_editor.h"
+#include "widgets/search_space_model.h"
+#include "widgets/study_view.h"
+#include "widgets/training_form.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QComboBox>
+#include <QContextMenuEvent>
+#include <QMenu>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QTabWidget>
+#include <QTemporaryDir>
+#include <QTimer>
+#include <QtTest>
+
+#include <functional>
+#include <memory>
+
+using namespace tunelab;
+
+namespace {
+
+// Opens a context menu as a right-click would and triggers its "Search over…" entry; the menu
+// runs its own event loop, so a timer finds it.
+bool chooseSearchOver(QWidget* field) {
+    bool found = false;
+    int attempts = 0;
+    QTimer timer;
+    timer.setInterval(10);
+    QObject::connect(&timer, &QTimer::timeout, [&] {
+        ++attempts;
+        for (QWidget* widget : QApplication::topLevelWidgets()) {
+            auto* menu = qobject_cast<QMenu*>(widget);
+            if (!menu || !menu->isVisible())
+                continue;
+            timer.stop();
+            auto* action = menu->findChild<QAction*>(QStringLiteral("searchOver"));
+            menu->close();
+            if (action) {
+                found = true;
+                action->trigger();
+            }
+            return;
+        }
+        if (attempts > 200)
+            timer.stop();
+    });
+    timer.start();
+    const QPoint position(4, 4);
+    QContextMenuEvent event(QContextMenuEvent::Mouse, position, field->mapToGlobal(position));
+    QApplication::sendEvent(field, &event);
+    timer.stop();
+    return found;
+}
+
+ExperimentSpec tinyExperiment() {
+    ExperimentSpec spec;
+    spec.name = "tiny-blobs";
+    spec.seed = 2;
+    spec.device = "cpu";
+    spec.data.kind = DataKind::Blobs;
+    spec.data.samples = 200;
+    spec.data.classes = 3;
+    spec.data.features = 4;
+    spec.data.noise = 0.3;
+    LayerSpec hidden;
+    hidden.type = LayerType::Linear;
+    hidden.outFeatures = 8;
+    LayerSpec activation;
+    activation.type = LayerType::ReLU;
+    LayerSpec output;
+    output.type = LayerType::Linear;
+    output.outFeatures = 3;
+    spec.model.layers = {hidden, activation, output};
+    spec.training.epochs = 3;
+    spec.training.batchSize = 32;
+    return spec;
+}
+
+template <typename T> T* field(QWidget* parent, const char* name) {
+    auto* found = parent->findChild<T*>(QString::fromLatin1(name));
+    if (!found)
+        qWarning("no field %s", name);
+    return found;
+}
+
+} // namespace
+
+class TestStudyWindow : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void init();
+    void cleanup();
+    void searchOverAddsTheFieldToTheSpace();
+    void runsATinyStudyAndOpensTheBest();
+    void badSpaceDoesNotStart();
+
+private:
+    QTemporaryDir m_dir;
+    std::unique_ptr<MainWindow> m_window;
+};
+
+void TestStudyWindow::init() {
+    QVERIFY(m_dir.isValid());
+    m_window = std::make_unique<MainWindow>();
+    m_window->setInteractive(false);
+    m_window->studyPanel()->setInteractive(false);
+    // A store of its own per test function.
+    auto store = RunStore::open(
+        m_dir.filePath(QStringLiteral("%1.sqlite").arg(QString::fromLatin1(QTest::currentTestFunction()))).toStdString());
+    QVERIFY2(store.ok(), store.error().c_str());
+    m_window->setRunStore(store.take());
+    m_window->setExperiment(tinyExperiment());
+    m_window->resize(1400, 900);
+    m_window->show();
+    QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
+}
+
+void TestStudyWindow::cleanup() {
+    m_window.reset();
+}
+
+void TestStudyWindow::searchOverAddsTheFieldToTheSpace() {
+    auto* lr = field<QWidget>(m_window->trainingForm(), "optimizer.lr");
+    QVERIFY(lr);
+    m_window->experimentTabs()->setCurrentIndex(2); // the Training tab, as a user would see it
+    QVERIFY(chooseSearchOver(lr));
+    SearchSpaceModel* model = m_window->studyPanel()->spaceEditor()->model();
+    QCOMPARE(model->rowCount(), 1);
+    QVERIFY(model->parameterPaths().contains(QStringLiteral("optimizer.lr")));
+    // The window brings the Search tab and the study view forward.
+    QCOMPARE(m_window->centralTabs()->currentWidget(),
+             static_cast<QWidget*>(m_window->studyPanel()->studyView()));
+    const auto space = parseSearchSpace(m_window->studyPanel()->spaceEditor()->spaceJson().toStdString());
+    QVERIFY2(space.ok(), space.error().c_str());
+    const SearchParameter& parameter = space.value().parameters().front();
+    QVERIFY(parameter.log);
+    QVERIFY(parameter.low < tinyExperiment().optimizer.lr && parameter.high > tinyExperiment().optimizer.lr);
+}
+
+void TestStudyWindow::runsATinyStudyAndOpensTheBest() {
+    StudyPanel* panel = m_window->studyPanel();
+    QVERIFY(chooseSearchOver(field<QWidget>(m_window->trainingForm(), "optimizer.lr")));
+    QVERIFY(chooseSearchOver(field<QWidget>(m_window->trainingForm(), "training.batch_size")));
+    QCOMPARE(panel->spaceEditor()->model()->rowCount(), 2);
+
+    auto* sampler = field<QComboBox>(panel, "sampler");
+    sampler->setCurrentIndex(sampler->findData(QStringLiteral("random")));
+    field<QSpinBox>(panel, "trialBudget")->setValue(3);
+    field<QSpinBox>(panel, "parallelTrials")->setValue(2);
+    auto* metric = field<QComboBox>(panel, "objectiveMetric");
+    metric->setCurrentIndex(metric->findData(QStringLiteral("val_accuracy")));
+    QCOMPARE(field<QComboBox>(panel, "objectiveDirection")->currentData().toString(),
+             QStringLiteral("maximize"));
+
+    QSignalSpy finished(panel, &StudyPanel::studyFinished);
+    QTest::mouseClick(field<QPushButton>(panel, "startStudy"), Qt::LeftButton);
+    QVERIFY2(panel->isRunning(), qPrintable(panel->stateText()));
+    QVERIFY(finished.wait(60000));
+    QVERIFY(!panel->isRunning());
+
+    RunStore* store = m_window->runStore();
+    const auto trials = store->trials(panel->currentStudy(), true);
+    QCOMPARE(int(trials.size()), 3);
+    for (const auto& trial : trials) {
+        QVERIFY2(trial.state == TrialState::Complete, trial.message.c_str());
+        QCOMPARE(int(trial.intermediate.size()), 3);
+        // Each trial's run shows in the runs table like any run.
+        QVERIFY(m_window->runsModel()->contains(trial.runId));
+    }
+    QCOMPARE(m_window->studyPanel()->studyView()->findChildren<QWidget*>().isEmpty(), false);
+
+    // Export best config: a complete experiment with the best trial's values.
+    const auto record = store->study(panel->currentStudy());
+    const auto best = bestTrial(trials, parseStudySpec(record->specJson).value().objective);
+    QVERIFY(best);
+    const QString exported = m_dir.filePath(QStringLiteral("best.json"));
+    QString error;
+    QVERIFY2(panel->exportBest(exported, &error), qPrintable(error));
+    const auto spec = loadExperimentSpec(exported.toStdString());
+    QVERIFY2(spec.ok(), spec.error().c_str());
+    QCOMPARE(spec.value().optimizer.lr, best->params.at("optimizer.lr").toDouble());
+    QCOMPARE(int64_t(spec.value().training.batchSize), best->params.at("training.batch_size").toInt());
+
+    // Open best in editor: the forms show the best trial's values.
+    QSignalSpy opened(panel, &StudyPanel::openExperimentRequested);
+    Q_EMIT m_window->studyPanel()->studyView()->openBestRequested(best->number);
+    QCOMPARE(opened.count(), 1);
+    QCOMPARE(m_window->experiment().optimizer.lr, best->params.at("optimizer.lr").toDouble());
+    QCOMPARE(int64_t(m_window->experiment().training.batchSize),
+             best->params.at("training.batch_size").toInt());
+}
+
+void TestStudyWindow::badSpaceDoesNotStart() {
+    StudyPanel* panel = m_window->studyPanel();
+    panel->spaceEditor()->setSpaceJson(QStringLiteral(
+        R"({"parameters": [{"path": "optimizer.lr", "kind": "float", "low": 0.1, "high": 0.01}]})"));
+    QVERIFY(!panel->startStudy());
+    QVERIFY(!panel->isRunning());
+    QVERIFY2(panel->stateText().contains(QStringLiteral("low 0.1 is above high 0.01")),
+             qPrintable(panel->stateText()));
+    QCOMPARE(m_window->runStore()->listStudies().size(), size_t(0));
+}
+
+QTEST_MAIN(TestStudyWindow)
+#include "tst_study_window.moc"
