@@ -36,6 +36,9 @@ StudyView::StudyView(QWidget* parent)
     m_hidePruned = new QCheckBox(tr("Hide pruned and failed"), this);
     m_summary = new QLabel(this);
     m_summary->setTextFormat(Qt::PlainText);
+    // The summary gives way to the panels beside the view; its tooltip keeps the whole text.
+    m_summary->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    m_summary->setMinimumWidth(120);
     m_exportBest = new QPushButton(tr("Export best config…"), this);
     m_exportBest->setToolTip(tr("Save the best trial's experiment as a spec file"));
     m_openBest = new QPushButton(tr("Open best in editor"), this);
@@ -272,6 +275,7 @@ void StudyView::updateSummary() {
         parts << tr("best #%1: %2").arg(best.number).arg(StudyTrialsModel::formatValue(best.value));
     }
     m_summary->setText(parts.join(QStringLiteral(" · ")));
+    m_summary->setToolTip(m_summary->text());
     m_exportBest->setEnabled(hasBest);
     m_openBest->setEnabled(hasBest);
 }

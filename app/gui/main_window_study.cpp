@@ -41,9 +41,12 @@ void MainWindow::createStudyPanel() {
     connect(spaceEditor, &SearchSpaceEditor::searchedPathsChanged, m_dataForm, &DataForm::setSearchedPaths);
     connect(m_studyPanel, &StudyPanel::showRequested, this, [this, area] {
         // The space table needs more room than the forms: widen a narrow panel once.
-        auto* dock = findChild<QDockWidget*>(QStringLiteral("experimentDock"));
-        if (dock && dock->width() < 600)
-            resizeDocks({dock}, {640}, Qt::Horizontal);
+        // After the window's own first layout pass, which sizes the docks.
+        QTimer::singleShot(0, this, [this] {
+            auto* dock = findChild<QDockWidget*>(QStringLiteral("experimentDock"));
+            if (dock && dock->width() < 600)
+                resizeDocks({dock}, {640}, Qt::Horizontal);
+        });
         m_experimentTabs->setCurrentWidget(area);
         m_centralTabs->setCurrentWidget(m_studyPanel->studyView());
     });
