@@ -6,45 +6,17 @@
 #include <QProcess>
 #include <QtTest>
 
+#include "cli_test_support.h"
+
 #include <csignal>
+
+using namespace tunelab::test;
 
 namespace {
 
-struct CliResult {
-    int exitCode = -1;
-    QString out;
-    QString err;
-
-    QJsonObject lastJsonLine() const {
-        const auto lines = out.trimmed().split('\n');
-        return QJsonDocument::fromJson(lines.last().toUtf8()).object();
-    }
-};
-
-CliResult runCli(const QStringList& arguments, int timeoutMs = 120000) {
-    QProcess process;
-    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
-    environment.insert("OPENBLAS_NUM_THREADS", "1");
-    process.setProcessEnvironment(environment);
-    process.start(TUNELAB_CLI, arguments);
-    CliResult result;
-    if (!process.waitForFinished(timeoutMs)) {
-        process.kill();
-        process.waitForFinished();
-        return result;
-    }
-    result.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
-    result.out = QString::fromUtf8(process.readAllStandardOutput());
-    result.err = QString::fromUtf8(process.readAllStandardError());
-    return result;
-}
-
-QString writeFile(const QTemporaryDir& folder, const QString& name, const QByteArray& content) {
-    QFile file(folder.filePath(name));
-    if (!file.open(QIODevice::WriteOnly))
-        return {};
-    file.write(content);
-    return file.fileName();
+// Training real data takes a while; a hung run still fails well inside the suite's limit.
+CliResult runCli(const QStringList& arguments) {
+    return runCliFor(arguments, 120000);
 }
 
 QByteArray digitsSpec(int epochs) {

@@ -6,6 +6,8 @@
 #include "widgets/search_space_model.h"
 #include "widgets/training_form.h"
 
+#include "search_menu_test_support.h"
+
 #include <QAbstractItemModelTester>
 #include <QApplication>
 #include <QComboBox>
@@ -23,6 +25,7 @@
 #include <memory>
 
 using namespace tunelab;
+using namespace tunelab::test;
 
 namespace {
 
@@ -58,53 +61,6 @@ ExperimentSpec testSpec() {
     output.outFeatures = 2;
     spec.model.layers = {linear, relu, dropout, output};
     return spec;
-}
-
-// What the "Search over…" entry of the menu that opened looked like.
-struct ChosenEntry {
-    bool found = false;
-    QString text;
-    bool checked = false;
-};
-
-// Opens `target`'s context menu as a right-click would and picks its "Search over…" entry. The menu
-// runs its own event loop, so a timer finds it among the top-level widgets and triggers the entry.
-ChosenEntry chooseSearchOver(const std::function<void()>& openMenu) {
-    ChosenEntry chosen;
-    int attempts = 0;
-    QTimer timer;
-    timer.setInterval(10);
-    QObject::connect(&timer, &QTimer::timeout, [&] {
-        ++attempts;
-        for (QWidget* widget : QApplication::topLevelWidgets()) {
-            auto* menu = qobject_cast<QMenu*>(widget);
-            if (!menu || !menu->isVisible())
-                continue;
-            timer.stop();
-            if (auto* action = menu->findChild<QAction*>(QStringLiteral("searchOver"))) {
-                chosen.found = true;
-                chosen.text = action->text();
-                chosen.checked = action->isChecked();
-                menu->close();
-                action->trigger();
-            } else {
-                menu->close();
-            }
-            return;
-        }
-        if (attempts > 200)
-            timer.stop();
-    });
-    timer.start();
-    openMenu();
-    timer.stop();
-    return chosen;
-}
-
-void rightClick(QWidget* target) {
-    const QPoint position(4, 4);
-    QContextMenuEvent event(QContextMenuEvent::Mouse, position, target->mapToGlobal(position));
-    QApplication::sendEvent(target, &event);
 }
 
 QModelIndex cell(const SearchSpaceModel& model, int row, int column) {
@@ -220,7 +176,7 @@ void TestSearchSpaceEditor::formFieldsOfferSearch() {
     auto* target = widget->findChild<QWidget*>(field);
     QVERIFY2(target, qPrintable(field));
 
-    const ChosenEntry chosen = chooseSearchOver([&] { rightClick(target); });
+    const ChosenEntry chosen = searchOverByRightClick(target);
     QVERIFY(chosen.found);
     QCOMPARE(chosen.text, QStringLiteral("Search over %1…").arg(path));
     QVERIFY(!chosen.checked);
@@ -248,7 +204,7 @@ void TestSearchSpaceEditor::spinBoxTextOffersSearchAndEditing() {
             }
         }
     });
-    const ChosenEntry chosen = chooseSearchOver([&] { rightClick(text); });
+    const ChosenEntry chosen = searchOverByRightClick(text);
     QVERIFY(chosen.found);
     QVERIFY2(actions > 3, qPrintable(QString::number(actions)));
     QCOMPARE(spy.count(), 1);
@@ -261,11 +217,10 @@ void TestSearchSpaceEditor::searchedPathsAreChecked() {
     form.setSearchedPaths({QStringLiteral("optimizer.lr")});
     form.show();
     QVERIFY(QTest::qWaitForWindowExposed(&form));
-    const ChosenEntry lr =
-        chooseSearchOver([&] { rightClick(form.findChild<QWidget*>(QStringLiteral("optimizer.lr"))); });
+    const ChosenEntry lr = searchOverByRightClick(form.findChild<QWidget*>(QStringLiteral("optimizer.lr")));
     QVERIFY(lr.found && lr.checked);
     const ChosenEntry epochs =
-        chooseSearchOver([&] { rightClick(form.findChild<QWidget*>(QStringLiteral("training.epochs"))); });
+        searchOverByRightClick(form.findChild<QWidget*>(QStringLiteral("training.epochs")));
     QVERIFY(epochs.found && !epochs.checked);
 }
 

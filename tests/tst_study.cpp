@@ -3,6 +3,7 @@
 #include "engine/spec.h"
 #include "engine/study.h"
 #include "engine/study_runner.h"
+#include "study_test_support.h"
 
 #include <QTemporaryDir>
 #include <QtTest>
@@ -17,6 +18,7 @@
 #include <thread>
 
 using namespace tunelab;
+using namespace tunelab::test;
 
 namespace {
 
@@ -102,27 +104,7 @@ StudyId createStudy(RunStore& store, const std::string& json) {
 }
 
 std::string tinyExperiment() {
-    ExperimentSpec spec;
-    spec.name = "tiny";
-    spec.seed = 5;
-    spec.device = "cpu";
-    spec.data.kind = DataKind::Blobs;
-    spec.data.samples = 200;
-    spec.data.classes = 3;
-    spec.data.features = 4;
-    spec.data.noise = 0.3;
-    LayerSpec hidden;
-    hidden.type = LayerType::Linear;
-    hidden.outFeatures = 8;
-    LayerSpec activation;
-    activation.type = LayerType::ReLU;
-    LayerSpec output;
-    output.type = LayerType::Linear;
-    output.outFeatures = 3;
-    spec.model.layers = {hidden, activation, output};
-    spec.training.epochs = 3;
-    spec.training.batchSize = 32;
-    return experimentSpecToJson(spec);
+    return experimentSpecToJson(tinyBlobsExperiment("tiny", 5));
 }
 
 } // namespace

@@ -13,6 +13,9 @@
 #include "widgets/study_view.h"
 #include "widgets/training_form.h"
 
+#include "search_menu_test_support.h"
+#include "study_test_support.h"
+
 #include <QAction>
 #include <QApplication>
 #include <QComboBox>
@@ -30,64 +33,12 @@
 #include <memory>
 
 using namespace tunelab;
+using namespace tunelab::test;
 
 namespace {
 
-// Opens a context menu as a right-click would and triggers its "Search over…" entry; the menu
-// runs its own event loop, so a timer finds it.
-bool chooseSearchOver(QWidget* field) {
-    bool found = false;
-    int attempts = 0;
-    QTimer timer;
-    timer.setInterval(10);
-    QObject::connect(&timer, &QTimer::timeout, [&] {
-        ++attempts;
-        for (QWidget* widget : QApplication::topLevelWidgets()) {
-            auto* menu = qobject_cast<QMenu*>(widget);
-            if (!menu || !menu->isVisible())
-                continue;
-            timer.stop();
-            auto* action = menu->findChild<QAction*>(QStringLiteral("searchOver"));
-            menu->close();
-            if (action) {
-                found = true;
-                action->trigger();
-            }
-            return;
-        }
-        if (attempts > 200)
-            timer.stop();
-    });
-    timer.start();
-    const QPoint position(4, 4);
-    QContextMenuEvent event(QContextMenuEvent::Mouse, position, field->mapToGlobal(position));
-    QApplication::sendEvent(field, &event);
-    timer.stop();
-    return found;
-}
-
 ExperimentSpec tinyExperiment() {
-    ExperimentSpec spec;
-    spec.name = "tiny-blobs";
-    spec.seed = 2;
-    spec.device = "cpu";
-    spec.data.kind = DataKind::Blobs;
-    spec.data.samples = 200;
-    spec.data.classes = 3;
-    spec.data.features = 4;
-    spec.data.noise = 0.3;
-    LayerSpec hidden;
-    hidden.type = LayerType::Linear;
-    hidden.outFeatures = 8;
-    LayerSpec activation;
-    activation.type = LayerType::ReLU;
-    LayerSpec output;
-    output.type = LayerType::Linear;
-    output.outFeatures = 3;
-    spec.model.layers = {hidden, activation, output};
-    spec.training.epochs = 3;
-    spec.training.batchSize = 32;
-    return spec;
+    return tinyBlobsExperiment("tiny-blobs", 2);
 }
 
 template <typename T> T* field(QWidget* parent, const char* name) {
@@ -121,7 +72,8 @@ void TestStudyWindow::init() {
     m_window->studyPanel()->setInteractive(false);
     // A store of its own per test function.
     auto store = RunStore::open(
-        m_dir.filePath(QStringLiteral("%1.sqlite").arg(QString::fromLatin1(QTest::currentTestFunction()))).toStdString());
+        m_dir.filePath(QStringLiteral("%1.sqlite").arg(QString::fromLatin1(QTest::currentTestFunction())))
+            .toStdString());
     QVERIFY2(store.ok(), store.error().c_str());
     m_window->setRunStore(store.take());
     m_window->setExperiment(tinyExperiment());
@@ -138,7 +90,7 @@ void TestStudyWindow::searchOverAddsTheFieldToTheSpace() {
     auto* lr = field<QWidget>(m_window->trainingForm(), "optimizer.lr");
     QVERIFY(lr);
     m_window->experimentTabs()->setCurrentIndex(2); // the Training tab, as a user would see it
-    QVERIFY(chooseSearchOver(lr));
+    QVERIFY(searchOverByRightClick(lr).found);
     SearchSpaceModel* model = m_window->studyPanel()->spaceEditor()->model();
     QCOMPARE(model->rowCount(), 1);
     QVERIFY(model->parameterPaths().contains(QStringLiteral("optimizer.lr")));
@@ -154,8 +106,8 @@ void TestStudyWindow::searchOverAddsTheFieldToTheSpace() {
 
 void TestStudyWindow::runsATinyStudyAndOpensTheBest() {
     StudyPanel* panel = m_window->studyPanel();
-    QVERIFY(chooseSearchOver(field<QWidget>(m_window->trainingForm(), "optimizer.lr")));
-    QVERIFY(chooseSearchOver(field<QWidget>(m_window->trainingForm(), "training.batch_size")));
+    QVERIFY(searchOverByRightClick(field<QWidget>(m_window->trainingForm(), "optimizer.lr")).found);
+    QVERIFY(searchOverByRightClick(field<QWidget>(m_window->trainingForm(), "training.batch_size")).found);
     QCOMPARE(panel->spaceEditor()->model()->rowCount(), 2);
 
     auto* sampler = field<QComboBox>(panel, "sampler");

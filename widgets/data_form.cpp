@@ -226,25 +226,13 @@ void DataForm::installSearchMenus() {
         {m_validation, "data.validation_fraction"},
         {m_standardize, "data.standardize"},
     };
-    for (const auto& [field, path] : fields) {
-        const QString fieldPath = QString::fromLatin1(path);
-        field->setObjectName(fieldPath);
-        installSearchMenu(
-            field, [fieldPath] { return fieldPath; },
-            [this](const QString& searched, const QString& value) {
-                Q_EMIT searchRequested(searched, value);
-            },
-            [this](const QString& searched) { return m_searchedPaths.contains(searched); });
-    }
+    installFixedPathSearchMenus(
+        fields, [this](const QString& path, const QString& value) { Q_EMIT searchRequested(path, value); },
+        [this](const QString& path) { return m_searchedPaths.contains(path); });
 }
 
 QStringList DataForm::fieldPaths() const {
-    QStringList paths;
-    for (const QWidget* field : findChildren<QWidget*>()) {
-        if (field->contextMenuPolicy() == Qt::CustomContextMenu && !field->objectName().isEmpty())
-            paths << field->objectName();
-    }
-    return paths;
+    return fieldPathsWithSearchMenu(this);
 }
 
 void DataForm::setSearchedPaths(const QStringList& paths) {

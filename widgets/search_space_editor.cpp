@@ -116,6 +116,27 @@ void installSearchMenu(QWidget* field, std::function<QString()> path,
                      });
 }
 
+void installFixedPathSearchMenus(
+    const std::vector<std::pair<QWidget*, const char*>>& fieldsByPath,
+    const std::function<void(const QString& path, const QString& valueJson)>& request,
+    const std::function<bool(const QString& path)>& isSearched) {
+    for (const auto& [field, path] : fieldsByPath) {
+        const QString fieldPath = QString::fromLatin1(path);
+        field->setObjectName(fieldPath);
+        installSearchMenu(
+            field, [fieldPath] { return fieldPath; }, request, isSearched);
+    }
+}
+
+QStringList fieldPathsWithSearchMenu(const QWidget* form) {
+    QStringList paths;
+    for (const QWidget* field : form->findChildren<QWidget*>()) {
+        if (field->contextMenuPolicy() == Qt::CustomContextMenu && !field->objectName().isEmpty())
+            paths << field->objectName();
+    }
+    return paths;
+}
+
 SearchSpaceEditor::SearchSpaceEditor(QWidget* parent)
     : QWidget(parent)
     , m_model(new SearchSpaceModel(this)) {

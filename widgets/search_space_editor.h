@@ -3,6 +3,8 @@
 #include <QWidget>
 
 #include <functional>
+#include <utility>
+#include <vector>
 
 class QLabel;
 class QPushButton;
@@ -20,6 +22,15 @@ class SearchSpaceModel;
 void installSearchMenu(QWidget* field, std::function<QString()> path,
                        std::function<void(const QString& path, const QString& valueJson)> request,
                        std::function<bool(const QString& path)> isSearched = {});
+// Installs the "Search over…" menu on each form field whose path is fixed, naming each field after
+// its path so tests and fieldPathsWithSearchMenu find it.
+void installFixedPathSearchMenus(
+    const std::vector<std::pair<QWidget*, const char*>>& fieldsByPath,
+    const std::function<void(const QString& path, const QString& valueJson)>& request,
+    const std::function<bool(const QString& path)>& isSearched);
+// The paths of `form`'s fields that offer "Search over…": the object names of its fields with a
+// custom context menu.
+QStringList fieldPathsWithSearchMenu(const QWidget* form);
 // A form field's value as JSON: 64, 0.001 (always with a decimal point for a QDoubleSpinBox),
 // true, "adam" (a combo box's string data, else its text).
 QString fieldValueJson(const QWidget* field);

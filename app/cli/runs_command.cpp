@@ -2,6 +2,8 @@
 
 #include "app/cli/exit_codes.h"
 #include "app/cli/json_output.h"
+#include "app/cli/store_access.h"
+#include "app/cli/text_format.h"
 #include "engine/run_store.h"
 
 #include <cmath>
@@ -14,25 +16,6 @@
 namespace tunelab::cli {
 
 namespace {
-
-std::string formatTime(double unixSeconds) {
-    if (unixSeconds <= 0.0)
-        return "-";
-    const std::time_t time = static_cast<std::time_t>(unixSeconds);
-    std::tm local{};
-    localtime_r(&time, &local);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &local);
-    return text;
-}
-
-std::string formatNumber(double value, const char* format = "%.4f") {
-    if (std::isnan(value))
-        return "-";
-    char text[32];
-    std::snprintf(text, sizeof text, format, value);
-    return text;
-}
 
 std::string csvNumber(double value) {
     if (std::isnan(value))
@@ -132,18 +115,14 @@ CLI::App* addRunsCommand(CLI::App& app, RunsOptions& options) {
 }
 
 int runRuns(const RunsOptions& options) {
-    const std::string path = options.dbPath.empty() ? RunStore::defaultPath() : options.dbPath;
-    auto store = RunStore::open(path);
-    if (!store.ok()) {
-        for (const auto& error : store.errors())
-            std::fprintf(stderr, "error: %s\n", error.c_str());
+    auto store = openRunStore(options.dbPath);
+    if (!store)
         return kExitBadInput;
-    }
     if (options.list->parsed())
-        return listRuns(*store.value());
+        return listRuns(*store);
     if (options.show->parsed())
-        return showRun(*store.value(), options.runId);
-    return exportRun(*store.value(), options);
+        return showRun(*store, options.runId);
+    return exportRun(*store, options);
 }
 
 } // namespace tunelab::cli

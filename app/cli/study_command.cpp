@@ -2,6 +2,7 @@
 
 #include "app/cli/exit_codes.h"
 #include "app/cli/json_output.h"
+#include "app/cli/text_format.h"
 #include "engine/command_objective.h"
 #include "engine/experiment_objective.h"
 #include "engine/search_space.h"
@@ -33,23 +34,9 @@ extern "C" void onStudyInterrupt(int) {
         _exit(kExitInterrupted);
 }
 
-std::string formatValue(double value) {
-    if (std::isnan(value))
-        return "-";
-    char text[32];
-    std::snprintf(text, sizeof text, "%.6g", value);
-    return text;
-}
-
-std::string formatTime(double unixSeconds) {
-    if (unixSeconds <= 0.0)
-        return "-";
-    const std::time_t time = static_cast<std::time_t>(unixSeconds);
-    std::tm local{};
-    localtime_r(&time, &local);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &local);
-    return text;
+// Objective values keep six significant digits: losses and rates span many magnitudes.
+std::string formatStudyValue(double value) {
+    return formatNumber(value, "%.6g");
 }
 
 // "optimizer.lr=0.01 optimizer.type=\"sgd\"": compact, one line.
@@ -174,7 +161,7 @@ int runStudyCommand(RunStore& store, const StudyOptions& options, bool resume) {
                     waiting > 0 ? (", " + std::to_string(waiting) + " waiting").c_str() : "");
         if (best)
             std::printf("best %s %s at trial %lld: %s\n", study->spec.objective.metric.c_str(),
-                        formatValue(best->value).c_str(), static_cast<long long>(best->number),
+                        formatStudyValue(best->value).c_str(), static_cast<long long>(best->number),
                         paramsText(best->params).c_str());
     }
     std::fflush(stdout);
@@ -225,7 +212,7 @@ int statusCommand(const RunStore& store, const StudyOptions& options) {
                 countState(trials, TrialState::Failed), countState(trials, TrialState::Running),
                 countState(trials, TrialState::Waiting));
     if (best)
-        std::printf("best %s at trial %lld: %s\n", formatValue(best->value).c_str(),
+        std::printf("best %s at trial %lld: %s\n", formatStudyValue(best->value).c_str(),
                     static_cast<long long>(best->number), paramsText(best->params).c_str());
     else
         std::printf("best: no complete trial yet\n");
@@ -239,7 +226,7 @@ int statusCommand(const RunStore& store, const StudyOptions& options) {
             if (!trial.message.empty() && trial.state != TrialState::Complete)
                 details += "  (" + trial.message + ")";
             std::printf("%-6lld %-9s %12s  %s\n", static_cast<long long>(trial.number), toString(trial.state),
-                        formatValue(trial.value).c_str(), details.c_str());
+                        formatStudyValue(trial.value).c_str(), details.c_str());
         }
     }
     return kExitSuccess;
@@ -256,7 +243,7 @@ int bestCommand(const RunStore& store, const StudyOptions& options) {
     }
     if (options.format == "text") {
         std::printf("%s %s (trial %lld)\n", study->spec.objective.metric.c_str(),
-                    formatValue(best->value).c_str(), static_cast<long long>(best->number));
+                    formatStudyValue(best->value).c_str(), static_cast<long long>(best->number));
         for (const auto& [path, value] : best->params)
             std::printf("%s = %s\n", path.c_str(), value.json.c_str());
         return kExitSuccess;
@@ -298,8 +285,8 @@ int listCommand(const RunStore& store, const StudyOptions& options) {
         std::printf("%-24s %-8s %7lld %8d %6d %6d %12s  %s\n", record.name.c_str(),
                     study.spec.sampler.type.c_str(), static_cast<long long>(trials.size()),
                     countState(trials, TrialState::Complete), countState(trials, TrialState::Pruned),
-                    countState(trials, TrialState::Failed), best ? formatValue(best->value).c_str() : "-",
-                    formatTime(record.createdAt).c_str());
+                    countState(trials, TrialState::Failed),
+                    best ? formatStudyValue(best->value).c_str() : "-", formatTime(record.createdAt).c_str());
     }
     if (options.json)
         std::printf("%s\n", list.dump().c_str());
@@ -321,18 +308,8 @@ int deleteCommand(RunStore& store, const StudyOptions& options) {
 
 } // namespace
 
-void printErrors(const std::vector<std::string>& errors) {
-    for (const auto& error : errors)
-        std::fprintf(stderr, "error: %s\n", error.c_str());
-}
-
 std::unique_ptr<RunStore> openStudyStore(const std::string& dbPath) {
-    auto store = RunStore::open(dbPath.empty() ? RunStore::defaultPath() : dbPath);
-    if (!store.ok()) {
-        printErrors(store.errors());
-        return nullptr;
-    }
-    return store.take();
+    return openRunStore(dbPath);
 }
 
 std::optional<LoadedStudy> loadStudy(const RunStore& store, const std::string& name) {
@@ -408,12 +385,13 @@ Result<ForegroundRun> runStudyInForeground(RunStore& store, const LoadedStudy& s
             }
             std::string line = "trial " + std::to_string(trial.number) + " " + toString(trial.state);
             if (!std::isnan(trial.value))
-                line += "  " + objectiveSpec.metric + " " + formatValue(trial.value);
+                line += "  " + objectiveSpec.metric + " " + formatStudyValue(trial.value);
             line += "  " + paramsText(trial.params);
             if (!trial.message.empty() && trial.state != TrialState::Complete)
                 line += "  (" + trial.message + ")";
             if (bestNumber >= 0)
-                line += "  [best " + formatValue(bestValue) + " at trial " + std::to_string(bestNumber) + "]";
+                line += "  [best " + formatStudyValue(bestValue) + " at trial " + std::to_string(bestNumber) +
+                        "]";
             std::fprintf(stderr, "%s\n", line.c_str());
         } else if (event.kind == StudyEventKind::StudyFinished && !event.message.empty()) {
             std::fprintf(stderr, "study finished: %s\n", event.message.c_str());

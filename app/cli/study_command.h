@@ -1,5 +1,6 @@
 #pragma once
 
+#include "app/cli/store_access.h"
 #include "engine/run_store.h"
 #include "engine/study_runner.h"
 
@@ -43,7 +44,6 @@ struct LoadedStudy {
     StudySpec spec;
 };
 
-void printErrors(const std::vector<std::string>& errors);
 // The store at `dbPath` (or the default store); prints why when it cannot be opened.
 std::unique_ptr<RunStore> openStudyStore(const std::string& dbPath);
 // The named study with its spec; prints a message naming the store when there is none.

@@ -3,6 +3,7 @@
 #include "app/cli/exit_codes.h"
 #include "app/cli/json_output.h"
 #include "app/cli/progress_printer.h"
+#include "app/cli/store_access.h"
 #include "engine/run_manager.h"
 #include "engine/run_store.h"
 #include "engine/validation.h"
@@ -22,11 +23,6 @@ volatile std::sig_atomic_t g_interruptCount = 0;
 extern "C" void onInterrupt(int) {
     if (++g_interruptCount > 1)
         _exit(kExitInterrupted);
-}
-
-void printErrors(const std::vector<std::string>& errors) {
-    for (const auto& error : errors)
-        std::fprintf(stderr, "error: %s\n", error.c_str());
 }
 
 } // namespace
@@ -84,14 +80,12 @@ int runTrain(const TrainOptions& options) {
     const int64_t batch = spec.training.fullBatch ? trainRows : std::min(spec.training.batchSize, trainRows);
     const int64_t stepsPerEpoch = (trainRows + batch - 1) / batch;
 
-    const std::string dbPath = options.dbPath.empty() ? RunStore::defaultPath() : options.dbPath;
-    auto store = RunStore::open(dbPath);
-    if (!store.ok()) {
-        printErrors(store.errors());
+    const std::string dbPath = runStorePath(options.dbPath);
+    auto store = openRunStore(dbPath);
+    if (!store)
         return kExitBadInput;
-    }
 
-    RunManager manager(store.value().get());
+    RunManager manager(store.get());
     RunOptions runOptions;
     runOptions.threads = options.threads;
     auto started = manager.start(spec, runOptions);
@@ -128,7 +122,7 @@ int runTrain(const TrainOptions& options) {
     }
     manager.waitForAll();
     // The run is complete on disk before we report it.
-    store.value()->flush();
+    store->flush();
     printer.finish();
 
     if (summary.status == RunStatus::Completed) {

@@ -1,0 +1,18 @@
+#pragma once
+
+#include "engine/run_store.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace tunelab::cli {
+
+// The run store file a command uses: `dbPath` from --db, or the default store when it is empty.
+std::string runStorePath(const std::string& dbPath);
+// Each error on its own "error: …" line on stderr.
+void printErrors(const std::vector<std::string>& errors);
+// The store at runStorePath(dbPath); prints why and returns null when it cannot be opened.
+std::unique_ptr<RunStore> openRunStore(const std::string& dbPath);
+
+} // namespace tunelab::cli

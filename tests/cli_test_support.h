@@ -1,0 +1,54 @@
+#pragma once
+
+// Helpers shared by the tunelab-cli suites: running the real binary and writing its input files.
+
+#include <QtCore/QFile>
+#include <QtCore/QJsonDocument>
+#include <QtCore/QJsonObject>
+#include <QtCore/QProcess>
+#include <QtCore/QStringList>
+#include <QtCore/QTemporaryDir>
+
+namespace tunelab::test {
+
+struct CliResult {
+    int exitCode = -1;
+    QString out;
+    QString err;
+
+    QJsonObject lastJsonLine() const {
+        const auto lines = out.trimmed().split('\n');
+        return QJsonDocument::fromJson(lines.last().toUtf8()).object();
+    }
+    QJsonObject json() const { return QJsonDocument::fromJson(out.toUtf8()).object(); }
+};
+
+// Runs tunelab-cli with single-threaded BLAS; a run past `timeoutMs` is killed and reported with exit code
+// -1.
+inline CliResult runCliFor(const QStringList& arguments, int timeoutMs) {
+    QProcess process;
+    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+    environment.insert("OPENBLAS_NUM_THREADS", "1");
+    process.setProcessEnvironment(environment);
+    process.start(TUNELAB_CLI, arguments);
+    CliResult result;
+    if (!process.waitForFinished(timeoutMs)) {
+        process.kill();
+        process.waitForFinished();
+        return result;
+    }
+    result.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
+    result.out = QString::fromUtf8(process.readAllStandardOutput());
+    result.err = QString::fromUtf8(process.readAllStandardError());
+    return result;
+}
+
+inline QString writeFile(const QTemporaryDir& folder, const QString& name, const QByteArray& content) {
+    QFile file(folder.filePath(name));
+    if (!file.open(QIODevice::WriteOnly))
+        return {};
+    file.write(content);
+    return file.fileName();
+}
+
+} // namespace tunelab::test
