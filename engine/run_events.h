@@ -41,6 +41,23 @@ struct EpochRecord {
     double seconds = 0.0; // wall time of the epoch, validation included
 };
 
+// Per-layer gradient health (docs/gradient-health.md), sampled at the metric flushes; "layer" is
+// the index in model.layers of a layer that has parameters.
+struct LayerHealthSample {
+    int64_t step = 0;
+    int32_t layer = 0;
+    float gradNorm = 0.0f;    // L2 norm of the layer's gradient (weights and bias), before clipping
+    float updateRatio = 0.0f; // ||update|| / ||weights before the step|| of the layer
+};
+
+// The distribution of one layer's weights (not its bias) at the end of an epoch.
+struct WeightHistogram {
+    int32_t epoch = 0;
+    int32_t layer = 0;
+    float low = 0.0f, high = 0.0f; // lower edge of the first bin, upper edge of the last one
+    std::vector<int32_t> counts;   // equal-width bins
+};
+
 struct RunSummary {
     RunStatus status = RunStatus::Queued;
     int32_t epochs = 0; // completed epochs
@@ -54,6 +71,10 @@ struct RunSummary {
     int32_t bestEpoch = 0;
     std::string device;
     std::string message; // why it failed, diverged or stopped
+    // Fairness evidence (optimizer races): a hash of the initial parameters and of the order in
+    // which training rows were batched, so runs can be shown to have started alike.
+    uint64_t initialParametersHash = 0;
+    uint64_t batchOrderHash = 0;
 };
 
 enum class RunEventKind { Started, Steps, Epoch, Finished };
@@ -65,6 +86,8 @@ struct RunEvent {
     RunId runId = 0;
     std::string device;                             // Started
     std::vector<StepRecord> steps;                  // Steps
+    std::vector<LayerHealthSample> layerHealth;     // Steps: samples of steps in `steps`, if any
+    std::vector<WeightHistogram> histograms;        // Epoch: one per layer with weights
     EpochRecord epoch;                              // Epoch
     RunSummary summary;                             // Finished
     std::shared_ptr<const std::vector<char>> model; // Finished: state dict in torch.save format

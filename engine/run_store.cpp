@@ -69,6 +69,18 @@ const std::vector<std::vector<const char*>> kMigrations = {
         " trial_id INTEGER NOT NULL REFERENCES trials(id) ON DELETE CASCADE, epoch INTEGER NOT NULL,"
         " value REAL, PRIMARY KEY(trial_id, epoch)) WITHOUT ROWID",
     },
+    {
+        // Gradient health: per-layer samples taken at the metric flushes, weight histograms at
+        // epoch ends (counts as little-endian int32 values, one per equal-width bin).
+        "CREATE TABLE layer_health("
+        " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, step INTEGER NOT NULL,"
+        " layer INTEGER NOT NULL, grad_norm REAL, update_ratio REAL,"
+        " PRIMARY KEY(run_id, step, layer)) WITHOUT ROWID",
+        "CREATE TABLE weight_histograms("
+        " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, epoch INTEGER NOT NULL,"
+        " layer INTEGER NOT NULL, low REAL, high REAL, counts BLOB,"
+        " PRIMARY KEY(run_id, epoch, layer)) WITHOUT ROWID",
+    },
 };
 
 constexpr int kBusyTimeoutMs = 5000;
@@ -183,6 +195,29 @@ Result<bool> migrate(sqlite3* db, const std::string& path) {
     }
 }
 
+// NaN is stored as NULL and read back as NaN; infinities are stored as they are.
+std::vector<char> histogramBlob(const std::vector<int32_t>& counts) {
+    std::vector<char> bytes(counts.size() * sizeof(int32_t));
+    for (size_t i = 0; i < counts.size(); ++i) {
+        const auto value = static_cast<uint32_t>(counts[i]);
+        for (size_t byte = 0; byte < sizeof(int32_t); ++byte)
+            bytes[i * sizeof(int32_t) + byte] = static_cast<char>((value >> (8 * byte)) & 0xff);
+    }
+    return bytes;
+}
+
+std::vector<int32_t> histogramCounts(const std::vector<char>& bytes) {
+    std::vector<int32_t> counts(bytes.size() / sizeof(int32_t));
+    for (size_t i = 0; i < counts.size(); ++i) {
+        uint32_t value = 0;
+        for (size_t byte = 0; byte < sizeof(int32_t); ++byte)
+            value |= static_cast<uint32_t>(static_cast<unsigned char>(bytes[i * sizeof(int32_t) + byte]))
+                     << (8 * byte);
+        counts[i] = static_cast<int32_t>(value);
+    }
+    return counts;
+}
+
 const char* const kRunColumns =
     "SELECT id, name, status, spec_json, device, created_at, started_at, finished_at, epochs, steps,"
     " train_seconds, steps_per_second, train_loss, val_loss, val_accuracy, val_mae, best_epoch, error,"
@@ -229,8 +264,13 @@ Result<bool> RunStore::Impl::prepareWrites() {
     deleteRun = Statement(db, "DELETE FROM runs WHERE id = ?");
     insertTrialValue =
         Statement(db, "INSERT OR REPLACE INTO trial_values(trial_id, epoch, value) VALUES(?, ?, ?)");
+    insertLayerHealth = Statement(db, "INSERT OR REPLACE INTO layer_health(run_id, step, layer, grad_norm,"
+                                      " update_ratio) VALUES(?, ?, ?, ?, ?)");
+    insertHistogram =
+        Statement(db, "INSERT OR REPLACE INTO weight_histograms(run_id, epoch, layer, low, high,"
+                      " counts) VALUES(?, ?, ?, ?, ?, ?)");
     for (const Statement* statement : {&insertRun, &markStarted, &insertStep, &insertEpoch, &markFinished,
-                                       &deleteRun, &insertTrialValue}) {
+                                       &deleteRun, &insertTrialValue, &insertLayerHealth, &insertHistogram}) {
         if (!statement->valid())
             return Result<bool>::failure(path + ": " + statement->error());
     }
@@ -390,12 +430,21 @@ std::string RunStore::Impl::apply(PendingWrite& write) {
             if (!insertStep.run(event.runId, s.step, s.epoch, s.trainLoss, s.learningRate, s.gradNorm))
                 return insertStep.error();
         }
+        for (const LayerHealthSample& h : event.layerHealth) {
+            if (!insertLayerHealth.run(event.runId, h.step, h.layer, h.gradNorm, h.updateRatio))
+                return insertLayerHealth.error();
+        }
         break;
     case RunEventKind::Epoch: {
         const EpochRecord& e = event.epoch;
         if (!insertEpoch.run(event.runId, e.epoch, e.step, e.trainLoss, e.valLoss, e.valAccuracy, e.valMae,
                              e.learningRate, e.seconds))
             return insertEpoch.error();
+        for (const WeightHistogram& h : event.histograms) {
+            const std::vector<char> counts = histogramBlob(h.counts);
+            if (!insertHistogram.run(event.runId, h.epoch, h.layer, h.low, h.high, &counts))
+                return insertHistogram.error();
+        }
         break;
     }
     case RunEventKind::Finished: {
@@ -657,6 +706,41 @@ std::vector<char> RunStore::model(RunId id) const {
     Statement select(m_impl->readDb.get(), "SELECT model FROM runs WHERE id = ?");
     select.bind(id);
     return select.next() ? select.blob(0) : std::vector<char>();
+}
+
+std::vector<LayerHealthSample> RunStore::layerHealth(RunId id) const {
+    std::lock_guard<std::mutex> lock(m_impl->readMutex);
+    Statement select(m_impl->readDb.get(), "SELECT step, layer, grad_norm, update_ratio FROM layer_health"
+                                           " WHERE run_id = ? ORDER BY step, layer");
+    select.bind(id);
+    std::vector<LayerHealthSample> samples;
+    while (select.next()) {
+        LayerHealthSample sample;
+        sample.step = select.integer(0);
+        sample.layer = static_cast<int32_t>(select.integer(1));
+        sample.gradNorm = static_cast<float>(select.real(2, kNoValue));
+        sample.updateRatio = static_cast<float>(select.real(3, kNoValue));
+        samples.push_back(sample);
+    }
+    return samples;
+}
+
+std::vector<WeightHistogram> RunStore::weightHistograms(RunId id) const {
+    std::lock_guard<std::mutex> lock(m_impl->readMutex);
+    Statement select(m_impl->readDb.get(), "SELECT epoch, layer, low, high, counts FROM weight_histograms"
+                                           " WHERE run_id = ? ORDER BY epoch, layer");
+    select.bind(id);
+    std::vector<WeightHistogram> histograms;
+    while (select.next()) {
+        WeightHistogram histogram;
+        histogram.epoch = static_cast<int32_t>(select.integer(0));
+        histogram.layer = static_cast<int32_t>(select.integer(1));
+        histogram.low = static_cast<float>(select.real(2, 0.0));
+        histogram.high = static_cast<float>(select.real(3, 0.0));
+        histogram.counts = histogramCounts(select.blob(4));
+        histograms.push_back(std::move(histogram));
+    }
+    return histograms;
 }
 
 int RunStore::schemaVersion() const {

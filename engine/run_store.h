@@ -31,7 +31,7 @@ struct RunRecord {
 // process; runs left running by a process that no longer exists read as interrupted.
 class RunStore : public RunEventSink {
 public:
-    static constexpr int kSchemaVersion = 2;
+    static constexpr int kSchemaVersion = 3;
 
     // Opens (creating folders, the file and the schema as needed) and migrates an older schema.
     static Result<std::unique_ptr<RunStore>> open(const std::string& path);
@@ -61,6 +61,12 @@ public:
     std::vector<EpochRecord> epochs(RunId id) const;
     std::vector<char> model(RunId id) const;
     int schemaVersion() const;
+
+    // Gradient health (schema 3), written with the Steps and Epoch events that carry it.
+    // Samples ordered by step, then layer; a NaN norm reads back as NaN.
+    std::vector<LayerHealthSample> layerHealth(RunId id) const;
+    // Ordered by epoch, then layer.
+    std::vector<WeightHistogram> weightHistograms(RunId id) const;
 
     // Studies (schema 2). Trial writes are committed before they return, so several processes
     // (parallel `ask`, several `study run` on one file) never hand out one trial number twice.

@@ -51,6 +51,7 @@ struct RunStore::Impl {
     sqlite::Database writeDb; // used by the writer thread only, once it runs
     sqlite::Statement insertRun, markStarted, insertStep, insertEpoch, markFinished, deleteRun;
     sqlite::Statement insertTrialValue; // reportIntermediate runs once per trial and epoch
+    sqlite::Statement insertLayerHealth, insertHistogram;
 
     mutable std::mutex readMutex;
     sqlite::Database readDb;

@@ -528,7 +528,7 @@ void TestStudyStore::migrateVersion1KeepsRuns() {
     QVERIFY(createVersion1Store(path, 50));
     auto store = openStore(path);
     QVERIFY(store);
-    QCOMPARE(store->schemaVersion(), 2);
+    QCOMPARE(store->schemaVersion(), RunStore::kSchemaVersion);
     const auto runs = store->listRuns();
     QCOMPARE(runs.size(), size_t(1));
     QCOMPARE(runs[0].name, std::string("old run"));
@@ -545,7 +545,7 @@ void TestStudyStore::migrateVersion1KeepsRuns() {
     QVERIFY(newRun > runs[0].id);
     store.reset();
     RawDb raw(path);
-    QCOMPARE(raw.number(QStringLiteral("SELECT value FROM schema_meta WHERE key = 'schema_version'")), 2);
+    QCOMPARE(raw.number(QStringLiteral("SELECT value FROM schema_meta WHERE key = 'schema_version'")), RunStore::kSchemaVersion);
     QCOMPARE(raw.number(QStringLiteral("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN"
                                        " ('trials_study_state', 'trials_run', 'trial_params_name')")),
              3);

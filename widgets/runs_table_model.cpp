@@ -2,7 +2,10 @@
 
 #include "engine/spec.h"
 
+#include <QApplication>
 #include <QBrush>
+#include <QIcon>
+#include <QStyle>
 
 #include <algorithm>
 #include <cmath>
@@ -182,6 +185,7 @@ void RunsTableModel::upsertRun(const RunRecord& record) {
         row.bestValLoss = current.bestValLoss;
         row.bestFromEpochs = true;
     }
+    row.healthSummary = current.healthSummary;
     current = std::move(row);
     emitRowChanged(existing);
 }
@@ -301,6 +305,18 @@ void RunsTableModel::setBestValLoss(RunId id, double value) {
     Q_EMIT dataChanged(cell, cell);
 }
 
+void RunsTableModel::setHealthFlags(RunId id, const QString& summary) {
+    const int row = rowForRun(id);
+    if (row < 0)
+        return;
+    RunRow& run = m_rows[static_cast<size_t>(row)];
+    if (run.healthSummary == summary)
+        return;
+    run.healthSummary = summary;
+    const QModelIndex cell = index(row, StatusColumn);
+    Q_EMIT dataChanged(cell, cell);
+}
+
 bool RunsTableModel::removeRun(RunId id) {
     const int row = rowForRun(id);
     if (row < 0)
@@ -401,6 +417,16 @@ QVariant RunsTableModel::rawValue(const RunRow& row, int column) const {
     return {};
 }
 
+namespace {
+
+// The style's warning icon; none without a QApplication (a model used from a console tool).
+QIcon warningIcon() {
+    auto* application = qobject_cast<QApplication*>(QCoreApplication::instance());
+    return application ? application->style()->standardIcon(QStyle::SP_MessageBoxWarning) : QIcon();
+}
+
+} // namespace
+
 QVariant RunsTableModel::data(const QModelIndex& index, int role) const {
     if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
         return {};
@@ -411,9 +437,18 @@ QVariant RunsTableModel::data(const QModelIndex& index, int role) const {
     case RawValueRole:
         return rawValue(row, index.column());
     case Qt::ToolTipRole:
+        if (index.column() == StatusColumn && !row.healthSummary.isEmpty())
+            return row.message.isEmpty() ? row.healthSummary
+                                         : row.message + QLatin1Char('\n') + row.healthSummary;
         if (!row.message.isEmpty())
             return row.message;
         return {};
+    case Qt::DecorationRole:
+        if (index.column() == StatusColumn && !row.healthSummary.isEmpty())
+            return warningIcon();
+        return {};
+    case HealthRole:
+        return row.healthSummary;
     case Qt::ForegroundRole:
         if (row.status == RunStatus::Diverged || row.status == RunStatus::Failed)
             return QBrush(errorColor());

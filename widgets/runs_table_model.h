@@ -38,6 +38,7 @@ struct RunRow {
     QString specJson;
     bool hasModel = false;
     bool bestFromEpochs = false; // bestValLoss is a minimum over epochs seen, not a guess
+    QString healthSummary;       // vanishing or exploding gradients seen (healthSummary()); empty when none
 };
 
 // The runs of the run store as a flat table, fed by whole records (startup, a reloaded run) and
@@ -68,6 +69,7 @@ public:
         RunIdRole,                   // qint64
         StatusRole,                  // int(RunStatus)
         HasModelRole,                // bool
+        HealthRole,                  // QString: the gradient health summary, empty when healthy
     };
 
     explicit RunsTableModel(QObject* parent = nullptr);
@@ -91,6 +93,10 @@ public:
     // The store keeps epochs but not the best validation loss; the app sets it once it read them.
     void setBestValLoss(RunId id, double value);
     bool removeRun(RunId id);
+    // Gradient health flags of a run (engine/gradient_health.h healthSummary(); empty clears
+    // them): a warning icon in the Status column with the summary as its tooltip. Kept when the
+    // run's record is replaced.
+    void setHealthFlags(RunId id, const QString& summary);
 
     int rowForRun(RunId id) const; // -1 when absent
     const RunRow& runAt(int row) const;

@@ -4,6 +4,7 @@
 #include "app/gui/main_window.h"
 
 #include "app/gui/metric_charts.h"
+#include "engine/gradient_health.h"
 #include "engine/run_manager.h"
 #include "engine/run_store.h"
 #include "widgets/loss_chart_view.h"
@@ -16,6 +17,7 @@
 #include <QHeaderView>
 #include <QMenu>
 #include <QSaveFile>
+#include <QSet>
 #include <QTabWidget>
 #include <QTableView>
 
@@ -101,7 +103,57 @@ void MainWindow::showRuns(const QList<qint64>& ids) {
         if (steps.empty() && (row < 0 || isFinal(m_runsModel->runAt(row).status)))
             m_charts->removeRun(id); // a run without steps gets no empty legend entry
     }
+    showRunHealth(shown.isEmpty() ? 0 : shown.first());
     m_charts->flush();
+}
+
+void MainWindow::showRunHealth(qint64 id) {
+    if (id <= 0 || !m_store) {
+        m_charts->clearRunHealth();
+        return;
+    }
+    const int row = m_runsModel->rowForRun(id);
+    const QString name = row >= 0 ? m_runsModel->runAt(row).name : tr("run");
+    std::vector<LayerHealthSample> samples = m_store->layerHealth(id);
+    if (const auto live = m_liveHealth.constFind(id);
+        live != m_liveHealth.constEnd() && live->size() > samples.size())
+        samples = *live; // the running run's newest samples may not be committed yet
+    const std::vector<HealthFlag> flags = detectHealthFlags(samples);
+    m_runsModel->setHealthFlags(id, QString::fromStdString(healthSummary(flags)));
+    m_charts->showRunHealth(id, tr("%1 #%2").arg(name).arg(id), samples, m_store->weightHistograms(id),
+                            flags);
+}
+
+void MainWindow::applyHealthEvents(const std::vector<RunEvent>& events) {
+    QHash<RunId, std::vector<LayerHealthSample>> samples;
+    QHash<RunId, std::vector<WeightHistogram>> histograms;
+    for (const RunEvent& event : events) {
+        if (!event.layerHealth.empty())
+            samples[event.runId].insert(samples[event.runId].end(), event.layerHealth.begin(),
+                                        event.layerHealth.end());
+        if (!event.histograms.empty())
+            histograms[event.runId].insert(histograms[event.runId].end(), event.histograms.begin(),
+                                           event.histograms.end());
+        if (event.kind == RunEventKind::Started && m_chartRuns.isEmpty() && event.runId == m_runId)
+            m_charts->showRunHealth(event.runId, seriesLabel(), {}, {}, {});
+    }
+    QSet<RunId> changed;
+    for (auto it = samples.cbegin(); it != samples.cend(); ++it)
+        changed.insert(it.key());
+    for (auto it = histograms.cbegin(); it != histograms.cend(); ++it)
+        changed.insert(it.key());
+    for (RunId id : changed) {
+        std::vector<LayerHealthSample>& all = m_liveHealth[id];
+        const std::vector<LayerHealthSample> added = samples.value(id);
+        all.insert(all.end(), added.begin(), added.end());
+        const std::vector<HealthFlag> flags = detectHealthFlags(all);
+        m_runsModel->setHealthFlags(id, QString::fromStdString(healthSummary(flags)));
+        m_charts->appendRunHealth(id, added, histograms.value(id), flags);
+    }
+    for (const RunEvent& event : events) {
+        if (event.kind == RunEventKind::Finished)
+            m_liveHealth.remove(event.runId); // the store has it all now
+    }
 }
 
 void MainWindow::loadRunSpec(qint64 id, bool asCopy) {

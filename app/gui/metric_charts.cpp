@@ -18,6 +18,8 @@ MetricCharts::MetricCharts(QWidget* parent)
     addTab(m_accuracy, tr("Accuracy / MAE"));
     addTab(m_learningRate, tr("Learning rate"));
     addTab(m_gradNorm, tr("Gradient norm"));
+    m_health = new GradientHealthView;
+    addTab(m_health, tr("Gradient health"));
     setDocumentMode(true);
     for (LossChartView* chart : m_charts)
         connect(chart, &LossChartView::xAxisModeChanged, this, [this, chart] { refeed(chart); });
@@ -34,12 +36,15 @@ void MetricCharts::removeRun(RunId id) {
     m_runs.remove(id);
     for (LossChartView* chart : m_charts)
         chart->removeSeries(id);
+    if (id == m_healthRun)
+        clearRunHealth();
 }
 
 void MetricCharts::clear() {
     m_runs.clear();
     for (LossChartView* chart : m_charts)
         chart->clear();
+    clearRunHealth();
 }
 
 // Epoch positions come from the run's finished epochs: steps per epoch from the first one,
@@ -158,6 +163,29 @@ void MetricCharts::setLogScale(bool on) {
 void MetricCharts::flush() {
     for (LossChartView* chart : m_charts)
         chart->flush();
+}
+
+void MetricCharts::showRunHealth(RunId id, const QString& label,
+                                 const std::vector<LayerHealthSample>& samples,
+                                 const std::vector<WeightHistogram>& histograms,
+                                 const std::vector<HealthFlag>& flags) {
+    m_healthRun = id;
+    m_health->setRun(label, samples, histograms, flags);
+}
+
+void MetricCharts::appendRunHealth(RunId id, const std::vector<LayerHealthSample>& samples,
+                                   const std::vector<WeightHistogram>& histograms,
+                                   const std::vector<HealthFlag>& flags) {
+    if (id == 0 || id != m_healthRun)
+        return;
+    m_health->appendSamples(samples);
+    m_health->appendHistograms(histograms);
+    m_health->setFlags(flags);
+}
+
+void MetricCharts::clearRunHealth() {
+    m_healthRun = 0;
+    m_health->clear();
 }
 
 } // namespace tunelab

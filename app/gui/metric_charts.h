@@ -1,6 +1,8 @@
 #pragma once
 
+#include "engine/gradient_health.h"
 #include "engine/run_events.h"
+#include "widgets/gradient_health_view.h"
 #include "widgets/loss_chart_view.h"
 
 #include <QHash>
@@ -11,7 +13,8 @@
 namespace tunelab {
 
 // The live charts, one tab per metric: train loss per step, train and validation loss per
-// epoch, validation accuracy or MAE, learning rate, gradient norm. Keeps each shown run's
+// epoch, validation accuracy or MAE, learning rate, gradient norm, and the gradient health of
+// one run (per-layer norms, update ratios, weight histograms, flags). Keeps each shown run's
 // records so that a chart whose x unit changes (step, epoch, seconds) is fed again. GUI thread only.
 class MetricCharts : public QTabWidget {
     Q_OBJECT
@@ -21,6 +24,7 @@ public:
 
     LossChartView* stepLossChart() const { return m_stepLoss; }
     const QList<LossChartView*>& charts() const { return m_charts; }
+    GradientHealthView* healthView() const { return m_health; }
 
     void addRun(RunId id, const QString& label);
     void removeRun(RunId id);
@@ -30,6 +34,15 @@ public:
     void appendSteps(RunId id, const std::vector<StepRecord>& steps);
     void appendEpochs(RunId id, const std::vector<EpochRecord>& epochs);
     void setLogScale(bool on);
+    // The "Gradient health" tab shows one run: replaces what it shows (the selected run).
+    void showRunHealth(RunId id, const QString& label, const std::vector<LayerHealthSample>& samples,
+                       const std::vector<WeightHistogram>& histograms, const std::vector<HealthFlag>& flags);
+    // Live additions; ignored unless `id` is the run the tab shows. Batched: one call per drain.
+    void appendRunHealth(RunId id, const std::vector<LayerHealthSample>& samples,
+                         const std::vector<WeightHistogram>& histograms,
+                         const std::vector<HealthFlag>& flags);
+    void clearRunHealth();
+    RunId healthRunId() const { return m_healthRun; }
     void flush();
 
 private:
@@ -53,6 +66,8 @@ private:
     LossChartView* m_learningRate = nullptr;
     LossChartView* m_gradNorm = nullptr;
     QList<LossChartView*> m_charts;
+    GradientHealthView* m_health = nullptr;
+    RunId m_healthRun = 0; // 0: none
     QHash<RunId, RunRecords> m_runs;
 };
 

@@ -2,6 +2,7 @@
 
 #include "engine/dataset.h"
 #include "engine/devices.h"
+#include "engine/gradient_health.h"
 #include "engine/learning_rate_schedule.h"
 #include "engine/shape_inference.h"
 #include "engine/torch/network.h"
@@ -11,6 +12,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <numeric>
 #include <random>
 #include <thread>
@@ -20,6 +22,10 @@ namespace tunelab {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// Health samples are taken at one step after every this many metric flushes (docs/gradient-health.md).
+constexpr int kHealthSampleEveryFlushes = 1;
+constexpr int kHistogramBins = 32;
 
 double secondsSince(Clock::time_point start) {
     return std::chrono::duration<double>(Clock::now() - start).count();
@@ -116,6 +122,12 @@ private:
     void trainEpoch(int epoch);
     void step(const torch::Tensor& x, const torch::Tensor& y, int epoch);
     void flushSteps();
+    void findLayerSlices();
+    void sampleGradients();
+    void sampleUpdates();
+    std::vector<LayerHealthSample> takeHealthSamples(int64_t lastStep);
+    void hashBatchOrder(const std::vector<int64_t>* order);
+    std::vector<WeightHistogram> weightHistograms(int epoch) const;
     EpochRecord validate(int epoch, double seconds);
     void afterEpoch(const EpochRecord& record);
     void waitWhilePaused();
@@ -138,6 +150,27 @@ private:
     std::mt19937_64 m_shuffleRandom;
     int64_t m_batchSize = 1;
     int64_t m_stepsPerEpoch = 1;
+    std::vector<int64_t> m_trainRows; // dataset row of each training row, for the batch order hash
+
+    // A layer's parameters are one contiguous slice of the flat buffers (flattenParameters keeps
+    // the registration order), so its norms need no copies.
+    struct LayerSlice {
+        int32_t layer = 0;
+        int64_t offset = 0, length = 0;              // weights and bias
+        int64_t weightOffset = -1, weightLength = 0; // the weights alone, for histograms
+    };
+    std::vector<LayerSlice> m_layerSlices;
+    bool m_cpuFloat = false;      // raw loops instead of tensor operations
+    bool m_sampleNextStep = true; // the first step and the first one after a flush
+    int m_flushesSinceSample = 0;
+    std::vector<float> m_valuesBeforeCpu; // the weights before a sampled step (CPU)
+    torch::Tensor m_valuesBefore;         // ... elsewhere
+    std::vector<LayerHealthSample> m_pendingHealth;
+    // Elsewhere than the CPU the norms stay on the device until the flush: per sample, the layers'
+    // gradient norms followed by their update ratios.
+    std::vector<torch::Tensor> m_pendingHealthTensors;
+    std::vector<int64_t> m_pendingHealthSteps;
+    std::vector<torch::Tensor> m_pendingGradNorms; // of the sampled step, until its update is known
 
     // Steps since the last flush; their losses stay on the device until then.
     std::vector<torch::Tensor> m_pendingLosses;
@@ -183,6 +216,16 @@ void Trainer::prepare(const std::string& deviceId) {
         m_network->setDropoutGenerator(c10::nullopt);
     m_network->train();
     m_flat = detail::flattenParameters(*m_network);
+    {
+        // Fairness evidence: equal seeds and data give equal hashes, whatever the optimizer.
+        auto initial = m_flat.values.to(torch::kCPU).contiguous();
+        m_summary.initialParametersHash =
+            initial.numel() > 0 ? fnv1a64(initial.data_ptr(), initial.numel() * initial.element_size())
+                                : kFnvOffsetBasis;
+        m_summary.batchOrderHash = kFnvOffsetBasis;
+    }
+    m_trainRows = split.train;
+    findLayerSlices();
     m_optimizer = detail::makeOptimizer(m_spec.optimizer, m_flat.values);
 
     const int64_t trainRows = m_tensors.trainX.size(0);
@@ -210,6 +253,11 @@ void Trainer::step(const torch::Tensor& x, const torch::Tensor& y, int epoch) {
         m_flat.grads.zero_(); // the fused CPU step leaves the gradient zeroed itself
     auto loss = computeLoss(m_spec.loss, m_network->forward(x), y);
     loss.backward();
+    const bool sample = m_sampleNextStep && !m_layerSlices.empty();
+    if (sample) {
+        m_sampleNextStep = false;
+        sampleGradients();
+    }
     const double clip = m_spec.training.gradClipNorm;
     StepRecord record{m_step + 1, epoch, 0.0f, static_cast<float>(lr), 0.0f};
     if (fused) {
@@ -228,6 +276,8 @@ void Trainer::step(const torch::Tensor& x, const torch::Tensor& y, int epoch) {
         m_pendingNorms.push_back(norm);
     }
     ++m_step;
+    if (sample)
+        sampleUpdates();
     m_pendingLosses.push_back(loss.detach());
     m_pendingSteps.push_back(record);
     if (static_cast<int>(m_pendingSteps.size()) >= m_options.stepFlushSteps ||
@@ -262,11 +312,16 @@ void Trainer::flushSteps() {
         m_lastStepLoss = losses[i];
     }
     m_pendingSteps.resize(kept);
+    if (++m_flushesSinceSample >= kHealthSampleEveryFlushes) {
+        m_flushesSinceSample = 0;
+        m_sampleNextStep = true;
+    }
     RunEvent event;
     event.kind = RunEventKind::Steps;
     event.runId = m_id;
     event.steps = std::move(m_pendingSteps);
     const StepRecord last = event.steps.back();
+    event.layerHealth = takeHealthSamples(last.step);
     m_sink.onRunEvent(event);
     m_pendingSteps.clear();
     m_pendingLosses.clear();
@@ -280,6 +335,159 @@ void Trainer::flushSteps() {
     }
 }
 
+void Trainer::findLayerSlices() {
+    m_layerSlices.clear();
+    m_cpuFloat = m_flat.values.device().is_cpu() && m_flat.values.scalar_type() == torch::kFloat;
+    int64_t offset = 0;
+    for (const auto& item : m_network->named_parameters()) {
+        // Names are "<layer index>.<parameter>", as in PyTorch's nn.Sequential.
+        const std::string& name = item.key();
+        const int32_t layer = static_cast<int32_t>(std::stoi(name.substr(0, name.find('.'))));
+        const int64_t count = item.value().numel();
+        if (m_layerSlices.empty() || m_layerSlices.back().layer != layer)
+            m_layerSlices.push_back(LayerSlice{layer, offset, 0, -1, 0});
+        LayerSlice& slice = m_layerSlices.back();
+        slice.length += count;
+        if (name.compare(name.find('.') + 1, std::string::npos, "weight") == 0) {
+            slice.weightOffset = offset;
+            slice.weightLength = count;
+        }
+        offset += count;
+    }
+}
+
+// Called before the optimizer step (and before clipping): the gradient norms, and a copy of the
+// weights so that the update can be measured after the step.
+void Trainer::sampleGradients() {
+    torch::NoGradGuard noGrad;
+    if (m_cpuFloat) {
+        const float* grads = m_flat.grads.data_ptr<float>();
+        const float* values = m_flat.values.data_ptr<float>();
+        for (const LayerSlice& slice : m_layerSlices) {
+            double sum = 0.0;
+            for (int64_t i = slice.offset; i < slice.offset + slice.length; ++i)
+                sum += static_cast<double>(grads[i]) * grads[i];
+            m_pendingHealth.push_back(
+                LayerHealthSample{m_step + 1, slice.layer, static_cast<float>(std::sqrt(sum)), 0.0f});
+        }
+        m_valuesBeforeCpu.resize(static_cast<size_t>(m_flat.values.numel()));
+        std::memcpy(m_valuesBeforeCpu.data(), values, m_valuesBeforeCpu.size() * sizeof(float));
+        return;
+    }
+    m_pendingGradNorms.clear();
+    for (const LayerSlice& slice : m_layerSlices)
+        m_pendingGradNorms.push_back(m_flat.grads.narrow(0, slice.offset, slice.length).norm());
+    if (!m_valuesBefore.defined())
+        m_valuesBefore = torch::empty_like(m_flat.values);
+    m_valuesBefore.copy_(m_flat.values);
+}
+
+// Called after the optimizer step of a sampled step: ||update|| / ||weights before||.
+void Trainer::sampleUpdates() {
+    torch::NoGradGuard noGrad;
+    if (m_cpuFloat) {
+        const float* values = m_flat.values.data_ptr<float>();
+        const float* before = m_valuesBeforeCpu.data();
+        LayerHealthSample* samples = m_pendingHealth.data() + m_pendingHealth.size() - m_layerSlices.size();
+        for (size_t layer = 0; layer < m_layerSlices.size(); ++layer) {
+            const LayerSlice& slice = m_layerSlices[layer];
+            double update = 0.0, weights = 0.0;
+            for (int64_t i = slice.offset; i < slice.offset + slice.length; ++i) {
+                const double change = static_cast<double>(values[i]) - before[i];
+                update += change * change;
+                weights += static_cast<double>(before[i]) * before[i];
+            }
+            samples[layer].updateRatio = static_cast<float>(std::sqrt(update) / (std::sqrt(weights) + 1e-12));
+        }
+        return;
+    }
+    std::vector<torch::Tensor> values = m_pendingGradNorms;
+    for (const LayerSlice& slice : m_layerSlices) {
+        auto before = m_valuesBefore.narrow(0, slice.offset, slice.length);
+        auto after = m_flat.values.narrow(0, slice.offset, slice.length);
+        values.push_back((after - before).norm() / (before.norm() + 1e-12));
+    }
+    m_pendingHealthTensors.push_back(torch::stack(values));
+    m_pendingHealthSteps.push_back(m_step);
+    m_pendingGradNorms.clear();
+}
+
+// The samples of steps up to `lastStep`, read from the device in one transfer where needed.
+std::vector<LayerHealthSample> Trainer::takeHealthSamples(int64_t lastStep) {
+    std::vector<LayerHealthSample> samples = std::move(m_pendingHealth);
+    m_pendingHealth.clear();
+    if (!m_pendingHealthTensors.empty()) {
+        auto values = torch::stack(m_pendingHealthTensors).to(torch::kCPU, torch::kFloat).contiguous();
+        const float* data = values.data_ptr<float>();
+        const size_t layers = m_layerSlices.size();
+        for (size_t i = 0; i < m_pendingHealthSteps.size(); ++i) {
+            for (size_t layer = 0; layer < layers; ++layer)
+                samples.push_back(LayerHealthSample{m_pendingHealthSteps[i], m_layerSlices[layer].layer,
+                                                    data[i * 2 * layers + layer],
+                                                    data[i * 2 * layers + layers + layer]});
+        }
+        m_pendingHealthTensors.clear();
+        m_pendingHealthSteps.clear();
+    }
+    samples.erase(
+        std::remove_if(samples.begin(), samples.end(),
+                       [lastStep](const LayerHealthSample& sample) { return sample.step > lastStep; }),
+        samples.end());
+    return samples;
+}
+
+// One histogram per layer with weights, over the range of its weights.
+std::vector<WeightHistogram> Trainer::weightHistograms(int epoch) const {
+    torch::NoGradGuard noGrad;
+    std::vector<WeightHistogram> histograms;
+    for (const LayerSlice& slice : m_layerSlices) {
+        if (slice.weightLength <= 0)
+            continue;
+        auto weights = m_flat.values.narrow(0, slice.weightOffset, slice.weightLength)
+                           .to(torch::kCPU, torch::kFloat)
+                           .contiguous();
+        WeightHistogram histogram;
+        histogram.epoch = epoch;
+        histogram.layer = slice.layer;
+        histogram.counts.assign(kHistogramBins, 0);
+        const float* data = weights.data_ptr<float>();
+        float low = std::numeric_limits<float>::infinity();
+        float high = -low;
+        for (int64_t i = 0; i < slice.weightLength; ++i) {
+            if (std::isfinite(data[i])) {
+                low = std::min(low, data[i]);
+                high = std::max(high, data[i]);
+            }
+        }
+        if (!(low <= high)) { // no finite weight: an empty histogram
+            histograms.push_back(std::move(histogram));
+            continue;
+        }
+        if (high == low)
+            high = low + 1e-6f;
+        histogram.low = low;
+        histogram.high = high;
+        const double scale = kHistogramBins / (static_cast<double>(high) - low);
+        for (int64_t i = 0; i < slice.weightLength; ++i) {
+            if (!std::isfinite(data[i]))
+                continue;
+            const int bin = std::min(kHistogramBins - 1, static_cast<int>((data[i] - low) * scale));
+            ++histogram.counts[static_cast<size_t>(bin)];
+        }
+        histograms.push_back(std::move(histogram));
+    }
+    return histograms;
+}
+
+// The dataset rows in the order this epoch batches them (`order` indexes the training rows;
+// null means unshuffled), folded into the run's batch order hash.
+void Trainer::hashBatchOrder(const std::vector<int64_t>* order) {
+    std::vector<int64_t> rows(m_trainRows.size());
+    for (size_t i = 0; i < rows.size(); ++i)
+        rows[i] = m_trainRows[order ? static_cast<size_t>((*order)[i]) : i];
+    m_summary.batchOrderHash = fnv1a64(rows.data(), rows.size() * sizeof(int64_t), m_summary.batchOrderHash);
+}
+
 void Trainer::trainEpoch(int epoch) {
     const int64_t rows = m_tensors.trainX.size(0);
     torch::Tensor x = m_tensors.trainX;
@@ -289,9 +497,12 @@ void Trainer::trainEpoch(int epoch) {
         std::vector<int64_t> order(static_cast<size_t>(rows));
         std::iota(order.begin(), order.end(), 0);
         std::shuffle(order.begin(), order.end(), m_shuffleRandom);
+        hashBatchOrder(&order);
         auto index = torch::from_blob(order.data(), {rows}, torch::kLong).to(m_device);
         x = x.index_select(0, index);
         y = y.index_select(0, index);
+    } else {
+        hashBatchOrder(nullptr);
     }
     for (int64_t batch = 0; batch < m_stepsPerEpoch; ++batch) {
         if (m_control.stopRequested.load(std::memory_order_relaxed))
@@ -436,6 +647,7 @@ RunSummary Trainer::run() {
             event.kind = RunEventKind::Epoch;
             event.runId = m_id;
             event.epoch = record;
+            event.histograms = weightHistograms(epoch);
             m_sink.onRunEvent(event);
             afterEpoch(record);
         }
