@@ -1,8 +1,9 @@
 // tunelab-cli: TuneLab's headless tool. Trains experiments, validates specs, reads the run store and
-// runs hyperparameter studies.
+// runs hyperparameter studies and optimizer races.
 
 #include "app/cli/exit_codes.h"
 #include "app/cli/optimize_command.h"
+#include "app/cli/race_command.h"
 #include "app/cli/runs_command.h"
 #include "app/cli/study_command.h"
 #include "app/cli/train_command.h"
@@ -30,6 +31,10 @@ int main(int argc, char** argv) {
     CLI::App* study = addStudyCommand(app, studyOptions);
     CLI::App* optimize = addOptimizeCommand(app, optimizeOptions);
     addAskTellCommands(app, askTellOptions);
+    RaceOptions raceOptions;
+    LrFindOptions lrFindOptions;
+    CLI::App* race = addRaceCommand(app, raceOptions);
+    CLI::App* lrFind = addLrFindCommand(app, lrFindOptions);
 
     try {
         app.parse(argc, argv);
@@ -47,6 +52,10 @@ int main(int argc, char** argv) {
         return runStudy(studyOptions);
     if (optimize->parsed())
         return runOptimize(optimizeOptions);
+    if (race->parsed())
+        return runRace(raceOptions);
+    if (lrFind->parsed())
+        return runLrFind(lrFindOptions);
     if (askTellOptions.ask->parsed() || askTellOptions.tell->parsed())
         return runAskTell(askTellOptions);
     return kExitBadInput;

@@ -1,0 +1,332 @@
+#include "app/cli/race_command.h"
+
+#include "app/cli/exit_codes.h"
+#include "app/cli/json_output.h"
+#include "app/cli/text_format.h"
+#include "engine/lr_range_test.h"
+#include "engine/race.h"
+#include "engine/race_runner.h"
+#include "engine/run_store.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unistd.h>
+
+namespace tunelab::cli {
+
+namespace {
+
+volatile std::sig_atomic_t g_raceInterrupts = 0;
+
+// The first Ctrl-C stops the race (its runs are kept, as stopped); a second one leaves at once.
+extern "C" void onRaceInterrupt(int) {
+    if (++g_raceInterrupts > 1)
+        _exit(kExitInterrupted);
+}
+
+void printErrorLines(const std::vector<std::string>& errors) {
+    for (const auto& error : errors)
+        std::fprintf(stderr, "error: %s\n", error.c_str());
+}
+
+std::string hexHash(uint64_t hash) {
+    char text[24];
+    std::snprintf(text, sizeof(text), "%016llx", static_cast<unsigned long long>(hash));
+    return text;
+}
+
+nlohmann::ordered_json rangeTestJson(const LrRangeResult& curve, bool withPoints) {
+    nlohmann::ordered_json json;
+    json["suggested_lr"] = numberOrNull(curve.suggestedLearningRate);
+    json["steps"] = curve.points.size();
+    json["blew_up"] = curve.blewUp;
+    json["message"] = curve.message;
+    if (withPoints) {
+        nlohmann::ordered_json points = nlohmann::ordered_json::array();
+        for (const auto& point : curve.points)
+            points.push_back({{"lr", point.learningRate},
+                              {"loss", numberOrNull(point.loss)},
+                              {"smoothed_loss", numberOrNull(point.smoothedLoss)}});
+        json["points"] = std::move(points);
+    }
+    return json;
+}
+
+std::string rangeTestLine(const std::string& setup, const LrRangeResult& curve, int nameWidth) {
+    char line[256];
+    std::snprintf(line, sizeof(line), "  %-*s suggested lr %s (%zu steps%s)%s%s", nameWidth, setup.c_str(),
+                  formatNumber(curve.suggestedLearningRate, "%.3g").c_str(), curve.points.size(),
+                  curve.blewUp ? ", blew up" : "", curve.message.empty() ? "" : ": ", curve.message.c_str());
+    return line;
+}
+
+// Prints each set-up's end as it comes. Called on the race's thread.
+class RaceProgress : public RunEventSink {
+public:
+    explicit RaceProgress(std::FILE* out)
+        : m_out(out) {}
+
+    void setupStarted(const std::string& setup, RunId id) {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        m_setupOfRun[id] = setup;
+        std::fprintf(m_out, "started %s as run %lld\n", setup.c_str(), static_cast<long long>(id));
+        std::fflush(m_out);
+    }
+
+    void onRunEvent(const RunEvent& event) override {
+        if (event.kind != RunEventKind::Finished)
+            return;
+        std::lock_guard<std::mutex> lock(m_mutex);
+        std::fprintf(m_out, "%s %s after %d epochs: val_loss %s\n", m_setupOfRun[event.runId].c_str(),
+                     toString(event.summary.status), event.summary.epochs,
+                     formatNumber(event.summary.valLoss).c_str());
+        std::fflush(m_out);
+    }
+
+private:
+    std::FILE* m_out;
+    std::mutex m_mutex;
+    std::map<RunId, std::string> m_setupOfRun;
+};
+
+void printResultsTable(std::FILE* out, const std::vector<RaceEntryResult>& results, double targetLoss) {
+    int nameWidth = 5;
+    for (const auto& result : results)
+        nameWidth = std::max(nameWidth, static_cast<int>(result.setup.size()));
+    const std::string target = std::isfinite(targetLoss) ? formatNumber(targetLoss, "%.4g") : "-";
+    std::fprintf(out, "%-*s  %10s  %10s  %10s  %12s  %12s  %-10s  %8s\n", nameWidth, "setup", "lr",
+                 "final val", "best val", "steps<=tgt", "s<=tgt", "status", "wall s");
+    for (const auto& result : results) {
+        std::fprintf(out, "%-*s  %10s  %10s  %10s  %12s  %12s  %-10s  %8s\n", nameWidth, result.setup.c_str(),
+                     formatNumber(result.learningRate, "%.4g").c_str(),
+                     formatNumber(result.finalValLoss).c_str(), formatNumber(result.bestValLoss).c_str(),
+                     result.stepsToTarget < 0 ? "-" : std::to_string(result.stepsToTarget).c_str(),
+                     formatNumber(result.secondsToTarget, "%.2f").c_str(), toString(result.status),
+                     formatNumber(result.wallSeconds, "%.2f").c_str());
+    }
+    std::fprintf(out, "target validation loss: %s\n", target.c_str());
+    for (const auto& result : results)
+        if (!result.message.empty())
+            std::fprintf(out, "%s: %s\n", result.setup.c_str(), result.message.c_str());
+}
+
+} // namespace
+
+CLI::App* addRaceCommand(CLI::App& app, RaceOptions& options) {
+    CLI::App* race = app.add_subcommand("race", "Race optimizers on one experiment (docs/race.md)");
+    race->add_option("file", options.racePath, "Race file (JSON)")->required()->check(CLI::ExistingFile);
+    race->add_option("--db", options.dbPath, "Run store file (default: $TUNELAB_DB or the user data folder)");
+    race->add_option("--device", options.device, "auto, cpu, cuda or cuda:N (overrides the experiment)");
+    race->add_option("--csv", options.csvPath, "Also write the results table as CSV to this file");
+    race->add_option("--threads", options.threads, "CPU threads per set-up")->check(CLI::PositiveNumber);
+    race->add_flag("--json", options.json,
+                   "Progress to stderr; the last line of stdout is the results as JSON");
+    return race;
+}
+
+int runRace(const RaceOptions& options) {
+    auto loaded = loadRaceSpec(options.racePath);
+    if (!loaded.ok()) {
+        printErrorLines(loaded.errors());
+        return kExitBadInput;
+    }
+    const RaceSpec spec = loaded.take();
+    if (!options.device.empty())
+        if (const std::string problem = deviceStringError(options.device); !problem.empty()) {
+            std::fprintf(stderr, "error: --device: %s\n", problem.c_str());
+            return kExitBadInput;
+        }
+    const std::string dbPath = options.dbPath.empty() ? RunStore::defaultPath() : options.dbPath;
+    auto store = RunStore::open(dbPath);
+    if (!store.ok()) {
+        printErrorLines(store.errors());
+        return kExitBadInput;
+    }
+
+    std::FILE* progressOut = options.json ? stderr : stdout;
+    int nameWidth = 0;
+    for (const auto& setup : spec.setups)
+        nameWidth = std::max(nameWidth, static_cast<int>(setup.name.size()));
+    RaceProgress progress(progressOut);
+    std::mutex curvesMutex;
+    std::map<std::string, LrRangeResult> curves;
+    RaceRunOptions runOptions;
+    runOptions.device = options.device;
+    runOptions.threadsPerSetup = options.threads;
+    runOptions.onRangeTest = [&](const std::string& setup, const LrRangeResult& curve) {
+        std::lock_guard<std::mutex> lock(curvesMutex);
+        if (curves.empty())
+            std::fprintf(progressOut, "range tests (fair learning rates):\n");
+        curves[setup] = curve;
+        std::fprintf(progressOut, "%s\n", rangeTestLine(setup, curve, nameWidth).c_str());
+        std::fflush(progressOut);
+    };
+    runOptions.onSetupStarted = [&](const std::string& setup, RunId id) { progress.setupStarted(setup, id); };
+
+    struct sigaction action {};
+    action.sa_handler = onRaceInterrupt;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, nullptr);
+    sigaction(SIGTERM, &action, nullptr);
+
+    RaceRunner runner(store.value().get(), &progress);
+    std::optional<Result<std::vector<RaceEntryResult>>> outcome;
+    std::atomic<bool> done{false};
+    const auto start = std::chrono::steady_clock::now();
+    std::thread worker([&] {
+        outcome.emplace(runner.run(spec, runOptions));
+        done.store(true);
+    });
+    bool stopSent = false;
+    while (!done.load()) {
+        if (g_raceInterrupts > 0 && !stopSent) {
+            stopSent = true;
+            runner.requestStop();
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    worker.join();
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    store.value()->flush();
+    if (!outcome->ok()) {
+        printErrorLines(outcome->errors());
+        return kExitBadInput;
+    }
+    const std::vector<RaceEntryResult>& results = outcome->value();
+
+    printResultsTable(progressOut, results, spec.targetLoss);
+    if (!options.csvPath.empty()) {
+        std::ofstream csv(options.csvPath, std::ios::binary);
+        csv << raceResultsCsv(results);
+        if (!csv) {
+            std::fprintf(stderr, "error: --csv: cannot write %s\n", options.csvPath.c_str());
+            return kExitBadInput;
+        }
+    }
+    if (options.json) {
+        nlohmann::ordered_json json;
+        json["race"] = spec.name;
+        json["target_loss"] = numberOrNull(spec.targetLoss);
+        json["fair_learning_rates"] = spec.fairLearningRates;
+        json["seconds"] = seconds;
+        nlohmann::ordered_json entries = nlohmann::ordered_json::array();
+        for (const auto& result : results) {
+            nlohmann::ordered_json entry;
+            entry["setup"] = result.setup;
+            entry["run_id"] = result.runId;
+            entry["learning_rate"] = numberOrNull(result.learningRate);
+            entry["final_val_loss"] = numberOrNull(result.finalValLoss);
+            entry["best_val_loss"] = numberOrNull(result.bestValLoss);
+            entry["steps_to_target"] = result.stepsToTarget < 0
+                                           ? nlohmann::ordered_json(nullptr)
+                                           : nlohmann::ordered_json(result.stepsToTarget);
+            entry["seconds_to_target"] = numberOrNull(result.secondsToTarget);
+            entry["diverged"] = result.diverged;
+            entry["status"] = toString(result.status);
+            entry["wall_seconds"] = result.wallSeconds;
+            entry["initial_parameters_hash"] = hexHash(result.initialParametersHash);
+            entry["batch_order_hash"] = hexHash(result.batchOrderHash);
+            entry["message"] = result.message;
+            if (const auto curve = curves.find(result.setup); curve != curves.end())
+                entry["range_test"] = rangeTestJson(curve->second, false);
+            entries.push_back(std::move(entry));
+        }
+        json["results"] = std::move(entries);
+        std::printf("%s\n", json.dump().c_str());
+    } else {
+        std::printf("runs stored in %s\n", dbPath.c_str());
+    }
+    std::fflush(stdout);
+
+    if (g_raceInterrupts > 0)
+        return kExitInterrupted;
+    for (const auto& result : results)
+        if (result.status == RunStatus::Completed)
+            return kExitSuccess;
+    return kExitRunFailed;
+}
+
+CLI::App* addLrFindCommand(CLI::App& app, LrFindOptions& options) {
+    CLI::App* find =
+        app.add_subcommand("lr-find", "Learning-rate range test of one experiment: suggests a learning rate");
+    find->add_option("spec", options.specPath, "Experiment spec (JSON)")
+        ->required()
+        ->check(CLI::ExistingFile);
+    find->add_option("--min-lr", options.minLr, "Learning rate of the first step")
+        ->check(CLI::PositiveNumber);
+    find->add_option("--max-lr", options.maxLr, "Learning rate of the last step")->check(CLI::PositiveNumber);
+    find->add_option("--steps", options.steps, "Steps from --min-lr to --max-lr")
+        ->check(CLI::Range(10, 100000));
+    find->add_option("--device", options.device, "auto, cpu, cuda or cuda:N (overrides the spec)");
+    find->add_flag("--json", options.json, "Print the curve and the suggestion as one JSON object");
+    return find;
+}
+
+int runLrFind(const LrFindOptions& options) {
+    auto loaded = loadExperimentSpec(options.specPath);
+    if (!loaded.ok()) {
+        printErrorLines(loaded.errors());
+        return kExitBadInput;
+    }
+    ExperimentSpec spec = loaded.take();
+    if (!options.device.empty())
+        spec.device = options.device;
+    if (const std::string problem = deviceStringError(spec.device); !problem.empty()) {
+        std::fprintf(stderr, "error: --device: %s\n", problem.c_str());
+        return kExitBadInput;
+    }
+    if (options.maxLr <= options.minLr) {
+        std::fprintf(stderr, "error: --max-lr must be greater than --min-lr\n");
+        return kExitBadInput;
+    }
+    const LrRangeSettings settings{options.minLr, options.maxLr, options.steps};
+    auto tested = runLrRangeTest(spec, settings);
+    if (!tested.ok()) {
+        printErrorLines(tested.errors());
+        return kExitBadInput;
+    }
+    const LrRangeResult& curve = tested.value();
+    const bool suggested = std::isfinite(curve.suggestedLearningRate);
+    if (options.json) {
+        std::printf("%s\n", rangeTestJson(curve, true).dump().c_str());
+        return suggested ? kExitSuccess : kExitRunFailed;
+    }
+    size_t lowest = 0;
+    for (size_t i = 0; i < curve.points.size(); ++i)
+        if (curve.points[i].smoothedLoss < curve.points[lowest].smoothedLoss)
+            lowest = i;
+    std::printf(
+        "%zu steps, learning rate %s to %s%s\n", curve.points.size(),
+        formatNumber(options.minLr, "%.3g").c_str(),
+        formatNumber(curve.points.empty() ? options.minLr : curve.points.back().learningRate, "%.3g").c_str(),
+        curve.blewUp ? " (stopped at the blow-up)" : "");
+    std::printf("%12s  %10s  %10s\n", "lr", "loss", "smoothed");
+    const size_t stride = std::max<size_t>(1, curve.points.size() / 12);
+    for (size_t i = 0; i < curve.points.size(); i += stride)
+        std::printf("%12s  %10s  %10s\n", formatNumber(curve.points[i].learningRate, "%.4g").c_str(),
+                    formatNumber(curve.points[i].loss).c_str(),
+                    formatNumber(curve.points[i].smoothedLoss).c_str());
+    if (!curve.points.empty())
+        std::printf("lowest smoothed loss %s at lr %s\n",
+                    formatNumber(curve.points[lowest].smoothedLoss).c_str(),
+                    formatNumber(curve.points[lowest].learningRate, "%.4g").c_str());
+    if (suggested)
+        std::printf("suggested learning rate: %s\n",
+                    formatNumber(curve.suggestedLearningRate, "%.4g").c_str());
+    else
+        std::printf("no suggestion: %s\n", curve.message.c_str());
+    return suggested ? kExitSuccess : kExitRunFailed;
+}
+
+} // namespace tunelab::cli
