@@ -1,6 +1,8 @@
 #include "app/gui/main_window.h"
 
 #include "app/gui/metric_charts.h"
+#include "app/gui/playground_window.h"
+#include "app/gui/race_window.h"
 #include "engine/run_events.h"
 #include "engine/run_store.h"
 #include "engine/spec.h"
@@ -13,6 +15,8 @@
 #include "widgets/training_form.h"
 
 #include <QAction>
+#include <QApplication>
+#include <QDoubleSpinBox>
 #include <QFile>
 #include <QMessageBox>
 #include <QSignalSpy>
@@ -52,6 +56,8 @@ private Q_SLOTS:
     void runsTrainSideBySide();
     void openExperimentFile();
     void badExperimentFileKeepsTheCurrentOne();
+    void toolsMenuOpensItsWindows();
+    void rangeTestApplyPutsTheRateInTheSpec();
 
 private:
     std::unique_ptr<MainWindow> m_window;
@@ -317,6 +323,26 @@ void TestMainWindow::runsTrainSideBySide() {
              qPrintable(paths.join(", ")));
     QTRY_VERIFY(m_window->lossChart()->pointCount(first) > 0 &&
                 m_window->lossChart()->pointCount(second) > 0);
+}
+
+void TestMainWindow::toolsMenuOpensItsWindows() {
+    for (const char* name : {"optimizerRaceAction", "lrRangeTestAction", "playgroundAction"}) {
+        auto* action = m_window->findChild<QAction*>(QString::fromLatin1(name));
+        QVERIFY2(action, name);
+        const int before = QApplication::topLevelWidgets().size();
+        action->trigger();
+        QTRY_VERIFY2(QApplication::topLevelWidgets().size() > before, name);
+    }
+    QVERIFY(m_window->findChild<tunelab::RaceWindow*>());
+    QVERIFY(m_window->findChild<tunelab::PlaygroundWindow*>());
+}
+
+void TestMainWindow::rangeTestApplyPutsTheRateInTheSpec() {
+    m_window->applyLearningRate(0.0042);
+    QCOMPARE(m_window->experiment().optimizer.lr, 0.0042);
+    auto* lr = m_window->trainingForm()->findChild<QDoubleSpinBox*>(QStringLiteral("optimizer.lr"));
+    QVERIFY(lr);
+    QVERIFY(qAbs(lr->value() - 0.0042) < 1e-9);
 }
 
 QTEST_MAIN(TestMainWindow)

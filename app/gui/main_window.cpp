@@ -72,6 +72,7 @@ MainWindow::MainWindow(QWidget* parent)
     createActions();
     createPanels();
     createStudyPanel();
+    createToolsMenu();
     createRunsDock();
     createStatusBar();
     // The charts get the room; the panels their natural width, the runs a few rows. Docks take
@@ -529,6 +530,7 @@ void MainWindow::drainEvents() {
         m_charts->appendSteps(it.key(), it.value());
     for (auto it = epochs.cbegin(); it != epochs.cend(); ++it)
         m_charts->appendEpochs(it.key(), it.value());
+    applyHealthEvents(events);
 
     if (m_running && !m_stopRequested && m_step > 0 && !m_pauseAction->isChecked()) {
         setState(tr("Running %1 — epoch %2 of %3, step %4")

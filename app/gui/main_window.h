@@ -3,6 +3,7 @@
 #include "engine/run_events.h"
 #include "engine/spec.h"
 
+#include <QHash>
 #include <QMainWindow>
 #include <QString>
 
@@ -24,6 +25,9 @@ class RunsTableModel;
 class RunsTableView;
 class SpecDiffModel;
 class StudyPanel;
+class RaceWindow;
+class LrRangeTestDialog;
+class PlaygroundWindow;
 class RunManager;
 class RunStore;
 class TrainingForm;
@@ -87,6 +91,13 @@ public:
     QTabWidget* centralTabs() const { return m_centralTabs; }
     QTabWidget* experimentTabs() const { return m_experimentTabs; }
 
+    // Tools: each opens its window (owned by this one) and returns it.
+    RaceWindow* openRaceWindow();
+    LrRangeTestDialog* openLrRangeTest();
+    PlaygroundWindow* openPlayground();
+    // Puts a learning rate into the experiment and the training panel (the range test's Apply).
+    void applyLearningRate(double learningRate);
+
     // Restores the window geometry from QSettings and saves it again on close.
     void restoreSettings();
 
@@ -114,6 +125,9 @@ private:
     void updateNetworkTarget();
     void createRunsDock();
     void createStudyPanel();
+    void showRunHealth(qint64 id);
+    void applyHealthEvents(const std::vector<RunEvent>& events);
+    void createToolsMenu();
     void openTrialExperiment(const QString& specJson, const QString& title);
     void updateSpecDifferences(const QList<qint64>& ids);
     void loadRunSpec(qint64 id, bool asCopy);
@@ -173,6 +187,8 @@ private:
     SpecDiffModel* m_specDiff = nullptr;
     QTabWidget* m_runsTabs = nullptr;
     QList<qint64> m_chartRuns; // runs the chart shows; empty: the current run
+    // Gradient-health samples of running runs so far, for their flags while they train.
+    QHash<RunId, std::vector<LayerHealthSample>> m_liveHealth;
     QLabel* m_stateLabel = nullptr;
     QLabel* m_metricsLabel = nullptr;
     QLabel* m_deviceLabel = nullptr;
