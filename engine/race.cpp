@@ -1,5 +1,6 @@
 #include "engine/race.h"
 
+#include "engine/json_file_util.h"
 #include "engine/spec.h"
 #include "engine/spec_names.h"
 
@@ -7,15 +8,13 @@
 
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 namespace tunelab {
 
 using nlohmann::json;
 using nlohmann::ordered_json;
+using namespace json_file;
 
 namespace {
 
@@ -23,44 +22,6 @@ const std::vector<std::string> kRaceKeys = {"name",        "experiment",        
                                             "target_loss", "fair_learning_rates", "range_test"};
 const std::vector<std::string> kSetupKeys = {"name", "optimizer", "full_batch"};
 const std::vector<std::string> kRangeTestKeys = {"min_lr", "max_lr", "steps"};
-
-std::string describe(const json& value) {
-    std::string text = value.dump();
-    if (text.size() > 40)
-        text = text.substr(0, 37) + "...";
-    return text;
-}
-
-std::string directoryOf(const std::string& path) {
-    const auto slash = path.find_last_of('/');
-    return slash == std::string::npos ? "." : path.substr(0, slash);
-}
-
-bool readFile(const std::string& path, std::string& text) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        return false;
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    text = buffer.str();
-    return true;
-}
-
-void rejectUnknownKeys(const json& object, const std::string& where, const std::vector<std::string>& known,
-                       std::vector<std::string>& errors) {
-    for (const auto& item : object.items()) {
-        bool found = false;
-        for (const auto& key : known)
-            found = found || key == item.key();
-        if (found)
-            continue;
-        std::string message = (where.empty() ? "" : where + ": ") + "unknown key '" + item.key() + "'";
-        const std::string suggestion = closestMatch(item.key(), known);
-        if (!suggestion.empty())
-            message += "; did you mean " + suggestion + "?";
-        errors.push_back(message);
-    }
-}
 
 // A positive finite number at object[key]; false (with an error) when present but not one.
 bool readPositive(const json& object, const std::string& key, const std::string& where, double& out,
@@ -76,43 +37,11 @@ bool readPositive(const json& object, const std::string& key, const std::string&
     return true;
 }
 
-// The experiment must not depend on the folder the race is later run from: a relative data path
-// becomes absolute, resolved against the folder the experiment came from.
-std::string withAbsoluteDataPath(const std::string& experimentJson, const std::string& directory) {
-    auto experiment = ordered_json::parse(experimentJson, nullptr, false, true);
-    if (experiment.is_discarded() || !experiment.is_object() || !experiment.contains("data") ||
-        !experiment["data"].is_object() || !experiment["data"].contains("path") ||
-        !experiment["data"]["path"].is_string())
-        return experimentJson;
-    const std::filesystem::path dataPath(experiment["data"]["path"].get<std::string>());
-    if (dataPath.empty() || dataPath.is_absolute())
-        return experimentJson;
-    std::error_code ignored;
-    experiment["data"]["path"] =
-        std::filesystem::absolute(std::filesystem::path(directory) / dataPath, ignored)
-            .lexically_normal()
-            .string();
-    return experiment.dump(2);
-}
-
-void readExperiment(const json& value, const std::string& baseDirectory, RaceSpec& spec,
+void readExperiment(const json& root, const std::string& baseDirectory, RaceSpec& spec,
                     std::vector<std::string>& errors) {
-    std::string directory = baseDirectory;
-    if (value.is_object()) {
-        spec.experimentJson = value.dump(2);
-    } else if (value.is_string()) {
-        std::string path = value.get<std::string>();
-        if (!path.empty() && path.front() != '/' && !baseDirectory.empty() && baseDirectory != ".")
-            path = baseDirectory + "/" + path;
-        if (!readFile(path, spec.experimentJson)) {
-            errors.push_back("experiment: cannot read " + path);
-            return;
-        }
-        directory = directoryOf(path);
-    } else {
-        errors.push_back("experiment: expected an object or a file path, got " + describe(value));
+    std::string directory;
+    if (!readInlineOrFile(root, "experiment", baseDirectory, spec.experimentJson, directory, errors))
         return;
-    }
     const auto experiment = parseExperimentSpec(spec.experimentJson, directory);
     if (!experiment.ok()) {
         for (const auto& message : experiment.errors())
@@ -248,7 +177,7 @@ Result<RaceSpec> parseRaceSpec(std::string_view jsonText, const std::string& bas
     if (!root.contains("experiment"))
         errors.push_back("experiment: missing; give the base experiment as an object or a file path");
     else
-        readExperiment(root["experiment"], baseDirectory, spec, errors);
+        readExperiment(root, baseDirectory, spec, errors);
     if (root.contains("setups"))
         readSetups(root["setups"], spec, errors);
     else

@@ -1,3 +1,4 @@
+#include "collecting_sink.h"
 #include "engine/gradient_health.h"
 #include "engine/run_manager.h"
 #include "engine/run_store.h"
@@ -9,46 +10,13 @@
 #include <cmath>
 #include <limits>
 #include <map>
-#include <mutex>
 #include <set>
 
 using namespace tunelab;
+using tunelab::test::CollectingSink;
+using tunelab::test::layer;
 
 namespace {
-
-class CollectingSink : public RunEventSink {
-public:
-    void onRunEvent(const RunEvent& event) override {
-        std::lock_guard<std::mutex> lock(m_mutex);
-        m_events.push_back(event);
-    }
-    std::vector<RunEvent> events() const {
-        std::lock_guard<std::mutex> lock(m_mutex);
-        return m_events;
-    }
-    std::vector<LayerHealthSample> samples() const {
-        std::vector<LayerHealthSample> all;
-        for (const auto& event : events())
-            all.insert(all.end(), event.layerHealth.begin(), event.layerHealth.end());
-        return all;
-    }
-    std::vector<WeightHistogram> histograms() const {
-        std::vector<WeightHistogram> all;
-        for (const auto& event : events())
-            all.insert(all.end(), event.histograms.begin(), event.histograms.end());
-        return all;
-    }
-    int stepsEvents() const {
-        int count = 0;
-        for (const auto& event : events())
-            count += event.kind == RunEventKind::Steps ? 1 : 0;
-        return count;
-    }
-
-private:
-    mutable std::mutex m_mutex;
-    std::vector<RunEvent> m_events;
-};
 
 // Forwards every event to two sinks.
 class TeeSink : public RunEventSink {
@@ -66,27 +34,8 @@ private:
     RunEventSink& m_second;
 };
 
-LayerSpec layer(LayerType type, int64_t outFeatures = 0) {
-    LayerSpec spec;
-    spec.type = type;
-    spec.outFeatures = outFeatures;
-    return spec;
-}
-
 ExperimentSpec blobsExperiment() {
-    ExperimentSpec spec;
-    spec.seed = 5;
-    spec.device = "cpu";
-    spec.data.kind = DataKind::Blobs;
-    spec.data.samples = 300;
-    spec.data.classes = 3;
-    spec.data.features = 4;
-    spec.data.noise = 0.2;
-    spec.model.layers = {layer(LayerType::Linear, 16), layer(LayerType::Tanh), layer(LayerType::Linear, 3)};
-    spec.optimizer.lr = 0.01;
-    spec.training.epochs = 8;
-    spec.training.batchSize = 32;
-    return spec;
+    return tunelab::test::blobsExperiment(5);
 }
 
 // Flushes every `steps` steps and never on time, so the sampling is deterministic.

@@ -1,3 +1,4 @@
+#include "collecting_sink.h"
 #include "engine/run_manager.h"
 #include "engine/trainer.h"
 
@@ -7,63 +8,15 @@
 #include <QtTest>
 
 #include <cmath>
-#include <mutex>
 
 using namespace tunelab;
+using tunelab::test::CollectingSink;
+using tunelab::test::layer;
 
 namespace {
 
-class CollectingSink : public RunEventSink {
-public:
-    void onRunEvent(const RunEvent& event) override {
-        std::lock_guard<std::mutex> lock(m_mutex);
-        m_events.push_back(event);
-    }
-    std::vector<RunEvent> events() const {
-        std::lock_guard<std::mutex> lock(m_mutex);
-        return m_events;
-    }
-    std::vector<StepRecord> steps() const {
-        std::vector<StepRecord> all;
-        for (const auto& event : events())
-            all.insert(all.end(), event.steps.begin(), event.steps.end());
-        return all;
-    }
-    std::vector<EpochRecord> epochs() const {
-        std::vector<EpochRecord> all;
-        for (const auto& event : events())
-            if (event.kind == RunEventKind::Epoch)
-                all.push_back(event.epoch);
-        return all;
-    }
-
-private:
-    mutable std::mutex m_mutex;
-    std::vector<RunEvent> m_events;
-};
-
-LayerSpec layer(LayerType type, int64_t outFeatures = 0) {
-    LayerSpec spec;
-    spec.type = type;
-    spec.outFeatures = outFeatures;
-    return spec;
-}
-
 ExperimentSpec blobsExperiment() {
-    ExperimentSpec spec;
-    spec.name = "blobs";
-    spec.seed = 3;
-    spec.device = "cpu";
-    spec.data.kind = DataKind::Blobs;
-    spec.data.samples = 300;
-    spec.data.classes = 3;
-    spec.data.features = 4;
-    spec.data.noise = 0.2;
-    spec.model.layers = {layer(LayerType::Linear, 16), layer(LayerType::Tanh), layer(LayerType::Linear, 3)};
-    spec.optimizer.lr = 0.01;
-    spec.training.epochs = 8;
-    spec.training.batchSize = 32;
-    return spec;
+    return tunelab::test::blobsExperiment(3);
 }
 
 RunOptions singleThread() {

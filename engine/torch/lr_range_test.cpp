@@ -3,6 +3,7 @@
 #include "engine/dataset.h"
 #include "engine/devices.h"
 #include "engine/shape_inference.h"
+#include "engine/torch/losses.h"
 #include "engine/torch/network.h"
 #include "engine/torch/optimizers.h"
 #include "engine/validation.h"
@@ -18,22 +19,6 @@ namespace {
 
 constexpr double kSmoothing = 0.98;
 constexpr double kBlowUpFactor = 4.0;
-
-torch::Tensor rangeTestLoss(const LossSpec& loss, const torch::Tensor& output, const torch::Tensor& target) {
-    switch (loss.type) {
-    case LossType::Mse:
-        return torch::mse_loss(output, target);
-    case LossType::L1:
-        return torch::l1_loss(output, target);
-    case LossType::Huber:
-        return torch::huber_loss(output, target, at::Reduction::Mean, loss.delta);
-    case LossType::BceWithLogits:
-        return torch::binary_cross_entropy_with_logits(output, target);
-    case LossType::CrossEntropy:
-        break;
-    }
-    return torch::nn::functional::cross_entropy(output, target);
-}
 
 struct TrainingRows {
     torch::Tensor x, y;
@@ -165,8 +150,8 @@ Result<LrRangeResult> runLrRangeTest(const ExperimentSpec& spec, const LrRangeSe
             const double lr = settings.minLr * std::exp(growth * step);
             if (!optimizer->fusedCpu())
                 flat.grads.zero_();
-            auto loss = rangeTestLoss(spec.loss, network->forward(epochX.narrow(0, start, length)),
-                                      epochY.narrow(0, start, length));
+            auto loss = detail::computeLoss(spec.loss, network->forward(epochX.narrow(0, start, length)),
+                                            epochY.narrow(0, start, length));
             loss.backward();
             const double value = loss.item<double>();
             if (!std::isfinite(value)) {

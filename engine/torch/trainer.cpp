@@ -5,6 +5,7 @@
 #include "engine/gradient_health.h"
 #include "engine/learning_rate_schedule.h"
 #include "engine/shape_inference.h"
+#include "engine/torch/losses.h"
 #include "engine/torch/network.h"
 #include "engine/torch/optimizers.h"
 #include "engine/validation.h"
@@ -64,27 +65,6 @@ Tensors makeTensors(const Dataset& data, const DataSplit& split, LossType loss, 
         tensors.valY = rowsOf(targets, split.validation).to(device);
     }
     return tensors;
-}
-
-torch::Tensor computeLoss(const LossSpec& loss, const torch::Tensor& output, const torch::Tensor& target,
-                          torch::Reduction::Reduction reduction = torch::Reduction::Mean) {
-    switch (loss.type) {
-    case LossType::Mse:
-        return torch::mse_loss(output, target, reduction);
-    case LossType::L1:
-        return torch::l1_loss(output, target, reduction);
-    case LossType::Huber:
-        return torch::huber_loss(output, target, reduction, loss.delta);
-    case LossType::BceWithLogits:
-        return torch::binary_cross_entropy_with_logits(output, target, {}, {}, reduction);
-    case LossType::CrossEntropy:
-        break;
-    }
-    namespace F = torch::nn::functional;
-    auto options = F::CrossEntropyFuncOptions();
-    if (reduction == torch::Reduction::Sum)
-        options.reduction(torch::kSum);
-    return F::cross_entropy(output, target, options);
 }
 
 bool lowerIsBetter(MetricKind metric) {
@@ -251,7 +231,7 @@ void Trainer::step(const torch::Tensor& x, const torch::Tensor& y, int epoch) {
     const bool fused = m_optimizer->fusedCpu();
     if (!fused)
         m_flat.grads.zero_(); // the fused CPU step leaves the gradient zeroed itself
-    auto loss = computeLoss(m_spec.loss, m_network->forward(x), y);
+    auto loss = detail::computeLoss(m_spec.loss, m_network->forward(x), y);
     loss.backward();
     const bool sample = m_sampleNextStep && !m_layerSlices.empty();
     if (sample) {
@@ -534,7 +514,7 @@ EpochRecord Trainer::validate(int epoch, double seconds) {
             auto x = m_tensors.valX.narrow(0, start, length);
             auto y = m_tensors.valY.narrow(0, start, length);
             auto output = m_network->forward(x);
-            lossSum += computeLoss(m_spec.loss, output, y, torch::Reduction::Sum);
+            lossSum += detail::computeLoss(m_spec.loss, output, y, torch::Reduction::Sum);
             if (m_spec.loss.type == LossType::CrossEntropy)
                 scoreSum += output.argmax(1).eq(y).sum();
             else if (m_spec.loss.type == LossType::BceWithLogits)
