@@ -279,8 +279,12 @@ struct StudyRunner::Impl {
         stored.message =
             finishedOk.ok() ? outcome.message : outcome.message + " (" + finishedOk.error() + ")";
         stored.prunedEpoch = outcome.prunedEpoch;
-        if (isFinal(outcome.state))
+        if (isFinal(outcome.state)) {
+            // The store stamps its own copy; this one is what the events carry, for durations.
+            stored.finishedAt =
+                std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
             ++finished;
+        }
         if (outcome.state == TrialState::Waiting)
             stored.intermediate.clear();
         emit(StudyEventKind::TrialFinished, stored);

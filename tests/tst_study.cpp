@@ -237,12 +237,16 @@ void TestStudy::runsTheTrialBudgetInParallel() {
     BowlObjective objective;
     objective.epochTime = std::chrono::milliseconds(5);
     std::mutex eventsMutex;
-    int started = 0, finished = 0;
+    int started = 0, finished = 0, eventsWithoutDuration = 0;
     StudyRunOptions options;
     options.onEvent = [&](const StudyEvent& event) {
         std::lock_guard<std::mutex> lock(eventsMutex);
         started += event.kind == StudyEventKind::TrialStarted;
         finished += event.kind == StudyEventKind::TrialFinished;
+        // A finished trial's event carries both times, so views can show its duration.
+        if (event.kind == StudyEventKind::TrialFinished &&
+            !(event.trial.startedAt > 0.0 && event.trial.finishedAt >= event.trial.startedAt))
+            ++eventsWithoutDuration;
     };
     StudyRunner runner(*store, id, objective, options);
     auto summary = runner.run();
@@ -251,6 +255,7 @@ void TestStudy::runsTheTrialBudgetInParallel() {
     QCOMPARE(summary.value().trialsFinished, int64_t(12));
     QCOMPARE(started, 12);
     QCOMPARE(finished, 12);
+    QCOMPARE(eventsWithoutDuration, 0);
     QVERIFY(objective.maxConcurrent.load() >= 2);
     QVERIFY(objective.maxConcurrent.load() <= 3);
     const auto trials = store->trials(id, true);
