@@ -60,6 +60,20 @@ class TestGradientHealthView : public QObject {
     Q_OBJECT
 
 private Q_SLOTS:
+    void chartsStackWhenNarrow() {
+        GradientHealthView view;
+        view.resize(1400, 700);
+        view.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&view));
+        QCOMPARE(view.chartsOrientation(), Qt::Horizontal);
+        // A narrow view stacks the charts instead of demanding both charts' width of the window.
+        view.resize(600, 700);
+        QTRY_COMPARE(view.chartsOrientation(), Qt::Vertical);
+        QVERIFY(view.minimumSizeHint().width() <= 600);
+        view.resize(1400, 700);
+        QTRY_COMPARE(view.chartsOrientation(), Qt::Horizontal);
+    }
+
     void showsFlagsSeriesAndHistograms() {
         GradientHealthView view;
         view.resize(900, 700);

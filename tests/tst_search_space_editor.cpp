@@ -2,6 +2,7 @@
 #include "engine/spec.h"
 #include "widgets/data_form.h"
 #include "widgets/network_editor.h"
+#include "widgets/search_settings_form.h"
 #include "widgets/search_space_editor.h"
 #include "widgets/search_space_model.h"
 #include "widgets/training_form.h"
@@ -17,6 +18,7 @@
 #include <QMenu>
 #include <QPushButton>
 #include <QSignalSpy>
+#include <QSpinBox>
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTimer>
@@ -85,6 +87,8 @@ private Q_SLOTS:
     void editsUpdateTheSpace();
     void badEditsAreKeptAndFlagged_data();
     void badEditsAreKeptAndFlagged();
+    void searchSettingsRoundTripEverySetting();
+    void searchSettingsShowOnlyTheChosenPrunersFields();
     void fixingAnEditClearsTheFlag();
     void spaceJsonRoundTrips();
     void loadsInvalidSpacesForRepair();
@@ -614,6 +618,63 @@ void TestSearchSpaceEditor::kindColumnEditsThroughACombo() {
     QCOMPARE(kind.data().toString(), QStringLiteral("categorical"));
     QCOMPARE(editor.model()->index(0, SearchSpaceModel::ValuesColumn).data().toString(),
              QStringLiteral("5, 20"));
+}
+
+void TestSearchSpaceEditor::searchSettingsRoundTripEverySetting() {
+    SearchSettingsForm form;
+    QSignalSpy changed(&form, &SearchSettingsForm::settingsChanged);
+    SamplerSettings sampler;
+    sampler.type = "gp";
+    sampler.seed = 42;
+    sampler.startupTrials = 7;
+    PrunerSettings pruner;
+    pruner.type = "hyperband";
+    pruner.minEpochs = 2;
+    pruner.reductionFactor = 4;
+    pruner.startupTrials = 9;
+    pruner.warmupEpochs = 3;
+    form.setSettings(sampler, pruner);
+    QVERIFY(changed.count() > 0);
+    const SamplerSettings readSampler = form.samplerSettings();
+    QCOMPARE(readSampler.type, sampler.type);
+    QCOMPARE(readSampler.seed, sampler.seed);
+    QCOMPARE(readSampler.startupTrials, sampler.startupTrials);
+    const PrunerSettings readPruner = form.prunerSettings();
+    QCOMPARE(readPruner.type, pruner.type);
+    QCOMPARE(readPruner.minEpochs, pruner.minEpochs);
+    QCOMPARE(readPruner.reductionFactor, pruner.reductionFactor);
+    QCOMPARE(readPruner.startupTrials, pruner.startupTrials);
+    QCOMPARE(readPruner.warmupEpochs, pruner.warmupEpochs);
+
+    // An unknown name keeps the choice; a user's edit reads back.
+    pruner.type = "ahsa";
+    form.setSettings(sampler, pruner);
+    QCOMPARE(form.prunerSettings().type, std::string("hyperband"));
+    form.findChild<QSpinBox*>(QStringLiteral("prunerReductionFactor"))->setValue(5);
+    QCOMPARE(form.prunerSettings().reductionFactor, 5);
+}
+
+void TestSearchSpaceEditor::searchSettingsShowOnlyTheChosenPrunersFields() {
+    SearchSettingsForm form;
+    form.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&form));
+    auto visible = [&form](const char* name) {
+        return form.findChild<QSpinBox*>(QString::fromLatin1(name))->isVisible();
+    };
+    auto choose = [&form](const char* box, const char* name) {
+        auto* combo = form.findChild<QComboBox*>(QString::fromLatin1(box));
+        combo->setCurrentIndex(combo->findData(QString::fromLatin1(name)));
+    };
+    choose("pruner", "none");
+    QVERIFY(!visible("prunerMinEpochs") && !visible("prunerWarmupEpochs"));
+    choose("pruner", "asha");
+    QVERIFY(visible("prunerMinEpochs") && visible("prunerReductionFactor") && !visible("prunerWarmupEpochs"));
+    choose("pruner", "median");
+    QVERIFY(!visible("prunerMinEpochs") && visible("prunerWarmupEpochs") && visible("prunerStartupTrials"));
+    choose("sampler", "tpe");
+    QVERIFY(visible("samplerStartupTrials"));
+    choose("sampler", "sobol");
+    QVERIFY(!visible("samplerStartupTrials"));
 }
 
 QTEST_MAIN(TestSearchSpaceEditor)

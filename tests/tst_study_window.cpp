@@ -59,6 +59,8 @@ private Q_SLOTS:
     void searchOverAddsTheFieldToTheSpace();
     void runsATinyStudyAndOpensTheBest();
     void badSpaceDoesNotStart();
+    void storedStudyShowsItsSettings();
+    void studyFileRoundTripsThroughTheWindow();
 
 private:
     QTemporaryDir m_dir;
@@ -166,6 +168,74 @@ void TestStudyWindow::badSpaceDoesNotStart() {
     QVERIFY2(panel->stateText().contains(QStringLiteral("low 0.1 is above high 0.01")),
              qPrintable(panel->stateText()));
     QCOMPARE(m_window->runStore()->listStudies().size(), size_t(0));
+}
+
+void TestStudyWindow::storedStudyShowsItsSettings() {
+    StudyPanel* panel = m_window->studyPanel();
+    StudySpec spec;
+    spec.name = "stored";
+    spec.experimentJson = experimentSpecToJson(tinyExperiment());
+    spec.spaceJson = R"({"parameters": [{"path": "optimizer.lr", "kind": "float", "low": 0.001, "high": 0.1,
+                                         "log": true}]})";
+    spec.sampler.type = "gp";
+    spec.sampler.seed = 11;
+    spec.sampler.startupTrials = 4;
+    spec.pruner.type = "asha";
+    spec.pruner.minEpochs = 2;
+    spec.pruner.reductionFactor = 4;
+    spec.budget.trials = 9;
+    const auto created = m_window->runStore()->createStudy(spec.name, studySpecToJson(spec));
+    QVERIFY2(created.ok(), created.error().c_str());
+    panel->refreshStudyList();
+    QVERIFY(panel->showStudy(created.value()));
+
+    // Every setting of the stored study shows, down to the pruner's rungs.
+    const StudySpec shown = panel->studySpec();
+    QCOMPARE(shown.sampler.type, std::string("gp"));
+    QCOMPARE(shown.sampler.seed, uint64_t(11));
+    QCOMPARE(shown.sampler.startupTrials, 4);
+    QCOMPARE(shown.pruner.type, std::string("asha"));
+    QCOMPARE(shown.pruner.minEpochs, 2);
+    QCOMPARE(shown.pruner.reductionFactor, 4);
+    QCOMPARE(shown.budget.trials, int64_t(9));
+    QCOMPARE(panel->spaceEditor()->model()->rowCount(), 1);
+    QVERIFY(!field<QSpinBox>(panel, "prunerMinEpochs")->isEnabled());
+    // The central tabs (curves, gradient health, study) leave the dock its 520 px in a 1280-px window.
+    QVERIFY2(m_window->centralTabs()->minimumSizeHint().width() <= 740,
+             qPrintable(QString::number(m_window->centralTabs()->minimumSizeHint().width())));
+    // The whole panel fits the experiment dock's default width (520 px) without scrolling sideways.
+    QVERIFY2(panel->minimumSizeHint().width() <= 480,
+             qPrintable(QString::number(panel->minimumSizeHint().width())));
+}
+
+void TestStudyWindow::studyFileRoundTripsThroughTheWindow() {
+    StudyPanel* panel = m_window->studyPanel();
+    QVERIFY(searchOverByRightClick(field<QWidget>(m_window->trainingForm(), "optimizer.lr")).found);
+    auto* pruner = field<QComboBox>(panel, "pruner");
+    pruner->setCurrentIndex(pruner->findData(QStringLiteral("median")));
+    field<QSpinBox>(panel, "prunerWarmupEpochs")->setValue(2);
+    field<QSpinBox>(panel, "trialBudget")->setValue(7);
+    const QString path = m_dir.filePath(QStringLiteral("saved-study.json"));
+    QVERIFY(m_window->saveStudyFile(path));
+
+    // The file is a complete study for the CLI: the experiment inlined, the space and every setting.
+    const auto loaded = loadStudySpec(path.toStdString());
+    QVERIFY2(loaded.ok(), loaded.error().c_str());
+    QCOMPARE(loaded.value().pruner.type, std::string("median"));
+    QCOMPARE(loaded.value().pruner.warmupEpochs, 2);
+    QCOMPARE(loaded.value().budget.trials, int64_t(7));
+    QVERIFY(!loaded.value().experimentJson.empty());
+
+    // Opened again in a fresh window, it shows as it was saved.
+    m_window = std::make_unique<MainWindow>();
+    m_window->setInteractive(false);
+    QVERIFY(m_window->openStudyFile(path));
+    const StudySpec shown = m_window->studyPanel()->studySpec();
+    QCOMPARE(shown.pruner.type, std::string("median"));
+    QCOMPARE(shown.pruner.warmupEpochs, 2);
+    QCOMPARE(shown.budget.trials, int64_t(7));
+    QCOMPARE(m_window->studyPanel()->spaceEditor()->model()->rowCount(), 1);
+    QCOMPARE(m_window->experiment().name, tinyExperiment().name);
 }
 
 QTEST_MAIN(TestStudyWindow)

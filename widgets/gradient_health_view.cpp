@@ -7,6 +7,7 @@
 #include <QLabel>
 #include <QListWidget>
 #include <QPainter>
+#include <QResizeEvent>
 #include <QSplitter>
 #include <QStyle>
 #include <QVBoxLayout>
@@ -35,9 +36,10 @@ GradientHealthView::GradientHealthView(QWidget* parent)
     m_epochBox->setToolTip(tr("The epoch whose weight histograms are shown"));
     m_strip = new WeightHistogramStrip;
 
-    auto* charts = new QSplitter(Qt::Horizontal);
-    charts->addWidget(m_gradNorms);
-    charts->addWidget(m_updateRatios);
+    // Starts one above the other, so the view asks only one chart's width of the window.
+    m_charts = new QSplitter(Qt::Vertical);
+    m_charts->addWidget(m_gradNorms);
+    m_charts->addWidget(m_updateRatios);
     auto* histogramHeader = new QHBoxLayout;
     histogramHeader->addWidget(new QLabel(tr("Weight histograms at the end of epoch")));
     histogramHeader->addWidget(m_epochBox);
@@ -45,12 +47,25 @@ GradientHealthView::GradientHealthView(QWidget* parent)
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(m_title);
     layout->addWidget(m_flagList);
-    layout->addWidget(charts, 3);
+    layout->addWidget(m_charts, 3);
     layout->addLayout(histogramHeader);
     layout->addWidget(m_strip, 1);
 
     connect(m_epochBox, &QComboBox::currentIndexChanged, this, [this] { updateStrip(); });
     clear();
+}
+
+Qt::Orientation GradientHealthView::chartsOrientation() const {
+    return m_charts->orientation();
+}
+
+void GradientHealthView::resizeEvent(QResizeEvent* event) {
+    QWidget::resizeEvent(event);
+    const int sideBySide = m_gradNorms->minimumSizeHint().width() +
+                           m_updateRatios->minimumSizeHint().width() + m_charts->handleWidth() + 24;
+    const Qt::Orientation wanted = width() >= sideBySide ? Qt::Horizontal : Qt::Vertical;
+    if (m_charts->orientation() != wanted)
+        m_charts->setOrientation(wanted);
 }
 
 void GradientHealthView::clear() {

@@ -11,6 +11,7 @@
 class QComboBox;
 class QLabel;
 class QListWidget;
+class QSplitter;
 
 namespace tunelab {
 
@@ -47,6 +48,11 @@ public:
     void showEpoch(int epoch);
     // The histograms drawn now (one per layer of the shown epoch).
     const std::vector<WeightHistogram>& shownHistograms() const;
+    // The two charts sit side by side where both fit at their minimum width, else one above the other.
+    Qt::Orientation chartsOrientation() const;
+
+protected:
+    void resizeEvent(QResizeEvent* event) override;
 
 private:
     void addLayerCurve(int32_t layer);
@@ -59,6 +65,7 @@ private:
     QListWidget* m_flagList = nullptr;
     LossChartView* m_gradNorms = nullptr;
     LossChartView* m_updateRatios = nullptr;
+    QSplitter* m_charts = nullptr;
     QComboBox* m_epochBox = nullptr;
     WeightHistogramStrip* m_strip = nullptr;
     std::vector<WeightHistogram> m_histograms;

@@ -176,16 +176,18 @@ SearchSpaceEditor::SearchSpaceEditor(QWidget* parent)
     save->setObjectName(QStringLiteral("saveSpace"));
     m_summary = new QLabel(this);
     m_summary->setObjectName(QStringLiteral("summary"));
+    // On a line of its own and wrapped: a problem in the space is read in full at any panel width.
+    m_summary->setWordWrap(true);
 
     auto* buttons = new QHBoxLayout;
     buttons->addWidget(add);
     buttons->addWidget(m_remove);
-    buttons->addSpacing(12);
-    buttons->addWidget(m_summary, 1);
+    buttons->addStretch(1);
     buttons->addWidget(open);
     buttons->addWidget(save);
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(buttons);
+    layout->addWidget(m_summary);
     layout->addWidget(m_view, 1);
 
     connect(add, &QPushButton::clicked, this, [this] {

@@ -32,13 +32,14 @@ StudyView::StudyView(QWidget* parent)
     m_filter = new QLineEdit(this);
     m_filter->setPlaceholderText(tr("Filter trials: state or parameter text"));
     m_filter->setClearButtonEnabled(true);
-    m_filter->setMinimumWidth(m_filter->fontMetrics().horizontalAdvance(m_filter->placeholderText()) + 40);
+    m_filter->setMinimumWidth(160);
+    m_filter->setToolTip(m_filter->placeholderText());
     m_hidePruned = new QCheckBox(tr("Hide pruned and failed"), this);
     m_summary = new QLabel(this);
     m_summary->setTextFormat(Qt::PlainText);
     // The summary gives way to the panels beside the view; its tooltip keeps the whole text.
     m_summary->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
-    m_summary->setMinimumWidth(120);
+    m_summary->setMinimumWidth(60);
     m_exportBest = new QPushButton(tr("Export best config…"), this);
     m_exportBest->setToolTip(tr("Save the best trial's experiment as a spec file"));
     m_openBest = new QPushButton(tr("Open best in editor"), this);
@@ -50,8 +51,7 @@ StudyView::StudyView(QWidget* parent)
     toolBar->addWidget(m_filter, 1);
     toolBar->addWidget(m_hidePruned);
     toolBar->addSpacing(12);
-    toolBar->addWidget(m_summary);
-    toolBar->addStretch(1);
+    toolBar->addWidget(m_summary, 2);
     toolBar->addWidget(m_exportBest);
     toolBar->addWidget(m_openBest);
 
@@ -261,7 +261,8 @@ void StudyView::updateSummary() {
         running += trial.state == TrialState::Running;
     }
     QStringList parts;
-    parts << tr("%n trial(s)", nullptr, static_cast<int>(m_model->trials().size()));
+    const int total = static_cast<int>(m_model->trials().size());
+    parts << (total == 1 ? tr("1 trial") : tr("%1 trials").arg(total));
     parts << tr("%1 complete").arg(complete);
     if (pruned)
         parts << tr("%1 pruned").arg(pruned);

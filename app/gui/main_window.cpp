@@ -27,6 +27,7 @@
 #include <QSaveFile>
 #include <QScrollArea>
 #include <QSettings>
+#include <QShowEvent>
 #include <QSignalBlocker>
 #include <QStatusBar>
 #include <QStyle>
@@ -75,14 +76,6 @@ MainWindow::MainWindow(QWidget* parent)
     createToolsMenu();
     createRunsDock();
     createStatusBar();
-    // The charts get the room; the panels their natural width, the runs a few rows. Docks take
-    // sizes only once laid out, so this waits for the event loop; a restored layout wins.
-    QTimer::singleShot(0, this, [this] {
-        if (m_layoutRestored)
-            return;
-        resizeDocks({findChild<QDockWidget*>(QStringLiteral("experimentDock"))}, {520}, Qt::Horizontal);
-        resizeDocks({findChild<QDockWidget*>(QStringLiteral("runsDock"))}, {190}, Qt::Vertical);
-    });
     setExperiment(m_spec);
 
     m_drainTimer->setInterval(kDrainIntervalMs);
@@ -113,6 +106,8 @@ void MainWindow::createActions() {
     m_openAction->setShortcut(QKeySequence::Open);
     m_openAction->setStatusTip(tr("Load an experiment spec from a JSON file"));
     m_recentMenu = fileMenu->addMenu(tr("Open &Recent"));
+    QAction* openStudyAction = fileMenu->addAction(tr("Open S&tudy…"), this, &MainWindow::chooseStudyFile);
+    openStudyAction->setStatusTip(tr("Load a study file: its experiment, search space and settings"));
     QAction* saveAction = fileMenu->addAction(style()->standardIcon(QStyle::SP_DialogSaveButton), tr("&Save"),
                                               this, &MainWindow::saveToCurrentFile);
     saveAction->setShortcut(QKeySequence::Save);
@@ -121,6 +116,8 @@ void MainWindow::createActions() {
     saveAsAction->setStatusTip(tr("Save the experiment as JSON that tunelab-cli train runs"));
     QMenu* exportMenu = fileMenu->addMenu(tr("&Export"));
     exportMenu->addAction(tr("Experiment as JSON…"), this, &MainWindow::saveExperimentAs);
+    exportMenu->addAction(tr("Study as JSON…"), this, &MainWindow::saveStudyAs)
+        ->setStatusTip(tr("Save the Search tab's study with the experiment, for tunelab-cli study run"));
     exportMenu->addAction(tr("Current Chart as PNG…"), this, [this] { exportCurrentChart(false); });
     exportMenu->addAction(tr("Current Chart Data as CSV…"), this, [this] { exportCurrentChart(true); });
     fileMenu->addSeparator();
@@ -683,6 +680,36 @@ void MainWindow::restoreSettings() {
         spec.device = device.toStdString();
         setExperiment(spec);
     }
+}
+
+void MainWindow::showEvent(QShowEvent* event) {
+    QMainWindow::showEvent(event);
+    // Docks take sizes only once laid out, which the first show queues: size them after it.
+    if (!m_docksSized)
+        QTimer::singleShot(0, this, &MainWindow::sizeDocksOnce);
+}
+
+void MainWindow::sizeDocksOnce() {
+    if (m_docksSized)
+        return;
+    m_docksSized = true;
+    // The charts get the room; the panels their natural width, the runs a few rows.
+    if (!m_layoutRestored) {
+        resizeDocks({findChild<QDockWidget*>(QStringLiteral("experimentDock"))}, {520}, Qt::Horizontal);
+        resizeDocks({findChild<QDockWidget*>(QStringLiteral("runsDock"))}, {190}, Qt::Vertical);
+    }
+    if (m_widenWhenShown)
+        widenExperimentPanel();
+}
+
+void MainWindow::widenExperimentPanel() {
+    if (!m_docksSized) {
+        m_widenWhenShown = true;
+        return;
+    }
+    auto* dock = findChild<QDockWidget*>(QStringLiteral("experimentDock"));
+    if (dock && dock->width() < 600)
+        resizeDocks({dock}, {640}, Qt::Horizontal);
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {

@@ -57,6 +57,9 @@ public:
     bool openExperiment(const QString& path);
     // Loads a study file: its experiment into the editors, its space and settings into the Search tab.
     bool openStudyFile(const QString& path);
+    // Writes the Search tab's study (the current experiment inlined) as a file that
+    // `tunelab-cli study run` and File › Open Study… read back.
+    bool saveStudyFile(const QString& path);
     // Writes the experiment as JSON that tunelab-cli train runs as it is.
     bool saveExperiment(const QString& path);
     // Why Run is disabled (empty when it is not): the data or network error, named.
@@ -106,8 +109,13 @@ Q_SIGNALS:
 
 protected:
     void closeEvent(QCloseEvent* event) override;
+    void showEvent(QShowEvent* event) override;
 
 private:
+    // Gives the docks their first sizes once the window is laid out; a restored layout wins.
+    void sizeDocksOnce();
+    // The space table needs more room than the forms: widens a narrow experiment panel.
+    void widenExperimentPanel();
     void createActions();
     void createPanels();
     void createStatusBar();
@@ -136,6 +144,8 @@ private:
     void exportRunModel(qint64 id);
     bool chartShows(RunId id) const;
     void chooseExperimentFile();
+    void chooseStudyFile();
+    void saveStudyAs();
     void clearChart();
     QString seriesLabel() const;
     void drainEvents();
@@ -156,6 +166,8 @@ private:
     bool m_interactive = true;
     bool m_saveSettings = false;
     bool m_layoutRestored = false;
+    bool m_docksSized = false;
+    bool m_widenWhenShown = false; // the Search tab was brought forward before the first show
 
     bool m_running = false;
     bool m_stopRequested = false;

@@ -11,6 +11,9 @@
 #include "widgets/training_form.h"
 
 #include <QDockWidget>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QSaveFile>
 #include <QScrollArea>
 #include <QStatusBar>
 #include <QTabWidget>
@@ -40,13 +43,7 @@ void MainWindow::createStudyPanel() {
             &NetworkEditor::setSearchedPaths);
     connect(spaceEditor, &SearchSpaceEditor::searchedPathsChanged, m_dataForm, &DataForm::setSearchedPaths);
     connect(m_studyPanel, &StudyPanel::showRequested, this, [this, area] {
-        // The space table needs more room than the forms: widen a narrow panel once.
-        // After the window's own first layout pass, which sizes the docks.
-        QTimer::singleShot(0, this, [this] {
-            auto* dock = findChild<QDockWidget*>(QStringLiteral("experimentDock"));
-            if (dock && dock->width() < 600)
-                resizeDocks({dock}, {640}, Qt::Horizontal);
-        });
+        widenExperimentPanel();
         m_experimentTabs->setCurrentWidget(area);
         m_centralTabs->setCurrentWidget(m_studyPanel->studyView());
     });
@@ -80,6 +77,34 @@ bool MainWindow::openStudyFile(const QString& path) {
     m_studyPanel->applyStudySpec(spec.value());
     Q_EMIT m_studyPanel->showRequested();
     return true;
+}
+
+bool MainWindow::saveStudyFile(const QString& path) {
+    syncSpecFromPanels();
+    const QByteArray json = QByteArray::fromStdString(studySpecToJson(m_studyPanel->studySpec())) + '\n';
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly) || file.write(json) != json.size() || !file.commit()) {
+        reportError(tr("Cannot save the study"), tr("%1: %2").arg(path, file.errorString()));
+        return false;
+    }
+    setState(tr("Saved %1").arg(QFileInfo(path).fileName()));
+    return true;
+}
+
+void MainWindow::chooseStudyFile() {
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open Study"), QString(),
+                                                      tr("Study files (*.json);;All files (*)"));
+    if (!path.isEmpty())
+        openStudyFile(path);
+}
+
+void MainWindow::saveStudyAs() {
+    const QString name = QString::fromStdString(m_studyPanel->studySpec().name);
+    const QString path = QFileDialog::getSaveFileName(
+        this, tr("Save Study"), (name.isEmpty() ? QStringLiteral("study") : name) + QStringLiteral(".json"),
+        tr("Study files (*.json)"));
+    if (!path.isEmpty())
+        saveStudyFile(path);
 }
 
 void MainWindow::openTrialExperiment(const QString& specJson, const QString& title) {

@@ -3,6 +3,7 @@
 #include "engine/experiment_objective.h"
 #include "engine/run_store.h"
 #include "engine/study_runner.h"
+#include "widgets/search_settings_form.h"
 #include "widgets/search_space_editor.h"
 #include "widgets/study_view.h"
 
@@ -89,36 +90,9 @@ void StudyPanel::buildForm() {
 
     auto* searchBox = new QGroupBox(tr("Search"));
     auto* form = new QFormLayout(searchBox);
-    m_sampler = new QComboBox;
-    m_sampler->setObjectName(QStringLiteral("sampler"));
-    const std::vector<std::pair<QString, QString>> samplers = {
-        {QStringLiteral("tpe"), tr("TPE (multivariate)")},
-        {QStringLiteral("gp"), tr("Gaussian process")},
-        {QStringLiteral("tpe-independent"), tr("TPE (independent)")},
-        {QStringLiteral("sobol"), tr("Sobol")},
-        {QStringLiteral("random"), tr("Random")},
-        {QStringLiteral("grid"), tr("Grid")}};
-    for (const auto& [name, label] : samplers)
-        m_sampler->addItem(label, name);
-    m_seed = new QSpinBox;
-    m_seed->setRange(0, 1000000);
-    m_seed->setObjectName(QStringLiteral("samplerSeed"));
-    auto* samplerRow = new QHBoxLayout;
-    samplerRow->addWidget(m_sampler, 1);
-    samplerRow->addWidget(new QLabel(tr("seed")));
-    samplerRow->addWidget(m_seed);
-    form->addRow(tr("Sampler"), samplerRow);
-
-    m_pruner = new QComboBox;
-    m_pruner->setObjectName(QStringLiteral("pruner"));
-    const std::vector<std::pair<QString, QString>> pruners = {
-        {QStringLiteral("none"), tr("None")},
-        {QStringLiteral("asha"), tr("ASHA")},
-        {QStringLiteral("hyperband"), tr("Hyperband")},
-        {QStringLiteral("median"), tr("Median stopping")}};
-    for (const auto& [name, label] : pruners)
-        m_pruner->addItem(label, name);
-    form->addRow(tr("Pruner"), m_pruner);
+    form->setRowWrapPolicy(QFormLayout::WrapLongRows); // a narrow panel puts wide fields under their labels
+    m_searchSettings = new SearchSettingsForm;
+    form->addRow(m_searchSettings);
 
     m_metric = new QComboBox;
     m_metric->setObjectName(QStringLiteral("objectiveMetric"));
@@ -233,9 +207,8 @@ StudySpec StudyPanel::studySpec() const {
     if (m_experimentProvider)
         spec.experimentJson = experimentSpecToJson(m_experimentProvider());
     spec.spaceJson = m_spaceEditor->spaceJson().toStdString();
-    spec.sampler.type = m_sampler->currentData().toString().toStdString();
-    spec.sampler.seed = static_cast<uint64_t>(m_seed->value());
-    spec.pruner.type = m_pruner->currentData().toString().toStdString();
+    spec.sampler = m_searchSettings->samplerSettings();
+    spec.pruner = m_searchSettings->prunerSettings();
     spec.objective.metric = m_metric->currentData().toString().toStdString();
     spec.objective.at =
         m_at->currentData().toString() == QLatin1String("last") ? ObjectiveAt::Last : ObjectiveAt::Best;
@@ -249,6 +222,10 @@ StudySpec StudyPanel::studySpec() const {
 
 void StudyPanel::applyStudySpec(const StudySpec& spec) {
     m_studyChoice->setCurrentIndex(0);
+    showSettings(spec);
+}
+
+void StudyPanel::showSettings(const StudySpec& spec) {
     if (!spec.name.empty())
         m_name->setText(fromStd(spec.name));
     m_spaceEditor->setSpaceJson(fromStd(spec.spaceJson));
@@ -257,9 +234,7 @@ void StudyPanel::applyStudySpec(const StudySpec& spec) {
         if (index >= 0)
             box->setCurrentIndex(index);
     };
-    select(m_sampler, spec.sampler.type);
-    m_seed->setValue(static_cast<int>(spec.sampler.seed));
-    select(m_pruner, spec.pruner.type);
+    m_searchSettings->setSettings(spec.sampler, spec.pruner);
     select(m_metric, spec.objective.metric);
     select(m_at, toString(spec.objective.at));
     select(m_direction, toString(spec.objective.direction));
@@ -300,11 +275,12 @@ bool StudyPanel::showStudy(StudyId id) {
         return false;
     }
     m_studyId = id;
-    setViewStudy(spec.value());
-    m_view->setTrials(m_store->trials(id, true));
     const int index = m_studyChoice->findData(qint64(id));
     if (index >= 0)
         m_studyChoice->setCurrentIndex(index);
+    showSettings(spec.value());
+    setViewStudy(spec.value());
+    m_view->setTrials(m_store->trials(id, true));
     const auto trials = m_store->trials(id);
     const auto best = bestTrial(trials, spec.value().objective);
     m_state->setText(tr("%1: %2 trials, best %3")
@@ -460,8 +436,8 @@ void StudyPanel::updateControls() {
     m_stop->setEnabled(m_running);
     m_name->setEnabled(!m_running && !existing);
     m_spaceEditor->setEnabled(!m_running);
-    for (QWidget* field : std::initializer_list<QWidget*>{m_sampler, m_seed, m_pruner, m_metric, m_at,
-                                                          m_direction, m_trials, m_minutes, m_studyChoice})
+    for (QWidget* field : std::initializer_list<QWidget*>{m_searchSettings, m_metric, m_at, m_direction,
+                                                          m_trials, m_minutes, m_studyChoice})
         field->setEnabled(!m_running && (field == m_studyChoice || !existing));
     Q_EMIT stateChanged();
 }

@@ -27,6 +27,7 @@ namespace tunelab {
 
 class ExperimentObjective;
 class RunStore;
+class SearchSettingsForm;
 class SearchSpaceEditor;
 class StudyRunner;
 struct StudyEvent;
@@ -69,6 +70,8 @@ public:
     QString stateText() const;
     // Loads a stored study's trials into the view (and selects it for resuming).
     bool showStudy(StudyId id);
+    // Re-reads the studies in the store into the study choice (another process may have added some).
+    void refreshStudyList();
     // The best trial's complete experiment, ready for `tunelab-cli train`; empty without one.
     QString bestExperimentJson() const;
     QString experimentJsonOfTrial(int64_t number) const;
@@ -91,7 +94,6 @@ Q_SIGNALS:
 
 private:
     void buildForm();
-    void refreshStudyList();
     void drain();
     void finishStudy();
     void updateControls();
@@ -99,6 +101,8 @@ private:
     void openTrialInEditor(int64_t number);
     std::vector<std::string> parameterPaths(const StudySpec& spec) const;
     void setViewStudy(const StudySpec& spec);
+    // Fills the fields from a study's settings, leaving the study choice as it is.
+    void showSettings(const StudySpec& spec);
     void report(const QString& title, const QString& message);
 
     RunStore* m_store = nullptr;
@@ -110,9 +114,7 @@ private:
     QPointer<StudyView> m_view; // owned by the window's tabs once placed there
     QComboBox* m_studyChoice = nullptr;
     QLineEdit* m_name = nullptr;
-    QComboBox* m_sampler = nullptr;
-    QSpinBox* m_seed = nullptr;
-    QComboBox* m_pruner = nullptr;
+    SearchSettingsForm* m_searchSettings = nullptr;
     QComboBox* m_metric = nullptr;
     QComboBox* m_at = nullptr;
     QComboBox* m_direction = nullptr;
