@@ -79,11 +79,16 @@ public:
     // Deletes the study and its trials; their training runs stay in the runs list.
     void deleteStudy(StudyId id);
 
-    // Adds trial number max+1 with these parameters in `state` (Running: owned by this process).
+    // Who evaluates a running trial. A trial owned by this process goes back to waiting when the
+    // process dies (requeueInterruptedTrials); one handed out to an outside evaluator (ask/tell)
+    // has no owner and stays running until it is told, however many processes come and go.
+    enum class TrialOwner { ThisProcess, Outside };
+    // Adds trial number max+1 with these parameters in `state` (Running: owned as `owner` says).
     Result<TrialRecord> createTrial(StudyId studyId, const Assignment& params,
-                                    TrialState state = TrialState::Running);
-    // Takes the lowest-numbered waiting trial, marks it running and owned by this process.
-    std::optional<TrialRecord> claimWaitingTrial(StudyId studyId);
+                                    TrialState state = TrialState::Running,
+                                    TrialOwner owner = TrialOwner::ThisProcess);
+    // Takes the lowest-numbered waiting trial and marks it running, owned as `owner` says.
+    std::optional<TrialRecord> claimWaitingTrial(StudyId studyId, TrialOwner owner = TrialOwner::ThisProcess);
     Result<bool> setTrialRun(int64_t trialId, RunId runId);
     // Queued like metrics (not committed on return); flush() commits.
     void reportIntermediate(int64_t trialId, int epoch, double value);

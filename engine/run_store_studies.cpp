@@ -191,7 +191,8 @@ void RunStore::deleteStudy(StudyId id) {
                      static_cast<long long>(id), error.c_str());
 }
 
-Result<TrialRecord> RunStore::createTrial(StudyId studyId, const Assignment& params, TrialState state) {
+Result<TrialRecord> RunStore::createTrial(StudyId studyId, const Assignment& params, TrialState state,
+                                          TrialOwner owner) {
     TrialRecord trial;
     trial.studyId = studyId;
     trial.state = state;
@@ -201,7 +202,8 @@ Result<TrialRecord> RunStore::createTrial(StudyId studyId, const Assignment& par
         trial.startedAt = now;
     if (isFinal(state))
         trial.finishedAt = now;
-    const bool owned = state == TrialState::Running;
+    const bool running = state == TrialState::Running;
+    const bool owned = running && owner == TrialOwner::ThisProcess;
     const std::string paramsJson = assignmentJson(params);
     const std::string error = m_impl->commitOperation([&](sqlite3* db) -> std::string {
         Statement studyExists(db, "SELECT 1 FROM studies WHERE id = ?");
@@ -218,8 +220,10 @@ Result<TrialRecord> RunStore::createTrial(StudyId studyId, const Assignment& par
         const bool inserted =
             owned ? insert.run(studyId, trial.number, toString(state), paramsJson, trial.startedAt, nullptr,
                                m_impl->pid, m_impl->host)
-                  : insert.run(studyId, trial.number, toString(state), paramsJson, nullptr,
-                               isFinal(state) ? trial.finishedAt : kNoValue, nullptr, nullptr);
+            : running ? insert.run(studyId, trial.number, toString(state), paramsJson, trial.startedAt,
+                                   nullptr, nullptr, nullptr)
+                      : insert.run(studyId, trial.number, toString(state), paramsJson, nullptr,
+                                   isFinal(state) ? trial.finishedAt : kNoValue, nullptr, nullptr);
         if (!inserted)
             return insert.error();
         trial.id = sqlite3_last_insert_rowid(db);
@@ -235,7 +239,7 @@ Result<TrialRecord> RunStore::createTrial(StudyId studyId, const Assignment& par
     return trial;
 }
 
-std::optional<TrialRecord> RunStore::claimWaitingTrial(StudyId studyId) {
+std::optional<TrialRecord> RunStore::claimWaitingTrial(StudyId studyId, TrialOwner owner) {
     int64_t number = -1;
     const double now = storeClockNow();
     const std::string error = m_impl->commitOperation([&](sqlite3* db) -> std::string {
@@ -248,7 +252,9 @@ std::optional<TrialRecord> RunStore::claimWaitingTrial(StudyId studyId) {
         const int64_t id = select.integer(0);
         Statement claim(db, "UPDATE trials SET state = 'running', started_at = ?, finished_at = NULL,"
                             " owner_pid = ?, owner_host = ? WHERE id = ?");
-        if (!claim.run(now, m_impl->pid, m_impl->host, id))
+        const bool claimed = owner == TrialOwner::ThisProcess ? claim.run(now, m_impl->pid, m_impl->host, id)
+                                                              : claim.run(now, nullptr, nullptr, id);
+        if (!claimed)
             return claim.error();
         number = select.integer(1);
         return std::string();

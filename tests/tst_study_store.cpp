@@ -73,6 +73,7 @@ private Q_SLOTS:
     void requeueOwners_data();
     void requeueOwners();
     void requeueAfterKill();
+    void outsideTrialsOutliveTheProcessThatHandedThemOut();
     void migrateVersion1KeepsRuns();
     void readingManyTrialsIsFast();
 };
@@ -457,6 +458,46 @@ void TestStudyStore::requeueOwners() {
     alive.waitForFinished();
 }
 
+void TestStudyStore::outsideTrialsOutliveTheProcessThatHandedThemOut() {
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("runs.sqlite"));
+    StudyId study = 0;
+    {
+        auto store = openStore(path);
+        QVERIFY(store);
+        study = store->createStudy("asked", "{}").value();
+        QVERIFY(store->createTrial(study, assignment({{"lr", "0.01"}}), TrialState::Waiting).ok()); // 0
+    }
+    // Like `tunelab-cli ask`, a short-lived process hands out a waiting trial and a new one, then
+    // exits; a third trial it evaluates itself dies with it.
+    const pid_t child = forkChild([&] {
+        auto opened = RunStore::open(path.toStdString());
+        if (!opened)
+            return 10;
+        auto store = opened.take();
+        if (!store->claimWaitingTrial(study, RunStore::TrialOwner::Outside))
+            return 11;
+        if (!store->createTrial(study, assignment({{"lr", "0.1"}}), TrialState::Running,
+                                RunStore::TrialOwner::Outside))
+            return 12;
+        if (!store->createTrial(study, assignment({{"lr", "0.2"}}), TrialState::Running))
+            return 13;
+        return 0;
+    });
+    QVERIFY(child > 0);
+    QCOMPARE(exitCodeOf(child), 0);
+
+    auto store = openStore(path);
+    QVERIFY(store);
+    QCOMPARE(store->requeueInterruptedTrials(study), 1);
+    QCOMPARE(name(store->trial(study, 0)->state), QStringLiteral("running"));
+    QCOMPARE(name(store->trial(study, 1)->state), QStringLiteral("running"));
+    QCOMPARE(name(store->trial(study, 2)->state), QStringLiteral("waiting"));
+    // The outside evaluator's answer still lands.
+    QVERIFY(store->finishTrial(store->trial(study, 1)->id, TrialState::Complete, 0.25, "").ok());
+    QCOMPARE(store->trial(study, 1)->value, 0.25);
+}
+
 void TestStudyStore::requeueAfterKill() {
     QTemporaryDir dir;
     const QString path = dir.filePath(QStringLiteral("runs.sqlite"));
@@ -545,7 +586,8 @@ void TestStudyStore::migrateVersion1KeepsRuns() {
     QVERIFY(newRun > runs[0].id);
     store.reset();
     RawDb raw(path);
-    QCOMPARE(raw.number(QStringLiteral("SELECT value FROM schema_meta WHERE key = 'schema_version'")), RunStore::kSchemaVersion);
+    QCOMPARE(raw.number(QStringLiteral("SELECT value FROM schema_meta WHERE key = 'schema_version'")),
+             RunStore::kSchemaVersion);
     QCOMPARE(raw.number(QStringLiteral("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN"
                                        " ('trials_study_state', 'trials_run', 'trial_params_name')")),
              3);

@@ -118,8 +118,10 @@ int ask(RunStore& store, const LoadedStudy& study) {
         printErrors(space.errors());
         return kExitBadInput;
     }
-    // A trial that went back to waiting (its evaluator stopped) is handed out before a new one.
-    if (auto waiting = store.claimWaitingTrial(study.record.id)) {
+    // A trial that went back to waiting (its evaluator stopped) is handed out before a new one. Trials
+    // handed out here have no owner process: this one exits at once, and the trial stays running
+    // until `tell`, whatever other processes do with the study meanwhile.
+    if (auto waiting = store.claimWaitingTrial(study.record.id, RunStore::TrialOwner::Outside)) {
         printAskedTrial(*waiting);
         return kExitSuccess;
     }
@@ -139,7 +141,8 @@ int ask(RunStore& store, const LoadedStudy& study) {
                      study.spec.sampler.type.c_str());
         return kExitRunFailed;
     }
-    auto created = store.createTrial(study.record.id, *suggestion, TrialState::Running);
+    auto created =
+        store.createTrial(study.record.id, *suggestion, TrialState::Running, RunStore::TrialOwner::Outside);
     if (!created.ok()) {
         printErrors(created.errors());
         return kExitRunFailed;
