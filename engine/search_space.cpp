@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <functional>
 #include <optional>
@@ -314,14 +315,35 @@ bool pathsOverlap(const std::string& a, const std::string& b) {
 
 } // namespace
 
-bool ParamValue::isNumber() const {
+namespace {
+
+// Values are stored as compact JSON and read back thousands of times a frame by the study plots:
+// a plain number is read with from_chars (locale-free, exact), anything else goes to the JSON parser.
+bool readNumber(const std::string& json, double& out) {
+    const char* begin = json.data();
+    const char* end = begin + json.size();
+    if (begin != end && (*begin == '-' || (*begin >= '0' && *begin <= '9'))) {
+        const auto read = std::from_chars(begin, end, out);
+        if (read.ec == std::errc() && read.ptr == end)
+            return true;
+    }
     const auto value = nlohmann::json::parse(json, nullptr, false);
-    return value.is_number();
+    if (!value.is_number())
+        return false;
+    out = value.get<double>();
+    return true;
+}
+
+} // namespace
+
+bool ParamValue::isNumber() const {
+    double ignored = 0.0;
+    return readNumber(json, ignored);
 }
 
 double ParamValue::toDouble() const {
-    const auto value = nlohmann::json::parse(json, nullptr, false);
-    return value.is_number() ? value.get<double>() : 0.0;
+    double value = 0.0;
+    return readNumber(json, value) ? value : 0.0;
 }
 
 int64_t ParamValue::toInt() const {

@@ -316,7 +316,8 @@ private Q_SLOTS:
         const auto errors = checkAgainstBase(parsed.value(), experimentSpecToJson(base));
         // nesterov applies with Adam, which rejects it; momentum with SGD is fine.
         QCOMPARE(int(errors.size()), 1);
-        QVERIFY2(QString::fromStdString(errors.front()).startsWith("parameters[2] (optimizer.nesterov): the experiment rejects true"),
+        QVERIFY2(QString::fromStdString(errors.front())
+                     .startsWith("parameters[2] (optimizer.nesterov): the experiment rejects true"),
                  errors.front().c_str());
     }
 
@@ -326,6 +327,13 @@ private Q_SLOTS:
         QVERIFY(ParamValue{"1e-3"}.isNumber());
         QVERIFY(!ParamValue{"\"sgd\""}.isNumber());
         QCOMPARE(ParamValue{"\"sgd\""}.toDouble(), 0.0);
+        // Every JSON form of a number, and nothing else, reads as one; the text is read exactly.
+        QCOMPARE(ParamValue{"-3.5E-4"}.toDouble(), -3.5e-4);
+        QCOMPARE(ParamValue{"0.1"}.toDouble(), 0.1);
+        QCOMPARE(ParamValue{"1e+2"}.toDouble(), 100.0);
+        QCOMPARE(ParamValue{"-0"}.toDouble(), 0.0);
+        for (const char* notNumber : {"true", "null", "[1]", "{\"a\": 1}", "\"1\"", "-", "", "1 2"})
+            QVERIFY2(!ParamValue{notNumber}.isNumber(), notNumber);
     }
 
     void suggestsRanges_data() {

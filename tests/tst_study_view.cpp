@@ -368,6 +368,26 @@ void TestStudyView::tableSelectionReachesPlotsAndBack() {
     // Unknown trials are ignored.
     view.setSelectedTrials({5, 999});
     QCOMPARE(view.selectedTrials(), (std::vector<int64_t>{5}));
+
+    // Live rows: a new trial joins unselected; a selected trial the filter hid comes back selected.
+    auto selectedRows = [table] {
+        QList<qint64> numbers;
+        for (const QModelIndex& index : table->selectionModel()->selectedRows())
+            numbers << index.data(StudyTrialsModel::TrialNumberRole).toLongLong();
+        std::sort(numbers.begin(), numbers.end());
+        return numbers;
+    };
+    view.upsertTrial(trial(5, TrialState::Complete, 0.5, {}));
+    view.setSelectedTrials({5, 6});
+    view.hidePrunedCheck()->setChecked(true);
+    TrialRecord hidden = trial(6, TrialState::Pruned, 0.9, {});
+    view.upsertTrial(hidden);
+    QCOMPARE(selectedRows(), (QList<qint64>{5}));
+    view.upsertTrial(trial(50, TrialState::Running, kNoValue, {}));
+    hidden.state = TrialState::Complete;
+    view.upsertTrial(hidden);
+    QCOMPARE(selectedRows(), (QList<qint64>{5, 6}));
+    QCOMPARE(view.selectedTrials(), (std::vector<int64_t>{5, 6}));
 }
 
 void TestStudyView::brushingAnAxisSelectsTrialsInRange() {

@@ -254,6 +254,12 @@ void StudyPlot::setSources(const StudyTrialsModel* model, const QSet<qint64>* se
 
 void StudyPlot::invalidate() {
     m_cacheValid = false;
+    m_composedValid = false;
+    update();
+}
+
+void StudyPlot::selectionUpdated() {
+    m_composedValid = false;
     update();
 }
 
@@ -311,18 +317,22 @@ void StudyPlot::paintEvent(QPaintEvent*) {
         if (m_model)
             render(cachePainter);
         m_cacheValid = true;
+        m_composedValid = false;
         ++m_renderCount;
     }
-    QPainter painter(this);
-    painter.drawImage(0, 0, m_cache);
-    painter.setRenderHint(QPainter::Antialiasing, true);
-    if (hasSelection() && m_model) {
-        painter.save();
-        painter.setClipRect(plotArea().adjusted(-6, -6, 6, 6));
-        painter.fillRect(plotArea().adjusted(-6, -6, 6, 6), QColor(255, 255, 255, 150));
-        paintSelection(painter);
-        painter.restore();
+    const bool selection = hasSelection() && m_model;
+    if (selection && (!m_composedValid || m_composed.size() != pixels)) {
+        m_composed = m_cache.copy();
+        QPainter composer(&m_composed);
+        composer.setRenderHint(QPainter::Antialiasing, true);
+        composer.setClipRect(plotArea().adjusted(-6, -6, 6, 6));
+        composer.fillRect(plotArea().adjusted(-6, -6, 6, 6), QColor(255, 255, 255, 150));
+        paintSelection(composer);
+        m_composedValid = true;
     }
+    QPainter painter(this);
+    painter.drawImage(0, 0, selection ? m_composed : m_cache);
+    painter.setRenderHint(QPainter::Antialiasing, true);
     paintOverlay(painter);
     if (m_banding) {
         painter.setPen(QPen(QColor(40, 90, 200), 1.0, Qt::DashLine));

@@ -121,6 +121,35 @@ private:
     QRgb m_source = 0;
 };
 
+// Draws the selected ones of `lines` (pairs of trial number and polyline) in `color`. Up to a few
+// dozen are stroked antialiased `width` wide; more go through a LineBlender (when the painter paints
+// an image), each drawn twice a pixel apart, since stroking hundreds of wide lines costs a frame.
+template <typename Lines, typename IsSelected>
+void drawSelectedLines(QPainter& painter, const Lines& lines, IsSelected isSelected, const QColor& color,
+                       qreal width) {
+    constexpr int kStrokedAtMost = 40;
+    int selected = 0;
+    for (const auto& [number, line] : lines)
+        selected += isSelected(number) ? 1 : 0;
+    LineBlender blender(painter);
+    if (selected > kStrokedAtMost && blender.isValid()) {
+        blender.setColor(color);
+        for (const auto& [number, line] : lines) {
+            if (!isSelected(number))
+                continue;
+            blender.drawPolyline(line);
+            blender.drawPolyline(line.translated(0.0, 1.0));
+        }
+        return;
+    }
+    painter.setBrush(Qt::NoBrush);
+    painter.setPen(QPen(color, width));
+    for (const auto& [number, line] : lines) {
+        if (isSelected(number))
+            drawSegments(painter, line);
+    }
+}
+
 inline QString elided(const QFontMetrics& metrics, const QString& text, int width) {
     return metrics.elidedText(text, Qt::ElideMiddle, std::max(width, 12));
 }

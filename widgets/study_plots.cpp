@@ -236,12 +236,9 @@ void TrialCurvesPlot::render(QPainter& painter) {
 }
 
 void TrialCurvesPlot::paintSelection(QPainter& painter) {
-    painter.setBrush(Qt::NoBrush);
-    painter.setPen(QPen(kSelectedColor.darker(115), 2.0));
-    for (const auto& [number, line] : m_curves) {
-        if (isSelected(number))
-            drawSegments(painter, line);
-    }
+    drawSelectedLines(
+        painter, m_curves, [this](qint64 number) { return isSelected(number); }, kSelectedColor.darker(115),
+        2.0);
 }
 
 qint64 TrialCurvesPlot::trialAt(const QPointF& pos) const {

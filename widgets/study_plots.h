@@ -70,7 +70,7 @@ public:
     // The trials changed: rebuild the cached picture at the next paint.
     void invalidate();
     // The linked selection changed: repaint the highlight only.
-    void selectionUpdated() { update(); }
+    void selectionUpdated();
     // How many times the cached picture was rebuilt.
     int renderCount() const { return m_renderCount; }
     QRectF plotArea() const;
@@ -125,6 +125,10 @@ protected:
 private:
     QImage m_cache;
     bool m_cacheValid = false;
+    // The cached picture with the selection drawn over it, rebuilt when either changes, so that
+    // hovering and rubber-banding over a large selection only blit it.
+    QImage m_composed;
+    bool m_composedValid = false;
     int m_renderCount = 0;
     QPoint m_pressPos;
     bool m_pressed = false;

@@ -125,10 +125,25 @@ StudyView::StudyView(QWidget* parent)
     // Filtering or sorting rebuilds the table's selection from the proxy; put ours back.
     connect(m_proxy, &QSortFilterProxyModel::layoutChanged, this, &StudyView::syncTableSelection);
     connect(m_proxy, &QSortFilterProxyModel::modelReset, this, &StudyView::syncTableSelection);
-    connect(m_proxy, &QSortFilterProxyModel::rowsInserted, this, [this] {
-        if (!m_selected.isEmpty())
-            syncTableSelection();
-    });
+    // New rows (a new trial, or one the filter lets through again) join the table's selection when
+    // their trial is selected; the rows already there keep theirs, so a live study costs no rebuild.
+    connect(
+        m_proxy, &QSortFilterProxyModel::rowsInserted, this, [this](const QModelIndex&, int first, int last) {
+            if (m_selected.isEmpty())
+                return;
+            QItemSelection added;
+            const int lastColumn = std::max(0, m_proxy->columnCount() - 1);
+            for (int row = first; row <= last; ++row) {
+                const QModelIndex source = m_proxy->mapToSource(m_proxy->index(row, 0));
+                if (source.isValid() && m_selected.contains(m_model->trialAt(source.row()).number))
+                    added.select(m_proxy->index(row, 0), m_proxy->index(row, lastColumn));
+            }
+            if (added.isEmpty())
+                return;
+            m_syncingTable = true;
+            m_table->selectionModel()->select(added, QItemSelectionModel::Select | QItemSelectionModel::Rows);
+            m_syncingTable = false;
+        });
     updateSummary();
 }
 
