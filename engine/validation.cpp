@@ -1,5 +1,7 @@
 #include "engine/validation.h"
 
+#include "engine/dataset_cache.h"
+
 namespace tunelab {
 
 std::string lossTaskError(LossType loss, TaskKind task, int classes) {
@@ -17,16 +19,16 @@ std::string lossTaskError(LossType loss, TaskKind task, int classes) {
 }
 
 Result<ExperimentCheck> checkExperiment(const ExperimentSpec& spec) {
-    auto loaded = loadDataset(spec.data, spec.seed);
+    auto loaded = loadDatasetCached(spec.data, spec.seed);
     if (!loaded.ok())
         return Result<ExperimentCheck>(Errors{loaded.errors()});
     ExperimentCheck check;
     check.data = loaded.take();
-    check.shapes = inferShapes(spec.model, check.data.sampleShape,
-                               OutputTarget{check.data.task, check.data.classes, spec.loss.type});
+    const Dataset& data = *check.data;
+    check.shapes =
+        inferShapes(spec.model, data.sampleShape, OutputTarget{data.task, data.classes, spec.loss.type});
     std::vector<std::string> errors = check.shapes.errors;
-    if (const std::string problem = lossTaskError(spec.loss.type, check.data.task, check.data.classes);
-        !problem.empty())
+    if (const std::string problem = lossTaskError(spec.loss.type, data.task, data.classes); !problem.empty())
         errors.insert(errors.begin(), problem);
     if (!errors.empty())
         return Result<ExperimentCheck>(Errors{errors});

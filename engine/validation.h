@@ -5,11 +5,13 @@
 #include "engine/shape_inference.h"
 #include "engine/spec.h"
 
+#include <memory>
+
 namespace tunelab {
 
 // Everything a check before training finds: the data as loaded and the network's layer table.
 struct ExperimentCheck {
-    Dataset data;
+    std::shared_ptr<const Dataset> data; // shared with the dataset cache: training reuses it
     ShapeReport shapes;
 };
 

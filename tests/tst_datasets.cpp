@@ -1,4 +1,5 @@
 #include "engine/dataset.h"
+#include "engine/dataset_cache.h"
 
 #include <QDir>
 #include <QFile>
@@ -11,6 +12,8 @@
 #include <cmath>
 #include <cstring>
 #include <set>
+#include <thread>
+#include <vector>
 
 using namespace tunelab;
 
@@ -619,6 +622,77 @@ private Q_SLOTS:
         const auto loaded = loadCifar10Dataset(folderSpec(DataKind::Cifar10, folder.path()));
         QVERIFY(!loaded.ok());
         QVERIFY2(QString::fromStdString(loaded.error()).contains(expected), loaded.error().c_str());
+    }
+
+    void cacheLoadsEachDatasetOnce() {
+        clearDatasetCache();
+        const DataSpec spirals = generatorSpec(DataKind::Spirals, 500);
+        const int64_t before = datasetCacheLoads();
+        const auto first = loadDatasetCached(spirals, 3);
+        const auto again = loadDatasetCached(spirals, 3);
+        QVERIFY(first.ok() && again.ok());
+        QCOMPARE(datasetCacheLoads(), before + 1);
+        QCOMPARE(first.value().get(), again.value().get());
+        QCOMPARE(bytesOf(*first.value()), bytesOf(loadDataset(spirals, 3).take()));
+        // Another seed or setting is other data.
+        QVERIFY(loadDatasetCached(spirals, 4).ok());
+        QCOMPARE(datasetCacheLoads(), before + 2);
+        // Two datasets are kept: a third pushes out the least recently used (seed 3).
+        QVERIFY(loadDatasetCached(generatorSpec(DataKind::Moons, 500), 3).ok());
+        QVERIFY(loadDatasetCached(spirals, 4).ok());
+        QCOMPARE(datasetCacheLoads(), before + 3);
+        QVERIFY(loadDatasetCached(spirals, 3).ok());
+        QCOMPARE(datasetCacheLoads(), before + 4);
+        // Data still held by a caller outlives its entry.
+        QCOMPARE(first.value()->rows, int64_t(500));
+    }
+
+    void cacheRereadsChangedFilesAndNeverKeepsErrors() {
+        clearDatasetCache();
+        QTemporaryDir folder;
+        const QString path = folder.filePath(QStringLiteral("table.csv"));
+        DataSpec spec;
+        spec.kind = DataKind::Csv;
+        spec.path = path.toStdString();
+        spec.task = TaskKind::Regression;
+
+        const auto missing = loadDatasetCached(spec, 0);
+        QVERIFY(!missing.ok());
+        writeFile(path, "x,y\n1,2\n3,4\n");
+        const auto written = loadDatasetCached(spec, 0);
+        QVERIFY2(written.ok(), written.error().c_str());
+        QCOMPARE(written.value()->rows, int64_t(2));
+
+        // An edited file (another size and time) is read again.
+        writeFile(path, "x,y\n1,2\n3,4\n5,6\n");
+        const auto edited = loadDatasetCached(spec, 0);
+        QVERIFY(edited.ok());
+        QCOMPARE(edited.value()->rows, int64_t(3));
+        // A broken file gives its error, every time, until it is fixed.
+        writeFile(path, "x,y\n1,oops\n");
+        QVERIFY(!loadDatasetCached(spec, 0).ok());
+        QVERIFY(!loadDatasetCached(spec, 0).ok());
+        writeFile(path, "x,y\n1,2\n");
+        QCOMPARE(loadDatasetCached(spec, 0).value()->rows, int64_t(1));
+    }
+
+    void cacheLoadsOnceForConcurrentCallers() {
+        clearDatasetCache();
+        const DataSpec spec = generatorSpec(DataKind::Blobs, 20000, 0.2, 4, 16);
+        const int64_t before = datasetCacheLoads();
+        std::vector<const Dataset*> seen(6, nullptr);
+        std::vector<std::thread> threads;
+        for (size_t i = 0; i < seen.size(); ++i)
+            threads.emplace_back([&seen, &spec, i] {
+                const auto loaded = loadDatasetCached(spec, 1);
+                seen[i] = loaded.ok() ? loaded.value().get() : nullptr;
+            });
+        for (auto& thread : threads)
+            thread.join();
+        QCOMPARE(datasetCacheLoads(), before + 1);
+        for (const Dataset* data : seen)
+            QCOMPARE(data, seen.front());
+        QVERIFY(seen.front() != nullptr);
     }
 };
 

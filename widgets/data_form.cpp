@@ -1,8 +1,8 @@
 #include "widgets/data_form.h"
 
-#include "widgets/search_space_editor.h"
-
+#include "engine/dataset_cache.h"
 #include "engine/spec_names.h"
+#include "widgets/search_space_editor.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -324,29 +324,34 @@ void DataForm::browse() {
     onEdited();
 }
 
+const Dataset& DataForm::dataset() const {
+    static const Dataset kEmpty;
+    return m_dataset ? *m_dataset : kEmpty;
+}
+
 void DataForm::reload() {
     m_reloadTimer->stop();
     ExperimentSpec spec;
     applyTo(spec);
-    auto loaded = loadDataset(spec.data, m_seed);
+    auto loaded = loadDatasetCached(spec.data, m_seed);
     m_loaded = loaded.ok();
     if (m_loaded) {
-        m_dataset = loaded.take();
+        m_dataset = loaded.take(); // shared with the cache: a run of this data does not read it again
         m_error.clear();
         const int64_t validation = static_cast<int64_t>(
-            std::llround(spec.data.validationFraction * static_cast<double>(m_dataset.rows)));
+            std::llround(spec.data.validationFraction * static_cast<double>(m_dataset->rows)));
         QString text = tr("%1: %2 rows of %3")
-                           .arg(QString::fromStdString(m_dataset.source))
-                           .arg(m_dataset.rows)
-                           .arg(QString::fromStdString(formatShape(m_dataset.sampleShape)));
-        text += m_dataset.task == TaskKind::Classification ? tr(", %1 classes").arg(m_dataset.classes)
-                                                           : tr(", regression");
-        text += tr("; %1 for training, %2 for validation").arg(m_dataset.rows - validation).arg(validation);
+                           .arg(QString::fromStdString(m_dataset->source))
+                           .arg(m_dataset->rows)
+                           .arg(QString::fromStdString(formatShape(m_dataset->sampleShape)));
+        text += m_dataset->task == TaskKind::Classification ? tr(", %1 classes").arg(m_dataset->classes)
+                                                            : tr(", regression");
+        text += tr("; %1 for training, %2 for validation").arg(m_dataset->rows - validation).arg(validation);
         m_summary->setText(text);
         m_summary->setStyleSheet(QString());
-        m_preview->setDataset(&m_dataset);
+        m_preview->setDataset(m_dataset.get());
     } else {
-        m_dataset = Dataset{};
+        m_dataset.reset();
         m_error = QString::fromStdString(loaded.error());
         m_summary->setText(m_error);
         m_summary->setStyleSheet(QStringLiteral("color: #b00020;"));

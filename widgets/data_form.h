@@ -5,6 +5,8 @@
 
 #include <QWidget>
 
+#include <memory>
+
 class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
@@ -34,7 +36,8 @@ public:
     void applyTo(ExperimentSpec& spec) const; // writes data settings into spec.data
 
     bool hasData() const { return m_loaded; }
-    const Dataset& dataset() const { return m_dataset; }
+    // The data as last loaded; empty when it failed to load.
+    const Dataset& dataset() const;
     QString errorText() const { return m_error; }
     // Loads now instead of after the debounce delay.
     void reload();
@@ -63,7 +66,7 @@ private:
     QStringList m_searchedPaths;
     bool m_loaded = false;
     uint64_t m_seed = 0;
-    Dataset m_dataset;
+    std::shared_ptr<const Dataset> m_dataset;
     QString m_error;
     QString m_baseFolder;
     QTimer* m_reloadTimer = nullptr;

@@ -73,7 +73,7 @@ int runTrain(const TrainOptions& options) {
         printErrors(check.errors());
         return kExitBadInput;
     }
-    const int64_t rows = check.value().data.rows;
+    const int64_t rows = check.value().data->rows;
     const auto validationRows =
         static_cast<int64_t>(spec.data.validationFraction * static_cast<double>(rows) + 0.5);
     const int64_t trainRows = std::max<int64_t>(rows - validationRows, 1);

@@ -19,7 +19,7 @@ std::string withThousands(int64_t value) {
 }
 
 void printTable(const ExperimentSpec& spec, const ExperimentCheck& check) {
-    const Dataset& data = check.data;
+    const Dataset& data = *check.data;
     std::printf("%s: %s, %lld samples of %s, %s", spec.name.c_str(), data.source.c_str(),
                 static_cast<long long>(data.rows), formatShape(data.sampleShape).c_str(),
                 toString(data.task));

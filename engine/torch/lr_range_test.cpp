@@ -1,6 +1,7 @@
 #include "engine/lr_range_test.h"
 
 #include "engine/dataset.h"
+#include "engine/dataset_cache.h"
 #include "engine/devices.h"
 #include "engine/shape_inference.h"
 #include "engine/torch/losses.h"
@@ -88,10 +89,10 @@ Result<LrRangeResult> runLrRangeTest(const ExperimentSpec& spec, const LrRangeSe
         if (!deviceId.ok())
             return Result<LrRangeResult>(Errors{deviceId.errors()});
         const torch::Device device(deviceId.value());
-        auto loaded = loadDataset(spec.data, spec.seed);
+        auto loaded = loadDatasetCached(spec.data, spec.seed);
         if (!loaded.ok())
             return Result<LrRangeResult>(Errors{loaded.errors()});
-        Dataset data = loaded.take();
+        Dataset data = *loaded.value();
         if (const std::string problem = lossTaskError(spec.loss.type, data.task, data.classes);
             !problem.empty())
             return Result<LrRangeResult>::failure(problem);

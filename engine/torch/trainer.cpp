@@ -1,6 +1,7 @@
 #include "engine/trainer.h"
 
 #include "engine/dataset.h"
+#include "engine/dataset_cache.h"
 #include "engine/devices.h"
 #include "engine/gradient_health.h"
 #include "engine/learning_rate_schedule.h"
@@ -170,10 +171,10 @@ private:
 
 void Trainer::prepare(const std::string& deviceId) {
     m_device = torch::Device(deviceId);
-    auto loaded = loadDataset(m_spec.data, m_spec.seed);
+    auto loaded = loadDatasetCached(m_spec.data, m_spec.seed);
     if (!loaded.ok())
         throw RunEnded{RunStatus::Failed, loaded.error()};
-    m_data = loaded.take();
+    m_data = *loaded.value(); // a copy: standardization below changes it
     const DataSplit split = splitDataset(m_data.rows, m_spec.data.validationFraction, m_spec.seed);
     if (split.train.empty())
         throw RunEnded{RunStatus::Failed, "data: no rows are left for training after the validation split"};
