@@ -1,7 +1,8 @@
 #pragma once
 
 // Private to the run store's own .cpp files: the state behind RunStore, shared by run_store.cpp
-// (runs, the writer thread) and run_store_studies.cpp (studies and trials).
+// (runs, the writer thread), run_store_reads.cpp (reading runs back) and run_store_studies.cpp
+// (studies and trials).
 
 #include "engine/run_store.h"
 #include "engine/sqlite_util.h"
@@ -89,5 +90,7 @@ struct RunStore::Impl {
 
 // Unix seconds, for created_at/started_at/finished_at columns.
 double storeClockNow();
+// Why a run or trial whose process died reads as interrupted.
+std::string interruptedMessage(int64_t pid, const std::string& host);
 
 } // namespace tunelab

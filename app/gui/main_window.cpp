@@ -17,14 +17,11 @@
 #include <QApplication>
 #include <QCloseEvent>
 #include <QDockWidget>
-#include <QFileDialog>
-#include <QFileInfo>
 #include <QHash>
 #include <QKeySequence>
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
-#include <QSaveFile>
 #include <QScrollArea>
 #include <QSettings>
 #include <QShowEvent>
@@ -46,8 +43,6 @@ namespace {
 QString fromStd(const std::string& text) {
     return QString::fromStdString(text);
 }
-
-constexpr int kMaxRecentFiles = 8;
 
 QString formatSeconds(double seconds) {
     if (seconds < 60.0)
@@ -294,142 +289,12 @@ void MainWindow::updateNetworkTarget() {
     m_networkEditor->setOutputTarget(OutputTarget{data.task, data.classes, m_spec.loss.type});
 }
 
-void MainWindow::exportCurrentChart(bool asCsv) {
-    auto* chart = qobject_cast<LossChartView*>(m_charts->currentWidget());
-    if (!chart)
-        return;
-    const QString suggested =
-        fromStd(m_spec.name) + (asCsv ? QStringLiteral(".csv") : QStringLiteral(".png"));
-    const QString path =
-        QFileDialog::getSaveFileName(this, asCsv ? tr("Export Chart Data") : tr("Export Chart"), suggested,
-                                     asCsv ? tr("CSV (*.csv)") : tr("PNG images (*.png)"));
-    if (path.isEmpty())
-        return;
-    const bool saved = asCsv ? chart->exportCsv(path) : chart->exportPng(path);
-    if (saved)
-        setState(tr("Exported %1").arg(QFileInfo(path).fileName()));
-    else
-        reportError(tr("Cannot export"), tr("%1 could not be written").arg(path));
-}
-
-void MainWindow::newExperiment() {
-    setExperiment(defaultExperiment());
-    setState(tr("New experiment"));
-}
-
-bool MainWindow::saveExperiment(const QString& path) {
-    syncSpecFromPanels();
-    QSaveFile file(path);
-    const QByteArray json = QByteArray::fromStdString(experimentSpecToJson(m_spec)) + '\n';
-    if (!file.open(QIODevice::WriteOnly) || file.write(json) != json.size() || !file.commit()) {
-        reportError(tr("Cannot save experiment"), tr("%1: %2").arg(path, file.errorString()));
-        return false;
-    }
-    m_specPath = path;
-    addRecentFile(path);
-    updateTitle();
-    setState(tr("Saved %1").arg(QFileInfo(path).fileName()));
-    return true;
-}
-
-void MainWindow::saveToCurrentFile() {
-    if (m_specPath.isEmpty())
-        saveExperimentAs();
-    else
-        saveExperiment(m_specPath);
-}
-
-void MainWindow::saveExperimentAs() {
-    const QString suggested =
-        m_specPath.isEmpty() ? fromStd(m_spec.name) + QStringLiteral(".json") : m_specPath;
-    const QString path =
-        QFileDialog::getSaveFileName(this, tr("Save Experiment"), suggested, tr("Experiment specs (*.json)"));
-    if (!path.isEmpty())
-        saveExperiment(path);
-}
-
-void MainWindow::addRecentFile(const QString& path) {
-    if (!m_saveSettings)
-        return; // tests and screenshots leave the user's settings alone
-    QSettings settings;
-    QStringList files = settings.value(QStringLiteral("recentFiles")).toStringList();
-    files.removeAll(path);
-    files.prepend(path);
-    while (files.size() > kMaxRecentFiles)
-        files.removeLast();
-    settings.setValue(QStringLiteral("recentFiles"), files);
-    updateRecentMenu();
-}
-
-void MainWindow::updateRecentMenu() {
-    m_recentMenu->clear();
-    const QStringList files =
-        m_saveSettings ? QSettings().value(QStringLiteral("recentFiles")).toStringList() : QStringList();
-    for (const QString& file : files)
-        m_recentMenu->addAction(QFileInfo(file).fileName(), this, [this, file] { openExperiment(file); })
-            ->setStatusTip(file);
-    m_recentMenu->setEnabled(!files.isEmpty());
-}
-
 void MainWindow::setPaused(bool paused) {
     if (!m_running)
         return;
     m_manager->setPaused(m_runId, paused);
     setState(paused ? tr("Paused %1 at step %2").arg(m_runName).arg(m_step)
                     : tr("Resuming %1").arg(m_runName));
-}
-
-void MainWindow::showShortcuts() {
-    const QString text =
-        tr("<table>"
-           "<tr><td><b>Ctrl+N</b></td><td>New experiment</td></tr>"
-           "<tr><td><b>Ctrl+O</b></td><td>Open experiment</td></tr>"
-           "<tr><td><b>Ctrl+S</b> / <b>Ctrl+Shift+S</b></td><td>Save / Save as</td></tr>"
-           "<tr><td><b>Ctrl+R</b></td><td>Run</td></tr>"
-           "<tr><td><b>Ctrl+P</b></td><td>Pause / resume</td></tr>"
-           "<tr><td><b>Ctrl+.</b></td><td>Stop</td></tr>"
-           "<tr><td><b>Ctrl+Z</b> / <b>Ctrl+Shift+Z</b></td><td>Undo / redo a network edit</td></tr>"
-           "<tr><td><b>Ctrl+L</b></td><td>Logarithmic loss axis</td></tr>"
-           "</table>");
-    auto* box =
-        new QMessageBox(QMessageBox::NoIcon, tr("Keyboard Shortcuts"), text, QMessageBox::Close, this);
-    box->setAttribute(Qt::WA_DeleteOnClose);
-    box->open();
-}
-
-void MainWindow::showAbout() {
-    QMessageBox::about(this, tr("About TuneLab"),
-                       tr("<b>TuneLab %1</b><p>A workbench for training and tuning neural networks, "
-                          "with LibTorch underneath. Runs are kept in %2.</p>")
-                           .arg(QCoreApplication::applicationVersion(),
-                                m_store ? fromStd(m_store->path()) : tr("memory only (no run store)")));
-}
-
-bool MainWindow::openExperiment(const QString& path) {
-    Result<ExperimentSpec> loaded = loadExperimentSpec(path.toStdString());
-    if (!loaded.ok()) {
-        QString message = fromStd(loaded.error());
-        const QString fileName = QFileInfo(path).fileName();
-        if (!message.contains(fileName))
-            message = tr("%1: %2").arg(fileName, message);
-        reportError(tr("Cannot open experiment"), message);
-        return false;
-    }
-    setExperiment(loaded.value());
-    m_specPath = path;
-    addRecentFile(path);
-    updateTitle();
-    if (!m_running)
-        setState(tr("Opened %1").arg(QFileInfo(path).fileName()));
-    return true;
-}
-
-void MainWindow::chooseExperimentFile() {
-    const QString folder = m_specPath.isEmpty() ? QString() : QFileInfo(m_specPath).absolutePath();
-    const QString path = QFileDialog::getOpenFileName(this, tr("Open Experiment"), folder,
-                                                      tr("Experiment specs (*.json);;All files (*)"));
-    if (!path.isEmpty())
-        openExperiment(path);
 }
 
 // Starts the experiment as the panels show it. A run already going keeps training beside the

@@ -1,4 +1,5 @@
-// The Tools menu: the optimizer race, the learning-rate range test and the loss-landscape playground.
+// The Tools menu (the optimizer race, the learning-rate range test and the loss-landscape playground)
+// and the Help dialogs.
 
 #include "app/gui/main_window.h"
 
@@ -11,8 +12,10 @@
 #include "widgets/training_form.h"
 
 #include <QAction>
+#include <QCoreApplication>
 #include <QMenu>
 #include <QMenuBar>
+#include <QMessageBox>
 #include <QStatusBar>
 
 namespace tunelab {
@@ -78,6 +81,33 @@ void MainWindow::applyLearningRate(double learningRate) {
     m_loadingPanels = false;
     syncSpecFromPanels();
     statusBar()->showMessage(tr("Learning rate set to %1").arg(learningRate, 0, 'g', 3), 5000);
+}
+
+void MainWindow::showShortcuts() {
+    const QString text =
+        tr("<table>"
+           "<tr><td><b>Ctrl+N</b></td><td>New experiment</td></tr>"
+           "<tr><td><b>Ctrl+O</b></td><td>Open experiment</td></tr>"
+           "<tr><td><b>Ctrl+S</b> / <b>Ctrl+Shift+S</b></td><td>Save / Save as</td></tr>"
+           "<tr><td><b>Ctrl+R</b></td><td>Run</td></tr>"
+           "<tr><td><b>Ctrl+P</b></td><td>Pause / resume</td></tr>"
+           "<tr><td><b>Ctrl+.</b></td><td>Stop</td></tr>"
+           "<tr><td><b>Ctrl+Z</b> / <b>Ctrl+Shift+Z</b></td><td>Undo / redo a network edit</td></tr>"
+           "<tr><td><b>Ctrl+L</b></td><td>Logarithmic loss axis</td></tr>"
+           "</table>");
+    auto* box =
+        new QMessageBox(QMessageBox::NoIcon, tr("Keyboard Shortcuts"), text, QMessageBox::Close, this);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->open();
+}
+
+void MainWindow::showAbout() {
+    QMessageBox::about(
+        this, tr("About TuneLab"),
+        tr("<b>TuneLab %1</b><p>A workbench for training and tuning neural networks, "
+           "with LibTorch underneath. Runs are kept in %2.</p>")
+            .arg(QCoreApplication::applicationVersion(),
+                 m_store ? QString::fromStdString(m_store->path()) : tr("memory only (no run store)")));
 }
 
 } // namespace tunelab

@@ -6,6 +6,7 @@
 #include "engine/gradient_health.h"
 #include "engine/learning_rate_schedule.h"
 #include "engine/shape_inference.h"
+#include "engine/torch/layer_health.h"
 #include "engine/torch/losses.h"
 #include "engine/torch/network.h"
 #include "engine/torch/optimizers.h"
@@ -27,7 +28,6 @@ using Clock = std::chrono::steady_clock;
 
 // Health samples are taken at one step after every this many metric flushes (docs/gradient-health.md).
 constexpr int kHealthSampleEveryFlushes = 1;
-constexpr int kHistogramBins = 32;
 
 double secondsSince(Clock::time_point start) {
     return std::chrono::duration<double>(Clock::now() - start).count();
@@ -103,12 +103,7 @@ private:
     void trainEpoch(int epoch);
     void step(const torch::Tensor& x, const torch::Tensor& y, int epoch);
     void flushSteps();
-    void findLayerSlices();
-    void sampleGradients();
-    void sampleUpdates();
-    std::vector<LayerHealthSample> takeHealthSamples(int64_t lastStep);
     void hashBatchOrder(const std::vector<int64_t>* order);
-    std::vector<WeightHistogram> weightHistograms(int epoch) const;
     EpochRecord validate(int epoch, double seconds);
     void afterEpoch(const EpochRecord& record);
     void waitWhilePaused();
@@ -133,25 +128,9 @@ private:
     int64_t m_stepsPerEpoch = 1;
     std::vector<int64_t> m_trainRows; // dataset row of each training row, for the batch order hash
 
-    // A layer's parameters are one contiguous slice of the flat buffers (flattenParameters keeps
-    // the registration order), so its norms need no copies.
-    struct LayerSlice {
-        int32_t layer = 0;
-        int64_t offset = 0, length = 0;              // weights and bias
-        int64_t weightOffset = -1, weightLength = 0; // the weights alone, for histograms
-    };
-    std::vector<LayerSlice> m_layerSlices;
-    bool m_cpuFloat = false;      // raw loops instead of tensor operations
+    detail::LayerHealthRecorder m_health;
     bool m_sampleNextStep = true; // the first step and the first one after a flush
     int m_flushesSinceSample = 0;
-    std::vector<float> m_valuesBeforeCpu; // the weights before a sampled step (CPU)
-    torch::Tensor m_valuesBefore;         // ... elsewhere
-    std::vector<LayerHealthSample> m_pendingHealth;
-    // Elsewhere than the CPU the norms stay on the device until the flush: per sample, the layers'
-    // gradient norms followed by their update ratios.
-    std::vector<torch::Tensor> m_pendingHealthTensors;
-    std::vector<int64_t> m_pendingHealthSteps;
-    std::vector<torch::Tensor> m_pendingGradNorms; // of the sampled step, until its update is known
 
     // Steps since the last flush; their losses stay on the device until then.
     std::vector<torch::Tensor> m_pendingLosses;
@@ -206,7 +185,7 @@ void Trainer::prepare(const std::string& deviceId) {
         m_summary.batchOrderHash = kFnvOffsetBasis;
     }
     m_trainRows = split.train;
-    findLayerSlices();
+    m_health.attach(m_network, m_flat);
     m_optimizer = detail::makeOptimizer(m_spec.optimizer, m_flat.values);
 
     const int64_t trainRows = m_tensors.trainX.size(0);
@@ -234,10 +213,10 @@ void Trainer::step(const torch::Tensor& x, const torch::Tensor& y, int epoch) {
         m_flat.grads.zero_(); // the fused CPU step leaves the gradient zeroed itself
     auto loss = detail::computeLoss(m_spec.loss, m_network->forward(x), y);
     loss.backward();
-    const bool sample = m_sampleNextStep && !m_layerSlices.empty();
+    const bool sample = m_sampleNextStep && m_health.hasLayers();
     if (sample) {
         m_sampleNextStep = false;
-        sampleGradients();
+        m_health.sampleGradients(m_step + 1);
     }
     const double clip = m_spec.training.gradClipNorm;
     StepRecord record{m_step + 1, epoch, 0.0f, static_cast<float>(lr), 0.0f};
@@ -258,7 +237,7 @@ void Trainer::step(const torch::Tensor& x, const torch::Tensor& y, int epoch) {
     }
     ++m_step;
     if (sample)
-        sampleUpdates();
+        m_health.sampleUpdates(m_step);
     m_pendingLosses.push_back(loss.detach());
     m_pendingSteps.push_back(record);
     if (static_cast<int>(m_pendingSteps.size()) >= m_options.stepFlushSteps ||
@@ -302,7 +281,7 @@ void Trainer::flushSteps() {
     event.runId = m_id;
     event.steps = std::move(m_pendingSteps);
     const StepRecord last = event.steps.back();
-    event.layerHealth = takeHealthSamples(last.step);
+    event.layerHealth = m_health.take(last.step);
     m_sink.onRunEvent(event);
     m_pendingSteps.clear();
     m_pendingLosses.clear();
@@ -314,150 +293,6 @@ void Trainer::flushSteps() {
                                                 " at step " + std::to_string(last.step) + " (epoch " +
                                                 std::to_string(last.epoch) + "); try a lower learning rate"};
     }
-}
-
-void Trainer::findLayerSlices() {
-    m_layerSlices.clear();
-    m_cpuFloat = m_flat.values.device().is_cpu() && m_flat.values.scalar_type() == torch::kFloat;
-    int64_t offset = 0;
-    for (const auto& item : m_network->named_parameters()) {
-        // Names are "<layer index>.<parameter>", as in PyTorch's nn.Sequential.
-        const std::string& name = item.key();
-        const int32_t layer = static_cast<int32_t>(std::stoi(name.substr(0, name.find('.'))));
-        const int64_t count = item.value().numel();
-        if (m_layerSlices.empty() || m_layerSlices.back().layer != layer)
-            m_layerSlices.push_back(LayerSlice{layer, offset, 0, -1, 0});
-        LayerSlice& slice = m_layerSlices.back();
-        slice.length += count;
-        if (name.compare(name.find('.') + 1, std::string::npos, "weight") == 0) {
-            slice.weightOffset = offset;
-            slice.weightLength = count;
-        }
-        offset += count;
-    }
-}
-
-// Called before the optimizer step (and before clipping): the gradient norms, and a copy of the
-// weights so that the update can be measured after the step.
-void Trainer::sampleGradients() {
-    torch::NoGradGuard noGrad;
-    if (m_cpuFloat) {
-        const float* grads = m_flat.grads.data_ptr<float>();
-        const float* values = m_flat.values.data_ptr<float>();
-        for (const LayerSlice& slice : m_layerSlices) {
-            double sum = 0.0;
-            for (int64_t i = slice.offset; i < slice.offset + slice.length; ++i)
-                sum += static_cast<double>(grads[i]) * grads[i];
-            m_pendingHealth.push_back(
-                LayerHealthSample{m_step + 1, slice.layer, static_cast<float>(std::sqrt(sum)), 0.0f});
-        }
-        m_valuesBeforeCpu.resize(static_cast<size_t>(m_flat.values.numel()));
-        std::memcpy(m_valuesBeforeCpu.data(), values, m_valuesBeforeCpu.size() * sizeof(float));
-        return;
-    }
-    m_pendingGradNorms.clear();
-    for (const LayerSlice& slice : m_layerSlices)
-        m_pendingGradNorms.push_back(m_flat.grads.narrow(0, slice.offset, slice.length).norm());
-    if (!m_valuesBefore.defined())
-        m_valuesBefore = torch::empty_like(m_flat.values);
-    m_valuesBefore.copy_(m_flat.values);
-}
-
-// Called after the optimizer step of a sampled step: ||update|| / ||weights before||.
-void Trainer::sampleUpdates() {
-    torch::NoGradGuard noGrad;
-    if (m_cpuFloat) {
-        const float* values = m_flat.values.data_ptr<float>();
-        const float* before = m_valuesBeforeCpu.data();
-        LayerHealthSample* samples = m_pendingHealth.data() + m_pendingHealth.size() - m_layerSlices.size();
-        for (size_t layer = 0; layer < m_layerSlices.size(); ++layer) {
-            const LayerSlice& slice = m_layerSlices[layer];
-            double update = 0.0, weights = 0.0;
-            for (int64_t i = slice.offset; i < slice.offset + slice.length; ++i) {
-                const double change = static_cast<double>(values[i]) - before[i];
-                update += change * change;
-                weights += static_cast<double>(before[i]) * before[i];
-            }
-            samples[layer].updateRatio = static_cast<float>(std::sqrt(update) / (std::sqrt(weights) + 1e-12));
-        }
-        return;
-    }
-    std::vector<torch::Tensor> values = m_pendingGradNorms;
-    for (const LayerSlice& slice : m_layerSlices) {
-        auto before = m_valuesBefore.narrow(0, slice.offset, slice.length);
-        auto after = m_flat.values.narrow(0, slice.offset, slice.length);
-        values.push_back((after - before).norm() / (before.norm() + 1e-12));
-    }
-    m_pendingHealthTensors.push_back(torch::stack(values));
-    m_pendingHealthSteps.push_back(m_step);
-    m_pendingGradNorms.clear();
-}
-
-// The samples of steps up to `lastStep`, read from the device in one transfer where needed.
-std::vector<LayerHealthSample> Trainer::takeHealthSamples(int64_t lastStep) {
-    std::vector<LayerHealthSample> samples = std::move(m_pendingHealth);
-    m_pendingHealth.clear();
-    if (!m_pendingHealthTensors.empty()) {
-        auto values = torch::stack(m_pendingHealthTensors).to(torch::kCPU, torch::kFloat).contiguous();
-        const float* data = values.data_ptr<float>();
-        const size_t layers = m_layerSlices.size();
-        for (size_t i = 0; i < m_pendingHealthSteps.size(); ++i) {
-            for (size_t layer = 0; layer < layers; ++layer)
-                samples.push_back(LayerHealthSample{m_pendingHealthSteps[i], m_layerSlices[layer].layer,
-                                                    data[i * 2 * layers + layer],
-                                                    data[i * 2 * layers + layers + layer]});
-        }
-        m_pendingHealthTensors.clear();
-        m_pendingHealthSteps.clear();
-    }
-    samples.erase(
-        std::remove_if(samples.begin(), samples.end(),
-                       [lastStep](const LayerHealthSample& sample) { return sample.step > lastStep; }),
-        samples.end());
-    return samples;
-}
-
-// One histogram per layer with weights, over the range of its weights.
-std::vector<WeightHistogram> Trainer::weightHistograms(int epoch) const {
-    torch::NoGradGuard noGrad;
-    std::vector<WeightHistogram> histograms;
-    for (const LayerSlice& slice : m_layerSlices) {
-        if (slice.weightLength <= 0)
-            continue;
-        auto weights = m_flat.values.narrow(0, slice.weightOffset, slice.weightLength)
-                           .to(torch::kCPU, torch::kFloat)
-                           .contiguous();
-        WeightHistogram histogram;
-        histogram.epoch = epoch;
-        histogram.layer = slice.layer;
-        histogram.counts.assign(kHistogramBins, 0);
-        const float* data = weights.data_ptr<float>();
-        float low = std::numeric_limits<float>::infinity();
-        float high = -low;
-        for (int64_t i = 0; i < slice.weightLength; ++i) {
-            if (std::isfinite(data[i])) {
-                low = std::min(low, data[i]);
-                high = std::max(high, data[i]);
-            }
-        }
-        if (!(low <= high)) { // no finite weight: an empty histogram
-            histograms.push_back(std::move(histogram));
-            continue;
-        }
-        if (high == low)
-            high = low + 1e-6f;
-        histogram.low = low;
-        histogram.high = high;
-        const double scale = kHistogramBins / (static_cast<double>(high) - low);
-        for (int64_t i = 0; i < slice.weightLength; ++i) {
-            if (!std::isfinite(data[i]))
-                continue;
-            const int bin = std::min(kHistogramBins - 1, static_cast<int>((data[i] - low) * scale));
-            ++histogram.counts[static_cast<size_t>(bin)];
-        }
-        histograms.push_back(std::move(histogram));
-    }
-    return histograms;
 }
 
 // The dataset rows in the order this epoch batches them (`order` indexes the training rows;
@@ -628,7 +463,7 @@ RunSummary Trainer::run() {
             event.kind = RunEventKind::Epoch;
             event.runId = m_id;
             event.epoch = record;
-            event.histograms = weightHistograms(epoch);
+            event.histograms = m_health.weightHistograms(epoch);
             m_sink.onRunEvent(event);
             afterEpoch(record);
         }
