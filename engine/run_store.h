@@ -87,6 +87,12 @@ public:
     Result<TrialRecord> createTrial(StudyId studyId, const Assignment& params,
                                     TrialState state = TrialState::Running,
                                     TrialOwner owner = TrialOwner::ThisProcess);
+    // Adds the trial only as number `number`, the one its parameters were suggested for: when
+    // another process added that number first, adds nothing and gives nullopt (suggest again).
+    Result<std::optional<TrialRecord>> createTrialNumbered(StudyId studyId, int64_t number,
+                                                           const Assignment& params,
+                                                           TrialState state = TrialState::Running,
+                                                           TrialOwner owner = TrialOwner::ThisProcess);
     // Takes the lowest-numbered waiting trial and marks it running, owned as `owner` says.
     std::optional<TrialRecord> claimWaitingTrial(StudyId studyId, TrialOwner owner = TrialOwner::ThisProcess);
     Result<bool> setTrialRun(int64_t trialId, RunId runId);
@@ -106,6 +112,9 @@ public:
 private:
     struct Impl;
     explicit RunStore(std::unique_ptr<Impl> impl);
+    // createTrial with expectedNumber < 0, createTrialNumbered otherwise.
+    Result<std::optional<TrialRecord>> addTrial(StudyId studyId, int64_t expectedNumber,
+                                                const Assignment& params, TrialState state, TrialOwner owner);
     std::unique_ptr<Impl> m_impl;
 };
 

@@ -193,6 +193,22 @@ void RunStore::deleteStudy(StudyId id) {
 
 Result<TrialRecord> RunStore::createTrial(StudyId studyId, const Assignment& params, TrialState state,
                                           TrialOwner owner) {
+    auto created = addTrial(studyId, -1, params, state, owner);
+    if (!created.ok())
+        return Result<TrialRecord>(Errors{created.errors()});
+    return *created.value();
+}
+
+Result<std::optional<TrialRecord>> RunStore::createTrialNumbered(StudyId studyId, int64_t number,
+                                                                 const Assignment& params, TrialState state,
+                                                                 TrialOwner owner) {
+    return addTrial(studyId, number, params, state, owner);
+}
+
+Result<std::optional<TrialRecord>> RunStore::addTrial(StudyId studyId, int64_t expectedNumber,
+                                                      const Assignment& params, TrialState state,
+                                                      TrialOwner owner) {
+    using Added = Result<std::optional<TrialRecord>>;
     TrialRecord trial;
     trial.studyId = studyId;
     trial.state = state;
@@ -205,7 +221,9 @@ Result<TrialRecord> RunStore::createTrial(StudyId studyId, const Assignment& par
     const bool running = state == TrialState::Running;
     const bool owned = running && owner == TrialOwner::ThisProcess;
     const std::string paramsJson = assignmentJson(params);
+    bool taken = false;
     const std::string error = m_impl->commitOperation([&](sqlite3* db) -> std::string {
+        taken = false;
         Statement studyExists(db, "SELECT 1 FROM studies WHERE id = ?");
         studyExists.bind(studyId);
         if (!studyExists.next())
@@ -215,6 +233,10 @@ Result<TrialRecord> RunStore::createTrial(StudyId studyId, const Assignment& par
         if (!nextNumber.next())
             return nextNumber.error();
         trial.number = nextNumber.integer(0);
+        if (expectedNumber >= 0 && trial.number != expectedNumber) {
+            taken = true;
+            return std::string();
+        }
         Statement insert(db, "INSERT INTO trials(study_id, number, state, params_json, requeues, started_at,"
                              " finished_at, owner_pid, owner_host) VALUES(?, ?, ?, ?, 0, ?, ?, ?, ?)");
         const bool inserted =
@@ -235,8 +257,10 @@ Result<TrialRecord> RunStore::createTrial(StudyId studyId, const Assignment& par
         return std::string();
     });
     if (!error.empty())
-        return Result<TrialRecord>::failure(m_impl->path + ": could not add a trial: " + error);
-    return trial;
+        return Added::failure(m_impl->path + ": could not add a trial: " + error);
+    if (taken)
+        return Added(std::optional<TrialRecord>());
+    return Added(std::optional<TrialRecord>(std::move(trial)));
 }
 
 std::optional<TrialRecord> RunStore::claimWaitingTrial(StudyId studyId, TrialOwner owner) {

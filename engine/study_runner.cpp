@@ -152,29 +152,38 @@ struct StudyRunner::Impl {
             trials[waiting->number] = *waiting;
             return waiting;
         }
-        refreshTrials();
-        const int64_t budget = trialBudget();
-        if (budget > 0 && static_cast<int64_t>(trials.size()) >= budget) {
-            endReason = "the trial budget is spent (" + std::to_string(budget) + " trials)";
-            return std::nullopt;
+        // A suggestion is drawn for the next trial number; when another process sharing the store
+        // takes that number first, the trial is suggested again for the one after.
+        constexpr int kAttempts = 50;
+        for (int attempt = 0; attempt < kAttempts; ++attempt) {
+            refreshTrials();
+            const int64_t budget = trialBudget();
+            if (budget > 0 && static_cast<int64_t>(trials.size()) >= budget) {
+                endReason = "the trial budget is spent (" + std::to_string(budget) + " trials)";
+                return std::nullopt;
+            }
+            if (samplerExhausted)
+                return std::nullopt;
+            const int64_t number = trials.empty() ? 0 : trials.rbegin()->first + 1;
+            const auto assignment = sampler->suggest(*space, number, samplerHistory());
+            if (!assignment) {
+                samplerExhausted = true;
+                endReason = "the sampler has no points left (every grid point was tried)";
+                return std::nullopt;
+            }
+            auto created = store.createTrialNumbered(studyId, number, *assignment, TrialState::Running);
+            if (!created.ok()) {
+                endReason = "cannot record a new trial: " + created.error();
+                samplerExhausted = true;
+                return std::nullopt;
+            }
+            if (created.value()) {
+                trials[number] = *created.value();
+                return *created.value();
+            }
         }
-        if (samplerExhausted)
-            return std::nullopt;
-        const int64_t number = trials.empty() ? 0 : trials.rbegin()->first + 1;
-        const auto assignment = sampler->suggest(*space, number, samplerHistory());
-        if (!assignment) {
-            samplerExhausted = true;
-            endReason = "the sampler has no points left (every grid point was tried)";
-            return std::nullopt;
-        }
-        auto created = store.createTrial(studyId, *assignment, TrialState::Running);
-        if (!created.ok()) {
-            endReason = "cannot record a new trial: " + created.error();
-            samplerExhausted = true;
-            return std::nullopt;
-        }
-        trials[created.value().number] = created.value();
-        return created.value();
+        endReason = "other processes kept taking the next trial number";
+        return std::nullopt;
     }
 
     bool timeIsUp() const {

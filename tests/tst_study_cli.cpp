@@ -6,12 +6,15 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QSet>
 #include <QtTest>
 
 #include "cli_test_support.h"
 
 #include <cmath>
 #include <csignal>
+#include <memory>
+#include <vector>
 
 using namespace tunelab::test;
 
@@ -271,6 +274,34 @@ awk -v x="$x" 'BEGIN { print (x - 1.5) ^ 2 + 1 }')sh")
         QCOMPARE(created.exitCode, 2);
         QVERIFY2(created.err.contains("space"), qPrintable(created.err));
         QVERIFY2(created.err.contains(message), qPrintable(created.err));
+    }
+
+    void concurrentAsksGetDistinctTrials() {
+        QTemporaryDir folder;
+        const QString db = folder.filePath("s.sqlite");
+        writeFile(folder, "space.json", kLineSpace);
+        const QString study = writeFile(
+            folder, "study.json",
+            R"({"name": "crowd", "space": "space.json", "sampler": {"type": "random", "seed": 4}})");
+        QCOMPARE(runCli({"study", "create", study, "--db", db}).exitCode, 0);
+        // Eight evaluators ask at once: each gets its own trial number and its own suggestion.
+        std::vector<std::unique_ptr<QProcess>> asks;
+        for (int i = 0; i < 8; ++i) {
+            auto process = std::make_unique<QProcess>();
+            process->start(TUNELAB_CLI, {"ask", "--study", "crowd", "--db", db});
+            asks.push_back(std::move(process));
+        }
+        QSet<int> numbers;
+        QSet<double> values;
+        for (auto& process : asks) {
+            QVERIFY(process->waitForFinished(60000));
+            QCOMPARE(process->exitCode(), 0);
+            const QJsonObject json = QJsonDocument::fromJson(process->readAllStandardOutput()).object();
+            numbers.insert(json["trial"].toInt());
+            values.insert(json["params"].toObject()["x"].toDouble());
+        }
+        QCOMPARE(numbers, (QSet<int>{0, 1, 2, 3, 4, 5, 6, 7}));
+        QCOMPARE(values.size(), 8);
     }
 
     void askAndTellRoundTrip() {

@@ -74,6 +74,7 @@ private Q_SLOTS:
     void requeueOwners();
     void requeueAfterKill();
     void outsideTrialsOutliveTheProcessThatHandedThemOut();
+    void numberedTrialsNeverTakeAnotherSuggestionsNumber();
     void migrateVersion1KeepsRuns();
     void readingManyTrialsIsFast();
 };
@@ -496,6 +497,26 @@ void TestStudyStore::outsideTrialsOutliveTheProcessThatHandedThemOut() {
     // The outside evaluator's answer still lands.
     QVERIFY(store->finishTrial(store->trial(study, 1)->id, TrialState::Complete, 0.25, "").ok());
     QCOMPARE(store->trial(study, 1)->value, 0.25);
+}
+
+void TestStudyStore::numberedTrialsNeverTakeAnotherSuggestionsNumber() {
+    QTemporaryDir dir;
+    auto store = openStore(dir.filePath(QStringLiteral("runs.sqlite")));
+    QVERIFY(store);
+    const StudyId study = store->createStudy("numbered", "{}").value();
+    const auto first = store->createTrialNumbered(study, 0, assignment({{"lr", "0.1"}}));
+    QVERIFY2(first.ok(), first.error().c_str());
+    QVERIFY(first.value());
+    QCOMPARE(first.value()->number, int64_t(0));
+    // Number 0 is taken (another process suggested for it first): nothing is added.
+    const auto late = store->createTrialNumbered(study, 0, assignment({{"lr", "0.2"}}));
+    QVERIFY(late.ok());
+    QVERIFY(!late.value());
+    QCOMPARE(store->trialCount(study), int64_t(1));
+    const auto next = store->createTrialNumbered(study, 1, assignment({{"lr", "0.2"}}));
+    QVERIFY(next.ok() && next.value());
+    QCOMPARE(next.value()->number, int64_t(1));
+    QVERIFY(!store->createTrialNumbered(study + 100, 0, {}).ok()); // no such study
 }
 
 void TestStudyStore::requeueAfterKill() {

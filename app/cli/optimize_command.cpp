@@ -130,25 +130,34 @@ int ask(RunStore& store, const LoadedStudy& study) {
         printErrors(sampler.errors());
         return kExitBadInput;
     }
-    const auto trials = store.trials(study.record.id);
-    int64_t nextNumber = 0;
-    for (const auto& trial : trials)
-        nextNumber = std::max(nextNumber, trial.number + 1);
-    const auto suggestion =
-        sampler.value()->suggest(space.value(), nextNumber, samplerHistory(trials, study.spec.objective));
-    if (!suggestion) {
-        std::fprintf(stderr, "error: the %s sampler has no trial left to suggest\n",
-                     study.spec.sampler.type.c_str());
-        return kExitRunFailed;
+    // The suggestion depends on the trial number it is drawn for: a process that asks at the same
+    // moment and takes that number first makes this one suggest again for the next number.
+    constexpr int kAttempts = 50;
+    for (int attempt = 0; attempt < kAttempts; ++attempt) {
+        const auto trials = store.trials(study.record.id);
+        int64_t nextNumber = 0;
+        for (const auto& trial : trials)
+            nextNumber = std::max(nextNumber, trial.number + 1);
+        const auto suggestion =
+            sampler.value()->suggest(space.value(), nextNumber, samplerHistory(trials, study.spec.objective));
+        if (!suggestion) {
+            std::fprintf(stderr, "error: the %s sampler has no trial left to suggest\n",
+                         study.spec.sampler.type.c_str());
+            return kExitRunFailed;
+        }
+        auto created = store.createTrialNumbered(study.record.id, nextNumber, *suggestion,
+                                                 TrialState::Running, RunStore::TrialOwner::Outside);
+        if (!created.ok()) {
+            printErrors(created.errors());
+            return kExitRunFailed;
+        }
+        if (created.value()) {
+            printAskedTrial(*created.value());
+            return kExitSuccess;
+        }
     }
-    auto created =
-        store.createTrial(study.record.id, *suggestion, TrialState::Running, RunStore::TrialOwner::Outside);
-    if (!created.ok()) {
-        printErrors(created.errors());
-        return kExitRunFailed;
-    }
-    printAskedTrial(created.value());
-    return kExitSuccess;
+    std::fprintf(stderr, "error: other processes kept taking the next trial number; ask again\n");
+    return kExitRunFailed;
 }
 
 int tell(RunStore& store, const LoadedStudy& study, const AskTellOptions& options) {
