@@ -308,6 +308,7 @@ void RunStore::Impl::writerLoop() {
         std::deque<PendingWrite> batch;
         batch.swap(queue);
         const uint64_t handled = queuedCount;
+        committed.notify_all(); // the queue has room again
         lock.unlock();
         writeBatch(batch);
         lock.lock();
@@ -320,12 +321,24 @@ void RunStore::Impl::writeBatch(std::deque<PendingWrite>& batch) {
     std::string error;
     int rc = SQLITE_OK;
     // A long write by another process can outlast the busy timeout; the batch is rolled back
-    // as a whole, so trying again cannot apply anything twice.
-    for (int attempt = 0; attempt < 3; ++attempt) {
+    // as a whole, so trying again cannot apply anything twice. While the store is open the batch
+    // waits for the file as long as it takes (training threads wait for room in the queue
+    // meanwhile); once it is closing, it gives up after a few tries rather than hang the exit.
+    for (int attempt = 0;; ++attempt) {
         error.clear();
         rc = applyBatch(batch, error);
         if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
             break;
+        bool closing = false;
+        {
+            std::lock_guard<std::mutex> lock(queueMutex);
+            closing = stopping;
+        }
+        if (closing && attempt >= 2)
+            break;
+        if (attempt == 0)
+            report("the store file is locked by another process; " + std::to_string(batch.size()) +
+                   " run updates wait for it");
     }
     if (rc != SQLITE_OK)
         report("could not save " + std::to_string(batch.size()) + " run updates: " + error);
@@ -451,10 +464,12 @@ void RunStore::Impl::report(const std::string& message) {
     std::fprintf(stderr, "tunelab: run store %s: %s\n", path.c_str(), message.c_str());
 }
 
-void RunStore::Impl::enqueue(PendingWrite write) {
+void RunStore::Impl::enqueue(PendingWrite write, bool waitForRoom) {
     bool wasEmpty = false;
     {
-        std::lock_guard<std::mutex> lock(queueMutex);
+        std::unique_lock<std::mutex> lock(queueMutex);
+        if (waitForRoom)
+            committed.wait(lock, [this] { return queue.size() < kMaxQueuedWrites || stopping; });
         wasEmpty = queue.empty();
         queue.push_back(std::move(write));
         ++queuedCount;
@@ -550,11 +565,12 @@ Result<RunId> RunStore::createRun(const std::string& name, const std::string& re
 }
 
 // Called from training threads: copies the event and returns; the writer thread does the disk work.
+// Only when the writer is thousands of writes behind (the file is locked) does it wait for room.
 void RunStore::onRunEvent(const RunEvent& event) {
     PendingWrite write;
     write.event = event;
     write.queuedAt = unixNow();
-    m_impl->enqueue(std::move(write));
+    m_impl->enqueue(std::move(write), true);
 }
 
 void RunStore::deleteRun(RunId id) {

@@ -59,7 +59,7 @@ struct RunStore::Impl {
 
     std::mutex queueMutex;
     std::condition_variable wake;      // the writer waits for work
-    std::condition_variable committed; // flush() waits for the writer
+    std::condition_variable committed; // flush() and full queues wait for the writer
     std::deque<PendingWrite> queue;
     uint64_t queuedCount = 0;    // writes ever queued
     uint64_t committedCount = 0; // writes ever handled by the writer (committed or failed)
@@ -77,7 +77,11 @@ struct RunStore::Impl {
     int applyBatch(std::deque<PendingWrite>& batch, std::string& error);
     std::string apply(PendingWrite& write);
     void report(const std::string& message);
-    void enqueue(PendingWrite write);
+    // Queues a write for the writer thread. With `waitForRoom`, first waits while kMaxQueuedWrites
+    // are already waiting (training threads: a store that cannot keep up slows the run down instead
+    // of filling memory); other callers never wait here.
+    void enqueue(PendingWrite write, bool waitForRoom = false);
+    static constexpr size_t kMaxQueuedWrites = 4096;
 
     RunRecord readRun(const sqlite::Statement& row) const;
 

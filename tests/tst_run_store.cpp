@@ -27,6 +27,7 @@ private Q_SLOTS:
     void refuseForeignFile();
     void refuseEmptyPath();
     void concurrentProducers();
+    void lockedFileHoldsProducersBackAndLosesNothing();
 };
 
 void TestRunStore::defaultPath_data() {
@@ -544,6 +545,37 @@ void TestRunStore::concurrentProducers() {
     }
     RawDb raw(path);
     QCOMPARE(raw.number(QStringLiteral("SELECT count(*) FROM step_metrics")), kThreads * kStepsPerRun);
+}
+
+void TestRunStore::lockedFileHoldsProducersBackAndLosesNothing() {
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("runs.sqlite"));
+    auto store = openStore(path);
+    QVERIFY(store);
+    const RunId id = store->createRun("held back", "{}").value();
+    store->onRunEvent(startedEvent(id, "cpu"));
+    store->flush();
+
+    // Another process holds the write lock past the busy timeout (5 s): the writer keeps its batch
+    // and waits, and a training thread that gets thousands of writes ahead waits for room.
+    auto holder = std::make_unique<RawDb>(path);
+    QVERIFY(holder->exec(QStringLiteral("BEGIN EXCLUSIVE")));
+    constexpr int kEvents = 12000; // the writer's stuck batch and a full queue are fewer
+    std::atomic<bool> produced{false};
+    std::thread producer([&] {
+        for (int step = 1; step <= kEvents; ++step)
+            store->onRunEvent(stepsEvent(id, makeSteps(step, 1, 1)));
+        produced = true;
+    });
+    QTest::qWait(5500);
+    const bool producedWhileLocked = produced.load();
+    QVERIFY(holder->exec(QStringLiteral("COMMIT")));
+    holder.reset();
+    producer.join();
+    QVERIFY(!producedWhileLocked);
+    QVERIFY(produced.load());
+    store->flush();
+    QCOMPARE(store->steps(id).size(), size_t(kEvents));
 }
 
 QTEST_GUILESS_MAIN(TestRunStore)
