@@ -315,6 +315,7 @@ namespace {
 // Values are stored as compact JSON and read back thousands of times a frame by the study plots:
 // a plain number is read with from_chars (locale-free, exact), anything else goes to the JSON parser.
 bool readNumber(const std::string& json, double& out) {
+#if defined(__cpp_lib_to_chars) // floating-point from_chars: GCC 11, Clang 17 with libc++
     const char* begin = json.data();
     const char* end = begin + json.size();
     if (begin != end && (*begin == '-' || (*begin >= '0' && *begin <= '9'))) {
@@ -322,6 +323,7 @@ bool readNumber(const std::string& json, double& out) {
         if (read.ec == std::errc() && read.ptr == end)
             return true;
     }
+#endif
     const auto value = nlohmann::json::parse(json, nullptr, false);
     if (!value.is_number())
         return false;
