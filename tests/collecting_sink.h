@@ -85,4 +85,21 @@ inline ExperimentSpec blobsExperiment(uint64_t seed) {
     return spec;
 }
 
+// A one-hidden-layer ReLU regression trained by SGD at `lr`: a learning rate far too large makes
+// it diverge.
+inline ExperimentSpec sgdRegressionExperiment(double lr, int epochs) {
+    ExperimentSpec spec;
+    spec.device = "cpu";
+    spec.data.kind = DataKind::Regression;
+    spec.data.task = TaskKind::Regression;
+    spec.data.samples = 200;
+    spec.model.layers = {layer(LayerType::Linear, 16), layer(LayerType::ReLU), layer(LayerType::Linear, 1)};
+    spec.loss.type = LossType::Mse;
+    spec.optimizer.type = OptimizerType::Sgd;
+    spec.optimizer.lr = lr;
+    spec.training.epochs = epochs;
+    spec.training.batchSize = 16;
+    return spec;
+}
+
 } // namespace tunelab::test

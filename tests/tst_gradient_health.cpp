@@ -211,19 +211,8 @@ private Q_SLOTS:
     }
 
     void hugeLearningRateExplodes() {
-        ExperimentSpec spec;
+        ExperimentSpec spec = tunelab::test::sgdRegressionExperiment(5.0, 30);
         spec.seed = 2;
-        spec.device = "cpu";
-        spec.data.kind = DataKind::Regression;
-        spec.data.task = TaskKind::Regression;
-        spec.data.samples = 200;
-        spec.model.layers = {layer(LayerType::Linear, 16), layer(LayerType::ReLU),
-                             layer(LayerType::Linear, 1)};
-        spec.loss.type = LossType::Mse;
-        spec.optimizer.type = OptimizerType::Sgd;
-        spec.optimizer.lr = 5.0;
-        spec.training.epochs = 30;
-        spec.training.batchSize = 16;
         CollectingSink sink;
         train(spec, sink, flushEvery(1));
         const auto flags = detectHealthFlags(sink.samples());

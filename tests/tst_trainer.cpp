@@ -157,18 +157,7 @@ private Q_SLOTS:
     }
 
     void divergenceEndsTheRunAndKeepsTheCurve() {
-        ExperimentSpec spec;
-        spec.device = "cpu";
-        spec.data.kind = DataKind::Regression;
-        spec.data.task = TaskKind::Regression;
-        spec.data.samples = 200;
-        spec.model.layers = {layer(LayerType::Linear, 16), layer(LayerType::ReLU),
-                             layer(LayerType::Linear, 1)};
-        spec.loss.type = LossType::Mse;
-        spec.optimizer.type = OptimizerType::Sgd;
-        spec.optimizer.lr = 1e4;
-        spec.training.epochs = 50;
-        spec.training.batchSize = 16;
+        const ExperimentSpec spec = tunelab::test::sgdRegressionExperiment(1e4, 50);
         CollectingSink sink;
         const RunSummary summary = train(spec, sink);
         QCOMPARE(summary.status, RunStatus::Diverged);
