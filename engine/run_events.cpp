@@ -1,5 +1,7 @@
 #include "engine/run_events.h"
 
+#include <cstdio>
+
 namespace tunelab {
 
 namespace {
@@ -14,6 +16,18 @@ constexpr StatusName kStatusNames[] = {
     {RunStatus::Interrupted, "interrupted"},
 };
 } // namespace
+
+std::string hashText(uint64_t hash) {
+    char text[24];
+    std::snprintf(text, sizeof(text), "%016llx", static_cast<unsigned long long>(hash));
+    return text;
+}
+
+uint64_t hashFromText(const std::string& text) {
+    if (text.size() != 16 || text.find_first_not_of("0123456789abcdef") != std::string::npos)
+        return 0;
+    return static_cast<uint64_t>(std::stoull(text, nullptr, 16));
+}
 
 const char* toString(RunStatus status) {
     for (const auto& entry : kStatusNames) {

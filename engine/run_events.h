@@ -17,6 +17,10 @@ using RunId = int64_t;
 enum class RunStatus { Queued, Running, Completed, Stopped, Diverged, Failed, Interrupted };
 
 const char* toString(RunStatus status);
+// A fairness hash as 16 lower-case hex digits, as stored and printed; hashFromText reads it back
+// (0 for anything else).
+std::string hashText(uint64_t hash);
+uint64_t hashFromText(const std::string& text);
 bool parseRunStatus(const std::string& text, RunStatus& status);
 bool isFinal(RunStatus status);
 

@@ -81,6 +81,12 @@ const std::vector<std::vector<const char*>> kMigrations = {
         " layer INTEGER NOT NULL, low REAL, high REAL, counts BLOB,"
         " PRIMARY KEY(run_id, epoch, layer)) WITHOUT ROWID",
     },
+    {
+        // Fairness evidence of a finished run (16 hex digits each): its initial parameters and
+        // the order its training rows were batched in.
+        "ALTER TABLE runs ADD COLUMN initial_parameters_hash TEXT",
+        "ALTER TABLE runs ADD COLUMN batch_order_hash TEXT",
+    },
 };
 
 constexpr int kBusyTimeoutMs = 5000;
@@ -242,7 +248,8 @@ Result<bool> RunStore::Impl::prepareWrites() {
     markFinished = Statement(db, "UPDATE runs SET status = ?, finished_at = ?, epochs = ?, steps = ?,"
                                  " train_seconds = ?, steps_per_second = ?, train_loss = ?, val_loss = ?,"
                                  " val_accuracy = ?, val_mae = ?, best_epoch = ?, error = ?,"
-                                 " device = COALESCE(?, device), model = COALESCE(?, model) WHERE id = ?");
+                                 " device = COALESCE(?, device), model = COALESCE(?, model),"
+                                 " initial_parameters_hash = ?, batch_order_hash = ? WHERE id = ?");
     // Metric rows go with their run (ON DELETE CASCADE).
     deleteRun = Statement(db, "DELETE FROM runs WHERE id = ?");
     insertTrialValue =
@@ -447,7 +454,9 @@ std::string RunStore::Impl::apply(PendingWrite& write) {
         const RunSummary& f = event.summary;
         if (!markFinished.run(toString(f.status), at, f.epochs, f.steps, f.trainSeconds, f.stepsPerSecond,
                               f.trainLoss, f.valLoss, f.valAccuracy, f.valMae, f.bestEpoch,
-                              textOrNull(f.message), textOrNull(f.device), event.model.get(), event.runId))
+                              textOrNull(f.message), textOrNull(f.device), event.model.get(),
+                              textOrNull(f.initialParametersHash ? hashText(f.initialParametersHash) : ""),
+                              textOrNull(f.batchOrderHash ? hashText(f.batchOrderHash) : ""), event.runId))
             return markFinished.error();
         break;
     }

@@ -31,7 +31,7 @@ struct RunRecord {
 // process; runs left running by a process that no longer exists read as interrupted.
 class RunStore : public RunEventSink {
 public:
-    static constexpr int kSchemaVersion = 3;
+    static constexpr int kSchemaVersion = 4;
 
     // Opens (creating folders, the file and the schema as needed) and migrates an older schema.
     static Result<std::unique_ptr<RunStore>> open(const std::string& path);

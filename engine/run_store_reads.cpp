@@ -21,7 +21,7 @@ namespace {
 const char* const kRunColumns =
     "SELECT id, name, status, spec_json, device, created_at, started_at, finished_at, epochs, steps,"
     " train_seconds, steps_per_second, train_loss, val_loss, val_accuracy, val_mae, best_epoch, error,"
-    " typeof(model) <> 'null', owner_pid, owner_host FROM runs";
+    " typeof(model) <> 'null', owner_pid, owner_host, initial_parameters_hash, batch_order_hash FROM runs";
 
 std::vector<int32_t> histogramCounts(const std::vector<char>& bytes) {
     std::vector<int32_t> counts(bytes.size() / sizeof(int32_t));
@@ -71,6 +71,8 @@ RunRecord RunStore::Impl::readRun(const sqlite::Statement& row) const {
     summary.status = record.status;
     summary.device = record.device;
     summary.message = record.error;
+    summary.initialParametersHash = hashFromText(row.text(21));
+    summary.batchOrderHash = hashFromText(row.text(22));
     return record;
 }
 

@@ -263,13 +263,17 @@ private Q_SLOTS:
         auto opened = RunStore::open(dir.filePath(QStringLiteral("runs.sqlite")).toStdString());
         QVERIFY(opened.ok());
         auto store = opened.take();
-        QCOMPARE(store->schemaVersion(), 3);
+        QCOMPARE(store->schemaVersion(), 4);
         const RunId id = store->createRun("health", "{}").value();
         CollectingSink sink;
         TeeSink both(*store, sink);
         RunControl control;
-        trainExperiment(id, blobsExperiment(), flushEvery(4), control, both);
+        const RunSummary summary = trainExperiment(id, blobsExperiment(), flushEvery(4), control, both);
         store->flush();
+        // The fairness hashes are kept with the run.
+        QVERIFY(summary.initialParametersHash != 0 && summary.batchOrderHash != 0);
+        QCOMPARE(store->run(id)->summary.initialParametersHash, summary.initialParametersHash);
+        QCOMPARE(store->run(id)->summary.batchOrderHash, summary.batchOrderHash);
         const auto expected = sink.samples();
         const auto stored = store->layerHealth(id);
         QCOMPARE(stored.size(), expected.size());

@@ -98,6 +98,15 @@ private Q_SLOTS:
                      b[i].toObject()["final_val_loss"].toDouble());
             QVERIFY(a[i].toObject()["run_id"].toInt() != b[i].toObject()["run_id"].toInt());
         }
+        // The fairness hashes stay with the runs: `runs show` prints what the race printed.
+        const QJsonObject raced = a[1].toObject();
+        const CliResult shown = runCli({"runs", "show", QString::number(raced["run_id"].toInt()), "--db",
+                                        folder.filePath("runs.sqlite")});
+        QCOMPARE(shown.exitCode, 0);
+        QCOMPARE(shown.json()["initial_parameters_hash"].toString(),
+                 raced["initial_parameters_hash"].toString());
+        QCOMPARE(shown.json()["batch_order_hash"].toString(), raced["batch_order_hash"].toString());
+        QCOMPARE(shown.json()["initial_parameters_hash"].toString().size(), 16);
     }
 
     void tablePrintsEverySetup() {

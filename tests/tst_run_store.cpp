@@ -404,16 +404,16 @@ void TestRunStore::migrateEmptyFile() {
     }
     auto store = openStore(path);
     QVERIFY(store);
-    QCOMPARE(store->schemaVersion(), 3);
+    QCOMPARE(store->schemaVersion(), 4);
     store.reset();
     RawDb raw(path);
-    QCOMPARE(raw.number(QStringLiteral("SELECT value FROM schema_meta WHERE key = 'schema_version'")), 3);
+    QCOMPARE(raw.number(QStringLiteral("SELECT value FROM schema_meta WHERE key = 'schema_version'")), 4);
     QCOMPARE(raw.number(QStringLiteral("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN"
                                        " ('runs', 'step_metrics', 'epoch_metrics', 'schema_meta', 'studies',"
                                        " 'trials', 'trial_params', 'trial_values', 'layer_health',"
                                        " 'weight_histograms')")),
              10);
-    QCOMPARE(raw.number(QStringLiteral("SELECT count(*) FROM pragma_table_info('runs')")), 21);
+    QCOMPARE(raw.number(QStringLiteral("SELECT count(*) FROM pragma_table_info('runs')")), 23);
 }
 
 void TestRunStore::refuseNewerVersion_data() {

@@ -26,6 +26,10 @@ nlohmann::ordered_json summaryToJson(RunId id, const std::string& name, const Ru
         json["val_accuracy"] = numberOrNull(summary.valAccuracy);
     json["best_epoch"] = summary.bestEpoch;
     json["message"] = summary.message;
+    if (summary.initialParametersHash != 0) {
+        json["initial_parameters_hash"] = hashText(summary.initialParametersHash);
+        json["batch_order_hash"] = hashText(summary.batchOrderHash);
+    }
     return json;
 }
 

@@ -40,12 +40,6 @@ void printErrorLines(const std::vector<std::string>& errors) {
         std::fprintf(stderr, "error: %s\n", error.c_str());
 }
 
-std::string hexHash(uint64_t hash) {
-    char text[24];
-    std::snprintf(text, sizeof(text), "%016llx", static_cast<unsigned long long>(hash));
-    return text;
-}
-
 nlohmann::ordered_json rangeTestJson(const LrRangeResult& curve, bool withPoints) {
     nlohmann::ordered_json json;
     json["suggested_lr"] = numberOrNull(curve.suggestedLearningRate);
@@ -235,8 +229,8 @@ int runRace(const RaceOptions& options) {
             entry["diverged"] = result.diverged;
             entry["status"] = toString(result.status);
             entry["wall_seconds"] = result.wallSeconds;
-            entry["initial_parameters_hash"] = hexHash(result.initialParametersHash);
-            entry["batch_order_hash"] = hexHash(result.batchOrderHash);
+            entry["initial_parameters_hash"] = hashText(result.initialParametersHash);
+            entry["batch_order_hash"] = hashText(result.batchOrderHash);
             entry["message"] = result.message;
             if (const auto curve = curves.find(result.setup); curve != curves.end())
                 entry["range_test"] = rangeTestJson(curve->second, false);
