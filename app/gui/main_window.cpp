@@ -402,7 +402,9 @@ void MainWindow::drainEvents() {
                      .arg(m_step));
     }
     const int active = m_manager->activeRuns();
-    m_activeLabel->setText(active > 0 ? tr("%n run(s) in progress", nullptr, active) : QString());
+    m_activeLabel->setText(active == 1  ? tr("1 run in progress")
+                           : active > 1 ? tr("%1 runs in progress").arg(active)
+                                        : QString());
     if (!m_running && active == 0 && !m_studyPanel->isRunning())
         m_drainTimer->stop();
 }

@@ -187,7 +187,7 @@ void MainWindow::deleteRuns(const QList<qint64>& ids) {
         m_chartRuns.removeAll(id);
         ++deleted;
     }
-    QString text = tr("Deleted %n run(s)", nullptr, deleted);
+    QString text = deleted == 1 ? tr("Deleted 1 run") : tr("Deleted %1 runs").arg(deleted);
     if (running > 0)
         text += tr("; %n still running, not deleted: stop it first", nullptr, running);
     setState(text);
