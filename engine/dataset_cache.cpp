@@ -10,6 +10,7 @@
 #include <future>
 #include <list>
 #include <mutex>
+#include <new>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -110,12 +111,19 @@ Result<std::shared_ptr<const Dataset>> loadDatasetCached(const DataSpec& spec, u
         return result.get(); // waits while another thread loads the same data
 
     ++shared.loads;
-    auto loaded = loadDataset(spec, seed); // never throws
-    if (loaded.ok()) {
-        promise.set_value(Loaded(std::shared_ptr<const Dataset>(std::make_shared<Dataset>(loaded.take()))));
-        return result.get();
+    Loaded outcome = Loaded::failure("data: not enough memory to load the data");
+    try {
+        auto loaded = loadDataset(spec, seed); // reports its own errors, never throws
+        outcome = loaded.ok()
+                      ? Loaded(std::shared_ptr<const Dataset>(std::make_shared<Dataset>(loaded.take())))
+                      : Loaded(Errors{loaded.errors()});
+    } catch (const std::bad_alloc&) {
+        // the message above; waiters must get an answer either way
     }
-    promise.set_value(Loaded(Errors{loaded.errors()}));
+    const bool ok = outcome.ok();
+    promise.set_value(std::move(outcome));
+    if (ok)
+        return result.get();
     {
         // A failure is told to whoever waited, then forgotten, so a fixed file is read again.
         std::lock_guard<std::mutex> lock(shared.mutex);
