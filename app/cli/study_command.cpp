@@ -39,13 +39,15 @@ std::string formatStudyValue(double value) {
     return formatNumber(value, "%.6g");
 }
 
-// "optimizer.lr=0.01 optimizer.type=\"sgd\"": compact, one line.
+// "optimizer.lr=0.00385 optimizer.type=\"sgd\"": compact, one line; fractions to six significant
+// digits (--json and `study best --format json` keep every digit).
 std::string paramsText(const Assignment& params) {
     std::string text;
     for (const auto& [path, value] : params) {
         if (!text.empty())
             text += ' ';
-        text += path + '=' + value.json;
+        const bool fraction = value.isNumber() && value.json.find_first_of(".eE") != std::string::npos;
+        text += path + '=' + (fraction ? formatNumber(value.toDouble(), "%.6g") : value.json);
     }
     return text;
 }
