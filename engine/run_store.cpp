@@ -115,9 +115,10 @@ std::string failure(sqlite3* db, const std::string& path, const std::string& err
 }
 
 // Opens one connection with the settings every connection needs.
-Result<Database> openConnection(const std::string& path) {
+Result<Database> openConnection(const std::string& path, bool readOnly = false) {
     sqlite3* raw = nullptr;
-    const int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+    const int flags = readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
     Database db(raw);
     if (rc != SQLITE_OK)
         return Result<Database>::failure(path + ": " + (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
@@ -474,6 +475,16 @@ void RunStore::Impl::report(const std::string& message) {
 }
 
 void RunStore::Impl::enqueue(PendingWrite write, bool waitForRoom) {
+    if (readOnly) {
+        // Nothing is written, and whoever waits for a write hears why.
+        const std::string error = path + ": the run store was opened for reading only";
+        if (write.created)
+            write.created->set_value(Result<RunId>::failure(error));
+        if (write.operationDone)
+            write.operationDone->set_value(error);
+        report("opened for reading only; a write was dropped");
+        return;
+    }
     bool wasEmpty = false;
     {
         std::unique_lock<std::mutex> lock(queueMutex);
@@ -540,6 +551,33 @@ Result<std::unique_ptr<RunStore>> RunStore::open(const std::string& path) {
         impl->readDb = readDb.take();
         Impl* writerImpl = impl.get();
         impl->writer = std::thread([writerImpl] { writerImpl->writerLoop(); });
+        return Opened(std::unique_ptr<RunStore>(new RunStore(std::move(impl))));
+    } catch (const std::exception& error) {
+        return Opened::failure(path + ": " + error.what());
+    }
+}
+
+Result<std::unique_ptr<RunStore>> RunStore::openForReading(const std::string& path) {
+    using Opened = Result<std::unique_ptr<RunStore>>;
+    if (path.empty())
+        return Opened::failure("the run store path is empty");
+    std::error_code missing;
+    if (!std::filesystem::exists(path, missing))
+        return Opened::failure(path + ": no run store here yet (train a run or create a study first)");
+    try {
+        auto impl = std::make_unique<Impl>();
+        impl->path = path;
+        impl->readOnly = true;
+        auto readDb = openConnection(path, true);
+        if (!readDb.ok())
+            return Opened::failure(readDb.error());
+        auto version = usableSchemaVersion(readDb.value().get(), path);
+        if (!version.ok())
+            return Opened::failure(version.error());
+        // An older file has to be migrated before today's queries can read it.
+        if (version.value() < kSchemaVersion)
+            return open(path);
+        impl->readDb = readDb.take();
         return Opened(std::unique_ptr<RunStore>(new RunStore(std::move(impl))));
     } catch (const std::exception& error) {
         return Opened::failure(path + ": " + error.what());

@@ -35,6 +35,11 @@ public:
 
     // Opens (creating folders, the file and the schema as needed) and migrates an older schema.
     static Result<std::unique_ptr<RunStore>> open(const std::string& path);
+    // For commands that only read: creates nothing, writes nothing (not even marking runs whose
+    // process died; reads report them as interrupted anyway) and starts no writer thread. Fails
+    // when there is no file. A file with an older schema is opened with open(), which migrates it.
+    // Writes through a store opened so fail (createRun, commitOperation) or are dropped.
+    static Result<std::unique_ptr<RunStore>> openForReading(const std::string& path);
     // $TUNELAB_DB, else $XDG_DATA_HOME/tunelab/runs.sqlite, else ~/.local/share/tunelab/runs.sqlite.
     static std::string defaultPath();
 

@@ -45,6 +45,7 @@ struct RunStore::Impl {
     ~Impl(); // commits everything queued, then stops the writer
 
     std::string path;
+    bool readOnly = false; // openForReading: no write connection and no writer thread
     std::string host;
     int64_t pid = 0;
 

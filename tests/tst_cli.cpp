@@ -8,6 +8,8 @@
 
 #include "cli_test_support.h"
 
+#include "engine/run_store.h"
+
 #include <csignal>
 
 using namespace tunelab::test;
@@ -129,7 +131,14 @@ private Q_SLOTS:
 
     void unknownRunIdIsBadInput() {
         QTemporaryDir folder;
-        const CliResult result = runCli({"runs", "show", "42", "--db", folder.filePath("runs.sqlite")});
+        const QString db = folder.filePath("runs.sqlite");
+        // Commands that only read create nothing: without a store they say so.
+        const CliResult missing = runCli({"runs", "show", "42", "--db", db});
+        QCOMPARE(missing.exitCode, 2);
+        QVERIFY2(missing.err.contains("no run store here yet"), qPrintable(missing.err));
+        QVERIFY(!QFile::exists(db));
+        QVERIFY(tunelab::RunStore::open(db.toStdString()).ok());
+        const CliResult result = runCli({"runs", "show", "42", "--db", db});
         QCOMPARE(result.exitCode, 2);
         QVERIFY(result.err.contains("no run with id 42"));
     }

@@ -28,6 +28,7 @@ private Q_SLOTS:
     void refuseEmptyPath();
     void concurrentProducers();
     void lockedFileHoldsProducersBackAndLosesNothing();
+    void openForReadingChangesNothing();
 };
 
 void TestRunStore::defaultPath_data() {
@@ -576,6 +577,45 @@ void TestRunStore::lockedFileHoldsProducersBackAndLosesNothing() {
     QVERIFY(produced.load());
     store->flush();
     QCOMPARE(store->steps(id).size(), size_t(kEvents));
+}
+
+void TestRunStore::openForReadingChangesNothing() {
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("runs.sqlite"));
+    // No file: an error, and still no file.
+    const auto missing = RunStore::openForReading(path.toStdString());
+    QVERIFY(!missing.ok());
+    QVERIFY2(QString::fromStdString(missing.error()).contains(QStringLiteral("no run store here yet")),
+             missing.error().c_str());
+    QVERIFY(!QFile::exists(path));
+
+    RunId id = 0;
+    {
+        auto store = openStore(path);
+        QVERIFY(store);
+        id = store->createRun("orphan", "{}").value();
+        store->onRunEvent(startedEvent(id, "cpu"));
+    }
+    {
+        RawDb raw(path);
+        QVERIFY(
+            raw.exec(QStringLiteral("UPDATE runs SET owner_pid = %1 WHERE id = %2").arg(deadPid()).arg(id)));
+    }
+    auto opened = RunStore::openForReading(path.toStdString());
+    QVERIFY2(opened.ok(), opened.error().c_str());
+    auto reader = opened.take();
+    // The dead owner's run reads as interrupted, but the file is left saying running.
+    QCOMPARE(reader->run(id)->status, RunStatus::Interrupted);
+    QCOMPARE(RawDb(path).text(QStringLiteral("SELECT status FROM runs WHERE id = %1").arg(id)),
+             QStringLiteral("running"));
+    // Writes fail with a reason instead of waiting for a writer that is not there.
+    const auto created = reader->createRun("not here", "{}");
+    QVERIFY(!created.ok());
+    QVERIFY2(created.error().find("reading only") != std::string::npos, created.error().c_str());
+    reader->onRunEvent(stepsEvent(id, makeSteps(1, 3, 1)));
+    reader->flush();
+    QCOMPARE(reader->steps(id).size(), size_t(0));
+    QCOMPARE(reader->listRuns().size(), size_t(1));
 }
 
 QTEST_GUILESS_MAIN(TestRunStore)

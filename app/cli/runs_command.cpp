@@ -115,7 +115,7 @@ CLI::App* addRunsCommand(CLI::App& app, RunsOptions& options) {
 }
 
 int runRuns(const RunsOptions& options) {
-    auto store = openRunStore(options.dbPath);
+    auto store = openRunStoreForReading(options.dbPath); // list, show and export only read
     if (!store)
         return kExitBadInput;
     if (options.list->parsed())

@@ -22,4 +22,13 @@ std::unique_ptr<RunStore> openRunStore(const std::string& dbPath) {
     return store.take();
 }
 
+std::unique_ptr<RunStore> openRunStoreForReading(const std::string& dbPath) {
+    auto store = RunStore::openForReading(runStorePath(dbPath));
+    if (!store.ok()) {
+        printErrors(store.errors());
+        return nullptr;
+    }
+    return store.take();
+}
+
 } // namespace tunelab::cli

@@ -14,5 +14,7 @@ std::string runStorePath(const std::string& dbPath);
 void printErrors(const std::vector<std::string>& errors);
 // The store at runStorePath(dbPath); prints why and returns null when it cannot be opened.
 std::unique_ptr<RunStore> openRunStore(const std::string& dbPath);
+// The same for commands that only read: nothing is created or changed (RunStore::openForReading).
+std::unique_ptr<RunStore> openRunStoreForReading(const std::string& dbPath);
 
 } // namespace tunelab::cli

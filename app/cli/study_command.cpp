@@ -496,7 +496,8 @@ CLI::App* addStudyCommand(CLI::App& app, StudyOptions& options) {
 }
 
 int runStudy(const StudyOptions& options) {
-    auto store = openStudyStore(options.dbPath);
+    const bool readsOnly = options.status->parsed() || options.best->parsed() || options.list->parsed();
+    auto store = readsOnly ? openRunStoreForReading(options.dbPath) : openStudyStore(options.dbPath);
     if (!store)
         return kExitBadInput;
     if (options.create->parsed())
