@@ -19,6 +19,7 @@
 #include <QSignalSpy>
 #include <QTabWidget>
 #include <QTableView>
+#include <QTemporaryDir>
 #include <QtTest>
 
 #include <cmath>
@@ -144,6 +145,7 @@ private Q_SLOTS:
     void contourHandlesCategoricalAxis();
     void bestButtonsFollowCompleteTrials();
     void liveUpdatesCoalesceIntoFrames();
+    void exportsTheVisibleTrialsAsCsv();
     void twoThousandTrialsStayFast();
 };
 
@@ -662,6 +664,48 @@ void TestStudyView::contourHandlesCategoricalAxis() {
     for (const TrialRecord& t : trials)
         withMomentum += t.state == TrialState::Complete && t.params.count("optimizer.momentum");
     QCOMPARE(plot->drawnTrialCount(), withMomentum);
+}
+
+void TestStudyView::exportsTheVisibleTrialsAsCsv() {
+    StudyView view;
+    view.setStudy({"optimizer.lr", "optimizer.type", "note"}, minimizeLoss(), {"optimizer.lr"});
+    TrialRecord first = trial(0, TrialState::Complete, 0.123456789012345,
+                              {{"optimizer.lr", ParamValue{"0.00012345678901234"}},
+                               {"optimizer.type", ParamValue{"\"sgd\""}},
+                               {"note", ParamValue{"\"a, \\\"quoted\\\" note\""}}});
+    first.startedAt = 100.0;
+    first.finishedAt = 102.5;
+    first.intermediate = {{1, 0.5}, {2, 0.123456789012345}};
+    TrialRecord pruned = trial(1, TrialState::Pruned, 0.9, {{"optimizer.type", ParamValue{"\"adam\""}}});
+    pruned.prunedEpoch = 1;
+    pruned.message = "pruned at epoch 1";
+    view.setTrials({first, pruned});
+
+    const QStringList lines = view.visibleTrialsCsv().trimmed().split(QLatin1Char('\n'));
+    QCOMPARE(lines.size(), 3);
+    QCOMPARE(lines[0],
+             QStringLiteral(
+                 "number,state,val_loss,epoch,duration_seconds,optimizer.lr,optimizer.type,note,message"));
+    // Every digit, strings unquoted, CSV quoting where a field needs it.
+    QCOMPARE(lines[1],
+             QStringLiteral(
+                 "0,complete,0.123456789012345,2,2.5,0.00012345678901234,sgd,\"a, \"\"quoted\"\" note\","));
+    // A parameter that did not apply leaves its cell empty.
+    QVERIFY2(lines[2].startsWith(QStringLiteral("1,pruned,0.9,1,,,adam,,pruned at epoch 1")),
+             qPrintable(lines[2]));
+
+    // Only what the table shows, in its order.
+    view.hidePrunedCheck()->setChecked(true);
+    QCOMPARE(view.visibleTrialsCsv().trimmed().split(QLatin1Char('\n')).size(), 2);
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("trials.csv"));
+    QString error;
+    QVERIFY2(view.exportTrialsCsv(path, &error), qPrintable(error));
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    QCOMPARE(QString::fromUtf8(file.readAll()), view.visibleTrialsCsv());
+    QVERIFY(!view.exportTrialsCsv(dir.filePath(QStringLiteral("missing/trials.csv")), &error));
+    QVERIFY(error.contains(QStringLiteral("missing/trials.csv")));
 }
 
 void TestStudyView::bestButtonsFollowCompleteTrials() {

@@ -1,5 +1,10 @@
 #include "widgets/study_trials_model.h"
 
+#include <QJsonDocument>
+#include <QLocale>
+
+#include <QJsonArray>
+
 #include <QBrush>
 #include <QFont>
 
@@ -220,6 +225,66 @@ QVariant StudyTrialsModel::displayValue(const TrialRecord& trial, int column) co
     if (found == trial.params.end())
         return QString();
     return formatParameter(found->second, isLogParameter(path));
+}
+
+namespace {
+
+QString csvField(const QString& text) {
+    if (!text.contains(QLatin1Char(',')) && !text.contains(QLatin1Char('"')) &&
+        !text.contains(QLatin1Char('\n')) && !text.contains(QLatin1Char('\r')))
+        return text;
+    QString quoted = text;
+    quoted.replace(QLatin1String("\""), QLatin1String("\"\""));
+    return QLatin1Char('"') + quoted + QLatin1Char('"');
+}
+
+QString csvNumber(double value) {
+    return std::isfinite(value) ? QString::number(value, 'g', QLocale::FloatingPointShortest) : QString();
+}
+
+// A parameter's JSON as a CSV cell: a string without its quotes, anything else as written.
+QString csvParameter(const ParamValue& value) {
+    const QString json = QString::fromStdString(value.json);
+    if (!json.startsWith(QLatin1Char('"')))
+        return json;
+    const QJsonDocument wrapped = QJsonDocument::fromJson(("[" + json + "]").toUtf8());
+    return wrapped.isArray() ? wrapped.array().at(0).toString() : json;
+}
+
+} // namespace
+
+QString StudyTrialsModel::toCsv(const std::vector<int>& rows) const {
+    QStringList header{
+        QStringLiteral("number"), QStringLiteral("state"),
+        QString::fromStdString(m_objective.metric.empty() ? std::string("value") : m_objective.metric),
+        QStringLiteral("epoch"), QStringLiteral("duration_seconds")};
+    for (const std::string& path : m_parameters)
+        header << QString::fromStdString(path);
+    header << QStringLiteral("message");
+    QString csv;
+    auto appendLine = [&csv](const QStringList& fields) {
+        QStringList quoted;
+        for (const QString& field : fields)
+            quoted << csvField(field);
+        csv += quoted.join(QLatin1Char(',')) + QLatin1Char('\n');
+    };
+    appendLine(header);
+    for (int row : rows) {
+        if (row < 0 || row >= static_cast<int>(m_trials.size()))
+            continue;
+        const TrialRecord& trial = m_trials[static_cast<size_t>(row)];
+        const int epoch = lastEpoch(trial);
+        QStringList fields{QString::number(trial.number), QString::fromLatin1(toString(trial.state)),
+                           csvNumber(trial.value), epoch >= 0 ? QString::number(epoch) : QString(),
+                           csvNumber(durationOf(trial))};
+        for (const std::string& path : m_parameters) {
+            const auto found = trial.params.find(path);
+            fields << (found == trial.params.end() ? QString() : csvParameter(found->second));
+        }
+        fields << QString::fromStdString(trial.message);
+        appendLine(fields);
+    }
+    return csv;
 }
 
 QVariant StudyTrialsModel::sortValue(const TrialRecord& trial, int column) const {

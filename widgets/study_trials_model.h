@@ -64,6 +64,10 @@ public:
     const ObjectiveSpec& objective() const { return m_objective; }
     const std::set<std::string>& logParameters() const { return m_logParameters; }
     bool isLogParameter(const std::string& path) const { return m_logParameters.count(path) > 0; }
+    // The given rows as CSV with a header: number, state, the objective's metric, epoch,
+    // duration_seconds, one column per parameter (every digit; strings without quotes; empty where
+    // a parameter did not apply) and message. RFC 4180 quoting, "\n" line ends.
+    QString toCsv(const std::vector<int>& rows) const;
     // Increments whenever any trial or intermediate value changes; plots compare it to skip work.
     quint64 revision() const { return m_revision; }
 

@@ -5,13 +5,16 @@
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QFileDialog>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QItemSelectionModel>
 #include <QLabel>
 #include <QLineEdit>
 #include <QMenu>
+#include <QMessageBox>
 #include <QPushButton>
+#include <QSaveFile>
 #include <QSplitter>
 #include <QTabWidget>
 #include <QTableView>
@@ -385,6 +388,24 @@ void StudyView::syncTableSelection() {
     m_syncingTable = false;
 }
 
+QString StudyView::visibleTrialsCsv() const {
+    std::vector<int> rows;
+    rows.reserve(static_cast<size_t>(m_proxy->rowCount()));
+    for (int row = 0; row < m_proxy->rowCount(); ++row)
+        rows.push_back(m_proxy->mapToSource(m_proxy->index(row, 0)).row());
+    return m_model->toCsv(rows);
+}
+
+bool StudyView::exportTrialsCsv(const QString& path, QString* error) const {
+    QSaveFile file(path);
+    const QByteArray bytes = visibleTrialsCsv().toUtf8();
+    if (file.open(QIODevice::WriteOnly) && file.write(bytes) == bytes.size() && file.commit())
+        return true;
+    if (error)
+        *error = tr("%1: %2").arg(path, file.errorString());
+    return false;
+}
+
 void StudyView::showContextMenu(const QPoint& pos) {
     const QModelIndex index = m_table->indexAt(pos);
     QMenu menu(this);
@@ -395,6 +416,13 @@ void StudyView::showContextMenu(const QPoint& pos) {
     }
     QAction* exportAction = menu.addAction(tr("Export best config…"), this, &StudyView::exportBestRequested);
     exportAction->setEnabled(m_model->hasCompleteTrial());
+    menu.addAction(tr("Export trials as CSV…"), this, [this] {
+        const QString path = QFileDialog::getSaveFileName(this, tr("Export Trials"),
+                                                          QStringLiteral("trials.csv"), tr("CSV (*.csv)"));
+        QString error;
+        if (!path.isEmpty() && !exportTrialsCsv(path, &error))
+            QMessageBox::warning(this, tr("Cannot export the trials"), error);
+    });
     menu.exec(m_table->viewport()->mapToGlobal(pos));
 }
 

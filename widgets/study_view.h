@@ -65,6 +65,10 @@ public:
 
     std::vector<int64_t> selectedTrials() const; // ascending
     void setSelectedTrials(const std::vector<int64_t>& numbers);
+    // The trials the table shows (filtered), in its order, as CSV (StudyTrialsModel::toCsv).
+    QString visibleTrialsCsv() const;
+    // Writes visibleTrialsCsv() to `path`; on failure `error` says why.
+    bool exportTrialsCsv(const QString& path, QString* error = nullptr) const;
 
     StudyTrialsModel* trialsModel() const { return m_model; }
     StudyTrialsProxyModel* proxyModel() const { return m_proxy; }
