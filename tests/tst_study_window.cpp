@@ -200,6 +200,14 @@ void TestStudyWindow::storedStudyShowsItsSettings() {
     QCOMPARE(shown.budget.trials, int64_t(9));
     QCOMPARE(panel->spaceEditor()->model()->rowCount(), 1);
     QVERIFY(!field<QSpinBox>(panel, "prunerMinEpochs")->isEnabled());
+
+    // Delete… removes it with its trials; the panel goes back to a new study.
+    QVERIFY(field<QPushButton>(panel, "deleteStudy")->isEnabled());
+    QVERIFY(panel->deleteShownStudy());
+    QCOMPARE(m_window->runStore()->listStudies().size(), size_t(0));
+    QCOMPARE(field<QComboBox>(panel, "studyChoice")->currentData().toLongLong(), qint64(0));
+    QVERIFY(!field<QPushButton>(panel, "deleteStudy")->isEnabled());
+    QVERIFY(!panel->deleteShownStudy());
     // The central tabs (curves, gradient health, study) leave the dock its 520 px in a 1280-px window.
     QVERIFY2(m_window->centralTabs()->minimumSizeHint().width() <= 740,
              qPrintable(QString::number(m_window->centralTabs()->minimumSizeHint().width())));

@@ -71,7 +71,14 @@ void StudyPanel::buildForm() {
     m_studyChoice->setToolTip(tr("Start a new study, or pick a stored one to look at it and resume it"));
     m_name = new QLineEdit(QStringLiteral("study"));
     m_name->setObjectName(QStringLiteral("studyName"));
-    studyForm->addRow(tr("Study"), m_studyChoice);
+    m_deleteStudy = new QPushButton(tr("Delete…"));
+    m_deleteStudy->setObjectName(QStringLiteral("deleteStudy"));
+    m_deleteStudy->setToolTip(tr("Delete the chosen study and its trials; their training runs stay"));
+    connect(m_deleteStudy, &QPushButton::clicked, this, [this] { deleteShownStudy(); });
+    auto* choiceRow = new QHBoxLayout;
+    choiceRow->addWidget(m_studyChoice, 1);
+    choiceRow->addWidget(m_deleteStudy);
+    studyForm->addRow(tr("Study"), choiceRow);
     studyForm->addRow(tr("Name"), m_name);
     layout->addWidget(studyBox);
     connect(m_studyChoice, &QComboBox::activated, this, [this] {
@@ -435,6 +442,7 @@ void StudyPanel::updateControls() {
     m_pause->setEnabled(m_running);
     m_stop->setEnabled(m_running);
     m_name->setEnabled(!m_running && !existing);
+    m_deleteStudy->setEnabled(!m_running && existing && m_store);
     m_spaceEditor->setEnabled(!m_running);
     for (QWidget* field : std::initializer_list<QWidget*>{m_searchSettings, m_metric, m_at, m_direction,
                                                           m_trials, m_minutes, m_studyChoice})
@@ -520,6 +528,35 @@ void StudyPanel::openTrialInEditor(int64_t number) {
 void StudyPanel::searchOver(const QString& path, const QString& currentValueJson) {
     m_spaceEditor->addParameter(path, currentValueJson);
     Q_EMIT showRequested();
+}
+
+bool StudyPanel::deleteShownStudy() {
+    const StudyId id = m_studyChoice->currentData().toLongLong();
+    if (m_running || !m_store || id <= 0)
+        return false;
+    const auto record = m_store->study(id);
+    if (!record)
+        return false;
+    const QString name = fromStd(record->name);
+    if (m_interactive) {
+        const auto answer = QMessageBox::question(
+            this, tr("Delete study"),
+            tr("Delete the study %1 and its %2 trials? Their training runs stay in the runs list.")
+                .arg(name)
+                .arg(m_store->trialCount(id)));
+        if (answer != QMessageBox::Yes)
+            return false;
+    }
+    m_store->deleteStudy(id);
+    if (m_studyId == id) {
+        m_studyId = 0;
+        m_view->clear();
+    }
+    refreshStudyList();
+    m_studyChoice->setCurrentIndex(0);
+    m_state->setText(tr("Deleted the study %1").arg(name));
+    updateControls();
+    return true;
 }
 
 void StudyPanel::report(const QString& title, const QString& message) {

@@ -70,6 +70,9 @@ public:
     QString stateText() const;
     // Loads a stored study's trials into the view (and selects it for resuming).
     bool showStudy(StudyId id);
+    // Deletes the study chosen in the study choice with its trials (asking first when interactive);
+    // their training runs stay. False when there is none, a study runs, or the user declines.
+    bool deleteShownStudy();
     // Re-reads the studies in the store into the study choice (another process may have added some).
     void refreshStudyList();
     // The best trial's complete experiment, ready for `tunelab-cli train`; empty without one.
@@ -114,6 +117,7 @@ private:
     QPointer<StudyView> m_view; // owned by the window's tabs once placed there
     QComboBox* m_studyChoice = nullptr;
     QLineEdit* m_name = nullptr;
+    QPushButton* m_deleteStudy = nullptr;
     SearchSettingsForm* m_searchSettings = nullptr;
     QComboBox* m_metric = nullptr;
     QComboBox* m_at = nullptr;
