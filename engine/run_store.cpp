@@ -12,9 +12,11 @@
 #include <deque>
 #include <exception>
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <mutex>
 #include <optional>
+#include <sstream>
 #include <thread>
 
 #include <signal.h>
@@ -86,6 +88,10 @@ const std::vector<std::vector<const char*>> kMigrations = {
         // the order its training rows were batched in.
         "ALTER TABLE runs ADD COLUMN initial_parameters_hash TEXT",
         "ALTER TABLE runs ADD COLUMN batch_order_hash TEXT",
+        // When the owner process started (clock ticks after boot, /proc/PID/stat), so that a pid
+        // the system has since given to another process does not keep a dead run alive.
+        "ALTER TABLE runs ADD COLUMN owner_started INTEGER",
+        "ALTER TABLE trials ADD COLUMN owner_started INTEGER",
     },
 };
 
@@ -222,7 +228,8 @@ double storeClockNow() {
 
 RunStore::Impl::Impl()
     : host(hostName())
-    , pid(getpid()) {}
+    , pid(getpid())
+    , started(processStartTicks(pid)) {}
 
 RunStore::Impl::~Impl() {
     if (writer.joinable()) {
@@ -237,10 +244,10 @@ RunStore::Impl::~Impl() {
 
 Result<bool> RunStore::Impl::prepareWrites() {
     sqlite3* db = writeDb.get();
-    insertRun = Statement(db, "INSERT INTO runs(name, status, spec_json, created_at, owner_pid, owner_host)"
-                              " VALUES(?, 'queued', ?, ?, ?, ?)");
+    insertRun = Statement(db, "INSERT INTO runs(name, status, spec_json, created_at, owner_pid, owner_host,"
+                              " owner_started) VALUES(?, 'queued', ?, ?, ?, ?, ?)");
     markStarted = Statement(db, "UPDATE runs SET status = 'running', device = ?, started_at = ?,"
-                                " owner_pid = ?, owner_host = ? WHERE id = ?");
+                                " owner_pid = ?, owner_host = ?, owner_started = ? WHERE id = ?");
     insertStep = Statement(db, "INSERT OR REPLACE INTO step_metrics(run_id, step, epoch, train_loss,"
                                " learning_rate, grad_norm) VALUES(?, ?, ?, ?, ?, ?)");
     insertEpoch = Statement(db, "INSERT OR REPLACE INTO epoch_metrics(run_id, epoch, step, train_loss,"
@@ -268,12 +275,34 @@ Result<bool> RunStore::Impl::prepareWrites() {
     return true;
 }
 
-bool RunStore::Impl::ownerIsGone(int64_t ownerPid, const std::string& ownerHost) const {
+bool RunStore::Impl::ownerIsGone(int64_t ownerPid, const std::string& ownerHost, int64_t ownerStarted) const {
     // Another host's pids mean nothing here, so its runs are never assumed dead. EPERM means
     // the process exists under another user.
     if (ownerPid <= 0 || ownerPid == pid || ownerHost != host)
         return false;
-    return kill(static_cast<pid_t>(ownerPid), 0) == -1 && errno == ESRCH;
+    if (kill(static_cast<pid_t>(ownerPid), 0) == -1 && errno == ESRCH)
+        return true;
+    // Alive, but maybe another process that got the pid after the owner died (or a reboot).
+    const int64_t startedNow = processStartTicks(ownerPid);
+    return ownerStarted > 0 && startedNow > 0 && startedNow != ownerStarted;
+}
+
+int64_t processStartTicks(int64_t processId) {
+    std::ifstream stat("/proc/" + std::to_string(processId) + "/stat");
+    std::string line;
+    if (!stat || !std::getline(stat, line))
+        return 0;
+    // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so count from the last ')'.
+    const auto close = line.rfind(')');
+    if (close == std::string::npos)
+        return 0;
+    std::istringstream fields(line.substr(close + 1));
+    std::string field;
+    for (int index = 3; index <= 22 && fields >> field; ++index) {
+        if (index == 22)
+            return std::strtoll(field.c_str(), nullptr, 10);
+    }
+    return 0;
 }
 
 // Persists what reads would report anyway, so other tools (sqlite3, a later server) agree.
@@ -283,11 +312,11 @@ Result<bool> RunStore::Impl::markInterruptedRuns() {
     if (exec(db, "BEGIN IMMEDIATE", error) != SQLITE_OK)
         return Result<bool>::failure(path + ": " + error);
     std::vector<std::pair<RunId, int64_t>> dead;
-    Statement select(db, "SELECT id, owner_pid FROM runs WHERE status IN ('queued', 'running')"
+    Statement select(db, "SELECT id, owner_pid, owner_started FROM runs WHERE status IN ('queued', 'running')"
                          " AND owner_host = ?");
     select.bind(host);
     while (select.next()) {
-        if (ownerIsGone(select.integer(1), host))
+        if (ownerIsGone(select.integer(1), host, select.integer(2)))
             dead.emplace_back(select.integer(0), select.integer(1));
     }
     Statement update(db, "UPDATE runs SET status = 'interrupted', error = COALESCE(error, ?)"
@@ -417,7 +446,7 @@ std::string RunStore::Impl::apply(PendingWrite& write) {
     }
     if (write.created) {
         write.createError.clear(); // from an attempt that was rolled back
-        if (!insertRun.run(write.name, write.specJson, at, pid, host))
+        if (!insertRun.run(write.name, write.specJson, at, pid, host, started))
             return insertRun.error();
         write.createdId = sqlite3_last_insert_rowid(writeDb.get());
         return std::string();
@@ -426,7 +455,7 @@ std::string RunStore::Impl::apply(PendingWrite& write) {
         return deleteRun.run(event.runId) ? std::string() : deleteRun.error();
     switch (event.kind) {
     case RunEventKind::Started:
-        if (!markStarted.run(event.device, at, pid, host, event.runId))
+        if (!markStarted.run(event.device, at, pid, host, started, event.runId))
             return markStarted.error();
         break;
     case RunEventKind::Steps:

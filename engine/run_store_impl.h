@@ -48,6 +48,7 @@ struct RunStore::Impl {
     bool readOnly = false; // openForReading: no write connection and no writer thread
     std::string host;
     int64_t pid = 0;
+    int64_t started = 0; // this process's start, in clock ticks after boot (0 where unknown)
 
     // Declared before its statements, so they are finalized first.
     sqlite::Database writeDb; // used by the writer thread only, once it runs
@@ -70,7 +71,9 @@ struct RunStore::Impl {
 
     Result<bool> prepareWrites();
     // Whether a row owned by (ownerPid, ownerHost) belongs to a process that has ended.
-    bool ownerIsGone(int64_t ownerPid, const std::string& ownerHost) const;
+    // Whether a row owned by (ownerPid, ownerHost, ownerStarted) belongs to a process that has ended;
+    // ownerStarted 0 (rows from before schema 4) skips the check against pid reuse.
+    bool ownerIsGone(int64_t ownerPid, const std::string& ownerHost, int64_t ownerStarted) const;
     Result<bool> markInterruptedRuns();
 
     void writerLoop();
@@ -95,6 +98,8 @@ struct RunStore::Impl {
 
 // Unix seconds, for created_at/started_at/finished_at columns.
 double storeClockNow();
+// When a process started, in clock ticks after boot (/proc/PID/stat); 0 where it cannot be read.
+int64_t processStartTicks(int64_t processId);
 // Why a run or trial whose process died reads as interrupted.
 std::string interruptedMessage(int64_t pid, const std::string& host);
 

@@ -21,7 +21,8 @@ namespace {
 const char* const kRunColumns =
     "SELECT id, name, status, spec_json, device, created_at, started_at, finished_at, epochs, steps,"
     " train_seconds, steps_per_second, train_loss, val_loss, val_accuracy, val_mae, best_epoch, error,"
-    " typeof(model) <> 'null', owner_pid, owner_host, initial_parameters_hash, batch_order_hash FROM runs";
+    " typeof(model) <> 'null', owner_pid, owner_host, initial_parameters_hash, batch_order_hash,"
+    " owner_started FROM runs";
 
 std::vector<int32_t> histogramCounts(const std::vector<char>& bytes) {
     std::vector<int32_t> counts(bytes.size() / sizeof(int32_t));
@@ -63,7 +64,7 @@ RunRecord RunStore::Impl::readRun(const sqlite::Statement& row) const {
     const int64_t ownerPid = row.integer(19);
     const std::string ownerHost = row.text(20);
     // The owner may have died after this store was opened; report what open() would persist.
-    if (!isFinal(record.status) && ownerIsGone(ownerPid, ownerHost)) {
+    if (!isFinal(record.status) && ownerIsGone(ownerPid, ownerHost, row.integer(23))) {
         record.status = RunStatus::Interrupted;
         if (record.error.empty())
             record.error = interruptedMessage(ownerPid, ownerHost);

@@ -237,15 +237,16 @@ Result<std::optional<TrialRecord>> RunStore::addTrial(StudyId studyId, int64_t e
             taken = true;
             return std::string();
         }
-        Statement insert(db, "INSERT INTO trials(study_id, number, state, params_json, requeues, started_at,"
-                             " finished_at, owner_pid, owner_host) VALUES(?, ?, ?, ?, 0, ?, ?, ?, ?)");
+        Statement insert(
+            db, "INSERT INTO trials(study_id, number, state, params_json, requeues, started_at,"
+                " finished_at, owner_pid, owner_host, owner_started) VALUES(?, ?, ?, ?, 0, ?, ?, ?, ?, ?)");
         const bool inserted =
             owned ? insert.run(studyId, trial.number, toString(state), paramsJson, trial.startedAt, nullptr,
-                               m_impl->pid, m_impl->host)
+                               m_impl->pid, m_impl->host, m_impl->started)
             : running ? insert.run(studyId, trial.number, toString(state), paramsJson, trial.startedAt,
-                                   nullptr, nullptr, nullptr)
+                                   nullptr, nullptr, nullptr, nullptr)
                       : insert.run(studyId, trial.number, toString(state), paramsJson, nullptr,
-                                   isFinal(state) ? trial.finishedAt : kNoValue, nullptr, nullptr);
+                                   isFinal(state) ? trial.finishedAt : kNoValue, nullptr, nullptr, nullptr);
         if (!inserted)
             return insert.error();
         trial.id = sqlite3_last_insert_rowid(db);
@@ -275,9 +276,10 @@ std::optional<TrialRecord> RunStore::claimWaitingTrial(StudyId studyId, TrialOwn
             return select.error();
         const int64_t id = select.integer(0);
         Statement claim(db, "UPDATE trials SET state = 'running', started_at = ?, finished_at = NULL,"
-                            " owner_pid = ?, owner_host = ? WHERE id = ?");
-        const bool claimed = owner == TrialOwner::ThisProcess ? claim.run(now, m_impl->pid, m_impl->host, id)
-                                                              : claim.run(now, nullptr, nullptr, id);
+                            " owner_pid = ?, owner_host = ?, owner_started = ? WHERE id = ?");
+        const bool claimed = owner == TrialOwner::ThisProcess
+                                 ? claim.run(now, m_impl->pid, m_impl->host, m_impl->started, id)
+                                 : claim.run(now, nullptr, nullptr, nullptr, id);
         if (!claimed)
             return claim.error();
         number = select.integer(1);
@@ -350,11 +352,11 @@ int RunStore::requeueInterruptedTrials(StudyId studyId) {
     const std::string error = m_impl->commitOperation([&](sqlite3* db) -> std::string {
         requeued = 0;
         std::vector<std::pair<int64_t, int64_t>> dead; // trial id, owner pid
-        Statement select(db, "SELECT id, owner_pid, owner_host FROM trials"
+        Statement select(db, "SELECT id, owner_pid, owner_host, owner_started FROM trials"
                              " WHERE study_id = ? AND state = 'running'");
         select.bind(studyId);
         while (select.next()) {
-            if (m_impl->ownerIsGone(select.integer(1), select.text(2)))
+            if (m_impl->ownerIsGone(select.integer(1), select.text(2), select.integer(3)))
                 dead.emplace_back(select.integer(0), select.integer(1));
         }
         if (!select.error().empty())

@@ -29,6 +29,7 @@ private Q_SLOTS:
     void concurrentProducers();
     void lockedFileHoldsProducersBackAndLosesNothing();
     void openForReadingChangesNothing();
+    void reusedPidDoesNotKeepARunAlive();
 };
 
 void TestRunStore::defaultPath_data() {
@@ -414,7 +415,7 @@ void TestRunStore::migrateEmptyFile() {
                                        " 'trials', 'trial_params', 'trial_values', 'layer_health',"
                                        " 'weight_histograms')")),
              10);
-    QCOMPARE(raw.number(QStringLiteral("SELECT count(*) FROM pragma_table_info('runs')")), 23);
+    QCOMPARE(raw.number(QStringLiteral("SELECT count(*) FROM pragma_table_info('runs')")), 24);
 }
 
 void TestRunStore::refuseNewerVersion_data() {
@@ -616,6 +617,39 @@ void TestRunStore::openForReadingChangesNothing() {
     reader->flush();
     QCOMPARE(reader->steps(id).size(), size_t(0));
     QCOMPARE(reader->listRuns().size(), size_t(1));
+}
+
+void TestRunStore::reusedPidDoesNotKeepARunAlive() {
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("runs.sqlite"));
+    RunId stillOwned = 0, reused = 0;
+    {
+        auto store = openStore(path);
+        QVERIFY(store);
+        stillOwned = store->createRun("owner alive", "{}").value();
+        reused = store->createRun("pid reused", "{}").value();
+        store->onRunEvent(startedEvent(stillOwned, "cpu"));
+        store->onRunEvent(startedEvent(reused, "cpu"));
+    }
+    // Both rows name a living process; only one of them remembers that process's start.
+    QProcess alive;
+    alive.start(QStringLiteral("/bin/sh"), {QStringLiteral("-c"), QStringLiteral("sleep 30")});
+    QVERIFY(alive.waitForStarted());
+    {
+        RawDb raw(path);
+        QVERIFY(raw.exec(QStringLiteral("UPDATE runs SET owner_pid = %1, owner_started = NULL WHERE id = %2")
+                             .arg(alive.processId())
+                             .arg(stillOwned)));
+        QVERIFY(raw.exec(QStringLiteral("UPDATE runs SET owner_pid = %1, owner_started = 1 WHERE id = %2")
+                             .arg(alive.processId())
+                             .arg(reused)));
+    }
+    auto store = openStore(path);
+    QVERIFY(store);
+    QCOMPARE(store->run(stillOwned)->status, RunStatus::Running);
+    QCOMPARE(store->run(reused)->status, RunStatus::Interrupted);
+    alive.kill();
+    alive.waitForFinished();
 }
 
 QTEST_GUILESS_MAIN(TestRunStore)

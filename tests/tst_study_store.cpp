@@ -401,7 +401,7 @@ void TestStudyStore::setTrialRun() {
 }
 
 void TestStudyStore::requeueOwners_data() {
-    QTest::addColumn<QString>("owner"); // dead, self, alive
+    QTest::addColumn<QString>("owner"); // dead, self, alive, reused (alive, but not the process that started)
     QTest::addColumn<QString>("host");  // here, elsewhere
     QTest::addColumn<QString>("state");
     QTest::addColumn<int>("requeued");
@@ -414,6 +414,9 @@ void TestStudyStore::requeueOwners_data() {
     QTest::newRow("owner alive") << "alive"
                                  << "here"
                                  << "running" << 0;
+    QTest::newRow("pid given to another process") << "reused"
+                                                  << "here"
+                                                  << "running" << 1;
     QTest::newRow("another host") << "dead"
                                   << "elsewhere"
                                   << "running" << 0;
@@ -443,10 +446,14 @@ void TestStudyStore::requeueOwners() {
     QVERIFY(pid > 0);
     {
         RawDb raw(path);
-        QVERIFY(raw.exec(QStringLiteral("UPDATE trials SET state = '%1', owner_pid = %2, owner_host = '%3'")
+        // The owner's start time: unknown (as in rows from before schema 4), except that a reused
+        // pid's row remembers a start that the process now holding the pid does not have.
+        QVERIFY(raw.exec(QStringLiteral("UPDATE trials SET state = '%1', owner_pid = %2, owner_host = '%3',"
+                                        " owner_started = %4")
                              .arg(state)
                              .arg(pid)
-                             .arg(host == "here" ? hostName() : QStringLiteral("elsewhere.example"))));
+                             .arg(host == "here" ? hostName() : QStringLiteral("elsewhere.example"))
+                             .arg(owner == "reused" ? QStringLiteral("1") : QStringLiteral("NULL"))));
     }
     QCOMPARE(store->requeueInterruptedTrials(study), requeued);
     const auto read = store->trial(study, 0);
