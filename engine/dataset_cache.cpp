@@ -20,6 +20,8 @@ namespace tunelab {
 namespace {
 
 constexpr size_t kCachedDatasets = 2;
+// Beyond the most recent dataset, older ones are kept only while all of them fit in this.
+std::atomic<size_t> g_cachedBytes{size_t(1) << 30};
 
 using Loaded = Result<std::shared_ptr<const Dataset>>;
 
@@ -73,6 +75,25 @@ struct Entry {
     std::shared_future<Loaded> result;
 };
 
+size_t bytesOf(const std::shared_future<Loaded>& result) {
+    if (result.wait_for(std::chrono::seconds(0)) != std::future_status::ready || !result.get().ok())
+        return 0;
+    const Dataset& data = *result.get().value();
+    return (data.features.size() + data.targets.size()) * sizeof(float);
+}
+
+// Keeps the most recent entry whatever its size, and older ones while the total fits the budget.
+void dropOlderBeyondBudget(std::list<Entry>& entries) {
+    size_t total = 0;
+    for (auto it = entries.begin(); it != entries.end();) {
+        total += bytesOf(it->result);
+        if (it != entries.begin() && total > g_cachedBytes.load())
+            it = entries.erase(it);
+        else
+            ++it;
+    }
+}
+
 struct Cache {
     std::mutex mutex;
     std::list<Entry> entries; // most recently used first
@@ -122,8 +143,11 @@ Result<std::shared_ptr<const Dataset>> loadDatasetCached(const DataSpec& spec, u
     }
     const bool ok = outcome.ok();
     promise.set_value(std::move(outcome));
-    if (ok)
+    if (ok) {
+        std::lock_guard<std::mutex> lock(shared.mutex);
+        dropOlderBeyondBudget(shared.entries);
         return result.get();
+    }
     {
         // A failure is told to whoever waited, then forgotten, so a fixed file is read again.
         std::lock_guard<std::mutex> lock(shared.mutex);
@@ -138,6 +162,10 @@ Result<std::shared_ptr<const Dataset>> loadDatasetCached(const DataSpec& spec, u
 
 int64_t datasetCacheLoads() {
     return cache().loads.load();
+}
+
+void setDatasetCacheBudget(size_t bytes) {
+    g_cachedBytes = bytes;
 }
 
 void clearDatasetCache() {

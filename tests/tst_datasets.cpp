@@ -645,6 +645,17 @@ private Q_SLOTS:
         QCOMPARE(datasetCacheLoads(), before + 4);
         // Data still held by a caller outlives its entry.
         QCOMPARE(first.value()->rows, int64_t(500));
+
+        // Older data stays only while it fits the budget beside the most recent.
+        const size_t oneSpirals =
+            (first.value()->features.size() + first.value()->targets.size()) * sizeof(float);
+        setDatasetCacheBudget(oneSpirals + oneSpirals / 2);
+        QVERIFY(loadDatasetCached(spirals, 5).ok()); // pushes out seed 4 (count), then seed 3 (bytes)
+        QVERIFY(loadDatasetCached(spirals, 5).ok());
+        const int64_t beforeReload = datasetCacheLoads();
+        QVERIFY(loadDatasetCached(spirals, 3).ok());
+        QCOMPARE(datasetCacheLoads(), beforeReload + 1);
+        setDatasetCacheBudget(size_t(1) << 30);
     }
 
     void cacheRereadsChangedFilesAndNeverKeepsErrors() {
