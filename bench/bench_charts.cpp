@@ -3,7 +3,7 @@
 // A redraw here is the decimation of every curve over the new x range, the replace() of every
 // series, the events that follow (layout) and the paint of the whole widget (grab()), as after a
 // wheel zoom or a reset. Usage: bench_charts [point budget]
-#include "widgets/loss_chart_view.h"
+#include "charts/loss_chart_view.h"
 
 #include <QApplication>
 #include <QElapsedTimer>

@@ -4,9 +4,9 @@
 // process's start (library loading included). Run offscreen:
 //   QT_QPA_PLATFORM=offscreen build/bench/bench_gui_responsiveness [runs] [seconds]
 
-#include "app/gui/main_window.h"
-#include "engine/run_store.h"
-#include "widgets/runs_table_view.h"
+#include "runs/runs_table_view.h"
+#include "store/run_store.h"
+#include "window/main_window.h"
 
 #include <QApplication>
 #include <QElapsedTimer>

@@ -1,7 +1,7 @@
 // Time of one sampler suggestion over a mixed six-parameter space (log float, float, int, log int,
 // categorical and a conditional float): TPE with 1,000 finished trials, GP with 200.
 // Usage: bench_sampler_overhead [repeats=21]
-#include "engine/samplers.h"
+#include "search/samplers.h"
 
 #include <algorithm>
 #include <chrono>

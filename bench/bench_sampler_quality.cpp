@@ -3,7 +3,7 @@
 // Prints the median over seeds of the best value found, and for GP on Branin the median number of
 // trials needed to come within 0.01 of the minimum.
 // Usage: bench_sampler_quality [trials=60] [seeds=10] [sampler=all]
-#include "engine/samplers.h"
+#include "search/samplers.h"
 
 #include <algorithm>
 #include <chrono>

@@ -1,6 +1,6 @@
 // Shape inference runs on every edit in the network editor: time it for a 50-layer network.
 
-#include "engine/shape_inference.h"
+#include "model/shape_inference.h"
 
 #include <chrono>
 #include <cstdio>

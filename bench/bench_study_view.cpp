@@ -5,9 +5,9 @@
 // frame is 25 upsertTrial() + addIntermediate() calls and the repaint that the frame timer triggers;
 // a selection change is setSelectedTrials() with 300 trials (table rows and the visible plot).
 // Usage: bench_study_view [repeats]
-#include "widgets/study_plots.h"
-#include "widgets/study_trials_model.h"
-#include "widgets/study_view.h"
+#include "study/study_plots.h"
+#include "study/study_trials_model.h"
+#include "study/study_view.h"
 
 #include <QApplication>
 #include <QElapsedTimer>

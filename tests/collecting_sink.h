@@ -3,8 +3,8 @@
 // Helpers shared by the training suites: a sink that keeps every run event, a layer builder and a
 // small experiment.
 
-#include "engine/run_events.h"
-#include "engine/spec.h"
+#include "events/run_events.h"
+#include "spec/spec.h"
 
 #include <cstdint>
 #include <mutex>

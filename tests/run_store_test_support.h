@@ -2,7 +2,7 @@
 
 // Helpers shared by the run store suites: raw SQLite access and event builders.
 
-#include "engine/run_store.h"
+#include "store/run_store.h"
 
 #include <QtCore/QDateTime>
 #include <QtCore/QFile>

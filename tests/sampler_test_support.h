@@ -2,7 +2,7 @@
 
 // Search spaces and helpers shared by the sampler suites.
 
-#include "engine/search_space.h"
+#include "search/search_space.h"
 
 #include <QtGlobal>
 

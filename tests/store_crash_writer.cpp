@@ -16,7 +16,7 @@
 // intermediate values 1/epoch, prints "ready <study id> <trial id>" once all of it is committed,
 // then waits to be killed, so the trial is left running by a process that no longer exists.
 
-#include "engine/run_store.h"
+#include "store/run_store.h"
 
 #include <chrono>
 #include <cstdio>

@@ -2,7 +2,7 @@
 
 // Helpers shared by the study suites. Engine only: the engine suites link no widgets.
 
-#include "engine/spec.h"
+#include "spec/spec.h"
 
 #include <cstdint>
 #include <string>

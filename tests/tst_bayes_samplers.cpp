@@ -1,4 +1,4 @@
-#include "engine/samplers.h"
+#include "search/samplers.h"
 
 #include "sampler_test_support.h"
 

@@ -8,7 +8,7 @@
 
 #include "cli_test_support.h"
 
-#include "engine/run_store.h"
+#include "store/run_store.h"
 
 #include <csignal>
 

@@ -1,4 +1,4 @@
-#include "engine/dataset.h"
+#include "data/dataset.h"
 
 #include <QDir>
 #include <QElapsedTimer>

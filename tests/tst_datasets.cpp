@@ -1,5 +1,5 @@
-#include "engine/dataset.h"
-#include "engine/dataset_cache.h"
+#include "data/dataset.h"
+#include "data/dataset_cache.h"
 
 #include <QDir>
 #include <QFile>

@@ -1,8 +1,8 @@
 // The data and training forms: what they show is what they write back, and only the fields that
 // belong to the chosen optimizer, schedule or data source are shown.
 
-#include "widgets/data_form.h"
-#include "widgets/training_form.h"
+#include "experiment/data_form.h"
+#include "experiment/training_form.h"
 
 #include <QCheckBox>
 #include <QComboBox>

@@ -1,8 +1,8 @@
 #include "collecting_sink.h"
-#include "engine/gradient_health.h"
-#include "engine/run_manager.h"
-#include "engine/run_store.h"
-#include "engine/trainer.h"
+#include "health/gradient_health.h"
+#include "store/run_store.h"
+#include "training/run_manager.h"
+#include "training/trainer.h"
 
 #include <QTemporaryDir>
 #include <QtTest>

@@ -1,8 +1,8 @@
-#include "app/gui/metric_charts.h"
-#include "engine/gradient_health.h"
-#include "widgets/gradient_health_view.h"
-#include "widgets/loss_chart_view.h"
-#include "widgets/runs_table_model.h"
+#include "charts/loss_chart_view.h"
+#include "health/gradient_health.h"
+#include "health/gradient_health_view.h"
+#include "runs/runs_table_model.h"
+#include "window/metric_charts.h"
 
 #include <QAbstractItemModelTester>
 #include <QIcon>

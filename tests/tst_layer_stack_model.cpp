@@ -1,6 +1,6 @@
-#include "widgets/layer_catalog.h"
-#include "widgets/layer_commands.h"
-#include "widgets/layer_stack_model.h"
+#include "experiment/layer_catalog.h"
+#include "experiment/layer_commands.h"
+#include "experiment/layer_stack_model.h"
 
 #include <QAbstractItemModelTester>
 #include <QBrush>

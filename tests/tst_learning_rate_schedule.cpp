@@ -1,4 +1,4 @@
-#include "engine/learning_rate_schedule.h"
+#include "optim/learning_rate_schedule.h"
 
 #include <QtTest>
 

@@ -1,4 +1,4 @@
-#include "widgets/loss_chart_view.h"
+#include "charts/loss_chart_view.h"
 
 #include <QElapsedTimer>
 #include <QFile>

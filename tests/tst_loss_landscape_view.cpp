@@ -1,8 +1,9 @@
-#include "app/gui/playground_window.h"
-#include "engine/loss_surfaces.h"
-#include "widgets/loss_chart_view.h"
-#include "widgets/loss_landscape_view.h"
-#include "widgets/playground_panel.h"
+#include "charts/loss_chart_view.h"
+#include "playground/loss_landscape_view.h"
+#include "playground/loss_surfaces.h"
+#include "playground/playground_panel.h"
+#include "playground/playground_window.h"
+#include "playground/trajectories.h"
 
 #include <QComboBox>
 #include <QDoubleSpinBox>

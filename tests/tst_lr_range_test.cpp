@@ -1,5 +1,5 @@
-#include "engine/lr_range_test.h"
-#include "engine/spec.h"
+#include "race/lr_range_test.h"
+#include "spec/spec.h"
 
 #include <QtTest>
 

@@ -1,4 +1,4 @@
-#include "app/gui/metric_charts.h"
+#include "window/metric_charts.h"
 
 #include <QtTest>
 

@@ -1,6 +1,6 @@
-#include "widgets/layer_catalog.h"
-#include "widgets/layer_stack_model.h"
-#include "widgets/network_editor.h"
+#include "experiment/layer_catalog.h"
+#include "experiment/layer_stack_model.h"
+#include "experiment/network_editor.h"
 
 #include <QAction>
 #include <QCheckBox>

@@ -1,6 +1,6 @@
 // Pruner decisions on synthetic learning curves: median stopping, ASHA and Hyperband.
 
-#include "engine/pruners.h"
+#include "search/pruners.h"
 
 #include <QtTest>
 

@@ -1,6 +1,6 @@
-#include "engine/race.h"
-#include "engine/race_runner.h"
-#include "engine/spec.h"
+#include "race/race.h"
+#include "race/race_runner.h"
+#include "spec/spec.h"
 
 #include <QtTest>
 

@@ -1,9 +1,9 @@
-#include "app/gui/race_window.h"
-#include "engine/race.h"
-#include "engine/run_store.h"
-#include "engine/spec.h"
-#include "widgets/loss_chart_view.h"
-#include "widgets/race_view.h"
+#include "charts/loss_chart_view.h"
+#include "race/race.h"
+#include "race/race_view.h"
+#include "race/race_window.h"
+#include "spec/spec.h"
+#include "store/run_store.h"
 
 #include <QAbstractItemModelTester>
 #include <QApplication>

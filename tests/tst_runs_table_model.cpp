@@ -1,8 +1,8 @@
 // The runs table model: what each cell shows and sorts by, how live engine events change a row,
 // that a drained batch of events repaints each row once, and that thousands of runs stay fast.
 
-#include "engine/spec.h"
-#include "widgets/runs_table_model.h"
+#include "runs/runs_table_model.h"
+#include "spec/spec.h"
 
 #include <QAbstractItemModelTester>
 #include <QBrush>

@@ -1,9 +1,9 @@
 // The runs table view: selection and double-click report run ids, the context menu offers only
 // what the selected runs allow, and its actions emit the runs they act on.
 
-#include "engine/spec.h"
-#include "widgets/runs_table_model.h"
-#include "widgets/runs_table_view.h"
+#include "runs/runs_table_model.h"
+#include "runs/runs_table_view.h"
+#include "spec/spec.h"
 
 #include <QAction>
 #include <QHeaderView>

@@ -1,5 +1,5 @@
-#include "engine/search_space.h"
-#include "engine/spec.h"
+#include "search/search_space.h"
+#include "spec/spec.h"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "engine/shape_inference.h"
+#include "model/shape_inference.h"
 
 #include <QElapsedTimer>
 #include <QtTest>

@@ -1,4 +1,4 @@
-#include "engine/spec.h"
+#include "spec/spec.h"
 
 #include <QtTest>
 

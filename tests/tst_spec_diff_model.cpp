@@ -1,6 +1,6 @@
-#include "widgets/spec_diff_model.h"
+#include "runs/spec_diff_model.h"
 
-#include "engine/spec.h"
+#include "spec/spec.h"
 
 #include <QAbstractItemModelTester>
 #include <QtTest>

@@ -1,8 +1,8 @@
-#include "engine/experiment_objective.h"
-#include "engine/run_store.h"
-#include "engine/spec.h"
-#include "engine/study.h"
-#include "engine/study_runner.h"
+#include "spec/spec.h"
+#include "store/run_store.h"
+#include "study/experiment_objective.h"
+#include "study/study.h"
+#include "study/study_runner.h"
 #include "study_test_support.h"
 
 #include <QTemporaryDir>

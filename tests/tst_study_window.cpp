@@ -1,17 +1,17 @@
 // A study from the window, as a user runs one: "Search over…" on a field, the search settings,
 // Start, the study view filling live, then the best trial exported and opened in the editor.
 
-#include "app/gui/main_window.h"
-#include "app/gui/study_panel.h"
+#include "study/study_panel.h"
+#include "window/main_window.h"
 
-#include "engine/run_store.h"
-#include "engine/spec.h"
-#include "engine/study_runner.h"
-#include "widgets/runs_table_model.h"
-#include "widgets/search_space_editor.h"
-#include "widgets/search_space_model.h"
-#include "widgets/study_view.h"
-#include "widgets/training_form.h"
+#include "experiment/training_form.h"
+#include "runs/runs_table_model.h"
+#include "search/search_space_editor.h"
+#include "search/search_space_model.h"
+#include "spec/spec.h"
+#include "store/run_store.h"
+#include "study/study_runner.h"
+#include "study/study_view.h"
 
 #include "search_menu_test_support.h"
 #include "study_test_support.h"

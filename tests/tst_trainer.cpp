@@ -1,6 +1,6 @@
 #include "collecting_sink.h"
-#include "engine/run_manager.h"
-#include "engine/trainer.h"
+#include "training/run_manager.h"
+#include "training/trainer.h"
 
 #include <QElapsedTimer>
 #include <QProcess>

@@ -1,4 +1,4 @@
-#include "engine/loss_surfaces.h"
+#include "playground/trajectories.h"
 
 #include <QtTest>
 

@@ -1,7 +1,7 @@
 #pragma once
 
-#include "engine/run_events.h"
-#include "engine/run_store.h"
+#include "events/run_events.h"
+#include "store/run_store.h"
 
 #include <nlohmann/json.hpp>
 

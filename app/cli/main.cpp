@@ -1,13 +1,13 @@
 // tunelab-cli: TuneLab's headless tool. Trains experiments, validates specs, reads the run store and
 // runs hyperparameter studies and optimizer races.
 
-#include "app/cli/exit_codes.h"
-#include "app/cli/optimize_command.h"
-#include "app/cli/race_command.h"
-#include "app/cli/runs_command.h"
-#include "app/cli/study_command.h"
-#include "app/cli/train_command.h"
-#include "app/cli/validate_command.h"
+#include "exit_codes.h"
+#include "optimize_command.h"
+#include "race_command.h"
+#include "runs_command.h"
+#include "study_command.h"
+#include "train_command.h"
+#include "validate_command.h"
 
 #include <CLI/CLI.hpp>
 

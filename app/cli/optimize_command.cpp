@@ -1,11 +1,11 @@
-#include "app/cli/optimize_command.h"
+#include "optimize_command.h"
 
-#include "app/cli/exit_codes.h"
-#include "app/cli/json_output.h"
-#include "app/cli/study_command.h"
-#include "engine/command_objective.h"
-#include "engine/samplers.h"
-#include "engine/search_space.h"
+#include "exit_codes.h"
+#include "json_output.h"
+#include "search/samplers.h"
+#include "search/search_space.h"
+#include "study/command_objective.h"
+#include "study_command.h"
 
 #include <nlohmann/json.hpp>
 

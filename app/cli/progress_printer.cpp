@@ -1,4 +1,4 @@
-#include "app/cli/progress_printer.h"
+#include "progress_printer.h"
 
 #include <cmath>
 #include <unistd.h>

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "engine/run_events.h"
+#include "events/run_events.h"
 
 #include <chrono>
 #include <cstdio>

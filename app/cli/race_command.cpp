@@ -1,12 +1,12 @@
-#include "app/cli/race_command.h"
+#include "race_command.h"
 
-#include "app/cli/exit_codes.h"
-#include "app/cli/json_output.h"
-#include "app/cli/text_format.h"
-#include "engine/lr_range_test.h"
-#include "engine/race.h"
-#include "engine/race_runner.h"
-#include "engine/run_store.h"
+#include "exit_codes.h"
+#include "json_output.h"
+#include "race/lr_range_test.h"
+#include "race/race.h"
+#include "race/race_runner.h"
+#include "store/run_store.h"
+#include "text_format.h"
 
 #include <nlohmann/json.hpp>
 

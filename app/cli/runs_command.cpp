@@ -1,10 +1,10 @@
-#include "app/cli/runs_command.h"
+#include "runs_command.h"
 
-#include "app/cli/exit_codes.h"
-#include "app/cli/json_output.h"
-#include "app/cli/store_access.h"
-#include "app/cli/text_format.h"
-#include "engine/run_store.h"
+#include "exit_codes.h"
+#include "json_output.h"
+#include "store/run_store.h"
+#include "store_access.h"
+#include "text_format.h"
 
 #include <cmath>
 #include <cstdio>

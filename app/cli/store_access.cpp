@@ -1,4 +1,4 @@
-#include "app/cli/store_access.h"
+#include "store_access.h"
 
 #include <cstdio>
 

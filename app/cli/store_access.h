@@ -1,6 +1,6 @@
 #pragma once
 
-#include "engine/run_store.h"
+#include "store/run_store.h"
 
 #include <memory>
 #include <string>

@@ -1,12 +1,12 @@
-#include "app/cli/study_command.h"
+#include "study_command.h"
 
-#include "app/cli/exit_codes.h"
-#include "app/cli/json_output.h"
-#include "app/cli/text_format.h"
-#include "engine/command_objective.h"
-#include "engine/experiment_objective.h"
-#include "engine/search_space.h"
-#include "engine/spec.h"
+#include "exit_codes.h"
+#include "json_output.h"
+#include "search/search_space.h"
+#include "spec/spec.h"
+#include "study/command_objective.h"
+#include "study/experiment_objective.h"
+#include "text_format.h"
 
 #include <sys/stat.h>
 

@@ -1,8 +1,8 @@
 #pragma once
 
-#include "app/cli/store_access.h"
-#include "engine/run_store.h"
-#include "engine/study_runner.h"
+#include "store/run_store.h"
+#include "store_access.h"
+#include "study/study_runner.h"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>

@@ -1,12 +1,12 @@
-#include "app/cli/train_command.h"
+#include "train_command.h"
 
-#include "app/cli/exit_codes.h"
-#include "app/cli/json_output.h"
-#include "app/cli/progress_printer.h"
-#include "app/cli/store_access.h"
-#include "engine/run_manager.h"
-#include "engine/run_store.h"
-#include "engine/validation.h"
+#include "exit_codes.h"
+#include "json_output.h"
+#include "model/validation.h"
+#include "progress_printer.h"
+#include "store/run_store.h"
+#include "store_access.h"
+#include "training/run_manager.h"
 
 #include <atomic>
 #include <csignal>

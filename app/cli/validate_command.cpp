@@ -1,7 +1,7 @@
-#include "app/cli/validate_command.h"
+#include "validate_command.h"
 
-#include "app/cli/exit_codes.h"
-#include "engine/validation.h"
+#include "exit_codes.h"
+#include "model/validation.h"
 
 #include <nlohmann/json.hpp>
 

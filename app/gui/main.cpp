@@ -1,9 +1,9 @@
-#include "app/gui/main_window.h"
-#include "app/gui/study_panel.h"
-#include "engine/run_store.h"
+#include "store/run_store.h"
+#include "study/study_panel.h"
+#include "window/main_window.h"
 
-#include "widgets/loss_chart_view.h"
-#include "widgets/study_view.h"
+#include "charts/loss_chart_view.h"
+#include "study/study_view.h"
 
 #include <QApplication>
 #include <QCommandLineOption>

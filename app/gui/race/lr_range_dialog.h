@@ -1,0 +1,73 @@
+#pragma once
+
+#include "race/lr_range.h"
+#include "spec/spec.h"
+
+#include <QDialog>
+
+#include <atomic>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+class QLabel;
+class QPushButton;
+class QSpinBox;
+class QTimer;
+
+namespace tunelab {
+
+class LrRangeCurveView;
+
+// The learning-rate range test of one experiment: a short run whose learning rate grows
+// exponentially, the loss drawn against the rate on a log axis with the suggested rate marked.
+// "Apply" emits applyLearningRate() with the suggestion and accepts the dialog.
+class LrRangeTestDialog : public QDialog {
+    Q_OBJECT
+
+public:
+    explicit LrRangeTestDialog(ExperimentSpec spec, QWidget* parent = nullptr);
+    ~LrRangeTestDialog() override; // stops a running test and waits for it
+
+    void setSettings(const LrRangeSettings& settings);
+    LrRangeSettings settings() const;
+    bool runTest(); // false while one runs already
+    void stopTest();
+    bool isRunning() const { return m_running; }
+    // NaN until a test suggested a rate.
+    double suggestedLearningRate() const { return m_suggested; }
+    const std::optional<LrRangeResult>& rangeResult() const { return m_result; }
+    LrRangeCurveView* curveView() const { return m_view; }
+    // Emits applyLearningRate() with the suggestion and accepts; false without one.
+    bool apply();
+
+Q_SIGNALS:
+    void testFinished(bool succeeded);
+    void applyLearningRate(double learningRate);
+
+private:
+    void poll();
+    void updateControls();
+
+    ExperimentSpec m_spec;
+    QSpinBox* m_minLrExponent = nullptr; // the rates are powers of ten
+    QSpinBox* m_maxLrExponent = nullptr;
+    QSpinBox* m_steps = nullptr;
+    QPushButton* m_run = nullptr;
+    QPushButton* m_stop = nullptr;
+    QPushButton* m_apply = nullptr;
+    QLabel* m_state = nullptr;
+    LrRangeCurveView* m_view = nullptr;
+    QTimer* m_pollTimer = nullptr;
+
+    bool m_running = false;
+    std::thread m_thread;
+    std::atomic<bool> m_stopRequested{false};
+    std::atomic<bool> m_threadDone{false};
+    std::mutex m_resultMutex;
+    std::optional<Result<LrRangeResult>> m_threadResult; // written by the test thread
+    std::optional<LrRangeResult> m_result;
+    double m_suggested = kNoValue;
+};
+
+} // namespace tunelab

@@ -1,0 +1,156 @@
+#pragma once
+
+#include "events/run_events.h"
+#include "race/lr_range.h"
+#include "race/lr_range_dialog.h"
+#include "race/race.h"
+#include "spec/spec.h"
+
+#include <QWidget>
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <thread>
+#include <vector>
+
+class QCheckBox;
+class QDoubleSpinBox;
+class QLabel;
+class QPushButton;
+class QTableView;
+class QTimer;
+class QWidget;
+
+namespace tunelab {
+
+class LossChartView;
+class LrRangeCurveView;
+class RaceResultsModel;
+class RaceRunner;
+class RaceSetupModel;
+class RunStore;
+
+// The optimizer race: one base experiment trained once per optimizer set-up, all from identical
+// weights, data order and seed, at the same time. A top-level tool window with the set-up table,
+// "fair learning rates" (a range test per set-up first), the target loss, Start / Stop, the
+// overlaid curves (a colour per set-up), the rates raced at, the results table and export.
+//
+// The race runs on its own thread through the engine's RaceRunner; run events go to a queue and
+// the range tests and run starts to a mutex-guarded list, both drained by a 40 ms GUI timer.
+class RaceWindow : public QWidget {
+    Q_OBJECT
+
+public:
+    static constexpr int kDrainIntervalMs = 40;
+
+    // `store` (may be null) records the race's runs; it must outlive the window.
+    RaceWindow(RunStore* store, ExperimentSpec base, QWidget* parent = nullptr);
+    ~RaceWindow() override; // stops a running race and waits for it
+
+    RaceSetupModel* setupModel() const { return m_setupModel; }
+    RaceResultsModel* resultsModel() const { return m_resultsModel; }
+    LossChartView* validationChart() const { return m_valChart; }
+    LossChartView* trainingChart() const { return m_trainChart; }
+    const ExperimentSpec& baseExperiment() const { return m_base; }
+    void setBaseExperiment(const ExperimentSpec& base);
+
+    void setFairLearningRates(bool on);
+    bool fairLearningRates() const;
+    // NaN: no target.
+    void setTargetLoss(double loss);
+    double targetLoss() const;
+    // Overrides the experiment's device for every set-up ("cpu"); empty keeps it.
+    void setDevice(const std::string& device) { m_device = device; }
+
+    // The race the window describes: the base experiment inlined, the enabled set-ups.
+    RaceSpec raceSpec() const;
+    // Shows a race file's experiment, set-ups and settings.
+    bool applyRaceSpec(const RaceSpec& spec, QString* error = nullptr);
+
+    bool startRace(); // false (and a message) when a race runs already or nothing is enabled
+    void stopRace();
+    bool isRunning() const { return m_running; }
+    // The last finished race's results, in set-up order; empty before one.
+    const std::vector<RaceEntryResult>& results() const { return m_finalResults; }
+    // The rates the range tests chose, by set-up (fair races only).
+    const std::map<std::string, double>& chosenRates() const { return m_chosenRates; }
+
+    bool exportCsv(const QString& fileName, QString* error = nullptr) const;
+    // The curves and the results table as one image.
+    bool exportPng(const QString& fileName, QString* error = nullptr);
+    bool saveRace(const QString& fileName, QString* error = nullptr) const;
+    bool openRace(const QString& fileName, QString* error = nullptr);
+
+    // Interactive windows ask for file names and show errors in dialogs; tests must not block.
+    void setInteractive(bool interactive) { m_interactive = interactive; }
+    QString stateText() const;
+
+Q_SIGNALS:
+    void raceStarted();
+    // After the race thread ended and the results table was filled; false when the race could not run.
+    void raceFinished(bool succeeded);
+
+private:
+    struct Pending; // what worker threads report besides run events
+
+    void buildUi();
+    void drain();
+    void finishRace();
+    void updateControls();
+    void updateRatesLabel();
+    void updateBaseLabel();
+    void fitResultsTable();
+    void report(const QString& title, const QString& message);
+    void exportCsvWithDialog();
+    void exportPngWithDialog();
+    void saveRaceWithDialog();
+    void openRaceWithDialog();
+    int setupIndex(const std::string& name) const;
+
+    RunStore* m_store = nullptr;
+    ExperimentSpec m_base;
+    std::string m_device;
+    bool m_interactive = true;
+
+    RaceSetupModel* m_setupModel = nullptr;
+    RaceResultsModel* m_resultsModel = nullptr;
+    QTableView* m_setupTable = nullptr;
+    QTableView* m_resultsTable = nullptr;
+    QLabel* m_baseLabel = nullptr;
+    QCheckBox* m_fair = nullptr;
+    QDoubleSpinBox* m_targetLoss = nullptr;
+    QPushButton* m_start = nullptr;
+    QPushButton* m_stop = nullptr;
+    QPushButton* m_addSetup = nullptr;
+    QPushButton* m_removeSetup = nullptr;
+    QPushButton* m_resetSetups = nullptr;
+    QPushButton* m_exportCsv = nullptr;
+    QPushButton* m_exportPng = nullptr;
+    QLabel* m_state = nullptr;
+    QLabel* m_rates = nullptr;
+    QWidget* m_resultsArea = nullptr; // the charts and the table: what Export PNG grabs
+    LossChartView* m_valChart = nullptr;
+    LossChartView* m_trainChart = nullptr;
+    LrRangeCurveView* m_rangeView = nullptr;
+    QTimer* m_drainTimer = nullptr;
+
+    // The running race.
+    bool m_running = false;
+    RaceSpec m_runningSpec;
+    std::unique_ptr<RaceRunner> m_runner;
+    std::thread m_thread;
+    RunEventQueue m_events;
+    std::unique_ptr<Pending> m_pending;
+    std::atomic<bool> m_threadDone{false};
+    std::map<RunId, int> m_setupOfRun;   // run id -> set-up index, filled as runs start
+    std::vector<RunEvent> m_unmatched;   // events of runs whose start was not drained yet
+    std::vector<RaceEntryResult> m_live; // the results table while racing
+    std::vector<double> m_runStartSeconds;
+    std::map<std::string, double> m_chosenRates;
+    std::vector<RaceEntryResult> m_finalResults;
+    QString m_stateText;
+    bool m_stateShowsReadiness = true; // until a race starts or fails: "Ready: N set-ups checked"
+};
+
+} // namespace tunelab

@@ -1,0 +1,146 @@
+#pragma once
+
+#include "events/run_events.h"
+#include "spec/spec.h"
+#include "study/study.h"
+#include "study/study_view.h"
+
+#include <QPointer>
+#include <QWidget>
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+class QCheckBox;
+class QComboBox;
+class QDoubleSpinBox;
+class QLabel;
+class QLineEdit;
+class QPushButton;
+class QSpinBox;
+class QTimer;
+
+namespace tunelab {
+
+class ExperimentObjective;
+class RunStore;
+class SearchSettingsForm;
+class SearchSpaceEditor;
+class StudyRunner;
+struct StudyEvent;
+
+// The "Search" tab: the search space, the sampler, pruner, objective and budget, and Start / Pause /
+// Stop for a study over the current experiment. The study runs on its own thread through the
+// engine's StudyRunner; its events land in a mutex-guarded list that a GUI timer drains into the
+// study view (which the window shows in its central tabs). Trial runs go to the window's run
+// queue too, so the runs table and the charts follow them like any run.
+class StudyPanel : public QWidget {
+    Q_OBJECT
+
+public:
+    static constexpr int kDrainIntervalMs = 40;
+
+    explicit StudyPanel(QWidget* parent = nullptr);
+    ~StudyPanel() override; // stops a running study and waits for it
+
+    // The store studies live in (call while no study runs) and the sink that trial runs' events
+    // are forwarded to (the window's queue).
+    void setRunStore(RunStore* store, RunEventSink* runEvents);
+    // Asked at Start for the experiment the study varies.
+    void setExperimentProvider(std::function<ExperimentSpec()> provider);
+    void setBaseExperiment(const ExperimentSpec& spec);
+
+    SearchSpaceEditor* spaceEditor() const { return m_spaceEditor; }
+    StudyView* studyView() const { return m_view.data(); }
+
+    // The study file the settings describe (the current experiment inlined).
+    StudySpec studySpec() const;
+    // Shows a study file's space and settings as a new study (the window loads its experiment).
+    void applyStudySpec(const StudySpec& spec);
+    bool startStudy(); // a new study, or the selected one resumed
+    void stopStudy();  // running trials go back to waiting; Start resumes them later
+    void setPaused(bool paused);
+    // Stops a running study and waits for its thread (the window calls it before its store goes).
+    void shutdown();
+    bool isRunning() const { return m_running; }
+    StudyId currentStudy() const { return m_studyId; }
+    QString stateText() const;
+    // Loads a stored study's trials into the view (and selects it for resuming).
+    bool showStudy(StudyId id);
+    // Deletes the study chosen in the study choice with its trials (asking first when interactive);
+    // their training runs stay. False when there is none, a study runs, or the user declines.
+    bool deleteShownStudy();
+    // Re-reads the studies in the store into the study choice (another process may have added some).
+    void refreshStudyList();
+    // The best trial's complete experiment, ready for `tunelab-cli train`; empty without one.
+    QString bestExperimentJson() const;
+    QString experimentJsonOfTrial(int64_t number) const;
+    bool exportBest(const QString& fileName, QString* error = nullptr) const;
+
+    // Interactive windows ask for file names and show errors in dialogs; tests must not block.
+    void setInteractive(bool interactive) { m_interactive = interactive; }
+
+public Q_SLOTS:
+    // "Search over…" from a form: adds the parameter and shows this tab.
+    void searchOver(const QString& path, const QString& currentValueJson);
+
+Q_SIGNALS:
+    void studyStarted(qint64 studyId);
+    void studyFinished(qint64 studyId, const QString& reason);
+    void stateChanged();
+    // "Open best in editor": the window loads this experiment.
+    void openExperimentRequested(const QString& specJson, const QString& title);
+    void showRequested(); // bring the Search tab and the study view forward
+
+private:
+    void buildForm();
+    void drain();
+    void finishStudy();
+    void updateControls();
+    void exportBestWithDialog();
+    void openTrialInEditor(int64_t number);
+    std::vector<std::string> parameterPaths(const StudySpec& spec) const;
+    void setViewStudy(const StudySpec& spec);
+    // Fills the fields from a study's settings, leaving the study choice as it is.
+    void showSettings(const StudySpec& spec);
+    void report(const QString& title, const QString& message);
+
+    RunStore* m_store = nullptr;
+    RunEventSink* m_runEvents = nullptr;
+    std::function<ExperimentSpec()> m_experimentProvider;
+    bool m_interactive = true;
+
+    SearchSpaceEditor* m_spaceEditor = nullptr;
+    QPointer<StudyView> m_view; // owned by the window's tabs once placed there
+    QComboBox* m_studyChoice = nullptr;
+    QLineEdit* m_name = nullptr;
+    QPushButton* m_deleteStudy = nullptr;
+    SearchSettingsForm* m_searchSettings = nullptr;
+    QComboBox* m_metric = nullptr;
+    QComboBox* m_at = nullptr;
+    QComboBox* m_direction = nullptr;
+    QSpinBox* m_trials = nullptr;
+    QDoubleSpinBox* m_minutes = nullptr;
+    QSpinBox* m_parallel = nullptr;
+    QPushButton* m_start = nullptr;
+    QPushButton* m_pause = nullptr;
+    QPushButton* m_stop = nullptr;
+    QLabel* m_state = nullptr;
+    QTimer* m_drainTimer = nullptr;
+
+    bool m_running = false;
+    StudyId m_studyId = 0;
+    StudySpec m_runningSpec;
+    std::unique_ptr<ExperimentObjective> m_objective;
+    std::unique_ptr<StudyRunner> m_runner;
+    std::thread m_thread;
+    std::mutex m_eventsMutex;
+    std::vector<StudyEvent> m_events; // filled by trial threads, drained on the GUI thread
+    int m_finishedTrials = 0;
+    QString m_endReason;
+};
+
+} // namespace tunelab

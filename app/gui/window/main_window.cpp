@@ -1,0 +1,593 @@
+#include "window/main_window.h"
+
+#include "study/study_panel.h"
+#include "window/metric_charts.h"
+
+#include "charts/loss_chart_view.h"
+#include "experiment/data_form.h"
+#include "experiment/network_editor.h"
+#include "experiment/training_form.h"
+#include "runs/runs_table_model.h"
+#include "runs/runs_table_view.h"
+#include "store/run_store.h"
+#include "training/devices.h"
+#include "training/run_manager.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDockWidget>
+#include <QHash>
+#include <QKeySequence>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QScrollArea>
+#include <QSettings>
+#include <QShowEvent>
+#include <QSignalBlocker>
+#include <QStatusBar>
+#include <QStyle>
+#include <QTabWidget>
+#include <QTimer>
+#include <QToolBar>
+#include <QUndoStack>
+
+#include <algorithm>
+#include <cmath>
+
+namespace tunelab {
+
+namespace {
+
+QString fromStd(const std::string& text) {
+    return QString::fromStdString(text);
+}
+
+QString formatSeconds(double seconds) {
+    if (seconds < 60.0)
+        return QObject::tr("%1 s").arg(seconds, 0, 'f', 1);
+    const int whole = static_cast<int>(std::lround(seconds));
+    return QObject::tr("%1 min %2 s").arg(whole / 60).arg(whole % 60);
+}
+
+} // namespace
+
+MainWindow::MainWindow(QWidget* parent)
+    : QMainWindow(parent)
+    , m_spec(defaultExperiment())
+    , m_manager(std::make_unique<RunManager>(nullptr))
+    , m_charts(new MetricCharts(this))
+    , m_chart(m_charts->stepLossChart())
+    , m_drainTimer(new QTimer(this)) {
+    m_centralTabs = new QTabWidget(this);
+    m_centralTabs->setObjectName(QStringLiteral("centralTabs"));
+    m_centralTabs->setDocumentMode(true);
+    m_centralTabs->addTab(m_charts, tr("Training curves"));
+    setCentralWidget(m_centralTabs);
+    createActions();
+    createPanels();
+    createStudyPanel();
+    createToolsMenu();
+    createRunsDock();
+    createStatusBar();
+    setExperiment(m_spec);
+
+    m_drainTimer->setInterval(kDrainIntervalMs);
+    connect(m_drainTimer, &QTimer::timeout, this, &MainWindow::drainEvents);
+
+    resize(1280, 800);
+    setState(tr("Ready"));
+    showDevice(m_spec.device);
+    updateTitle();
+    updateActions();
+}
+
+MainWindow::~MainWindow() {
+    // A study's trial threads write to the store and the manager's queue: they end first.
+    m_studyPanel->shutdown();
+    // The manager's destructor stops the runs and joins their threads before the widgets go.
+    m_manager.reset();
+}
+
+void MainWindow::createActions() {
+    QMenu* fileMenu = menuBar()->addMenu(tr("&File"));
+    QAction* newAction = fileMenu->addAction(style()->standardIcon(QStyle::SP_FileIcon),
+                                             tr("&New Experiment"), this, &MainWindow::newExperiment);
+    newAction->setShortcut(QKeySequence::New);
+    newAction->setStatusTip(tr("Start again from the built-in experiment"));
+    m_openAction = fileMenu->addAction(style()->standardIcon(QStyle::SP_DialogOpenButton),
+                                       tr("&Open Experiment…"), this, &MainWindow::chooseExperimentFile);
+    m_openAction->setShortcut(QKeySequence::Open);
+    m_openAction->setStatusTip(tr("Load an experiment spec from a JSON file"));
+    m_recentMenu = fileMenu->addMenu(tr("Open &Recent"));
+    QAction* openStudyAction = fileMenu->addAction(tr("Open S&tudy…"), this, &MainWindow::chooseStudyFile);
+    openStudyAction->setStatusTip(tr("Load a study file: its experiment, search space and settings"));
+    QAction* saveAction = fileMenu->addAction(style()->standardIcon(QStyle::SP_DialogSaveButton), tr("&Save"),
+                                              this, &MainWindow::saveToCurrentFile);
+    saveAction->setShortcut(QKeySequence::Save);
+    QAction* saveAsAction = fileMenu->addAction(tr("Save &As…"), this, &MainWindow::saveExperimentAs);
+    saveAsAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_S));
+    saveAsAction->setStatusTip(tr("Save the experiment as JSON that tunelab-cli train runs"));
+    QMenu* exportMenu = fileMenu->addMenu(tr("&Export"));
+    exportMenu->addAction(tr("Experiment as JSON…"), this, &MainWindow::saveExperimentAs);
+    exportMenu->addAction(tr("Study as JSON…"), this, &MainWindow::saveStudyAs)
+        ->setStatusTip(tr("Save the Search tab's study with the experiment, for tunelab-cli study run"));
+    exportMenu->addAction(tr("Current Chart as PNG…"), this, [this] { exportCurrentChart(false); });
+    exportMenu->addAction(tr("Current Chart Data as CSV…"), this, [this] { exportCurrentChart(true); });
+    fileMenu->addSeparator();
+    QAction* quitAction = fileMenu->addAction(tr("&Quit"), this, &QWidget::close);
+    quitAction->setShortcut(QKeySequence::Quit);
+    quitAction->setMenuRole(QAction::QuitRole);
+    updateRecentMenu();
+
+    m_editMenu = menuBar()->addMenu(tr("&Edit"));
+
+    QMenu* runMenu = menuBar()->addMenu(tr("&Run"));
+    m_runAction = runMenu->addAction(style()->standardIcon(QStyle::SP_MediaPlay), tr("&Run"), this,
+                                     [this] { startRun(); });
+    m_runAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
+    m_runAction->setStatusTip(tr("Train the current experiment"));
+    m_pauseAction = runMenu->addAction(style()->standardIcon(QStyle::SP_MediaPause), tr("&Pause"));
+    m_pauseAction->setCheckable(true);
+    m_pauseAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_P));
+    m_pauseAction->setStatusTip(tr("Pause or resume the run after the current step"));
+    connect(m_pauseAction, &QAction::toggled, this, &MainWindow::setPaused);
+    m_stopAction = runMenu->addAction(style()->standardIcon(QStyle::SP_MediaStop), tr("&Stop"), this,
+                                      &MainWindow::stopRun);
+    m_stopAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Period));
+    m_stopAction->setStatusTip(tr("Stop the run after the current step"));
+
+    QMenu* viewMenu = menuBar()->addMenu(tr("&View"));
+    QAction* logAction = viewMenu->addAction(tr("&Logarithmic Loss Axis"));
+    logAction->setIconText(tr("Log Scale"));
+    logAction->setCheckable(true);
+    logAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_L));
+    connect(logAction, &QAction::toggled, m_charts, &MetricCharts::setLogScale);
+    connect(m_chart, &LossChartView::logScaleChanged, logAction, &QAction::setChecked);
+    QAction* clearAction = viewMenu->addAction(tr("&Clear Chart"), this, &MainWindow::clearChart);
+    clearAction->setStatusTip(tr("Remove the curves of earlier runs"));
+
+    m_viewMenu = viewMenu;
+    QMenu* helpMenu = menuBar()->addMenu(tr("&Help"));
+    QAction* shortcutsAction =
+        helpMenu->addAction(tr("&Keyboard Shortcuts"), this, &MainWindow::showShortcuts);
+    shortcutsAction->setShortcut(QKeySequence::HelpContents);
+    helpMenu->addAction(tr("&About TuneLab"), this, &MainWindow::showAbout);
+
+    QToolBar* toolBar = addToolBar(tr("Run"));
+    toolBar->setObjectName(QStringLiteral("runToolBar"));
+    toolBar->setMovable(false);
+    toolBar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    toolBar->addAction(m_openAction);
+    toolBar->addSeparator();
+    toolBar->addAction(m_runAction);
+    toolBar->addAction(m_pauseAction);
+    toolBar->addAction(m_stopAction);
+    toolBar->addSeparator();
+    toolBar->addAction(logAction);
+}
+
+void MainWindow::createStatusBar() {
+    m_stateLabel = new QLabel(this);
+    m_metricsLabel = new QLabel(this);
+    m_deviceLabel = new QLabel(this);
+    m_stateLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    statusBar()->addWidget(m_stateLabel, 1);
+    m_activeLabel = new QLabel(this);
+    statusBar()->addPermanentWidget(m_activeLabel);
+    statusBar()->addPermanentWidget(m_metricsLabel);
+    statusBar()->addPermanentWidget(m_deviceLabel);
+}
+
+void MainWindow::createPanels() {
+    m_experimentTabs = new QTabWidget;
+    m_dataForm = new DataForm;
+    m_trainingForm = new TrainingForm;
+    QStringList deviceIds, deviceNames;
+    for (const DeviceInfo& device : availableDevices()) {
+        deviceIds << fromStd(device.id);
+        deviceNames << fromStd(device.name == device.id ? device.id : device.name + " (" + device.id + ")");
+    }
+    m_trainingForm->setDevices(deviceIds, deviceNames);
+    auto scrolled = [](QWidget* panel) {
+        auto* area = new QScrollArea;
+        area->setWidget(panel);
+        area->setWidgetResizable(true);
+        area->setFrameShape(QFrame::NoFrame);
+        return area;
+    };
+    m_networkEditor = new NetworkEditor;
+    m_experimentTabs->addTab(scrolled(m_dataForm), tr("&Data"));
+    m_experimentTabs->addTab(scrolled(m_networkEditor), tr("&Network"));
+    m_experimentTabs->addTab(scrolled(m_trainingForm), tr("&Training"));
+    m_editMenu->addAction(m_networkEditor->undoAction());
+    m_editMenu->addAction(m_networkEditor->redoAction());
+
+    auto* dock = new QDockWidget(tr("Experiment"), this);
+    dock->setObjectName(QStringLiteral("experimentDock"));
+    dock->setWidget(m_experimentTabs);
+    dock->setMinimumWidth(360);
+    addDockWidget(Qt::LeftDockWidgetArea, dock);
+    m_viewMenu->addSeparator();
+    m_viewMenu->addAction(dock->toggleViewAction());
+
+    connect(m_dataForm, &DataForm::edited, this, &MainWindow::syncSpecFromPanels);
+    connect(m_trainingForm, &TrainingForm::edited, this, &MainWindow::syncSpecFromPanels);
+    connect(m_networkEditor, &NetworkEditor::modelEdited, this, &MainWindow::syncSpecFromPanels);
+    connect(m_networkEditor, &NetworkEditor::validityChanged, this, &MainWindow::updateRunValidity);
+    connect(m_dataForm, &DataForm::dataLoaded, this, [this](bool ok) {
+        if (ok) {
+            const Dataset& data = m_dataForm->dataset();
+            const double fraction = m_spec.data.validationFraction;
+            m_trainingForm->setTrainingRows(data.rows -
+                                            static_cast<qint64>(std::llround(fraction * data.rows)));
+        }
+        updateNetworkTarget();
+        updateRunValidity();
+    });
+}
+
+void MainWindow::setRunStore(std::unique_ptr<RunStore> store) {
+    m_studyPanel->setRunStore(nullptr, nullptr); // a running study ends before its store goes
+    m_manager.reset();                           // the old manager's runs end before its store goes
+    m_store = std::move(store);
+    m_manager = std::make_unique<RunManager>(m_store.get());
+    m_runsModel->setRuns(m_store ? m_store->listRuns() : std::vector<RunRecord>{});
+    if (m_store) {
+        for (const auto& [id, loss] : m_store->bestValidationLosses())
+            m_runsModel->setBestValLoss(id, loss);
+    }
+    m_studyPanel->setRunStore(m_store.get(), &m_manager->events());
+}
+
+void MainWindow::setExperiment(const ExperimentSpec& spec) {
+    m_spec = spec;
+    m_specPath.clear();
+    m_loadingPanels = true;
+    m_trainingForm->setSpec(spec);
+    m_networkEditor->setModel(spec.model);
+    m_dataForm->setSpec(spec); // loads the data and updates Run's validity
+    m_loadingPanels = false;
+    updateTitle();
+    updateRunValidity();
+    if (!m_running)
+        showDevice(m_spec.device);
+    m_studyPanel->setBaseExperiment(m_spec);
+}
+
+void MainWindow::syncSpecFromPanels() {
+    if (m_loadingPanels)
+        return;
+    const LossType lossBefore = m_spec.loss.type;
+    m_dataForm->applyTo(m_spec);
+    m_trainingForm->applyTo(m_spec);
+    m_spec.model = m_networkEditor->model();
+    if (m_spec.loss.type != lossBefore)
+        updateNetworkTarget();
+    if (!m_running)
+        showDevice(m_spec.device);
+    updateRunValidity();
+    m_studyPanel->setBaseExperiment(m_spec);
+}
+
+void MainWindow::updateRunValidity() {
+    m_blockedReason.clear();
+    if (!m_dataForm->hasData())
+        m_blockedReason = tr("The data cannot be loaded: %1").arg(m_dataForm->errorText());
+    else if (!m_networkEditor->isValid())
+        m_blockedReason = tr("The network does not fit the data: %1").arg(m_networkEditor->invalidReason());
+    updateActions();
+}
+
+// The editor checks shapes against the data's sample shape and the loss's expected output.
+void MainWindow::updateNetworkTarget() {
+    if (!m_dataForm->hasData())
+        return;
+    const Dataset& data = m_dataForm->dataset();
+    m_networkEditor->setInputShape(data.sampleShape);
+    m_networkEditor->setOutputTarget(OutputTarget{data.task, data.classes, m_spec.loss.type});
+}
+
+void MainWindow::setPaused(bool paused) {
+    if (!m_running)
+        return;
+    m_manager->setPaused(m_runId, paused);
+    setState(paused ? tr("Paused %1 at step %2").arg(m_runName).arg(m_step)
+                    : tr("Resuming %1").arg(m_runName));
+}
+
+// Starts the experiment as the panels show it. A run already going keeps training beside the
+// new one (to compare settings side by side); the new run becomes the current one.
+bool MainWindow::startRun() {
+    syncSpecFromPanels();
+    if (!m_blockedReason.isEmpty()) {
+        m_lastStatus = RunStatus::Failed;
+        reportError(tr("Cannot run"), m_blockedReason);
+        return false;
+    }
+    RunOptions options;
+    options.niceness = kRunNiceness;
+    Result<RunId> started = m_manager->start(m_spec, options);
+    if (!started.ok()) {
+        m_lastStatus = RunStatus::Failed;
+        reportError(tr("Run failed"), fromStd(started.error()));
+        return false;
+    }
+    m_runId = started.value();
+    m_running = true;
+    m_stopRequested = false;
+    if (m_pauseAction->isChecked()) {
+        const QSignalBlocker blocker(m_pauseAction);
+        m_pauseAction->setChecked(false);
+    }
+    m_runsModel->runQueued(m_runId, m_spec.name, experimentSpecToJson(m_spec));
+    if (m_saveSettings)
+        QSettings().setValue(QStringLiteral("device"), fromStd(m_spec.device));
+    m_stopRequested = false;
+    m_runName = fromStd(m_spec.name);
+    m_runEpochs = m_spec.training.epochs;
+    m_epoch = 0;
+    m_step = 0;
+    if (!m_chartRuns.isEmpty())
+        m_chartRuns.append(m_runId); // a chosen set of runs grows by the new one
+    m_charts->addRun(m_runId, seriesLabel());
+    m_metricsLabel->clear();
+    setState(tr("Starting run %1…").arg(m_runId));
+    updateActions();
+    m_drainTimer->start();
+    return true;
+}
+
+QString MainWindow::seriesLabel() const {
+    return tr("%1 #%2").arg(m_runName).arg(m_runId);
+}
+
+void MainWindow::clearChart() {
+    m_charts->clear();
+    if (m_running)
+        m_charts->addRun(m_runId, seriesLabel()); // the running run keeps drawing, from here on
+}
+
+void MainWindow::stopRun() {
+    if (!m_running)
+        return;
+    m_manager->requestStop(m_runId); // an atomic flag: the worker sees it at its next step
+    m_stopRequested = true;
+    setState(tr("Stopping…"));
+    updateActions();
+}
+
+void MainWindow::drainEvents() {
+    const std::vector<RunEvent> events = m_manager->events().drain();
+    // A study's trial runs were not started here: their rows come from the store.
+    for (const RunEvent& event : events) {
+        if (event.kind == RunEventKind::Started && m_store && !m_runsModel->contains(event.runId)) {
+            if (const auto record = m_store->run(event.runId))
+                m_runsModel->upsertRun(*record);
+        }
+    }
+    m_runsModel->applyEvents(events); // one dataChanged per run, whatever the number of events
+    // Records of one drain go to the charts in one call per run and kind.
+    QHash<RunId, std::vector<StepRecord>> steps;
+    QHash<RunId, std::vector<EpochRecord>> epochs;
+    for (const RunEvent& event : events) {
+        if (event.kind == RunEventKind::Steps) {
+            if (chartShows(event.runId))
+                steps[event.runId].insert(steps[event.runId].end(), event.steps.begin(), event.steps.end());
+            if (event.runId == m_runId && !event.steps.empty())
+                m_step = event.steps.back().step;
+            continue;
+        }
+        if (event.kind == RunEventKind::Epoch && chartShows(event.runId))
+            epochs[event.runId].push_back(event.epoch);
+        if (event.kind == RunEventKind::Finished) {
+            // Its last points first, so that finishing sees the whole curve.
+            m_charts->appendSteps(event.runId, steps.take(event.runId));
+            m_charts->appendEpochs(event.runId, epochs.take(event.runId));
+        }
+        handleEvent(event);
+    }
+    for (auto it = steps.cbegin(); it != steps.cend(); ++it)
+        m_charts->appendSteps(it.key(), it.value());
+    for (auto it = epochs.cbegin(); it != epochs.cend(); ++it)
+        m_charts->appendEpochs(it.key(), it.value());
+    applyHealthEvents(events);
+
+    if (m_running && !m_stopRequested && m_step > 0 && !m_pauseAction->isChecked()) {
+        setState(tr("Running %1 — epoch %2 of %3, step %4")
+                     .arg(m_runName)
+                     .arg(std::min(m_epoch + 1, m_runEpochs))
+                     .arg(m_runEpochs)
+                     .arg(m_step));
+    }
+    const int active = m_manager->activeRuns();
+    m_activeLabel->setText(active == 1  ? tr("1 run in progress")
+                           : active > 1 ? tr("%1 runs in progress").arg(active)
+                                        : QString());
+    if (!m_running && active == 0 && !m_studyPanel->isRunning())
+        m_drainTimer->stop();
+}
+
+void MainWindow::handleEvent(const RunEvent& event) {
+    if (event.runId != m_runId)
+        return;
+    switch (event.kind) {
+    case RunEventKind::Started:
+        showDevice(event.device);
+        if (!m_stopRequested)
+            setState(tr("Running %1 on %2").arg(m_runName, fromStd(event.device)));
+        break;
+    case RunEventKind::Epoch: {
+        const EpochRecord& epoch = event.epoch;
+        m_epoch = epoch.epoch;
+        QStringList parts{tr("epoch %1").arg(epoch.epoch)};
+        if (std::isfinite(epoch.valLoss))
+            parts << tr("val loss %1").arg(epoch.valLoss, 0, 'g', 4);
+        if (std::isfinite(epoch.valAccuracy))
+            parts << tr("val acc %1%").arg(100.0 * epoch.valAccuracy, 0, 'f', 1);
+        else if (std::isfinite(epoch.valMae))
+            parts << tr("val MAE %1").arg(epoch.valMae, 0, 'g', 4);
+        m_metricsLabel->setText(parts.join(QStringLiteral(" · ")));
+        break;
+    }
+    case RunEventKind::Finished:
+        finishRun(event.summary);
+        break;
+    case RunEventKind::Steps:
+        break;
+    }
+}
+
+void MainWindow::finishRun(const RunSummary& summary) {
+    m_running = false;
+    m_lastStatus = summary.status;
+    const QString message = fromStd(summary.message);
+    switch (summary.status) {
+    case RunStatus::Completed:
+        setState(tr("Completed: %1 epochs, %2 steps in %3")
+                     .arg(summary.epochs)
+                     .arg(summary.steps)
+                     .arg(formatSeconds(summary.trainSeconds)));
+        break;
+    case RunStatus::Stopped:
+        setState(tr("Stopped after %1 epochs, %2 steps").arg(summary.epochs).arg(summary.steps));
+        break;
+    case RunStatus::Diverged:
+        setState(message.isEmpty() ? tr("Diverged") : tr("Diverged: %1").arg(message));
+        break;
+    case RunStatus::Failed:
+        reportError(tr("Run failed"), message.isEmpty() ? tr("The run failed.") : message);
+        break;
+    default:
+        setState(tr("Finished: %1").arg(QString::fromLatin1(toString(summary.status))));
+        break;
+    }
+    if (m_chart->pointCount(m_runId) == 0)
+        m_charts->removeRun(m_runId); // no curve, no legend entry
+    m_charts->flush();                // the final points now, not one frame later
+    updateActions();
+    Q_EMIT runFinished(m_runId);
+}
+
+void MainWindow::updateActions() {
+    m_runAction->setEnabled(m_blockedReason.isEmpty());
+    m_runAction->setToolTip(m_blockedReason.isEmpty() ? tr("Train the current experiment (Ctrl+R)")
+                                                      : m_blockedReason);
+    m_pauseAction->setEnabled(m_running && !m_stopRequested);
+    if (!m_running && m_pauseAction->isChecked()) {
+        const QSignalBlocker blocker(m_pauseAction);
+        m_pauseAction->setChecked(false);
+    }
+    m_stopAction->setEnabled(m_running && !m_stopRequested);
+}
+
+void MainWindow::updateTitle() {
+    setWindowTitle(tr("TuneLab — %1").arg(fromStd(m_spec.name)));
+    setWindowFilePath(m_specPath);
+}
+
+void MainWindow::setState(const QString& text) {
+    m_stateLabel->setText(text);
+}
+
+QString MainWindow::stateText() const {
+    return m_stateLabel->text();
+}
+
+QString MainWindow::metricsText() const {
+    return m_metricsLabel->text();
+}
+
+QString MainWindow::deviceText() const {
+    return m_deviceLabel->text();
+}
+
+void MainWindow::showDevice(const std::string& deviceId) {
+    Result<std::string> resolved = resolveDevice(deviceId);
+    if (!resolved.ok()) {
+        m_deviceLabel->setText(tr("Device: %1 (unavailable)").arg(fromStd(deviceId)));
+        m_deviceLabel->setToolTip(fromStd(resolved.error()));
+        return;
+    }
+    const std::string& id = resolved.value();
+    QString name;
+    for (const DeviceInfo& device : availableDevices()) {
+        if (device.id == id) {
+            name = fromStd(device.name);
+            if (device.memoryBytes > 0)
+                name += tr(", %1 GiB").arg(static_cast<double>(device.memoryBytes) / (1 << 30), 0, 'f', 0);
+        }
+    }
+    m_deviceLabel->setText(name.isEmpty() || name == fromStd(id)
+                               ? tr("Device: %1").arg(fromStd(id))
+                               : tr("Device: %1 (%2)").arg(name, fromStd(id)));
+    m_deviceLabel->setToolTip(QString());
+}
+
+void MainWindow::reportError(const QString& title, const QString& message) {
+    setState(tr("%1: %2").arg(title, QString(message).replace(QLatin1Char('\n'), QStringLiteral("; "))));
+    if (!m_interactive || !isVisible())
+        return;
+    // open(), not exec(): a nested event loop would re-enter drainEvents() from its timer.
+    auto* box = new QMessageBox(QMessageBox::Warning, title, message, QMessageBox::Ok, this);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->open();
+}
+
+void MainWindow::restoreSettings() {
+    QSettings settings;
+    restoreGeometry(settings.value(QStringLiteral("mainWindow/geometry")).toByteArray());
+    m_layoutRestored = restoreState(settings.value(QStringLiteral("mainWindow/state")).toByteArray());
+    m_saveSettings = true;
+    updateRecentMenu();
+    const QString device = settings.value(QStringLiteral("device")).toString();
+    if (!device.isEmpty() && deviceStringError(device.toStdString()).empty()) {
+        ExperimentSpec spec = m_spec;
+        spec.device = device.toStdString();
+        setExperiment(spec);
+    }
+}
+
+void MainWindow::showEvent(QShowEvent* event) {
+    QMainWindow::showEvent(event);
+    // Docks take sizes only once laid out, which the first show queues: size them after it.
+    if (!m_docksSized)
+        QTimer::singleShot(0, this, &MainWindow::sizeDocksOnce);
+}
+
+void MainWindow::sizeDocksOnce() {
+    if (m_docksSized)
+        return;
+    m_docksSized = true;
+    // The charts get the room; the panels their natural width, the runs a few rows.
+    if (!m_layoutRestored) {
+        resizeDocks({findChild<QDockWidget*>(QStringLiteral("experimentDock"))}, {520}, Qt::Horizontal);
+        resizeDocks({findChild<QDockWidget*>(QStringLiteral("runsDock"))}, {190}, Qt::Vertical);
+    }
+    if (m_widenWhenShown)
+        widenExperimentPanel();
+}
+
+void MainWindow::widenExperimentPanel() {
+    if (!m_docksSized) {
+        m_widenWhenShown = true;
+        return;
+    }
+    auto* dock = findChild<QDockWidget*>(QStringLiteral("experimentDock"));
+    if (dock && dock->width() < 600)
+        resizeDocks({dock}, {640}, Qt::Horizontal);
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+    if (m_saveSettings) {
+        QSettings settings;
+        settings.setValue(QStringLiteral("mainWindow/geometry"), saveGeometry());
+        settings.setValue(QStringLiteral("mainWindow/state"), saveState());
+    }
+    m_studyPanel->stopStudy();
+    m_manager->requestStopAll();
+    QMainWindow::closeEvent(event);
+}
+
+} // namespace tunelab

@@ -1,0 +1,210 @@
+#pragma once
+
+#include "events/run_events.h"
+#include "spec/spec.h"
+
+#include <QHash>
+#include <QMainWindow>
+#include <QString>
+
+#include <memory>
+
+class QAction;
+class QLabel;
+class QMenu;
+class QTabWidget;
+class QTimer;
+
+namespace tunelab {
+
+class DataForm;
+class LossChartView;
+class MetricCharts;
+class NetworkEditor;
+class RunsTableModel;
+class RunsTableView;
+class SpecDiffModel;
+class StudyPanel;
+class RaceWindow;
+class LrRangeTestDialog;
+class PlaygroundWindow;
+class RunManager;
+class RunStore;
+class TrainingForm;
+
+// Wires the engine to the widgets: starts and stops runs through a RunManager, drains its event
+// queue from a timer on the GUI thread, and feeds the loss chart and the status bar in bulk.
+// Nothing here runs on a worker thread.
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+
+public:
+    static constexpr int kDrainIntervalMs = 40;
+    // Training threads yield to the GUI thread, so the window stays responsive with many runs.
+    static constexpr int kRunNiceness = 10;
+
+    explicit MainWindow(QWidget* parent = nullptr);
+    ~MainWindow() override; // stops a running run and waits for its thread
+
+    // Records every run in this store from now on (call before the first run).
+    void setRunStore(std::unique_ptr<RunStore> store);
+    RunStore* runStore() const { return m_store.get(); }
+
+    void setExperiment(const ExperimentSpec& spec);
+    // The experiment as the panels show it now.
+    const ExperimentSpec& experiment() const { return m_spec; }
+    // Loads a spec file; on error keeps the current experiment and reports where the file is wrong.
+    bool openExperiment(const QString& path);
+    // Loads a study file: its experiment into the editors, its space and settings into the Search tab.
+    bool openStudyFile(const QString& path);
+    // Writes the Search tab's study (the current experiment inlined) as a file that
+    // `tunelab-cli study run` and File › Open Study… read back.
+    bool saveStudyFile(const QString& path);
+    // Writes the experiment as JSON that tunelab-cli train runs as it is.
+    bool saveExperiment(const QString& path);
+    // Why Run is disabled (empty when it is not): the data or network error, named.
+    QString runBlockedReason() const { return m_blockedReason; }
+
+    // Interactive windows report errors in a dialog as well; tests and screenshots must not block.
+    void setInteractive(bool interactive) { m_interactive = interactive; }
+
+    bool startRun();
+    void stopRun();
+    bool isRunning() const { return m_running; }
+    RunId currentRunId() const { return m_runId; }        // 0 before the first run
+    RunStatus lastStatus() const { return m_lastStatus; } // Queued until a run finished
+    QString stateText() const;
+    QString metricsText() const;
+    QString deviceText() const;
+
+    LossChartView* lossChart() const { return m_chart; }
+    MetricCharts* metricCharts() const { return m_charts; }
+    QAction* runAction() const { return m_runAction; }
+    QAction* pauseAction() const { return m_pauseAction; }
+    QAction* stopAction() const { return m_stopAction; }
+    DataForm* dataForm() const { return m_dataForm; }
+    NetworkEditor* networkEditor() const { return m_networkEditor; }
+    RunsTableView* runsView() const { return m_runsView; }
+    RunsTableModel* runsModel() const { return m_runsModel; }
+    SpecDiffModel* specDifferences() const { return m_specDiff; }
+    // Shows exactly these runs' curves (loaded from the run store); none selected follows the current run.
+    void showRuns(const QList<qint64>& ids);
+    TrainingForm* trainingForm() const { return m_trainingForm; }
+    StudyPanel* studyPanel() const { return m_studyPanel; }
+    QTabWidget* centralTabs() const { return m_centralTabs; }
+    QTabWidget* experimentTabs() const { return m_experimentTabs; }
+
+    // Tools: each opens its window (owned by this one) and returns it.
+    RaceWindow* openRaceWindow();
+    LrRangeTestDialog* openLrRangeTest();
+    PlaygroundWindow* openPlayground();
+    // Puts a learning rate into the experiment and the training panel (the range test's Apply).
+    void applyLearningRate(double learningRate);
+
+    // Restores the window geometry from QSettings and saves it again on close.
+    void restoreSettings();
+
+Q_SIGNALS:
+    void runFinished(qint64 runId);
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
+    void showEvent(QShowEvent* event) override;
+
+private:
+    // Gives the docks their first sizes once the window is laid out; a restored layout wins.
+    void sizeDocksOnce();
+    // The space table needs more room than the forms: widens a narrow experiment panel.
+    void widenExperimentPanel();
+    void createActions();
+    void createPanels();
+    void createStatusBar();
+    void newExperiment();
+    void exportCurrentChart(bool asCsv);
+    void saveExperimentAs();
+    void saveToCurrentFile();
+    void addRecentFile(const QString& path);
+    void updateRecentMenu();
+    void setPaused(bool paused);
+    void showShortcuts();
+    void showAbout();
+    void syncSpecFromPanels();
+    void updateRunValidity();
+    void updateNetworkTarget();
+    void createRunsDock();
+    void createStudyPanel();
+    void showRunHealth(qint64 id);
+    void applyHealthEvents(const std::vector<RunEvent>& events);
+    void createToolsMenu();
+    void openTrialExperiment(const QString& specJson, const QString& title);
+    void updateSpecDifferences(const QList<qint64>& ids);
+    void loadRunSpec(qint64 id, bool asCopy);
+    void deleteRuns(const QList<qint64>& ids);
+    void exportRunConfig(qint64 id);
+    void exportRunModel(qint64 id);
+    bool chartShows(RunId id) const;
+    void chooseExperimentFile();
+    void chooseStudyFile();
+    void saveStudyAs();
+    void clearChart();
+    QString seriesLabel() const;
+    void drainEvents();
+    void handleEvent(const RunEvent& event);
+    void finishRun(const RunSummary& summary);
+    void updateActions();
+    void updateTitle();
+    void setState(const QString& text);
+    void showDevice(const std::string& deviceId);
+    void reportError(const QString& title, const QString& message);
+
+    ExperimentSpec m_spec;
+    QString m_specPath; // empty for the built-in experiment
+    QString m_blockedReason;
+    bool m_loadingPanels = false;
+    std::unique_ptr<RunStore> m_store; // declared before the manager: it outlives the runs
+    std::unique_ptr<RunManager> m_manager;
+    bool m_interactive = true;
+    bool m_saveSettings = false;
+    bool m_layoutRestored = false;
+    bool m_docksSized = false;
+    bool m_widenWhenShown = false; // the Search tab was brought forward before the first show
+
+    bool m_running = false;
+    bool m_stopRequested = false;
+    RunId m_runId = 0;
+    RunStatus m_lastStatus = RunStatus::Queued;
+    QString m_runName; // the experiment's name when the current run started
+    int m_runEpochs = 0;
+    int m_epoch = 0;    // last finished epoch of the current run
+    int64_t m_step = 0; // last step of the current run
+
+    MetricCharts* m_charts = nullptr;
+    LossChartView* m_chart = nullptr; // the train-loss tab
+    QTimer* m_drainTimer = nullptr;
+    QAction* m_runAction = nullptr;
+    QAction* m_stopAction = nullptr;
+    QAction* m_pauseAction = nullptr;
+    QAction* m_openAction = nullptr;
+    QMenu* m_recentMenu = nullptr;
+    QMenu* m_viewMenu = nullptr;
+    QMenu* m_editMenu = nullptr;
+    QTabWidget* m_experimentTabs = nullptr;
+    QTabWidget* m_centralTabs = nullptr;
+    StudyPanel* m_studyPanel = nullptr;
+    DataForm* m_dataForm = nullptr;
+    TrainingForm* m_trainingForm = nullptr;
+    NetworkEditor* m_networkEditor = nullptr;
+    RunsTableModel* m_runsModel = nullptr;
+    RunsTableView* m_runsView = nullptr;
+    SpecDiffModel* m_specDiff = nullptr;
+    QTabWidget* m_runsTabs = nullptr;
+    QList<qint64> m_chartRuns; // runs the chart shows; empty: the current run
+    // Gradient-health samples of running runs so far, for their flags while they train.
+    QHash<RunId, std::vector<LayerHealthSample>> m_liveHealth;
+    QLabel* m_stateLabel = nullptr;
+    QLabel* m_metricsLabel = nullptr;
+    QLabel* m_deviceLabel = nullptr;
+    QLabel* m_activeLabel = nullptr;
+};
+
+} // namespace tunelab

@@ -1,0 +1,131 @@
+// The window's files: opening and saving experiments, the recent-files menu and chart exports.
+
+#include "window/main_window.h"
+#include "window/metric_charts.h"
+
+#include "charts/loss_chart_view.h"
+
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QMenu>
+#include <QSaveFile>
+#include <QSettings>
+#include <QTabWidget>
+
+namespace tunelab {
+
+namespace {
+
+QString fromStd(const std::string& text) {
+    return QString::fromStdString(text);
+}
+
+constexpr int kMaxRecentFiles = 8;
+
+} // namespace
+
+void MainWindow::exportCurrentChart(bool asCsv) {
+    auto* chart = qobject_cast<LossChartView*>(m_charts->currentWidget());
+    if (!chart)
+        return;
+    const QString suggested =
+        fromStd(m_spec.name) + (asCsv ? QStringLiteral(".csv") : QStringLiteral(".png"));
+    const QString path =
+        QFileDialog::getSaveFileName(this, asCsv ? tr("Export Chart Data") : tr("Export Chart"), suggested,
+                                     asCsv ? tr("CSV (*.csv)") : tr("PNG images (*.png)"));
+    if (path.isEmpty())
+        return;
+    const bool saved = asCsv ? chart->exportCsv(path) : chart->exportPng(path);
+    if (saved)
+        setState(tr("Exported %1").arg(QFileInfo(path).fileName()));
+    else
+        reportError(tr("Cannot export"), tr("%1 could not be written").arg(path));
+}
+
+void MainWindow::newExperiment() {
+    setExperiment(defaultExperiment());
+    setState(tr("New experiment"));
+}
+
+bool MainWindow::saveExperiment(const QString& path) {
+    syncSpecFromPanels();
+    QSaveFile file(path);
+    const QByteArray json = QByteArray::fromStdString(experimentSpecToJson(m_spec)) + '\n';
+    if (!file.open(QIODevice::WriteOnly) || file.write(json) != json.size() || !file.commit()) {
+        reportError(tr("Cannot save experiment"), tr("%1: %2").arg(path, file.errorString()));
+        return false;
+    }
+    m_specPath = path;
+    addRecentFile(path);
+    updateTitle();
+    setState(tr("Saved %1").arg(QFileInfo(path).fileName()));
+    return true;
+}
+
+void MainWindow::saveToCurrentFile() {
+    if (m_specPath.isEmpty())
+        saveExperimentAs();
+    else
+        saveExperiment(m_specPath);
+}
+
+void MainWindow::saveExperimentAs() {
+    const QString suggested =
+        m_specPath.isEmpty() ? fromStd(m_spec.name) + QStringLiteral(".json") : m_specPath;
+    const QString path =
+        QFileDialog::getSaveFileName(this, tr("Save Experiment"), suggested, tr("Experiment specs (*.json)"));
+    if (!path.isEmpty())
+        saveExperiment(path);
+}
+
+void MainWindow::addRecentFile(const QString& path) {
+    if (!m_saveSettings)
+        return; // tests and screenshots leave the user's settings alone
+    QSettings settings;
+    QStringList files = settings.value(QStringLiteral("recentFiles")).toStringList();
+    files.removeAll(path);
+    files.prepend(path);
+    while (files.size() > kMaxRecentFiles)
+        files.removeLast();
+    settings.setValue(QStringLiteral("recentFiles"), files);
+    updateRecentMenu();
+}
+
+void MainWindow::updateRecentMenu() {
+    m_recentMenu->clear();
+    const QStringList files =
+        m_saveSettings ? QSettings().value(QStringLiteral("recentFiles")).toStringList() : QStringList();
+    for (const QString& file : files)
+        m_recentMenu->addAction(QFileInfo(file).fileName(), this, [this, file] { openExperiment(file); })
+            ->setStatusTip(file);
+    m_recentMenu->setEnabled(!files.isEmpty());
+}
+
+bool MainWindow::openExperiment(const QString& path) {
+    Result<ExperimentSpec> loaded = loadExperimentSpec(path.toStdString());
+    if (!loaded.ok()) {
+        QString message = fromStd(loaded.error());
+        const QString fileName = QFileInfo(path).fileName();
+        if (!message.contains(fileName))
+            message = tr("%1: %2").arg(fileName, message);
+        reportError(tr("Cannot open experiment"), message);
+        return false;
+    }
+    setExperiment(loaded.value());
+    m_specPath = path;
+    addRecentFile(path);
+    updateTitle();
+    if (!m_running)
+        setState(tr("Opened %1").arg(QFileInfo(path).fileName()));
+    return true;
+}
+
+void MainWindow::chooseExperimentFile() {
+    const QString folder = m_specPath.isEmpty() ? QString() : QFileInfo(m_specPath).absolutePath();
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open Experiment"), folder,
+                                                      tr("Experiment specs (*.json);;All files (*)"));
+    if (!path.isEmpty())
+        openExperiment(path);
+}
+
+} // namespace tunelab

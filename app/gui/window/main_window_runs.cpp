@@ -1,0 +1,233 @@
+// The runs dock of the main window: the runs table, which runs the charts show, and the actions
+// on recorded runs (load, duplicate, stop, delete, export).
+
+#include "window/main_window.h"
+
+#include "charts/loss_chart_view.h"
+#include "health/gradient_health.h"
+#include "runs/runs_table_model.h"
+#include "runs/runs_table_view.h"
+#include "runs/spec_diff_model.h"
+#include "store/run_store.h"
+#include "training/run_manager.h"
+#include "window/metric_charts.h"
+
+#include <QDockWidget>
+#include <QFileDialog>
+#include <QHeaderView>
+#include <QMenu>
+#include <QSaveFile>
+#include <QSet>
+#include <QTabWidget>
+#include <QTableView>
+
+namespace tunelab {
+
+namespace {
+
+QString fromStd(const std::string& text) {
+    return QString::fromStdString(text);
+}
+
+} // namespace
+
+void MainWindow::createRunsDock() {
+    m_runsModel = new RunsTableModel(this);
+    m_runsView = new RunsTableView;
+    m_runsView->setRunsModel(m_runsModel);
+    m_specDiff = new SpecDiffModel(this);
+    auto* diffView = new QTableView;
+    diffView->setModel(m_specDiff);
+    diffView->horizontalHeader()->setStretchLastSection(true);
+    diffView->verticalHeader()->hide();
+    m_runsTabs = new QTabWidget;
+    m_runsTabs->setDocumentMode(true);
+    m_runsTabs->addTab(m_runsView, tr("Runs"));
+    m_runsTabs->addTab(diffView, tr("Differences"));
+    m_runsTabs->setTabToolTip(1, tr("Select two or more runs: the settings that differ between them"));
+
+    auto* dock = new QDockWidget(tr("Runs"), this);
+    dock->setObjectName(QStringLiteral("runsDock"));
+    dock->setWidget(m_runsTabs);
+    addDockWidget(Qt::BottomDockWidgetArea, dock);
+    m_viewMenu->addAction(dock->toggleViewAction());
+
+    connect(m_runsView, &RunsTableView::selectionChangedRuns, this, &MainWindow::showRuns);
+    connect(m_runsView, &RunsTableView::runActivated, this, [this](qint64 id) { loadRunSpec(id, false); });
+    connect(m_runsView, &RunsTableView::duplicateRequested, this,
+            [this](qint64 id) { loadRunSpec(id, true); });
+    connect(m_runsView, &RunsTableView::stopRequested, this, [this](qint64 id) {
+        if (id == m_runId)
+            stopRun();
+        else
+            m_manager->requestStop(id);
+    });
+    connect(m_runsView, &RunsTableView::deleteRequested, this, &MainWindow::deleteRuns);
+    connect(m_runsView, &RunsTableView::exportConfigRequested, this, &MainWindow::exportRunConfig);
+    connect(m_runsView, &RunsTableView::exportModelRequested, this, &MainWindow::exportRunModel);
+}
+
+bool MainWindow::chartShows(RunId id) const {
+    return m_chartRuns.isEmpty() ? id == m_runId : m_chartRuns.contains(id);
+}
+
+void MainWindow::updateSpecDifferences(const QList<qint64>& ids) {
+    QList<SpecDiffModel::RunSpec> specs;
+    for (qint64 id : ids) {
+        const int row = m_runsModel->rowForRun(id);
+        if (row >= 0)
+            specs.append({id, tr("%1 #%2").arg(m_runsModel->runAt(row).name).arg(id),
+                          m_runsModel->runAt(row).specJson});
+    }
+    m_specDiff->setRuns(specs);
+    m_runsTabs->setTabText(1, specs.size() >= 2 ? tr("Differences (%1)").arg(m_specDiff->differenceCount())
+                                                : tr("Differences"));
+}
+
+void MainWindow::showRuns(const QList<qint64>& ids) {
+    updateSpecDifferences(ids);
+    m_chartRuns = ids;
+    m_charts->clear();
+    if (m_store)
+        m_store->flush(); // what the running run has recorded so far, up to now
+    const QList<qint64> shown = ids.isEmpty() && m_runId > 0 ? QList<qint64>{m_runId} : ids;
+    for (qint64 id : shown) {
+        const int row = m_runsModel->rowForRun(id);
+        const QString name = row >= 0 ? m_runsModel->runAt(row).name : tr("run");
+        m_charts->addRun(id, tr("%1 #%2").arg(name).arg(id));
+        if (!m_store)
+            continue;
+        const std::vector<StepRecord> steps = m_store->steps(id);
+        m_charts->appendSteps(id, steps);
+        m_charts->appendEpochs(id, m_store->epochs(id));
+        if (steps.empty() && (row < 0 || isFinal(m_runsModel->runAt(row).status)))
+            m_charts->removeRun(id); // a run without steps gets no empty legend entry
+    }
+    showRunHealth(shown.isEmpty() ? 0 : shown.first());
+    m_charts->flush();
+}
+
+void MainWindow::showRunHealth(qint64 id) {
+    if (id <= 0 || !m_store) {
+        m_charts->clearRunHealth();
+        return;
+    }
+    const int row = m_runsModel->rowForRun(id);
+    const QString name = row >= 0 ? m_runsModel->runAt(row).name : tr("run");
+    std::vector<LayerHealthSample> samples = m_store->layerHealth(id);
+    if (const auto live = m_liveHealth.constFind(id);
+        live != m_liveHealth.constEnd() && live->size() > samples.size())
+        samples = *live; // the running run's newest samples may not be committed yet
+    const std::vector<HealthFlag> flags = detectHealthFlags(samples);
+    m_runsModel->setHealthFlags(id, QString::fromStdString(healthSummary(flags)));
+    m_charts->showRunHealth(id, tr("%1 #%2").arg(name).arg(id), samples, m_store->weightHistograms(id),
+                            flags);
+}
+
+void MainWindow::applyHealthEvents(const std::vector<RunEvent>& events) {
+    QHash<RunId, std::vector<LayerHealthSample>> samples;
+    QHash<RunId, std::vector<WeightHistogram>> histograms;
+    for (const RunEvent& event : events) {
+        if (!event.layerHealth.empty())
+            samples[event.runId].insert(samples[event.runId].end(), event.layerHealth.begin(),
+                                        event.layerHealth.end());
+        if (!event.histograms.empty())
+            histograms[event.runId].insert(histograms[event.runId].end(), event.histograms.begin(),
+                                           event.histograms.end());
+        if (event.kind == RunEventKind::Started && m_chartRuns.isEmpty() && event.runId == m_runId)
+            m_charts->showRunHealth(event.runId, seriesLabel(), {}, {}, {});
+    }
+    QSet<RunId> changed;
+    for (auto it = samples.cbegin(); it != samples.cend(); ++it)
+        changed.insert(it.key());
+    for (auto it = histograms.cbegin(); it != histograms.cend(); ++it)
+        changed.insert(it.key());
+    for (RunId id : changed) {
+        std::vector<LayerHealthSample>& all = m_liveHealth[id];
+        const std::vector<LayerHealthSample> added = samples.value(id);
+        all.insert(all.end(), added.begin(), added.end());
+        const std::vector<HealthFlag> flags = detectHealthFlags(all);
+        m_runsModel->setHealthFlags(id, QString::fromStdString(healthSummary(flags)));
+        m_charts->appendRunHealth(id, added, histograms.value(id), flags);
+    }
+    for (const RunEvent& event : events) {
+        if (event.kind == RunEventKind::Finished)
+            m_liveHealth.remove(event.runId); // the store has it all now
+    }
+}
+
+void MainWindow::loadRunSpec(qint64 id, bool asCopy) {
+    const int row = m_runsModel->rowForRun(id);
+    if (row < 0)
+        return;
+    auto spec = parseExperimentSpec(m_runsModel->runAt(row).specJson.toStdString());
+    if (!spec.ok()) {
+        reportError(tr("Cannot load run %1").arg(id), fromStd(spec.error()));
+        return;
+    }
+    if (asCopy)
+        spec.value().name += "-copy";
+    setExperiment(spec.value());
+    setState(asCopy ? tr("Copied the settings of run %1: edit them and press Run").arg(id)
+                    : tr("Loaded the settings of run %1").arg(id));
+}
+
+void MainWindow::deleteRuns(const QList<qint64>& ids) {
+    int deleted = 0;
+    int running = 0;
+    for (qint64 id : ids) {
+        if (m_manager->isRunning(id)) {
+            ++running; // a running run keeps writing; stop it first
+            continue;
+        }
+        if (m_store)
+            m_store->deleteRun(id);
+        m_runsModel->removeRun(id);
+        m_charts->removeRun(id);
+        m_chartRuns.removeAll(id);
+        ++deleted;
+    }
+    QString text = deleted == 1 ? tr("Deleted 1 run") : tr("Deleted %1 runs").arg(deleted);
+    if (running > 0)
+        text += tr("; %n still running, not deleted: stop it first", nullptr, running);
+    setState(text);
+}
+
+void MainWindow::exportRunConfig(qint64 id) {
+    const int row = m_runsModel->rowForRun(id);
+    if (row < 0)
+        return;
+    const RunRow& run = m_runsModel->runAt(row);
+    const QString path = QFileDialog::getSaveFileName(
+        this, tr("Export Run Config"), run.name + QStringLiteral(".json"), tr("Experiment specs (*.json)"));
+    if (path.isEmpty())
+        return;
+    QSaveFile file(path);
+    const QByteArray json = run.specJson.toUtf8() + '\n';
+    if (!file.open(QIODevice::WriteOnly) || file.write(json) != json.size() || !file.commit())
+        reportError(tr("Cannot export"), tr("%1: %2").arg(path, file.errorString()));
+    else
+        setState(tr("Exported the config of run %1 to %2 (tunelab-cli train runs it)").arg(id).arg(path));
+}
+
+void MainWindow::exportRunModel(qint64 id) {
+    if (!m_store)
+        return;
+    const std::vector<char> model = m_store->model(id);
+    if (model.empty()) {
+        reportError(tr("Cannot export"), tr("Run %1 has no saved model.").arg(id));
+        return;
+    }
+    const QString path = QFileDialog::getSaveFileName(
+        this, tr("Export Model"), QStringLiteral("run%1.pt").arg(id), tr("PyTorch state dict (*.pt)"));
+    if (path.isEmpty())
+        return;
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly) ||
+        file.write(model.data(), qint64(model.size())) != qint64(model.size()) || !file.commit())
+        reportError(tr("Cannot export"), tr("%1: %2").arg(path, file.errorString()));
+    else
+        setState(tr("Exported the model of run %1 to %2 (load it with torch.load)").arg(id).arg(path));
+}
+
+} // namespace tunelab

@@ -1,0 +1,51 @@
+#pragma once
+
+#include "common/result.h"
+#include "spec/spec.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tunelab {
+
+using Shape = std::vector<int64_t>; // one sample's shape, without the batch dimension
+
+int64_t shapeElements(const Shape& shape);
+std::string formatShape(const Shape& shape); // "[1, 28, 28]"
+
+// A dataset in plain memory: rows of features (row-major, each row shapeElements(sampleShape)
+// floats) and one target per row (a class index stored as float, or a regression value).
+struct Dataset {
+    std::string source; // "digits.csv", "two spirals", ...
+    TaskKind task = TaskKind::Classification;
+    Shape sampleShape;
+    int64_t rows = 0;
+    int classes = 0; // 0 for regression
+    std::vector<float> features;
+    std::vector<float> targets;
+    std::vector<std::string> featureNames; // csv header or generated names
+};
+
+// Loads or generates the data a spec describes and applies inputShape and scale
+// (not standardization: that needs the split). Errors name the file, line and reason.
+Result<Dataset> loadDataset(const DataSpec& spec, uint64_t seed);
+
+Result<Dataset> loadCsvDataset(const DataSpec& spec);
+Result<Dataset> generateDataset(const DataSpec& spec, uint64_t seed);
+Result<Dataset> loadMnistDataset(const DataSpec& spec);   // train-images-idx3-ubyte[.gz] + labels
+Result<Dataset> loadCifar10Dataset(const DataSpec& spec); // data_batch_1..5.bin (the training batches)
+
+struct DataSplit {
+    std::vector<int64_t> train;
+    std::vector<int64_t> validation;
+};
+
+// Seeded shuffle, then the first round(fraction * rows) rows validate. Same seed, same split.
+DataSplit splitDataset(int64_t rows, double validationFraction, uint64_t seed);
+
+// Z-scores every feature with the mean and standard deviation of the given rows
+// (features with zero spread are only centred).
+void standardizeFeatures(Dataset& data, const std::vector<int64_t>& statisticsRows);
+
+} // namespace tunelab

@@ -1,0 +1,26 @@
+#pragma once
+
+#include "common/result.h"
+#include "data/dataset.h"
+#include "model/shape_inference.h"
+#include "spec/spec.h"
+
+#include <memory>
+
+namespace tunelab {
+
+// Everything a check before training finds: the data as loaded and the network's layer table.
+struct ExperimentCheck {
+    std::shared_ptr<const Dataset> data; // shared with the dataset cache: training reuses it
+    ShapeReport shapes;
+};
+
+// Loads the data (no training) and infers the network's shapes against it. Fails with the data
+// error, or with every shape error; on success `shapes.ok()` holds.
+Result<ExperimentCheck> checkExperiment(const ExperimentSpec& spec);
+
+// The loss must suit the task: cross_entropy/bce_with_logits for classification, mse/l1/huber for
+// regression (bce_with_logits only for two classes). Empty when it does.
+std::string lossTaskError(LossType loss, TaskKind task, int classes);
+
+} // namespace tunelab

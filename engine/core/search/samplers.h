@@ -1,0 +1,154 @@
+#pragma once
+
+#include "common/result.h"
+#include "search/search_space.h"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tunelab {
+
+// Waiting: queued (re-queued after a crash or asked for but not yet started). Running: being
+// evaluated; samplers that support it treat these as pending (constant liar).
+enum class TrialState { Waiting, Running, Complete, Pruned, Failed };
+
+const char* toString(TrialState state);
+bool parseTrialState(const std::string& text, TrialState& state);
+bool isFinal(TrialState state);
+
+// A trial as samplers see it. `value` is always "lower is better": a study that maximizes
+// hands samplers the negated objective. Pruned trials carry their last intermediate value.
+struct FinishedTrial {
+    int64_t number = 0;
+    Assignment assignment;
+    double value = 0.0;
+    TrialState state = TrialState::Complete;
+};
+
+// Suggests the parameter values of trial `trialNumber`. The assignment holds only the parameters
+// that apply (conditions met). Samplers are seeded and depend on (seed, trial number) only, so a
+// resumed or parallel study gets the same assignments as a sequential one. An empty optional means
+// the sampler has nothing left (a finished grid).
+class Sampler {
+public:
+    virtual ~Sampler() = default;
+    virtual std::optional<Assignment> suggest(const SearchSpace& space, int64_t trialNumber,
+                                              const std::vector<FinishedTrial>& history) = 0;
+};
+
+// Independent uniform draws (log-uniform for log parameters).
+class RandomSampler : public Sampler {
+public:
+    explicit RandomSampler(uint64_t seed)
+        : m_seed(seed) {}
+    std::optional<Assignment> suggest(const SearchSpace& space, int64_t trialNumber,
+                                      const std::vector<FinishedTrial>& history) override;
+
+private:
+    uint64_t m_seed;
+};
+
+// Every combination of the explicit values, once each. Trial N gets combination N, so a resumed
+// study continues where it stopped. With conditions the grid holds the distinct active assignments.
+class GridSampler : public Sampler {
+public:
+    // Fails for a float parameter without explicit "values" or a grid above a million points.
+    static Result<GridSampler> create(const SearchSpace& space);
+    int64_t gridSize() const { return static_cast<int64_t>(m_grid.size()); }
+    std::optional<Assignment> suggest(const SearchSpace& space, int64_t trialNumber,
+                                      const std::vector<FinishedTrial>& history) override;
+
+private:
+    std::vector<Assignment> m_grid;
+};
+
+// Scrambled Sobol points: point N for trial N, one dimension per parameter in space order, scrambled
+// by a seeded random digital shift. Parameters beyond the supported dimensions draw like RandomSampler.
+class SobolSampler : public Sampler {
+public:
+    static constexpr int kMaxDimensions = 21;
+
+    explicit SobolSampler(uint64_t seed)
+        : m_seed(seed) {}
+    std::optional<Assignment> suggest(const SearchSpace& space, int64_t trialNumber,
+                                      const std::vector<FinishedTrial>& history) override;
+
+    // The unscrambled 32-bit Sobol integer of point `index` in `dimension` (0-based).
+    static uint32_t sobolInteger(uint64_t index, int dimension);
+
+private:
+    uint64_t m_seed;
+};
+
+// Tree-structured Parzen estimator. The first `startupTrials` trials draw like RandomSampler;
+// after that, finished trials split into the best gamma(n) ("good") and the rest, each side is
+// modelled by Parzen estimators (truncated Gaussians per numeric parameter in its unit or log
+// space, smoothed frequencies per categorical), and the candidate with the highest l(x)/g(x) ratio
+// among `candidates` draws from the good model wins. Independent: one estimator per parameter.
+// Multivariate: one joint kernel per trial over the parameters that are active together, which
+// also handles conditional spaces (a parameter's model uses only the trials where it applied).
+// Running trials count as bad ones (constant liar), so parallel suggestions spread out.
+struct TpeSettings {
+    uint64_t seed = 0;
+    bool multivariate = true;
+    int startupTrials = 10;
+    int candidates = 24;
+    bool constantLiar = true;
+};
+
+class TpeSampler : public Sampler {
+public:
+    explicit TpeSampler(TpeSettings settings)
+        : m_settings(settings) {}
+    std::optional<Assignment> suggest(const SearchSpace& space, int64_t trialNumber,
+                                      const std::vector<FinishedTrial>& history) override;
+
+private:
+    TpeSettings m_settings;
+};
+
+// Gaussian-process Bayesian optimisation: a Matern-5/2 kernel with one length scale per dimension,
+// fitted with the signal and noise variances by maximising the log marginal likelihood; the next
+// point maximises log expected improvement. Numeric parameters live in [0, 1] (log parameters in
+// log space, integers rounded to their grid); categorical ones are one-hot with the kernel taken
+// over the chosen category, and candidates are evaluated at valid categories only. Inactive
+// conditional parameters are put at a fixed point so they do not affect the kernel. The first
+// `startupTrials` trials are scrambled Sobol points. Running trials are added at the current
+// posterior mean (kriging believer) so parallel suggestions spread out.
+struct GpSettings {
+    uint64_t seed = 0;
+    int startupTrials = 10;
+};
+
+class GpSampler : public Sampler {
+public:
+    explicit GpSampler(GpSettings settings)
+        : m_settings(settings) {}
+    std::optional<Assignment> suggest(const SearchSpace& space, int64_t trialNumber,
+                                      const std::vector<FinishedTrial>& history) override;
+
+private:
+    GpSettings m_settings;
+};
+
+// A sampler by name: "random", "grid", "sobol", "tpe" (multivariate), "tpe-independent", "gp".
+struct SamplerSettings {
+    std::string type = "tpe";
+    uint64_t seed = 0;
+    int startupTrials = 10;
+};
+Result<std::unique_ptr<Sampler>> makeSampler(const SamplerSettings& settings, const SearchSpace& space);
+const std::vector<std::string>& samplerNames();
+
+// Shared by the samplers: the value a parameter takes at u in [0, 1).
+ParamValue valueAtUnit(const SearchParameter& parameter, double u);
+// splitmix64 finaliser, for deriving per-trial and per-parameter streams.
+uint64_t mixBits(uint64_t x);
+// The random stream of one trial of a seeded sampler: depends on the seed and the trial number
+// only, so suggestions do not depend on call order (parallel and resumed studies reproduce).
+uint64_t trialStreamKey(uint64_t seed, int64_t trialNumber);
+
+} // namespace tunelab

@@ -1,0 +1,169 @@
+#pragma once
+
+#include "common/result.h"
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tunelab {
+
+// One experiment spec describes one training run. The JSON format is documented in
+// docs/experiment-format.md; every field below has the default listed there.
+
+enum class TaskKind { Classification, Regression };
+
+enum class DataKind { Csv, Mnist, Cifar10, Spirals, Moons, Circles, Xor, Blobs, Regression };
+
+struct DataSpec {
+    DataKind kind = DataKind::Spirals;
+    std::string path;     // csv file or mnist/cifar10 folder, absolute after parsing
+    std::string target;   // csv: target column by name; empty with targetIndex < 0 means the last column
+    int targetIndex = -1; // csv: target column by 0-based index
+    char delimiter = ',';
+    TaskKind task = TaskKind::Classification;
+    double validationFraction = 0.2;
+    bool standardize = false; // z-score features with statistics of the training part only
+    double scale = 1.0;       // multiply every feature (applied before standardization)
+    // Built-in generators.
+    int64_t samples = 1000;
+    double noise = 0.1;
+    int classes = 2;  // spirals (arms) and blobs
+    int features = 2; // blobs and regression
+    // Image folders: at most this many samples (0 = all).
+    int64_t limit = 0;
+    // Optional per-sample shape, e.g. [1, 8, 8] to feed 64 csv columns to conv layers.
+    std::vector<int64_t> inputShape;
+};
+
+enum class LayerType {
+    Linear,
+    Conv2d,
+    MaxPool2d,
+    AvgPool2d,
+    BatchNorm,
+    LayerNorm,
+    Dropout,
+    Flatten,
+    ReLU,
+    LeakyReLU,
+    ELU,
+    GELU,
+    SiLU,
+    Tanh,
+    Sigmoid,
+};
+
+struct LayerSpec {
+    LayerType type = LayerType::ReLU;
+    int64_t outFeatures = 0; // linear
+    int64_t outChannels = 0; // conv2d
+    int64_t kernelSize = 3;  // conv2d, pools
+    int64_t stride = 0;      // conv2d default 1, pools default kernel_size; 0 means "default"
+    int64_t padding = 0;
+    bool bias = true;
+    double p = 0.5;              // dropout
+    double negativeSlope = 0.01; // leaky_relu
+    double alpha = 1.0;          // elu
+    double eps = 1e-5;           // batchnorm, layernorm
+    double momentum = 0.1;       // batchnorm running statistics
+};
+
+struct ModelSpec {
+    std::vector<LayerSpec> layers;
+};
+
+enum class LossType { Mse, L1, Huber, CrossEntropy, BceWithLogits };
+
+struct LossSpec {
+    LossType type = LossType::CrossEntropy;
+    double delta = 1.0; // huber
+};
+
+enum class OptimizerType { Sgd, Adagrad, RmsProp, Adam, AdamW };
+
+struct OptimizerSpec {
+    OptimizerType type = OptimizerType::Adam;
+    double lr = 1e-3;
+    double weightDecay = 0.0; // L2 (AdamW: decoupled)
+    double l1 = 0.0;          // L1 penalty added to the gradient as l1 * sign(w)
+    double momentum = 0.0;    // sgd, rmsprop
+    double dampening = 0.0;   // sgd
+    bool nesterov = false;    // sgd
+    double beta1 = 0.9;
+    double beta2 = 0.999;
+    double eps = 1e-8;
+    bool amsgrad = false;            // adam, adamw
+    double alpha = 0.99;             // rmsprop smoothing
+    bool centered = false;           // rmsprop
+    double initialAccumulator = 0.0; // adagrad
+    double lrDecay = 0.0;            // adagrad
+};
+
+enum class ScheduleType { Constant, Step, Exponential, Cosine, LinearWarmup, ReduceOnPlateau };
+
+struct ScheduleSpec {
+    ScheduleType type = ScheduleType::Constant;
+    double warmupEpochs = 0.0; // linear warm-up from 0 before any schedule
+    int stepSize = 10;         // step: epochs between decays
+    double gamma = 0.1;        // step, exponential: decay factor
+    double minLr = 0.0;        // cosine floor; reduce_on_plateau floor
+    double factor = 0.1;       // reduce_on_plateau
+    int patience = 5;          // reduce_on_plateau, in epochs
+    double threshold = 1e-4;   // reduce_on_plateau: relative improvement that counts
+};
+
+enum class MetricKind { TrainLoss, ValLoss, ValAccuracy, ValMae };
+
+struct EarlyStoppingSpec {
+    bool enabled = false;
+    MetricKind metric = MetricKind::ValLoss;
+    int patience = 5;
+    double minDelta = 0.0;
+};
+
+struct TrainingSpec {
+    int epochs = 10;
+    int64_t batchSize = 32;
+    bool fullBatch = false; // "batch_size": "full"
+    double gradClipNorm = 0.0;
+    bool shuffle = true;
+    EarlyStoppingSpec earlyStopping;
+};
+
+struct ExperimentSpec {
+    std::string name = "experiment";
+    uint64_t seed = 0;
+    std::string device = "auto"; // auto, cpu, cuda, cuda:N
+    DataSpec data;
+    ModelSpec model;
+    LossSpec loss;
+    OptimizerSpec optimizer;
+    ScheduleSpec schedule;
+    TrainingSpec training;
+};
+
+// Parses a spec. Relative data paths resolve against baseDir. Every error names its JSON path.
+Result<ExperimentSpec> parseExperimentSpec(std::string_view jsonText, const std::string& baseDir = ".");
+// Reads and parses a spec file; relative paths resolve against the file's folder.
+Result<ExperimentSpec> loadExperimentSpec(const std::string& path);
+// The resolved spec, every default written out, as JSON that parses back to the same spec.
+std::string experimentSpecToJson(const ExperimentSpec& spec, int indent = 2);
+// The built-in default experiment: two spirals and a small MLP; needs no files.
+ExperimentSpec defaultExperiment();
+
+// Checks a device string ("auto", "cpu", "cuda", "cuda:N"); empty result when valid.
+std::string deviceStringError(const std::string& device);
+
+const char* toString(DataKind kind);
+const char* toString(LayerType type);
+const char* toString(LossType type);
+const char* toString(OptimizerType type);
+const char* toString(ScheduleType type);
+const char* toString(MetricKind metric);
+const char* toString(TaskKind task);
+bool isActivation(LayerType type);
+std::vector<LayerType> allLayerTypes();
+
+} // namespace tunelab

@@ -1,0 +1,189 @@
+#include "spec/spec.h"
+
+#include "spec/spec_names.h"
+
+#include <nlohmann/json.hpp>
+
+namespace tunelab {
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+bool isGeneratedKind(DataKind kind) {
+    return kind != DataKind::Csv && kind != DataKind::Mnist && kind != DataKind::Cifar10;
+}
+
+Json dataToJson(const DataSpec& data) {
+    Json json;
+    json["kind"] = toString(data.kind);
+    if (isGeneratedKind(data.kind)) {
+        json["samples"] = data.samples;
+        json["noise"] = data.noise;
+        if (data.kind == DataKind::Spirals || data.kind == DataKind::Blobs)
+            json["classes"] = data.classes;
+        if (data.kind == DataKind::Blobs || data.kind == DataKind::Regression)
+            json["features"] = data.features;
+    } else {
+        json["path"] = data.path;
+    }
+    if (data.kind == DataKind::Csv) {
+        if (!data.target.empty())
+            json["target"] = data.target;
+        else if (data.targetIndex >= 0)
+            json["target"] = data.targetIndex;
+        json["task"] = toString(data.task);
+        if (data.delimiter != ',')
+            json["delimiter"] = std::string(1, data.delimiter);
+    }
+    if (data.kind == DataKind::Mnist || data.kind == DataKind::Cifar10)
+        json["limit"] = data.limit;
+    json["validation_fraction"] = data.validationFraction;
+    json["standardize"] = data.standardize;
+    if (data.scale != 1.0)
+        json["scale"] = data.scale;
+    if (!data.inputShape.empty())
+        json["input_shape"] = data.inputShape;
+    return json;
+}
+
+Json layerToJson(const LayerSpec& layer) {
+    Json json;
+    json["type"] = toString(layer.type);
+    switch (layer.type) {
+    case LayerType::Linear:
+        json["out_features"] = layer.outFeatures;
+        if (!layer.bias)
+            json["bias"] = false;
+        break;
+    case LayerType::Conv2d:
+        json["out_channels"] = layer.outChannels;
+        json["kernel_size"] = layer.kernelSize;
+        json["stride"] = layer.stride > 0 ? layer.stride : 1;
+        json["padding"] = layer.padding;
+        if (!layer.bias)
+            json["bias"] = false;
+        break;
+    case LayerType::MaxPool2d:
+    case LayerType::AvgPool2d:
+        json["kernel_size"] = layer.kernelSize;
+        json["stride"] = layer.stride > 0 ? layer.stride : layer.kernelSize;
+        json["padding"] = layer.padding;
+        break;
+    case LayerType::BatchNorm:
+        json["eps"] = layer.eps;
+        json["momentum"] = layer.momentum;
+        break;
+    case LayerType::LayerNorm:
+        json["eps"] = layer.eps;
+        break;
+    case LayerType::Dropout:
+        json["p"] = layer.p;
+        break;
+    case LayerType::LeakyReLU:
+        json["negative_slope"] = layer.negativeSlope;
+        break;
+    case LayerType::ELU:
+        json["alpha"] = layer.alpha;
+        break;
+    default:
+        break;
+    }
+    return json;
+}
+
+Json optimizerToJson(const OptimizerSpec& optimizer) {
+    Json json;
+    json["type"] = toString(optimizer.type);
+    json["lr"] = optimizer.lr;
+    json["weight_decay"] = optimizer.weightDecay;
+    json["l1"] = optimizer.l1;
+    switch (optimizer.type) {
+    case OptimizerType::Sgd:
+        json["momentum"] = optimizer.momentum;
+        json["nesterov"] = optimizer.nesterov;
+        break;
+    case OptimizerType::Adagrad:
+        json["eps"] = optimizer.eps;
+        json["initial_accumulator"] = optimizer.initialAccumulator;
+        break;
+    case OptimizerType::RmsProp:
+        json["alpha"] = optimizer.alpha;
+        json["eps"] = optimizer.eps;
+        json["momentum"] = optimizer.momentum;
+        break;
+    case OptimizerType::Adam:
+    case OptimizerType::AdamW:
+        json["betas"] = {optimizer.beta1, optimizer.beta2};
+        json["eps"] = optimizer.eps;
+        break;
+    }
+    return json;
+}
+
+Json scheduleToJson(const ScheduleSpec& schedule) {
+    Json json;
+    json["type"] = toString(schedule.type);
+    json["warmup_epochs"] = schedule.warmupEpochs;
+    switch (schedule.type) {
+    case ScheduleType::Step:
+        json["step_size"] = schedule.stepSize;
+        json["gamma"] = schedule.gamma;
+        break;
+    case ScheduleType::Exponential:
+        json["gamma"] = schedule.gamma;
+        break;
+    case ScheduleType::Cosine:
+        json["min_lr"] = schedule.minLr;
+        break;
+    case ScheduleType::ReduceOnPlateau:
+        json["factor"] = schedule.factor;
+        json["patience"] = schedule.patience;
+        json["threshold"] = schedule.threshold;
+        json["min_lr"] = schedule.minLr;
+        break;
+    default:
+        break;
+    }
+    return json;
+}
+
+Json trainingToJson(const TrainingSpec& training) {
+    Json json;
+    json["epochs"] = training.epochs;
+    if (training.fullBatch)
+        json["batch_size"] = "full";
+    else
+        json["batch_size"] = training.batchSize;
+    json["grad_clip_norm"] = training.gradClipNorm;
+    json["shuffle"] = training.shuffle;
+    if (training.earlyStopping.enabled) {
+        json["early_stopping"] = {{"metric", toString(training.earlyStopping.metric)},
+                                  {"patience", training.earlyStopping.patience},
+                                  {"min_delta", training.earlyStopping.minDelta}};
+    }
+    return json;
+}
+
+} // namespace
+
+std::string experimentSpecToJson(const ExperimentSpec& spec, int indent) {
+    Json json;
+    json["name"] = spec.name;
+    json["seed"] = spec.seed;
+    json["device"] = spec.device;
+    json["data"] = dataToJson(spec.data);
+    Json layers = Json::array();
+    for (const auto& layer : spec.model.layers)
+        layers.push_back(layerToJson(layer));
+    json["model"] = {{"layers", layers}};
+    json["loss"] = {{"type", toString(spec.loss.type)}};
+    if (spec.loss.type == LossType::Huber)
+        json["loss"]["delta"] = spec.loss.delta;
+    json["optimizer"] = optimizerToJson(spec.optimizer);
+    json["schedule"] = scheduleToJson(spec.schedule);
+    json["training"] = trainingToJson(spec.training);
+    return json.dump(indent);
+}
+
+} // namespace tunelab

@@ -1,0 +1,126 @@
+#pragma once
+
+#include "common/result.h"
+#include "events/run_events.h"
+#include "store/study_records.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace tunelab {
+
+struct RunRecord {
+    RunId id = 0;
+    std::string name;
+    RunStatus status = RunStatus::Queued;
+    std::string specJson; // the resolved spec
+    std::string device;
+    double createdAt = 0.0; // unix seconds
+    double startedAt = 0.0;
+    double finishedAt = 0.0;
+    RunSummary summary; // final numbers; status mirrors `status`
+    std::string error;
+    bool hasModel = false;
+};
+
+// The run store: one SQLite file in WAL mode. Writes go through one writer thread that commits
+// in batched transactions; reads use their own connection. Committed data survives a killed
+// process; runs left running by a process that no longer exists read as interrupted.
+class RunStore : public RunEventSink {
+public:
+    static constexpr int kSchemaVersion = 4;
+
+    // Opens (creating folders, the file and the schema as needed) and migrates an older schema.
+    static Result<std::unique_ptr<RunStore>> open(const std::string& path);
+    // For commands that only read: creates nothing, writes nothing (not even marking runs whose
+    // process died; reads report them as interrupted anyway) and starts no writer thread. Fails
+    // when there is no file. A file with an older schema is opened with open(), which migrates it.
+    // Writes through a store opened so fail (createRun, commitOperation) or are dropped.
+    static Result<std::unique_ptr<RunStore>> openForReading(const std::string& path);
+    // $TUNELAB_DB, else $XDG_DATA_HOME/tunelab/runs.sqlite, else ~/.local/share/tunelab/runs.sqlite.
+    static std::string defaultPath();
+
+    ~RunStore() override; // commits everything queued, then closes
+
+    const std::string& path() const;
+
+    // Inserts a queued run and returns its id (blocks until the row is committed). Any thread.
+    Result<RunId> createRun(const std::string& name, const std::string& resolvedSpecJson);
+    // Queues the event for the writer thread; never blocks on disk. Any thread.
+    void onRunEvent(const RunEvent& event) override;
+    // Blocks until everything queued before the call is committed. Any thread.
+    void flush();
+    // Deletes a finished run with its metrics and model; returns once committed. Any thread.
+    void deleteRun(RunId id);
+
+    // Reads (any thread; they see what is committed).
+    std::vector<RunRecord> listRuns() const;
+    std::optional<RunRecord> run(RunId id) const;
+    std::vector<StepRecord> steps(RunId id) const;
+    int64_t stepCount(RunId id) const;
+    // The lowest validation loss of every run that has one, in one query.
+    std::vector<std::pair<RunId, double>> bestValidationLosses() const;
+    std::vector<EpochRecord> epochs(RunId id) const;
+    std::vector<char> model(RunId id) const;
+    int schemaVersion() const;
+
+    // Gradient health (schema 3), written with the Steps and Epoch events that carry it.
+    // Samples ordered by step, then layer; a NaN norm reads back as NaN.
+    std::vector<LayerHealthSample> layerHealth(RunId id) const;
+    // Ordered by epoch, then layer.
+    std::vector<WeightHistogram> weightHistograms(RunId id) const;
+
+    // Studies (schema 2). Trial writes are committed before they return, so several processes
+    // (parallel `ask`, several `study run` on one file) never hand out one trial number twice.
+
+    // Fails when a study with that name exists.
+    Result<StudyId> createStudy(const std::string& name, const std::string& studySpecJson);
+    std::vector<StudyRecord> listStudies() const;
+    std::optional<StudyRecord> study(StudyId id) const;
+    std::optional<StudyRecord> findStudy(const std::string& name) const;
+    // Deletes the study and its trials; their training runs stay in the runs list.
+    void deleteStudy(StudyId id);
+
+    // Who evaluates a running trial. A trial owned by this process goes back to waiting when the
+    // process dies (requeueInterruptedTrials); one handed out to an outside evaluator (ask/tell)
+    // has no owner and stays running until it is told, however many processes come and go.
+    enum class TrialOwner { ThisProcess, Outside };
+    // Adds trial number max+1 with these parameters in `state` (Running: owned as `owner` says).
+    Result<TrialRecord> createTrial(StudyId studyId, const Assignment& params,
+                                    TrialState state = TrialState::Running,
+                                    TrialOwner owner = TrialOwner::ThisProcess);
+    // Adds the trial only as number `number`, the one its parameters were suggested for: when
+    // another process added that number first, adds nothing and gives nullopt (suggest again).
+    Result<std::optional<TrialRecord>> createTrialNumbered(StudyId studyId, int64_t number,
+                                                           const Assignment& params,
+                                                           TrialState state = TrialState::Running,
+                                                           TrialOwner owner = TrialOwner::ThisProcess);
+    // Takes the lowest-numbered waiting trial and marks it running, owned as `owner` says.
+    std::optional<TrialRecord> claimWaitingTrial(StudyId studyId, TrialOwner owner = TrialOwner::ThisProcess);
+    Result<bool> setTrialRun(int64_t trialId, RunId runId);
+    // Queued like metrics (not committed on return); flush() commits.
+    void reportIntermediate(int64_t trialId, int epoch, double value);
+    // Sets a final state (or Waiting, to re-queue a trial the user stopped). Committed on return.
+    Result<bool> finishTrial(int64_t trialId, TrialState state, double value, const std::string& message,
+                             int prunedEpoch = 0);
+    // Trials that are running but whose process is gone become waiting again, with a message;
+    // returns how many. Called by `study run`/`resume` and by opening the study in the window.
+    int requeueInterruptedTrials(StudyId studyId);
+
+    std::vector<TrialRecord> trials(StudyId studyId, bool withIntermediate = false) const;
+    std::optional<TrialRecord> trial(StudyId studyId, int64_t number) const;
+    int64_t trialCount(StudyId studyId) const;
+
+private:
+    struct Impl;
+    explicit RunStore(std::unique_ptr<Impl> impl);
+    // createTrial with expectedNumber < 0, createTrialNumbered otherwise.
+    Result<std::optional<TrialRecord>> addTrial(StudyId studyId, int64_t expectedNumber,
+                                                const Assignment& params, TrialState state, TrialOwner owner);
+    std::unique_ptr<Impl> m_impl;
+};
+
+} // namespace tunelab

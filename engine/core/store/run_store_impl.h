@@ -1,0 +1,106 @@
+#pragma once
+
+// Private to the run store's own .cpp files: the state behind RunStore, shared by run_store.cpp
+// (runs, the writer thread), run_store_reads.cpp (reading runs back) and run_store_studies.cpp
+// (studies and trials).
+
+#include "store/run_store.h"
+#include "store/sqlite_util.h"
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <future>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+namespace tunelab {
+
+// A write that runs on the writer thread inside its batched transaction (BEGIN IMMEDIATE, so it
+// holds the file's write lock across processes). Returns an error message, empty on success. A
+// batch that meets a busy file is rolled back and retried, so an operation may run more than once
+// and sets its outputs afresh each time.
+using StoreOperation = std::function<std::string(sqlite3* db)>;
+
+// One queued write: an event from a training thread, a run to create, or an operation.
+struct PendingWrite {
+    RunEvent event;
+    double queuedAt = 0.0;                              // when it happened, not when the writer got to it
+    std::optional<std::promise<Result<RunId>>> created; // set for createRun
+    std::string name;
+    std::string specJson;
+    RunId createdId = 0;
+    std::string createError;
+    bool deleteRun = false; // delete event.runId with its metrics
+    StoreOperation operation;
+    std::optional<std::promise<std::string>> operationDone; // set when the caller waits for the commit
+    std::string operationError;
+};
+
+struct RunStore::Impl {
+    Impl();
+    ~Impl(); // commits everything queued, then stops the writer
+
+    std::string path;
+    bool readOnly = false; // openForReading: no write connection and no writer thread
+    std::string host;
+    int64_t pid = 0;
+    int64_t started = 0; // this process's start, in clock ticks after boot (0 where unknown)
+
+    // Declared before its statements, so they are finalized first.
+    sqlite::Database writeDb; // used by the writer thread only, once it runs
+    sqlite::Statement insertRun, markStarted, insertStep, insertEpoch, markFinished, deleteRun;
+    sqlite::Statement insertTrialValue; // reportIntermediate runs once per trial and epoch
+    sqlite::Statement insertLayerHealth, insertHistogram;
+
+    mutable std::mutex readMutex;
+    sqlite::Database readDb;
+
+    std::mutex queueMutex;
+    std::condition_variable wake;      // the writer waits for work
+    std::condition_variable committed; // flush() and full queues wait for the writer
+    std::deque<PendingWrite> queue;
+    uint64_t queuedCount = 0;    // writes ever queued
+    uint64_t committedCount = 0; // writes ever handled by the writer (committed or failed)
+    bool stopping = false;
+    std::string lastReportedError;
+    std::thread writer;
+
+    Result<bool> prepareWrites();
+    // Whether a row owned by (ownerPid, ownerHost) belongs to a process that has ended.
+    // Whether a row owned by (ownerPid, ownerHost, ownerStarted) belongs to a process that has ended;
+    // ownerStarted 0 (rows from before schema 4) skips the check against pid reuse.
+    bool ownerIsGone(int64_t ownerPid, const std::string& ownerHost, int64_t ownerStarted) const;
+    Result<bool> markInterruptedRuns();
+
+    void writerLoop();
+    void writeBatch(std::deque<PendingWrite>& batch);
+    int applyBatch(std::deque<PendingWrite>& batch, std::string& error);
+    std::string apply(PendingWrite& write);
+    void report(const std::string& message);
+    // Queues a write for the writer thread. With `waitForRoom`, first waits while kMaxQueuedWrites
+    // are already waiting (training threads: a store that cannot keep up slows the run down instead
+    // of filling memory); other callers never wait here.
+    void enqueue(PendingWrite write, bool waitForRoom = false);
+    static constexpr size_t kMaxQueuedWrites = 4096;
+
+    RunRecord readRun(const sqlite::Statement& row) const;
+
+    // Any thread. Runs `operation` in the writer's next transaction and returns its error (empty
+    // on success) once that transaction is committed; everything queued before is committed too.
+    std::string commitOperation(StoreOperation operation);
+    // Any thread. Queues `operation` like a metrics event; flush() commits it.
+    void queueOperation(StoreOperation operation);
+};
+
+// Unix seconds, for created_at/started_at/finished_at columns.
+double storeClockNow();
+// When a process started, in clock ticks after boot (/proc/PID/stat); 0 where it cannot be read.
+int64_t processStartTicks(int64_t processId);
+// Why a run or trial whose process died reads as interrupted.
+std::string interruptedMessage(int64_t pid, const std::string& host);
+
+} // namespace tunelab

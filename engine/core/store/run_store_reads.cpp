@@ -1,0 +1,203 @@
+// The run store's reads: runs, their metrics, health samples, histograms and models. Reads use their
+// own connection (WAL lets them run beside the writer thread), guarded by readMutex.
+
+#include "store/run_store.h"
+
+#include "store/run_store_impl.h"
+#include "store/sqlite_util.h"
+
+#include <cmath>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace tunelab {
+
+using sqlite::Statement;
+
+namespace {
+
+const char* const kRunColumns =
+    "SELECT id, name, status, spec_json, device, created_at, started_at, finished_at, epochs, steps,"
+    " train_seconds, steps_per_second, train_loss, val_loss, val_accuracy, val_mae, best_epoch, error,"
+    " typeof(model) <> 'null', owner_pid, owner_host, initial_parameters_hash, batch_order_hash,"
+    " owner_started FROM runs";
+
+std::vector<int32_t> histogramCounts(const std::vector<char>& bytes) {
+    std::vector<int32_t> counts(bytes.size() / sizeof(int32_t));
+    for (size_t i = 0; i < counts.size(); ++i) {
+        uint32_t value = 0;
+        for (size_t byte = 0; byte < sizeof(int32_t); ++byte)
+            value |= static_cast<uint32_t>(static_cast<unsigned char>(bytes[i * sizeof(int32_t) + byte]))
+                     << (8 * byte);
+        counts[i] = static_cast<int32_t>(value);
+    }
+    return counts;
+}
+
+} // namespace
+
+RunRecord RunStore::Impl::readRun(const sqlite::Statement& row) const {
+    RunRecord record;
+    record.id = row.integer(0);
+    record.name = row.text(1);
+    if (!parseRunStatus(row.text(2), record.status))
+        record.status = RunStatus::Failed;
+    record.specJson = row.text(3);
+    record.device = row.text(4);
+    record.createdAt = row.real(5, 0.0);
+    record.startedAt = row.real(6, 0.0);
+    record.finishedAt = row.real(7, 0.0);
+    RunSummary& summary = record.summary;
+    summary.epochs = static_cast<int32_t>(row.integer(8));
+    summary.steps = row.integer(9);
+    summary.trainSeconds = row.real(10, kNoValue);
+    summary.stepsPerSecond = row.real(11, kNoValue);
+    summary.trainLoss = row.real(12, kNoValue);
+    summary.valLoss = row.real(13, kNoValue);
+    summary.valAccuracy = row.real(14, kNoValue);
+    summary.valMae = row.real(15, kNoValue);
+    summary.bestEpoch = static_cast<int32_t>(row.integer(16));
+    record.error = row.text(17);
+    record.hasModel = row.integer(18) != 0;
+    const int64_t ownerPid = row.integer(19);
+    const std::string ownerHost = row.text(20);
+    // The owner may have died after this store was opened; report what open() would persist.
+    if (!isFinal(record.status) && ownerIsGone(ownerPid, ownerHost, row.integer(23))) {
+        record.status = RunStatus::Interrupted;
+        if (record.error.empty())
+            record.error = interruptedMessage(ownerPid, ownerHost);
+    }
+    summary.status = record.status;
+    summary.device = record.device;
+    summary.message = record.error;
+    summary.initialParametersHash = hashFromText(row.text(21));
+    summary.batchOrderHash = hashFromText(row.text(22));
+    return record;
+}
+
+std::vector<RunRecord> RunStore::listRuns() const {
+    std::lock_guard<std::mutex> lock(m_impl->readMutex);
+    Statement select(m_impl->readDb.get(), (std::string(kRunColumns) + " ORDER BY id").c_str());
+    std::vector<RunRecord> runs;
+    while (select.next())
+        runs.push_back(m_impl->readRun(select));
+    return runs;
+}
+
+std::optional<RunRecord> RunStore::run(RunId id) const {
+    std::lock_guard<std::mutex> lock(m_impl->readMutex);
+    Statement select(m_impl->readDb.get(), (std::string(kRunColumns) + " WHERE id = ?").c_str());
+    select.bind(id);
+    if (!select.next())
+        return std::nullopt;
+    return m_impl->readRun(select);
+}
+
+std::vector<StepRecord> RunStore::steps(RunId id) const {
+    std::lock_guard<std::mutex> lock(m_impl->readMutex);
+    Statement select(m_impl->readDb.get(), "SELECT step, epoch, train_loss, learning_rate, grad_norm"
+                                           " FROM step_metrics WHERE run_id = ? ORDER BY step");
+    select.bind(id);
+    std::vector<StepRecord> steps;
+    while (select.next()) {
+        StepRecord step;
+        step.step = select.integer(0);
+        step.epoch = static_cast<int32_t>(select.integer(1));
+        step.trainLoss = static_cast<float>(select.real(2, kNoValue));
+        step.learningRate = static_cast<float>(select.real(3, kNoValue));
+        step.gradNorm = static_cast<float>(select.real(4, kNoValue));
+        steps.push_back(step);
+    }
+    return steps;
+}
+
+int64_t RunStore::stepCount(RunId id) const {
+    std::lock_guard<std::mutex> lock(m_impl->readMutex);
+    Statement select(m_impl->readDb.get(), "SELECT COUNT(*) FROM step_metrics WHERE run_id = ?");
+    select.bind(id);
+    return select.next() ? select.integer(0) : 0;
+}
+
+std::vector<std::pair<RunId, double>> RunStore::bestValidationLosses() const {
+    std::lock_guard<std::mutex> lock(m_impl->readMutex);
+    Statement select(m_impl->readDb.get(), "SELECT run_id, MIN(val_loss) FROM epoch_metrics"
+                                           " WHERE val_loss IS NOT NULL GROUP BY run_id");
+    std::vector<std::pair<RunId, double>> losses;
+    while (select.next())
+        losses.emplace_back(select.integer(0), select.real(1, kNoValue));
+    return losses;
+}
+
+std::vector<EpochRecord> RunStore::epochs(RunId id) const {
+    std::lock_guard<std::mutex> lock(m_impl->readMutex);
+    Statement select(m_impl->readDb.get(),
+                     "SELECT epoch, step, train_loss, val_loss, val_accuracy, val_mae, learning_rate, seconds"
+                     " FROM epoch_metrics WHERE run_id = ? ORDER BY epoch");
+    select.bind(id);
+    std::vector<EpochRecord> epochs;
+    while (select.next()) {
+        EpochRecord epoch;
+        epoch.epoch = static_cast<int32_t>(select.integer(0));
+        epoch.step = select.integer(1);
+        epoch.trainLoss = select.real(2, kNoValue);
+        epoch.valLoss = select.real(3, kNoValue);
+        epoch.valAccuracy = select.real(4, kNoValue);
+        epoch.valMae = select.real(5, kNoValue);
+        epoch.learningRate = select.real(6, kNoValue);
+        epoch.seconds = select.real(7, kNoValue);
+        epochs.push_back(epoch);
+    }
+    return epochs;
+}
+
+std::vector<char> RunStore::model(RunId id) const {
+    std::lock_guard<std::mutex> lock(m_impl->readMutex);
+    Statement select(m_impl->readDb.get(), "SELECT model FROM runs WHERE id = ?");
+    select.bind(id);
+    return select.next() ? select.blob(0) : std::vector<char>();
+}
+
+std::vector<LayerHealthSample> RunStore::layerHealth(RunId id) const {
+    std::lock_guard<std::mutex> lock(m_impl->readMutex);
+    Statement select(m_impl->readDb.get(), "SELECT step, layer, grad_norm, update_ratio FROM layer_health"
+                                           " WHERE run_id = ? ORDER BY step, layer");
+    select.bind(id);
+    std::vector<LayerHealthSample> samples;
+    while (select.next()) {
+        LayerHealthSample sample;
+        sample.step = select.integer(0);
+        sample.layer = static_cast<int32_t>(select.integer(1));
+        sample.gradNorm = static_cast<float>(select.real(2, kNoValue));
+        sample.updateRatio = static_cast<float>(select.real(3, kNoValue));
+        samples.push_back(sample);
+    }
+    return samples;
+}
+
+std::vector<WeightHistogram> RunStore::weightHistograms(RunId id) const {
+    std::lock_guard<std::mutex> lock(m_impl->readMutex);
+    Statement select(m_impl->readDb.get(), "SELECT epoch, layer, low, high, counts FROM weight_histograms"
+                                           " WHERE run_id = ? ORDER BY epoch, layer");
+    select.bind(id);
+    std::vector<WeightHistogram> histograms;
+    while (select.next()) {
+        WeightHistogram histogram;
+        histogram.epoch = static_cast<int32_t>(select.integer(0));
+        histogram.layer = static_cast<int32_t>(select.integer(1));
+        histogram.low = static_cast<float>(select.real(2, 0.0));
+        histogram.high = static_cast<float>(select.real(3, 0.0));
+        histogram.counts = histogramCounts(select.blob(4));
+        histograms.push_back(std::move(histogram));
+    }
+    return histograms;
+}
+
+int RunStore::schemaVersion() const {
+    std::lock_guard<std::mutex> lock(m_impl->readMutex);
+    Statement select(m_impl->readDb.get(), "SELECT value FROM schema_meta WHERE key = 'schema_version'");
+    return select.next() ? static_cast<int>(select.integer(0)) : 0;
+}
+
+} // namespace tunelab

@@ -1,0 +1,429 @@
+// The run store's studies and trials (schema 2). Trial writes go through the writer thread as
+// operations: each runs inside the writer's BEGIN IMMEDIATE transaction, which holds the file's
+// write lock, so a trial number read and inserted there is unique across processes. Because the
+// writer commits in queue order, intermediate values reported before a trial is finished are
+// committed no later than the finish.
+
+#include "store/run_store.h"
+
+#include "store/run_store_impl.h"
+#include "store/sqlite_util.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <map>
+#include <unordered_map>
+
+namespace tunelab {
+
+namespace {
+
+using sqlite::Statement;
+using sqlite::textOrNull;
+
+const char* const kTrialColumns = "SELECT id, study_id, number, state, value, run_id, message, pruned_epoch,"
+                                  " requeues, started_at, finished_at FROM trials";
+
+std::string requeuedMessage(int64_t pid, const std::string& host) {
+    return "re-queued: the process that ran it (pid " + std::to_string(pid) + " on " + host +
+           ") ended before it finished";
+}
+
+TrialRecord readTrial(const Statement& row) {
+    TrialRecord trial;
+    trial.id = row.integer(0);
+    trial.studyId = row.integer(1);
+    trial.number = row.integer(2);
+    if (!parseTrialState(row.text(3), trial.state))
+        trial.state = TrialState::Failed;
+    trial.value = row.real(4, kNoValue);
+    trial.runId = row.integer(5);
+    trial.message = row.text(6);
+    trial.prunedEpoch = static_cast<int>(row.integer(7));
+    trial.requeues = static_cast<int>(row.integer(8));
+    trial.startedAt = row.real(9, 0.0);
+    trial.finishedAt = row.real(10, 0.0);
+    return trial;
+}
+
+StudyRecord readStudy(const Statement& row) {
+    StudyRecord study;
+    study.id = row.integer(0);
+    study.name = row.text(1);
+    study.specJson = row.text(2);
+    study.createdAt = row.real(3, 0.0);
+    return study;
+}
+
+// The assignment as one JSON object, kept beside trial_params for tools that read the file.
+std::string assignmentJson(const Assignment& params) {
+    std::string json = "{";
+    for (const auto& [name, value] : params) {
+        if (json.size() > 1)
+            json += ", ";
+        json += nlohmann::json(name).dump() + ": " + value.json;
+    }
+    return json + "}";
+}
+
+// A read transaction on the read connection, so several queries see one snapshot.
+class ReadSnapshot {
+public:
+    explicit ReadSnapshot(sqlite3* db)
+        : m_db(db) {
+        std::string ignored;
+        sqlite::exec(m_db, "BEGIN", ignored);
+    }
+    ~ReadSnapshot() {
+        std::string ignored;
+        sqlite::exec(m_db, "COMMIT", ignored);
+    }
+    ReadSnapshot(const ReadSnapshot&) = delete;
+    ReadSnapshot& operator=(const ReadSnapshot&) = delete;
+
+private:
+    sqlite3* m_db;
+};
+
+// Reads the trials that `select` yields (bound and ready), then their parameters and, when asked,
+// their intermediate values, with one query each for the whole set.
+std::vector<TrialRecord> readTrials(Statement& select, Statement& params, Statement* values) {
+    std::vector<TrialRecord> trials;
+    std::unordered_map<int64_t, size_t> indexOfId;
+    while (select.next()) {
+        indexOfId.emplace(select.integer(0), trials.size());
+        trials.push_back(readTrial(select));
+    }
+    if (trials.empty())
+        return trials;
+    while (params.next()) {
+        const auto found = indexOfId.find(params.integer(0));
+        if (found != indexOfId.end())
+            trials[found->second].params[params.text(1)] = ParamValue{params.text(2)};
+    }
+    if (values) {
+        // Rows come grouped by trial with epochs rising, so the lookup and the map insert are
+        // mostly free: the same trial as the row before, appended at the end.
+        int64_t lastId = -1;
+        std::map<int, double>* curve = nullptr;
+        while (values->next()) {
+            const int64_t id = values->integer(0);
+            if (id != lastId) {
+                const auto found = indexOfId.find(id);
+                curve = found != indexOfId.end() ? &trials[found->second].intermediate : nullptr;
+                lastId = id;
+            }
+            if (curve)
+                curve->emplace_hint(curve->end(), static_cast<int>(values->integer(1)),
+                                    values->real(2, kNoValue));
+        }
+    }
+    return trials;
+}
+
+std::string changedOrMissing(sqlite3* db, const Statement& statement, bool ran, int64_t trialId) {
+    if (!ran)
+        return statement.error();
+    return sqlite3_changes(db) == 0 ? "no trial with id " + std::to_string(trialId) : std::string();
+}
+
+} // namespace
+
+Result<StudyId> RunStore::createStudy(const std::string& name, const std::string& studySpecJson) {
+    if (name.empty())
+        return Result<StudyId>::failure(m_impl->path + ": a study needs a name");
+    StudyId id = 0;
+    const double now = storeClockNow();
+    const std::string error = m_impl->commitOperation([&](sqlite3* db) -> std::string {
+        Statement existing(db, "SELECT id FROM studies WHERE name = ?");
+        existing.bind(name);
+        if (existing.next())
+            return "a study named \"" + name + "\" already exists";
+        Statement insert(db, "INSERT INTO studies(name, spec_json, created_at) VALUES(?, ?, ?)");
+        if (!insert.run(name, studySpecJson, now))
+            return insert.error();
+        id = sqlite3_last_insert_rowid(db);
+        return std::string();
+    });
+    if (!error.empty())
+        return Result<StudyId>::failure(m_impl->path + ": " + error);
+    return id;
+}
+
+std::vector<StudyRecord> RunStore::listStudies() const {
+    std::lock_guard<std::mutex> lock(m_impl->readMutex);
+    Statement select(m_impl->readDb.get(), "SELECT id, name, spec_json, created_at FROM studies ORDER BY id");
+    std::vector<StudyRecord> studies;
+    while (select.next())
+        studies.push_back(readStudy(select));
+    return studies;
+}
+
+std::optional<StudyRecord> RunStore::study(StudyId id) const {
+    std::lock_guard<std::mutex> lock(m_impl->readMutex);
+    Statement select(m_impl->readDb.get(),
+                     "SELECT id, name, spec_json, created_at FROM studies WHERE id = ?");
+    select.bind(id);
+    if (!select.next())
+        return std::nullopt;
+    return readStudy(select);
+}
+
+std::optional<StudyRecord> RunStore::findStudy(const std::string& name) const {
+    std::lock_guard<std::mutex> lock(m_impl->readMutex);
+    Statement select(m_impl->readDb.get(),
+                     "SELECT id, name, spec_json, created_at FROM studies WHERE name = ?");
+    select.bind(name);
+    if (!select.next())
+        return std::nullopt;
+    return readStudy(select);
+}
+
+void RunStore::deleteStudy(StudyId id) {
+    // Trials, their parameters and values go with the study (ON DELETE CASCADE); runs stay.
+    const std::string error = m_impl->commitOperation([id](sqlite3* db) -> std::string {
+        Statement remove(db, "DELETE FROM studies WHERE id = ?");
+        return remove.run(id) ? std::string() : remove.error();
+    });
+    if (!error.empty())
+        std::fprintf(stderr, "tunelab: run store %s: could not delete study %lld: %s\n", m_impl->path.c_str(),
+                     static_cast<long long>(id), error.c_str());
+}
+
+Result<TrialRecord> RunStore::createTrial(StudyId studyId, const Assignment& params, TrialState state,
+                                          TrialOwner owner) {
+    auto created = addTrial(studyId, -1, params, state, owner);
+    if (!created.ok())
+        return Result<TrialRecord>(Errors{created.errors()});
+    return *created.value();
+}
+
+Result<std::optional<TrialRecord>> RunStore::createTrialNumbered(StudyId studyId, int64_t number,
+                                                                 const Assignment& params, TrialState state,
+                                                                 TrialOwner owner) {
+    return addTrial(studyId, number, params, state, owner);
+}
+
+Result<std::optional<TrialRecord>> RunStore::addTrial(StudyId studyId, int64_t expectedNumber,
+                                                      const Assignment& params, TrialState state,
+                                                      TrialOwner owner) {
+    using Added = Result<std::optional<TrialRecord>>;
+    TrialRecord trial;
+    trial.studyId = studyId;
+    trial.state = state;
+    trial.params = params;
+    const double now = storeClockNow();
+    if (state == TrialState::Running)
+        trial.startedAt = now;
+    if (isFinal(state))
+        trial.finishedAt = now;
+    const bool running = state == TrialState::Running;
+    const bool owned = running && owner == TrialOwner::ThisProcess;
+    const std::string paramsJson = assignmentJson(params);
+    bool taken = false;
+    const std::string error = m_impl->commitOperation([&](sqlite3* db) -> std::string {
+        taken = false;
+        Statement studyExists(db, "SELECT 1 FROM studies WHERE id = ?");
+        studyExists.bind(studyId);
+        if (!studyExists.next())
+            return "no study with id " + std::to_string(studyId);
+        Statement nextNumber(db, "SELECT COALESCE(MAX(number) + 1, 0) FROM trials WHERE study_id = ?");
+        nextNumber.bind(studyId);
+        if (!nextNumber.next())
+            return nextNumber.error();
+        trial.number = nextNumber.integer(0);
+        if (expectedNumber >= 0 && trial.number != expectedNumber) {
+            taken = true;
+            return std::string();
+        }
+        Statement insert(
+            db, "INSERT INTO trials(study_id, number, state, params_json, requeues, started_at,"
+                " finished_at, owner_pid, owner_host, owner_started) VALUES(?, ?, ?, ?, 0, ?, ?, ?, ?, ?)");
+        const bool inserted =
+            owned ? insert.run(studyId, trial.number, toString(state), paramsJson, trial.startedAt, nullptr,
+                               m_impl->pid, m_impl->host, m_impl->started)
+            : running ? insert.run(studyId, trial.number, toString(state), paramsJson, trial.startedAt,
+                                   nullptr, nullptr, nullptr, nullptr)
+                      : insert.run(studyId, trial.number, toString(state), paramsJson, nullptr,
+                                   isFinal(state) ? trial.finishedAt : kNoValue, nullptr, nullptr, nullptr);
+        if (!inserted)
+            return insert.error();
+        trial.id = sqlite3_last_insert_rowid(db);
+        Statement insertParam(db, "INSERT INTO trial_params(trial_id, name, value_json) VALUES(?, ?, ?)");
+        for (const auto& [name, value] : params) {
+            if (!insertParam.run(trial.id, name, value.json))
+                return insertParam.error();
+        }
+        return std::string();
+    });
+    if (!error.empty())
+        return Added::failure(m_impl->path + ": could not add a trial: " + error);
+    if (taken)
+        return Added(std::optional<TrialRecord>());
+    return Added(std::optional<TrialRecord>(std::move(trial)));
+}
+
+std::optional<TrialRecord> RunStore::claimWaitingTrial(StudyId studyId, TrialOwner owner) {
+    int64_t number = -1;
+    const double now = storeClockNow();
+    const std::string error = m_impl->commitOperation([&](sqlite3* db) -> std::string {
+        number = -1;
+        Statement select(db, "SELECT id, number FROM trials WHERE study_id = ? AND state = 'waiting'"
+                             " ORDER BY number LIMIT 1");
+        select.bind(studyId);
+        if (!select.next())
+            return select.error();
+        const int64_t id = select.integer(0);
+        Statement claim(db, "UPDATE trials SET state = 'running', started_at = ?, finished_at = NULL,"
+                            " owner_pid = ?, owner_host = ?, owner_started = ? WHERE id = ?");
+        const bool claimed = owner == TrialOwner::ThisProcess
+                                 ? claim.run(now, m_impl->pid, m_impl->host, m_impl->started, id)
+                                 : claim.run(now, nullptr, nullptr, nullptr, id);
+        if (!claimed)
+            return claim.error();
+        number = select.integer(1);
+        return std::string();
+    });
+    if (!error.empty()) {
+        std::fprintf(stderr, "tunelab: run store %s: could not claim a trial: %s\n", m_impl->path.c_str(),
+                     error.c_str());
+        return std::nullopt;
+    }
+    if (number < 0)
+        return std::nullopt;
+    return trial(studyId, number);
+}
+
+Result<bool> RunStore::setTrialRun(int64_t trialId, RunId runId) {
+    const std::string error = m_impl->commitOperation([&](sqlite3* db) -> std::string {
+        Statement update(db, "UPDATE trials SET run_id = ? WHERE id = ?");
+        const bool ran = runId > 0 ? update.run(runId, trialId) : update.run(nullptr, trialId);
+        return changedOrMissing(db, update, ran, trialId);
+    });
+    if (!error.empty())
+        return Result<bool>::failure(m_impl->path + ": " + error);
+    return true;
+}
+
+// Called from trial threads: queued like metrics, so training never waits for the disk.
+void RunStore::reportIntermediate(int64_t trialId, int epoch, double value) {
+    Impl* impl = m_impl.get();
+    m_impl->queueOperation([impl, trialId, epoch, value](sqlite3*) -> std::string {
+        Statement& insert = impl->insertTrialValue;
+        if (!insert.run(trialId, epoch, value))
+            return "trial " + std::to_string(trialId) + ": " + insert.error();
+        return std::string();
+    });
+}
+
+Result<bool> RunStore::finishTrial(int64_t trialId, TrialState state, double value,
+                                   const std::string& message, int prunedEpoch) {
+    if (state == TrialState::Running)
+        return Result<bool>::failure(m_impl->path + ": trial " + std::to_string(trialId) +
+                                     " can only finish as complete, pruned, failed or waiting");
+    const double now = storeClockNow();
+    const std::string error = m_impl->commitOperation([&](sqlite3* db) -> std::string {
+        if (state == TrialState::Waiting) {
+            // Re-queued by the user: the rerun starts afresh and reports its own values.
+            Statement requeue(db, "UPDATE trials SET state = 'waiting', value = NULL, message = ?,"
+                                  " pruned_epoch = NULL, started_at = NULL, finished_at = NULL,"
+                                  " owner_pid = NULL, owner_host = NULL WHERE id = ?");
+            const std::string changed =
+                changedOrMissing(db, requeue, requeue.run(textOrNull(message), trialId), trialId);
+            if (!changed.empty())
+                return changed;
+            Statement clearValues(db, "DELETE FROM trial_values WHERE trial_id = ?");
+            return clearValues.run(trialId) ? std::string() : clearValues.error();
+        }
+        Statement finish(db, "UPDATE trials SET state = ?, value = ?, message = ?, pruned_epoch = ?,"
+                             " finished_at = ? WHERE id = ?");
+        return changedOrMissing(
+            db, finish, finish.run(toString(state), value, textOrNull(message), prunedEpoch, now, trialId),
+            trialId);
+    });
+    if (!error.empty())
+        return Result<bool>::failure(m_impl->path + ": " + error);
+    return true;
+}
+
+int RunStore::requeueInterruptedTrials(StudyId studyId) {
+    int requeued = 0;
+    const std::string error = m_impl->commitOperation([&](sqlite3* db) -> std::string {
+        requeued = 0;
+        std::vector<std::pair<int64_t, int64_t>> dead; // trial id, owner pid
+        Statement select(db, "SELECT id, owner_pid, owner_host, owner_started FROM trials"
+                             " WHERE study_id = ? AND state = 'running'");
+        select.bind(studyId);
+        while (select.next()) {
+            if (m_impl->ownerIsGone(select.integer(1), select.text(2), select.integer(3)))
+                dead.emplace_back(select.integer(0), select.integer(1));
+        }
+        if (!select.error().empty())
+            return select.error();
+        Statement requeue(db, "UPDATE trials SET state = 'waiting', requeues = requeues + 1, message = ?,"
+                              " value = NULL, run_id = NULL, started_at = NULL, finished_at = NULL,"
+                              " owner_pid = NULL, owner_host = NULL WHERE id = ?");
+        // The dead attempt's values would mix with the rerun's.
+        Statement clearValues(db, "DELETE FROM trial_values WHERE trial_id = ?");
+        for (const auto& [id, ownerPid] : dead) {
+            if (!requeue.run(requeuedMessage(ownerPid, m_impl->host), id))
+                return requeue.error();
+            if (!clearValues.run(id))
+                return clearValues.error();
+            ++requeued;
+        }
+        return std::string();
+    });
+    if (!error.empty()) {
+        std::fprintf(stderr, "tunelab: run store %s: could not re-queue trials: %s\n", m_impl->path.c_str(),
+                     error.c_str());
+        return 0;
+    }
+    return requeued;
+}
+
+std::vector<TrialRecord> RunStore::trials(StudyId studyId, bool withIntermediate) const {
+    std::lock_guard<std::mutex> lock(m_impl->readMutex);
+    sqlite3* db = m_impl->readDb.get();
+    ReadSnapshot snapshot(db);
+    Statement select(db, (std::string(kTrialColumns) + " WHERE study_id = ? ORDER BY number").c_str());
+    select.bind(studyId);
+    Statement params(db, "SELECT p.trial_id, p.name, p.value_json FROM trial_params p"
+                         " JOIN trials t ON t.id = p.trial_id WHERE t.study_id = ?");
+    params.bind(studyId);
+    std::optional<Statement> values;
+    if (withIntermediate) {
+        values.emplace(db, "SELECT v.trial_id, v.epoch, v.value FROM trial_values v"
+                           " JOIN trials t ON t.id = v.trial_id WHERE t.study_id = ?");
+        values->bind(studyId);
+    }
+    return readTrials(select, params, values ? &*values : nullptr);
+}
+
+std::optional<TrialRecord> RunStore::trial(StudyId studyId, int64_t number) const {
+    std::lock_guard<std::mutex> lock(m_impl->readMutex);
+    sqlite3* db = m_impl->readDb.get();
+    ReadSnapshot snapshot(db);
+    Statement select(db, (std::string(kTrialColumns) + " WHERE study_id = ? AND number = ?").c_str());
+    select.bind(studyId, number);
+    Statement params(db, "SELECT p.trial_id, p.name, p.value_json FROM trial_params p"
+                         " JOIN trials t ON t.id = p.trial_id WHERE t.study_id = ? AND t.number = ?");
+    params.bind(studyId, number);
+    Statement values(db, "SELECT v.trial_id, v.epoch, v.value FROM trial_values v"
+                         " JOIN trials t ON t.id = v.trial_id WHERE t.study_id = ? AND t.number = ?");
+    values.bind(studyId, number);
+    auto found = readTrials(select, params, &values);
+    if (found.empty())
+        return std::nullopt;
+    return std::move(found.front());
+}
+
+int64_t RunStore::trialCount(StudyId studyId) const {
+    std::lock_guard<std::mutex> lock(m_impl->readMutex);
+    Statement select(m_impl->readDb.get(), "SELECT COUNT(*) FROM trials WHERE study_id = ?");
+    select.bind(studyId);
+    return select.next() ? select.integer(0) : 0;
+}
+
+} // namespace tunelab

@@ -1,0 +1,39 @@
+#pragma once
+
+#include "events/run_events.h"
+#include "search/samplers.h"
+#include "search/search_space.h"
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace tunelab {
+
+using StudyId = int64_t;
+
+// A stored study and its trials, as the run store keeps them (schema 2).
+struct StudyRecord {
+    StudyId id = 0;
+    std::string name;
+    std::string specJson; // studySpecToJson
+    double createdAt = 0.0;
+};
+
+struct TrialRecord {
+    int64_t id = 0; // row id, unique across studies
+    StudyId studyId = 0;
+    int64_t number = 0; // 0-based within the study
+    TrialState state = TrialState::Waiting;
+    Assignment params; // only the parameters that applied
+    double value = kNoValue;
+    RunId runId = 0; // the training run, 0 for trials evaluated elsewhere
+    std::string message;
+    int prunedEpoch = 0; // the epoch it stopped at when pruned
+    int requeues = 0;    // times it was re-queued after its process died
+    double startedAt = 0.0;
+    double finishedAt = 0.0;
+    std::map<int, double> intermediate; // epoch -> objective value; filled on request
+};
+
+} // namespace tunelab

@@ -1,0 +1,31 @@
+#pragma once
+
+#include "study/study_runner.h"
+
+#include <string>
+
+namespace tunelab {
+
+// Evaluates a trial by running a shell command (`/bin/sh -c`): the parameters go to it as one JSON
+// object in the environment variable TUNELAB_PARAMS and on stdin, and the objective is the number
+// on the last non-empty line it prints. A command that exits non-zero, runs past the timeout or
+// prints no number fails the trial, with a message saying which and the end of its output.
+struct CommandObjectiveSettings {
+    std::string command;
+    double timeoutSeconds = 0.0; // 0: no limit
+};
+
+class CommandObjective : public TrialObjective {
+public:
+    explicit CommandObjective(CommandObjectiveSettings settings)
+        : m_settings(std::move(settings)) {}
+    TrialOutcome evaluate(const TrialTask& task, TrialReporter& reporter) override;
+
+private:
+    CommandObjectiveSettings m_settings;
+};
+
+// The parameters of a trial as one JSON object, values typed ({"lr": 0.01, "opt": "sgd"}).
+std::string paramsToJson(const Assignment& params);
+
+} // namespace tunelab

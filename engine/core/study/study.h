@@ -1,0 +1,69 @@
+#pragma once
+
+#include "common/result.h"
+#include "events/run_events.h"
+#include "search/pruners.h"
+#include "search/samplers.h"
+#include "search/search_space.h"
+#include "store/study_records.h"
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+
+namespace tunelab {
+
+enum class ObjectiveDirection { Minimize, Maximize };
+enum class ObjectiveAt { Last, Best };
+
+// What a trial is scored by: a recorded metric ("val_loss", "val_accuracy", "val_mae",
+// "train_loss"; "value" for studies whose trials are evaluated elsewhere) at the last epoch or at
+// the best epoch, minimized or maximized.
+struct ObjectiveSpec {
+    std::string metric = "val_loss";
+    ObjectiveAt at = ObjectiveAt::Best;
+    ObjectiveDirection direction = ObjectiveDirection::Minimize;
+};
+
+struct StudyBudget {
+    int64_t trials = 20;  // 0: no limit (then seconds must be set)
+    double seconds = 0.0; // wall time; 0: no limit
+};
+
+// A study: a base experiment plus a search space, a sampler, a pruner, an objective and a budget
+// (docs/search-space.md). `experimentJson` is empty for studies whose trials are evaluated
+// elsewhere (ask/tell, optimize --command).
+struct StudySpec {
+    std::string name;
+    std::string experimentJson;
+    std::string spaceJson;
+    SamplerSettings sampler;
+    PrunerSettings pruner;
+    ObjectiveSpec objective;
+    StudyBudget budget;
+    int parallel = 1;
+};
+
+// Parses a study file. "experiment" is an object or a path (relative to `baseDirectory`);
+// "space" is an object or a path. Errors name the JSON path. The space is checked against the
+// experiment when there is one.
+Result<StudySpec> parseStudySpec(std::string_view jsonText, const std::string& baseDirectory = ".");
+Result<StudySpec> loadStudySpec(const std::string& path);
+// Canonical JSON with the experiment and space inlined; parseStudySpec reads it back.
+std::string studySpecToJson(const StudySpec& spec);
+
+// The objective's value in "lower is better" form, for samplers and pruners.
+inline double towardsMinimum(const ObjectiveSpec& objective, double value) {
+    return objective.direction == ObjectiveDirection::Maximize ? -value : value;
+}
+// Whether `a` is better than `b` for this objective (NaN is never better).
+bool isBetter(const ObjectiveSpec& objective, double a, double b);
+// The metric's value in one epoch record (NaN when the epoch lacks it).
+double epochMetric(const EpochRecord& epoch, const std::string& metric);
+bool isKnownMetric(const std::string& metric);
+
+const char* toString(ObjectiveDirection direction);
+const char* toString(ObjectiveAt at);
+
+} // namespace tunelab

@@ -1,0 +1,374 @@
+#include "study/study_runner.h"
+
+#include "spec/spec.h"
+#include "store/run_store.h"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <thread>
+
+namespace tunelab {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double secondsSince(Clock::time_point start) {
+    return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// The epochs a trial's experiment trains for, Hyperband's largest resource.
+int experimentEpochs(const std::string& experimentJson) {
+    if (experimentJson.empty())
+        return 27;
+    const auto spec = parseExperimentSpec(experimentJson);
+    return spec.ok() ? std::max(1, spec.value().training.epochs) : 27;
+}
+
+double lastIntermediate(const TrialRecord& trial) {
+    return trial.intermediate.empty() ? kNoValue : trial.intermediate.rbegin()->second;
+}
+
+} // namespace
+
+std::optional<TrialRecord> bestTrial(const std::vector<TrialRecord>& trials, const ObjectiveSpec& objective) {
+    std::optional<TrialRecord> best;
+    for (const auto& trial : trials) {
+        if (trial.state != TrialState::Complete || !std::isfinite(trial.value))
+            continue;
+        if (!best || isBetter(objective, trial.value, best->value))
+            best = trial;
+    }
+    return best;
+}
+
+struct StudyRunner::Impl {
+    RunStore& store;
+    StudyId studyId;
+    TrialObjective& objective;
+    StudyRunOptions options;
+
+    StudySpec spec;
+    std::optional<SearchSpace> space;
+    std::unique_ptr<Sampler> sampler;
+    std::unique_ptr<Pruner> pruner;
+    int maxEpochs = 27;
+
+    bool hasExperiment() const { return !spec.experimentJson.empty(); }
+
+    std::mutex mutex; // guards everything below and the sampler and pruner
+    std::condition_variable wake;
+    std::map<int64_t, TrialRecord> trials; // by number; intermediate kept current for the pruner
+    bool samplerExhausted = false;
+    std::string endReason;
+    int64_t started = 0;
+    int64_t finished = 0;
+    Clock::time_point begin;
+
+    std::atomic<bool> stopRequested{false};
+    std::atomic<bool> paused{false};
+
+    Impl(RunStore& store, StudyId studyId, TrialObjective& objective, StudyRunOptions options)
+        : store(store)
+        , studyId(studyId)
+        , objective(objective)
+        , options(std::move(options)) {}
+
+    void emit(StudyEventKind kind, const TrialRecord& trial, int epoch = 0, double value = kNoValue,
+              const std::string& message = {}) {
+        if (!options.onEvent)
+            return;
+        StudyEvent event;
+        event.kind = kind;
+        event.trial = trial;
+        event.trial.intermediate.clear();
+        event.epoch = epoch;
+        event.value = value;
+        event.message = message;
+        options.onEvent(event);
+    }
+
+    // Re-reads the study's trials so that trials told or run by other processes count. Called with
+    // the mutex held, before each new suggestion.
+    void refreshTrials() {
+        for (auto& trial : store.trials(studyId, true)) {
+            // Intermediate values are written behind the trial's back; keep the ones reported here
+            // that the store has not committed yet.
+            const auto known = trials.find(trial.number);
+            if (known != trials.end() && known->second.state == TrialState::Running &&
+                trial.state == TrialState::Running)
+                trial.intermediate.insert(known->second.intermediate.begin(),
+                                          known->second.intermediate.end());
+            trials[trial.number] = std::move(trial);
+        }
+    }
+
+    std::vector<FinishedTrial> samplerHistory() const {
+        std::vector<FinishedTrial> history;
+        history.reserve(trials.size());
+        for (const auto& [number, trial] : trials) {
+            FinishedTrial item;
+            item.number = number;
+            item.assignment = trial.params;
+            item.state = trial.state == TrialState::Waiting ? TrialState::Running : trial.state;
+            if (trial.state == TrialState::Complete)
+                item.value = towardsMinimum(spec.objective, trial.value);
+            else if (trial.state == TrialState::Pruned)
+                item.value = towardsMinimum(
+                    spec.objective, std::isfinite(trial.value) ? trial.value : lastIntermediate(trial));
+            history.push_back(std::move(item));
+        }
+        return history;
+    }
+
+    std::vector<TrialCurve> prunerCurves() const {
+        std::vector<TrialCurve> curves;
+        curves.reserve(trials.size());
+        for (const auto& [number, trial] : trials) {
+            TrialCurve curve;
+            curve.number = number;
+            curve.finished = isFinal(trial.state);
+            for (const auto& [epoch, value] : trial.intermediate)
+                curve.values[epoch] = towardsMinimum(spec.objective, value);
+            curves.push_back(std::move(curve));
+        }
+        return curves;
+    }
+
+    int64_t trialBudget() const { return options.maxTrials >= 0 ? options.maxTrials : spec.budget.trials; }
+    double secondsBudget() const {
+        return options.maxSeconds >= 0 ? options.maxSeconds : spec.budget.seconds;
+    }
+
+    // The next trial to evaluate, claimed for this process; nullopt when the study is done.
+    // Called with the mutex held.
+    std::optional<TrialRecord> nextTrial() {
+        if (auto waiting = store.claimWaitingTrial(studyId)) {
+            trials[waiting->number] = *waiting;
+            return waiting;
+        }
+        // A suggestion is drawn for the next trial number; when another process sharing the store
+        // takes that number first, the trial is suggested again for the one after.
+        constexpr int kAttempts = 50;
+        for (int attempt = 0; attempt < kAttempts; ++attempt) {
+            refreshTrials();
+            const int64_t budget = trialBudget();
+            if (budget > 0 && static_cast<int64_t>(trials.size()) >= budget) {
+                endReason = "the trial budget is spent (" + std::to_string(budget) + " trials)";
+                return std::nullopt;
+            }
+            if (samplerExhausted)
+                return std::nullopt;
+            const int64_t number = trials.empty() ? 0 : trials.rbegin()->first + 1;
+            const auto assignment = sampler->suggest(*space, number, samplerHistory());
+            if (!assignment) {
+                samplerExhausted = true;
+                endReason = "the sampler has no points left (every grid point was tried)";
+                return std::nullopt;
+            }
+            auto created = store.createTrialNumbered(studyId, number, *assignment, TrialState::Running);
+            if (!created.ok()) {
+                endReason = "cannot record a new trial: " + created.error();
+                samplerExhausted = true;
+                return std::nullopt;
+            }
+            if (created.value()) {
+                trials[number] = *created.value();
+                return *created.value();
+            }
+        }
+        endReason = "other processes kept taking the next trial number";
+        return std::nullopt;
+    }
+
+    bool timeIsUp() const {
+        const double seconds = secondsBudget();
+        return seconds > 0 && secondsSince(begin) >= seconds;
+    }
+
+    void workerLoop() {
+        while (true) {
+            std::optional<TrialRecord> trial;
+            {
+                std::unique_lock<std::mutex> lock(mutex);
+                wake.wait(lock, [this] { return !paused.load() || stopRequested.load(); });
+                if (stopRequested.load()) {
+                    endReason = "stopped";
+                    return;
+                }
+                if (timeIsUp()) {
+                    endReason = "the time budget is spent";
+                    return;
+                }
+                trial = nextTrial();
+                if (!trial)
+                    return;
+                ++started;
+            }
+            evaluate(*trial);
+        }
+    }
+
+    class Reporter : public TrialReporter {
+    public:
+        Reporter(Impl& impl, TrialRecord& trial)
+            : m_impl(impl)
+            , m_trial(trial) {}
+        bool report(int epoch, double value) override {
+            m_impl.store.reportIntermediate(m_trial.id, epoch, value);
+            bool prune = false;
+            {
+                std::lock_guard<std::mutex> lock(m_impl.mutex);
+                m_impl.trials[m_trial.number].intermediate[epoch] = value;
+                // The last epoch of an experiment has nothing left to save: the trial completes.
+                const bool lastEpoch = m_impl.hasExperiment() && epoch >= m_impl.maxEpochs;
+                if (m_impl.pruner && !lastEpoch)
+                    prune = m_impl.pruner->shouldPrune(m_trial.number, epoch, m_impl.prunerCurves());
+            }
+            m_impl.emit(StudyEventKind::TrialIntermediate, m_trial, epoch, value);
+            return prune;
+        }
+        bool stopRequested() const override { return m_impl.stopRequested.load(); }
+        bool paused() const override { return m_impl.paused.load(); }
+
+    private:
+        Impl& m_impl;
+        TrialRecord& m_trial;
+    };
+
+    void evaluate(TrialRecord trial) {
+        trial.state = TrialState::Running;
+        emit(StudyEventKind::TrialStarted, trial);
+
+        TrialTask task;
+        task.trialId = trial.id;
+        task.number = trial.number;
+        task.params = trial.params;
+        task.runName =
+            (spec.name.empty() ? std::string("study") : spec.name) + " #" + std::to_string(trial.number);
+        TrialOutcome outcome;
+        bool evaluated = true;
+        if (!spec.experimentJson.empty()) {
+            auto experiment = trialExperimentJson(spec.experimentJson, trial.params);
+            if (!experiment.ok()) {
+                outcome.state = TrialState::Failed;
+                outcome.message = "the trial's experiment is invalid: " + experiment.error();
+                evaluated = false;
+            } else {
+                task.experimentJson = experiment.take();
+            }
+        }
+        if (evaluated) {
+            Reporter reporter(*this, trial);
+            try {
+                outcome = objective.evaluate(task, reporter);
+            } catch (const std::exception& error) {
+                outcome = TrialOutcome{};
+                outcome.state = TrialState::Failed;
+                outcome.message = std::string("the trial threw: ") + error.what();
+            }
+        }
+        if (outcome.state == TrialState::Complete && !std::isfinite(outcome.value)) {
+            outcome.state = TrialState::Failed;
+            if (outcome.message.empty())
+                outcome.message = "the objective is not a finite number";
+        }
+        store.flush(); // intermediate values land before the final state
+        auto finishedOk =
+            store.finishTrial(trial.id, outcome.state, outcome.value, outcome.message, outcome.prunedEpoch);
+        std::lock_guard<std::mutex> lock(mutex);
+        TrialRecord& stored = trials[trial.number];
+        stored.state = outcome.state;
+        stored.value = outcome.value;
+        stored.message =
+            finishedOk.ok() ? outcome.message : outcome.message + " (" + finishedOk.error() + ")";
+        stored.prunedEpoch = outcome.prunedEpoch;
+        if (isFinal(outcome.state)) {
+            // The store stamps its own copy; this one is what the events carry, for durations.
+            stored.finishedAt =
+                std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+            ++finished;
+        }
+        if (outcome.state == TrialState::Waiting)
+            stored.intermediate.clear();
+        emit(StudyEventKind::TrialFinished, stored);
+    }
+};
+
+StudyRunner::StudyRunner(RunStore& store, StudyId studyId, TrialObjective& objective, StudyRunOptions options)
+    : m_impl(std::make_unique<Impl>(store, studyId, objective, std::move(options))) {}
+
+StudyRunner::~StudyRunner() = default;
+
+void StudyRunner::requestStop() {
+    m_impl->stopRequested.store(true);
+    m_impl->wake.notify_all();
+}
+
+void StudyRunner::setPaused(bool paused) {
+    m_impl->paused.store(paused);
+    m_impl->wake.notify_all();
+}
+
+Result<StudyRunSummary> StudyRunner::run() {
+    Impl& impl = *m_impl;
+    const auto record = impl.store.study(impl.studyId);
+    if (!record)
+        return Result<StudyRunSummary>::failure("study " + std::to_string(impl.studyId) + " does not exist");
+    auto parsed = parseStudySpec(record->specJson);
+    if (!parsed.ok())
+        return Result<StudyRunSummary>::failure("study " + record->name + ": " + parsed.error());
+    impl.spec = parsed.take();
+    if (impl.spec.name.empty())
+        impl.spec.name = record->name;
+    auto space = parseSearchSpace(impl.spec.spaceJson);
+    if (!space.ok())
+        return Result<StudyRunSummary>::failure("study " + record->name + ": " + space.error());
+    impl.space = space.take();
+    auto sampler = makeSampler(impl.spec.sampler, *impl.space);
+    if (!sampler.ok())
+        return Result<StudyRunSummary>::failure("study " + record->name + ": " + sampler.error());
+    impl.sampler = sampler.take();
+    impl.maxEpochs = experimentEpochs(impl.spec.experimentJson);
+    auto pruner = makePruner(impl.spec.pruner, impl.maxEpochs);
+    if (!pruner.ok())
+        return Result<StudyRunSummary>::failure("study " + record->name + ": " + pruner.error());
+    impl.pruner = pruner.take();
+
+    StudyRunSummary summary;
+    summary.requeued = impl.store.requeueInterruptedTrials(impl.studyId);
+    impl.begin = Clock::now();
+    {
+        std::lock_guard<std::mutex> lock(impl.mutex);
+        impl.refreshTrials();
+    }
+    const int parallel = std::max(1, impl.options.parallel > 0 ? impl.options.parallel : impl.spec.parallel);
+    std::vector<std::thread> workers;
+    for (int i = 0; i < parallel; ++i)
+        workers.emplace_back([&impl] { impl.workerLoop(); });
+    for (auto& worker : workers)
+        worker.join();
+
+    impl.store.flush();
+    std::lock_guard<std::mutex> lock(impl.mutex);
+    impl.refreshTrials();
+    std::vector<TrialRecord> all;
+    for (const auto& [number, trial] : impl.trials)
+        all.push_back(trial);
+    summary.trialsStarted = impl.started;
+    summary.trialsFinished = impl.finished;
+    summary.stopped = impl.stopRequested.load();
+    summary.endReason = summary.stopped ? "stopped" : impl.endReason;
+    summary.best = bestTrial(all, impl.spec.objective);
+    TrialRecord none;
+    impl.emit(StudyEventKind::StudyFinished, summary.best ? *summary.best : none, 0, kNoValue,
+              summary.endReason);
+    return summary;
+}
+
+} // namespace tunelab

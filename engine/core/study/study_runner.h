@@ -1,0 +1,97 @@
+#pragma once
+
+#include "common/result.h"
+#include "study/study.h"
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace tunelab {
+
+class RunStore;
+
+// What an objective reports while it evaluates one trial.
+class TrialReporter {
+public:
+    virtual ~TrialReporter() = default;
+    // Records the objective's value after `epoch` (1-based, as measured: not negated). Returns true
+    // when the pruner says the trial should stop; the objective then stops and returns Pruned.
+    virtual bool report(int epoch, double value) = 0;
+    // The study is stopping: the objective should stop as soon as it can and return Waiting.
+    virtual bool stopRequested() const = 0;
+    virtual bool paused() const = 0;
+};
+
+struct TrialOutcome {
+    TrialState state = TrialState::Failed; // Complete, Pruned, Failed, or Waiting when stopped
+    double value = kNoValue;               // as measured (not negated); for Pruned the last reported
+    std::string message;
+    int prunedEpoch = 0;
+};
+
+struct TrialTask {
+    int64_t trialId = 0;
+    int64_t number = 0;
+    Assignment params;
+    std::string experimentJson; // the base experiment with the parameters applied; empty if none
+    std::string runName;        // "<study> #<number>", for the training run
+};
+
+// Evaluates trials; called from the runner's worker threads, one call per trial, concurrently.
+class TrialObjective {
+public:
+    virtual ~TrialObjective() = default;
+    virtual TrialOutcome evaluate(const TrialTask& task, TrialReporter& reporter) = 0;
+};
+
+enum class StudyEventKind { TrialStarted, TrialIntermediate, TrialFinished, StudyFinished };
+
+struct StudyEvent {
+    StudyEventKind kind = StudyEventKind::TrialStarted;
+    TrialRecord trial; // the trial as it stands after the event (intermediate not filled)
+    int epoch = 0;     // TrialIntermediate
+    double value = kNoValue;
+    std::string message; // StudyFinished: why it ended (budget, time, stopped, sampler exhausted)
+};
+
+struct StudyRunOptions {
+    int parallel = 0;                               // 0: the study's own setting
+    int64_t maxTrials = -1;                         // -1: the study's budget
+    double maxSeconds = -1.0;                       // -1: the study's budget
+    std::function<void(const StudyEvent&)> onEvent; // called from worker threads; keep it quick
+};
+
+struct StudyRunSummary {
+    int64_t trialsStarted = 0; // in this call
+    int64_t trialsFinished = 0;
+    int64_t requeued = 0; // interrupted trials found running and re-queued first
+    bool stopped = false; // requestStop() ended it
+    std::string endReason;
+    std::optional<TrialRecord> best;
+};
+
+// Runs a stored study until its budget is spent: re-queues trials whose process died, then runs
+// waiting trials and new ones from the sampler, `parallel` at a time. Failing trials are recorded
+// and the study goes on. The budget counts every trial the study has (so `resume` finishes the
+// original budget) and the wall time of this call.
+class StudyRunner {
+public:
+    StudyRunner(RunStore& store, StudyId studyId, TrialObjective& objective, StudyRunOptions options = {});
+    ~StudyRunner();
+
+    Result<StudyRunSummary> run(); // blocks; any thread
+    void requestStop();            // running trials stop and go back to waiting
+    void setPaused(bool paused);   // no new trials start; running ones pause
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> m_impl;
+};
+
+// The best finished trial of a study under its objective (complete trials only).
+std::optional<TrialRecord> bestTrial(const std::vector<TrialRecord>& trials, const ObjectiveSpec& objective);
+
+} // namespace tunelab

@@ -1,0 +1,93 @@
+#include "training/devices.h"
+
+#include "spec/spec.h"
+
+#include <torch/torch.h>
+
+#if defined(TUNELAB_WITH_CUDA) && __has_include(<ATen/cuda/CUDAContext.h>) && __has_include(<cuda_runtime_api.h>)
+#include <ATen/cuda/CUDAContext.h>
+#define TUNELAB_HAS_CUDA_PROPERTIES 1
+#endif
+
+#include <dlfcn.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <thread>
+
+namespace tunelab {
+
+namespace {
+
+int cudaDeviceCount() {
+    try {
+        return torch::cuda::is_available() ? static_cast<int>(torch::cuda::device_count()) : 0;
+    } catch (const std::exception&) {
+        return 0;
+    }
+}
+
+} // namespace
+
+std::vector<DeviceInfo> availableDevices() {
+    std::vector<DeviceInfo> devices;
+    devices.push_back({"cpu", "CPU", 0});
+    const int count = cudaDeviceCount();
+    for (int index = 0; index < count; ++index) {
+        DeviceInfo info{"cuda:" + std::to_string(index), "CUDA device " + std::to_string(index), 0};
+#ifdef TUNELAB_HAS_CUDA_PROPERTIES
+        if (const auto* properties = at::cuda::getDeviceProperties(index)) {
+            info.name = properties->name;
+            info.memoryBytes = static_cast<int64_t>(properties->totalGlobalMem);
+        }
+#endif
+        devices.push_back(info);
+    }
+    return devices;
+}
+
+Result<std::string> resolveDevice(const std::string& requested) {
+    if (const std::string problem = deviceStringError(requested); !problem.empty())
+        return Result<std::string>::failure("device: " + problem);
+    const int count = cudaDeviceCount();
+    if (requested == "cpu")
+        return std::string("cpu");
+    if (requested == "auto")
+        return count > 0 ? std::string("cuda:0") : std::string("cpu");
+    if (count == 0)
+        return Result<std::string>::failure("device \"" + requested +
+                                            "\": no CUDA device is available here (use \"auto\" or \"cpu\")");
+    const int index = requested == "cuda" ? 0 : std::stoi(requested.substr(5));
+    if (index >= count)
+        return Result<std::string>::failure(
+            "device \"" + requested + "\": only " + std::to_string(count) +
+            " CUDA device(s) are available (cuda:0 to cuda:" + std::to_string(count - 1) + ")");
+    return "cuda:" + std::to_string(index);
+}
+
+void setComputeThreads(int threads) {
+    if (threads <= 0)
+        threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    torch::set_num_threads(threads);
+    // OpenBLAS keeps its own pool; without this, runs on parallel threads oversubscribe the cores.
+    using SetThreads = void (*)(int);
+    if (auto* setOpenBlasThreads =
+            reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
+        setOpenBlasThreads(threads);
+}
+
+void lowerThreadPriority(int niceness) {
+#ifdef __linux__
+    if (niceness > 0) {
+        // On Linux, niceness is per thread: PRIO_PROCESS with a thread id changes only that thread.
+        const auto threadId = static_cast<id_t>(syscall(SYS_gettid));
+        setpriority(PRIO_PROCESS, threadId, getpriority(PRIO_PROCESS, threadId) + niceness);
+    }
+#else
+    (void)niceness;
+#endif
+}
+
+} // namespace tunelab

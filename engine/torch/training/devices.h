@@ -1,0 +1,29 @@
+#pragma once
+
+#include "common/result.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tunelab {
+
+struct DeviceInfo {
+    std::string id;          // "cpu", "cuda:0", ...
+    std::string name;        // "CPU", "NVIDIA H200", ...
+    int64_t memoryBytes = 0; // total device memory; 0 when unknown (CPU)
+};
+
+std::vector<DeviceInfo> availableDevices();
+
+// Resolves "auto"/"cpu"/"cuda"/"cuda:N" to a concrete device id, or says why it cannot.
+Result<std::string> resolveDevice(const std::string& requested);
+
+// Sets LibTorch's intra-op threads for the calling thread's work and OpenBLAS's thread count
+// together (they oversubscribe the cores otherwise); 0 means one per core.
+void setComputeThreads(int threads);
+
+// Lowers the calling thread's scheduling priority by `niceness` (Linux; elsewhere nothing).
+void lowerThreadPriority(int niceness);
+
+} // namespace tunelab

@@ -1,0 +1,169 @@
+#include "training/network.h"
+
+#include "model/shape_inference.h"
+
+#include <cmath>
+
+namespace tunelab::detail {
+
+namespace {
+
+// PyTorch's default initialisation (kaiming_uniform_ with a = sqrt(5) for weights, and the
+// matching uniform bias), drawn from the run's generator.
+void initialiseUniform(torch::Tensor& weight, torch::Tensor& bias, int64_t fanIn, at::Generator& generator) {
+    torch::NoGradGuard noGrad;
+    const double bound = fanIn > 0 ? 1.0 / std::sqrt(static_cast<double>(fanIn)) : 0.0;
+    weight.uniform_(-bound, bound, generator);
+    if (bias.defined())
+        bias.uniform_(-bound, bound, generator);
+}
+
+} // namespace
+
+NetworkImpl::NetworkImpl(const ModelSpec& model, const Shape& input, at::Generator generator) {
+    const ShapeReport shapes = inferShapes(model, input);
+    TORCH_CHECK(shapes.ok(), "network shapes were not checked: ", shapes.errors.front());
+    for (size_t i = 0; i < model.layers.size(); ++i) {
+        const LayerSpec& layer = model.layers[i];
+        const Shape& in = shapes.layers[i].input;
+        const std::string name = std::to_string(i);
+        switch (layer.type) {
+        case LayerType::Linear: {
+            auto linear = register_module(
+                name, torch::nn::Linear(torch::nn::LinearOptions(in[0], layer.outFeatures).bias(layer.bias)));
+            initialiseUniform(linear->weight, linear->bias, in[0], generator);
+            m_layers.emplace_back([linear](const torch::Tensor& x) { return linear->forward(x); });
+            break;
+        }
+        case LayerType::Conv2d: {
+            const int64_t stride = layer.stride > 0 ? layer.stride : 1;
+            auto conv = register_module(
+                name, torch::nn::Conv2d(torch::nn::Conv2dOptions(in[0], layer.outChannels, layer.kernelSize)
+                                            .stride(stride)
+                                            .padding(layer.padding)
+                                            .bias(layer.bias)));
+            initialiseUniform(conv->weight, conv->bias, in[0] * layer.kernelSize * layer.kernelSize,
+                              generator);
+            m_layers.emplace_back([conv](const torch::Tensor& x) { return conv->forward(x); });
+            break;
+        }
+        case LayerType::MaxPool2d:
+        case LayerType::AvgPool2d: {
+            const int64_t kernel = layer.kernelSize;
+            const int64_t stride = layer.stride > 0 ? layer.stride : kernel;
+            const int64_t padding = layer.padding;
+            if (layer.type == LayerType::MaxPool2d)
+                m_layers.emplace_back([=](const torch::Tensor& x) {
+                    return torch::max_pool2d(x, {kernel, kernel}, {stride, stride}, {padding, padding});
+                });
+            else
+                m_layers.emplace_back([=](const torch::Tensor& x) {
+                    return torch::avg_pool2d(x, {kernel, kernel}, {stride, stride}, {padding, padding});
+                });
+            break;
+        }
+        case LayerType::BatchNorm: {
+            if (in.size() == 3) {
+                auto norm = register_module(
+                    name, torch::nn::BatchNorm2d(
+                              torch::nn::BatchNorm2dOptions(in[0]).eps(layer.eps).momentum(layer.momentum)));
+                m_layers.emplace_back([norm](const torch::Tensor& x) { return norm->forward(x); });
+            } else {
+                auto norm = register_module(
+                    name, torch::nn::BatchNorm1d(
+                              torch::nn::BatchNorm1dOptions(in[0]).eps(layer.eps).momentum(layer.momentum)));
+                m_layers.emplace_back([norm](const torch::Tensor& x) { return norm->forward(x); });
+            }
+            break;
+        }
+        case LayerType::LayerNorm: {
+            auto norm = register_module(
+                name,
+                torch::nn::LayerNorm(
+                    torch::nn::LayerNormOptions(std::vector<int64_t>(in.begin(), in.end())).eps(layer.eps)));
+            m_layers.emplace_back([norm](const torch::Tensor& x) { return norm->forward(x); });
+            break;
+        }
+        case LayerType::Dropout: {
+            const double p = layer.p;
+            m_layers.emplace_back([this, p](const torch::Tensor& x) {
+                if (!is_training() || p <= 0.0)
+                    return x;
+                auto mask = torch::empty_like(x).bernoulli_(1.0 - p, m_dropoutGenerator);
+                return x * mask.div_(1.0 - p);
+            });
+            break;
+        }
+        case LayerType::Flatten:
+            m_layers.emplace_back([](const torch::Tensor& x) { return x.flatten(1); });
+            break;
+        case LayerType::ReLU:
+            m_layers.emplace_back([](const torch::Tensor& x) { return torch::relu(x); });
+            break;
+        case LayerType::LeakyReLU: {
+            const double slope = layer.negativeSlope;
+            m_layers.emplace_back([slope](const torch::Tensor& x) { return torch::leaky_relu(x, slope); });
+            break;
+        }
+        case LayerType::ELU: {
+            const double alpha = layer.alpha;
+            m_layers.emplace_back([alpha](const torch::Tensor& x) { return torch::elu(x, alpha); });
+            break;
+        }
+        case LayerType::GELU:
+            m_layers.emplace_back([](const torch::Tensor& x) { return torch::gelu(x); });
+            break;
+        case LayerType::SiLU:
+            m_layers.emplace_back([](const torch::Tensor& x) { return torch::silu(x); });
+            break;
+        case LayerType::Tanh:
+            m_layers.emplace_back([](const torch::Tensor& x) { return torch::tanh(x); });
+            break;
+        case LayerType::Sigmoid:
+            m_layers.emplace_back([](const torch::Tensor& x) { return torch::sigmoid(x); });
+            break;
+        }
+    }
+    m_dropoutGenerator = generator;
+}
+
+torch::Tensor NetworkImpl::forward(const torch::Tensor& input) {
+    torch::Tensor x = input;
+    for (const auto& layer : m_layers)
+        x = layer(x);
+    return x;
+}
+
+FlatParameters flattenParameters(torch::nn::Module& module) {
+    torch::NoGradGuard noGrad;
+    auto parameters = module.parameters();
+    int64_t total = 0;
+    for (const auto& parameter : parameters)
+        total += parameter.numel();
+    FlatParameters flat;
+    const auto options = parameters.empty() ? torch::TensorOptions() : parameters.front().options();
+    flat.values = torch::empty({total}, options);
+    flat.grads = torch::zeros({total}, options);
+    int64_t offset = 0;
+    for (auto& parameter : parameters) {
+        const int64_t count = parameter.numel();
+        auto valueView = flat.values.narrow(0, offset, count).view(parameter.sizes());
+        valueView.copy_(parameter);
+        parameter.set_data(valueView);
+        parameter.mutable_grad() = flat.grads.narrow(0, offset, count).view(parameter.sizes());
+        offset += count;
+    }
+    return flat;
+}
+
+std::vector<char> saveStateDict(torch::nn::Module& module) {
+    torch::NoGradGuard noGrad;
+    c10::Dict<std::string, torch::Tensor> state;
+    for (const auto& item : module.named_parameters())
+        state.insert(item.key(), item.value().detach().to(torch::kCPU).clone());
+    for (const auto& item : module.named_buffers())
+        state.insert(item.key(), item.value().detach().to(torch::kCPU).clone());
+    return torch::pickle_save(state);
+}
+
+} // namespace tunelab::detail

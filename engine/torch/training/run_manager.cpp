@@ -1,0 +1,178 @@
+#include "training/run_manager.h"
+
+#include "store/run_store.h"
+#include "training/devices.h"
+#include "training/trainer.h"
+
+#include <map>
+#include <mutex>
+#include <thread>
+
+namespace tunelab {
+
+namespace {
+
+// Hands each event to the store (which only queues it) and to the consumer's queue.
+class FanOutSink : public RunEventSink {
+public:
+    FanOutSink(RunStore* store, RunEventQueue& queue)
+        : m_store(store)
+        , m_queue(queue) {}
+
+    void onRunEvent(const RunEvent& event) override {
+        if (m_store)
+            m_store->onRunEvent(event);
+        m_queue.push(event);
+    }
+
+private:
+    RunStore* m_store;
+    RunEventQueue& m_queue;
+};
+
+struct ActiveRun {
+    RunControl control;
+    std::thread thread;
+    std::atomic<bool> finished{false};
+};
+
+// Marks its run as ended before passing the Finished event on, so that a consumer that has
+// seen the event never finds the run still "running".
+class RunSink : public RunEventSink {
+public:
+    RunSink(ActiveRun& run, RunEventSink& next)
+        : m_run(run)
+        , m_next(next) {}
+
+    void onRunEvent(const RunEvent& event) override {
+        if (event.kind == RunEventKind::Finished)
+            m_run.finished.store(true);
+        m_next.onRunEvent(event);
+    }
+
+private:
+    ActiveRun& m_run;
+    RunEventSink& m_next;
+};
+
+} // namespace
+
+struct RunManager::Impl {
+    explicit Impl(RunStore* runStore)
+        : store(runStore) {}
+
+    RunStore* store;
+    RunEventQueue queue;
+    FanOutSink sink{store, queue};
+    mutable std::mutex mutex;
+    std::map<RunId, std::unique_ptr<ActiveRun>> runs;
+    RunId nextLocalId = 1;
+
+    ActiveRun* find(RunId id) const {
+        std::lock_guard<std::mutex> lock(mutex);
+        const auto it = runs.find(id);
+        return it == runs.end() ? nullptr : it->second.get();
+    }
+
+    // Joins threads of runs that have ended; called with the mutex held.
+    void reapFinished() {
+        for (auto it = runs.begin(); it != runs.end();) {
+            if (it->second->finished.load()) {
+                it->second->thread.join();
+                it = runs.erase(it);
+            } else {
+                ++it;
+            }
+        }
+    }
+};
+
+RunManager::RunManager(RunStore* store)
+    : m_impl(std::make_unique<Impl>(store)) {}
+
+RunManager::~RunManager() {
+    requestStopAll();
+    waitForAll();
+}
+
+Result<RunId> RunManager::start(const ExperimentSpec& spec, const RunOptions& options) {
+    const std::string requested = options.device.empty() ? spec.device : options.device;
+    auto device = resolveDevice(requested);
+    if (!device.ok())
+        return Result<RunId>::failure(device.error());
+    ExperimentSpec resolved = spec;
+    if (!options.device.empty())
+        resolved.device = options.device;
+
+    RunId id = 0;
+    if (m_impl->store) {
+        auto created = m_impl->store->createRun(resolved.name, experimentSpecToJson(resolved));
+        if (!created.ok())
+            return Result<RunId>::failure(created.error());
+        id = created.value();
+    } else {
+        std::lock_guard<std::mutex> lock(m_impl->mutex);
+        id = m_impl->nextLocalId++;
+    }
+
+    auto run = std::make_unique<ActiveRun>();
+    ActiveRun* raw = run.get();
+    {
+        std::lock_guard<std::mutex> lock(m_impl->mutex);
+        m_impl->reapFinished();
+        m_impl->runs.emplace(id, std::move(run));
+    }
+    raw->thread = std::thread([this, raw, id, resolved, options] {
+        RunSink sink(*raw, m_impl->sink);
+        trainExperiment(id, resolved, options, raw->control, sink);
+        raw->finished.store(true);
+    });
+    return id;
+}
+
+void RunManager::requestStop(RunId id) {
+    if (ActiveRun* run = m_impl->find(id))
+        run->control.stopRequested.store(true);
+}
+
+void RunManager::setPaused(RunId id, bool paused) {
+    if (ActiveRun* run = m_impl->find(id))
+        run->control.paused.store(paused);
+}
+
+void RunManager::requestStopAll() {
+    std::lock_guard<std::mutex> lock(m_impl->mutex);
+    for (auto& entry : m_impl->runs)
+        entry.second->control.stopRequested.store(true);
+}
+
+bool RunManager::isRunning(RunId id) const {
+    const ActiveRun* run = m_impl->find(id);
+    return run && !run->finished.load();
+}
+
+int RunManager::activeRuns() const {
+    std::lock_guard<std::mutex> lock(m_impl->mutex);
+    int count = 0;
+    for (const auto& entry : m_impl->runs)
+        count += entry.second->finished.load() ? 0 : 1;
+    return count;
+}
+
+void RunManager::waitForAll() {
+    std::map<RunId, std::unique_ptr<ActiveRun>> runs;
+    {
+        std::lock_guard<std::mutex> lock(m_impl->mutex);
+        runs.swap(m_impl->runs);
+    }
+    for (auto& entry : runs) {
+        if (entry.second->thread.joinable())
+            entry.second->thread.join();
+    }
+}
+
+RunEventQueue& RunManager::events() {
+    return m_impl->queue;
+}
+
+} // namespace tunelab

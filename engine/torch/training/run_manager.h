@@ -1,0 +1,45 @@
+#pragma once
+
+#include "common/result.h"
+#include "events/run_events.h"
+#include "spec/spec.h"
+#include "training/trainer.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace tunelab {
+
+class RunStore;
+
+// Starts runs, each on its own thread, and hands their events to one queue that the caller
+// drains at its own pace. Stop and pause are atomic flags the worker reads every step.
+// With a store, every run and its metrics are recorded there too.
+class RunManager {
+public:
+    explicit RunManager(RunStore* store = nullptr);
+    ~RunManager(); // stops every run and waits for it
+
+    RunManager(const RunManager&) = delete;
+    RunManager& operator=(const RunManager&) = delete;
+
+    // Validates the spec's device, records the run and starts its thread. Data loading and the
+    // model's shape check happen on the worker; their errors arrive as a failed Finished event.
+    Result<RunId> start(const ExperimentSpec& spec, const RunOptions& options = {});
+
+    void requestStop(RunId id); // takes effect within one step
+    void setPaused(RunId id, bool paused);
+    void requestStopAll();
+    bool isRunning(RunId id) const;
+    int activeRuns() const;
+    void waitForAll();
+
+    RunEventQueue& events();
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> m_impl;
+};
+
+} // namespace tunelab

@@ -1,0 +1,504 @@
+#include "training/trainer.h"
+
+#include "data/dataset.h"
+#include "data/dataset_cache.h"
+#include "health/gradient_health.h"
+#include "model/shape_inference.h"
+#include "model/validation.h"
+#include "optim/learning_rate_schedule.h"
+#include "training/devices.h"
+#include "training/layer_health.h"
+#include "training/losses.h"
+#include "training/network.h"
+#include "training/optimizers.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <numeric>
+#include <random>
+#include <thread>
+
+namespace tunelab {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Health samples are taken at one step after every this many metric flushes (docs/gradient-health.md).
+constexpr int kHealthSampleEveryFlushes = 1;
+
+double secondsSince(Clock::time_point start) {
+    return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Thrown inside the loop to end a run early with a status other than failed.
+struct RunEnded {
+    RunStatus status;
+    std::string message;
+};
+
+struct Tensors {
+    torch::Tensor trainX, trainY, valX, valY;
+};
+
+torch::Tensor rowsOf(const torch::Tensor& all, const std::vector<int64_t>& rows) {
+    auto index = torch::from_blob(const_cast<int64_t*>(rows.data()), {static_cast<int64_t>(rows.size())},
+                                  torch::kLong);
+    return all.index_select(0, index);
+}
+
+Tensors makeTensors(const Dataset& data, const DataSplit& split, LossType loss, const torch::Device& device) {
+    std::vector<int64_t> featureShape{data.rows};
+    featureShape.insert(featureShape.end(), data.sampleShape.begin(), data.sampleShape.end());
+    auto features = torch::from_blob(const_cast<float*>(data.features.data()), featureShape, torch::kFloat);
+    auto targets = torch::from_blob(const_cast<float*>(data.targets.data()), {data.rows}, torch::kFloat);
+    if (loss == LossType::CrossEntropy)
+        targets = targets.to(torch::kLong);
+    else
+        targets = targets.unsqueeze(1);
+    Tensors tensors;
+    tensors.trainX = rowsOf(features, split.train).to(device);
+    tensors.trainY = rowsOf(targets, split.train).to(device);
+    if (!split.validation.empty()) {
+        tensors.valX = rowsOf(features, split.validation).to(device);
+        tensors.valY = rowsOf(targets, split.validation).to(device);
+    }
+    return tensors;
+}
+
+bool lowerIsBetter(MetricKind metric) {
+    return metric != MetricKind::ValAccuracy;
+}
+
+double metricValue(MetricKind metric, const EpochRecord& epoch) {
+    switch (metric) {
+    case MetricKind::TrainLoss:
+        return epoch.trainLoss;
+    case MetricKind::ValLoss:
+        return epoch.valLoss;
+    case MetricKind::ValAccuracy:
+        return epoch.valAccuracy;
+    case MetricKind::ValMae:
+        return epoch.valMae;
+    }
+    return kNoValue;
+}
+
+class Trainer {
+public:
+    Trainer(RunId id, const ExperimentSpec& spec, const RunOptions& options, RunControl& control,
+            RunEventSink& sink)
+        : m_id(id)
+        , m_spec(spec)
+        , m_options(options)
+        , m_control(control)
+        , m_sink(sink) {}
+
+    RunSummary run();
+
+private:
+    void prepare(const std::string& deviceId);
+    void trainEpoch(int epoch);
+    void step(const torch::Tensor& x, const torch::Tensor& y, int epoch);
+    void flushSteps();
+    void hashBatchOrder(const std::vector<int64_t>* order);
+    EpochRecord validate(int epoch, double seconds);
+    void afterEpoch(const EpochRecord& record);
+    void waitWhilePaused();
+    void finish(RunStatus status, const std::string& message);
+
+    RunId m_id;
+    const ExperimentSpec& m_spec;
+    RunOptions m_options;
+    RunControl& m_control;
+    RunEventSink& m_sink;
+    RunSummary m_summary;
+
+    torch::Device m_device{torch::kCPU};
+    Dataset m_data;
+    Tensors m_tensors;
+    detail::Network m_network{nullptr};
+    detail::FlatParameters m_flat;
+    std::unique_ptr<detail::FlatOptimizer> m_optimizer;
+    std::unique_ptr<LearningRateSchedule> m_schedule;
+    std::mt19937_64 m_shuffleRandom;
+    int64_t m_batchSize = 1;
+    int64_t m_stepsPerEpoch = 1;
+    std::vector<int64_t> m_trainRows; // dataset row of each training row, for the batch order hash
+
+    detail::LayerHealthRecorder m_health;
+    bool m_sampleNextStep = true; // the first step and the first one after a flush
+    int m_flushesSinceSample = 0;
+
+    // Steps since the last flush; their losses stay on the device until then.
+    std::vector<torch::Tensor> m_pendingLosses;
+    std::vector<torch::Tensor> m_pendingNorms;
+    std::vector<StepRecord> m_pendingSteps;
+    Clock::time_point m_lastFlush;
+    int64_t m_step = 0;
+    double m_epochLossSum = 0.0;
+    int64_t m_epochLossCount = 0;
+    float m_lastStepLoss = std::numeric_limits<float>::quiet_NaN();
+
+    double m_pausedSeconds = 0.0;
+    double m_bestMetric = kNoValue;
+    int m_epochsWithoutImprovement = 0;
+    bool m_hasModel = false;
+};
+
+void Trainer::prepare(const std::string& deviceId) {
+    m_device = torch::Device(deviceId);
+    auto loaded = loadDatasetCached(m_spec.data, m_spec.seed);
+    if (!loaded.ok())
+        throw RunEnded{RunStatus::Failed, loaded.error()};
+    m_data = *loaded.value(); // a copy: standardization below changes it
+    const DataSplit split = splitDataset(m_data.rows, m_spec.data.validationFraction, m_spec.seed);
+    if (split.train.empty())
+        throw RunEnded{RunStatus::Failed, "data: no rows are left for training after the validation split"};
+    if (m_spec.data.standardize)
+        standardizeFeatures(m_data, split.train);
+    if (const std::string problem = lossTaskError(m_spec.loss.type, m_data.task, m_data.classes);
+        !problem.empty())
+        throw RunEnded{RunStatus::Failed, problem};
+    const ShapeReport shapes = inferShapes(m_spec.model, m_data.sampleShape,
+                                           OutputTarget{m_data.task, m_data.classes, m_spec.loss.type});
+    if (!shapes.ok())
+        throw RunEnded{RunStatus::Failed, Errors{shapes.errors}.joined("; ")};
+
+    m_tensors = makeTensors(m_data, split, m_spec.loss.type, m_device);
+    // Initialise on the CPU from the run's own generator, so a seed gives the same network on every device.
+    auto generator = at::make_generator<at::CPUGeneratorImpl>(m_spec.seed);
+    m_network = detail::Network(m_spec.model, m_data.sampleShape, generator);
+    m_network->to(m_device);
+    if (!m_device.is_cpu())
+        m_network->setDropoutGenerator(c10::nullopt);
+    m_network->train();
+    m_flat = detail::flattenParameters(*m_network);
+    {
+        // Fairness evidence: equal seeds and data give equal hashes, whatever the optimizer.
+        auto initial = m_flat.values.to(torch::kCPU).contiguous();
+        m_summary.initialParametersHash =
+            initial.numel() > 0 ? fnv1a64(initial.data_ptr(), initial.numel() * initial.element_size())
+                                : kFnvOffsetBasis;
+        m_summary.batchOrderHash = kFnvOffsetBasis;
+    }
+    m_trainRows = split.train;
+    m_health.attach(m_network, m_flat);
+    m_optimizer = detail::makeOptimizer(m_spec.optimizer, m_flat.values);
+
+    const int64_t trainRows = m_tensors.trainX.size(0);
+    m_batchSize = m_spec.training.fullBatch ? trainRows : std::min(m_spec.training.batchSize, trainRows);
+    m_stepsPerEpoch = (trainRows + m_batchSize - 1) / m_batchSize;
+    m_schedule = std::make_unique<LearningRateSchedule>(m_spec.schedule, m_spec.optimizer.lr,
+                                                        m_spec.training.epochs, m_stepsPerEpoch);
+    m_shuffleRandom.seed(m_spec.seed * 0x9E3779B97F4A7C15ULL + 17);
+}
+
+void Trainer::waitWhilePaused() {
+    if (!m_control.paused.load(std::memory_order_relaxed))
+        return;
+    flushSteps();
+    const auto start = Clock::now();
+    while (m_control.paused.load() && !m_control.stopRequested.load())
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    m_pausedSeconds += secondsSince(start);
+}
+
+void Trainer::step(const torch::Tensor& x, const torch::Tensor& y, int epoch) {
+    const double lr = m_schedule->learningRate(m_step, epoch - 1);
+    const bool fused = m_optimizer->fusedCpu();
+    if (!fused)
+        m_flat.grads.zero_(); // the fused CPU step leaves the gradient zeroed itself
+    auto loss = detail::computeLoss(m_spec.loss, m_network->forward(x), y);
+    loss.backward();
+    const bool sample = m_sampleNextStep && m_health.hasLayers();
+    if (sample) {
+        m_sampleNextStep = false;
+        m_health.sampleGradients(m_step + 1);
+    }
+    const double clip = m_spec.training.gradClipNorm;
+    StepRecord record{m_step + 1, epoch, 0.0f, static_cast<float>(lr), 0.0f};
+    if (fused) {
+        const double norm = detail::flatNormCpu(m_flat.grads);
+        record.gradNorm = static_cast<float>(norm);
+        m_optimizer->step(m_flat.values, m_flat.grads, lr,
+                          clip > 0.0 ? std::min(1.0, clip / (norm + 1e-6)) : 1.0);
+    } else {
+        // No host synchronisation: the norm and the clipping factor stay on the device.
+        auto norm = m_flat.grads.norm();
+        if (clip > 0.0) {
+            torch::NoGradGuard noGrad;
+            m_flat.grads.mul_(torch::clamp_max(clip / (norm + 1e-6), 1.0));
+        }
+        m_optimizer->step(m_flat.values, m_flat.grads, lr);
+        m_pendingNorms.push_back(norm);
+    }
+    ++m_step;
+    if (sample)
+        m_health.sampleUpdates(m_step);
+    m_pendingLosses.push_back(loss.detach());
+    m_pendingSteps.push_back(record);
+    if (static_cast<int>(m_pendingSteps.size()) >= m_options.stepFlushSteps ||
+        secondsSince(m_lastFlush) >= m_options.stepFlushSeconds)
+        flushSteps();
+}
+
+// Reads the pending losses in one transfer (no host synchronisation per step) and reports them.
+// A non-finite loss ends the run as diverged at the first step that had one.
+void Trainer::flushSteps() {
+    m_lastFlush = Clock::now();
+    if (m_pendingSteps.empty())
+        return;
+    const bool deviceNorms = !m_pendingNorms.empty();
+    auto values = (deviceNorms ? torch::cat({torch::stack(m_pendingLosses), torch::stack(m_pendingNorms)})
+                               : torch::stack(m_pendingLosses))
+                      .to(torch::kCPU, torch::kFloat)
+                      .contiguous();
+    const float* losses = values.data_ptr<float>();
+    const float* norms = deviceNorms ? losses + m_pendingSteps.size() : nullptr;
+    size_t kept = m_pendingSteps.size();
+    for (size_t i = 0; i < m_pendingSteps.size(); ++i) {
+        m_pendingSteps[i].trainLoss = losses[i];
+        if (norms)
+            m_pendingSteps[i].gradNorm = norms[i];
+        if (!std::isfinite(losses[i])) {
+            kept = i + 1;
+            break;
+        }
+        m_epochLossSum += losses[i];
+        ++m_epochLossCount;
+        m_lastStepLoss = losses[i];
+    }
+    m_pendingSteps.resize(kept);
+    if (++m_flushesSinceSample >= kHealthSampleEveryFlushes) {
+        m_flushesSinceSample = 0;
+        m_sampleNextStep = true;
+    }
+    RunEvent event;
+    event.kind = RunEventKind::Steps;
+    event.runId = m_id;
+    event.steps = std::move(m_pendingSteps);
+    const StepRecord last = event.steps.back();
+    event.layerHealth = m_health.take(last.step);
+    m_sink.onRunEvent(event);
+    m_pendingSteps.clear();
+    m_pendingLosses.clear();
+    m_pendingNorms.clear();
+    if (!std::isfinite(last.trainLoss)) {
+        m_summary.steps = last.step;
+        throw RunEnded{RunStatus::Diverged, "the loss became " +
+                                                std::string(std::isnan(last.trainLoss) ? "NaN" : "infinite") +
+                                                " at step " + std::to_string(last.step) + " (epoch " +
+                                                std::to_string(last.epoch) + "); try a lower learning rate"};
+    }
+}
+
+// The dataset rows in the order this epoch batches them (`order` indexes the training rows;
+// null means unshuffled), folded into the run's batch order hash.
+void Trainer::hashBatchOrder(const std::vector<int64_t>* order) {
+    std::vector<int64_t> rows(m_trainRows.size());
+    for (size_t i = 0; i < rows.size(); ++i)
+        rows[i] = m_trainRows[order ? static_cast<size_t>((*order)[i]) : i];
+    m_summary.batchOrderHash = fnv1a64(rows.data(), rows.size() * sizeof(int64_t), m_summary.batchOrderHash);
+}
+
+void Trainer::trainEpoch(int epoch) {
+    const int64_t rows = m_tensors.trainX.size(0);
+    torch::Tensor x = m_tensors.trainX;
+    torch::Tensor y = m_tensors.trainY;
+    if (m_spec.training.shuffle && m_stepsPerEpoch > 1) {
+        // One gather per epoch into contiguous shuffled copies; each step then takes a slice.
+        std::vector<int64_t> order(static_cast<size_t>(rows));
+        std::iota(order.begin(), order.end(), 0);
+        std::shuffle(order.begin(), order.end(), m_shuffleRandom);
+        hashBatchOrder(&order);
+        auto index = torch::from_blob(order.data(), {rows}, torch::kLong).to(m_device);
+        x = x.index_select(0, index);
+        y = y.index_select(0, index);
+    } else {
+        hashBatchOrder(nullptr);
+    }
+    for (int64_t batch = 0; batch < m_stepsPerEpoch; ++batch) {
+        if (m_control.stopRequested.load(std::memory_order_relaxed))
+            throw RunEnded{RunStatus::Stopped, "stopped by request after step " + std::to_string(m_step)};
+        waitWhilePaused();
+        const int64_t start = batch * m_batchSize;
+        const int64_t length = std::min(m_batchSize, rows - start);
+        step(x.narrow(0, start, length), y.narrow(0, start, length), epoch);
+    }
+    flushSteps();
+}
+
+EpochRecord Trainer::validate(int epoch, double seconds) {
+    EpochRecord record;
+    record.epoch = epoch;
+    record.step = m_step;
+    record.trainLoss =
+        m_epochLossCount > 0 ? m_epochLossSum / static_cast<double>(m_epochLossCount) : kNoValue;
+    record.learningRate = m_schedule->learningRate(std::max<int64_t>(m_step - 1, 0), epoch - 1);
+    if (m_tensors.valX.defined()) {
+        torch::NoGradGuard noGrad;
+        m_network->eval();
+        const int64_t rows = m_tensors.valX.size(0);
+        constexpr int64_t kChunk = 8192;
+        auto lossSum = torch::zeros({}, torch::TensorOptions().device(m_device));
+        auto scoreSum = torch::zeros({}, torch::TensorOptions().device(m_device));
+        for (int64_t start = 0; start < rows; start += kChunk) {
+            const int64_t length = std::min(kChunk, rows - start);
+            auto x = m_tensors.valX.narrow(0, start, length);
+            auto y = m_tensors.valY.narrow(0, start, length);
+            auto output = m_network->forward(x);
+            lossSum += detail::computeLoss(m_spec.loss, output, y, torch::Reduction::Sum);
+            if (m_spec.loss.type == LossType::CrossEntropy)
+                scoreSum += output.argmax(1).eq(y).sum();
+            else if (m_spec.loss.type == LossType::BceWithLogits)
+                scoreSum += output.gt(0).eq(y.gt(0.5)).sum();
+            else
+                scoreSum += (output - y).abs().sum();
+        }
+        m_network->train();
+        const double count = static_cast<double>(rows);
+        record.valLoss = lossSum.item<double>() / count;
+        if (m_data.task == TaskKind::Classification)
+            record.valAccuracy = scoreSum.item<double>() / count;
+        else
+            record.valMae = scoreSum.item<double>() / count;
+    }
+    record.seconds = seconds;
+    return record;
+}
+
+void Trainer::afterEpoch(const EpochRecord& record) {
+    m_summary.epochs = record.epoch;
+    m_summary.trainLoss = record.trainLoss;
+    m_summary.valLoss = record.valLoss;
+    m_summary.valAccuracy = record.valAccuracy;
+    m_summary.valMae = record.valMae;
+    m_schedule->epochEnded(std::isfinite(record.valLoss) ? record.valLoss : record.trainLoss);
+
+    const auto& early = m_spec.training.earlyStopping;
+    const MetricKind monitored =
+        early.enabled ? early.metric
+                      : (m_tensors.valX.defined() ? MetricKind::ValLoss : MetricKind::TrainLoss);
+    const double value = metricValue(monitored, record);
+    const double delta = early.enabled ? early.minDelta : 0.0;
+    const bool improved =
+        std::isfinite(value) &&
+        (!std::isfinite(m_bestMetric) ||
+         (lowerIsBetter(monitored) ? value < m_bestMetric - delta : value > m_bestMetric + delta));
+    if (improved) {
+        m_bestMetric = value;
+        m_summary.bestEpoch = record.epoch;
+        m_epochsWithoutImprovement = 0;
+    } else {
+        ++m_epochsWithoutImprovement;
+    }
+    if (early.enabled && m_epochsWithoutImprovement >= early.patience &&
+        record.epoch < m_spec.training.epochs)
+        throw RunEnded{RunStatus::Completed, "early stopping after epoch " + std::to_string(record.epoch) +
+                                                 ": " + toString(monitored) + " did not improve for " +
+                                                 std::to_string(early.patience) + " epochs (best epoch " +
+                                                 std::to_string(m_summary.bestEpoch) + ")"};
+}
+
+void Trainer::finish(RunStatus status, const std::string& message) {
+    m_summary.status = status;
+    m_summary.message = message;
+    RunEvent event;
+    event.kind = RunEventKind::Finished;
+    event.runId = m_id;
+    if (m_network && status != RunStatus::Failed && status != RunStatus::Diverged) {
+        try {
+            event.model = std::make_shared<const std::vector<char>>(detail::saveStateDict(*m_network));
+        } catch (const std::exception& error) {
+            m_summary.message += (m_summary.message.empty() ? "" : "; ") +
+                                 std::string("the model could not be saved: ") + error.what();
+        }
+    }
+    event.summary = m_summary;
+    m_sink.onRunEvent(event);
+}
+
+RunSummary Trainer::run() {
+    m_summary.status = RunStatus::Running;
+    Clock::time_point trainStart;
+    bool training = false;
+    auto stopClock = [&] {
+        if (!training)
+            return;
+        training = false;
+        m_summary.trainSeconds = std::max(0.0, secondsSince(trainStart) - m_pausedSeconds);
+        m_summary.stepsPerSecond =
+            m_summary.trainSeconds > 0.0 ? m_summary.steps / m_summary.trainSeconds : 0.0;
+    };
+    try {
+        auto device = resolveDevice(m_options.device.empty() ? m_spec.device : m_options.device);
+        if (!device.ok())
+            throw RunEnded{RunStatus::Failed, device.error()};
+        setComputeThreads(m_options.threads);
+        lowerThreadPriority(m_options.niceness);
+        m_summary.device = device.value();
+        RunEvent started;
+        started.kind = RunEventKind::Started;
+        started.runId = m_id;
+        started.device = device.value();
+        m_sink.onRunEvent(started);
+        prepare(device.value());
+
+        trainStart = Clock::now();
+        m_lastFlush = trainStart;
+        training = true;
+        for (int epoch = 1; epoch <= m_spec.training.epochs; ++epoch) {
+            const auto epochStart = Clock::now();
+            const double pausedBefore = m_pausedSeconds;
+            m_epochLossSum = 0.0;
+            m_epochLossCount = 0;
+            trainEpoch(epoch);
+            m_summary.steps = m_step;
+            EpochRecord record = validate(epoch, 0.0);
+            record.seconds = secondsSince(epochStart) - (m_pausedSeconds - pausedBefore);
+            RunEvent event;
+            event.kind = RunEventKind::Epoch;
+            event.runId = m_id;
+            event.epoch = record;
+            event.histograms = m_health.weightHistograms(epoch);
+            m_sink.onRunEvent(event);
+            afterEpoch(record);
+        }
+        stopClock();
+        finish(RunStatus::Completed, {});
+    } catch (const RunEnded& ended) {
+        if (ended.status != RunStatus::Diverged)
+            m_summary.steps = m_step;
+        stopClock();
+        if (ended.status == RunStatus::Stopped && !m_pendingSteps.empty()) {
+            try {
+                flushSteps();
+            } catch (const RunEnded&) {
+            }
+        }
+        if (!std::isfinite(m_summary.trainLoss) && ended.status != RunStatus::Failed)
+            m_summary.trainLoss = m_lastStepLoss;
+        finish(ended.status, ended.message);
+    } catch (const c10::Error& error) {
+        stopClock();
+        finish(RunStatus::Failed,
+               "training failed at step " + std::to_string(m_step) + ": " + error.what_without_backtrace());
+    } catch (const std::exception& error) {
+        stopClock();
+        finish(RunStatus::Failed, "training failed at step " + std::to_string(m_step) + ": " + error.what());
+    }
+    return m_summary;
+}
+
+} // namespace
+
+RunSummary trainExperiment(RunId id, const ExperimentSpec& spec, const RunOptions& options,
+                           RunControl& control, RunEventSink& sink) {
+    Trainer trainer(id, spec, options, control, sink);
+    return trainer.run();
+}
+
+} // namespace tunelab

@@ -1,0 +1,34 @@
+#pragma once
+
+#include "events/run_events.h"
+#include "spec/spec.h"
+
+#include <atomic>
+#include <string>
+
+namespace tunelab {
+
+// How a run trains, beside its spec: where, on how many threads, and how often it reports.
+struct RunOptions {
+    std::string device;             // overrides the spec's device when not empty
+    int threads = 1;                // LibTorch intra-op and OpenBLAS threads for this run (0 = one per core)
+    int stepFlushSteps = 64;        // step records are pushed in batches of at most this many steps
+    double stepFlushSeconds = 0.04; // ... or at least this often while training
+    // Scheduling niceness of the run's thread (Linux; 0 keeps the caller's). A window raises it
+    // so that the GUI thread, which sleeps most of the time, gets a core as soon as it wakes.
+    int niceness = 0;
+};
+
+// Control flags a caller on another thread sets directly; the training loop reads them every step.
+struct RunControl {
+    std::atomic<bool> stopRequested{false};
+    std::atomic<bool> paused{false};
+};
+
+// Trains one experiment on the calling thread: loads the data, checks the shapes, trains, and
+// reports everything through `sink` (Started, Steps, Epoch, then exactly one Finished). Never
+// throws: LibTorch and data errors become a failed Finished event with a readable message.
+RunSummary trainExperiment(RunId id, const ExperimentSpec& spec, const RunOptions& options,
+                           RunControl& control, RunEventSink& sink);
+
+} // namespace tunelab

@@ -1,0 +1,244 @@
+// LossChartView's frame: at most one redraw per frame interval, where the dirty lines are decimated
+// into their series, and the axis ranges (the zoom, or nice bounds around the data).
+
+#include "charts/loss_chart_view.h"
+
+#include "charts/chart_canvas.h"
+
+#include <QChart>
+#include <QLineSeries>
+#include <QLogValueAxis>
+#include <QScopedValueRollback>
+#include <QTimer>
+#include <QValueAxis>
+
+#include <algorithm>
+#include <cmath>
+
+namespace tunelab {
+
+namespace {
+
+constexpr int kTickCount = 6;
+constexpr qsizetype kAntialiasPoints = 8000; // drawn points over all lines, at most, for antialiasing
+
+} // namespace
+
+void LossChartView::flush() {
+    m_frameTimer->stop();
+    drawFrame();
+}
+
+void LossChartView::markAllDirty() {
+    for (auto& [key, curve] : m_curves) {
+        for (auto& line : curve.lines) {
+            if (line)
+                line->dirty = true;
+        }
+    }
+}
+
+void LossChartView::scheduleFrame() {
+    // A chart in a hidden tab only keeps its points; it draws once when shown (see showEvent).
+    if (!isVisible()) {
+        m_frameDeferred = true;
+        return;
+    }
+    if (!m_frameTimer->isActive())
+        m_frameTimer->start();
+}
+
+void LossChartView::showEvent(QShowEvent* event) {
+    QWidget::showEvent(event);
+    if (m_frameDeferred) {
+        m_frameDeferred = false;
+        markAllDirty();
+        scheduleFrame();
+    }
+}
+
+void LossChartView::drawFrame() {
+    // Qt Charts lays out (and strokes, for hit tests) every series each time an axis range or its
+    // points change. So: decimate first, empty the series about to change, set the axes once, then
+    // hand each series its points with one replace(). Each changed series is laid out once a frame.
+    const AxisRange x = xRangeToShow();
+    int columns = plotColumns();
+    // The columns a line is decimated to: every pixel column while the point budget allows it.
+    auto linesColumns = [this](int plot) {
+        int lines = 0;
+        for (const auto& [key, curve] : m_curves) {
+            for (const auto& line : curve.lines) {
+                if (curve.visible && line && !line->points.empty())
+                    lines += m_smoothing > 0.0 ? 2 : 1;
+            }
+        }
+        return budgetedColumns(m_pointBudget, lines, plot);
+    };
+    int lineColumns = linesColumns(columns);
+    const bool redrawAll = columns != m_drawnColumns || lineColumns != m_lineColumns ||
+                           x.min != m_drawnXMin || x.max != m_drawnXMax;
+
+    struct Pending {
+        Line* line;
+        bool visible;
+        QList<QPointF> bold;
+        QList<QPointF> faint;
+    };
+    std::vector<Pending> pending;
+    for (auto& [key, curve] : m_curves) {
+        for (auto& line : curve.lines) {
+            if (!line || (!line->dirty && !redrawAll))
+                continue;
+            line->dirty = false;
+            pending.push_back(Pending{line.get(), curve.visible, {}, {}});
+        }
+    }
+    for (Pending& p : pending)
+        decimateLine(*p.line, p.visible, x.min, x.max, lineColumns, p.bold, p.faint);
+    const AxisRange y = yRangeToShow();
+    {
+        const QScopedValueRollback<bool> guard(m_applyingRange, true);
+        for (Pending& p : pending) {
+            if (p.line->bold->count() > 0)
+                p.line->bold->clear();
+            if (p.line->faint->count() > 0)
+                p.line->faint->clear();
+        }
+        m_axisX->setTickCount(x.ticks);
+        m_axisX->setRange(x.min, x.max);
+        if (m_logScale) {
+            m_axisYLog->setRange(y.min, y.max);
+        } else {
+            m_axisYLinear->setTickCount(y.ticks);
+            m_axisYLinear->setRange(y.min, y.max);
+        }
+    }
+    // New tick labels can change the plot's width; the y range does not depend on the columns.
+    if (plotColumns() != columns) {
+        columns = plotColumns();
+        lineColumns = linesColumns(columns);
+        for (Pending& p : pending)
+            decimateLine(*p.line, p.visible, x.min, x.max, lineColumns, p.bold, p.faint);
+    }
+    m_lineColumns = lineColumns;
+    m_drawnColumns = columns;
+    m_drawnXMin = x.min;
+    m_drawnXMax = x.max;
+    for (Pending& p : pending) {
+        if (!p.bold.isEmpty())
+            p.line->bold->replace(p.bold);
+        if (!p.faint.isEmpty())
+            p.line->faint->replace(p.faint);
+    }
+    if (pending.empty())
+        return;
+    // Antialiased or wide lines cost several times as much to lay out and paint: many long curves
+    // are drawn with thin, aliased lines.
+    qsizetype drawnPoints = 0;
+    for (const auto& [key, curve] : m_curves) {
+        for (const auto& line : curve.lines) {
+            if (line)
+                drawnPoints += line->bold->count() + line->faint->count();
+        }
+    }
+    const bool lite = drawnPoints > kAntialiasPoints;
+    if (lite != m_lite) {
+        // Thin pens without antialiasing take the raster engine's fast path for lines.
+        m_lite = lite;
+        m_view->setRenderHint(QPainter::Antialiasing, !lite);
+        for (auto& [key, curve] : m_curves) {
+            for (size_t t = 0; t < curve.lines.size(); ++t) {
+                if (curve.lines[t])
+                    styleLine(key, Trace(t), *curve.lines[t]);
+            }
+        }
+    }
+    Q_EMIT frameDrawn();
+}
+
+void LossChartView::decimateLine(Line& line, bool visible, double xMin, double xMax, int columns,
+                                 QList<QPointF>& boldPoints, QList<QPointF>& faintPoints) {
+    line.drawn = YBounds();
+    if (!visible || line.points.empty())
+        return;
+    line.drawn = line.points.decimate(m_smoothing, xMin, xMax, columns, m_logScale, boldPoints, faintPoints);
+}
+
+LossChartView::AxisRange LossChartView::niceRange(double min, double max) const {
+    // applyNiceNumbers() on a spare axis: the chart's axes change once a frame, not three times.
+    const QScopedValueRollback<bool> guard(m_applyingRange, true);
+    m_niceAxis->setTickCount(kTickCount);
+    m_niceAxis->setRange(min, max);
+    m_niceAxis->applyNiceNumbers();
+    return {m_niceAxis->min(), m_niceAxis->max(), m_niceAxis->tickCount()};
+}
+
+LossChartView::AxisRange LossChartView::xRangeToShow() const {
+    if (!m_autoX)
+        return {m_zoomXMin, m_zoomXMax, kTickCount};
+    // The shown curves decide the range; all of them while every curve is hidden.
+    double low = 0.0;
+    double high = -1.0;
+    bool any = false;
+    for (bool visibleOnly : {true, false}) {
+        for (const auto& [key, curve] : m_curves) {
+            if (visibleOnly && !curve.visible)
+                continue;
+            for (const auto& line : curve.lines) {
+                if (!line || line->points.empty())
+                    continue;
+                low = any ? std::min(low, line->points.xMin) : line->points.xMin;
+                high = any ? std::max(high, line->points.xMax) : line->points.xMax;
+                any = true;
+            }
+        }
+        if (any)
+            break;
+    }
+    if (!any)
+        return {0.0, 100.0, kTickCount}; // whole-number step labels while empty
+    // Round tick values (0, 250, 500 rather than 1, 5001); steps start near 0 anyway.
+    return niceRange(std::min(low, 0.0), std::max(high, low + 1.0));
+}
+
+LossChartView::AxisRange LossChartView::yRangeToShow() const {
+    if (!m_autoY)
+        return {m_zoomYMin, m_zoomYMax, kTickCount};
+    // The y range fits the points drawn (in the visible x range, of the shown curves).
+    YBounds drawn;
+    for (const auto& [key, curve] : m_curves) {
+        for (const auto& line : curve.lines) {
+            if (line)
+                drawn.merge(line->drawn);
+        }
+    }
+    const double yMin = drawn.yMin;
+    const double yMax = drawn.yMax;
+    const double yMinPositive = drawn.yMinPositive;
+    if (m_logScale) {
+        if (yMinPositive <= 0.0)
+            return {0.01, 1.0, kTickCount};
+        // Whole decades: a log axis labels the powers of ten only, so each end gets a label.
+        const double low = std::pow(10.0, std::floor(std::log10(yMinPositive)));
+        const double high = std::pow(10.0, std::ceil(std::log10(yMax)));
+        return {low, std::max(high, low * 10.0), kTickCount};
+    }
+    if (yMin > yMax)
+        return {0.0, 1.0, kTickCount};
+    const double span = yMax - yMin;
+    const double pad = span > 0.0 ? 0.05 * span : std::max(0.5 * std::abs(yMax), 0.5);
+    double low = yMin - pad;
+    if (yMin >= 0.0 && low < 0.0)
+        low = 0.0; // a loss is not negative; don't show room for it
+    return niceRange(low, yMax + pad);
+}
+
+QAbstractAxis* LossChartView::yAxis() const {
+    return m_logScale ? static_cast<QAbstractAxis*>(m_axisYLog) : m_axisYLinear;
+}
+
+void LossChartView::attachYAxis(QLineSeries* series) {
+    series->attachAxis(yAxis());
+}
+
+} // namespace tunelab

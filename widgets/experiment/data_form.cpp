@@ -1,0 +1,363 @@
+#include "experiment/data_form.h"
+
+#include "data/dataset_cache.h"
+#include "search/search_space_editor.h"
+#include "spec/spec_names.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QFileDialog>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPainter>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QTimer>
+#include <QVBoxLayout>
+
+#include <algorithm>
+#include <cmath>
+
+namespace tunelab {
+
+namespace {
+
+constexpr int kPreviewPoints = 2000;
+constexpr int kThumbnails = 8;
+constexpr int kReloadDelayMs = 250;
+
+bool isGenerated(DataKind kind) {
+    return kind != DataKind::Csv && kind != DataKind::Mnist && kind != DataKind::Cifar10;
+}
+
+QColor classColor(int index) {
+    static const QColor colors[] = {QColor(31, 119, 180),  QColor(255, 127, 14),  QColor(44, 160, 44),
+                                    QColor(214, 39, 40),   QColor(148, 103, 189), QColor(140, 86, 75),
+                                    QColor(227, 119, 194), QColor(127, 127, 127), QColor(188, 189, 34),
+                                    QColor(23, 190, 207)};
+    return colors[static_cast<size_t>(std::abs(index)) % std::size(colors)];
+}
+
+} // namespace
+
+// Paints a scatter of the first two features (coloured by class, or by target for regression)
+// or, for image data, the first few samples as thumbnails.
+class DataPreview : public QWidget {
+public:
+    explicit DataPreview(QWidget* parent = nullptr)
+        : QWidget(parent) {
+        setMinimumHeight(160);
+    }
+
+    void setDataset(const Dataset* data) {
+        m_data = data;
+        update();
+    }
+
+protected:
+    void paintEvent(QPaintEvent*) override {
+        QPainter painter(this);
+        painter.fillRect(rect(), palette().base());
+        if (!m_data || m_data->rows == 0)
+            return;
+        if (m_data->sampleShape.size() == 3)
+            paintThumbnails(painter);
+        else
+            paintScatter(painter);
+    }
+
+private:
+    void paintScatter(QPainter& painter) {
+        const Dataset& data = *m_data;
+        const int64_t width = shapeElements(data.sampleShape);
+        const int64_t rows = std::min<int64_t>(data.rows, kPreviewPoints);
+        auto feature = [&](int64_t row, int64_t column) {
+            return width > column ? data.features[static_cast<size_t>(row * width + column)] : 0.0f;
+        };
+        float minX = feature(0, 0), maxX = minX, minY = feature(0, 1), maxY = minY;
+        float minT = data.targets[0], maxT = minT;
+        for (int64_t row = 0; row < rows; ++row) {
+            minX = std::min(minX, feature(row, 0));
+            maxX = std::max(maxX, feature(row, 0));
+            minY = std::min(minY, feature(row, 1));
+            maxY = std::max(maxY, feature(row, 1));
+            minT = std::min(minT, data.targets[static_cast<size_t>(row)]);
+            maxT = std::max(maxT, data.targets[static_cast<size_t>(row)]);
+        }
+        const QRectF area = QRectF(rect()).adjusted(6, 6, -6, -6);
+        const float spanX = std::max(maxX - minX, 1e-6f), spanY = std::max(maxY - minY, 1e-6f);
+        painter.setRenderHint(QPainter::Antialiasing);
+        painter.setPen(Qt::NoPen);
+        for (int64_t row = 0; row < rows; ++row) {
+            const float target = data.targets[static_cast<size_t>(row)];
+            QColor color;
+            if (data.task == TaskKind::Classification) {
+                color = classColor(static_cast<int>(target));
+            } else {
+                const double t = maxT > minT ? (target - minT) / (maxT - minT) : 0.5;
+                color = QColor::fromHsvF(0.66 * (1.0 - t), 0.8, 0.85);
+            }
+            color.setAlphaF(0.75);
+            painter.setBrush(color);
+            const double x = area.left() + (feature(row, 0) - minX) / spanX * area.width();
+            const double y = area.bottom() - (feature(row, 1) - minY) / spanY * area.height();
+            painter.drawEllipse(QPointF(x, y), 2.2, 2.2);
+        }
+    }
+
+    void paintThumbnails(QPainter& painter) {
+        const Dataset& data = *m_data;
+        const int channels = static_cast<int>(data.sampleShape[0]);
+        const int height = static_cast<int>(data.sampleShape[1]);
+        const int imageWidth = static_cast<int>(data.sampleShape[2]);
+        const int64_t plane = static_cast<int64_t>(height) * imageWidth;
+        const int count = static_cast<int>(std::min<int64_t>(data.rows, kThumbnails));
+        const int cell = std::max(16, std::min(width() / std::max(count, 1), height * 4)) - 4;
+        for (int index = 0; index < count; ++index) {
+            QImage image(imageWidth, height, QImage::Format_RGB32);
+            const float* pixels = data.features.data() + index * plane * channels;
+            for (int y = 0; y < height; ++y) {
+                for (int x = 0; x < imageWidth; ++x) {
+                    auto level = [&](int channel) {
+                        const float value = pixels[channel * plane + y * imageWidth + x];
+                        return static_cast<int>(std::clamp(value, 0.0f, 1.0f) * 255.0f);
+                    };
+                    const int red = level(0);
+                    image.setPixel(x, y, channels >= 3 ? qRgb(red, level(1), level(2)) : qRgb(red, red, red));
+                }
+            }
+            const QRect target(4 + index * (cell + 4), 4, cell, cell);
+            painter.drawImage(target, image);
+            painter.drawText(target.adjusted(0, 0, 0, 16), Qt::AlignBottom | Qt::AlignHCenter,
+                             QString::number(static_cast<int>(data.targets[static_cast<size_t>(index)])));
+        }
+    }
+
+    const Dataset* m_data = nullptr;
+};
+
+DataForm::DataForm(QWidget* parent)
+    : QWidget(parent)
+    , m_reloadTimer(new QTimer(this)) {
+    auto* layout = new QVBoxLayout(this);
+    m_form = new QFormLayout;
+    m_kind = new QComboBox;
+    for (const auto& [kind, name] : dataKindNames())
+        m_kind->addItem(QString::fromLatin1(name), static_cast<int>(kind));
+    m_samples = new QSpinBox;
+    m_samples->setRange(2, 10000000);
+    m_samples->setSingleStep(100);
+    m_noise = new QDoubleSpinBox;
+    m_noise->setRange(0.0, 10.0);
+    m_noise->setDecimals(3);
+    m_noise->setSingleStep(0.01);
+    m_classes = new QSpinBox;
+    m_classes->setRange(2, 16);
+    m_features = new QSpinBox;
+    m_features->setRange(1, 10000);
+    m_pathRow = new QWidget;
+    auto* pathLayout = new QHBoxLayout(m_pathRow);
+    pathLayout->setContentsMargins(0, 0, 0, 0);
+    m_path = new QLineEdit;
+    m_browse = new QPushButton(tr("Browse…"));
+    pathLayout->addWidget(m_path, 1);
+    pathLayout->addWidget(m_browse);
+    m_target = new QLineEdit;
+    m_target->setPlaceholderText(tr("last column"));
+    m_task = new QComboBox;
+    for (const auto& [task, name] : taskNames())
+        m_task->addItem(QString::fromLatin1(name), static_cast<int>(task));
+    m_limit = new QSpinBox;
+    m_limit->setRange(0, 100000000);
+    m_limit->setSpecialValueText(tr("all"));
+    m_validation = new QDoubleSpinBox;
+    m_validation->setRange(0.0, 0.95);
+    m_validation->setSingleStep(0.05);
+    m_standardize = new QCheckBox(tr("Standardize features (training statistics)"));
+    m_form->addRow(tr("Source"), m_kind);
+    m_form->addRow(tr("Samples"), m_samples);
+    m_form->addRow(tr("Noise"), m_noise);
+    m_form->addRow(tr("Classes"), m_classes);
+    m_form->addRow(tr("Features"), m_features);
+    m_form->addRow(tr("Path"), m_pathRow);
+    m_form->addRow(tr("Target column"), m_target);
+    m_form->addRow(tr("Task"), m_task);
+    m_form->addRow(tr("Limit"), m_limit);
+    m_form->addRow(tr("Validation share"), m_validation);
+    m_form->addRow(QString(), m_standardize);
+    layout->addLayout(m_form);
+    m_summary = new QLabel;
+    m_summary->setWordWrap(true);
+    m_summary->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    layout->addWidget(m_summary);
+    m_preview = new DataPreview;
+    layout->addWidget(m_preview, 1);
+
+    m_reloadTimer->setSingleShot(true);
+    m_reloadTimer->setInterval(kReloadDelayMs);
+    connect(m_reloadTimer, &QTimer::timeout, this, &DataForm::reload);
+    connect(m_browse, &QPushButton::clicked, this, &DataForm::browse);
+    for (QComboBox* combo : {m_kind, m_task})
+        connect(combo, &QComboBox::currentIndexChanged, this, &DataForm::onEdited);
+    for (QSpinBox* box : {m_samples, m_classes, m_features, m_limit})
+        connect(box, &QSpinBox::valueChanged, this, &DataForm::onEdited);
+    for (QDoubleSpinBox* box : {m_noise, m_validation})
+        connect(box, &QDoubleSpinBox::valueChanged, this, &DataForm::onEdited);
+    for (QLineEdit* edit : {m_path, m_target})
+        connect(edit, &QLineEdit::editingFinished, this, &DataForm::onEdited);
+    connect(m_standardize, &QCheckBox::toggled, this, &DataForm::onEdited);
+    installSearchMenus();
+}
+
+void DataForm::installSearchMenus() {
+    const std::vector<std::pair<QWidget*, const char*>> fields = {
+        {m_kind, "data.kind"},
+        {m_samples, "data.samples"},
+        {m_noise, "data.noise"},
+        {m_classes, "data.classes"},
+        {m_features, "data.features"},
+        {m_path, "data.path"},
+        {m_target, "data.target"},
+        {m_task, "data.task"},
+        {m_limit, "data.limit"},
+        {m_validation, "data.validation_fraction"},
+        {m_standardize, "data.standardize"},
+    };
+    installFixedPathSearchMenus(
+        fields, [this](const QString& path, const QString& value) { Q_EMIT searchRequested(path, value); },
+        [this](const QString& path) { return m_searchedPaths.contains(path); });
+}
+
+QStringList DataForm::fieldPaths() const {
+    return fieldPathsWithSearchMenu(this);
+}
+
+void DataForm::setSearchedPaths(const QStringList& paths) {
+    m_searchedPaths = paths;
+}
+
+DataForm::~DataForm() = default;
+
+void DataForm::setSpec(const ExperimentSpec& spec) {
+    m_loading = true;
+    const DataSpec& data = spec.data;
+    m_hidden = data;
+    m_seed = spec.seed;
+    m_kind->setCurrentIndex(std::max(0, m_kind->findData(static_cast<int>(data.kind))));
+    m_samples->setValue(static_cast<int>(std::min<int64_t>(data.samples, m_samples->maximum())));
+    m_noise->setValue(data.noise);
+    m_classes->setValue(data.classes);
+    m_features->setValue(data.features);
+    m_path->setText(QString::fromStdString(data.path));
+    m_target->setText(!data.target.empty()    ? QString::fromStdString(data.target)
+                      : data.targetIndex >= 0 ? QString::number(data.targetIndex)
+                                              : QString());
+    m_task->setCurrentIndex(std::max(0, m_task->findData(static_cast<int>(data.task))));
+    m_limit->setValue(static_cast<int>(std::min<int64_t>(data.limit, m_limit->maximum())));
+    m_validation->setValue(data.validationFraction);
+    m_standardize->setChecked(data.standardize);
+    m_loading = false;
+    updateVisibleFields();
+    reload();
+}
+
+void DataForm::applyTo(ExperimentSpec& spec) const {
+    DataSpec data = m_hidden;
+    data.kind = static_cast<DataKind>(m_kind->currentData().toInt());
+    data.samples = m_samples->value();
+    data.noise = m_noise->value();
+    data.classes = m_classes->value();
+    data.features = m_features->value();
+    data.path = m_path->text().trimmed().toStdString();
+    bool isIndex = false;
+    const int index = m_target->text().trimmed().toInt(&isIndex);
+    data.target = isIndex ? std::string() : m_target->text().trimmed().toStdString();
+    data.targetIndex = isIndex ? index : -1;
+    data.task = data.kind == DataKind::Csv          ? static_cast<TaskKind>(m_task->currentData().toInt())
+                : data.kind == DataKind::Regression ? TaskKind::Regression
+                                                    : TaskKind::Classification;
+    data.limit = m_limit->value();
+    data.validationFraction = m_validation->value();
+    data.standardize = m_standardize->isChecked();
+    spec.data = data;
+}
+
+void DataForm::updateVisibleFields() {
+    const auto kind = static_cast<DataKind>(m_kind->currentData().toInt());
+    auto show = [this](QWidget* field, bool visible) {
+        if (QWidget* label = m_form->labelForField(field))
+            label->setVisible(visible);
+        field->setVisible(visible);
+    };
+    const bool generated = isGenerated(kind);
+    show(m_samples, generated);
+    show(m_noise, generated);
+    show(m_classes, kind == DataKind::Spirals || kind == DataKind::Blobs);
+    show(m_features, kind == DataKind::Blobs || kind == DataKind::Regression);
+    show(m_pathRow, !generated);
+    show(m_target, kind == DataKind::Csv);
+    show(m_task, kind == DataKind::Csv);
+    show(m_limit, kind == DataKind::Mnist || kind == DataKind::Cifar10);
+}
+
+void DataForm::onEdited() {
+    if (m_loading)
+        return;
+    updateVisibleFields();
+    m_reloadTimer->start();
+    Q_EMIT edited();
+}
+
+void DataForm::browse() {
+    const auto kind = static_cast<DataKind>(m_kind->currentData().toInt());
+    const QString start = m_path->text().isEmpty() ? QString() : m_path->text();
+    const QString chosen = kind == DataKind::Csv
+                               ? QFileDialog::getOpenFileName(this, tr("Open CSV Data"), start,
+                                                              tr("CSV files (*.csv);;All files (*)"))
+                               : QFileDialog::getExistingDirectory(this, tr("Open Data Folder"), start);
+    if (chosen.isEmpty())
+        return;
+    m_path->setText(chosen);
+    onEdited();
+}
+
+const Dataset& DataForm::dataset() const {
+    static const Dataset kEmpty;
+    return m_dataset ? *m_dataset : kEmpty;
+}
+
+void DataForm::reload() {
+    m_reloadTimer->stop();
+    ExperimentSpec spec;
+    applyTo(spec);
+    auto loaded = loadDatasetCached(spec.data, m_seed);
+    m_loaded = loaded.ok();
+    if (m_loaded) {
+        m_dataset = loaded.take(); // shared with the cache: a run of this data does not read it again
+        m_error.clear();
+        const int64_t validation = static_cast<int64_t>(
+            std::llround(spec.data.validationFraction * static_cast<double>(m_dataset->rows)));
+        QString text = tr("%1: %2 rows of %3")
+                           .arg(QString::fromStdString(m_dataset->source))
+                           .arg(m_dataset->rows)
+                           .arg(QString::fromStdString(formatShape(m_dataset->sampleShape)));
+        text += m_dataset->task == TaskKind::Classification ? tr(", %1 classes").arg(m_dataset->classes)
+                                                            : tr(", regression");
+        text += tr("; %1 for training, %2 for validation").arg(m_dataset->rows - validation).arg(validation);
+        m_summary->setText(text);
+        m_summary->setStyleSheet(QString());
+        m_preview->setDataset(m_dataset.get());
+    } else {
+        m_dataset.reset();
+        m_error = QString::fromStdString(loaded.error());
+        m_summary->setText(m_error);
+        m_summary->setStyleSheet(QStringLiteral("color: #b00020;"));
+        m_preview->setDataset(nullptr);
+    }
+    Q_EMIT dataLoaded(m_loaded);
+}
+
+} // namespace tunelab

@@ -1,0 +1,93 @@
+#pragma once
+
+#include "data/dataset.h"
+#include "spec/spec.h"
+
+#include <QWidget>
+
+#include <memory>
+
+class QCheckBox;
+class QComboBox;
+class QDoubleSpinBox;
+class QFormLayout;
+class QLabel;
+class QLineEdit;
+class QPushButton;
+class QSpinBox;
+class QTimer;
+
+namespace tunelab {
+
+class DataPreview;
+
+// Chooses the data: a built-in generator with its parameters, or a CSV file / MNIST / CIFAR-10
+// folder; the validation split and standardization. After each edit (debounced) it loads the
+// data with the engine's loader, shows rows, features, classes and the split, and a preview: a
+// scatter of the first two features for tabular data, a few thumbnails for images.
+class DataForm : public QWidget {
+    Q_OBJECT
+
+public:
+    explicit DataForm(QWidget* parent = nullptr);
+    ~DataForm() override;
+
+    void setSpec(const ExperimentSpec& spec); // shows and loads the spec's data; emits dataLoaded
+    void applyTo(ExperimentSpec& spec) const; // writes data settings into spec.data
+
+    bool hasData() const { return m_loaded; }
+    // The data as last loaded; empty when it failed to load.
+    const Dataset& dataset() const;
+    QString errorText() const { return m_error; }
+    // Loads now instead of after the debounce delay.
+    void reload();
+
+    // The spec path each field edits ("data.validation_fraction"), which is also its objectName.
+    QStringList fieldPaths() const;
+
+public Q_SLOTS:
+    // Paths already in the search space; their "Search over…" entries show a check mark.
+    void setSearchedPaths(const QStringList& paths);
+
+Q_SIGNALS:
+    void edited();
+    // "Search over <path>…" was chosen in a field's context menu; the value is the field's, as JSON.
+    void searchRequested(const QString& path, const QString& currentValueJson);
+    // After every load attempt: the data's shape and task on success, or the error.
+    void dataLoaded(bool ok);
+
+private:
+    void onEdited();
+    void updateVisibleFields();
+    void browse();
+    void installSearchMenus();
+
+    bool m_loading = false;
+    QStringList m_searchedPaths;
+    bool m_loaded = false;
+    uint64_t m_seed = 0;
+    std::shared_ptr<const Dataset> m_dataset;
+    QString m_error;
+    QString m_baseFolder;
+    QTimer* m_reloadTimer = nullptr;
+
+    QFormLayout* m_form = nullptr;
+    QComboBox* m_kind = nullptr;
+    QSpinBox* m_samples = nullptr;
+    QDoubleSpinBox* m_noise = nullptr;
+    QSpinBox* m_classes = nullptr;
+    QSpinBox* m_features = nullptr;
+    QWidget* m_pathRow = nullptr;
+    QLineEdit* m_path = nullptr;
+    QPushButton* m_browse = nullptr;
+    QLineEdit* m_target = nullptr;
+    QComboBox* m_task = nullptr;
+    QSpinBox* m_limit = nullptr;
+    QDoubleSpinBox* m_validation = nullptr;
+    QCheckBox* m_standardize = nullptr;
+    QLabel* m_summary = nullptr;
+    DataPreview* m_preview = nullptr;
+    DataSpec m_hidden; // fields the form does not edit (scale, input shape, delimiter)
+};
+
+} // namespace tunelab

@@ -1,0 +1,351 @@
+#include "experiment/layer_catalog.h"
+
+#include <QCoreApplication>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+namespace tunelab {
+
+namespace {
+
+QString tr(const char* text) {
+    return QCoreApplication::translate("LayerCatalog", text);
+}
+
+LayerField intField(const char* key, const char* label, double minimum, double maximum,
+                    const char* special = nullptr) {
+    LayerField field;
+    field.key = QString::fromLatin1(key);
+    field.label = tr(label);
+    field.kind = LayerFieldKind::Int;
+    field.minimum = minimum;
+    field.maximum = maximum;
+    if (special)
+        field.specialValueText = tr(special);
+    return field;
+}
+
+LayerField doubleField(const char* key, const char* label, double minimum, double maximum, double step,
+                       int decimals) {
+    LayerField field;
+    field.key = QString::fromLatin1(key);
+    field.label = tr(label);
+    field.kind = LayerFieldKind::Double;
+    field.minimum = minimum;
+    field.maximum = maximum;
+    field.step = step;
+    field.decimals = decimals;
+    return field;
+}
+
+LayerField boolField(const char* key, const char* label) {
+    LayerField field;
+    field.key = QString::fromLatin1(key);
+    field.label = tr(label);
+    field.kind = LayerFieldKind::Bool;
+    field.maximum = 1.0;
+    return field;
+}
+
+// Ranges follow the spec reader (engine/spec.cpp): positive sizes, eps > 0, 0 < momentum <= 1,
+// 0 <= p < 1, negative_slope >= 0, alpha > 0. Upper bounds only keep the spin boxes usable.
+std::map<LayerType, std::vector<LayerField>> buildFields() {
+    std::map<LayerType, std::vector<LayerField>> table;
+    for (LayerType type : allLayerTypes())
+        table[type] = {};
+    table[LayerType::Linear] = {intField("out_features", "Output features", 1, 1 << 20),
+                                boolField("bias", "Bias")};
+    table[LayerType::Conv2d] = {intField("out_channels", "Output channels", 1, 1 << 16),
+                                intField("kernel_size", "Kernel size", 1, 255),
+                                intField("stride", "Stride", 0, 255, "default (1)"),
+                                intField("padding", "Padding", 0, 255), boolField("bias", "Bias")};
+    const std::vector<LayerField> pool = {intField("kernel_size", "Kernel size", 1, 255),
+                                          intField("stride", "Stride", 0, 255, "default (= kernel)"),
+                                          intField("padding", "Padding", 0, 127)};
+    table[LayerType::MaxPool2d] = pool;
+    table[LayerType::AvgPool2d] = pool;
+    const LayerField eps = doubleField("eps", "Epsilon", 1e-10, 1.0, 1e-5, 10);
+    table[LayerType::BatchNorm] = {eps, doubleField("momentum", "Momentum", 0.001, 1.0, 0.01, 3)};
+    table[LayerType::LayerNorm] = {eps};
+    table[LayerType::Dropout] = {doubleField("p", "Drop probability", 0.0, 0.999, 0.05, 3)};
+    table[LayerType::LeakyReLU] = {doubleField("negative_slope", "Negative slope", 0.0, 100.0, 0.01, 4)};
+    table[LayerType::ELU] = {doubleField("alpha", "Alpha", 0.001, 100.0, 0.1, 3)};
+    return table;
+}
+
+// Works for const and mutable layers alike.
+template <typename Layer> auto intMember(Layer& layer, const QString& key) -> decltype(&layer.outFeatures) {
+    if (key == QLatin1String("out_features"))
+        return &layer.outFeatures;
+    if (key == QLatin1String("out_channels"))
+        return &layer.outChannels;
+    if (key == QLatin1String("kernel_size"))
+        return &layer.kernelSize;
+    if (key == QLatin1String("stride"))
+        return &layer.stride;
+    if (key == QLatin1String("padding"))
+        return &layer.padding;
+    return nullptr;
+}
+
+template <typename Layer> auto doubleMember(Layer& layer, const QString& key) -> decltype(&layer.eps) {
+    if (key == QLatin1String("eps"))
+        return &layer.eps;
+    if (key == QLatin1String("momentum"))
+        return &layer.momentum;
+    if (key == QLatin1String("p"))
+        return &layer.p;
+    if (key == QLatin1String("negative_slope"))
+        return &layer.negativeSlope;
+    if (key == QLatin1String("alpha"))
+        return &layer.alpha;
+    return nullptr;
+}
+
+int outputWidth(const OutputTarget& target, int fallback) {
+    if (target.task == TaskKind::Regression || target.loss == LossType::BceWithLogits)
+        return 1;
+    return target.classes > 0 ? target.classes : fallback;
+}
+
+LayerSpec linear(int64_t outFeatures) {
+    LayerSpec layer = LayerCatalog::defaultLayer(LayerType::Linear);
+    layer.outFeatures = outFeatures;
+    return layer;
+}
+
+LayerSpec conv(int64_t channels, int64_t kernel, int64_t padding) {
+    LayerSpec layer = LayerCatalog::defaultLayer(LayerType::Conv2d);
+    layer.outChannels = channels;
+    layer.kernelSize = kernel;
+    layer.padding = padding;
+    return layer;
+}
+
+void flattenIfNeeded(ModelSpec& model, const Shape& input) {
+    if (input.size() != 1)
+        model.layers.push_back(LayerCatalog::defaultLayer(LayerType::Flatten));
+}
+
+} // namespace
+
+const std::vector<LayerGroup>& LayerCatalog::groups() {
+    static const std::vector<LayerGroup> table = {
+        {tr("Dense"), {LayerType::Linear, LayerType::Flatten}},
+        {tr("Convolution"), {LayerType::Conv2d}},
+        {tr("Pooling"), {LayerType::MaxPool2d, LayerType::AvgPool2d}},
+        {tr("Normalization"), {LayerType::BatchNorm, LayerType::LayerNorm}},
+        {tr("Regularization"), {LayerType::Dropout}},
+        {tr("Activations"),
+         {LayerType::ReLU, LayerType::LeakyReLU, LayerType::ELU, LayerType::GELU, LayerType::SiLU,
+          LayerType::Tanh, LayerType::Sigmoid}},
+    };
+    return table;
+}
+
+QString LayerCatalog::typeName(LayerType type) {
+    return QString::fromLatin1(toString(type));
+}
+
+QString LayerCatalog::displayName(LayerType type) {
+    switch (type) {
+    case LayerType::Linear:
+        return tr("Linear");
+    case LayerType::Conv2d:
+        return tr("Conv 2D");
+    case LayerType::MaxPool2d:
+        return tr("Max pool 2D");
+    case LayerType::AvgPool2d:
+        return tr("Average pool 2D");
+    case LayerType::BatchNorm:
+        return tr("Batch norm");
+    case LayerType::LayerNorm:
+        return tr("Layer norm");
+    case LayerType::Dropout:
+        return tr("Dropout");
+    case LayerType::Flatten:
+        return tr("Flatten");
+    case LayerType::ReLU:
+        return tr("ReLU");
+    case LayerType::LeakyReLU:
+        return tr("Leaky ReLU");
+    case LayerType::ELU:
+        return tr("ELU");
+    case LayerType::GELU:
+        return tr("GELU");
+    case LayerType::SiLU:
+        return tr("SiLU");
+    case LayerType::Tanh:
+        return tr("Tanh");
+    case LayerType::Sigmoid:
+        return tr("Sigmoid");
+    }
+    return typeName(type);
+}
+
+std::optional<LayerType> LayerCatalog::typeFromName(const QString& name) {
+    for (LayerType type : allLayerTypes()) {
+        if (typeName(type) == name)
+            return type;
+    }
+    return std::nullopt;
+}
+
+const std::vector<LayerField>& LayerCatalog::fields(LayerType type) {
+    static const std::map<LayerType, std::vector<LayerField>> table = buildFields();
+    static const std::vector<LayerField> none;
+    const auto it = table.find(type);
+    return it == table.end() ? none : it->second;
+}
+
+const LayerField* LayerCatalog::field(LayerType type, const QString& key) {
+    for (const LayerField& candidate : fields(type)) {
+        if (candidate.key == key)
+            return &candidate;
+    }
+    return nullptr;
+}
+
+QVariant LayerCatalog::value(const LayerSpec& layer, const QString& key) {
+    const LayerField* info = field(layer.type, key);
+    if (!info)
+        return {};
+    switch (info->kind) {
+    case LayerFieldKind::Int:
+        return QVariant::fromValue<qlonglong>(*intMember(layer, key));
+    case LayerFieldKind::Double:
+        return *doubleMember(layer, key);
+    case LayerFieldKind::Bool:
+        return layer.bias;
+    }
+    return {};
+}
+
+bool LayerCatalog::setValue(LayerSpec& layer, const QString& key, const QVariant& value) {
+    const LayerField* info = field(layer.type, key);
+    if (!info || !value.isValid())
+        return false;
+    switch (info->kind) {
+    case LayerFieldKind::Int: {
+        const qlonglong number = value.toLongLong();
+        *intMember(layer, key) = std::clamp<qlonglong>(number, static_cast<qlonglong>(info->minimum),
+                                                       static_cast<qlonglong>(info->maximum));
+        return true;
+    }
+    case LayerFieldKind::Double:
+        *doubleMember(layer, key) = std::clamp(value.toDouble(), info->minimum, info->maximum);
+        return true;
+    case LayerFieldKind::Bool:
+        layer.bias = value.toBool();
+        return true;
+    }
+    return false;
+}
+
+LayerSpec LayerCatalog::defaultLayer(LayerType type) {
+    LayerSpec layer;
+    layer.type = type;
+    switch (type) {
+    case LayerType::Linear:
+        layer.outFeatures = 64;
+        break;
+    case LayerType::Conv2d:
+        layer.outChannels = 16;
+        layer.kernelSize = 3;
+        break;
+    case LayerType::MaxPool2d:
+    case LayerType::AvgPool2d:
+        layer.kernelSize = 2; // the spec reader's pool default
+        break;
+    default:
+        break;
+    }
+    return layer;
+}
+
+QString LayerCatalog::summary(const LayerSpec& layer) {
+    const QString name = typeName(layer.type);
+    switch (layer.type) {
+    case LayerType::Linear:
+        return QStringLiteral("%1 %2%3").arg(name).arg(layer.outFeatures).arg(layer.bias ? "" : " no-bias");
+    case LayerType::Conv2d:
+        return QStringLiteral("%1 %2 k%3 s%4 p%5%6")
+            .arg(name)
+            .arg(layer.outChannels)
+            .arg(layer.kernelSize)
+            .arg(layer.stride > 0 ? layer.stride : 1)
+            .arg(layer.padding)
+            .arg(layer.bias ? "" : " no-bias");
+    case LayerType::MaxPool2d:
+    case LayerType::AvgPool2d:
+        return QStringLiteral("%1 k%2 s%3 p%4")
+            .arg(name)
+            .arg(layer.kernelSize)
+            .arg(layer.stride > 0 ? layer.stride : layer.kernelSize)
+            .arg(layer.padding);
+    case LayerType::Dropout:
+        return QStringLiteral("%1 %2").arg(name).arg(layer.p);
+    case LayerType::LeakyReLU:
+        return QStringLiteral("%1 %2").arg(name).arg(layer.negativeSlope);
+    case LayerType::ELU:
+        return QStringLiteral("%1 %2").arg(name).arg(layer.alpha);
+    default:
+        return name;
+    }
+}
+
+bool LayerCatalog::sameLayer(const LayerSpec& a, const LayerSpec& b) {
+    return a.type == b.type && a.outFeatures == b.outFeatures && a.outChannels == b.outChannels &&
+           a.kernelSize == b.kernelSize && a.stride == b.stride && a.padding == b.padding &&
+           a.bias == b.bias && a.p == b.p && a.negativeSlope == b.negativeSlope && a.alpha == b.alpha &&
+           a.eps == b.eps && a.momentum == b.momentum;
+}
+
+bool LayerCatalog::sameModel(const ModelSpec& a, const ModelSpec& b) {
+    return std::equal(a.layers.begin(), a.layers.end(), b.layers.begin(), b.layers.end(), &sameLayer);
+}
+
+QStringList LayerCatalog::templateNames() {
+    return {QStringLiteral("MLP"), QStringLiteral("LeNet-style CNN"), QStringLiteral("Regression net")};
+}
+
+ModelSpec LayerCatalog::templateModel(const QString& name, const Shape& input, const OutputTarget& target) {
+    ModelSpec model;
+    if (name == QLatin1String("MLP")) {
+        flattenIfNeeded(model, input);
+        model.layers.push_back(linear(128));
+        model.layers.push_back(defaultLayer(LayerType::ReLU));
+        model.layers.push_back(linear(64));
+        model.layers.push_back(defaultLayer(LayerType::ReLU));
+        model.layers.push_back(linear(outputWidth(target, 2)));
+    } else if (name == QLatin1String("LeNet-style CNN")) {
+        // LeNet-5 on 28x28 digits (5x5 kernels, "same" first convolution); small images such as
+        // 8x8 get 3x3 "same" convolutions so that two 2x2 poolings still fit.
+        const bool small = input.size() == 3 && std::min(input[1], input[2]) < 16;
+        const int64_t kernel = small ? 3 : 5;
+        model.layers.push_back(conv(6, kernel, kernel / 2));
+        model.layers.push_back(defaultLayer(LayerType::ReLU));
+        model.layers.push_back(defaultLayer(LayerType::MaxPool2d));
+        model.layers.push_back(conv(16, kernel, small ? 1 : 0));
+        model.layers.push_back(defaultLayer(LayerType::ReLU));
+        model.layers.push_back(defaultLayer(LayerType::MaxPool2d));
+        model.layers.push_back(defaultLayer(LayerType::Flatten));
+        model.layers.push_back(linear(120));
+        model.layers.push_back(defaultLayer(LayerType::ReLU));
+        model.layers.push_back(linear(84));
+        model.layers.push_back(defaultLayer(LayerType::ReLU));
+        model.layers.push_back(linear(outputWidth(target, 10)));
+    } else if (name == QLatin1String("Regression net")) {
+        flattenIfNeeded(model, input);
+        model.layers.push_back(linear(64));
+        model.layers.push_back(defaultLayer(LayerType::Tanh));
+        model.layers.push_back(linear(32));
+        model.layers.push_back(defaultLayer(LayerType::Tanh));
+        model.layers.push_back(linear(1));
+    }
+    return model;
+}
+
+} // namespace tunelab

@@ -1,0 +1,107 @@
+#pragma once
+
+#include "data/dataset.h"
+#include "model/shape_inference.h"
+#include "spec/spec.h"
+
+#include <QWidget>
+
+class QAction;
+class QComboBox;
+class QFormLayout;
+class QGroupBox;
+class QLabel;
+class QTableView;
+class QTreeWidget;
+class QTreeWidgetItem;
+class QUndoStack;
+
+namespace tunelab {
+
+class LayerStackModel;
+
+// Edits a network: a palette of the engine's layer types, the layer stack with live shapes,
+// parameters and FLOPs, a form for the selected layer and templates. Every change is a command
+// on undoStack(); the app binds Ctrl+Z / Ctrl+Shift+Z to undoAction() / redoAction().
+class NetworkEditor : public QWidget {
+    Q_OBJECT
+
+public:
+    explicit NetworkEditor(QWidget* parent = nullptr);
+    ~NetworkEditor() override;
+
+    // Replaces the network and clears the undo history.
+    void setModel(const ModelSpec& spec);
+    const ModelSpec& model() const;
+    void setInputShape(const Shape& shape);
+    void setOutputTarget(const OutputTarget& target);
+
+    QUndoStack* undoStack() const { return m_undoStack; }
+    QAction* undoAction() const { return m_undoAction; }
+    QAction* redoAction() const { return m_redoAction; }
+    LayerStackModel* layerModel() const { return m_model; }
+    QTableView* layerView() const { return m_view; }
+    QTreeWidget* palette() const { return m_palette; }
+    QFormLayout* propertyForm() const { return m_form; }
+
+    bool isValid() const;
+    QString invalidReason() const;
+    int currentRow() const;
+    void setCurrentRow(int row);
+
+    // Editing operations, also bound to keys on the layer table (Insert, Delete, Ctrl+Up,
+    // Ctrl+Down, Ctrl+D). addLayer inserts after the current row.
+    void addLayer(LayerType type);
+    void removeCurrentLayer();
+    void moveCurrentLayer(int delta);
+    void duplicateCurrentLayer();
+    void applyTemplate(const QString& name);
+
+    // The spec path of layer `row` ("model.layers[2]"); its fields add ".out_features" and so on.
+    static QString layerPath(int row);
+
+public Q_SLOTS:
+    // Paths already in the search space; their "Search over…" entries show a check mark.
+    void setSearchedPaths(const QStringList& paths);
+
+Q_SIGNALS:
+    void modelEdited();
+    // "Search over <path>…" was chosen on a layer field (model.layers[i].<key>) or on a layer row
+    // (model.layers[i], the whole layer as JSON); the value is the current one, as JSON.
+    void searchRequested(const QString& path, const QString& currentValueJson);
+    void validityChanged(bool valid, const QString& reason);
+
+private:
+    void buildPalette();
+    void showLayerMenu(const QPoint& position);
+    QString layerJson(int row) const;
+    void onReportChanged();
+    void refreshForm();
+    void rebuildForm(int row);
+    void updateFormValues(int row);
+    void updateActions();
+    LayerType paletteType() const;
+
+    LayerStackModel* m_model = nullptr;
+    QUndoStack* m_undoStack = nullptr;
+    QAction* m_undoAction = nullptr;
+    QAction* m_redoAction = nullptr;
+    QAction* m_removeAction = nullptr;
+    QAction* m_upAction = nullptr;
+    QAction* m_downAction = nullptr;
+    QAction* m_duplicateAction = nullptr;
+    QTreeWidget* m_palette = nullptr;
+    QTableView* m_view = nullptr;
+    QComboBox* m_templates = nullptr;
+    QLabel* m_totals = nullptr;
+    QLabel* m_status = nullptr;
+    QGroupBox* m_formBox = nullptr;
+    QFormLayout* m_form = nullptr;
+    int m_formRow = -1;
+    LayerType m_formType = LayerType::ReLU;
+    bool m_lastValid = false;
+    QString m_lastReason;
+    QStringList m_searchedPaths;
+};
+
+} // namespace tunelab

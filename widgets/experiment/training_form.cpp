@@ -1,0 +1,391 @@
+#include "experiment/training_form.h"
+
+#include "optim/learning_rate_schedule.h"
+#include "search/search_space_editor.h"
+#include "spec/spec_names.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QPainter>
+#include <QPainterPath>
+#include <QSpinBox>
+#include <QVBoxLayout>
+
+#include <algorithm>
+#include <cmath>
+
+namespace tunelab {
+
+// The learning rate over the planned steps, drawn with the same LearningRateSchedule the trainer
+// uses, so the preview is exactly what training will do.
+class SchedulePreview : public QWidget {
+public:
+    explicit SchedulePreview(QWidget* parent = nullptr)
+        : QWidget(parent) {
+        setMinimumHeight(64);
+        setToolTip(tr("Learning rate over the planned steps"));
+    }
+
+    void setSchedule(const ScheduleSpec& schedule, double lr, int epochs, int64_t stepsPerEpoch) {
+        m_schedule = schedule;
+        m_lr = lr;
+        m_epochs = std::max(epochs, 1);
+        m_stepsPerEpoch = std::max<int64_t>(stepsPerEpoch, 1);
+        update();
+    }
+
+protected:
+    void paintEvent(QPaintEvent*) override {
+        QPainter painter(this);
+        painter.setRenderHint(QPainter::Antialiasing);
+        const QRectF area = QRectF(rect()).adjusted(4, 4, -4, -14);
+        painter.fillRect(rect(), palette().base());
+        LearningRateSchedule schedule(m_schedule, m_lr, m_epochs, m_stepsPerEpoch);
+        const int64_t totalSteps = m_stepsPerEpoch * m_epochs;
+        const int columns = std::max(2, static_cast<int>(area.width()));
+        QPainterPath path;
+        double peak = 0.0;
+        std::vector<double> rates(static_cast<size_t>(columns));
+        for (int column = 0; column < columns; ++column) {
+            const int64_t step = totalSteps * column / columns;
+            rates[static_cast<size_t>(column)] =
+                schedule.learningRate(step, static_cast<int>(step / m_stepsPerEpoch));
+            peak = std::max(peak, rates[static_cast<size_t>(column)]);
+        }
+        for (int column = 0; column < columns; ++column) {
+            const double y =
+                area.bottom() - (peak > 0 ? rates[static_cast<size_t>(column)] / peak : 0.0) * area.height();
+            const double x = area.left() + column;
+            if (column == 0)
+                path.moveTo(x, y);
+            else
+                path.lineTo(x, y);
+        }
+        painter.setPen(QPen(palette().highlight().color(), 1.5));
+        painter.drawPath(path);
+        painter.setPen(palette().text().color());
+        painter.drawText(QRectF(rect()).adjusted(4, 0, -4, 0), Qt::AlignBottom | Qt::AlignLeft,
+                         tr("%1 steps, peak %2").arg(totalSteps).arg(peak, 0, 'g', 3));
+    }
+
+private:
+    ScheduleSpec m_schedule;
+    double m_lr = 1e-3;
+    int m_epochs = 10;
+    int64_t m_stepsPerEpoch = 10;
+};
+
+namespace {
+
+template <typename Enum> void fillCombo(QComboBox* combo, const NameTable<Enum>& names) {
+    for (const auto& [value, name] : names)
+        combo->addItem(QString::fromLatin1(name), static_cast<int>(value));
+}
+
+QDoubleSpinBox* doubleBox(double minimum, double maximum, int decimals, double step) {
+    auto* box = new QDoubleSpinBox;
+    box->setRange(minimum, maximum);
+    box->setDecimals(decimals);
+    box->setSingleStep(step);
+    return box;
+}
+
+QSpinBox* intBox(int minimum, int maximum) {
+    auto* box = new QSpinBox;
+    box->setRange(minimum, maximum);
+    return box;
+}
+
+void setRowVisible(QFormLayout* form, QWidget* field, bool visible) {
+    if (QWidget* label = form->labelForField(field))
+        label->setVisible(visible);
+    field->setVisible(visible);
+}
+
+template <typename Enum> void selectValue(QComboBox* combo, Enum value) {
+    combo->setCurrentIndex(std::max(0, combo->findData(static_cast<int>(value))));
+}
+
+} // namespace
+
+TrainingForm::TrainingForm(QWidget* parent)
+    : QWidget(parent) {
+    auto* layout = new QVBoxLayout(this);
+
+    auto* optimizerBox = new QGroupBox(tr("Loss and optimizer"));
+    m_optimizerForm = new QFormLayout(optimizerBox);
+    m_loss = new QComboBox;
+    fillCombo(m_loss, lossTypeNames());
+    m_huberDelta = doubleBox(1e-6, 1e6, 4, 0.1);
+    m_optimizer = new QComboBox;
+    fillCombo(m_optimizer, optimizerTypeNames());
+    m_lr = doubleBox(1e-7, 10.0, 7, 1e-4);
+    m_weightDecay = doubleBox(0.0, 10.0, 6, 1e-4);
+    m_l1 = doubleBox(0.0, 10.0, 6, 1e-5);
+    m_momentum = doubleBox(0.0, 0.999, 3, 0.05);
+    m_nesterov = new QCheckBox(tr("Nesterov"));
+    m_beta1 = doubleBox(0.0, 0.9999, 4, 0.01);
+    m_beta2 = doubleBox(0.0, 0.99999, 5, 0.001);
+    m_eps = doubleBox(1e-12, 1.0, 10, 1e-8);
+    m_alpha = doubleBox(0.0, 0.9999, 4, 0.01);
+    m_optimizerForm->addRow(tr("Loss"), m_loss);
+    m_optimizerForm->addRow(tr("Huber delta"), m_huberDelta);
+    m_optimizerForm->addRow(tr("Optimizer"), m_optimizer);
+    m_optimizerForm->addRow(tr("Learning rate"), m_lr);
+    m_optimizerForm->addRow(tr("Weight decay"), m_weightDecay);
+    m_optimizerForm->addRow(tr("L1 penalty"), m_l1);
+    m_optimizerForm->addRow(tr("Momentum"), m_momentum);
+    m_optimizerForm->addRow(QString(), m_nesterov);
+    m_optimizerForm->addRow(tr("Beta 1"), m_beta1);
+    m_optimizerForm->addRow(tr("Beta 2"), m_beta2);
+    m_optimizerForm->addRow(tr("Epsilon"), m_eps);
+    m_optimizerForm->addRow(tr("Alpha"), m_alpha);
+    layout->addWidget(optimizerBox);
+
+    auto* scheduleBox = new QGroupBox(tr("Learning-rate schedule"));
+    m_scheduleForm = new QFormLayout(scheduleBox);
+    m_schedule = new QComboBox;
+    fillCombo(m_schedule, scheduleTypeNames());
+    m_warmup = doubleBox(0.0, 1000.0, 2, 0.5);
+    m_stepSize = intBox(1, 100000);
+    m_gamma = doubleBox(0.0001, 1.0, 4, 0.05);
+    m_minLr = doubleBox(0.0, 10.0, 7, 1e-5);
+    m_factor = doubleBox(0.01, 0.99, 2, 0.05);
+    m_patience = intBox(0, 1000);
+    m_preview = new SchedulePreview;
+    m_scheduleForm->addRow(tr("Schedule"), m_schedule);
+    m_scheduleForm->addRow(tr("Warm-up epochs"), m_warmup);
+    m_scheduleForm->addRow(tr("Step size (epochs)"), m_stepSize);
+    m_scheduleForm->addRow(tr("Gamma"), m_gamma);
+    m_scheduleForm->addRow(tr("Factor"), m_factor);
+    m_scheduleForm->addRow(tr("Patience (epochs)"), m_patience);
+    m_scheduleForm->addRow(tr("Minimum rate"), m_minLr);
+    m_scheduleForm->addRow(m_preview);
+    layout->addWidget(scheduleBox);
+
+    auto* trainingBox = new QGroupBox(tr("Training"));
+    m_trainingForm = new QFormLayout(trainingBox);
+    m_epochs = intBox(1, 1000000);
+    m_batchSize = intBox(1, 1 << 24);
+    m_fullBatch = new QCheckBox(tr("Full batch (gradient descent)"));
+    m_clip = doubleBox(0.0, 1e6, 3, 0.5);
+    m_clip->setSpecialValueText(tr("off"));
+    m_earlyStopping = new QCheckBox(tr("Stop early"));
+    m_earlyMetric = new QComboBox;
+    fillCombo(m_earlyMetric, metricNames());
+    m_earlyPatience = intBox(1, 100000);
+    m_seed = intBox(0, 2147483647);
+    m_device = new QComboBox;
+    m_device->addItem(tr("auto"), QStringLiteral("auto"));
+    m_trainingForm->addRow(tr("Epochs"), m_epochs);
+    m_trainingForm->addRow(tr("Batch size"), m_batchSize);
+    m_trainingForm->addRow(QString(), m_fullBatch);
+    m_trainingForm->addRow(tr("Clip gradient norm"), m_clip);
+    m_trainingForm->addRow(QString(), m_earlyStopping);
+    m_trainingForm->addRow(tr("Monitor"), m_earlyMetric);
+    m_trainingForm->addRow(tr("Patience (epochs)"), m_earlyPatience);
+    m_trainingForm->addRow(tr("Seed"), m_seed);
+    m_trainingForm->addRow(tr("Device"), m_device);
+    layout->addWidget(trainingBox);
+    layout->addStretch(1);
+
+    for (QComboBox* combo : {m_loss, m_optimizer, m_schedule, m_earlyMetric, m_device})
+        connect(combo, &QComboBox::currentIndexChanged, this, &TrainingForm::onEdited);
+    for (QDoubleSpinBox* box : {m_huberDelta, m_lr, m_weightDecay, m_l1, m_momentum, m_beta1, m_beta2, m_eps,
+                                m_alpha, m_warmup, m_gamma, m_minLr, m_factor, m_clip})
+        connect(box, &QDoubleSpinBox::valueChanged, this, &TrainingForm::onEdited);
+    for (QSpinBox* box : {m_stepSize, m_patience, m_epochs, m_batchSize, m_earlyPatience, m_seed})
+        connect(box, &QSpinBox::valueChanged, this, &TrainingForm::onEdited);
+    for (QCheckBox* box : {m_nesterov, m_fullBatch, m_earlyStopping})
+        connect(box, &QCheckBox::toggled, this, &TrainingForm::onEdited);
+
+    installSearchMenus();
+    setSpec(defaultExperiment());
+}
+
+void TrainingForm::installSearchMenus() {
+    const std::vector<std::pair<QWidget*, const char*>> fields = {
+        {m_loss, "loss.type"},
+        {m_huberDelta, "loss.delta"},
+        {m_optimizer, "optimizer.type"},
+        {m_lr, "optimizer.lr"},
+        {m_weightDecay, "optimizer.weight_decay"},
+        {m_l1, "optimizer.l1"},
+        {m_momentum, "optimizer.momentum"},
+        {m_nesterov, "optimizer.nesterov"},
+        {m_beta1, "optimizer.betas[0]"},
+        {m_beta2, "optimizer.betas[1]"},
+        {m_eps, "optimizer.eps"},
+        {m_alpha, "optimizer.alpha"},
+        {m_schedule, "schedule.type"},
+        {m_warmup, "schedule.warmup_epochs"},
+        {m_stepSize, "schedule.step_size"},
+        {m_gamma, "schedule.gamma"},
+        {m_minLr, "schedule.min_lr"},
+        {m_factor, "schedule.factor"},
+        {m_patience, "schedule.patience"},
+        {m_epochs, "training.epochs"},
+        {m_batchSize, "training.batch_size"},
+        {m_clip, "training.grad_clip_norm"},
+        {m_earlyMetric, "training.early_stopping.metric"},
+        {m_earlyPatience, "training.early_stopping.patience"},
+        {m_seed, "seed"},
+        {m_device, "device"},
+    };
+    installFixedPathSearchMenus(
+        fields, [this](const QString& path, const QString& value) { Q_EMIT searchRequested(path, value); },
+        [this](const QString& path) { return m_searchedPaths.contains(path); });
+}
+
+QStringList TrainingForm::fieldPaths() const {
+    return fieldPathsWithSearchMenu(this);
+}
+
+void TrainingForm::setSearchedPaths(const QStringList& paths) {
+    m_searchedPaths = paths;
+}
+
+void TrainingForm::setDevices(const QStringList& ids, const QStringList& names) {
+    const QString current = m_device->currentData().toString();
+    const bool loading = m_loading;
+    m_loading = true;
+    m_device->clear();
+    m_device->addItem(tr("auto"), QStringLiteral("auto"));
+    for (int i = 0; i < ids.size(); ++i)
+        m_device->addItem(i < names.size() ? names[i] : ids[i], ids[i]);
+    m_device->setCurrentIndex(std::max(0, m_device->findData(current)));
+    m_loading = loading;
+}
+
+void TrainingForm::setTrainingRows(qint64 rows) {
+    m_trainingRows = std::max<qint64>(rows, 1);
+    updatePreview();
+}
+
+void TrainingForm::setSpec(const ExperimentSpec& spec) {
+    m_loading = true;
+    selectValue(m_loss, spec.loss.type);
+    m_huberDelta->setValue(spec.loss.delta);
+    const OptimizerSpec& o = spec.optimizer;
+    selectValue(m_optimizer, o.type);
+    m_lr->setValue(o.lr);
+    m_weightDecay->setValue(o.weightDecay);
+    m_l1->setValue(o.l1);
+    m_momentum->setValue(o.momentum);
+    m_nesterov->setChecked(o.nesterov);
+    m_beta1->setValue(o.beta1);
+    m_beta2->setValue(o.beta2);
+    m_eps->setValue(o.eps);
+    m_alpha->setValue(o.alpha);
+    const ScheduleSpec& s = spec.schedule;
+    selectValue(m_schedule, s.type);
+    m_warmup->setValue(s.warmupEpochs);
+    m_stepSize->setValue(s.stepSize);
+    m_gamma->setValue(s.gamma);
+    m_minLr->setValue(s.minLr);
+    m_factor->setValue(s.factor);
+    m_patience->setValue(s.patience);
+    const TrainingSpec& t = spec.training;
+    m_epochs->setValue(t.epochs);
+    m_batchSize->setValue(static_cast<int>(std::min<int64_t>(t.batchSize, m_batchSize->maximum())));
+    m_fullBatch->setChecked(t.fullBatch);
+    m_clip->setValue(t.gradClipNorm);
+    m_earlyStopping->setChecked(t.earlyStopping.enabled);
+    selectValue(m_earlyMetric, t.earlyStopping.metric);
+    m_earlyPatience->setValue(t.earlyStopping.patience);
+    m_seed->setValue(static_cast<int>(std::min<uint64_t>(spec.seed, 2147483647u)));
+    int device = m_device->findData(QString::fromStdString(spec.device));
+    if (device < 0) {
+        m_device->addItem(QString::fromStdString(spec.device), QString::fromStdString(spec.device));
+        device = m_device->count() - 1;
+    }
+    m_device->setCurrentIndex(device);
+    m_loading = false;
+    updateVisibleFields();
+    updatePreview();
+}
+
+void TrainingForm::applyTo(ExperimentSpec& spec) const {
+    spec.loss.type = static_cast<LossType>(m_loss->currentData().toInt());
+    spec.loss.delta = m_huberDelta->value();
+    OptimizerSpec& o = spec.optimizer;
+    o.type = static_cast<OptimizerType>(m_optimizer->currentData().toInt());
+    o.lr = m_lr->value();
+    o.weightDecay = m_weightDecay->value();
+    o.l1 = m_l1->value();
+    o.momentum = m_momentum->value();
+    o.nesterov = m_nesterov->isChecked() && o.momentum > 0.0;
+    o.beta1 = m_beta1->value();
+    o.beta2 = m_beta2->value();
+    o.eps = m_eps->value();
+    o.alpha = m_alpha->value();
+    ScheduleSpec& s = spec.schedule;
+    s.type = static_cast<ScheduleType>(m_schedule->currentData().toInt());
+    s.warmupEpochs = m_warmup->value();
+    s.stepSize = m_stepSize->value();
+    s.gamma = m_gamma->value();
+    s.minLr = m_minLr->value();
+    s.factor = m_factor->value();
+    s.patience = m_patience->value();
+    TrainingSpec& t = spec.training;
+    t.epochs = m_epochs->value();
+    t.batchSize = m_batchSize->value();
+    t.fullBatch = m_fullBatch->isChecked();
+    t.gradClipNorm = m_clip->value();
+    t.earlyStopping.enabled = m_earlyStopping->isChecked();
+    t.earlyStopping.metric = static_cast<MetricKind>(m_earlyMetric->currentData().toInt());
+    t.earlyStopping.patience = m_earlyPatience->value();
+    spec.seed = static_cast<uint64_t>(m_seed->value());
+    spec.device = m_device->currentData().toString().toStdString();
+}
+
+void TrainingForm::updateVisibleFields() {
+    const auto optimizer = static_cast<OptimizerType>(m_optimizer->currentData().toInt());
+    const bool adam = optimizer == OptimizerType::Adam || optimizer == OptimizerType::AdamW;
+    const bool sgd = optimizer == OptimizerType::Sgd;
+    const bool rmsprop = optimizer == OptimizerType::RmsProp;
+    setRowVisible(m_optimizerForm, m_huberDelta,
+                  static_cast<LossType>(m_loss->currentData().toInt()) == LossType::Huber);
+    setRowVisible(m_optimizerForm, m_momentum, sgd || rmsprop);
+    setRowVisible(m_optimizerForm, m_nesterov, sgd);
+    m_nesterov->setEnabled(m_momentum->value() > 0.0);
+    setRowVisible(m_optimizerForm, m_beta1, adam);
+    setRowVisible(m_optimizerForm, m_beta2, adam);
+    setRowVisible(m_optimizerForm, m_eps, !sgd);
+    setRowVisible(m_optimizerForm, m_alpha, rmsprop);
+
+    const auto schedule = static_cast<ScheduleType>(m_schedule->currentData().toInt());
+    setRowVisible(m_scheduleForm, m_stepSize, schedule == ScheduleType::Step);
+    setRowVisible(m_scheduleForm, m_gamma,
+                  schedule == ScheduleType::Step || schedule == ScheduleType::Exponential);
+    setRowVisible(m_scheduleForm, m_minLr,
+                  schedule == ScheduleType::Cosine || schedule == ScheduleType::ReduceOnPlateau);
+    setRowVisible(m_scheduleForm, m_factor, schedule == ScheduleType::ReduceOnPlateau);
+    setRowVisible(m_scheduleForm, m_patience, schedule == ScheduleType::ReduceOnPlateau);
+
+    m_batchSize->setEnabled(!m_fullBatch->isChecked());
+    setRowVisible(m_trainingForm, m_earlyMetric, m_earlyStopping->isChecked());
+    setRowVisible(m_trainingForm, m_earlyPatience, m_earlyStopping->isChecked());
+}
+
+void TrainingForm::updatePreview() {
+    ExperimentSpec spec;
+    applyTo(spec);
+    const int64_t batch =
+        spec.training.fullBatch ? m_trainingRows : std::max<int64_t>(spec.training.batchSize, 1);
+    const int64_t stepsPerEpoch = (m_trainingRows + batch - 1) / batch;
+    m_preview->setSchedule(spec.schedule, spec.optimizer.lr, spec.training.epochs, stepsPerEpoch);
+}
+
+void TrainingForm::onEdited() {
+    if (m_loading)
+        return;
+    updateVisibleFields();
+    updatePreview();
+    Q_EMIT edited();
+}
+
+} // namespace tunelab

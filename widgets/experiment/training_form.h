@@ -1,0 +1,93 @@
+#pragma once
+
+#include "spec/spec.h"
+
+#include <QWidget>
+
+class QCheckBox;
+class QComboBox;
+class QDoubleSpinBox;
+class QFormLayout;
+class QSpinBox;
+
+namespace tunelab {
+
+class SchedulePreview;
+
+// Edits everything about training except the data and the network: loss, optimizer (only the
+// fields of the chosen one are shown), schedule with a preview of the learning rate over the
+// planned steps, epochs, batch size or full batch, gradient clipping, early stopping, seed, device.
+class TrainingForm : public QWidget {
+    Q_OBJECT
+
+public:
+    explicit TrainingForm(QWidget* parent = nullptr);
+
+    // Shows the spec's settings; emits nothing.
+    void setSpec(const ExperimentSpec& spec);
+    // Writes the form's settings into `spec` (data and model are left alone).
+    void applyTo(ExperimentSpec& spec) const;
+
+    // Devices offered besides "auto" (e.g. "cpu", "cuda:0"), with display names.
+    void setDevices(const QStringList& ids, const QStringList& names);
+    // Training rows, for the schedule preview's steps per epoch.
+    void setTrainingRows(qint64 rows);
+
+    // The spec path each field edits ("optimizer.lr"), which is also the field's objectName.
+    QStringList fieldPaths() const;
+
+public Q_SLOTS:
+    // Paths already in the search space; their "Search over…" entries show a check mark.
+    void setSearchedPaths(const QStringList& paths);
+
+Q_SIGNALS:
+    void edited();
+    // "Search over <path>…" was chosen in a field's context menu; the value is the field's, as JSON.
+    void searchRequested(const QString& path, const QString& currentValueJson);
+
+private:
+    void updateVisibleFields();
+    void updatePreview();
+    void onEdited();
+
+    void installSearchMenus();
+
+    bool m_loading = false;
+    qint64 m_trainingRows = 800;
+    QStringList m_searchedPaths;
+
+    QComboBox* m_loss = nullptr;
+    QDoubleSpinBox* m_huberDelta = nullptr;
+    QComboBox* m_optimizer = nullptr;
+    QDoubleSpinBox* m_lr = nullptr;
+    QDoubleSpinBox* m_weightDecay = nullptr;
+    QDoubleSpinBox* m_l1 = nullptr;
+    QDoubleSpinBox* m_momentum = nullptr;
+    QCheckBox* m_nesterov = nullptr;
+    QDoubleSpinBox* m_beta1 = nullptr;
+    QDoubleSpinBox* m_beta2 = nullptr;
+    QDoubleSpinBox* m_eps = nullptr;
+    QDoubleSpinBox* m_alpha = nullptr;
+    QComboBox* m_schedule = nullptr;
+    QDoubleSpinBox* m_warmup = nullptr;
+    QSpinBox* m_stepSize = nullptr;
+    QDoubleSpinBox* m_gamma = nullptr;
+    QDoubleSpinBox* m_minLr = nullptr;
+    QDoubleSpinBox* m_factor = nullptr;
+    QSpinBox* m_patience = nullptr;
+    SchedulePreview* m_preview = nullptr;
+    QSpinBox* m_epochs = nullptr;
+    QSpinBox* m_batchSize = nullptr;
+    QCheckBox* m_fullBatch = nullptr;
+    QDoubleSpinBox* m_clip = nullptr;
+    QCheckBox* m_earlyStopping = nullptr;
+    QComboBox* m_earlyMetric = nullptr;
+    QSpinBox* m_earlyPatience = nullptr;
+    QSpinBox* m_seed = nullptr;
+    QComboBox* m_device = nullptr;
+    QFormLayout* m_optimizerForm = nullptr;
+    QFormLayout* m_scheduleForm = nullptr;
+    QFormLayout* m_trainingForm = nullptr;
+};
+
+} // namespace tunelab

@@ -1,0 +1,477 @@
+#include "study/study_trials_model.h"
+
+#include <QJsonDocument>
+#include <QLocale>
+
+#include <QJsonArray>
+
+#include <QBrush>
+#include <QFont>
+
+#include <cmath>
+
+namespace tunelab {
+
+namespace {
+
+bool isFiniteNumber(double value) {
+    return std::isfinite(value);
+}
+
+double durationOf(const TrialRecord& trial) {
+    if (trial.startedAt > 0.0 && trial.finishedAt >= trial.startedAt)
+        return trial.finishedAt - trial.startedAt;
+    return kNoValue;
+}
+
+} // namespace
+
+StudyTrialsModel::StudyTrialsModel(QObject* parent)
+    : QAbstractTableModel(parent) {}
+
+QString StudyTrialsModel::formatNumber(double value, bool logScale) {
+    if (!isFiniteNumber(value))
+        return QString();
+    if (value == 0.0)
+        return QStringLiteral("0");
+    if (logScale) {
+        int exponent = static_cast<int>(std::floor(std::log10(std::fabs(value))));
+        double mantissa = value / std::pow(10.0, exponent);
+        if (std::fabs(std::round(mantissa * 10.0) / 10.0) >= 10.0) {
+            mantissa /= 10.0;
+            ++exponent;
+        }
+        if (exponent >= -2 && exponent <= 2)
+            return QString::number(value, 'g', 3);
+        QString digits = QString::number(mantissa, 'f', 1);
+        if (digits.endsWith(QLatin1String(".0")))
+            digits.chop(2);
+        return QStringLiteral("%1e%2").arg(digits).arg(exponent);
+    }
+    if (value == std::round(value) && std::fabs(value) < 1e6)
+        return QString::number(static_cast<qint64>(value));
+    return QString::number(value, 'g', 3);
+}
+
+QString StudyTrialsModel::formatValue(double value) {
+    if (!isFiniteNumber(value))
+        return QString();
+    return QString::number(value, 'g', 4);
+}
+
+QString StudyTrialsModel::formatDuration(double seconds) {
+    if (!isFiniteNumber(seconds) || seconds < 0.0)
+        return QString();
+    if (seconds < 60.0)
+        return QString::asprintf("%.1f s", seconds);
+    const auto total = static_cast<long long>(std::llround(seconds));
+    if (total < 3600)
+        return QString::asprintf("%lld:%02lld", total / 60, total % 60);
+    return QString::asprintf("%lld:%02lld:%02lld", total / 3600, (total / 60) % 60, total % 60);
+}
+
+QString StudyTrialsModel::formatParameter(const ParamValue& value, bool logScale) {
+    if (value.isNumber())
+        return formatNumber(value.toDouble(), logScale);
+    const std::string& json = value.json;
+    if (json.size() >= 2 && json.front() == '"' && json.back() == '"')
+        return QString::fromStdString(json.substr(1, json.size() - 2));
+    return QString::fromStdString(json);
+}
+
+void StudyTrialsModel::setStudy(std::vector<std::string> parameters, ObjectiveSpec objective,
+                                std::set<std::string> logParameters) {
+    beginResetModel();
+    m_parameters = std::move(parameters);
+    m_objective = std::move(objective);
+    m_logParameters = std::move(logParameters);
+    m_bestNumber = findBest();
+    ++m_revision;
+    endResetModel();
+    Q_EMIT bestTrialChanged(m_bestNumber);
+}
+
+void StudyTrialsModel::setTrials(std::vector<TrialRecord> trials) {
+    beginResetModel();
+    m_trials = std::move(trials);
+    m_rowOf.clear();
+    m_rowOf.reserve(static_cast<int>(m_trials.size()));
+    for (size_t row = 0; row < m_trials.size(); ++row)
+        m_rowOf.insert(m_trials[row].number, static_cast<int>(row));
+    m_bestNumber = findBest();
+    ++m_revision;
+    endResetModel();
+    Q_EMIT bestTrialChanged(m_bestNumber);
+}
+
+void StudyTrialsModel::clear() {
+    setTrials({});
+}
+
+void StudyTrialsModel::upsertTrial(const TrialRecord& trial) {
+    ++m_revision;
+    const int row = rowOfTrial(trial.number);
+    if (row < 0) {
+        const int newRow = static_cast<int>(m_trials.size());
+        beginInsertRows(QModelIndex(), newRow, newRow);
+        m_trials.push_back(trial);
+        m_rowOf.insert(trial.number, newRow);
+        endInsertRows();
+    } else {
+        TrialRecord& existing = m_trials[static_cast<size_t>(row)];
+        std::map<int, double> intermediate;
+        if (trial.intermediate.empty())
+            intermediate.swap(existing.intermediate);
+        existing = trial;
+        if (!intermediate.empty())
+            existing.intermediate.swap(intermediate);
+        emitRowChanged(row);
+    }
+    updateBest(trial.number);
+}
+
+bool StudyTrialsModel::addIntermediate(int64_t trialNumber, int epoch, double value) {
+    const int row = rowOfTrial(trialNumber);
+    if (row < 0)
+        return false;
+    m_trials[static_cast<size_t>(row)].intermediate[epoch] = value;
+    ++m_revision;
+    const QModelIndex cell = index(row, EpochColumn);
+    Q_EMIT dataChanged(cell, cell);
+    return true;
+}
+
+void StudyTrialsModel::emitRowChanged(int row) {
+    Q_EMIT dataChanged(index(row, 0), index(row, columnCount() - 1));
+}
+
+int64_t StudyTrialsModel::findBest() const {
+    int64_t bestNumber = -1;
+    double bestValue = kNoValue;
+    for (const TrialRecord& trial : m_trials) {
+        if (trial.state != TrialState::Complete || !isFiniteNumber(trial.value))
+            continue;
+        if (bestNumber < 0 || isBetter(m_objective, trial.value, bestValue) ||
+            (trial.value == bestValue && trial.number < bestNumber)) {
+            bestNumber = trial.number;
+            bestValue = trial.value;
+        }
+    }
+    return bestNumber;
+}
+
+// A trial that got better than the best becomes the best without a scan; a change to the best
+// trial itself (a re-run, a state change) needs one.
+void StudyTrialsModel::updateBest(int64_t changedNumber) {
+    int64_t next = m_bestNumber;
+    const TrialRecord& changed = m_trials[static_cast<size_t>(rowOfTrial(changedNumber))];
+    if (changedNumber == m_bestNumber) {
+        next = findBest();
+    } else if (changed.state == TrialState::Complete && isFiniteNumber(changed.value)) {
+        if (m_bestNumber < 0) {
+            next = changedNumber;
+        } else {
+            const double bestValue = m_trials[static_cast<size_t>(rowOfTrial(m_bestNumber))].value;
+            if (isBetter(m_objective, changed.value, bestValue))
+                next = changedNumber;
+        }
+    }
+    if (next == m_bestNumber)
+        return;
+    const int oldRow = rowOfTrial(m_bestNumber);
+    m_bestNumber = next;
+    if (oldRow >= 0)
+        emitRowChanged(oldRow);
+    if (next >= 0)
+        emitRowChanged(rowOfTrial(next));
+    Q_EMIT bestTrialChanged(next);
+}
+
+int StudyTrialsModel::rowCount(const QModelIndex& parent) const {
+    return parent.isValid() ? 0 : static_cast<int>(m_trials.size());
+}
+
+int StudyTrialsModel::columnCount(const QModelIndex& parent) const {
+    return parent.isValid() ? 0 : FirstParameterColumn + static_cast<int>(m_parameters.size());
+}
+
+int StudyTrialsModel::lastEpoch(const TrialRecord& trial) const {
+    if (trial.state == TrialState::Pruned && trial.prunedEpoch > 0)
+        return trial.prunedEpoch;
+    if (!trial.intermediate.empty())
+        return trial.intermediate.rbegin()->first;
+    return trial.state == TrialState::Pruned ? trial.prunedEpoch : -1;
+}
+
+QVariant StudyTrialsModel::displayValue(const TrialRecord& trial, int column) const {
+    switch (column) {
+    case NumberColumn:
+        return QString::number(trial.number);
+    case StateColumn:
+        return QString::fromLatin1(toString(trial.state));
+    case ValueColumn:
+        return formatValue(trial.value);
+    case EpochColumn: {
+        const int epoch = lastEpoch(trial);
+        return epoch >= 0 ? QString::number(epoch) : QString();
+    }
+    case DurationColumn:
+        return formatDuration(durationOf(trial));
+    default:
+        break;
+    }
+    const std::string& path = m_parameters[static_cast<size_t>(column - FirstParameterColumn)];
+    const auto found = trial.params.find(path);
+    if (found == trial.params.end())
+        return QString();
+    return formatParameter(found->second, isLogParameter(path));
+}
+
+namespace {
+
+QString csvField(const QString& text) {
+    if (!text.contains(QLatin1Char(',')) && !text.contains(QLatin1Char('"')) &&
+        !text.contains(QLatin1Char('\n')) && !text.contains(QLatin1Char('\r')))
+        return text;
+    QString quoted = text;
+    quoted.replace(QLatin1String("\""), QLatin1String("\"\""));
+    return QLatin1Char('"') + quoted + QLatin1Char('"');
+}
+
+QString csvNumber(double value) {
+    return std::isfinite(value) ? QString::number(value, 'g', QLocale::FloatingPointShortest) : QString();
+}
+
+// A parameter's JSON as a CSV cell: a string without its quotes, anything else as written.
+QString csvParameter(const ParamValue& value) {
+    const QString json = QString::fromStdString(value.json);
+    if (!json.startsWith(QLatin1Char('"')))
+        return json;
+    const QJsonDocument wrapped = QJsonDocument::fromJson(("[" + json + "]").toUtf8());
+    return wrapped.isArray() ? wrapped.array().at(0).toString() : json;
+}
+
+} // namespace
+
+QString StudyTrialsModel::toCsv(const std::vector<int>& rows) const {
+    QStringList header{
+        QStringLiteral("number"), QStringLiteral("state"),
+        QString::fromStdString(m_objective.metric.empty() ? std::string("value") : m_objective.metric),
+        QStringLiteral("epoch"), QStringLiteral("duration_seconds")};
+    for (const std::string& path : m_parameters)
+        header << QString::fromStdString(path);
+    header << QStringLiteral("message");
+    QString csv;
+    auto appendLine = [&csv](const QStringList& fields) {
+        QStringList quoted;
+        for (const QString& field : fields)
+            quoted << csvField(field);
+        csv += quoted.join(QLatin1Char(',')) + QLatin1Char('\n');
+    };
+    appendLine(header);
+    for (int row : rows) {
+        if (row < 0 || row >= static_cast<int>(m_trials.size()))
+            continue;
+        const TrialRecord& trial = m_trials[static_cast<size_t>(row)];
+        const int epoch = lastEpoch(trial);
+        QStringList fields{QString::number(trial.number), QString::fromLatin1(toString(trial.state)),
+                           csvNumber(trial.value), epoch >= 0 ? QString::number(epoch) : QString(),
+                           csvNumber(durationOf(trial))};
+        for (const std::string& path : m_parameters) {
+            const auto found = trial.params.find(path);
+            fields << (found == trial.params.end() ? QString() : csvParameter(found->second));
+        }
+        fields << QString::fromStdString(trial.message);
+        appendLine(fields);
+    }
+    return csv;
+}
+
+QVariant StudyTrialsModel::sortValue(const TrialRecord& trial, int column) const {
+    switch (column) {
+    case NumberColumn:
+        return static_cast<double>(trial.number);
+    case StateColumn:
+        return QString::fromLatin1(toString(trial.state));
+    case ValueColumn:
+        return trial.value;
+    case EpochColumn: {
+        const int epoch = lastEpoch(trial);
+        return epoch >= 0 ? static_cast<double>(epoch) : kNoValue;
+    }
+    case DurationColumn:
+        return durationOf(trial);
+    default:
+        break;
+    }
+    const auto found = trial.params.find(m_parameters[static_cast<size_t>(column - FirstParameterColumn)]);
+    if (found == trial.params.end())
+        return kNoValue;
+    if (found->second.isNumber())
+        return found->second.toDouble();
+    return formatParameter(found->second);
+}
+
+QVariant StudyTrialsModel::data(const QModelIndex& index, int role) const {
+    if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
+        return {};
+    const TrialRecord& trial = m_trials[static_cast<size_t>(index.row())];
+    const int column = index.column();
+    switch (role) {
+    case Qt::DisplayRole:
+        return displayValue(trial, column);
+    case SortRole:
+        return sortValue(trial, column);
+    case TrialNumberRole:
+        return static_cast<qint64>(trial.number);
+    case StateRole:
+        return static_cast<int>(trial.state);
+    case Qt::TextAlignmentRole:
+        if (column == StateColumn)
+            return QVariant::fromValue(Qt::AlignLeft | Qt::AlignVCenter);
+        if (column >= FirstParameterColumn &&
+            !trial.params.count(m_parameters[static_cast<size_t>(column - FirstParameterColumn)]))
+            return {};
+        return QVariant::fromValue(Qt::AlignRight | Qt::AlignVCenter);
+    case Qt::ForegroundRole:
+        switch (trial.state) {
+        case TrialState::Pruned:
+        case TrialState::Waiting:
+            return QBrush(prunedColor());
+        case TrialState::Failed:
+            return QBrush(failedColor());
+        case TrialState::Running:
+            return QBrush(runningColor());
+        case TrialState::Complete:
+            return {};
+        }
+        return {};
+    case Qt::FontRole:
+        if (trial.number == m_bestNumber) {
+            QFont font;
+            font.setBold(true);
+            return font;
+        }
+        return {};
+    case Qt::ToolTipRole:
+        if (column == StateColumn && !trial.message.empty())
+            return QString::fromStdString(trial.message);
+        if (column == EpochColumn && trial.state == TrialState::Pruned)
+            return tr("Pruned at epoch %1").arg(lastEpoch(trial));
+        if (column == ValueColumn && trial.number == m_bestNumber)
+            return tr("Best trial");
+        if (column >= FirstParameterColumn) {
+            const auto found =
+                trial.params.find(m_parameters[static_cast<size_t>(column - FirstParameterColumn)]);
+            if (found == trial.params.end())
+                return tr("Does not apply to this trial");
+            return QString::fromStdString(found->second.json);
+        }
+        return {};
+    default:
+        return {};
+    }
+}
+
+QVariant StudyTrialsModel::headerData(int section, Qt::Orientation orientation, int role) const {
+    if (orientation != Qt::Horizontal || section < 0 || section >= columnCount())
+        return QAbstractTableModel::headerData(section, orientation, role);
+    if (role == Qt::DisplayRole) {
+        switch (section) {
+        case NumberColumn:
+            return tr("#");
+        case StateColumn:
+            return tr("State");
+        case ValueColumn:
+            return QString::fromStdString(m_objective.metric);
+        case EpochColumn:
+            return tr("Epoch");
+        case DurationColumn:
+            return tr("Duration");
+        default:
+            return QString::fromStdString(m_parameters[static_cast<size_t>(section - FirstParameterColumn)]);
+        }
+    }
+    if (role == Qt::ToolTipRole && section == ValueColumn) {
+        return tr("%1 at the %2 epoch, %3d")
+            .arg(QString::fromStdString(m_objective.metric),
+                 QString::fromLatin1(m_objective.at == ObjectiveAt::Best ? "best" : "last"),
+                 QString::fromLatin1(toString(m_objective.direction)));
+    }
+    return QAbstractTableModel::headerData(section, orientation, role);
+}
+
+StudyTrialsProxyModel::StudyTrialsProxyModel(QObject* parent)
+    : QSortFilterProxyModel(parent) {
+    setSortRole(StudyTrialsModel::SortRole);
+    setDynamicSortFilter(true);
+}
+
+void StudyTrialsProxyModel::setFilterText(const QString& text) {
+    const QStringList words = text.simplified().split(QLatin1Char(' '), Qt::SkipEmptyParts);
+    if (words == m_words)
+        return;
+    m_words = words;
+    invalidateFilter();
+}
+
+void StudyTrialsProxyModel::setHidePrunedAndFailed(bool hide) {
+    if (hide == m_hidePrunedAndFailed)
+        return;
+    m_hidePrunedAndFailed = hide;
+    invalidateFilter();
+}
+
+bool StudyTrialsProxyModel::lessThan(const QModelIndex& left, const QModelIndex& right) const {
+    const QVariant a = left.data(StudyTrialsModel::SortRole);
+    const QVariant b = right.data(StudyTrialsModel::SortRole);
+    const bool aNumber = a.typeId() == QMetaType::Double;
+    const bool bNumber = b.typeId() == QMetaType::Double;
+    if (aNumber && bNumber) {
+        const double x = a.toDouble();
+        const double y = b.toDouble();
+        // Empty cells last in both orders.
+        const bool descending = sortOrder() == Qt::DescendingOrder;
+        if (std::isnan(x) || std::isnan(y)) {
+            if (std::isnan(x) && std::isnan(y))
+                return left.row() < right.row();
+            return descending ? std::isnan(x) : std::isnan(y);
+        }
+        if (x != y)
+            return x < y;
+        return left.row() < right.row();
+    }
+    if (aNumber != bNumber) // numbers before text in a mixed column
+        return aNumber;
+    const int order = QString::compare(a.toString(), b.toString(), Qt::CaseInsensitive);
+    if (order != 0)
+        return order < 0;
+    return left.row() < right.row();
+}
+
+bool StudyTrialsProxyModel::filterAcceptsRow(int sourceRow, const QModelIndex& sourceParent) const {
+    const QAbstractItemModel* model = sourceModel();
+    if (m_hidePrunedAndFailed) {
+        const auto state = static_cast<TrialState>(
+            model->index(sourceRow, 0, sourceParent).data(StudyTrialsModel::StateRole).toInt());
+        if (state == TrialState::Pruned || state == TrialState::Failed)
+            return false;
+    }
+    if (m_words.isEmpty())
+        return true;
+    QStringList cells;
+    const int columns = model->columnCount(sourceParent);
+    for (int column = 0; column < columns; ++column) {
+        if (column == StudyTrialsModel::ValueColumn || column == StudyTrialsModel::DurationColumn)
+            continue;
+        cells << model->index(sourceRow, column, sourceParent).data(Qt::DisplayRole).toString();
+    }
+    const QString text = cells.join(QLatin1Char(' '));
+    for (const QString& word : m_words) {
+        if (!text.contains(word, Qt::CaseInsensitive))
+            return false;
+    }
+    return true;
+}
+
+} // namespace tunelab

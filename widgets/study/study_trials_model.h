@@ -1,0 +1,122 @@
+#pragma once
+
+#include "study/study.h"
+
+#include <QAbstractTableModel>
+#include <QColor>
+#include <QHash>
+#include <QSortFilterProxyModel>
+#include <QString>
+
+#include <set>
+#include <string>
+#include <vector>
+
+namespace tunelab {
+
+// The trials of one study as a flat table: number, state, value, epoch, duration, then one column
+// per parameter of the study. A parameter that did not apply to a trial (a condition was not met)
+// leaves its cell empty. The model keeps each trial's intermediate values too, so the study plots
+// read the same records. GUI thread only; upsertTrial() and addIntermediate() emit only
+// dataChanged / rowsInserted, so live updates never reset the view.
+class StudyTrialsModel : public QAbstractTableModel {
+    Q_OBJECT
+
+public:
+    enum Column { NumberColumn, StateColumn, ValueColumn, EpochColumn, DurationColumn, FirstParameterColumn };
+    enum Role {
+        SortRole = Qt::UserRole, // numbers as double (NaN when empty), text as QString
+        TrialNumberRole,         // qint64
+        StateRole,               // int(TrialState)
+    };
+
+    explicit StudyTrialsModel(QObject* parent = nullptr);
+
+    static QColor prunedColor() { return QColor(150, 150, 150); }
+    static QColor failedColor() { return QColor(200, 30, 30); }
+    static QColor runningColor() { return QColor(25, 100, 200); }
+    // 3 significant digits; log parameters as 1.2e-3.
+    static QString formatNumber(double value, bool logScale = false);
+    // The objective value, with one more digit so that close trials differ.
+    static QString formatValue(double value);
+    static QString formatDuration(double seconds);
+    // Numbers as formatNumber, strings without their quotes, other JSON as it is.
+    static QString formatParameter(const ParamValue& value, bool logScale = false);
+
+    // Replaces the columns (reset). Parameters in `logParameters` display as 1.2e-3.
+    void setStudy(std::vector<std::string> parameters, ObjectiveSpec objective,
+                  std::set<std::string> logParameters = {});
+    // Replaces every row (reset).
+    void setTrials(std::vector<TrialRecord> trials);
+    // Replaces the trial with the same number, or appends it. A record without intermediate values
+    // keeps the ones the row has.
+    void upsertTrial(const TrialRecord& trial);
+    // One epoch's objective value of a trial; false when the trial is unknown.
+    bool addIntermediate(int64_t trialNumber, int epoch, double value);
+    void clear();
+
+    const TrialRecord& trialAt(int row) const { return m_trials[static_cast<size_t>(row)]; }
+    const std::vector<TrialRecord>& trials() const { return m_trials; }
+    int rowOfTrial(int64_t number) const { return m_rowOf.value(number, -1); }
+    int64_t bestTrialNumber() const { return m_bestNumber; } // -1 while no trial is complete
+    bool hasCompleteTrial() const { return m_bestNumber >= 0; }
+    const std::vector<std::string>& parameters() const { return m_parameters; }
+    const ObjectiveSpec& objective() const { return m_objective; }
+    const std::set<std::string>& logParameters() const { return m_logParameters; }
+    bool isLogParameter(const std::string& path) const { return m_logParameters.count(path) > 0; }
+    // The given rows as CSV with a header: number, state, the objective's metric, epoch,
+    // duration_seconds, one column per parameter (every digit; strings without quotes; empty where
+    // a parameter did not apply) and message. RFC 4180 quoting, "\n" line ends.
+    QString toCsv(const std::vector<int>& rows) const;
+    // Increments whenever any trial or intermediate value changes; plots compare it to skip work.
+    quint64 revision() const { return m_revision; }
+
+    int rowCount(const QModelIndex& parent = QModelIndex()) const override;
+    int columnCount(const QModelIndex& parent = QModelIndex()) const override;
+    QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
+    QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
+
+Q_SIGNALS:
+    void bestTrialChanged(qint64 number);
+
+private:
+    QVariant displayValue(const TrialRecord& trial, int column) const;
+    QVariant sortValue(const TrialRecord& trial, int column) const;
+    int lastEpoch(const TrialRecord& trial) const;
+    int64_t findBest() const;
+    void updateBest(int64_t candidateHint);
+    void emitRowChanged(int row);
+
+    std::vector<std::string> m_parameters;
+    ObjectiveSpec m_objective;
+    std::set<std::string> m_logParameters;
+    std::vector<TrialRecord> m_trials;
+    QHash<int64_t, int> m_rowOf;
+    int64_t m_bestNumber = -1;
+    quint64 m_revision = 0;
+};
+
+// Sorts on StudyTrialsModel::SortRole (numbers numerically with empty cells last, text
+// case-insensitively) and filters by text (trial number, state or any parameter's text, all words
+// must match) and, optionally, hides pruned and failed trials.
+class StudyTrialsProxyModel : public QSortFilterProxyModel {
+    Q_OBJECT
+
+public:
+    explicit StudyTrialsProxyModel(QObject* parent = nullptr);
+
+    void setFilterText(const QString& text);
+    QString filterText() const { return m_words.join(QLatin1Char(' ')); }
+    void setHidePrunedAndFailed(bool hide);
+    bool hidesPrunedAndFailed() const { return m_hidePrunedAndFailed; }
+
+protected:
+    bool lessThan(const QModelIndex& left, const QModelIndex& right) const override;
+    bool filterAcceptsRow(int sourceRow, const QModelIndex& sourceParent) const override;
+
+private:
+    QStringList m_words;
+    bool m_hidePrunedAndFailed = false;
+};
+
+} // namespace tunelab

@@ -1,0 +1,133 @@
+#pragma once
+
+#include "study/study.h"
+
+#include <QSet>
+#include <QWidget>
+
+#include <set>
+#include <string>
+#include <vector>
+
+class QCheckBox;
+class QComboBox;
+class QLabel;
+class QLineEdit;
+class QPushButton;
+class QSplitter;
+class QTabWidget;
+class QTableView;
+class QTimer;
+
+namespace tunelab {
+
+class BestSoFarPlot;
+class ContourPlot;
+class ImportancePlot;
+class ParallelCoordinatesPlot;
+class StudyPlot;
+class StudyTrialsModel;
+class StudyTrialsProxyModel;
+class TrialCurvesPlot;
+
+// The trials of one study: a filterable, sortable table and plots of the same trials (best so far,
+// intermediate curves, parallel coordinates, importance, contour / slice). One set of selected
+// trials links them: selecting rows, brushing an axis, clicking or rubber-banding dots or clicking a
+// curve selects those trials everywhere. The view changes nothing itself: exporting and opening the
+// best trial are signals the app answers.
+//
+// The table follows every call at once; the plots repaint from one single-shot timer at most
+// kFrameIntervalMs apart, so live updates (a trial's state, an epoch's value) cost one repaint per
+// frame whatever their number. GUI thread only.
+class StudyView : public QWidget {
+    Q_OBJECT
+
+public:
+    static constexpr int kFrameIntervalMs = 40;
+    static constexpr const char* kObjectiveChoice = "(objective)";
+
+    explicit StudyView(QWidget* parent = nullptr);
+
+    // The study's parameter paths (columns and axes), its objective and the parameters searched on
+    // a log scale. Keeps the trials.
+    void setStudy(std::vector<std::string> parameters, ObjectiveSpec objective,
+                  std::set<std::string> logParameters = {});
+    // Replaces every trial; records carry their intermediate values.
+    void setTrials(std::vector<TrialRecord> trials);
+    // Inserts a trial or updates it in place (by number).
+    void upsertTrial(const TrialRecord& trial);
+    // One epoch's objective value of a trial, as it is reported.
+    void addIntermediate(int64_t trialNumber, int epoch, double value);
+    // Drops the trials and the selection; keeps the study's columns.
+    void clear();
+    // Draws pending updates now instead of at the next frame.
+    void flush();
+
+    std::vector<int64_t> selectedTrials() const; // ascending
+    void setSelectedTrials(const std::vector<int64_t>& numbers);
+    // The trials the table shows (filtered), in its order, as CSV (StudyTrialsModel::toCsv).
+    QString visibleTrialsCsv() const;
+    // Writes visibleTrialsCsv() to `path`; on failure `error` says why.
+    bool exportTrialsCsv(const QString& path, QString* error = nullptr) const;
+
+    StudyTrialsModel* trialsModel() const { return m_model; }
+    StudyTrialsProxyModel* proxyModel() const { return m_proxy; }
+    QTableView* tableView() const { return m_table; }
+    QLineEdit* filterEdit() const { return m_filter; }
+    QCheckBox* hidePrunedCheck() const { return m_hidePruned; }
+    QTabWidget* plotTabs() const { return m_tabs; }
+    BestSoFarPlot* bestSoFarPlot() const { return m_bestPlot; }
+    TrialCurvesPlot* curvesPlot() const { return m_curvesPlot; }
+    ParallelCoordinatesPlot* parallelPlot() const { return m_parallelPlot; }
+    ImportancePlot* importancePlot() const { return m_importancePlot; }
+    ContourPlot* contourPlot() const { return m_contourPlot; }
+    QComboBox* contourXCombo() const { return m_contourX; }
+    QComboBox* contourYCombo() const { return m_contourY; }
+    QPushButton* exportBestButton() const { return m_exportBest; }
+    QPushButton* openBestButton() const { return m_openBest; }
+    QLabel* summaryLabel() const { return m_summary; }
+    // Frames drawn so far (plots refreshed from the timer or flush()).
+    int frameCount() const { return m_frames; }
+
+Q_SIGNALS:
+    void selectionChanged();
+    void exportBestRequested();
+    void openBestRequested(qint64 trialNumber);
+
+private:
+    QWidget* buildContourTab();
+    std::vector<StudyPlot*> plots() const;
+    void scheduleFrame();
+    void drawFrame();
+    void updateSummary();
+    void applySelection(const QList<qint64>& numbers, bool extend, StudyPlot* source);
+    void selectionFromTable();
+    void syncTableSelection();
+    void fillContourCombos();
+    void contourChoiceChanged();
+    void showContextMenu(const QPoint& pos);
+
+    StudyTrialsModel* m_model = nullptr;
+    StudyTrialsProxyModel* m_proxy = nullptr;
+    QTableView* m_table = nullptr;
+    QLineEdit* m_filter = nullptr;
+    QCheckBox* m_hidePruned = nullptr;
+    QLabel* m_summary = nullptr;
+    QPushButton* m_exportBest = nullptr;
+    QPushButton* m_openBest = nullptr;
+    QSplitter* m_splitter = nullptr;
+    QTabWidget* m_tabs = nullptr;
+    BestSoFarPlot* m_bestPlot = nullptr;
+    TrialCurvesPlot* m_curvesPlot = nullptr;
+    ParallelCoordinatesPlot* m_parallelPlot = nullptr;
+    ImportancePlot* m_importancePlot = nullptr;
+    ContourPlot* m_contourPlot = nullptr;
+    QComboBox* m_contourX = nullptr;
+    QComboBox* m_contourY = nullptr;
+    QTimer* m_frameTimer = nullptr;
+    QSet<qint64> m_selected;
+    bool m_syncingTable = false; // our own change of the table's selection
+    int m_frames = 0;
+};
+
+} // namespace tunelab
