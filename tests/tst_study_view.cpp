@@ -2,10 +2,10 @@
 // linked selection between the table and the plots (brushing, rubber band), parameter importance,
 // the best-so-far curve, the contour view's categorical axes, and that 2,000 trials stay fast.
 
-#include "engine/study_analysis.h"
-#include "widgets/study_plots.h"
-#include "widgets/study_trials_model.h"
-#include "widgets/study_view.h"
+#include "study/study_analysis.h"
+#include "study/study_plots.h"
+#include "study/study_trials_model.h"
+#include "study/study_view.h"
 
 #include <QAbstractItemModelTester>
 #include <QCheckBox>
@@ -113,10 +113,6 @@ QList<qint64> trialNumbersInOrder(const QAbstractItemModel& model) {
     for (int row = 0; row < model.rowCount(); ++row)
         numbers << model.index(row, 0).data(StudyTrialsModel::TrialNumberRole).toLongLong();
     return numbers;
-}
-
-std::vector<int64_t> toVector(const QList<qint64>& numbers) {
-    return {numbers.begin(), numbers.end()};
 }
 
 } // namespace

@@ -1,4 +1,4 @@
-#include "app/cli/text_format.h"
+#include "text_format.h"
 
 #include <cmath>
 #include <cstdio>
@@ -10,7 +10,11 @@ std::string formatNumber(double value, const char* format) {
     if (std::isnan(value))
         return "-";
     char text[32];
+    // Callers write `format` as a literal, which the declaration's format attribute checks there.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
     std::snprintf(text, sizeof text, format, value);
+#pragma GCC diagnostic pop
     return text;
 }
 
