@@ -1,6 +1,7 @@
 #include "race/lr_range_dialog.h"
 
 #include "charts/loss_chart_view.h"
+#include "common/qt_text.h"
 #include "race/lr_range_curve_view.h"
 #include "race/lr_range_test.h"
 #include "race/race_window.h"
@@ -19,10 +20,6 @@
 namespace tunelab {
 
 namespace {
-
-QString fromStd(const std::string& text) {
-    return QString::fromStdString(text);
-}
 
 QString formatRate(double rate) {
     return std::isfinite(rate) ? QString::number(rate, 'g', 3) : QStringLiteral("–");

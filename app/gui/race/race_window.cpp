@@ -1,6 +1,7 @@
 #include "race/race_window.h"
 
 #include "charts/loss_chart_view.h"
+#include "common/qt_text.h"
 #include "race/race_runner.h"
 #include "race/race_view.h"
 #include "store/run_store.h"
@@ -28,10 +29,6 @@
 namespace tunelab {
 
 namespace {
-
-QString fromStd(const std::string& text) {
-    return QString::fromStdString(text);
-}
 
 QString formatRate(double rate) {
     return std::isfinite(rate) ? QString::number(rate, 'g', 3) : QStringLiteral("–");

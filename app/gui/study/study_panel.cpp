@@ -1,5 +1,6 @@
 #include "study/study_panel.h"
 
+#include "common/qt_text.h"
 #include "search/search_settings_form.h"
 #include "search/search_space_editor.h"
 #include "store/run_store.h"
@@ -30,10 +31,6 @@
 namespace tunelab {
 
 namespace {
-
-QString fromStd(const std::string& text) {
-    return QString::fromStdString(text);
-}
 
 QString formatValue(double value) {
     return std::isfinite(value) ? QString::number(value, 'g', 5) : QStringLiteral("–");

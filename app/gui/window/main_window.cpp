@@ -4,6 +4,7 @@
 #include "window/metric_charts.h"
 
 #include "charts/loss_chart_view.h"
+#include "common/qt_text.h"
 #include "experiment/data_form.h"
 #include "experiment/network_editor.h"
 #include "experiment/training_form.h"
@@ -39,10 +40,6 @@
 namespace tunelab {
 
 namespace {
-
-QString fromStd(const std::string& text) {
-    return QString::fromStdString(text);
-}
 
 QString formatSeconds(double seconds) {
     if (seconds < 60.0)

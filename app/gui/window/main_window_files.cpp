@@ -4,6 +4,7 @@
 #include "window/metric_charts.h"
 
 #include "charts/loss_chart_view.h"
+#include "common/qt_text.h"
 
 #include <QFileDialog>
 #include <QFileInfo>
@@ -15,10 +16,6 @@
 namespace tunelab {
 
 namespace {
-
-QString fromStd(const std::string& text) {
-    return QString::fromStdString(text);
-}
 
 constexpr int kMaxRecentFiles = 8;
 

@@ -4,6 +4,7 @@
 #include "window/main_window.h"
 
 #include "charts/loss_chart_view.h"
+#include "common/qt_text.h"
 #include "health/gradient_health.h"
 #include "runs/runs_table_model.h"
 #include "runs/runs_table_view.h"
@@ -22,14 +23,6 @@
 #include <QTableView>
 
 namespace tunelab {
-
-namespace {
-
-QString fromStd(const std::string& text) {
-    return QString::fromStdString(text);
-}
-
-} // namespace
 
 void MainWindow::createRunsDock() {
     m_runsModel = new RunsTableModel(this);
