@@ -1,14 +1,15 @@
-#include "charts/loss_chart_view.h"
+// The loss chart: points buffered until a throttled frame, decimation that keeps the extremes,
+// smoothing, hidden curves, colours, many runs within the point budget, and the axes' ticks.
+// tst_loss_chart_interaction covers zooming, panning, hover, export and the toolbar.
 
+#include "loss_chart_test_support.h"
+
+#include <QChartView>
 #include <QElapsedTimer>
-#include <QFile>
-#include <QGraphicsView>
-#include <QImage>
-#include <QRandomGenerator>
 #include <QSignalSpy>
 #include <QSlider>
 #include <QTemporaryDir>
-#include <QWheelEvent>
+#include <QValueAxis>
 #include <QtTest>
 
 #include <algorithm>
@@ -17,46 +18,7 @@
 
 using tunelab::LossChartView;
 using Trace = LossChartView::Trace;
-
-namespace {
-
-// A noisy decaying loss curve with one spike and one dip that are a single step wide.
-QVector<QPointF> lossCurve(int count, quint32 seed, int spikeAt, int dipAt) {
-    QRandomGenerator random(seed);
-    QVector<QPointF> points;
-    points.reserve(count);
-    for (int i = 0; i < count; ++i) {
-        double loss = 2.0 * std::exp(-3.0 * i / count) + 0.2 + 0.1 * random.generateDouble();
-        if (i == spikeAt)
-            loss = 50.0;
-        if (i == dipAt)
-            loss = 0.001;
-        points.append(QPointF(i + 1, loss));
-    }
-    return points;
-}
-
-bool containsY(const QList<QPointF>& points, double y) {
-    return std::any_of(points.begin(), points.end(), [y](const QPointF& p) { return p.y() == y; });
-}
-
-// The moving average the chart promises, computed the same way: s[0] = y[0], s[i] = a s[i-1] + (1-a) y[i].
-QList<double> ema(const QVector<QPointF>& points, double a) {
-    QList<double> out;
-    double s = 0.0;
-    for (qsizetype i = 0; i < points.size(); ++i) {
-        s = i == 0 ? points[i].y() : a * s + (1.0 - a) * points[i].y();
-        out.append(s);
-    }
-    return out;
-}
-
-QByteArray readAll(const QString& path) {
-    QFile file(path);
-    return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
-}
-
-} // namespace
+using namespace tunelab::test;
 
 class TestLossChartView : public QObject {
     Q_OBJECT
@@ -79,30 +41,20 @@ private Q_SLOTS:
     void smoothingIsTheMovingAverage();
     void hiddenSeriesAreNotDrawnNorExported();
     void colourDependsOnTheKeyOnly();
-    void zoomDecimatesFromTheFullData();
-    void wheelZoomsAroundTheCursor();
-    void ctrlZeroResetsTheZoom();
-    void rubberBandZoomsAndRightDragPans();
-    void exportCsvWritesTheRawPointsOfShownCurves();
-    void exportPngWritesAnImage();
     void framesAreThrottledWithManyRuns_data();
     void framesAreThrottledWithManyRuns();
     void manyLongCurvesStayWithinThePointBudget();
-    void hoverTextNamesRunStepAndValue_data();
-    void hoverTextNamesRunStepAndValue();
-    void xAxisModeDropsPointsAndAsksForThemAgain();
     void epochLossDrawsValidationDashedInTheRunColour();
-    void logToggleIsReported();
     void hiddenChartDrawsWhenShown();
+    void ticksAreRoundAndWholeOnCountingAxes_data();
+    void ticksAreRoundAndWholeOnCountingAxes();
 
 private:
     std::unique_ptr<LossChartView> m_view;
 };
 
 void TestLossChartView::init() {
-    m_view = std::make_unique<LossChartView>();
-    m_view->resize(800, 500);
-    m_view->show();
+    m_view = shownChartView();
     QVERIFY(QTest::qWaitForWindowExposed(m_view.get()));
 }
 
@@ -355,159 +307,6 @@ void TestLossChartView::colourDependsOnTheKeyOnly() {
     QVERIFY(LossChartView::colorForKey(-7).isValid());
 }
 
-void TestLossChartView::zoomDecimatesFromTheFullData() {
-    const QVector<QPointF> curve = lossCurve(100000, 3, 50100, 90000);
-    m_view->appendPoints(1, curve);
-    m_view->flush();
-    const int columns = m_view->decimationColumns();
-    QVERIFY(m_view->displayedPoints(1).size() <= 2 * columns);
-    QVERIFY(!m_view->isZoomed());
-
-    QSignalSpy zoomed(m_view.get(), &LossChartView::zoomChanged);
-    m_view->setXRange(50000.5, 50200.5); // x 50001 .. 50200: fewer points than columns
-    QVERIFY(m_view->isZoomed());
-    QCOMPARE(zoomed.count(), 1);
-    m_view->flush();
-    const QList<QPointF> shown = m_view->displayedPoints(1);
-    // Every point in range, at full resolution, plus one neighbour each side so the line reaches the edges.
-    QCOMPARE(shown.size(), qsizetype(202));
-    for (qsizetype i = 0; i < shown.size(); ++i)
-        QCOMPARE(shown[i], curve[49999 + i]);
-    QVERIFY(containsY(shown, 50.0)); // the spike at step 50101
-    // The y axis fits the points in range.
-    QVERIFY(m_view->visibleYMax() >= 50.0 && m_view->visibleYMax() < 100.0);
-
-    m_view->resetZoom();
-    QVERIFY(!m_view->isZoomed());
-    m_view->flush();
-    QVERIFY(m_view->visibleXMin() <= 1.0);
-    QVERIFY(m_view->visibleXMax() >= 100000.0);
-    const QList<QPointF> reset = m_view->displayedPoints(1);
-    QVERIFY(reset.size() <= 2 * m_view->decimationColumns());
-    QVERIFY(containsY(reset, 50.0));
-    QVERIFY(containsY(reset, 0.001));
-    QVERIFY(reset.first().x() <= 1.0 + 2 * 100000.0 / m_view->decimationColumns()); // from the start again
-}
-
-void TestLossChartView::wheelZoomsAroundTheCursor() {
-    m_view->appendPoints(1, lossCurve(1000, 4, -1, -1));
-    m_view->flush();
-    const double low = m_view->visibleXMin();
-    const double high = m_view->visibleXMax();
-
-    m_view->zoomX(0.5, 500.0);
-    m_view->flush();
-    QCOMPARE(m_view->visibleXMin(), 500.0 - (500.0 - low) * 0.5);
-    QCOMPARE(m_view->visibleXMax(), 500.0 + (high - 500.0) * 0.5);
-
-    // A wheel notch up over the plot zooms in; the value under the cursor stays where it is.
-    auto* canvas = m_view->findChild<QGraphicsView*>();
-    QVERIFY(canvas);
-    const QPoint pos = canvas->viewport()->rect().center();
-    const double before = m_view->visibleXMax() - m_view->visibleXMin();
-    QWheelEvent wheel(QPointF(pos), QPointF(canvas->viewport()->mapToGlobal(pos)), QPoint(), QPoint(0, 120),
-                      Qt::NoButton, Qt::NoModifier, Qt::NoScrollPhase, false);
-    QApplication::sendEvent(canvas->viewport(), &wheel);
-    m_view->flush();
-    const double after = m_view->visibleXMax() - m_view->visibleXMin();
-    QVERIFY2(after < 0.9 * before && after > 0.8 * before,
-             qPrintable(QStringLiteral("%1 -> %2").arg(before).arg(after)));
-}
-
-void TestLossChartView::ctrlZeroResetsTheZoom() {
-    m_view->appendPoints(1, lossCurve(1000, 4, -1, -1));
-    m_view->setXRange(100, 200);
-    m_view->flush();
-    QVERIFY(m_view->isZoomed());
-    m_view->activateWindow();
-    m_view->setFocus();
-    QTest::keyClick(m_view.get(), Qt::Key_0, Qt::ControlModifier);
-    QVERIFY(!m_view->isZoomed());
-    m_view->flush();
-    QVERIFY(m_view->visibleXMax() >= 1000.0);
-}
-
-void TestLossChartView::rubberBandZoomsAndRightDragPans() {
-    const QVector<QPointF> curve = lossCurve(10000, 6, -1, -1);
-    m_view->appendPoints(1, curve);
-    m_view->flush();
-    auto* canvas = m_view->findChild<QGraphicsView*>();
-    QVERIFY(canvas);
-    QWidget* viewport = canvas->viewport();
-    const QRect area = viewport->rect();
-    const double width = m_view->visibleXMax() - m_view->visibleXMin();
-
-    // Drag a rectangle over the middle of the plot.
-    const QPoint from(area.left() + area.width() * 4 / 10, area.top() + area.height() * 3 / 10);
-    const QPoint to(area.left() + area.width() * 6 / 10, area.top() + area.height() * 6 / 10);
-    QTest::mousePress(viewport, Qt::LeftButton, {}, from);
-    QTest::mouseMove(viewport, (from + to) / 2);
-    QTest::mouseMove(viewport, to);
-    QTest::mouseRelease(viewport, Qt::LeftButton, {}, to);
-    QVERIFY(m_view->isZoomed());
-    m_view->flush();
-    const double zoomedLow = m_view->visibleXMin();
-    const double zoomedWidth = m_view->visibleXMax() - zoomedLow;
-    QVERIFY2(zoomedWidth < 0.3 * width, qPrintable(QString::number(zoomedWidth)));
-    // The new range is decimated from the full data: every point inside it is drawn.
-    const QList<QPointF> shown = m_view->displayedPoints(1);
-    const auto inRange = std::count_if(curve.begin(), curve.end(), [&](const QPointF& p) {
-        return p.x() >= zoomedLow && p.x() <= zoomedLow + zoomedWidth;
-    });
-    QVERIFY2(shown.size() >= std::min<qsizetype>(inRange, m_view->decimationColumns()),
-             qPrintable(QStringLiteral("%1 of %2").arg(shown.size()).arg(inRange)));
-
-    // Dragging with the right button moves the view the other way; the width stays.
-    const QPoint start = area.center();
-    QTest::mousePress(viewport, Qt::RightButton, {}, start);
-    QTest::mouseMove(viewport, start + QPoint(100, 0));
-    QTest::mouseRelease(viewport, Qt::RightButton, {}, start + QPoint(100, 0));
-    m_view->flush();
-    QVERIFY2(m_view->visibleXMin() < zoomedLow,
-             qPrintable(QStringLiteral("%1 -> %2").arg(zoomedLow).arg(m_view->visibleXMin())));
-    QVERIFY(std::abs((m_view->visibleXMax() - m_view->visibleXMin()) - zoomedWidth) < 1e-6 * width);
-
-    m_view->resetZoom();
-    m_view->flush();
-    QVERIFY(!m_view->isZoomed());
-    QCOMPARE(m_view->visibleXMax() - m_view->visibleXMin(), width);
-}
-
-void TestLossChartView::exportCsvWritesTheRawPointsOfShownCurves() {
-    QTemporaryDir dir;
-    QVERIFY(dir.isValid());
-    m_view->addSeries(2, QStringLiteral("lr 0.1, \"wide\""));
-    m_view->addSeries(1, QStringLiteral("baseline"));
-    m_view->appendPoints(2, {{1, 0.5}, {2, 0.25}});
-    m_view->appendPoints(1, {{1, 2.0}, {3, 0.1}});
-    m_view->setSmoothing(0.9);   // smoothing is a drawing matter: the file holds the raw data
-    m_view->setXRange(2.5, 3.0); // so is the zoom
-    m_view->flush();
-
-    const QString path = dir.filePath(QStringLiteral("loss.csv"));
-    QVERIFY(m_view->exportCsv(path));
-    QCOMPARE(readAll(path), QByteArray("series,x,y\n"
-                                       "baseline,1,2\n"
-                                       "baseline,3,0.1\n"
-                                       "\"lr 0.1, \"\"wide\"\"\",1,0.5\n"
-                                       "\"lr 0.1, \"\"wide\"\"\",2,0.25\n"));
-    QVERIFY(!m_view->exportCsv(dir.filePath(QStringLiteral("missing/dir/loss.csv"))));
-}
-
-void TestLossChartView::exportPngWritesAnImage() {
-    QTemporaryDir dir;
-    QVERIFY(dir.isValid());
-    m_view->appendPoints(1, lossCurve(5000, 8, 10, 20));
-    const QString path = dir.filePath(QStringLiteral("chart.png"));
-    QVERIFY(m_view->exportPng(path));
-    const QByteArray bytes = readAll(path);
-    QVERIFY(bytes.startsWith("\x89PNG"));
-    const QImage image(path);
-    QVERIFY(!image.isNull());
-    QVERIFY(image.width() >= 400 && image.height() >= 200);
-    QVERIFY(m_view->displayedPoints(1).size() > 0); // drawn before the grab, not a frame later
-}
-
 void TestLossChartView::framesAreThrottledWithManyRuns_data() {
     QTest::addColumn<int>("runs");
     QTest::addColumn<double>("smoothing");
@@ -559,46 +358,6 @@ void TestLossChartView::manyLongCurvesStayWithinThePointBudget() {
     QVERIFY2(total <= m_view->pointBudget(), qPrintable(QString::number(total)));
 }
 
-void TestLossChartView::hoverTextNamesRunStepAndValue_data() {
-    QTest::addColumn<double>("x");
-    QTest::addColumn<QString>("text");
-    QTest::newRow("exact") << 20.0 << QStringLiteral("run 7 — step 20: 0.5");
-    QTest::newRow("nearest below") << 24.0 << QStringLiteral("run 7 — step 20: 0.5");
-    QTest::newRow("nearest above") << 26.0 << QStringLiteral("run 7 — step 30: 0.25");
-    QTest::newRow("before the first") << -5.0 << QStringLiteral("run 7 — step 10: 1");
-    QTest::newRow("after the last") << 1e9 << QStringLiteral("run 7 — step 30: 0.25");
-}
-
-void TestLossChartView::hoverTextNamesRunStepAndValue() {
-    QFETCH(double, x);
-    QFETCH(QString, text);
-    m_view->addSeries(7, QStringLiteral("run 7"));
-    m_view->appendPoints(7, {{10, 1.0}, {20, 0.5}, {30, 0.25}});
-    QCOMPARE(m_view->hoverText(7, x), text);
-    QVERIFY(m_view->hoverText(8, x).isEmpty());
-}
-
-void TestLossChartView::xAxisModeDropsPointsAndAsksForThemAgain() {
-    m_view->addSeries(1, QStringLiteral("one"));
-    m_view->appendPoints(1, {{1, 1.0}, {2, 0.5}});
-    m_view->setSeriesVisible(1, false);
-    QCOMPARE(m_view->xAxisMode(), LossChartView::XAxisMode::Step);
-    QCOMPARE(m_view->xAxisTitle(), QStringLiteral("step"));
-
-    QSignalSpy changed(m_view.get(), &LossChartView::xAxisModeChanged);
-    m_view->setXAxisMode(LossChartView::XAxisMode::WallTime);
-    QCOMPARE(changed.count(), 1);
-    QCOMPARE(changed.first().first().value<LossChartView::XAxisMode>(), LossChartView::XAxisMode::WallTime);
-    QCOMPARE(m_view->xAxisTitle(), QStringLiteral("time (s)"));
-    QCOMPARE(m_view->pointCount(1), qsizetype(0)); // no mixing of units
-    QVERIFY(m_view->hasSeries(1));                 // the run, its label and visibility stay
-    QVERIFY(!m_view->isSeriesVisible(1));
-    m_view->appendPoints(1, {{0.5, 1.0}, {1.5, 0.5}});
-    QCOMPARE(m_view->hoverText(1, 1.4), QStringLiteral("one — 1.5 s: 0.5"));
-    m_view->setXAxisMode(LossChartView::XAxisMode::WallTime);
-    QCOMPARE(changed.count(), 1); // no change, no signal
-}
-
 void TestLossChartView::epochLossDrawsValidationDashedInTheRunColour() {
     QTemporaryDir dir;
     QVERIFY(dir.isValid());
@@ -627,16 +386,6 @@ void TestLossChartView::epochLossDrawsValidationDashedInTheRunColour() {
     QVERIFY(view.displayedPoints(3, Trace::Validation).isEmpty()); // hiding a run hides both lines
 }
 
-void TestLossChartView::logToggleIsReported() {
-    QSignalSpy toggled(m_view.get(), &LossChartView::logScaleChanged);
-    m_view->setLogScale(true);
-    m_view->setLogScale(true);
-    QCOMPARE(toggled.count(), 1);
-    QCOMPARE(toggled.first().first().toBool(), true);
-    m_view->setLogScale(false);
-    QCOMPARE(toggled.count(), 2);
-}
-
 // Charts in hidden tabs keep their points but spend no frames until they are shown.
 void TestLossChartView::hiddenChartDrawsWhenShown() {
     tunelab::LossChartView chart;
@@ -651,6 +400,62 @@ void TestLossChartView::hiddenChartDrawsWhenShown() {
     QVERIFY(chart.displayedPoints(1).isEmpty());
     chart.show();
     QTRY_VERIFY(!chart.displayedPoints(1).isEmpty());
+}
+
+// Steps and epochs count whole things: their axis has whole-number ticks even over a short run; the
+// wall-time axis may step by fractions. Every step is 1, 2 or 5 times a power of ten, and an
+// automatic range ends on ticks.
+void TestLossChartView::ticksAreRoundAndWholeOnCountingAxes_data() {
+    QTest::addColumn<LossChartView::XAxisMode>("mode");
+    QTest::addColumn<QVector<QPointF>>("points");
+    QTest::addColumn<bool>("whole");
+    QTest::newRow("three steps") << LossChartView::XAxisMode::Step
+                                 << QVector<QPointF>{{1, 0.9}, {2, 0.7}, {3, 0.6}} << true;
+    QTest::newRow("two epochs") << LossChartView::XAxisMode::Epoch << QVector<QPointF>{{1, 0.9}, {2, 0.7}}
+                                << true;
+    QTest::newRow("fractional epochs")
+        << LossChartView::XAxisMode::Epoch << QVector<QPointF>{{0.25, 0.9}, {0.5, 0.8}, {1.75, 0.6}} << true;
+    QTest::newRow("many steps") << LossChartView::XAxisMode::Step << lossCurve(5001, 4, -1, -1) << true;
+    QTest::newRow("seconds") << LossChartView::XAxisMode::WallTime
+                             << QVector<QPointF>{{0.1, 0.9}, {0.2, 0.7}, {0.3, 0.6}} << false;
+}
+
+void TestLossChartView::ticksAreRoundAndWholeOnCountingAxes() {
+    QFETCH(LossChartView::XAxisMode, mode);
+    QFETCH(QVector<QPointF>, points);
+    QFETCH(bool, whole);
+    m_view->setXAxisMode(mode);
+    m_view->appendPoints(1, points);
+    m_view->flush();
+    auto* chartView = m_view->findChild<QChartView*>();
+    QVERIFY(chartView);
+    const auto horizontal = chartView->chart()->axes(Qt::Horizontal);
+    const auto vertical = chartView->chart()->axes(Qt::Vertical);
+    QCOMPARE(horizontal.size(), 1);
+    QCOMPARE(vertical.size(), 1);
+    auto isRound = [](double step) {
+        const double mantissa = step / std::pow(10.0, std::floor(std::log10(step) + 1e-9));
+        return std::fabs(mantissa - 1.0) < 1e-9 || std::fabs(mantissa - 2.0) < 1e-9 ||
+               std::fabs(mantissa - 5.0) < 1e-9;
+    };
+    for (auto* axis :
+         {qobject_cast<QValueAxis*>(horizontal.first()), qobject_cast<QValueAxis*>(vertical.first())}) {
+        QVERIFY(axis);
+        QCOMPARE(axis->tickType(), QValueAxis::TicksDynamic);
+        QCOMPARE(axis->tickAnchor(), 0.0);
+        const double step = axis->tickInterval();
+        QVERIFY2(step > 0.0 && isRound(step), qPrintable(QString::number(step)));
+        const double intervals = (axis->max() - axis->min()) / step;
+        QVERIFY2(std::fabs(intervals - std::round(intervals)) < 1e-6 && intervals <= 6.0 + 1e-6,
+                 qPrintable(QStringLiteral("%1 .. %2 by %3").arg(axis->min()).arg(axis->max()).arg(step)));
+        QVERIFY2(std::fabs(axis->min() / step - std::round(axis->min() / step)) < 1e-6,
+                 qPrintable(QStringLiteral("%1 .. %2 by %3").arg(axis->min()).arg(axis->max()).arg(step)));
+    }
+    const double xStep = qobject_cast<QValueAxis*>(horizontal.first())->tickInterval();
+    if (whole)
+        QVERIFY2(xStep >= 1.0 && xStep == std::round(xStep), qPrintable(QString::number(xStep)));
+    else
+        QVERIFY2(xStep < 1.0, qPrintable(QString::number(xStep)));
 }
 
 QTEST_MAIN(TestLossChartView)

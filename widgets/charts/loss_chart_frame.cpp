@@ -4,6 +4,7 @@
 #include "charts/loss_chart_view.h"
 
 #include "charts/chart_canvas.h"
+#include "common/axis_ticks.h"
 
 #include <QChart>
 #include <QLineSeries>
@@ -19,8 +20,14 @@ namespace tunelab {
 
 namespace {
 
-constexpr int kTickCount = 6;
+constexpr int kTickIntervals = 5;            // at most, between about six ticks
 constexpr qsizetype kAntialiasPoints = 8000; // drawn points over all lines, at most, for antialiasing
+
+// An empty range has no step: the axis keeps the one it had.
+void setTickStep(QValueAxis* axis, double step) {
+    if (step > 0.0)
+        axis->setTickInterval(step);
+}
 
 } // namespace
 
@@ -104,12 +111,14 @@ void LossChartView::drawFrame() {
             if (p.line->faint->count() > 0)
                 p.line->faint->clear();
         }
-        m_axisX->setTickCount(x.ticks);
+        // Ticks at multiples of a round step, also inside a zoomed range; whole numbers on step
+        // and epoch axes.
+        setTickStep(m_axisX, x.step > 0.0 ? x.step : niceTickStep(x.max - x.min, kTickIntervals, integerX()));
         m_axisX->setRange(x.min, x.max);
         if (m_logScale) {
             m_axisYLog->setRange(y.min, y.max);
         } else {
-            m_axisYLinear->setTickCount(y.ticks);
+            setTickStep(m_axisYLinear, y.step > 0.0 ? y.step : niceTickStep(y.max - y.min, kTickIntervals));
             m_axisYLinear->setRange(y.min, y.max);
         }
     }
@@ -164,18 +173,9 @@ void LossChartView::decimateLine(Line& line, bool visible, double xMin, double x
     line.drawn = line.points.decimate(m_smoothing, xMin, xMax, columns, m_logScale, boldPoints, faintPoints);
 }
 
-LossChartView::AxisRange LossChartView::niceRange(double min, double max) const {
-    // applyNiceNumbers() on a spare axis: the chart's axes change once a frame, not three times.
-    const QScopedValueRollback<bool> guard(m_applyingRange, true);
-    m_niceAxis->setTickCount(kTickCount);
-    m_niceAxis->setRange(min, max);
-    m_niceAxis->applyNiceNumbers();
-    return {m_niceAxis->min(), m_niceAxis->max(), m_niceAxis->tickCount()};
-}
-
 LossChartView::AxisRange LossChartView::xRangeToShow() const {
     if (!m_autoX)
-        return {m_zoomXMin, m_zoomXMax, kTickCount};
+        return {m_zoomXMin, m_zoomXMax};
     // The shown curves decide the range; all of them while every curve is hidden.
     double low = 0.0;
     double high = -1.0;
@@ -196,14 +196,16 @@ LossChartView::AxisRange LossChartView::xRangeToShow() const {
             break;
     }
     if (!any)
-        return {0.0, 100.0, kTickCount}; // whole-number step labels while empty
+        return {0.0, 100.0}; // whole-number step labels while empty
     // Round tick values (0, 250, 500 rather than 1, 5001); steps start near 0 anyway.
-    return niceRange(std::min(low, 0.0), std::max(high, low + 1.0));
+    const NiceRange nice =
+        niceRange(std::min(low, 0.0), std::max(high, low + 1.0), kTickIntervals, integerX());
+    return {nice.min, nice.max, nice.step};
 }
 
 LossChartView::AxisRange LossChartView::yRangeToShow() const {
     if (!m_autoY)
-        return {m_zoomYMin, m_zoomYMax, kTickCount};
+        return {m_zoomYMin, m_zoomYMax};
     // The y range fits the points drawn (in the visible x range, of the shown curves).
     YBounds drawn;
     for (const auto& [key, curve] : m_curves) {
@@ -217,20 +219,21 @@ LossChartView::AxisRange LossChartView::yRangeToShow() const {
     const double yMinPositive = drawn.yMinPositive;
     if (m_logScale) {
         if (yMinPositive <= 0.0)
-            return {0.01, 1.0, kTickCount};
+            return {0.01, 1.0};
         // Whole decades: a log axis labels the powers of ten only, so each end gets a label.
         const double low = std::pow(10.0, std::floor(std::log10(yMinPositive)));
         const double high = std::pow(10.0, std::ceil(std::log10(yMax)));
-        return {low, std::max(high, low * 10.0), kTickCount};
+        return {low, std::max(high, low * 10.0)};
     }
     if (yMin > yMax)
-        return {0.0, 1.0, kTickCount};
+        return {0.0, 1.0};
     const double span = yMax - yMin;
     const double pad = span > 0.0 ? 0.05 * span : std::max(0.5 * std::abs(yMax), 0.5);
     double low = yMin - pad;
     if (yMin >= 0.0 && low < 0.0)
         low = 0.0; // a loss is not negative; don't show room for it
-    return niceRange(low, yMax + pad);
+    const NiceRange nice = niceRange(low, yMax + pad, kTickIntervals);
+    return {nice.min, nice.max, nice.step};
 }
 
 QAbstractAxis* LossChartView::yAxis() const {

@@ -91,16 +91,6 @@ void LossChartView::setXRange(double min, double max) {
     Q_EMIT zoomChanged();
 }
 
-void LossChartView::setYRange(double min, double max) {
-    if (!std::isfinite(min) || !std::isfinite(max) || !(max > min) || (m_logScale && min <= 0.0))
-        return;
-    m_autoY = false;
-    m_zoomYMin = min;
-    m_zoomYMax = max;
-    scheduleFrame();
-    Q_EMIT zoomChanged();
-}
-
 void LossChartView::zoomX(double factor, double centerX) {
     if (!(factor > 0.0) || !std::isfinite(centerX))
         return;

@@ -94,15 +94,20 @@ LossChartView::LossChartView(Metric metric, QWidget* parent)
     m_axisX = new QValueAxis(this);
     m_axisX->setLabelFormat(QStringLiteral("%.6g"));
     m_axisX->setRange(0.0, 100.0);
+    m_axisX->setTickType(QValueAxis::TicksDynamic);
+    m_axisX->setTickAnchor(0.0);
+    m_axisX->setTickInterval(20.0);
     m_axisYLinear = new QValueAxis(this);
     m_axisYLinear->setLabelFormat(QStringLiteral("%.3g"));
     m_axisYLinear->setRange(0.0, 1.0);
+    m_axisYLinear->setTickType(QValueAxis::TicksDynamic);
+    m_axisYLinear->setTickAnchor(0.0);
+    m_axisYLinear->setTickInterval(0.2);
     m_axisYLog = new QLogValueAxis(this);
     m_axisYLog->setLabelFormat(QStringLiteral("%.3g"));
     m_axisYLog->setBase(10.0);
     m_axisYLog->setMinorTickCount(-1);
     m_axisYLog->setRange(0.01, 1.0);
-    m_niceAxis = new QValueAxis(this);
     m_chart->addAxis(m_axisX, Qt::AlignBottom);
     m_chart->addAxis(m_axisYLinear, Qt::AlignLeft);
     // Ranges we did not set come from the rubber band or panning: they switch to a fixed range.
@@ -417,10 +422,6 @@ void LossChartView::setAxisTitles(const QString& x, const QString& y) {
 
 QString LossChartView::xAxisTitle() const {
     return m_axisX->titleText();
-}
-
-QString LossChartView::yAxisTitle() const {
-    return m_axisYLinear->titleText();
 }
 
 void LossChartView::setXAxisMode(XAxisMode mode) {

@@ -113,7 +113,6 @@ public:
     bool isLogScale() const { return m_logScale; }
     void setAxisTitles(const QString& x, const QString& y);
     QString xAxisTitle() const;
-    QString yAxisTitle() const;
 
     void setXAxisMode(XAxisMode mode);
     XAxisMode xAxisMode() const { return m_xMode; }
@@ -121,7 +120,6 @@ public:
     // Zoom: the wheel zooms x around the cursor, a rubber band zooms into a rectangle, right- or
     // middle-drag pans, the reset button or Ctrl+0 goes back to ranges that follow the data.
     void setXRange(double min, double max);
-    void setYRange(double min, double max);
     void zoomX(double factor, double centerX); // factor < 1 zooms in
     void resetZoom();
     bool isZoomed() const { return !m_autoX || !m_autoY; }
@@ -193,11 +191,12 @@ private:
     struct AxisRange {
         double min;
         double max;
-        int ticks;
+        double step = 0.0; // the tick step; 0: a round step for the range (a zoom)
     };
     void decimateLine(Line& line, bool visible, double xMin, double xMax, int columns,
                       QList<QPointF>& boldPoints, QList<QPointF>& faintPoints);
-    AxisRange niceRange(double min, double max) const;
+    // Step and epoch axes count whole things: their ticks are whole numbers.
+    bool integerX() const { return m_xMode != XAxisMode::WallTime; }
     AxisRange xRangeToShow() const;
     AxisRange yRangeToShow() const;
     void attachYAxis(QLineSeries* series);
@@ -220,9 +219,8 @@ private:
     QValueAxis* m_axisX = nullptr;
     QValueAxis* m_axisYLinear = nullptr;
     QLogValueAxis* m_axisYLog = nullptr;
-    QValueAxis* m_niceAxis = nullptr; // in no chart: rounds ranges to nice tick values
-    QTimer* m_frameTimer = nullptr;   // child object
-    bool m_frameDeferred = false;     // points arrived while hidden
+    QTimer* m_frameTimer = nullptr; // child object
+    bool m_frameDeferred = false;   // points arrived while hidden
     std::map<qint64, Curve> m_curves;
     bool m_logScale = false;
     bool m_lite = false; // thin aliased lines while many points are drawn

@@ -1,5 +1,7 @@
 #include "playground/loss_landscape_view.h"
 
+#include "common/axis_ticks.h"
+
 #include <QMouseEvent>
 #include <QPainter>
 #include <QPainterPath>
@@ -29,16 +31,6 @@ QColor heatColor(double t) {
     return QColor::fromRgbF(static_cast<float>(a.redF() + f * (b.redF() - a.redF())),
                             static_cast<float>(a.greenF() + f * (b.greenF() - a.greenF())),
                             static_cast<float>(a.blueF() + f * (b.blueF() - a.blueF())));
-}
-
-// 1, 2 or 5 times a power of ten, so that about `count` ticks fit in `span`.
-double niceStep(double span, int count) {
-    const double raw = span / std::max(1, count);
-    const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
-    for (double factor : {1.0, 2.0, 5.0})
-        if (factor * magnitude >= raw)
-            return factor * magnitude;
-    return 10.0 * magnitude;
 }
 
 // Where the level crosses the edge from a to b, as a fraction of the edge; NaN where it does not.
@@ -298,20 +290,18 @@ void LossLandscapeView::drawAxes(QPainter& painter, const QRectF& plot) const {
     const SurfaceBounds bounds = surfaceBounds(m_surface);
     const QFontMetrics metrics(font());
     painter.setPen(palette().windowText().color());
-    const double xStep =
-        niceStep(bounds.xMax - bounds.xMin, std::max(2, static_cast<int>(plot.width() / 80)));
-    for (double x = std::ceil(bounds.xMin / xStep) * xStep; x <= bounds.xMax + 1e-9; x += xStep) {
+    for (const double x :
+         niceTicks(bounds.xMin, bounds.xMax, std::max(2, static_cast<int>(plot.width() / 80)))) {
         const double px = toWidget(QPointF(x, bounds.yMin)).x();
         painter.drawLine(QPointF(px, plot.bottom()), QPointF(px, plot.bottom() + 4));
-        const QString text = QString::number(std::abs(x) < 1e-9 ? 0.0 : x, 'g', 3);
+        const QString text = QString::number(x, 'g', 3);
         painter.drawText(QRectF(px - 30, plot.bottom() + 5, 60, metrics.height()), Qt::AlignHCenter, text);
     }
-    const double yStep =
-        niceStep(bounds.yMax - bounds.yMin, std::max(2, static_cast<int>(plot.height() / 60)));
-    for (double y = std::ceil(bounds.yMin / yStep) * yStep; y <= bounds.yMax + 1e-9; y += yStep) {
+    for (const double y :
+         niceTicks(bounds.yMin, bounds.yMax, std::max(2, static_cast<int>(plot.height() / 60)))) {
         const double py = toWidget(QPointF(bounds.xMin, y)).y();
         painter.drawLine(QPointF(plot.left() - 4, py), QPointF(plot.left(), py));
-        const QString text = QString::number(std::abs(y) < 1e-9 ? 0.0 : y, 'g', 3);
+        const QString text = QString::number(y, 'g', 3);
         painter.drawText(QRectF(0, py - metrics.height() / 2.0, plot.left() - 6, metrics.height()),
                          Qt::AlignRight | Qt::AlignVCenter, text);
     }

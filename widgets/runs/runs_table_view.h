@@ -31,7 +31,6 @@ public:
 
     // Deleting asks first; tests switch the question off.
     void setConfirmDeletes(bool confirm) { m_confirmDeletes = confirm; }
-    bool confirmDeletes() const { return m_confirmDeletes; }
 
     QList<qint64> selectedRunIds() const; // ascending ids
     void selectRuns(const QList<qint64>& ids);

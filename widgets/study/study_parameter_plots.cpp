@@ -407,16 +407,4 @@ void ContourPlot::render(QPainter& painter) {
     drawColorBar(painter, QRectF(area.right() + 24, area.top(), 10, area.height()), valueAxis);
 }
 
-void ContourPlot::paintSelection(QPainter& painter) {
-    drawMarkerSelection(painter, m_markers);
-}
-
-qint64 ContourPlot::trialAt(const QPointF& pos) const {
-    return nearestMarker(m_markers, pos, 6.0);
-}
-
-QList<qint64> ContourPlot::trialsIn(const QRectF& rect) const {
-    return markersIn(m_markers, rect);
-}
-
 } // namespace tunelab

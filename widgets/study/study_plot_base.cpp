@@ -1,8 +1,9 @@
 // The shared parts of the study plots: axes and their ticks, the objective's colour scale, and the
-// StudyPlot base (cached picture, selection, rubber band, hover, frame and colour bar).
+// StudyPlot base (cached picture, selection, rubber band, hover, frame and colour bar), and MarkerPlot.
 
 #include "study/study_plots.h"
 
+#include "common/axis_ticks.h"
 #include "study/study_plot_painting.h"
 #include "study/study_trials_model.h"
 
@@ -23,14 +24,6 @@ namespace tunelab {
 using namespace study_plot_painting;
 
 namespace {
-
-double niceStep(double span, int ticks) {
-    const double raw = span / std::max(1, ticks);
-    const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
-    const double fraction = raw / magnitude;
-    const double nice = fraction < 1.5 ? 1.0 : fraction < 3.0 ? 2.0 : fraction < 7.0 ? 5.0 : 10.0;
-    return nice * magnitude;
-}
 
 double quantileOfSorted(const std::vector<double>& sorted, double q) {
     const double position = q * static_cast<double>(sorted.size() - 1);
@@ -100,13 +93,8 @@ std::vector<std::pair<double, QString>> PlotAxis::ticks(int maxTicks) const {
         }
         return result;
     }
-    const double step = niceStep(max - min, maxTicks);
-    if (!(step > 0.0) || !std::isfinite(step))
-        return result;
-    for (double v = std::ceil(min / step) * step; v <= max + step * 1e-6; v += step) {
-        const double clean = std::fabs(v) < step * 1e-9 ? 0.0 : v;
-        result.emplace_back(toUnit(clean), StudyTrialsModel::formatNumber(clean, log));
-    }
+    for (const double v : niceTicks(min, max, maxTicks, integer))
+        result.emplace_back(toUnit(v), StudyTrialsModel::formatNumber(v, log));
     return result;
 }
 
@@ -405,38 +393,6 @@ QList<qint64> StudyPlot::trialsIn(const QRectF&) const {
     return {};
 }
 
-qint64 StudyPlot::nearestMarker(const std::vector<Marker>& markers, const QPointF& pos, double radius) const {
-    qint64 best = -1;
-    double bestDistance = radius * radius;
-    for (const Marker& marker : markers) {
-        const QPointF d = marker.pos - pos;
-        const double distance = d.x() * d.x() + d.y() * d.y();
-        if (distance <= bestDistance) {
-            bestDistance = distance;
-            best = marker.number;
-        }
-    }
-    return best;
-}
-
-QList<qint64> StudyPlot::markersIn(const std::vector<Marker>& markers, const QRectF& rect) const {
-    QList<qint64> numbers;
-    for (const Marker& marker : markers) {
-        if (rect.contains(marker.pos))
-            numbers << marker.number;
-    }
-    return numbers;
-}
-
-void StudyPlot::drawMarkerSelection(QPainter& painter, const std::vector<Marker>& markers) const {
-    painter.setPen(QPen(QColor(120, 60, 0), 1.2));
-    painter.setBrush(kSelectedColor);
-    for (const Marker& marker : markers) {
-        if (isSelected(marker.number))
-            painter.drawEllipse(marker.pos, 4.5, 4.5);
-    }
-}
-
 void StudyPlot::drawEmptyMessage(QPainter& painter, const QString& text) {
     painter.setPen(QColor(130, 130, 130));
     painter.drawText(rect(), Qt::AlignCenter, text);
@@ -513,6 +469,41 @@ void StudyPlot::drawColorBar(QPainter& painter, const QRectF& bar, const PlotAxi
         painter.drawText(QPointF(bar.right() + 5, y + metrics.ascent() / 2.0 - 1), label);
     }
     painter.restore();
+}
+
+// MarkerPlot ---------------------------------------------------------------------------------
+
+qint64 MarkerPlot::trialAt(const QPointF& pos) const {
+    constexpr double kRadius = 6.0;
+    qint64 best = -1;
+    double bestDistance = kRadius * kRadius;
+    for (const Marker& marker : m_markers) {
+        const QPointF d = marker.pos - pos;
+        const double distance = d.x() * d.x() + d.y() * d.y();
+        if (distance <= bestDistance) {
+            bestDistance = distance;
+            best = marker.number;
+        }
+    }
+    return best;
+}
+
+QList<qint64> MarkerPlot::trialsIn(const QRectF& rect) const {
+    QList<qint64> numbers;
+    for (const Marker& marker : m_markers) {
+        if (rect.contains(marker.pos))
+            numbers << marker.number;
+    }
+    return numbers;
+}
+
+void MarkerPlot::paintSelection(QPainter& painter) {
+    painter.setPen(QPen(QColor(120, 60, 0), 1.2));
+    painter.setBrush(kSelectedColor);
+    for (const Marker& marker : m_markers) {
+        if (isSelected(marker.number))
+            painter.drawEllipse(marker.pos, 4.5, 4.5);
+    }
 }
 
 } // namespace tunelab

@@ -34,6 +34,7 @@ void BestSoFarPlot::render(QPainter& painter) {
     }
     PlotAxis xAxis;
     xAxis.title = tr("Trial");
+    xAxis.integer = true;
     xAxis.min = -0.5;
     xAxis.max = std::max<double>(1.0, static_cast<double>(lastNumber)) + 0.5;
     const PlotAxis yAxis = PlotAxis::forValues(values, QString::fromStdString(objective.metric));
@@ -102,18 +103,6 @@ void BestSoFarPlot::render(QPainter& painter) {
     }
 }
 
-void BestSoFarPlot::paintSelection(QPainter& painter) {
-    drawMarkerSelection(painter, m_markers);
-}
-
-qint64 BestSoFarPlot::trialAt(const QPointF& pos) const {
-    return nearestMarker(m_markers, pos, 6.0);
-}
-
-QList<qint64> BestSoFarPlot::trialsIn(const QRectF& rect) const {
-    return markersIn(m_markers, rect);
-}
-
 // TrialCurvesPlot ----------------------------------------------------------------------------
 
 void TrialCurvesPlot::render(QPainter& painter) {
@@ -136,6 +125,7 @@ void TrialCurvesPlot::render(QPainter& painter) {
     }
     PlotAxis xAxis;
     xAxis.title = tr("Epoch");
+    xAxis.integer = true;
     xAxis.min = 0.0;
     xAxis.max = lastEpoch + 0.5;
     const PlotAxis yAxis = PlotAxis::forValues(values, QString::fromStdString(m_model->objective().metric));

@@ -28,6 +28,7 @@ struct PlotAxis {
     double min = 0.0;
     double max = 1.0;
     bool log = false;
+    bool integer = false;   // whole numbers only (trial numbers, epochs): integer ticks
     QStringList categories; // non-empty: categorical, coordinates are category indices
 
     bool isCategorical() const { return !categories.isEmpty(); }
@@ -109,9 +110,6 @@ protected:
     void drawFrameAndTicks(QPainter& painter, const PlotAxis& xAxis, const PlotAxis& yAxis);
     void drawColorBar(QPainter& painter, const QRectF& bar, const PlotAxis& valueAxis);
     void drawEmptyMessage(QPainter& painter, const QString& text);
-    void drawMarkerSelection(QPainter& painter, const std::vector<Marker>& markers) const;
-    qint64 nearestMarker(const std::vector<Marker>& markers, const QPointF& pos, double radius) const;
-    QList<qint64> markersIn(const std::vector<Marker>& markers, const QRectF& rect) const;
     bool hasSelection() const { return m_selection && !m_selection->isEmpty(); }
     const TrialRecord* trialByNumber(qint64 number) const;
 
@@ -136,9 +134,9 @@ private:
     QRect m_band;
 };
 
-// Every finished trial's value by trial number (pruned ones faint) and a step line of the best
-// value so far.
-class BestSoFarPlot : public StudyPlot {
+// A plot of one dot per trial: clicking, the rubber band and the selection's highlight use the dots
+// drawn in the last picture.
+class MarkerPlot : public StudyPlot {
     Q_OBJECT
 
 public:
@@ -147,11 +145,21 @@ public:
     QList<qint64> trialsIn(const QRectF& rect) const override;
 
 protected:
-    void render(QPainter& painter) override;
     void paintSelection(QPainter& painter) override;
 
-private:
-    std::vector<Marker> m_markers;
+    std::vector<Marker> m_markers; // filled by render()
+};
+
+// Every finished trial's value by trial number (pruned ones faint) and a step line of the best
+// value so far.
+class BestSoFarPlot : public MarkerPlot {
+    Q_OBJECT
+
+public:
+    using MarkerPlot::MarkerPlot;
+
+protected:
+    void render(QPainter& painter) override;
 };
 
 // Every trial's intermediate values (objective per epoch) as one polyline: pruned ones faint, the
@@ -223,7 +231,6 @@ class ImportancePlot : public StudyPlot {
 
 public:
     using StudyPlot::StudyPlot;
-    const std::vector<ParameterImportance>& importance() const { return m_importance; }
 
 protected:
     void render(QPainter& painter) override;
@@ -237,14 +244,14 @@ private:
 // the trials by inverse-distance weighting, a contour-like view of where good values lie. With no
 // Y parameter: a slice plot of the value against one parameter. Categorical axes place each choice
 // in its own column, jittered so that trials with the same choice stay apart.
-class ContourPlot : public StudyPlot {
+class ContourPlot : public MarkerPlot {
     Q_OBJECT
 
 public:
     static constexpr int kGridColumns = 48;
     static constexpr int kGridRows = 36;
 
-    using StudyPlot::StudyPlot;
+    using MarkerPlot::MarkerPlot;
     // `yPath` empty: a slice plot of the objective against `xPath`.
     void setParameters(const std::string& xPath, const std::string& yPath);
     const std::string& xParameter() const { return m_xPath; }
@@ -253,19 +260,15 @@ public:
     const PlotAxis& yAxis() const { return m_yAxis; }
     // Dots drawn in the last picture.
     int drawnTrialCount() const { return static_cast<int>(m_markers.size()); }
-    qint64 trialAt(const QPointF& pos) const override;
-    QList<qint64> trialsIn(const QRectF& rect) const override;
 
 protected:
     void render(QPainter& painter) override;
-    void paintSelection(QPainter& painter) override;
 
 private:
     std::string m_xPath;
     std::string m_yPath;
     PlotAxis m_xAxis;
     PlotAxis m_yAxis;
-    std::vector<Marker> m_markers;
 };
 
 } // namespace tunelab

@@ -86,7 +86,6 @@ void StudyTrialsModel::setStudy(std::vector<std::string> parameters, ObjectiveSp
     m_objective = std::move(objective);
     m_logParameters = std::move(logParameters);
     m_bestNumber = findBest();
-    ++m_revision;
     endResetModel();
     Q_EMIT bestTrialChanged(m_bestNumber);
 }
@@ -99,7 +98,6 @@ void StudyTrialsModel::setTrials(std::vector<TrialRecord> trials) {
     for (size_t row = 0; row < m_trials.size(); ++row)
         m_rowOf.insert(m_trials[row].number, static_cast<int>(row));
     m_bestNumber = findBest();
-    ++m_revision;
     endResetModel();
     Q_EMIT bestTrialChanged(m_bestNumber);
 }
@@ -109,7 +107,6 @@ void StudyTrialsModel::clear() {
 }
 
 void StudyTrialsModel::upsertTrial(const TrialRecord& trial) {
-    ++m_revision;
     const int row = rowOfTrial(trial.number);
     if (row < 0) {
         const int newRow = static_cast<int>(m_trials.size());
@@ -135,7 +132,6 @@ bool StudyTrialsModel::addIntermediate(int64_t trialNumber, int epoch, double va
     if (row < 0)
         return false;
     m_trials[static_cast<size_t>(row)].intermediate[epoch] = value;
-    ++m_revision;
     const QModelIndex cell = index(row, EpochColumn);
     Q_EMIT dataChanged(cell, cell);
     return true;

@@ -62,14 +62,11 @@ public:
     bool hasCompleteTrial() const { return m_bestNumber >= 0; }
     const std::vector<std::string>& parameters() const { return m_parameters; }
     const ObjectiveSpec& objective() const { return m_objective; }
-    const std::set<std::string>& logParameters() const { return m_logParameters; }
     bool isLogParameter(const std::string& path) const { return m_logParameters.count(path) > 0; }
     // The given rows as CSV with a header: number, state, the objective's metric, epoch,
     // duration_seconds, one column per parameter (every digit; strings without quotes; empty where
     // a parameter did not apply) and message. RFC 4180 quoting, "\n" line ends.
     QString toCsv(const std::vector<int>& rows) const;
-    // Increments whenever any trial or intermediate value changes; plots compare it to skip work.
-    quint64 revision() const { return m_revision; }
 
     int rowCount(const QModelIndex& parent = QModelIndex()) const override;
     int columnCount(const QModelIndex& parent = QModelIndex()) const override;
@@ -93,7 +90,6 @@ private:
     std::vector<TrialRecord> m_trials;
     QHash<int64_t, int> m_rowOf;
     int64_t m_bestNumber = -1;
-    quint64 m_revision = 0;
 };
 
 // Sorts on StudyTrialsModel::SortRole (numbers numerically with empty cells last, text
@@ -106,9 +102,7 @@ public:
     explicit StudyTrialsProxyModel(QObject* parent = nullptr);
 
     void setFilterText(const QString& text);
-    QString filterText() const { return m_words.join(QLatin1Char(' ')); }
     void setHidePrunedAndFailed(bool hide);
-    bool hidesPrunedAndFailed() const { return m_hidePrunedAndFailed; }
 
 protected:
     bool lessThan(const QModelIndex& left, const QModelIndex& right) const override;

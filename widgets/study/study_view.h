@@ -79,7 +79,6 @@ public:
     BestSoFarPlot* bestSoFarPlot() const { return m_bestPlot; }
     TrialCurvesPlot* curvesPlot() const { return m_curvesPlot; }
     ParallelCoordinatesPlot* parallelPlot() const { return m_parallelPlot; }
-    ImportancePlot* importancePlot() const { return m_importancePlot; }
     ContourPlot* contourPlot() const { return m_contourPlot; }
     QComboBox* contourXCombo() const { return m_contourX; }
     QComboBox* contourYCombo() const { return m_contourY; }
