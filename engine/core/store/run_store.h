@@ -81,6 +81,10 @@ public:
     std::vector<StudyRecord> listStudies() const;
     std::optional<StudyRecord> study(StudyId id) const;
     std::optional<StudyRecord> findStudy(const std::string& name) const;
+    // The rule for a new study's name: `base` ("study" when empty) while no study has it, else the
+    // first free one of base-2, base-3, ... Another process may still take it first: createStudy()
+    // fails then.
+    std::string freeStudyName(const std::string& base) const;
     // Deletes the study and its trials; their training runs stay in the runs list.
     void deleteStudy(StudyId id);
 

@@ -151,6 +151,14 @@ Result<StudyId> RunStore::createStudy(const std::string& name, const std::string
     return id;
 }
 
+std::string RunStore::freeStudyName(const std::string& base) const {
+    const std::string stem = base.empty() ? "study" : base;
+    std::string name = stem;
+    for (int suffix = 2; findStudy(name); ++suffix)
+        name = stem + "-" + std::to_string(suffix);
+    return name;
+}
+
 std::vector<StudyRecord> RunStore::listStudies() const {
     std::lock_guard<std::mutex> lock(m_impl->readMutex);
     Statement select(m_impl->readDb.get(), "SELECT id, name, spec_json, created_at FROM studies ORDER BY id");
