@@ -1,8 +1,8 @@
 #pragma once
 
 // Private to the run store's own .cpp files: the state behind RunStore, shared by run_store.cpp
-// (runs, the writer thread), run_store_reads.cpp (reading runs back) and run_store_studies.cpp
-// (studies and trials).
+// (opening and migrating the file), run_store_writer.cpp (the writer thread), run_store_reads.cpp
+// (reading runs back) and run_store_studies.cpp (studies and trials).
 
 #include "store/run_store.h"
 #include "store/sqlite_util.h"

@@ -24,6 +24,18 @@ const char* const kRunColumns =
     " typeof(model) <> 'null', owner_pid, owner_host, initial_parameters_hash, batch_order_hash,"
     " owner_started FROM runs";
 
+// Every row that `sql` (one `?`, the run's id) selects, each made by `readRow`, under the read lock.
+template <typename ReadRow>
+auto rowsOfRun(std::mutex& readMutex, sqlite3* db, const char* sql, RunId id, ReadRow readRow) {
+    std::lock_guard<std::mutex> lock(readMutex);
+    Statement select(db, sql);
+    select.bind(id);
+    std::vector<decltype(readRow(select))> rows;
+    while (select.next())
+        rows.push_back(readRow(select));
+    return rows;
+}
+
 std::vector<int32_t> histogramCounts(const std::vector<char>& bytes) {
     std::vector<int32_t> counts(bytes.size() / sizeof(int32_t));
     for (size_t i = 0; i < counts.size(); ++i) {
@@ -96,21 +108,18 @@ std::optional<RunRecord> RunStore::run(RunId id) const {
 }
 
 std::vector<StepRecord> RunStore::steps(RunId id) const {
-    std::lock_guard<std::mutex> lock(m_impl->readMutex);
-    Statement select(m_impl->readDb.get(), "SELECT step, epoch, train_loss, learning_rate, grad_norm"
-                                           " FROM step_metrics WHERE run_id = ? ORDER BY step");
-    select.bind(id);
-    std::vector<StepRecord> steps;
-    while (select.next()) {
-        StepRecord step;
-        step.step = select.integer(0);
-        step.epoch = static_cast<int32_t>(select.integer(1));
-        step.trainLoss = static_cast<float>(select.real(2, kNoValue));
-        step.learningRate = static_cast<float>(select.real(3, kNoValue));
-        step.gradNorm = static_cast<float>(select.real(4, kNoValue));
-        steps.push_back(step);
-    }
-    return steps;
+    return rowsOfRun(m_impl->readMutex, m_impl->readDb.get(),
+                     "SELECT step, epoch, train_loss, learning_rate, grad_norm"
+                     " FROM step_metrics WHERE run_id = ? ORDER BY step",
+                     id, [](Statement& select) {
+                         StepRecord step;
+                         step.step = select.integer(0);
+                         step.epoch = static_cast<int32_t>(select.integer(1));
+                         step.trainLoss = static_cast<float>(select.real(2, kNoValue));
+                         step.learningRate = static_cast<float>(select.real(3, kNoValue));
+                         step.gradNorm = static_cast<float>(select.real(4, kNoValue));
+                         return step;
+                     });
 }
 
 int64_t RunStore::stepCount(RunId id) const {
@@ -131,25 +140,21 @@ std::vector<std::pair<RunId, double>> RunStore::bestValidationLosses() const {
 }
 
 std::vector<EpochRecord> RunStore::epochs(RunId id) const {
-    std::lock_guard<std::mutex> lock(m_impl->readMutex);
-    Statement select(m_impl->readDb.get(),
+    return rowsOfRun(m_impl->readMutex, m_impl->readDb.get(),
                      "SELECT epoch, step, train_loss, val_loss, val_accuracy, val_mae, learning_rate, seconds"
-                     " FROM epoch_metrics WHERE run_id = ? ORDER BY epoch");
-    select.bind(id);
-    std::vector<EpochRecord> epochs;
-    while (select.next()) {
-        EpochRecord epoch;
-        epoch.epoch = static_cast<int32_t>(select.integer(0));
-        epoch.step = select.integer(1);
-        epoch.trainLoss = select.real(2, kNoValue);
-        epoch.valLoss = select.real(3, kNoValue);
-        epoch.valAccuracy = select.real(4, kNoValue);
-        epoch.valMae = select.real(5, kNoValue);
-        epoch.learningRate = select.real(6, kNoValue);
-        epoch.seconds = select.real(7, kNoValue);
-        epochs.push_back(epoch);
-    }
-    return epochs;
+                     " FROM epoch_metrics WHERE run_id = ? ORDER BY epoch",
+                     id, [](Statement& select) {
+                         EpochRecord epoch;
+                         epoch.epoch = static_cast<int32_t>(select.integer(0));
+                         epoch.step = select.integer(1);
+                         epoch.trainLoss = select.real(2, kNoValue);
+                         epoch.valLoss = select.real(3, kNoValue);
+                         epoch.valAccuracy = select.real(4, kNoValue);
+                         epoch.valMae = select.real(5, kNoValue);
+                         epoch.learningRate = select.real(6, kNoValue);
+                         epoch.seconds = select.real(7, kNoValue);
+                         return epoch;
+                     });
 }
 
 std::vector<char> RunStore::model(RunId id) const {
@@ -160,38 +165,32 @@ std::vector<char> RunStore::model(RunId id) const {
 }
 
 std::vector<LayerHealthSample> RunStore::layerHealth(RunId id) const {
-    std::lock_guard<std::mutex> lock(m_impl->readMutex);
-    Statement select(m_impl->readDb.get(), "SELECT step, layer, grad_norm, update_ratio FROM layer_health"
-                                           " WHERE run_id = ? ORDER BY step, layer");
-    select.bind(id);
-    std::vector<LayerHealthSample> samples;
-    while (select.next()) {
-        LayerHealthSample sample;
-        sample.step = select.integer(0);
-        sample.layer = static_cast<int32_t>(select.integer(1));
-        sample.gradNorm = static_cast<float>(select.real(2, kNoValue));
-        sample.updateRatio = static_cast<float>(select.real(3, kNoValue));
-        samples.push_back(sample);
-    }
-    return samples;
+    return rowsOfRun(m_impl->readMutex, m_impl->readDb.get(),
+                     "SELECT step, layer, grad_norm, update_ratio FROM layer_health"
+                     " WHERE run_id = ? ORDER BY step, layer",
+                     id, [](Statement& select) {
+                         LayerHealthSample sample;
+                         sample.step = select.integer(0);
+                         sample.layer = static_cast<int32_t>(select.integer(1));
+                         sample.gradNorm = static_cast<float>(select.real(2, kNoValue));
+                         sample.updateRatio = static_cast<float>(select.real(3, kNoValue));
+                         return sample;
+                     });
 }
 
 std::vector<WeightHistogram> RunStore::weightHistograms(RunId id) const {
-    std::lock_guard<std::mutex> lock(m_impl->readMutex);
-    Statement select(m_impl->readDb.get(), "SELECT epoch, layer, low, high, counts FROM weight_histograms"
-                                           " WHERE run_id = ? ORDER BY epoch, layer");
-    select.bind(id);
-    std::vector<WeightHistogram> histograms;
-    while (select.next()) {
-        WeightHistogram histogram;
-        histogram.epoch = static_cast<int32_t>(select.integer(0));
-        histogram.layer = static_cast<int32_t>(select.integer(1));
-        histogram.low = static_cast<float>(select.real(2, 0.0));
-        histogram.high = static_cast<float>(select.real(3, 0.0));
-        histogram.counts = histogramCounts(select.blob(4));
-        histograms.push_back(std::move(histogram));
-    }
-    return histograms;
+    return rowsOfRun(m_impl->readMutex, m_impl->readDb.get(),
+                     "SELECT epoch, layer, low, high, counts FROM weight_histograms"
+                     " WHERE run_id = ? ORDER BY epoch, layer",
+                     id, [](Statement& select) {
+                         WeightHistogram histogram;
+                         histogram.epoch = static_cast<int32_t>(select.integer(0));
+                         histogram.layer = static_cast<int32_t>(select.integer(1));
+                         histogram.low = static_cast<float>(select.real(2, 0.0));
+                         histogram.high = static_cast<float>(select.real(3, 0.0));
+                         histogram.counts = histogramCounts(select.blob(4));
+                         return histogram;
+                     });
 }
 
 int RunStore::schemaVersion() const {

@@ -1,0 +1,283 @@
+// The run store's writer thread: the queue that training threads and operations feed, one
+// transaction per wake-up, retries while another process holds the file's write lock, and the calls
+// that queue writes (runs, events, deletions) or wait for them (flush).
+
+#include "store/run_store.h"
+
+#include "store/run_store_impl.h"
+#include "store/sqlite_util.h"
+
+#include <cstdio>
+#include <deque>
+#include <future>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace tunelab {
+
+namespace {
+
+using sqlite::exec;
+using sqlite::Statement;
+using sqlite::textOrNull;
+
+// NaN is stored as NULL and read back as NaN; infinities are stored as they are.
+std::vector<char> histogramBlob(const std::vector<int32_t>& counts) {
+    std::vector<char> bytes(counts.size() * sizeof(int32_t));
+    for (size_t i = 0; i < counts.size(); ++i) {
+        const auto value = static_cast<uint32_t>(counts[i]);
+        for (size_t byte = 0; byte < sizeof(int32_t); ++byte)
+            bytes[i * sizeof(int32_t) + byte] = static_cast<char>((value >> (8 * byte)) & 0xff);
+    }
+    return bytes;
+}
+
+} // namespace
+
+// Writer thread.
+void RunStore::Impl::writerLoop() {
+    std::unique_lock<std::mutex> lock(queueMutex);
+    for (;;) {
+        wake.wait(lock, [this] { return stopping || !queue.empty(); });
+        if (queue.empty())
+            return; // stopping, and everything queued before is committed
+        // Everything queued while the previous batch was committing goes into one transaction.
+        std::deque<PendingWrite> batch;
+        batch.swap(queue);
+        const uint64_t handled = queuedCount;
+        committed.notify_all(); // the queue has room again
+        lock.unlock();
+        writeBatch(batch);
+        lock.lock();
+        committedCount = handled;
+        committed.notify_all();
+    }
+}
+
+void RunStore::Impl::writeBatch(std::deque<PendingWrite>& batch) {
+    std::string error;
+    int rc = SQLITE_OK;
+    // A long write by another process can outlast the busy timeout; the batch is rolled back
+    // as a whole, so trying again cannot apply anything twice. While the store is open the batch
+    // waits for the file as long as it takes (training threads wait for room in the queue
+    // meanwhile); once it is closing, it gives up after a few tries rather than hang the exit.
+    for (int attempt = 0;; ++attempt) {
+        error.clear();
+        rc = applyBatch(batch, error);
+        if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
+            break;
+        bool closing = false;
+        {
+            std::lock_guard<std::mutex> lock(queueMutex);
+            closing = stopping;
+        }
+        if (closing && attempt >= 2)
+            break;
+        if (attempt == 0)
+            report("the store file is locked by another process; " + std::to_string(batch.size()) +
+                   " run updates wait for it");
+    }
+    if (rc != SQLITE_OK)
+        report("could not save " + std::to_string(batch.size()) + " run updates: " + error);
+    for (auto& write : batch) {
+        if (write.operationDone)
+            write.operationDone->set_value(rc != SQLITE_OK ? path + ": " + error : write.operationError);
+        if (!write.created)
+            continue;
+        if (rc != SQLITE_OK || !write.createError.empty())
+            write.created->set_value(Result<RunId>::failure(
+                path + ": could not record the run: " + (rc != SQLITE_OK ? error : write.createError)));
+        else
+            write.created->set_value(write.createdId);
+    }
+}
+
+// Writer thread. One transaction for the whole batch; returns the result code that ended it.
+int RunStore::Impl::applyBatch(std::deque<PendingWrite>& batch, std::string& error) {
+    sqlite3* db = writeDb.get();
+    int rc = exec(db, "BEGIN IMMEDIATE", error);
+    if (rc != SQLITE_OK)
+        return rc;
+    for (auto& write : batch) {
+        std::string writeError = apply(write);
+        if (writeError.empty())
+            continue;
+        if (sqlite3_get_autocommit(db)) {
+            // SQLite rolled the whole transaction back (disk full, I/O error): nothing was saved.
+            error = writeError;
+            return sqlite3_errcode(db) & 0xff;
+        }
+        // A single statement failed (an event for a run that does not exist): skip it only.
+        if (write.created)
+            write.createError = writeError;
+        else if (write.operationDone)
+            write.operationError = writeError;
+        else if (write.operation)
+            report(writeError); // nobody waits for a queued operation: say it here
+        else
+            report("run " + std::to_string(write.event.runId) + ": " + writeError);
+    }
+    rc = exec(db, "COMMIT", error);
+    if (rc != SQLITE_OK) {
+        std::string ignored;
+        exec(db, "ROLLBACK", ignored);
+    }
+    return rc;
+}
+
+// Writer thread. Returns an error message, empty on success.
+std::string RunStore::Impl::apply(PendingWrite& write) {
+    const RunEvent& event = write.event;
+    const double at = write.queuedAt;
+    if (write.operation) {
+        // A savepoint makes each operation all or nothing inside the shared batch transaction.
+        write.operationError.clear(); // from an attempt that was rolled back
+        sqlite3* db = writeDb.get();
+        std::string error;
+        if (exec(db, "SAVEPOINT operation", error) != SQLITE_OK)
+            return error;
+        std::string operationError = write.operation(db);
+        if (sqlite3_get_autocommit(db))
+            return operationError.empty() ? std::string("the transaction was rolled back") : operationError;
+        if (!operationError.empty())
+            exec(db, "ROLLBACK TO operation", error);
+        exec(db, "RELEASE operation", error);
+        return operationError;
+    }
+    if (write.created) {
+        write.createError.clear(); // from an attempt that was rolled back
+        if (!insertRun.run(write.name, write.specJson, at, pid, host, started))
+            return insertRun.error();
+        write.createdId = sqlite3_last_insert_rowid(writeDb.get());
+        return std::string();
+    }
+    if (write.deleteRun)
+        return deleteRun.run(event.runId) ? std::string() : deleteRun.error();
+    switch (event.kind) {
+    case RunEventKind::Started:
+        if (!markStarted.run(event.device, at, pid, host, started, event.runId))
+            return markStarted.error();
+        break;
+    case RunEventKind::Steps:
+        for (const StepRecord& s : event.steps) {
+            if (!insertStep.run(event.runId, s.step, s.epoch, s.trainLoss, s.learningRate, s.gradNorm))
+                return insertStep.error();
+        }
+        for (const LayerHealthSample& h : event.layerHealth) {
+            if (!insertLayerHealth.run(event.runId, h.step, h.layer, h.gradNorm, h.updateRatio))
+                return insertLayerHealth.error();
+        }
+        break;
+    case RunEventKind::Epoch: {
+        const EpochRecord& e = event.epoch;
+        if (!insertEpoch.run(event.runId, e.epoch, e.step, e.trainLoss, e.valLoss, e.valAccuracy, e.valMae,
+                             e.learningRate, e.seconds))
+            return insertEpoch.error();
+        for (const WeightHistogram& h : event.histograms) {
+            const std::vector<char> counts = histogramBlob(h.counts);
+            if (!insertHistogram.run(event.runId, h.epoch, h.layer, h.low, h.high, &counts))
+                return insertHistogram.error();
+        }
+        break;
+    }
+    case RunEventKind::Finished: {
+        const RunSummary& f = event.summary;
+        if (!markFinished.run(toString(f.status), at, f.epochs, f.steps, f.trainSeconds, f.stepsPerSecond,
+                              f.trainLoss, f.valLoss, f.valAccuracy, f.valMae, f.bestEpoch,
+                              textOrNull(f.message), textOrNull(f.device), event.model.get(),
+                              textOrNull(f.initialParametersHash ? hashText(f.initialParametersHash) : ""),
+                              textOrNull(f.batchOrderHash ? hashText(f.batchOrderHash) : ""), event.runId))
+            return markFinished.error();
+        break;
+    }
+    }
+    return std::string();
+}
+
+// Writer thread. The API has no error channel for background writes, and a run that silently
+// goes unrecorded is worse than a line on stderr; repeats of the same message are dropped.
+void RunStore::Impl::report(const std::string& message) {
+    if (message == lastReportedError)
+        return;
+    lastReportedError = message;
+    std::fprintf(stderr, "tunelab: run store %s: %s\n", path.c_str(), message.c_str());
+}
+
+void RunStore::Impl::enqueue(PendingWrite write, bool waitForRoom) {
+    if (readOnly) {
+        // Nothing is written, and whoever waits for a write hears why.
+        const std::string error = path + ": the run store was opened for reading only";
+        if (write.created)
+            write.created->set_value(Result<RunId>::failure(error));
+        if (write.operationDone)
+            write.operationDone->set_value(error);
+        report("opened for reading only; a write was dropped");
+        return;
+    }
+    bool wasEmpty = false;
+    {
+        std::unique_lock<std::mutex> lock(queueMutex);
+        if (waitForRoom)
+            committed.wait(lock, [this] { return queue.size() < kMaxQueuedWrites || stopping; });
+        wasEmpty = queue.empty();
+        queue.push_back(std::move(write));
+        ++queuedCount;
+    }
+    if (wasEmpty)
+        wake.notify_one();
+}
+
+std::string RunStore::Impl::commitOperation(StoreOperation operation) {
+    PendingWrite write;
+    write.queuedAt = storeClockNow();
+    write.operation = std::move(operation);
+    write.operationDone.emplace();
+    std::future<std::string> done = write.operationDone->get_future();
+    enqueue(std::move(write));
+    return done.get();
+}
+
+void RunStore::Impl::queueOperation(StoreOperation operation) {
+    PendingWrite write;
+    write.queuedAt = storeClockNow();
+    write.operation = std::move(operation);
+    enqueue(std::move(write));
+}
+
+Result<RunId> RunStore::createRun(const std::string& name, const std::string& resolvedSpecJson) {
+    PendingWrite write;
+    write.queuedAt = storeClockNow();
+    write.name = name;
+    write.specJson = resolvedSpecJson;
+    write.created.emplace();
+    std::future<Result<RunId>> id = write.created->get_future();
+    m_impl->enqueue(std::move(write));
+    return id.get();
+}
+
+// Called from training threads: copies the event and returns; the writer thread does the disk work.
+// Only when the writer is thousands of writes behind (the file is locked) does it wait for room.
+void RunStore::onRunEvent(const RunEvent& event) {
+    PendingWrite write;
+    write.event = event;
+    write.queuedAt = storeClockNow();
+    m_impl->enqueue(std::move(write), true);
+}
+
+void RunStore::deleteRun(RunId id) {
+    PendingWrite write;
+    write.event.runId = id;
+    write.deleteRun = true;
+    write.queuedAt = storeClockNow();
+    m_impl->enqueue(std::move(write));
+    flush();
+}
+
+void RunStore::flush() {
+    std::unique_lock<std::mutex> lock(m_impl->queueMutex);
+    const uint64_t target = m_impl->queuedCount;
+    m_impl->committed.wait(lock, [this, target] { return m_impl->committedCount >= target; });
+}
+
+} // namespace tunelab
