@@ -14,6 +14,8 @@ import re
 import sys
 import tempfile
 
+from layout_check import run_check
+
 # Library -> its folder (the library's include root). Folders of a library are its sub-folders.
 LIBRARIES = {
     'core': 'engine/core',
@@ -150,20 +152,9 @@ def self_test():
 
 
 def main():
-    if sys.argv[1:] == ['--self-test']:
-        self_test()
-        return 0
-    if len(sys.argv) != 2:
-        print(__doc__, file=sys.stderr)
-        return 2
-    problems = check(sys.argv[1])
-    for problem in problems:
-        print(problem)
-    if problems:
-        print(f'{len(problems)} include(s) break the rules in docs/architecture.md')
-        return 1
-    print('every include follows docs/architecture.md')
-    return 0
+    return run_check(__doc__, check, self_test,
+                     lambda count: f'{count} include(s) break the rules in docs/architecture.md',
+                     'every include follows docs/architecture.md')
 
 
 if __name__ == '__main__':
