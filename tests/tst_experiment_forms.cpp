@@ -35,6 +35,14 @@ QDoubleSpinBox* spinBoxLabelled(QWidget& form, const QString& label) {
     return nullptr;
 }
 
+QCheckBox* checkBoxLabelled(QWidget& form, const QString& text) {
+    for (QCheckBox* candidate : form.findChildren<QCheckBox*>()) {
+        if (candidate->text() == text)
+            return candidate;
+    }
+    return nullptr;
+}
+
 } // namespace
 
 class TestExperimentForms : public QObject {
@@ -54,6 +62,18 @@ private Q_SLOTS:
             "loss": {"type": "huber", "delta": 0.5}, "optimizer": {"type": "rmsprop", "lr": 0.002, "alpha": 0.9, "momentum": 0.1},
             "schedule": {"type": "reduce_on_plateau", "factor": 0.5, "patience": 2, "min_lr": 0.0001},
             "training": {"epochs": 3, "batch_size": "full"}})");
+        const QByteArray network =
+            R"("data": {"kind": "moons"}, "model": {"layers": [{"type": "linear", "out_features": 2}]})";
+        QTest::newRow("sgd dampening")
+            << "{" + network +
+                   R"(, "optimizer": {"type": "sgd", "lr": 0.05, "momentum": 0.9, "dampening": 0.25}})";
+        QTest::newRow("adamw amsgrad")
+            << "{" + network + R"(, "optimizer": {"type": "adamw", "betas": [0.85, 0.99], "amsgrad": true}})";
+        QTest::newRow("rmsprop centered")
+            << "{" + network + R"(, "optimizer": {"type": "rmsprop", "centered": true, "eps": 1e-6}})";
+        QTest::newRow("adagrad lr_decay")
+            << "{" + network +
+                   R"(, "optimizer": {"type": "adagrad", "lr_decay": 0.002, "initial_accumulator": 0.1}})";
     }
     void trainingFormRoundTrips() {
         QFETCH(QByteArray, json);
@@ -90,6 +110,56 @@ private Q_SLOTS:
         ExperimentSpec spec;
         form.applyTo(spec);
         QCOMPARE(QString(toString(spec.optimizer.type)), optimizer);
+    }
+
+    // The rows of the keys that only some optimizers have, shown for those only.
+    void showsTheNewOptimizerRowsForTheirOptimizerOnly_data() {
+        QTest::addColumn<QString>("optimizer");
+        QTest::addColumn<bool>("dampening");
+        QTest::addColumn<bool>("amsgrad");
+        QTest::addColumn<bool>("centered");
+        QTest::addColumn<bool>("lrDecay");
+        QTest::newRow("sgd") << "sgd" << true << false << false << false;
+        QTest::newRow("adam") << "adam" << false << true << false << false;
+        QTest::newRow("adamw") << "adamw" << false << true << false << false;
+        QTest::newRow("rmsprop") << "rmsprop" << false << false << true << false;
+        QTest::newRow("adagrad") << "adagrad" << false << false << false << true;
+    }
+    void showsTheNewOptimizerRowsForTheirOptimizerOnly() {
+        QFETCH(QString, optimizer);
+        QFETCH(bool, dampening);
+        QFETCH(bool, amsgrad);
+        QFETCH(bool, centered);
+        QFETCH(bool, lrDecay);
+        TrainingForm form;
+        form.show();
+        form.findChildren<QComboBox*>().at(1)->setCurrentText(optimizer);
+        QCOMPARE(spinBoxLabelled(form, "Dampening")->isVisible(), dampening);
+        QCOMPARE(checkBoxLabelled(form, "AMSGrad")->isVisible(), amsgrad);
+        QCOMPARE(checkBoxLabelled(form, "Centered")->isVisible(), centered);
+        QCOMPARE(spinBoxLabelled(form, "Learning-rate decay")->isVisible(), lrDecay);
+        QVERIFY(form.fieldPaths().contains("optimizer.lr_decay"));
+        QVERIFY(form.fieldPaths().contains("optimizer.amsgrad"));
+    }
+
+    // Choosing another optimizer puts its own defaults in the keys the user did not change.
+    void choosingAnOptimizerShowsItsDefaults() {
+        TrainingForm form;
+        ExperimentSpec spec = defaultExperiment(); // adam, lr 0.01
+        form.setSpec(spec);
+        auto* combo = form.findChildren<QComboBox*>().at(1);
+        combo->setCurrentText("adagrad");
+        form.applyTo(spec);
+        QCOMPARE(spec.optimizer.eps, 1e-10);
+        QCOMPARE(spec.optimizer.lr, 0.01); // changed from Adam's default: kept
+        combo->setCurrentText("adamw");
+        form.applyTo(spec);
+        QCOMPARE(spec.optimizer.weightDecay, 0.01);
+        QCOMPARE(spec.optimizer.eps, 1e-8);
+        spinBoxLabelled(form, "Weight decay")->setValue(0.2);
+        combo->setCurrentText("sgd");
+        form.applyTo(spec);
+        QCOMPARE(spec.optimizer.weightDecay, 0.2);
     }
 
     void dataFormLoadsAndReportsErrors() {

@@ -66,6 +66,8 @@ class TestRaceView : public QObject {
 private Q_SLOTS:
     void setupModelStartsWithTheDefaultSetups();
     void setupModelWritesOptimizersTheSpecParserAccepts();
+    void setupModelKeepsEveryCatalogKey_data();
+    void setupModelKeepsEveryCatalogKey();
     void setupModelEdits_data();
     void setupModelEdits();
     void setupModelAddsRemovesAndDisables();
@@ -112,6 +114,50 @@ void TestRaceView::setupModelWritesOptimizersTheSpecParserAccepts() {
         types.insert(expected.type);
     }
     QCOMPARE(int(types.size()), 5); // SGD, Adagrad, RMSprop, Adam, AdamW
+}
+
+void TestRaceView::setupModelKeepsEveryCatalogKey_data() {
+    QTest::addColumn<QString>("json");     // a set-up's optimizer as a race file has it
+    QTest::addColumn<QString>("switchTo"); // then the optimizer column is set to this type
+    QTest::addColumn<QString>("expected"); // in the set-up's JSON after the switch
+    QTest::newRow("amsgrad") << R"({"type":"adam","lr":0.02,"amsgrad":true})"
+                             << ""
+                             << R"("amsgrad":true)";
+    QTest::newRow("centered") << R"({"type":"rmsprop","lr":0.02,"centered":true,"momentum":0.5})"
+                              << ""
+                              << R"("momentum":0.5,"centered":true)";
+    QTest::newRow("lr_decay") << R"({"type":"adagrad","lr":0.02,"lr_decay":0.25})"
+                              << ""
+                              << R"("eps":1e-10,"initial_accumulator":0.0,"lr_decay":0.25)";
+    QTest::newRow("dampening") << R"({"type":"sgd","lr":0.02,"momentum":0.5,"dampening":0.5})"
+                               << ""
+                               << R"("dampening":0.5)";
+    QTest::newRow("to adamw") << R"({"type":"sgd","lr":0.02,"momentum":0.5})"
+                              << "adamw"
+                              << R"({"type":"adamw","lr":0.02,"weight_decay":0.01,)";
+    QTest::newRow("to adagrad") << R"({"type":"adam","lr":0.02,"eps":1e-6})"
+                                << "adagrad"
+                                << R"("eps":1e-10,)";
+}
+
+// The set-up model reads and writes optimizers through the optimizer catalog: keys without a column
+// survive, and a new type starts from its own defaults.
+void TestRaceView::setupModelKeepsEveryCatalogKey() {
+    QFETCH(QString, json);
+    QFETCH(QString, switchTo);
+    QFETCH(QString, expected);
+    RaceSetupModel model;
+    RaceSetup setup;
+    setup.name = "under test";
+    setup.optimizerJson = json.toStdString();
+    model.setSetups({setup});
+    if (!switchTo.isEmpty())
+        QVERIFY(model.setData(model.index(0, RaceSetupModel::OptimizerColumn), switchTo));
+    const std::string written = model.enabledSetups().front().optimizerJson;
+    QVERIFY2(QString::fromStdString(written).contains(expected), written.c_str());
+    const auto parsed = withOptimizer(written);
+    QVERIFY2(parsed.ok(), parsed.ok() ? "" : parsed.error().c_str());
+    QCOMPARE(parsed.value().optimizer.lr, 0.02);
 }
 
 void TestRaceView::setupModelEdits_data() {

@@ -357,6 +357,21 @@ private Q_SLOTS:
         QTest::newRow("momentum") << "optimizer.momentum"
                                   << "0.9"
                                   << "float" << 0.0 << 0.99 << false << "" << 0;
+        QTest::newRow("adagrad eps") << "optimizer.eps"
+                                     << "1e-10"
+                                     << "float" << 1e-10 << 1e-6 << true << "" << 0;
+        QTest::newRow("dampening") << "optimizer.dampening"
+                                   << "0.0"
+                                   << "float" << 0.0 << 0.9 << false << "" << 0;
+        QTest::newRow("lr_decay") << "optimizer.lr_decay"
+                                  << "0.0"
+                                  << "float" << 0.0 << 0.01 << false << "" << 0;
+        QTest::newRow("amsgrad") << "optimizer.amsgrad"
+                                 << "false"
+                                 << "categorical" << 0.0 << 0.0 << false << "true" << 2;
+        QTest::newRow("batchnorm momentum") << "model.layers[1].momentum"
+                                            << "0.1"
+                                            << "float" << 0.0 << 0.99 << false << "" << 0;
         QTest::newRow("dropout") << "model.layers[2].p"
                                  << "0.1"
                                  << "float" << 0.0 << 0.5 << false << "" << 0;

@@ -1,5 +1,8 @@
 #include "spec/spec.h"
 
+#include "spec/optimizer_catalog.h"
+#include "spec/spec_keys.h"
+
 #include <QtTest>
 
 using namespace tunelab;
@@ -71,6 +74,17 @@ private Q_SLOTS:
               {"type": "batchnorm"}, {"type": "leaky_relu", "negative_slope": 0.2}, {"type": "maxpool2d"},
               {"type": "flatten"}, {"type": "layernorm"}, {"type": "elu", "alpha": 0.5}, {"type": "linear", "out_features": 10}]},
             "schedule": {"type": "reduce_on_plateau", "patience": 2}, "training": {"batch_size": "full"}})");
+        const QByteArray adam = R"("optimizer": { "type": "adam", "lr": 0.001, "weight_decay": 0.0 })";
+        QTest::newRow("sgd dampening") << specWith(
+            adam, R"("optimizer": { "type": "sgd", "lr": 0.1, "momentum": 0.9, "dampening": 0.5 })");
+        QTest::newRow("adam amsgrad")
+            << specWith(adam, R"("optimizer": { "type": "adam", "betas": [0.8, 0.99], "amsgrad": true })");
+        QTest::newRow("adamw amsgrad")
+            << specWith(adam, R"("optimizer": { "type": "adamw", "weight_decay": 0.1, "amsgrad": true })");
+        QTest::newRow("rmsprop centered") << specWith(
+            adam, R"("optimizer": { "type": "rmsprop", "alpha": 0.9, "momentum": 0.5, "centered": true })");
+        QTest::newRow("adagrad lr_decay") << specWith(
+            adam, R"("optimizer": { "type": "adagrad", "lr_decay": 0.001, "initial_accumulator": 0.1 })");
     }
     void resolvedSpecRoundTrips() {
         QFETCH(QByteArray, json);
@@ -125,6 +139,42 @@ private Q_SLOTS:
             << specWith(R"("type": "adam", "lr": 0.001, "weight_decay": 0.0)",
                         R"("type": "sgd", "nesterov": true)")
             << "optimizer.nesterov: Nesterov momentum needs optimizer.momentum > 0";
+        QTest::newRow("nesterov with dampening")
+            << specWith(R"("type": "adam", "lr": 0.001, "weight_decay": 0.0)",
+                        R"("type": "sgd", "momentum": 0.9, "dampening": 0.1, "nesterov": true)")
+            << "optimizer.nesterov: Nesterov momentum needs optimizer.dampening = 0";
+        QTest::newRow("dampening above one")
+            << specWith(R"("type": "adam", "lr": 0.001, "weight_decay": 0.0)",
+                        R"("type": "sgd", "dampening": 1.5)")
+            << "optimizer.dampening: expected a number from 0 to 1, got 1.5";
+        QTest::newRow("dampening on adam")
+            << specWith(R"("weight_decay": 0.0 })", R"("weight_decay": 0.0, "dampening": 0 })")
+            << "optimizer.dampening: unknown key for the adam optimizer";
+        QTest::newRow("amsgrad not a bool")
+            << specWith(R"("weight_decay": 0.0 })", R"("weight_decay": 0.0, "amsgrad": 1 })")
+            << "optimizer.amsgrad: expected true or false, got 1";
+        QTest::newRow("amsgrad on sgd") << specWith(R"("type": "adam", "lr": 0.001, "weight_decay": 0.0)",
+                                                    R"("type": "sgd", "amsgrad": true)")
+                                        << "optimizer.amsgrad: unknown key for the sgd optimizer";
+        QTest::newRow("centered on adam")
+            << specWith(R"("weight_decay": 0.0 })", R"("weight_decay": 0.0, "centered": true })")
+            << "optimizer.centered: unknown key for the adam optimizer";
+        QTest::newRow("negative lr_decay") << specWith(R"("type": "adam", "lr": 0.001, "weight_decay": 0.0)",
+                                                       R"("type": "adagrad", "lr_decay": -1)")
+                                           << "optimizer.lr_decay: expected a number >= 0, got -1";
+        QTest::newRow("lr_decay on rmsprop")
+            << specWith(R"("type": "adam", "lr": 0.001, "weight_decay": 0.0)",
+                        R"("type": "rmsprop", "lr_decay": 0)")
+            << "optimizer.lr_decay: unknown key for the rmsprop optimizer";
+        QTest::newRow("beta of one")
+            << specWith(R"("weight_decay": 0.0 })", R"("weight_decay": 0.0, "betas": [0.9, 1] })")
+            << "optimizer.betas: expected two numbers from 0 to below 1 like [0.9, 0.999], got an array";
+        QTest::newRow("rmsprop alpha") << specWith(R"("type": "adam", "lr": 0.001, "weight_decay": 0.0)",
+                                                   R"("type": "rmsprop", "alpha": 1)")
+                                       << "optimizer.alpha: expected a number from 0 to below 1, got 1";
+        QTest::newRow("zero eps") << specWith(R"("weight_decay": 0.0 })",
+                                              R"("weight_decay": 0.0, "eps": 0 })")
+                                  << "optimizer.eps: expected a positive number, got 0";
         QTest::newRow("bad batch size")
             << specWith(R"("batch_size": 64)", R"("batch_size": "half")")
             << R"(training.batch_size: expected a positive integer or "full", got "half")";
@@ -220,6 +270,90 @@ private Q_SLOTS:
         QCOMPARE(spec.value().data.task, TaskKind::Regression);
         QCOMPARE(spec.value().optimizer.type, OptimizerType::Adam);
         QCOMPARE(spec.value().device, std::string("auto"));
+    }
+
+    // Each optimizer's defaults where its keys are missing, as PyTorch has them.
+    void appliesEachOptimizersDefaults_data() {
+        QTest::addColumn<QString>("type");
+        QTest::addColumn<double>("eps");
+        QTest::addColumn<double>("weightDecay");
+        QTest::addColumn<QString>("written"); // in the written optimizer object
+        QTest::newRow("adagrad") << "adagrad" << 1e-10 << 0.0
+                                 << R"("eps":1e-10,"initial_accumulator":0.0,"lr_decay":0.0)";
+        QTest::newRow("adam") << "adam" << 1e-8 << 0.0
+                              << R"("betas":[0.9,0.999],"eps":1e-08,"amsgrad":false)";
+        QTest::newRow("adamw") << "adamw" << 1e-8 << 0.01 << R"("weight_decay":0.01)";
+        QTest::newRow("rmsprop") << "rmsprop" << 1e-8 << 0.0
+                                 << R"("alpha":0.99,"eps":1e-08,"momentum":0.0,"centered":false)";
+        QTest::newRow("sgd") << "sgd" << 1e-8 << 0.0 << R"("momentum":0.0,"nesterov":false,"dampening":0.0)";
+    }
+    void appliesEachOptimizersDefaults() {
+        QFETCH(QString, type);
+        QFETCH(double, eps);
+        QFETCH(double, weightDecay);
+        QFETCH(QString, written);
+        auto spec = parseExperimentSpec(
+            specWith(R"("optimizer": { "type": "adam", "lr": 0.001, "weight_decay": 0.0 })",
+                     "\"optimizer\": {\"type\": \"" + type.toUtf8() + "\"}")
+                .toStdString());
+        QVERIFY2(spec.ok(), spec.error().c_str());
+        QCOMPARE(spec.value().optimizer.eps, eps);
+        QCOMPARE(spec.value().optimizer.weightDecay, weightDecay);
+        const QString json = QString::fromStdString(optimizerToJson(spec.value().optimizer));
+        QVERIFY2(json.contains(written), qPrintable(json));
+        // Written out, every key of the type reads back to the same optimizer.
+        std::vector<std::string> errors;
+        const OptimizerSpec back = readOptimizerJson(json.toStdString(), errors);
+        QVERIFY(errors.empty());
+        QCOMPARE(QString::fromStdString(optimizerToJson(back)), json);
+    }
+
+    // The new keys reach OptimizerSpec and the writer.
+    void readsTheNewOptimizerKeys() {
+        std::vector<std::string> errors;
+        const OptimizerSpec sgd =
+            readOptimizerJson(R"({"type": "sgd", "momentum": 0.9, "dampening": 0.25})", errors);
+        const OptimizerSpec adamw = readOptimizerJson(R"({"type": "adamw", "amsgrad": true})", errors);
+        const OptimizerSpec rmsprop = readOptimizerJson(R"({"type": "rmsprop", "centered": true})", errors);
+        const OptimizerSpec adagrad = readOptimizerJson(R"({"type": "adagrad", "lr_decay": 0.5})", errors);
+        QVERIFY(errors.empty());
+        QCOMPARE(sgd.dampening, 0.25);
+        QVERIFY(adamw.amsgrad);
+        QCOMPARE(adamw.weightDecay, 0.01);
+        QVERIFY(rmsprop.centered);
+        QCOMPARE(adagrad.lrDecay, 0.5);
+        QCOMPARE(adagrad.eps, 1e-10);
+        // Errors name the path the caller gives, as a race file's set-ups do.
+        readOptimizerJson(R"({"type": "adam", "amsgrad": "yes"})", errors, "setups[2].optimizer");
+        QCOMPARE(int(errors.size()), 1);
+        QCOMPARE(QString::fromStdString(errors.front()),
+                 QString(R"(setups[2].optimizer.amsgrad: expected true or false, got "yes")"));
+    }
+
+    // Every catalog key is read by its optimizers and refused by the others, and what the catalog
+    // lists is what keysForType (and so a trial's experiment) keeps.
+    void catalogKeysMatchTheReader() {
+        for (const OptimizerInfo& info : optimizerCatalog()) {
+            QCOMPARE(*keysForType("optimizer", info.json), optimizerJsonKeys(info.type));
+            for (const OptimizerKey* key : allOptimizerKeys()) {
+                const std::string value = key->kind == OptimizerKeyKind::Bool   ? "false"
+                                          : key->kind == OptimizerKeyKind::Pair ? "[0.5, 0.5]"
+                                                                                : "0.5";
+                std::vector<std::string> errors;
+                readOptimizerJson(std::string(R"({"type": ")") + info.json + R"(", ")" + key->json +
+                                      "\": " + value + "}",
+                                  errors);
+                QVERIFY2(errors.empty() == info.accepts(key->json),
+                         (std::string(info.json) + " " + key->json).c_str());
+            }
+        }
+        QCOMPARE(*keysForType("schedule", "step"),
+                 (std::vector<std::string>{"type", "warmup_epochs", "step_size", "gamma"}));
+        QCOMPARE(*keysForType("loss", "huber"), (std::vector<std::string>{"type", "delta"}));
+        QCOMPARE(*keysForType("model.layers[3]", "dropout"), (std::vector<std::string>{"type", "p"}));
+        QVERIFY(!keysForType("optimizer", "lbfgs"));
+        QVERIFY(!keysForType("data", "csv"));
+        QVERIFY(!keysForType("model.layers[x]", "relu"));
     }
 };
 

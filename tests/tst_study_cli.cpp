@@ -413,6 +413,38 @@ awk -v x="$x" 'BEGIN { print (x - 1.5) ^ 2 + 1 }')sh")
                  qPrintable(train.out + run.out));
     }
 
+    // Every trial switches the optimizer away from the base's Adam, whose betas and eps the other
+    // types reject: the printed best spec is the trial's own, which validates and trains as is.
+    void bestSpecOfASwitchedOptimizerValidates() {
+        QTemporaryDir folder;
+        const QString db = folder.filePath("s.sqlite");
+        writeFile(
+            folder, "experiment.json",
+            moonsExperiment(200, 2, 32)
+                .replace(
+                    R"("optimizer": {"type": "adam", "lr": 0.01})",
+                    R"("optimizer": {"type": "adam", "lr": 0.01, "weight_decay": 0.0, "l1": 0.0, "betas": [0.9, 0.999], "eps": 1e-8})"));
+        const QString study =
+            writeFile(folder, "study.json", R"({"name": "switch", "experiment": "experiment.json",
+          "space": {"parameters": [
+            {"path": "optimizer.type", "kind": "categorical", "choices": ["sgd", "rmsprop", "adagrad"]},
+            {"path": "optimizer.momentum", "kind": "float", "values": [0.5, 0.9], "when": {"optimizer.type": ["sgd", "rmsprop"]}}]},
+          "sampler": {"type": "random", "seed": 4}, "budget": {"trials": 3}})");
+        const CliResult run = runCli({"study", "run", study, "--json", "--db", db});
+        QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+        QCOMPARE(run.lastJsonLine()["complete"].toInt(), 3);
+
+        const CliResult best = runCli({"study", "best", "switch", "--format", "json", "--db", db});
+        QCOMPARE(best.exitCode, 0);
+        const QJsonObject optimizer = best.json()["optimizer"].toObject();
+        QCOMPARE(optimizer["type"].toString(),
+                 run.lastJsonLine()["best_params"].toObject()["optimizer.type"].toString());
+        QVERIFY2(!optimizer.contains("betas"), qPrintable(best.out));
+        const QString bestPath = writeFile(folder, "best.json", best.out.toUtf8());
+        const CliResult validate = runCli({"validate", bestPath});
+        QVERIFY2(validate.exitCode == 0, qPrintable(validate.out + validate.err));
+    }
+
     void resumeAfterAKilledRunFinishesTheBudget() {
         QTemporaryDir folder;
         const QString db = folder.filePath("s.sqlite");

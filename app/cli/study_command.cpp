@@ -255,7 +255,9 @@ int bestCommand(const RunStore& store, const StudyOptions& options) {
         std::printf("%s\n", paramsObject(best->params).dump(2).c_str());
         return kExitSuccess;
     }
-    auto spec = applyAssignment(study->spec.experimentJson, best->params);
+    // The same complete spec the trial trained (keys of a switched optimizer type dropped), so it
+    // reruns as is with `tunelab-cli train`.
+    auto spec = trialExperimentJson(study->spec.experimentJson, best->params);
     if (!spec.ok()) {
         printErrors(spec.errors());
         return kExitRunFailed;
@@ -364,15 +366,9 @@ Result<ForegroundRun> runStudyInForeground(RunStore& store, const LoadedStudy& s
                                            bool announceStarts) {
     std::mutex printMutex;
     const ObjectiveSpec objectiveSpec = study.spec.objective;
-    double bestValue = kNoValue;
-    int64_t bestNumber = -1;
-    for (const auto& trial : store.trials(study.record.id)) {
-        if (trial.state == TrialState::Complete &&
-            (bestNumber < 0 || isBetter(objectiveSpec, trial.value, bestValue))) {
-            bestValue = trial.value;
-            bestNumber = trial.number;
-        }
-    }
+    const auto bestSoFar = bestTrial(store.trials(study.record.id), objectiveSpec);
+    double bestValue = bestSoFar ? bestSoFar->value : kNoValue;
+    int64_t bestNumber = bestSoFar ? bestSoFar->number : -1;
     options.onEvent = [&](const StudyEvent& event) {
         std::lock_guard<std::mutex> lock(printMutex);
         const TrialRecord& trial = event.trial;
@@ -380,10 +376,10 @@ Result<ForegroundRun> runStudyInForeground(RunStore& store, const LoadedStudy& s
             std::fprintf(stderr, "trial %lld started  %s\n", static_cast<long long>(trial.number),
                          paramsText(trial.params).c_str());
         } else if (event.kind == StudyEventKind::TrialFinished) {
-            if (trial.state == TrialState::Complete &&
-                (bestNumber < 0 || isBetter(objectiveSpec, trial.value, bestValue))) {
-                bestValue = trial.value;
-                bestNumber = trial.number;
+            if (const auto better = bestTrial({trial}, objectiveSpec);
+                better && (bestNumber < 0 || isBetter(objectiveSpec, better->value, bestValue))) {
+                bestValue = better->value;
+                bestNumber = better->number;
             }
             std::string line = "trial " + std::to_string(trial.number) + " " + toString(trial.state);
             if (!std::isnan(trial.value))

@@ -2,6 +2,7 @@
 
 #include "optim/learning_rate_schedule.h"
 #include "search/search_space_editor.h"
+#include "spec/optimizer_catalog.h"
 #include "spec/spec_names.h"
 
 #include <QCheckBox>
@@ -16,6 +17,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 namespace tunelab {
 
@@ -80,6 +82,9 @@ private:
 
 namespace {
 
+// The top of a field whose range has no upper bound.
+constexpr double kUnboundedMaximum = 1e6;
+
 template <typename Enum> void fillCombo(QComboBox* combo, const NameTable<Enum>& names) {
     for (const auto& [value, name] : names)
         combo->addItem(QString::fromLatin1(name), static_cast<int>(value));
@@ -122,27 +127,10 @@ TrainingForm::TrainingForm(QWidget* parent)
     m_huberDelta = doubleBox(1e-6, 1e6, 4, 0.1);
     m_optimizer = new QComboBox;
     fillCombo(m_optimizer, optimizerTypeNames());
-    m_lr = doubleBox(1e-7, 10.0, 7, 1e-4);
-    m_weightDecay = doubleBox(0.0, 10.0, 6, 1e-4);
-    m_l1 = doubleBox(0.0, 10.0, 6, 1e-5);
-    m_momentum = doubleBox(0.0, 0.999, 3, 0.05);
-    m_nesterov = new QCheckBox(tr("Nesterov"));
-    m_beta1 = doubleBox(0.0, 0.9999, 4, 0.01);
-    m_beta2 = doubleBox(0.0, 0.99999, 5, 0.001);
-    m_eps = doubleBox(1e-12, 1.0, 10, 1e-8);
-    m_alpha = doubleBox(0.0, 0.9999, 4, 0.01);
     m_optimizerForm->addRow(tr("Loss"), m_loss);
     m_optimizerForm->addRow(tr("Huber delta"), m_huberDelta);
     m_optimizerForm->addRow(tr("Optimizer"), m_optimizer);
-    m_optimizerForm->addRow(tr("Learning rate"), m_lr);
-    m_optimizerForm->addRow(tr("Weight decay"), m_weightDecay);
-    m_optimizerForm->addRow(tr("L1 penalty"), m_l1);
-    m_optimizerForm->addRow(tr("Momentum"), m_momentum);
-    m_optimizerForm->addRow(QString(), m_nesterov);
-    m_optimizerForm->addRow(tr("Beta 1"), m_beta1);
-    m_optimizerForm->addRow(tr("Beta 2"), m_beta2);
-    m_optimizerForm->addRow(tr("Epsilon"), m_eps);
-    m_optimizerForm->addRow(tr("Alpha"), m_alpha);
+    addOptimizerFields();
     layout->addWidget(optimizerBox);
 
     auto* scheduleBox = new QGroupBox(tr("Learning-rate schedule"));
@@ -192,14 +180,15 @@ TrainingForm::TrainingForm(QWidget* parent)
     layout->addWidget(trainingBox);
     layout->addStretch(1);
 
+    // Before onEdited, so that the new optimizer's defaults are in place when edited() is emitted.
+    connect(m_optimizer, &QComboBox::currentIndexChanged, this, &TrainingForm::onOptimizerChosen);
     for (QComboBox* combo : {m_loss, m_optimizer, m_schedule, m_earlyMetric, m_device})
         connect(combo, &QComboBox::currentIndexChanged, this, &TrainingForm::onEdited);
-    for (QDoubleSpinBox* box : {m_huberDelta, m_lr, m_weightDecay, m_l1, m_momentum, m_beta1, m_beta2, m_eps,
-                                m_alpha, m_warmup, m_gamma, m_minLr, m_factor, m_clip})
+    for (QDoubleSpinBox* box : {m_huberDelta, m_warmup, m_gamma, m_minLr, m_factor, m_clip})
         connect(box, &QDoubleSpinBox::valueChanged, this, &TrainingForm::onEdited);
     for (QSpinBox* box : {m_stepSize, m_patience, m_epochs, m_batchSize, m_earlyPatience, m_seed})
         connect(box, &QSpinBox::valueChanged, this, &TrainingForm::onEdited);
-    for (QCheckBox* box : {m_nesterov, m_fullBatch, m_earlyStopping})
+    for (QCheckBox* box : {m_fullBatch, m_earlyStopping})
         connect(box, &QCheckBox::toggled, this, &TrainingForm::onEdited);
 
     installSearchMenus();
@@ -207,34 +196,29 @@ TrainingForm::TrainingForm(QWidget* parent)
 }
 
 void TrainingForm::installSearchMenus() {
-    const std::vector<std::pair<QWidget*, const char*>> fields = {
+    std::vector<std::pair<QWidget*, const char*>> fields = {
         {m_loss, "loss.type"},
         {m_huberDelta, "loss.delta"},
         {m_optimizer, "optimizer.type"},
-        {m_lr, "optimizer.lr"},
-        {m_weightDecay, "optimizer.weight_decay"},
-        {m_l1, "optimizer.l1"},
-        {m_momentum, "optimizer.momentum"},
-        {m_nesterov, "optimizer.nesterov"},
-        {m_beta1, "optimizer.betas[0]"},
-        {m_beta2, "optimizer.betas[1]"},
-        {m_eps, "optimizer.eps"},
-        {m_alpha, "optimizer.alpha"},
-        {m_schedule, "schedule.type"},
-        {m_warmup, "schedule.warmup_epochs"},
-        {m_stepSize, "schedule.step_size"},
-        {m_gamma, "schedule.gamma"},
-        {m_minLr, "schedule.min_lr"},
-        {m_factor, "schedule.factor"},
-        {m_patience, "schedule.patience"},
-        {m_epochs, "training.epochs"},
-        {m_batchSize, "training.batch_size"},
-        {m_clip, "training.grad_clip_norm"},
-        {m_earlyMetric, "training.early_stopping.metric"},
-        {m_earlyPatience, "training.early_stopping.patience"},
-        {m_seed, "seed"},
-        {m_device, "device"},
     };
+    for (const OptimizerField& field : m_optimizerFields)
+        fields.emplace_back(field.widget, field.path.c_str());
+    fields.insert(fields.end(), {
+                                    {m_schedule, "schedule.type"},
+                                    {m_warmup, "schedule.warmup_epochs"},
+                                    {m_stepSize, "schedule.step_size"},
+                                    {m_gamma, "schedule.gamma"},
+                                    {m_minLr, "schedule.min_lr"},
+                                    {m_factor, "schedule.factor"},
+                                    {m_patience, "schedule.patience"},
+                                    {m_epochs, "training.epochs"},
+                                    {m_batchSize, "training.batch_size"},
+                                    {m_clip, "training.grad_clip_norm"},
+                                    {m_earlyMetric, "training.early_stopping.metric"},
+                                    {m_earlyPatience, "training.early_stopping.patience"},
+                                    {m_seed, "seed"},
+                                    {m_device, "device"},
+                                });
     installFixedPathSearchMenus(
         fields, [this](const QString& path, const QString& value) { Q_EMIT searchRequested(path, value); },
         [this](const QString& path) { return m_searchedPaths.contains(path); });
@@ -271,15 +255,7 @@ void TrainingForm::setSpec(const ExperimentSpec& spec) {
     m_huberDelta->setValue(spec.loss.delta);
     const OptimizerSpec& o = spec.optimizer;
     selectValue(m_optimizer, o.type);
-    m_lr->setValue(o.lr);
-    m_weightDecay->setValue(o.weightDecay);
-    m_l1->setValue(o.l1);
-    m_momentum->setValue(o.momentum);
-    m_nesterov->setChecked(o.nesterov);
-    m_beta1->setValue(o.beta1);
-    m_beta2->setValue(o.beta2);
-    m_eps->setValue(o.eps);
-    m_alpha->setValue(o.alpha);
+    showOptimizer(o);
     const ScheduleSpec& s = spec.schedule;
     selectValue(m_schedule, s.type);
     m_warmup->setValue(s.warmupEpochs);
@@ -313,15 +289,7 @@ void TrainingForm::applyTo(ExperimentSpec& spec) const {
     spec.loss.delta = m_huberDelta->value();
     OptimizerSpec& o = spec.optimizer;
     o.type = static_cast<OptimizerType>(m_optimizer->currentData().toInt());
-    o.lr = m_lr->value();
-    o.weightDecay = m_weightDecay->value();
-    o.l1 = m_l1->value();
-    o.momentum = m_momentum->value();
-    o.nesterov = m_nesterov->isChecked() && o.momentum > 0.0;
-    o.beta1 = m_beta1->value();
-    o.beta2 = m_beta2->value();
-    o.eps = m_eps->value();
-    o.alpha = m_alpha->value();
+    readOptimizer(o);
     ScheduleSpec& s = spec.schedule;
     s.type = static_cast<ScheduleType>(m_schedule->currentData().toInt());
     s.warmupEpochs = m_warmup->value();
@@ -342,20 +310,99 @@ void TrainingForm::applyTo(ExperimentSpec& spec) const {
     spec.device = m_device->currentData().toString().toStdString();
 }
 
+void TrainingForm::addOptimizerFields() {
+    for (const OptimizerKey* key : allOptimizerKeys()) {
+        const int elements = key->kind == OptimizerKeyKind::Pair ? 2 : 1;
+        for (int element = 0; element < elements; ++element) {
+            OptimizerField field{key, element, nullptr, std::string("optimizer.") + key->json};
+            QString label = QString::fromLatin1(key->label);
+            if (key->kind == OptimizerKeyKind::Pair) {
+                field.path += "[" + std::to_string(element) + "]";
+                label += QStringLiteral(" %1").arg(element + 1);
+            }
+            if (key->kind == OptimizerKeyKind::Bool) {
+                auto* box = new QCheckBox(label);
+                connect(box, &QCheckBox::toggled, this, &TrainingForm::onEdited);
+                m_optimizerForm->addRow(QString(), box);
+                field.widget = box;
+            } else {
+                // The catalog's range; an open end stops one displayed digit short of it.
+                const double digit = std::pow(10.0, -key->decimals);
+                const NumberRange& range = key->range;
+                const double low = range.minimumIncluded ? range.minimum : range.minimum + digit;
+                const double high = !std::isfinite(range.maximum) ? kUnboundedMaximum
+                                    : range.maximumIncluded       ? range.maximum
+                                                                  : range.maximum - digit;
+                auto* box =
+                    doubleBox(low, high, key->decimals, std::pow(10.0, -std::max(2, key->decimals - 3)));
+                connect(box, &QDoubleSpinBox::valueChanged, this, &TrainingForm::onEdited);
+                m_optimizerForm->addRow(label, box);
+                field.widget = box;
+            }
+            m_optimizerFields.push_back(std::move(field));
+        }
+    }
+}
+
+QWidget* TrainingForm::optimizerField(const char* jsonKey) const {
+    for (const OptimizerField& field : m_optimizerFields) {
+        if (std::strcmp(field.key->json, jsonKey) == 0)
+            return field.widget;
+    }
+    return nullptr;
+}
+
+void TrainingForm::showOptimizer(const OptimizerSpec& optimizer) {
+    for (const OptimizerField& field : m_optimizerFields) {
+        if (auto* box = qobject_cast<QCheckBox*>(field.widget))
+            box->setChecked(field.key->flagIn(optimizer));
+        else if (auto* spin = qobject_cast<QDoubleSpinBox*>(field.widget))
+            spin->setValue(field.key->numberIn(optimizer, field.element));
+    }
+    m_shownOptimizer = optimizer.type;
+}
+
+void TrainingForm::readOptimizer(OptimizerSpec& optimizer) const {
+    for (const OptimizerField& field : m_optimizerFields) {
+        if (auto* box = qobject_cast<QCheckBox*>(field.widget))
+            field.key->setFlag(optimizer, box->isChecked());
+        else if (auto* spin = qobject_cast<QDoubleSpinBox*>(field.widget))
+            field.key->setNumber(optimizer, spin->value(), field.element);
+    }
+    optimizer.nesterov = optimizer.nesterov && optimizer.momentum > 0.0 && optimizer.dampening == 0.0;
+}
+
+void TrainingForm::onOptimizerChosen() {
+    if (m_loading)
+        return;
+    // Another optimizer: a key it shares with the old one keeps a value the user changed; every
+    // other key starts from the new optimizer's default (Adagrad's eps 1e-10, AdamW's decay 0.01).
+    const OptimizerInfo& before = optimizerInfo(m_shownOptimizer);
+    const OptimizerInfo& after =
+        optimizerInfo(static_cast<OptimizerType>(m_optimizer->currentData().toInt()));
+    OptimizerSpec current = before.defaults;
+    readOptimizer(current);
+    OptimizerSpec next = after.defaults;
+    for (const OptimizerKey* key : after.keys) {
+        if (before.accepts(key->json) && !key->sameIn(current, before.defaults))
+            key->copy(current, next);
+    }
+    m_loading = true;
+    showOptimizer(next);
+    m_loading = false;
+}
+
 void TrainingForm::updateVisibleFields() {
-    const auto optimizer = static_cast<OptimizerType>(m_optimizer->currentData().toInt());
-    const bool adam = optimizer == OptimizerType::Adam || optimizer == OptimizerType::AdamW;
-    const bool sgd = optimizer == OptimizerType::Sgd;
-    const bool rmsprop = optimizer == OptimizerType::RmsProp;
+    const OptimizerInfo& optimizer =
+        optimizerInfo(static_cast<OptimizerType>(m_optimizer->currentData().toInt()));
     setRowVisible(m_optimizerForm, m_huberDelta,
                   static_cast<LossType>(m_loss->currentData().toInt()) == LossType::Huber);
-    setRowVisible(m_optimizerForm, m_momentum, sgd || rmsprop);
-    setRowVisible(m_optimizerForm, m_nesterov, sgd);
-    m_nesterov->setEnabled(m_momentum->value() > 0.0);
-    setRowVisible(m_optimizerForm, m_beta1, adam);
-    setRowVisible(m_optimizerForm, m_beta2, adam);
-    setRowVisible(m_optimizerForm, m_eps, !sgd);
-    setRowVisible(m_optimizerForm, m_alpha, rmsprop);
+    for (const OptimizerField& field : m_optimizerFields)
+        setRowVisible(m_optimizerForm, field.widget, optimizer.accepts(field.key->json));
+    // PyTorch's rule, which the spec reader checks too: Nesterov needs momentum and no dampening.
+    OptimizerSpec shown;
+    readOptimizer(shown);
+    optimizerField("nesterov")->setEnabled(shown.momentum > 0.0 && shown.dampening == 0.0);
 
     const auto schedule = static_cast<ScheduleType>(m_schedule->currentData().toInt());
     setRowVisible(m_scheduleForm, m_stepSize, schedule == ScheduleType::Step);

@@ -4,6 +4,9 @@
 
 #include <QWidget>
 
+#include <string>
+#include <vector>
+
 class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
@@ -13,10 +16,12 @@ class QSpinBox;
 namespace tunelab {
 
 class SchedulePreview;
+struct OptimizerKey;
 
-// Edits everything about training except the data and the network: loss, optimizer (only the
-// fields of the chosen one are shown), schedule with a preview of the learning rate over the
-// planned steps, epochs, batch size or full batch, gradient clipping, early stopping, seed, device.
+// Edits everything about training except the data and the network: loss, optimizer (its rows, ranges
+// and defaults come from the optimizer catalog; only the keys of the chosen one are shown), schedule with a
+// preview of the learning rate over the planned steps, epochs, batch size or full batch, gradient clipping,
+// early stopping, seed, device.
 class TrainingForm : public QWidget {
     Q_OBJECT
 
@@ -46,6 +51,19 @@ Q_SIGNALS:
     void searchRequested(const QString& path, const QString& currentValueJson);
 
 private:
+    // One editor of an optimizer key (a pair has one per element), built from the optimizer catalog.
+    struct OptimizerField {
+        const OptimizerKey* key = nullptr;
+        int element = 0;
+        QWidget* widget = nullptr;
+        std::string path; // "optimizer.betas[0]"
+    };
+
+    void addOptimizerFields();
+    QWidget* optimizerField(const char* jsonKey) const;
+    void showOptimizer(const OptimizerSpec& optimizer);
+    void readOptimizer(OptimizerSpec& optimizer) const;
+    void onOptimizerChosen();
     void updateVisibleFields();
     void updatePreview();
     void onEdited();
@@ -59,15 +77,8 @@ private:
     QComboBox* m_loss = nullptr;
     QDoubleSpinBox* m_huberDelta = nullptr;
     QComboBox* m_optimizer = nullptr;
-    QDoubleSpinBox* m_lr = nullptr;
-    QDoubleSpinBox* m_weightDecay = nullptr;
-    QDoubleSpinBox* m_l1 = nullptr;
-    QDoubleSpinBox* m_momentum = nullptr;
-    QCheckBox* m_nesterov = nullptr;
-    QDoubleSpinBox* m_beta1 = nullptr;
-    QDoubleSpinBox* m_beta2 = nullptr;
-    QDoubleSpinBox* m_eps = nullptr;
-    QDoubleSpinBox* m_alpha = nullptr;
+    std::vector<OptimizerField> m_optimizerFields;
+    OptimizerType m_shownOptimizer = OptimizerType::Adam;
     QComboBox* m_schedule = nullptr;
     QDoubleSpinBox* m_warmup = nullptr;
     QSpinBox* m_stepSize = nullptr;

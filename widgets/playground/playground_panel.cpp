@@ -2,6 +2,7 @@
 
 #include "charts/loss_chart_view.h"
 #include "playground/loss_landscape_view.h"
+#include "spec/optimizer_catalog.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -33,7 +34,7 @@ std::vector<PlaygroundPanel::OptimizerChoice> PlaygroundPanel::defaultChoices() 
     auto add = [&](const QString& name, OptimizerType type, bool enabled, auto&& configure) {
         OptimizerChoice choice;
         choice.name = name;
-        choice.optimizer.type = type;
+        choice.optimizer = defaultOptimizer(type); // the type's own defaults (AdamW's decay 0.01)
         choice.enabledByDefault = enabled;
         configure(choice.optimizer);
         choices.push_back(choice);
@@ -47,8 +48,7 @@ std::vector<PlaygroundPanel::OptimizerChoice> PlaygroundPanel::defaultChoices() 
     add(QStringLiteral("Adagrad"), OptimizerType::Adagrad, true, [](OptimizerSpec&) {});
     add(QStringLiteral("RMSprop"), OptimizerType::RmsProp, false, [](OptimizerSpec&) {});
     add(QStringLiteral("Adam"), OptimizerType::Adam, true, [](OptimizerSpec&) {});
-    add(QStringLiteral("AdamW 0.01"), OptimizerType::AdamW, false,
-        [](OptimizerSpec& o) { o.weightDecay = 0.01; });
+    add(QStringLiteral("AdamW 0.01"), OptimizerType::AdamW, false, [](OptimizerSpec&) {});
     return choices;
 }
 

@@ -1,9 +1,8 @@
 #include "race/race_view.h"
 
+#include "spec/optimizer_catalog.h"
+
 #include <QComboBox>
-#include <QJsonArray>
-#include <QJsonDocument>
-#include <QJsonObject>
 
 #include <algorithm>
 #include <cmath>
@@ -17,23 +16,28 @@ QString formatNumber(double value, int precision = 4) {
 }
 
 const char* optimizerKey(OptimizerType type) {
-    switch (type) {
-    case OptimizerType::Sgd:
-        return "sgd";
-    case OptimizerType::Adagrad:
-        return "adagrad";
-    case OptimizerType::RmsProp:
-        return "rmsprop";
-    case OptimizerType::Adam:
-        return "adam";
-    case OptimizerType::AdamW:
-        return "adamw";
-    }
-    return "adam";
+    return optimizerInfo(type).json;
 }
 
-bool isUnitOpen(double value) {
-    return value >= 0.0 && value < 1.0;
+// The optimizer key a column edits (a pair's element by `element`), or nullptr for the others.
+const OptimizerKey* columnKey(int column, int* element = nullptr) {
+    if (element)
+        *element = column == RaceSetupModel::Beta2Column ? 1 : 0;
+    switch (column) {
+    case RaceSetupModel::LearningRateColumn:
+        return findOptimizerKey("lr");
+    case RaceSetupModel::MomentumColumn:
+        return findOptimizerKey("momentum");
+    case RaceSetupModel::NesterovColumn:
+        return findOptimizerKey("nesterov");
+    case RaceSetupModel::Beta1Column:
+    case RaceSetupModel::Beta2Column:
+        return findOptimizerKey("betas");
+    case RaceSetupModel::WeightDecayColumn:
+        return findOptimizerKey("weight_decay");
+    default:
+        return nullptr;
+    }
 }
 
 } // namespace
@@ -46,93 +50,28 @@ RaceSetupModel::RaceSetupModel(QObject* parent)
 }
 
 std::vector<OptimizerType> RaceSetupModel::optimizerTypes() {
-    return {OptimizerType::Sgd, OptimizerType::Adagrad, OptimizerType::RmsProp, OptimizerType::Adam,
-            OptimizerType::AdamW};
+    std::vector<OptimizerType> types;
+    for (const OptimizerInfo& info : optimizerCatalog())
+        types.push_back(info.type);
+    return types;
 }
 
 QString RaceSetupModel::optimizerLabel(OptimizerType type) {
-    switch (type) {
-    case OptimizerType::Sgd:
-        return tr("SGD");
-    case OptimizerType::Adagrad:
-        return tr("Adagrad");
-    case OptimizerType::RmsProp:
-        return tr("RMSprop");
-    case OptimizerType::Adam:
-        return tr("Adam");
-    case OptimizerType::AdamW:
-        return tr("AdamW");
-    }
-    return {};
+    return QString::fromLatin1(optimizerInfo(type).display);
 }
 
 bool RaceSetupModel::applies(int column, OptimizerType type) {
-    switch (column) {
-    case MomentumColumn:
-        return type == OptimizerType::Sgd || type == OptimizerType::RmsProp;
-    case NesterovColumn:
-        return type == OptimizerType::Sgd;
-    case Beta1Column:
-    case Beta2Column:
-        return type == OptimizerType::Adam || type == OptimizerType::AdamW;
-    default:
-        return true;
-    }
+    const OptimizerKey* key = columnKey(column);
+    return !key || optimizerInfo(type).accepts(key->json);
 }
 
 std::string RaceSetupModel::optimizerJson(const OptimizerSpec& optimizer) {
-    const OptimizerSpec defaults;
-    QJsonObject object;
-    object.insert(QStringLiteral("type"), QString::fromLatin1(optimizerKey(optimizer.type)));
-    object.insert(QStringLiteral("lr"), optimizer.lr);
-    // AdamW's weight decay defaults to 0.01 when the key is missing, so it is always written.
-    if (optimizer.weightDecay != 0.0 || optimizer.type == OptimizerType::AdamW)
-        object.insert(QStringLiteral("weight_decay"), optimizer.weightDecay);
-    if (optimizer.l1 != 0.0)
-        object.insert(QStringLiteral("l1"), optimizer.l1);
-    if (applies(MomentumColumn, optimizer.type) && optimizer.momentum != 0.0)
-        object.insert(QStringLiteral("momentum"), optimizer.momentum);
-    if (applies(NesterovColumn, optimizer.type) && optimizer.nesterov)
-        object.insert(QStringLiteral("nesterov"), true);
-    if (applies(Beta1Column, optimizer.type))
-        object.insert(QStringLiteral("betas"), QJsonArray{optimizer.beta1, optimizer.beta2});
-    if (optimizer.type != OptimizerType::Sgd && optimizer.eps != defaults.eps)
-        object.insert(QStringLiteral("eps"), optimizer.eps);
-    if (optimizer.type == OptimizerType::RmsProp && optimizer.alpha != defaults.alpha)
-        object.insert(QStringLiteral("alpha"), optimizer.alpha);
-    if (optimizer.type == OptimizerType::Adagrad && optimizer.initialAccumulator != 0.0)
-        object.insert(QStringLiteral("initial_accumulator"), optimizer.initialAccumulator);
-    return QJsonDocument(object).toJson(QJsonDocument::Compact).toStdString();
+    return optimizerToJson(optimizer);
 }
 
 OptimizerSpec RaceSetupModel::parseOptimizerJson(const std::string& json) {
-    OptimizerSpec optimizer;
-    const QJsonObject object = QJsonDocument::fromJson(QByteArray::fromStdString(json)).object();
-    const QString type = object.value(QStringLiteral("type")).toString();
-    for (OptimizerType candidate : optimizerTypes())
-        if (type == QLatin1String(optimizerKey(candidate)))
-            optimizer.type = candidate;
-    if (optimizer.type == OptimizerType::AdamW)
-        optimizer.weightDecay = 0.01;
-    auto number = [&object](const char* key, double& target) {
-        const QJsonValue value = object.value(QLatin1String(key));
-        if (value.isDouble())
-            target = value.toDouble();
-    };
-    number("lr", optimizer.lr);
-    number("weight_decay", optimizer.weightDecay);
-    number("l1", optimizer.l1);
-    number("momentum", optimizer.momentum);
-    number("eps", optimizer.eps);
-    number("alpha", optimizer.alpha);
-    number("initial_accumulator", optimizer.initialAccumulator);
-    optimizer.nesterov = object.value(QStringLiteral("nesterov")).toBool(false);
-    const QJsonArray betas = object.value(QStringLiteral("betas")).toArray();
-    if (betas.size() == 2) {
-        optimizer.beta1 = betas.at(0).toDouble(optimizer.beta1);
-        optimizer.beta2 = betas.at(1).toDouble(optimizer.beta2);
-    }
-    return optimizer;
+    std::vector<std::string> errors; // a set-up keeps the fields that read; the race file reader reports
+    return readOptimizerJson(json, errors);
 }
 
 int RaceSetupModel::rowCount(const QModelIndex& parent) const {
@@ -256,12 +195,9 @@ bool RaceSetupModel::setData(const QModelIndex& index, const QVariant& value, in
             if (type == optimizer.type)
                 return true;
             // A new optimizer keeps the learning rate; its other settings start from its defaults.
-            OptimizerSpec fresh;
-            fresh.type = type;
-            fresh.lr = optimizer.lr;
-            if (type == OptimizerType::AdamW)
-                fresh.weightDecay = 0.01;
-            optimizer = fresh;
+            const double lr = optimizer.lr;
+            optimizer = defaultOptimizer(type);
+            optimizer.lr = lr;
             return changed(OptimizerColumn, WeightDecayColumn);
         }
         return false;
@@ -271,36 +207,14 @@ bool RaceSetupModel::setData(const QModelIndex& index, const QVariant& value, in
     const double number = value.toDouble(&isNumber);
     if (!isNumber || !std::isfinite(number))
         return false;
-    switch (column) {
-    case LearningRateColumn:
-        if (number <= 0.0)
-            return false;
-        optimizer.lr = number;
-        break;
-    case MomentumColumn:
-        if (!isUnitOpen(number))
-            return false;
-        optimizer.momentum = number;
-        if (number == 0.0)
-            optimizer.nesterov = false;
-        return changed(MomentumColumn, NesterovColumn);
-    case Beta1Column:
-        if (!isUnitOpen(number))
-            return false;
-        optimizer.beta1 = number;
-        break;
-    case Beta2Column:
-        if (!isUnitOpen(number))
-            return false;
-        optimizer.beta2 = number;
-        break;
-    case WeightDecayColumn:
-        if (number < 0.0)
-            return false;
-        optimizer.weightDecay = number;
-        break;
-    default:
+    int element = 0;
+    const OptimizerKey* key = columnKey(column, &element);
+    if (!key || key->kind == OptimizerKeyKind::Bool || !key->range.contains(number))
         return false;
+    key->setNumber(optimizer, number, element);
+    if (column == MomentumColumn && number == 0.0) {
+        optimizer.nesterov = false;
+        return changed(MomentumColumn, NesterovColumn);
     }
     return changed(column, column);
 }
@@ -328,10 +242,16 @@ QVariant RaceSetupModel::headerData(int section, Qt::Orientation orientation, in
         case NameColumn:
             return tr("Checked set-ups take part in the race");
         case MomentumColumn:
-            return tr("SGD and RMSprop");
         case Beta1Column:
-        case Beta2Column:
-            return tr("Adam and AdamW");
+        case Beta2Column: {
+            // The optimizers that have the key, from the catalog: "SGD, RMSprop".
+            QStringList types;
+            for (const OptimizerInfo& info : optimizerCatalog()) {
+                if (applies(section, info.type))
+                    types << QString::fromLatin1(info.display);
+            }
+            return types.join(QStringLiteral(", "));
+        }
         case WeightDecayColumn:
             return tr("L2 penalty (AdamW: decoupled weight decay)");
         default:

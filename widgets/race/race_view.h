@@ -65,10 +65,13 @@ public:
     void setEnabled(int row, bool enabled);
     void resetToDefaults();
 
-    // Whether a column applies to an optimizer type (momentum to SGD and RMSprop, betas to Adam).
+    // Whether a column applies to an optimizer type: whether the type has the column's key in the
+    // optimizer catalog (momentum for SGD and RMSprop, betas for Adam and AdamW).
     static bool applies(int column, OptimizerType type);
-    // The set-up's "optimizer" object with the keys that apply to its type.
+    // The set-up's "optimizer" object with every key of its type (the catalog's writer), so keys
+    // without a column (amsgrad, centered) survive an edit.
     static std::string optimizerJson(const OptimizerSpec& optimizer);
+    // The catalog's reader: missing keys take the type's defaults; an invalid key keeps its default.
     static OptimizerSpec parseOptimizerJson(const std::string& json);
     static QString optimizerLabel(OptimizerType type);
     static std::vector<OptimizerType> optimizerTypes();

@@ -79,9 +79,11 @@ std::vector<std::string> checkAgainstBase(const SearchSpace& space, std::string_
 
 // The base spec JSON with every assigned path set to its value.
 Result<std::string> applyAssignment(std::string_view baseSpecJson, const Assignment& assignment);
-// The experiment of one trial: the base with the trial's parameters applied. Where a trial switches
-// an object's "type" (optimizer.type adam -> sgd), keys of the old type that the new one rejects
-// (betas, eps) are dropped unless the trial sets them itself.
+// The complete experiment of one trial, as the study runner trains it, the window shows it and
+// `tunelab-cli study best` prints it: the base with the trial's parameters applied. Where a trial
+// switches an object's "type" (optimizer.type adam -> sgd; the schedule, the loss, a layer), the
+// object keeps the keys the new type accepts (keysForType: the optimizer catalog for optimizers)
+// and any key the trial sets itself; the others (betas, eps) are dropped.
 Result<std::string> trialExperimentJson(const std::string& baseExperimentJson, const Assignment& params);
 
 const char* toString(ParamKind kind);

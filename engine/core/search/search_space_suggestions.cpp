@@ -3,6 +3,7 @@
 
 #include "search/search_space.h"
 
+#include "spec/optimizer_catalog.h"
 #include "spec/spec.h"
 #include "spec/spec_names.h"
 #include "spec/spec_path.h"
@@ -77,21 +78,29 @@ SearchParameter suggestedParameter(const std::string& path, const std::string& c
             return choiceParameter(path, choices);
         }
     }
-    if (isNumber) {
-        if (key == "lr") {
-            const double lr = number > 0.0 ? number : 1e-3;
-            const double high = std::min(lr * 10.0, 1.0);
-            const double low = lr / 10.0 < high ? lr / 10.0 : high / 10.0;
-            return rangeParameter(path, ParamKind::Float, low, high, true);
+    if (isNumber && segments && segments->size() >= 2 && segments->front().key == "optimizer") {
+        // optimizer.momentum, optimizer.betas[1]: the catalog's starting range for the key.
+        const auto& steps = *segments;
+        const bool element = steps.size() == 3 && steps[2].index >= 0 && steps[2].index < 2;
+        const OptimizerKey* optimizerKey =
+            steps.size() == 2 || element ? findOptimizerKey(steps[1].key) : nullptr;
+        if (optimizerKey && (optimizerKey->kind == OptimizerKeyKind::Pair) == element &&
+            optimizerKey->kind != OptimizerKeyKind::Bool) {
+            const SearchHint& hint = optimizerKey->search;
+            if (!hint.relative)
+                return rangeParameter(path, ParamKind::Float, hint.low, hint.high, hint.log);
+            // Around the current value, within the key's range: the learning rate.
+            const double centre = number > 0.0 ? number : 1e-3;
+            const double high = std::min(centre * hint.high, hint.limit);
+            const double low = centre * hint.low < high ? centre * hint.low : high * hint.low;
+            return rangeParameter(path, ParamKind::Float, low, high, hint.log);
         }
-        if (key == "weight_decay")
-            return rangeParameter(path, ParamKind::Float, 1e-6, 1e-2, true);
-        if (key == "momentum")
+    }
+    if (isNumber) {
+        if (key == "momentum") // batch norm's running statistics
             return rangeParameter(path, ParamKind::Float, 0.0, 0.99, false);
         if (key == "p")
             return rangeParameter(path, ParamKind::Float, 0.0, 0.5, false);
-        if (path == "optimizer.betas[0]" || path == "optimizer.betas[1]")
-            return rangeParameter(path, ParamKind::Float, 0.8, 0.9999, false);
         if (key == "batch_size")
             return logIntAround(path, number, 4.0);
         if (key == "epochs") {

@@ -1,5 +1,7 @@
 #include "spec/spec_names.h"
 
+#include "spec/optimizer_catalog.h"
+
 #include <algorithm>
 #include <cctype>
 
@@ -47,11 +49,12 @@ const NameTable<LossType>& lossTypeNames() {
 }
 
 const NameTable<OptimizerType>& optimizerTypeNames() {
-    static const NameTable<OptimizerType> names = {
-        {OptimizerType::Sgd, "sgd"},         {OptimizerType::Adagrad, "adagrad"},
-        {OptimizerType::RmsProp, "rmsprop"}, {OptimizerType::Adam, "adam"},
-        {OptimizerType::AdamW, "adamw"},
-    };
+    static const NameTable<OptimizerType> names = [] {
+        NameTable<OptimizerType> table;
+        for (const OptimizerInfo& info : optimizerCatalog())
+            table.emplace_back(info.type, info.json);
+        return table;
+    }();
     return names;
 }
 

@@ -1,5 +1,6 @@
 #include "spec/spec.h"
 
+#include "spec/optimizer_json.h"
 #include "spec/spec_names.h"
 
 #include <nlohmann/json.hpp>
@@ -92,35 +93,6 @@ Json layerToJson(const LayerSpec& layer) {
     return json;
 }
 
-Json optimizerToJson(const OptimizerSpec& optimizer) {
-    Json json;
-    json["type"] = toString(optimizer.type);
-    json["lr"] = optimizer.lr;
-    json["weight_decay"] = optimizer.weightDecay;
-    json["l1"] = optimizer.l1;
-    switch (optimizer.type) {
-    case OptimizerType::Sgd:
-        json["momentum"] = optimizer.momentum;
-        json["nesterov"] = optimizer.nesterov;
-        break;
-    case OptimizerType::Adagrad:
-        json["eps"] = optimizer.eps;
-        json["initial_accumulator"] = optimizer.initialAccumulator;
-        break;
-    case OptimizerType::RmsProp:
-        json["alpha"] = optimizer.alpha;
-        json["eps"] = optimizer.eps;
-        json["momentum"] = optimizer.momentum;
-        break;
-    case OptimizerType::Adam:
-    case OptimizerType::AdamW:
-        json["betas"] = {optimizer.beta1, optimizer.beta2};
-        json["eps"] = optimizer.eps;
-        break;
-    }
-    return json;
-}
-
 Json scheduleToJson(const ScheduleSpec& schedule) {
     Json json;
     json["type"] = toString(schedule.type);
@@ -180,7 +152,7 @@ std::string experimentSpecToJson(const ExperimentSpec& spec, int indent) {
     json["loss"] = {{"type", toString(spec.loss.type)}};
     if (spec.loss.type == LossType::Huber)
         json["loss"]["delta"] = spec.loss.delta;
-    json["optimizer"] = optimizerToJson(spec.optimizer);
+    json["optimizer"] = optimizerJsonObject(spec.optimizer);
     json["schedule"] = scheduleToJson(spec.schedule);
     json["training"] = trainingToJson(spec.training);
     return json.dump(indent);
