@@ -6,36 +6,20 @@ namespace tunelab::detail {
 
 namespace {
 
-// The fused loops are compiled for several instruction sets and picked at load time, so one
-// portable binary still uses AVX2/AVX-512 where the CPU has them.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define TUNELAB_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define TUNELAB_VECTOR_CLONES
-#endif
-
 float* floats(torch::Tensor& tensor) {
-    return tensor.data_ptr<float>();
+    return tensor.defined() ? tensor.data_ptr<float>() : nullptr;
 }
 
-// The L2 and L1 penalties and the clipping scale, as one gradient value.
-struct GradientTerms {
-    float scale;
-    float weightDecay;
-    float l1;
+float asFloat(double value) {
+    return static_cast<float>(value);
+}
 
-    float operator()(float gradient, float parameter) const {
-        float g = gradient * scale + weightDecay * parameter;
-        if (l1 != 0.0f)
-            g += l1 * static_cast<float>((parameter > 0.0f) - (parameter < 0.0f));
-        return g;
-    }
-};
-
+// torch.optim.SGD: d = g (+ wd * w); b = d on the first step, else b = momentum * b + (1 - dampening) * d;
+// w -= lr * (nesterov ? d + momentum * b : b).
 class Sgd final : public FlatOptimizer {
 public:
-    Sgd(const OptimizerSpec& spec, const torch::Tensor& params)
-        : FlatOptimizer(spec, params) {
+    Sgd(const OptimizerSpec& spec, const torch::Tensor& params, const FusedKernels& kernels)
+        : FlatOptimizer(spec, params, kernels) {
         if (spec.momentum > 0.0)
             m_velocity = torch::zeros_like(params);
     }
@@ -49,77 +33,59 @@ private:
         if (m_steps == 1)
             m_velocity.copy_(grads);
         else
-            m_velocity.mul_(m_spec.momentum).add_(grads);
+            m_velocity.mul_(m_spec.momentum).add_(grads, 1.0 - m_spec.dampening);
         if (m_spec.nesterov)
             params.add_(grads.add_(m_velocity, m_spec.momentum), -lr);
         else
             params.add_(m_velocity, -lr);
     }
 
-    void updateCpu(float* __restrict p, float* __restrict g, int64_t n, double lr, double scale) override {
-        const GradientTerms terms = gradientTerms(scale);
-        const float rate = static_cast<float>(lr);
-        if (!m_velocity.defined()) {
-            for (int64_t i = 0; i < n; ++i) {
-                p[i] -= rate * terms(g[i], p[i]);
-                g[i] = 0.0f;
-            }
-            return;
-        }
-        float* __restrict v = floats(m_velocity);
-        const float momentum = static_cast<float>(m_spec.momentum);
-        const float keep = m_steps == 1 ? 0.0f : momentum; // the first step starts the velocity at g
-        const bool nesterov = m_spec.nesterov;
-        for (int64_t i = 0; i < n; ++i) {
-            const float grad = terms(g[i], p[i]);
-            v[i] = keep * v[i] + grad;
-            p[i] -= rate * (nesterov ? grad + momentum * v[i] : v[i]);
-            g[i] = 0.0f;
-        }
-    }
-
-    GradientTerms gradientTerms(double scale) const {
-        return {static_cast<float>(scale), static_cast<float>(m_spec.weightDecay),
-                static_cast<float>(m_spec.l1)};
+    void updateCpu(const FlatSpan& buffers, const GradientTerms& terms, double lr) override {
+        const bool first = m_steps == 1;
+        m_kernels.sgd(buffers, terms,
+                      SgdState{floats(m_velocity), asFloat(lr), asFloat(m_spec.momentum),
+                               first ? 0.0f : asFloat(m_spec.momentum),
+                               first ? 1.0f : asFloat(1.0 - m_spec.dampening), m_spec.nesterov});
     }
 
     torch::Tensor m_velocity;
 };
 
+// torch.optim.Adagrad: s += g^2; w -= lr / (1 + (t - 1) * lr_decay) * g / (sqrt(s) + eps).
 class Adagrad final : public FlatOptimizer {
 public:
-    Adagrad(const OptimizerSpec& spec, const torch::Tensor& params)
-        : FlatOptimizer(spec, params)
+    Adagrad(const OptimizerSpec& spec, const torch::Tensor& params, const FusedKernels& kernels)
+        : FlatOptimizer(spec, params, kernels)
         , m_sum(torch::full_like(params, spec.initialAccumulator)) {}
 
 private:
-    void updateTensors(torch::Tensor& params, torch::Tensor& grads, double lr) override {
-        m_sum.addcmul_(grads, grads, 1.0);
-        params.addcdiv_(grads, m_sum.sqrt().add_(m_spec.eps), -lr);
+    double decayedRate(double lr) const {
+        return lr / (1.0 + static_cast<double>(m_steps - 1) * m_spec.lrDecay);
     }
 
-    void updateCpu(float* __restrict p, float* __restrict g, int64_t n, double lr, double scale) override {
-        const GradientTerms terms{static_cast<float>(scale), static_cast<float>(m_spec.weightDecay),
-                                  static_cast<float>(m_spec.l1)};
-        float* __restrict sum = floats(m_sum);
-        const float rate = static_cast<float>(lr);
-        const float eps = static_cast<float>(m_spec.eps);
-        for (int64_t i = 0; i < n; ++i) {
-            const float grad = terms(g[i], p[i]);
-            sum[i] += grad * grad;
-            p[i] -= rate * grad / (std::sqrt(sum[i]) + eps);
-            g[i] = 0.0f;
-        }
+    void updateTensors(torch::Tensor& params, torch::Tensor& grads, double lr) override {
+        m_sum.addcmul_(grads, grads, 1.0);
+        params.addcdiv_(grads, m_sum.sqrt().add_(m_spec.eps), -decayedRate(lr));
+    }
+
+    void updateCpu(const FlatSpan& buffers, const GradientTerms& terms, double lr) override {
+        m_kernels.adagrad(buffers, terms,
+                          AdagradState{floats(m_sum), asFloat(decayedRate(lr)), asFloat(m_spec.eps)});
     }
 
     torch::Tensor m_sum;
 };
 
+// torch.optim.RMSprop: v = alpha * v + (1 - alpha) * g^2; centered: a = alpha * a + (1 - alpha) * g and
+// v - a^2 replaces v; d = sqrt(v) + eps; w -= lr * g / d, or with momentum b = momentum * b + g / d,
+// w -= lr * b.
 class RmsProp final : public FlatOptimizer {
 public:
-    RmsProp(const OptimizerSpec& spec, const torch::Tensor& params)
-        : FlatOptimizer(spec, params)
+    RmsProp(const OptimizerSpec& spec, const torch::Tensor& params, const FusedKernels& kernels)
+        : FlatOptimizer(spec, params, kernels)
         , m_squareAverage(torch::zeros_like(params)) {
+        if (spec.centered)
+            m_gradAverage = torch::zeros_like(params);
         if (spec.momentum > 0.0)
             m_momentum = torch::zeros_like(params);
     }
@@ -127,157 +93,131 @@ public:
 private:
     void updateTensors(torch::Tensor& params, torch::Tensor& grads, double lr) override {
         m_squareAverage.mul_(m_spec.alpha).addcmul_(grads, grads, 1.0 - m_spec.alpha);
-        auto average = m_squareAverage.sqrt().add_(m_spec.eps);
+        torch::Tensor denominator;
+        if (m_gradAverage.defined()) {
+            m_gradAverage.mul_(m_spec.alpha).add_(grads, 1.0 - m_spec.alpha);
+            denominator = m_squareAverage.addcmul(m_gradAverage, m_gradAverage, -1.0).sqrt_();
+        } else {
+            denominator = m_squareAverage.sqrt();
+        }
+        denominator.add_(m_spec.eps);
         if (m_momentum.defined()) {
-            m_momentum.mul_(m_spec.momentum).addcdiv_(grads, average);
+            m_momentum.mul_(m_spec.momentum).addcdiv_(grads, denominator);
             params.add_(m_momentum, -lr);
         } else {
-            params.addcdiv_(grads, average, -lr);
+            params.addcdiv_(grads, denominator, -lr);
         }
     }
 
-    void updateCpu(float* __restrict p, float* __restrict g, int64_t n, double lr, double scale) override {
-        const GradientTerms terms{static_cast<float>(scale), static_cast<float>(m_spec.weightDecay),
-                                  static_cast<float>(m_spec.l1)};
-        float* __restrict square = floats(m_squareAverage);
-        const float alpha = static_cast<float>(m_spec.alpha);
-        const float rate = static_cast<float>(lr);
-        const float eps = static_cast<float>(m_spec.eps);
-        if (m_momentum.defined()) {
-            float* __restrict buffer = floats(m_momentum);
-            const float momentum = static_cast<float>(m_spec.momentum);
-            for (int64_t i = 0; i < n; ++i) {
-                const float grad = terms(g[i], p[i]);
-                square[i] = alpha * square[i] + (1.0f - alpha) * grad * grad;
-                buffer[i] = momentum * buffer[i] + grad / (std::sqrt(square[i]) + eps);
-                p[i] -= rate * buffer[i];
-                g[i] = 0.0f;
-            }
-            return;
-        }
-        for (int64_t i = 0; i < n; ++i) {
-            const float grad = terms(g[i], p[i]);
-            square[i] = alpha * square[i] + (1.0f - alpha) * grad * grad;
-            p[i] -= rate * grad / (std::sqrt(square[i]) + eps);
-            g[i] = 0.0f;
-        }
+    void updateCpu(const FlatSpan& buffers, const GradientTerms& terms, double lr) override {
+        m_kernels.rmsProp(buffers, terms,
+                          RmsPropState{floats(m_squareAverage), floats(m_gradAverage), floats(m_momentum),
+                                       asFloat(lr), asFloat(m_spec.alpha), asFloat(1.0 - m_spec.alpha),
+                                       asFloat(m_spec.eps), asFloat(m_spec.momentum)});
     }
 
     torch::Tensor m_squareAverage;
+    torch::Tensor m_gradAverage;
     torch::Tensor m_momentum;
 };
 
-struct AdamConstants {
-    float shrink, beta1, beta2, stepSize, inverseRoot, eps;
-};
-
-TUNELAB_VECTOR_CLONES
-void adamKernel(float* __restrict p, float* __restrict g, float* __restrict m, float* __restrict v, int64_t n,
-                GradientTerms terms, AdamConstants c) {
-    for (int64_t i = 0; i < n; ++i) {
-        const float grad = terms(g[i], p[i]);
-        m[i] = c.beta1 * m[i] + (1.0f - c.beta1) * grad;
-        v[i] = c.beta2 * v[i] + (1.0f - c.beta2) * grad * grad;
-        p[i] = p[i] * c.shrink - c.stepSize * m[i] / (std::sqrt(v[i]) * c.inverseRoot + c.eps);
-        g[i] = 0.0f;
-    }
-}
-
+// torch.optim.Adam and AdamW: AdamW first shrinks w by (1 - lr * wd) (Adam adds wd * w to g instead);
+// m = beta1 * m + (1 - beta1) * g; v = beta2 * v + (1 - beta2) * g^2; amsgrad: vmax = max(vmax, v)
+// replaces v; w -= lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps).
 class Adam final : public FlatOptimizer {
 public:
-    Adam(const OptimizerSpec& spec, const torch::Tensor& params)
-        : FlatOptimizer(spec, params)
+    Adam(const OptimizerSpec& spec, const torch::Tensor& params, const FusedKernels& kernels)
+        : FlatOptimizer(spec, params, kernels)
         , m_average(torch::zeros_like(params))
-        , m_squareAverage(torch::zeros_like(params)) {}
+        , m_squareAverage(torch::zeros_like(params)) {
+        if (spec.amsgrad)
+            m_maxSquareAverage = torch::zeros_like(params);
+    }
 
 private:
     bool decoupled() const { return m_spec.type == OptimizerType::AdamW; }
+    double correction1() const { return 1.0 - std::pow(m_spec.beta1, static_cast<double>(m_steps)); }
+    double correction2() const { return 1.0 - std::pow(m_spec.beta2, static_cast<double>(m_steps)); }
 
     void updateTensors(torch::Tensor& params, torch::Tensor& grads, double lr) override {
         if (decoupled() && m_spec.weightDecay > 0.0)
             params.mul_(1.0 - lr * m_spec.weightDecay);
-        const double step = static_cast<double>(m_steps);
-        const double correction1 = 1.0 - std::pow(m_spec.beta1, step);
-        const double correction2 = 1.0 - std::pow(m_spec.beta2, step);
-        m_average.lerp_(grads, 1.0 - m_spec.beta1);
+        m_average.mul_(m_spec.beta1).add_(grads, 1.0 - m_spec.beta1);
         m_squareAverage.mul_(m_spec.beta2).addcmul_(grads, grads, 1.0 - m_spec.beta2);
+        const torch::Tensor* second = &m_squareAverage;
+        if (m_maxSquareAverage.defined()) {
+            torch::maximum_out(m_maxSquareAverage, m_maxSquareAverage, m_squareAverage);
+            second = &m_maxSquareAverage;
+        }
         // grads is free scratch space here: it is zeroed before the next backward pass.
-        torch::sqrt_out(grads, m_squareAverage).div_(std::sqrt(correction2)).add_(m_spec.eps);
-        params.addcdiv_(m_average, grads, -lr / correction1);
+        torch::sqrt_out(grads, *second).div_(std::sqrt(correction2())).add_(m_spec.eps);
+        params.addcdiv_(m_average, grads, -lr / correction1());
     }
 
-    void updateCpu(float* __restrict p, float* __restrict g, int64_t n, double lr, double scale) override {
-        const GradientTerms terms{static_cast<float>(scale),
-                                  decoupled() ? 0.0f : static_cast<float>(m_spec.weightDecay),
-                                  static_cast<float>(m_spec.l1)};
-        const double step = static_cast<double>(m_steps);
-        AdamConstants constants;
-        constants.shrink = decoupled() ? static_cast<float>(1.0 - lr * m_spec.weightDecay) : 1.0f;
-        constants.beta1 = static_cast<float>(m_spec.beta1);
-        constants.beta2 = static_cast<float>(m_spec.beta2);
-        constants.stepSize = static_cast<float>(lr / (1.0 - std::pow(m_spec.beta1, step)));
-        constants.inverseRoot = static_cast<float>(1.0 / std::sqrt(1.0 - std::pow(m_spec.beta2, step)));
-        constants.eps = static_cast<float>(m_spec.eps);
-        adamKernel(p, g, floats(m_average), floats(m_squareAverage), n, terms, constants);
+    void updateCpu(const FlatSpan& buffers, const GradientTerms& terms, double lr) override {
+        m_kernels.adam(buffers, terms,
+                       AdamState{floats(m_average), floats(m_squareAverage), floats(m_maxSquareAverage),
+                                 decoupled() ? asFloat(1.0 - lr * m_spec.weightDecay) : 1.0f,
+                                 asFloat(m_spec.beta1), asFloat(m_spec.beta2), asFloat(1.0 - m_spec.beta1),
+                                 asFloat(1.0 - m_spec.beta2), asFloat(lr / correction1()),
+                                 asFloat(1.0 / std::sqrt(correction2())), asFloat(m_spec.eps)});
     }
 
     torch::Tensor m_average;
     torch::Tensor m_squareAverage;
+    torch::Tensor m_maxSquareAverage;
 };
 
 } // namespace
 
-FlatOptimizer::FlatOptimizer(const OptimizerSpec& spec, const torch::Tensor& params)
+FlatOptimizer::FlatOptimizer(const OptimizerSpec& spec, const torch::Tensor& params,
+                             const FusedKernels& kernels)
     : m_spec(spec)
+    , m_kernels(kernels)
     , m_fusedCpu(params.device().is_cpu() && params.scalar_type() == torch::kFloat &&
                  params.is_contiguous()) {}
+
+GradientTerms FlatOptimizer::gradientTerms(double gradScale) const {
+    // AdamW's weight decay is decoupled: it shrinks the weights instead of adding to the gradient.
+    const bool l2 = m_spec.type != OptimizerType::AdamW;
+    return {asFloat(gradScale), asFloat(m_spec.l1), l2 ? asFloat(m_spec.weightDecay) : 0.0f};
+}
 
 void FlatOptimizer::step(torch::Tensor& params, torch::Tensor& grads, double lr, double gradScale) {
     torch::NoGradGuard noGrad;
     ++m_steps;
     if (m_fusedCpu) {
-        updateCpu(floats(params), floats(grads), params.numel(), lr, gradScale);
+        updateCpu(FlatSpan{floats(params), floats(grads), params.numel()}, gradientTerms(gradScale), lr);
         return;
     }
+    // The order of the fused loops' gradient (fused_kernels.h): scale, L1, then the optimizer's L2.
     if (gradScale != 1.0)
         grads.mul_(gradScale);
-    if (m_spec.weightDecay > 0.0 && m_spec.type != OptimizerType::AdamW)
-        grads.add_(params, m_spec.weightDecay);
     if (m_spec.l1 > 0.0)
         grads.add_(params.sign(), m_spec.l1);
+    if (m_spec.weightDecay > 0.0 && m_spec.type != OptimizerType::AdamW)
+        grads.add_(params, m_spec.weightDecay);
     updateTensors(params, grads, lr);
 }
 
-std::unique_ptr<FlatOptimizer> makeOptimizer(const OptimizerSpec& spec, const torch::Tensor& params) {
+std::unique_ptr<FlatOptimizer> makeOptimizer(const OptimizerSpec& spec, const torch::Tensor& params,
+                                             const FusedKernels& kernels) {
     switch (spec.type) {
     case OptimizerType::Sgd:
-        return std::make_unique<Sgd>(spec, params);
+        return std::make_unique<Sgd>(spec, params, kernels);
     case OptimizerType::Adagrad:
-        return std::make_unique<Adagrad>(spec, params);
+        return std::make_unique<Adagrad>(spec, params, kernels);
     case OptimizerType::RmsProp:
-        return std::make_unique<RmsProp>(spec, params);
+        return std::make_unique<RmsProp>(spec, params, kernels);
     case OptimizerType::Adam:
     case OptimizerType::AdamW:
         break;
     }
-    return std::make_unique<Adam>(spec, params);
+    return std::make_unique<Adam>(spec, params, kernels);
 }
 
-TUNELAB_VECTOR_CLONES
 double flatNormCpu(const torch::Tensor& values) {
-    const float* __restrict x = values.data_ptr<float>();
-    const int64_t n = values.numel();
-    // Four float partial sums vectorise; the total is formed in double.
-    float partial[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-    int64_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        for (int lane = 0; lane < 4; ++lane)
-            partial[lane] += x[i + lane] * x[i + lane];
-    }
-    double total = static_cast<double>(partial[0]) + partial[1] + partial[2] + partial[3];
-    for (; i < n; ++i)
-        total += static_cast<double>(x[i]) * x[i];
-    return std::sqrt(total);
+    return std::sqrt(fusedKernels().squaredNorm(values.data_ptr<float>(), values.numel()));
 }
 
 } // namespace tunelab::detail

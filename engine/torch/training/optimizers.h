@@ -3,6 +3,7 @@
 // Private to the engine: included only by engine .cpp files.
 
 #include "spec/spec.h"
+#include "training/fused_kernels.h"
 
 #include <torch/torch.h>
 
@@ -11,12 +12,14 @@
 namespace tunelab::detail {
 
 // An optimizer over one flat parameter buffer and its flat gradient buffer (see
-// flattenParameters). Follows the update rules of torch.optim with the same defaults.
+// flattenParameters). Follows the update rules of torch.optim (SGD, Adagrad, RMSprop, Adam, AdamW
+// with all their options) step for step; tests/tst_optimizers.cpp compares 100-step trajectories
+// with torch.optim's, and docs/optimizers.md writes the rules down.
 //
-// On the CPU (float32) each step is one fused loop over the buffers: penalties, gradient
-// scaling, the update and zeroing the gradient for the next backward pass, in a single pass
-// over memory. Elsewhere it is a handful of whole-buffer tensor operations, whatever the number
-// of layers, and the caller zeroes the gradient.
+// On the CPU (float32) each step is one fused loop over the buffers (fused_kernels.h): penalties,
+// gradient scaling, the update and zeroing the gradient for the next backward pass, in a single
+// pass over memory. Elsewhere (CUDA, float64) it is a handful of whole-buffer tensor operations,
+// the same ones torch.optim runs, whatever the number of layers, and the caller zeroes the gradient.
 class FlatOptimizer {
 public:
     virtual ~FlatOptimizer() = default;
@@ -28,17 +31,24 @@ public:
     bool fusedCpu() const { return m_fusedCpu; }
 
 protected:
-    FlatOptimizer(const OptimizerSpec& spec, const torch::Tensor& params);
+    FlatOptimizer(const OptimizerSpec& spec, const torch::Tensor& params, const FusedKernels& kernels);
 
     virtual void updateTensors(torch::Tensor& params, torch::Tensor& grads, double lr) = 0;
-    virtual void updateCpu(float* params, float* grads, int64_t count, double lr, double gradScale) = 0;
+    virtual void updateCpu(const FlatSpan& buffers, const GradientTerms& terms, double lr) = 0;
+
+    // The penalties and the clipping scale, as the fused loops apply them.
+    GradientTerms gradientTerms(double gradScale) const;
 
     OptimizerSpec m_spec;
+    const FusedKernels& m_kernels;
     int64_t m_steps = 0;
     bool m_fusedCpu = false;
 };
 
-std::unique_ptr<FlatOptimizer> makeOptimizer(const OptimizerSpec& spec, const torch::Tensor& params);
+// `kernels` picks the instruction-set build of the fused CPU loops (tests run every build the
+// CPU has); the trainer takes the default, the best one.
+std::unique_ptr<FlatOptimizer> makeOptimizer(const OptimizerSpec& spec, const torch::Tensor& params,
+                                             const FusedKernels& kernels = fusedKernels());
 
 // The L2 norm of a flat float32 CPU buffer, accumulated in double.
 double flatNormCpu(const torch::Tensor& values);
