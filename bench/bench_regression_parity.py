@@ -31,8 +31,6 @@ geometric mean. One intra-op thread and OPENBLAS_NUM_THREADS=1 on both sides.
 """
 import argparse, csv, io, json, math, os, statistics, subprocess, sys, tempfile
 
-import numpy
-
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 import torch  # noqa: E402  (after the thread variables)
@@ -258,7 +256,7 @@ def build_network(width, seed):
                                torch.nn.ReLU(), torch.nn.Linear(HIDDEN, 1))
 
 
-def run_pytorch(features, targets, seed, epochs, order, order_seed=None, float_betas=False):
+def run_pytorch(features, targets, seed, epochs, order, order_seed=None):
     """One PyTorch run; order is "torch" (torch.randperm), "tunelab" (the trainer's shuffle) or "none".
     Returns the per-epoch (MAE, loss) curve and the hashes of the initial parameters and the batch order."""
     train_rows, validation_rows = split_dataset(len(features), VALIDATION, seed)
@@ -268,10 +266,7 @@ def run_pytorch(features, targets, seed, epochs, order, order_seed=None, float_b
     network = build_network(features.shape[1], seed)
     flat = torch.cat([p.detach().reshape(-1) for p in network.parameters()])
     initial_hash = fnv1a64(flat.numpy().tobytes())
-    # torch.optim.Adam rounds 1 - beta (computed in double) to float; TuneLab's fused kernel computes
-    # 1.0f - float(beta). Betas given as floats make the two factors equal (see --float-betas).
-    betas = tuple(float(numpy.float32(beta)) for beta in (0.9, 0.999)) if float_betas else (0.9, 0.999)
-    optimizer = torch.optim.Adam(network.parameters(), lr=LR, betas=betas)
+    optimizer = torch.optim.Adam(network.parameters(), lr=LR)
     loss_function = torch.nn.MSELoss()
     rows = len(train_x)
     if rows <= BATCH:
@@ -317,8 +312,6 @@ def main():
     parser.add_argument("--no-shuffle", action="store_true", help="both sides visit the rows in order")
     parser.add_argument("--control", action="store_true",
                         help="also train PyTorch a second time with another randperm stream: the noise floor")
-    parser.add_argument("--float-betas", action="store_true",
-                        help="give PyTorch's Adam betas rounded to float32, as TuneLab's fused kernel uses them")
     args = parser.parse_args()
     torch.set_num_threads(1)
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
@@ -332,10 +325,8 @@ def main():
             for seed in seeds:
                 data, features, targets = task_data(task, seed, folder)
                 ours, shown = run_tunelab(args.cli, spec_for(task, data, seed, args.epochs, shuffle), folder, env)
-                peer, initial_hash, order_hash = run_pytorch(features, targets, seed, args.epochs, order,
-                                                             float_betas=args.float_betas)
-                control = (run_pytorch(features, targets, seed, args.epochs, "torch", seed + 1000,
-                                       float_betas=args.float_betas)[0]
+                peer, initial_hash, order_hash = run_pytorch(features, targets, seed, args.epochs, order)
+                control = (run_pytorch(features, targets, seed, args.epochs, "torch", seed + 1000)[0]
                            if args.control else None)
                 same = []
                 if f"{initial_hash:016x}" == shown.get("initial_parameters_hash"):
@@ -371,7 +362,7 @@ def main():
     for task, numbers in results.items():
         for key, values in numbers.items():
             print(f"{task} {key}: {describe(values)}")
-    print(json.dumps({"order": order, "float_betas": args.float_betas, "epochs": args.epochs, "results": results}))
+    print(json.dumps({"order": order, "epochs": args.epochs, "results": results}))
 
 
 def tail_epochs(curve):
