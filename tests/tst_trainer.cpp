@@ -1,13 +1,18 @@
 #include "collecting_sink.h"
+#include "data/dataset.h"
 #include "training/run_manager.h"
 #include "training/trainer.h"
 
 #include <QElapsedTimer>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QProcess>
 #include <QStandardPaths>
 #include <QtTest>
 
 #include <cmath>
+#include <random>
 
 using namespace tunelab;
 using tunelab::test::CollectingSink;
@@ -45,6 +50,31 @@ RunSummary waitForFinish(RunManager& manager, RunId id, std::vector<RunEvent>* s
         }
     }
     return RunSummary{};
+}
+
+// A regression CSV whose features and target are far from zero mean and unit spread, so that feature
+// standardization and the target's units both matter: 70 rows, 56 of them train (one full batch of
+// 32 and a partial one of 24).
+void writeRegressionCsv(const QString& path) {
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::WriteOnly | QIODevice::Text));
+    QTextStream out(&file);
+    out << "x0,x1,x2,y\n";
+    std::mt19937 random(11);
+    std::uniform_real_distribution<double> unit(-1.0, 1.0);
+    for (int row = 0; row < 70; ++row) {
+        const double x0 = unit(random), x1 = 250.0 + 200.0 * unit(random), x2 = 3.0 * unit(random);
+        const double y = 20.0 + 3.0 * x0 + 0.01 * x1 + std::sin(x2) + 0.1 * unit(random);
+        out << QString::number(x0, 'g', 9) << ',' << QString::number(x1, 'g', 9) << ','
+            << QString::number(x2, 'g', 9) << ',' << QString::number(y, 'g', 9) << '\n';
+    }
+}
+
+QJsonArray rowList(const std::vector<int64_t>& rows) {
+    QJsonArray list;
+    for (const int64_t row : rows)
+        list.append(static_cast<qint64>(row));
+    return list;
 }
 
 } // namespace
@@ -296,6 +326,79 @@ private Q_SLOTS:
         QCOMPARE(summary.status, RunStatus::Failed);
         QVERIFY2(QString::fromStdString(summary.message).contains("needs [3]"), summary.message.c_str());
         QVERIFY(sink.steps().empty());
+    }
+
+    // Regression trains as the same PyTorch script does, epoch by epoch: PyTorch's default initialisation
+    // for the seed, features z-scored with the training rows' statistics only, [N, 1] targets, the mean
+    // MSE of each batch, Adam's defaults, the last partial batch kept, and the validation MSE and MAE
+    // as means over the rows in the target's units. Any one of these differing moves the curve by far
+    // more than the tolerance.
+    void regressionMatchesPyTorchEpochByEpoch() {
+        if (!QFile::exists("/usr/bin/python3"))
+            QSKIP("no /usr/bin/python3 with torch to train the reference");
+        QTemporaryDir folder;
+        const QString csv = folder.filePath("regression.csv");
+        writeRegressionCsv(csv);
+        ExperimentSpec spec;
+        spec.seed = 7;
+        spec.device = "cpu";
+        spec.data.kind = DataKind::Csv;
+        spec.data.path = csv.toStdString();
+        spec.data.target = "y";
+        spec.data.task = TaskKind::Regression;
+        spec.data.standardize = true;
+        spec.model.layers = {layer(LayerType::Linear, 16), layer(LayerType::ReLU),
+                             layer(LayerType::Linear, 16), layer(LayerType::ReLU),
+                             layer(LayerType::Linear, 1)};
+        spec.loss.type = LossType::Mse;
+        spec.optimizer.type = OptimizerType::Adam;
+        spec.optimizer.lr = 0.01;
+        spec.training.epochs = 4;
+        spec.training.batchSize = 32;
+        spec.training.shuffle = false; // PyTorch cannot draw TuneLab's batch order
+        CollectingSink sink;
+        QCOMPARE(train(spec, sink).status, RunStatus::Completed);
+        const auto epochs = sink.epochs();
+        QCOMPARE(int(epochs.size()), spec.training.epochs);
+
+        const DataSplit split = splitDataset(70, spec.data.validationFraction, spec.seed);
+        QJsonObject job{{"csv", csv},
+                        {"target", "y"},
+                        {"train", rowList(split.train)},
+                        {"validation", rowList(split.validation)},
+                        {"seed", static_cast<qint64>(spec.seed)},
+                        {"hidden", QJsonArray{16, 16}},
+                        {"lr", spec.optimizer.lr},
+                        {"batch", static_cast<qint64>(spec.training.batchSize)},
+                        {"epochs", spec.training.epochs}};
+        QProcess python;
+        python.start("/usr/bin/python3",
+                     {QStringLiteral(TUNELAB_SOURCE_DIR "/tests/pytorch_regression_reference.py"),
+                      QString::fromUtf8(QJsonDocument(job).toJson(QJsonDocument::Compact))});
+        QVERIFY(python.waitForFinished(60000));
+        const QByteArray errors = python.readAllStandardError();
+        if (python.exitCode() != 0 && errors.contains("No module named 'torch'"))
+            QSKIP("python3-torch is not installed");
+        QVERIFY2(python.exitCode() == 0, errors.constData());
+        const QJsonArray reference = QJsonDocument::fromJson(python.readAllStandardOutput()).array();
+        QCOMPARE(reference.size(), spec.training.epochs);
+        auto close = [](double ours, double theirs) {
+            return std::fabs(ours - theirs) <= 1e-4 * std::fabs(theirs);
+        };
+        for (int i = 0; i < spec.training.epochs; ++i) {
+            const QJsonArray expected = reference[i].toArray();
+            const QString where = QString("epoch %1: tunelab train %2 val %3 mae %4, pytorch %5 %6 %7")
+                                      .arg(i + 1)
+                                      .arg(epochs[size_t(i)].trainLoss)
+                                      .arg(epochs[size_t(i)].valLoss)
+                                      .arg(epochs[size_t(i)].valMae)
+                                      .arg(expected[0].toDouble())
+                                      .arg(expected[1].toDouble())
+                                      .arg(expected[2].toDouble());
+            QVERIFY2(close(epochs[size_t(i)].trainLoss, expected[0].toDouble()), qPrintable(where));
+            QVERIFY2(close(epochs[size_t(i)].valLoss, expected[1].toDouble()), qPrintable(where));
+            QVERIFY2(close(epochs[size_t(i)].valMae, expected[2].toDouble()), qPrintable(where));
+        }
     }
 
     // The saved state dict loads in PyTorch with nn.Sequential's names.
