@@ -65,7 +65,7 @@ private Q_SLOTS:
         auto row = [](const char* name, const std::string& text, const char* expected) {
             QTest::newRow(name) << QString::fromStdString(text) << QString(expected);
         };
-        row("not json", "{", "search space: not valid JSON");
+        row("not json", "{", "search space: line 1, column 2: invalid JSON");
         row("no parameters", "{\"params\": []}", "expected an object with a \"parameters\" array");
         row("low above high", space(R"({"path": "optimizer.lr", "kind": "float", "low": 1, "high": 0.5})"),
             "parameters[0] (optimizer.lr): low 1 is above high 0.5");

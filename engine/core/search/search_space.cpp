@@ -1,5 +1,6 @@
 #include "search/search_space.h"
 
+#include "common/json_text.h"
 #include "spec/spec.h"
 #include "spec/spec_names.h"
 #include "spec/spec_path.h"
@@ -390,13 +391,10 @@ std::vector<const SearchParameter*> SearchSpace::activeParameters(const Assignme
 }
 
 Result<SearchSpace> parseSearchSpace(std::string_view jsonText) {
-    json root;
-    try {
-        root = json::parse(jsonText.begin(), jsonText.end(), nullptr, true, true); // comments allowed
-    } catch (const json::parse_error& error) {
-        return Result<SearchSpace>::failure(std::string("search space: not valid JSON (") + error.what() +
-                                            ")");
-    }
+    auto parsed = parseJsonText(jsonText); // comments allowed
+    if (!parsed.ok())
+        return Result<SearchSpace>::failure("search space: " + parsed.error());
+    json root = std::move(parsed.value());
     if (!root.is_object() || !root.contains("parameters") || !root["parameters"].is_array())
         return Result<SearchSpace>::failure("search space: expected an object with a \"parameters\" array");
     std::vector<std::string> errors;
