@@ -205,9 +205,10 @@ Result<RaceSpec> parseRaceSpec(std::string_view jsonText, const std::string& bas
 }
 
 Result<RaceSpec> loadRaceSpec(const std::string& path) {
-    std::string text;
-    if (!readFile(path, text))
-        return Result<RaceSpec>::failure(path + ": cannot read the file");
+    auto read = readFile(path);
+    if (!read.ok())
+        return Result<RaceSpec>(Errors{read.errors()});
+    const std::string text = read.take();
     auto parsed = parseRaceSpec(text, directoryOf(path));
     if (!parsed.ok()) {
         std::vector<std::string> messages;

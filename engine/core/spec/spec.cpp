@@ -1,5 +1,6 @@
 #include "spec/spec.h"
 
+#include "common/file_text.h"
 #include "common/json_text.h"
 #include "spec/spec_names.h"
 
@@ -548,13 +549,11 @@ Result<ExperimentSpec> parseExperimentSpec(std::string_view jsonText, const std:
 }
 
 Result<ExperimentSpec> loadExperimentSpec(const std::string& path) {
-    std::ifstream file(path, std::ios::binary);
-    if (!file)
-        return Result<ExperimentSpec>::failure(path + ": cannot open the spec file: " + std::strerror(errno));
-    std::stringstream buffer;
-    buffer << file.rdbuf();
+    auto read = readRegularFile(path, kMaxJsonFileBytes);
+    if (!read.ok())
+        return Result<ExperimentSpec>(Errors{read.errors()});
     const std::string folder = std::filesystem::path(path).parent_path().string();
-    auto result = parseExperimentSpec(buffer.str(), folder.empty() ? "." : folder);
+    auto result = parseExperimentSpec(read.value(), folder.empty() ? "." : folder);
     if (result.ok())
         return result;
     Errors prefixed;

@@ -279,9 +279,10 @@ Result<StudySpec> parseStudySpec(std::string_view jsonText, const std::string& b
 }
 
 Result<StudySpec> loadStudySpec(const std::string& path) {
-    std::string text;
-    if (!readFile(path, text))
-        return Result<StudySpec>::failure(path + ": cannot read the file");
+    auto read = readFile(path);
+    if (!read.ok())
+        return Result<StudySpec>(Errors{read.errors()});
+    const std::string text = read.take();
     auto parsed = parseStudySpec(text, directoryOf(path));
     if (!parsed.ok()) {
         std::vector<std::string> messages;
