@@ -65,12 +65,22 @@ private Q_SLOTS:
         auto row = [](const char* name, const std::string& text, const char* expected) {
             QTest::newRow(name) << QString::fromStdString(text) << QString(expected);
         };
-        row("not json", "{", "search space: not valid JSON");
+        row("not json", "{", "search space: line 1, column 2: invalid JSON");
         row("no parameters", "{\"params\": []}", "expected an object with a \"parameters\" array");
         row("low above high", space(R"({"path": "optimizer.lr", "kind": "float", "low": 1, "high": 0.5})"),
             "parameters[0] (optimizer.lr): low 1 is above high 0.5");
         row("empty range", space(R"({"path": "optimizer.lr", "kind": "float", "low": 0.1, "high": 0.1})"),
             "parameters[0] (optimizer.lr): low 0.1 equals high 0.1: the range is empty");
+        row("float range beyond a double",
+            space(R"({"path": "optimizer.lr", "kind": "float", "low": -1e308, "high": 1e308})"),
+            "parameters[0] (optimizer.lr): the range [-1e+308, 1e+308] is wider than a double can hold");
+        row("int range over all of int64",
+            space(
+                R"({"path": "training.epochs", "kind": "int", "low": -9223372036854775808, "high": 9223372036854775807})"),
+            "parameters[0] (training.epochs): int bounds must lie within -2^53 and 2^53");
+        row("int bound past 2^53",
+            space(R"({"path": "training.epochs", "kind": "int", "low": 1, "high": 9007199254740994})"),
+            "int bounds must lie within -2^53 and 2^53");
         row("log of zero",
             space(R"({"path": "optimizer.lr", "kind": "float", "low": 0, "high": 0.1, "log": true})"),
             "parameters[0] (optimizer.lr): log scale needs low > 0 (low is 0)");

@@ -1,5 +1,7 @@
 #include "model/shape_inference.h"
 
+#include "common/checked_math.h"
+
 #include <QElapsedTimer>
 #include <QtTest>
 
@@ -183,6 +185,43 @@ private Q_SLOTS:
     }
 
     // Shape inference runs on every edit in the network editor; it must stay far below a frame.
+    void hugeSizesNeverWrapAround_data() {
+        QTest::addColumn<qint64>("inputFeatures");
+        QTest::addColumn<qint64>("width");
+        QTest::addColumn<QString>("expected");
+        const qint64 int32Max = 2147483647;
+        QTest::newRow("two 2^31-1 wide layers") << int32Max << int32Max << "parameters, more than any device";
+        QTest::newRow("input of 2^62 features") << qint64(1) << qint64(4) << "";
+        QTest::newRow("4 x 2^62 input") << qint64(4611686018427387920) << qint64(4) << "is too large";
+    }
+
+    void hugeSizesNeverWrapAround() {
+        QFETCH(qint64, inputFeatures);
+        QFETCH(qint64, width);
+        QFETCH(QString, expected);
+        ModelSpec model;
+        model.layers = {layer(LayerType::Linear, width), layer(LayerType::Linear, width)};
+        const Shape input =
+            inputFeatures == 4611686018427387920 ? Shape{inputFeatures, 4} : Shape{inputFeatures};
+        if (input.size() == 2)
+            model.layers.insert(model.layers.begin(), layer(LayerType::Flatten));
+        const ShapeReport report = inferShapes(model, input);
+        QVERIFY(report.totalParams >= 0);
+        QVERIFY(report.totalFlops >= 0);
+        if (expected.isEmpty()) {
+            QVERIFY(report.ok());
+        } else {
+            QVERIFY(!report.ok());
+            QVERIFY2(QString::fromStdString(report.errors.front()).contains(expected),
+                     report.errors.front().c_str());
+        }
+    }
+
+    void shapeElementsSaturates() {
+        QCOMPARE(shapeElements({4611686018427387920, 4}), kSaturated);
+        QCOMPARE(shapeElements({3, 28, 28}), int64_t(2352));
+    }
+
     void fiftyLayersAreFast() {
         ModelSpec model;
         for (int i = 0; i < 25; ++i) {

@@ -197,7 +197,7 @@ void TestStudy::reportsBadStudyFiles_data() {
         << "space: parameters[0] (model.layers[9].out_features): model.layers[9] does not exist";
     QTest::newRow("missing experiment file")
         << QString::fromStdString(std::string(R"({"experiment": "no-such.json", "space": )") + kSpace + "}")
-        << "experiment: cannot read no-such.json";
+        << "experiment: no-such.json: cannot open: No such file or directory";
 }
 
 void TestStudy::reportsBadStudyFiles() {

@@ -5,6 +5,7 @@
 #include "optimize_command.h"
 #include "race_command.h"
 #include "runs_command.h"
+#include "store_command.h"
 #include "study_command.h"
 #include "train_command.h"
 #include "validate_command.h"
@@ -35,6 +36,8 @@ int main(int argc, char** argv) {
     LrFindOptions lrFindOptions;
     CLI::App* race = addRaceCommand(app, raceOptions);
     CLI::App* lrFind = addLrFindCommand(app, lrFindOptions);
+    StoreOptions storeOptions;
+    CLI::App* store = addStoreCommand(app, storeOptions);
 
     try {
         app.parse(argc, argv);
@@ -56,6 +59,8 @@ int main(int argc, char** argv) {
         return runRace(raceOptions);
     if (lrFind->parsed())
         return runLrFind(lrFindOptions);
+    if (store->parsed())
+        return runStore(storeOptions);
     if (askTellOptions.ask->parsed() || askTellOptions.tell->parsed())
         return runAskTell(askTellOptions);
     return kExitBadInput;

@@ -1,5 +1,7 @@
 #include "common/json_file_util.h"
 
+#include "common/file_text.h"
+
 #include "common/did_you_mean.h"
 
 #include <filesystem>
@@ -28,14 +30,8 @@ std::string resolvePath(const std::string& path, const std::string& baseDirector
     return baseDirectory + "/" + path;
 }
 
-bool readFile(const std::string& path, std::string& text) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        return false;
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    text = buffer.str();
-    return true;
+Result<std::string> readFile(const std::string& path) {
+    return readRegularFile(path, kMaxJsonFileBytes);
 }
 
 void rejectUnknownKeys(const json& object, const std::string& where, const std::vector<std::string>& known,
@@ -64,10 +60,12 @@ bool readInlineOrFile(const json& root, const std::string& key, const std::strin
     }
     if (value.is_string()) {
         const std::string path = resolvePath(value.get<std::string>(), baseDirectory);
-        if (!readFile(path, text)) {
-            errors.push_back(key + ": cannot read " + path);
+        auto read = readFile(path);
+        if (!read.ok()) {
+            errors.push_back(key + ": " + read.error());
             return false;
         }
+        text = read.take();
         directory = directoryOf(path);
         return true;
     }

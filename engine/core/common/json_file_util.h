@@ -2,6 +2,8 @@
 
 // Helpers shared by the engine's JSON file readers (study and race files); not a public header.
 
+#include "common/result.h"
+
 #include <nlohmann/json.hpp>
 
 #include <string>
@@ -18,8 +20,8 @@ std::string directoryOf(const std::string& path);
 // A relative path as seen from `baseDirectory`; absolute paths and "." leave it as it is.
 std::string resolvePath(const std::string& path, const std::string& baseDirectory);
 
-// The whole file as bytes; false when it cannot be opened.
-bool readFile(const std::string& path, std::string& text);
+// The whole file (a regular file of at most kMaxJsonFileBytes), or why not.
+Result<std::string> readFile(const std::string& path);
 
 // One error per key of `object` not in `known`, with the closest known key as a suggestion.
 void rejectUnknownKeys(const nlohmann::json& object, const std::string& where,

@@ -1,5 +1,6 @@
 #include "data/dataset.h"
 
+#include "common/checked_math.h"
 #include <algorithm>
 #include <cmath>
 #include <exception>
@@ -78,7 +79,7 @@ Result<Dataset> loadAndShape(const DataSpec& spec, uint64_t seed) {
 int64_t shapeElements(const Shape& shape) {
     int64_t elements = 1;
     for (const int64_t dim : shape)
-        elements *= dim;
+        elements = saturatingMultiply(elements, dim);
     return elements;
 }
 

@@ -11,6 +11,7 @@ namespace tunelab {
 
 using Shape = std::vector<int64_t>; // one sample's shape, without the batch dimension
 
+// The number of elements; kSaturated (common/checked_math.h) when it does not fit in an int64.
 int64_t shapeElements(const Shape& shape);
 std::string formatShape(const Shape& shape); // "[1, 28, 28]"
 

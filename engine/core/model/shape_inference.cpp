@@ -1,5 +1,7 @@
 #include "model/shape_inference.h"
 
+#include "common/checked_math.h"
+
 #include <algorithm>
 #include <string>
 
@@ -15,7 +17,7 @@ std::string layerName(int index, LayerType type) {
 }
 
 int64_t pooledSize(int64_t size, int64_t kernel, int64_t stride, int64_t padding) {
-    const int64_t span = size + 2 * padding - kernel;
+    const int64_t span = saturatingAdd(size, saturatingMultiply(2, padding)) - kernel;
     return span < 0 ? 0 : span / stride + 1;
 }
 
@@ -33,8 +35,10 @@ void inferLayer(const LayerSpec& layer, LayerShape& row) {
         }
         const int64_t features = in[0];
         row.output = {layer.outFeatures};
-        row.params = features * layer.outFeatures + (layer.bias ? layer.outFeatures : 0);
-        row.flops = 2 * features * layer.outFeatures + (layer.bias ? layer.outFeatures : 0);
+        row.params = saturatingAdd(saturatingMultiply(features, layer.outFeatures),
+                                   layer.bias ? layer.outFeatures : 0);
+        row.flops = saturatingAdd(saturatingMultiply({2, features, layer.outFeatures}),
+                                  layer.bias ? layer.outFeatures : 0);
         return;
     }
     case LayerType::Conv2d:
@@ -62,13 +66,14 @@ void inferLayer(const LayerSpec& layer, LayerShape& row) {
         }
         const int64_t channels = conv ? layer.outChannels : in[0];
         row.output = {channels, height, width};
-        const int64_t window = layer.kernelSize * layer.kernelSize;
+        const int64_t window = saturatingMultiply(layer.kernelSize, layer.kernelSize);
         if (conv) {
-            row.params = channels * in[0] * window + (layer.bias ? channels : 0);
-            row.flops =
-                2 * in[0] * window * channels * height * width + (layer.bias ? channels * height * width : 0);
+            row.params =
+                saturatingAdd(saturatingMultiply({channels, in[0], window}), layer.bias ? channels : 0);
+            row.flops = saturatingAdd(saturatingMultiply({2, in[0], window, channels, height, width}),
+                                      layer.bias ? saturatingMultiply({channels, height, width}) : 0);
         } else {
-            row.flops = window * channels * height * width;
+            row.flops = saturatingMultiply({window, channels, height, width});
         }
         return;
     }
@@ -80,14 +85,14 @@ void inferLayer(const LayerSpec& layer, LayerShape& row) {
             return;
         }
         row.output = in;
-        row.params = 2 * in[0];
-        row.flops = 4 * elements;
+        row.params = saturatingMultiply(2, in[0]);
+        row.flops = saturatingMultiply(4, elements);
         return;
     }
     case LayerType::LayerNorm:
         row.output = in;
-        row.params = 2 * elements;
-        row.flops = 5 * elements;
+        row.params = saturatingMultiply(2, elements);
+        row.flops = saturatingMultiply(5, elements);
         return;
     case LayerType::Flatten:
         row.output = {elements};
@@ -148,6 +153,10 @@ ShapeReport inferShapes(const ModelSpec& model, const Shape& input) {
         report.errors.push_back("the data's sample shape " + formatShape(input) + " is not valid");
         return report;
     }
+    if (shapeElements(input) > kMaxElements) {
+        report.errors.push_back("the data's sample shape " + formatShape(input) + " is too large");
+        return report;
+    }
     if (model.layers.empty())
         report.errors.push_back("model.layers: the network has no layers");
     Shape current = input;
@@ -168,14 +177,17 @@ ShapeReport inferShapes(const ModelSpec& model, const Shape& input) {
                 known = false;
             } else {
                 current = row.output;
-                report.totalParams += row.params;
-                report.totalFlops += row.flops;
+                report.totalParams = saturatingAdd(report.totalParams, row.params);
+                report.totalFlops = saturatingAdd(report.totalFlops, row.flops);
             }
         }
         report.layers.push_back(std::move(row));
     }
     if (known)
         report.output = current;
+    if (report.totalParams > kMaxElements)
+        report.errors.push_back("model: the network has " + std::to_string(report.totalParams) +
+                                " parameters, more than any device can hold");
     return report;
 }
 

@@ -1,6 +1,7 @@
 #include "race/race.h"
 
 #include "common/json_file_util.h"
+#include "common/json_text.h"
 #include "spec/spec.h"
 #include "spec/spec_names.h"
 
@@ -156,12 +157,10 @@ std::string setupObject(const char* type, double lr, const char* extra = "") {
 } // namespace
 
 Result<RaceSpec> parseRaceSpec(std::string_view jsonText, const std::string& baseDirectory) {
-    json root;
-    try {
-        root = json::parse(jsonText.begin(), jsonText.end(), nullptr, true, true);
-    } catch (const json::parse_error& error) {
-        return Result<RaceSpec>::failure(std::string("invalid JSON: ") + error.what());
-    }
+    auto parsed = parseJsonText(jsonText);
+    if (!parsed.ok())
+        return Result<RaceSpec>(Errors{parsed.errors()});
+    json root = std::move(parsed.value());
     if (!root.is_object())
         return Result<RaceSpec>::failure("the race must be a JSON object, got " + describe(root));
 
@@ -206,9 +205,10 @@ Result<RaceSpec> parseRaceSpec(std::string_view jsonText, const std::string& bas
 }
 
 Result<RaceSpec> loadRaceSpec(const std::string& path) {
-    std::string text;
-    if (!readFile(path, text))
-        return Result<RaceSpec>::failure(path + ": cannot read the file");
+    auto read = readFile(path);
+    if (!read.ok())
+        return Result<RaceSpec>(Errors{read.errors()});
+    const std::string text = read.take();
     auto parsed = parseRaceSpec(text, directoryOf(path));
     if (!parsed.ok()) {
         std::vector<std::string> messages;

@@ -1,5 +1,6 @@
 #include "search/search_space.h"
 
+#include "common/json_text.h"
 #include "spec/spec.h"
 #include "spec/spec_names.h"
 #include "spec/spec_path.h"
@@ -226,8 +227,20 @@ SearchParameter readParameter(const json& item, int index, std::vector<std::stri
                 parameter.log = item.value("log", false);
                 parameter.step = item.contains("step") ? item["step"].get<double>() : 0.0;
                 const std::string low = formatNumber(parameter.low), high = formatNumber(parameter.high);
+                // Samplers compute in doubles: every integer of an int range must be exact in one
+                // (|x| <= 2^53), and a float range's width must be a finite double.
+                constexpr double kExactIntegers = 9007199254740992.0;
                 if (!std::isfinite(parameter.low) || !std::isfinite(parameter.high))
                     fail("low and high must be finite");
+                else if (isInt && (std::abs(parameter.low) > kExactIntegers ||
+                                   std::abs(parameter.high) > kExactIntegers))
+                    fail("int bounds must lie within -2^53 and 2^53 (9007199254740992), where every integer "
+                         "is "
+                         "exact in the samplers' arithmetic");
+                else if (!parameter.log && !std::isfinite(parameter.high - parameter.low))
+                    fail("the range [" + low + ", " + high +
+                         "] is wider than a double can hold; narrow it or "
+                         "use \"log\": true");
                 else if (parameter.low > parameter.high)
                     fail("low " + low + " is above high " + high);
                 else if (parameter.low == parameter.high)
@@ -390,13 +403,10 @@ std::vector<const SearchParameter*> SearchSpace::activeParameters(const Assignme
 }
 
 Result<SearchSpace> parseSearchSpace(std::string_view jsonText) {
-    json root;
-    try {
-        root = json::parse(jsonText.begin(), jsonText.end(), nullptr, true, true); // comments allowed
-    } catch (const json::parse_error& error) {
-        return Result<SearchSpace>::failure(std::string("search space: not valid JSON (") + error.what() +
-                                            ")");
-    }
+    auto parsed = parseJsonText(jsonText); // comments allowed
+    if (!parsed.ok())
+        return Result<SearchSpace>::failure("search space: " + parsed.error());
+    json root = std::move(parsed.value());
     if (!root.is_object() || !root.contains("parameters") || !root["parameters"].is_array())
         return Result<SearchSpace>::failure("search space: expected an object with a \"parameters\" array");
     std::vector<std::string> errors;

@@ -1,5 +1,7 @@
 #include "spec/spec.h"
 
+#include "common/file_text.h"
+#include "common/json_text.h"
 #include "spec/object_reader.h"
 #include "spec/optimizer_catalog.h"
 #include "spec/optimizer_json.h"
@@ -284,36 +286,13 @@ void checkAcrossSections(const Json& root, ExperimentSpec& spec, std::vector<std
     }
 }
 
-std::string syntaxError(std::string_view text, const nlohmann::json::parse_error& error) {
-    size_t line = 1;
-    size_t column = 1;
-    const size_t end = std::min<size_t>(error.byte > 0 ? error.byte - 1 : 0, text.size());
-    for (size_t i = 0; i < end; ++i) {
-        if (text[i] == '\n') {
-            ++line;
-            column = 1;
-        } else {
-            ++column;
-        }
-    }
-    std::string reason = error.what();
-    // nlohmann's text reads "[json.exception.parse_error.101] parse error at line 1, column 2: <reason>".
-    const auto colon = reason.find(": ", reason.find("parse error"));
-    if (colon != std::string::npos)
-        reason = reason.substr(colon + 2);
-    return "line " + std::to_string(line) + ", column " + std::to_string(column) +
-           ": invalid JSON: " + reason;
-}
-
 } // namespace
 
 Result<ExperimentSpec> parseExperimentSpec(std::string_view jsonText, const std::string& baseDir) {
-    Json root;
-    try {
-        root = Json::parse(jsonText.begin(), jsonText.end(), nullptr, true, true);
-    } catch (const nlohmann::json::parse_error& error) {
-        return Result<ExperimentSpec>::failure(syntaxError(jsonText, error));
-    }
+    auto parsed = parseJsonText<Json>(jsonText);
+    if (!parsed.ok())
+        return Result<ExperimentSpec>(Errors{parsed.errors()});
+    Json root = std::move(parsed.value());
     std::vector<std::string> errors;
     if (!root.is_object())
         return Result<ExperimentSpec>::failure("the spec must be a JSON object, got " + describeValue(root));
@@ -387,13 +366,11 @@ std::optional<std::vector<std::string>> keysForType(const std::string& objectPat
 }
 
 Result<ExperimentSpec> loadExperimentSpec(const std::string& path) {
-    std::ifstream file(path, std::ios::binary);
-    if (!file)
-        return Result<ExperimentSpec>::failure(path + ": cannot open the spec file: " + std::strerror(errno));
-    std::stringstream buffer;
-    buffer << file.rdbuf();
+    auto read = readRegularFile(path, kMaxJsonFileBytes);
+    if (!read.ok())
+        return Result<ExperimentSpec>(Errors{read.errors()});
     const std::string folder = std::filesystem::path(path).parent_path().string();
-    auto result = parseExperimentSpec(buffer.str(), folder.empty() ? "." : folder);
+    auto result = parseExperimentSpec(read.value(), folder.empty() ? "." : folder);
     if (result.ok())
         return result;
     Errors prefixed;

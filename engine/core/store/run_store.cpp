@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <deque>
 #include <exception>
 #include <filesystem>
@@ -26,77 +27,6 @@ namespace tunelab {
 
 namespace {
 
-// Migration N takes the schema from version N-1 to N and runs in one transaction together with
-// the version bump; entry 0 is the empty file. Later versions append here. The SQL stays close to what
-// PostgreSQL accepts so a server backend can reuse the same shape (AUTOINCREMENT -> identity, BLOB -> BYTEA).
-const std::vector<std::vector<const char*>> kMigrations = {
-    {},
-    {
-        "CREATE TABLE schema_meta(key TEXT PRIMARY KEY, value)",
-        "CREATE TABLE runs("
-        " id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT, status TEXT, spec_json TEXT, device TEXT,"
-        " created_at REAL, started_at REAL, finished_at REAL, epochs INTEGER, steps INTEGER,"
-        " train_seconds REAL, steps_per_second REAL, train_loss REAL, val_loss REAL, val_accuracy REAL,"
-        " val_mae REAL, best_epoch INTEGER, error TEXT, model BLOB, owner_pid INTEGER, owner_host TEXT)",
-        "CREATE INDEX runs_status ON runs(status)",
-        "CREATE TABLE step_metrics("
-        " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, step INTEGER NOT NULL,"
-        " epoch INTEGER, train_loss REAL, learning_rate REAL, grad_norm REAL,"
-        " PRIMARY KEY(run_id, step)) WITHOUT ROWID",
-        "CREATE TABLE epoch_metrics("
-        " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, epoch INTEGER NOT NULL,"
-        " step INTEGER, train_loss REAL, val_loss REAL, val_accuracy REAL, val_mae REAL,"
-        " learning_rate REAL, seconds REAL, PRIMARY KEY(run_id, epoch)) WITHOUT ROWID",
-    },
-    {
-        // Studies and their trials. A trial points at its training run; deleting the run keeps
-        // the trial (run_id becomes NULL), deleting the study takes its trials along.
-        "CREATE TABLE studies("
-        " id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE, spec_json TEXT, created_at REAL)",
-        "CREATE TABLE trials("
-        " id INTEGER PRIMARY KEY AUTOINCREMENT,"
-        " study_id INTEGER NOT NULL REFERENCES studies(id) ON DELETE CASCADE, number INTEGER NOT NULL,"
-        " state TEXT NOT NULL, value REAL, run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,"
-        " params_json TEXT, message TEXT, pruned_epoch INTEGER, requeues INTEGER NOT NULL DEFAULT 0,"
-        " started_at REAL, finished_at REAL, owner_pid INTEGER, owner_host TEXT,"
-        " UNIQUE(study_id, number))",
-        "CREATE INDEX trials_study_state ON trials(study_id, state)",
-        "CREATE INDEX trials_run ON trials(run_id)",
-        // One row per applied parameter, so trials can be filtered by a parameter in SQL.
-        "CREATE TABLE trial_params("
-        " trial_id INTEGER NOT NULL REFERENCES trials(id) ON DELETE CASCADE, name TEXT NOT NULL,"
-        " value_json TEXT NOT NULL, PRIMARY KEY(trial_id, name)) WITHOUT ROWID",
-        "CREATE INDEX trial_params_name ON trial_params(name, value_json)",
-        "CREATE TABLE trial_values("
-        " trial_id INTEGER NOT NULL REFERENCES trials(id) ON DELETE CASCADE, epoch INTEGER NOT NULL,"
-        " value REAL, PRIMARY KEY(trial_id, epoch)) WITHOUT ROWID",
-    },
-    {
-        // Gradient health: per-layer samples taken at the metric flushes, weight histograms at
-        // epoch ends (counts as little-endian int32 values, one per equal-width bin).
-        "CREATE TABLE layer_health("
-        " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, step INTEGER NOT NULL,"
-        " layer INTEGER NOT NULL, grad_norm REAL, update_ratio REAL,"
-        " PRIMARY KEY(run_id, step, layer)) WITHOUT ROWID",
-        "CREATE TABLE weight_histograms("
-        " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, epoch INTEGER NOT NULL,"
-        " layer INTEGER NOT NULL, low REAL, high REAL, counts BLOB,"
-        " PRIMARY KEY(run_id, epoch, layer)) WITHOUT ROWID",
-    },
-    {
-        // Fairness evidence of a finished run (16 hex digits each): its initial parameters and
-        // the order its training rows were batched in.
-        "ALTER TABLE runs ADD COLUMN initial_parameters_hash TEXT",
-        "ALTER TABLE runs ADD COLUMN batch_order_hash TEXT",
-        // When the owner process started (clock ticks after boot, /proc/PID/stat), so that a pid
-        // the system has since given to another process does not keep a dead run alive.
-        "ALTER TABLE runs ADD COLUMN owner_started INTEGER",
-        "ALTER TABLE trials ADD COLUMN owner_started INTEGER",
-    },
-};
-
-constexpr int kBusyTimeoutMs = 5000;
-
 using sqlite::Database;
 using sqlite::exec;
 using sqlite::Statement;
@@ -106,96 +36,6 @@ std::string hostName() {
     if (gethostname(name, sizeof name - 1) != 0)
         return std::string();
     return name;
-}
-
-// The message for a failed call, naming the file; a file that is not SQLite at all says so.
-std::string failure(sqlite3* db, const std::string& path, const std::string& error) {
-    if ((sqlite3_errcode(db) & 0xff) == SQLITE_NOTADB)
-        return path + " is not a TuneLab run store: " + error;
-    return path + ": " + error;
-}
-
-// Opens one connection with the settings every connection needs.
-Result<Database> openConnection(const std::string& path, bool readOnly = false) {
-    sqlite3* raw = nullptr;
-    const int flags = readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-    const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
-    Database db(raw);
-    if (rc != SQLITE_OK)
-        return Result<Database>::failure(path + ": " + (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
-    sqlite3_extended_result_codes(raw, 0);
-    sqlite3_busy_timeout(raw, kBusyTimeoutMs);
-    // Neither pragma writes to the file. synchronous=NORMAL in WAL mode syncs only at checkpoints:
-    // a commit is a write() into the WAL, so it survives a killed process (the OS still holds the
-    // pages); only a power cut or kernel crash may drop the last commits, and even then the file
-    // stays consistent. A killed process is what we must survive, at no fsync per batch.
-    std::string error;
-    if (exec(raw, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", error) != SQLITE_OK)
-        return Result<Database>::failure(failure(raw, path, error));
-    return Result<Database>(std::move(db));
-}
-
-// 0 for an empty file. A database that holds other tables but no schema_meta belongs to
-// someone else; migrating it would write our tables into their file.
-Result<int> usableSchemaVersion(sqlite3* db, const std::string& path) {
-    Statement tables(db, "SELECT count(*), sum(name = 'schema_meta') FROM sqlite_master WHERE type = 'table'"
-                         " AND name NOT LIKE 'sqlite_%'");
-    if (!tables.next())
-        return Result<int>::failure(failure(db, path, tables.error()));
-    int version = 0;
-    if (tables.integer(1) == 0) {
-        if (tables.integer(0) != 0)
-            return Result<int>::failure(path + " is not a TuneLab run store: it holds other tables");
-    } else {
-        Statement select(db, "SELECT value FROM schema_meta WHERE key = 'schema_version'");
-        if (select.next())
-            version = static_cast<int>(select.integer(0));
-        else if (!select.error().empty())
-            return Result<int>::failure(path + ": " + select.error());
-    }
-    if (version > RunStore::kSchemaVersion)
-        return Result<int>::failure(path + ": schema version " + std::to_string(version) +
-                                    " is newer than this TuneLab understands (" +
-                                    std::to_string(RunStore::kSchemaVersion) + ")");
-    return version;
-}
-
-Result<bool> migrate(sqlite3* db, const std::string& path) {
-    assert(kMigrations.size() == static_cast<size_t>(RunStore::kSchemaVersion) + 1);
-    // Look before changing anything: switching to WAL rewrites the header of a file that may
-    // be someone else's database or a newer TuneLab's store.
-    auto checked = usableSchemaVersion(db, path);
-    if (!checked.ok())
-        return Result<bool>::failure(checked.error());
-    // WAL lets readers run beside the writer; the mode is stored in the file.
-    std::string error;
-    if (exec(db, "PRAGMA journal_mode=WAL", error) != SQLITE_OK)
-        return Result<bool>::failure(path + ": " + error);
-    for (;;) {
-        // IMMEDIATE takes the write lock before the version is read, so two processes opening a
-        // new file at once cannot both apply the same migration.
-        if (exec(db, "BEGIN IMMEDIATE", error) != SQLITE_OK)
-            return Result<bool>::failure(path + ": " + error);
-        auto version = usableSchemaVersion(db, path);
-        if (!version.ok() || version.value() == RunStore::kSchemaVersion) {
-            std::string ignored;
-            exec(db, "ROLLBACK", ignored);
-            return version.ok() ? Result<bool>(true) : Result<bool>::failure(version.error());
-        }
-        const int target = version.value() + 1;
-        for (const char* sql : kMigrations[target]) {
-            if (exec(db, sql, error) != SQLITE_OK)
-                break;
-        }
-        Statement setVersion(db,
-                             "INSERT OR REPLACE INTO schema_meta(key, value) VALUES('schema_version', ?)");
-        if (!error.empty() || !setVersion.run(target) || exec(db, "COMMIT", error) != SQLITE_OK) {
-            std::string ignored;
-            exec(db, "ROLLBACK", ignored);
-            return Result<bool>::failure(path + ": migration to schema version " + std::to_string(target) +
-                                         " failed: " + (error.empty() ? setVersion.error() : error));
-        }
-    }
 }
 
 } // namespace
@@ -322,70 +162,6 @@ RunStore::RunStore(std::unique_ptr<Impl> impl)
     : m_impl(std::move(impl)) {}
 
 RunStore::~RunStore() = default; // Impl's destructor drains the queue and stops the writer
-
-Result<std::unique_ptr<RunStore>> RunStore::open(const std::string& path) {
-    using Opened = Result<std::unique_ptr<RunStore>>;
-    if (path.empty()) // SQLite would open a private temporary database, unseen by the reader
-        return Opened::failure("the run store path is empty");
-    try {
-        const std::filesystem::path parent = std::filesystem::path(path).parent_path();
-        std::error_code ec;
-        if (!parent.empty() && !std::filesystem::create_directories(parent, ec) && ec)
-            return Opened::failure(path + ": cannot create folder " + parent.string() + ": " + ec.message());
-
-        auto impl = std::make_unique<Impl>();
-        impl->path = path;
-        auto writeDb = openConnection(path);
-        if (!writeDb.ok())
-            return Opened::failure(writeDb.error());
-        impl->writeDb = writeDb.take();
-        auto migrated = migrate(impl->writeDb.get(), path);
-        if (!migrated.ok())
-            return Opened::failure(migrated.error());
-        auto marked = impl->markInterruptedRuns();
-        if (!marked.ok())
-            return Opened::failure(marked.error());
-        auto prepared = impl->prepareWrites();
-        if (!prepared.ok())
-            return Opened::failure(prepared.error());
-        auto readDb = openConnection(path);
-        if (!readDb.ok())
-            return Opened::failure(readDb.error());
-        impl->readDb = readDb.take();
-        Impl* writerImpl = impl.get();
-        impl->writer = std::thread([writerImpl] { writerImpl->writerLoop(); });
-        return Opened(std::unique_ptr<RunStore>(new RunStore(std::move(impl))));
-    } catch (const std::exception& error) {
-        return Opened::failure(path + ": " + error.what());
-    }
-}
-
-Result<std::unique_ptr<RunStore>> RunStore::openForReading(const std::string& path) {
-    using Opened = Result<std::unique_ptr<RunStore>>;
-    if (path.empty())
-        return Opened::failure("the run store path is empty");
-    std::error_code missing;
-    if (!std::filesystem::exists(path, missing))
-        return Opened::failure(path + ": no run store here yet (train a run or create a study first)");
-    try {
-        auto impl = std::make_unique<Impl>();
-        impl->path = path;
-        impl->readOnly = true;
-        auto readDb = openConnection(path, true);
-        if (!readDb.ok())
-            return Opened::failure(readDb.error());
-        auto version = usableSchemaVersion(readDb.value().get(), path);
-        if (!version.ok())
-            return Opened::failure(version.error());
-        // An older file has to be migrated before today's queries can read it.
-        if (version.value() < kSchemaVersion)
-            return open(path);
-        impl->readDb = readDb.take();
-        return Opened(std::unique_ptr<RunStore>(new RunStore(std::move(impl))));
-    } catch (const std::exception& error) {
-        return Opened::failure(path + ": " + error.what());
-    }
-}
 
 std::string RunStore::defaultPath() {
     const auto env = [](const char* name) {

@@ -40,6 +40,10 @@ public:
     // when there is no file. A file with an older schema is opened with open(), which migrates it.
     // Writes through a store opened so fail (createRun, commitOperation) or are dropped.
     static Result<std::unique_ptr<RunStore>> openForReading(const std::string& path);
+    // SQLite's full integrity check of the file (at most 100 findings) and TuneLab's table check,
+    // through a read-only connection: an empty list when the store is sound. Fails when the file
+    // cannot be read as a store at all.
+    static Result<std::vector<std::string>> checkFile(const std::string& path);
     // $TUNELAB_DB, else $XDG_DATA_HOME/tunelab/runs.sqlite, else ~/.local/share/tunelab/runs.sqlite.
     static std::string defaultPath();
 

@@ -1,6 +1,7 @@
 #include "study/study.h"
 
 #include "common/json_file_util.h"
+#include "common/json_text.h"
 #include "spec/spec.h"
 #include "spec/spec_names.h"
 
@@ -196,12 +197,10 @@ const char* toString(ObjectiveAt at) {
 }
 
 Result<StudySpec> parseStudySpec(std::string_view jsonText, const std::string& baseDirectory) {
-    json root;
-    try {
-        root = json::parse(jsonText.begin(), jsonText.end(), nullptr, true, true);
-    } catch (const json::parse_error& error) {
-        return Result<StudySpec>::failure(std::string("invalid JSON: ") + error.what());
-    }
+    auto parsed = parseJsonText(jsonText);
+    if (!parsed.ok())
+        return Result<StudySpec>(Errors{parsed.errors()});
+    json root = std::move(parsed.value());
     if (!root.is_object())
         return Result<StudySpec>::failure("the study must be a JSON object, got " + describe(root));
 
@@ -280,9 +279,10 @@ Result<StudySpec> parseStudySpec(std::string_view jsonText, const std::string& b
 }
 
 Result<StudySpec> loadStudySpec(const std::string& path) {
-    std::string text;
-    if (!readFile(path, text))
-        return Result<StudySpec>::failure(path + ": cannot read the file");
+    auto read = readFile(path);
+    if (!read.ok())
+        return Result<StudySpec>(Errors{read.errors()});
+    const std::string text = read.take();
     auto parsed = parseStudySpec(text, directoryOf(path));
     if (!parsed.ok()) {
         std::vector<std::string> messages;

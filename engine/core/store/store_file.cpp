@@ -1,0 +1,419 @@
+// The run store's file: its schema and migrations, opening connections, and the checks that keep
+// TuneLab from writing into a file that is not a sound store.
+#include "store/store_file.h"
+
+#include "store/run_store.h"
+#include "store/run_store_impl.h"
+
+#include <cassert>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+
+namespace tunelab {
+
+using sqlite::Database;
+using sqlite::exec;
+using sqlite::Statement;
+
+std::string sqliteFailure(sqlite3* db, const std::string& path, const std::string& error) {
+    if ((sqlite3_errcode(db) & 0xff) == SQLITE_NOTADB)
+        return path + " is not a TuneLab run store: " + error;
+    return path + ": " + error;
+}
+
+namespace {
+
+// How a connection opens the file. Immutable: for reading a store in a folder this process may
+// not write to, where SQLite cannot make the shared-memory file that WAL reading needs. It takes no
+// locks, so a store that someone with write access changes at that moment may read inconsistently;
+// without that file SQLite offers no other way to read a WAL store.
+enum class Access { ReadWrite, ReadOnly, Immutable };
+
+// Migration N takes the schema from version N-1 to N and runs in one transaction together with
+// the version bump; entry 0 is the empty file. Later versions append here. The SQL stays close to what
+// PostgreSQL accepts so a server backend can reuse the same shape (AUTOINCREMENT -> identity, BLOB -> BYTEA).
+const std::vector<std::vector<const char*>> kMigrations = {
+    {},
+    {
+        "CREATE TABLE schema_meta(key TEXT PRIMARY KEY, value)",
+        "CREATE TABLE runs("
+        " id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT, status TEXT, spec_json TEXT, device TEXT,"
+        " created_at REAL, started_at REAL, finished_at REAL, epochs INTEGER, steps INTEGER,"
+        " train_seconds REAL, steps_per_second REAL, train_loss REAL, val_loss REAL, val_accuracy REAL,"
+        " val_mae REAL, best_epoch INTEGER, error TEXT, model BLOB, owner_pid INTEGER, owner_host TEXT)",
+        "CREATE INDEX runs_status ON runs(status)",
+        "CREATE TABLE step_metrics("
+        " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, step INTEGER NOT NULL,"
+        " epoch INTEGER, train_loss REAL, learning_rate REAL, grad_norm REAL,"
+        " PRIMARY KEY(run_id, step)) WITHOUT ROWID",
+        "CREATE TABLE epoch_metrics("
+        " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, epoch INTEGER NOT NULL,"
+        " step INTEGER, train_loss REAL, val_loss REAL, val_accuracy REAL, val_mae REAL,"
+        " learning_rate REAL, seconds REAL, PRIMARY KEY(run_id, epoch)) WITHOUT ROWID",
+    },
+    {
+        // Studies and their trials. A trial points at its training run; deleting the run keeps
+        // the trial (run_id becomes NULL), deleting the study takes its trials along.
+        "CREATE TABLE studies("
+        " id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE, spec_json TEXT, created_at REAL)",
+        "CREATE TABLE trials("
+        " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " study_id INTEGER NOT NULL REFERENCES studies(id) ON DELETE CASCADE, number INTEGER NOT NULL,"
+        " state TEXT NOT NULL, value REAL, run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,"
+        " params_json TEXT, message TEXT, pruned_epoch INTEGER, requeues INTEGER NOT NULL DEFAULT 0,"
+        " started_at REAL, finished_at REAL, owner_pid INTEGER, owner_host TEXT,"
+        " UNIQUE(study_id, number))",
+        "CREATE INDEX trials_study_state ON trials(study_id, state)",
+        "CREATE INDEX trials_run ON trials(run_id)",
+        // One row per applied parameter, so trials can be filtered by a parameter in SQL.
+        "CREATE TABLE trial_params("
+        " trial_id INTEGER NOT NULL REFERENCES trials(id) ON DELETE CASCADE, name TEXT NOT NULL,"
+        " value_json TEXT NOT NULL, PRIMARY KEY(trial_id, name)) WITHOUT ROWID",
+        "CREATE INDEX trial_params_name ON trial_params(name, value_json)",
+        "CREATE TABLE trial_values("
+        " trial_id INTEGER NOT NULL REFERENCES trials(id) ON DELETE CASCADE, epoch INTEGER NOT NULL,"
+        " value REAL, PRIMARY KEY(trial_id, epoch)) WITHOUT ROWID",
+    },
+    {
+        // Gradient health: per-layer samples taken at the metric flushes, weight histograms at
+        // epoch ends (counts as little-endian int32 values, one per equal-width bin).
+        "CREATE TABLE layer_health("
+        " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, step INTEGER NOT NULL,"
+        " layer INTEGER NOT NULL, grad_norm REAL, update_ratio REAL,"
+        " PRIMARY KEY(run_id, step, layer)) WITHOUT ROWID",
+        "CREATE TABLE weight_histograms("
+        " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, epoch INTEGER NOT NULL,"
+        " layer INTEGER NOT NULL, low REAL, high REAL, counts BLOB,"
+        " PRIMARY KEY(run_id, epoch, layer)) WITHOUT ROWID",
+    },
+    {
+        // Fairness evidence of a finished run (16 hex digits each): its initial parameters and
+        // the order its training rows were batched in.
+        "ALTER TABLE runs ADD COLUMN initial_parameters_hash TEXT",
+        "ALTER TABLE runs ADD COLUMN batch_order_hash TEXT",
+        // When the owner process started (clock ticks after boot, /proc/PID/stat), so that a pid
+        // the system has since given to another process does not keep a dead run alive.
+        "ALTER TABLE runs ADD COLUMN owner_started INTEGER",
+        "ALTER TABLE trials ADD COLUMN owner_started INTEGER",
+    },
+};
+
+constexpr int kBusyTimeoutMs = 5000;
+
+// `path` for a file: URI: '%', '?' and '#' escaped, relative paths kept relative.
+std::string uriPath(const std::string& path) {
+    std::string escaped;
+    for (const char c : path) {
+        if (c == '%' || c == '?' || c == '#') {
+            char hex[4];
+            std::snprintf(hex, sizeof hex, "%%%02X", static_cast<unsigned char>(c));
+            escaped += hex;
+        } else {
+            escaped += c;
+        }
+    }
+    return escaped;
+}
+
+// Opens one connection with the settings every connection needs.
+Result<Database> openConnection(const std::string& path, Access access = Access::ReadWrite) {
+    sqlite3* raw = nullptr;
+    int flags =
+        access == Access::ReadWrite ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY;
+    std::string name = path;
+    if (access == Access::Immutable) {
+        flags |= SQLITE_OPEN_URI;
+        name = "file:" + uriPath(path) + "?immutable=1";
+    }
+    const int rc = sqlite3_open_v2(name.c_str(), &raw, flags, nullptr);
+    Database db(raw);
+    if (rc != SQLITE_OK)
+        return Result<Database>::failure(path + ": " + (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
+    sqlite3_extended_result_codes(raw, 0);
+    sqlite3_busy_timeout(raw, kBusyTimeoutMs);
+    // Neither pragma writes to the file. synchronous=NORMAL in WAL mode syncs only at checkpoints:
+    // a commit is a write() into the WAL, so it survives a killed process (the OS still holds the
+    // pages); only a power cut or kernel crash may drop the last commits, and even then the file
+    // stays consistent. A killed process is what we must survive, at no fsync per batch.
+    std::string error;
+    if (exec(raw, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", error) != SQLITE_OK)
+        return Result<Database>::failure(sqliteFailure(raw, path, error));
+    return Result<Database>(std::move(db));
+}
+
+// The tables that migrations 1..version create.
+std::vector<std::string> tablesOfVersion(int version) {
+    std::vector<std::string> names;
+    for (int v = 1; v <= version && v < static_cast<int>(kMigrations.size()); ++v) {
+        for (const std::string sql : kMigrations[static_cast<size_t>(v)]) {
+            const std::string create = "CREATE TABLE ";
+            if (sql.rfind(create, 0) == 0)
+                names.push_back(sql.substr(create.size(), sql.find('(') - create.size()));
+        }
+    }
+    return names;
+}
+
+// Whether the file holds a version's tables; the first missing one otherwise.
+Result<bool> checkTables(sqlite3* db, const std::string& path, int version) {
+    for (const auto& name : tablesOfVersion(version)) {
+        Statement table(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?");
+        table.bind(name);
+        if (!table.next())
+            return Result<bool>::failure(sqliteFailure(db, path, table.error()));
+        if (table.integer(0) == 0)
+            return Result<bool>::failure(path + ": the run store is damaged: its table '" + name +
+                                         "' is missing (dropped?); TuneLab will neither read nor write it");
+    }
+    return true;
+}
+
+// 0 for a file being made (`made`); a file that exists with no tables at all is not a store. A
+// database that holds other tables but no schema_meta belongs to someone else; migrating it would
+// write our tables into their file.
+Result<int> usableSchemaVersion(sqlite3* db, const std::string& path, bool made = false) {
+    Statement tables(db, "SELECT count(*), sum(name = 'schema_meta') FROM sqlite_master WHERE type = 'table'"
+                         " AND name NOT LIKE 'sqlite_%'");
+    if (!tables.next())
+        return Result<int>::failure(sqliteFailure(db, path, tables.error()));
+    int version = 0;
+    if (tables.integer(1) == 0) {
+        if (tables.integer(0) != 0)
+            return Result<int>::failure(path + " is not a TuneLab run store: it holds other tables");
+        if (!made)
+            return Result<int>::failure(path + " is not a TuneLab run store: it holds no tables (were they "
+                                               "dropped?); remove it or choose another store path");
+    } else {
+        Statement select(db, "SELECT value FROM schema_meta WHERE key = 'schema_version'");
+        if (select.next())
+            version = static_cast<int>(select.integer(0));
+        else if (!select.error().empty())
+            return Result<int>::failure(path + ": " + select.error());
+    }
+    if (version > RunStore::kSchemaVersion)
+        return Result<int>::failure(path + ": schema version " + std::to_string(version) +
+                                    " is newer than this TuneLab understands (" +
+                                    std::to_string(RunStore::kSchemaVersion) + ")");
+    if (auto complete = checkTables(db, path, version); !complete.ok())
+        return Result<int>::failure(complete.error());
+    return version;
+}
+
+Result<bool> migrate(sqlite3* db, const std::string& path, bool made = false) {
+    assert(kMigrations.size() == static_cast<size_t>(RunStore::kSchemaVersion) + 1);
+    // Look before changing anything: switching to WAL rewrites the header of a file that may
+    // be someone else's database or a newer TuneLab's store.
+    auto checked = usableSchemaVersion(db, path, made);
+    if (!checked.ok())
+        return Result<bool>::failure(checked.error());
+    // WAL lets readers run beside the writer; the mode is stored in the file.
+    std::string error;
+    if (exec(db, "PRAGMA journal_mode=WAL", error) != SQLITE_OK)
+        return Result<bool>::failure(path + ": " + error);
+    for (;;) {
+        // IMMEDIATE takes the write lock before the version is read, so two processes opening a
+        // new file at once cannot both apply the same migration.
+        if (exec(db, "BEGIN IMMEDIATE", error) != SQLITE_OK)
+            return Result<bool>::failure(path + ": " + error);
+        auto version = usableSchemaVersion(db, path, made);
+        if (!version.ok() || version.value() == RunStore::kSchemaVersion) {
+            std::string ignored;
+            exec(db, "ROLLBACK", ignored);
+            return version.ok() ? Result<bool>(true) : Result<bool>::failure(version.error());
+        }
+        const int target = version.value() + 1;
+        for (const char* sql : kMigrations[target]) {
+            if (exec(db, sql, error) != SQLITE_OK)
+                break;
+        }
+        Statement setVersion(db,
+                             "INSERT OR REPLACE INTO schema_meta(key, value) VALUES('schema_version', ?)");
+        if (!error.empty() || !setVersion.run(target) || exec(db, "COMMIT", error) != SQLITE_OK) {
+            std::string ignored;
+            exec(db, "ROLLBACK", ignored);
+            return Result<bool>::failure(path + ": migration to schema version " + std::to_string(target) +
+                                         " failed: " + (error.empty() ? setVersion.error() : error));
+        }
+    }
+}
+
+// "" when SQLite's quick check finds the file sound, else its first findings.
+std::string checkProblems(sqlite3* db, const char* pragma = "PRAGMA quick_check(20)") {
+    Statement check(db, pragma);
+    std::string problems;
+    while (check.next()) {
+        std::string line = check.text(0);
+        if (line == "ok")
+            return {};
+        // One finding may span lines ("*** in database main ***\nPage 5: ..."): keep the message on one.
+        for (char& c : line)
+            c = c == '\n' ? ' ' : c;
+        problems += (problems.empty() ? "" : "; ") + line;
+    }
+    return problems.empty() ? check.error() : problems;
+}
+
+std::string damagedMessage(const std::string& path, const std::string& problems) {
+    return path + ": the run store is damaged (SQLite reports: " + problems +
+           "); TuneLab will not write into it. Read what is left with `tunelab-cli runs list --db " + path +
+           "`, see every problem with `tunelab-cli store check --db " + path +
+           "`, and recover the readable rows into a new file with sqlite3's .recover command";
+}
+
+bool folderIsWritable(const std::string& path) {
+    const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+    return ::access(parent.empty() ? "." : parent.c_str(), W_OK) == 0;
+}
+
+// A file at `path` that is empty: never a store (a store made by TuneLab is whole when it appears).
+bool isEmptyFile(const std::string& path) {
+    std::error_code ec;
+    return std::filesystem::is_regular_file(path, ec) && std::filesystem::file_size(path, ec) == 0 && !ec;
+}
+
+std::string emptyFileMessage(const std::string& path) {
+    return path + ": the file is empty, so it is not a TuneLab run store; remove it or choose another store "
+                  "(--db, TUNELAB_DB)";
+}
+
+// Makes a new store whole under a temporary name and links it into place, so that no process ever
+// meets a half-made store at `path`. Another process that makes the same store at the same time
+// wins the link; its store is then used.
+Result<bool> createStoreFile(const std::string& path) {
+    const std::string temporary = path + ".new-" + std::to_string(getpid()) + "-" +
+                                  std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
+    auto removeTemporary = [&] {
+        for (const char* suffix : {"", "-wal", "-shm", "-journal"})
+            std::remove((temporary + suffix).c_str());
+    };
+    {
+        auto db = openConnection(temporary);
+        if (!db.ok()) {
+            removeTemporary();
+            return Result<bool>::failure(db.error());
+        }
+        auto migrated = migrate(db.value().get(), temporary, true);
+        if (!migrated.ok()) {
+            removeTemporary();
+            return migrated;
+        }
+    } // the last connection closes: SQLite folds the WAL into the file
+    const bool linked = ::link(temporary.c_str(), path.c_str()) == 0;
+    const int error = errno;
+    removeTemporary();
+    if (!linked && error != EEXIST)
+        return Result<bool>::failure(path + ": cannot create the run store: " + std::strerror(error));
+    return true;
+}
+
+} // namespace
+
+Result<std::unique_ptr<RunStore>> RunStore::open(const std::string& path) {
+    using Opened = Result<std::unique_ptr<RunStore>>;
+    if (path.empty()) // SQLite would open a private temporary database, unseen by the reader
+        return Opened::failure("the run store path is empty");
+    try {
+        const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+        std::error_code ec;
+        if (!parent.empty() && !std::filesystem::create_directories(parent, ec) && ec)
+            return Opened::failure(path + ": cannot create folder " + parent.string() + ": " + ec.message());
+
+        if (isEmptyFile(path))
+            return Opened::failure(emptyFileMessage(path));
+        if (!std::filesystem::exists(path, ec)) {
+            auto created = createStoreFile(path);
+            if (!created.ok())
+                return Opened::failure(created.error());
+        }
+        auto impl = std::make_unique<Impl>();
+        impl->path = path;
+        auto writeDb = openConnection(path);
+        if (!writeDb.ok())
+            return Opened::failure(writeDb.error());
+        impl->writeDb = writeDb.take();
+        auto migrated = migrate(impl->writeDb.get(), path);
+        if (!migrated.ok())
+            return Opened::failure(migrated.error());
+        // Writing into a damaged file spreads the damage; a reader may still get most of it back.
+        if (const std::string problems = checkProblems(impl->writeDb.get()); !problems.empty())
+            return Opened::failure(damagedMessage(path, problems));
+        auto marked = impl->markInterruptedRuns();
+        if (!marked.ok())
+            return Opened::failure(marked.error());
+        auto prepared = impl->prepareWrites();
+        if (!prepared.ok())
+            return Opened::failure(prepared.error());
+        auto readDb = openConnection(path);
+        if (!readDb.ok())
+            return Opened::failure(readDb.error());
+        impl->readDb = readDb.take();
+        Impl* writerImpl = impl.get();
+        impl->writer = std::thread([writerImpl] { writerImpl->writerLoop(); });
+        return Opened(std::unique_ptr<RunStore>(new RunStore(std::move(impl))));
+    } catch (const std::exception& error) {
+        return Opened::failure(path + ": " + error.what());
+    }
+}
+
+Result<std::unique_ptr<RunStore>> RunStore::openForReading(const std::string& path) {
+    using Opened = Result<std::unique_ptr<RunStore>>;
+    if (path.empty())
+        return Opened::failure("the run store path is empty");
+    std::error_code missing;
+    if (!std::filesystem::exists(path, missing))
+        return Opened::failure(path + ": no run store here yet (train a run or create a study first)");
+    if (isEmptyFile(path))
+        return Opened::failure(emptyFileMessage(path));
+    try {
+        auto impl = std::make_unique<Impl>();
+        impl->path = path;
+        impl->readOnly = true;
+        // In a folder this process cannot write, SQLite cannot make the file that WAL reading shares.
+        auto readDb = openConnection(path, folderIsWritable(path) ? Access::ReadOnly : Access::Immutable);
+        if (!readDb.ok())
+            return Opened::failure(readDb.error());
+        auto version = usableSchemaVersion(readDb.value().get(), path);
+        if (!version.ok())
+            return Opened::failure(version.error());
+        // An older file has to be migrated before today's queries can read it.
+        if (version.value() < kSchemaVersion)
+            return open(path);
+        impl->readDb = readDb.take();
+        return Opened(std::unique_ptr<RunStore>(new RunStore(std::move(impl))));
+    } catch (const std::exception& error) {
+        return Opened::failure(path + ": " + error.what());
+    }
+}
+
+Result<std::vector<std::string>> RunStore::checkFile(const std::string& path) {
+    using Checked = Result<std::vector<std::string>>;
+    std::error_code missing;
+    if (!std::filesystem::exists(path, missing))
+        return Checked::failure(path + ": no run store here");
+    if (isEmptyFile(path))
+        return Checked::failure(emptyFileMessage(path));
+    auto db = openConnection(path, folderIsWritable(path) ? Access::ReadOnly : Access::Immutable);
+    if (!db.ok())
+        return Checked::failure(db.error());
+    std::vector<std::string> problems;
+    if (auto version = usableSchemaVersion(db.value().get(), path); !version.ok())
+        problems.push_back(version.error());
+    Statement check(db.value().get(), "PRAGMA integrity_check(100)");
+    while (check.next()) {
+        if (const std::string line = check.text(0); line != "ok")
+            problems.push_back(line);
+    }
+    if (!check.error().empty())
+        problems.push_back(sqliteFailure(db.value().get(), path, check.error()));
+    return problems;
+}
+
+} // namespace tunelab

@@ -1,0 +1,99 @@
+// tunelab-cli and a store that is not sound, or holds names meant to attack the terminal.
+#include "cli_test_support.h"
+#include "run_store_test_support.h"
+
+using namespace tunelab;
+using namespace tunelab::test;
+
+namespace {
+
+CliResult runCli(const QStringList& arguments) {
+    return runCliFor(arguments, 60000);
+}
+
+bool makeStore(const QString& path) {
+    auto store = openStore(path);
+    if (!store)
+        return false;
+    const auto id = store->createRun("plain", "{}");
+    if (!id.ok())
+        return false;
+    store->onRunEvent(startedEvent(id.value(), "cpu"));
+    store->onRunEvent(stepsEvent(id.value(), makeSteps(1, 400, 1)));
+    store->flush();
+    return true;
+}
+
+} // namespace
+
+class TestStoreCli : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void checkSaysOkForASoundStore() {
+        QTemporaryDir dir;
+        const QString path = dir.filePath("runs.sqlite");
+        QVERIFY(makeStore(path));
+        const CliResult result = runCli({"store", "check", "--db", path});
+        QCOMPARE(result.exitCode, 0);
+        QVERIFY2(result.out.contains(path + ": ok"), qPrintable(result.out));
+    }
+
+    void checkListsTheDamage() {
+        QTemporaryDir dir;
+        const QString path = dir.filePath("runs.sqlite");
+        QVERIFY(makeStore(path));
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::ReadWrite));
+        QByteArray bytes = file.readAll();
+        for (int i = bytes.size() - 2 * 4096; i < bytes.size() - 4096; ++i)
+            bytes[i] = static_cast<char>(i * 131);
+        file.seek(0);
+        file.write(bytes);
+        file.close();
+        const CliResult check = runCli({"store", "check", "--db", path});
+        QCOMPARE(check.exitCode, 4);
+        QVERIFY2(check.err.contains("is damaged"), qPrintable(check.err));
+        // A command that would write refuses, and says how to read what is left.
+        const CliResult train = runCli({"train", "--default", "--db", path, "--epochs", "1"});
+        QCOMPARE(train.exitCode, 2);
+        QVERIFY2(train.err.contains("will not write into it") && train.err.contains("runs list --db"),
+                 qPrintable(train.err));
+    }
+
+    void anEmptyFileStaysEmpty() {
+        QTemporaryDir dir;
+        const QString path = dir.filePath("runs.sqlite");
+        QVERIFY(QFile(path).open(QIODevice::WriteOnly));
+        for (const QStringList& arguments :
+             {QStringList{"store", "check", "--db", path}, QStringList{"runs", "list", "--db", path},
+              QStringList{"train", "--default", "--db", path, "--epochs", "1"}}) {
+            const CliResult result = runCli(arguments);
+            QVERIFY2(result.exitCode == 2 || result.exitCode == 4, qPrintable(arguments.join(' ')));
+            QVERIFY2(result.err.contains("the file is empty"), qPrintable(result.err));
+        }
+        QCOMPARE(QFileInfo(path).size(), qint64(0));
+    }
+
+    void namesCannotDriveTheTerminal() {
+        QTemporaryDir dir;
+        const QString path = dir.filePath("runs.sqlite");
+        QVERIFY(makeStore(path));
+        {
+            RawDb raw(path);
+            // Sets the window title, then clears the screen; a C1 CSI (U+009B) too.
+            QVERIFY(
+                raw.exec(QStringLiteral("UPDATE runs SET name = 'x' || char(27) || ']0;owned' || char(7) ||"
+                                        " char(27) || '[2J' || char(155) || 'y'")));
+        }
+        const CliResult result = runCli({"runs", "list", "--db", path});
+        QCOMPARE(result.exitCode, 0);
+        QVERIFY2(!result.out.contains(QChar(27)) && !result.out.contains(QChar(7)) &&
+                     !result.out.contains(QChar(0x9b)),
+                 qPrintable(result.out));
+        QVERIFY2(result.out.contains("x\\x1b]0;owned\\x07\\x1b[2J\\xc2\\x9by"), qPrintable(result.out));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestStoreCli)
+#include "tst_store_cli.moc"

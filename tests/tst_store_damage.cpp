@@ -1,0 +1,195 @@
+// A run store that is not sound is never written into and never silently replaced: empty files,
+// dropped tables and damaged pages are errors that say what to do, readers work in a read-only
+// folder, and a new store appears whole.
+#include "run_store_test_support.h"
+
+#include <QtCore/QDir>
+#include <QtCore/QFileInfo>
+
+#include <functional>
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+using namespace tunelab;
+using namespace tunelab::test;
+
+namespace {
+
+QString errorOf(const Result<std::unique_ptr<RunStore>>& opened) {
+    return opened.ok() ? QString() : QString::fromStdString(opened.error());
+}
+
+// A store with a few finished runs, closed (its WAL folded into the file).
+bool makeStore(const QString& path, int runs) {
+    auto store = openStore(path);
+    if (!store)
+        return false;
+    for (int i = 0; i < runs; ++i) {
+        const auto id = store->createRun("run " + std::to_string(i), "{}");
+        if (!id.ok())
+            return false;
+        store->onRunEvent(startedEvent(id.value(), "cpu"));
+        store->onRunEvent(stepsEvent(id.value(), makeSteps(1, 200, 1)));
+        RunSummary summary;
+        summary.status = RunStatus::Completed;
+        summary.epochs = 1;
+        store->onRunEvent(finishedEvent(id.value(), summary, nullptr));
+    }
+    store->flush();
+    return true;
+}
+
+QByteArray contents(const QString& path) {
+    QFile file(path);
+    return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
+}
+
+// Runs `body` where the folder cannot be written: as user nobody in a child process when the test
+// runs as root (root writes anywhere), after chmod otherwise. True when `body` returned true.
+bool inReadOnlyFolder(const QString& folder, const std::function<bool()>& body) {
+    ::chmod(folder.toLocal8Bit().constData(), 0555);
+    bool passed = false;
+    if (::geteuid() != 0) {
+        passed = body();
+    } else {
+        const pid_t child = ::fork();
+        if (child == 0) {
+            const bool dropped = ::setgid(65534) == 0 && ::setuid(65534) == 0;
+            ::_exit(dropped && body() ? 0 : 1);
+        }
+        int status = 0;
+        passed = child > 0 && ::waitpid(child, &status, 0) == child && WIFEXITED(status) &&
+                 WEXITSTATUS(status) == 0;
+    }
+    ::chmod(folder.toLocal8Bit().constData(), 0755);
+    return passed;
+}
+
+} // namespace
+
+class TestStoreDamage : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void anEmptyFileIsNotAStore() {
+        QTemporaryDir dir;
+        const QString path = dir.filePath("runs.sqlite");
+        QVERIFY(QFile(path).open(QIODevice::WriteOnly));
+        const QString expected = "the file is empty, so it is not a TuneLab run store";
+        QVERIFY2(errorOf(RunStore::open(path.toStdString())).contains(expected),
+                 qPrintable(errorOf(RunStore::open(path.toStdString()))));
+        QVERIFY(errorOf(RunStore::openForReading(path.toStdString())).contains(expected));
+        QCOMPARE(QFileInfo(path).size(), qint64(0)); // untouched
+    }
+
+    void droppedTablesAreOneClearError_data() {
+        QTest::addColumn<QString>("sql");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("runs dropped") << "DROP TABLE runs"
+                                      << "the run store is damaged: its table 'runs' is missing";
+        QTest::newRow("trials dropped")
+            << "DROP TABLE trial_values; DROP TABLE trial_params; DROP TABLE trials"
+            << "its table 'trials' is missing";
+        QTest::newRow("every table dropped")
+            << "DROP TABLE weight_histograms; DROP TABLE layer_health; DROP TABLE trial_values;"
+               " DROP TABLE trial_params; DROP TABLE trials; DROP TABLE studies; DROP TABLE epoch_metrics;"
+               " DROP TABLE step_metrics; DROP TABLE runs; DROP TABLE schema_meta"
+            << "is not a TuneLab run store: it holds no tables";
+    }
+
+    void droppedTablesAreOneClearError() {
+        QFETCH(QString, sql);
+        QFETCH(QString, expected);
+        QTemporaryDir dir;
+        const QString path = dir.filePath("runs.sqlite");
+        QVERIFY(makeStore(path, 1));
+        {
+            RawDb raw(path);
+            QVERIFY(raw.exec("PRAGMA foreign_keys=OFF; " + sql));
+        }
+        // Readers and writers get the same message, and nothing is re-created behind the user's back.
+        QVERIFY2(errorOf(RunStore::openForReading(path.toStdString())).contains(expected),
+                 qPrintable(errorOf(RunStore::openForReading(path.toStdString()))));
+        QVERIFY2(errorOf(RunStore::open(path.toStdString())).contains(expected),
+                 qPrintable(errorOf(RunStore::open(path.toStdString()))));
+        RawDb raw(path);
+        QCOMPARE(raw.text("SELECT count(*) FROM sqlite_master WHERE name = 'runs'"),
+                 sql.contains("runs") ? QString("0") : QString("1"));
+    }
+
+    void damagedPagesAreNeverWrittenInto() {
+        QTemporaryDir dir;
+        const QString path = dir.filePath("runs.sqlite");
+        QVERIFY(makeStore(path, 6));
+        QByteArray bytes = contents(path);
+        const int pageSize = 4096;
+        QVERIFY(bytes.size() > 8 * pageSize);
+        // Random bytes over the last data pages: step metrics, where a quiet store would keep appending.
+        QRandomGenerator random(7);
+        for (int i = bytes.size() - 3 * pageSize; i < bytes.size() - pageSize; ++i)
+            bytes[i] = static_cast<char>(random.bounded(256));
+        {
+            QFile file(path);
+            QVERIFY(file.open(QIODevice::WriteOnly));
+            file.write(bytes);
+        }
+        const QString error = errorOf(RunStore::open(path.toStdString()));
+        QVERIFY2(error.contains("the run store is damaged") && error.contains("will not write into it") &&
+                     error.contains("store check"),
+                 qPrintable(error));
+        QCOMPARE(contents(path), bytes); // not one byte written
+        const auto problems = RunStore::checkFile(path.toStdString());
+        QVERIFY(!problems.ok() || !problems.value().empty());
+    }
+
+    void aSoundStoreChecksClean() {
+        QTemporaryDir dir;
+        const QString path = dir.filePath("runs.sqlite");
+        QVERIFY(makeStore(path, 2));
+        const auto problems = RunStore::checkFile(path.toStdString());
+        QVERIFY2(problems.ok(), problems.error().c_str());
+        QVERIFY(problems.value().empty());
+        QVERIFY(!RunStore::checkFile(dir.filePath("missing.sqlite").toStdString()).ok());
+    }
+
+    void readersWorkInAReadOnlyFolder() {
+        QTemporaryDir dir;
+        QVERIFY(QDir(dir.path()).mkdir("store"));
+        const QString folder = dir.filePath("store");
+        const QString path = folder + "/runs.sqlite";
+        QVERIFY(makeStore(path, 3));
+        ::chmod(dir.path().toLocal8Bit().constData(), 0755);
+        ::chmod(path.toLocal8Bit().constData(), 0644);
+        const std::string storePath = path.toStdString();
+        QVERIFY(inReadOnlyFolder(folder, [storePath] {
+            auto store = RunStore::openForReading(storePath);
+            return store.ok() && store.value()->listRuns().size() == 3 && RunStore::checkFile(storePath).ok();
+        }));
+    }
+
+    void aNewStoreAppearsWhole() {
+        QTemporaryDir dir;
+        const std::string path = dir.filePath("runs.sqlite").toStdString();
+        // Two openers race to create the same new file; both get the one store.
+        std::vector<std::string> errors(4);
+        std::vector<std::thread> openers;
+        for (size_t i = 0; i < errors.size(); ++i)
+            openers.emplace_back([&, i] {
+                auto opened = RunStore::open(path);
+                errors[i] = opened.ok() ? std::string() : opened.error();
+            });
+        for (auto& opener : openers)
+            opener.join();
+        for (const auto& error : errors)
+            QVERIFY2(error.empty(), error.c_str());
+        auto store = RunStore::openForReading(path);
+        QVERIFY(store.ok());
+        QCOMPARE(store.value()->schemaVersion(), RunStore::kSchemaVersion);
+        // No temporary file is left beside it.
+        QCOMPARE(QDir(dir.path()).entryList(QStringList{"*.new-*"}, QDir::Files), QStringList());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestStoreDamage)
+#include "tst_store_damage.moc"
