@@ -1,5 +1,7 @@
 #include "run_store_test_support.h"
 
+#include <QElapsedTimer>
+
 using namespace tunelab;
 using namespace tunelab::test;
 
@@ -7,6 +9,7 @@ class TestRunStore : public QObject {
     Q_OBJECT
 
 private Q_SLOTS:
+    void flushAsyncReturnsWhileTheFileIsLocked();
     void defaultPath_data();
     void defaultPath();
     void roundTrip_data();
@@ -578,6 +581,37 @@ void TestRunStore::lockedFileHoldsProducersBackAndLosesNothing() {
     QVERIFY(produced.load());
     store->flush();
     QCOMPARE(store->steps(id).size(), size_t(kEvents));
+}
+
+// flushAsync never waits for the file: it returns at once while another connection holds the
+// write lock, the reads still answer with what is committed, and `done` comes once the queued
+// steps are committed after the lock is released.
+void TestRunStore::flushAsyncReturnsWhileTheFileIsLocked() {
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("runs.sqlite"));
+    auto store = openStore(path);
+    QVERIFY(store);
+    const RunId id = store->createRun("locked", "{}").value();
+    store->onRunEvent(startedEvent(id, "cpu"));
+    store->onRunEvent(stepsEvent(id, makeSteps(1, 5, 1)));
+    store->flush();
+
+    auto holder = std::make_unique<RawDb>(path);
+    QVERIFY(holder->exec(QStringLiteral("BEGIN EXCLUSIVE")));
+    store->onRunEvent(stepsEvent(id, makeSteps(6, 5, 1)));
+    std::atomic<bool> done{false};
+    QElapsedTimer clock;
+    clock.start();
+    store->flushAsync([&done] { done = true; });
+    QVERIFY2(clock.elapsed() < 200, qPrintable(QString::number(clock.elapsed())));
+    QCOMPARE(store->steps(id).size(), size_t(5)); // the committed ones, without waiting
+    QVERIFY2(clock.elapsed() < 1000, qPrintable(QString::number(clock.elapsed())));
+    QTest::qWait(300);
+    QVERIFY(!done.load()); // the lock still holds the steps back
+    QVERIFY(holder->exec(QStringLiteral("COMMIT")));
+    holder.reset();
+    QTRY_VERIFY_WITH_TIMEOUT(done.load(), 10000);
+    QCOMPARE(store->steps(id).size(), size_t(10));
 }
 
 void TestRunStore::openForReadingChangesNothing() {
