@@ -37,7 +37,7 @@ RunSession::RunSession(RunsTableModel* runs, MetricCharts* charts, QObject* pare
     , m_charts(charts)
     , m_manager(std::make_unique<RunManager>(nullptr))
     , m_drainTimer(new QTimer(this))
-    , m_flushed(std::make_shared<EventQueue<QList<qint64>>>()) {
+    , m_flushed(std::make_shared<EventQueue<Flushed>>()) {
     m_drainTimer->setInterval(kDrainIntervalMs);
     connect(m_drainTimer, &QTimer::timeout, this, &RunSession::drain);
 }
@@ -197,11 +197,12 @@ void RunSession::showRuns(const QList<qint64>& ids) {
             m_held.insert(id, Held{});
             waiting.append(id);
         }
+    ++m_selection;
     if (!waiting.isEmpty()) {
         ++m_pendingReloads;
-        std::shared_ptr<EventQueue<QList<qint64>>> flushed = m_flushed;
-        // Called on the store's writer thread: it only queues the ids for the GUI timer.
-        m_store->flushAsync([flushed, waiting] { flushed->push(waiting); });
+        std::shared_ptr<EventQueue<Flushed>> flushed = m_flushed;
+        // Called on the store's writer thread: it only queues the selection for the GUI timer.
+        m_store->flushAsync([flushed, answer = Flushed{m_selection, waiting}] { flushed->push(answer); });
         m_drainTimer->start();
     }
     showRunHealth(shown.isEmpty() ? 0 : shown.first());
@@ -225,9 +226,11 @@ void RunSession::loadCharts(const QList<qint64>& ids) {
 
 // GUI thread: the store committed everything queued before the selection; the curves get the
 // committed points they lacked, then the live records held back meanwhile.
-void RunSession::reloadFlushed(const QList<qint64>& ids) {
+void RunSession::reloadFlushed(const Flushed& flushed) {
     --m_pendingReloads;
-    for (qint64 id : ids) {
+    if (flushed.selection != m_selection)
+        return; // a newer selection waits for its own answer
+    for (qint64 id : flushed.ids) {
         const auto held = m_held.find(id);
         if (held == m_held.end())
             continue; // the selection changed since
@@ -293,8 +296,8 @@ void RunSession::applyHealthEvents(const std::vector<RunEvent>& events) {
 }
 
 void RunSession::drain() {
-    for (const QList<qint64>& ids : m_flushed->drain())
-        reloadFlushed(ids);
+    for (const Flushed& flushed : m_flushed->drain())
+        reloadFlushed(flushed);
     const std::vector<RunEvent> events = m_manager->events().drain();
     // A study's trial runs were not started here: their rows come from the store.
     for (const RunEvent& event : events) {

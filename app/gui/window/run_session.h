@@ -93,7 +93,13 @@ private:
     void handleEvent(const RunEvent& event);
     void finishRun(const RunSummary& summary);
     void setState(const QString& text) { Q_EMIT stateChanged(text); }
-    void reloadFlushed(const QList<qint64>& ids);
+    // A selection's points up to flushAsync are committed; only the latest selection's answer
+    // releases the held records (an older one committed less).
+    struct Flushed {
+        quint64 selection = 0;
+        QList<qint64> ids;
+    };
+    void reloadFlushed(const Flushed& flushed);
     // Appends to the charts only what is newer than what they show (a run's curve may come from
     // the store and from the queue at once).
     void appendSteps(RunId id, const std::vector<StepRecord>& steps);
@@ -120,8 +126,9 @@ private:
     // Gradient-health samples of running runs so far, for their flags while they train.
     QHash<RunId, std::vector<LayerHealthSample>> m_liveHealth;
     // The store's writer says "committed" here (from its own thread): the selection to reload.
-    std::shared_ptr<EventQueue<QList<qint64>>> m_flushed;
+    std::shared_ptr<EventQueue<Flushed>> m_flushed;
     int m_pendingReloads = 0;
+    quint64 m_selection = 0; // counts showRuns calls
     // Running runs shown from the store while their queued points are not committed yet: their
     // live records wait here until the store's flush lands, so the curve has no gap.
     struct Held {
