@@ -1,9 +1,11 @@
 #include "race/lr_range_test.h"
 #include "spec/spec.h"
 
+#include <QElapsedTimer>
 #include <QtTest>
 
 #include <atomic>
+#include <chrono>
 #include <cmath>
 
 using namespace tunelab;
@@ -177,6 +179,56 @@ private Q_SLOTS:
         spec.data.path = "/nonexistent/race.csv";
         QVERIFY(!runLrRangeTest(spec, LrRangeSettings{}).ok());
         QVERIFY(!runLrRangeTest(blobsWithSgd(), LrRangeSettings{1.0, 0.1, 100}).ok());
+    }
+
+    // start() returns at once; the test's one event carries the same curve as a blocking run.
+    void startReportsOneEventWithTheCurve() {
+        const ExperimentSpec spec = blobsWithSgd();
+        const LrRangeSettings settings{1e-5, 1.0, 80};
+        LrRangeTest test;
+        QVERIFY(test.start(spec, settings));
+        QVERIFY(!test.start(spec, settings)); // one at a time
+        QVERIFY(test.events().waitForEvents(std::chrono::seconds(20)));
+        test.wait();
+        QVERIFY(test.finished());
+        QVERIFY(!test.running());
+        const std::vector<LrRangeEvent> events = test.events().drain();
+        QCOMPARE(events.size(), size_t(1));
+        QVERIFY2(events[0].ok, events[0].error.c_str());
+        const auto blocking = runLrRangeTest(spec, settings);
+        QCOMPARE(events[0].result.points.size(), blocking.value().points.size());
+        QCOMPARE(events[0].result.suggestedLearningRate, blocking.value().suggestedLearningRate);
+        // A finished test starts again.
+        QVERIFY(test.start(spec, LrRangeSettings{1.0, 0.1, 100}));
+        QVERIFY(test.events().waitForEvents(std::chrono::seconds(20)));
+        const std::vector<LrRangeEvent> failed = test.events().drain();
+        QCOMPARE(failed.size(), size_t(1));
+        QVERIFY(!failed[0].ok);
+        QVERIFY(QString::fromStdString(failed[0].error).contains("min_lr"));
+    }
+
+    void stopTakesEffectWithinABoundedTime() {
+        LrRangeTest test;
+        // Many tiny steps: far longer than the stop may take.
+        QVERIFY(test.start(linearRegressionWithSgd(), LrRangeSettings{1e-9, 1e-8, 100000000}));
+        QElapsedTimer clock;
+        clock.start();
+        test.requestStop();
+        QVERIFY(test.events().waitForEvents(std::chrono::seconds(10)));
+        QVERIFY2(clock.elapsed() < 5000, qPrintable(QString::number(clock.elapsed())));
+        const std::vector<LrRangeEvent> events = test.events().drain();
+        QCOMPARE(events.size(), size_t(1));
+        QVERIFY(QString::fromStdString(events[0].result.message).contains("stopped"));
+    }
+
+    void destructorStopsAndJoins() {
+        QElapsedTimer clock;
+        {
+            LrRangeTest test;
+            QVERIFY(test.start(linearRegressionWithSgd(), LrRangeSettings{1e-9, 1e-8, 100000000}));
+            clock.start();
+        }
+        QVERIFY2(clock.elapsed() < 5000, qPrintable(QString::number(clock.elapsed())));
     }
 };
 

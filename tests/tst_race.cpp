@@ -1,15 +1,19 @@
 #include "race/race.h"
 #include "race/race_runner.h"
+#include "race/race_scoreboard.h"
 #include "spec/spec.h"
 
 #include <QtTest>
 
 #include <nlohmann/json.hpp>
 
-#include <atomic>
+#include <QElapsedTimer>
+
+#include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <thread>
+#include <map>
+#include <set>
 
 using namespace tunelab;
 
@@ -40,6 +44,15 @@ RaceSpec threeSetupRace() {
     if (!parsed.ok())
         qFatal("the test race does not parse: %s", parsed.error().c_str());
     return parsed.take();
+}
+
+// The three set-ups for a hundred thousand epochs: a race that only a stop ends.
+RaceSpec endlessRace() {
+    RaceSpec spec = threeSetupRace();
+    auto experiment = nlohmann::json::parse(spec.experimentJson);
+    experiment["training"]["epochs"] = 100000;
+    spec.experimentJson = experiment.dump();
+    return spec;
 }
 
 EpochRecord epochRecord(int epoch, int64_t step, double valLoss, double seconds) {
@@ -188,19 +201,17 @@ private Q_SLOTS:
 
     // Every set-up starts from the same weights and sees the batches in the same order.
     void raceIsFair() {
-        RunEventQueue forwarded;
-        RaceRunner runner(nullptr, &forwarded);
-        std::vector<std::string> started;
-        RaceRunOptions options;
-        options.onSetupStarted = [&](const std::string& setup, RunId) { started.push_back(setup); };
-        const auto raced = runner.run(threeSetupRace(), options);
+        RaceRunner runner;
+        const auto raced = runner.run(threeSetupRace());
         QVERIFY2(raced.ok(), raced.error().c_str());
         const auto& results = raced.value();
         QCOMPARE(results.size(), size_t(3));
-        QCOMPARE(started.size(), size_t(3));
-        int finishedEvents = 0;
-        for (const auto& event : forwarded.drain())
-            finishedEvents += event.kind == RunEventKind::Finished ? 1 : 0;
+        int started = 0, finishedEvents = 0;
+        for (const auto& event : runner.events().drain()) {
+            started += event.kind == RaceEventKind::SetupStarted ? 1 : 0;
+            finishedEvents += event.kind == RaceEventKind::Run && event.run.kind == RunEventKind::Finished;
+        }
+        QCOMPARE(started, 3);
         QCOMPARE(finishedEvents, 3);
         for (const auto& result : results) {
             QCOMPARE(result.status, RunStatus::Completed);
@@ -237,14 +248,13 @@ private Q_SLOTS:
         spec.fairLearningRates = true;
         spec.rangeTest = LrRangeSettings{1e-4, 1.0, 60};
         spec.setups.resize(2);
-        std::vector<double> suggestions;
-        RaceRunOptions options;
-        options.onRangeTest = [&](const std::string&, const LrRangeResult& curve) {
-            suggestions.push_back(curve.suggestedLearningRate);
-        };
         RaceRunner runner;
-        const auto raced = runner.run(spec, options);
+        const auto raced = runner.run(spec);
         QVERIFY2(raced.ok(), raced.error().c_str());
+        std::vector<double> suggestions;
+        for (const auto& event : runner.events().drain())
+            if (event.kind == RaceEventKind::RangeTested)
+                suggestions.push_back(event.rangeTest.suggestedLearningRate);
         QCOMPARE(suggestions.size(), size_t(2));
         for (size_t i = 0; i < suggestions.size(); ++i) {
             QVERIFY(std::isfinite(suggestions[i]));
@@ -267,25 +277,98 @@ private Q_SLOTS:
     }
 
     void stopDuringTheRaceKeepsStoppedRuns() {
-        RaceSpec spec = threeSetupRace();
-        auto experiment = nlohmann::json::parse(spec.experimentJson);
-        experiment["training"]["epochs"] = 100000;
-        spec.experimentJson = experiment.dump();
+        const RaceSpec spec = endlessRace();
         RaceRunner runner;
-        RaceRunOptions options;
-        std::atomic<int> started{0};
-        options.onSetupStarted = [&](const std::string&, RunId) { ++started; };
-        std::thread stopper([&] {
-            while (started.load() < 3)
-                std::this_thread::sleep_for(std::chrono::milliseconds(5));
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));
-            runner.requestStop();
-        });
-        const auto raced = runner.run(spec, options);
-        stopper.join();
-        QVERIFY2(raced.ok(), raced.error().c_str());
-        for (const auto& result : raced.value())
+        QVERIFY(runner.start(spec).ok());
+        QVERIFY(!runner.start(spec).ok()); // one race at a time
+        // Every set-up has trained an epoch: then stop, and the race ends within a bounded time.
+        RaceScoreboard scoreboard(spec);
+        std::set<int> trained;
+        QElapsedTimer clock;
+        while (!scoreboard.finished()) {
+            QVERIFY(runner.events().waitForEvents(std::chrono::seconds(20)));
+            for (const RaceEvent& event : runner.events().drain()) {
+                scoreboard.apply(event);
+                if (event.kind == RaceEventKind::Run && event.run.kind == RunEventKind::Epoch)
+                    trained.insert(event.setup);
+            }
+            if (trained.size() == 3 && !clock.isValid()) {
+                clock.start();
+                runner.requestStop();
+            }
+        }
+        QVERIFY2(clock.elapsed() < 3000, qPrintable(QString::number(clock.elapsed())));
+        runner.wait();
+        QVERIFY(!runner.running());
+        QVERIFY(scoreboard.succeeded());
+        for (const auto& result : scoreboard.results()) {
             QCOMPARE(result.status, RunStatus::Stopped);
+            QVERIFY(result.runId > 0);
+        }
+    }
+
+    // Per set-up: started, then its run's events from Started to one Finished; one race Finished
+    // comes last, and its results are the ones a scoreboard fed with the same events holds.
+    void eventsComeInOrderWithOneFinish() {
+        const RaceSpec spec = threeSetupRace();
+        RaceRunner runner;
+        QVERIFY(runner.start(spec).ok());
+        std::vector<RaceEvent> events;
+        while (events.empty() || events.back().kind != RaceEventKind::Finished) {
+            QVERIFY(runner.events().waitForEvents(std::chrono::seconds(30)));
+            for (RaceEvent& event : runner.events().drain())
+                events.push_back(std::move(event));
+        }
+        runner.wait();
+        QVERIFY(runner.events().drain().empty());
+        RaceScoreboard scoreboard(spec);
+        std::map<int, std::vector<RunEventKind>> runKinds;
+        std::map<int, int> startedAt;
+        int finishes = 0;
+        for (size_t i = 0; i < events.size(); ++i) {
+            const RaceEvent& event = events[i];
+            scoreboard.apply(event);
+            if (event.kind == RaceEventKind::Finished)
+                ++finishes;
+            else if (event.kind == RaceEventKind::SetupStarted)
+                startedAt[event.setup] = static_cast<int>(i);
+            else if (event.kind == RaceEventKind::Run) {
+                QVERIFY2(startedAt.count(event.setup), "a run's events come after its set-up started");
+                runKinds[event.setup].push_back(event.run.kind);
+            }
+        }
+        QCOMPARE(finishes, 1);
+        QCOMPARE(int(runKinds.size()), 3);
+        for (const auto& [setup, kinds] : runKinds) {
+            QCOMPARE(kinds.front(), RunEventKind::Started);
+            QCOMPARE(kinds.back(), RunEventKind::Finished);
+            QCOMPARE(int(std::count(kinds.begin(), kinds.end(), RunEventKind::Finished)), 1);
+        }
+        const auto& results = events.back().results;
+        QCOMPARE(results.size(), size_t(3));
+        for (size_t i = 0; i < results.size(); ++i) {
+            QCOMPARE(results[i].finalValLoss, scoreboard.results()[i].finalValLoss);
+            QCOMPARE(results[i].stepsToTarget, scoreboard.results()[i].stepsToTarget);
+            QCOMPARE(results[i].rank, scoreboard.results()[i].rank);
+        }
+        QVERIFY(scoreboard.bestRow() >= 0);
+    }
+
+    void destructorStopsAndJoins() {
+        const RaceSpec spec = endlessRace();
+        QElapsedTimer clock;
+        {
+            RaceRunner runner;
+            QVERIFY(runner.start(spec).ok());
+            bool training = false;
+            while (!training) {
+                QVERIFY(runner.events().waitForEvents(std::chrono::seconds(20)));
+                for (const RaceEvent& event : runner.events().drain())
+                    training = training || event.kind == RaceEventKind::Run;
+            }
+            clock.start();
+        } // the destructor stops the race and joins its thread
+        QVERIFY2(clock.elapsed() < 3000, qPrintable(QString::number(clock.elapsed())));
     }
 
     void badDeviceIsAnError() {

@@ -3,6 +3,8 @@
 
 #include "run_store_test_support.h"
 
+#include <QElapsedTimer>
+
 using namespace tunelab;
 using namespace tunelab::test;
 
@@ -10,6 +12,7 @@ class TestRunStore : public QObject {
     Q_OBJECT
 
 private Q_SLOTS:
+    void flushAsyncReturnsWhileTheFileIsLocked();
     void defaultPath_data();
     void defaultPath();
     void roundTrip_data();

@@ -13,7 +13,9 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -103,6 +105,13 @@ StudyId createStudy(RunStore& store, const std::string& json) {
     return id.ok() ? id.value() : 0;
 }
 
+// A study far longer than any test: two trials at a time, each of a thousand 10 ms epochs.
+StudyId createEndlessStudy(RunStore& store, BowlObjective& objective) {
+    objective.epochs = 1000;
+    objective.epochTime = std::chrono::milliseconds(10);
+    return createStudy(store, studyJson(R"("sampler": "random", "budget": {"trials": 1000}, "parallel": 2)"));
+}
+
 std::string tinyExperiment() {
     return experimentSpecToJson(tinyBlobsExperiment("tiny", 5));
 }
@@ -125,6 +134,10 @@ private Q_SLOTS:
     void endsWhenTheGridIsExhausted();
     void sequentialStudiesReproduce();
     void trainsRealExperimentsAsTrials();
+    void startReturnsAtOnceAndEventsComeInOrder();
+    void stopTakesEffectWithinABoundedTime();
+    void destructorStopsAndJoins();
+    void unreadableStudyStartsNothing();
 };
 
 void TestStudy::parsesAndWritesStudyFiles() {
@@ -236,21 +249,18 @@ void TestStudy::runsTheTrialBudgetInParallel() {
     QVERIFY(id > 0);
     BowlObjective objective;
     objective.epochTime = std::chrono::milliseconds(5);
-    std::mutex eventsMutex;
     int started = 0, finished = 0, eventsWithoutDuration = 0;
-    StudyRunOptions options;
-    options.onEvent = [&](const StudyEvent& event) {
-        std::lock_guard<std::mutex> lock(eventsMutex);
+    StudyRunner runner(*store, id, objective);
+    auto summary = runner.run();
+    QVERIFY2(summary.ok(), summary.error().c_str());
+    for (const StudyEvent& event : runner.events().drain()) {
         started += event.kind == StudyEventKind::TrialStarted;
         finished += event.kind == StudyEventKind::TrialFinished;
         // A finished trial's event carries both times, so views can show its duration.
         if (event.kind == StudyEventKind::TrialFinished &&
             !(event.trial.startedAt > 0.0 && event.trial.finishedAt >= event.trial.startedAt))
             ++eventsWithoutDuration;
-    };
-    StudyRunner runner(*store, id, objective, options);
-    auto summary = runner.run();
-    QVERIFY2(summary.ok(), summary.error().c_str());
+    }
     QCOMPARE(summary.value().trialsStarted, int64_t(12));
     QCOMPARE(summary.value().trialsFinished, int64_t(12));
     QCOMPARE(started, 12);
@@ -331,19 +341,21 @@ void TestStudy::stopRequeuesRunningTrialsAndResumeFinishesTheBudget() {
     BowlObjective objective;
     objective.epochTime = std::chrono::milliseconds(10);
     objective.slow = {1};
-    StudyRunner* current = nullptr;
-    std::atomic<int> finished{0};
-    StudyRunOptions options;
-    options.onEvent = [&](const StudyEvent& event) {
-        // Trial 1 is still in its first epochs when the third trial finishes.
-        if (event.kind == StudyEventKind::TrialFinished && ++finished == 3)
-            current->requestStop();
-    };
-    StudyRunner first(*store, id, objective, options);
-    current = &first;
-    auto summary = first.run();
-    QVERIFY(summary.ok());
-    QVERIFY(summary.value().stopped);
+    int finished = 0;
+    StudyRunner first(*store, id, objective);
+    QVERIFY(first.start().ok());
+    std::optional<StudyRunSummary> summary;
+    while (!summary) {
+        QVERIFY(first.events().waitForEvents(std::chrono::seconds(20)));
+        for (const StudyEvent& event : first.events().drain()) {
+            // Trial 1 is still in its first epochs when the third trial finishes.
+            if (event.kind == StudyEventKind::TrialFinished && ++finished == 3)
+                first.requestStop();
+            if (event.kind == StudyEventKind::StudyFinished)
+                summary = event.summary;
+        }
+    }
+    QVERIFY(summary->stopped);
     int waiting = 0;
     for (const auto& trial : store->trials(id))
         waiting += trial.state == TrialState::Waiting;
@@ -462,4 +474,111 @@ void TestStudy::trainsRealExperimentsAsTrials() {
 }
 
 QTEST_GUILESS_MAIN(TestStudy)
+// start() returns before the first trial ends; each trial's events come started, intermediate,
+// finished, in order, and exactly one StudyFinished comes last, with the summary.
+void TestStudy::startReturnsAtOnceAndEventsComeInOrder() {
+    QTemporaryDir dir;
+    auto store = openStore(dir);
+    QVERIFY(store);
+    const StudyId id =
+        createStudy(*store, studyJson(R"("sampler": "random", "budget": {"trials": 4}, "parallel": 2)"));
+    BowlObjective objective;
+    objective.epochTime = std::chrono::milliseconds(50);
+    StudyRunner runner(*store, id, objective);
+    QVERIFY(runner.start().ok());
+    QVERIFY(!runner.finished());   // four epochs of 50 ms are still ahead
+    QVERIFY(!runner.start().ok()); // a runner starts once
+
+    std::vector<StudyEvent> events;
+    while (events.empty() || events.back().kind != StudyEventKind::StudyFinished) {
+        QVERIFY(runner.events().waitForEvents(std::chrono::seconds(20)));
+        for (StudyEvent& event : runner.events().drain())
+            events.push_back(std::move(event));
+    }
+    runner.wait();
+    QVERIFY(runner.finished());
+    QVERIFY(runner.events().drain().empty()); // nothing after the last event
+    std::map<int64_t, std::vector<StudyEventKind>> perTrial;
+    int studyFinished = 0;
+    for (const StudyEvent& event : events) {
+        if (event.kind == StudyEventKind::StudyFinished)
+            ++studyFinished;
+        else
+            perTrial[event.trial.number].push_back(event.kind);
+    }
+    QCOMPARE(studyFinished, 1);
+    QCOMPARE(int(perTrial.size()), 4);
+    for (const auto& [number, kinds] : perTrial) {
+        QCOMPARE(kinds.front(), StudyEventKind::TrialStarted);
+        QCOMPARE(kinds.back(), StudyEventKind::TrialFinished);
+        QCOMPARE(int(kinds.size()), 2 + objective.epochs);
+    }
+    const StudyEvent& last = events.back();
+    QCOMPARE(last.summary.trialsFinished, int64_t(4));
+    QVERIFY(last.summary.best.has_value());
+    QCOMPARE(last.trial.number, last.summary.best->number);
+}
+
+void TestStudy::stopTakesEffectWithinABoundedTime() {
+    QTemporaryDir dir;
+    auto store = openStore(dir);
+    QVERIFY(store);
+    BowlObjective objective;
+    const StudyId id = createEndlessStudy(*store, objective);
+    StudyRunner runner(*store, id, objective);
+    QVERIFY(runner.start().ok());
+    // Wait for the first reported epoch, then stop.
+    bool reported = false;
+    while (!reported) {
+        QVERIFY(runner.events().waitForEvents(std::chrono::seconds(20)));
+        for (const StudyEvent& event : runner.events().drain())
+            reported = reported || event.kind == StudyEventKind::TrialIntermediate;
+    }
+    QElapsedTimer clock;
+    clock.start();
+    runner.requestStop();
+    std::optional<StudyRunSummary> summary;
+    while (!summary) {
+        QVERIFY(runner.events().waitForEvents(std::chrono::seconds(5)));
+        for (const StudyEvent& event : runner.events().drain())
+            if (event.kind == StudyEventKind::StudyFinished)
+                summary = event.summary;
+    }
+    QVERIFY2(clock.elapsed() < 3000, qPrintable(QString::number(clock.elapsed())));
+    QVERIFY(summary->stopped);
+    QCOMPARE(summary->endReason, std::string("stopped"));
+}
+
+void TestStudy::destructorStopsAndJoins() {
+    QTemporaryDir dir;
+    auto store = openStore(dir);
+    QVERIFY(store);
+    BowlObjective objective;
+    const StudyId id = createEndlessStudy(*store, objective);
+    QElapsedTimer clock;
+    {
+        StudyRunner runner(*store, id, objective);
+        QVERIFY(runner.start().ok());
+        QVERIFY(runner.events().waitForEvents(std::chrono::seconds(20)));
+        clock.start();
+    } // the destructor stops the study and joins its threads
+    QVERIFY2(clock.elapsed() < 3000, qPrintable(QString::number(clock.elapsed())));
+    QCOMPARE(objective.concurrent.load(), 0); // no trial still evaluating
+    for (const auto& trial : store->trials(id))
+        QVERIFY(trial.state != TrialState::Running);
+}
+
+void TestStudy::unreadableStudyStartsNothing() {
+    QTemporaryDir dir;
+    auto store = openStore(dir);
+    QVERIFY(store);
+    BowlObjective objective;
+    StudyRunner runner(*store, 12345, objective);
+    const auto started = runner.start();
+    QVERIFY(!started.ok());
+    QVERIFY(started.error().find("12345") != std::string::npos);
+    QVERIFY(!runner.events().waitForEvents(std::chrono::milliseconds(0)));
+    QVERIFY(!runner.run().ok());
+}
+
 #include "tst_study.moc"

@@ -11,16 +11,13 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <map>
-#include <mutex>
 #include <optional>
-#include <thread>
 #include <unistd.h>
 
 namespace tunelab::cli {
@@ -64,35 +61,6 @@ std::string rangeTestLine(const std::string& setup, const LrRangeResult& curve, 
                   curve.blewUp ? ", blew up" : "", curve.message.empty() ? "" : ": ", curve.message.c_str());
     return line;
 }
-
-// Prints each set-up's end as it comes. Called on the race's thread.
-class RaceProgress : public RunEventSink {
-public:
-    explicit RaceProgress(std::FILE* out)
-        : m_out(out) {}
-
-    void setupStarted(const std::string& setup, RunId id) {
-        std::lock_guard<std::mutex> lock(m_mutex);
-        m_setupOfRun[id] = setup;
-        std::fprintf(m_out, "started %s as run %lld\n", setup.c_str(), static_cast<long long>(id));
-        std::fflush(m_out);
-    }
-
-    void onRunEvent(const RunEvent& event) override {
-        if (event.kind != RunEventKind::Finished)
-            return;
-        std::lock_guard<std::mutex> lock(m_mutex);
-        std::fprintf(m_out, "%s %s after %d epochs: val_loss %s\n", m_setupOfRun[event.runId].c_str(),
-                     toString(event.summary.status), event.summary.epochs,
-                     formatNumber(event.summary.valLoss).c_str());
-        std::fflush(m_out);
-    }
-
-private:
-    std::FILE* m_out;
-    std::mutex m_mutex;
-    std::map<RunId, std::string> m_setupOfRun;
-};
 
 void printResultsTable(std::FILE* out, const std::vector<RaceEntryResult>& results, double targetLoss) {
     int nameWidth = 5;
@@ -152,21 +120,9 @@ int runRace(const RaceOptions& options) {
     int nameWidth = 0;
     for (const auto& setup : spec.setups)
         nameWidth = std::max(nameWidth, static_cast<int>(setup.name.size()));
-    RaceProgress progress(progressOut);
-    std::mutex curvesMutex;
-    std::map<std::string, LrRangeResult> curves;
     RaceRunOptions runOptions;
     runOptions.device = options.device;
     runOptions.threadsPerSetup = options.threads;
-    runOptions.onRangeTest = [&](const std::string& setup, const LrRangeResult& curve) {
-        std::lock_guard<std::mutex> lock(curvesMutex);
-        if (curves.empty())
-            std::fprintf(progressOut, "range tests (fair learning rates):\n");
-        curves[setup] = curve;
-        std::fprintf(progressOut, "%s\n", rangeTestLine(setup, curve, nameWidth).c_str());
-        std::fflush(progressOut);
-    };
-    runOptions.onSetupStarted = [&](const std::string& setup, RunId id) { progress.setupStarted(setup, id); };
 
     struct sigaction action {};
     action.sa_handler = onRaceInterrupt;
@@ -174,30 +130,53 @@ int runRace(const RaceOptions& options) {
     sigaction(SIGINT, &action, nullptr);
     sigaction(SIGTERM, &action, nullptr);
 
-    RaceRunner runner(store.value().get(), &progress);
-    std::optional<Result<std::vector<RaceEntryResult>>> outcome;
-    std::atomic<bool> done{false};
+    RaceRunner runner(store.value().get());
     const auto start = std::chrono::steady_clock::now();
-    std::thread worker([&] {
-        outcome.emplace(runner.run(spec, runOptions));
-        done.store(true);
-    });
+    auto started = runner.start(spec, runOptions);
+    if (!started.ok()) {
+        printErrorLines(started.errors());
+        return kExitBadInput;
+    }
+    // The race's events, drained here as they come: progress lines, and the scoreboard that
+    // holds the results table.
+    RaceScoreboard scoreboard(spec);
+    std::map<std::string, LrRangeResult> curves;
     bool stopSent = false;
-    while (!done.load()) {
+    while (!scoreboard.finished()) {
         if (g_raceInterrupts > 0 && !stopSent) {
             stopSent = true;
             runner.requestStop();
         }
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        // Wakes for the next event, or to notice Ctrl-C.
+        runner.events().waitForEvents(std::chrono::milliseconds(50));
+        for (const RaceEvent& event : runner.events().drain()) {
+            const int setup = scoreboard.apply(event);
+            const std::string name =
+                setup >= 0 ? spec.setups[static_cast<size_t>(setup)].name : std::string();
+            if (event.kind == RaceEventKind::RangeTested) {
+                if (curves.empty())
+                    std::fprintf(progressOut, "range tests (fair learning rates):\n");
+                curves[name] = event.rangeTest;
+                std::fprintf(progressOut, "%s\n", rangeTestLine(name, event.rangeTest, nameWidth).c_str());
+            } else if (event.kind == RaceEventKind::SetupStarted) {
+                std::fprintf(progressOut, "started %s as run %lld\n", name.c_str(),
+                             static_cast<long long>(event.runId));
+            } else if (event.kind == RaceEventKind::Run && event.run.kind == RunEventKind::Finished) {
+                std::fprintf(progressOut, "%s %s after %d epochs: val_loss %s\n", name.c_str(),
+                             toString(event.run.summary.status), event.run.summary.epochs,
+                             formatNumber(event.run.summary.valLoss).c_str());
+            }
+            std::fflush(progressOut);
+        }
     }
-    worker.join();
+    runner.wait();
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     store.value()->flush();
-    if (!outcome->ok()) {
-        printErrorLines(outcome->errors());
+    if (!scoreboard.succeeded()) {
+        printErrorLines({scoreboard.error()});
         return kExitBadInput;
     }
-    const std::vector<RaceEntryResult>& results = outcome->value();
+    const std::vector<RaceEntryResult>& results = scoreboard.results();
 
     printResultsTable(progressOut, results, spec.targetLoss);
     if (!options.csvPath.empty()) {
@@ -228,6 +207,7 @@ int runRace(const RaceOptions& options) {
             entry["seconds_to_target"] = numberOrNull(result.secondsToTarget);
             entry["diverged"] = result.diverged;
             entry["status"] = toString(result.status);
+            entry["rank"] = result.rank;
             entry["wall_seconds"] = result.wallSeconds;
             entry["initial_parameters_hash"] = hashText(result.initialParametersHash);
             entry["batch_order_hash"] = hashText(result.batchOrderHash);

@@ -11,15 +11,13 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
-#include <mutex>
-#include <thread>
+#include <optional>
 #include <unistd.h>
 
 namespace tunelab::cli {
@@ -364,13 +362,11 @@ nlohmann::ordered_json studyResultJson(const LoadedStudy& study, const std::vect
 Result<ForegroundRun> runStudyInForeground(RunStore& store, const LoadedStudy& study,
                                            TrialObjective& objective, StudyRunOptions options,
                                            bool announceStarts) {
-    std::mutex printMutex;
     const ObjectiveSpec objectiveSpec = study.spec.objective;
     const auto bestSoFar = bestTrial(store.trials(study.record.id), objectiveSpec);
     double bestValue = bestSoFar ? bestSoFar->value : kNoValue;
     int64_t bestNumber = bestSoFar ? bestSoFar->number : -1;
-    options.onEvent = [&](const StudyEvent& event) {
-        std::lock_guard<std::mutex> lock(printMutex);
+    const auto print = [&](const StudyEvent& event) {
         const TrialRecord& trial = event.trial;
         if (event.kind == StudyEventKind::TrialStarted && announceStarts) {
             std::fprintf(stderr, "trial %lld started  %s\n", static_cast<long long>(trial.number),
@@ -405,28 +401,31 @@ Result<ForegroundRun> runStudyInForeground(RunStore& store, const LoadedStudy& s
 
     const auto start = std::chrono::steady_clock::now();
     StudyRunner runner(store, study.record.id, objective, std::move(options));
-    std::atomic<bool> done{false};
-    std::optional<Result<StudyRunSummary>> result;
-    std::thread worker([&] {
-        result.emplace(runner.run());
-        done = true;
-    });
+    auto started = runner.start();
+    if (!started.ok())
+        return Result<ForegroundRun>(Errors{started.errors()});
+    // The study's events, printed here as they come, until its last one.
+    std::optional<StudyRunSummary> summary;
     bool stopRequested = false;
-    while (!done) {
+    while (!summary) {
         if (g_interruptCount > 0 && !stopRequested) {
             stopRequested = true;
             std::fprintf(stderr,
                          "stopping: running trials go back to waiting (Ctrl-C again to quit at once)\n");
             runner.requestStop();
         }
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        // Wakes for the next event, or to notice Ctrl-C.
+        runner.events().waitForEvents(std::chrono::milliseconds(50));
+        for (const StudyEvent& event : runner.events().drain()) {
+            print(event);
+            if (event.kind == StudyEventKind::StudyFinished)
+                summary = event.summary;
+        }
     }
-    worker.join();
+    runner.wait();
     store.flush();
-    if (!result->ok())
-        return Result<ForegroundRun>(Errors{result->errors()});
     ForegroundRun run;
-    run.summary = result->take();
+    run.summary = *summary;
     run.interrupted = stopRequested || run.summary.stopped;
     run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return run;

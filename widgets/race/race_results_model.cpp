@@ -2,6 +2,8 @@
 
 #include "race/race_view.h"
 
+#include "race/race_scoreboard.h"
+
 #include <QColor>
 #include <QFont>
 
@@ -191,18 +193,13 @@ void RaceResultsModel::setColors(const std::vector<QColor>& colors) {
         Q_EMIT dataChanged(index(0, SetupColumn), index(rowCount() - 1, SetupColumn), {Qt::DecorationRole});
 }
 
+// The engine ranks the rows (race_scoreboard.h); the first is highlighted.
 void RaceResultsModel::updateBestRow() {
+    rankRaceResults(m_results);
     m_bestRow = -1;
-    double best = 0.0;
-    for (size_t row = 0; row < m_results.size(); ++row) {
-        const RaceEntryResult& result = m_results[row];
-        if (isUnstable(result) || !std::isfinite(result.bestValLoss))
-            continue;
-        if (m_bestRow < 0 || result.bestValLoss < best) {
+    for (size_t row = 0; row < m_results.size(); ++row)
+        if (m_results[row].rank == 1)
             m_bestRow = static_cast<int>(row);
-            best = result.bestValLoss;
-        }
-    }
 }
 
 } // namespace tunelab

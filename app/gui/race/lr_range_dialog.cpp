@@ -30,7 +30,8 @@ QString formatRate(double rate) {
 LrRangeTestDialog::LrRangeTestDialog(ExperimentSpec spec, QWidget* parent)
     : QDialog(parent)
     , m_spec(std::move(spec))
-    , m_pollTimer(new QTimer(this)) {
+    , m_pollTimer(new QTimer(this))
+    , m_test(std::make_unique<LrRangeTest>()) {
     setWindowTitle(tr("Learning-rate range test"));
     setObjectName(QStringLiteral("lrRangeTestDialog"));
     auto* layout = new QVBoxLayout(this);
@@ -87,10 +88,10 @@ LrRangeTestDialog::LrRangeTestDialog(ExperimentSpec spec, QWidget* parent)
     resize(720, 520);
 }
 
-LrRangeTestDialog::~LrRangeTestDialog() {
-    m_stopRequested = true;
-    if (m_thread.joinable())
-        m_thread.join();
+LrRangeTestDialog::~LrRangeTestDialog() = default; // the test's destructor stops and joins it
+
+bool LrRangeTestDialog::isRunning() const {
+    return m_running;
 }
 
 void LrRangeTestDialog::setSettings(const LrRangeSettings& settings) {
@@ -110,45 +111,34 @@ LrRangeSettings LrRangeTestDialog::settings() const {
 bool LrRangeTestDialog::runTest() {
     if (m_running)
         return false;
+    LrRangeTestOptions options;
+    options.niceness = 10; // the test's thread yields to the GUI thread
+    if (!m_test->start(m_spec, settings(), options))
+        return false;
     m_running = true;
-    m_stopRequested = false;
-    m_threadDone = false;
     m_suggested = kNoValue;
     m_result.reset();
     m_view->clear();
     m_state->setText(tr("Running the range test…"));
-    m_thread = std::thread([this, spec = m_spec, settings = settings()] {
-        auto result = runLrRangeTest(spec, settings, &m_stopRequested);
-        {
-            std::lock_guard<std::mutex> lock(m_resultMutex);
-            m_threadResult.emplace(std::move(result));
-        }
-        m_threadDone = true;
-    });
     m_pollTimer->start();
     updateControls();
     return true;
 }
 
 void LrRangeTestDialog::stopTest() {
-    m_stopRequested = true;
+    m_test->requestStop();
 }
 
 void LrRangeTestDialog::poll() {
-    if (!m_threadDone)
+    std::vector<LrRangeEvent> events = m_test->events().drain();
+    if (events.empty())
         return;
     m_pollTimer->stop();
-    if (m_thread.joinable())
-        m_thread.join();
-    std::optional<Result<LrRangeResult>> outcome;
-    {
-        std::lock_guard<std::mutex> lock(m_resultMutex);
-        outcome.swap(m_threadResult);
-    }
+    const LrRangeEvent& outcome = events.back();
     m_running = false;
-    const bool succeeded = outcome.has_value() && outcome->ok();
+    const bool succeeded = outcome.ok;
     if (succeeded) {
-        m_result = outcome->value();
+        m_result = outcome.result;
         m_suggested = m_result->suggestedLearningRate;
         m_view->addCurve(fromStd(m_spec.name), LossChartView::colorForKey(0), m_result->points, m_suggested);
         QString text = std::isfinite(m_suggested)
@@ -159,8 +149,7 @@ void LrRangeTestDialog::poll() {
             text += QStringLiteral("<br>") + fromStd(m_result->message).toHtmlEscaped();
         m_state->setText(text);
     } else {
-        m_state->setText(tr("The range test could not run: %1")
-                             .arg(outcome.has_value() ? fromStd(outcome->error()) : tr("no result")));
+        m_state->setText(tr("The range test could not run: %1").arg(fromStd(outcome.error)));
     }
     updateControls();
     Q_EMIT testFinished(succeeded);

@@ -5,10 +5,8 @@
 
 #include <QDialog>
 
-#include <atomic>
-#include <mutex>
+#include <memory>
 #include <optional>
-#include <thread>
 
 class QLabel;
 class QPushButton;
@@ -18,6 +16,7 @@ class QTimer;
 namespace tunelab {
 
 class LrRangeCurveView;
+class LrRangeTest;
 
 // The learning-rate range test of one experiment: a short run whose learning rate grows
 // exponentially, the loss drawn against the rate on a log axis with the suggested rate marked.
@@ -33,7 +32,7 @@ public:
     LrRangeSettings settings() const;
     bool runTest(); // false while one runs already
     void stopTest();
-    bool isRunning() const { return m_running; }
+    bool isRunning() const;
     // NaN until a test suggested a rate.
     double suggestedLearningRate() const { return m_suggested; }
     const std::optional<LrRangeResult>& rangeResult() const { return m_result; }
@@ -46,7 +45,7 @@ Q_SIGNALS:
     void applyLearningRate(double learningRate);
 
 private:
-    void poll();
+    void poll(); // GUI timer: takes the test's event once it came
     void updateControls();
 
     ExperimentSpec m_spec;
@@ -61,11 +60,7 @@ private:
     QTimer* m_pollTimer = nullptr;
 
     bool m_running = false;
-    std::thread m_thread;
-    std::atomic<bool> m_stopRequested{false};
-    std::atomic<bool> m_threadDone{false};
-    std::mutex m_resultMutex;
-    std::optional<Result<LrRangeResult>> m_threadResult; // written by the test thread
+    std::unique_ptr<LrRangeTest> m_test; // owns the test's thread; its event is drained by poll()
     std::optional<LrRangeResult> m_result;
     double m_suggested = kNoValue;
 };

@@ -36,20 +36,14 @@ QString formatRate(double rate) {
 
 } // namespace
 
-struct RaceWindow::Pending {
-    std::mutex mutex;
-    std::vector<std::pair<std::string, LrRangeResult>> rangeTests;
-    std::vector<std::pair<std::string, RunId>> startedRuns;
-    std::optional<Result<std::vector<RaceEntryResult>>> outcome;
-};
-
 RaceWindow::RaceWindow(RunStore* store, ExperimentSpec base, QWidget* parent)
     : QWidget(parent, Qt::Window | Qt::Tool)
     , m_store(store)
     , m_base(std::move(base))
     , m_setupModel(new RaceSetupModel(this))
     , m_resultsModel(new RaceResultsModel(this))
-    , m_drainTimer(new QTimer(this)) {
+    , m_drainTimer(new QTimer(this))
+    , m_runner(std::make_unique<RaceRunner>(store)) {
     setWindowTitle(tr("Optimizer race"));
     setObjectName(QStringLiteral("raceWindow"));
     buildUi();
@@ -61,12 +55,7 @@ RaceWindow::RaceWindow(RunStore* store, ExperimentSpec base, QWidget* parent)
     resize(1280, 860);
 }
 
-RaceWindow::~RaceWindow() {
-    if (m_runner)
-        m_runner->requestStop();
-    if (m_thread.joinable())
-        m_thread.join();
-}
+RaceWindow::~RaceWindow() = default; // the runner's destructor stops the race and joins it
 
 void RaceWindow::buildUi() {
     auto* layout = new QVBoxLayout(this);
@@ -291,13 +280,6 @@ bool RaceWindow::applyRaceSpec(const RaceSpec& spec, QString* error) {
     return true;
 }
 
-int RaceWindow::setupIndex(const std::string& name) const {
-    for (size_t index = 0; index < m_runningSpec.setups.size(); ++index)
-        if (m_runningSpec.setups[index].name == name)
-            return static_cast<int>(index);
-    return -1;
-}
-
 bool RaceWindow::startRace() {
     if (m_running)
         return false;
@@ -306,62 +288,43 @@ bool RaceWindow::startRace() {
         report(tr("Optimizer race"), tr("Check at least one set-up to race."));
         return false;
     }
+    RaceRunOptions options;
+    options.device = m_device;
+    options.threadsPerSetup = 1;
+    options.niceness = 10;      // set-up threads yield to the GUI thread
+    m_runner->events().drain(); // a previous race's leftovers, if any
+    auto started = m_runner->start(spec, options);
+    if (!started.ok()) {
+        m_runningSpec = spec;
+        m_stateText = tr("The race could not run: %1").arg(fromStd(started.error()));
+        report(tr("Optimizer race"), m_stateText);
+        updateControls();
+        Q_EMIT raceFinished(false);
+        return false;
+    }
     m_runningSpec = spec;
-    m_pending = std::make_unique<Pending>();
-    m_threadDone = false;
-    m_events.drain();
-    m_setupOfRun.clear();
-    m_unmatched.clear();
+    m_scoreboard = RaceScoreboard(spec);
     m_chosenRates.clear();
     m_finalResults.clear();
     m_valChart->clear();
     m_trainChart->clear();
     m_rangeView->clear();
 
-    m_live.assign(spec.setups.size(), RaceEntryResult{});
     std::vector<QColor> colors;
     for (size_t index = 0; index < spec.setups.size(); ++index) {
-        const RaceSetup& setup = spec.setups[index];
-        const QString name = fromStd(setup.name);
+        const QString name = fromStd(spec.setups[index].name);
         m_valChart->addSeries(static_cast<qint64>(index), name);
         m_trainChart->addSeries(static_cast<qint64>(index), name);
         colors.push_back(LossChartView::colorForKey(static_cast<qint64>(index)));
-        RaceEntryResult& live = m_live[index];
-        live.setup = setup.name;
-        live.learningRate =
-            spec.fairLearningRates ? kNoValue : RaceSetupModel::parseOptimizerJson(setup.optimizerJson).lr;
     }
-    m_resultsModel->setResults(m_live);
+    m_resultsModel->setResults(m_scoreboard.results());
     m_resultsModel->setColors(colors);
 
-    RaceRunOptions options;
-    options.device = m_device;
-    options.threadsPerSetup = 1;
-    options.niceness = 10; // set-up threads yield to the GUI thread
-    Pending* pending = m_pending.get();
-    options.onRangeTest = [pending](const std::string& setup, const LrRangeResult& result) {
-        std::lock_guard<std::mutex> lock(pending->mutex);
-        pending->rangeTests.emplace_back(setup, result);
-    };
-    options.onSetupStarted = [pending](const std::string& setup, RunId runId) {
-        std::lock_guard<std::mutex> lock(pending->mutex);
-        pending->startedRuns.emplace_back(setup, runId);
-    };
-    m_runner = std::make_unique<RaceRunner>(m_store, &m_events);
     m_running = true;
     m_stateShowsReadiness = false;
     m_stateText = spec.fairLearningRates
                       ? tr("Range tests for %n set-up(s)…", nullptr, int(spec.setups.size()))
                       : tr("Racing %n set-up(s)…", nullptr, int(spec.setups.size()));
-    m_thread = std::thread([this, pending, runner = m_runner.get(), spec, options] {
-        // run() never throws by contract; the result (or its error) goes to the GUI thread.
-        auto outcome = runner->run(spec, options);
-        {
-            std::lock_guard<std::mutex> lock(pending->mutex);
-            pending->outcome.emplace(std::move(outcome));
-        }
-        m_threadDone = true;
-    });
     m_drainTimer->start();
     updateRatesLabel();
     updateControls();
@@ -370,145 +333,83 @@ bool RaceWindow::startRace() {
 }
 
 void RaceWindow::stopRace() {
-    if (!m_running || !m_runner)
+    if (!m_running)
         return;
     m_runner->requestStop();
     m_stateText = tr("Stopping…");
     updateControls();
 }
 
+// GUI timer: the race's events so far go to the scoreboard and the charts, in one batch per
+// chart and one table update per changed row.
 void RaceWindow::drain() {
-    if (!m_pending)
-        return;
-    // Read before taking the events: once the thread is done every event is queued already.
-    const bool done = m_threadDone;
-    std::vector<std::pair<std::string, LrRangeResult>> rangeTests;
-    std::vector<std::pair<std::string, RunId>> startedRuns;
-    {
-        std::lock_guard<std::mutex> lock(m_pending->mutex);
-        rangeTests.swap(m_pending->rangeTests);
-        startedRuns.swap(m_pending->startedRuns);
-    }
-    std::vector<bool> changed(m_live.size(), false);
-    for (const auto& [name, result] : rangeTests) {
-        const int index = setupIndex(name);
-        if (index < 0)
-            continue;
-        m_rangeView->addCurve(fromStd(name), LossChartView::colorForKey(index), result.points,
-                              result.suggestedLearningRate);
-        m_chosenRates[name] = result.suggestedLearningRate;
-        m_live[static_cast<size_t>(index)].learningRate = result.suggestedLearningRate;
-        changed[static_cast<size_t>(index)] = true;
-    }
-    if (!rangeTests.empty())
-        updateRatesLabel();
-    for (const auto& [name, runId] : startedRuns) {
-        const int index = setupIndex(name);
-        if (index < 0)
-            continue;
-        m_setupOfRun[runId] = index;
-        m_live[static_cast<size_t>(index)].runId = runId;
-        m_live[static_cast<size_t>(index)].status = RunStatus::Running;
-        changed[static_cast<size_t>(index)] = true;
-        m_stateText = tr("Racing %n set-up(s)…", nullptr, int(m_live.size()));
-    }
-
-    std::vector<RunEvent> events;
-    events.swap(m_unmatched);
-    for (RunEvent& event : m_events.drain())
-        events.push_back(std::move(event));
+    std::vector<bool> changed(m_scoreboard.results().size(), false);
     std::map<int, QVector<QPointF>> trainPoints;
     std::map<int, QVector<QPointF>> valPoints;
-    const double target = m_runningSpec.targetLoss;
-    if (m_runStartSeconds.size() != m_live.size())
-        m_runStartSeconds.assign(m_live.size(), 0.0);
-    for (RunEvent& event : events) {
-        const auto found = m_setupOfRun.find(event.runId);
-        if (found == m_setupOfRun.end()) {
-            if (!done)
-                m_unmatched.push_back(std::move(event));
-            continue;
-        }
-        const int index = found->second;
-        RaceEntryResult& live = m_live[static_cast<size_t>(index)];
-        changed[static_cast<size_t>(index)] = true;
+    bool finished = false;
+    bool ratesChanged = false;
+    for (const RaceEvent& event : m_runner->events().drain()) {
+        const int index = m_scoreboard.apply(event);
+        if (index >= 0)
+            changed[static_cast<size_t>(index)] = true;
         switch (event.kind) {
-        case RunEventKind::Started:
-            live.status = RunStatus::Running;
-            break;
-        case RunEventKind::Steps: {
-            QVector<QPointF>& points = trainPoints[index];
-            for (const StepRecord& step : event.steps)
-                points.append(QPointF(double(step.step), double(step.trainLoss)));
+        case RaceEventKind::RangeTested: {
+            const std::string& name = m_scoreboard.results()[static_cast<size_t>(index)].setup;
+            m_rangeView->addCurve(fromStd(name), LossChartView::colorForKey(index), event.rangeTest.points,
+                                  event.rangeTest.suggestedLearningRate);
+            m_chosenRates[name] = event.rangeTest.suggestedLearningRate;
+            ratesChanged = true;
             break;
         }
-        case RunEventKind::Epoch: {
-            const EpochRecord& epoch = event.epoch;
-            // The seconds of every epoch so far: the time to reach the target.
-            m_runStartSeconds[static_cast<size_t>(index)] += epoch.seconds;
-            if (std::isfinite(epoch.valLoss)) {
-                valPoints[index].append(QPointF(epoch.epoch, epoch.valLoss));
-                live.finalValLoss = epoch.valLoss;
-                if (!std::isfinite(live.bestValLoss) || epoch.valLoss < live.bestValLoss)
-                    live.bestValLoss = epoch.valLoss;
-                if (std::isfinite(target) && epoch.valLoss <= target && live.stepsToTarget < 0) {
-                    live.stepsToTarget = epoch.step;
-                    live.secondsToTarget = m_runStartSeconds[static_cast<size_t>(index)];
-                }
+        case RaceEventKind::SetupStarted:
+            m_stateText = tr("Racing %n set-up(s)…", nullptr, int(m_runningSpec.setups.size()));
+            break;
+        case RaceEventKind::Run:
+            if (event.run.kind == RunEventKind::Steps) {
+                QVector<QPointF>& points = trainPoints[event.setup];
+                for (const StepRecord& step : event.run.steps)
+                    points.append(QPointF(double(step.step), double(step.trainLoss)));
+            } else if (event.run.kind == RunEventKind::Epoch && std::isfinite(event.run.epoch.valLoss)) {
+                valPoints[event.setup].append(QPointF(event.run.epoch.epoch, event.run.epoch.valLoss));
             }
-            live.wallSeconds = m_runStartSeconds[static_cast<size_t>(index)];
             break;
-        }
-        case RunEventKind::Finished:
-            live.status = event.summary.status;
-            live.diverged = event.summary.status == RunStatus::Diverged;
-            live.wallSeconds = event.summary.trainSeconds;
-            live.message = event.summary.message;
-            live.initialParametersHash = event.summary.initialParametersHash;
-            live.batchOrderHash = event.summary.batchOrderHash;
+        case RaceEventKind::Finished:
+            finished = true;
             break;
         }
     }
+    if (ratesChanged)
+        updateRatesLabel();
     for (auto& [index, points] : trainPoints)
         m_trainChart->appendPoints(index, points);
     for (auto& [index, points] : valPoints)
         m_valChart->appendPoints(index, points);
+    if (finished) {
+        finishRace();
+        return;
+    }
     for (size_t index = 0; index < changed.size(); ++index)
         if (changed[index])
-            m_resultsModel->updateResult(static_cast<int>(index), m_live[index]);
-    if (done)
-        finishRace();
-    else
-        updateControls();
+            m_resultsModel->updateResult(static_cast<int>(index), m_scoreboard.results()[index]);
+    updateControls();
 }
 
 void RaceWindow::finishRace() {
     m_drainTimer->stop();
-    if (m_thread.joinable())
-        m_thread.join();
-    std::optional<Result<std::vector<RaceEntryResult>>> outcome;
-    {
-        std::lock_guard<std::mutex> lock(m_pending->mutex);
-        outcome.swap(m_pending->outcome);
-    }
     m_running = false;
-    m_runner.reset();
-    m_runStartSeconds.clear();
-    bool succeeded = outcome.has_value() && outcome->ok();
+    const bool succeeded = m_scoreboard.succeeded();
     if (succeeded) {
-        m_finalResults = outcome->value();
+        m_finalResults = m_scoreboard.results();
         m_resultsModel->setResults(m_finalResults);
-        for (const RaceEntryResult& result : m_finalResults)
-            if (m_runningSpec.fairLearningRates)
+        if (m_runningSpec.fairLearningRates)
+            for (const RaceEntryResult& result : m_finalResults)
                 m_chosenRates[result.setup] = result.learningRate;
-        const int best = m_resultsModel->bestRow();
+        const int best = m_scoreboard.bestRow();
         m_stateText = best >= 0 ? tr("Finished: %1 reached the lowest validation loss")
                                       .arg(fromStd(m_finalResults[static_cast<size_t>(best)].setup))
                                 : tr("Finished: no set-up stayed stable");
     } else {
-        const QString message =
-            outcome.has_value() ? fromStd(outcome->error()) : tr("the race ended without a result");
-        m_stateText = tr("The race could not run: %1").arg(message);
+        m_stateText = tr("The race could not run: %1").arg(fromStd(m_scoreboard.error()));
         report(tr("Optimizer race"), m_stateText);
     }
     updateRatesLabel();
@@ -527,7 +428,8 @@ void RaceWindow::updateRatesLabel() {
             if (found != m_chosenRates.end())
                 rate = found->second;
         } else {
-            rate = RaceSetupModel::parseOptimizerJson(spec.setups[index].optimizerJson).lr;
+            if (index < m_scoreboard.results().size())
+                rate = m_scoreboard.results()[index].learningRate;
         }
         const QColor color = LossChartView::colorForKey(static_cast<qint64>(index));
         parts << QStringLiteral("<span style=\"color:%1\">■</span> %2 %3")

@@ -4,14 +4,13 @@
 #include "race/lr_range.h"
 #include "race/lr_range_dialog.h"
 #include "race/race.h"
+#include "race/race_scoreboard.h"
 #include "spec/spec.h"
 
 #include <QWidget>
 
-#include <atomic>
 #include <map>
 #include <memory>
-#include <thread>
 #include <vector>
 
 class QCheckBox;
@@ -36,8 +35,8 @@ class RunStore;
 // "fair learning rates" (a range test per set-up first), the target loss, Start / Stop, the
 // overlaid curves (a colour per set-up), the rates raced at, the results table and export.
 //
-// The race runs on its own thread through the engine's RaceRunner; run events go to a queue and
-// the range tests and run starts to a mutex-guarded list, both drained by a 40 ms GUI timer.
+// The engine's RaceRunner owns the race's threads; a 40 ms GUI timer drains its events into the
+// window's RaceScoreboard (the results table) and the charts. The window only draws.
 class RaceWindow : public QWidget {
     Q_OBJECT
 
@@ -88,15 +87,13 @@ public:
 
 Q_SIGNALS:
     void raceStarted();
-    // After the race thread ended and the results table was filled; false when the race could not run.
+    // After the race's last event was drawn; false when the race could not run.
     void raceFinished(bool succeeded);
 
 private:
-    struct Pending; // what worker threads report besides run events
-
     void buildUi();
     void drain();
-    void finishRace();
+    void finishRace(); // the Finished event was drained
     void updateControls();
     void updateRatesLabel();
     void updateBaseLabel();
@@ -106,7 +103,6 @@ private:
     void exportPngWithDialog();
     void saveRaceWithDialog();
     void openRaceWithDialog();
-    int setupIndex(const std::string& name) const;
 
     RunStore* m_store = nullptr;
     ExperimentSpec m_base;
@@ -138,15 +134,8 @@ private:
     // The running race.
     bool m_running = false;
     RaceSpec m_runningSpec;
-    std::unique_ptr<RaceRunner> m_runner;
-    std::thread m_thread;
-    RunEventQueue m_events;
-    std::unique_ptr<Pending> m_pending;
-    std::atomic<bool> m_threadDone{false};
-    std::map<RunId, int> m_setupOfRun;   // run id -> set-up index, filled as runs start
-    std::vector<RunEvent> m_unmatched;   // events of runs whose start was not drained yet
-    std::vector<RaceEntryResult> m_live; // the results table while racing
-    std::vector<double> m_runStartSeconds;
+    std::unique_ptr<RaceRunner> m_runner; // owns the race's threads; stops and joins them when destroyed
+    RaceScoreboard m_scoreboard;          // the results table, from the race's events
     std::map<std::string, double> m_chosenRates;
     std::vector<RaceEntryResult> m_finalResults;
     QString m_stateText;

@@ -169,10 +169,10 @@ void StudyPanel::buildForm() {
 }
 
 void StudyPanel::shutdown() {
-    if (m_runner)
+    if (m_runner) {
         m_runner->requestStop();
-    if (m_thread.joinable())
-        m_thread.join();
+        m_runner->wait();
+    }
     if (m_running)
         drain(); // takes the StudyFinished event and records the end
 }
@@ -347,16 +347,17 @@ bool StudyPanel::startStudy() {
     m_objective = std::make_unique<ExperimentObjective>(*m_store, spec.objective, runOptions, m_runEvents);
     StudyRunOptions options;
     options.parallel = spec.parallel;
-    options.onEvent = [this](const StudyEvent& event) {
-        std::lock_guard<std::mutex> lock(m_eventsMutex);
-        m_events.push_back(event);
-    };
     m_runner = std::make_unique<StudyRunner>(*m_store, id, *m_objective, options);
+    if (auto started = m_runner->start(); !started.ok()) {
+        m_runner.reset();
+        m_objective.reset();
+        report(tr("The study cannot start"), fromStd(started.error()));
+        return false;
+    }
     m_running = true;
     m_finishedTrials = 0;
     m_endReason.clear();
     m_pause->setChecked(false);
-    m_thread = std::thread([runner = m_runner.get()] { runner->run(); });
     m_drainTimer->start();
     m_state->setText(tr("Running %1 (%2 in parallel)").arg(fromStd(spec.name)).arg(spec.parallel));
     updateControls();
@@ -382,11 +383,9 @@ void StudyPanel::setPaused(bool paused) {
 }
 
 void StudyPanel::drain() {
-    std::vector<StudyEvent> events;
-    {
-        std::lock_guard<std::mutex> lock(m_eventsMutex);
-        events.swap(m_events);
-    }
+    if (!m_runner)
+        return;
+    const std::vector<StudyEvent> events = m_runner->events().drain();
     bool finished = false;
     for (const auto& event : events) {
         switch (event.kind) {
@@ -414,8 +413,7 @@ void StudyPanel::drain() {
 }
 
 void StudyPanel::finishStudy() {
-    if (m_thread.joinable())
-        m_thread.join();
+    m_runner->wait(); // its last event is drained: the study's thread is ending
     m_drainTimer->stop();
     m_running = false;
     m_runner.reset();

@@ -10,8 +10,6 @@
 
 #include <functional>
 #include <memory>
-#include <mutex>
-#include <thread>
 #include <vector>
 
 class QCheckBox;
@@ -33,9 +31,9 @@ class StudyRunner;
 struct StudyEvent;
 
 // The "Search" tab: the search space, the sampler, pruner, objective and budget, and Start / Pause /
-// Stop for a study over the current experiment. The study runs on its own thread through the
-// engine's StudyRunner; its events land in a mutex-guarded list that a GUI timer drains into the
-// study view (which the window shows in its central tabs). Trial runs go to the window's run
+// Stop for a study over the current experiment. The engine's StudyRunner owns the study's
+// threads; a GUI timer drains its event queue into the study view (which the window shows in its
+// central tabs). Trial runs go to the window's run
 // queue too, so the runs table and the charts follow them like any run.
 class StudyPanel : public QWidget {
     Q_OBJECT
@@ -63,7 +61,7 @@ public:
     bool startStudy(); // a new study, or the selected one resumed
     void stopStudy();  // running trials go back to waiting; Start resumes them later
     void setPaused(bool paused);
-    // Stops a running study and waits for its thread (the window calls it before its store goes).
+    // Stops a running study and waits for its threads (the window calls it before its store goes).
     void shutdown();
     bool isRunning() const { return m_running; }
     StudyId currentStudy() const { return m_studyId; }
@@ -135,10 +133,7 @@ private:
     StudyId m_studyId = 0;
     StudySpec m_runningSpec;
     std::unique_ptr<ExperimentObjective> m_objective;
-    std::unique_ptr<StudyRunner> m_runner;
-    std::thread m_thread;
-    std::mutex m_eventsMutex;
-    std::vector<StudyEvent> m_events; // filled by trial threads, drained on the GUI thread
+    std::unique_ptr<StudyRunner> m_runner; // owns the study's threads; drained by drain()
     int m_finishedTrials = 0;
     QString m_endReason;
 };

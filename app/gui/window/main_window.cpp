@@ -12,7 +12,7 @@
 #include "runs/runs_table_view.h"
 #include "store/run_store.h"
 #include "training/devices.h"
-#include "training/run_manager.h"
+#include "window/run_session.h"
 
 #include <QAction>
 #include <QApplication>
@@ -39,24 +39,11 @@
 
 namespace tunelab {
 
-namespace {
-
-QString formatSeconds(double seconds) {
-    if (seconds < 60.0)
-        return QObject::tr("%1 s").arg(seconds, 0, 'f', 1);
-    const int whole = static_cast<int>(std::lround(seconds));
-    return QObject::tr("%1 min %2 s").arg(whole / 60).arg(whole % 60);
-}
-
-} // namespace
-
 MainWindow::MainWindow(QWidget* parent)
     : QMainWindow(parent)
     , m_spec(defaultExperiment())
-    , m_manager(std::make_unique<RunManager>(nullptr))
     , m_charts(new MetricCharts(this))
-    , m_chart(m_charts->stepLossChart())
-    , m_drainTimer(new QTimer(this)) {
+    , m_chart(m_charts->stepLossChart()) {
     m_centralTabs = new QTabWidget(this);
     m_centralTabs->setObjectName(QStringLiteral("centralTabs"));
     m_centralTabs->setDocumentMode(true);
@@ -68,10 +55,8 @@ MainWindow::MainWindow(QWidget* parent)
     createToolsMenu();
     createRunsDock();
     createStatusBar();
+    createRunSession();
     setExperiment(m_spec);
-
-    m_drainTimer->setInterval(kDrainIntervalMs);
-    connect(m_drainTimer, &QTimer::timeout, this, &MainWindow::drainEvents);
 
     resize(1280, 800);
     setState(tr("Ready"));
@@ -83,8 +68,8 @@ MainWindow::MainWindow(QWidget* parent)
 MainWindow::~MainWindow() {
     // A study's trial threads write to the store and the manager's queue: they end first.
     m_studyPanel->shutdown();
-    // The manager's destructor stops the runs and joins their threads before the widgets go.
-    m_manager.reset();
+    // The session's manager stops the runs and joins their threads before the widgets go.
+    m_session.reset();
 }
 
 void MainWindow::createActions() {
@@ -142,7 +127,7 @@ void MainWindow::createActions() {
     logAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_L));
     connect(logAction, &QAction::toggled, m_charts, &MetricCharts::setLogScale);
     connect(m_chart, &LossChartView::logScaleChanged, logAction, &QAction::setChecked);
-    QAction* clearAction = viewMenu->addAction(tr("&Clear Chart"), this, &MainWindow::clearChart);
+    QAction* clearAction = viewMenu->addAction(tr("&Clear Chart"), this, [this] { m_session->clearChart(); });
     clearAction->setStatusTip(tr("Remove the curves of earlier runs"));
 
     m_viewMenu = viewMenu;
@@ -227,15 +212,15 @@ void MainWindow::createPanels() {
 
 void MainWindow::setRunStore(std::unique_ptr<RunStore> store) {
     m_studyPanel->setRunStore(nullptr, nullptr); // a running study ends before its store goes
-    m_manager.reset();                           // the old manager's runs end before its store goes
+    m_session->setRunStore(nullptr);             // the old manager's runs end before its store goes
     m_store = std::move(store);
-    m_manager = std::make_unique<RunManager>(m_store.get());
+    m_session->setRunStore(m_store.get());
     m_runsModel->setRuns(m_store ? m_store->listRuns() : std::vector<RunRecord>{});
     if (m_store) {
         for (const auto& [id, loss] : m_store->bestValidationLosses())
             m_runsModel->setBestValLoss(id, loss);
     }
-    m_studyPanel->setRunStore(m_store.get(), &m_manager->events());
+    m_studyPanel->setRunStore(m_store.get(), m_session->runEvents());
 }
 
 void MainWindow::setExperiment(const ExperimentSpec& spec) {
@@ -248,7 +233,7 @@ void MainWindow::setExperiment(const ExperimentSpec& spec) {
     m_loadingPanels = false;
     updateTitle();
     updateRunValidity();
-    if (!m_running)
+    if (!isRunning())
         showDevice(m_spec.device);
     m_studyPanel->setBaseExperiment(m_spec);
 }
@@ -262,7 +247,7 @@ void MainWindow::syncSpecFromPanels() {
     m_spec.model = m_networkEditor->model();
     if (m_spec.loss.type != lossBefore)
         updateNetworkTarget();
-    if (!m_running)
+    if (!isRunning())
         showDevice(m_spec.device);
     updateRunValidity();
     m_studyPanel->setBaseExperiment(m_spec);
@@ -287,11 +272,19 @@ void MainWindow::updateNetworkTarget() {
 }
 
 void MainWindow::setPaused(bool paused) {
-    if (!m_running)
-        return;
-    m_manager->setPaused(m_runId, paused);
-    setState(paused ? tr("Paused %1 at step %2").arg(m_runName).arg(m_step)
-                    : tr("Resuming %1").arg(m_runName));
+    m_session->setPaused(paused);
+}
+
+bool MainWindow::isRunning() const {
+    return m_session && m_session->isRunning();
+}
+
+RunId MainWindow::currentRunId() const {
+    return m_session ? m_session->currentRunId() : 0;
+}
+
+RunStatus MainWindow::lastStatus() const {
+    return m_session ? m_session->lastStatus() : RunStatus::Queued;
 }
 
 // Starts the experiment as the panels show it. A run already going keeps training beside the
@@ -299,184 +292,59 @@ void MainWindow::setPaused(bool paused) {
 bool MainWindow::startRun() {
     syncSpecFromPanels();
     if (!m_blockedReason.isEmpty()) {
-        m_lastStatus = RunStatus::Failed;
+        m_session->setLastStatus(RunStatus::Failed);
         reportError(tr("Cannot run"), m_blockedReason);
         return false;
     }
-    RunOptions options;
-    options.niceness = kRunNiceness;
-    Result<RunId> started = m_manager->start(m_spec, options);
-    if (!started.ok()) {
-        m_lastStatus = RunStatus::Failed;
-        reportError(tr("Run failed"), fromStd(started.error()));
-        return false;
-    }
-    m_runId = started.value();
-    m_running = true;
-    m_stopRequested = false;
     if (m_pauseAction->isChecked()) {
         const QSignalBlocker blocker(m_pauseAction);
         m_pauseAction->setChecked(false);
     }
-    m_runsModel->runQueued(m_runId, m_spec.name, experimentSpecToJson(m_spec));
+    Result<RunId> started = m_session->start(m_spec);
+    if (!started.ok()) {
+        reportError(tr("Run failed"), fromStd(started.error()));
+        return false;
+    }
     if (m_saveSettings)
         QSettings().setValue(QStringLiteral("device"), fromStd(m_spec.device));
-    m_stopRequested = false;
-    m_runName = fromStd(m_spec.name);
-    m_runEpochs = m_spec.training.epochs;
-    m_epoch = 0;
-    m_step = 0;
-    if (!m_chartRuns.isEmpty())
-        m_chartRuns.append(m_runId); // a chosen set of runs grows by the new one
-    m_charts->addRun(m_runId, seriesLabel());
-    m_metricsLabel->clear();
-    setState(tr("Starting run %1…").arg(m_runId));
     updateActions();
-    m_drainTimer->start();
     return true;
 }
 
-QString MainWindow::seriesLabel() const {
-    return tr("%1 #%2").arg(m_runName).arg(m_runId);
-}
-
-void MainWindow::clearChart() {
-    m_charts->clear();
-    if (m_running)
-        m_charts->addRun(m_runId, seriesLabel()); // the running run keeps drawing, from here on
-}
-
 void MainWindow::stopRun() {
-    if (!m_running)
-        return;
-    m_manager->requestStop(m_runId); // an atomic flag: the worker sees it at its next step
-    m_stopRequested = true;
-    setState(tr("Stopping…"));
-    updateActions();
+    m_session->stop();
 }
 
-void MainWindow::drainEvents() {
-    const std::vector<RunEvent> events = m_manager->events().drain();
-    // A study's trial runs were not started here: their rows come from the store.
-    for (const RunEvent& event : events) {
-        if (event.kind == RunEventKind::Started && m_store && !m_runsModel->contains(event.runId)) {
-            if (const auto record = m_store->run(event.runId))
-                m_runsModel->upsertRun(*record);
-        }
-    }
-    m_runsModel->applyEvents(events); // one dataChanged per run, whatever the number of events
-    // Records of one drain go to the charts in one call per run and kind.
-    QHash<RunId, std::vector<StepRecord>> steps;
-    QHash<RunId, std::vector<EpochRecord>> epochs;
-    for (const RunEvent& event : events) {
-        if (event.kind == RunEventKind::Steps) {
-            if (chartShows(event.runId))
-                steps[event.runId].insert(steps[event.runId].end(), event.steps.begin(), event.steps.end());
-            if (event.runId == m_runId && !event.steps.empty())
-                m_step = event.steps.back().step;
-            continue;
-        }
-        if (event.kind == RunEventKind::Epoch && chartShows(event.runId))
-            epochs[event.runId].push_back(event.epoch);
-        if (event.kind == RunEventKind::Finished) {
-            // Its last points first, so that finishing sees the whole curve.
-            m_charts->appendSteps(event.runId, steps.take(event.runId));
-            m_charts->appendEpochs(event.runId, epochs.take(event.runId));
-        }
-        handleEvent(event);
-    }
-    for (auto it = steps.cbegin(); it != steps.cend(); ++it)
-        m_charts->appendSteps(it.key(), it.value());
-    for (auto it = epochs.cbegin(); it != epochs.cend(); ++it)
-        m_charts->appendEpochs(it.key(), it.value());
-    applyHealthEvents(events);
-
-    if (m_running && !m_stopRequested && m_step > 0 && !m_pauseAction->isChecked()) {
-        setState(tr("Running %1 — epoch %2 of %3, step %4")
-                     .arg(m_runName)
-                     .arg(std::min(m_epoch + 1, m_runEpochs))
-                     .arg(m_runEpochs)
-                     .arg(m_step));
-    }
-    const int active = m_manager->activeRuns();
-    m_activeLabel->setText(active == 1  ? tr("1 run in progress")
-                           : active > 1 ? tr("%1 runs in progress").arg(active)
-                                        : QString());
-    if (!m_running && active == 0 && !m_studyPanel->isRunning())
-        m_drainTimer->stop();
-}
-
-void MainWindow::handleEvent(const RunEvent& event) {
-    if (event.runId != m_runId)
-        return;
-    switch (event.kind) {
-    case RunEventKind::Started:
-        showDevice(event.device);
-        if (!m_stopRequested)
-            setState(tr("Running %1 on %2").arg(m_runName, fromStd(event.device)));
-        break;
-    case RunEventKind::Epoch: {
-        const EpochRecord& epoch = event.epoch;
-        m_epoch = epoch.epoch;
-        QStringList parts{tr("epoch %1").arg(epoch.epoch)};
-        if (std::isfinite(epoch.valLoss))
-            parts << tr("val loss %1").arg(epoch.valLoss, 0, 'g', 4);
-        if (std::isfinite(epoch.valAccuracy))
-            parts << tr("val acc %1%").arg(100.0 * epoch.valAccuracy, 0, 'f', 1);
-        else if (std::isfinite(epoch.valMae))
-            parts << tr("val MAE %1").arg(epoch.valMae, 0, 'g', 4);
-        m_metricsLabel->setText(parts.join(QStringLiteral(" · ")));
-        break;
-    }
-    case RunEventKind::Finished:
-        finishRun(event.summary);
-        break;
-    case RunEventKind::Steps:
-        break;
-    }
-}
-
-void MainWindow::finishRun(const RunSummary& summary) {
-    m_running = false;
-    m_lastStatus = summary.status;
-    const QString message = fromStd(summary.message);
-    switch (summary.status) {
-    case RunStatus::Completed:
-        setState(tr("Completed: %1 epochs, %2 steps in %3")
-                     .arg(summary.epochs)
-                     .arg(summary.steps)
-                     .arg(formatSeconds(summary.trainSeconds)));
-        break;
-    case RunStatus::Stopped:
-        setState(tr("Stopped after %1 epochs, %2 steps").arg(summary.epochs).arg(summary.steps));
-        break;
-    case RunStatus::Diverged:
-        setState(message.isEmpty() ? tr("Diverged") : tr("Diverged: %1").arg(message));
-        break;
-    case RunStatus::Failed:
-        reportError(tr("Run failed"), message.isEmpty() ? tr("The run failed.") : message);
-        break;
-    default:
-        setState(tr("Finished: %1").arg(QString::fromLatin1(toString(summary.status))));
-        break;
-    }
-    if (m_chart->pointCount(m_runId) == 0)
-        m_charts->removeRun(m_runId); // no curve, no legend entry
-    m_charts->flush();                // the final points now, not one frame later
-    updateActions();
-    Q_EMIT runFinished(m_runId);
+// The session's reports: the status bar, the device, errors in a dialog.
+void MainWindow::createRunSession() {
+    m_session = std::make_unique<RunSession>(m_runsModel, m_charts);
+    m_session->setBusyElsewhere([this] { return m_studyPanel->isRunning(); });
+    connect(m_session.get(), &RunSession::stateChanged, this, &MainWindow::setState);
+    connect(m_session.get(), &RunSession::metricsChanged, m_metricsLabel, &QLabel::setText);
+    connect(m_session.get(), &RunSession::deviceReported, this,
+            [this](const QString& device) { showDevice(device.toStdString()); });
+    connect(m_session.get(), &RunSession::runFailed, this, &MainWindow::reportError);
+    connect(m_session.get(), &RunSession::controlsChanged, this, &MainWindow::updateActions);
+    connect(m_session.get(), &RunSession::runFinished, this, &MainWindow::runFinished);
+    connect(m_session.get(), &RunSession::activeRunsChanged, this, [this](int active) {
+        m_activeLabel->setText(active == 1  ? tr("1 run in progress")
+                               : active > 1 ? tr("%1 runs in progress").arg(active)
+                                            : QString());
+    });
 }
 
 void MainWindow::updateActions() {
     m_runAction->setEnabled(m_blockedReason.isEmpty());
     m_runAction->setToolTip(m_blockedReason.isEmpty() ? tr("Train the current experiment (Ctrl+R)")
                                                       : m_blockedReason);
-    m_pauseAction->setEnabled(m_running && !m_stopRequested);
-    if (!m_running && m_pauseAction->isChecked()) {
+    const bool running = isRunning();
+    const bool stopping = m_session && m_session->stopRequested();
+    m_pauseAction->setEnabled(running && !stopping);
+    if (!running && m_pauseAction->isChecked()) {
         const QSignalBlocker blocker(m_pauseAction);
         m_pauseAction->setChecked(false);
     }
-    m_stopAction->setEnabled(m_running && !m_stopRequested);
+    m_stopAction->setEnabled(running && !stopping);
 }
 
 void MainWindow::updateTitle() {
@@ -526,7 +394,7 @@ void MainWindow::reportError(const QString& title, const QString& message) {
     setState(tr("%1: %2").arg(title, QString(message).replace(QLatin1Char('\n'), QStringLiteral("; "))));
     if (!m_interactive || !isVisible())
         return;
-    // open(), not exec(): a nested event loop would re-enter drainEvents() from its timer.
+    // open(), not exec(): a nested event loop would re-enter the session's drain from its timer.
     auto* box = new QMessageBox(QMessageBox::Warning, title, message, QMessageBox::Ok, this);
     box->setAttribute(Qt::WA_DeleteOnClose);
     box->open();
@@ -583,7 +451,7 @@ void MainWindow::closeEvent(QCloseEvent* event) {
         settings.setValue(QStringLiteral("mainWindow/state"), saveState());
     }
     m_studyPanel->stopStudy();
-    m_manager->requestStopAll();
+    m_session->stopAll();
     QMainWindow::closeEvent(event);
 }
 

@@ -3,7 +3,6 @@
 #include "events/run_events.h"
 #include "spec/spec.h"
 
-#include <QHash>
 #include <QMainWindow>
 #include <QString>
 
@@ -28,21 +27,17 @@ class StudyPanel;
 class RaceWindow;
 class LrRangeTestDialog;
 class PlaygroundWindow;
-class RunManager;
+class RunSession;
 class RunStore;
 class TrainingForm;
 
-// Wires the engine to the widgets: starts and stops runs through a RunManager, drains its event
-// queue from a timer on the GUI thread, and feeds the loss chart and the status bar in bulk.
-// Nothing here runs on a worker thread.
+// Wires the panels together: the experiment forms, the charts, the runs dock, the Search tab and
+// the tools. Runs are started, stopped and drained by its RunSession; the window shows what the
+// session reports. Nothing here runs on a worker thread.
 class MainWindow : public QMainWindow {
     Q_OBJECT
 
 public:
-    static constexpr int kDrainIntervalMs = 40;
-    // Training threads yield to the GUI thread, so the window stays responsive with many runs.
-    static constexpr int kRunNiceness = 10;
-
     explicit MainWindow(QWidget* parent = nullptr);
     ~MainWindow() override; // stops a running run and waits for its thread
 
@@ -70,9 +65,9 @@ public:
 
     bool startRun();
     void stopRun();
-    bool isRunning() const { return m_running; }
-    RunId currentRunId() const { return m_runId; }        // 0 before the first run
-    RunStatus lastStatus() const { return m_lastStatus; } // Queued until a run finished
+    bool isRunning() const;
+    RunId currentRunId() const;   // 0 before the first run
+    RunStatus lastStatus() const; // Queued until a run finished
     QString stateText() const;
     QString metricsText() const;
     QString deviceText() const;
@@ -89,6 +84,7 @@ public:
     SpecDiffModel* specDifferences() const { return m_specDiff; }
     // Shows exactly these runs' curves (loaded from the run store); none selected follows the current run.
     void showRuns(const QList<qint64>& ids);
+    RunSession* runSession() const { return m_session.get(); }
     TrainingForm* trainingForm() const { return m_trainingForm; }
     StudyPanel* studyPanel() const { return m_studyPanel; }
     QTabWidget* centralTabs() const { return m_centralTabs; }
@@ -133,8 +129,6 @@ private:
     void updateNetworkTarget();
     void createRunsDock();
     void createStudyPanel();
-    void showRunHealth(qint64 id);
-    void applyHealthEvents(const std::vector<RunEvent>& events);
     void createToolsMenu();
     void openTrialExperiment(const QString& specJson, const QString& title);
     void updateSpecDifferences(const QList<qint64>& ids);
@@ -142,17 +136,12 @@ private:
     void deleteRuns(const QList<qint64>& ids);
     void exportRunConfig(qint64 id);
     void exportRunModel(qint64 id);
-    bool chartShows(RunId id) const;
     void chooseExperimentFile();
     void chooseStudyFile();
     void saveStudyAs();
-    void clearChart();
-    QString seriesLabel() const;
-    void drainEvents();
-    void handleEvent(const RunEvent& event);
-    void finishRun(const RunSummary& summary);
     void updateActions();
     void updateTitle();
+    void createRunSession();
     void setState(const QString& text);
     void showDevice(const std::string& deviceId);
     void reportError(const QString& title, const QString& message);
@@ -161,26 +150,16 @@ private:
     QString m_specPath; // empty for the built-in experiment
     QString m_blockedReason;
     bool m_loadingPanels = false;
-    std::unique_ptr<RunStore> m_store; // declared before the manager: it outlives the runs
-    std::unique_ptr<RunManager> m_manager;
+    std::unique_ptr<RunStore> m_store; // declared before the session: it outlives the runs
+    std::unique_ptr<RunSession> m_session;
     bool m_interactive = true;
     bool m_saveSettings = false;
     bool m_layoutRestored = false;
     bool m_docksSized = false;
     bool m_widenWhenShown = false; // the Search tab was brought forward before the first show
 
-    bool m_running = false;
-    bool m_stopRequested = false;
-    RunId m_runId = 0;
-    RunStatus m_lastStatus = RunStatus::Queued;
-    QString m_runName; // the experiment's name when the current run started
-    int m_runEpochs = 0;
-    int m_epoch = 0;    // last finished epoch of the current run
-    int64_t m_step = 0; // last step of the current run
-
     MetricCharts* m_charts = nullptr;
     LossChartView* m_chart = nullptr; // the train-loss tab
-    QTimer* m_drainTimer = nullptr;
     QAction* m_runAction = nullptr;
     QAction* m_stopAction = nullptr;
     QAction* m_pauseAction = nullptr;
@@ -198,9 +177,6 @@ private:
     RunsTableView* m_runsView = nullptr;
     SpecDiffModel* m_specDiff = nullptr;
     QTabWidget* m_runsTabs = nullptr;
-    QList<qint64> m_chartRuns; // runs the chart shows; empty: the current run
-    // Gradient-health samples of running runs so far, for their flags while they train.
-    QHash<RunId, std::vector<LayerHealthSample>> m_liveHealth;
     QLabel* m_stateLabel = nullptr;
     QLabel* m_metricsLabel = nullptr;
     QLabel* m_deviceLabel = nullptr;

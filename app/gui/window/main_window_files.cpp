@@ -112,7 +112,7 @@ bool MainWindow::openExperiment(const QString& path) {
     m_specPath = path;
     addRecentFile(path);
     updateTitle();
-    if (!m_running)
+    if (!isRunning())
         setState(tr("Opened %1").arg(QFileInfo(path).fileName()));
     return true;
 }

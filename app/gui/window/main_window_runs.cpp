@@ -3,22 +3,19 @@
 
 #include "window/main_window.h"
 
-#include "charts/loss_chart_view.h"
 #include "common/qt_text.h"
-#include "health/gradient_health.h"
 #include "runs/runs_table_model.h"
 #include "runs/runs_table_view.h"
 #include "runs/spec_diff_model.h"
 #include "store/run_store.h"
-#include "training/run_manager.h"
 #include "window/metric_charts.h"
+#include "window/run_session.h"
 
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QHeaderView>
 #include <QMenu>
 #include <QSaveFile>
-#include <QSet>
 #include <QTabWidget>
 #include <QTableView>
 
@@ -49,19 +46,10 @@ void MainWindow::createRunsDock() {
     connect(m_runsView, &RunsTableView::runActivated, this, [this](qint64 id) { loadRunSpec(id, false); });
     connect(m_runsView, &RunsTableView::duplicateRequested, this,
             [this](qint64 id) { loadRunSpec(id, true); });
-    connect(m_runsView, &RunsTableView::stopRequested, this, [this](qint64 id) {
-        if (id == m_runId)
-            stopRun();
-        else
-            m_manager->requestStop(id);
-    });
+    connect(m_runsView, &RunsTableView::stopRequested, this, [this](qint64 id) { m_session->stop(id); });
     connect(m_runsView, &RunsTableView::deleteRequested, this, &MainWindow::deleteRuns);
     connect(m_runsView, &RunsTableView::exportConfigRequested, this, &MainWindow::exportRunConfig);
     connect(m_runsView, &RunsTableView::exportModelRequested, this, &MainWindow::exportRunModel);
-}
-
-bool MainWindow::chartShows(RunId id) const {
-    return m_chartRuns.isEmpty() ? id == m_runId : m_chartRuns.contains(id);
 }
 
 void MainWindow::updateSpecDifferences(const QList<qint64>& ids) {
@@ -77,76 +65,11 @@ void MainWindow::updateSpecDifferences(const QList<qint64>& ids) {
                                                 : tr("Differences"));
 }
 
+// Never waits for the store's writer: the session reads what is committed and completes a running
+// run's curve once its queued points are.
 void MainWindow::showRuns(const QList<qint64>& ids) {
     updateSpecDifferences(ids);
-    m_chartRuns = ids;
-    m_charts->clear();
-    if (m_store)
-        m_store->flush(); // what the running run has recorded so far, up to now
-    const QList<qint64> shown = ids.isEmpty() && m_runId > 0 ? QList<qint64>{m_runId} : ids;
-    for (qint64 id : shown) {
-        const int row = m_runsModel->rowForRun(id);
-        const QString name = row >= 0 ? m_runsModel->runAt(row).name : tr("run");
-        m_charts->addRun(id, tr("%1 #%2").arg(name).arg(id));
-        if (!m_store)
-            continue;
-        const std::vector<StepRecord> steps = m_store->steps(id);
-        m_charts->appendSteps(id, steps);
-        m_charts->appendEpochs(id, m_store->epochs(id));
-        if (steps.empty() && (row < 0 || isFinal(m_runsModel->runAt(row).status)))
-            m_charts->removeRun(id); // a run without steps gets no empty legend entry
-    }
-    showRunHealth(shown.isEmpty() ? 0 : shown.first());
-    m_charts->flush();
-}
-
-void MainWindow::showRunHealth(qint64 id) {
-    if (id <= 0 || !m_store) {
-        m_charts->clearRunHealth();
-        return;
-    }
-    const int row = m_runsModel->rowForRun(id);
-    const QString name = row >= 0 ? m_runsModel->runAt(row).name : tr("run");
-    std::vector<LayerHealthSample> samples = m_store->layerHealth(id);
-    if (const auto live = m_liveHealth.constFind(id);
-        live != m_liveHealth.constEnd() && live->size() > samples.size())
-        samples = *live; // the running run's newest samples may not be committed yet
-    const std::vector<HealthFlag> flags = detectHealthFlags(samples);
-    m_runsModel->setHealthFlags(id, QString::fromStdString(healthSummary(flags)));
-    m_charts->showRunHealth(id, tr("%1 #%2").arg(name).arg(id), samples, m_store->weightHistograms(id),
-                            flags);
-}
-
-void MainWindow::applyHealthEvents(const std::vector<RunEvent>& events) {
-    QHash<RunId, std::vector<LayerHealthSample>> samples;
-    QHash<RunId, std::vector<WeightHistogram>> histograms;
-    for (const RunEvent& event : events) {
-        if (!event.layerHealth.empty())
-            samples[event.runId].insert(samples[event.runId].end(), event.layerHealth.begin(),
-                                        event.layerHealth.end());
-        if (!event.histograms.empty())
-            histograms[event.runId].insert(histograms[event.runId].end(), event.histograms.begin(),
-                                           event.histograms.end());
-        if (event.kind == RunEventKind::Started && m_chartRuns.isEmpty() && event.runId == m_runId)
-            m_charts->showRunHealth(event.runId, seriesLabel(), {}, {}, {});
-    }
-    QSet<RunId> changed;
-    for (auto it = samples.cbegin(); it != samples.cend(); ++it)
-        changed.insert(it.key());
-    for (auto it = histograms.cbegin(); it != histograms.cend(); ++it)
-        changed.insert(it.key());
-    for (RunId id : changed) {
-        std::vector<LayerHealthSample>& all = m_liveHealth[id];
-        const std::vector<LayerHealthSample> added = samples.value(id);
-        all.insert(all.end(), added.begin(), added.end());
-        const std::vector<HealthFlag> flags = detectHealthFlags(all);
-        m_runsModel->setHealthFlags(id, QString::fromStdString(healthSummary(flags)));
-        m_charts->appendRunHealth(id, added, histograms.value(id), flags);
-    }
-    for (const RunEvent& event : events) {
-        if (event.kind == RunEventKind::Finished)
-            m_liveHealth.remove(event.runId); // the store has it all now
-    }
+    m_session->showRuns(ids);
 }
 
 void MainWindow::loadRunSpec(qint64 id, bool asCopy) {
@@ -169,15 +92,14 @@ void MainWindow::deleteRuns(const QList<qint64>& ids) {
     int deleted = 0;
     int running = 0;
     for (qint64 id : ids) {
-        if (m_manager->isRunning(id)) {
+        if (m_session->isActive(id)) {
             ++running; // a running run keeps writing; stop it first
             continue;
         }
         if (m_store)
-            m_store->deleteRun(id);
+            m_store->deleteRunQueued(id); // the writer commits it; the GUI thread does not wait
         m_runsModel->removeRun(id);
-        m_charts->removeRun(id);
-        m_chartRuns.removeAll(id);
+        m_session->forgetRun(id);
         ++deleted;
     }
     QString text = deleted == 1 ? tr("Deleted 1 run") : tr("Deleted %1 runs").arg(deleted);

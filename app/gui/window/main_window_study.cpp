@@ -9,6 +9,7 @@
 #include "experiment/training_form.h"
 #include "search/search_space_editor.h"
 #include "study/study_view.h"
+#include "window/run_session.h"
 
 #include <QDockWidget>
 #include <QFileDialog>
@@ -48,11 +49,11 @@ void MainWindow::createStudyPanel() {
         m_centralTabs->setCurrentWidget(m_studyPanel->studyView());
     });
     connect(m_studyPanel, &StudyPanel::studyStarted, this, [this] {
-        m_drainTimer->start(); // trial runs stream into the runs table and charts
+        m_session->keepDraining(); // trial runs stream into the runs table and charts
         updateActions();
     });
     connect(m_studyPanel, &StudyPanel::studyFinished, this, [this](qint64, const QString& reason) {
-        drainEvents();
+        m_session->drain();
         statusBar()->showMessage(tr("Study ended: %1").arg(reason), 8000);
         updateActions();
     });

@@ -1,12 +1,10 @@
 #pragma once
 
-#include <chrono>
-#include <condition_variable>
+#include "events/event_queue.h"
+
 #include <cstdint>
-#include <deque>
 #include <limits>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -104,38 +102,10 @@ public:
     virtual void onRunEvent(const RunEvent& event) = 0;
 };
 
-// Thread-safe FIFO that workers push into and one consumer drains at its own pace.
-class RunEventQueue : public RunEventSink {
+// The run manager's queue: workers push into it, one consumer drains it at its own pace.
+class RunEventQueue : public EventQueue<RunEvent>, public RunEventSink {
 public:
     void onRunEvent(const RunEvent& event) override { push(event); }
-
-    void push(RunEvent event) {
-        {
-            std::lock_guard<std::mutex> lock(m_mutex);
-            m_events.push_back(std::move(event));
-        }
-        m_ready.notify_all();
-    }
-
-    // Takes everything queued so far; never blocks.
-    std::vector<RunEvent> drain() {
-        std::lock_guard<std::mutex> lock(m_mutex);
-        std::vector<RunEvent> events(std::make_move_iterator(m_events.begin()),
-                                     std::make_move_iterator(m_events.end()));
-        m_events.clear();
-        return events;
-    }
-
-    // Waits until at least one event is queued or the timeout passes; true when events are queued.
-    bool waitForEvents(std::chrono::milliseconds timeout) {
-        std::unique_lock<std::mutex> lock(m_mutex);
-        return m_ready.wait_for(lock, timeout, [this] { return !m_events.empty(); });
-    }
-
-private:
-    std::mutex m_mutex;
-    std::condition_variable m_ready;
-    std::deque<RunEvent> m_events;
 };
 
 } // namespace tunelab

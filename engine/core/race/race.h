@@ -62,6 +62,9 @@ struct RaceEntryResult {
     // Fairness evidence recorded by the trainer: equal across set-ups of one race.
     uint64_t initialParametersHash = 0;
     uint64_t batchOrderHash = 0;
+    // 1 for the lowest best validation loss among the set-ups that stayed stable, 2 for the next;
+    // 0 for a set-up without a finite loss, or one that diverged or failed (race_scoreboard.h).
+    int rank = 0;
 };
 
 // One set-up's result from its run's summary and epochs.

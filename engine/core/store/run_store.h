@@ -4,6 +4,7 @@
 #include "events/run_events.h"
 #include "store/study_records.h"
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -55,10 +56,16 @@ public:
     Result<RunId> createRun(const std::string& name, const std::string& resolvedSpecJson);
     // Queues the event for the writer thread; never blocks on disk. Any thread.
     void onRunEvent(const RunEvent& event) override;
-    // Blocks until everything queued before the call is committed. Any thread.
+    // Blocks until everything queued before the call is committed. Any thread, but not the GUI
+    // thread: another process can hold the file's write lock for as long as it likes.
     void flush();
+    // Returns at once; `done` is called on the writer thread once everything queued before the
+    // call is committed (or failed), so it must be quick and thread-safe (push to a queue).
+    void flushAsync(std::function<void()> done);
     // Deletes a finished run with its metrics and model; returns once committed. Any thread.
     void deleteRun(RunId id);
+    // The same, queued for the writer's next transaction; returns at once (the GUI thread's way).
+    void deleteRunQueued(RunId id);
 
     // Reads (any thread; they see what is committed).
     std::vector<RunRecord> listRuns() const;

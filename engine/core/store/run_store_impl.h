@@ -38,6 +38,9 @@ struct PendingWrite {
     StoreOperation operation;
     std::optional<std::promise<std::string>> operationDone; // set when the caller waits for the commit
     std::string operationError;
+    // A marker that writes nothing: called on the writer thread once everything queued before it
+    // is committed (or failed), for flushAsync.
+    std::function<void()> afterCommit;
 };
 
 struct RunStore::Impl {

@@ -81,6 +81,8 @@ void RunStore::Impl::writeBatch(std::deque<PendingWrite>& batch) {
     if (rc != SQLITE_OK)
         report("could not save " + std::to_string(batch.size()) + " run updates: " + error);
     for (auto& write : batch) {
+        if (write.afterCommit)
+            write.afterCommit();
         if (write.operationDone)
             write.operationDone->set_value(rc != SQLITE_OK ? path + ": " + error : write.operationError);
         if (!write.created)
@@ -145,6 +147,8 @@ std::string RunStore::Impl::apply(PendingWrite& write) {
         exec(db, "RELEASE operation", error);
         return operationError;
     }
+    if (write.afterCommit)
+        return std::string(); // a flushAsync marker: nothing to write
     if (write.created) {
         write.createError.clear(); // from an attempt that was rolled back
         if (!insertRun.run(write.name, write.specJson, at, pid, host, started))
@@ -212,6 +216,10 @@ void RunStore::Impl::enqueue(PendingWrite write, bool waitForRoom) {
             write.created->set_value(Result<RunId>::failure(error));
         if (write.operationDone)
             write.operationDone->set_value(error);
+        if (write.afterCommit) {
+            write.afterCommit(); // nothing was queued before it either
+            return;
+        }
         report("opened for reading only; a write was dropped");
         return;
     }
@@ -266,12 +274,23 @@ void RunStore::onRunEvent(const RunEvent& event) {
 }
 
 void RunStore::deleteRun(RunId id) {
+    deleteRunQueued(id);
+    flush();
+}
+
+void RunStore::deleteRunQueued(RunId id) {
     PendingWrite write;
     write.event.runId = id;
     write.deleteRun = true;
     write.queuedAt = storeClockNow();
     m_impl->enqueue(std::move(write));
-    flush();
+}
+
+void RunStore::flushAsync(std::function<void()> done) {
+    PendingWrite marker;
+    marker.queuedAt = storeClockNow();
+    marker.afterCommit = done ? std::move(done) : [] {};
+    m_impl->enqueue(std::move(marker));
 }
 
 void RunStore::flush() {

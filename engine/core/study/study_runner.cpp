@@ -67,11 +67,16 @@ struct StudyRunner::Impl {
     bool samplerExhausted = false;
     std::string endReason;
     int64_t started = 0;
-    int64_t finished = 0;
+    int64_t trialsFinished = 0;
     Clock::time_point begin;
 
     std::atomic<bool> stopRequested{false};
     std::atomic<bool> paused{false};
+    std::atomic<bool> finished{false}; // StudyFinished is queued
+    bool startedOnce = false;
+    std::thread thread; // the study's own thread: starts the trial workers, joins them, sums up
+    EventQueue<StudyEvent> events;
+    Result<StudyRunSummary> result = Result<StudyRunSummary>::failure("the study has not run");
 
     Impl(RunStore& store, StudyId studyId, TrialObjective& objective, StudyRunOptions options)
         : store(store)
@@ -81,8 +86,6 @@ struct StudyRunner::Impl {
 
     void emit(StudyEventKind kind, const TrialRecord& trial, int epoch = 0, double value = kNoValue,
               const std::string& message = {}) {
-        if (!options.onEvent)
-            return;
         StudyEvent event;
         event.kind = kind;
         event.trial = trial;
@@ -90,7 +93,7 @@ struct StudyRunner::Impl {
         event.epoch = epoch;
         event.value = value;
         event.message = message;
-        options.onEvent(event);
+        events.push(std::move(event));
     }
 
     // Re-reads the study's trials so that trials told or run by other processes count. Called with
@@ -190,6 +193,8 @@ struct StudyRunner::Impl {
         const double seconds = secondsBudget();
         return seconds > 0 && secondsSince(begin) >= seconds;
     }
+
+    void runStudy();
 
     void workerLoop() {
         while (true) {
@@ -292,7 +297,7 @@ struct StudyRunner::Impl {
             // The store stamps its own copy; this one is what the events carry, for durations.
             stored.finishedAt =
                 std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-            ++finished;
+            ++trialsFinished;
         }
         if (outcome.state == TrialState::Waiting)
             stored.intermediate.clear();
@@ -300,10 +305,54 @@ struct StudyRunner::Impl {
     }
 };
 
+// The study's own thread: requeues, runs the trial workers and queues the summary last.
+void StudyRunner::Impl::runStudy() {
+    StudyRunSummary summary;
+    summary.requeued = store.requeueInterruptedTrials(studyId);
+    begin = Clock::now();
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        refreshTrials();
+    }
+    const int parallel = std::max(1, options.parallel > 0 ? options.parallel : spec.parallel);
+    std::vector<std::thread> workers;
+    for (int i = 0; i < parallel; ++i)
+        workers.emplace_back([this] { workerLoop(); });
+    for (auto& worker : workers)
+        worker.join();
+
+    store.flush();
+    std::vector<TrialRecord> all;
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        refreshTrials();
+        for (const auto& [number, trial] : trials)
+            all.push_back(trial);
+    }
+    summary.trialsStarted = started;
+    summary.trialsFinished = trialsFinished;
+    summary.stopped = stopRequested.load();
+    summary.endReason = summary.stopped ? "stopped" : endReason;
+    summary.best = bestTrial(all, spec.objective);
+    result = summary;
+    StudyEvent event;
+    event.kind = StudyEventKind::StudyFinished;
+    if (summary.best)
+        event.trial = *summary.best;
+    event.trial.intermediate.clear();
+    event.message = summary.endReason;
+    event.summary = std::move(summary);
+    events.push(std::move(event));
+    finished.store(true);
+}
+
 StudyRunner::StudyRunner(RunStore& store, StudyId studyId, TrialObjective& objective, StudyRunOptions options)
     : m_impl(std::make_unique<Impl>(store, studyId, objective, std::move(options))) {}
 
-StudyRunner::~StudyRunner() = default;
+StudyRunner::~StudyRunner() {
+    requestStop();
+    wait();
+}
 
 void StudyRunner::requestStop() {
     m_impl->stopRequested.store(true);
@@ -315,60 +364,56 @@ void StudyRunner::setPaused(bool paused) {
     m_impl->wake.notify_all();
 }
 
+void StudyRunner::wait() {
+    if (m_impl->thread.joinable())
+        m_impl->thread.join();
+}
+
+bool StudyRunner::finished() const {
+    return m_impl->finished.load();
+}
+
+EventQueue<StudyEvent>& StudyRunner::events() {
+    return m_impl->events;
+}
+
 Result<StudyRunSummary> StudyRunner::run() {
+    auto started = start();
+    if (!started.ok())
+        return Result<StudyRunSummary>(Errors{started.errors()});
+    wait();
+    return m_impl->result;
+}
+
+Result<bool> StudyRunner::start() {
     Impl& impl = *m_impl;
+    if (impl.startedOnce)
+        return Result<bool>::failure("the study runner has started already");
     const auto record = impl.store.study(impl.studyId);
     if (!record)
-        return Result<StudyRunSummary>::failure("study " + std::to_string(impl.studyId) + " does not exist");
+        return Result<bool>::failure("study " + std::to_string(impl.studyId) + " does not exist");
     auto parsed = parseStudySpec(record->specJson);
     if (!parsed.ok())
-        return Result<StudyRunSummary>::failure("study " + record->name + ": " + parsed.error());
+        return Result<bool>::failure("study " + record->name + ": " + parsed.error());
     impl.spec = parsed.take();
     if (impl.spec.name.empty())
         impl.spec.name = record->name;
     auto space = parseSearchSpace(impl.spec.spaceJson);
     if (!space.ok())
-        return Result<StudyRunSummary>::failure("study " + record->name + ": " + space.error());
+        return Result<bool>::failure("study " + record->name + ": " + space.error());
     impl.space = space.take();
     auto sampler = makeSampler(impl.spec.sampler, *impl.space);
     if (!sampler.ok())
-        return Result<StudyRunSummary>::failure("study " + record->name + ": " + sampler.error());
+        return Result<bool>::failure("study " + record->name + ": " + sampler.error());
     impl.sampler = sampler.take();
     impl.maxEpochs = experimentEpochs(impl.spec.experimentJson);
     auto pruner = makePruner(impl.spec.pruner, impl.maxEpochs);
     if (!pruner.ok())
-        return Result<StudyRunSummary>::failure("study " + record->name + ": " + pruner.error());
+        return Result<bool>::failure("study " + record->name + ": " + pruner.error());
     impl.pruner = pruner.take();
-
-    StudyRunSummary summary;
-    summary.requeued = impl.store.requeueInterruptedTrials(impl.studyId);
-    impl.begin = Clock::now();
-    {
-        std::lock_guard<std::mutex> lock(impl.mutex);
-        impl.refreshTrials();
-    }
-    const int parallel = std::max(1, impl.options.parallel > 0 ? impl.options.parallel : impl.spec.parallel);
-    std::vector<std::thread> workers;
-    for (int i = 0; i < parallel; ++i)
-        workers.emplace_back([&impl] { impl.workerLoop(); });
-    for (auto& worker : workers)
-        worker.join();
-
-    impl.store.flush();
-    std::lock_guard<std::mutex> lock(impl.mutex);
-    impl.refreshTrials();
-    std::vector<TrialRecord> all;
-    for (const auto& [number, trial] : impl.trials)
-        all.push_back(trial);
-    summary.trialsStarted = impl.started;
-    summary.trialsFinished = impl.finished;
-    summary.stopped = impl.stopRequested.load();
-    summary.endReason = summary.stopped ? "stopped" : impl.endReason;
-    summary.best = bestTrial(all, impl.spec.objective);
-    TrialRecord none;
-    impl.emit(StudyEventKind::StudyFinished, summary.best ? *summary.best : none, 0, kNoValue,
-              summary.endReason);
-    return summary;
+    impl.startedOnce = true;
+    impl.thread = std::thread([&impl] { impl.runStudy(); });
+    return true;
 }
 
 } // namespace tunelab

@@ -1,10 +1,10 @@
 #pragma once
 
 #include "common/result.h"
+#include "events/event_queue.h"
 #include "study/study.h"
 
 #include <atomic>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -47,21 +47,10 @@ public:
     virtual TrialOutcome evaluate(const TrialTask& task, TrialReporter& reporter) = 0;
 };
 
-enum class StudyEventKind { TrialStarted, TrialIntermediate, TrialFinished, StudyFinished };
-
-struct StudyEvent {
-    StudyEventKind kind = StudyEventKind::TrialStarted;
-    TrialRecord trial; // the trial as it stands after the event (intermediate not filled)
-    int epoch = 0;     // TrialIntermediate
-    double value = kNoValue;
-    std::string message; // StudyFinished: why it ended (budget, time, stopped, sampler exhausted)
-};
-
 struct StudyRunOptions {
-    int parallel = 0;                               // 0: the study's own setting
-    int64_t maxTrials = -1;                         // -1: the study's budget
-    double maxSeconds = -1.0;                       // -1: the study's budget
-    std::function<void(const StudyEvent&)> onEvent; // called from worker threads; keep it quick
+    int parallel = 0;         // 0: the study's own setting
+    int64_t maxTrials = -1;   // -1: the study's budget
+    double maxSeconds = -1.0; // -1: the study's budget
 };
 
 struct StudyRunSummary {
@@ -73,18 +62,45 @@ struct StudyRunSummary {
     std::optional<TrialRecord> best;
 };
 
+enum class StudyEventKind { TrialStarted, TrialIntermediate, TrialFinished, StudyFinished };
+
+// What a running study reports, in order; StudyFinished comes once, last, with the summary.
+struct StudyEvent {
+    StudyEventKind kind = StudyEventKind::TrialStarted;
+    TrialRecord trial; // the trial as it stands after the event (intermediate not filled)
+    int epoch = 0;     // TrialIntermediate
+    double value = kNoValue;
+    std::string message;     // StudyFinished: why it ended (budget, time, stopped, sampler exhausted)
+    StudyRunSummary summary; // StudyFinished
+};
+
 // Runs a stored study until its budget is spent: re-queues trials whose process died, then runs
 // waiting trials and new ones from the sampler, `parallel` at a time. Failing trials are recorded
 // and the study goes on. The budget counts every trial the study has (so `resume` finishes the
 // original budget) and the wall time of this call.
+//
+// start() returns at once: the runner owns the study's threads, and its events go to events(),
+// which the caller drains at its own pace (the window from its GUI timer, the CLI from its main
+// thread). Stop and pause are atomic flags; the destructor stops the study and joins its threads.
 class StudyRunner {
 public:
     StudyRunner(RunStore& store, StudyId studyId, TrialObjective& objective, StudyRunOptions options = {});
     ~StudyRunner();
 
-    Result<StudyRunSummary> run(); // blocks; any thread
-    void requestStop();            // running trials stop and go back to waiting
-    void setPaused(bool paused);   // no new trials start; running ones pause
+    StudyRunner(const StudyRunner&) = delete;
+    StudyRunner& operator=(const StudyRunner&) = delete;
+
+    // Reads the study and starts its threads; an unreadable study is an error and starts nothing.
+    // A runner starts once.
+    Result<bool> start();
+    // start() and wait(): the summary once the study ended. For callers that want to block (tests,
+    // a study inside another objective).
+    Result<StudyRunSummary> run();
+    void wait();                 // blocks until the study's threads ended
+    bool finished() const;       // the StudyFinished event is queued
+    void requestStop();          // any thread: running trials stop and go back to waiting
+    void setPaused(bool paused); // any thread: no new trials start; running ones pause
+    EventQueue<StudyEvent>& events();
 
 private:
     struct Impl;

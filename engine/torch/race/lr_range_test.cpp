@@ -13,6 +13,7 @@
 #include <cmath>
 #include <numeric>
 #include <random>
+#include <thread>
 
 namespace tunelab {
 
@@ -146,6 +147,75 @@ Result<LrRangeResult> runLrRangeTest(const ExperimentSpec& spec, const LrRangeSe
     } catch (const std::exception& error) {
         return Result<LrRangeResult>::failure(std::string("range test: ") + error.what());
     }
+}
+
+struct LrRangeTest::Impl {
+    std::thread thread;
+    std::atomic<bool> stopRequested{false};
+    std::atomic<bool> running{false};
+    std::atomic<bool> finished{false};
+    EventQueue<LrRangeEvent> events;
+
+    void join() {
+        if (thread.joinable())
+            thread.join();
+    }
+};
+
+LrRangeTest::LrRangeTest()
+    : m_impl(std::make_unique<Impl>()) {}
+
+LrRangeTest::~LrRangeTest() {
+    requestStop();
+    m_impl->join();
+}
+
+bool LrRangeTest::start(const ExperimentSpec& spec, const LrRangeSettings& settings,
+                        const LrRangeTestOptions& options) {
+    if (m_impl->running.load())
+        return false;
+    m_impl->join();
+    m_impl->stopRequested.store(false);
+    m_impl->finished.store(false);
+    m_impl->running.store(true);
+    Impl* impl = m_impl.get();
+    m_impl->thread = std::thread([impl, spec, settings, options] {
+        // The thread count and priority are the worker's own, set as a run's are.
+        if (options.threads > 0)
+            setComputeThreads(options.threads);
+        lowerThreadPriority(options.niceness);
+        auto tested = runLrRangeTest(spec, settings, &impl->stopRequested);
+        LrRangeEvent event;
+        event.ok = tested.ok();
+        if (event.ok)
+            event.result = tested.take();
+        else
+            event.error = tested.error();
+        impl->events.push(std::move(event));
+        impl->finished.store(true);
+        impl->running.store(false);
+    });
+    return true;
+}
+
+void LrRangeTest::requestStop() {
+    m_impl->stopRequested.store(true);
+}
+
+bool LrRangeTest::running() const {
+    return m_impl->running.load();
+}
+
+bool LrRangeTest::finished() const {
+    return m_impl->finished.load();
+}
+
+void LrRangeTest::wait() {
+    m_impl->join();
+}
+
+EventQueue<LrRangeEvent>& LrRangeTest::events() {
+    return m_impl->events;
 }
 
 } // namespace tunelab

@@ -1,9 +1,11 @@
 #include "race/race_runner.h"
 
+#include "race/lr_range_test.h"
 #include "spec/spec.h"
 #include "training/devices.h"
 #include "training/run_manager.h"
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <map>
@@ -13,29 +15,171 @@ namespace tunelab {
 
 struct RaceRunner::Impl {
     RunStore* store = nullptr;
-    RunEventSink* forward = nullptr;
     std::atomic<bool> stopRequested{false};
+    std::atomic<bool> running{false};
+    std::thread thread;
+    EventQueue<RaceEvent> events;
+    std::vector<RaceEntryResult> lastResults; // the last race's, written by its thread before it ends
+
+    RaceSpec spec;
+    RaceRunOptions options;
+    std::vector<ExperimentSpec> experiments;
+    RaceScoreboard scoreboard;
+
+    void join() {
+        if (thread.joinable())
+            thread.join();
+    }
+
+    // The race's thread: what the scoreboard sees is what the caller gets.
+    void emit(RaceEvent event) {
+        scoreboard.apply(event);
+        events.push(std::move(event));
+    }
+
+    void rangeTests();
+    void race();
+    void finish() {
+        // A stop ends this race only; the runner can run the next one.
+        stopRequested.store(false);
+        lastResults = scoreboard.results();
+        RaceEvent done;
+        done.kind = RaceEventKind::Finished;
+        done.results = lastResults;
+        // Not running once the last event is queued: a caller that drained it may start again
+        // (start() joins this thread first).
+        running.store(false);
+        emit(std::move(done));
+    }
 };
 
-RaceRunner::RaceRunner(RunStore* store, RunEventSink* forward)
-    : m_impl(std::make_unique<Impl>()) {
-    m_impl->store = store;
-    m_impl->forward = forward;
+// Race thread. The range tests run one after another: concurrent ones would only compete for the
+// same cores.
+void RaceRunner::Impl::rangeTests() {
+    for (size_t i = 0; i < spec.setups.size(); ++i) {
+        if (stopRequested.load())
+            return;
+        LrRangeResult curve;
+        auto test = runLrRangeTest(experiments[i], spec.rangeTest, &stopRequested);
+        if (test.ok())
+            curve = test.take();
+        else
+            curve.message = test.error();
+        if (std::isfinite(curve.suggestedLearningRate))
+            experiments[i].optimizer.lr = curve.suggestedLearningRate;
+        RaceEvent event;
+        event.kind = RaceEventKind::RangeTested;
+        event.setup = static_cast<int>(i);
+        event.rangeTest = std::move(curve);
+        emit(std::move(event));
+    }
 }
 
-RaceRunner::~RaceRunner() = default;
+// Race thread.
+void RaceRunner::Impl::race() {
+    setComputeThreads(options.threadsPerSetup);
+    lowerThreadPriority(options.niceness);
+    if (spec.fairLearningRates) {
+        rangeTests();
+        if (stopRequested.load()) {
+            scoreboard.stopUnfinished("stopped by request during the range tests");
+            finish();
+            return;
+        }
+    }
+    std::map<RunId, int> setupOfRun;
+    size_t running = 0;
+    {
+        RunManager manager(store);
+        RunOptions runOptions;
+        runOptions.device = options.device;
+        runOptions.threads = options.threadsPerSetup;
+        runOptions.niceness = options.niceness;
+        for (size_t i = 0; i < experiments.size(); ++i) {
+            if (stopRequested.load())
+                break;
+            auto started = manager.start(experiments[i], runOptions);
+            if (!started.ok()) {
+                scoreboard.setupFailed(static_cast<int>(i), started.error());
+                continue;
+            }
+            setupOfRun[started.value()] = static_cast<int>(i);
+            ++running;
+            RaceEvent event;
+            event.kind = RaceEventKind::SetupStarted;
+            event.setup = static_cast<int>(i);
+            event.runId = started.value();
+            emit(std::move(event));
+        }
+        bool stopSent = false;
+        while (running > 0) {
+            if (stopRequested.load() && !stopSent) {
+                stopSent = true;
+                manager.requestStopAll();
+            }
+            manager.events().waitForEvents(std::chrono::milliseconds(20));
+            for (RunEvent& runEvent : manager.events().drain()) {
+                const auto found = setupOfRun.find(runEvent.runId);
+                if (found == setupOfRun.end())
+                    continue;
+                if (runEvent.kind == RunEventKind::Finished && !scoreboard.rowFinished(found->second))
+                    --running;
+                RaceEvent event;
+                event.kind = RaceEventKind::Run;
+                event.setup = found->second;
+                event.run = std::move(runEvent);
+                emit(std::move(event));
+            }
+        }
+        manager.waitForAll();
+    }
+    scoreboard.stopUnfinished("stopped by request before it started");
+    finish();
+}
+
+RaceRunner::RaceRunner(RunStore* store)
+    : m_impl(std::make_unique<Impl>()) {
+    m_impl->store = store;
+}
+
+RaceRunner::~RaceRunner() {
+    m_impl->stopRequested.store(true);
+    m_impl->join();
+}
 
 void RaceRunner::requestStop() {
     m_impl->stopRequested.store(true);
 }
 
+bool RaceRunner::running() const {
+    return m_impl->running.load();
+}
+
+void RaceRunner::wait() {
+    m_impl->join();
+}
+
+EventQueue<RaceEvent>& RaceRunner::events() {
+    return m_impl->events;
+}
+
 Result<std::vector<RaceEntryResult>> RaceRunner::run(const RaceSpec& spec, const RaceRunOptions& options) {
-    using Output = Result<std::vector<RaceEntryResult>>;
+    auto started = start(spec, options);
+    if (!started.ok())
+        return Result<std::vector<RaceEntryResult>>(Errors{started.errors()});
+    wait();
+    return m_impl->lastResults;
+}
+
+Result<bool> RaceRunner::start(const RaceSpec& spec, const RaceRunOptions& options) {
+    if (m_impl->running.load())
+        return Result<bool>::failure("a race is running already");
+    m_impl->join();
     if (spec.setups.empty())
-        return Output::failure("setups: the race has no set-ups");
+        return Result<bool>::failure("setups: the race has no set-ups");
     if (!options.device.empty())
         if (const std::string problem = deviceStringError(options.device); !problem.empty())
-            return Output::failure("device: " + problem);
+            return Result<bool>::failure("device: " + problem);
 
     // Every set-up's experiment is checked before anything runs, so a typo costs no training.
     std::vector<ExperimentSpec> experiments;
@@ -57,118 +201,17 @@ Result<std::vector<RaceEntryResult>> RaceRunner::run(const RaceSpec& spec, const
             experiments.back().device = options.device;
     }
     if (!errors.empty())
-        return Output(Errors{errors});
+        return Result<bool>(Errors{errors});
 
-    std::vector<RaceEntryResult> results(spec.setups.size());
-    for (size_t i = 0; i < spec.setups.size(); ++i) {
-        results[i].setup = spec.setups[i].name;
-        results[i].learningRate = experiments[i].optimizer.lr;
-    }
-
-    // The range tests run one after another: concurrent ones would only compete for the same cores.
-    if (spec.fairLearningRates) {
-        for (size_t i = 0; i < spec.setups.size(); ++i) {
-            if (m_impl->stopRequested.load()) {
-                for (auto& result : results) {
-                    result.status = RunStatus::Stopped;
-                    result.message = "stopped by request during the range tests";
-                }
-                m_impl->stopRequested.store(false);
-                return results;
-            }
-            // On a thread of its own, so that its thread count and priority are set as a run's
-            // are, without changing the caller's thread.
-            LrRangeResult curve;
-            std::thread worker([&] {
-                setComputeThreads(options.threadsPerSetup);
-                lowerThreadPriority(options.niceness);
-                auto test = runLrRangeTest(experiments[i], spec.rangeTest, &m_impl->stopRequested);
-                if (test.ok())
-                    curve = test.take();
-                else
-                    curve.message = test.error();
-            });
-            worker.join();
-            if (options.onRangeTest)
-                options.onRangeTest(spec.setups[i].name, curve);
-            if (std::isfinite(curve.suggestedLearningRate)) {
-                experiments[i].optimizer.lr = curve.suggestedLearningRate;
-                results[i].learningRate = curve.suggestedLearningRate;
-            } else {
-                results[i].message = "range test: " + curve.message + "; raced at its own learning rate";
-            }
-        }
-    }
-
-    std::vector<std::vector<EpochRecord>> epochs(spec.setups.size());
-    std::vector<bool> finished(spec.setups.size(), false);
-    std::map<RunId, size_t> indexOfRun;
-    size_t running = 0;
-    {
-        RunManager manager(m_impl->store);
-        RunOptions runOptions;
-        runOptions.device = options.device;
-        runOptions.threads = options.threadsPerSetup;
-        runOptions.niceness = options.niceness;
-        for (size_t i = 0; i < experiments.size(); ++i) {
-            if (m_impl->stopRequested.load())
-                break;
-            auto started = manager.start(experiments[i], runOptions);
-            if (!started.ok()) {
-                results[i].status = RunStatus::Failed;
-                results[i].message = started.error();
-                finished[i] = true;
-                continue;
-            }
-            results[i].runId = started.value();
-            indexOfRun[started.value()] = i;
-            ++running;
-            if (options.onSetupStarted)
-                options.onSetupStarted(spec.setups[i].name, started.value());
-        }
-        bool stopSent = false;
-        while (running > 0) {
-            if (m_impl->stopRequested.load() && !stopSent) {
-                stopSent = true;
-                manager.requestStopAll();
-            }
-            manager.events().waitForEvents(std::chrono::milliseconds(20));
-            for (RunEvent& event : manager.events().drain()) {
-                if (m_impl->forward)
-                    m_impl->forward->onRunEvent(event);
-                const auto found = indexOfRun.find(event.runId);
-                if (found == indexOfRun.end())
-                    continue;
-                const size_t i = found->second;
-                if (event.kind == RunEventKind::Epoch) {
-                    epochs[i].push_back(event.epoch);
-                } else if (event.kind == RunEventKind::Finished && !finished[i]) {
-                    finished[i] = true;
-                    --running;
-                    const double learningRate = results[i].learningRate;
-                    const std::string rangeMessage = results[i].message;
-                    const RunId runId = results[i].runId;
-                    results[i] =
-                        raceEntryResult(spec.setups[i].name, event.summary, epochs[i], spec.targetLoss);
-                    results[i].learningRate = learningRate;
-                    results[i].runId = runId;
-                    if (!rangeMessage.empty())
-                        results[i].message = results[i].message.empty()
-                                                 ? rangeMessage
-                                                 : results[i].message + "; " + rangeMessage;
-                }
-            }
-        }
-        manager.waitForAll();
-    }
-    // A stop ends this race only; the runner can run the next one.
-    m_impl->stopRequested.store(false);
-    for (size_t i = 0; i < results.size(); ++i)
-        if (!finished[i]) {
-            results[i].status = RunStatus::Stopped;
-            results[i].message = "stopped by request before it started";
-        }
-    return results;
+    Impl& impl = *m_impl;
+    impl.spec = spec;
+    impl.options = options;
+    impl.experiments = std::move(experiments);
+    impl.scoreboard = RaceScoreboard(spec);
+    impl.lastResults.clear();
+    impl.running.store(true);
+    impl.thread = std::thread([&impl] { impl.race(); });
+    return true;
 }
 
 } // namespace tunelab
