@@ -385,5 +385,34 @@ void TestRunStore::reopen() {
     QCOMPARE(raw.text(QStringLiteral("PRAGMA journal_mode")), "wal");
 }
 
+void TestRunStore::flushAsyncReturnsWhileTheFileIsLocked() {
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("runs.sqlite"));
+    auto store = openStore(path);
+    QVERIFY(store);
+    const RunId id = store->createRun("locked", "{}").value();
+    store->onRunEvent(startedEvent(id, "cpu"));
+    store->onRunEvent(stepsEvent(id, makeSteps(1, 5, 1)));
+    store->flush();
+
+    auto holder = std::make_unique<RawDb>(path);
+    QVERIFY(holder->exec(QStringLiteral("BEGIN EXCLUSIVE")));
+    store->onRunEvent(stepsEvent(id, makeSteps(6, 5, 1)));
+    std::atomic<bool> done{false};
+    QElapsedTimer clock;
+    clock.start();
+    store->flushAsync([&done] { done = true; });
+    // The lock is held until below: a flushAsync that waited for it would never return.
+    QVERIFY2(clock.elapsed() < 5000, qPrintable(QString::number(clock.elapsed())));
+    QCOMPARE(store->steps(id).size(), size_t(5)); // the committed ones, without waiting
+    QVERIFY2(clock.elapsed() < 5000, qPrintable(QString::number(clock.elapsed())));
+    QTest::qWait(300);
+    QVERIFY(!done.load()); // the lock still holds the steps back
+    QVERIFY(holder->exec(QStringLiteral("COMMIT")));
+    holder.reset();
+    QTRY_VERIFY_WITH_TIMEOUT(done.load(), 10000);
+    QCOMPARE(store->steps(id).size(), size_t(10));
+}
+
 QTEST_GUILESS_MAIN(TestRunStore)
 #include "tst_run_store.moc"

@@ -484,7 +484,7 @@ void NetworkEditor::rebuildForm(int row) {
         editor->setToolTip(field.key);
         installSearchMenu(
             editor, [this, key = field.key] { return layerPath(m_formRow) + QLatin1Char('.') + key; },
-            [this](const QString& path, const QString& value) { Q_EMIT searchRequested(path, value); },
+            [this](const QString& path, const QString& current) { Q_EMIT searchRequested(path, current); },
             [this](const QString& path) { return m_searchedPaths.contains(path); });
         m_form->addRow(field.label, editor);
     }
