@@ -1,5 +1,6 @@
 #include "optimize_command.h"
 
+#include "common/file_text.h"
 #include "exit_codes.h"
 #include "json_output.h"
 #include "search/samplers.h"
@@ -13,23 +14,12 @@
 #include <cmath>
 #include <cstdio>
 #include <ctime>
-#include <fstream>
-#include <sstream>
 
 namespace tunelab::cli {
 
 namespace {
 
 constexpr int64_t kDefaultTrials = 20;
-
-std::optional<std::string> readFile(const std::string& path) {
-    std::ifstream file(path, std::ios::binary);
-    if (!file)
-        return std::nullopt;
-    std::ostringstream text;
-    text << file.rdbuf();
-    return text.str();
-}
 
 // "optimize-20260301-142530", with a suffix when that name is taken.
 std::string freshStudyName(const RunStore& store) {
@@ -38,10 +28,7 @@ std::string freshStudyName(const RunStore& store) {
     localtime_r(&now, &local);
     char stamp[32];
     std::strftime(stamp, sizeof stamp, "optimize-%Y%m%d-%H%M%S", &local);
-    std::string name = stamp;
-    for (int suffix = 2; store.findStudy(name); ++suffix)
-        name = std::string(stamp) + "-" + std::to_string(suffix);
-    return name;
+    return store.freeStudyName(stamp);
 }
 
 std::optional<LoadedStudy> createCommandStudy(RunStore& store, const OptimizeOptions& options) {
@@ -49,12 +36,12 @@ std::optional<LoadedStudy> createCommandStudy(RunStore& store, const OptimizeOpt
         std::fprintf(stderr, "error: --space is needed to create a study\n");
         return std::nullopt;
     }
-    const auto spaceText = readFile(options.spacePath);
-    if (!spaceText) {
-        std::fprintf(stderr, "error: --space: cannot read '%s'\n", options.spacePath.c_str());
+    const auto spaceText = readRegularFile(options.spacePath, kMaxJsonFileBytes);
+    if (!spaceText.ok()) {
+        std::fprintf(stderr, "error: --space: %s\n", spaceText.error().c_str());
         return std::nullopt;
     }
-    auto space = parseSearchSpace(*spaceText);
+    auto space = parseSearchSpace(spaceText.value());
     if (!space.ok()) {
         std::fprintf(stderr, "error: %s is not a valid search space:\n", options.spacePath.c_str());
         printErrors(space.errors());
@@ -62,7 +49,7 @@ std::optional<LoadedStudy> createCommandStudy(RunStore& store, const OptimizeOpt
     }
     StudySpec spec;
     spec.name = options.name.empty() ? freshStudyName(store) : options.name;
-    spec.spaceJson = *spaceText;
+    spec.spaceJson = spaceText.value();
     spec.sampler.type = options.sampler;
     spec.sampler.seed = options.seed;
     spec.sampler.startupTrials = options.startupTrials;

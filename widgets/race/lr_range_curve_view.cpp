@@ -1,5 +1,7 @@
 #include "race/lr_range_curve_view.h"
 
+#include "common/axis_ticks.h"
+
 #include <QFontMetrics>
 #include <QPainter>
 #include <QPainterPath>
@@ -126,16 +128,7 @@ void LrRangeCurveView::paintEvent(QPaintEvent*) {
         const QString label = QStringLiteral("1e%1").arg(decade);
         painter.drawText(QRectF(x - 30, plot.bottom() + 4, 60, metrics.height()), Qt::AlignHCenter, label);
     }
-    // Round tick values: a step of 1, 2 or 5 times a power of ten, about five lines.
-    const double rawStep = (yMax - yMin) / 6.0;
-    const double magnitude = std::pow(10.0, std::floor(std::log10(rawStep)));
-    double step = magnitude;
-    for (double factor : {1.0, 2.0, 5.0, 10.0}) {
-        step = factor * magnitude;
-        if (step >= rawStep)
-            break;
-    }
-    for (double value = std::ceil(yMin / step) * step; value <= yMax + step * 1e-9; value += step) {
+    for (const double value : niceTicks(yMin, yMax, 6)) {
         const double y = toY(value);
         painter.setPen(QPen(gridColor, 1));
         painter.drawLine(QPointF(plot.left(), y), QPointF(plot.right(), y));

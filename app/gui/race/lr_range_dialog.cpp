@@ -19,14 +19,6 @@
 
 namespace tunelab {
 
-namespace {
-
-QString formatRate(double rate) {
-    return std::isfinite(rate) ? QString::number(rate, 'g', 3) : QStringLiteral("–");
-}
-
-} // namespace
-
 LrRangeTestDialog::LrRangeTestDialog(ExperimentSpec spec, QWidget* parent)
     : QDialog(parent)
     , m_spec(std::move(spec))
@@ -69,7 +61,7 @@ LrRangeTestDialog::LrRangeTestDialog(ExperimentSpec spec, QWidget* parent)
 
     m_view = new LrRangeCurveView;
     layout->addWidget(m_view, 1);
-    m_state = new QLabel(tr("Current learning rate: %1").arg(formatRate(m_spec.optimizer.lr)));
+    m_state = new QLabel(tr("Current learning rate: %1").arg(formatLearningRate(m_spec.optimizer.lr)));
     m_state->setWordWrap(true);
     layout->addWidget(m_state);
 
@@ -141,10 +133,11 @@ void LrRangeTestDialog::poll() {
         m_result = outcome.result;
         m_suggested = m_result->suggestedLearningRate;
         m_view->addCurve(fromStd(m_spec.name), LossChartView::colorForKey(0), m_result->points, m_suggested);
-        QString text = std::isfinite(m_suggested)
-                           ? tr("Suggested learning rate: <b>%1</b> (current: %2)")
-                                 .arg(formatRate(m_suggested), formatRate(m_spec.optimizer.lr))
-                           : tr("The loss never fell: no rate to suggest. Try a wider range or more steps.");
+        QString text =
+            std::isfinite(m_suggested)
+                ? tr("Suggested learning rate: <b>%1</b> (current: %2)")
+                      .arg(formatLearningRate(m_suggested), formatLearningRate(m_spec.optimizer.lr))
+                : tr("The loss never fell: no rate to suggest. Try a wider range or more steps.");
         if (!m_result->message.empty())
             text += QStringLiteral("<br>") + fromStd(m_result->message).toHtmlEscaped();
         m_state->setText(text);

@@ -28,14 +28,6 @@
 
 namespace tunelab {
 
-namespace {
-
-QString formatRate(double rate) {
-    return std::isfinite(rate) ? QString::number(rate, 'g', 3) : QStringLiteral("–");
-}
-
-} // namespace
-
 RaceWindow::RaceWindow(RunStore* store, ExperimentSpec base, QWidget* parent)
     : QWidget(parent, Qt::Window | Qt::Tool)
     , m_store(store)
@@ -433,7 +425,7 @@ void RaceWindow::updateRatesLabel() {
         }
         const QColor color = LossChartView::colorForKey(static_cast<qint64>(index));
         parts << QStringLiteral("<span style=\"color:%1\">■</span> %2 %3")
-                     .arg(color.name(), fromStd(name).toHtmlEscaped(), formatRate(rate));
+                     .arg(color.name(), fromStd(name).toHtmlEscaped(), formatLearningRate(rate));
     }
     if (parts.isEmpty()) {
         m_rates->clear();

@@ -322,9 +322,7 @@ bool StudyPanel::startStudy() {
             report(tr("The study cannot start"), fromStd(checked.error()));
             return false;
         }
-        std::string name = spec.name.empty() ? "study" : spec.name;
-        for (int suffix = 2; m_store->findStudy(name); ++suffix)
-            name = (spec.name.empty() ? "study" : spec.name) + "-" + std::to_string(suffix);
+        const std::string name = m_store->freeStudyName(spec.name);
         spec.name = name;
         auto created = m_store->createStudy(name, studySpecToJson(spec));
         if (!created.ok()) {

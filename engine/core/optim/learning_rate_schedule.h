@@ -18,8 +18,6 @@ public:
     // Reduce-on-plateau listens to the epoch's monitored loss (lower is better); others ignore it.
     void epochEnded(double monitoredLoss);
 
-    double plateauScale() const { return m_plateauScale; }
-
 private:
     ScheduleSpec m_spec;
     double m_baseLr;
