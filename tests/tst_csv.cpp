@@ -145,7 +145,7 @@ private Q_SLOTS:
                "(indices 0 to 2)";
         QTest::newRow("only a target")
             << QByteArray("y\n1\n0\n") << plain
-            << "file.csv: only one column ('y') was found; a target and at least one "
+            << "file.csv:1: the header line has only one column; a target and at least one "
                "feature column are needed";
         QTest::newRow("wrong delimiter")
             << QByteArray("a;b;y\n1;2;0\n") << plain << "(is the delimiter ';'? set data.delimiter)";
@@ -280,7 +280,7 @@ private Q_SLOTS:
         auto missing = loadCsvDataset(csvSpec("/no/such/folder/x.csv"));
         QVERIFY(!missing.ok());
         QCOMPARE(missing.error(),
-                 std::string("data.path: cannot open '/no/such/folder/x.csv': No such file or directory"));
+                 std::string("data.path: /no/such/folder/x.csv: cannot open: No such file or directory"));
 
         QTemporaryDir dir;
         auto folder = loadCsvDataset(csvSpec(dir.path()));

@@ -1,6 +1,7 @@
 // Files a user names are read only when they are regular files of a sane size: a FIFO, /dev/zero or a
 // folder is refused at once with the reason, and no message quotes the file's content.
 #include "common/file_text.h"
+#include "data/dataset.h"
 #include "race/race.h"
 #include "spec/spec.h"
 #include "study/study.h"
@@ -68,6 +69,49 @@ private Q_SLOTS:
         QVERIFY2(read.ok(), read.error().c_str());
         QCOMPARE(read.value(), std::string("{\"a\": 1}"));
         QVERIFY(!readRegularFile(path.toStdString(), 7).ok());
+    }
+
+    // A data file that is not a CSV at all is refused without showing its first line back.
+    void dataFilesAreCheckedAndNeverQuoted() {
+        QTemporaryDir dir;
+        const QString fifo = dir.filePath("fifo");
+        QCOMPARE(::mkfifo(fifo.toLocal8Bit().constData(), 0600), 0);
+        const QString secret = dir.filePath("passwd");
+        QFile file(secret);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write("root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin\n");
+        file.close();
+        for (const QString& path : {QString("/dev/zero"), fifo, secret}) {
+            DataSpec spec;
+            spec.kind = DataKind::Csv;
+            spec.path = path.toStdString();
+            spec.target = "y";
+            QElapsedTimer timer;
+            timer.start();
+            const auto loaded = loadDataset(spec, 1);
+            QVERIFY(timer.elapsed() < 5000);
+            QVERIFY(!loaded.ok());
+            QVERIFY2(loaded.error().find("root:x") == std::string::npos, loaded.error().c_str());
+        }
+    }
+
+    void aHugeTargetIndexIsRefusedNotWrapped_data() {
+        QTest::addColumn<QString>("index");
+        QTest::newRow("2^32") << "4294967296";
+        QTest::newRow("2^31") << "2147483648";
+        QTest::newRow("2^63-1") << "9223372036854775807";
+    }
+
+    void aHugeTargetIndexIsRefusedNotWrapped() {
+        QFETCH(QString, index);
+        const std::string text =
+            "{\"data\": {\"kind\": \"csv\", \"path\": \"x.csv\", \"target\": " + index.toStdString() +
+            "}, \"model\": {\"layers\": [{\"type\": \"linear\", \"out_features\": 2}]}}";
+        const auto spec = parseExperimentSpec(text);
+        QVERIFY(!spec.ok());
+        QVERIFY2(spec.error().find("data.target: column index " + index.toStdString() + " is beyond") !=
+                     std::string::npos,
+                 spec.error().c_str());
     }
 
     // Every loader that takes a path goes through it.

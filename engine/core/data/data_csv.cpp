@@ -2,6 +2,8 @@
 // file, the 1-based line and the column, because the user fixes the file, not the spec.
 
 #include "data/dataset.h"
+
+#include "common/file_text.h"
 #include "spec/spec_names.h"
 
 #include <algorithm>
@@ -230,7 +232,7 @@ std::string numberProblem(NumberStatus status, std::string_view text) {
 std::string listColumns(const std::vector<std::string>& names) {
     std::string text;
     for (size_t i = 0; i < names.size() && i < kListedColumns; ++i)
-        text += (i == 0 ? "" : ", ") + names[i];
+        text += (i == 0 ? "" : ", ") + (names[i].size() > 32 ? names[i].substr(0, 32) + "..." : names[i]);
     if (names.size() > kListedColumns)
         text += ", ... (" + std::to_string(names.size()) + " columns)";
     return text;
@@ -315,22 +317,8 @@ Result<int> classifyTargets(const RawTargets& raw, const std::string& where, con
     return next;
 }
 
-Result<std::string> readWholeFile(const std::string& path) {
-    std::error_code code;
-    if (std::filesystem::is_directory(path, code))
-        return Result<std::string>::failure("data.path: '" + path + "' is a folder; expected a CSV file");
-    const std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
-    if (!file)
-        return Result<std::string>::failure("data.path: cannot open '" + path + "': " + std::strerror(errno));
-    std::string text;
-    char buffer[1 << 16];
-    size_t count = 0;
-    while ((count = std::fread(buffer, 1, sizeof(buffer), file.get())) > 0)
-        text.append(buffer, count);
-    if (std::ferror(file.get()))
-        return Result<std::string>::failure("data.path: cannot read '" + path + "': " + std::strerror(errno));
-    return text;
-}
+// CSV files are read whole into memory; past this a user wants a binary format or a sample.
+constexpr uint64_t kMaxCsvBytes = uint64_t(2) << 30;
 
 Result<Dataset> loadCsv(const DataSpec& spec) {
     if (spec.path.empty())
@@ -338,9 +326,12 @@ Result<Dataset> loadCsv(const DataSpec& spec) {
     std::string where = std::filesystem::path(spec.path).filename().string();
     if (where.empty())
         where = spec.path;
-    auto file = readWholeFile(spec.path);
+    std::error_code code;
+    if (std::filesystem::is_directory(spec.path, code))
+        return Result<Dataset>::failure("data.path: '" + spec.path + "' is a folder; expected a CSV file");
+    auto file = readRegularFile(spec.path, kMaxCsvBytes);
     if (!file.ok())
-        return Result<Dataset>(Errors{file.errors()});
+        return Result<Dataset>::failure("data.path: " + file.error());
     std::string_view text = file.value();
     if (text.size() >= 2 &&
         ((text[0] == '\xff' && text[1] == '\xfe') || (text[0] == '\xfe' && text[1] == '\xff')))
@@ -374,6 +365,13 @@ Result<Dataset> loadCsv(const DataSpec& spec) {
     }
     const size_t columns = names.size();
 
+    // Checked first, and without quoting the line: a file that is not a CSV at all (a log, a
+    // password file) must not have its first line shown back as a "column name".
+    if (columns < 2)
+        return Result<Dataset>::failure(where +
+                                        ":1: the header line has only one column; a target and at least one "
+                                        "feature column are needed" +
+                                        delimiterHint(headerText, spec.delimiter));
     size_t target = columns - 1;
     if (!spec.target.empty()) {
         const auto found = std::find(names.begin(), names.end(), spec.target);
@@ -394,10 +392,6 @@ Result<Dataset> loadCsv(const DataSpec& spec) {
                               : " columns (indices 0 to " + std::to_string(columns - 1) + ")"));
         target = static_cast<size_t>(spec.targetIndex);
     }
-    if (columns < 2)
-        return Result<Dataset>::failure(where + ": only one column ('" + names[0] +
-                                        "') was found; a target and at least one feature column are needed" +
-                                        delimiterHint(headerText, spec.delimiter));
 
     const bool classification = spec.task == TaskKind::Classification;
     const size_t width = columns - 1;

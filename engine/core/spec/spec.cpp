@@ -22,6 +22,9 @@ namespace tunelab {
 
 namespace {
 
+// A CSV file has far fewer columns; the limit keeps the index an int.
+constexpr int64_t kMaxColumnIndex = 1000000;
+
 bool isGenerated(DataKind kind) {
     return kind != DataKind::Csv && kind != DataKind::Mnist && kind != DataKind::Cifar10;
 }
@@ -81,8 +84,11 @@ void readData(const Json& json, const std::string& baseDir, DataSpec& data,
         if (const Json* target = reader.find("target")) {
             if (target->is_string() && !target->get<std::string>().empty())
                 data.target = target->get<std::string>();
-            else if (const auto index = asInteger(*target); index && *index >= 0)
+            else if (const auto index = asInteger(*target); index && *index >= 0 && *index <= kMaxColumnIndex)
                 data.targetIndex = static_cast<int>(*index);
+            else if (index && *index > kMaxColumnIndex)
+                reader.error("target",
+                             "column index " + describeValue(*target) + " is beyond any CSV file's columns");
             else
                 reader.error("target", "expected a column name or a 0-based column index, got " +
                                            describeValue(*target));
