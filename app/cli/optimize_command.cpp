@@ -1,6 +1,7 @@
 #include "optimize_command.h"
 
 #include "common/file_text.h"
+#include "common/machine_limits.h"
 #include "exit_codes.h"
 #include "json_output.h"
 #include "search/samplers.h"
@@ -212,6 +213,8 @@ CLI::App* addOptimizeCommand(CLI::App& app, OptimizeOptions& options) {
     optimize->add_option("--direction", options.direction, "minimize or maximize")
         ->check(CLI::IsMember({"minimize", "maximize"}));
     optimize->add_option("--parallel", options.parallel, "Commands run at once")->check(CLI::PositiveNumber);
+    optimize->add_flag("--force-parallel", options.forceParallel,
+                       "Allow more than 4 commands per core (at most 1024)");
     optimize->add_option("--timeout", options.timeoutSeconds, "Seconds before a command is killed and failed")
         ->check(CLI::PositiveNumber);
     optimize->add_option("--name", options.name, "Study name; an existing study of that name is continued");
@@ -221,6 +224,11 @@ CLI::App* addOptimizeCommand(CLI::App& app, OptimizeOptions& options) {
 }
 
 int runOptimize(const OptimizeOptions& options) {
+    if (const std::string problem = parallelProblem(options.parallel, options.forceParallel);
+        !problem.empty()) {
+        std::fprintf(stderr, "error: --%s\n", problem.c_str());
+        return kExitBadInput;
+    }
     auto store = openStudyStore(options.dbPath);
     if (!store)
         return kExitBadInput;
@@ -246,6 +254,7 @@ int runOptimize(const OptimizeOptions& options) {
     CommandObjective objective({options.command, options.timeoutSeconds});
     StudyRunOptions runOptions;
     runOptions.parallel = std::max(options.parallel, 1);
+    runOptions.forceParallel = options.forceParallel;
     if (existing && options.trials > 0)
         runOptions.maxTrials = options.trials;
     auto ran = runStudyInForeground(*store, *study, objective, runOptions, false);

@@ -20,6 +20,7 @@ struct OptimizeOptions {
     int startupTrials = 10;
     std::string direction = "minimize";
     int parallel = 1;
+    bool forceParallel = false;
     double timeoutSeconds = 0.0;
 };
 

@@ -1,5 +1,6 @@
 #include "race_command.h"
 
+#include "common/machine_limits.h"
 #include "exit_codes.h"
 #include "json_output.h"
 #include "race/lr_range_test.h"
@@ -98,6 +99,10 @@ CLI::App* addRaceCommand(CLI::App& app, RaceOptions& options) {
 }
 
 int runRace(const RaceOptions& options) {
+    if (const std::string problem = threadsProblem(options.threads); !problem.empty()) {
+        std::fprintf(stderr, "error: --%s\n", problem.c_str());
+        return kExitBadInput;
+    }
     auto loaded = loadRaceSpec(options.racePath);
     if (!loaded.ok()) {
         printErrorLines(loaded.errors());

@@ -1,5 +1,6 @@
 #include "study_command.h"
 
+#include "common/machine_limits.h"
 #include "exit_codes.h"
 #include "json_output.h"
 #include "search/search_space.h"
@@ -135,6 +136,7 @@ int runStudyCommand(RunStore& store, const StudyOptions& options, bool resume) {
     runOptions.threads = options.threads;
     ExperimentObjective objective(store, study->spec.objective, runOptions);
     StudyRunOptions runnerOptions;
+    runnerOptions.forceParallel = options.forceParallel;
     if (!resume) {
         runnerOptions.parallel = options.parallel;
         if (options.trials > 0)
@@ -455,6 +457,8 @@ CLI::App* addStudyCommand(CLI::App& app, StudyOptions& options) {
         ->check(CLI::PositiveNumber);
     options.run->add_option("--parallel", options.parallel, "Trials trained at once")
         ->check(CLI::PositiveNumber);
+    options.run->add_flag("--force-parallel", options.forceParallel,
+                          "Allow more than 4 trials per core (at most 1024)");
     options.run->add_option("--device", options.device,
                             "auto, cpu, cuda or cuda:N (overrides the experiment)");
     options.run->add_option("--threads", options.threads, "CPU threads per trial (0 = one per core)")
@@ -491,6 +495,17 @@ CLI::App* addStudyCommand(CLI::App& app, StudyOptions& options) {
 }
 
 int runStudy(const StudyOptions& options) {
+    if (options.parallel > 0) {
+        if (const std::string problem = parallelProblem(options.parallel, options.forceParallel);
+            !problem.empty()) {
+            std::fprintf(stderr, "error: --%s\n", problem.c_str());
+            return kExitBadInput;
+        }
+    }
+    if (const std::string problem = threadsProblem(options.threads); !problem.empty()) {
+        std::fprintf(stderr, "error: --%s\n", problem.c_str());
+        return kExitBadInput;
+    }
     const bool readsOnly = options.status->parsed() || options.best->parsed() || options.list->parsed();
     auto store = readsOnly ? openRunStoreForReading(options.dbPath) : openStudyStore(options.dbPath);
     if (!store)

@@ -21,6 +21,7 @@ struct StudyOptions {
     int64_t trials = 0;
     double seconds = 0.0;
     int parallel = 0;
+    bool forceParallel = false;
     std::string device;
     int threads = 1;
     bool json = false;

@@ -2,6 +2,7 @@
 
 #include "common/json_file_util.h"
 #include "common/json_text.h"
+#include "common/machine_limits.h"
 #include "spec/spec.h"
 #include "spec/spec_names.h"
 
@@ -268,8 +269,12 @@ Result<StudySpec> parseStudySpec(std::string_view jsonText, const std::string& b
     }
     if (root.contains("parallel")) {
         int64_t parallel = 1;
-        if (readInt(root, "parallel", "", 1, parallel, errors))
-            spec.parallel = static_cast<int>(parallel);
+        if (readInt(root, "parallel", "", 1, parallel, errors)) {
+            if (std::string problem = parallelProblem(parallel, true); !problem.empty())
+                errors.push_back(std::move(problem));
+            else
+                spec.parallel = static_cast<int>(parallel);
+        }
         if (!errors.empty() && errors.back().rfind(".parallel", 0) == 0)
             errors.back() = errors.back().substr(1);
     }

@@ -1,5 +1,6 @@
 #include "study/study_runner.h"
 
+#include "common/machine_limits.h"
 #include "spec/spec.h"
 #include "store/run_store.h"
 
@@ -411,6 +412,9 @@ Result<bool> StudyRunner::start() {
     if (!pruner.ok())
         return Result<bool>::failure("study " + record->name + ": " + pruner.error());
     impl.pruner = pruner.take();
+    const int parallel = impl.options.parallel > 0 ? impl.options.parallel : impl.spec.parallel;
+    if (const std::string problem = parallelProblem(parallel, impl.options.forceParallel); !problem.empty())
+        return Result<bool>::failure("study " + record->name + ": " + problem);
     impl.startedOnce = true;
     impl.thread = std::thread([&impl] { impl.runStudy(); });
     return true;

@@ -48,9 +48,10 @@ public:
 };
 
 struct StudyRunOptions {
-    int parallel = 0;         // 0: the study's own setting
-    int64_t maxTrials = -1;   // -1: the study's budget
-    double maxSeconds = -1.0; // -1: the study's budget
+    int parallel = 0;           // 0: the study's own setting
+    int64_t maxTrials = -1;     // -1: the study's budget
+    double maxSeconds = -1.0;   // -1: the study's budget
+    bool forceParallel = false; // past kParallelPerCore trials per core (common/machine_limits.h)
 };
 
 struct StudyRunSummary {

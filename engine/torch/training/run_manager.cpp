@@ -1,5 +1,6 @@
 #include "training/run_manager.h"
 
+#include "common/machine_limits.h"
 #include "store/run_store.h"
 #include "training/devices.h"
 #include "training/trainer.h"
@@ -96,6 +97,8 @@ RunManager::~RunManager() {
 }
 
 Result<RunId> RunManager::start(const ExperimentSpec& spec, const RunOptions& options) {
+    if (const std::string problem = threadsProblem(options.threads); !problem.empty())
+        return Result<RunId>::failure(problem);
     const std::string requested = options.device.empty() ? spec.device : options.device;
     auto device = resolveDevice(requested);
     if (!device.ok())

@@ -1,4 +1,5 @@
-// tunelab-cli and a store that is not sound, or holds names meant to attack the terminal.
+// tunelab-cli given hostile input: a store that is not sound, names meant to drive the terminal, and
+// settings that would ask for millions of threads.
 #include "cli_test_support.h"
 #include "run_store_test_support.h"
 
@@ -26,7 +27,7 @@ bool makeStore(const QString& path) {
 
 } // namespace
 
-class TestStoreCli : public QObject {
+class TestHostileInputCli : public QObject {
     Q_OBJECT
 
 private Q_SLOTS:
@@ -93,7 +94,44 @@ private Q_SLOTS:
                  qPrintable(result.out));
         QVERIFY2(result.out.contains("x\\x1b]0;owned\\x07\\x1b[2J\\xc2\\x9by"), qPrintable(result.out));
     }
+
+    void resourceBombsAreRefusedWithAReason_data() {
+        QTest::addColumn<QStringList>("arguments");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("train --threads 100000") << QStringList{"train", "--default", "--threads", "100000"}
+                                                << "threads 100000 is more than this machine's";
+        QTest::newRow("race --threads 100000") << QStringList{"race", "race.json", "--threads", "100000"}
+                                               << "--threads 100000 is more than this machine's";
+        QTest::newRow("optimize --parallel 100000")
+            << QStringList{"optimize", "--space", "space.json", "--command", "true", "--parallel", "100000"}
+            << "--parallel 100000 is more than the 1024 trials TuneLab runs at once";
+        const QString pastPerCore = QString::number(4 * QThread::idealThreadCount() + 1);
+        QTest::newRow("optimize --parallel past 4 per core")
+            << QStringList{"optimize", "--space",    "space.json", "--command",
+                           "true",     "--parallel", pastPerCore}
+            << "trials per core on this machine's";
+    }
+
+    void resourceBombsAreRefusedWithAReason() {
+        QFETCH(QStringList, arguments);
+        QFETCH(QString, expected);
+        QTemporaryDir dir;
+        // The files exist (the command line checks that first); the limits are checked before they are read.
+        for (QString& argument : arguments) {
+            if (argument.endsWith(".json")) {
+                argument = writeFile(dir, argument, "{}");
+                QVERIFY(!argument.isEmpty());
+            }
+        }
+        arguments << "--db" << dir.filePath("runs.sqlite");
+        QElapsedTimer timer;
+        timer.start();
+        const CliResult result = runCli(arguments);
+        QCOMPARE(result.exitCode, 2);
+        QVERIFY2(result.err.contains(expected), qPrintable(result.err));
+        QVERIFY(!QFileInfo::exists(dir.filePath("runs.sqlite")) || expected.contains("threads"));
+    }
 };
 
-QTEST_GUILESS_MAIN(TestStoreCli)
-#include "tst_store_cli.moc"
+QTEST_GUILESS_MAIN(TestHostileInputCli)
+#include "tst_hostile_input_cli.moc"

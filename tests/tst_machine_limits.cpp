@@ -1,0 +1,57 @@
+// Settings that ask for more of the machine than it has are refused with the numbers, in the study
+// file and at the runner, instead of hanging or aborting the process.
+#include "common/machine_limits.h"
+#include "study/study.h"
+
+#include <QtTest>
+
+using namespace tunelab;
+
+class TestMachineLimits : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void parallel_data() {
+        QTest::addColumn<qint64>("parallel");
+        QTest::addColumn<bool>("forced");
+        QTest::addColumn<QString>("expected"); // empty: accepted
+        const qint64 perCore = qint64(kParallelPerCore) * machineCores();
+        QTest::newRow("one") << qint64(1) << false << "";
+        QTest::newRow("four per core") << perCore << false << "";
+        QTest::newRow("past four per core") << perCore + 1 << false << "trials per core on this machine's";
+        QTest::newRow("forced past four per core") << perCore + 1 << true << "";
+        QTest::newRow("a million, forced") << qint64(1000000) << true << "is more than the 1024 trials";
+        QTest::newRow("zero") << qint64(0) << false << "parallel must be at least 1";
+    }
+
+    void parallel() {
+        QFETCH(qint64, parallel);
+        QFETCH(bool, forced);
+        QFETCH(QString, expected);
+        const QString problem = QString::fromStdString(parallelProblem(parallel, forced));
+        if (expected.isEmpty())
+            QVERIFY2(problem.isEmpty(), qPrintable(problem));
+        else
+            QVERIFY2(problem.contains(expected), qPrintable(problem));
+    }
+
+    void threads() {
+        QVERIFY(threadsProblem(0).empty());
+        QVERIFY(threadsProblem(machineCores()).empty());
+        QVERIFY(threadsProblem(machineCores() + 1).find("is more than this machine's") != std::string::npos);
+        QVERIFY(!threadsProblem(-1).empty());
+    }
+
+    void aStudyFileCannotAskForAMillionTrialsAtOnce() {
+        const auto parsed =
+            parseStudySpec("{\"name\": \"s\", \"space\": {\"parameters\": [{\"path\": \"x\", \"kind\": "
+                           "\"float\", \"low\": 0, "
+                           "\"high\": 1}]}, \"objective\": {\"metric\": \"value\"}, \"parallel\": 1000000}");
+        QVERIFY(!parsed.ok());
+        QVERIFY2(parsed.error().find("parallel 1000000 is more than the 1024 trials") != std::string::npos,
+                 parsed.error().c_str());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestMachineLimits)
+#include "tst_machine_limits.moc"
