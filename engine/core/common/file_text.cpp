@@ -1,7 +1,9 @@
 #include "common/file_text.h"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <memory>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -37,7 +39,10 @@ Result<std::string> readRegularFile(const std::string& path, uint64_t maxBytes) 
         return Result<std::string>::failure(path + ": cannot open: " + std::strerror(errno));
     struct Closer {
         int fd;
-        ~Closer() { ::close(fd); }
+        ~Closer() {
+            if (fd >= 0)
+                ::close(fd);
+        }
     } closer{fd};
     struct stat info {};
     if (::fstat(fd, &info) != 0)
@@ -52,22 +57,24 @@ Result<std::string> readRegularFile(const std::string& path, uint64_t maxBytes) 
     const int flags = ::fcntl(fd, F_GETFL);
     if (flags >= 0)
         ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+    // Read through stdio in 64 KiB pieces, as the CSV reader always has: reading a large file into
+    // one exact allocation measurably slowed the training that followed in the same process
+    // (digits: about -20%), most likely through glibc's dynamic mmap and trim thresholds.
+    const std::unique_ptr<FILE, int (*)(FILE*)> file(::fdopen(closer.fd, "rb"), &std::fclose);
+    if (!file)
+        return Result<std::string>::failure(path + ": cannot read: " + std::strerror(errno));
+    closer.fd = -1; // the FILE owns it now
     std::string text;
-    text.reserve(static_cast<size_t>(info.st_size));
     char buffer[1 << 16];
-    for (;;) {
-        const ssize_t count = ::read(fd, buffer, sizeof buffer);
-        if (count < 0 && errno == EINTR)
-            continue;
-        if (count < 0)
-            return Result<std::string>::failure(path + ": cannot read: " + std::strerror(errno));
-        if (count == 0)
-            break;
-        text.append(buffer, static_cast<size_t>(count));
+    size_t count = 0;
+    while ((count = std::fread(buffer, 1, sizeof buffer, file.get())) > 0) {
+        text.append(buffer, count);
         if (text.size() > maxBytes) // it grew while being read
             return Result<std::string>::failure(path + ": grew past the " + sizeText(maxBytes) +
                                                 " TuneLab reads from such a file");
     }
+    if (std::ferror(file.get()))
+        return Result<std::string>::failure(path + ": cannot read: " + std::strerror(errno));
     return text;
 }
 
