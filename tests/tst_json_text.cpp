@@ -70,6 +70,28 @@ private Q_SLOTS:
         QVERIFY2(QString::fromStdString(error).contains(expected), error.c_str());
     }
 
+    void namesCannotHoldControlCharacters_data() {
+        QTest::addColumn<QString>("reader");
+        QTest::addColumn<QByteArray>("text");
+        QTest::addColumn<QString>("expected");
+        const std::string layers = "\"model\": {\"layers\": [{\"type\": \"linear\", \"out_features\": 2}]}";
+        QTest::newRow("experiment, escape")
+            << "experiment" << QByteArray::fromStdString("{\"name\": \"a\\u001b[2Jb\", " + layers + "}")
+            << "name: contains a control character (U+001B) at byte 1";
+        QTest::newRow("study, NUL") << "study" << QByteArray("{\"name\": \"a\\u0000b\"}")
+                                    << "name: contains a control character (U+0000) at byte 1";
+        QTest::newRow("race, C1 CSI") << "race" << QByteArray("{\"name\": \"x\\u009by\"}")
+                                      << "name: contains a control character (U+009B) at byte 1";
+    }
+
+    void namesCannotHoldControlCharacters() {
+        QFETCH(QString, reader);
+        QFETCH(QByteArray, text);
+        QFETCH(QString, expected);
+        const std::string error = readerNamed(reader)(text.toStdString());
+        QVERIFY2(QString::fromStdString(error).contains(expected), error.c_str());
+    }
+
     void nestingUpToTheLimitParses() {
         QVERIFY(parseJsonText(nested(kMaxJsonDepth)).ok());
         QVERIFY(!parseJsonText(nested(kMaxJsonDepth + 1)).ok());

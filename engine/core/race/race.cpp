@@ -2,6 +2,7 @@
 
 #include "common/json_file_util.h"
 #include "common/json_text.h"
+#include "common/names.h"
 #include "spec/spec.h"
 #include "spec/spec_names.h"
 
@@ -77,6 +78,8 @@ void readSetups(const json& value, RaceSpec& spec, std::vector<std::string>& err
         else
             errors.push_back(where + ".name: expected a non-empty string" +
                              (item.contains("name") ? ", got " + describe(item["name"]) : std::string()));
+        if (const std::string problem = nameProblem(setup.name); !problem.empty())
+            errors.push_back(where + ".name: " + problem);
         if (!setup.name.empty() && !names.insert(setup.name).second)
             errors.push_back(where + ".name: \"" + setup.name + "\" is already the name of another set-up");
         if (item.contains("full_batch")) {
@@ -172,6 +175,8 @@ Result<RaceSpec> parseRaceSpec(std::string_view jsonText, const std::string& bas
             spec.name = root["name"].get<std::string>();
         else
             errors.push_back("name: expected a non-empty string, got " + describe(root["name"]));
+        if (const std::string problem = nameProblem(spec.name); !problem.empty())
+            errors.push_back("name: " + problem);
     }
     if (!root.contains("experiment"))
         errors.push_back("experiment: missing; give the base experiment as an object or a file path");

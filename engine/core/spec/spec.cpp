@@ -2,6 +2,7 @@
 
 #include "common/file_text.h"
 #include "common/json_text.h"
+#include "common/names.h"
 #include "spec/object_reader.h"
 #include "spec/optimizer_catalog.h"
 #include "spec/optimizer_json.h"
@@ -307,6 +308,8 @@ Result<ExperimentSpec> parseExperimentSpec(std::string_view jsonText, const std:
     spec.training.earlyStopping.enabled = false;
     ObjectReader reader(root, "", errors);
     reader.text("name", spec.name, false, "a non-empty string");
+    if (const std::string problem = nameProblem(spec.name); !problem.empty())
+        reader.error("name", problem);
     if (const Json* seed = reader.find("seed")) {
         const auto value = asInteger(*seed);
         if (value && *value >= 0)

@@ -3,6 +3,7 @@
 #include "common/json_file_util.h"
 #include "common/json_text.h"
 #include "common/machine_limits.h"
+#include "common/names.h"
 #include "spec/spec.h"
 #include "spec/spec_names.h"
 
@@ -215,6 +216,8 @@ Result<StudySpec> parseStudySpec(std::string_view jsonText, const std::string& b
             spec.name = root["name"].get<std::string>();
         else
             errors.push_back("name: expected a non-empty string, got " + describe(root["name"]));
+        if (const std::string problem = nameProblem(spec.name); !problem.empty())
+            errors.push_back("name: " + problem);
     }
     std::string directory;
     if (root.contains("experiment") &&
