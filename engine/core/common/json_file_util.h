@@ -23,6 +23,20 @@ std::string resolvePath(const std::string& path, const std::string& baseDirector
 // The whole file (a regular file of at most kMaxJsonFileBytes), or why not.
 Result<std::string> readFile(const std::string& path);
 
+// A study or race file: read, then `parse(text, folderOfThePath)`; each error names the file.
+template <typename T, typename Parse> Result<T> loadFile(const std::string& path, Parse parse) {
+    auto read = readFile(path);
+    if (!read.ok())
+        return Result<T>(Errors{read.errors()});
+    Result<T> parsed = parse(read.value(), directoryOf(path));
+    if (parsed.ok())
+        return parsed;
+    std::vector<std::string> messages;
+    for (const auto& message : parsed.errors())
+        messages.push_back(path + ": " + message);
+    return Result<T>(Errors{messages});
+}
+
 // One error per key of `object` not in `known`, with the closest known key as a suggestion.
 void rejectUnknownKeys(const nlohmann::json& object, const std::string& where,
                        const std::vector<std::string>& known, std::vector<std::string>& errors);

@@ -210,18 +210,8 @@ Result<RaceSpec> parseRaceSpec(std::string_view jsonText, const std::string& bas
 }
 
 Result<RaceSpec> loadRaceSpec(const std::string& path) {
-    auto read = readFile(path);
-    if (!read.ok())
-        return Result<RaceSpec>(Errors{read.errors()});
-    const std::string text = read.take();
-    auto parsed = parseRaceSpec(text, directoryOf(path));
-    if (!parsed.ok()) {
-        std::vector<std::string> messages;
-        for (const auto& message : parsed.errors())
-            messages.push_back(path + ": " + message);
-        return Result<RaceSpec>(Errors{messages});
-    }
-    return parsed;
+    return json_file::loadFile<RaceSpec>(
+        path, [](std::string_view text, const std::string& folder) { return parseRaceSpec(text, folder); });
 }
 
 std::string raceSpecToJson(const RaceSpec& spec) {

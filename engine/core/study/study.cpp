@@ -287,18 +287,8 @@ Result<StudySpec> parseStudySpec(std::string_view jsonText, const std::string& b
 }
 
 Result<StudySpec> loadStudySpec(const std::string& path) {
-    auto read = readFile(path);
-    if (!read.ok())
-        return Result<StudySpec>(Errors{read.errors()});
-    const std::string text = read.take();
-    auto parsed = parseStudySpec(text, directoryOf(path));
-    if (!parsed.ok()) {
-        std::vector<std::string> messages;
-        for (const auto& message : parsed.errors())
-            messages.push_back(path + ": " + message);
-        return Result<StudySpec>(Errors{messages});
-    }
-    return parsed;
+    return json_file::loadFile<StudySpec>(
+        path, [](std::string_view text, const std::string& folder) { return parseStudySpec(text, folder); });
 }
 
 std::string studySpecToJson(const StudySpec& spec) {
