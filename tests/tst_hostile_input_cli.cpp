@@ -12,6 +12,11 @@ CliResult runCli(const QStringList& arguments) {
     return runCliFor(arguments, 60000);
 }
 
+// Sets the window title, then clears the screen; a C1 CSI (U+009B) too.
+const QString kHostileName = QStringLiteral("x\x1b]0;owned\x07\x1b[2J\u009by");
+const QString kHostileSql =
+    QStringLiteral("'x' || char(27) || ']0;owned' || char(7) || char(27) || '[2J' || char(155) || 'y'");
+
 bool makeStore(const QString& path) {
     auto store = openStore(path);
     if (!store)
@@ -76,23 +81,45 @@ private Q_SLOTS:
         QCOMPARE(QFileInfo(path).size(), qint64(0));
     }
 
-    void namesCannotDriveTheTerminal() {
+    // Names, keys and messages reach the terminal from stores and files the user may not trust: every
+    // command's output writes their control characters as \xNN escapes.
+    void textFromStoresAndFilesCannotDriveTheTerminal_data() {
+        QTest::addColumn<QStringList>("arguments");
+        QTest::addColumn<bool>("onStderr");
+        QTest::newRow("runs list") << QStringList{"runs", "list"} << false;
+        QTest::newRow("study list") << QStringList{"study", "list"} << false;
+        QTest::newRow("study status") << QStringList{"study", "status", kHostileName} << false;
+        QTest::newRow("unknown study") << QStringList{"study", "status", kHostileName + "2"} << true;
+        QTest::newRow("spec key") << QStringList{"validate", "SPEC"} << true;
+    }
+    void textFromStoresAndFilesCannotDriveTheTerminal() {
+        QFETCH(QStringList, arguments);
+        QFETCH(bool, onStderr);
         QTemporaryDir dir;
         const QString path = dir.filePath("runs.sqlite");
         QVERIFY(makeStore(path));
+        const QString space = writeFile(
+            dir, "space.json", R"({"parameters": [{"path": "x", "kind": "float", "low": 0, "high": 1}]})");
+        QCOMPARE(runCli({"optimize", "--space", space, "--command", "echo 0.5", "--trials", "1", "--name",
+                         "plain", "--db", path})
+                     .exitCode,
+                 0);
         {
             RawDb raw(path);
-            // Sets the window title, then clears the screen; a C1 CSI (U+009B) too.
-            QVERIFY(
-                raw.exec(QStringLiteral("UPDATE runs SET name = 'x' || char(27) || ']0;owned' || char(7) ||"
-                                        " char(27) || '[2J' || char(155) || 'y'")));
+            QVERIFY(raw.exec(QStringLiteral("UPDATE runs SET name = %1").arg(kHostileSql)));
+            QVERIFY(raw.exec(QStringLiteral("UPDATE studies SET name = %1").arg(kHostileSql)));
         }
-        const CliResult result = runCli({"runs", "list", "--db", path});
-        QCOMPARE(result.exitCode, 0);
-        QVERIFY2(!result.out.contains(QChar(27)) && !result.out.contains(QChar(7)) &&
-                     !result.out.contains(QChar(0x9b)),
-                 qPrintable(result.out));
-        QVERIFY2(result.out.contains("x\\x1b]0;owned\\x07\\x1b[2J\\xc2\\x9by"), qPrintable(result.out));
+        const QString spec = writeFile(dir, "spec.json",
+                                       "{\"name\": \"s\", \"x\\u001b]0;owned\\u0007\\u001b[2J\\u009by\": 1}");
+        arguments.replaceInStrings("SPEC", spec);
+        if (arguments.first() != "validate")
+            arguments << "--db" << path;
+        const CliResult result = runCli(arguments);
+        const QString shown = onStderr ? result.err : result.out;
+        const QString both = result.out + result.err;
+        QVERIFY2(!both.contains(QChar(27)) && !both.contains(QChar(7)) && !both.contains(QChar(0x9b)),
+                 qPrintable(both));
+        QVERIFY2(shown.contains("x\\x1b]0;owned\\x07\\x1b[2J\\xc2\\x9by"), qPrintable(both));
     }
 
     void resourceBombsAreRefusedWithAReason_data() {

@@ -7,6 +7,7 @@
 #include "runs_command.h"
 #include "store_command.h"
 #include "study_command.h"
+#include "terminal_output.h"
 #include "train_command.h"
 #include "validate_command.h"
 
@@ -16,6 +17,7 @@
 
 int main(int argc, char** argv) {
     using namespace tunelab::cli;
+    installTerminalSafeOutput();
     CLI::App app{"TuneLab: train and tune neural networks from the command line"};
     app.set_version_flag("--version", "tunelab-cli 0.1.0");
     app.require_subcommand(1);

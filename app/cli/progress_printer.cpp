@@ -1,5 +1,7 @@
 #include "progress_printer.h"
 
+#include "terminal_output.h"
+
 #include <cmath>
 #include <unistd.h>
 
@@ -7,10 +9,16 @@ namespace tunelab::cli {
 
 ProgressPrinter::ProgressPrinter(std::FILE* out, int totalEpochs, int64_t stepsPerEpoch)
     : m_out(out)
-    , m_terminal(isatty(fileno(out)) != 0)
     , m_totalEpochs(totalEpochs)
     , m_stepsPerEpoch(std::max<int64_t>(stepsPerEpoch, 1))
-    , m_start(std::chrono::steady_clock::now()) {}
+    , m_start(std::chrono::steady_clock::now()) {
+    // The bar moves the cursor on purpose, so on a terminal it writes past the control-character
+    // escaping of the safe streams; it prints nothing a file or store could choose.
+    std::FILE* unescaped = unescapedStream(out);
+    m_terminal = isatty(fileno(unescaped)) != 0;
+    if (m_terminal)
+        m_out = unescaped;
+}
 
 void ProgressPrinter::onEvent(const RunEvent& event) {
     switch (event.kind) {

@@ -21,7 +21,7 @@ private:
     void redraw(bool force);
 
     std::FILE* m_out;
-    bool m_terminal;
+    bool m_terminal = false;
     int m_totalEpochs;
     int64_t m_stepsPerEpoch;
     int64_t m_step = 0;

@@ -32,9 +32,9 @@ int listRuns(const RunStore& store) {
     for (const RunRecord& run : store.listRuns()) {
         const bool regression = !std::isnan(run.summary.valMae);
         std::printf("%-6lld %-24s %-12s %-8s %6d %8lld %10s %10s  %s\n", static_cast<long long>(run.id),
-                    terminalText(run.name).c_str(), toString(run.status),
-                    run.device.empty() ? "-" : run.device.c_str(), run.summary.epochs,
-                    static_cast<long long>(run.summary.steps), formatNumber(run.summary.valLoss).c_str(),
+                    run.name.c_str(), toString(run.status), run.device.empty() ? "-" : run.device.c_str(),
+                    run.summary.epochs, static_cast<long long>(run.summary.steps),
+                    formatNumber(run.summary.valLoss).c_str(),
                     regression ? ("mae " + formatNumber(run.summary.valMae)).c_str()
                                : formatNumber(run.summary.valAccuracy).c_str(),
                     formatTime(run.createdAt).c_str());

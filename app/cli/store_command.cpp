@@ -3,7 +3,6 @@
 #include "exit_codes.h"
 #include "store/run_store.h"
 #include "store_access.h"
-#include "text_format.h"
 
 #include <cstdio>
 
@@ -18,15 +17,15 @@ int checkStore(const std::string& path) {
         return kExitStoreFailed;
     }
     if (problems.value().empty()) {
-        std::printf("%s: ok\n", terminalText(path).c_str());
+        std::printf("%s: ok\n", path.c_str());
         return kExitSuccess;
     }
     for (const auto& problem : problems.value())
-        std::printf("%s\n", terminalText(problem).c_str());
+        std::printf("%s\n", problem.c_str());
     std::fprintf(stderr,
                  "error: %s is damaged (%zu problem(s) above). TuneLab reads what it can but will not write "
                  "into it; sqlite3's .recover command copies the readable rows into a new file.\n",
-                 terminalText(path).c_str(), problems.value().size());
+                 path.c_str(), problems.value().size());
     return kExitStoreFailed;
 }
 
