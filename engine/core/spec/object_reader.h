@@ -4,6 +4,7 @@
 // the JSON path and unknown keys reported with the nearest known key.
 
 #include "common/did_you_mean.h"
+#include "spec/number_rules.h"
 #include "spec/spec_names.h"
 
 #include <nlohmann/json.hpp>
@@ -28,19 +29,6 @@ std::string joinNames(const std::vector<std::string>& names);
 std::optional<int64_t> asInteger(const Json& value);
 // True for an object; else an error "path: expected an object, got ...".
 bool expectObject(const Json& value, const std::string& path, std::vector<std::string>& errors);
-
-inline bool isPositive(double v) {
-    return v > 0.0;
-}
-inline bool isNonNegative(double v) {
-    return v >= 0.0;
-}
-inline bool isUnitOpen(double v) {
-    return v >= 0.0 && v < 1.0;
-}
-inline bool isFactor(double v) {
-    return v > 0.0 && v <= 1.0;
-}
 
 // Reads one JSON object, remembering which keys were asked for so that every other key can be
 // reported as unknown, with the nearest known key suggested.
@@ -106,6 +94,23 @@ public:
             error(key, "expected " + what + ", got " + describeValue(*value));
         else
             out = value->get<double>();
+    }
+
+    // The same three, checked against the key's rule and named in its words.
+    template <typename Integer>
+    void integer(const std::string& key, Integer& out, const NumberRule& rule, bool required = false) {
+        const Json* value = required ? require(key, rule.expected) : find(key);
+        if (!value)
+            return;
+        const auto number = asInteger(*value);
+        if (!number || !rule.accepts(static_cast<double>(*number)))
+            error(key, std::string("expected ") + rule.expected + ", got " + describeValue(*value));
+        else
+            out = static_cast<Integer>(*number);
+    }
+    void number(const std::string& key, double& out, const NumberRule& rule) {
+        number(
+            key, out, [&rule](double v) { return rule.accepts(v); }, rule.expected);
     }
 
     void boolean(const std::string& key, bool& out) {

@@ -82,14 +82,6 @@ OptimizerInfo makeInfo(OptimizerType type, const char* json, const char* display
 
 } // namespace
 
-bool NumberRange::contains(double value) const {
-    if (!std::isfinite(value))
-        return false;
-    const bool aboveMinimum = minimumIncluded ? value >= minimum : value > minimum;
-    const bool belowMaximum = maximumIncluded ? value <= maximum : value < maximum;
-    return aboveMinimum && belowMaximum;
-}
-
 double OptimizerKey::numberIn(const OptimizerSpec& optimizer, int element) const {
     return element == 1 && second ? optimizer.*second : optimizer.*number;
 }

@@ -6,6 +6,7 @@
 // writer, the training form, the race set-ups, search-space suggestions and a trial's experiment all
 // ask this catalog instead of keeping their own lists.
 
+#include "spec/number_rules.h"
 #include "spec/spec.h"
 
 #include <string>
@@ -18,16 +19,6 @@ enum class OptimizerKeyKind {
     Number, // one number
     Bool,   // true or false
     Pair,   // two numbers, each in the key's range: "betas": [0.9, 0.999]
-};
-
-// Which values a number accepts: from minimum to maximum, each end included or not.
-struct NumberRange {
-    double minimum = 0.0;
-    double maximum = 0.0; // infinity for no upper bound
-    bool minimumIncluded = true;
-    bool maximumIncluded = true;
-
-    bool contains(double value) const;
 };
 
 // Where a search over the key starts. With `relative`, low and high multiply the current value and

@@ -32,13 +32,14 @@ bool isGenerated(DataKind kind) {
 
 void readData(const Json& json, const std::string& baseDir, DataSpec& data,
               std::vector<std::string>& errors) {
+    const SpecNumberRules& rules = specNumberRules();
     if (!expectObject(json, "data", errors))
         return;
     ObjectReader reader(json, "data", errors);
     const bool kindKnown = reader.choice("kind", dataKindNames(), data.kind, true, "data kind");
-    reader.number("validation_fraction", data.validationFraction, isUnitOpen, "a number from 0 to below 1");
+    reader.number("validation_fraction", data.validationFraction, rules.validationFraction);
     reader.boolean("standardize", data.standardize);
-    reader.number("scale", data.scale, isPositive, "a positive number");
+    reader.number("scale", data.scale, rules.scale);
     if (const Json* shape = reader.find("input_shape")) {
         bool valid = shape->is_array() && !shape->empty() && shape->size() <= 3;
         std::vector<int64_t> dims;
@@ -59,12 +60,12 @@ void readData(const Json& json, const std::string& baseDir, DataSpec& data,
     }
     data.task = data.kind == DataKind::Regression ? TaskKind::Regression : TaskKind::Classification;
     if (isGenerated(data.kind)) {
-        reader.integer("samples", data.samples, 2, "an integer of at least 2");
-        reader.number("noise", data.noise, isNonNegative, "a number >= 0");
+        reader.integer("samples", data.samples, rules.samples);
+        reader.number("noise", data.noise, rules.noise);
         if (data.kind == DataKind::Spirals || data.kind == DataKind::Blobs)
-            reader.integer("classes", data.classes, 2, "an integer of at least 2");
+            reader.integer("classes", data.classes, rules.classes);
         if (data.kind == DataKind::Blobs || data.kind == DataKind::Regression)
-            reader.integer("features", data.features, 1, "a positive integer");
+            reader.integer("features", data.features, rules.features);
         if (data.kind == DataKind::Spirals && data.classes > 16)
             reader.error("classes", "at most 16 spiral arms, got " + std::to_string(data.classes));
     } else {
@@ -103,19 +104,20 @@ void readData(const Json& json, const std::string& baseDir, DataSpec& data,
             reader.error("delimiter", "expected a one-character string, got " + quoteText(delimiter));
     }
     if (data.kind == DataKind::Mnist || data.kind == DataKind::Cifar10)
-        reader.integer("limit", data.limit, 0, "an integer >= 0 (0 = all samples)");
+        reader.integer("limit", data.limit, rules.limit);
     reader.finish(std::string(toString(data.kind)) + " data");
 }
 
 void readLoss(const Json& json, LossSpec& loss, std::vector<std::string>& errors,
               std::vector<std::string>* asked = nullptr) {
+    const SpecNumberRules& rules = specNumberRules();
     if (!expectObject(json, "loss", errors))
         return;
     ObjectReader reader(json, "loss", errors);
     if (!reader.choice("type", lossTypeNames(), loss.type, true, "loss"))
         return;
     if (loss.type == LossType::Huber)
-        reader.number("delta", loss.delta, isPositive, "a positive number");
+        reader.number("delta", loss.delta, rules.huberDelta);
     reader.finish(std::string("the ") + toString(loss.type) + " loss");
     if (asked)
         *asked = reader.knownKeys();
@@ -124,6 +126,7 @@ void readLoss(const Json& json, LossSpec& loss, std::vector<std::string>& errors
 // `asked`, when given, receives the keys the reader asked for: those a layer of this type accepts.
 void readLayer(const Json& json, const std::string& path, LayerSpec& layer, std::vector<std::string>& errors,
                std::vector<std::string>* asked = nullptr) {
+    const SpecNumberRules& rules = specNumberRules();
     if (!json.is_object()) {
         errors.push_back(path +
                          ": expected a layer object like {\"type\": \"linear\", \"out_features\": 64}, got " +
@@ -135,41 +138,41 @@ void readLayer(const Json& json, const std::string& path, LayerSpec& layer, std:
         return;
     switch (layer.type) {
     case LayerType::Linear:
-        reader.integer("out_features", layer.outFeatures, 1, "a positive integer", true);
+        reader.integer("out_features", layer.outFeatures, rules.outFeatures, true);
         reader.boolean("bias", layer.bias);
         break;
     case LayerType::Conv2d:
-        reader.integer("out_channels", layer.outChannels, 1, "a positive integer", true);
-        reader.integer("kernel_size", layer.kernelSize, 1, "a positive integer");
-        reader.integer("stride", layer.stride, 1, "a positive integer");
-        reader.integer("padding", layer.padding, 0, "an integer >= 0");
+        reader.integer("out_channels", layer.outChannels, rules.outChannels, true);
+        reader.integer("kernel_size", layer.kernelSize, rules.kernelSize);
+        reader.integer("stride", layer.stride, rules.stride);
+        reader.integer("padding", layer.padding, rules.padding);
         reader.boolean("bias", layer.bias);
         break;
     case LayerType::MaxPool2d:
     case LayerType::AvgPool2d:
         layer.kernelSize = 2;
-        reader.integer("kernel_size", layer.kernelSize, 1, "a positive integer");
-        reader.integer("stride", layer.stride, 1, "a positive integer");
-        reader.integer("padding", layer.padding, 0, "an integer >= 0");
+        reader.integer("kernel_size", layer.kernelSize, rules.kernelSize);
+        reader.integer("stride", layer.stride, rules.stride);
+        reader.integer("padding", layer.padding, rules.padding);
         if (layer.padding * 2 > layer.kernelSize)
             reader.error("padding",
                          "must be at most half of kernel_size (" + std::to_string(layer.kernelSize) + ")");
         break;
     case LayerType::BatchNorm:
-        reader.number("eps", layer.eps, isPositive, "a positive number");
-        reader.number("momentum", layer.momentum, isFactor, "a number above 0 and at most 1");
+        reader.number("eps", layer.eps, rules.eps);
+        reader.number("momentum", layer.momentum, rules.batchNormMomentum);
         break;
     case LayerType::LayerNorm:
-        reader.number("eps", layer.eps, isPositive, "a positive number");
+        reader.number("eps", layer.eps, rules.eps);
         break;
     case LayerType::Dropout:
-        reader.number("p", layer.p, isUnitOpen, "a probability from 0 to below 1");
+        reader.number("p", layer.p, rules.dropout);
         break;
     case LayerType::LeakyReLU:
-        reader.number("negative_slope", layer.negativeSlope, isNonNegative, "a number >= 0");
+        reader.number("negative_slope", layer.negativeSlope, rules.negativeSlope);
         break;
     case LayerType::ELU:
-        reader.number("alpha", layer.alpha, isPositive, "a positive number");
+        reader.number("alpha", layer.alpha, rules.eluAlpha);
         break;
     default:
         break;
@@ -197,6 +200,7 @@ void readModel(const Json& json, ModelSpec& model, std::vector<std::string>& err
 
 void readSchedule(const Json& json, ScheduleSpec& schedule, std::vector<std::string>& errors,
                   std::vector<std::string>* asked = nullptr) {
+    const SpecNumberRules& rules = specNumberRules();
     if (!expectObject(json, "schedule", errors))
         return;
     ObjectReader reader(json, "schedule", errors);
@@ -204,26 +208,24 @@ void readSchedule(const Json& json, ScheduleSpec& schedule, std::vector<std::str
         return;
     if (schedule.type == ScheduleType::LinearWarmup)
         schedule.warmupEpochs = 1.0;
-    reader.number("warmup_epochs", schedule.warmupEpochs, isNonNegative, "a number of epochs >= 0");
+    reader.number("warmup_epochs", schedule.warmupEpochs, rules.warmupEpochs);
     switch (schedule.type) {
     case ScheduleType::Step:
-        reader.integer("step_size", schedule.stepSize, 1, "a positive number of epochs");
-        reader.number("gamma", schedule.gamma, isFactor, "a number above 0 and at most 1");
+        reader.integer("step_size", schedule.stepSize, rules.stepSize);
+        reader.number("gamma", schedule.gamma, rules.gamma);
         break;
     case ScheduleType::Exponential:
         schedule.gamma = 0.95;
-        reader.number("gamma", schedule.gamma, isFactor, "a number above 0 and at most 1");
+        reader.number("gamma", schedule.gamma, rules.gamma);
         break;
     case ScheduleType::Cosine:
-        reader.number("min_lr", schedule.minLr, isNonNegative, "a number >= 0");
+        reader.number("min_lr", schedule.minLr, rules.minLr);
         break;
     case ScheduleType::ReduceOnPlateau:
-        reader.number(
-            "factor", schedule.factor, [](double v) { return v > 0.0 && v < 1.0; },
-            "a number between 0 and 1");
-        reader.integer("patience", schedule.patience, 0, "an integer >= 0");
-        reader.number("threshold", schedule.threshold, isNonNegative, "a number >= 0");
-        reader.number("min_lr", schedule.minLr, isNonNegative, "a number >= 0");
+        reader.number("factor", schedule.factor, rules.plateauFactor);
+        reader.integer("patience", schedule.patience, rules.plateauPatience);
+        reader.number("threshold", schedule.threshold, rules.threshold);
+        reader.number("min_lr", schedule.minLr, rules.minLr);
         break;
     default:
         break;
@@ -234,21 +236,22 @@ void readSchedule(const Json& json, ScheduleSpec& schedule, std::vector<std::str
 }
 
 void readTraining(const Json& json, TrainingSpec& training, std::vector<std::string>& errors) {
+    const SpecNumberRules& rules = specNumberRules();
     if (!expectObject(json, "training", errors))
         return;
     ObjectReader reader(json, "training", errors);
-    reader.integer("epochs", training.epochs, 1, "a positive integer");
+    reader.integer("epochs", training.epochs, rules.epochs);
     if (const Json* batch = reader.find("batch_size")) {
         const auto size = asInteger(*batch);
         if (batch->is_string() && batch->get<std::string>() == "full")
             training.fullBatch = true;
-        else if (size && *size > 0)
+        else if (size && rules.batchSize.accepts(static_cast<double>(*size)))
             training.batchSize = *size;
         else
             reader.error("batch_size",
                          "expected a positive integer or \"full\", got " + describeValue(*batch));
     }
-    reader.number("grad_clip_norm", training.gradClipNorm, isNonNegative, "a number >= 0 (0 = no clipping)");
+    reader.number("grad_clip_norm", training.gradClipNorm, rules.gradClipNorm);
     reader.boolean("shuffle", training.shuffle);
     if (const Json* stopping = reader.find("early_stopping")) {
         if (stopping->is_boolean()) {
@@ -259,8 +262,8 @@ void readTraining(const Json& json, TrainingSpec& training, std::vector<std::str
             early.enabled = true;
             inner.boolean("enabled", early.enabled);
             inner.choice("metric", metricNames(), early.metric, false, "metric");
-            inner.integer("patience", early.patience, 1, "a positive number of epochs");
-            inner.number("min_delta", early.minDelta, isNonNegative, "a number >= 0");
+            inner.integer("patience", early.patience, rules.earlyPatience);
+            inner.number("min_delta", early.minDelta, rules.minDelta);
             inner.finish();
         }
     }
@@ -310,13 +313,7 @@ Result<ExperimentSpec> parseExperimentSpec(std::string_view jsonText, const std:
     reader.text("name", spec.name, false, "a non-empty string");
     if (const std::string problem = nameProblem(spec.name); !problem.empty())
         reader.error("name", problem);
-    if (const Json* seed = reader.find("seed")) {
-        const auto value = asInteger(*seed);
-        if (value && *value >= 0)
-            spec.seed = static_cast<uint64_t>(*value);
-        else
-            reader.error("seed", "expected an integer >= 0, got " + describeValue(*seed));
-    }
+    reader.integer("seed", spec.seed, specNumberRules().seed);
     reader.text("device", spec.device, false, "\"auto\", \"cpu\", \"cuda\" or \"cuda:N\"");
     if (const std::string problem = deviceStringError(spec.device); !problem.empty())
         reader.error("device", problem);

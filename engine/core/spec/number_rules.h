@@ -1,0 +1,59 @@
+#pragma once
+
+// The limits of the numbers an experiment spec holds, in one place: the spec reader refuses what a
+// rule refuses, and the window's fields check what the user types against the same rule and show
+// its words. Optimizer keys carry their ranges in the optimizer catalog, built from the same types.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace tunelab {
+
+// Which values a number accepts: from minimum to maximum, each end included or not.
+struct NumberRange {
+    double minimum = 0.0;
+    double maximum = 0.0; // infinity for no upper bound
+    bool minimumIncluded = true;
+    bool maximumIncluded = true;
+
+    bool contains(double value) const;
+};
+
+// A number a spec key accepts, and how an error names a valid one ("a positive integer").
+struct NumberRule {
+    NumberRange range;
+    bool integer = false;
+    const char* expected = "";
+
+    // Finite, inside the range and whole where the rule wants an integer.
+    bool accepts(double value) const;
+};
+
+// The rules of the spec's number keys outside the optimizer, by section.
+struct SpecNumberRules {
+    NumberRule validationFraction, scale, samples, noise, classes, features, limit;
+    NumberRule huberDelta;
+    NumberRule outFeatures, outChannels, kernelSize, stride, padding, eps, batchNormMomentum, dropout,
+        negativeSlope, eluAlpha;
+    NumberRule warmupEpochs, stepSize, gamma, plateauFactor, plateauPatience, threshold, minLr;
+    NumberRule epochs, batchSize, gradClipNorm, earlyPatience, minDelta, seed;
+};
+const SpecNumberRules& specNumberRules();
+
+// A number as a person types it into a field: "1e-4", "3E-4", ".001", "-2", "1_000" (an underscore
+// between digits groups them), with spaces around it. Refused with the reason: anything else, a value
+// beyond a double's range, and for `integer` a fraction ("2.5"); "1e3" is the integer 1000.
+struct TypedNumber {
+    double value = 0.0;
+    int64_t integer = 0; // exact for integers up to 2^63 - 1
+};
+std::optional<TypedNumber> parseTypedNumber(std::string_view text, bool integer,
+                                            std::string* problem = nullptr);
+
+// Why `text` is not a value `rule` accepts ("expected a positive integer, got 0"), or empty when it is;
+// `value` receives it when it is.
+std::string typedNumberProblem(std::string_view text, const NumberRule& rule, TypedNumber* value = nullptr);
+
+} // namespace tunelab
