@@ -1,15 +1,19 @@
 // The data and training forms: what they show is what they write back, and only the fields that
 // belong to the chosen optimizer, schedule or data source are shown.
 
+#include "common/number_field.h"
 #include "experiment/data_form.h"
 #include "experiment/training_form.h"
 
 #include <QCheckBox>
 #include <QComboBox>
-#include <QDoubleSpinBox>
 #include <QLabel>
 #include <QSignalSpy>
+#include <QWheelEvent>
 #include <QtTest>
+
+#include <cmath>
+#include <limits>
 
 using namespace tunelab;
 
@@ -27,10 +31,10 @@ QString trainingPart(const ExperimentSpec& spec) {
     return QString::fromStdString(experimentSpecToJson(copy));
 }
 
-QDoubleSpinBox* spinBoxLabelled(QWidget& form, const QString& label) {
+NumberField* fieldLabelled(QWidget& form, const QString& label) {
     for (QLabel* candidate : form.findChildren<QLabel*>()) {
         if (candidate->text() == label)
-            return qobject_cast<QDoubleSpinBox*>(candidate->buddy());
+            return qobject_cast<NumberField*>(candidate->buddy());
     }
     return nullptr;
 }
@@ -105,8 +109,8 @@ private Q_SLOTS:
         QSignalSpy edited(&form, &TrainingForm::edited);
         combo->setCurrentText(optimizer);
         QVERIFY(optimizer == "adam" || edited.count() == 1);
-        QCOMPARE(spinBoxLabelled(form, "Momentum")->isVisible(), momentumShown);
-        QCOMPARE(spinBoxLabelled(form, "Beta 1")->isVisible(), betasShown);
+        QCOMPARE(fieldLabelled(form, "Momentum")->isVisible(), momentumShown);
+        QCOMPARE(fieldLabelled(form, "Beta 1")->isVisible(), betasShown);
         ExperimentSpec spec;
         form.applyTo(spec);
         QCOMPARE(QString(toString(spec.optimizer.type)), optimizer);
@@ -134,10 +138,10 @@ private Q_SLOTS:
         TrainingForm form;
         form.show();
         form.findChildren<QComboBox*>().at(1)->setCurrentText(optimizer);
-        QCOMPARE(spinBoxLabelled(form, "Dampening")->isVisible(), dampening);
+        QCOMPARE(fieldLabelled(form, "Dampening")->isVisible(), dampening);
         QCOMPARE(checkBoxLabelled(form, "AMSGrad")->isVisible(), amsgrad);
         QCOMPARE(checkBoxLabelled(form, "Centered")->isVisible(), centered);
-        QCOMPARE(spinBoxLabelled(form, "Learning-rate decay")->isVisible(), lrDecay);
+        QCOMPARE(fieldLabelled(form, "Learning-rate decay")->isVisible(), lrDecay);
         QVERIFY(form.fieldPaths().contains("optimizer.lr_decay"));
         QVERIFY(form.fieldPaths().contains("optimizer.amsgrad"));
     }
@@ -156,10 +160,121 @@ private Q_SLOTS:
         form.applyTo(spec);
         QCOMPARE(spec.optimizer.weightDecay, 0.01);
         QCOMPARE(spec.optimizer.eps, 1e-8);
-        spinBoxLabelled(form, "Weight decay")->setValue(0.2);
+        fieldLabelled(form, "Weight decay")->setValue(0.2);
         combo->setCurrentText("sgd");
         form.applyTo(spec);
         QCOMPARE(spec.optimizer.weightDecay, 0.2);
+    }
+
+    // What the user types is what the spec gets, in the notations people use; a value the spec
+    // reader would refuse is refused in place with its reason, and the spec keeps the last good one.
+    void typedValuesAreTakenAsTyped_data() {
+        QTest::addColumn<QString>("path");
+        QTest::addColumn<QString>("typed");
+        QTest::addColumn<double>("expected"); // NaN: refused
+        QTest::addColumn<QString>("reason");
+        const double refused = std::numeric_limits<double>::quiet_NaN();
+        QTest::newRow("lr 1e-4") << "optimizer.lr"
+                                 << "1e-4" << 1e-4 << "";
+        QTest::newRow("lr 3e-4") << "optimizer.lr"
+                                 << "3e-4" << 3e-4 << "";
+        QTest::newRow("lr .001") << "optimizer.lr"
+                                 << ".001" << 0.001 << "";
+        QTest::newRow("lr 50") << "optimizer.lr"
+                               << "50" << 50.0 << "";
+        QTest::newRow("lr -1") << "optimizer.lr"
+                               << "-1" << refused << "Learning rate: expected";
+        QTest::newRow("lr word") << "optimizer.lr"
+                                 << "fast" << refused << "got fast";
+        QTest::newRow("gamma 0.45") << "schedule.gamma"
+                                    << "0.45" << 0.45 << "";
+        QTest::newRow("epochs a billion") << "training.epochs"
+                                          << "1000000000" << 1e9 << "";
+        QTest::newRow("epochs 1_000") << "training.epochs"
+                                      << "1_000" << 1000.0 << "";
+        QTest::newRow("epochs 2.5") << "training.epochs"
+                                    << "2.5" << refused << "Epochs: expected a positive integer";
+        QTest::newRow("batch 0") << "training.batch_size"
+                                 << "0" << refused << "Batch size: expected a positive integer, got 0";
+        QTest::newRow("seed 2^53+1") << "seed"
+                                     << "9007199254740993" << 9007199254740993.0 << "";
+    }
+    void typedValuesAreTakenAsTyped() {
+        QFETCH(QString, path);
+        QFETCH(QString, typed);
+        QFETCH(double, expected);
+        QFETCH(QString, reason);
+        TrainingForm form;
+        ExperimentSpec spec = defaultExperiment();
+        spec.schedule.type = ScheduleType::Step;
+        form.setSpec(spec);
+        auto* field = form.findChild<NumberField*>(path);
+        QVERIFY2(field, qPrintable(path));
+        ExperimentSpec before;
+        form.applyTo(before);
+        field->selectAll();
+        QTest::keyClicks(field, typed);
+        ExperimentSpec after;
+        form.applyTo(after);
+        const auto valueAt = [&path](const ExperimentSpec& s) {
+            if (path == "optimizer.lr")
+                return s.optimizer.lr;
+            if (path == "schedule.gamma")
+                return s.schedule.gamma;
+            if (path == "training.epochs")
+                return double(s.training.epochs);
+            if (path == "training.batch_size")
+                return double(s.training.batchSize);
+            return double(s.seed);
+        };
+        if (std::isnan(expected)) {
+            QVERIFY(!field->isValid());
+            QCOMPARE(field->text(), typed); // the text stays as typed, shown as refused
+            QVERIFY(field->styleSheet().contains("border"));
+            QCOMPARE(valueAt(after), valueAt(before));
+            QCOMPARE(form.problems().size(), 1);
+            QVERIFY2(form.problems().first().contains(reason), qPrintable(form.problems().first()));
+            QVERIFY2(field->toolTip().contains("expected"), qPrintable(field->toolTip()));
+            // Leaving the field keeps it as typed; Escape brings the last good value back.
+            field->clearFocus();
+            QCOMPARE(field->text(), typed);
+            QTest::keyClick(field, Qt::Key_Escape);
+            QVERIFY(field->isValid());
+            QVERIFY(form.problems().isEmpty());
+        } else {
+            QVERIFY2(field->isValid(), qPrintable(field->problem()));
+            QCOMPARE(valueAt(after), expected);
+            if (path == "seed")
+                QCOMPARE(after.seed, uint64_t{9007199254740993}); // exact past 2^53
+            QVERIFY(form.problems().isEmpty());
+        }
+    }
+
+    // Scrolling over a form never changes a value: no field takes the wheel unless it has focus.
+    void theWheelScrollsTheFormNotTheFields() {
+        TrainingForm form;
+        ExperimentSpec spec = defaultExperiment();
+        spec.schedule.type = ScheduleType::Step;
+        form.setSpec(spec);
+        form.resize(400, 900);
+        form.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&form));
+        ExperimentSpec before;
+        form.applyTo(before);
+        const QString beforeJson = QString::fromStdString(experimentSpecToJson(before));
+        if (QWidget* focused = QApplication::focusWidget())
+            focused->clearFocus();
+        for (QWidget* field : form.findChildren<QWidget*>()) {
+            if (!field->isVisible() || field->objectName().isEmpty())
+                continue;
+            const QPoint centre = field->rect().center();
+            QWheelEvent wheel(QPointF(centre), QPointF(field->mapToGlobal(centre)), QPoint(0, 0),
+                              QPoint(0, -120), Qt::NoButton, Qt::NoModifier, Qt::NoScrollPhase, false);
+            QApplication::sendEvent(field, &wheel);
+        }
+        ExperimentSpec after;
+        form.applyTo(after);
+        QCOMPARE(QString::fromStdString(experimentSpecToJson(after)), beforeJson);
     }
 
     void dataFormLoadsAndReportsErrors() {

@@ -74,7 +74,7 @@ private Q_SLOTS:
     void catalogGroupsCoverEveryType();
     void catalogFields_data();
     void catalogFields();
-    void catalogSetValueClampsAndRejectsUnknownKeys();
+    void catalogSetValueRefusesOutOfRangeAndUnknownKeys();
     void testerThroughEditsUndoAndRedo();
     void shapeColumnsFollowEdits();
     void invalidLayerIsFlagged();
@@ -159,27 +159,34 @@ void TestLayerStackModel::catalogFields() {
     QStringList actual;
     for (const LayerField& field : LayerCatalog::fields(*layerType)) {
         actual << field.key;
-        QVERIFY2(field.minimum <= field.maximum, qPrintable(field.key));
-        // The default layer's value lies inside the range the form offers.
+        if (field.kind == LayerFieldKind::Bool)
+            continue;
+        // The default layer's value is one the spec reader's rule accepts (0 meaning "default" where
+        // the field says so).
         const LayerSpec layer = LayerCatalog::defaultLayer(*layerType);
         const double value = LayerCatalog::value(layer, field.key).toDouble();
-        QVERIFY2(value >= field.minimum && value <= field.maximum, qPrintable(field.key));
+        QVERIFY2(field.rule.accepts(value) || (value == 0.0 && !field.defaultText.isEmpty()),
+                 qPrintable(field.key));
     }
     QCOMPARE(actual, keys);
 }
 
-void TestLayerStackModel::catalogSetValueClampsAndRejectsUnknownKeys() {
+void TestLayerStackModel::catalogSetValueRefusesOutOfRangeAndUnknownKeys() {
     LayerSpec layer = plain(LayerType::Dropout);
     QVERIFY(LayerCatalog::setValue(layer, QStringLiteral("p"), 0.25));
     QCOMPARE(layer.p, 0.25);
-    QVERIFY(LayerCatalog::setValue(layer, QStringLiteral("p"), 1.5));
-    QVERIFY(layer.p < 1.0); // the engine rejects p = 1
+    // A value the spec reader refuses is refused, never clamped into range.
+    QVERIFY(!LayerCatalog::setValue(layer, QStringLiteral("p"), 1.5));
+    QCOMPARE(layer.p, 0.25);
     QVERIFY(!LayerCatalog::setValue(layer, QStringLiteral("out_features"), 3));
     QVERIFY(!LayerCatalog::value(layer, QStringLiteral("out_features")).isValid());
 
     LayerSpec conv = plain(LayerType::Conv2d);
-    QVERIFY(LayerCatalog::setValue(conv, QStringLiteral("out_channels"), 0));
-    QCOMPARE(conv.outChannels, int64_t(1));
+    const int64_t channels = conv.outChannels;
+    QVERIFY(!LayerCatalog::setValue(conv, QStringLiteral("out_channels"), 0));
+    QCOMPARE(conv.outChannels, channels);
+    QVERIFY(LayerCatalog::setValue(conv, QStringLiteral("stride"), 0)); // 0: the default stride
+    QCOMPARE(conv.stride, int64_t(0));
     QVERIFY(LayerCatalog::setValue(conv, QStringLiteral("bias"), false));
     QCOMPARE(conv.bias, false);
     QCOMPARE(LayerCatalog::value(conv, QStringLiteral("bias")).toBool(), false);

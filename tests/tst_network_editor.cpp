@@ -1,3 +1,4 @@
+#include "common/number_field.h"
 #include "experiment/layer_catalog.h"
 #include "experiment/layer_stack_model.h"
 #include "experiment/network_editor.h"
@@ -5,12 +6,10 @@
 #include <QAction>
 #include <QCheckBox>
 #include <QComboBox>
-#include <QDoubleSpinBox>
 #include <QFormLayout>
 #include <QLabel>
 #include <QMimeData>
 #include <QSignalSpy>
-#include <QSpinBox>
 #include <QTableView>
 #include <QTreeWidget>
 #include <QUndoStack>
@@ -195,21 +194,18 @@ void TestNetworkEditor::propertyFormShowsOnlyTheLayersFields() {
         QVERIFY(field);
         QWidget* parent = m_editor->propertyForm()->parentWidget();
         switch (field->kind) {
-        case LayerFieldKind::Int: {
-            auto* spin = parent->findChild<QSpinBox*>(key);
-            QVERIFY2(spin, qPrintable(key));
-            QCOMPARE(spin->minimum(), int(field->minimum));
-            QCOMPARE(spin->maximum(), int(field->maximum));
-            QCOMPARE(qlonglong(spin->value()), LayerCatalog::value(layer, key).toLongLong());
-            break;
-        }
+        case LayerFieldKind::Int:
         case LayerFieldKind::Double: {
-            auto* spin = parent->findChild<QDoubleSpinBox*>(key);
-            QVERIFY2(spin, qPrintable(key));
-            QCOMPARE(spin->minimum(), field->minimum);
-            QCOMPARE(spin->maximum(), field->maximum);
-            QCOMPARE(spin->decimals(), field->decimals);
-            QCOMPARE(spin->value(), LayerCatalog::value(layer, key).toDouble());
+            // The field checks the spec reader's own rule for the key.
+            auto* number = parent->findChild<NumberField*>(key);
+            QVERIFY2(number, qPrintable(key));
+            QCOMPARE(number->rule().range.minimum, field->rule.range.minimum);
+            QCOMPARE(number->rule().range.maximum, field->rule.range.maximum);
+            QCOMPARE(number->rule().integer, field->kind == LayerFieldKind::Int);
+            if (field->kind == LayerFieldKind::Int)
+                QCOMPARE(number->integerValue(), LayerCatalog::value(layer, key).toLongLong());
+            else
+                QCOMPARE(number->value(), LayerCatalog::value(layer, key).toDouble());
             break;
         }
         case LayerFieldKind::Bool: {
@@ -222,12 +218,12 @@ void TestNetworkEditor::propertyFormShowsOnlyTheLayersFields() {
     }
     // The sensible ranges the engine asks for.
     if (type == QLatin1String("dropout")) {
-        auto* p = m_editor->findChild<QDoubleSpinBox*>(QStringLiteral("p"));
-        QCOMPARE(p->minimum(), 0.0);
-        QVERIFY(p->maximum() < 1.0);
+        auto* p = m_editor->findChild<NumberField*>(QStringLiteral("p"));
+        QVERIFY(p->rule().accepts(0.0));
+        QVERIFY(!p->rule().accepts(1.0));
     }
     if (type == QLatin1String("conv2d"))
-        QCOMPARE(m_editor->findChild<QSpinBox*>(QStringLiteral("out_channels"))->minimum(), 1);
+        QVERIFY(!m_editor->findChild<NumberField*>(QStringLiteral("out_channels"))->rule().accepts(0.0));
 }
 
 void TestNetworkEditor::spinBoxEditIsUndoable() {
@@ -235,9 +231,9 @@ void TestNetworkEditor::spinBoxEditIsUndoable() {
     const QModelIndex nextParams = model->index(2, LayerStackModel::ParamsColumn);
     QCOMPARE(nextParams.data(LayerStackModel::RawValueRole).toLongLong(), 64LL * 10 + 10);
     m_editor->setCurrentRow(0);
-    auto* spin = m_editor->findChild<QSpinBox*>(QStringLiteral("out_features"));
+    auto* spin = m_editor->findChild<NumberField*>(QStringLiteral("out_features"));
     QVERIFY(spin);
-    QCOMPARE(spin->value(), 64);
+    QCOMPARE(spin->integerValue(), int64_t(64));
 
     QSignalSpy edited(m_editor.get(), &NetworkEditor::modelEdited);
     // Typed digit by digit: one undo step.
@@ -256,10 +252,10 @@ void TestNetworkEditor::spinBoxEditIsUndoable() {
 
     m_editor->undoStack()->undo();
     QCOMPARE(m_editor->model().layers[0].outFeatures, int64_t(64));
-    QCOMPARE(spin->value(), 64); // same editor, updated in place
+    QCOMPARE(spin->integerValue(), int64_t(64)); // same editor, updated in place
     QCOMPARE(nextParams.data(LayerStackModel::RawValueRole).toLongLong(), 64LL * 10 + 10);
     m_editor->undoStack()->redo();
-    QCOMPARE(spin->value(), 256);
+    QCOMPARE(spin->integerValue(), int64_t(256));
 
     auto* bias = m_editor->findChild<QCheckBox*>(QStringLiteral("bias"));
     QVERIFY(bias);
@@ -297,8 +293,8 @@ void TestNetworkEditor::validityChangedCarriesTheReason() {
 
     // The output width against the classes: a different reason, another signal.
     m_editor->setCurrentRow(2);
-    auto* spin = m_editor->findChild<QSpinBox*>(QStringLiteral("out_features"));
-    spin->setValue(3);
+    auto* spin = m_editor->findChild<NumberField*>(QStringLiteral("out_features"));
+    spin->setIntegerValue(3);
     QCOMPARE(validity.count(), 3);
     QCOMPARE(validity.at(2).at(0).toBool(), false);
     QVERIFY(validity.at(2).at(1).toString().contains(QStringLiteral("10")));

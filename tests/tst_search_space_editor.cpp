@@ -176,7 +176,8 @@ void TestSearchSpaceEditor::spinBoxTextOffersSearchAndEditing() {
     form.show();
     QVERIFY(QTest::qWaitForWindowExposed(&form));
     auto* lr = form.findChild<QWidget*>(QStringLiteral("optimizer.lr"));
-    auto* text = lr->findChild<QLineEdit*>();
+    // A number field is a line edit itself; a spin box holds one.
+    auto* text = qobject_cast<QLineEdit*>(lr) ? qobject_cast<QLineEdit*>(lr) : lr->findChild<QLineEdit*>();
     QVERIFY(text);
     QSignalSpy spy(&form, &TrainingForm::searchRequested);
     // A right-click lands on the spin box's text; the menu keeps the usual edit actions below the entry.

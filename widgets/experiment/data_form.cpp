@@ -1,12 +1,14 @@
 #include "experiment/data_form.h"
 
+#include "common/number_field.h"
+#include "common/wheel_guard.h"
+
 #include "data/dataset_cache.h"
 #include "search/search_space_editor.h"
 #include "spec/spec_names.h"
 
 #include <QCheckBox>
 #include <QComboBox>
-#include <QDoubleSpinBox>
 #include <QFileDialog>
 #include <QFormLayout>
 #include <QHBoxLayout>
@@ -14,7 +16,6 @@
 #include <QLineEdit>
 #include <QPainter>
 #include <QPushButton>
-#include <QSpinBox>
 #include <QTimer>
 #include <QVBoxLayout>
 
@@ -142,22 +143,17 @@ private:
 DataForm::DataForm(QWidget* parent)
     : QWidget(parent)
     , m_reloadTimer(new QTimer(this)) {
+    guardWheelEvents();
     auto* layout = new QVBoxLayout(this);
     m_form = new QFormLayout;
     m_kind = new QComboBox;
     for (const auto& [kind, name] : dataKindNames())
         m_kind->addItem(QString::fromLatin1(name), static_cast<int>(kind));
-    m_samples = new QSpinBox;
-    m_samples->setRange(2, 10000000);
-    m_samples->setSingleStep(100);
-    m_noise = new QDoubleSpinBox;
-    m_noise->setRange(0.0, 10.0);
-    m_noise->setDecimals(3);
-    m_noise->setSingleStep(0.01);
-    m_classes = new QSpinBox;
-    m_classes->setRange(2, 16);
-    m_features = new QSpinBox;
-    m_features->setRange(1, 10000);
+    const SpecNumberRules& rules = specNumberRules();
+    m_samples = new NumberField(rules.samples);
+    m_noise = new NumberField(rules.noise);
+    m_classes = new NumberField(rules.classes);
+    m_features = new NumberField(rules.features);
     m_pathRow = new QWidget;
     auto* pathLayout = new QHBoxLayout(m_pathRow);
     pathLayout->setContentsMargins(0, 0, 0, 0);
@@ -170,12 +166,9 @@ DataForm::DataForm(QWidget* parent)
     m_task = new QComboBox;
     for (const auto& [task, name] : taskNames())
         m_task->addItem(QString::fromLatin1(name), static_cast<int>(task));
-    m_limit = new QSpinBox;
-    m_limit->setRange(0, 100000000);
-    m_limit->setSpecialValueText(tr("all"));
-    m_validation = new QDoubleSpinBox;
-    m_validation->setRange(0.0, 0.95);
-    m_validation->setSingleStep(0.05);
+    m_limit = new NumberField(rules.limit);
+    m_limit->setHint(tr("0 = all samples"));
+    m_validation = new NumberField(rules.validationFraction);
     m_standardize = new QCheckBox(tr("Standardize features (training statistics)"));
     m_form->addRow(tr("Source"), m_kind);
     m_form->addRow(tr("Samples"), m_samples);
@@ -202,14 +195,18 @@ DataForm::DataForm(QWidget* parent)
     connect(m_browse, &QPushButton::clicked, this, &DataForm::browse);
     for (QComboBox* combo : {m_kind, m_task})
         connect(combo, &QComboBox::currentIndexChanged, this, &DataForm::onEdited);
-    for (QSpinBox* box : {m_samples, m_classes, m_features, m_limit})
-        connect(box, &QSpinBox::valueChanged, this, &DataForm::onEdited);
-    for (QDoubleSpinBox* box : {m_noise, m_validation})
-        connect(box, &QDoubleSpinBox::valueChanged, this, &DataForm::onEdited);
+    for (NumberField* field : {m_samples, m_classes, m_features, m_limit, m_noise, m_validation}) {
+        connect(field, &NumberField::valueChanged, this, &DataForm::onEdited);
+        connect(field, &NumberField::validityChanged, this, &DataForm::onEdited);
+    }
     for (QLineEdit* edit : {m_path, m_target})
         connect(edit, &QLineEdit::editingFinished, this, &DataForm::onEdited);
     connect(m_standardize, &QCheckBox::toggled, this, &DataForm::onEdited);
     installSearchMenus();
+}
+
+QStringList DataForm::problems() const {
+    return invalidFieldProblems(this);
 }
 
 void DataForm::installSearchMenus() {
@@ -247,16 +244,16 @@ void DataForm::setSpec(const ExperimentSpec& spec) {
     m_hidden = data;
     m_seed = spec.seed;
     m_kind->setCurrentIndex(std::max(0, m_kind->findData(static_cast<int>(data.kind))));
-    m_samples->setValue(static_cast<int>(std::min<int64_t>(data.samples, m_samples->maximum())));
+    m_samples->setIntegerValue(data.samples);
     m_noise->setValue(data.noise);
-    m_classes->setValue(data.classes);
-    m_features->setValue(data.features);
+    m_classes->setIntegerValue(data.classes);
+    m_features->setIntegerValue(data.features);
     m_path->setText(QString::fromStdString(data.path));
     m_target->setText(!data.target.empty()    ? QString::fromStdString(data.target)
                       : data.targetIndex >= 0 ? QString::number(data.targetIndex)
                                               : QString());
     m_task->setCurrentIndex(std::max(0, m_task->findData(static_cast<int>(data.task))));
-    m_limit->setValue(static_cast<int>(std::min<int64_t>(data.limit, m_limit->maximum())));
+    m_limit->setIntegerValue(data.limit);
     m_validation->setValue(data.validationFraction);
     m_standardize->setChecked(data.standardize);
     m_loading = false;
@@ -267,10 +264,10 @@ void DataForm::setSpec(const ExperimentSpec& spec) {
 void DataForm::applyTo(ExperimentSpec& spec) const {
     DataSpec data = m_hidden;
     data.kind = static_cast<DataKind>(m_kind->currentData().toInt());
-    data.samples = m_samples->value();
+    data.samples = m_samples->integerValue();
     data.noise = m_noise->value();
-    data.classes = m_classes->value();
-    data.features = m_features->value();
+    data.classes = static_cast<int>(m_classes->integerValue());
+    data.features = static_cast<int>(m_features->integerValue());
     data.path = m_path->text().trimmed().toStdString();
     bool isIndex = false;
     const int index = m_target->text().trimmed().toInt(&isIndex);
@@ -279,7 +276,7 @@ void DataForm::applyTo(ExperimentSpec& spec) const {
     data.task = data.kind == DataKind::Csv          ? static_cast<TaskKind>(m_task->currentData().toInt())
                 : data.kind == DataKind::Regression ? TaskKind::Regression
                                                     : TaskKind::Classification;
-    data.limit = m_limit->value();
+    data.limit = m_limit->integerValue();
     data.validationFraction = m_validation->value();
     data.standardize = m_standardize->isChecked();
     spec.data = data;

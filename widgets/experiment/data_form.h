@@ -9,17 +9,16 @@
 
 class QCheckBox;
 class QComboBox;
-class QDoubleSpinBox;
 class QFormLayout;
 class QLabel;
 class QLineEdit;
 class QPushButton;
-class QSpinBox;
 class QTimer;
 
 namespace tunelab {
 
 class DataPreview;
+class NumberField;
 
 // Chooses the data: a built-in generator with its parameters, or a CSV file / MNIST / CIFAR-10
 // folder; the validation split and standardization. After each edit (debounced) it loads the
@@ -49,6 +48,9 @@ public Q_SLOTS:
     // Paths already in the search space; their "Search over…" entries show a check mark.
     void setSearchedPaths(const QStringList& paths);
 
+    // "Label: reason" for each shown field whose typed value is refused; empty when all are valid.
+    QStringList problems() const;
+
 Q_SIGNALS:
     void edited();
     // "Search over <path>…" was chosen in a field's context menu; the value is the field's, as JSON.
@@ -73,17 +75,17 @@ private:
 
     QFormLayout* m_form = nullptr;
     QComboBox* m_kind = nullptr;
-    QSpinBox* m_samples = nullptr;
-    QDoubleSpinBox* m_noise = nullptr;
-    QSpinBox* m_classes = nullptr;
-    QSpinBox* m_features = nullptr;
+    NumberField* m_samples = nullptr;
+    NumberField* m_noise = nullptr;
+    NumberField* m_classes = nullptr;
+    NumberField* m_features = nullptr;
     QWidget* m_pathRow = nullptr;
     QLineEdit* m_path = nullptr;
     QPushButton* m_browse = nullptr;
     QLineEdit* m_target = nullptr;
     QComboBox* m_task = nullptr;
-    QSpinBox* m_limit = nullptr;
-    QDoubleSpinBox* m_validation = nullptr;
+    NumberField* m_limit = nullptr;
+    NumberField* m_validation = nullptr;
     QCheckBox* m_standardize = nullptr;
     QLabel* m_summary = nullptr;
     DataPreview* m_preview = nullptr;

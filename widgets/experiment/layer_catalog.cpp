@@ -14,29 +14,15 @@ QString tr(const char* text) {
     return QCoreApplication::translate("LayerCatalog", text);
 }
 
-LayerField intField(const char* key, const char* label, double minimum, double maximum,
-                    const char* special = nullptr) {
+LayerField numberField(const char* key, const char* label, LayerFieldKind kind, const NumberRule& rule,
+                       const char* defaultText = nullptr) {
     LayerField field;
     field.key = QString::fromLatin1(key);
     field.label = tr(label);
-    field.kind = LayerFieldKind::Int;
-    field.minimum = minimum;
-    field.maximum = maximum;
-    if (special)
-        field.specialValueText = tr(special);
-    return field;
-}
-
-LayerField doubleField(const char* key, const char* label, double minimum, double maximum, double step,
-                       int decimals) {
-    LayerField field;
-    field.key = QString::fromLatin1(key);
-    field.label = tr(label);
-    field.kind = LayerFieldKind::Double;
-    field.minimum = minimum;
-    field.maximum = maximum;
-    field.step = step;
-    field.decimals = decimals;
+    field.kind = kind;
+    field.rule = rule;
+    if (defaultText)
+        field.defaultText = tr(defaultText);
     return field;
 }
 
@@ -45,33 +31,39 @@ LayerField boolField(const char* key, const char* label) {
     field.key = QString::fromLatin1(key);
     field.label = tr(label);
     field.kind = LayerFieldKind::Bool;
-    field.maximum = 1.0;
     return field;
 }
 
-// Ranges follow the spec reader (engine/spec.cpp): positive sizes, eps > 0, 0 < momentum <= 1,
-// 0 <= p < 1, negative_slope >= 0, alpha > 0. Upper bounds only keep the spin boxes usable.
+// Each number's rule is the spec reader's own (spec/number_rules.h).
 std::map<LayerType, std::vector<LayerField>> buildFields() {
+    const SpecNumberRules& rules = specNumberRules();
+    const auto count = [](const char* key, const char* label, const NumberRule& rule,
+                          const char* defaultText = nullptr) {
+        return numberField(key, label, LayerFieldKind::Int, rule, defaultText);
+    };
+    const auto real = [](const char* key, const char* label, const NumberRule& rule) {
+        return numberField(key, label, LayerFieldKind::Double, rule);
+    };
     std::map<LayerType, std::vector<LayerField>> table;
     for (LayerType type : allLayerTypes())
         table[type] = {};
-    table[LayerType::Linear] = {intField("out_features", "Output features", 1, 1 << 20),
+    table[LayerType::Linear] = {count("out_features", "Output features", rules.outFeatures),
                                 boolField("bias", "Bias")};
-    table[LayerType::Conv2d] = {intField("out_channels", "Output channels", 1, 1 << 16),
-                                intField("kernel_size", "Kernel size", 1, 255),
-                                intField("stride", "Stride", 0, 255, "default (1)"),
-                                intField("padding", "Padding", 0, 255), boolField("bias", "Bias")};
-    const std::vector<LayerField> pool = {intField("kernel_size", "Kernel size", 1, 255),
-                                          intField("stride", "Stride", 0, 255, "default (= kernel)"),
-                                          intField("padding", "Padding", 0, 127)};
+    table[LayerType::Conv2d] = {count("out_channels", "Output channels", rules.outChannels),
+                                count("kernel_size", "Kernel size", rules.kernelSize),
+                                count("stride", "Stride", rules.stride, "default (1)"),
+                                count("padding", "Padding", rules.padding), boolField("bias", "Bias")};
+    const std::vector<LayerField> pool = {count("kernel_size", "Kernel size", rules.kernelSize),
+                                          count("stride", "Stride", rules.stride, "default (= kernel)"),
+                                          count("padding", "Padding", rules.padding)};
     table[LayerType::MaxPool2d] = pool;
     table[LayerType::AvgPool2d] = pool;
-    const LayerField eps = doubleField("eps", "Epsilon", 1e-10, 1.0, 1e-5, 10);
-    table[LayerType::BatchNorm] = {eps, doubleField("momentum", "Momentum", 0.001, 1.0, 0.01, 3)};
+    const LayerField eps = real("eps", "Epsilon", rules.eps);
+    table[LayerType::BatchNorm] = {eps, real("momentum", "Momentum", rules.batchNormMomentum)};
     table[LayerType::LayerNorm] = {eps};
-    table[LayerType::Dropout] = {doubleField("p", "Drop probability", 0.0, 0.999, 0.05, 3)};
-    table[LayerType::LeakyReLU] = {doubleField("negative_slope", "Negative slope", 0.0, 100.0, 0.01, 4)};
-    table[LayerType::ELU] = {doubleField("alpha", "Alpha", 0.001, 100.0, 0.1, 3)};
+    table[LayerType::Dropout] = {real("p", "Drop probability", rules.dropout)};
+    table[LayerType::LeakyReLU] = {real("negative_slope", "Negative slope", rules.negativeSlope)};
+    table[LayerType::ELU] = {real("alpha", "Alpha", rules.eluAlpha)};
     return table;
 }
 
@@ -229,13 +221,18 @@ bool LayerCatalog::setValue(LayerSpec& layer, const QString& key, const QVariant
         return false;
     switch (info->kind) {
     case LayerFieldKind::Int: {
+        // A value the rule refuses is refused, never clamped into range.
         const qlonglong number = value.toLongLong();
-        *intMember(layer, key) = std::clamp<qlonglong>(number, static_cast<qlonglong>(info->minimum),
-                                                       static_cast<qlonglong>(info->maximum));
+        const bool isDefault = number == 0 && !info->defaultText.isEmpty();
+        if (!isDefault && !info->rule.accepts(static_cast<double>(number)))
+            return false;
+        *intMember(layer, key) = number;
         return true;
     }
     case LayerFieldKind::Double:
-        *doubleMember(layer, key) = std::clamp(value.toDouble(), info->minimum, info->maximum);
+        if (!info->rule.accepts(value.toDouble()))
+            return false;
+        *doubleMember(layer, key) = value.toDouble();
         return true;
     case LayerFieldKind::Bool:
         layer.bias = value.toBool();

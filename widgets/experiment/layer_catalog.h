@@ -2,6 +2,7 @@
 
 #include "data/dataset.h"
 #include "model/shape_inference.h"
+#include "spec/number_rules.h"
 #include "spec/spec.h"
 
 #include <QString>
@@ -20,11 +21,8 @@ struct LayerField {
     QString key;
     QString label;
     LayerFieldKind kind = LayerFieldKind::Int;
-    double minimum = 0.0;
-    double maximum = 0.0;
-    double step = 1.0;
-    int decimals = 0;
-    QString specialValueText; // shown at `minimum` when the minimum means "default" (stride 0)
+    NumberRule rule;     // the spec reader's own limits for the key (numbers only)
+    QString defaultText; // when set, 0 means the key's default and the empty field shows this (stride)
     QString toolTip;
 };
 

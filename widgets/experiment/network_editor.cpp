@@ -1,5 +1,8 @@
 #include "experiment/network_editor.h"
 
+#include "common/number_field.h"
+#include "common/wheel_guard.h"
+
 #include "experiment/layer_catalog.h"
 #include "experiment/layer_commands.h"
 #include "experiment/layer_stack_model.h"
@@ -9,7 +12,6 @@
 #include <QAction>
 #include <QCheckBox>
 #include <QComboBox>
-#include <QDoubleSpinBox>
 #include <QDrag>
 #include <QFormLayout>
 #include <QGroupBox>
@@ -20,7 +22,6 @@
 #include <QMenu>
 #include <QMimeData>
 #include <QSignalBlocker>
-#include <QSpinBox>
 #include <QSplitter>
 #include <QTableView>
 #include <QToolButton>
@@ -99,6 +100,7 @@ NetworkEditor::NetworkEditor(QWidget* parent)
     : QWidget(parent)
     , m_model(new LayerStackModel(this))
     , m_undoStack(new QUndoStack(this)) {
+    guardWheelEvents();
     m_model->setUndoStack(m_undoStack);
     m_undoAction = m_undoStack->createUndoAction(this, tr("Undo"));
     m_undoAction->setShortcut(QKeySequence::Undo);
@@ -318,12 +320,14 @@ void NetworkEditor::setOutputTarget(const OutputTarget& target) {
     m_model->setOutputTarget(target);
 }
 
+// A layer field holding a refused value makes the network invalid too, with that field's reason.
 bool NetworkEditor::isValid() const {
-    return m_model->isValid();
+    return m_model->isValid() && invalidFieldProblems(m_formBox).isEmpty();
 }
 
 QString NetworkEditor::invalidReason() const {
-    return m_model->invalidReason();
+    const QStringList problems = invalidFieldProblems(m_formBox);
+    return problems.isEmpty() ? m_model->invalidReason() : problems.first();
 }
 
 int NetworkEditor::currentRow() const {
@@ -396,8 +400,8 @@ void NetworkEditor::onReportChanged() {
         totals += tr(" (layers up to the first invalid one)");
     m_totals->setText(totals);
 
-    const bool valid = m_model->isValid();
-    const QString reason = m_model->invalidReason();
+    const bool valid = isValid();
+    const QString reason = invalidReason();
     m_status->setText(valid ? QString() : reason);
     m_status->setVisible(!valid);
     if (valid != m_lastValid || reason != m_lastReason) {
@@ -443,30 +447,25 @@ void NetworkEditor::rebuildForm(int row) {
         const QVariant value = LayerCatalog::value(layer, field.key);
         QWidget* editor = nullptr;
         switch (field.kind) {
-        case LayerFieldKind::Int: {
-            auto* spin = new QSpinBox(m_formBox);
-            spin->setRange(static_cast<int>(field.minimum), static_cast<int>(field.maximum));
-            spin->setSingleStep(static_cast<int>(field.step));
-            spin->setSpecialValueText(field.specialValueText);
-            spin->setValue(value.toInt());
-            connect(spin, &QSpinBox::valueChanged, this, [this, key = field.key](int newValue) {
-                if (m_formRow >= 0)
-                    m_undoStack->push(new EditLayerCommand(m_model, m_formRow, key, newValue));
-            });
-            editor = spin;
-            break;
-        }
+        case LayerFieldKind::Int:
         case LayerFieldKind::Double: {
-            auto* spin = new QDoubleSpinBox(m_formBox);
-            spin->setDecimals(field.decimals);
-            spin->setRange(field.minimum, field.maximum);
-            spin->setSingleStep(field.step);
-            spin->setValue(value.toDouble());
-            connect(spin, &QDoubleSpinBox::valueChanged, this, [this, key = field.key](double newValue) {
-                if (m_formRow >= 0)
-                    m_undoStack->push(new EditLayerCommand(m_model, m_formRow, key, newValue));
+            auto* number = new NumberField(field.rule, m_formBox);
+            if (!field.defaultText.isEmpty())
+                number->setDefaultText(field.defaultText);
+            if (field.kind == LayerFieldKind::Int)
+                number->setIntegerValue(value.toLongLong());
+            else
+                number->setValue(value.toDouble());
+            const bool integer = field.kind == LayerFieldKind::Int;
+            connect(number, &NumberField::valueChanged, this, [this, number, integer, key = field.key] {
+                if (m_formRow < 0)
+                    return;
+                const QVariant newValue = integer ? QVariant::fromValue<qlonglong>(number->integerValue())
+                                                  : QVariant(number->value());
+                m_undoStack->push(new EditLayerCommand(m_model, m_formRow, key, newValue));
             });
-            editor = spin;
+            connect(number, &NumberField::validityChanged, this, &NetworkEditor::onReportChanged);
+            editor = number;
             break;
         }
         case LayerFieldKind::Bool: {
@@ -481,7 +480,10 @@ void NetworkEditor::rebuildForm(int row) {
         }
         }
         editor->setObjectName(field.key);
-        editor->setToolTip(field.key);
+        if (auto* number = qobject_cast<NumberField*>(editor))
+            number->setHint(QStringLiteral("%1: %2").arg(field.key, QString::fromUtf8(field.rule.expected)));
+        else
+            editor->setToolTip(field.key);
         installSearchMenu(
             editor, [this, key = field.key] { return layerPath(m_formRow) + QLatin1Char('.') + key; },
             [this](const QString& path, const QString& current) { Q_EMIT searchRequested(path, current); },
@@ -495,15 +497,16 @@ void NetworkEditor::updateFormValues(int row) {
     m_formBox->setTitle(tr("Layer %1: %2").arg(row).arg(LayerCatalog::displayName(layer.type)));
     for (const LayerField& field : LayerCatalog::fields(layer.type)) {
         const QVariant value = LayerCatalog::value(layer, field.key);
-        if (auto* spin = m_formBox->findChild<QSpinBox*>(field.key)) {
-            if (spin->value() != value.toInt()) {
-                const QSignalBlocker blocker(spin);
-                spin->setValue(value.toInt());
-            }
-        } else if (auto* doubleSpin = m_formBox->findChild<QDoubleSpinBox*>(field.key)) {
-            if (doubleSpin->value() != value.toDouble()) {
-                const QSignalBlocker blocker(doubleSpin);
-                doubleSpin->setValue(value.toDouble());
+        if (auto* number = m_formBox->findChild<NumberField*>(field.key)) {
+            // A field still holding a refused value keeps it: the model did not take it.
+            const bool same = field.kind == LayerFieldKind::Int ? number->integerValue() == value.toLongLong()
+                                                                : number->value() == value.toDouble();
+            if (!same && number->isValid()) {
+                const QSignalBlocker blocker(number);
+                if (field.kind == LayerFieldKind::Int)
+                    number->setIntegerValue(value.toLongLong());
+                else
+                    number->setValue(value.toDouble());
             }
         } else if (auto* check = m_formBox->findChild<QCheckBox*>(field.key)) {
             if (check->isChecked() != value.toBool()) {

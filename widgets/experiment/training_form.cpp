@@ -1,5 +1,8 @@
 #include "experiment/training_form.h"
 
+#include "common/number_field.h"
+#include "common/wheel_guard.h"
+
 #include "optim/learning_rate_schedule.h"
 #include "search/search_space_editor.h"
 #include "spec/optimizer_catalog.h"
@@ -7,12 +10,10 @@
 
 #include <QCheckBox>
 #include <QComboBox>
-#include <QDoubleSpinBox>
 #include <QFormLayout>
 #include <QGroupBox>
 #include <QPainter>
 #include <QPainterPath>
-#include <QSpinBox>
 #include <QVBoxLayout>
 
 #include <algorithm>
@@ -82,26 +83,13 @@ private:
 
 namespace {
 
-// The top of a field whose range has no upper bound.
-constexpr double kUnboundedMaximum = 1e6;
-
 template <typename Enum> void fillCombo(QComboBox* combo, const NameTable<Enum>& names) {
     for (const auto& [value, name] : names)
         combo->addItem(QString::fromLatin1(name), static_cast<int>(value));
 }
 
-QDoubleSpinBox* doubleBox(double minimum, double maximum, int decimals, double step) {
-    auto* box = new QDoubleSpinBox;
-    box->setRange(minimum, maximum);
-    box->setDecimals(decimals);
-    box->setSingleStep(step);
-    return box;
-}
-
-QSpinBox* intBox(int minimum, int maximum) {
-    auto* box = new QSpinBox;
-    box->setRange(minimum, maximum);
-    return box;
+NumberField* numberField(const NumberRule& rule) {
+    return new NumberField(rule);
 }
 
 void setRowVisible(QFormLayout* form, QWidget* field, bool visible) {
@@ -118,13 +106,15 @@ template <typename Enum> void selectValue(QComboBox* combo, Enum value) {
 
 TrainingForm::TrainingForm(QWidget* parent)
     : QWidget(parent) {
+    guardWheelEvents();
     auto* layout = new QVBoxLayout(this);
 
+    const SpecNumberRules& rules = specNumberRules();
     auto* optimizerBox = new QGroupBox(tr("Loss and optimizer"));
     m_optimizerForm = new QFormLayout(optimizerBox);
     m_loss = new QComboBox;
     fillCombo(m_loss, lossTypeNames());
-    m_huberDelta = doubleBox(1e-6, 1e6, 4, 0.1);
+    m_huberDelta = numberField(rules.huberDelta);
     m_optimizer = new QComboBox;
     fillCombo(m_optimizer, optimizerTypeNames());
     m_optimizerForm->addRow(tr("Loss"), m_loss);
@@ -137,12 +127,12 @@ TrainingForm::TrainingForm(QWidget* parent)
     m_scheduleForm = new QFormLayout(scheduleBox);
     m_schedule = new QComboBox;
     fillCombo(m_schedule, scheduleTypeNames());
-    m_warmup = doubleBox(0.0, 1000.0, 2, 0.5);
-    m_stepSize = intBox(1, 100000);
-    m_gamma = doubleBox(0.0001, 1.0, 4, 0.05);
-    m_minLr = doubleBox(0.0, 10.0, 7, 1e-5);
-    m_factor = doubleBox(0.01, 0.99, 2, 0.05);
-    m_patience = intBox(0, 1000);
+    m_warmup = numberField(rules.warmupEpochs);
+    m_stepSize = numberField(rules.stepSize);
+    m_gamma = numberField(rules.gamma);
+    m_minLr = numberField(rules.minLr);
+    m_factor = numberField(rules.plateauFactor);
+    m_patience = numberField(rules.plateauPatience);
     m_preview = new SchedulePreview;
     m_scheduleForm->addRow(tr("Schedule"), m_schedule);
     m_scheduleForm->addRow(tr("Warm-up epochs"), m_warmup);
@@ -156,16 +146,16 @@ TrainingForm::TrainingForm(QWidget* parent)
 
     auto* trainingBox = new QGroupBox(tr("Training"));
     m_trainingForm = new QFormLayout(trainingBox);
-    m_epochs = intBox(1, 1000000);
-    m_batchSize = intBox(1, 1 << 24);
+    m_epochs = numberField(rules.epochs);
+    m_batchSize = numberField(rules.batchSize);
     m_fullBatch = new QCheckBox(tr("Full batch (gradient descent)"));
-    m_clip = doubleBox(0.0, 1e6, 3, 0.5);
-    m_clip->setSpecialValueText(tr("off"));
+    m_clip = numberField(rules.gradClipNorm);
+    m_clip->setHint(tr("0 = no clipping"));
     m_earlyStopping = new QCheckBox(tr("Stop early"));
     m_earlyMetric = new QComboBox;
     fillCombo(m_earlyMetric, metricNames());
-    m_earlyPatience = intBox(1, 100000);
-    m_seed = intBox(0, 2147483647);
+    m_earlyPatience = numberField(rules.earlyPatience);
+    m_seed = numberField(rules.seed);
     m_device = new QComboBox;
     m_device->addItem(tr("auto"), QStringLiteral("auto"));
     m_trainingForm->addRow(tr("Epochs"), m_epochs);
@@ -184,10 +174,9 @@ TrainingForm::TrainingForm(QWidget* parent)
     connect(m_optimizer, &QComboBox::currentIndexChanged, this, &TrainingForm::onOptimizerChosen);
     for (QComboBox* combo : {m_loss, m_optimizer, m_schedule, m_earlyMetric, m_device})
         connect(combo, &QComboBox::currentIndexChanged, this, &TrainingForm::onEdited);
-    for (QDoubleSpinBox* box : {m_huberDelta, m_warmup, m_gamma, m_minLr, m_factor, m_clip})
-        connect(box, &QDoubleSpinBox::valueChanged, this, &TrainingForm::onEdited);
-    for (QSpinBox* box : {m_stepSize, m_patience, m_epochs, m_batchSize, m_earlyPatience, m_seed})
-        connect(box, &QSpinBox::valueChanged, this, &TrainingForm::onEdited);
+    for (NumberField* field : {m_huberDelta, m_warmup, m_gamma, m_minLr, m_factor, m_clip, m_stepSize,
+                               m_patience, m_epochs, m_batchSize, m_earlyPatience, m_seed})
+        connectNumberField(field);
     for (QCheckBox* box : {m_fullBatch, m_earlyStopping})
         connect(box, &QCheckBox::toggled, this, &TrainingForm::onEdited);
 
@@ -266,13 +255,13 @@ void TrainingForm::setSpec(const ExperimentSpec& spec) {
     m_patience->setValue(s.patience);
     const TrainingSpec& t = spec.training;
     m_epochs->setValue(t.epochs);
-    m_batchSize->setValue(static_cast<int>(std::min<int64_t>(t.batchSize, m_batchSize->maximum())));
+    m_batchSize->setIntegerValue(t.batchSize);
     m_fullBatch->setChecked(t.fullBatch);
     m_clip->setValue(t.gradClipNorm);
     m_earlyStopping->setChecked(t.earlyStopping.enabled);
     selectValue(m_earlyMetric, t.earlyStopping.metric);
     m_earlyPatience->setValue(t.earlyStopping.patience);
-    m_seed->setValue(static_cast<int>(std::min<uint64_t>(spec.seed, 2147483647u)));
+    m_seed->setIntegerValue(static_cast<int64_t>(std::min<uint64_t>(spec.seed, INT64_MAX)));
     int device = m_device->findData(QString::fromStdString(spec.device));
     if (device < 0) {
         m_device->addItem(QString::fromStdString(spec.device), QString::fromStdString(spec.device));
@@ -293,20 +282,20 @@ void TrainingForm::applyTo(ExperimentSpec& spec) const {
     ScheduleSpec& s = spec.schedule;
     s.type = static_cast<ScheduleType>(m_schedule->currentData().toInt());
     s.warmupEpochs = m_warmup->value();
-    s.stepSize = m_stepSize->value();
+    s.stepSize = static_cast<int>(m_stepSize->integerValue());
     s.gamma = m_gamma->value();
     s.minLr = m_minLr->value();
     s.factor = m_factor->value();
-    s.patience = m_patience->value();
+    s.patience = static_cast<int>(m_patience->integerValue());
     TrainingSpec& t = spec.training;
-    t.epochs = m_epochs->value();
-    t.batchSize = m_batchSize->value();
+    t.epochs = static_cast<int>(m_epochs->integerValue());
+    t.batchSize = m_batchSize->integerValue();
     t.fullBatch = m_fullBatch->isChecked();
     t.gradClipNorm = m_clip->value();
     t.earlyStopping.enabled = m_earlyStopping->isChecked();
     t.earlyStopping.metric = static_cast<MetricKind>(m_earlyMetric->currentData().toInt());
-    t.earlyStopping.patience = m_earlyPatience->value();
-    spec.seed = static_cast<uint64_t>(m_seed->value());
+    t.earlyStopping.patience = static_cast<int>(m_earlyPatience->integerValue());
+    spec.seed = static_cast<uint64_t>(m_seed->integerValue());
     spec.device = m_device->currentData().toString().toStdString();
 }
 
@@ -326,16 +315,9 @@ void TrainingForm::addOptimizerFields() {
                 m_optimizerForm->addRow(QString(), box);
                 field.widget = box;
             } else {
-                // The catalog's range; an open end stops one displayed digit short of it.
-                const double digit = std::pow(10.0, -key->decimals);
-                const NumberRange& range = key->range;
-                const double low = range.minimumIncluded ? range.minimum : range.minimum + digit;
-                const double high = !std::isfinite(range.maximum) ? kUnboundedMaximum
-                                    : range.maximumIncluded       ? range.maximum
-                                                                  : range.maximum - digit;
-                auto* box =
-                    doubleBox(low, high, key->decimals, std::pow(10.0, -std::max(2, key->decimals - 3)));
-                connect(box, &QDoubleSpinBox::valueChanged, this, &TrainingForm::onEdited);
+                // The catalog's range and words, as the spec reader checks them.
+                auto* box = numberField(NumberRule{key->range, false, key->expected});
+                connectNumberField(box);
                 m_optimizerForm->addRow(label, box);
                 field.widget = box;
             }
@@ -356,8 +338,8 @@ void TrainingForm::showOptimizer(const OptimizerSpec& optimizer) {
     for (const OptimizerField& field : m_optimizerFields) {
         if (auto* box = qobject_cast<QCheckBox*>(field.widget))
             box->setChecked(field.key->flagIn(optimizer));
-        else if (auto* spin = qobject_cast<QDoubleSpinBox*>(field.widget))
-            spin->setValue(field.key->numberIn(optimizer, field.element));
+        else if (auto* number = qobject_cast<NumberField*>(field.widget))
+            number->setValue(field.key->numberIn(optimizer, field.element));
     }
     m_shownOptimizer = optimizer.type;
 }
@@ -366,8 +348,8 @@ void TrainingForm::readOptimizer(OptimizerSpec& optimizer) const {
     for (const OptimizerField& field : m_optimizerFields) {
         if (auto* box = qobject_cast<QCheckBox*>(field.widget))
             field.key->setFlag(optimizer, box->isChecked());
-        else if (auto* spin = qobject_cast<QDoubleSpinBox*>(field.widget))
-            field.key->setNumber(optimizer, spin->value(), field.element);
+        else if (auto* number = qobject_cast<NumberField*>(field.widget))
+            field.key->setNumber(optimizer, number->value(), field.element);
     }
     optimizer.nesterov = optimizer.nesterov && optimizer.momentum > 0.0 && optimizer.dampening == 0.0;
 }
@@ -425,6 +407,15 @@ void TrainingForm::updatePreview() {
         spec.training.fullBatch ? m_trainingRows : std::max<int64_t>(spec.training.batchSize, 1);
     const int64_t stepsPerEpoch = (m_trainingRows + batch - 1) / batch;
     m_preview->setSchedule(spec.schedule, spec.optimizer.lr, spec.training.epochs, stepsPerEpoch);
+}
+
+void TrainingForm::connectNumberField(NumberField* field) {
+    connect(field, &NumberField::valueChanged, this, &TrainingForm::onEdited);
+    connect(field, &NumberField::validityChanged, this, &TrainingForm::onEdited);
+}
+
+QStringList TrainingForm::problems() const {
+    return invalidFieldProblems(this);
 }
 
 void TrainingForm::onEdited() {

@@ -9,11 +9,11 @@
 
 class QCheckBox;
 class QComboBox;
-class QDoubleSpinBox;
 class QFormLayout;
-class QSpinBox;
 
 namespace tunelab {
+
+class NumberField;
 
 class SchedulePreview;
 struct OptimizerKey;
@@ -40,6 +40,8 @@ public:
 
     // The spec path each field edits ("optimizer.lr"), which is also the field's objectName.
     QStringList fieldPaths() const;
+    // "Label: reason" for each shown field whose typed value is refused; empty when all are valid.
+    QStringList problems() const;
 
 public Q_SLOTS:
     // Paths already in the search space; their "Search over…" entries show a check mark.
@@ -61,6 +63,7 @@ private:
 
     void addOptimizerFields();
     QWidget* optimizerField(const char* jsonKey) const;
+    void connectNumberField(NumberField* field);
     void showOptimizer(const OptimizerSpec& optimizer);
     void readOptimizer(OptimizerSpec& optimizer) const;
     void onOptimizerChosen();
@@ -75,26 +78,26 @@ private:
     QStringList m_searchedPaths;
 
     QComboBox* m_loss = nullptr;
-    QDoubleSpinBox* m_huberDelta = nullptr;
+    NumberField* m_huberDelta = nullptr;
     QComboBox* m_optimizer = nullptr;
     std::vector<OptimizerField> m_optimizerFields;
     OptimizerType m_shownOptimizer = OptimizerType::Adam;
     QComboBox* m_schedule = nullptr;
-    QDoubleSpinBox* m_warmup = nullptr;
-    QSpinBox* m_stepSize = nullptr;
-    QDoubleSpinBox* m_gamma = nullptr;
-    QDoubleSpinBox* m_minLr = nullptr;
-    QDoubleSpinBox* m_factor = nullptr;
-    QSpinBox* m_patience = nullptr;
+    NumberField* m_warmup = nullptr;
+    NumberField* m_stepSize = nullptr;
+    NumberField* m_gamma = nullptr;
+    NumberField* m_minLr = nullptr;
+    NumberField* m_factor = nullptr;
+    NumberField* m_patience = nullptr;
     SchedulePreview* m_preview = nullptr;
-    QSpinBox* m_epochs = nullptr;
-    QSpinBox* m_batchSize = nullptr;
+    NumberField* m_epochs = nullptr;
+    NumberField* m_batchSize = nullptr;
     QCheckBox* m_fullBatch = nullptr;
-    QDoubleSpinBox* m_clip = nullptr;
+    NumberField* m_clip = nullptr;
     QCheckBox* m_earlyStopping = nullptr;
     QComboBox* m_earlyMetric = nullptr;
-    QSpinBox* m_earlyPatience = nullptr;
-    QSpinBox* m_seed = nullptr;
+    NumberField* m_earlyPatience = nullptr;
+    NumberField* m_seed = nullptr;
     QComboBox* m_device = nullptr;
     QFormLayout* m_optimizerForm = nullptr;
     QFormLayout* m_scheduleForm = nullptr;

@@ -1,5 +1,7 @@
 #include "search/search_space_editor.h"
 
+#include "common/number_field.h"
+
 #include "search/search_space_model.h"
 
 #include <QCheckBox>
@@ -64,6 +66,15 @@ QString fieldValueJson(const QWidget* field) {
         const QByteArray array = QJsonDocument(QJsonArray{text}).toJson(QJsonDocument::Compact);
         return QString::fromUtf8(array.mid(1, array.size() - 2));
     };
+    if (const auto* number = qobject_cast<const NumberField*>(field)) {
+        if (number->rule().integer)
+            return QString::number(number->integerValue());
+        // A decimal point keeps a float field a float: 1.0, not the integer 1.
+        QString text = NumberField::formatNumber(number->value());
+        if (!text.contains(QLatin1Char('.')) && !text.contains(QLatin1Char('e')))
+            text += QStringLiteral(".0");
+        return text;
+    }
     if (const auto* spin = qobject_cast<const QSpinBox*>(field))
         return QString::number(spin->value());
     if (const auto* spin = qobject_cast<const QDoubleSpinBox*>(field)) {

@@ -5,6 +5,7 @@
 
 #include "charts/loss_chart_view.h"
 #include "common/qt_text.h"
+#include "common/wheel_guard.h"
 #include "experiment/data_form.h"
 #include "experiment/network_editor.h"
 #include "experiment/training_form.h"
@@ -44,6 +45,7 @@ MainWindow::MainWindow(QWidget* parent)
     , m_spec(defaultExperiment())
     , m_charts(new MetricCharts(this))
     , m_chart(m_charts->stepLossChart()) {
+    guardWheelEvents();
     m_centralTabs = new QTabWidget(this);
     m_centralTabs->setObjectName(QStringLiteral("centralTabs"));
     m_centralTabs->setDocumentMode(true);
@@ -257,8 +259,12 @@ void MainWindow::updateRunValidity() {
     m_blockedReason.clear();
     if (!m_dataForm->hasData())
         m_blockedReason = tr("The data cannot be loaded: %1").arg(m_dataForm->errorText());
+    else if (const QStringList problems = m_dataForm->problems() + m_trainingForm->problems();
+             !problems.isEmpty())
+        m_blockedReason =
+            tr("A field holds a value TuneLab cannot use: %1").arg(problems.join(QStringLiteral("; ")));
     else if (!m_networkEditor->isValid())
-        m_blockedReason = tr("The network does not fit the data: %1").arg(m_networkEditor->invalidReason());
+        m_blockedReason = tr("The network cannot be used: %1").arg(m_networkEditor->invalidReason());
     updateActions();
 }
 

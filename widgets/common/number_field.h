@@ -1,0 +1,69 @@
+#pragma once
+
+#include "spec/number_rules.h"
+
+#include <QLineEdit>
+
+namespace tunelab {
+
+// A number field that takes the value as typed or refuses it with the reason: "1e-4", ".001" and
+// "1_000" read as people mean them, and a value the engine's rule refuses (the spec reader's own
+// limits) turns the frame red with the reason in the tooltip, while value() goes back to what the
+// field held before the edit began. Nothing the user did not type is ever committed: no clamping, no rounding
+// to shown decimals, no reverting on leaving the field. Escape puts the last accepted value back. The mouse
+// wheel does nothing here, so scrolling a form never changes a number; Up and Down step an integer by one.
+class NumberField : public QLineEdit {
+    Q_OBJECT
+
+public:
+    explicit NumberField(const NumberRule& rule, QWidget* parent = nullptr);
+
+    void setRule(const NumberRule& rule);
+    const NumberRule& rule() const { return m_rule; }
+
+    // Shows `value` as the accepted value (the shortest text that reads back as the same double).
+    void setValue(double value);
+    void setIntegerValue(int64_t value);
+    double value() const { return m_value.value; }
+    int64_t integerValue() const { return m_value.integer; }
+
+    bool isValid() const { return m_problem.isEmpty(); }
+    // Why the text is refused ("expected a positive integer, got 0"); empty while it is valid.
+    QString problem() const { return m_problem; }
+    // The tooltip shown while the text is valid; the reason replaces it while it is not.
+    void setHint(const QString& hint);
+
+    // An empty field means 0, the key's default, and shows `text` as its placeholder ("default (1)").
+    void setDefaultText(const QString& text);
+
+    // The shortest text that reads back as `value`: 0.1, 1e-04, 32.
+    static QString formatNumber(double value);
+
+Q_SIGNALS:
+    // An accepted value the user typed, or one set from code that differs from the last one.
+    void valueChanged(double value);
+    void validityChanged(bool valid);
+
+protected:
+    void keyPressEvent(QKeyEvent* event) override;
+    void focusInEvent(QFocusEvent* event) override;
+
+private:
+    void onTextEdited(const QString& text);
+    void showValidity();
+    void accept(const TypedNumber& value, bool fromCode);
+
+    NumberRule m_rule;
+    TypedNumber m_value;
+    TypedNumber m_beforeEdit; // what the field held when the current edit began
+    QString m_problem;
+    QString m_hint;
+    QString m_defaultText;
+};
+
+// "Label: reason" for every field of `form` that holds a refused value and is shown (or would be
+// when `form` is shown); empty when all are valid. The label is the field's row label in a form
+// layout, else its object name.
+QStringList invalidFieldProblems(const QWidget* form);
+
+} // namespace tunelab
