@@ -1,6 +1,7 @@
 #include "window/main_window.h"
 
 #include "charts/loss_chart_view.h"
+#include "common/number_field.h"
 #include "events/run_events.h"
 #include "experiment/data_form.h"
 #include "experiment/network_editor.h"
@@ -13,10 +14,10 @@
 #include "spec/spec.h"
 #include "store/run_store.h"
 #include "window/metric_charts.h"
+#include "window/shortcut_table.h"
 
 #include <QAction>
 #include <QApplication>
-#include <QDoubleSpinBox>
 #include <QFile>
 #include <QMessageBox>
 #include <QSignalSpy>
@@ -58,6 +59,8 @@ private Q_SLOTS:
     void badExperimentFileKeepsTheCurrentOne();
     void toolsMenuOpensItsWindows();
     void rangeTestApplyPutsTheRateInTheSpec();
+    void refusedTypedValueBlocksRunWithTheReason();
+    void everyShortcutIsUnique();
 
 private:
     std::unique_ptr<MainWindow> m_window;
@@ -340,9 +343,43 @@ void TestMainWindow::toolsMenuOpensItsWindows() {
 void TestMainWindow::rangeTestApplyPutsTheRateInTheSpec() {
     m_window->applyLearningRate(0.0042);
     QCOMPARE(m_window->experiment().optimizer.lr, 0.0042);
-    auto* lr = m_window->trainingForm()->findChild<QDoubleSpinBox*>(QStringLiteral("optimizer.lr"));
+    auto* lr = m_window->trainingForm()->findChild<tunelab::NumberField*>(QStringLiteral("optimizer.lr"));
     QVERIFY(lr);
     QVERIFY(qAbs(lr->value() - 0.0042) < 1e-9);
+}
+
+// A value typed into a field that the spec reader would refuse holds Run back, saying which field
+// and why; correcting it lets Run go again.
+void TestMainWindow::refusedTypedValueBlocksRunWithTheReason() {
+    QVERIFY(m_window->runAction()->isEnabled());
+    auto* lr = m_window->trainingForm()->findChild<tunelab::NumberField*>(QStringLiteral("optimizer.lr"));
+    QVERIFY(lr);
+    const double before = m_window->experiment().optimizer.lr;
+    lr->selectAll();
+    QTest::keyClicks(lr, QStringLiteral("-1"));
+    QVERIFY(!m_window->runAction()->isEnabled());
+    QVERIFY2(m_window->runAction()->toolTip().contains(QStringLiteral("Learning rate: expected")),
+             qPrintable(m_window->runAction()->toolTip()));
+    QCOMPARE(m_window->experiment().optimizer.lr, before);
+    lr->selectAll();
+    QTest::keyClicks(lr, QStringLiteral("1e-4"));
+    QVERIFY(m_window->runAction()->isEnabled());
+    QCOMPARE(m_window->experiment().optimizer.lr, 1e-4);
+}
+
+// A key bound to two actions does nothing: every shortcut of the window is unique, and the Help
+// table lists each one.
+void TestMainWindow::everyShortcutIsUnique() {
+    const QStringList clashes = tunelab::shortcutClashes(m_window.get());
+    QVERIFY2(clashes.isEmpty(), qPrintable(clashes.join(QStringLiteral("; "))));
+    auto* rangeTest = m_window->findChild<QAction*>(QStringLiteral("lrRangeTestAction"));
+    QVERIFY(rangeTest);
+    QCOMPARE(rangeTest->shortcut(), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_L));
+    bool listed = false;
+    for (const tunelab::ShortcutEntry& entry : tunelab::windowShortcuts(m_window.get()))
+        listed = listed ||
+                 (entry.keys == rangeTest->shortcut() && entry.what.contains(QStringLiteral("range test")));
+    QVERIFY(listed);
 }
 
 QTEST_MAIN(TestMainWindow)

@@ -126,6 +126,7 @@ LossChartView::LossChartView(Metric metric, QWidget* parent)
 
     auto* reset = new QShortcut(QKeySequence(Qt::CTRL | Qt::Key_0), this);
     reset->setContext(Qt::WidgetWithChildrenShortcut);
+    reset->setWhatsThis(tr("Reset the chart's zoom"));
     connect(reset, &QShortcut::activated, this, &LossChartView::resetZoom);
 
     m_frameTimer->setSingleShot(true);

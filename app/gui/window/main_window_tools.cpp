@@ -2,6 +2,7 @@
 // and the Help dialogs.
 
 #include "window/main_window.h"
+#include "window/shortcut_table.h"
 
 #include "playground/playground_window.h"
 #include "race/lr_range_dialog.h"
@@ -33,7 +34,7 @@ void MainWindow::createToolsMenu() {
     QAction* rangeTest =
         tools->addAction(tr("&Learning-rate range test…"), this, &MainWindow::openLrRangeTest);
     rangeTest->setObjectName(QStringLiteral("lrRangeTestAction"));
-    rangeTest->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_L));
+    rangeTest->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_L));
     rangeTest->setStatusTip(tr("Find a learning rate: a short run whose rate grows exponentially"));
     QAction* playground =
         tools->addAction(tr("Loss-landscape &playground…"), this, &MainWindow::openPlayground);
@@ -83,20 +84,18 @@ void MainWindow::applyLearningRate(double learningRate) {
     statusBar()->showMessage(tr("Learning rate set to %1").arg(learningRate, 0, 'g', 3), 5000);
 }
 
+// The table comes from the window's own actions, so it always says what the keys do.
 void MainWindow::showShortcuts() {
-    const QString text =
-        tr("<table>"
-           "<tr><td><b>Ctrl+N</b></td><td>New experiment</td></tr>"
-           "<tr><td><b>Ctrl+O</b></td><td>Open experiment</td></tr>"
-           "<tr><td><b>Ctrl+S</b> / <b>Ctrl+Shift+S</b></td><td>Save / Save as</td></tr>"
-           "<tr><td><b>Ctrl+R</b></td><td>Run</td></tr>"
-           "<tr><td><b>Ctrl+P</b></td><td>Pause / resume</td></tr>"
-           "<tr><td><b>Ctrl+.</b></td><td>Stop</td></tr>"
-           "<tr><td><b>Ctrl+Z</b> / <b>Ctrl+Shift+Z</b></td><td>Undo / redo a network edit</td></tr>"
-           "<tr><td><b>Ctrl+L</b></td><td>Logarithmic loss axis</td></tr>"
-           "</table>");
+    QString text = QStringLiteral("<table>");
+    for (const ShortcutEntry& entry : windowShortcuts(this)) {
+        text += QStringLiteral("<tr><td><b>%1</b></td><td>%2</td></tr>")
+                    .arg(entry.keys.toString(QKeySequence::NativeText).toHtmlEscaped(),
+                         entry.what.toHtmlEscaped());
+    }
+    text += QStringLiteral("</table>");
     auto* box =
         new QMessageBox(QMessageBox::NoIcon, tr("Keyboard Shortcuts"), text, QMessageBox::Close, this);
+    box->setObjectName(QStringLiteral("shortcutsBox"));
     box->setAttribute(Qt::WA_DeleteOnClose);
     box->open();
 }
