@@ -16,12 +16,14 @@
 #include "window/metric_charts.h"
 #include "window/shortcut_table.h"
 
+#include <QAbstractButton>
 #include <QAction>
 #include <QApplication>
 #include <QFile>
 #include <QMessageBox>
 #include <QSignalSpy>
 #include <QTemporaryDir>
+#include <QTimer>
 #include <QtTest>
 
 #include <memory>
@@ -33,6 +35,43 @@ namespace {
 
 QByteArray statusName(RunStatus status) {
     return QByteArray(tunelab::toString(status));
+}
+
+// Clicks `button` (a standard button, or the one with `text`) on the message box named `name` as soon
+// as it opens; the dialogs are modal, so the click has to come from the event loop they run.
+void answerMessageBox(const QString& name, QMessageBox::StandardButton button, const QString& text = {}) {
+    auto* timer = new QTimer;
+    timer->setInterval(10);
+    QObject::connect(timer, &QTimer::timeout, timer, [timer, name, button, text] {
+        for (QWidget* widget : QApplication::topLevelWidgets()) {
+            auto* box = qobject_cast<QMessageBox*>(widget);
+            if (!box || !box->isVisible() || box->objectName() != name)
+                continue;
+            QAbstractButton* target = box->button(button);
+            for (QAbstractButton* candidate : box->buttons()) {
+                if (!text.isEmpty() && candidate->text() == text)
+                    target = candidate;
+            }
+            if (target)
+                target->click();
+            timer->deleteLater();
+            return;
+        }
+    });
+    timer->start();
+}
+
+QAction* actionNamed(QWidget* window, const QString& text) {
+    for (QAction* action : window->findChildren<QAction*>()) {
+        if (action->text().remove(QLatin1Char('&')) == text)
+            return action;
+    }
+    return nullptr;
+}
+
+void typeInto(tunelab::NumberField* field, const QString& text) {
+    field->selectAll();
+    QTest::keyClicks(field, text);
 }
 
 } // namespace
@@ -61,6 +100,9 @@ private Q_SLOTS:
     void rangeTestApplyPutsTheRateInTheSpec();
     void refusedTypedValueBlocksRunWithTheReason();
     void everyShortcutIsUnique();
+    void unsavedChangesAreMarkedAndAskedFor();
+    void quittingAsksBeforeStoppingRuns();
+    void loadingARunsSettingsIsUndoable();
 
 private:
     std::unique_ptr<MainWindow> m_window;
@@ -80,7 +122,9 @@ void TestMainWindow::cleanup() {
 void TestMainWindow::opensWithTheDefaultExperiment() {
     const QString name = QString::fromStdString(tunelab::defaultExperiment().name);
     QVERIFY(!name.isEmpty());
-    QCOMPARE(m_window->windowTitle(), QStringLiteral("TuneLab — %1").arg(name));
+    QCOMPARE(m_window->windowTitle(),
+             QStringLiteral("TuneLab — %1[*]").arg(name)); // [*]: shown when modified
+    QVERIFY(!m_window->isWindowModified());
     QVERIFY(m_window->runAction()->isEnabled());
     QVERIFY(!m_window->stopAction()->isEnabled());
     QCOMPARE(m_window->runAction()->shortcut(), QKeySequence(Qt::CTRL | Qt::Key_R));
@@ -233,7 +277,8 @@ void TestMainWindow::openExperimentFile() {
     file.close();
 
     QVERIFY2(m_window->openExperiment(path), qPrintable(m_window->stateText()));
-    QCOMPARE(m_window->windowTitle(), QStringLiteral("TuneLab — from-a-file"));
+    QCOMPARE(m_window->windowTitle(), QStringLiteral("TuneLab — from-a-file[*]"));
+    QVERIFY(!m_window->isWindowModified());
     QCOMPARE(m_window->experiment().training.epochs, 2);
 }
 
@@ -380,6 +425,76 @@ void TestMainWindow::everyShortcutIsUnique() {
         listed = listed ||
                  (entry.keys == rangeTest->shortcut() && entry.what.contains(QStringLiteral("range test")));
     QVERIFY(listed);
+}
+
+// An edit marks the window modified; New asks Save / Discard / Cancel and does what was chosen.
+void TestMainWindow::unsavedChangesAreMarkedAndAskedFor() {
+    QTemporaryDir folder;
+    const QString path = folder.filePath(QStringLiteral("mine.json"));
+    QVERIFY(m_window->saveExperiment(path));
+    QVERIFY(!m_window->isModified());
+    auto* lr = m_window->trainingForm()->findChild<tunelab::NumberField*>(QStringLiteral("optimizer.lr"));
+    typeInto(lr, QStringLiteral("0.05"));
+    QVERIFY(m_window->isModified());
+    QVERIFY(m_window->isWindowModified());
+
+    m_window->setInteractive(true);
+    QAction* newAction = actionNamed(m_window.get(), QStringLiteral("New Experiment"));
+    QVERIFY(newAction);
+    answerMessageBox(QStringLiteral("unsavedChangesBox"), QMessageBox::Cancel);
+    newAction->trigger();
+    QCOMPARE(m_window->experiment().optimizer.lr, 0.05); // cancelled: nothing replaced
+    QVERIFY(m_window->isModified());
+
+    answerMessageBox(QStringLiteral("unsavedChangesBox"), QMessageBox::Save);
+    newAction->trigger();
+    QCOMPARE(m_window->experiment().optimizer.lr, tunelab::defaultExperiment().optimizer.lr);
+    QVERIFY(!m_window->isModified());
+    QFile saved(path);
+    QVERIFY(saved.open(QIODevice::ReadOnly));
+    QVERIFY2(saved.readAll().contains("0.05"), "Save wrote the edit before New replaced it");
+
+    typeInto(lr, QStringLiteral("0.07"));
+    answerMessageBox(QStringLiteral("unsavedChangesBox"), QMessageBox::Discard);
+    newAction->trigger();
+    QCOMPARE(m_window->experiment().optimizer.lr, tunelab::defaultExperiment().optimizer.lr);
+}
+
+// Quitting while a run trains asks first; Cancel keeps it training.
+void TestMainWindow::quittingAsksBeforeStoppingRuns() {
+    QVERIFY(m_window->startRun());
+    m_window->setInteractive(true);
+    answerMessageBox(QStringLiteral("stopWorkBox"), QMessageBox::Cancel);
+    QVERIFY(!m_window->close());
+    QVERIFY(m_window->isRunning());
+    answerMessageBox(QStringLiteral("stopWorkBox"), QMessageBox::NoButton, QStringLiteral("Stop and Quit"));
+    QVERIFY(m_window->close());
+    QTRY_VERIFY_WITH_TIMEOUT(!m_window->isRunning(), 30000);
+}
+
+// A run's settings replace the editor only after asking, and Edit › Undo brings the edits back.
+void TestMainWindow::loadingARunsSettingsIsUndoable() {
+    tunelab::ExperimentSpec spec = tunelab::defaultExperiment();
+    spec.training.epochs = 2;
+    spec.optimizer.lr = 0.02;
+    m_window->setExperiment(spec);
+    QSignalSpy finished(m_window.get(), &MainWindow::runFinished);
+    QVERIFY(m_window->startRun());
+    QVERIFY(finished.wait(60000));
+    const qint64 id = finished.first().first().toLongLong();
+
+    auto* lr = m_window->trainingForm()->findChild<tunelab::NumberField*>(QStringLiteral("optimizer.lr"));
+    typeInto(lr, QStringLiteral("0.3"));
+    m_window->setInteractive(true);
+    answerMessageBox(QStringLiteral("unsavedChangesBox"), QMessageBox::Discard);
+    Q_EMIT m_window->runsView()->runActivated(id);
+    QCOMPARE(m_window->experiment().optimizer.lr, 0.02);
+    auto* undo = m_window->findChild<QAction*>(QStringLiteral("undoLoadAction"));
+    QVERIFY(undo && undo->isEnabled());
+    undo->trigger();
+    QCOMPARE(m_window->experiment().optimizer.lr, 0.3);
+    QVERIFY(m_window->isModified()); // the edits come back as the unsaved edits they were
+    QVERIFY(!undo->isEnabled());
 }
 
 QTEST_MAIN(TestMainWindow)

@@ -106,6 +106,10 @@ void MainWindow::createActions() {
     updateRecentMenu();
 
     m_editMenu = menuBar()->addMenu(tr("&Edit"));
+    m_undoLoadAction = m_editMenu->addAction(tr("Undo Load"), this, &MainWindow::undoReplacingExperiment);
+    m_undoLoadAction->setObjectName(QStringLiteral("undoLoadAction"));
+    m_undoLoadAction->setStatusTip(tr("Bring back the experiment a run's or trial's settings replaced"));
+    m_undoLoadAction->setEnabled(false);
 
     QMenu* runMenu = menuBar()->addMenu(tr("&Run"));
     m_runAction = runMenu->addAction(style()->standardIcon(QStyle::SP_MediaPlay), tr("&Run"), this,
@@ -238,6 +242,7 @@ void MainWindow::setExperiment(const ExperimentSpec& spec) {
     if (!isRunning())
         showDevice(m_spec.device);
     m_studyPanel->setBaseExperiment(m_spec);
+    markSaved();
 }
 
 void MainWindow::syncSpecFromPanels() {
@@ -253,6 +258,7 @@ void MainWindow::syncSpecFromPanels() {
         showDevice(m_spec.device);
     updateRunValidity();
     m_studyPanel->setBaseExperiment(m_spec);
+    updateTitle();
 }
 
 void MainWindow::updateRunValidity() {
@@ -354,7 +360,8 @@ void MainWindow::updateActions() {
 }
 
 void MainWindow::updateTitle() {
-    setWindowTitle(tr("TuneLab — %1").arg(fromStd(m_spec.name)));
+    setWindowTitle(tr("TuneLab — %1[*]").arg(fromStd(m_spec.name)));
+    setWindowModified(isModified());
     setWindowFilePath(m_specPath);
 }
 
@@ -450,15 +457,12 @@ void MainWindow::widenExperimentPanel() {
         resizeDocks({dock}, {640}, Qt::Horizontal);
 }
 
-void MainWindow::closeEvent(QCloseEvent* event) {
-    if (m_saveSettings) {
-        QSettings settings;
-        settings.setValue(QStringLiteral("mainWindow/geometry"), saveGeometry());
-        settings.setValue(QStringLiteral("mainWindow/state"), saveState());
-    }
-    m_studyPanel->stopStudy();
-    m_session->stopAll();
-    QMainWindow::closeEvent(event);
+void MainWindow::saveWindowSettings() {
+    if (!m_saveSettings)
+        return;
+    QSettings settings;
+    settings.setValue(QStringLiteral("mainWindow/geometry"), saveGeometry());
+    settings.setValue(QStringLiteral("mainWindow/state"), saveState());
 }
 
 } // namespace tunelab

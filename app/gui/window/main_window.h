@@ -7,6 +7,7 @@
 #include <QString>
 
 #include <memory>
+#include <optional>
 
 class QAction;
 class QLabel;
@@ -57,6 +58,9 @@ public:
     bool saveStudyFile(const QString& path);
     // Writes the experiment as JSON that tunelab-cli train runs as it is.
     bool saveExperiment(const QString& path);
+    // True when the panels hold changes that were not saved to (or loaded from) a file: the title
+    // shows a *, and New, Open, loading a run or trial and quitting ask first.
+    bool isModified() const;
     // Why Run is disabled (empty when it is not): the data or network error, named.
     QString runBlockedReason() const { return m_blockedReason; }
 
@@ -117,8 +121,19 @@ private:
     void createStatusBar();
     void newExperiment();
     void exportCurrentChart(bool asCsv);
-    void saveExperimentAs();
-    void saveToCurrentFile();
+    bool saveExperimentAs();
+    bool saveToCurrentFile();
+    void saveWindowSettings();
+    // The panels' experiment as JSON, after taking in every panel edit.
+    QString panelsSpecJson();
+    void markSaved();
+    // Save / Discard / Cancel when the experiment has unsaved changes; true to go on with `action`.
+    bool confirmReplacingExperiment(const QString& action);
+    // Stop and Quit / Cancel while runs or a study are going; true to go on.
+    bool confirmStoppingWork();
+    // Replaces the experiment (a run's or trial's settings) so that Edit › Undo brings it back.
+    void replaceExperimentUndoably(const ExperimentSpec& spec, const QString& what);
+    void undoReplacingExperiment();
     void addRecentFile(const QString& path);
     void updateRecentMenu();
     void setPaused(bool paused);
@@ -181,6 +196,17 @@ private:
     QLabel* m_metricsLabel = nullptr;
     QLabel* m_deviceLabel = nullptr;
     QLabel* m_activeLabel = nullptr;
+
+    // What the editor held before a run or trial replaced it, for Edit › Undo.
+    struct ReplacedExperiment {
+        ExperimentSpec spec;
+        QString path;
+        QString savedJson;
+        QString what;
+    };
+    std::optional<ReplacedExperiment> m_replaced;
+    QAction* m_undoLoadAction = nullptr;
+    QString m_savedJson; // the experiment as last saved or loaded
 };
 
 } // namespace tunelab

@@ -40,6 +40,8 @@ void MainWindow::exportCurrentChart(bool asCsv) {
 }
 
 void MainWindow::newExperiment() {
+    if (!confirmReplacingExperiment(tr("starting a new one")))
+        return;
     setExperiment(defaultExperiment());
     setState(tr("New experiment"));
 }
@@ -54,25 +56,21 @@ bool MainWindow::saveExperiment(const QString& path) {
     }
     m_specPath = path;
     addRecentFile(path);
-    updateTitle();
+    markSaved();
     setState(tr("Saved %1").arg(QFileInfo(path).fileName()));
     return true;
 }
 
-void MainWindow::saveToCurrentFile() {
-    if (m_specPath.isEmpty())
-        saveExperimentAs();
-    else
-        saveExperiment(m_specPath);
+bool MainWindow::saveToCurrentFile() {
+    return m_specPath.isEmpty() ? saveExperimentAs() : saveExperiment(m_specPath);
 }
 
-void MainWindow::saveExperimentAs() {
+bool MainWindow::saveExperimentAs() {
     const QString suggested =
         m_specPath.isEmpty() ? fromStd(m_spec.name) + QStringLiteral(".json") : m_specPath;
     const QString path =
         QFileDialog::getSaveFileName(this, tr("Save Experiment"), suggested, tr("Experiment specs (*.json)"));
-    if (!path.isEmpty())
-        saveExperiment(path);
+    return !path.isEmpty() && saveExperiment(path);
 }
 
 void MainWindow::addRecentFile(const QString& path) {
@@ -108,10 +106,12 @@ bool MainWindow::openExperiment(const QString& path) {
         reportError(tr("Cannot open experiment"), message);
         return false;
     }
+    if (!confirmReplacingExperiment(tr("opening %1").arg(QFileInfo(path).fileName())))
+        return false;
     setExperiment(loaded.value());
     m_specPath = path;
     addRecentFile(path);
-    updateTitle();
+    markSaved();
     if (!isRunning())
         setState(tr("Opened %1").arg(QFileInfo(path).fileName()));
     return true;

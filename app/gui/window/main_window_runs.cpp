@@ -83,7 +83,9 @@ void MainWindow::loadRunSpec(qint64 id, bool asCopy) {
     }
     if (asCopy)
         spec.value().name += "-copy";
-    setExperiment(spec.value());
+    if (!confirmReplacingExperiment(tr("loading the settings of run %1").arg(id)))
+        return;
+    replaceExperimentUndoably(spec.value(), tr("Load Run %1").arg(id));
     setState(asCopy ? tr("Copied the settings of run %1: edit them and press Run").arg(id)
                     : tr("Loaded the settings of run %1").arg(id));
 }

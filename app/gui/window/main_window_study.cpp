@@ -114,7 +114,9 @@ void MainWindow::openTrialExperiment(const QString& specJson, const QString& tit
         reportError(tr("Cannot open %1").arg(title), QString::fromStdString(parsed.error()));
         return;
     }
-    setExperiment(parsed.value());
+    if (!confirmReplacingExperiment(tr("opening %1").arg(title)))
+        return;
+    replaceExperimentUndoably(parsed.value(), tr("Open %1").arg(title));
     m_experimentTabs->setCurrentIndex(0);
     m_centralTabs->setCurrentIndex(0);
     statusBar()->showMessage(tr("Opened %1 in the editor").arg(title), 5000);
