@@ -21,6 +21,7 @@
 #include <QApplication>
 #include <QFile>
 #include <QMessageBox>
+#include <QSettings>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTimer>
@@ -103,6 +104,7 @@ private Q_SLOTS:
     void unsavedChangesAreMarkedAndAskedFor();
     void quittingAsksBeforeStoppingRuns();
     void loadingARunsSettingsIsUndoable();
+    void theExperimentComesBackAfterARestart();
 
 private:
     std::unique_ptr<MainWindow> m_window;
@@ -495,6 +497,34 @@ void TestMainWindow::loadingARunsSettingsIsUndoable() {
     QCOMPARE(m_window->experiment().optimizer.lr, 0.3);
     QVERIFY(m_window->isModified()); // the edits come back as the unsaved edits they were
     QVERIFY(!undo->isEnabled());
+}
+
+// Closing and starting again brings back the experiment as it was: its file, and unsaved edits
+// still unsaved.
+void TestMainWindow::theExperimentComesBackAfterARestart() {
+    QSettings().remove(QStringLiteral("session"));
+    QTemporaryDir folder;
+    const QString path = folder.filePath(QStringLiteral("mine.json"));
+    m_window->restoreSettings();
+    tunelab::ExperimentSpec spec = tunelab::defaultExperiment();
+    spec.name = "my-experiment";
+    m_window->setExperiment(spec);
+    QVERIFY(m_window->saveExperiment(path));
+    auto* lr = m_window->trainingForm()->findChild<tunelab::NumberField*>(QStringLiteral("optimizer.lr"));
+    typeInto(lr, QStringLiteral("0.06"));
+    QVERIFY(m_window->close());
+    m_window.reset();
+
+    QSettings().setValue(QStringLiteral("device"), QStringLiteral("cpu")); // the last device must not win
+    m_window = std::make_unique<MainWindow>();
+    m_window->setInteractive(false);
+    m_window->restoreSettings();
+    QSettings().remove(QStringLiteral("device"));
+    QCOMPARE(m_window->experiment().name, std::string("my-experiment"));
+    QCOMPARE(m_window->experiment().optimizer.lr, 0.06);
+    QCOMPARE(m_window->windowFilePath(), path);
+    QVERIFY(m_window->isModified()); // the edit was never saved, and still is not
+    QSettings().remove(QStringLiteral("session"));
 }
 
 QTEST_MAIN(TestMainWindow)

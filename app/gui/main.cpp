@@ -164,7 +164,7 @@ int main(int argc, char* argv[]) {
         return app.exec();
     }
 
-    window.restoreSettings();
+    window.restoreSettings(positional.isEmpty()); // a file named on the command line wins
     window.show();
     if (!positional.isEmpty())
         window.openExperiment(positional.first()); // shown first, so an error gets its dialog

@@ -46,6 +46,10 @@ MainWindow::MainWindow(QWidget* parent)
     , m_charts(new MetricCharts(this))
     , m_chart(m_charts->stepLossChart()) {
     guardWheelEvents();
+    m_sessionTimer = new QTimer(this);
+    m_sessionTimer->setSingleShot(true);
+    m_sessionTimer->setInterval(2000);
+    connect(m_sessionTimer, &QTimer::timeout, this, &MainWindow::saveSession);
     m_centralTabs = new QTabWidget(this);
     m_centralTabs->setObjectName(QStringLiteral("centralTabs"));
     m_centralTabs->setDocumentMode(true);
@@ -259,6 +263,8 @@ void MainWindow::syncSpecFromPanels() {
     updateRunValidity();
     m_studyPanel->setBaseExperiment(m_spec);
     updateTitle();
+    if (m_saveSettings)
+        m_sessionTimer->start();
 }
 
 void MainWindow::updateRunValidity() {
@@ -413,12 +419,15 @@ void MainWindow::reportError(const QString& title, const QString& message) {
     box->open();
 }
 
-void MainWindow::restoreSettings() {
+void MainWindow::restoreSettings(bool restoreSession) {
     QSettings settings;
     restoreGeometry(settings.value(QStringLiteral("mainWindow/geometry")).toByteArray());
     m_layoutRestored = restoreState(settings.value(QStringLiteral("mainWindow/state")).toByteArray());
     m_saveSettings = true;
     updateRecentMenu();
+    // The session's experiment carries its own device; the last device applies to a fresh one.
+    if (restoreSession && this->restoreSession())
+        return;
     const QString device = settings.value(QStringLiteral("device")).toString();
     if (!device.isEmpty() && deviceStringError(device.toStdString()).empty()) {
         ExperimentSpec spec = m_spec;

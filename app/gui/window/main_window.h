@@ -101,8 +101,10 @@ public:
     // Puts a learning rate into the experiment and the training panel (the range test's Apply).
     void applyLearningRate(double learningRate);
 
-    // Restores the window geometry from QSettings and saves it again on close.
-    void restoreSettings();
+    // Restores the window geometry from QSettings and saves it again on close. With `restoreSession`,
+    // also the experiment the user had (its file path and unsaved edits included) and the study
+    // shown in the Search tab, as they were when the window closed.
+    void restoreSettings(bool restoreSession = true);
 
 Q_SIGNALS:
     void runFinished(qint64 runId);
@@ -124,6 +126,9 @@ private:
     bool saveExperimentAs();
     bool saveToCurrentFile();
     void saveWindowSettings();
+    // The experiment, its path and saved state, and the shown study, for the next start.
+    void saveSession();
+    bool restoreSession(); // true when the last session's experiment came back
     // The panels' experiment as JSON, after taking in every panel edit.
     QString panelsSpecJson();
     void markSaved();
@@ -206,7 +211,8 @@ private:
     };
     std::optional<ReplacedExperiment> m_replaced;
     QAction* m_undoLoadAction = nullptr;
-    QString m_savedJson; // the experiment as last saved or loaded
+    QString m_savedJson;              // the experiment as last saved or loaded
+    QTimer* m_sessionTimer = nullptr; // saves the session shortly after an edit
 };
 
 } // namespace tunelab

@@ -13,6 +13,7 @@
 #include <QCloseEvent>
 #include <QMessageBox>
 #include <QPushButton>
+#include <QSettings>
 
 namespace tunelab {
 
@@ -28,6 +29,46 @@ bool MainWindow::isModified() const {
 void MainWindow::markSaved() {
     m_savedJson = panelsSpecJson();
     updateTitle();
+    if (m_saveSettings)
+        saveSession();
+}
+
+void MainWindow::saveSession() {
+    if (!m_saveSettings)
+        return;
+    QSettings settings;
+    settings.setValue(QStringLiteral("session/experiment"), panelsSpecJson());
+    settings.setValue(QStringLiteral("session/experimentPath"), m_specPath);
+    settings.setValue(QStringLiteral("session/savedExperiment"), m_savedJson);
+    settings.setValue(QStringLiteral("session/study"), static_cast<qlonglong>(m_studyPanel->currentStudy()));
+}
+
+bool MainWindow::restoreSession() {
+    // Read all of it first: setting the experiment saves the session again.
+    QSettings settings;
+    const QString json = settings.value(QStringLiteral("session/experiment")).toString();
+    const QString path = settings.value(QStringLiteral("session/experimentPath")).toString();
+    const QString savedJson = settings.value(QStringLiteral("session/savedExperiment")).toString();
+    const qlonglong study = settings.value(QStringLiteral("session/study")).toLongLong();
+    bool restored = false;
+    if (!json.isEmpty()) {
+        auto spec = parseExperimentSpec(json.toStdString());
+        if (spec.ok()) {
+            setExperiment(spec.value());
+            m_specPath = path;
+            m_savedJson = savedJson.isEmpty() ? m_savedJson : savedJson;
+            updateTitle();
+            saveSession();
+            setState(tr("Restored the experiment from the last session"));
+            restored = true;
+        } else {
+            setState(
+                tr("The last session's experiment could not be restored: %1").arg(fromStd(spec.error())));
+        }
+    }
+    if (study > 0)
+        m_studyPanel->showStudy(static_cast<StudyId>(study));
+    return restored;
 }
 
 bool MainWindow::confirmReplacingExperiment(const QString& action) {
@@ -95,6 +136,7 @@ void MainWindow::closeEvent(QCloseEvent* event) {
         return;
     }
     saveWindowSettings();
+    saveSession();
     m_studyPanel->stopStudy();
     m_session->stopAll();
     QMainWindow::closeEvent(event);
