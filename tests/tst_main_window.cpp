@@ -20,6 +20,7 @@
 #include <QAction>
 #include <QApplication>
 #include <QFile>
+#include <QLineEdit>
 #include <QMessageBox>
 #include <QSettings>
 #include <QSignalSpy>
@@ -105,6 +106,7 @@ private Q_SLOTS:
     void quittingAsksBeforeStoppingRuns();
     void loadingARunsSettingsIsUndoable();
     void theExperimentComesBackAfterARestart();
+    void theExperimentCanBeRenamed();
 
 private:
     std::unique_ptr<MainWindow> m_window;
@@ -525,6 +527,29 @@ void TestMainWindow::theExperimentComesBackAfterARestart() {
     QCOMPARE(m_window->windowFilePath(), path);
     QVERIFY(m_window->isModified()); // the edit was never saved, and still is not
     QSettings().remove(QStringLiteral("session"));
+}
+
+// The name field renames the experiment (the title and new runs follow); an empty name or one with
+// a control character is refused with the reason and holds Run back.
+void TestMainWindow::theExperimentCanBeRenamed() {
+    auto* name = m_window->findChild<QLineEdit*>(QStringLiteral("experimentName"));
+    QVERIFY(name);
+    QCOMPARE(name->text(), QString::fromStdString(tunelab::defaultExperiment().name));
+    name->selectAll();
+    QTest::keyClicks(name, QStringLiteral("digits-try"));
+    QCOMPARE(m_window->experiment().name, std::string("digits-try"));
+    QCOMPARE(m_window->windowTitle(), QStringLiteral("TuneLab — digits-try[*]"));
+    QVERIFY(m_window->isModified());
+
+    name->selectAll();
+    QTest::keyClick(name, Qt::Key_Backspace);
+    QVERIFY(!m_window->runAction()->isEnabled());
+    QVERIFY2(m_window->runAction()->toolTip().contains(QStringLiteral("needs a name")),
+             qPrintable(m_window->runAction()->toolTip()));
+    QCOMPARE(m_window->experiment().name, std::string("digits-try")); // the last good name stays
+    QTest::keyClicks(name, QStringLiteral("ok"));
+    QVERIFY(m_window->runAction()->isEnabled());
+    QCOMPARE(m_window->experiment().name, std::string("ok"));
 }
 
 QTEST_MAIN(TestMainWindow)

@@ -4,6 +4,7 @@
 #include "window/metric_charts.h"
 
 #include "charts/loss_chart_view.h"
+#include "common/names.h"
 #include "common/qt_text.h"
 #include "common/wheel_guard.h"
 #include "experiment/data_form.h"
@@ -19,9 +20,11 @@
 #include <QApplication>
 #include <QCloseEvent>
 #include <QDockWidget>
+#include <QFormLayout>
 #include <QHash>
 #include <QKeySequence>
 #include <QLabel>
+#include <QLineEdit>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QScrollArea>
@@ -34,6 +37,7 @@
 #include <QTimer>
 #include <QToolBar>
 #include <QUndoStack>
+#include <QVBoxLayout>
 
 #include <algorithm>
 #include <cmath>
@@ -196,9 +200,22 @@ void MainWindow::createPanels() {
     m_editMenu->addAction(m_networkEditor->undoAction());
     m_editMenu->addAction(m_networkEditor->redoAction());
 
+    // The experiment's name names its runs, the title and exported files.
+    auto* experimentPanel = new QWidget;
+    auto* panelLayout = new QVBoxLayout(experimentPanel);
+    panelLayout->setContentsMargins(0, 0, 0, 0);
+    auto* nameRow = new QFormLayout;
+    nameRow->setContentsMargins(6, 6, 6, 0);
+    m_nameEdit = new QLineEdit;
+    m_nameEdit->setObjectName(QStringLiteral("experimentName"));
+    nameRow->addRow(tr("&Name"), m_nameEdit);
+    panelLayout->addLayout(nameRow);
+    panelLayout->addWidget(m_experimentTabs, 1);
+    connect(m_nameEdit, &QLineEdit::textEdited, this, &MainWindow::syncSpecFromPanels);
+
     auto* dock = new QDockWidget(tr("Experiment"), this);
     dock->setObjectName(QStringLiteral("experimentDock"));
-    dock->setWidget(m_experimentTabs);
+    dock->setWidget(experimentPanel);
     dock->setMinimumWidth(360);
     addDockWidget(Qt::LeftDockWidgetArea, dock);
     m_viewMenu->addSeparator();
@@ -237,6 +254,8 @@ void MainWindow::setExperiment(const ExperimentSpec& spec) {
     m_spec = spec;
     m_specPath.clear();
     m_loadingPanels = true;
+    m_nameEdit->setText(fromStd(spec.name));
+    showNameValidity();
     m_trainingForm->setSpec(spec);
     m_networkEditor->setModel(spec.model);
     m_dataForm->setSpec(spec); // loads the data and updates Run's validity
@@ -253,6 +272,8 @@ void MainWindow::syncSpecFromPanels() {
     if (m_loadingPanels)
         return;
     const LossType lossBefore = m_spec.loss.type;
+    if (showNameValidity())
+        m_spec.name = m_nameEdit->text().trimmed().toStdString();
     m_dataForm->applyTo(m_spec);
     m_trainingForm->applyTo(m_spec);
     m_spec.model = m_networkEditor->model();
@@ -267,10 +288,27 @@ void MainWindow::syncSpecFromPanels() {
         m_sessionTimer->start();
 }
 
+// A name must be non-empty and free of control characters; a refused one turns the field red with
+// the reason, and the experiment keeps its last good name.
+bool MainWindow::showNameValidity() {
+    const QString name = m_nameEdit->text().trimmed();
+    const QString problem =
+        name.isEmpty() ? tr("the experiment needs a name") : fromStd(nameProblem(name.toStdString()));
+    m_nameEdit->setProperty("problem", problem);
+    m_nameEdit->setStyleSheet(problem.isEmpty() ? QString()
+                                                : QStringLiteral("QLineEdit { border: 2px solid #d32f2f; }"));
+    m_nameEdit->setToolTip(
+        problem.isEmpty() ? tr("The experiment's name: its runs, the window title and exported files use it")
+                          : problem);
+    return problem.isEmpty();
+}
+
 void MainWindow::updateRunValidity() {
     m_blockedReason.clear();
     if (!m_dataForm->hasData())
         m_blockedReason = tr("The data cannot be loaded: %1").arg(m_dataForm->errorText());
+    else if (const QString problem = m_nameEdit->property("problem").toString(); !problem.isEmpty())
+        m_blockedReason = tr("Name: %1").arg(problem);
     else if (const QStringList problems = m_dataForm->problems() + m_trainingForm->problems();
              !problems.isEmpty())
         m_blockedReason =

@@ -13,6 +13,7 @@ class QAction;
 class QLabel;
 class QMenu;
 class QTabWidget;
+class QLineEdit;
 class QTimer;
 
 namespace tunelab {
@@ -126,6 +127,7 @@ private:
     bool saveExperimentAs();
     bool saveToCurrentFile();
     void saveWindowSettings();
+    bool showNameValidity(); // true when the name field holds a usable name
     // The experiment, its path and saved state, and the shown study, for the next start.
     void saveSession();
     bool restoreSession(); // true when the last session's experiment came back
@@ -211,7 +213,8 @@ private:
     };
     std::optional<ReplacedExperiment> m_replaced;
     QAction* m_undoLoadAction = nullptr;
-    QString m_savedJson;              // the experiment as last saved or loaded
+    QString m_savedJson; // the experiment as last saved or loaded
+    QLineEdit* m_nameEdit = nullptr;
     QTimer* m_sessionTimer = nullptr; // saves the session shortly after an edit
 };
 
