@@ -132,6 +132,31 @@ private Q_SLOTS:
         QVERIFY(healthSummary({}).empty());
     }
 
+    // A run whose weights blew up (learning rate 5: weights at ±9e6) and whose layers then stopped
+    // passing gradients is diagnosed as exploding first, and the vanishing layers get the exploding
+    // advice: never "a higher learning rate".
+    void explodingWeightsTakePrecedenceOverVanishing() {
+        const auto samples = series(1, std::vector<float>(30, 1e-9f));
+        WeightHistogram calm{1, 0, -2.0f, 2.0f, {1, 2, 1}};
+        WeightHistogram huge{3, 0, -9e6f, 9e6f, {1, 0, 1}};
+        const auto alone = detectHealthFlags(samples, {}, {calm});
+        QCOMPARE(alone.size(), size_t(1));
+        QCOMPARE(alone[0].advice, std::string(healthAdvice(HealthFlagKind::Vanishing)));
+
+        const auto flags = detectHealthFlags(samples, {}, {calm, huge});
+        QCOMPARE(flags.size(), size_t(2));
+        QCOMPARE(flags[0].kind, HealthFlagKind::Exploding);
+        QCOMPARE(flags[0].layer, 0);
+        QCOMPARE(flags[0].epoch, 3);
+        QVERIFY2(QString::fromStdString(flags[0].message).contains("9e+06"), flags[0].message.c_str());
+        QCOMPARE(flags[1].kind, HealthFlagKind::Vanishing);
+        QCOMPARE(flags[1].advice, std::string(healthAdvice(HealthFlagKind::Exploding)));
+        QVERIFY(flags[1].advice.find("higher learning rate") == std::string::npos);
+        QCOMPARE(QString::fromStdString(healthSummary(flags)),
+                 QStringLiteral(
+                     "Exploding gradients: layer 0 by epoch 3; vanishing gradients: layer 1 from step 1"));
+    }
+
     void fnvMatchesReferenceValues() {
         QCOMPARE(fnv1a64("", 0), uint64_t(0xcbf29ce484222325ULL));
         QCOMPARE(fnv1a64("a", 1), uint64_t(0xaf63dc4c8601ec8cULL));

@@ -254,10 +254,13 @@ void RunSession::showRunHealth(qint64 id) {
     if (const auto live = m_liveHealth.constFind(id);
         live != m_liveHealth.constEnd() && live->size() > samples.size())
         samples = *live; // the running run's newest samples may not be committed yet
-    const std::vector<HealthFlag> flags = detectHealthFlags(samples);
+    std::vector<WeightHistogram> histograms = m_store->weightHistograms(id);
+    if (const auto live = m_liveHistograms.constFind(id);
+        live != m_liveHistograms.constEnd() && live->size() > histograms.size())
+        histograms = *live;
+    const std::vector<HealthFlag> flags = detectHealthFlags(samples, {}, histograms);
     m_runs->setHealthFlags(id, QString::fromStdString(healthSummary(flags)));
-    m_charts->showRunHealth(id, tr("%1 #%2").arg(name).arg(id), samples, m_store->weightHistograms(id),
-                            flags);
+    m_charts->showRunHealth(id, tr("%1 #%2").arg(name).arg(id), samples, histograms, flags);
 }
 
 void RunSession::applyHealthEvents(const std::vector<RunEvent>& events) {
@@ -282,13 +285,18 @@ void RunSession::applyHealthEvents(const std::vector<RunEvent>& events) {
         std::vector<LayerHealthSample>& all = m_liveHealth[id];
         const std::vector<LayerHealthSample> added = samples.value(id);
         all.insert(all.end(), added.begin(), added.end());
-        const std::vector<HealthFlag> flags = detectHealthFlags(all);
+        std::vector<WeightHistogram>& allHistograms = m_liveHistograms[id];
+        const std::vector<WeightHistogram> addedHistograms = histograms.value(id);
+        allHistograms.insert(allHistograms.end(), addedHistograms.begin(), addedHistograms.end());
+        const std::vector<HealthFlag> flags = detectHealthFlags(all, {}, allHistograms);
         m_runs->setHealthFlags(id, QString::fromStdString(healthSummary(flags)));
-        m_charts->appendRunHealth(id, added, histograms.value(id), flags);
+        m_charts->appendRunHealth(id, added, addedHistograms, flags);
     }
     for (const RunEvent& event : events) {
-        if (event.kind == RunEventKind::Finished)
+        if (event.kind == RunEventKind::Finished) {
             m_liveHealth.remove(event.runId); // the store has it all now
+            m_liveHistograms.remove(event.runId);
+        }
     }
 }
 

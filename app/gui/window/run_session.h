@@ -125,6 +125,7 @@ private:
     QList<qint64> m_chartRuns; // runs the chart shows; empty: the current run
     // Gradient-health samples of running runs so far, for their flags while they train.
     QHash<RunId, std::vector<LayerHealthSample>> m_liveHealth;
+    QHash<RunId, std::vector<WeightHistogram>> m_liveHistograms; // the running runs' newest
     // The store's writer says "committed" here (from its own thread): the selection to reload.
     std::shared_ptr<EventQueue<Flushed>> m_flushed;
     int m_pendingReloads = 0;

@@ -32,6 +32,36 @@ HealthFlag makeFlag(HealthFlagKind kind, int32_t layer, int64_t step, std::strin
     return flag;
 }
 
+// Weights that grew past the threshold (or became non-finite) mark their layer as exploding, at the
+// first epoch it shows, unless its gradients were flagged already.
+void addExplodingWeightFlags(const std::vector<WeightHistogram>& histograms,
+                             const HealthThresholds& thresholds, std::vector<HealthFlag>& flags) {
+    std::map<int32_t, const WeightHistogram*> firstLarge;
+    for (const WeightHistogram& histogram : histograms) {
+        const double magnitude = std::max(std::abs(double(histogram.low)), std::abs(double(histogram.high)));
+        if (std::isfinite(magnitude) && magnitude < thresholds.explodingWeight)
+            continue;
+        auto& first = firstLarge[histogram.layer];
+        if (!first || histogram.epoch < first->epoch)
+            first = &histogram;
+    }
+    for (const auto& [layer, histogram] : firstLarge) {
+        const bool flagged = std::any_of(flags.begin(), flags.end(), [layer = layer](const HealthFlag& flag) {
+            return flag.kind == HealthFlagKind::Exploding && flag.layer == layer;
+        });
+        if (flagged)
+            continue;
+        const double magnitude =
+            std::max(std::abs(double(histogram->low)), std::abs(double(histogram->high)));
+        HealthFlag flag =
+            makeFlag(HealthFlagKind::Exploding, layer, 0,
+                     "layer " + std::to_string(layer) + ": the weights reached ±" + formatNumber(magnitude) +
+                         " by the end of epoch " + std::to_string(histogram->epoch));
+        flag.epoch = histogram->epoch;
+        flags.push_back(std::move(flag));
+    }
+}
+
 } // namespace
 
 const char* toString(HealthFlagKind kind) {
@@ -49,7 +79,8 @@ const char* healthAdvice(HealthFlagKind kind) {
 }
 
 std::vector<HealthFlag> detectHealthFlags(const std::vector<LayerHealthSample>& samples,
-                                          const HealthThresholds& thresholds) {
+                                          const HealthThresholds& thresholds,
+                                          const std::vector<WeightHistogram>& histograms) {
     std::map<int32_t, std::vector<LayerHealthSample>> byLayer;
     for (const LayerHealthSample& sample : samples)
         byLayer[sample.layer].push_back(sample);
@@ -109,6 +140,19 @@ std::vector<HealthFlag> detectHealthFlags(const std::vector<LayerHealthSample>& 
                 break;
         }
     }
+    addExplodingWeightFlags(histograms, thresholds, flags);
+    const bool exploded = std::any_of(flags.begin(), flags.end(), [](const HealthFlag& flag) {
+        return flag.kind == HealthFlagKind::Exploding;
+    });
+    if (exploded) {
+        for (HealthFlag& flag : flags) {
+            if (flag.kind != HealthFlagKind::Vanishing)
+                continue;
+            flag.message +=
+                " (the run exploded first: a saturated or dead layer, not a too-small learning rate)";
+            flag.advice = healthAdvice(HealthFlagKind::Exploding);
+        }
+    }
     std::sort(flags.begin(), flags.end(), [](const HealthFlag& a, const HealthFlag& b) {
         return a.firstStep != b.firstStep ? a.firstStep < b.firstStep : a.layer < b.layer;
     });
@@ -127,12 +171,18 @@ std::string healthSummary(const std::vector<HealthFlag>& flags) {
             continue;
         std::string part = std::string(kind == HealthFlagKind::Exploding ? "Exploding" : "Vanishing") +
                            " gradients: layer" + (ofKind.size() > 1 ? "s " : " ");
-        int64_t first = ofKind.front()->firstStep;
+        // Steps where the gradients showed it; else the epoch where the weights did.
+        int64_t first = -1;
+        int32_t firstEpoch = 0;
         for (size_t i = 0; i < ofKind.size(); ++i) {
             part += (i > 0 ? ", " : "") + std::to_string(ofKind[i]->layer);
-            first = std::min(first, ofKind[i]->firstStep);
+            if (ofKind[i]->epoch > 0)
+                firstEpoch = firstEpoch == 0 ? ofKind[i]->epoch : std::min(firstEpoch, ofKind[i]->epoch);
+            else
+                first = first < 0 ? ofKind[i]->firstStep : std::min(first, ofKind[i]->firstStep);
         }
-        part += " from step " + std::to_string(first);
+        part +=
+            first >= 0 ? " from step " + std::to_string(first) : " by epoch " + std::to_string(firstEpoch);
         if (!summary.empty())
             part[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(part[0])));
         summary += (summary.empty() ? "" : "; ") + part;

@@ -18,22 +18,27 @@ struct HealthFlag {
     HealthFlagKind kind = HealthFlagKind::Vanishing;
     int32_t layer = 0;
     int64_t firstStep = 0;
+    int32_t epoch = 0;   // > 0: seen in the layer's weights at the end of this epoch (firstStep is 0)
     std::string message; // what was seen
     std::string advice;  // what usually helps
 };
 
 struct HealthThresholds {
-    double vanishingNorm = 1e-7; // a layer's gradient norm below this ...
-    int vanishingSamples = 20;   // ... for this many consecutive samples
-    double explodingJump = 1e3;  // a norm this many times its running median (when that median is at
-                                 // least vanishingNorm), or non-finite
-    int explodingMinHistory = 3; // earlier samples a layer needs before a jump counts
+    double vanishingNorm = 1e-7;  // a layer's gradient norm below this ...
+    int vanishingSamples = 20;    // ... for this many consecutive samples
+    double explodingJump = 1e3;   // a norm this many times its running median (when that median is at
+                                  // least vanishingNorm), or non-finite
+    int explodingMinHistory = 3;  // earlier samples a layer needs before a jump counts
+    double explodingWeight = 1e4; // a layer's weights reaching this magnitude, or non-finite
 };
 
-// Flags from a run's samples, in any order (each layer and kind flagged once, at its first step);
-// the result is sorted by step, then layer.
+// Flags from a run's samples and weight histograms, in any order (each layer and kind flagged once,
+// at its first step); the result is sorted by step, then layer. Exploding weights or gradients take
+// precedence: a layer whose gradients vanish in a run that exploded is a saturated or dead layer,
+// and its advice is the exploding one (a lower learning rate), never a higher learning rate.
 std::vector<HealthFlag> detectHealthFlags(const std::vector<LayerHealthSample>& samples,
-                                          const HealthThresholds& thresholds = {});
+                                          const HealthThresholds& thresholds = {},
+                                          const std::vector<WeightHistogram>& histograms = {});
 const char* toString(HealthFlagKind kind);
 // What usually helps against that kind of problem.
 const char* healthAdvice(HealthFlagKind kind);
