@@ -41,6 +41,7 @@ private Q_SLOTS:
     void smoothingIsTheMovingAverage();
     void hiddenSeriesAreNotDrawnNorExported();
     void colourDependsOnTheKeyOnly();
+    void runsShownTogetherNeverShareAColour();
     void framesAreThrottledWithManyRuns_data();
     void framesAreThrottledWithManyRuns();
     void manyLongCurvesStayWithinThePointBudget();
@@ -305,6 +306,21 @@ void TestLossChartView::colourDependsOnTheKeyOnly() {
     LossChartView otherTab(LossChartView::Metric::GradNorm);
     QCOMPARE(otherTab.seriesColor(3), three); // every chart colours a run alike
     QVERIFY(LossChartView::colorForKey(-7).isValid());
+}
+
+// Twelve runs in one chart get twelve colours; run 13 beside run 1 does not take run 1's.
+void TestLossChartView::runsShownTogetherNeverShareAColour() {
+    QSet<QRgb> colours;
+    for (qint64 key = 1; key <= 12; ++key) {
+        m_view->addSeries(key, QString::number(key));
+        colours.insert(m_view->seriesColor(key).rgb());
+    }
+    QCOMPARE(colours.size(), 12);
+    m_view->clear();
+    m_view->addSeries(1, QStringLiteral("one"));
+    m_view->addSeries(13, QStringLiteral("thirteen"));
+    QVERIFY(m_view->seriesColor(1) != m_view->seriesColor(13));
+    QCOMPARE(m_view->seriesColor(1), LossChartView::colorForKey(1));
 }
 
 void TestLossChartView::framesAreThrottledWithManyRuns_data() {

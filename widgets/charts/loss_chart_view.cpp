@@ -32,8 +32,9 @@ namespace {
 constexpr float kFaintMix = 0.35f; // of the run colour in the faint raw line, the rest white
 
 // Tableau 10: distinct on white and for the common kinds of colour blindness.
-constexpr std::array<QRgb, 10> kPalette = {0x1f77b4, 0xff7f0e, 0x2ca02c, 0xd62728, 0x9467bd,
-                                           0x8c564b, 0xe377c2, 0x7f7f7f, 0xbcbd22, 0x17becf};
+// Twelve colours told apart at a glance (Tableau's ten, then indigo and olive).
+constexpr std::array<QRgb, 12> kPalette = {0x1f77b4, 0xff7f0e, 0x2ca02c, 0xd62728, 0x9467bd, 0x8c564b,
+                                           0xe377c2, 0x7f7f7f, 0xbcbd22, 0x17becf, 0x393b79, 0x637939};
 
 QString defaultYTitle(LossChartView::Metric metric) {
     switch (metric) {
@@ -171,6 +172,8 @@ LossChartView::Line& LossChartView::lineFor(qint64 key, Trace trace) {
     Curve& curve = m_curves[key];
     if (curve.label.isNull())
         curve.label = QString::number(key);
+    if (!curve.color.isValid())
+        curve.color = freeColorFor(key);
     std::unique_ptr<Line>& slot = curve.lines[static_cast<size_t>(trace)];
     if (slot)
         return *slot;
@@ -212,7 +215,7 @@ QString LossChartView::lineLabel(qint64 key, Trace trace) const {
 }
 
 void LossChartView::styleLine(qint64 key, Trace trace, Line& line) const {
-    const QColor color = colorForKey(key);
+    const QColor color = seriesColor(key);
     QPen bold(color, m_lite ? 1.0 : 2.0);
     if (trace == Trace::Validation)
         bold.setStyle(Qt::DashLine);
@@ -330,6 +333,29 @@ QList<QPointF> LossChartView::displayedRawPoints(qint64 key, Trace trace) const 
     if (found == m_curves.end() || !found->second.lines[static_cast<size_t>(trace)])
         return {};
     return found->second.lines[static_cast<size_t>(trace)]->faint->points();
+}
+
+QColor LossChartView::seriesColor(qint64 key) const {
+    const auto found = m_curves.find(key);
+    return found != m_curves.end() && found->second.color.isValid() ? found->second.color : colorForKey(key);
+}
+
+QColor LossChartView::freeColorFor(qint64 key) const {
+    const auto usedElsewhere = [this, key](const QColor& color) {
+        for (const auto& [other, curve] : m_curves) {
+            if (other != key && curve.color == color)
+                return true;
+        }
+        return false;
+    };
+    const QColor preferred = colorForKey(key);
+    if (!usedElsewhere(preferred))
+        return preferred;
+    for (QRgb rgb : kPalette) {
+        if (!usedElsewhere(QColor::fromRgb(rgb)))
+            return QColor::fromRgb(rgb);
+    }
+    return preferred; // more curves than colours
 }
 
 QColor LossChartView::colorForKey(qint64 key) {

@@ -98,7 +98,9 @@ public:
 
     // A run's colour depends on its key only, so it is the same in every chart and after clear().
     static QColor colorForKey(qint64 key);
-    QColor seriesColor(qint64 key) const { return colorForKey(key); }
+    // The run's colour here: its key's colour, unless another curve of this chart has that one
+    // already (run 13 beside run 1), then the first free colour of the palette.
+    QColor seriesColor(qint64 key) const;
 
     // A hidden run stays in the legend (struck out) and can be shown again by clicking it there.
     void setSeriesVisible(qint64 key, bool visible);
@@ -174,11 +176,13 @@ private:
     };
     struct Curve {
         QString label;
+        QColor color;
         bool visible = true;
         std::array<std::unique_ptr<Line>, 2> lines; // by Trace; created on first use
     };
 
     void buildToolBar();
+    QColor freeColorFor(qint64 key) const;
     Line& lineFor(qint64 key, Trace trace);
     QString lineLabel(qint64 key, Trace trace) const;
     void styleLine(qint64 key, Trace trace, Line& line) const;
