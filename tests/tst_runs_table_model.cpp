@@ -139,8 +139,8 @@ private Q_SLOTS:
         QTest::newRow("accuracy full") << "accuracy" << 1.0 << "100.0%";
         QTest::newRow("accuracy unknown") << "accuracy" << nan << "";
         QTest::newRow("duration short") << "duration" << 12.34 << "12.3 s";
-        QTest::newRow("duration minute") << "duration" << 65.0 << "0:01:05";
-        QTest::newRow("duration hours") << "duration" << 3723.4 << "1:02:03";
+        QTest::newRow("duration minute") << "duration" << 65.0 << "1 min 05 s";
+        QTest::newRow("duration hours") << "duration" << 3723.4 << "1 h 02 min";
         QTest::newRow("duration unknown") << "duration" << nan << "";
     }
     void formatting() {
@@ -171,8 +171,8 @@ private Q_SLOTS:
         run.hasModel = true;
         RunsTableModel model;
         model.setRuns({run});
-        const QStringList expected = {"stored", "completed", "sgd",   "0.05",    "64",    "10/10",
-                                      "0.2500", "0.2500",    "90.0%", "0:01:15", "cuda:0"};
+        const QStringList expected = {"stored", "completed", "sgd",   "0.05",       "64",    "10/10",
+                                      "0.2500", "0.2500",    "90.0%", "1 min 15 s", "cuda:0"};
         for (int column = 0; column < RunsTableModel::ColumnCount; ++column)
             QCOMPARE(cell(model, 0, column), expected[column]);
         QCOMPARE(model.index(0, 0).data(RunsTableModel::HasModelRole).toBool(), true);

@@ -2,6 +2,7 @@
 
 #include "race/race_view.h"
 
+#include "common/durations.h"
 #include "race/race_scoreboard.h"
 
 #include <QColor>
@@ -132,7 +133,7 @@ QVariant RaceResultsModel::data(const QModelIndex& index, int role) const {
     case StabilityColumn:
         return stabilityText(result);
     case WallTimeColumn:
-        return QString::number(result.wallSeconds, 'f', 1) + tr(" s");
+        return formatDuration(result.wallSeconds);
     default:
         return {};
     }

@@ -1,5 +1,6 @@
 #include "runs/runs_table_model.h"
 
+#include "common/durations.h"
 #include "spec/spec.h"
 
 #include <QApplication>
@@ -110,13 +111,7 @@ QString RunsTableModel::formatAccuracy(double accuracy) {
 }
 
 QString RunsTableModel::formatDuration(double seconds) {
-    if (!isFiniteValue(seconds) || seconds < 0.0)
-        return QString();
-    if (seconds < 60.0)
-        return QString::asprintf("%.1f s", seconds);
-    const auto total = static_cast<int64_t>(std::llround(seconds));
-    return QString::asprintf("%lld:%02lld:%02lld", static_cast<long long>(total / 3600),
-                             static_cast<long long>((total / 60) % 60), static_cast<long long>(total % 60));
+    return tunelab::formatDuration(seconds);
 }
 
 double RunsTableModel::bestValLoss(const std::vector<EpochRecord>& epochs) {

@@ -1,5 +1,6 @@
 #include "study/study_trials_model.h"
 
+#include "common/durations.h"
 #include <QJsonDocument>
 #include <QLocale>
 
@@ -60,14 +61,7 @@ QString StudyTrialsModel::formatValue(double value) {
 }
 
 QString StudyTrialsModel::formatDuration(double seconds) {
-    if (!isFiniteNumber(seconds) || seconds < 0.0)
-        return QString();
-    if (seconds < 60.0)
-        return QString::asprintf("%.1f s", seconds);
-    const auto total = static_cast<long long>(std::llround(seconds));
-    if (total < 3600)
-        return QString::asprintf("%lld:%02lld", total / 60, total % 60);
-    return QString::asprintf("%lld:%02lld:%02lld", total / 3600, (total / 60) % 60, total % 60);
+    return tunelab::formatDuration(seconds);
 }
 
 QString StudyTrialsModel::formatParameter(const ParamValue& value, bool logScale) {

@@ -1,5 +1,6 @@
 #include "window/run_session.h"
 
+#include "common/durations.h"
 #include "window/metric_charts.h"
 
 #include "charts/loss_chart_view.h"
@@ -16,17 +17,6 @@
 #include <cmath>
 
 namespace tunelab {
-
-namespace {
-
-QString formatSeconds(double seconds) {
-    if (seconds < 60.0)
-        return QObject::tr("%1 s").arg(seconds, 0, 'f', 1);
-    const int whole = static_cast<int>(std::lround(seconds));
-    return QObject::tr("%1 min %2 s").arg(whole / 60).arg(whole % 60);
-}
-
-} // namespace
 
 RunSession::RunSession(RunsTableModel* runs, MetricCharts* charts, QObject* parent)
     : QObject(parent)
@@ -402,7 +392,7 @@ void RunSession::finishRun(const RunSummary& summary) {
         setState(tr("Completed: %1 epochs, %2 steps in %3")
                      .arg(summary.epochs)
                      .arg(summary.steps)
-                     .arg(formatSeconds(summary.trainSeconds)));
+                     .arg(formatDuration(summary.trainSeconds)));
         break;
     case RunStatus::Stopped:
         setState(tr("Stopped after %1 epochs, %2 steps").arg(summary.epochs).arg(summary.steps));
