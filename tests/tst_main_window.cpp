@@ -14,10 +14,13 @@
 #include "store/run_store.h"
 #include "window/metric_charts.h"
 
+#include "file_size_limit_test_support.h"
+
 #include <QAction>
 #include <QApplication>
 #include <QDoubleSpinBox>
 #include <QFile>
+#include <QLabel>
 #include <QMessageBox>
 #include <QSignalSpy>
 #include <QTemporaryDir>
@@ -58,6 +61,8 @@ private Q_SLOTS:
     void badExperimentFileKeepsTheCurrentOne();
     void toolsMenuOpensItsWindows();
     void rangeTestApplyPutsTheRateInTheSpec();
+    void storeThatCannotWriteShowsALastingWarning();
+    void saveOnAFullDiskKeepsThePreviousFile();
 
 private:
     std::unique_ptr<MainWindow> m_window;
@@ -343,6 +348,70 @@ void TestMainWindow::rangeTestApplyPutsTheRateInTheSpec() {
     auto* lr = m_window->trainingForm()->findChild<QDoubleSpinBox*>(QStringLiteral("optimizer.lr"));
     QVERIFY(lr);
     QVERIFY(qAbs(lr->value() - 0.0042) < 1e-9);
+}
+
+// The store loses writes (a full disk; here every write fails under a file-size limit of 0): the
+// window says so in the status bar and in a warning, naming the store and the run, and the notice
+// stays after the disk has room again.
+void TestMainWindow::storeThatCannotWriteShowsALastingWarning() {
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("runs.sqlite"));
+    auto store = tunelab::RunStore::open(path.toStdString());
+    QVERIFY2(store.ok(), store.error().c_str());
+    m_window->setRunStore(std::move(store.value()));
+    m_window->setInteractive(true);
+    tunelab::RunStore* runStore = m_window->runStore();
+    const tunelab::RunId id = runStore->createRun("lost", "{}").value();
+    runStore->flush();
+    QVERIFY(!m_window->storeLossLabel()->isVisible());
+    {
+        tunelab::test::FileSizeLimit full(0);
+        QVERIFY(full.isSet());
+        tunelab::RunEvent finished;
+        finished.kind = tunelab::RunEventKind::Finished;
+        finished.runId = id;
+        finished.summary.status = RunStatus::Completed;
+        runStore->onRunEvent(finished);
+        runStore->flush();
+    }
+    QTRY_VERIFY(m_window->storeLossLabel()->isVisible());
+    const QString details = m_window->storeLossLabel()->toolTip();
+    QVERIFY2(details.contains(path), qPrintable(details));
+    QVERIFY2(details.contains(QStringLiteral("run %1: final status and model").arg(id)), qPrintable(details));
+    auto* warning = m_window->findChild<QMessageBox*>(QStringLiteral("storeLossWarning"));
+    QVERIFY(warning);
+    QVERIFY(warning->isVisible());
+    QCOMPARE(warning->text(), details);
+    warning->accept();
+
+    // Later writes that succeed do not hide what was lost.
+    runStore->createRun("saved", "{}");
+    runStore->flush();
+    QCoreApplication::processEvents();
+    QVERIFY(m_window->storeLossLabel()->isVisible());
+}
+
+void TestMainWindow::saveOnAFullDiskKeepsThePreviousFile() {
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("saved.json"));
+    QVERIFY(m_window->saveExperiment(path));
+    QFile saved(path);
+    QVERIFY(saved.open(QIODevice::ReadOnly));
+    const QByteArray before = saved.readAll();
+    tunelab::ExperimentSpec spec = m_window->experiment();
+    spec.name = "renamed";
+    m_window->setExperiment(spec);
+    {
+        tunelab::test::FileSizeLimit full(16);
+        QVERIFY(full.isSet());
+        QVERIFY(!m_window->saveExperiment(path));
+    }
+    QVERIFY2(m_window->stateText().contains(path + QStringLiteral(": could not write: File too large")),
+             qPrintable(m_window->stateText()));
+    QVERIFY(saved.seek(0));
+    QCOMPARE(saved.readAll(), before);
+    QCOMPARE(QDir(dir.path()).entryList(QDir::Files | QDir::Hidden),
+             QStringList{QStringLiteral("saved.json")});
 }
 
 QTEST_MAIN(TestMainWindow)

@@ -10,6 +10,7 @@
 
 class QAction;
 class QLabel;
+class QMessageBox;
 class QMenu;
 class QTabWidget;
 class QTimer;
@@ -71,6 +72,9 @@ public:
     QString stateText() const;
     QString metricsText() const;
     QString deviceText() const;
+    // The status bar's lasting notice that the run store could not save everything (hidden while
+    // it saved all); its tooltip, and a warning box, say what was lost and where.
+    QLabel* storeLossLabel() const { return m_storeLossLabel; }
 
     LossChartView* lossChart() const { return m_chart; }
     MetricCharts* metricCharts() const { return m_charts; }
@@ -145,6 +149,9 @@ private:
     void setState(const QString& text);
     void showDevice(const std::string& deviceId);
     void reportError(const QString& title, const QString& message);
+    // GUI thread: shows what the store's lost-write record holds (the handler posts here).
+    void showStoreLoss();
+    void watchStoreLosses(bool watch);
 
     ExperimentSpec m_spec;
     QString m_specPath; // empty for the built-in experiment
@@ -181,6 +188,8 @@ private:
     QLabel* m_metricsLabel = nullptr;
     QLabel* m_deviceLabel = nullptr;
     QLabel* m_activeLabel = nullptr;
+    QLabel* m_storeLossLabel = nullptr;
+    QMessageBox* m_storeLossBox = nullptr;
 };
 
 } // namespace tunelab
