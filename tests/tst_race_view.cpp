@@ -1,4 +1,5 @@
 #include "charts/loss_chart_view.h"
+#include "file_size_limit_test_support.h"
 #include "race/race.h"
 #include "race/race_view.h"
 #include "race/race_window.h"
@@ -7,6 +8,7 @@
 
 #include <QAbstractItemModelTester>
 #include <QApplication>
+#include <QDir>
 #include <QFile>
 #include <QImage>
 #include <QJsonDocument>
@@ -371,6 +373,30 @@ void TestRaceView::raceWindowRunsATinyRace() {
     QImage image(pngPath);
     QVERIFY(!image.isNull());
     QVERIFY(image.width() > 200 && image.height() > 200);
+
+    // On a full disk (here: a file-size limit) both exports fail and say why, and the files exported
+    // before stay whole: nothing is truncated, no temporary file is left.
+    runStore->flush();
+    QFile png(pngPath);
+    QVERIFY(png.open(QIODevice::ReadOnly));
+    const QByteArray pngBefore = png.readAll();
+    png.close();
+    QVERIFY(csv.seek(0));
+    const QByteArray csvBefore = csv.readAll();
+    const QStringList filesBefore = QDir(dir.path()).entryList(QDir::Files | QDir::Hidden);
+    {
+        test::FileSizeLimit full(64);
+        QVERIFY(full.isSet());
+        QVERIFY(!window.exportPng(pngPath, &error));
+        QVERIFY2(error.startsWith(pngPath + ": could not write: File too large"), qPrintable(error));
+        QVERIFY(!window.exportCsv(csvPath, &error));
+        QVERIFY2(error.startsWith(csvPath + ": could not write: File too large"), qPrintable(error));
+    }
+    QVERIFY(png.open(QIODevice::ReadOnly));
+    QCOMPARE(png.readAll(), pngBefore);
+    QVERIFY(csv.seek(0));
+    QCOMPARE(csv.readAll(), csvBefore);
+    QCOMPARE(QDir(dir.path()).entryList(QDir::Files | QDir::Hidden), filesBefore);
 }
 
 void TestRaceView::raceWindowOpensASavedRace() {

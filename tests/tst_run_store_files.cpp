@@ -1,7 +1,12 @@
 // The run store's file: migrations of old files, refusing newer or foreign files, opening for
-// reading, several producers at once, a file locked by another process, and reused pids.
+// reading, several producers at once, a file locked by another process, reused pids, and a disk
+// that fills up.
 
+#include "file_size_limit_test_support.h"
 #include "run_store_test_support.h"
+
+#include <algorithm>
+#include <atomic>
 
 using namespace tunelab;
 using namespace tunelab::test;
@@ -21,6 +26,7 @@ private Q_SLOTS:
     void lockedFileHoldsProducersBackAndLosesNothing();
     void openForReadingChangesNothing();
     void reusedPidDoesNotKeepARunAlive();
+    void lostWritesAreRecordedAndAnnounced();
 };
 
 void TestRunStoreFiles::migrateEmptyFile_data() {
@@ -288,6 +294,57 @@ void TestRunStoreFiles::reusedPidDoesNotKeepARunAlive() {
     QCOMPARE(store->run(reused)->status, RunStatus::Interrupted);
     alive.kill();
     alive.waitForFinished();
+}
+
+// A disk that is full (here: a file-size limit of 0 bytes, so every write fails with EFBIG) loses
+// the writes queued meanwhile; the store keeps a record of them per run and kind, calls its handler,
+// and saves again once there is room.
+void TestRunStoreFiles::lostWritesAreRecordedAndAnnounced() {
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("runs.sqlite"));
+    auto store = openStore(path);
+    QVERIFY(store);
+    std::atomic<int> announced{0};
+    store->setLostWriteHandler([&announced] { ++announced; });
+    const RunId id = store->createRun("full disk", "{}").value();
+    store->onRunEvent(startedEvent(id, "cpu"));
+    store->flush();
+    QVERIFY(store->lostWrites().empty());
+    QCOMPARE(store->lostWritesReport(), std::string());
+    {
+        FileSizeLimit full(0);
+        QVERIFY(full.isSet());
+        EpochRecord epoch;
+        epoch.epoch = 1;
+        epoch.step = 10;
+        store->onRunEvent(stepsEvent(id, makeSteps(1, 10, 1)));
+        store->onRunEvent(epochEvent(id, epoch));
+        RunSummary summary;
+        summary.status = RunStatus::Completed;
+        store->onRunEvent(finishedEvent(id, summary, nullptr));
+        store->flush();
+    }
+    const std::vector<LostWrite> lost = store->lostWrites();
+    QVERIFY(!lost.empty());
+    QVERIFY(
+        std::all_of(lost.begin(), lost.end(), [id](const LostWrite& write) { return write.runId == id; }));
+    QVERIFY(lostFinalStatus(lost, id));
+    QVERIFY(!lostFinalStatus(lost, id + 1));
+    QVERIFY(announced > 0);
+    const QString report = QString::fromStdString(store->lostWritesReport());
+    QVERIFY2(report.startsWith("could not save everything to the run store " + path + ": disk I/O error"),
+             qPrintable(report));
+    QVERIFY2(report.contains(QStringLiteral("run %1: ").arg(id)), qPrintable(report));
+    QVERIFY2(report.contains("final status and model"), qPrintable(report));
+    QCOMPARE(store->run(id)->status, RunStatus::Running);
+
+    // With room again, the store saves what comes next; the record of what was lost stays.
+    store->setLostWriteHandler(nullptr);
+    const RunId later = store->createRun("after the disk was freed", "{}").value();
+    store->onRunEvent(startedEvent(later, "cpu"));
+    store->flush();
+    QCOMPARE(store->run(later)->status, RunStatus::Running);
+    QCOMPARE(store->lostWrites().size(), lost.size());
 }
 
 QTEST_GUILESS_MAIN(TestRunStoreFiles)

@@ -59,4 +59,9 @@ nlohmann::ordered_json epochToJson(const EpochRecord& epoch) {
     return json;
 }
 
+void addStoreError(nlohmann::ordered_json& json, const RunStore& store) {
+    if (std::string lost = store.lostWritesReport(); !lost.empty())
+        json["store_error"] = std::move(lost);
+}
+
 } // namespace tunelab::cli

@@ -13,11 +13,15 @@
 
 #include <CLI/CLI.hpp>
 
+#include <csignal>
 #include <cstdio>
 
 int main(int argc, char** argv) {
     using namespace tunelab::cli;
     installTerminalSafeOutput();
+    // Under a file-size limit (ulimit -f) a write past it fails with EFBIG, which the store and the
+    // file writers report, instead of killing the process half-way through.
+    std::signal(SIGXFSZ, SIG_IGN);
     CLI::App app{"TuneLab: train and tune neural networks from the command line"};
     app.set_version_flag("--version", "tunelab-cli 0.1.0");
     app.require_subcommand(1);

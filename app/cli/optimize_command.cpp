@@ -223,19 +223,13 @@ CLI::App* addOptimizeCommand(CLI::App& app, OptimizeOptions& options) {
     return optimize;
 }
 
-int runOptimize(const OptimizeOptions& options) {
-    if (const std::string problem = parallelProblem(options.parallel, options.forceParallel);
-        !problem.empty()) {
-        std::fprintf(stderr, "error: --%s\n", problem.c_str());
-        return kExitBadInput;
-    }
-    auto store = openStudyStore(options.dbPath);
-    if (!store)
-        return kExitBadInput;
+namespace {
+
+int optimizeInStore(RunStore& store, const OptimizeOptions& options) {
     std::optional<LoadedStudy> study;
-    const bool existing = !options.name.empty() && store->findStudy(options.name).has_value();
+    const bool existing = !options.name.empty() && store.findStudy(options.name).has_value();
     if (existing) {
-        study = loadStudy(*store, options.name);
+        study = loadStudy(store, options.name);
         if (study && !study->spec.experimentJson.empty()) {
             std::fprintf(stderr,
                          "error: study '%s' trains an experiment; run it with `tunelab-cli study run %s`\n",
@@ -244,9 +238,9 @@ int runOptimize(const OptimizeOptions& options) {
         }
         if (study)
             std::fprintf(stderr, "continuing study '%s' (%lld trials so far)\n", options.name.c_str(),
-                         static_cast<long long>(store->trialCount(study->record.id)));
+                         static_cast<long long>(store.trialCount(study->record.id)));
     } else {
-        study = createCommandStudy(*store, options);
+        study = createCommandStudy(store, options);
     }
     if (!study)
         return kExitBadInput;
@@ -257,18 +251,33 @@ int runOptimize(const OptimizeOptions& options) {
     runOptions.forceParallel = options.forceParallel;
     if (existing && options.trials > 0)
         runOptions.maxTrials = options.trials;
-    auto ran = runStudyInForeground(*store, *study, objective, runOptions, false);
+    auto ran = runStudyInForeground(store, *study, objective, runOptions, false);
     if (!ran.ok()) {
         printErrors(ran.errors());
         return kExitBadInput;
     }
-    const auto trials = store->trials(study->record.id);
-    const auto result = studyResultJson(*study, trials, ran.value().seconds);
+    const auto trials = store.trials(study->record.id);
+    auto result = studyResultJson(*study, trials, ran.value().seconds);
+    addStoreError(result, store);
     std::printf("%s\n", result.dump().c_str());
     std::fflush(stdout);
     if (ran.value().interrupted)
         return kExitInterrupted;
     return result["complete"].get<int>() > 0 ? kExitSuccess : kExitRunFailed;
+}
+
+} // namespace
+
+int runOptimize(const OptimizeOptions& options) {
+    if (const std::string problem = parallelProblem(options.parallel, options.forceParallel);
+        !problem.empty()) {
+        std::fprintf(stderr, "error: --%s\n", problem.c_str());
+        return kExitBadInput;
+    }
+    auto store = openStudyStore(options.dbPath);
+    if (!store)
+        return kExitBadInput;
+    return checkStoreSaved(*store, optimizeInStore(*store, options));
 }
 
 void addAskTellCommands(CLI::App& app, AskTellOptions& options) {
@@ -296,8 +305,8 @@ int runAskTell(const AskTellOptions& options) {
     if (!study)
         return kExitBadInput;
     if (options.ask->parsed())
-        return ask(*store, *study);
-    return tell(*store, *study, options);
+        return checkStoreSaved(*store, ask(*store, *study));
+    return checkStoreSaved(*store, tell(*store, *study, options));
 }
 
 } // namespace tunelab::cli

@@ -1,5 +1,6 @@
 #include "race_command.h"
 
+#include "common/atomic_file.h"
 #include "common/machine_limits.h"
 #include "exit_codes.h"
 #include "json_output.h"
@@ -7,6 +8,7 @@
 #include "race/race.h"
 #include "race/race_runner.h"
 #include "store/run_store.h"
+#include "store_access.h"
 #include "text_format.h"
 
 #include <nlohmann/json.hpp>
@@ -16,7 +18,6 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
-#include <fstream>
 #include <map>
 #include <optional>
 #include <unistd.h>
@@ -140,7 +141,7 @@ int runRace(const RaceOptions& options) {
     auto started = runner.start(spec, runOptions);
     if (!started.ok()) {
         printErrorLines(started.errors());
-        return kExitBadInput;
+        return checkStoreSaved(*store.value(), kExitBadInput);
     }
     // The race's events, drained here as they come: progress lines, and the scoreboard that
     // holds the results table.
@@ -176,20 +177,27 @@ int runRace(const RaceOptions& options) {
     }
     runner.wait();
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    store.value()->flush();
+    RunStore& runStore = *store.value();
+    runStore.flush();
     if (!scoreboard.succeeded()) {
         printErrorLines({scoreboard.error()});
-        return kExitBadInput;
+        return checkStoreSaved(runStore, kExitBadInput);
     }
-    const std::vector<RaceEntryResult>& results = scoreboard.results();
+    // A set-up whose end the store could not save reads as interrupted there, and so here.
+    std::vector<RaceEntryResult> results = scoreboard.results();
+    const std::vector<LostWrite> lost = runStore.lostWrites();
+    for (auto& result : results) {
+        if (lostFinalStatus(lost, result.runId)) {
+            result.message = "its end could not be saved in the run store";
+            result.status = RunStatus::Interrupted;
+        }
+    }
 
     printResultsTable(progressOut, results, spec.targetLoss);
     if (!options.csvPath.empty()) {
-        std::ofstream csv(options.csvPath, std::ios::binary);
-        csv << raceResultsCsv(results);
-        if (!csv) {
-            std::fprintf(stderr, "error: --csv: cannot write %s\n", options.csvPath.c_str());
-            return kExitBadInput;
+        if (auto written = writeFileAtomically(options.csvPath, raceResultsCsv(results)); !written.ok()) {
+            std::fprintf(stderr, "error: --csv: %s\n", written.error().c_str());
+            return checkStoreSaved(runStore, kExitStoreFailed);
         }
     }
     if (options.json) {
@@ -222,6 +230,7 @@ int runRace(const RaceOptions& options) {
             entries.push_back(std::move(entry));
         }
         json["results"] = std::move(entries);
+        addStoreError(json, runStore);
         std::printf("%s\n", json.dump().c_str());
     } else {
         std::printf("runs stored in %s\n", dbPath.c_str());
@@ -229,11 +238,11 @@ int runRace(const RaceOptions& options) {
     std::fflush(stdout);
 
     if (g_raceInterrupts > 0)
-        return kExitInterrupted;
-    for (const auto& result : results)
-        if (result.status == RunStatus::Completed)
-            return kExitSuccess;
-    return kExitRunFailed;
+        return checkStoreSaved(runStore, kExitInterrupted);
+    const bool anyCompleted = std::any_of(results.begin(), results.end(), [](const RaceEntryResult& result) {
+        return result.status == RunStatus::Completed;
+    });
+    return checkStoreSaved(runStore, anyCompleted ? kExitSuccess : kExitRunFailed);
 }
 
 CLI::App* addLrFindCommand(CLI::App& app, LrFindOptions& options) {

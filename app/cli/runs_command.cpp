@@ -1,16 +1,18 @@
 #include "runs_command.h"
 
+#include "common/atomic_file.h"
 #include "exit_codes.h"
 #include "json_output.h"
 #include "store/run_store.h"
 #include "store_access.h"
 #include "text_format.h"
 
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
-#include <fstream>
-#include <iostream>
+#include <sstream>
 #include <unistd.h>
 
 namespace tunelab::cli {
@@ -65,15 +67,7 @@ int exportRun(const RunStore& store, const RunsOptions& options) {
                      store.path().c_str());
         return kExitBadInput;
     }
-    std::ofstream file;
-    if (!options.outputPath.empty()) {
-        file.open(options.outputPath);
-        if (!file) {
-            std::fprintf(stderr, "error: --output: cannot write '%s'\n", options.outputPath.c_str());
-            return kExitBadInput;
-        }
-    }
-    std::ostream& out = options.outputPath.empty() ? std::cout : file;
+    std::ostringstream out;
     out << "kind,step,epoch,train_loss,learning_rate,grad_norm,val_loss,val_accuracy,val_mae,seconds\n";
     if (options.series != "epochs") {
         for (const StepRecord& step : store.steps(options.runId))
@@ -87,8 +81,20 @@ int exportRun(const RunStore& store, const RunsOptions& options) {
                 << csvNumber(epoch.valAccuracy) << ',' << csvNumber(epoch.valMae) << ','
                 << csvNumber(epoch.seconds) << '\n';
     }
-    out.flush();
-    return out ? kExitSuccess : kExitRunFailed;
+    const std::string csv = out.str();
+    if (options.outputPath.empty()) {
+        const bool written =
+            std::fwrite(csv.data(), 1, csv.size(), stdout) == csv.size() && std::fflush(stdout) == 0;
+        if (!written)
+            std::fprintf(stderr, "error: could not write the CSV to stdout: %s\n", std::strerror(errno));
+        return written ? kExitSuccess : kExitStoreFailed;
+    }
+    // A full disk leaves no half-written file, and an earlier export at the path stays as it was.
+    if (auto written = writeFileAtomically(options.outputPath, csv); !written.ok()) {
+        std::fprintf(stderr, "error: --output: %s\n", written.error().c_str());
+        return kExitStoreFailed;
+    }
+    return kExitSuccess;
 }
 
 } // namespace

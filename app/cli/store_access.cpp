@@ -1,5 +1,7 @@
 #include "store_access.h"
 
+#include "exit_codes.h"
+
 #include <cstdio>
 
 namespace tunelab::cli {
@@ -29,6 +31,16 @@ std::unique_ptr<RunStore> openRunStoreForReading(const std::string& dbPath) {
         return nullptr;
     }
     return store.take();
+}
+
+int checkStoreSaved(RunStore& store, int code) {
+    store.flush();
+    const std::string lost = store.lostWritesReport();
+    if (lost.empty())
+        return code;
+    std::fprintf(stderr, "error: %s\n", lost.c_str());
+    std::fflush(stderr);
+    return kExitStoreFailed;
 }
 
 } // namespace tunelab::cli

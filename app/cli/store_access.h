@@ -16,5 +16,9 @@ void printErrors(const std::vector<std::string>& errors);
 std::unique_ptr<RunStore> openRunStore(const std::string& dbPath);
 // The same for commands that only read: nothing is created or changed (RunStore::openForReading).
 std::unique_ptr<RunStore> openRunStoreForReading(const std::string& dbPath);
+// After a command's last write: flushes the store and, when it could not save everything (a full
+// disk, an I/O error), prints what was lost (the store's path, SQLite's error, each run with the
+// kinds of update it lost) and returns kExitStoreFailed; otherwise returns `code`.
+int checkStoreSaved(RunStore& store, int code);
 
 } // namespace tunelab::cli

@@ -150,7 +150,8 @@ int runStudyCommand(RunStore& store, const StudyOptions& options, bool resume) {
         return kExitBadInput;
     }
     const auto trials = store.trials(study->record.id);
-    const auto result = studyResultJson(*study, trials, ran.value().seconds);
+    auto result = studyResultJson(*study, trials, ran.value().seconds);
+    addStoreError(result, store);
     if (options.json) {
         std::printf("%s\n", result.dump().c_str());
     } else {
@@ -511,18 +512,18 @@ int runStudy(const StudyOptions& options) {
     if (!store)
         return kExitBadInput;
     if (options.create->parsed())
-        return createStudyCommand(*store, options);
+        return checkStoreSaved(*store, createStudyCommand(*store, options));
     if (options.run->parsed())
-        return runStudyCommand(*store, options, false);
+        return checkStoreSaved(*store, runStudyCommand(*store, options, false));
     if (options.resume->parsed())
-        return runStudyCommand(*store, options, true);
+        return checkStoreSaved(*store, runStudyCommand(*store, options, true));
     if (options.status->parsed())
         return statusCommand(*store, options);
     if (options.best->parsed())
         return bestCommand(*store, options);
     if (options.list->parsed())
         return listCommand(*store, options);
-    return deleteCommand(*store, options);
+    return checkStoreSaved(*store, deleteCommand(*store, options));
 }
 
 } // namespace tunelab::cli

@@ -91,7 +91,7 @@ int runTrain(const TrainOptions& options) {
     auto started = manager.start(spec, runOptions);
     if (!started.ok()) {
         printErrors(started.errors());
-        return kExitBadInput;
+        return checkStoreSaved(*store, kExitBadInput); // a store that cannot record the run is exit 4
     }
     const RunId id = started.value();
 
@@ -121,11 +121,19 @@ int runTrain(const TrainOptions& options) {
         }
     }
     manager.waitForAll();
-    // The run is complete on disk before we report it.
+    // The run is complete on disk before we report it; what the store could not save is said, and
+    // a run whose end was not saved is reported as the store will show it: interrupted.
     store->flush();
     printer.finish();
-
-    if (summary.status == RunStatus::Completed) {
+    const std::string storeError = store->lostWritesReport();
+    if (lostFinalStatus(store->lostWrites(), id)) {
+        std::fprintf(stderr,
+                     "run %lld %s, but the run store could not save its end: it will read as interrupted\n",
+                     static_cast<long long>(id), toString(summary.status));
+        summary.message = "trained to the end as " + std::string(toString(summary.status)) +
+                          ", but the run store could not save it";
+        summary.status = RunStatus::Interrupted;
+    } else if (summary.status == RunStatus::Completed) {
         std::fprintf(progressOut, "run %lld completed: %d epochs, %lld steps in %.2f s (%.0f steps/s)%s%s\n",
                      static_cast<long long>(id), summary.epochs, static_cast<long long>(summary.steps),
                      summary.trainSeconds, summary.stepsPerSecond, summary.message.empty() ? "" : "; ",
@@ -134,19 +142,24 @@ int runTrain(const TrainOptions& options) {
         std::fprintf(stderr, "run %lld %s: %s\n", static_cast<long long>(id), toString(summary.status),
                      summary.message.c_str());
     }
-    if (options.json)
-        std::printf("%s\n", summaryToJson(id, spec.name, summary).dump().c_str());
-    else
+    if (options.json) {
+        auto json = summaryToJson(id, spec.name, summary);
+        addStoreError(json, *store);
+        std::printf("%s\n", json.dump().c_str());
+    } else if (storeError.empty()) {
         std::printf("run %lld stored in %s\n", static_cast<long long>(id), dbPath.c_str());
+    } else {
+        std::printf("run %lld not stored completely in %s\n", static_cast<long long>(id), dbPath.c_str());
+    }
     std::fflush(stdout);
 
     switch (summary.status) {
     case RunStatus::Completed:
-        return kExitSuccess;
+        return checkStoreSaved(*store, kExitSuccess);
     case RunStatus::Stopped:
-        return kExitInterrupted;
+        return checkStoreSaved(*store, kExitInterrupted);
     default:
-        return kExitRunFailed;
+        return checkStoreSaved(*store, kExitRunFailed);
     }
 }
 

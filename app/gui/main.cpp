@@ -3,6 +3,7 @@
 #include "window/main_window.h"
 
 #include "charts/loss_chart_view.h"
+#include "common/file_saving.h"
 #include "study/study_view.h"
 
 #include <QApplication>
@@ -37,12 +38,12 @@ void scheduleScreenshot(QApplication& app, tunelab::MainWindow& window, const QS
     QTimer::singleShot(static_cast<int>(seconds * 1000.0), &window, [&app, &window, path] {
         window.lossChart()->flush();
         window.studyPanel()->studyView()->flush();
-        const QPixmap shot = window.grab();
-        const bool saved = !shot.isNull() && shot.save(path, "PNG");
+        const QString error = tunelab::saveImagePng(path, window.grab().toImage());
+        const bool saved = error.isEmpty();
         const bool failed = window.lastStatus() == tunelab::RunStatus::Failed;
         window.stopRun();
         if (!saved)
-            std::fprintf(stderr, "tunelab: could not save the screenshot to %s\n", qPrintable(path));
+            std::fprintf(stderr, "tunelab: could not save the screenshot: %s\n", qPrintable(error));
         else if (failed)
             std::fprintf(stderr, "tunelab: the run failed: %s\n", qPrintable(window.stateText()));
         app.exit(!saved ? kExitError : failed ? kExitRunFailed : kExitOk);

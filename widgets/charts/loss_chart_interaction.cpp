@@ -3,15 +3,16 @@
 #include "charts/loss_chart_view.h"
 
 #include "charts/chart_canvas.h"
+#include "common/file_saving.h"
 
 #include <QComboBox>
 #include <QCursor>
-#include <QFile>
 #include <QFileDialog>
 #include <QGraphicsLayout>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLogValueAxis>
+#include <QMessageBox>
 #include <QSlider>
 #include <QToolButton>
 #include <QToolTip>
@@ -174,19 +175,15 @@ void LossChartView::handleHover(qint64 key, Trace trace, const QPointF& point, b
     QToolTip::showText(QCursor::pos(), hoverText(key, point.x(), trace), m_view);
 }
 
-bool LossChartView::exportPng(const QString& path) {
+bool LossChartView::exportPng(const QString& path, QString* error) {
     flush();
     if (m_chart->layout())
         m_chart->layout()->activate(); // axes placed for the new ranges now, not at the next event
-    const QPixmap image = m_view->grab();
-    return !image.isNull() && image.save(path, "PNG");
+    return saveImagePng(path, m_view->grab().toImage(), error);
 }
 
-bool LossChartView::exportCsv(const QString& path) const {
-    QFile file(path);
-    if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate))
-        return false;
-    QByteArray chunk("series,x,y\n");
+bool LossChartView::exportCsv(const QString& path, QString* error) const {
+    QByteArray csv("series,x,y\n");
     for (const auto& [key, curve] : m_curves) {
         if (!curve.visible)
             continue;
@@ -199,34 +196,31 @@ bool LossChartView::exportCsv(const QString& path) const {
                 label = tr("%1 (train)").arg(label);
             const QByteArray field = csvField(label) + ',';
             for (size_t i = 0; i < line.x.size(); ++i) {
-                chunk += field;
-                chunk += QByteArray::number(line.x[i], 'g', QLocale::FloatingPointShortest);
-                chunk += ',';
-                chunk += QByteArray::number(line.y[i], 'g', QLocale::FloatingPointShortest);
-                chunk += '\n';
-                if (chunk.size() > (1 << 20)) {
-                    if (file.write(chunk) != chunk.size())
-                        return false;
-                    chunk.clear();
-                }
+                csv += field;
+                csv += QByteArray::number(line.x[i], 'g', QLocale::FloatingPointShortest);
+                csv += ',';
+                csv += QByteArray::number(line.y[i], 'g', QLocale::FloatingPointShortest);
+                csv += '\n';
             }
         }
     }
-    return file.write(chunk) == chunk.size() && file.flush();
+    return saveFileBytes(path, csv, error);
 }
 
 void LossChartView::choosePngFile() {
     const QString path =
         QFileDialog::getSaveFileName(this, tr("Export Chart"), QString(), tr("PNG images (*.png)"));
-    if (!path.isEmpty())
-        exportPng(path);
+    QString error;
+    if (!path.isEmpty() && !exportPng(path, &error))
+        QMessageBox::warning(this, tr("Export Chart"), error);
 }
 
 void LossChartView::chooseCsvFile() {
     const QString path =
         QFileDialog::getSaveFileName(this, tr("Export Chart Data"), QString(), tr("CSV files (*.csv)"));
-    if (!path.isEmpty())
-        exportCsv(path);
+    QString error;
+    if (!path.isEmpty() && !exportCsv(path, &error))
+        QMessageBox::warning(this, tr("Export Chart Data"), error);
 }
 
 } // namespace tunelab

@@ -134,9 +134,10 @@ public:
     QString hoverText(qint64 key, double x, Trace trace = Trace::Primary) const;
 
     // The plot as it is drawn now (no toolbar).
-    bool exportPng(const QString& path);
+    // Both write through saveFileBytes: on failure `error` (when given) names the file and reason.
+    bool exportPng(const QString& path, QString* error = nullptr);
     // "series,x,y" and one row per raw point of every visible line.
-    bool exportCsv(const QString& path) const;
+    bool exportCsv(const QString& path, QString* error = nullptr) const;
 
     // The smoothing slider, log toggle, x mode, reset and export buttons above the plot.
     void setToolBarVisible(bool visible);

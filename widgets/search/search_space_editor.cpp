@@ -4,6 +4,8 @@
 
 #include "search/search_space_model.h"
 
+#include "common/file_saving.h"
+
 #include <QCheckBox>
 #include <QComboBox>
 #include <QContextMenuEvent>
@@ -266,13 +268,7 @@ bool SearchSpaceEditor::openFile(const QString& fileName, QString* error) {
 }
 
 bool SearchSpaceEditor::saveFile(const QString& fileName, QString* error) const {
-    QFile file(fileName);
-    if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate) || file.write(spaceJson().toUtf8()) < 0) {
-        if (error)
-            *error = tr("Cannot write %1: %2").arg(fileName, file.errorString());
-        return false;
-    }
-    return true;
+    return saveFileBytes(fileName, spaceJson().toUtf8(), error);
 }
 
 void SearchSpaceEditor::openWithDialog() {

@@ -3,6 +3,8 @@
 #include "study/study_plots.h"
 #include "study/study_trials_model.h"
 
+#include "common/file_saving.h"
+
 #include <QCheckBox>
 #include <QComboBox>
 #include <QFileDialog>
@@ -14,7 +16,6 @@
 #include <QMenu>
 #include <QMessageBox>
 #include <QPushButton>
-#include <QSaveFile>
 #include <QSplitter>
 #include <QTabWidget>
 #include <QTableView>
@@ -397,13 +398,7 @@ QString StudyView::visibleTrialsCsv() const {
 }
 
 bool StudyView::exportTrialsCsv(const QString& path, QString* error) const {
-    QSaveFile file(path);
-    const QByteArray bytes = visibleTrialsCsv().toUtf8();
-    if (file.open(QIODevice::WriteOnly) && file.write(bytes) == bytes.size() && file.commit())
-        return true;
-    if (error)
-        *error = tr("%1: %2").arg(path, file.errorString());
-    return false;
+    return saveFileBytes(path, visibleTrialsCsv().toUtf8(), error);
 }
 
 void StudyView::showContextMenu(const QPoint& pos) {

@@ -3,49 +3,29 @@
 #include "race/race_window.h"
 
 #include "charts/loss_chart_view.h"
+#include "common/file_saving.h"
 #include "race/race.h"
 #include "race/race_view.h"
 
 #include <QFileDialog>
 #include <QPixmap>
-#include <QSaveFile>
 #include <QWidget>
 
 namespace tunelab {
 
-namespace {
-
-bool writeFile(const QString& fileName, const QByteArray& bytes, QString* error) {
-    QSaveFile file(fileName);
-    if (!file.open(QIODevice::WriteOnly) || file.write(bytes) != bytes.size() || !file.commit()) {
-        if (error)
-            *error = QObject::tr("Cannot write %1: %2").arg(fileName, file.errorString());
-        return false;
-    }
-    return true;
-}
-
-} // namespace
-
 bool RaceWindow::exportCsv(const QString& fileName, QString* error) const {
     const std::string csv = raceResultsCsv(m_resultsModel->results());
-    return writeFile(fileName, QByteArray::fromStdString(csv), error);
+    return saveFileBytes(fileName, QByteArray::fromStdString(csv), error);
 }
 
 bool RaceWindow::exportPng(const QString& fileName, QString* error) {
     m_valChart->flush();
     m_trainChart->flush();
-    const QPixmap image = m_resultsArea->grab();
-    if (image.isNull() || !image.save(fileName, "PNG")) {
-        if (error)
-            *error = tr("Cannot write %1").arg(fileName);
-        return false;
-    }
-    return true;
+    return saveImagePng(fileName, m_resultsArea->grab().toImage(), error);
 }
 
 bool RaceWindow::saveRace(const QString& fileName, QString* error) const {
-    return writeFile(fileName, QByteArray::fromStdString(raceSpecToJson(raceSpec())), error);
+    return saveFileBytes(fileName, QByteArray::fromStdString(raceSpecToJson(raceSpec())), error);
 }
 
 bool RaceWindow::openRace(const QString& fileName, QString* error) {

@@ -1,5 +1,6 @@
 #include "study/study_panel.h"
 
+#include "common/file_saving.h"
 #include "common/qt_text.h"
 #include "search/search_settings_form.h"
 #include "search/search_space_editor.h"
@@ -19,7 +20,6 @@
 #include <QLineEdit>
 #include <QMessageBox>
 #include <QPushButton>
-#include <QSaveFile>
 #include <QSpinBox>
 #include <QThread>
 #include <QTimer>
@@ -486,13 +486,7 @@ bool StudyPanel::exportBest(const QString& fileName, QString* error) const {
             *error = tr("The study has no complete trial yet.");
         return false;
     }
-    QSaveFile file(fileName);
-    if (!file.open(QIODevice::WriteOnly) || file.write(json.toUtf8() + '\n') < 0 || !file.commit()) {
-        if (error)
-            *error = tr("Cannot write %1: %2").arg(fileName, file.errorString());
-        return false;
-    }
-    return true;
+    return saveFileBytes(fileName, json.toUtf8() + '\n', error);
 }
 
 void StudyPanel::exportBestWithDialog() {

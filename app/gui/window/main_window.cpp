@@ -76,6 +76,7 @@ MainWindow::MainWindow(QWidget* parent)
 }
 
 MainWindow::~MainWindow() {
+    watchStoreLosses(false); // the store's writer may not post to a window that is going
     // A study's trial threads write to the store and the manager's queue: they end first.
     m_studyPanel->shutdown();
     // The session's manager stops the runs and joins their threads before the widgets go.
@@ -174,6 +175,11 @@ void MainWindow::createStatusBar() {
     statusBar()->addPermanentWidget(m_activeLabel);
     statusBar()->addPermanentWidget(m_metricsLabel);
     statusBar()->addPermanentWidget(m_deviceLabel);
+    m_storeLossLabel = new QLabel(this);
+    m_storeLossLabel->setObjectName(QStringLiteral("storeLossLabel"));
+    m_storeLossLabel->setStyleSheet(QStringLiteral("QLabel { color: #c62828; font-weight: bold; }"));
+    m_storeLossLabel->hide();
+    statusBar()->addPermanentWidget(m_storeLossLabel);
 }
 
 void MainWindow::createPanels() {
@@ -240,7 +246,9 @@ void MainWindow::createPanels() {
 void MainWindow::setRunStore(std::unique_ptr<RunStore> store) {
     m_studyPanel->setRunStore(nullptr, nullptr); // a running study ends before its store goes
     m_session->setRunStore(nullptr);             // the old manager's runs end before its store goes
+    watchStoreLosses(false);
     m_store = std::move(store);
+    watchStoreLosses(true);
     m_session->setRunStore(m_store.get());
     m_runsModel->setRuns(m_store ? m_store->listRuns() : std::vector<RunRecord>{});
     if (m_store) {
@@ -445,6 +453,38 @@ void MainWindow::showDevice(const std::string& deviceId) {
                                ? tr("Device: %1").arg(fromStd(id))
                                : tr("Device: %1 (%2)").arg(name, fromStd(id)));
     m_deviceLabel->setToolTip(QString());
+}
+
+void MainWindow::watchStoreLosses(bool watch) {
+    if (!m_store)
+        return;
+    if (!watch) {
+        m_store->setLostWriteHandler(nullptr); // returns once no call of the handler is running
+        return;
+    }
+    // Called on the store's writer thread: posts to the GUI thread and returns.
+    m_store->setLostWriteHandler(
+        [this] { QMetaObject::invokeMethod(this, &MainWindow::showStoreLoss, Qt::QueuedConnection); });
+    showStoreLoss(); // a store that lost writes before it was handed over
+}
+
+void MainWindow::showStoreLoss() {
+    const QString report = m_store ? fromStd(m_store->lostWritesReport()) : QString();
+    if (report.isEmpty())
+        return;
+    // The label stays until the window closes: later runs that save fine do not undo the loss.
+    m_storeLossLabel->setText(tr("\u26a0 Run store: not everything was saved"));
+    m_storeLossLabel->setToolTip(report);
+    m_storeLossLabel->show();
+    if (!m_storeLossBox) {
+        m_storeLossBox = new QMessageBox(QMessageBox::Warning, tr("The run store could not save everything"),
+                                         QString(), QMessageBox::Ok, this);
+        m_storeLossBox->setObjectName(QStringLiteral("storeLossWarning"));
+        m_storeLossBox->setWindowModality(Qt::NonModal);
+    }
+    m_storeLossBox->setText(report);
+    if (m_interactive && isVisible())
+        m_storeLossBox->show(); // not modal: runs and their drains go on
 }
 
 void MainWindow::reportError(const QString& title, const QString& message) {

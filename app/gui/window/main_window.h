@@ -11,6 +11,7 @@
 
 class QAction;
 class QLabel;
+class QMessageBox;
 class QMenu;
 class QTabWidget;
 class QLineEdit;
@@ -76,6 +77,9 @@ public:
     QString stateText() const;
     QString metricsText() const;
     QString deviceText() const;
+    // The status bar's lasting notice that the run store could not save everything (hidden while
+    // it saved all); its tooltip, and a warning box, say what was lost and where.
+    QLabel* storeLossLabel() const { return m_storeLossLabel; }
 
     LossChartView* lossChart() const { return m_chart; }
     MetricCharts* metricCharts() const { return m_charts; }
@@ -157,6 +161,7 @@ private:
     void loadRunSpec(qint64 id, bool asCopy);
     void deleteRuns(const QList<qint64>& ids);
     void exportRunConfig(qint64 id);
+    QString runName(qint64 id) const; // empty when the runs table does not hold it
     void exportRunModel(qint64 id);
     void chooseExperimentFile();
     void chooseStudyFile();
@@ -167,6 +172,9 @@ private:
     void setState(const QString& text);
     void showDevice(const std::string& deviceId);
     void reportError(const QString& title, const QString& message);
+    // GUI thread: shows what the store's lost-write record holds (the handler posts here).
+    void showStoreLoss();
+    void watchStoreLosses(bool watch);
 
     ExperimentSpec m_spec;
     QString m_specPath; // empty for the built-in experiment
@@ -216,6 +224,8 @@ private:
     QString m_savedJson; // the experiment as last saved or loaded
     QLineEdit* m_nameEdit = nullptr;
     QTimer* m_sessionTimer = nullptr; // saves the session shortly after an edit
+    QLabel* m_storeLossLabel = nullptr;
+    QMessageBox* m_storeLossBox = nullptr;
 };
 
 } // namespace tunelab

@@ -4,12 +4,12 @@
 #include "window/metric_charts.h"
 
 #include "charts/loss_chart_view.h"
+#include "common/file_saving.h"
 #include "common/qt_text.h"
 
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QMenu>
-#include <QSaveFile>
 #include <QSettings>
 #include <QTabWidget>
 
@@ -32,11 +32,12 @@ void MainWindow::exportCurrentChart(bool asCsv) {
                                      asCsv ? tr("CSV (*.csv)") : tr("PNG images (*.png)"));
     if (path.isEmpty())
         return;
-    const bool saved = asCsv ? chart->exportCsv(path) : chart->exportPng(path);
+    QString error;
+    const bool saved = asCsv ? chart->exportCsv(path, &error) : chart->exportPng(path, &error);
     if (saved)
         setState(tr("Exported %1").arg(QFileInfo(path).fileName()));
     else
-        reportError(tr("Cannot export"), tr("%1 could not be written").arg(path));
+        reportError(tr("Cannot export"), error);
 }
 
 void MainWindow::newExperiment() {
@@ -48,10 +49,9 @@ void MainWindow::newExperiment() {
 
 bool MainWindow::saveExperiment(const QString& path) {
     syncSpecFromPanels();
-    QSaveFile file(path);
     const QByteArray json = QByteArray::fromStdString(experimentSpecToJson(m_spec)) + '\n';
-    if (!file.open(QIODevice::WriteOnly) || file.write(json) != json.size() || !file.commit()) {
-        reportError(tr("Cannot save experiment"), tr("%1: %2").arg(path, file.errorString()));
+    if (const QString error = saveFileBytes(path, json); !error.isEmpty()) {
+        reportError(tr("Cannot save experiment"), error);
         return false;
     }
     m_specPath = path;

@@ -3,6 +3,7 @@
 
 #include "window/main_window.h"
 
+#include "common/file_saving.h"
 #include "common/qt_text.h"
 #include "runs/runs_table_model.h"
 #include "runs/runs_table_view.h"
@@ -15,7 +16,6 @@
 #include <QFileDialog>
 #include <QHeaderView>
 #include <QMenu>
-#include <QSaveFile>
 #include <QTabWidget>
 #include <QTableView>
 
@@ -119,10 +119,8 @@ void MainWindow::exportRunConfig(qint64 id) {
         this, tr("Export Run Config"), run.name + QStringLiteral(".json"), tr("Experiment specs (*.json)"));
     if (path.isEmpty())
         return;
-    QSaveFile file(path);
-    const QByteArray json = run.specJson.toUtf8() + '\n';
-    if (!file.open(QIODevice::WriteOnly) || file.write(json) != json.size() || !file.commit())
-        reportError(tr("Cannot export"), tr("%1: %2").arg(path, file.errorString()));
+    if (const QString error = saveFileBytes(path, run.specJson.toUtf8() + '\n'); !error.isEmpty())
+        reportError(tr("Cannot export"), error);
     else
         setState(tr("Exported the config of run %1 to %2 (tunelab-cli train runs it)").arg(id).arg(path));
 }
@@ -139,10 +137,9 @@ void MainWindow::exportRunModel(qint64 id) {
         this, tr("Export Model"), QStringLiteral("run%1.pt").arg(id), tr("PyTorch state dict (*.pt)"));
     if (path.isEmpty())
         return;
-    QSaveFile file(path);
-    if (!file.open(QIODevice::WriteOnly) ||
-        file.write(model.data(), qint64(model.size())) != qint64(model.size()) || !file.commit())
-        reportError(tr("Cannot export"), tr("%1: %2").arg(path, file.errorString()));
+    const QString error = saveFileBytes(path, QByteArray(model.data(), qsizetype(model.size())));
+    if (!error.isEmpty())
+        reportError(tr("Cannot export"), error);
     else
         setState(tr("Exported the model of run %1 to %2 (load it with torch.load)").arg(id).arg(path));
 }

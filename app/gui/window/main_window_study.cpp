@@ -4,6 +4,7 @@
 #include "study/study_panel.h"
 #include "window/main_window.h"
 
+#include "common/file_saving.h"
 #include "experiment/data_form.h"
 #include "experiment/network_editor.h"
 #include "experiment/training_form.h"
@@ -14,7 +15,6 @@
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
-#include <QSaveFile>
 #include <QScrollArea>
 #include <QStatusBar>
 #include <QTabWidget>
@@ -83,9 +83,8 @@ bool MainWindow::openStudyFile(const QString& path) {
 bool MainWindow::saveStudyFile(const QString& path) {
     syncSpecFromPanels();
     const QByteArray json = QByteArray::fromStdString(studySpecToJson(m_studyPanel->studySpec())) + '\n';
-    QSaveFile file(path);
-    if (!file.open(QIODevice::WriteOnly) || file.write(json) != json.size() || !file.commit()) {
-        reportError(tr("Cannot save the study"), tr("%1: %2").arg(path, file.errorString()));
+    if (const QString error = saveFileBytes(path, json); !error.isEmpty()) {
+        reportError(tr("Cannot save the study"), error);
         return false;
     }
     setState(tr("Saved %1").arg(QFileInfo(path).fileName()));

@@ -2,6 +2,7 @@
 
 #include "common/result.h"
 #include "events/run_events.h"
+#include "store/lost_writes.h"
 #include "store/study_records.h"
 
 #include <functional>
@@ -66,6 +67,16 @@ public:
     void deleteRun(RunId id);
     // The same, queued for the writer's next transaction; returns at once (the GUI thread's way).
     void deleteRunQueued(RunId id);
+
+    // What the writer could not save since the store was opened (the disk is full, an I/O error,
+    // the file was made read-only), one entry per run and kind of update, in the order it happened.
+    // Complete for everything queued before the last flush(). Any thread.
+    std::vector<LostWrite> lostWrites() const;
+    // describeLostWrites(path(), lostWrites()): empty when everything was saved.
+    std::string lostWritesReport() const;
+    // Called on the writer thread after it lost writes (quick and thread-safe: post, do not wait);
+    // once a call with nullptr returns, the old handler is not running and will not run again.
+    void setLostWriteHandler(std::function<void()> handler);
 
     // Reads (any thread; they see what is committed).
     std::vector<RunRecord> listRuns() const;

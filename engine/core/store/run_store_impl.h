@@ -38,6 +38,8 @@ struct PendingWrite {
     StoreOperation operation;
     std::optional<std::promise<std::string>> operationDone; // set when the caller waits for the commit
     std::string operationError;
+    bool storageFailure = false; // it failed because the file could not take it (disk full, I/O)
+    std::string what;            // what an operation saves, for the lost-write record ("trial 3's state")
     // A marker that writes nothing: called on the writer thread once everything queued before it
     // is committed (or failed), for flushAsync.
     std::function<void()> afterCommit;
@@ -70,6 +72,7 @@ struct RunStore::Impl {
     uint64_t committedCount = 0; // writes ever handled by the writer (committed or failed)
     bool stopping = false;
     std::string lastReportedError;
+    LostWriteRecord lost;
     std::thread writer;
 
     Result<bool> prepareWrites();
@@ -84,6 +87,8 @@ struct RunStore::Impl {
     int applyBatch(std::deque<PendingWrite>& batch, std::string& error);
     std::string apply(PendingWrite& write);
     void report(const std::string& message);
+    // Writer thread: adds a write that was not saved to `lost`.
+    void recordLoss(const PendingWrite& write, const std::string& error);
     // Queues a write for the writer thread. With `waitForRoom`, first waits while kMaxQueuedWrites
     // are already waiting (training threads: a store that cannot keep up slows the run down instead
     // of filling memory); other callers never wait here.
@@ -94,9 +99,10 @@ struct RunStore::Impl {
 
     // Any thread. Runs `operation` in the writer's next transaction and returns its error (empty
     // on success) once that transaction is committed; everything queued before is committed too.
-    std::string commitOperation(StoreOperation operation);
+    // `what` names what it saves, for the lost-write record when the store cannot write.
+    std::string commitOperation(std::string what, StoreOperation operation);
     // Any thread. Queues `operation` like a metrics event; flush() commits it.
-    void queueOperation(StoreOperation operation);
+    void queueOperation(std::string what, StoreOperation operation);
 };
 
 // Unix seconds, for created_at/started_at/finished_at columns.

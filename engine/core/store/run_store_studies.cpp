@@ -135,7 +135,8 @@ Result<StudyId> RunStore::createStudy(const std::string& name, const std::string
         return Result<StudyId>::failure(m_impl->path + ": a study needs a name");
     StudyId id = 0;
     const double now = storeClockNow();
-    const std::string error = m_impl->commitOperation([&](sqlite3* db) -> std::string {
+    const std::string what = "the new study \"" + name + "\"";
+    const std::string error = m_impl->commitOperation(what, [&](sqlite3* db) -> std::string {
         Statement existing(db, "SELECT id FROM studies WHERE name = ?");
         existing.bind(name);
         if (existing.next())
@@ -190,7 +191,8 @@ std::optional<StudyRecord> RunStore::findStudy(const std::string& name) const {
 
 void RunStore::deleteStudy(StudyId id) {
     // Trials, their parameters and values go with the study (ON DELETE CASCADE); runs stay.
-    const std::string error = m_impl->commitOperation([id](sqlite3* db) -> std::string {
+    const std::string what = "the deletion of study " + std::to_string(id);
+    const std::string error = m_impl->commitOperation(what, [id](sqlite3* db) -> std::string {
         Statement remove(db, "DELETE FROM studies WHERE id = ?");
         return remove.run(id) ? std::string() : remove.error();
     });
@@ -230,7 +232,8 @@ Result<std::optional<TrialRecord>> RunStore::addTrial(StudyId studyId, int64_t e
     const bool owned = running && owner == TrialOwner::ThisProcess;
     const std::string paramsJson = assignmentJson(params);
     bool taken = false;
-    const std::string error = m_impl->commitOperation([&](sqlite3* db) -> std::string {
+    const std::string what = "a new trial of study " + std::to_string(studyId);
+    const std::string error = m_impl->commitOperation(what, [&](sqlite3* db) -> std::string {
         taken = false;
         Statement studyExists(db, "SELECT 1 FROM studies WHERE id = ?");
         studyExists.bind(studyId);
@@ -275,7 +278,8 @@ Result<std::optional<TrialRecord>> RunStore::addTrial(StudyId studyId, int64_t e
 std::optional<TrialRecord> RunStore::claimWaitingTrial(StudyId studyId, TrialOwner owner) {
     int64_t number = -1;
     const double now = storeClockNow();
-    const std::string error = m_impl->commitOperation([&](sqlite3* db) -> std::string {
+    const std::string what = "a waiting trial of study " + std::to_string(studyId) + " marked running";
+    const std::string error = m_impl->commitOperation(what, [&](sqlite3* db) -> std::string {
         number = -1;
         Statement select(db, "SELECT id, number FROM trials WHERE study_id = ? AND state = 'waiting'"
                              " ORDER BY number LIMIT 1");
@@ -304,7 +308,8 @@ std::optional<TrialRecord> RunStore::claimWaitingTrial(StudyId studyId, TrialOwn
 }
 
 Result<bool> RunStore::setTrialRun(int64_t trialId, RunId runId) {
-    const std::string error = m_impl->commitOperation([&](sqlite3* db) -> std::string {
+    const std::string what = "the run of trial (id " + std::to_string(trialId) + ")";
+    const std::string error = m_impl->commitOperation(what, [&](sqlite3* db) -> std::string {
         Statement update(db, "UPDATE trials SET run_id = ? WHERE id = ?");
         const bool ran = runId > 0 ? update.run(runId, trialId) : update.run(nullptr, trialId);
         return changedOrMissing(db, update, ran, trialId);
@@ -317,7 +322,8 @@ Result<bool> RunStore::setTrialRun(int64_t trialId, RunId runId) {
 // Called from trial threads: queued like metrics, so training never waits for the disk.
 void RunStore::reportIntermediate(int64_t trialId, int epoch, double value) {
     Impl* impl = m_impl.get();
-    m_impl->queueOperation([impl, trialId, epoch, value](sqlite3*) -> std::string {
+    const std::string what = "the intermediate values of trial (id " + std::to_string(trialId) + ")";
+    m_impl->queueOperation(what, [impl, trialId, epoch, value](sqlite3*) -> std::string {
         Statement& insert = impl->insertTrialValue;
         if (!insert.run(trialId, epoch, value))
             return "trial " + std::to_string(trialId) + ": " + insert.error();
@@ -331,7 +337,8 @@ Result<bool> RunStore::finishTrial(int64_t trialId, TrialState state, double val
         return Result<bool>::failure(m_impl->path + ": trial " + std::to_string(trialId) +
                                      " can only finish as complete, pruned, failed or waiting");
     const double now = storeClockNow();
-    const std::string error = m_impl->commitOperation([&](sqlite3* db) -> std::string {
+    const std::string what = "the final state of trial (id " + std::to_string(trialId) + ")";
+    const std::string error = m_impl->commitOperation(what, [&](sqlite3* db) -> std::string {
         if (state == TrialState::Waiting) {
             // Re-queued by the user: the rerun starts afresh and reports its own values.
             Statement requeue(db, "UPDATE trials SET state = 'waiting', value = NULL, message = ?,"
@@ -357,7 +364,8 @@ Result<bool> RunStore::finishTrial(int64_t trialId, TrialState state, double val
 
 int RunStore::requeueInterruptedTrials(StudyId studyId) {
     int requeued = 0;
-    const std::string error = m_impl->commitOperation([&](sqlite3* db) -> std::string {
+    const std::string what = "the re-queued trials of study " + std::to_string(studyId);
+    const std::string error = m_impl->commitOperation(what, [&](sqlite3* db) -> std::string {
         requeued = 0;
         std::vector<std::pair<int64_t, int64_t>> dead; // trial id, owner pid
         Statement select(db, "SELECT id, owner_pid, owner_host, owner_started FROM trials"

@@ -33,6 +33,24 @@ std::vector<char> histogramBlob(const std::vector<int32_t>& counts) {
     return bytes;
 }
 
+// Whether a failed statement failed because the file cannot take the write (rather than refusing
+// it, like a constraint): then what it would have saved is lost.
+bool isStorageFailure(int code) {
+    switch (code & 0xff) {
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+    case SQLITE_NOMEM:
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+    case SQLITE_NOLFS:
+        return true;
+    default:
+        return false;
+    }
+}
+
 } // namespace
 
 // Writer thread.
@@ -78,8 +96,12 @@ void RunStore::Impl::writeBatch(std::deque<PendingWrite>& batch) {
             report("the store file is locked by another process; " + std::to_string(batch.size()) +
                    " run updates wait for it");
     }
-    if (rc != SQLITE_OK)
+    if (rc != SQLITE_OK) {
         report("could not save " + std::to_string(batch.size()) + " run updates: " + error);
+        for (const auto& write : batch)
+            recordLoss(write, error);
+        lost.announce();
+    }
     for (auto& write : batch) {
         if (write.afterCommit)
             write.afterCommit();
@@ -101,7 +123,9 @@ int RunStore::Impl::applyBatch(std::deque<PendingWrite>& batch, std::string& err
     int rc = exec(db, "BEGIN IMMEDIATE", error);
     if (rc != SQLITE_OK)
         return rc;
+    bool lostSome = false;
     for (auto& write : batch) {
+        write.storageFailure = false;
         std::string writeError = apply(write);
         if (writeError.empty())
             continue;
@@ -110,20 +134,28 @@ int RunStore::Impl::applyBatch(std::deque<PendingWrite>& batch, std::string& err
             error = writeError;
             return sqlite3_errcode(db) & 0xff;
         }
-        // A single statement failed (an event for a run that does not exist): skip it only.
+        // A single statement failed (an event for a run that does not exist, a full disk that
+        // SQLite survived): skip it only. Whoever waits for it hears why; what nobody waits for
+        // is reported and recorded as lost.
         if (write.created)
             write.createError = writeError;
         else if (write.operationDone)
             write.operationError = writeError;
         else if (write.operation)
-            report(writeError); // nobody waits for a queued operation: say it here
+            report(writeError);
         else
             report("run " + std::to_string(write.event.runId) + ": " + writeError);
+        if (write.storageFailure || !(write.created || write.operationDone)) {
+            recordLoss(write, writeError);
+            lostSome = true;
+        }
     }
     rc = exec(db, "COMMIT", error);
     if (rc != SQLITE_OK) {
         std::string ignored;
         exec(db, "ROLLBACK", ignored);
+    } else if (lostSome) {
+        lost.announce(); // a failed batch announces its losses in writeBatch
     }
     return rc;
 }
@@ -140,6 +172,7 @@ std::string RunStore::Impl::apply(PendingWrite& write) {
         if (exec(db, "SAVEPOINT operation", error) != SQLITE_OK)
             return error;
         std::string operationError = write.operation(db);
+        write.storageFailure = !operationError.empty() && isStorageFailure(sqlite3_errcode(db));
         if (sqlite3_get_autocommit(db))
             return operationError.empty() ? std::string("the transaction was rolled back") : operationError;
         if (!operationError.empty())
@@ -151,8 +184,10 @@ std::string RunStore::Impl::apply(PendingWrite& write) {
         return std::string(); // a flushAsync marker: nothing to write
     if (write.created) {
         write.createError.clear(); // from an attempt that was rolled back
-        if (!insertRun.run(write.name, write.specJson, at, pid, host, started))
+        if (!insertRun.run(write.name, write.specJson, at, pid, host, started)) {
+            write.storageFailure = isStorageFailure(sqlite3_errcode(writeDb.get()));
             return insertRun.error();
+        }
         write.createdId = sqlite3_last_insert_rowid(writeDb.get());
         return std::string();
     }
@@ -208,6 +243,39 @@ void RunStore::Impl::report(const std::string& message) {
     std::fprintf(stderr, "tunelab: run store %s: %s\n", path.c_str(), message.c_str());
 }
 
+// Writer thread.
+void RunStore::Impl::recordLoss(const PendingWrite& write, const std::string& error) {
+    if (write.afterCommit)
+        return; // a flushAsync marker writes nothing
+    if (write.created) {
+        lost.add(0, "the new run \"" + write.name + "\"", error);
+        return;
+    }
+    if (write.operation) {
+        lost.add(0, write.what, error);
+        return;
+    }
+    const RunId run = write.event.runId;
+    if (write.deleteRun) {
+        lost.add(run, kLostDeletion, error);
+        return;
+    }
+    switch (write.event.kind) {
+    case RunEventKind::Started:
+        lost.add(run, kLostStart, error);
+        break;
+    case RunEventKind::Steps:
+        lost.add(run, kLostSteps, error);
+        break;
+    case RunEventKind::Epoch:
+        lost.add(run, kLostEpochs, error);
+        break;
+    case RunEventKind::Finished:
+        lost.add(run, kLostFinish, error);
+        break;
+    }
+}
+
 void RunStore::Impl::enqueue(PendingWrite write, bool waitForRoom) {
     if (readOnly) {
         // Nothing is written, and whoever waits for a write hears why.
@@ -236,20 +304,22 @@ void RunStore::Impl::enqueue(PendingWrite write, bool waitForRoom) {
         wake.notify_one();
 }
 
-std::string RunStore::Impl::commitOperation(StoreOperation operation) {
+std::string RunStore::Impl::commitOperation(std::string what, StoreOperation operation) {
     PendingWrite write;
     write.queuedAt = storeClockNow();
     write.operation = std::move(operation);
+    write.what = std::move(what);
     write.operationDone.emplace();
     std::future<std::string> done = write.operationDone->get_future();
     enqueue(std::move(write));
     return done.get();
 }
 
-void RunStore::Impl::queueOperation(StoreOperation operation) {
+void RunStore::Impl::queueOperation(std::string what, StoreOperation operation) {
     PendingWrite write;
     write.queuedAt = storeClockNow();
     write.operation = std::move(operation);
+    write.what = std::move(what);
     enqueue(std::move(write));
 }
 
@@ -291,6 +361,18 @@ void RunStore::flushAsync(std::function<void()> done) {
     marker.queuedAt = storeClockNow();
     marker.afterCommit = done ? std::move(done) : [] {};
     m_impl->enqueue(std::move(marker));
+}
+
+std::vector<LostWrite> RunStore::lostWrites() const {
+    return m_impl->lost.list();
+}
+
+std::string RunStore::lostWritesReport() const {
+    return describeLostWrites(m_impl->path, m_impl->lost.list());
+}
+
+void RunStore::setLostWriteHandler(std::function<void()> handler) {
+    m_impl->lost.setHandler(std::move(handler));
 }
 
 void RunStore::flush() {
