@@ -21,6 +21,23 @@
 
 namespace tunelab {
 
+namespace {
+
+// "two-spirals-mlp-run12.json": the run's name, safe as a file name (a race run's "race / adam"
+// holds a slash), and its id, so exports of several runs never overwrite each other.
+QString exportFileName(const QString& runName, qint64 id, const QString& extension) {
+    QString name;
+    for (const QChar c : runName)
+        name += c.isLetterOrNumber() || c == QLatin1Char('.') || c == QLatin1Char('_') ? c : QLatin1Char('-');
+    while (name.contains(QStringLiteral("--")))
+        name.replace(QStringLiteral("--"), QStringLiteral("-"));
+    name =
+        name.isEmpty() || name == QStringLiteral("-") ? QStringLiteral("run") : name + QStringLiteral("-run");
+    return QStringLiteral("%1%2.%3").arg(name).arg(id).arg(extension);
+}
+
+} // namespace
+
 void MainWindow::createRunsDock() {
     m_runsModel = new RunsTableModel(this);
     m_runsView = new RunsTableView;
@@ -110,13 +127,19 @@ void MainWindow::deleteRuns(const QList<qint64>& ids) {
     setState(text);
 }
 
+QString MainWindow::runName(qint64 id) const {
+    const int row = m_runsModel->rowForRun(id);
+    return row >= 0 ? m_runsModel->runAt(row).name : QString();
+}
+
 void MainWindow::exportRunConfig(qint64 id) {
     const int row = m_runsModel->rowForRun(id);
     if (row < 0)
         return;
     const RunRow& run = m_runsModel->runAt(row);
-    const QString path = QFileDialog::getSaveFileName(
-        this, tr("Export Run Config"), run.name + QStringLiteral(".json"), tr("Experiment specs (*.json)"));
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export Run Config"),
+                                                      exportFileName(run.name, id, QStringLiteral("json")),
+                                                      tr("Experiment specs (*.json)"));
     if (path.isEmpty())
         return;
     if (const QString error = saveFileBytes(path, run.specJson.toUtf8() + '\n'); !error.isEmpty())
@@ -133,8 +156,9 @@ void MainWindow::exportRunModel(qint64 id) {
         reportError(tr("Cannot export"), tr("Run %1 has no saved model.").arg(id));
         return;
     }
-    const QString path = QFileDialog::getSaveFileName(
-        this, tr("Export Model"), QStringLiteral("run%1.pt").arg(id), tr("PyTorch state dict (*.pt)"));
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export Model"),
+                                                      exportFileName(runName(id), id, QStringLiteral("pt")),
+                                                      tr("PyTorch state dict (*.pt)"));
     if (path.isEmpty())
         return;
     const QString error = saveFileBytes(path, QByteArray(model.data(), qsizetype(model.size())));
