@@ -42,6 +42,7 @@ private Q_SLOTS:
     void hiddenSeriesAreNotDrawnNorExported();
     void colourDependsOnTheKeyOnly();
     void runsShownTogetherNeverShareAColour();
+    void accuracyAxisEndsAtOne();
     void framesAreThrottledWithManyRuns_data();
     void framesAreThrottledWithManyRuns();
     void manyLongCurvesStayWithinThePointBudget();
@@ -309,6 +310,19 @@ void TestLossChartView::colourDependsOnTheKeyOnly() {
 }
 
 // Twelve runs in one chart get twelve colours; run 13 beside run 1 does not take run 1's.
+// Accuracy near 1 gets an axis that stops at 1, not a round 1.2 above what accuracy can be.
+void TestLossChartView::accuracyAxisEndsAtOne() {
+    LossChartView accuracy(LossChartView::Metric::ValAccuracy);
+    accuracy.appendPoints(1, {{1.0, 0.62}, {2.0, 0.91}, {3.0, 0.99}});
+    accuracy.flush();
+    auto* chartView = accuracy.findChild<QChartView*>();
+    QVERIFY(chartView);
+    auto* axis = qobject_cast<QValueAxis*>(chartView->chart()->axes(Qt::Vertical).first());
+    QVERIFY(axis);
+    QCOMPARE(axis->max(), 1.0);
+    QVERIFY(axis->min() <= 0.62);
+}
+
 void TestLossChartView::runsShownTogetherNeverShareAColour() {
     QSet<QRgb> colours;
     for (qint64 key = 1; key <= 12; ++key) {

@@ -232,7 +232,10 @@ LossChartView::AxisRange LossChartView::yRangeToShow() const {
     double low = yMin - pad;
     if (yMin >= 0.0 && low < 0.0)
         low = 0.0; // a loss is not negative; don't show room for it
-    const NiceRange nice = niceRange(low, yMax + pad, kTickIntervals);
+    NiceRange nice = niceRange(low, yMax + pad, kTickIntervals);
+    // An axis ends where the metric does: accuracy stops at 1, not at a round 1.2.
+    if (m_metric == Metric::ValAccuracy && yMax <= 1.0 && nice.max > 1.0)
+        nice.max = 1.0;
     return {nice.min, nice.max, nice.step};
 }
 
