@@ -292,6 +292,14 @@ void TestRaceView::resultsModelHighlightsTheBestStableRow() {
     QCOMPARE(model.bestRow(), 3);
     QVERIFY(changed.count() >= 2); // the new best row and the old one
     QCOMPARE(model.index(3, RaceResultsModel::StepsToTargetColumn).data().toString(), QStringLiteral("120"));
+
+    // A race without a target loss has nothing to reach: a dash that says why, not "not reached".
+    model.setHasTarget(false);
+    QCOMPARE(model.index(1, RaceResultsModel::StepsToTargetColumn).data().toString(), QStringLiteral("–"));
+    QVERIFY(model.index(1, RaceResultsModel::StepsToTargetColumn)
+                .data(Qt::ToolTipRole)
+                .toString()
+                .contains(QStringLiteral("No target")));
 }
 
 void TestRaceView::raceWindowRunsATinyRace() {

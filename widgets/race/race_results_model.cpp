@@ -61,6 +61,14 @@ QString stabilityText(const RaceEntryResult& result) {
 
 } // namespace
 
+void RaceResultsModel::setHasTarget(bool hasTarget) {
+    if (m_hasTarget == hasTarget)
+        return;
+    m_hasTarget = hasTarget;
+    if (rowCount() > 0)
+        Q_EMIT dataChanged(index(0, StepsToTargetColumn), index(rowCount() - 1, SecondsToTargetColumn));
+}
+
 QVariant RaceResultsModel::data(const QModelIndex& index, int role) const {
     if (!index.isValid() || index.model() != this || index.row() >= rowCount() ||
         index.column() >= ColumnCount)
@@ -82,6 +90,9 @@ QVariant RaceResultsModel::data(const QModelIndex& index, int role) const {
         return m_colors[static_cast<size_t>(index.row())];
     if (role == Qt::TextAlignmentRole && column != SetupColumn && column != StabilityColumn)
         return QVariant::fromValue<int>(Qt::AlignRight | Qt::AlignVCenter);
+    if (role == Qt::ToolTipRole && !m_hasTarget &&
+        (column == StepsToTargetColumn || column == SecondsToTargetColumn))
+        return tr("No target validation loss was set for this race");
     if (role == Qt::ToolTipRole) {
         QString tip = tr("Run %1 · initial parameters %2 · batch order %3")
                           .arg(result.runId)
@@ -126,6 +137,8 @@ QVariant RaceResultsModel::data(const QModelIndex& index, int role) const {
     case BestValLossColumn:
         return formatNumber(result.bestValLoss);
     case StepsToTargetColumn:
+        if (!m_hasTarget)
+            return QStringLiteral("–");
         return result.stepsToTarget >= 0 ? QString::number(result.stepsToTarget) : tr("not reached");
     case SecondsToTargetColumn:
         return std::isfinite(result.secondsToTarget) ? QString::number(result.secondsToTarget, 'f', 2)

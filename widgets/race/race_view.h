@@ -132,6 +132,8 @@ public:
     const std::vector<RaceEntryResult>& results() const { return m_results; }
     // A colour per row (the set-up's curve colour) shown as a swatch beside its name.
     void setColors(const std::vector<QColor>& colors);
+    // Without a target loss there is nothing to reach: the to-target columns show a dash.
+    void setHasTarget(bool hasTarget);
     // The highlighted row, or -1.
     int bestRow() const { return m_bestRow; }
 
@@ -141,6 +143,7 @@ private:
     std::vector<RaceEntryResult> m_results;
     std::vector<QColor> m_colors;
     int m_bestRow = -1;
+    bool m_hasTarget = true;
 };
 
 } // namespace tunelab

@@ -309,6 +309,7 @@ bool RaceWindow::startRace() {
         m_trainChart->addSeries(static_cast<qint64>(index), name);
         colors.push_back(LossChartView::colorForKey(static_cast<qint64>(index)));
     }
+    m_resultsModel->setHasTarget(std::isfinite(spec.targetLoss));
     m_resultsModel->setResults(m_scoreboard.results());
     m_resultsModel->setColors(colors);
 
