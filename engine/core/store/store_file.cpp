@@ -273,6 +273,25 @@ bool folderIsWritable(const std::string& path) {
     return ::access(parent.empty() ? "." : parent.c_str(), W_OK) == 0;
 }
 
+// Why this process cannot write the store at `path` (an existing file), or "" when it can. SQLite
+// would open a read-only file for reading without a word and fail at the first write, and in a
+// read-only folder it cannot make the WAL files beside the store: both are said once, at open.
+std::string readOnlyReason(const std::string& path) {
+    if (::access(path.c_str(), W_OK) != 0)
+        return "the file is read-only for this user";
+    const bool walFilesWritable =
+        ::access((path + "-wal").c_str(), W_OK) == 0 && ::access((path + "-shm").c_str(), W_OK) == 0;
+    if (!folderIsWritable(path) && !walFilesWritable)
+        return "its folder is read-only for this user (the store's -wal and -shm files live beside it)";
+    return {};
+}
+
+std::string readOnlyMessage(const std::string& path, const std::string& reason) {
+    return path + ": cannot write into this run store: " + reason +
+           ". Nothing was changed; the commands that only read it (runs list, runs show, runs export, study "
+           "status, study best, study list, store check) still work";
+}
+
 // A file at `path` that is empty: never a store (a store made by TuneLab is whole when it appears).
 bool isEmptyFile(const std::string& path) {
     std::error_code ec;
@@ -332,6 +351,8 @@ Result<std::unique_ptr<RunStore>> RunStore::open(const std::string& path) {
             auto created = createStoreFile(path);
             if (!created.ok())
                 return Opened::failure(created.error());
+        } else if (const std::string reason = readOnlyReason(path); !reason.empty()) {
+            return Opened::failure(readOnlyMessage(path, reason));
         }
         auto impl = std::make_unique<Impl>();
         impl->path = path;
