@@ -9,6 +9,8 @@
 #include <QtCore/QStringList>
 #include <QtCore/QTemporaryDir>
 
+#include <functional>
+
 namespace tunelab::test {
 
 struct CliResult {
@@ -24,12 +26,15 @@ struct CliResult {
 };
 
 // Runs tunelab-cli with single-threaded BLAS; a run past `timeoutMs` is killed and reported with exit code
-// -1.
-inline CliResult runCliFor(const QStringList& arguments, int timeoutMs) {
+// -1. `inChild` runs in the child between fork and exec (to drop privileges, say).
+inline CliResult runCliFor(const QStringList& arguments, int timeoutMs,
+                           const std::function<void()>& inChild = {}) {
     QProcess process;
     QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
     environment.insert("OPENBLAS_NUM_THREADS", "1");
     process.setProcessEnvironment(environment);
+    if (inChild)
+        process.setChildProcessModifier(inChild);
     process.start(TUNELAB_CLI, arguments);
     CliResult result;
     if (!process.waitForFinished(timeoutMs)) {
