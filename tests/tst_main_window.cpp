@@ -21,6 +21,7 @@
 #include <QMessageBox>
 #include <QSignalSpy>
 #include <QTemporaryDir>
+#include <QtCore/QElapsedTimer>
 #include <QtTest>
 
 #include <memory>
@@ -184,8 +185,20 @@ void TestMainWindow::pauseHoldsTheRun() {
     QTRY_VERIFY_WITH_TIMEOUT(m_window->lossChart()->pointCount(id) > 0, 60000);
     m_window->pauseAction()->trigger();
     QTRY_VERIFY_WITH_TIMEOUT(m_window->stateText().startsWith(QStringLiteral("Paused")), 30000);
-    QTest::qWait(200);
-    const qsizetype held = m_window->lossChart()->pointCount(id);
+    // Points already on their way may still land, on a busy machine late; once 300 ms passed without
+    // one, none may follow. A run that does not pause never gets so quiet.
+    qsizetype held = m_window->lossChart()->pointCount(id);
+    QElapsedTimer quiet, bound;
+    quiet.start();
+    bound.start();
+    while (quiet.elapsed() < 300 && bound.elapsed() < 30000) {
+        QTest::qWait(20);
+        if (m_window->lossChart()->pointCount(id) != held) {
+            held = m_window->lossChart()->pointCount(id);
+            quiet.restart();
+        }
+    }
+    QVERIFY(quiet.elapsed() >= 300);
     QTest::qWait(300);
     QCOMPARE(m_window->lossChart()->pointCount(id), held);
     m_window->pauseAction()->trigger();
