@@ -145,6 +145,33 @@ private Q_SLOTS:
         QVERIFY(!problems.ok() || !problems.value().empty());
     }
 
+    void readersOfADamagedStoreAreToldWhatToDo() {
+        QTemporaryDir dir;
+        const QString path = dir.filePath("runs.sqlite");
+        QVERIFY(makeStore(path, 3));
+        qint64 page = 0;
+        {
+            RawDb raw(path);
+            page = raw.number("SELECT rootpage FROM sqlite_master WHERE name = 'schema_meta'");
+        }
+        QVERIFY(page > 1);
+        // Random bytes over the page every reader reads first.
+        QByteArray bytes = contents(path);
+        QRandomGenerator random(11);
+        for (qint64 i = (page - 1) * 4096; i < page * 4096; ++i)
+            bytes[int(i)] = static_cast<char>(random.bounded(256));
+        {
+            QFile file(path);
+            QVERIFY(file.open(QIODevice::WriteOnly));
+            file.write(bytes);
+        }
+        const QString error = errorOf(RunStore::openForReading(path.toStdString()));
+        QVERIFY2(error.contains("the run store is damaged") && error.contains("store check --db " + path) &&
+                     error.contains(".recover"),
+                 qPrintable(error));
+        QCOMPARE(contents(path), bytes);
+    }
+
     void aSoundStoreChecksClean() {
         QTemporaryDir dir;
         const QString path = dir.filePath("runs.sqlite");

@@ -16,5 +16,10 @@ void printErrors(const std::vector<std::string>& errors);
 std::unique_ptr<RunStore> openRunStore(const std::string& dbPath);
 // The same for commands that only read: nothing is created or changed (RunStore::openForReading).
 std::unique_ptr<RunStore> openRunStoreForReading(const std::string& dbPath);
+// Says that `what` (e.g. "no study named 'x'") was not found in the store; in a damaged store
+// (SQLite's integrity check, run only on this path) it may be unreadable rather than absent, and
+// the message says so and how to recover, instead of inviting the user to make a new one. `hint`
+// follows the message of a sound store.
+void printNotFound(const RunStore& store, const std::string& what, const std::string& hint = {});
 
 } // namespace tunelab::cli

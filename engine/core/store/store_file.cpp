@@ -24,8 +24,14 @@ using sqlite::exec;
 using sqlite::Statement;
 
 std::string sqliteFailure(sqlite3* db, const std::string& path, const std::string& error) {
-    if ((sqlite3_errcode(db) & 0xff) == SQLITE_NOTADB)
+    const int code = sqlite3_errcode(db) & 0xff;
+    if (code == SQLITE_NOTADB)
         return path + " is not a TuneLab run store: " + error;
+    if (code == SQLITE_CORRUPT)
+        return path + ": the run store is damaged (SQLite reports: " + error +
+               "); TuneLab will not write into it. `tunelab-cli store check --db " + path +
+               "` lists every problem, and sqlite3's .recover command copies the readable rows into a new "
+               "file";
     return path + ": " + error;
 }
 
@@ -196,7 +202,7 @@ Result<int> usableSchemaVersion(sqlite3* db, const std::string& path, bool made 
         if (select.next())
             version = static_cast<int>(select.integer(0));
         else if (!select.error().empty())
-            return Result<int>::failure(path + ": " + select.error());
+            return Result<int>::failure(sqliteFailure(db, path, select.error()));
     }
     if (version > RunStore::kSchemaVersion)
         return Result<int>::failure(path + ": schema version " + std::to_string(version) +
@@ -263,8 +269,9 @@ std::string checkProblems(sqlite3* db, const char* pragma = "PRAGMA quick_check(
 
 std::string damagedMessage(const std::string& path, const std::string& problems) {
     return path + ": the run store is damaged (SQLite reports: " + problems +
-           "); TuneLab will not write into it. Read what is left with `tunelab-cli runs list --db " + path +
-           "`, see every problem with `tunelab-cli store check --db " + path +
+           "); TuneLab will not write into it. Read what the damage leaves readable with "
+           "`tunelab-cli runs list --db " +
+           path + "`, see every problem with `tunelab-cli store check --db " + path +
            "`, and recover the readable rows into a new file with sqlite3's .recover command";
 }
 
