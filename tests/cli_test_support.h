@@ -26,8 +26,9 @@ struct CliResult {
 };
 
 // Runs tunelab-cli with single-threaded BLAS; a run past `timeoutMs` is killed and reported with exit code
-// -1. `inChild`, when given, runs in the child before tunelab-cli starts (to set its resource limits).
-inline CliResult runCliFor(const QStringList& arguments, int timeoutMs, std::function<void()> inChild = {}) {
+// -1. `inChild` runs in the child between fork and exec (to drop privileges, say).
+inline CliResult runCliFor(const QStringList& arguments, int timeoutMs,
+                           const std::function<void()>& inChild = {}) {
     QProcess process;
     QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
     environment.insert("OPENBLAS_NUM_THREADS", "1");

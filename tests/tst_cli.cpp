@@ -152,9 +152,9 @@ private Q_SLOTS:
         QVERIFY(process.waitForStarted());
         // Wait for the first finished epoch, then press Ctrl-C.
         QByteArray output;
-        QTRY_VERIFY_WITH_TIMEOUT((output += process.readAllStandardOutput()).contains("epoch 2/"), 30000);
+        QTRY_VERIFY_WITH_TIMEOUT((output += process.readAllStandardOutput()).contains("epoch 2/"), 120000);
         ::kill(pid_t(process.processId()), SIGINT);
-        QVERIFY(process.waitForFinished(10000));
+        QVERIFY(process.waitForFinished(120000));
         QCOMPARE(process.exitCode(), 130);
         const CliResult list = runCli({"runs", "list", "--db", db});
         QVERIFY2(list.out.contains("stopped"), qPrintable(list.out));

@@ -53,7 +53,7 @@ private Q_SLOTS:
         QElapsedTimer timer;
         timer.start();
         const auto read = readRegularFile(path.toStdString(), 1 << 20);
-        QVERIFY(timer.elapsed() < 5000); // never waits for a writer or reads forever
+        QVERIFY(timer.elapsed() < 30000); // never waits for a writer or reads forever
         QVERIFY(!read.ok());
         QVERIFY2(QString::fromStdString(read.error()).contains(expected), read.error().c_str());
     }
@@ -89,7 +89,7 @@ private Q_SLOTS:
             QElapsedTimer timer;
             timer.start();
             const auto loaded = loadDataset(spec, 1);
-            QVERIFY(timer.elapsed() < 5000);
+            QVERIFY(timer.elapsed() < 30000); // a hang, not a speed, is the failure
             QVERIFY(!loaded.ok());
             QVERIFY2(loaded.error().find("root:x") == std::string::npos, loaded.error().c_str());
         }

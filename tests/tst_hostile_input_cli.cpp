@@ -67,6 +67,46 @@ private Q_SLOTS:
                  qPrintable(train.err));
     }
 
+    void unreadableRecordsAreNotReportedAsMissing_data() {
+        QTest::addColumn<QString>("table");
+        QTest::addColumn<QStringList>("arguments");
+        QTest::newRow("study status") << "studies" << QStringList{"study", "status", "kept"};
+        QTest::newRow("study delete") << "studies" << QStringList{"study", "delete", "kept"};
+        QTest::newRow("runs show") << "runs" << QStringList{"runs", "show", "1"};
+    }
+    void unreadableRecordsAreNotReportedAsMissing() {
+        QFETCH(QString, table);
+        QFETCH(QStringList, arguments);
+        QTemporaryDir dir;
+        const QString path = dir.filePath("runs.sqlite");
+        QVERIFY(makeStore(path));
+        {
+            auto store = openStore(path);
+            QVERIFY(store && store->createStudy("kept", "{}").ok());
+        }
+        qint64 page = 0;
+        {
+            RawDb raw(path);
+            page = raw.number("SELECT rootpage FROM sqlite_master WHERE name = '" + table + "'");
+        }
+        QVERIFY(page > 1);
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::ReadWrite));
+        QByteArray bytes = file.readAll();
+        for (qint64 i = (page - 1) * 4096; i < page * 4096; ++i)
+            bytes[int(i)] = static_cast<char>(i * 131);
+        file.seek(0);
+        file.write(bytes);
+        file.close();
+        // The study (or run) is there but unreadable: saying it does not exist, and inviting the user to
+        // create it again, would mislead.
+        const CliResult result = runCli(arguments + QStringList{"--db", path});
+        QCOMPARE(result.exitCode, 2);
+        QVERIFY2(result.err.contains("the run store is damaged") && result.err.contains("store check --db") &&
+                     !result.err.contains("create one"),
+                 qPrintable(result.err));
+    }
+
     void anEmptyFileStaysEmpty() {
         QTemporaryDir dir;
         const QString path = dir.filePath("runs.sqlite");

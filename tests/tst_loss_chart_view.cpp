@@ -73,7 +73,7 @@ void TestLossChartView::pointsAreBufferedUntilTheNextFrame() {
     QCOMPARE(m_view->displayedPoints(7).size(), qsizetype(0)); // nothing drawn before the frame
     QCOMPARE(frames.count(), 0);
 
-    QVERIFY(frames.wait(1000));
+    QVERIFY(frames.wait(30000));
     QCOMPARE(frames.count(), 1);                                // ten points, one frame
     QCOMPARE(m_view->displayedPoints(7).size(), qsizetype(10)); // few points are drawn as they are
     QCOMPARE(m_view->displayedPoints(7).first(), QPointF(1, lossCurve(10, 1, -1, -1).first().y()));
@@ -105,7 +105,7 @@ void TestLossChartView::decimationKeepsExtremes() {
     QCOMPARE(m_view->pointCount(1), qsizetype(count));
 
     QSignalSpy frames(m_view.get(), &LossChartView::frameDrawn);
-    QVERIFY(frames.wait(1000));
+    QVERIFY(frames.wait(30000));
     const QList<QPointF> shown = m_view->displayedPoints(1);
     const int columns = m_view->plotColumns();
     QVERIFY2(columns > 100 && columns <= 800, qPrintable(QString::number(columns)));
@@ -125,7 +125,8 @@ void TestLossChartView::framesAreThrottled() {
     QElapsedTimer clock;
     clock.start();
     int step = 0;
-    while (clock.elapsed() < 600) {
+    // At least 600 ms and three frames (a busy machine may draw fewer per second); 30 s at most.
+    while ((clock.elapsed() < 600 || frames.count() < 3) && clock.elapsed() < 30000) {
         QVector<QPointF> batch;
         for (int i = 0; i < 5; ++i, ++step)
             batch.append(QPointF(step + 1, 1.0 / (step + 1)));
@@ -149,7 +150,8 @@ void TestLossChartView::largeSeriesReplacesQuickly() {
     qInfo("100k points appended, decimated and painted in %lld ms", elapsed);
     QVERIFY(!frame.isNull());
     QVERIFY(m_view->displayedPoints(5).size() <= 2 * m_view->plotColumns());
-    QVERIFY2(elapsed < 500, qPrintable(QStringLiteral("%1 ms").arg(elapsed)));
+    // bench/bench_charts measures the speed; this bound only catches a gross regression on a busy machine.
+    QVERIFY2(elapsed < 5000, qPrintable(QStringLiteral("%1 ms").arg(elapsed)));
 }
 
 void TestLossChartView::logScaleLeavesOutNonPositive() {
@@ -352,7 +354,7 @@ void TestLossChartView::framesAreThrottledWithManyRuns() {
     QElapsedTimer clock;
     clock.start();
     int step = 0;
-    while (clock.elapsed() < 600) {
+    while ((clock.elapsed() < 600 || frames.count() < 3) && clock.elapsed() < 30000) {
         for (int run = 1; run <= runs; ++run) {
             QVector<QPointF> batch;
             for (int i = 0; i < 20; ++i)

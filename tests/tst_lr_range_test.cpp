@@ -214,8 +214,9 @@ private Q_SLOTS:
         QElapsedTimer clock;
         clock.start();
         test.requestStop();
-        QVERIFY(test.events().waitForEvents(std::chrono::seconds(10)));
-        QVERIFY2(clock.elapsed() < 5000, qPrintable(QString::number(clock.elapsed())));
+        QVERIFY(test.events().waitForEvents(std::chrono::seconds(60)));
+        // Without the stop it would take hours; the bound only has to tell the two apart on a busy machine.
+        QVERIFY2(clock.elapsed() < 30000, qPrintable(QString::number(clock.elapsed())));
         const std::vector<LrRangeEvent> events = test.events().drain();
         QCOMPARE(events.size(), size_t(1));
         QVERIFY(QString::fromStdString(events[0].result.message).contains("stopped"));
@@ -228,7 +229,7 @@ private Q_SLOTS:
             QVERIFY(test.start(linearRegressionWithSgd(), LrRangeSettings{1e-9, 1e-8, 100000000}));
             clock.start();
         }
-        QVERIFY2(clock.elapsed() < 5000, qPrintable(QString::number(clock.elapsed())));
+        QVERIFY2(clock.elapsed() < 30000, qPrintable(QString::number(clock.elapsed())));
     }
 };
 

@@ -297,7 +297,7 @@ private Q_SLOTS:
                 runner.requestStop();
             }
         }
-        QVERIFY2(clock.elapsed() < 3000, qPrintable(QString::number(clock.elapsed())));
+        QVERIFY2(clock.elapsed() < 30000, qPrintable(QString::number(clock.elapsed()))); // unstopped: minutes
         runner.wait();
         QVERIFY(!runner.running());
         QVERIFY(scoreboard.succeeded());
@@ -368,7 +368,7 @@ private Q_SLOTS:
             }
             clock.start();
         } // the destructor stops the race and joins its thread
-        QVERIFY2(clock.elapsed() < 3000, qPrintable(QString::number(clock.elapsed())));
+        QVERIFY2(clock.elapsed() < 30000, qPrintable(QString::number(clock.elapsed()))); // unstopped: minutes
     }
 
     void badDeviceIsAnError() {

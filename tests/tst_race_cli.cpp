@@ -189,9 +189,10 @@ private Q_SLOTS:
         process.start(TUNELAB_CLI, {"race", file, "--db", folder.filePath("runs.sqlite")});
         QVERIFY(process.waitForStarted());
         QByteArray output;
-        QTRY_VERIFY_WITH_TIMEOUT((output += process.readAllStandardOutput()).contains("started Adam"), 30000);
+        QTRY_VERIFY_WITH_TIMEOUT((output += process.readAllStandardOutput()).contains("started Adam"),
+                                 120000);
         ::kill(pid_t(process.processId()), SIGINT);
-        QVERIFY(process.waitForFinished(20000));
+        QVERIFY(process.waitForFinished(120000));
         QCOMPARE(process.exitCode(), 130);
         output += process.readAllStandardOutput();
         QVERIFY2(output.contains("stopped"), output.constData());

@@ -168,7 +168,7 @@ void TestRunStoreRecovery::crash() {
     };
     while (seen < count) {
         if (!writer.canReadLine()) {
-            QVERIFY2(writer.waitForReadyRead(10000), "the writer stopped talking");
+            QVERIFY2(writer.waitForReadyRead(120000), "the writer stopped talking");
             continue;
         }
         take(writer.readLine());
@@ -176,7 +176,7 @@ void TestRunStoreRecovery::crash() {
     if (delayMicros > 0)
         QThread::usleep(delayMicros);
     writer.kill(); // SIGKILL: no destructor, no flush, possibly mid-transaction
-    QVERIFY(writer.waitForFinished(10000));
+    QVERIFY(writer.waitForFinished(120000));
     QCOMPARE(writer.exitStatus(), QProcess::CrashExit);
     // Lines already in the pipe were printed after their flush, so they are promises too.
     for (const QByteArray& line : writer.readAllStandardOutput().split('\n'))
@@ -232,7 +232,7 @@ void TestRunStoreRecovery::trialOfKilledProcessIsRequeued() {
     writer.start(QStringLiteral(STORE_CRASH_WRITER), {path, QStringLiteral("trial")});
     QVERIFY2(writer.waitForStarted(), qPrintable(writer.errorString()));
     QByteArray line;
-    while (!line.endsWith('\n') && writer.waitForReadyRead(10000))
+    while (!line.endsWith('\n') && writer.waitForReadyRead(120000))
         line += writer.readAll();
     const QList<QByteArray> words = line.trimmed().split(' ');
     QCOMPARE(words.size(), 3);

@@ -45,23 +45,25 @@ QByteArray contents(const QString& path) {
     return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
 }
 
-// Runs `body` where the folder cannot be written: as user nobody in a child process when the test
-// runs as root (root writes anywhere), after chmod otherwise. True when `body` returned true.
+// Runs `body` as user nobody in a child process when the test runs as root (root writes anywhere),
+// in this process otherwise. True when `body` returned true.
+bool asUnprivilegedUser(const std::function<bool()>& body) {
+    if (::geteuid() != 0)
+        return body();
+    const pid_t child = ::fork();
+    if (child == 0) {
+        const bool dropped = ::setgid(65534) == 0 && ::setuid(65534) == 0;
+        ::_exit(dropped && body() ? 0 : 1);
+    }
+    int status = 0;
+    return child > 0 && ::waitpid(child, &status, 0) == child && WIFEXITED(status) &&
+           WEXITSTATUS(status) == 0;
+}
+
+// Runs `body` where the folder cannot be written. True when `body` returned true.
 bool inReadOnlyFolder(const QString& folder, const std::function<bool()>& body) {
     ::chmod(folder.toLocal8Bit().constData(), 0555);
-    bool passed = false;
-    if (::geteuid() != 0) {
-        passed = body();
-    } else {
-        const pid_t child = ::fork();
-        if (child == 0) {
-            const bool dropped = ::setgid(65534) == 0 && ::setuid(65534) == 0;
-            ::_exit(dropped && body() ? 0 : 1);
-        }
-        int status = 0;
-        passed = child > 0 && ::waitpid(child, &status, 0) == child && WIFEXITED(status) &&
-                 WEXITSTATUS(status) == 0;
-    }
+    const bool passed = asUnprivilegedUser(body);
     ::chmod(folder.toLocal8Bit().constData(), 0755);
     return passed;
 }
@@ -143,6 +145,33 @@ private Q_SLOTS:
         QVERIFY(!problems.ok() || !problems.value().empty());
     }
 
+    void readersOfADamagedStoreAreToldWhatToDo() {
+        QTemporaryDir dir;
+        const QString path = dir.filePath("runs.sqlite");
+        QVERIFY(makeStore(path, 3));
+        qint64 page = 0;
+        {
+            RawDb raw(path);
+            page = raw.number("SELECT rootpage FROM sqlite_master WHERE name = 'schema_meta'");
+        }
+        QVERIFY(page > 1);
+        // Random bytes over the page every reader reads first.
+        QByteArray bytes = contents(path);
+        QRandomGenerator random(11);
+        for (qint64 i = (page - 1) * 4096; i < page * 4096; ++i)
+            bytes[int(i)] = static_cast<char>(random.bounded(256));
+        {
+            QFile file(path);
+            QVERIFY(file.open(QIODevice::WriteOnly));
+            file.write(bytes);
+        }
+        const QString error = errorOf(RunStore::openForReading(path.toStdString()));
+        QVERIFY2(error.contains("the run store is damaged") && error.contains("store check --db " + path) &&
+                     error.contains(".recover"),
+                 qPrintable(error));
+        QCOMPARE(contents(path), bytes);
+    }
+
     void aSoundStoreChecksClean() {
         QTemporaryDir dir;
         const QString path = dir.filePath("runs.sqlite");
@@ -166,6 +195,40 @@ private Q_SLOTS:
             auto store = RunStore::openForReading(storePath);
             return store.ok() && store.value()->listRuns().size() == 3 && RunStore::checkFile(storePath).ok();
         }));
+    }
+
+    void writersAreRefusedAtOpenWhenTheStoreIsReadOnly_data() {
+        QTest::addColumn<int>("folderMode");
+        QTest::addColumn<int>("fileMode");
+        QTest::addColumn<QString>("reason");
+        QTest::newRow("read-only folder") << 0555 << 0666 << "its folder is read-only for this user";
+        QTest::newRow("read-only file") << 0777 << 0444 << "the file is read-only for this user";
+    }
+    void writersAreRefusedAtOpenWhenTheStoreIsReadOnly() {
+        QFETCH(int, folderMode);
+        QFETCH(int, fileMode);
+        QFETCH(QString, reason);
+        QTemporaryDir dir;
+        QVERIFY(QDir(dir.path()).mkdir("store"));
+        const QString folder = dir.filePath("store");
+        const QString path = folder + "/runs.sqlite";
+        QVERIFY(makeStore(path, 2));
+        const QByteArray before = contents(path);
+        ::chmod(dir.path().toLocal8Bit().constData(), 0755);
+        ::chmod(path.toLocal8Bit().constData(), mode_t(fileMode));
+        ::chmod(folder.toLocal8Bit().constData(), mode_t(folderMode));
+        const std::string storePath = path.toStdString();
+        const std::string expected = reason.toStdString();
+        // Said at open, before SQLite opens the file for reading only and fails at the first write.
+        const bool refused = asUnprivilegedUser([storePath, expected] {
+            const auto opened = RunStore::open(storePath);
+            return !opened.ok() && opened.error().find(expected) != std::string::npos &&
+                   opened.error().find("cannot write into this run store") != std::string::npos &&
+                   RunStore::openForReading(storePath).ok();
+        });
+        ::chmod(folder.toLocal8Bit().constData(), 0755);
+        QVERIFY(refused);
+        QCOMPARE(contents(path), before);
     }
 
     void aNewStoreAppearsWhole() {

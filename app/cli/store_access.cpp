@@ -43,4 +43,18 @@ int checkStoreSaved(RunStore& store, int code) {
     return kExitStoreFailed;
 }
 
+void printNotFound(const RunStore& store, const std::string& what, const std::string& hint) {
+    const auto problems = RunStore::checkFile(store.path());
+    if (problems.ok() && problems.value().empty()) {
+        std::fprintf(stderr, "error: %s in %s%s\n", what.c_str(), store.path().c_str(), hint.c_str());
+        return;
+    }
+    std::fprintf(
+        stderr,
+        "error: %s in %s, but the run store is damaged, so it may be unreadable rather than missing; "
+        "`tunelab-cli store check --db %s` lists every problem, and sqlite3's .recover command copies "
+        "the readable rows into a new file\n",
+        what.c_str(), store.path().c_str(), store.path().c_str());
+}
+
 } // namespace tunelab::cli

@@ -21,4 +21,10 @@ std::unique_ptr<RunStore> openRunStoreForReading(const std::string& dbPath);
 // kinds of update it lost) and returns kExitStoreFailed; otherwise returns `code`.
 int checkStoreSaved(RunStore& store, int code);
 
+// Says that `what` (e.g. "no study named 'x'") was not found in the store; in a damaged store
+// (SQLite's integrity check, run only on this path) it may be unreadable rather than absent, and
+// the message says so and how to recover, instead of inviting the user to make a new one. `hint`
+// follows the message of a sound store.
+void printNotFound(const RunStore& store, const std::string& what, const std::string& hint = {});
+
 } // namespace tunelab::cli

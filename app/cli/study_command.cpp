@@ -5,6 +5,7 @@
 #include "json_output.h"
 #include "search/search_space.h"
 #include "spec/spec.h"
+#include "store_access.h"
 #include "study/command_objective.h"
 #include "study/experiment_objective.h"
 #include "text_format.h"
@@ -301,8 +302,7 @@ int listCommand(const RunStore& store, const StudyOptions& options) {
 int deleteCommand(RunStore& store, const StudyOptions& options) {
     const auto record = store.findStudy(options.target);
     if (!record) {
-        std::fprintf(stderr, "error: no study named '%s' in %s\n", options.target.c_str(),
-                     store.path().c_str());
+        printNotFound(store, "no study named '" + options.target + "'");
         return kExitBadInput;
     }
     store.deleteStudy(record->id);
@@ -320,11 +320,8 @@ std::unique_ptr<RunStore> openStudyStore(const std::string& dbPath) {
 std::optional<LoadedStudy> loadStudy(const RunStore& store, const std::string& name) {
     const auto record = store.findStudy(name);
     if (!record) {
-        std::fprintf(
-            stderr,
-            "error: no study named '%s' in %s (create one with `tunelab-cli study create STUDY.json` or "
-            "`tunelab-cli optimize`)\n",
-            name.c_str(), store.path().c_str());
+        printNotFound(store, "no study named '" + name + "'",
+                      " (create one with `tunelab-cli study create STUDY.json` or `tunelab-cli optimize`)");
         return std::nullopt;
     }
     auto spec = parseStudySpec(record->specJson);

@@ -24,8 +24,14 @@ using sqlite::exec;
 using sqlite::Statement;
 
 std::string sqliteFailure(sqlite3* db, const std::string& path, const std::string& error) {
-    if ((sqlite3_errcode(db) & 0xff) == SQLITE_NOTADB)
+    const int code = sqlite3_errcode(db) & 0xff;
+    if (code == SQLITE_NOTADB)
         return path + " is not a TuneLab run store: " + error;
+    if (code == SQLITE_CORRUPT)
+        return path + ": the run store is damaged (SQLite reports: " + error +
+               "); TuneLab will not write into it. `tunelab-cli store check --db " + path +
+               "` lists every problem, and sqlite3's .recover command copies the readable rows into a new "
+               "file";
     return path + ": " + error;
 }
 
@@ -196,7 +202,7 @@ Result<int> usableSchemaVersion(sqlite3* db, const std::string& path, bool made 
         if (select.next())
             version = static_cast<int>(select.integer(0));
         else if (!select.error().empty())
-            return Result<int>::failure(path + ": " + select.error());
+            return Result<int>::failure(sqliteFailure(db, path, select.error()));
     }
     if (version > RunStore::kSchemaVersion)
         return Result<int>::failure(path + ": schema version " + std::to_string(version) +
@@ -263,14 +269,34 @@ std::string checkProblems(sqlite3* db, const char* pragma = "PRAGMA quick_check(
 
 std::string damagedMessage(const std::string& path, const std::string& problems) {
     return path + ": the run store is damaged (SQLite reports: " + problems +
-           "); TuneLab will not write into it. Read what is left with `tunelab-cli runs list --db " + path +
-           "`, see every problem with `tunelab-cli store check --db " + path +
+           "); TuneLab will not write into it. Read what the damage leaves readable with "
+           "`tunelab-cli runs list --db " +
+           path + "`, see every problem with `tunelab-cli store check --db " + path +
            "`, and recover the readable rows into a new file with sqlite3's .recover command";
 }
 
 bool folderIsWritable(const std::string& path) {
     const std::filesystem::path parent = std::filesystem::path(path).parent_path();
     return ::access(parent.empty() ? "." : parent.c_str(), W_OK) == 0;
+}
+
+// Why this process cannot write the store at `path` (an existing file), or "" when it can. SQLite
+// would open a read-only file for reading without a word and fail at the first write, and in a
+// read-only folder it cannot make the WAL files beside the store: both are said once, at open.
+std::string readOnlyReason(const std::string& path) {
+    if (::access(path.c_str(), W_OK) != 0)
+        return "the file is read-only for this user";
+    const bool walFilesWritable =
+        ::access((path + "-wal").c_str(), W_OK) == 0 && ::access((path + "-shm").c_str(), W_OK) == 0;
+    if (!folderIsWritable(path) && !walFilesWritable)
+        return "its folder is read-only for this user (the store's -wal and -shm files live beside it)";
+    return {};
+}
+
+std::string readOnlyMessage(const std::string& path, const std::string& reason) {
+    return path + ": cannot write into this run store: " + reason +
+           ". Nothing was changed; the commands that only read it (runs list, runs show, runs export, study "
+           "status, study best, study list, store check) still work";
 }
 
 // A file at `path` that is empty: never a store (a store made by TuneLab is whole when it appears).
@@ -332,6 +358,8 @@ Result<std::unique_ptr<RunStore>> RunStore::open(const std::string& path) {
             auto created = createStoreFile(path);
             if (!created.ok())
                 return Opened::failure(created.error());
+        } else if (const std::string reason = readOnlyReason(path); !reason.empty()) {
+            return Opened::failure(readOnlyMessage(path, reason));
         }
         auto impl = std::make_unique<Impl>();
         impl->path = path;

@@ -289,6 +289,11 @@ TrialOutcome CommandObjective::evaluate(const TrialTask& task, TrialReporter& re
                 Pipe::closeFd(input.writeEnd);
         }
 
+        // Whether the exit was seen before this poll: only then does a poll that finds nothing mean
+        // that something the shell started holds the pipes. A command that writes its result and
+        // exits between the poll and the waitpid below (a thread descheduled on a loaded machine)
+        // has its output still in the pipe, and the next poll reads it.
+        const bool exitedBeforePoll = exited;
         pollfd fds[3];
         nfds_t count = 0;
         int stdoutIndex = -1, stderrIndex = -1, inputIndex = -1;
@@ -342,7 +347,7 @@ TrialOutcome CommandObjective::evaluate(const TrialTask& task, TrialReporter& re
             exited = true;
         if (!stdoutOpen && !stderrOpen && exited)
             break;
-        if (exited && ready == 0) {
+        if (exitedBeforePoll && ready == 0) {
             // The shell is gone but something it started still holds the pipes: what was
             // written is read; the rest of the group is ended below.
             break;
