@@ -8,6 +8,7 @@
 #include "search/search_space.h"
 #include "study/command_objective.h"
 #include "study_command.h"
+#include "text_format.h"
 
 #include <nlohmann/json.hpp>
 
@@ -50,6 +51,8 @@ std::optional<LoadedStudy> createCommandStudy(RunStore& store, const OptimizeOpt
     }
     StudySpec spec;
     spec.name = options.name.empty() ? freshStudyName(store) : options.name;
+    if (!studyNameIsSafe(spec.name))
+        return std::nullopt;
     spec.spaceJson = spaceText.value();
     spec.sampler.type = options.sampler;
     spec.sampler.seed = options.seed;
@@ -171,13 +174,14 @@ int tell(RunStore& store, const LoadedStudy& study, const AskTellOptions& option
     }
     const auto trial = store.trial(study.record.id, options.trial);
     if (!trial) {
-        std::fprintf(stderr, "error: study '%s' has no trial %lld\n", study.spec.name.c_str(),
+        std::fprintf(stderr, "error: study '%s' has no trial %lld\n", terminalText(study.spec.name).c_str(),
                      static_cast<long long>(options.trial));
         return kExitBadInput;
     }
     if (isFinal(trial->state)) {
         std::fprintf(stderr, "error: trial %lld of study '%s' is already %s; it cannot be told again\n",
-                     static_cast<long long>(trial->number), study.spec.name.c_str(), toString(trial->state));
+                     static_cast<long long>(trial->number), terminalText(study.spec.name).c_str(),
+                     toString(trial->state));
         return kExitBadInput;
     }
     const double value = hasValue ? options.value : kNoValue;
@@ -239,11 +243,12 @@ int runOptimize(const OptimizeOptions& options) {
         if (study && !study->spec.experimentJson.empty()) {
             std::fprintf(stderr,
                          "error: study '%s' trains an experiment; run it with `tunelab-cli study run %s`\n",
-                         options.name.c_str(), options.name.c_str());
+                         terminalText(options.name).c_str(), terminalText(options.name).c_str());
             return kExitBadInput;
         }
         if (study)
-            std::fprintf(stderr, "continuing study '%s' (%lld trials so far)\n", options.name.c_str(),
+            std::fprintf(stderr, "continuing study '%s' (%lld trials so far)\n",
+                         terminalText(options.name).c_str(),
                          static_cast<long long>(store->trialCount(study->record.id)));
     } else {
         study = createCommandStudy(*store, options);

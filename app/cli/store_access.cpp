@@ -1,5 +1,7 @@
 #include "store_access.h"
 
+#include "text_format.h"
+
 #include <cstdio>
 
 namespace tunelab::cli {
@@ -10,7 +12,7 @@ std::string runStorePath(const std::string& dbPath) {
 
 void printErrors(const std::vector<std::string>& errors) {
     for (const auto& error : errors)
-        std::fprintf(stderr, "error: %s\n", error.c_str());
+        std::fprintf(stderr, "error: %s\n", terminalText(error).c_str());
 }
 
 std::unique_ptr<RunStore> openRunStore(const std::string& dbPath) {

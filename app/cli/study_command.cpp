@@ -1,6 +1,7 @@
 #include "study_command.h"
 
 #include "common/machine_limits.h"
+#include "common/names.h"
 #include "exit_codes.h"
 #include "json_output.h"
 #include "search/search_space.h"
@@ -77,15 +78,17 @@ std::optional<LoadedStudy> createFromFile(RunStore& store, const std::string& pa
     }
     StudySpec spec = loaded.take();
     spec.name = !name.empty() ? name : !spec.name.empty() ? spec.name : fileStem(path);
+    if (!studyNameIsSafe(spec.name))
+        return std::nullopt;
     if (store.findStudy(spec.name)) {
         if (reuseExisting) {
             std::fprintf(stderr,
                          "running the existing study '%s' (its stored spec; the file is not read again)\n",
-                         spec.name.c_str());
+                         terminalText(spec.name).c_str());
             return loadStudy(store, spec.name);
         }
         std::fprintf(stderr, "error: a study named '%s' already exists in %s (choose another with --name)\n",
-                     spec.name.c_str(), store.path().c_str());
+                     terminalText(spec.name).c_str(), store.path().c_str());
         return std::nullopt;
     }
     const std::string specJson = studySpecToJson(spec);
@@ -97,7 +100,7 @@ std::optional<LoadedStudy> createFromFile(RunStore& store, const std::string& pa
     auto record = store.study(created.value());
     if (!record)
         return std::nullopt;
-    std::fprintf(stderr, "study '%s' created in %s\n", spec.name.c_str(), store.path().c_str());
+    std::fprintf(stderr, "study '%s' created in %s\n", terminalText(spec.name).c_str(), store.path().c_str());
     return LoadedStudy{*record, std::move(spec)};
 }
 
@@ -105,7 +108,7 @@ int createStudyCommand(RunStore& store, const StudyOptions& options) {
     auto study = createFromFile(store, options.target, options.name, false);
     if (!study)
         return kExitBadInput;
-    std::printf("%s\n", study->spec.name.c_str());
+    std::printf("%s\n", terminalText(study->spec.name).c_str());
     return kExitSuccess;
 }
 
@@ -122,7 +125,7 @@ int runStudyCommand(RunStore& store, const StudyOptions& options, bool resume) {
             stderr,
             "error: study '%s' has no experiment: evaluate its trials with `tunelab-cli optimize --name "
             "%s --command CMD` or with ask/tell\n",
-            study->spec.name.c_str(), study->spec.name.c_str());
+            terminalText(study->spec.name).c_str(), terminalText(study->spec.name).c_str());
         return kExitBadInput;
     }
     if (!options.device.empty()) {
@@ -157,14 +160,14 @@ int runStudyCommand(RunStore& store, const StudyOptions& options, bool resume) {
         const auto best = bestTrial(trials, study->spec.objective);
         const int waiting = countState(trials, TrialState::Waiting);
         std::printf("study '%s': %lld trials (%d complete, %d pruned, %d failed%s)\n",
-                    study->spec.name.c_str(), static_cast<long long>(trials.size()),
+                    terminalText(study->spec.name).c_str(), static_cast<long long>(trials.size()),
                     countState(trials, TrialState::Complete), countState(trials, TrialState::Pruned),
                     countState(trials, TrialState::Failed),
                     waiting > 0 ? (", " + std::to_string(waiting) + " waiting").c_str() : "");
         if (best)
             std::printf("best %s %s at trial %lld: %s\n", study->spec.objective.metric.c_str(),
                         formatStudyValue(best->value).c_str(), static_cast<long long>(best->number),
-                        paramsText(best->params).c_str());
+                        terminalText(paramsText(best->params)).c_str());
     }
     std::fflush(stdout);
     if (ran.value().interrupted)
@@ -205,7 +208,7 @@ int statusCommand(const RunStore& store, const StudyOptions& options) {
         std::printf("%s\n", json.dump(2).c_str());
         return kExitSuccess;
     }
-    std::printf("study %s: %s %s (%s), sampler %s, pruner %s\n", study->spec.name.c_str(),
+    std::printf("study %s: %s %s (%s), sampler %s, pruner %s\n", terminalText(study->spec.name).c_str(),
                 toString(objective.direction), objective.metric.c_str(), toString(objective.at),
                 study->spec.sampler.type.c_str(), study->spec.pruner.type.c_str());
     std::printf("trials %lld of %lld: %d complete, %d pruned, %d failed, %d running, %d waiting\n",
@@ -215,7 +218,7 @@ int statusCommand(const RunStore& store, const StudyOptions& options) {
                 countState(trials, TrialState::Waiting));
     if (best)
         std::printf("best %s at trial %lld: %s\n", formatStudyValue(best->value).c_str(),
-                    static_cast<long long>(best->number), paramsText(best->params).c_str());
+                    static_cast<long long>(best->number), terminalText(paramsText(best->params)).c_str());
     else
         std::printf("best: no complete trial yet\n");
     constexpr size_t kShownTrials = 10;
@@ -228,7 +231,7 @@ int statusCommand(const RunStore& store, const StudyOptions& options) {
             if (!trial.message.empty() && trial.state != TrialState::Complete)
                 details += "  (" + trial.message + ")";
             std::printf("%-6lld %-9s %12s  %s\n", static_cast<long long>(trial.number), toString(trial.state),
-                        formatStudyValue(trial.value).c_str(), details.c_str());
+                        formatStudyValue(trial.value).c_str(), terminalText(details).c_str());
         }
     }
     return kExitSuccess;
@@ -240,14 +243,15 @@ int bestCommand(const RunStore& store, const StudyOptions& options) {
         return kExitBadInput;
     const auto best = bestTrial(store.trials(study->record.id), study->spec.objective);
     if (!best) {
-        std::fprintf(stderr, "error: study '%s' has no complete trial yet\n", study->spec.name.c_str());
+        std::fprintf(stderr, "error: study '%s' has no complete trial yet\n",
+                     terminalText(study->spec.name).c_str());
         return kExitRunFailed;
     }
     if (options.format == "text") {
         std::printf("%s %s (trial %lld)\n", study->spec.objective.metric.c_str(),
                     formatStudyValue(best->value).c_str(), static_cast<long long>(best->number));
         for (const auto& [path, value] : best->params)
-            std::printf("%s = %s\n", path.c_str(), value.json.c_str());
+            std::printf("%s = %s\n", terminalText(path).c_str(), terminalText(value.json).c_str());
         return kExitSuccess;
     }
     if (study->spec.experimentJson.empty()) {
@@ -286,7 +290,7 @@ int listCommand(const RunStore& store, const StudyOptions& options) {
             continue;
         }
         const auto best = bestTrial(trials, study.spec.objective);
-        std::printf("%-24s %-8s %7lld %8d %6d %6d %12s  %s\n", record.name.c_str(),
+        std::printf("%-24s %-8s %7lld %8d %6d %6d %12s  %s\n", terminalText(record.name).c_str(),
                     study.spec.sampler.type.c_str(), static_cast<long long>(trials.size()),
                     countState(trials, TrialState::Complete), countState(trials, TrialState::Pruned),
                     countState(trials, TrialState::Failed),
@@ -300,13 +304,13 @@ int listCommand(const RunStore& store, const StudyOptions& options) {
 int deleteCommand(RunStore& store, const StudyOptions& options) {
     const auto record = store.findStudy(options.target);
     if (!record) {
-        std::fprintf(stderr, "error: no study named '%s' in %s\n", options.target.c_str(),
+        std::fprintf(stderr, "error: no study named '%s' in %s\n", terminalText(options.target).c_str(),
                      store.path().c_str());
         return kExitBadInput;
     }
     store.deleteStudy(record->id);
     std::fprintf(stderr, "study '%s' deleted (its training runs stay in the runs list)\n",
-                 record->name.c_str());
+                 terminalText(record->name).c_str());
     return kExitSuccess;
 }
 
@@ -316,6 +320,14 @@ std::unique_ptr<RunStore> openStudyStore(const std::string& dbPath) {
     return openRunStore(dbPath);
 }
 
+bool studyNameIsSafe(const std::string& name) {
+    if (const std::string problem = nameProblem(name); !problem.empty()) {
+        std::fprintf(stderr, "error: study name '%s': %s\n", terminalText(name).c_str(), problem.c_str());
+        return false;
+    }
+    return true;
+}
+
 std::optional<LoadedStudy> loadStudy(const RunStore& store, const std::string& name) {
     const auto record = store.findStudy(name);
     if (!record) {
@@ -323,12 +335,13 @@ std::optional<LoadedStudy> loadStudy(const RunStore& store, const std::string& n
             stderr,
             "error: no study named '%s' in %s (create one with `tunelab-cli study create STUDY.json` or "
             "`tunelab-cli optimize`)\n",
-            name.c_str(), store.path().c_str());
+            terminalText(name).c_str(), store.path().c_str());
         return std::nullopt;
     }
     auto spec = parseStudySpec(record->specJson);
     if (!spec.ok()) {
-        std::fprintf(stderr, "error: the stored spec of study '%s' does not parse:\n", name.c_str());
+        std::fprintf(stderr, "error: the stored spec of study '%s' does not parse:\n",
+                     terminalText(name).c_str());
         printErrors(spec.errors());
         return std::nullopt;
     }
@@ -372,7 +385,7 @@ Result<ForegroundRun> runStudyInForeground(RunStore& store, const LoadedStudy& s
         const TrialRecord& trial = event.trial;
         if (event.kind == StudyEventKind::TrialStarted && announceStarts) {
             std::fprintf(stderr, "trial %lld started  %s\n", static_cast<long long>(trial.number),
-                         paramsText(trial.params).c_str());
+                         terminalText(paramsText(trial.params)).c_str());
         } else if (event.kind == StudyEventKind::TrialFinished) {
             if (const auto better = bestTrial({trial}, objectiveSpec);
                 better && (bestNumber < 0 || isBetter(objectiveSpec, better->value, bestValue))) {
@@ -388,9 +401,9 @@ Result<ForegroundRun> runStudyInForeground(RunStore& store, const LoadedStudy& s
             if (bestNumber >= 0)
                 line += "  [best " + formatStudyValue(bestValue) + " at trial " + std::to_string(bestNumber) +
                         "]";
-            std::fprintf(stderr, "%s\n", line.c_str());
+            std::fprintf(stderr, "%s\n", terminalText(line).c_str());
         } else if (event.kind == StudyEventKind::StudyFinished && !event.message.empty()) {
-            std::fprintf(stderr, "study finished: %s\n", event.message.c_str());
+            std::fprintf(stderr, "study finished: %s\n", terminalText(event.message).c_str());
         }
         std::fflush(stderr);
     };
