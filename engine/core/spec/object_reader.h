@@ -92,7 +92,7 @@ public:
         int64_t wide = out;
         integer(key, wide, minimum, what);
         if (wide > 1000000000)
-            error(key, "expected " + what + ", got " + std::to_string(wide));
+            error(key, "expected " + what + " of at most 1000000000, got " + std::to_string(wide));
         else
             out = static_cast<int>(wide);
     }
