@@ -162,6 +162,63 @@ private Q_SLOTS:
         QVERIFY2(shown.contains("x\\x1b]0;owned\\x07\\x1b[2J\\xc2\\x9by"), qPrintable(both));
     }
 
+    void studyNamesCannotDriveTheTerminal_data() {
+        QTest::addColumn<QStringList>("arguments");
+        const QString name = QStringLiteral("x") + QChar(27) + "[2J" + QChar(27) + "]0;owned" + QChar(7);
+        QTest::newRow("study create --name")
+            << QStringList{"study", "create", "space-study.json", "--name", name};
+        QTest::newRow("optimize --name") << QStringList{
+            "optimize", "--space", "space.json", "--command", "echo 1", "--trials", "1", "--name", name};
+    }
+
+    // --name bypassed the study file's check on names: the study was stored, and its name then
+    // cleared the screen in `study list` (and optimize could not load what it had just stored).
+    void studyNamesCannotDriveTheTerminal() {
+        QFETCH(QStringList, arguments);
+        QTemporaryDir dir;
+        QVERIFY(!writeFile(dir, "space.json",
+                           R"({"parameters": [{"path": "x", "kind": "float", "low": 0, "high": 1}]})")
+                     .isEmpty());
+        QVERIFY(!writeFile(dir, "space-study.json", R"({"space": "space.json"})").isEmpty());
+        for (QString& argument : arguments) {
+            if (argument.endsWith(".json"))
+                argument = dir.filePath(argument);
+        }
+        const QString db = dir.filePath("runs.sqlite");
+        const CliResult result = runCli(arguments << "--db" << db);
+        QCOMPARE(result.exitCode, 2);
+        QVERIFY2(
+            result.err.contains("study name 'x\\x1b[2J\\x1b]0;owned\\x07': contains a control character"),
+            qPrintable(result.err));
+        QVERIFY2(!result.err.contains(QChar(27)) && !result.out.contains(QChar(27)), qPrintable(result.err));
+        const CliResult list = runCli({"study", "list", "--db", db});
+        QVERIFY2(!list.out.contains("x"), qPrintable(list.out));
+    }
+
+    // A name stored by an older TuneLab (or another program) is shown escaped.
+    void storedStudyNamesAreShownEscaped() {
+        QTemporaryDir dir;
+        const QString space = writeFile(
+            dir, "space.json", R"({"parameters": [{"path": "x", "kind": "float", "low": 0, "high": 1}]})");
+        const QString study = writeFile(dir, "plain.json", R"({"space": "space.json"})");
+        const QString db = dir.filePath("runs.sqlite");
+        QCOMPARE(runCli({"study", "create", study, "--db", db}).exitCode, 0);
+        {
+            RawDb raw(db);
+            QVERIFY(raw.exec(
+                QStringLiteral("UPDATE studies SET name = 'x' || char(27) || '[2J' || char(155) || 'y'")));
+        }
+        const QString name = QStringLiteral("x") + QChar(27) + "[2J" + QChar(0x9b) + "y";
+        for (const QStringList& arguments :
+             {QStringList{"study", "list", "--db", db}, QStringList{"study", "status", name, "--db", db},
+              QStringList{"study", "status", name + "z", "--db", db}}) {
+            const CliResult result = runCli(arguments);
+            const QString all = result.out + result.err;
+            QVERIFY2(!all.contains(QChar(27)) && !all.contains(QChar(0x9b)), qPrintable(arguments.join(' ')));
+            QVERIFY2(all.contains("x\\x1b[2J\\xc2\\x9by"), qPrintable(all));
+        }
+    }
+
     void resourceBombsAreRefusedWithAReason_data() {
         QTest::addColumn<QStringList>("arguments");
         QTest::addColumn<QString>("expected");

@@ -219,6 +219,22 @@ private Q_SLOTS:
                  created.error().c_str());
     }
 
+    void gridTooLargeIsRefusedBeforeItIsBuilt() {
+        // 2^21 combinations of 21 unconditional parameters: refused from the counts alone (building the
+        // first million points of such a grid took seconds and gigabytes; of 40 parameters, minutes).
+        std::string text = "{\"parameters\": [";
+        for (int i = 0; i < 21; ++i)
+            text += std::string(i ? ", " : "") + "{\"path\": \"p" + std::to_string(i) +
+                    "\", \"kind\": \"int\", \"values\": [0, 1]}";
+        text += "]}";
+        const SearchSpace space = parse(text.c_str());
+        const auto created = GridSampler::create(space);
+        QVERIFY(!created.ok());
+        QVERIFY2(QString::fromStdString(created.error())
+                     .contains("the grid has at least 2.097e+06 points, more than 1000000"),
+                 created.error().c_str());
+    }
+
     void sobolDimensionsAreStratified() {
         // Every one-dimensional projection of the first 2^k unscrambled points puts one point in
         // each interval of width 1/2^k.

@@ -81,6 +81,13 @@ private Q_SLOTS:
         row("int bound past 2^53",
             space(R"({"path": "training.epochs", "kind": "int", "low": 1, "high": 9007199254740994})"),
             "int bounds must lie within -2^53 and 2^53");
+        // Read as int64 through a double, 2^63 - 1 was -2^63 in the trials.
+        row("int value 2^63 - 1",
+            space(R"({"path": "training.epochs", "kind": "int", "values": [1, 9223372036854775807]})"),
+            "parameters[0] (training.epochs): values[1] 9223372036854775807: must lie within -2^53 and 2^53");
+        row("int value past -2^53",
+            space(R"({"path": "training.epochs", "kind": "int", "values": [-9007199254740994]})"),
+            "values[0] -9007199254740994: must lie within -2^53 and 2^53");
         row("log of zero",
             space(R"({"path": "optimizer.lr", "kind": "float", "low": 0, "high": 0.1, "log": true})"),
             "parameters[0] (optimizer.lr): log scale needs low > 0 (low is 0)");

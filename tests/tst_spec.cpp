@@ -180,6 +180,10 @@ private Q_SLOTS:
             << R"(training.batch_size: expected a positive integer or "full", got "half")";
         QTest::newRow("bad epochs") << specWith(R"("epochs": 20)", R"("epochs": 2.5)")
                                     << "training.epochs: expected a positive integer, got 2.5";
+        // 2^31 - 1 is a positive integer: the message says what the limit is.
+        QTest::newRow("epochs past the limit")
+            << specWith(R"("epochs": 20)", R"("epochs": 2147483647)")
+            << "training.epochs: expected a positive integer of at most 1000000000, got 2147483647";
         QTest::newRow("bad fraction")
             << specWith(R"("validation_fraction": 0.2)", R"("validation_fraction": 1)")
             << "data.validation_fraction: expected a number from 0 to below 1, got 1";

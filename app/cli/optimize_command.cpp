@@ -8,6 +8,7 @@
 #include "search/search_space.h"
 #include "study/command_objective.h"
 #include "study_command.h"
+#include "text_format.h"
 
 #include <nlohmann/json.hpp>
 
@@ -50,6 +51,8 @@ std::optional<LoadedStudy> createCommandStudy(RunStore& store, const OptimizeOpt
     }
     StudySpec spec;
     spec.name = options.name.empty() ? freshStudyName(store) : options.name;
+    if (!studyNameIsSafe(spec.name))
+        return std::nullopt;
     spec.spaceJson = spaceText.value();
     spec.sampler.type = options.sampler;
     spec.sampler.seed = options.seed;

@@ -1,6 +1,7 @@
 #include "study_command.h"
 
 #include "common/machine_limits.h"
+#include "common/names.h"
 #include "exit_codes.h"
 #include "json_output.h"
 #include "search/search_space.h"
@@ -78,6 +79,8 @@ std::optional<LoadedStudy> createFromFile(RunStore& store, const std::string& pa
     }
     StudySpec spec = loaded.take();
     spec.name = !name.empty() ? name : !spec.name.empty() ? spec.name : fileStem(path);
+    if (!studyNameIsSafe(spec.name))
+        return std::nullopt;
     if (store.findStudy(spec.name)) {
         if (reuseExisting) {
             std::fprintf(stderr,
@@ -315,6 +318,14 @@ int deleteCommand(RunStore& store, const StudyOptions& options) {
 
 std::unique_ptr<RunStore> openStudyStore(const std::string& dbPath) {
     return openRunStore(dbPath);
+}
+
+bool studyNameIsSafe(const std::string& name) {
+    if (const std::string problem = nameProblem(name); !problem.empty()) {
+        std::fprintf(stderr, "error: study name '%s': %s\n", name.c_str(), problem.c_str());
+        return false;
+    }
+    return true;
 }
 
 std::optional<LoadedStudy> loadStudy(const RunStore& store, const std::string& name) {

@@ -47,6 +47,9 @@ struct LoadedStudy {
 
 // The store at `dbPath` (or the default store); prints why when it cannot be opened.
 std::unique_ptr<RunStore> openStudyStore(const std::string& dbPath);
+// False, after printing why, when `name` may not name a study (a control character: from --name or
+// a file's stem, which the study file's checks do not see).
+bool studyNameIsSafe(const std::string& name);
 // The named study with its spec; prints a message naming the store when there is none.
 std::optional<LoadedStudy> loadStudy(const RunStore& store, const std::string& name);
 // The trial's parameters as a JSON object with typed values.

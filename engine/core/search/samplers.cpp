@@ -189,6 +189,21 @@ Result<GridSampler> GridSampler::create(const SearchSpace& space) {
     }
     if (!errors.empty())
         return Result<GridSampler>(Errors{errors});
+    // Every combination of the unconditional parameters' values is at least one point of the grid:
+    // refuse a grid past the limit before building any of it (a million points of 40 parameters
+    // each would take gigabytes and minutes).
+    double atLeast = 1.0;
+    for (size_t i = 0; i < options.size(); ++i) {
+        if (space.parameters()[i].when.empty())
+            atLeast *= static_cast<double>(options[i].size());
+    }
+    if (atLeast > static_cast<double>(kMaxGridSize)) {
+        char count[32];
+        std::snprintf(count, sizeof count, "%.4g", atLeast);
+        return Result<GridSampler>::failure("search space: the grid has at least " + std::string(count) +
+                                            " points, more than " + std::to_string(kMaxGridSize) +
+                                            "; give fewer values");
+    }
 
     GridSampler sampler;
     const auto& parameters = space.parameters();

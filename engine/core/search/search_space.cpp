@@ -113,6 +113,12 @@ bool valuesMatch(const ParamValue& a, const ParamValue& b) {
     return false;
 }
 
+// Samplers compute in doubles: every integer of an int parameter must be exact in one (|x| <= 2^53).
+constexpr double kExactIntegers = 9007199254740992.0;
+constexpr const char* kExactIntegersRule =
+    "must lie within -2^53 and 2^53 (9007199254740992), where every integer is exact in the samplers' "
+    "arithmetic";
+
 const std::vector<std::string> kTopKeys = {"parameters"};
 const std::vector<std::string> kParamKeys = {"path", "kind",   "low",     "high",  "log",
                                              "step", "values", "choices", "value", "when"};
@@ -200,6 +206,12 @@ SearchParameter readParameter(const json& item, int index, std::vector<std::stri
                              (isInt ? "an integer" : "a number"));
                         continue;
                     }
+                    // Past 2^63 the conversion to int64 below is undefined (9223372036854775807 became
+                    // -2^63); past 2^53 the samplers' doubles no longer hold every integer.
+                    if (isInt && std::abs(value.get<double>()) > kExactIntegers) {
+                        fail("values[" + std::to_string(i) + "] " + value.dump() + ": " + kExactIntegersRule);
+                        continue;
+                    }
                     const ParamValue canonicalValue =
                         isInt ? canonical(json(static_cast<int64_t>(value.get<double>())))
                               : canonical(json(value.get<double>()));
@@ -227,16 +239,12 @@ SearchParameter readParameter(const json& item, int index, std::vector<std::stri
                 parameter.log = item.value("log", false);
                 parameter.step = item.contains("step") ? item["step"].get<double>() : 0.0;
                 const std::string low = formatNumber(parameter.low), high = formatNumber(parameter.high);
-                // Samplers compute in doubles: every integer of an int range must be exact in one
-                // (|x| <= 2^53), and a float range's width must be a finite double.
-                constexpr double kExactIntegers = 9007199254740992.0;
+                // An int range's bounds must be exact doubles, and a float range's width finite.
                 if (!std::isfinite(parameter.low) || !std::isfinite(parameter.high))
                     fail("low and high must be finite");
                 else if (isInt && (std::abs(parameter.low) > kExactIntegers ||
                                    std::abs(parameter.high) > kExactIntegers))
-                    fail("int bounds must lie within -2^53 and 2^53 (9007199254740992), where every integer "
-                         "is "
-                         "exact in the samplers' arithmetic");
+                    fail(std::string("int bounds ") + kExactIntegersRule);
                 else if (!parameter.log && !std::isfinite(parameter.high - parameter.low))
                     fail("the range [" + low + ", " + high +
                          "] is wider than a double can hold; narrow it or "

@@ -86,6 +86,14 @@ bool NumberRule::accepts(double value) const {
     return range.contains(value) && (!integer || std::floor(value) == value);
 }
 
+std::string NumberRule::expectedFor(double value) const {
+    const bool pastLimit = integer && std::isfinite(range.maximum) && range.maximum < kInt64Limit &&
+                           std::floor(value) == value && value > range.maximum;
+    return pastLimit
+               ? std::string(expected) + " of at most " + std::to_string(static_cast<int64_t>(range.maximum))
+               : std::string(expected);
+}
+
 const SpecNumberRules& specNumberRules() {
     static const SpecNumberRules rules = makeRules();
     return rules;
@@ -168,7 +176,7 @@ std::string typedNumberProblem(std::string_view text, const NumberRule& rule, Ty
         return "expected " + std::string(rule.expected) + ", got " + (shown.empty() ? "nothing" : shown) +
                (problem == "not a number" || problem == "empty" ? "" : " (" + problem + ")");
     if (!rule.accepts(parsed->value))
-        return "expected " + std::string(rule.expected) + ", got " + shown;
+        return "expected " + rule.expectedFor(parsed->value) + ", got " + shown;
     if (value)
         *value = *parsed;
     return {};

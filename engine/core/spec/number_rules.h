@@ -29,6 +29,9 @@ struct NumberRule {
 
     // Finite, inside the range and whole where the rule wants an integer.
     bool accepts(double value) const;
+    // How a refusal of `value` names a valid one: `expected`, with the limit when a whole number is
+    // past it ("a positive integer of at most 1000000000").
+    std::string expectedFor(double value) const;
 };
 
 // The rules of the spec's number keys outside the optimizer, by section.

@@ -80,7 +80,7 @@ public:
         int64_t wide = out;
         integer(key, wide, minimum, what);
         if (wide > 1000000000)
-            error(key, "expected " + what + ", got " + std::to_string(wide));
+            error(key, "expected " + what + " of at most 1000000000, got " + std::to_string(wide));
         else
             out = static_cast<int>(wide);
     }
@@ -104,7 +104,9 @@ public:
             return;
         const auto number = asInteger(*value);
         if (!number || !rule.accepts(static_cast<double>(*number)))
-            error(key, std::string("expected ") + rule.expected + ", got " + describeValue(*value));
+            error(key, "expected " +
+                           (number ? rule.expectedFor(static_cast<double>(*number)) : rule.expected) +
+                           ", got " + describeValue(*value));
         else
             out = static_cast<Integer>(*number);
     }
