@@ -85,6 +85,25 @@ private Q_SLOTS:
         QCOMPARE(QFileInfo(path).size(), qint64(0)); // untouched
     }
 
+    // A FIFO would block SQLite's open forever; a folder fails with a message that does not say why.
+    void aFifoOrAFolderIsNotAStore_data() {
+        QTest::addColumn<bool>("fifo");
+        QTest::newRow("fifo") << true;
+        QTest::newRow("folder") << false;
+    }
+    void aFifoOrAFolderIsNotAStore() {
+        QFETCH(bool, fifo);
+        QTemporaryDir dir;
+        const QString path = dir.filePath("runs.sqlite");
+        QVERIFY(fifo ? ::mkfifo(path.toUtf8().constData(), 0600) == 0 : QDir().mkdir(path));
+        const QString expected = fifo ? "a FIFO, not a run store" : "a folder, not a run store";
+        QVERIFY2(errorOf(RunStore::openForReading(path.toStdString())).contains(expected),
+                 qPrintable(errorOf(RunStore::openForReading(path.toStdString()))));
+        QVERIFY(errorOf(RunStore::open(path.toStdString())).contains(expected));
+        const auto checked = RunStore::checkFile(path.toStdString());
+        QVERIFY(!checked.ok() && QString::fromStdString(checked.error()).contains(expected));
+    }
+
     void droppedTablesAreOneClearError_data() {
         QTest::addColumn<QString>("sql");
         QTest::addColumn<QString>("expected");

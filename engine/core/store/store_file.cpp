@@ -305,6 +305,20 @@ bool isEmptyFile(const std::string& path) {
     return std::filesystem::is_regular_file(path, ec) && std::filesystem::file_size(path, ec) == 0 && !ec;
 }
 
+// "" for a regular file (or nothing yet), else why `path` cannot be a store: SQLite would block on a
+// FIFO forever and fail on a folder or device with a message that does not say so.
+std::string notAStoreFile(const std::string& path) {
+    std::error_code ec;
+    const auto status = std::filesystem::status(path, ec);
+    if (ec || status.type() == std::filesystem::file_type::not_found ||
+        status.type() == std::filesystem::file_type::regular)
+        return {};
+    const char* what = status.type() == std::filesystem::file_type::directory ? "a folder"
+                       : status.type() == std::filesystem::file_type::fifo    ? "a FIFO"
+                                                                              : "not a regular file";
+    return path + ": " + what + ", not a run store; give the path of a store file, such as runs.sqlite";
+}
+
 std::string emptyFileMessage(const std::string& path) {
     return path + ": the file is empty, so it is not a TuneLab run store; remove it or choose another store "
                   "(--db, TUNELAB_DB)";
@@ -352,6 +366,8 @@ Result<std::unique_ptr<RunStore>> RunStore::open(const std::string& path) {
         if (!parent.empty() && !std::filesystem::create_directories(parent, ec) && ec)
             return Opened::failure(path + ": cannot create folder " + parent.string() + ": " + ec.message());
 
+        if (const std::string problem = notAStoreFile(path); !problem.empty())
+            return Opened::failure(problem);
         if (isEmptyFile(path))
             return Opened::failure(emptyFileMessage(path));
         if (!std::filesystem::exists(path, ec)) {
@@ -398,6 +414,8 @@ Result<std::unique_ptr<RunStore>> RunStore::openForReading(const std::string& pa
     std::error_code missing;
     if (!std::filesystem::exists(path, missing))
         return Opened::failure(path + ": no run store here yet (train a run or create a study first)");
+    if (const std::string problem = notAStoreFile(path); !problem.empty())
+        return Opened::failure(problem);
     if (isEmptyFile(path))
         return Opened::failure(emptyFileMessage(path));
     try {
@@ -426,6 +444,8 @@ Result<std::vector<std::string>> RunStore::checkFile(const std::string& path) {
     std::error_code missing;
     if (!std::filesystem::exists(path, missing))
         return Checked::failure(path + ": no run store here");
+    if (const std::string problem = notAStoreFile(path); !problem.empty())
+        return Checked::failure(problem);
     if (isEmptyFile(path))
         return Checked::failure(emptyFileMessage(path));
     auto db = openConnection(path, folderIsWritable(path) ? Access::ReadOnly : Access::Immutable);
