@@ -3,6 +3,8 @@
 #include "cli_test_support.h"
 #include "run_store_test_support.h"
 
+#include <sys/resource.h>
+
 using namespace tunelab;
 using namespace tunelab::test;
 
@@ -254,6 +256,26 @@ private Q_SLOTS:
         QCOMPARE(result.exitCode, 2);
         QVERIFY2(result.err.contains(expected), qPrintable(result.err));
         QVERIFY(!QFileInfo::exists(dir.filePath("runs.sqlite")) || expected.contains("threads"));
+    }
+
+    // A layer 10^8 wide under a 6 GiB limit (ulimit -v) fails at once, with the numbers, instead of
+    // allocating for a minute first.
+    void aNetworkTooLargeForTheProcessFailsAtOnce() {
+        QTemporaryDir dir;
+        const QString spec = writeFile(
+            dir, "wide.json",
+            "{\"name\": \"wide\", \"data\": {\"kind\": \"moons\", \"samples\": 100}, \"model\": {\"layers\": "
+            "[{\"type\": \"linear\", \"out_features\": 100000000}, {\"type\": \"relu\"}, {\"type\": "
+            "\"linear\", \"out_features\": 2}]}, \"training\": {\"epochs\": 1}}");
+        const CliResult result = runCliFor({"train", spec, "--db", dir.filePath("runs.sqlite")}, 60000, [] {
+            const rlim_t sixGiB = rlim_t{6} << 30;
+            rlimit limit{sixGiB, sixGiB};
+            setrlimit(RLIMIT_AS, &limit);
+        });
+        QCOMPARE(result.exitCode, 3);
+        QVERIFY2(result.err.contains("parameters need about 8.0 GB") &&
+                     result.err.contains("this process may use"),
+                 qPrintable(result.err));
     }
 };
 

@@ -5,6 +5,10 @@
 
 #include <QtTest>
 
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 using namespace tunelab;
 
 class TestMachineLimits : public QObject {
@@ -40,6 +44,26 @@ private Q_SLOTS:
         QVERIFY(threadsProblem(machineCores()).empty());
         QVERIFY(threadsProblem(machineCores() + 1).find("is more than this machine's") != std::string::npos);
         QVERIFY(!threadsProblem(-1).empty());
+    }
+
+    // A network that cannot fit is refused with the numbers before anything is allocated; the limit
+    // follows the process's own address-space limit (ulimit -v).
+    void aNetworkTooLargeForThisProcessIsRefused() {
+        QVERIFY(trainingMemoryProblem(1000, uint64_t{1} << 30).empty());
+        const std::string problem = trainingMemoryProblem(900000000, uint64_t{6} << 30);
+        QVERIFY2(problem.find("900000000 parameters need about 14.4 GB") != std::string::npos,
+                 problem.c_str());
+        QVERIFY2(problem.find("more than the 6.4 GB this process may use") != std::string::npos,
+                 problem.c_str());
+        const pid_t child = fork();
+        if (child == 0) {
+            rlimit limit{uint64_t{4} << 30, uint64_t{4} << 30};
+            setrlimit(RLIMIT_AS, &limit);
+            _exit(processMemoryLimit() <= (uint64_t{4} << 30) ? 0 : 1);
+        }
+        int status = 0;
+        QCOMPARE(waitpid(child, &status, 0), child);
+        QVERIFY(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     }
 
     void aStudyFileCannotAskForAMillionTrialsAtOnce() {

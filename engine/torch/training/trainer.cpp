@@ -1,5 +1,7 @@
 #include "training/trainer.h"
 
+#include "common/machine_limits.h"
+
 #include "data/dataset.h"
 #include "data/dataset_cache.h"
 #include "health/gradient_health.h"
@@ -166,6 +168,10 @@ void Trainer::prepare(const std::string& deviceId) {
                                            OutputTarget{m_data.task, m_data.classes, m_spec.loss.type});
     if (!shapes.ok())
         throw RunEnded{RunStatus::Failed, Errors{shapes.errors}.joined("; ")};
+    if (m_device.is_cpu()) {
+        if (const std::string problem = trainingMemoryProblem(shapes.totalParams); !problem.empty())
+            throw RunEnded{RunStatus::Failed, problem};
+    }
 
     m_tensors = makeTensors(m_data, split, m_spec.loss.type, m_device);
     // Initialise on the CPU from the run's own generator, so a seed gives the same network on every device.
