@@ -23,6 +23,11 @@ TUNELAB_PACKAGES=(
     xvfb xauth
 )
 
+# clang with its sanitizer and libFuzzer runtimes (libclang-rt-14-dev is only a recommendation of
+# clang), and llvm-symbolizer for readable sanitizer reports: scripts/sanitize.sh and fuzz.sh.
+# shellcheck disable=SC2034 # used by the scripts that source this file
+TUNELAB_SANITIZER_PACKAGES=(clang libclang-rt-14-dev llvm-14)
+
 # The compiler cache lives in the checkout unless the caller chose another place. The sloppiness
 # lets ccache serve translation units built with precompiled headers (engine: <torch/torch.h>).
 export CCACHE_DIR="${CCACHE_DIR:-$TUNELAB_ROOT/.cache/ccache}"
@@ -96,4 +101,18 @@ tunelab_build() {
     tunelab_configure "$@"
     # shellcheck disable=SC2119 # no targets: all of them
     tunelab_build_targets
+}
+
+# Sanitizer settings for the programs of a sanitizer build (scripts/sanitize.sh, scripts/fuzz.sh):
+# reports with symbols, undefined behaviour fails the program, and leaks fail it where TuneLab's own
+# code is all there is (LibTorch, OpenBLAS and Qt keep memory until exit, so `all` builds skip leaks).
+tunelab_sanitizer_env() {
+    local leaks="${1:-1}" symbolizer
+    symbolizer="$(command -v llvm-symbolizer || command -v llvm-symbolizer-14 || true)"
+    if [[ -n $symbolizer ]]; then
+        export ASAN_SYMBOLIZER_PATH="$symbolizer" UBSAN_SYMBOLIZER_PATH="$symbolizer"
+    fi
+    export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=$leaks:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1:strict_init_order=1}"
+    export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+    export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$TUNELAB_ROOT/scripts/lsan.supp:print_suppressions=0}"
 }

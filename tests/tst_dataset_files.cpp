@@ -10,6 +10,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <sys/resource.h>
 #include <zlib.h>
 
 #include <cmath>
@@ -84,6 +85,12 @@ void writeFixture(const QDir& dir, const QString& name, const QByteArray& bytes)
         writeGzip(dir.filePath(name), bytes);
     else
         writeFile(dir.filePath(name), bytes);
+}
+
+long peakResidentKiB() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return usage.ru_maxrss;
 }
 
 DataSpec folderSpec(DataKind kind, const QString& path, int64_t limit = 0) {
@@ -215,6 +222,37 @@ private Q_SLOTS:
         const auto loaded = loadMnistDataset(folderSpec(DataKind::Mnist, folder.path()));
         QVERIFY(!loaded.ok());
         QVERIFY2(QString::fromStdString(loaded.error()).contains(expected), loaded.error().c_str());
+    }
+
+    // A header that claims 400 million pixels over a file of a few bytes is refused without
+    // allocating for them (the old reader zero-filled 1.6 GB first).
+    void refusesHeaderBeyondFile_data() {
+        QTest::addColumn<QString>("images");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("plain") << "train-images-idx3-ubyte"
+                               << "train-images-idx3-ubyte: truncated: expected 400000000 bytes of "
+                                  "pixels, found 4";
+        QTest::newRow("gzipped") << "train-images-idx3-ubyte.gz"
+                                 << "train-images-idx3-ubyte.gz: truncated: expected 400000000 bytes of "
+                                    "pixels, found 4";
+    }
+
+    void refusesHeaderBeyondFile() {
+        QFETCH(QString, images);
+        QFETCH(QString, expected);
+        QTemporaryDir folder;
+        const QDir dir(folder.path());
+        QByteArray header = idxImages(0, 20000, 20000); // the count is set to 1 below
+        header[7] = 1;
+        writeFixture(dir, images, header + QByteArray(4, '\x80'));
+        writeFixture(dir, "train-labels-idx1-ubyte", idxLabels(1));
+        const long peakBefore = peakResidentKiB();
+        const auto loaded = loadMnistDataset(folderSpec(DataKind::Mnist, folder.path()));
+        QVERIFY(!loaded.ok());
+        QCOMPARE(QString::fromStdString(loaded.error()), expected);
+        QVERIFY2(
+            peakResidentKiB() - peakBefore < 256 * 1024,
+            qPrintable(QString("peak memory grew by %1 MiB").arg((peakResidentKiB() - peakBefore) / 1024)));
     }
 
     void rejectsCorruptGzip() {

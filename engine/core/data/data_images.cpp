@@ -42,6 +42,8 @@ public:
     GzReader& operator=(const GzReader&) = delete;
 
     bool isOpen() const { return m_file != nullptr; }
+    // Whether the file is read as it is (not gzipped); known after the first read.
+    bool isPlain() const { return gzdirect(m_file) == 1; }
 
     // Reads up to `bytes` and returns how many arrived; a short count means the data ended.
     // Returns -1 when the compressed stream is corrupt (error() says why).
@@ -126,6 +128,18 @@ std::string truncatedMessage(const std::string& name, int64_t expected, int64_t 
            std::to_string(found);
 }
 
+// For a plain (not gzipped) idx file: an error when the file is shorter than its header claims.
+std::string checkPlainSize(const GzReader& reader, const std::string& path, const std::string& name,
+                           int64_t headerBytes, int64_t wanted, const char* what) {
+    if (!reader.isPlain())
+        return {};
+    std::error_code code;
+    const auto size = static_cast<int64_t>(fs::file_size(path, code));
+    if (code || size - headerBytes >= wanted)
+        return {};
+    return truncatedMessage(name, wanted, std::max<int64_t>(0, size - headerBytes), what);
+}
+
 // Reads the idx header: the magic number and `dims` big-endian sizes.
 Result<std::vector<uint32_t>> readIdxHeader(GzReader& reader, const std::string& name, uint32_t magic,
                                             int dims) {
@@ -197,24 +211,37 @@ Result<Dataset> loadMnist(const DataSpec& spec) {
                                         std::to_string(pixels) +
                                         " pixels do not fit in memory; set data.limit");
 
+    // A header may claim far more than the file holds: a plain file is measured before anything
+    // is allocated, and a gzipped one (whose size says little) grows the dataset only as data arrives.
+    const int64_t expected = rows * pixels;
+    if (std::string problem = checkPlainSize(labels, labelsPath, labelsName, 8, rows, "labels");
+        !problem.empty())
+        return Result<Dataset>::failure(problem);
+    if (std::string problem = checkPlainSize(images, imagesPath, imagesName, 16, expected, "pixels");
+        !problem.empty())
+        return Result<Dataset>::failure(problem);
+
     Dataset data;
     data.rows = rows;
     data.sampleShape = {1, height, width};
-    data.targets.resize(static_cast<size_t>(rows));
-    std::vector<unsigned char> chunk(std::max<size_t>(kChunk, static_cast<size_t>(rows)));
-    const int64_t labelsFound = labels.read(chunk.data(), rows);
-    if (labelsFound < 0)
-        return Result<Dataset>::failure(labelsName + ": cannot decompress: " + labels.error());
-    if (labelsFound < rows)
-        return Result<Dataset>::failure(truncatedMessage(labelsName, rows, labelsFound, "labels"));
+    std::vector<unsigned char> chunk(kChunk);
     int maxLabel = 0;
-    for (int64_t i = 0; i < rows; ++i) {
-        maxLabel = std::max<int>(maxLabel, chunk[static_cast<size_t>(i)]);
-        data.targets[static_cast<size_t>(i)] = chunk[static_cast<size_t>(i)];
+    while (static_cast<int64_t>(data.targets.size()) < rows) {
+        const auto done = static_cast<int64_t>(data.targets.size());
+        const int64_t wanted = std::min<int64_t>(rows - done, static_cast<int64_t>(kChunk));
+        const int64_t found = labels.read(chunk.data(), wanted);
+        if (found < 0)
+            return Result<Dataset>::failure(labelsName + ": cannot decompress: " + labels.error());
+        for (int64_t i = 0; i < found; ++i) {
+            maxLabel = std::max<int>(maxLabel, chunk[static_cast<size_t>(i)]);
+            data.targets.push_back(chunk[static_cast<size_t>(i)]);
+        }
+        if (found < wanted)
+            return Result<Dataset>::failure(truncatedMessage(labelsName, rows, done + found, "labels"));
     }
 
-    const int64_t expected = rows * pixels;
-    data.features.resize(static_cast<size_t>(expected));
+    if (images.isPlain())
+        data.features.reserve(static_cast<size_t>(expected));
     int64_t done = 0;
     while (done < expected) {
         const int64_t wanted = std::min<int64_t>(expected - done, static_cast<int64_t>(kChunk));
@@ -222,7 +249,7 @@ Result<Dataset> loadMnist(const DataSpec& spec) {
         if (found < 0)
             return Result<Dataset>::failure(imagesName + ": cannot decompress: " + images.error());
         for (int64_t i = 0; i < found; ++i)
-            data.features[static_cast<size_t>(done + i)] = chunk[static_cast<size_t>(i)] * (1.0f / 255.0f);
+            data.features.push_back(chunk[static_cast<size_t>(i)] * (1.0f / 255.0f));
         done += found;
         if (found < wanted)
             return Result<Dataset>::failure(truncatedMessage(imagesName, expected, done, "pixels"));
