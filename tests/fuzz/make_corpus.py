@@ -114,7 +114,7 @@ def image_seeds():
 
 
 def shrink_store(source):
-    """Copies a store, shrinks it to 512-byte pages, and writes it as corpus/store/store.sqlite."""
+    """Copies a store, shrinks it to 512-byte pages, and writes it as corpus/store/store.db."""
     with tempfile.TemporaryDirectory() as folder:
         copy = os.path.join(folder, "store.sqlite")
         shutil.copyfile(source, copy)
@@ -128,7 +128,7 @@ def shrink_store(source):
         db.execute("PRAGMA journal_mode=WAL")
         db.close()
         with open(copy, "rb") as file:
-            write("store", "store.sqlite", file.read())
+            write("store", "store.db", file.read())
 
 
 def main():
