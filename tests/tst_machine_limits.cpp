@@ -72,7 +72,9 @@ private Q_SLOTS:
                            "\"float\", \"low\": 0, "
                            "\"high\": 1}]}, \"objective\": {\"metric\": \"value\"}, \"parallel\": 1000000}");
         QVERIFY(!parsed.ok());
-        QVERIFY2(parsed.error().find("parallel 1000000 is more than the 1024 trials") != std::string::npos,
+        QVERIFY2(parsed.error().find(
+                     "parallel: expected a positive number of trials of at most 1024, got 1000000") !=
+                     std::string::npos,
                  parsed.error().c_str());
     }
 };

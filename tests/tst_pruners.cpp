@@ -55,6 +55,11 @@ private Q_SLOTS:
     void hyperbandComparesWithinBracket();
     void makePrunerChecksSettings_data();
     void makePrunerChecksSettings();
+    void ashaWaitsForWarmupAndStartup();
+    void scaledDefaults_data();
+    void scaledDefaults();
+    void pruningEpochsOfSettings();
+    void smallStudyKeepsTrialsToLearnFrom();
 };
 
 void TestPruners::median_data() {
@@ -298,6 +303,94 @@ void TestPruners::makePrunerChecksSettings() {
     if (made.ok())
         QVERIFY(made.value() != nullptr);
     QCOMPARE(prunerNames(), (std::vector<std::string>{"none", "median", "asha", "hyperband"}));
+}
+
+void TestPruners::ashaWaitsForWarmupAndStartup() {
+    // Nine trials at rung 1 (the worst, 8, would be pruned there without a warm-up) and at rung 3.
+    std::vector<TrialCurve> curves;
+    for (int i = 0; i < 9; ++i)
+        curves.push_back(decayingCurve(i, 1.0 + i, 3, i < 4));
+    QVERIFY(AshaPruner({1, 3, 0, 0, 0}).shouldPrune(8, 1, curves));
+    // A warm-up of 1 epoch: no rung at epoch 1, the rung at epoch 3 still prunes.
+    AshaPruner warm({1, 3, 0, 1, 0});
+    QVERIFY(!warm.shouldPrune(8, 1, curves));
+    QVERIFY(warm.shouldPrune(8, 3, curves));
+    // Four other trials finished: a start of 5 prunes nothing yet, a start of 4 does.
+    QVERIFY(!AshaPruner({1, 3, 0, 0, 5}).shouldPrune(8, 3, curves));
+    QVERIFY(AshaPruner({1, 3, 0, 0, 4}).shouldPrune(8, 3, curves));
+    // The same through the settings a study file holds, for Hyperband too.
+    PrunerSettings settings;
+    settings.type = "hyperband";
+    settings.warmupEpochs = 27;
+    settings.startupTrials = 0;
+    auto hyperband = makePruner(settings, 27);
+    QVERIFY(hyperband.ok());
+    for (int epoch = 1; epoch <= 3; ++epoch)
+        QVERIFY(!hyperband.value()->shouldPrune(8, epoch, curves));
+}
+
+void TestPruners::scaledDefaults_data() {
+    QTest::addColumn<int>("epochs");
+    QTest::addColumn<qint64>("budget");
+    QTest::addColumn<int>("warmup");
+    QTest::addColumn<int>("firstRung");
+    QTest::addColumn<int>("startup");
+    QTest::newRow("the issue's small study") << 5 << qint64(10) << 1 << 2 << 3;
+    QTest::newRow("ten epochs, 20 trials") << 10 << qint64(20) << 1 << 2 << 4;
+    QTest::newRow("thirty epochs, 50 trials") << 30 << qint64(50) << 3 << 4 << 10;
+    QTest::newRow("no trial limit") << 100 << qint64(0) << 10 << 11 << 5;
+    QTest::newRow("big budget caps the start") << 20 << qint64(1000) << 2 << 3 << 10;
+    QTest::newRow("epochs unknown (ask/tell)") << 0 << qint64(5) << 1 << 2 << 3;
+}
+
+void TestPruners::scaledDefaults() {
+    QFETCH(int, epochs);
+    QFETCH(qint64, budget);
+    QFETCH(int, warmup);
+    QFETCH(int, firstRung);
+    QFETCH(int, startup);
+    const PrunerSettings settings = scaledPrunerDefaults("asha", epochs, budget);
+    QCOMPARE(settings.type, std::string("asha"));
+    QCOMPARE(settings.warmupEpochs, warmup);
+    QCOMPARE(settings.minEpochs, firstRung);
+    QCOMPARE(settings.startupTrials, startup);
+    QCOMPARE(settings.reductionFactor, 3);
+    QVERIFY(settings.minEpochs > settings.warmupEpochs); // no rung inside the warm-up
+}
+
+void TestPruners::pruningEpochsOfSettings() {
+    PrunerSettings asha = scaledPrunerDefaults("asha", 20, 20); // warm-up 2, rungs 3, 9
+    QCOMPARE(pruningEpochs(asha, 20), (std::vector<int>{3, 9}));
+    QCOMPARE(pruningEpochs(asha, 3), (std::vector<int>{})); // epoch 3 is the last: nothing to save
+    PrunerSettings median = scaledPrunerDefaults("median", 5, 20);
+    QCOMPARE(pruningEpochs(median, 5), (std::vector<int>{2, 3, 4}));
+    median.warmupEpochs = 4;
+    QVERIFY(pruningEpochs(median, 5).empty());
+    QVERIFY(pruningEpochs(scaledPrunerDefaults("none", 20, 20), 20).empty());
+}
+
+void TestPruners::smallStudyKeepsTrialsToLearnFrom() {
+    // The case: 10 trials of 5 epochs, ASHA with its defaults, each trial arriving one
+    // after the other and worse than the first. The old defaults pruned 9 of 10 at epoch 1.
+    const PrunerSettings settings = scaledPrunerDefaults("asha", 5, 10);
+    auto pruner = makePruner(settings, 5);
+    QVERIFY(pruner.ok());
+    std::vector<TrialCurve> curves;
+    int complete = 0;
+    for (int trial = 0; trial < 10; ++trial) {
+        TrialCurve curve;
+        curve.number = trial;
+        curves.push_back(curve);
+        bool pruned = false;
+        for (int epoch = 1; epoch <= 5 && !pruned; ++epoch) {
+            curves.back().values[epoch] = (1.0 + 0.1 * trial) / epoch;
+            pruned = epoch < 5 && pruner.value()->shouldPrune(trial, epoch, curves);
+        }
+        curves.back().finished = true;
+        complete += pruned ? 0 : 1;
+    }
+    QVERIFY2(complete >= 3, qPrintable(QString::number(complete))); // enough for importance
+    QVERIFY(complete < 10);                                         // and it still prunes
 }
 
 QTEST_GUILESS_MAIN(TestPruners)

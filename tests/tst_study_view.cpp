@@ -18,6 +18,7 @@ private Q_SLOTS:
     void clickingACurveSelectsItsTrial();
     void importanceRanksDrivingParameterAboveNoise_data();
     void importanceRanksDrivingParameterAboveNoise();
+    void importanceUsesPrunedTrialsWhenTooFewCompleted();
     void bestSoFarFollowsTheObjective_data();
     void bestSoFarFollowsTheObjective();
     void contourHandlesCategoricalAxis();
@@ -289,6 +290,42 @@ void TestStudyView::importanceRanksDrivingParameterAboveNoise() {
             QCOMPARE(entry.importance, 0.0);
     }
     QVERIFY(parameterImportance({}, kParameters, objective).front().importance == 0.0);
+}
+
+// The small study: 1 trial of 10 complete, the rest pruned at epoch 2 or 3. Importance comes
+// from the values at the deepest epoch three trials reached, scored by the objective's rule there.
+void TestStudyView::importanceUsesPrunedTrialsWhenTooFewCompleted() {
+    std::vector<TrialRecord> trials;
+    for (int i = 0; i < 10; ++i) {
+        const double lr = std::pow(10.0, -4.0 + 0.3 * i);
+        TrialRecord record = trial(i, i == 0 ? TrialState::Complete : TrialState::Pruned, 0.0,
+                                   {{"optimizer.lr", number(lr)}, {"model.dropout", number(0.1 * (i % 3))}});
+        const int epochs = i == 0 ? 5 : 2 + i % 2;
+        for (int epoch = 1; epoch <= epochs; ++epoch)
+            record.intermediate[epoch] = (1.0 + 0.2 * i) / epoch; // lr drives the value
+        record.value = record.intermediate.rbegin()->second;
+        trials.push_back(record);
+    }
+    ImportanceBasis basis;
+    const auto scored = importanceTrials(trials, minimizeLoss(), basis);
+    QVERIFY(basis.missing.empty());
+    QCOMPARE(basis.epoch, 3); // trials 0, 1, 3, 5, 7, 9 reached epoch 3
+    QCOMPARE(basis.trials, 5 + 1);
+    QCOMPARE(basis.complete, 1);
+    QCOMPARE(basis.pruned, 9);
+    for (const TrialRecord& record : scored)
+        QCOMPARE(record.value, record.intermediate.at(3)); // its best epoch up to 3
+    const auto importance = parameterImportance(scored, {"optimizer.lr", "model.dropout"}, minimizeLoss());
+    QCOMPARE(importance.front().parameter, std::string("optimizer.lr"));
+
+    // Three complete trials: their own values, nothing else.
+    trials[1].state = trials[2].state = TrialState::Complete;
+    QCOMPARE(int(importanceTrials(trials, minimizeLoss(), basis).size()), 3);
+    QCOMPARE(basis.epoch, 0);
+    // Two trials in all: it says what is missing.
+    trials.resize(2);
+    QVERIFY(importanceTrials(trials, minimizeLoss(), basis).empty());
+    QVERIFY2(basis.missing.find("2 complete and 0 pruned") != std::string::npos, basis.missing.c_str());
 }
 
 void TestStudyView::bestSoFarFollowsTheObjective_data() {

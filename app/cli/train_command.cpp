@@ -157,6 +157,7 @@ int runTrain(const TrainOptions& options) {
     case RunStatus::Completed:
         return checkStoreSaved(*store, kExitSuccess);
     case RunStatus::Stopped:
+    case RunStatus::Pruned:
         return checkStoreSaved(*store, kExitInterrupted);
     default:
         return checkStoreSaved(*store, kExitRunFailed);

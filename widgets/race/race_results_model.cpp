@@ -48,6 +48,8 @@ QString stabilityText(const RaceEntryResult& result) {
     case RunStatus::Stopped:
     case RunStatus::Interrupted:
         return RaceResultsModel::tr("stopped");
+    case RunStatus::Pruned:
+        return RaceResultsModel::tr("pruned");
     case RunStatus::Queued:
         return RaceResultsModel::tr("waiting");
     case RunStatus::Running:

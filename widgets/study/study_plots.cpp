@@ -268,12 +268,16 @@ QList<qint64> TrialCurvesPlot::trialsIn(const QRectF& rect) const {
 // ImportancePlot -----------------------------------------------------------------------------
 
 void ImportancePlot::render(QPainter& painter) {
-    m_importance = parameterImportance(m_model->trials(), m_model->parameters(), m_model->objective());
-    int complete = 0;
-    for (const TrialRecord& trial : m_model->trials())
-        complete += trial.state == TrialState::Complete && std::isfinite(trial.value);
-    if (m_importance.empty() || complete < 3) {
-        drawEmptyMessage(painter, tr("Importance needs at least 3 complete trials"));
+    ImportanceBasis basis;
+    const auto scored = importanceTrials(m_model->trials(), m_model->objective(), basis);
+    m_importance = parameterImportance(scored, m_model->parameters(), m_model->objective());
+    if (m_importance.empty() || !basis.missing.empty()) {
+        drawEmptyMessage(painter, basis.missing.empty()
+                                      ? tr("No parameter to rank")
+                                      : tr("Importance needs 3 complete trials, or 3 that reached the same "
+                                           "epoch: %1 complete, %2 pruned so far")
+                                            .arg(basis.complete)
+                                            .arg(basis.pruned));
         return;
     }
     const QFontMetrics metrics(painter.font());
@@ -310,10 +314,19 @@ void ImportancePlot::render(QPainter& painter) {
     painter.setPen(QPen(kAxisColor, 1.0));
     painter.drawLine(area.topLeft(), area.bottomLeft());
     painter.setPen(QColor(120, 120, 120));
-    painter.drawText(QRectF(0, height() - 26, width(), 20), Qt::AlignCenter,
-                     tr("Share of the variance of %1 explained by each parameter alone (%2 complete trials)")
-                         .arg(QString::fromStdString(m_model->objective().metric))
-                         .arg(complete));
+    const QString metric = QString::fromStdString(m_model->objective().metric);
+    painter.drawText(
+        QRectF(0, height() - 26, width(), 20), Qt::AlignCenter,
+        basis.epoch == 0
+            ? tr("Share of the variance of %1 explained by each parameter alone (%2 complete trials)")
+                  .arg(metric)
+                  .arg(basis.trials)
+            : tr("Share of the variance of %1 at epoch %2 explained by each parameter alone (%3 "
+                 "complete and pruned trials; %4 complete)")
+                  .arg(metric)
+                  .arg(basis.epoch)
+                  .arg(basis.trials)
+                  .arg(basis.complete));
 }
 
 } // namespace tunelab

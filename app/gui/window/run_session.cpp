@@ -397,6 +397,9 @@ void RunSession::finishRun(const RunSummary& summary) {
     case RunStatus::Stopped:
         setState(tr("Stopped after %1 epochs, %2 steps").arg(summary.epochs).arg(summary.steps));
         break;
+    case RunStatus::Pruned:
+        setState(tr("Pruned after %1 epochs").arg(summary.epochs));
+        break;
     case RunStatus::Diverged:
         setState(message.isEmpty() ? tr("Diverged") : tr("Diverged: %1").arg(message));
         break;

@@ -10,10 +10,10 @@ struct StatusName {
     const char* name;
 };
 constexpr StatusName kStatusNames[] = {
-    {RunStatus::Queued, "queued"},           {RunStatus::Running, "running"},
-    {RunStatus::Completed, "completed"},     {RunStatus::Stopped, "stopped"},
-    {RunStatus::Diverged, "diverged"},       {RunStatus::Failed, "failed"},
-    {RunStatus::Interrupted, "interrupted"},
+    {RunStatus::Queued, "queued"},       {RunStatus::Running, "running"},
+    {RunStatus::Completed, "completed"}, {RunStatus::Stopped, "stopped"},
+    {RunStatus::Diverged, "diverged"},   {RunStatus::Failed, "failed"},
+    {RunStatus::Pruned, "pruned"},       {RunStatus::Interrupted, "interrupted"},
 };
 } // namespace
 

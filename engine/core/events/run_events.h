@@ -12,7 +12,8 @@ namespace tunelab {
 
 using RunId = int64_t;
 
-enum class RunStatus { Queued, Running, Completed, Stopped, Diverged, Failed, Interrupted };
+// Pruned: a study stopped the run early because it was not promising (its epochs stay).
+enum class RunStatus { Queued, Running, Completed, Stopped, Pruned, Diverged, Failed, Interrupted };
 
 const char* toString(RunStatus status);
 // A fairness hash as 16 lower-case hex digits, as stored and printed; hashFromText reads it back

@@ -91,11 +91,18 @@ bool AshaPruner::shouldPrune(int64_t trialNumber, int epoch, const std::vector<T
 bool AshaPruner::decide(int64_t trialNumber, int epoch, const std::vector<TrialCurve>& curves,
                         const std::function<bool(int64_t)>& compared) const {
     const auto epochRungs = rungs(epoch);
-    if (epochRungs.empty() || epochRungs.back() != epoch)
+    if (epochRungs.empty() || epochRungs.back() != epoch || epoch <= m_settings.warmupEpochs)
         return false;
     const TrialCurve* own = findCurve(trialNumber, curves);
     if (!own)
         return false;
+    if (m_settings.startupTrials > 0) {
+        int finished = 0;
+        for (const TrialCurve& curve : curves)
+            finished += curve.finished && curve.number != trialNumber && compared(curve.number) ? 1 : 0;
+        if (finished < m_settings.startupTrials)
+            return false;
+    }
     const auto ownValue = own->values.find(epoch);
     if (ownValue == own->values.end())
         return false;
@@ -148,7 +155,8 @@ int HyperbandPruner::bracketOf(int64_t trialNumber) const {
 
 bool HyperbandPruner::shouldPrune(int64_t trialNumber, int epoch, const std::vector<TrialCurve>& curves) {
     const int bracket = bracketOf(trialNumber);
-    const AshaPruner asha({m_settings.minEpochs, m_settings.reductionFactor, bracket});
+    const AshaPruner asha({m_settings.minEpochs, m_settings.reductionFactor, bracket, m_settings.warmupEpochs,
+                           m_settings.startupTrials});
     return asha.decide(trialNumber, epoch, curves,
                        [this, bracket](int64_t number) { return bracketOf(number) == bracket; });
 }
@@ -187,14 +195,44 @@ Result<std::unique_ptr<Pruner>> makePruner(const PrunerSettings& settings, int m
     if (settings.reductionFactor < 2)
         return Made::failure("pruner.reduction_factor: must be at least 2, not " +
                              std::to_string(settings.reductionFactor));
+    if (settings.startupTrials < 0 || settings.warmupEpochs < 0)
+        return Made::failure("pruner.startup_trials and pruner.warmup_epochs: must be at least 0");
     if (settings.type == "asha")
         return Made(std::unique_ptr<Pruner>(
-            std::make_unique<AshaPruner>(AshaSettings{settings.minEpochs, settings.reductionFactor, 0})));
+            std::make_unique<AshaPruner>(AshaSettings{settings.minEpochs, settings.reductionFactor, 0,
+                                                      settings.warmupEpochs, settings.startupTrials})));
     HyperbandSettings hyperband;
     hyperband.minEpochs = settings.minEpochs;
     hyperband.maxEpochs = std::max(settings.minEpochs, maxEpochs);
     hyperband.reductionFactor = settings.reductionFactor;
+    hyperband.warmupEpochs = settings.warmupEpochs;
+    hyperband.startupTrials = settings.startupTrials;
     return Made(std::unique_ptr<Pruner>(std::make_unique<HyperbandPruner>(hyperband)));
+}
+
+PrunerSettings scaledPrunerDefaults(const std::string& type, int epochs, int64_t trialBudget) {
+    PrunerSettings settings;
+    settings.type = type;
+    settings.reductionFactor = 3;
+    settings.warmupEpochs = epochs > 0 ? std::max(1, epochs / 10) : 1;
+    settings.minEpochs = settings.warmupEpochs + 1;
+    settings.startupTrials =
+        trialBudget > 0 ? static_cast<int>(std::clamp<int64_t>(trialBudget / 5, 3, 10)) : 5;
+    return settings;
+}
+
+std::vector<int> pruningEpochs(const PrunerSettings& settings, int epochs) {
+    std::vector<int> found;
+    if (settings.type == "median") {
+        for (int epoch = settings.warmupEpochs + 1; epoch < epochs; ++epoch)
+            found.push_back(epoch);
+    } else if (settings.type == "asha" || settings.type == "hyperband") {
+        const AshaPruner asha({settings.minEpochs, settings.reductionFactor, 0, 0, 0});
+        for (int rung : asha.rungs(std::max(0, epochs - 1)))
+            if (rung > settings.warmupEpochs)
+                found.push_back(rung);
+    }
+    return found;
 }
 
 } // namespace tunelab

@@ -61,11 +61,15 @@ private:
 // best 1/reductionFactor of the values every trial reported at that rung so far; otherwise it is
 // pruned. Precisely: with n values at the rung (this trial's included), the trial continues when
 // the number of strictly better values is below max(1, floor(n / reductionFactor)), so ties favour
-// the trial and a trial alone at a rung continues. Epochs between rungs never prune.
+// the trial and a trial alone at a rung continues. Epochs between rungs never prune, nor do rungs
+// inside the warm-up (epoch <= warmupEpochs), nor any rung before `startupTrials` other trials
+// finished.
 struct AshaSettings {
     int minEpochs = 1;
     int reductionFactor = 3;
     int bracket = 0; // minimum early-stopping rate s: the first rung is at minEpochs * eta^s
+    int warmupEpochs = 0;
+    int startupTrials = 0;
 };
 
 class AshaPruner : public Pruner {
@@ -92,6 +96,8 @@ struct HyperbandSettings {
     int minEpochs = 1;
     int maxEpochs = 27;
     int reductionFactor = 3;
+    int warmupEpochs = 0;  // as for ASHA
+    int startupTrials = 0; // as for ASHA
 };
 
 class HyperbandPruner : public Pruner {
@@ -117,5 +123,17 @@ struct PrunerSettings {
 };
 Result<std::unique_ptr<Pruner>> makePruner(const PrunerSettings& settings, int maxEpochs);
 const std::vector<std::string>& prunerNames();
+
+// The settings a pruner of `type` starts with for a study whose trials train `epochs` epochs
+// (0: not known, as for ask/tell) with a budget of `trialBudget` trials (0: no limit). They scale,
+// so that a small study still finishes enough trials to learn from: the warm-up is a tenth of the
+// epochs (at least 1), the first rung comes right after it, and nothing is pruned before a fifth of
+// the budget (3 to 10 trials; 5 without a limit) finished.
+PrunerSettings scaledPrunerDefaults(const std::string& type, int epochs, int64_t trialBudget);
+
+// The epochs at which `settings` can prune a trial of `epochs` epochs: after the warm-up and before
+// the last epoch (which has nothing left to save), on a rung for ASHA and Hyperband (Hyperband's
+// most aggressive bracket). Empty when the pruner never prunes.
+std::vector<int> pruningEpochs(const PrunerSettings& settings, int epochs);
 
 } // namespace tunelab

@@ -1,5 +1,7 @@
 #include "spec/number_rules.h"
 
+#include "common/machine_limits.h"
+
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -63,6 +65,21 @@ SpecNumberRules makeRules() {
     return r;
 }
 
+StudyNumberRules makeStudyRules() {
+    StudyNumberRules r;
+    r.samplerSeed = count(0, "an integer >= 0", kInt64Limit);
+    r.samplerStartupTrials = count(0, "a number of trials >= 0");
+    r.prunerMinEpochs = count(1, "a positive number of epochs");
+    r.prunerReductionFactor = count(2, "an integer of at least 2", 100);
+    r.prunerStartupTrials = count(0, "a number of trials >= 0");
+    r.prunerWarmupEpochs = count(0, "a number of epochs >= 0");
+    r.budgetTrials = count(0, "a number of trials >= 0 (0 = no limit)");
+    r.budgetSeconds = real(kNonNegative, "a number of seconds >= 0 (0 = no limit)");
+    r.budgetMinutes = real(kNonNegative, "a number of minutes >= 0 (0 = no limit)");
+    r.parallel = count(1, "a positive number of trials", kMaxParallel);
+    return r;
+}
+
 bool isDigit(char c) {
     return c >= '0' && c <= '9';
 }
@@ -86,6 +103,12 @@ bool NumberRule::accepts(double value) const {
     return range.contains(value) && (!integer || std::floor(value) == value);
 }
 
+bool NumberRule::acceptsInteger(int64_t value) const {
+    if (range.maximum >= kInt64Limit && value > 0)
+        return NumberRange{range.minimum, kInfinity, range.minimumIncluded, false}.contains(double(value));
+    return accepts(static_cast<double>(value));
+}
+
 std::string NumberRule::expectedFor(double value) const {
     const bool pastLimit = integer && std::isfinite(range.maximum) && range.maximum < kInt64Limit &&
                            std::floor(value) == value && value > range.maximum;
@@ -96,6 +119,11 @@ std::string NumberRule::expectedFor(double value) const {
 
 const SpecNumberRules& specNumberRules() {
     static const SpecNumberRules rules = makeRules();
+    return rules;
+}
+
+const StudyNumberRules& studyNumberRules() {
+    static const StudyNumberRules rules = makeStudyRules();
     return rules;
 }
 

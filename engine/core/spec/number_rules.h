@@ -29,6 +29,9 @@ struct NumberRule {
 
     // Finite, inside the range and whole where the rule wants an integer.
     bool accepts(double value) const;
+    // The same for an integer read exactly: every int64 is below a maximum of 2^63, even those a
+    // double rounds up to it.
+    bool acceptsInteger(int64_t value) const;
     // How a refusal of `value` names a valid one: `expected`, with the limit when a whole number is
     // past it ("a positive integer of at most 1000000000").
     std::string expectedFor(double value) const;
@@ -44,6 +47,15 @@ struct SpecNumberRules {
     NumberRule epochs, batchSize, gradClipNorm, earlyPatience, minDelta, seed;
 };
 const SpecNumberRules& specNumberRules();
+
+// The rules of a study file's number keys (docs/search-space.md): its sampler, pruner, budget and
+// parallel trials. The window's Search tab checks its fields against the same rules.
+struct StudyNumberRules {
+    NumberRule samplerSeed, samplerStartupTrials;
+    NumberRule prunerMinEpochs, prunerReductionFactor, prunerStartupTrials, prunerWarmupEpochs;
+    NumberRule budgetTrials, budgetSeconds, budgetMinutes, parallel;
+};
+const StudyNumberRules& studyNumberRules();
 
 // A number as a person types it into a field: "1e-4", "3E-4", ".001", "-2", "1_000" (an underscore
 // between digits groups them), with spaces around it. Refused with the reason: anything else, a value

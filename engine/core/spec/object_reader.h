@@ -103,7 +103,7 @@ public:
         if (!value)
             return;
         const auto number = asInteger(*value);
-        if (!number || !rule.accepts(static_cast<double>(*number)))
+        if (!number || !rule.acceptsInteger(*number))
             error(key, "expected " +
                            (number ? rule.expectedFor(static_cast<double>(*number)) : rule.expected) +
                            ", got " + describeValue(*value));

@@ -109,6 +109,10 @@ public:
     std::string freeStudyName(const std::string& base) const;
     // Deletes the study and its trials; their training runs stay in the runs list.
     void deleteStudy(StudyId id);
+    // Replaces a study's spec (a raised budget) when it still reads `expectedJson`; fails, naming
+    // why, when the study is gone or another process changed it since it was read.
+    Result<bool> updateStudySpec(StudyId id, const std::string& expectedJson,
+                                 const std::string& studySpecJson);
 
     // Who evaluates a running trial. A trial owned by this process goes back to waiting when the
     // process dies (requeueInterruptedTrials); one handed out to an outside evaluator (ask/tell)

@@ -189,6 +189,24 @@ std::optional<StudyRecord> RunStore::findStudy(const std::string& name) const {
     return readStudy(select);
 }
 
+Result<bool> RunStore::updateStudySpec(StudyId id, const std::string& expectedJson,
+                                       const std::string& studySpecJson) {
+    const std::string what = "the new settings of study " + std::to_string(id);
+    const std::string error = m_impl->commitOperation(what, [&](sqlite3* db) -> std::string {
+        Statement current(db, "SELECT spec_json FROM studies WHERE id = ?");
+        current.bind(id);
+        if (!current.next())
+            return "no study with id " + std::to_string(id);
+        if (current.text(0) != expectedJson)
+            return "another process changed the study's settings meanwhile; read it again and retry";
+        Statement update(db, "UPDATE studies SET spec_json = ? WHERE id = ?");
+        return update.run(studySpecJson, id) ? std::string() : update.error();
+    });
+    if (!error.empty())
+        return Result<bool>::failure(m_impl->path + ": " + error);
+    return true;
+}
+
 void RunStore::deleteStudy(StudyId id) {
     // Trials, their parameters and values go with the study (ON DELETE CASCADE); runs stay.
     const std::string what = "the deletion of study " + std::to_string(id);

@@ -4,12 +4,15 @@
 #include "common/json_text.h"
 #include "common/machine_limits.h"
 #include "common/names.h"
+#include "spec/number_rules.h"
 #include "spec/spec.h"
 #include "spec/spec_names.h"
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <set>
 
 namespace tunelab {
@@ -21,27 +24,31 @@ namespace {
 
 const std::vector<std::string> kMetrics = {"val_loss", "val_accuracy", "val_mae", "train_loss", "value"};
 
-bool readInt(const json& object, const std::string& key, const std::string& where, int64_t minimum,
+// An integer key under `rule`; false when it is absent or refused (the refusal in `errors`).
+bool readInt(const json& object, const std::string& key, const std::string& where, const NumberRule& rule,
              int64_t& out, std::vector<std::string>& errors) {
     const auto it = object.find(key);
     if (it == object.end())
         return false;
-    if (!it->is_number_integer() || it->get<int64_t>() < minimum) {
-        errors.push_back(where + "." + key + ": expected an integer >= " + std::to_string(minimum) +
-                         ", got " + describe(*it));
+    const bool fits =
+        it->is_number_integer() && (!it->is_number_unsigned() || it->get<uint64_t>() <= uint64_t(INT64_MAX));
+    if (!fits || !rule.acceptsInteger(it->get<int64_t>())) {
+        const double value = it->is_number() ? it->get<double>() : 0.0;
+        errors.push_back(where + "." + key + ": expected " + rule.expectedFor(value) + ", got " +
+                         describe(*it));
         return false;
     }
     out = it->get<int64_t>();
     return true;
 }
 
-bool readNumber(const json& object, const std::string& key, const std::string& where, double& out,
-                std::vector<std::string>& errors) {
+bool readNumber(const json& object, const std::string& key, const std::string& where, const NumberRule& rule,
+                double& out, std::vector<std::string>& errors) {
     const auto it = object.find(key);
     if (it == object.end())
         return false;
-    if (!it->is_number() || !std::isfinite(it->get<double>()) || it->get<double>() < 0) {
-        errors.push_back(where + "." + key + ": expected a number >= 0, got " + describe(*it));
+    if (!it->is_number() || !rule.accepts(it->get<double>())) {
+        errors.push_back(where + "." + key + ": expected " + rule.expected + ", got " + describe(*it));
         return false;
     }
     out = it->get<double>();
@@ -60,9 +67,10 @@ void readSampler(const json& value, SamplerSettings& sampler, std::vector<std::s
                 errors.push_back("sampler.type: expected a sampler name, got " + describe(value["type"]));
         }
         int64_t number = 0;
-        if (readInt(value, "seed", "sampler", 0, number, errors))
+        const StudyNumberRules& rules = studyNumberRules();
+        if (readInt(value, "seed", "sampler", rules.samplerSeed, number, errors))
             sampler.seed = static_cast<uint64_t>(number);
-        if (readInt(value, "startup_trials", "sampler", 0, number, errors))
+        if (readInt(value, "startup_trials", "sampler", rules.samplerStartupTrials, number, errors))
             sampler.startupTrials = static_cast<int>(number);
     } else {
         errors.push_back("sampler: expected a sampler name or an object, got " + describe(value));
@@ -79,7 +87,10 @@ void readSampler(const json& value, SamplerSettings& sampler, std::vector<std::s
     }
 }
 
-void readPruner(const json& value, PrunerSettings& pruner, std::vector<std::string>& errors) {
+// Reads the pruner; `given` receives the setting keys the file sets (the others follow the study's
+// scale: scaledPrunerDefaults).
+void readPruner(const json& value, PrunerSettings& pruner, std::set<std::string>& given,
+                std::vector<std::string>& errors) {
     if (value.is_string()) {
         pruner.type = value.get<std::string>();
     } else if (value.is_object()) {
@@ -93,13 +104,17 @@ void readPruner(const json& value, PrunerSettings& pruner, std::vector<std::stri
                 errors.push_back("pruner.type: expected a pruner name, got " + describe(value["type"]));
         }
         int64_t number = 0;
-        if (readInt(value, "min_epochs", "pruner", 1, number, errors))
+        for (const char* key : {"min_epochs", "reduction_factor", "startup_trials", "warmup_epochs"})
+            if (value.contains(key))
+                given.insert(key);
+        const StudyNumberRules& rules = studyNumberRules();
+        if (readInt(value, "min_epochs", "pruner", rules.prunerMinEpochs, number, errors))
             pruner.minEpochs = static_cast<int>(number);
-        if (readInt(value, "reduction_factor", "pruner", 2, number, errors))
+        if (readInt(value, "reduction_factor", "pruner", rules.prunerReductionFactor, number, errors))
             pruner.reductionFactor = static_cast<int>(number);
-        if (readInt(value, "startup_trials", "pruner", 0, number, errors))
+        if (readInt(value, "startup_trials", "pruner", rules.prunerStartupTrials, number, errors))
             pruner.startupTrials = static_cast<int>(number);
-        if (readInt(value, "warmup_epochs", "pruner", 0, number, errors))
+        if (readInt(value, "warmup_epochs", "pruner", rules.prunerWarmupEpochs, number, errors))
             pruner.warmupEpochs = static_cast<int>(number);
     } else {
         errors.push_back("pruner: expected a pruner name or an object, got " + describe(value));
@@ -182,6 +197,24 @@ double epochMetric(const EpochRecord& epoch, const std::string& metric) {
     return kNoValue;
 }
 
+double objectiveOverEpochs(const std::map<int, double>& values, const ObjectiveSpec& objective) {
+    double chosen = kNoValue;
+    for (const auto& [epoch, value] : values) {
+        if (std::isnan(value))
+            continue;
+        if (objective.at == ObjectiveAt::Last || std::isnan(chosen) || isBetter(objective, value, chosen))
+            chosen = value;
+    }
+    return chosen;
+}
+
+int studyEpochs(const StudySpec& spec) {
+    if (spec.experimentJson.empty())
+        return 0;
+    const auto experiment = parseExperimentSpec(spec.experimentJson);
+    return experiment.ok() ? std::max(1, experiment.value().training.epochs) : 0;
+}
+
 bool isBetter(const ObjectiveSpec& objective, double a, double b) {
     if (std::isnan(a))
         return false;
@@ -244,8 +277,9 @@ Result<StudySpec> parseStudySpec(std::string_view jsonText, const std::string& b
     }
     if (root.contains("sampler"))
         readSampler(root["sampler"], spec.sampler, errors);
+    std::set<std::string> prunerKeys;
     if (root.contains("pruner"))
-        readPruner(root["pruner"], spec.pruner, errors);
+        readPruner(root["pruner"], spec.pruner, prunerKeys, errors);
     spec.objective.metric = spec.experimentJson.empty() ? "value" : "val_loss";
     if (root.contains("objective"))
         readObjective(root["objective"], spec.objective, errors);
@@ -264,15 +298,16 @@ Result<StudySpec> parseStudySpec(std::string_view jsonText, const std::string& b
                              describe(budget));
         } else {
             rejectUnknownKeys(budget, "budget", {"trials", "seconds"}, errors);
-            readInt(budget, "trials", "budget", 0, spec.budget.trials, errors);
-            readNumber(budget, "seconds", "budget", spec.budget.seconds, errors);
+            readInt(budget, "trials", "budget", studyNumberRules().budgetTrials, spec.budget.trials, errors);
+            readNumber(budget, "seconds", "budget", studyNumberRules().budgetSeconds, spec.budget.seconds,
+                       errors);
             if (spec.budget.trials == 0 && spec.budget.seconds == 0.0)
                 errors.push_back("budget: set trials or seconds (both are 0, the study would never end)");
         }
     }
     if (root.contains("parallel")) {
         int64_t parallel = 1;
-        if (readInt(root, "parallel", "", 1, parallel, errors)) {
+        if (readInt(root, "parallel", "", studyNumberRules().parallel, parallel, errors)) {
             if (std::string problem = parallelProblem(parallel, true); !problem.empty())
                 errors.push_back(std::move(problem));
             else
@@ -283,6 +318,16 @@ Result<StudySpec> parseStudySpec(std::string_view jsonText, const std::string& b
     }
     if (!errors.empty())
         return Result<StudySpec>(Errors{errors});
+    const PrunerSettings scaled =
+        scaledPrunerDefaults(spec.pruner.type, studyEpochs(spec), spec.budget.trials);
+    if (!prunerKeys.count("min_epochs"))
+        spec.pruner.minEpochs = scaled.minEpochs;
+    if (!prunerKeys.count("reduction_factor"))
+        spec.pruner.reductionFactor = scaled.reductionFactor;
+    if (!prunerKeys.count("startup_trials"))
+        spec.pruner.startupTrials = scaled.startupTrials;
+    if (!prunerKeys.count("warmup_epochs"))
+        spec.pruner.warmupEpochs = scaled.warmupEpochs;
     return spec;
 }
 

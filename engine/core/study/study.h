@@ -59,6 +59,11 @@ inline double towardsMinimum(const ObjectiveSpec& objective, double value) {
 }
 // Whether `a` is better than `b` for this objective (NaN is never better).
 bool isBetter(const ObjectiveSpec& objective, double a, double b);
+// A trial's value from the values it reported per epoch, under the objective's rule (its best epoch
+// or its last): the one rule for complete and pruned trials alike. NaN when there are none.
+double objectiveOverEpochs(const std::map<int, double>& values, const ObjectiveSpec& objective);
+// The epochs the study's base experiment trains for; 0 for a study without an experiment.
+int studyEpochs(const StudySpec& spec);
 // The metric's value in one epoch record (NaN when the epoch lacks it).
 double epochMetric(const EpochRecord& epoch, const std::string& metric);
 bool isKnownMetric(const std::string& metric);

@@ -141,6 +141,53 @@ std::vector<ParameterImportance> parameterImportance(const std::vector<TrialReco
     return result;
 }
 
+std::vector<TrialRecord> importanceTrials(const std::vector<TrialRecord>& trials,
+                                          const ObjectiveSpec& objective, ImportanceBasis& basis) {
+    basis = ImportanceBasis{};
+    std::vector<TrialRecord> chosen;
+    std::map<int, int> reached; // epoch -> finished trials with a value there
+    for (const TrialRecord& trial : trials) {
+        const bool complete = trial.state == TrialState::Complete && std::isfinite(trial.value);
+        basis.complete += complete ? 1 : 0;
+        basis.pruned += trial.state == TrialState::Pruned ? 1 : 0;
+        if (complete)
+            chosen.push_back(trial);
+        if (complete || trial.state == TrialState::Pruned)
+            for (const auto& [epoch, value] : trial.intermediate)
+                reached[epoch] += std::isfinite(value) ? 1 : 0;
+    }
+    if (basis.complete >= kImportanceMinimumTrials) {
+        basis.trials = basis.complete;
+        return chosen;
+    }
+    chosen.clear();
+    for (auto it = reached.rbegin(); it != reached.rend(); ++it) {
+        if (it->second < kImportanceMinimumTrials)
+            continue;
+        basis.epoch = it->first;
+        for (const TrialRecord& trial : trials) {
+            if (trial.state != TrialState::Complete && trial.state != TrialState::Pruned)
+                continue;
+            const auto& values = trial.intermediate;
+            if (!values.count(basis.epoch))
+                continue;
+            TrialRecord scored = trial;
+            scored.state = TrialState::Complete;
+            scored.value = objectiveOverEpochs(
+                std::map<int, double>(values.begin(), values.upper_bound(basis.epoch)), objective);
+            if (std::isfinite(scored.value))
+                chosen.push_back(std::move(scored));
+        }
+        basis.trials = static_cast<int>(chosen.size());
+        return chosen;
+    }
+    basis.missing = "importance needs " + std::to_string(kImportanceMinimumTrials) +
+                    " complete trials, or 3 that reached the same epoch; the study has " +
+                    std::to_string(basis.complete) + " complete and " + std::to_string(basis.pruned) +
+                    " pruned";
+    return chosen;
+}
+
 std::vector<std::pair<int64_t, double>> bestSoFar(const std::vector<TrialRecord>& trials,
                                                   const ObjectiveSpec& objective) {
     std::vector<const TrialRecord*> complete;

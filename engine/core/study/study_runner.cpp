@@ -24,11 +24,9 @@ double secondsSince(Clock::time_point start) {
 }
 
 // The epochs a trial's experiment trains for, Hyperband's largest resource.
-int experimentEpochs(const std::string& experimentJson) {
-    if (experimentJson.empty())
-        return 27;
-    const auto spec = parseExperimentSpec(experimentJson);
-    return spec.ok() ? std::max(1, spec.value().training.epochs) : 27;
+int experimentEpochs(const StudySpec& spec) {
+    const int epochs = studyEpochs(spec);
+    return epochs > 0 ? epochs : 27;
 }
 
 double lastIntermediate(const TrialRecord& trial) {
@@ -284,6 +282,13 @@ struct StudyRunner::Impl {
             if (outcome.message.empty())
                 outcome.message = "the objective is not a finite number";
         }
+        if (outcome.state == TrialState::Pruned) {
+            // One rule for every trial's value: the objective's, over the epochs it trained.
+            std::lock_guard<std::mutex> lock(mutex);
+            const double value = objectiveOverEpochs(trials[trial.number].intermediate, spec.objective);
+            if (!std::isnan(value))
+                outcome.value = value;
+        }
         store.flush(); // intermediate values land before the final state
         auto finishedOk =
             store.finishTrial(trial.id, outcome.state, outcome.value, outcome.message, outcome.prunedEpoch);
@@ -407,7 +412,7 @@ Result<bool> StudyRunner::start() {
     if (!sampler.ok())
         return Result<bool>::failure("study " + record->name + ": " + sampler.error());
     impl.sampler = sampler.take();
-    impl.maxEpochs = experimentEpochs(impl.spec.experimentJson);
+    impl.maxEpochs = experimentEpochs(impl.spec);
     auto pruner = makePruner(impl.spec.pruner, impl.maxEpochs);
     if (!pruner.ok())
         return Result<bool>::failure("study " + record->name + ": " + pruner.error());

@@ -42,6 +42,7 @@ public:
         if (m_reporter.report(event.epoch.epoch, value)) {
             m_pruned = true;
             m_prunedEpoch = event.epoch.epoch;
+            m_control.prunedAfterEpoch.store(m_prunedEpoch);
             m_control.stopRequested.store(true);
         }
     }
@@ -115,7 +116,8 @@ TrialOutcome ExperimentObjective::evaluate(const TrialTask& task, TrialReporter&
     }
     switch (summary.status) {
     case RunStatus::Completed:
-    case RunStatus::Stopped: {
+    case RunStatus::Stopped:
+    case RunStatus::Pruned: {
         outcome.value = m_objective.at == ObjectiveAt::Best ? sink.best() : sink.last();
         if (std::isfinite(outcome.value)) {
             outcome.state = TrialState::Complete;

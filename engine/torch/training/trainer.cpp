@@ -327,8 +327,12 @@ void Trainer::trainEpoch(int epoch) {
         hashBatchOrder(nullptr);
     }
     for (int64_t batch = 0; batch < m_stepsPerEpoch; ++batch) {
-        if (m_control.stopRequested.load(std::memory_order_relaxed))
+        if (m_control.stopRequested.load(std::memory_order_relaxed)) {
+            if (const int pruned = m_control.prunedAfterEpoch.load(); pruned > 0)
+                throw RunEnded{RunStatus::Pruned,
+                               "pruned by the study after epoch " + std::to_string(pruned)};
             throw RunEnded{RunStatus::Stopped, "stopped by request after step " + std::to_string(m_step)};
+        }
         waitWhilePaused();
         const int64_t start = batch * m_batchSize;
         const int64_t length = std::min(m_batchSize, rows - start);
@@ -479,7 +483,8 @@ RunSummary Trainer::run() {
         if (ended.status != RunStatus::Diverged)
             m_summary.steps = m_step;
         stopClock();
-        if (ended.status == RunStatus::Stopped && !m_pendingSteps.empty()) {
+        if ((ended.status == RunStatus::Stopped || ended.status == RunStatus::Pruned) &&
+            !m_pendingSteps.empty()) {
             try {
                 flushSteps();
             } catch (const RunEnded&) {

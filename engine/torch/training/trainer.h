@@ -23,6 +23,8 @@ struct RunOptions {
 struct RunControl {
     std::atomic<bool> stopRequested{false};
     std::atomic<bool> paused{false};
+    // Set with stopRequested by a study's pruner: the run ends as Pruned after this epoch.
+    std::atomic<int> prunedAfterEpoch{0};
 };
 
 // Trains one experiment on the calling thread: loads the data, checks the shapes, trains, and
