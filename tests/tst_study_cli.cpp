@@ -11,6 +11,7 @@
 #include <QtTest>
 
 #include "cli_test_support.h"
+#include "study_cli_test_support.h"
 
 #include <cmath>
 #include <csignal>
@@ -36,26 +37,6 @@ const QByteArray kLineSpace = R"({"parameters": [{"path": "x", "kind": "float", 
 // (x - 1.5)^2, with x read from TUNELAB_PARAMS by awk.
 const QString kQuadratic =
     R"(awk -v p="$TUNELAB_PARAMS" 'BEGIN { sub(/.*"x":/, "", p); x = p + 0; print (x - 1.5) ^ 2 }')";
-
-// Moons with a small MLP: trains in well under a second. `samples`, `epochs` and `batch` set its length.
-QByteArray moonsExperiment(int samples, int epochs, int batch) {
-    return R"({"name": "moons-study", "seed": 3, "device": "cpu",
-      "data": {"kind": "moons", "samples": )" +
-           QByteArray::number(samples) + R"(, "noise": 0.1},
-      "model": {"layers": [{"type": "linear", "out_features": 16}, {"type": "relu"}, {"type": "linear", "out_features": 2}]},
-      "optimizer": {"type": "adam", "lr": 0.01},
-      "training": {"epochs": )" +
-           QByteArray::number(epochs) + R"(, "batch_size": )" + QByteArray::number(batch) + "}}";
-}
-
-QByteArray moonsStudy(const QByteArray& name, int trials) {
-    return R"({"name": ")" + name + R"(", "experiment": "experiment.json",
-      "space": {"parameters": [
-        {"path": "optimizer.lr", "kind": "float", "low": 0.001, "high": 0.1, "log": true},
-        {"path": "model.layers[0].out_features", "kind": "int", "low": 4, "high": 32}]},
-      "sampler": {"type": "random", "seed": 1}, "budget": {"trials": )" +
-           QByteArray::number(trials) + "}}";
-}
 
 // Reads a QProcess's stderr until it contains `text` or `timeoutMs` passes.
 bool waitForStderr(QProcess& process, QByteArray& seen, const QByteArray& text, int timeoutMs) {

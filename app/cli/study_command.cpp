@@ -9,6 +9,8 @@
 #include "store_access.h"
 #include "study/command_objective.h"
 #include "study/experiment_objective.h"
+#include "study/study_settings_check.h"
+#include "study_edit_command.h"
 #include "text_format.h"
 
 #include <sys/stat.h>
@@ -102,6 +104,7 @@ std::optional<LoadedStudy> createFromFile(RunStore& store, const std::string& pa
     if (!record)
         return std::nullopt;
     std::fprintf(stderr, "study '%s' created in %s\n", spec.name.c_str(), store.path().c_str());
+    printSettingsWarnings(spec);
     return LoadedStudy{*record, std::move(spec)};
 }
 
@@ -121,6 +124,15 @@ int runStudyCommand(RunStore& store, const StudyOptions& options, bool resume) {
         study = loadStudy(store, options.target);
     if (!study)
         return kExitBadInput;
+    if (options.addTrials > 0) {
+        if (options.trials > 0) {
+            std::fprintf(stderr, "error: give --trials (this run's budget) or --add-trials (a raised stored "
+                                 "budget), not both\n");
+            return kExitBadInput;
+        }
+        if (!addStudyTrials(store, *study, options.addTrials))
+            return kExitRunFailed;
+    }
     if (study->spec.experimentJson.empty()) {
         std::fprintf(
             stderr,
@@ -153,6 +165,10 @@ int runStudyCommand(RunStore& store, const StudyOptions& options, bool resume) {
         printErrors(ran.errors());
         return kExitBadInput;
     }
+    const StudyRunSummary& summary = ran.value().summary;
+    if (summary.trialsStarted == 0 && summary.endReason.rfind("the trial budget is spent", 0) == 0)
+        std::fprintf(stderr, "nothing ran: %s; `tunelab-cli study run %s --add-trials N` runs N more\n",
+                     summary.endReason.c_str(), study->spec.name.c_str());
     const auto trials = store.trials(study->record.id);
     auto result = studyResultJson(*study, trials, ran.value().seconds);
     addStoreError(result, store);
@@ -316,6 +332,11 @@ int deleteCommand(RunStore& store, const StudyOptions& options) {
 
 } // namespace
 
+void printSettingsWarnings(const StudySpec& spec) {
+    for (const std::string& warning : studySettingsWarnings(spec))
+        std::fprintf(stderr, "warning: %s\n", warning.c_str());
+}
+
 std::unique_ptr<RunStore> openStudyStore(const std::string& dbPath) {
     return openRunStore(dbPath);
 }
@@ -472,6 +493,10 @@ CLI::App* addStudyCommand(CLI::App& app, StudyOptions& options) {
                             "auto, cpu, cuda or cuda:N (overrides the experiment)");
     options.run->add_option("--threads", options.threads, "CPU threads per trial (0 = one per core)")
         ->check(CLI::NonNegativeNumber);
+    options.run
+        ->add_option("--add-trials", options.addTrials,
+                     "Raise the study's stored budget by this many trials, then run")
+        ->check(CLI::PositiveNumber);
     options.run->add_flag("--json", options.json, "Print the result as one JSON line");
 
     options.resume =
@@ -480,7 +505,26 @@ CLI::App* addStudyCommand(CLI::App& app, StudyOptions& options) {
     options.resume->add_option("--device", options.device, "auto, cpu, cuda or cuda:N");
     options.resume->add_option("--threads", options.threads, "CPU threads per trial")
         ->check(CLI::NonNegativeNumber);
+    options.resume
+        ->add_option("--add-trials", options.addTrials,
+                     "Raise the study's stored budget by this many trials, then resume")
+        ->check(CLI::PositiveNumber);
     options.resume->add_flag("--json", options.json, "Print the result as one JSON line");
+
+    options.enqueue = study->add_subcommand(
+        "enqueue", "Queue a trial with chosen parameters; it runs first at the next run or resume");
+    options.enqueue->add_option("study", options.target, "Study name")->required();
+    options.enqueue
+        ->add_option("--params", options.params,
+                     "The trial's parameters as a JSON object, e.g. '{\"optimizer.lr\": 0.01}'")
+        ->required();
+
+    options.copy = study->add_subcommand("copy", "A new study with the same settings and a new sampler seed");
+    options.copy->add_option("study", options.target, "Study to copy")->required();
+    options.copy->add_option("--name", options.name,
+                             "Name of the copy (default: the next free NAME-2, NAME-3…)");
+    options.copy->add_option("--seed", options.seed, "The copy's sampler seed (default: a fresh random one)")
+        ->check(CLI::NonNegativeNumber);
 
     options.status = study->add_subcommand("status", "Counts by state, the best trial and the last trials");
     options.status->add_option("study", options.target, "Study name")->required();
@@ -498,7 +542,7 @@ CLI::App* addStudyCommand(CLI::App& app, StudyOptions& options) {
     options.remove->add_option("study", options.target, "Study name")->required();
 
     for (CLI::App* sub : {options.create, options.run, options.resume, options.status, options.best,
-                          options.list, options.remove})
+                          options.list, options.remove, options.enqueue, options.copy})
         sub->add_option("--db", options.dbPath, "Run store file");
     return study;
 }
@@ -531,6 +575,10 @@ int runStudy(const StudyOptions& options) {
         return bestCommand(*store, options);
     if (options.list->parsed())
         return listCommand(*store, options);
+    if (options.enqueue->parsed())
+        return checkStoreSaved(*store, enqueueStudyCommand(*store, options));
+    if (options.copy->parsed())
+        return checkStoreSaved(*store, copyStudyCommand(*store, options));
     return checkStoreSaved(*store, deleteCommand(*store, options));
 }
 

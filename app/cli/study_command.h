@@ -26,6 +26,9 @@ struct StudyOptions {
     int threads = 1;
     bool json = false;
     std::string format = "json";
+    int64_t addTrials = 0; // run, resume: raise the stored budget by this many first
+    std::string params;    // enqueue: a JSON object from parameter path to value
+    int64_t seed = -1;     // copy: the copy's sampler seed; -1: a fresh one
     CLI::App* create = nullptr;
     CLI::App* run = nullptr;
     CLI::App* resume = nullptr;
@@ -33,6 +36,8 @@ struct StudyOptions {
     CLI::App* best = nullptr;
     CLI::App* list = nullptr;
     CLI::App* remove = nullptr;
+    CLI::App* enqueue = nullptr;
+    CLI::App* copy = nullptr;
 };
 
 CLI::App* addStudyCommand(CLI::App& app, StudyOptions& options);
@@ -52,6 +57,8 @@ std::unique_ptr<RunStore> openStudyStore(const std::string& dbPath);
 bool studyNameIsSafe(const std::string& name);
 // The named study with its spec; prints a message naming the store when there is none.
 std::optional<LoadedStudy> loadStudy(const RunStore& store, const std::string& name);
+// Prints what makes no sense in the study's settings (studySettingsWarnings) as warnings.
+void printSettingsWarnings(const StudySpec& spec);
 // The trial's parameters as a JSON object with typed values.
 nlohmann::ordered_json paramsObject(const Assignment& params);
 // Counts, best trial and totals of a study as one JSON object (the last line `optimize` prints).
