@@ -10,6 +10,8 @@
 #include "spec/spec.h"
 #include "window/shortcut_table.h"
 
+#include "number_field_test_support.h"
+
 #include <QAbstractButton>
 #include <QAction>
 #include <QApplication>
@@ -25,6 +27,7 @@
 #include <memory>
 
 using tunelab::MainWindow;
+using tunelab::test::typeInto;
 
 namespace {
 
@@ -58,11 +61,6 @@ QAction* actionNamed(QWidget* window, const QString& text) {
             return action;
     }
     return nullptr;
-}
-
-void typeInto(tunelab::NumberField* field, const QString& text) {
-    field->selectAll();
-    QTest::keyClicks(field, text);
 }
 
 } // namespace

@@ -11,6 +11,7 @@
 #include "search/search_space_model.h"
 #include "spec/spec.h"
 
+#include "number_field_test_support.h"
 #include "search_menu_test_support.h"
 #include "search_space_test_support.h"
 
@@ -22,7 +23,6 @@
 #include <QMenu>
 #include <QPushButton>
 #include <QSignalSpy>
-#include <QSpinBox>
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTimer>
@@ -357,7 +357,7 @@ void TestSearchSpaceEditor::searchSettingsRoundTripEverySetting() {
     pruner.type = "ahsa";
     form.setSettings(sampler, pruner);
     QCOMPARE(form.prunerSettings().type, std::string("hyperband"));
-    form.findChild<QSpinBox*>(QStringLiteral("prunerReductionFactor"))->setValue(5);
+    typeInto(form.findChild<NumberField*>(QStringLiteral("prunerReductionFactor")), QStringLiteral("5"));
     QCOMPARE(form.prunerSettings().reductionFactor, 5);
 }
 
@@ -366,7 +366,7 @@ void TestSearchSpaceEditor::searchSettingsShowOnlyTheChosenPrunersFields() {
     form.show();
     QVERIFY(QTest::qWaitForWindowExposed(&form));
     auto visible = [&form](const char* name) {
-        return form.findChild<QSpinBox*>(QString::fromLatin1(name))->isVisible();
+        return form.findChild<NumberField*>(QString::fromLatin1(name))->isVisible();
     };
     auto choose = [&form](const char* box, const char* name) {
         auto* combo = form.findChild<QComboBox*>(QString::fromLatin1(box));
@@ -375,7 +375,8 @@ void TestSearchSpaceEditor::searchSettingsShowOnlyTheChosenPrunersFields() {
     choose("pruner", "none");
     QVERIFY(!visible("prunerMinEpochs") && !visible("prunerWarmupEpochs"));
     choose("pruner", "asha");
-    QVERIFY(visible("prunerMinEpochs") && visible("prunerReductionFactor") && !visible("prunerWarmupEpochs"));
+    // ASHA waits for its warm-up and its first trials too.
+    QVERIFY(visible("prunerMinEpochs") && visible("prunerReductionFactor") && visible("prunerWarmupEpochs"));
     choose("pruner", "median");
     QVERIFY(!visible("prunerMinEpochs") && visible("prunerWarmupEpochs") && visible("prunerStartupTrials"));
     choose("sampler", "tpe");

@@ -13,8 +13,10 @@
 #include "study/study_runner.h"
 #include "study/study_view.h"
 
+#include "number_field_test_support.h"
 #include "search_menu_test_support.h"
 #include "study_test_support.h"
+#include "study_window_test_support.h"
 
 #include <QAction>
 #include <QApplication>
@@ -23,7 +25,6 @@
 #include <QMenu>
 #include <QPushButton>
 #include <QSignalSpy>
-#include <QSpinBox>
 #include <QTabWidget>
 #include <QTemporaryDir>
 #include <QTimer>
@@ -69,19 +70,8 @@ private:
 
 void TestStudyWindow::init() {
     QVERIFY(m_dir.isValid());
-    m_window = std::make_unique<MainWindow>();
-    m_window->setInteractive(false);
-    m_window->studyPanel()->setInteractive(false);
-    // A store of its own per test function.
-    auto store = RunStore::open(
-        m_dir.filePath(QStringLiteral("%1.sqlite").arg(QString::fromLatin1(QTest::currentTestFunction())))
-            .toStdString());
-    QVERIFY2(store.ok(), store.error().c_str());
-    m_window->setRunStore(store.take());
-    m_window->setExperiment(tinyExperiment());
-    m_window->resize(1400, 900);
-    m_window->show();
-    QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
+    m_window = openStudyWindow(m_dir, QSize(1400, 900));
+    QVERIFY(m_window);
 }
 
 void TestStudyWindow::cleanup() {
@@ -114,8 +104,8 @@ void TestStudyWindow::runsATinyStudyAndOpensTheBest() {
 
     auto* sampler = field<QComboBox>(panel, "sampler");
     sampler->setCurrentIndex(sampler->findData(QStringLiteral("random")));
-    field<QSpinBox>(panel, "trialBudget")->setValue(3);
-    field<QSpinBox>(panel, "parallelTrials")->setValue(2);
+    typeInto(field<NumberField>(panel, "trialBudget"), QStringLiteral("3"));
+    typeInto(field<NumberField>(panel, "parallelTrials"), QStringLiteral("2"));
     auto* metric = field<QComboBox>(panel, "objectiveMetric");
     metric->setCurrentIndex(metric->findData(QStringLiteral("val_accuracy")));
     QCOMPARE(field<QComboBox>(panel, "objectiveDirection")->currentData().toString(),
@@ -199,7 +189,7 @@ void TestStudyWindow::storedStudyShowsItsSettings() {
     QCOMPARE(shown.pruner.reductionFactor, 4);
     QCOMPARE(shown.budget.trials, int64_t(9));
     QCOMPARE(panel->spaceEditor()->model()->rowCount(), 1);
-    QVERIFY(!field<QSpinBox>(panel, "prunerMinEpochs")->isEnabled());
+    QVERIFY(!field<NumberField>(panel, "prunerMinEpochs")->isEnabled());
 
     // Delete… removes it with its trials; the panel goes back to a new study.
     QVERIFY(field<QPushButton>(panel, "deleteStudy")->isEnabled());
@@ -221,8 +211,8 @@ void TestStudyWindow::studyFileRoundTripsThroughTheWindow() {
     QVERIFY(searchOverByRightClick(field<QWidget>(m_window->trainingForm(), "optimizer.lr")).found);
     auto* pruner = field<QComboBox>(panel, "pruner");
     pruner->setCurrentIndex(pruner->findData(QStringLiteral("median")));
-    field<QSpinBox>(panel, "prunerWarmupEpochs")->setValue(2);
-    field<QSpinBox>(panel, "trialBudget")->setValue(7);
+    typeInto(field<NumberField>(panel, "prunerWarmupEpochs"), QStringLiteral("2"));
+    typeInto(field<NumberField>(panel, "trialBudget"), QStringLiteral("7"));
     const QString path = m_dir.filePath(QStringLiteral("saved-study.json"));
     QVERIFY(m_window->saveStudyFile(path));
 

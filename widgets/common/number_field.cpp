@@ -1,6 +1,7 @@
 #include "common/number_field.h"
 
 #include <QFormLayout>
+#include <QHBoxLayout>
 #include <QKeyEvent>
 #include <QLabel>
 
@@ -133,12 +134,37 @@ void NumberField::keyPressEvent(QKeyEvent* event) {
     QLineEdit::keyPressEvent(event);
 }
 
+NumberField* namedNumberField(const NumberRule& rule, const QString& objectName,
+                              const QString& accessibleName, const QString& hint, int maximumWidth) {
+    auto* field = new NumberField(rule);
+    field->setObjectName(objectName);
+    field->setAccessibleName(accessibleName);
+    field->setHint(hint);
+    field->setMaximumWidth(maximumWidth);
+    return field;
+}
+
+QWidget* inlineFieldRow(const std::vector<std::pair<QString, QWidget*>>& fields, const QString& trailing) {
+    auto* row = new QWidget;
+    auto* layout = new QHBoxLayout(row);
+    layout->setContentsMargins(0, 0, 0, 0);
+    for (const auto& [label, field] : fields) {
+        if (!label.isEmpty())
+            layout->addWidget(new QLabel(label));
+        layout->addWidget(field);
+    }
+    if (!trailing.isEmpty())
+        layout->addWidget(new QLabel(trailing));
+    layout->addStretch(1);
+    return row;
+}
+
 QStringList invalidFieldProblems(const QWidget* form) {
     QStringList problems;
     for (const NumberField* field : form->findChildren<NumberField*>()) {
         if (field->isValid() || !field->isVisibleTo(form))
             continue;
-        QString label = field->objectName();
+        QString label = field->accessibleName().isEmpty() ? field->objectName() : field->accessibleName();
         if (const QWidget* parent = field->parentWidget()) {
             // A form layout of the field's parent, possibly nested in another layout.
             for (QFormLayout* layout : parent->findChildren<QFormLayout*>()) {

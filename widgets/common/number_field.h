@@ -4,6 +4,9 @@
 
 #include <QLineEdit>
 
+#include <utility>
+#include <vector>
+
 namespace tunelab {
 
 // A number field that takes the value as typed or refuses it with the reason: "1e-4", ".001" and
@@ -61,9 +64,19 @@ private:
     QString m_defaultText;
 };
 
+// A field named for tests (`objectName`) and for messages and screen readers (`accessibleName`), with
+// `hint` as its tooltip, narrow enough to sit in a row with its words.
+NumberField* namedNumberField(const NumberRule& rule, const QString& objectName,
+                              const QString& accessibleName, const QString& hint, int maximumWidth = 90);
+
+// One form row of fields with the words between them ("first at epoch [2] keep 1 in [3]"): each
+// pair is the text before a field (may be empty) and the field; `trailing` follows the last one.
+QWidget* inlineFieldRow(const std::vector<std::pair<QString, QWidget*>>& fields,
+                        const QString& trailing = {});
+
 // "Label: reason" for every field of `form` that holds a refused value and is shown (or would be
 // when `form` is shown); empty when all are valid. The label is the field's row label in a form
-// layout, else its object name.
+// layout, else its accessible name, else its object name.
 QStringList invalidFieldProblems(const QWidget* form);
 
 } // namespace tunelab

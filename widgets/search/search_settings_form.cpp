@@ -1,11 +1,14 @@
 #include "search/search_settings_form.h"
 
+#include "common/number_field.h"
+#include "spec/number_rules.h"
+
 #include <QComboBox>
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QLabel>
-#include <QSpinBox>
 
+#include <random>
 #include <utility>
 #include <vector>
 
@@ -13,11 +16,13 @@ namespace tunelab {
 
 namespace {
 
-QSpinBox* spinBox(const QString& objectName, int minimum, int maximum, const QString& toolTip) {
-    auto* box = new QSpinBox;
-    box->setObjectName(objectName);
-    box->setRange(minimum, maximum);
-    box->setToolTip(toolTip);
+// Set on a field once the user typed into it: it no longer follows the study's scale.
+constexpr const char* kTypedProperty = "typedByUser";
+
+NumberField* numberField(const NumberRule& rule, const QString& objectName, const QString& accessibleName,
+                         const QString& toolTip) {
+    NumberField* box = namedNumberField(rule, objectName, accessibleName, toolTip, 80);
+    QObject::connect(box, &NumberField::textEdited, box, [box] { box->setProperty(kTypedProperty, true); });
     return box;
 }
 
@@ -32,27 +37,15 @@ void selectData(QComboBox* box, const std::string& value) {
         box->setCurrentIndex(index);
 }
 
-// A row of labelled fields without margins, to sit in one form row.
-QWidget* fieldRow(const std::vector<std::pair<QString, QWidget*>>& fields) {
-    auto* row = new QWidget;
-    auto* layout = new QHBoxLayout(row);
-    layout->setContentsMargins(0, 0, 0, 0);
-    for (const auto& [label, field] : fields) {
-        if (!label.isEmpty())
-            layout->addWidget(new QLabel(label));
-        layout->addWidget(field);
-    }
-    layout->addStretch(1);
-    return row;
-}
-
 } // namespace
 
 SearchSettingsForm::SearchSettingsForm(QWidget* parent)
     : QWidget(parent) {
+    const StudyNumberRules& rules = studyNumberRules();
     m_form = new QFormLayout(this);
     auto* form = m_form;
     form->setContentsMargins(0, 0, 0, 0);
+    form->setRowWrapPolicy(QFormLayout::WrapLongRows);
 
     const SamplerSettings samplerDefaults;
     m_sampler = new QComboBox;
@@ -63,20 +56,20 @@ SearchSettingsForm::SearchSettingsForm(QWidget* parent)
                            {QStringLiteral("sobol"), tr("Sobol")},
                            {QStringLiteral("random"), tr("Random")},
                            {QStringLiteral("grid"), tr("Grid")}});
-    m_seed = spinBox(QStringLiteral("samplerSeed"), 0, 1000000, tr("The same seed suggests the same trials"));
-    m_seed->setValue(static_cast<int>(samplerDefaults.seed));
+    m_seed = numberField(rules.samplerSeed, QStringLiteral("samplerSeed"), tr("Seed"),
+                         tr("The same seed suggests the same trials"));
+    m_seed->setIntegerValue(static_cast<int64_t>(samplerDefaults.seed));
     auto* samplerRow = new QHBoxLayout;
     samplerRow->addWidget(m_sampler, 1);
     samplerRow->addWidget(new QLabel(tr("seed")));
     samplerRow->addWidget(m_seed);
     form->addRow(tr("Sampler"), samplerRow);
-    m_samplerStartup = spinBox(QStringLiteral("samplerStartupTrials"), 0, 10000,
-                               tr("Trials drawn at random before the sampler starts modelling the results"));
-    m_samplerStartup->setValue(samplerDefaults.startupTrials);
-    m_samplerStartup->setSuffix(tr(" trials"));
-    form->addRow(tr("Random start"), m_samplerStartup);
+    m_samplerStartup =
+        numberField(rules.samplerStartupTrials, QStringLiteral("samplerStartupTrials"), tr("Random start"),
+                    tr("Trials drawn at random before the sampler starts modelling the results"));
+    m_samplerStartup->setIntegerValue(samplerDefaults.startupTrials);
+    form->addRow(tr("Random start"), inlineFieldRow({{QString(), m_samplerStartup}}, tr("trials")));
 
-    const PrunerSettings prunerDefaults;
     m_pruner = new QComboBox;
     m_pruner->setObjectName(QStringLiteral("pruner"));
     addChoices(m_pruner, {{QStringLiteral("none"), tr("None")},
@@ -84,78 +77,106 @@ SearchSettingsForm::SearchSettingsForm(QWidget* parent)
                           {QStringLiteral("hyperband"), tr("Hyperband")},
                           {QStringLiteral("median"), tr("Median stopping")}});
     form->addRow(tr("Pruner"), m_pruner);
-    m_minEpochs = spinBox(QStringLiteral("prunerMinEpochs"), 1, 100000,
-                          tr("Every trial trains at least this many epochs: the first rung"));
-    m_minEpochs->setValue(prunerDefaults.minEpochs);
-    m_reductionFactor = spinBox(QStringLiteral("prunerReductionFactor"), 2, 100,
-                                tr("At each rung, the best 1 in this many trials continue"));
-    m_reductionFactor->setValue(prunerDefaults.reductionFactor);
-    m_minEpochs->setPrefix(tr("first at epoch "));
-    m_reductionFactor->setPrefix(tr("keep 1 in "));
-    m_rungFields = fieldRow({{QString(), m_minEpochs}, {QString(), m_reductionFactor}});
+    m_minEpochs = numberField(rules.prunerMinEpochs, QStringLiteral("prunerMinEpochs"), tr("First rung"),
+                              tr("The first epoch at which trials are compared"));
+    m_reductionFactor =
+        numberField(rules.prunerReductionFactor, QStringLiteral("prunerReductionFactor"), tr("Keep 1 in"),
+                    tr("At each rung, the best 1 in this many trials continue"));
+    m_rungFields =
+        inlineFieldRow({{tr("first at epoch"), m_minEpochs}, {tr("keep 1 in"), m_reductionFactor}});
     form->addRow(tr("Rungs"), m_rungFields);
-    m_prunerStartup = spinBox(QStringLiteral("prunerStartupTrials"), 0, 10000,
-                              tr("Finished trials needed before any trial is pruned"));
-    m_prunerStartup->setValue(prunerDefaults.startupTrials);
-    m_warmupEpochs = spinBox(QStringLiteral("prunerWarmupEpochs"), 0, 100000,
-                             tr("Epochs every trial trains before it can be pruned"));
-    m_warmupEpochs->setValue(prunerDefaults.warmupEpochs);
-    m_prunerStartup->setPrefix(tr("after "));
-    m_prunerStartup->setSuffix(tr(" trials"));
-    m_warmupEpochs->setPrefix(tr("warm-up "));
-    m_warmupEpochs->setSuffix(tr(" epochs"));
-    m_medianFields = fieldRow({{QString(), m_prunerStartup}, {QString(), m_warmupEpochs}});
-    form->addRow(tr("Prune"), m_medianFields);
+    m_prunerStartup = numberField(rules.prunerStartupTrials, QStringLiteral("prunerStartupTrials"),
+                                  tr("Prune after"), tr("Finished trials needed before any trial is pruned"));
+    m_warmupEpochs = numberField(rules.prunerWarmupEpochs, QStringLiteral("prunerWarmupEpochs"),
+                                 tr("Warm-up"), tr("Epochs every trial trains before it can be pruned"));
+    m_prunerFields = inlineFieldRow({{tr("after"), m_prunerStartup}, {tr("trials, warm-up"), m_warmupEpochs}},
+                                    tr("epochs"));
+    form->addRow(tr("Prune"), m_prunerFields);
+    applyScaledDefaults();
 
     for (QComboBox* box : {m_sampler, m_pruner})
         connect(box, &QComboBox::currentIndexChanged, this, [this] {
             updateVisibleFields();
             Q_EMIT settingsChanged();
         });
-    for (QSpinBox* box :
-         {m_seed, m_samplerStartup, m_minEpochs, m_reductionFactor, m_prunerStartup, m_warmupEpochs})
-        connect(box, &QSpinBox::valueChanged, this, &SearchSettingsForm::settingsChanged);
+    for (NumberField* box :
+         {m_seed, m_samplerStartup, m_minEpochs, m_reductionFactor, m_prunerStartup, m_warmupEpochs}) {
+        connect(box, &NumberField::valueChanged, this, &SearchSettingsForm::settingsChanged);
+        connect(box, &NumberField::validityChanged, this, &SearchSettingsForm::settingsChanged);
+    }
     updateVisibleFields();
 }
 
 SamplerSettings SearchSettingsForm::samplerSettings() const {
     SamplerSettings settings;
     settings.type = m_sampler->currentData().toString().toStdString();
-    settings.seed = static_cast<uint64_t>(m_seed->value());
-    settings.startupTrials = m_samplerStartup->value();
+    settings.seed = static_cast<uint64_t>(m_seed->integerValue());
+    settings.startupTrials = static_cast<int>(m_samplerStartup->integerValue());
     return settings;
 }
 
 PrunerSettings SearchSettingsForm::prunerSettings() const {
     PrunerSettings settings;
     settings.type = m_pruner->currentData().toString().toStdString();
-    settings.minEpochs = m_minEpochs->value();
-    settings.reductionFactor = m_reductionFactor->value();
-    settings.startupTrials = m_prunerStartup->value();
-    settings.warmupEpochs = m_warmupEpochs->value();
+    settings.minEpochs = static_cast<int>(m_minEpochs->integerValue());
+    settings.reductionFactor = static_cast<int>(m_reductionFactor->integerValue());
+    settings.startupTrials = static_cast<int>(m_prunerStartup->integerValue());
+    settings.warmupEpochs = static_cast<int>(m_warmupEpochs->integerValue());
     return settings;
 }
 
 void SearchSettingsForm::setSettings(const SamplerSettings& sampler, const PrunerSettings& pruner) {
     selectData(m_sampler, sampler.type);
-    m_seed->setValue(static_cast<int>(sampler.seed));
-    m_samplerStartup->setValue(sampler.startupTrials);
+    m_seed->setIntegerValue(static_cast<int64_t>(sampler.seed));
+    m_samplerStartup->setIntegerValue(sampler.startupTrials);
     selectData(m_pruner, pruner.type);
-    m_minEpochs->setValue(pruner.minEpochs);
-    m_reductionFactor->setValue(pruner.reductionFactor);
-    m_prunerStartup->setValue(pruner.startupTrials);
-    m_warmupEpochs->setValue(pruner.warmupEpochs);
+    m_minEpochs->setIntegerValue(pruner.minEpochs);
+    m_reductionFactor->setIntegerValue(pruner.reductionFactor);
+    m_prunerStartup->setIntegerValue(pruner.startupTrials);
+    m_warmupEpochs->setIntegerValue(pruner.warmupEpochs);
+    for (NumberField* box : {m_minEpochs, m_reductionFactor, m_prunerStartup, m_warmupEpochs})
+        box->setProperty(kTypedProperty, true);
     updateVisibleFields();
+}
+
+void SearchSettingsForm::setStudyScale(int epochs, int64_t trialBudget) {
+    if (epochs == m_epochs && trialBudget == m_trialBudget)
+        return;
+    m_epochs = epochs;
+    m_trialBudget = trialBudget;
+    applyScaledDefaults();
+}
+
+uint64_t SearchSettingsForm::chooseFreshSeed() {
+    std::random_device device;
+    const int64_t shown = m_seed->integerValue();
+    int64_t seed = shown;
+    while (seed == shown)
+        seed = static_cast<int64_t>(device() & 0x7fffffffu);
+    m_seed->setIntegerValue(seed);
+    return static_cast<uint64_t>(seed);
+}
+
+void SearchSettingsForm::applyScaledDefaults() {
+    const PrunerSettings scaled =
+        scaledPrunerDefaults(m_pruner->currentData().toString().toStdString(), m_epochs, m_trialBudget);
+    const std::pair<NumberField*, int> values[] = {{m_minEpochs, scaled.minEpochs},
+                                                   {m_reductionFactor, scaled.reductionFactor},
+                                                   {m_prunerStartup, scaled.startupTrials},
+                                                   {m_warmupEpochs, scaled.warmupEpochs}};
+    for (const auto& [box, value] : values)
+        if (!box->property(kTypedProperty).toBool())
+            box->setIntegerValue(value);
 }
 
 void SearchSettingsForm::updateVisibleFields() {
     const QString sampler = m_sampler->currentData().toString();
     const bool modelling = sampler.startsWith(QLatin1String("tpe")) || sampler == QLatin1String("gp");
-    m_form->setRowVisible(m_samplerStartup, modelling);
+    m_form->setRowVisible(m_samplerStartup->parentWidget(), modelling);
     const QString pruner = m_pruner->currentData().toString();
     m_form->setRowVisible(m_rungFields,
                           pruner == QLatin1String("asha") || pruner == QLatin1String("hyperband"));
-    m_form->setRowVisible(m_medianFields, pruner == QLatin1String("median"));
+    m_form->setRowVisible(m_prunerFields, pruner != QLatin1String("none"));
 }
 
 } // namespace tunelab

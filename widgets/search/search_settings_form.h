@@ -7,14 +7,18 @@
 
 class QComboBox;
 class QFormLayout;
-class QSpinBox;
 
 namespace tunelab {
+
+class NumberField;
 
 // The sampler and pruner of a study with all of their settings: the sampler, its seed and (for TPE
 // and the Gaussian process) the random trials it starts with; the pruner and, for the pruner
 // chosen, its rungs (ASHA, Hyperband) or its warm-up (median stopping). Fields that do not apply
 // to the chosen sampler or pruner are hidden, and keep their values for when they apply again.
+// Every number is taken as typed or refused with the reason (the study file's rules). The pruner's
+// numbers the user has not typed follow the study's scale (scaledPrunerDefaults: its epochs and
+// trial budget); a number the user typed stays as typed.
 class SearchSettingsForm : public QWidget {
     Q_OBJECT
 
@@ -23,26 +27,34 @@ public:
 
     SamplerSettings samplerSettings() const;
     PrunerSettings prunerSettings() const;
-    // Unknown sampler or pruner names leave the choice as it was; the numbers are taken as they are.
+    // Unknown sampler or pruner names leave the choice as it was; the numbers are taken as they are
+    // and count as typed (they no longer follow the scale).
     void setSettings(const SamplerSettings& sampler, const PrunerSettings& pruner);
+    // The epochs per trial and the trial budget (0: not known / no limit) the defaults scale with.
+    void setStudyScale(int epochs, int64_t trialBudget);
+    // A new sampler seed, different from the one shown (a copy of a study should not repeat it).
+    uint64_t chooseFreshSeed();
 
 Q_SIGNALS:
     void settingsChanged();
 
 private:
     void updateVisibleFields();
+    void applyScaledDefaults();
 
     QFormLayout* m_form = nullptr;
     QComboBox* m_sampler = nullptr;
-    QSpinBox* m_seed = nullptr;
-    QSpinBox* m_samplerStartup = nullptr;
+    NumberField* m_seed = nullptr;
+    NumberField* m_samplerStartup = nullptr;
     QComboBox* m_pruner = nullptr;
     QWidget* m_rungFields = nullptr;
-    QSpinBox* m_minEpochs = nullptr;
-    QSpinBox* m_reductionFactor = nullptr;
-    QWidget* m_medianFields = nullptr;
-    QSpinBox* m_prunerStartup = nullptr;
-    QSpinBox* m_warmupEpochs = nullptr;
+    NumberField* m_minEpochs = nullptr;
+    NumberField* m_reductionFactor = nullptr;
+    QWidget* m_prunerFields = nullptr;
+    NumberField* m_prunerStartup = nullptr;
+    NumberField* m_warmupEpochs = nullptr;
+    int m_epochs = 0;
+    int64_t m_trialBudget = 0;
 };
 
 } // namespace tunelab

@@ -1,16 +1,20 @@
 #include "study/study_panel.h"
 
 #include "common/file_saving.h"
+#include "common/machine_limits.h"
+#include "common/number_field.h"
 #include "common/qt_text.h"
 #include "search/search_settings_form.h"
 #include "search/search_space_editor.h"
+#include "search/study_budget_form.h"
+#include "spec/spec.h"
 #include "store/run_store.h"
 #include "study/experiment_objective.h"
 #include "study/study_runner.h"
+#include "study/study_settings_check.h"
 #include "study/study_view.h"
 
 #include <QComboBox>
-#include <QDoubleSpinBox>
 #include <QFile>
 #include <QFileDialog>
 #include <QFormLayout>
@@ -20,7 +24,6 @@
 #include <QLineEdit>
 #include <QMessageBox>
 #include <QPushButton>
-#include <QSpinBox>
 #include <QThread>
 #include <QTimer>
 #include <QVBoxLayout>
@@ -78,12 +81,7 @@ void StudyPanel::buildForm() {
     studyForm->addRow(tr("Study"), choiceRow);
     studyForm->addRow(tr("Name"), m_name);
     layout->addWidget(studyBox);
-    connect(m_studyChoice, &QComboBox::activated, this, [this] {
-        const qint64 id = m_studyChoice->currentData().toLongLong();
-        if (id > 0)
-            showStudy(id);
-        updateControls();
-    });
+    connect(m_studyChoice, &QComboBox::activated, this, &StudyPanel::onStudyChosen);
 
     auto* spaceBox = new QGroupBox(tr("Search space"));
     auto* spaceLayout = new QVBoxLayout(spaceBox);
@@ -124,29 +122,17 @@ void StudyPanel::buildForm() {
     objectiveRow->addWidget(m_at);
     form->addRow(tr("Objective"), objectiveRow);
 
-    m_trials = new QSpinBox;
-    m_trials->setObjectName(QStringLiteral("trialBudget"));
-    m_trials->setRange(0, 100000);
-    m_trials->setValue(20);
-    m_trials->setSpecialValueText(tr("no limit"));
-    m_trials->setSuffix(tr(" trials"));
-    m_minutes = new QDoubleSpinBox;
-    m_minutes->setObjectName(QStringLiteral("timeBudget"));
-    m_minutes->setRange(0, 100000);
-    m_minutes->setDecimals(1);
-    m_minutes->setSpecialValueText(tr("no time limit"));
-    m_minutes->setSuffix(tr(" min"));
-    auto* budgetRow = new QHBoxLayout;
-    budgetRow->addWidget(m_trials);
-    budgetRow->addWidget(m_minutes);
-    form->addRow(tr("Budget"), budgetRow);
-
-    m_parallel = new QSpinBox;
-    m_parallel->setObjectName(QStringLiteral("parallelTrials"));
-    m_parallel->setRange(1, std::max(1, QThread::idealThreadCount() * 2));
-    m_parallel->setValue(std::max(1, QThread::idealThreadCount() - 1));
-    m_parallel->setToolTip(tr("Trials trained at the same time, one thread each"));
-    form->addRow(tr("Parallel trials"), m_parallel);
+    m_budget = new StudyBudgetForm;
+    m_budget->setParallelLimit(kParallelPerCore * machineCores());
+    m_budget->setParallel(std::max(1, QThread::idealThreadCount() - 1));
+    form->addRow(m_budget);
+    m_warnings = new QLabel;
+    m_warnings->setObjectName(QStringLiteral("studyWarnings"));
+    m_warnings->setWordWrap(true);
+    m_warnings->setStyleSheet(QStringLiteral("color: #9a5b00;"));
+    form->addRow(m_warnings);
+    connect(m_budget, &StudyBudgetForm::changed, this, &StudyPanel::updateControls);
+    connect(m_searchSettings, &SearchSettingsForm::settingsChanged, this, &StudyPanel::updateControls);
     layout->addWidget(searchBox);
 
     auto* buttons = new QHBoxLayout;
@@ -190,7 +176,33 @@ void StudyPanel::setExperimentProvider(std::function<ExperimentSpec()> provider)
 }
 
 void StudyPanel::setBaseExperiment(const ExperimentSpec& spec) {
-    m_spaceEditor->setBaseExperiment(fromStd(experimentSpecToJson(spec)));
+    m_editorExperimentJson = experimentSpecToJson(spec);
+    m_editorEpochs = spec.training.epochs;
+    // A stored study's space is checked against its own experiment, not the editor's.
+    if (m_studyChoice->currentData().toLongLong() <= 0)
+        m_spaceEditor->setBaseExperiment(fromStd(m_editorExperimentJson));
+    updateControls();
+}
+
+void StudyPanel::onStudyChosen() {
+    const qint64 id = m_studyChoice->currentData().toLongLong();
+    if (id > 0) {
+        showStudy(id);
+    } else if (m_studyId > 0) {
+        // A copy of the stored study shown until now: the same settings, its own name and seed.
+        const QString from = m_name->text();
+        m_studyId = 0;
+        if (m_store)
+            m_name->setText(fromStd(m_store->freeStudyName(m_name->text().trimmed().toStdString())));
+        const uint64_t seed = m_searchSettings->chooseFreshSeed();
+        m_spaceEditor->setBaseExperiment(fromStd(m_editorExperimentJson));
+        m_budget->setStoredStudy(false);
+        m_state->setText(tr("New study: the settings of %1 with a new seed (%2); Start runs it on the "
+                            "editor's experiment")
+                             .arg(from)
+                             .arg(seed));
+    }
+    updateControls();
 }
 
 void StudyPanel::refreshStudyList() {
@@ -218,9 +230,8 @@ StudySpec StudyPanel::studySpec() const {
         m_at->currentData().toString() == QLatin1String("last") ? ObjectiveAt::Last : ObjectiveAt::Best;
     spec.objective.direction =
         m_direction->currentIndex() == 1 ? ObjectiveDirection::Maximize : ObjectiveDirection::Minimize;
-    spec.budget.trials = m_trials->value();
-    spec.budget.seconds = m_minutes->value() * 60.0;
-    spec.parallel = m_parallel->value();
+    spec.budget = m_budget->budget();
+    spec.parallel = m_budget->parallel();
     return spec;
 }
 
@@ -242,9 +253,8 @@ void StudyPanel::showSettings(const StudySpec& spec) {
     select(m_metric, spec.objective.metric);
     select(m_at, toString(spec.objective.at));
     select(m_direction, toString(spec.objective.direction));
-    m_trials->setValue(static_cast<int>(spec.budget.trials));
-    m_minutes->setValue(spec.budget.seconds / 60.0);
-    m_parallel->setValue(spec.parallel);
+    m_budget->setBudget(spec.budget);
+    m_budget->setParallel(spec.parallel);
     updateControls();
 }
 
@@ -282,6 +292,10 @@ bool StudyPanel::showStudy(StudyId id) {
     const int index = m_studyChoice->findData(qint64(id));
     if (index >= 0)
         m_studyChoice->setCurrentIndex(index);
+    // Checked against the experiment it was created with, whatever the editor holds now.
+    if (!spec.value().experimentJson.empty())
+        m_spaceEditor->setBaseExperiment(fromStd(spec.value().experimentJson));
+    m_budget->setStoredStudy(true, m_store->trialCount(id));
     showSettings(spec.value());
     setViewStudy(spec.value());
     m_view->setTrials(m_store->trials(id, true));
@@ -302,6 +316,11 @@ bool StudyPanel::startStudy() {
         report(tr("Cannot start the study"), tr("Studies need the run store, which is not open."));
         return false;
     }
+    if (const QStringList problems = invalidFieldProblems(this); !problems.isEmpty()) {
+        report(tr("The study cannot start"),
+               tr("These fields hold values that cannot be used:\n%1").arg(problems.join(QLatin1Char('\n'))));
+        return false;
+    }
     StudyId id = m_studyChoice->currentData().toLongLong();
     StudySpec spec;
     if (id > 0) {
@@ -313,7 +332,9 @@ bool StudyPanel::startStudy() {
             return false;
         }
         spec = parsed.take();
-        spec.parallel = m_parallel->value();
+        spec.parallel = m_budget->parallel();
+        if (!addTrialsBeforeResume(id, spec))
+            return false;
     } else {
         spec = studySpec();
         // Through the file format once, so the window reports exactly what `study create` would.
@@ -417,6 +438,7 @@ void StudyPanel::finishStudy() {
     m_runner.reset();
     m_objective.reset();
     if (m_store) {
+        m_budget->setStoredStudy(true, m_store->trialCount(m_studyId));
         m_view->setTrials(m_store->trials(m_studyId, true));
         const auto best = bestTrial(m_store->trials(m_studyId), m_runningSpec.objective);
         m_state->setText(tr("%1 ended: %2. Best %3")
@@ -437,79 +459,63 @@ void StudyPanel::updateControls() {
     m_name->setEnabled(!m_running && !existing);
     m_deleteStudy->setEnabled(!m_running && existing && m_store);
     m_spaceEditor->setEnabled(!m_running);
-    for (QWidget* field : std::initializer_list<QWidget*>{m_searchSettings, m_metric, m_at, m_direction,
-                                                          m_trials, m_minutes, m_studyChoice})
+    for (QWidget* field :
+         std::initializer_list<QWidget*>{m_searchSettings, m_metric, m_at, m_direction, m_studyChoice})
         field->setEnabled(!m_running && (field == m_studyChoice || !existing));
+    m_budget->setEditable(!m_running);
+    if (existing && !m_running) {
+        const int64_t added = m_budget->addedTrials();
+        if (added > 0)
+            m_start->setText(tr("Resume (+%1 trials)").arg(added));
+        const bool spent = m_budget->budgetSpent() && added == 0;
+        m_start->setEnabled(m_store && !spent);
+        m_start->setToolTip(spent ? tr("The budget is spent: add trials to go on") : QString());
+    } else {
+        m_start->setToolTip(QString());
+    }
+    updateWarnings();
     Q_EMIT stateChanged();
+}
+
+void StudyPanel::updateWarnings() {
+    const bool existing = m_studyChoice->currentData().toLongLong() > 0;
+    m_searchSettings->setStudyScale(m_editorEpochs, m_budget->budget().trials);
+    QStringList lines;
+    StudySpec settings;
+    settings.experimentJson = m_editorExperimentJson;
+    settings.sampler = m_searchSettings->samplerSettings();
+    settings.pruner = m_searchSettings->prunerSettings();
+    settings.budget = m_budget->budget();
+    settings.parallel = m_budget->parallel();
+    if (!existing && !m_running)
+        for (const std::string& warning : studySettingsWarnings(settings))
+            lines << QStringLiteral("⚠ ") + fromStd(warning);
+    m_warnings->setText(lines.join(QLatin1Char('\n')));
+    m_warnings->setVisible(!lines.isEmpty());
+}
+
+bool StudyPanel::addTrialsBeforeResume(StudyId id, StudySpec& spec) {
+    const int64_t added = m_budget->addedTrials();
+    if (added <= 0)
+        return true;
+    const auto record = m_store->study(id);
+    if (!record)
+        return false;
+    StudySpec raised = spec;
+    raised.budget.trials = std::max(spec.budget.trials, m_store->trialCount(id)) + added;
+    auto updated = m_store->updateStudySpec(id, record->specJson, studySpecToJson(raised));
+    if (!updated.ok()) {
+        report(tr("Cannot add trials"), fromStd(updated.error()));
+        return false;
+    }
+    spec.budget.trials = raised.budget.trials;
+    m_budget->setBudget(spec.budget);
+    m_budget->setAddedTrials(0);
+    return true;
 }
 
 QString StudyPanel::stateText() const {
     return m_state->text();
-}
-
-QString StudyPanel::experimentJsonOfTrial(int64_t number) const {
-    if (!m_store || m_studyId <= 0)
-        return {};
-    const auto record = m_store->study(m_studyId);
-    const auto trial = m_store->trial(m_studyId, number);
-    if (!record || !trial)
-        return {};
-    const auto spec = parseStudySpec(record->specJson);
-    if (!spec.ok() || spec.value().experimentJson.empty())
-        return {};
-    const auto experiment = trialExperimentJson(spec.value().experimentJson, trial->params);
-    if (!experiment.ok())
-        return {};
-    auto parsed = parseExperimentSpec(experiment.value());
-    if (!parsed.ok())
-        return {};
-    ExperimentSpec resolved = parsed.take();
-    resolved.name = record->name + "-trial-" + std::to_string(number);
-    return fromStd(experimentSpecToJson(resolved));
-}
-
-QString StudyPanel::bestExperimentJson() const {
-    if (!m_store || m_studyId <= 0)
-        return {};
-    const auto record = m_store->study(m_studyId);
-    const auto spec = record ? parseStudySpec(record->specJson) : Result<StudySpec>::failure("");
-    if (!spec.ok())
-        return {};
-    const auto best = bestTrial(m_store->trials(m_studyId), spec.value().objective);
-    return best ? experimentJsonOfTrial(best->number) : QString();
-}
-
-bool StudyPanel::exportBest(const QString& fileName, QString* error) const {
-    const QString json = bestExperimentJson();
-    if (json.isEmpty()) {
-        if (error)
-            *error = tr("The study has no complete trial yet.");
-        return false;
-    }
-    return saveFileBytes(fileName, json.toUtf8() + '\n', error);
-}
-
-void StudyPanel::exportBestWithDialog() {
-    if (!m_interactive)
-        return;
-    const QString fileName = QFileDialog::getSaveFileName(
-        this, tr("Export best config"),
-        fromStd(m_runningSpec.name.empty() ? "best" : m_runningSpec.name) + QStringLiteral("-best.json"),
-        tr("Experiment (*.json)"));
-    if (fileName.isEmpty())
-        return;
-    QString error;
-    if (!exportBest(fileName, &error))
-        report(tr("Export best config"), error);
-}
-
-void StudyPanel::openTrialInEditor(int64_t number) {
-    const QString json = experimentJsonOfTrial(number);
-    if (json.isEmpty()) {
-        report(tr("Open in editor"), tr("Trial %1 has no experiment to open.").arg(number));
-        return;
-    }
-    Q_EMIT openExperimentRequested(json, tr("trial %1").arg(number));
 }
 
 void StudyPanel::searchOver(const QString& path, const QString& currentValueJson) {

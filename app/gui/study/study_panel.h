@@ -14,11 +14,9 @@
 
 class QCheckBox;
 class QComboBox;
-class QDoubleSpinBox;
 class QLabel;
 class QLineEdit;
 class QPushButton;
-class QSpinBox;
 class QTimer;
 
 namespace tunelab {
@@ -26,6 +24,7 @@ namespace tunelab {
 class ExperimentObjective;
 class RunStore;
 class SearchSettingsForm;
+class StudyBudgetForm;
 class SearchSpaceEditor;
 class StudyRunner;
 struct StudyEvent;
@@ -104,6 +103,13 @@ private:
     void setViewStudy(const StudySpec& spec);
     // Fills the fields from a study's settings, leaving the study choice as it is.
     void showSettings(const StudySpec& spec);
+    // The study choice moved: a stored study shows its own settings; "New study" after a stored
+    // one keeps them as a copy with a free name and a fresh seed.
+    void onStudyChosen();
+    // Raises the stored budget of study `id` by the trials in "Add trials"; false after reporting.
+    bool addTrialsBeforeResume(StudyId id, StudySpec& spec);
+    // The settings' warnings (studySettingsWarnings) and the pruner's scale, after any change.
+    void updateWarnings();
     void report(const QString& title, const QString& message);
 
     RunStore* m_store = nullptr;
@@ -120,9 +126,8 @@ private:
     QComboBox* m_metric = nullptr;
     QComboBox* m_at = nullptr;
     QComboBox* m_direction = nullptr;
-    QSpinBox* m_trials = nullptr;
-    QDoubleSpinBox* m_minutes = nullptr;
-    QSpinBox* m_parallel = nullptr;
+    StudyBudgetForm* m_budget = nullptr;
+    QLabel* m_warnings = nullptr; // what makes no sense in the settings, before Start
     QPushButton* m_start = nullptr;
     QPushButton* m_pause = nullptr;
     QPushButton* m_stop = nullptr;
@@ -131,6 +136,8 @@ private:
 
     bool m_running = false;
     StudyId m_studyId = 0;
+    std::string m_editorExperimentJson; // the editor's experiment: a new study's base
+    int m_editorEpochs = 0;
     StudySpec m_runningSpec;
     std::unique_ptr<ExperimentObjective> m_objective;
     std::unique_ptr<StudyRunner> m_runner; // owns the study's threads; drained by drain()
