@@ -5,8 +5,9 @@
 #include "playground/playground_window.h"
 #include "playground/trajectories.h"
 
+#include "number_field_test_support.h"
+
 #include <QComboBox>
-#include <QDoubleSpinBox>
 #include <QImage>
 #include <QSet>
 #include <QSignalSpy>
@@ -16,6 +17,7 @@
 #include <memory>
 
 using namespace tunelab;
+using tunelab::test::typeInto;
 
 Q_DECLARE_METATYPE(tunelab::SurfaceKind)
 
@@ -208,13 +210,13 @@ private Q_SLOTS:
 
     void conditionNumberShapesTheQuadratic() {
         auto panel = makePanel();
-        auto* spin = panel->findChild<QDoubleSpinBox*>(QStringLiteral("conditionNumberSpin"));
+        auto* spin = panel->findChild<NumberField*>(QStringLiteral("conditionNumberSpin"));
         QVERIFY(spin);
         QVERIFY(!spin->isEnabled());
         panel->setSurfaceKind(SurfaceKind::IllConditionedQuadratic);
         QVERIFY(spin->isEnabled());
         const double before = panel->trajectory(0).points.at(5).y;
-        spin->setValue(40.0);
+        typeInto(spin, QStringLiteral("4e1"));
         QCOMPARE(panel->conditionNumber(), 40.0);
         QCOMPARE(panel->landscapeView()->surface().conditionNumber, 40.0);
         QVERIFY(panel->trajectory(0).points.at(5).y != before);

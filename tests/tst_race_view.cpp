@@ -6,6 +6,8 @@
 #include "spec/spec.h"
 #include "store/run_store.h"
 
+#include "number_field_test_support.h"
+
 #include <QAbstractItemModelTester>
 #include <QApplication>
 #include <QDir>
@@ -22,6 +24,7 @@
 #include <set>
 
 using namespace tunelab;
+using tunelab::test::typeInto;
 
 namespace {
 
@@ -78,6 +81,7 @@ private Q_SLOTS:
     void raceWindowOpensASavedRace();
     void raceWindowStopsARace();
     void rangeTestDialogSuggestsAndApplies();
+    void typedNumbersInTheRaceAndTheRangeTest();
 };
 
 void TestRaceView::setupModelStartsWithTheDefaultSetups() {
@@ -494,6 +498,41 @@ void TestRaceView::rangeTestDialogSuggestsAndApplies() {
     QVERIFY(std::isfinite(rate) && rate > 0.0);
     QCOMPARE(rate, suggested);
     QCOMPARE(dialog.QDialog::result(), int(QDialog::Accepted));
+}
+
+// The race's target and the range test's rates are taken as typed ("2.5e-1", "3e-7": rates the old
+// power-of-ten boxes could not hold) or refused with the reason; nothing starts on a refused value.
+void TestRaceView::typedNumbersInTheRaceAndTheRangeTest() {
+    RaceWindow window(nullptr, tinyExperiment());
+    window.setInteractive(false);
+    auto* target = window.findChild<NumberField*>(QStringLiteral("targetLoss"));
+    QVERIFY(target);
+    QVERIFY(std::isnan(window.targetLoss())); // empty: no target
+    QCOMPARE(target->placeholderText(), QStringLiteral("none"));
+    typeInto(target, QStringLiteral("2.5e-1"));
+    QCOMPARE(window.targetLoss(), 0.25);
+    typeInto(target, QStringLiteral("0.2.5"));
+    QVERIFY(!target->isValid());
+    QVERIFY(!window.startRace());
+    QVERIFY2(window.stateText().contains(QStringLiteral("Target val loss")), qPrintable(window.stateText()));
+    typeInto(target, QString());
+    QVERIFY(std::isnan(window.targetLoss()));
+
+    LrRangeTestDialog dialog(tinyExperiment());
+    dialog.show(); // fields take focus as the user moves between them
+    QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+    typeInto(dialog.findChild<NumberField*>(QStringLiteral("rangeMinLr")), QStringLiteral("3e-7"));
+    typeInto(dialog.findChild<NumberField*>(QStringLiteral("rangeMaxLr")), QStringLiteral("0.5"));
+    typeInto(dialog.findChild<NumberField*>(QStringLiteral("rangeSteps")), QStringLiteral("1_000"));
+    QCOMPARE(dialog.settings().minLr, 3e-7);
+    QCOMPARE(dialog.settings().maxLr, 0.5);
+    QCOMPARE(dialog.settings().steps, 1000);
+    typeInto(dialog.findChild<NumberField*>(QStringLiteral("rangeMaxLr")), QStringLiteral("1e-7"));
+    QVERIFY(!dialog.runTest()); // the last rate below the first: refused, not swapped
+    QVERIFY(!dialog.isRunning());
+    typeInto(dialog.findChild<NumberField*>(QStringLiteral("rangeSteps")), QStringLiteral("5"));
+    QVERIFY(!dialog.findChild<NumberField*>(QStringLiteral("rangeSteps"))->isValid());
+    QCOMPARE(dialog.settings().steps, 1000); // the refused value is not taken
 }
 
 QTEST_MAIN(TestRaceView)

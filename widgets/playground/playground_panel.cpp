@@ -1,12 +1,12 @@
 #include "playground/playground_panel.h"
 
 #include "charts/loss_chart_view.h"
+#include "common/number_field.h"
 #include "playground/loss_landscape_view.h"
 #include "spec/optimizer_catalog.h"
 
 #include <QCheckBox>
 #include <QComboBox>
-#include <QDoubleSpinBox>
 #include <QFormLayout>
 #include <QGridLayout>
 #include <QGroupBox>
@@ -17,7 +17,6 @@
 #include <QPushButton>
 #include <QSignalBlocker>
 #include <QSlider>
-#include <QSpinBox>
 #include <QSplitter>
 #include <QTimer>
 #include <QVBoxLayout>
@@ -201,25 +200,22 @@ void PlaygroundPanel::buildControls(QWidget* controls) {
         setSurfaceKind(static_cast<SurfaceKind>(m_surfaceBox->itemData(index).toInt()));
     });
 
-    m_conditionSpin = new QDoubleSpinBox(controls);
-    m_conditionSpin->setObjectName(QStringLiteral("conditionNumberSpin"));
-    m_conditionSpin->setRange(1.0, 1000.0);
-    m_conditionSpin->setDecimals(0);
+    const PlaygroundNumberRules& rules = playgroundNumberRules();
+    m_conditionSpin =
+        namedNumberField(rules.conditionNumber, QStringLiteral("conditionNumberSpin"), tr("Condition number"),
+                         tr("f = (x² + c·y²) / 2: the ratio of the steepest to the flattest curvature"));
     m_conditionSpin->setValue(m_surface.conditionNumber);
-    m_conditionSpin->setToolTip(
-        tr("f = (x² + c·y²) / 2: the ratio of the steepest to the flattest curvature"));
-    connect(m_conditionSpin, &QDoubleSpinBox::valueChanged, this, &PlaygroundPanel::setConditionNumber);
+    connect(m_conditionSpin, &NumberField::valueChanged, this, &PlaygroundPanel::setConditionNumber);
 
-    m_stepCountSpin = new QSpinBox(controls);
-    m_stepCountSpin->setRange(10, 5000);
-    m_stepCountSpin->setValue(m_stepCount);
-    connect(m_stepCountSpin, &QSpinBox::valueChanged, this, &PlaygroundPanel::setStepCount);
+    m_stepCountSpin = namedNumberField(rules.steps, QStringLiteral("stepCount"), tr("Steps"),
+                                       tr("Steps each optimizer takes"));
+    m_stepCountSpin->setIntegerValue(m_stepCount);
+    connect(m_stepCountSpin, &NumberField::valueChanged, this,
+            [this](double steps) { setStepCount(static_cast<int>(steps)); });
 
-    m_speedSpin = new QSpinBox(controls);
-    m_speedSpin->setRange(1, 50);
-    m_speedSpin->setValue(1);
-    m_speedSpin->setSuffix(tr(" / frame"));
-    m_speedSpin->setToolTip(tr("Steps shown per animation frame"));
+    m_speedSpin = namedNumberField(rules.stepsPerFrame, QStringLiteral("stepsPerFrame"),
+                                   tr("Steps per frame"), tr("Steps shown per animation frame"), 50);
+    m_speedSpin->setIntegerValue(1);
 
     auto* surfaceForm = new QFormLayout;
     surfaceForm->addRow(tr("Surface"), m_surfaceBox);
@@ -227,6 +223,7 @@ void PlaygroundPanel::buildControls(QWidget* controls) {
     auto* stepsRow = new QHBoxLayout;
     stepsRow->addWidget(m_stepCountSpin);
     stepsRow->addWidget(m_speedSpin);
+    stepsRow->addWidget(new QLabel(tr("/ frame")));
     surfaceForm->addRow(tr("Steps"), stepsRow);
 
     auto* optimizers = new QGroupBox(tr("Optimizers and learning rates"), controls);
@@ -339,7 +336,7 @@ void PlaygroundPanel::setStepCount(int steps) {
     m_stepCount = steps;
     {
         const QSignalBlocker blocker(m_stepCountSpin);
-        m_stepCountSpin->setValue(steps);
+        m_stepCountSpin->setIntegerValue(steps);
     }
     m_step = std::min(m_step, m_stepCount);
     recompute();
@@ -515,7 +512,7 @@ void PlaygroundPanel::reset() {
 }
 
 void PlaygroundPanel::advanceOnTimer() {
-    setCurrentStep(m_step + m_speedSpin->value());
+    setCurrentStep(m_step + static_cast<int>(m_speedSpin->integerValue()));
     if (m_step >= m_stepCount)
         pause();
 }

@@ -12,14 +12,14 @@
 
 class QCheckBox;
 class QComboBox;
-class QDoubleSpinBox;
 class QLabel;
 class QPushButton;
 class QSlider;
-class QSpinBox;
 class QTimer;
 
 namespace tunelab {
+
+class NumberField;
 
 class LossChartView;
 class LossLandscapeView;
@@ -129,9 +129,9 @@ private:
     LossLandscapeView* m_view = nullptr;
     LossChartView* m_chart = nullptr;
     QComboBox* m_surfaceBox = nullptr;
-    QDoubleSpinBox* m_conditionSpin = nullptr;
-    QSpinBox* m_stepCountSpin = nullptr;
-    QSpinBox* m_speedSpin = nullptr;
+    NumberField* m_conditionSpin = nullptr;
+    NumberField* m_stepCountSpin = nullptr;
+    NumberField* m_speedSpin = nullptr;
     QPushButton* m_playButton = nullptr;
     QPushButton* m_stepButton = nullptr;
     QPushButton* m_resetButton = nullptr;

@@ -1,6 +1,7 @@
 #include "race/lr_range_dialog.h"
 
 #include "charts/loss_chart_view.h"
+#include "common/number_field.h"
 #include "common/qt_text.h"
 #include "race/lr_range_curve_view.h"
 #include "race/lr_range_test.h"
@@ -10,7 +11,6 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QPushButton>
-#include <QSpinBox>
 #include <QTimer>
 #include <QVBoxLayout>
 
@@ -35,21 +35,20 @@ LrRangeTestDialog::LrRangeTestDialog(ExperimentSpec spec, QWidget* parent)
     layout->addWidget(intro);
 
     auto* settingsRow = new QHBoxLayout;
-    m_minLrExponent = new QSpinBox;
-    m_minLrExponent->setPrefix(QStringLiteral("1e"));
-    m_minLrExponent->setRange(-10, 0);
-    m_maxLrExponent = new QSpinBox;
-    m_maxLrExponent->setPrefix(QStringLiteral("1e"));
-    m_maxLrExponent->setRange(-6, 3);
-    m_steps = new QSpinBox;
-    m_steps->setRange(10, 5000);
-    m_steps->setSuffix(tr(" steps"));
+    const RaceNumberRules& rules = raceNumberRules();
+    m_minLr = namedNumberField(rules.rangeMinLr, QStringLiteral("rangeMinLr"), tr("From"),
+                               tr("The learning rate of the first step"));
+    m_maxLr = namedNumberField(rules.rangeMaxLr, QStringLiteral("rangeMaxLr"), tr("To"),
+                               tr("The learning rate of the last step; above the first"));
+    m_steps = namedNumberField(rules.rangeSteps, QStringLiteral("rangeSteps"), tr("Steps"),
+                               tr("Training steps of the test"));
     settingsRow->addWidget(new QLabel(tr("From")));
-    settingsRow->addWidget(m_minLrExponent);
+    settingsRow->addWidget(m_minLr);
     settingsRow->addWidget(new QLabel(tr("to")));
-    settingsRow->addWidget(m_maxLrExponent);
+    settingsRow->addWidget(m_maxLr);
     settingsRow->addWidget(new QLabel(tr("over")));
     settingsRow->addWidget(m_steps);
+    settingsRow->addWidget(new QLabel(tr("steps")));
     settingsRow->addStretch(1);
     m_run = new QPushButton(tr("Run"));
     m_run->setObjectName(QStringLiteral("runRangeTest"));
@@ -87,22 +86,30 @@ bool LrRangeTestDialog::isRunning() const {
 }
 
 void LrRangeTestDialog::setSettings(const LrRangeSettings& settings) {
-    m_minLrExponent->setValue(static_cast<int>(std::lround(std::log10(settings.minLr))));
-    m_maxLrExponent->setValue(static_cast<int>(std::lround(std::log10(settings.maxLr))));
-    m_steps->setValue(settings.steps);
+    m_minLr->setValue(settings.minLr);
+    m_maxLr->setValue(settings.maxLr);
+    m_steps->setIntegerValue(settings.steps);
 }
 
 LrRangeSettings LrRangeTestDialog::settings() const {
     LrRangeSettings settings;
-    settings.minLr = std::pow(10.0, m_minLrExponent->value());
-    settings.maxLr = std::pow(10.0, std::max(m_maxLrExponent->value(), m_minLrExponent->value() + 1));
-    settings.steps = m_steps->value();
+    settings.minLr = m_minLr->value();
+    settings.maxLr = m_maxLr->value();
+    settings.steps = static_cast<int>(m_steps->integerValue());
     return settings;
 }
 
 bool LrRangeTestDialog::runTest() {
     if (m_running)
         return false;
+    QStringList problems = invalidFieldProblems(this);
+    if (problems.isEmpty() && m_maxLr->value() <= m_minLr->value())
+        problems << tr("To: the last learning rate must be above the first (%1)")
+                        .arg(NumberField::formatNumber(m_minLr->value()));
+    if (!problems.isEmpty()) {
+        m_state->setText(tr("The test cannot run: %1").arg(problems.join(QStringLiteral("; "))));
+        return false;
+    }
     LrRangeTestOptions options;
     options.niceness = 10; // the test's thread yields to the GUI thread
     if (!m_test->start(m_spec, settings(), options))
@@ -159,8 +166,8 @@ bool LrRangeTestDialog::apply() {
 void LrRangeTestDialog::updateControls() {
     m_run->setEnabled(!m_running);
     m_stop->setEnabled(m_running);
-    m_minLrExponent->setEnabled(!m_running);
-    m_maxLrExponent->setEnabled(!m_running);
+    m_minLr->setEnabled(!m_running);
+    m_maxLr->setEnabled(!m_running);
     m_steps->setEnabled(!m_running);
     m_apply->setEnabled(!m_running && std::isfinite(m_suggested) && m_suggested > 0.0);
 }

@@ -10,10 +10,11 @@
 
 class QLabel;
 class QPushButton;
-class QSpinBox;
 class QTimer;
 
 namespace tunelab {
+
+class NumberField;
 
 class LrRangeCurveView;
 class LrRangeTest;
@@ -49,9 +50,9 @@ private:
     void updateControls();
 
     ExperimentSpec m_spec;
-    QSpinBox* m_minLrExponent = nullptr; // the rates are powers of ten
-    QSpinBox* m_maxLrExponent = nullptr;
-    QSpinBox* m_steps = nullptr;
+    NumberField* m_minLr = nullptr;
+    NumberField* m_maxLr = nullptr;
+    NumberField* m_steps = nullptr;
     QPushButton* m_run = nullptr;
     QPushButton* m_stop = nullptr;
     QPushButton* m_apply = nullptr;

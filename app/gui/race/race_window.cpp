@@ -1,13 +1,13 @@
 #include "race/race_window.h"
 
 #include "charts/loss_chart_view.h"
+#include "common/number_field.h"
 #include "common/qt_text.h"
 #include "race/race_runner.h"
 #include "race/race_view.h"
 #include "store/run_store.h"
 
 #include <QCheckBox>
-#include <QDoubleSpinBox>
 #include <QFile>
 #include <QFileInfo>
 #include <QFormLayout>
@@ -109,14 +109,13 @@ void RaceWindow::buildUi() {
     m_fair->setToolTip(tr("Run a quick learning-rate range test per set-up first and race each at its "
                           "suggested rate"));
     form->addRow(m_fair);
-    m_targetLoss = new QDoubleSpinBox;
-    m_targetLoss->setObjectName(QStringLiteral("targetLoss"));
-    m_targetLoss->setRange(0.0, 1e6);
-    m_targetLoss->setDecimals(4);
-    m_targetLoss->setSingleStep(0.05);
-    m_targetLoss->setSpecialValueText(tr("none"));
-    m_targetLoss->setToolTip(tr("Steps and seconds to reach are counted until the validation loss first "
-                                "reaches this value"));
+    m_targetLoss =
+        namedNumberField(raceNumberRules().targetLoss, QStringLiteral("targetLoss"), tr("Target val loss"),
+                         tr("Steps and seconds to reach are counted until the validation loss "
+                            "first reaches this value; empty: no target"),
+                         120);
+    m_targetLoss->setDefaultText(tr("none"));
+    m_targetLoss->setValue(0.0);
     form->addRow(tr("Target val loss"), m_targetLoss);
     auto* logScale = new QCheckBox(tr("Log scale"));
     form->addRow(logScale);
@@ -236,11 +235,14 @@ bool RaceWindow::fairLearningRates() const {
 }
 
 void RaceWindow::setTargetLoss(double loss) {
-    m_targetLoss->setValue(std::isfinite(loss) && loss > 0.0 ? loss : 0.0);
+    if (std::isfinite(loss))
+        m_targetLoss->setValue(loss);
+    else
+        m_targetLoss->setValue(0.0); // shows the empty field: no target
 }
 
 double RaceWindow::targetLoss() const {
-    return m_targetLoss->value() > 0.0 ? m_targetLoss->value() : kNoValue;
+    return m_targetLoss->text().trimmed().isEmpty() ? kNoValue : m_targetLoss->value();
 }
 
 RaceSpec RaceWindow::raceSpec() const {
@@ -275,6 +277,11 @@ bool RaceWindow::applyRaceSpec(const RaceSpec& spec, QString* error) {
 bool RaceWindow::startRace() {
     if (m_running)
         return false;
+    if (const QStringList problems = invalidFieldProblems(this); !problems.isEmpty()) {
+        report(tr("Optimizer race"),
+               tr("The race cannot start: %1").arg(problems.join(QStringLiteral("; "))));
+        return false;
+    }
     RaceSpec spec = raceSpec();
     if (spec.setups.empty()) {
         report(tr("Optimizer race"), tr("Check at least one set-up to race."));

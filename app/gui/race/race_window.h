@@ -14,7 +14,6 @@
 #include <vector>
 
 class QCheckBox;
-class QDoubleSpinBox;
 class QLabel;
 class QPushButton;
 class QTableView;
@@ -22,6 +21,8 @@ class QTimer;
 class QWidget;
 
 namespace tunelab {
+
+class NumberField;
 
 class LossChartView;
 class LrRangeCurveView;
@@ -115,7 +116,7 @@ private:
     QTableView* m_resultsTable = nullptr;
     QLabel* m_baseLabel = nullptr;
     QCheckBox* m_fair = nullptr;
-    QDoubleSpinBox* m_targetLoss = nullptr;
+    NumberField* m_targetLoss = nullptr; // empty: no target
     QPushButton* m_start = nullptr;
     QPushButton* m_stop = nullptr;
     QPushButton* m_addSetup = nullptr;

@@ -3,6 +3,7 @@
 #include "common/json_file_util.h"
 #include "common/json_text.h"
 #include "common/names.h"
+#include "spec/number_rules.h"
 #include "spec/spec.h"
 #include "spec/spec_names.h"
 
@@ -26,13 +27,18 @@ const std::vector<std::string> kSetupKeys = {"name", "optimizer", "full_batch"};
 const std::vector<std::string> kRangeTestKeys = {"min_lr", "max_lr", "steps"};
 
 // A positive finite number at object[key]; false (with an error) when present but not one.
-bool readPositive(const json& object, const std::string& key, const std::string& where, double& out,
-                  std::vector<std::string>& errors) {
+// A number under `rule`; false when it is absent or refused (the refusal in `errors`).
+bool readRuled(const json& object, const std::string& key, const std::string& where, const NumberRule& rule,
+               double& out, std::vector<std::string>& errors) {
     const auto it = object.find(key);
     if (it == object.end())
         return false;
-    if (!it->is_number() || !std::isfinite(it->get<double>()) || it->get<double>() <= 0.0) {
-        errors.push_back(where + key + ": expected a positive number, got " + describe(*it));
+    const bool integer = it->is_number_integer() || it->is_number_unsigned();
+    if (!it->is_number() || !rule.accepts(it->get<double>()) || (rule.integer && !integer)) {
+        errors.push_back(
+            where + key + ": expected " +
+            (it->is_number() ? rule.expectedFor(it->get<double>()) : std::string(rule.expected)) + ", got " +
+            describe(*it));
         return false;
     }
     out = it->get<double>();
@@ -118,16 +124,12 @@ void readRangeTest(const json& value, LrRangeSettings& settings, std::vector<std
         return;
     }
     rejectUnknownKeys(value, "range_test", kRangeTestKeys, errors);
-    readPositive(value, "min_lr", "range_test.", settings.minLr, errors);
-    readPositive(value, "max_lr", "range_test.", settings.maxLr, errors);
-    if (value.contains("steps")) {
-        const json& steps = value["steps"];
-        if (steps.is_number_integer() && steps.get<int64_t>() >= 10 && steps.get<int64_t>() <= 100000)
-            settings.steps = static_cast<int>(steps.get<int64_t>());
-        else
-            errors.push_back("range_test.steps: expected an integer from 10 to 100000, got " +
-                             describe(steps));
-    }
+    const RaceNumberRules& rules = raceNumberRules();
+    readRuled(value, "min_lr", "range_test.", rules.rangeMinLr, settings.minLr, errors);
+    readRuled(value, "max_lr", "range_test.", rules.rangeMaxLr, settings.maxLr, errors);
+    double steps = 0.0;
+    if (readRuled(value, "steps", "range_test.", rules.rangeSteps, steps, errors))
+        settings.steps = static_cast<int>(steps);
     if (settings.maxLr <= settings.minLr)
         errors.push_back("range_test.max_lr: must be greater than min_lr (" + json(settings.minLr).dump() +
                          ")");
@@ -199,10 +201,8 @@ Result<RaceSpec> parseRaceSpec(std::string_view jsonText, const std::string& bas
         const json& target = root["target_loss"];
         if (target.is_null())
             spec.targetLoss = kNoValue;
-        else if (target.is_number() && std::isfinite(target.get<double>()))
-            spec.targetLoss = target.get<double>();
         else
-            errors.push_back("target_loss: expected a number (a validation loss), got " + describe(target));
+            readRuled(root, "target_loss", "", raceNumberRules().targetLoss, spec.targetLoss, errors);
     }
     if (!errors.empty())
         return Result<RaceSpec>(Errors{errors});

@@ -80,6 +80,23 @@ StudyNumberRules makeStudyRules() {
     return r;
 }
 
+RaceNumberRules makeRaceRules() {
+    RaceNumberRules r;
+    r.targetLoss = real(NumberRange{-kInfinity, kInfinity, false, false}, "a number (a validation loss)");
+    r.rangeMinLr = real(kPositive, "a positive learning rate");
+    r.rangeMaxLr = real(kPositive, "a positive learning rate");
+    r.rangeSteps = NumberRule{NumberRange{10, 100000}, true, "an integer from 10 to 100000"};
+    return r;
+}
+
+PlaygroundNumberRules makePlaygroundRules() {
+    PlaygroundNumberRules r;
+    r.conditionNumber = real(NumberRange{1.0, 1e6}, "a number from 1 to 1000000");
+    r.steps = NumberRule{NumberRange{10, 5000}, true, "an integer from 10 to 5000"};
+    r.stepsPerFrame = NumberRule{NumberRange{1, 50}, true, "an integer from 1 to 50"};
+    return r;
+}
+
 bool isDigit(char c) {
     return c >= '0' && c <= '9';
 }
@@ -124,6 +141,16 @@ const SpecNumberRules& specNumberRules() {
 
 const StudyNumberRules& studyNumberRules() {
     static const StudyNumberRules rules = makeStudyRules();
+    return rules;
+}
+
+const RaceNumberRules& raceNumberRules() {
+    static const RaceNumberRules rules = makeRaceRules();
+    return rules;
+}
+
+const PlaygroundNumberRules& playgroundNumberRules() {
+    static const PlaygroundNumberRules rules = makePlaygroundRules();
     return rules;
 }
 

@@ -57,6 +57,20 @@ struct StudyNumberRules {
 };
 const StudyNumberRules& studyNumberRules();
 
+// The rules of a race file's numbers (docs/race.md) and of the learning-rate range test, which the
+// race window and the range-test dialog check their fields against.
+struct RaceNumberRules {
+    NumberRule targetLoss, rangeMinLr, rangeMaxLr, rangeSteps;
+};
+const RaceNumberRules& raceNumberRules();
+
+// The playground's numbers: the ill-conditioned quadratic's condition number, the steps each path
+// takes and the steps shown per animation frame.
+struct PlaygroundNumberRules {
+    NumberRule conditionNumber, steps, stepsPerFrame;
+};
+const PlaygroundNumberRules& playgroundNumberRules();
+
 // A number as a person types it into a field: "1e-4", "3E-4", ".001", "-2", "1_000" (an underscore
 // between digits groups them), with spaces around it. Refused with the reason: anything else, a value
 // beyond a double's range, and for `integer` a fraction ("2.5"); "1e3" is the integer 1000.
