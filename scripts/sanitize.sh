@@ -7,6 +7,8 @@
 #   scripts/sanitize.sh --all [CTEST ARGS...]  everything (engine, CLI, window, all suites), in
 #                                              build-sanitize-all/; LibTorch and Qt are not instrumented
 #   scripts/sanitize.sh --thread [...]         ThreadSanitizer instead, core only, in build-tsan/
+#   scripts/sanitize.sh --thread-all [...]     ThreadSanitizer over the engine and CLI suites too (the run
+#                                              manager, trained studies, races), in build-tsan-all/
 #
 # The core build also links the fuzz targets with libFuzzer, for scripts/fuzz.sh. Environment:
 # TUNELAB_JOBS, TUNELAB_TEST_JOBS (default 2), TUNELAB_WERROR (default ON), CCACHE_DIR, and
@@ -20,6 +22,7 @@ if (($# > 0)); then
     case "$1" in
     --all) mode=all && shift ;;
     --thread) mode=thread && shift ;;
+    --thread-all) mode=thread-all && shift ;;
     esac
 fi
 
@@ -43,6 +46,14 @@ all)
 thread)
     TUNELAB_BUILD_DIR="$TUNELAB_ROOT/build-tsan"
     tunelab_configure "${common[@]}" -DTUNELAB_TORCH=OFF -DTUNELAB_GUI=OFF \
+        -DTUNELAB_SANITIZE=thread -DTUNELAB_FUZZ=OFF
+    export TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}"
+    ;;
+thread-all)
+    # LibTorch is not instrumented: its tests run with one intra-op thread (tests/CMakeLists.txt),
+    # so what ThreadSanitizer sees is TuneLab's own threads.
+    TUNELAB_BUILD_DIR="$TUNELAB_ROOT/build-tsan-all"
+    tunelab_configure "${common[@]}" -DTUNELAB_TORCH=ON -DTUNELAB_GUI=OFF -DTUNELAB_BENCH=OFF \
         -DTUNELAB_SANITIZE=thread -DTUNELAB_FUZZ=OFF
     export TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}"
     ;;

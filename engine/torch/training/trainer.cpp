@@ -147,7 +147,6 @@ private:
     double m_pausedSeconds = 0.0;
     double m_bestMetric = kNoValue;
     int m_epochsWithoutImprovement = 0;
-    bool m_hasModel = false;
 };
 
 void Trainer::prepare(const std::string& deviceId) {
