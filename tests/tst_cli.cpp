@@ -85,6 +85,21 @@ private Q_SLOTS:
             QString(
                 "kind,step,epoch,train_loss,learning_rate,grad_norm,val_loss,val_accuracy,val_mae,seconds"));
         QCOMPARE(rows.size(), 1 + result["steps"].toInt() + 20);
+
+        // Tags and a note, kept in the store and shown by `runs show`; a bad tag changes nothing.
+        QCOMPARE(runCli({"runs", "tag", QString::number(id), "baseline", "digits 20ep", "--db", db}).exitCode,
+                 0);
+        QCOMPARE(
+            runCli({"runs", "note", QString::number(id), "first try\nadam at 2e-3", "--db", db}).exitCode, 0);
+        const CliResult refused = runCli({"runs", "tag", QString::number(id), "a,b", "--db", db});
+        QCOMPARE(refused.exitCode, 2);
+        QVERIFY2(refused.err.contains("comma"), qPrintable(refused.err));
+        const QJsonObject annotated =
+            QJsonDocument::fromJson(runCli({"runs", "show", QString::number(id), "--db", db}).out.toUtf8())
+                .object();
+        QCOMPARE(annotated["tags"].toArray(), (QJsonArray{"baseline", "digits 20ep"}));
+        QCOMPARE(annotated["note"].toString(), QString("first try\nadam at 2e-3"));
+        QCOMPARE(runCli({"runs", "tag", "999", "x", "--db", db}).exitCode, 2);
     }
 
     void exitCodes_data() {

@@ -288,7 +288,7 @@ private Q_SLOTS:
         auto opened = RunStore::open(dir.filePath(QStringLiteral("runs.sqlite")).toStdString());
         QVERIFY(opened.ok());
         auto store = opened.take();
-        QCOMPARE(store->schemaVersion(), 4);
+        QCOMPARE(store->schemaVersion(), RunStore::kSchemaVersion);
         const RunId id = store->createRun("health", "{}").value();
         CollectingSink sink;
         TeeSink both(*store, sink);

@@ -2,11 +2,15 @@
 #include "health/gradient_health.h"
 #include "health/gradient_health_view.h"
 #include "runs/runs_table_model.h"
+#include "store/run_store.h"
+#include "window/main_window.h"
 #include "window/metric_charts.h"
+#include "window/run_session.h"
 
 #include <QAbstractItemModelTester>
 #include <QIcon>
 #include <QSignalSpy>
+#include <QTemporaryDir>
 
 #include <QImage>
 #include <QtTest>
@@ -188,6 +192,35 @@ private Q_SLOTS:
         model.setHealthFlags(1, QString());
         QVERIFY(!model.data(flagged, Qt::DecorationRole).isValid());
         QCOMPARE(model.data(flagged, Qt::ToolTipRole).toString(), QStringLiteral("the loss became NaN"));
+    }
+
+    // After a restart the ⚠ shows for every stored run that earned it, without selecting it.
+    void runsTableShowsStoredFlagsAfterARestart() {
+        QTemporaryDir dir;
+        const std::string path = dir.filePath(QStringLiteral("runs.sqlite")).toStdString();
+        RunId flagged = 0;
+        RunId healthy = 0;
+        {
+            auto store = RunStore::open(path).take();
+            flagged = store->createRun("deep", "{}").value();
+            healthy = store->createRun("fine", "{}").value();
+            RunEvent steps;
+            steps.kind = RunEventKind::Steps;
+            steps.runId = flagged;
+            steps.steps = {StepRecord{1, 1, 1.0f, 0.1f, 1.0f}};
+            steps.layerHealth = samples();
+            store->onRunEvent(steps);
+            store->flush();
+        }
+        MainWindow window;
+        window.setInteractive(false);
+        window.setRunStore(RunStore::open(path).take());
+        RunsTableModel* model = window.runsModel();
+        QTRY_VERIFY(!model->runAt(model->rowForRun(flagged)).healthSummary.isEmpty());
+        QVERIFY(
+            model->runAt(model->rowForRun(flagged)).healthSummary.startsWith(QStringLiteral("Vanishing")));
+        QTRY_VERIFY(!window.runSession()->storedHealthFlagsPending());
+        QVERIFY(model->runAt(model->rowForRun(healthy)).healthSummary.isEmpty());
     }
 };
 

@@ -6,8 +6,10 @@
 
 #include "common/number_field.h"
 #include "experiment/training_form.h"
+#include "runs/runs_table_model.h"
 #include "runs/runs_table_view.h"
 #include "spec/spec.h"
+#include "store/run_store.h"
 #include "window/shortcut_table.h"
 
 #include "number_field_test_support.h"
@@ -79,6 +81,7 @@ private Q_SLOTS:
     void loadingARunsSettingsIsUndoable();
     void theExperimentComesBackAfterARestart();
     void theExperimentCanBeRenamed();
+    void tagsAndNotesAreStoredAndComeBack();
 
 private:
     std::unique_ptr<MainWindow> m_window;
@@ -248,6 +251,25 @@ void TestMainWindowTrust::theExperimentCanBeRenamed() {
     QTest::keyClicks(name, QStringLiteral("ok"));
     QVERIFY(m_window->runAction()->isEnabled());
     QCOMPARE(m_window->experiment().name, std::string("ok"));
+}
+
+void TestMainWindowTrust::tagsAndNotesAreStoredAndComeBack() {
+    QTemporaryDir dir;
+    const std::string path = dir.filePath(QStringLiteral("runs.sqlite")).toStdString();
+    auto store = tunelab::RunStore::open(path).take();
+    const tunelab::RunId id = store->createRun("tagged", "{}").value();
+    m_window->setRunStore(std::move(store));
+    QString error;
+    QVERIFY(!m_window->annotateRun(id, {QStringLiteral("a,b")}, QString(), &error));
+    QVERIFY2(error.contains(QStringLiteral("comma")), qPrintable(error));
+    QVERIFY2(m_window->annotateRun(id, {QStringLiteral("baseline")}, QStringLiteral("kept"), &error),
+             qPrintable(error));
+    tunelab::RunsTableModel* model = m_window->runsModel();
+    QCOMPARE(model->runAt(model->rowForRun(id)).tags, QStringList{QStringLiteral("baseline")});
+    // A restart reads them back from the store.
+    m_window->setRunStore(tunelab::RunStore::open(path).take());
+    QCOMPARE(model->runAt(model->rowForRun(id)).tags, QStringList{QStringLiteral("baseline")});
+    QCOMPARE(model->runAt(model->rowForRun(id)).note, QStringLiteral("kept"));
 }
 
 QTEST_MAIN(TestMainWindowTrust)

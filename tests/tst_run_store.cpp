@@ -25,6 +25,7 @@ private Q_SLOTS:
     void flush();
     void destructorCommitsQueuedEvents();
     void reopen();
+    void tagsAndNotesAreKept();
 };
 
 void TestRunStore::defaultPath_data() {
@@ -383,6 +384,38 @@ void TestRunStore::reopen() {
     QCOMPARE(store->listRuns().size(), size_t(2));
     RawDb raw(path);
     QCOMPARE(raw.text(QStringLiteral("PRAGMA journal_mode")), "wal");
+}
+
+void TestRunStore::tagsAndNotesAreKept() {
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("runs.sqlite"));
+    RunId id = 0;
+    {
+        auto store = openStore(path);
+        QVERIFY(store);
+        id = store->createRun("tagged", "{}").value();
+        QVERIFY(store->run(id)->tags.empty());
+        QVERIFY(store->setRunTags(id, {"baseline", "lr sweep", "ünïcode"}).ok());
+        QVERIFY(store->setRunNote(id, "first line\n\tsecond, with a comma").ok());
+        // Refused whole, with the reason; what was stored stays.
+        const auto comma = store->setRunTags(id, {"fine", "a,b"});
+        QVERIFY(!comma.ok());
+        QVERIFY2(comma.error().find("comma") != std::string::npos, comma.error().c_str());
+        QVERIFY(!store->setRunTags(id, {"\x1b[2J"}).ok());
+        QVERIFY(!store->setRunTags(id, {""}).ok());
+        QVERIFY(!store->setRunTags(id, {std::string(65, 'x')}).ok());
+        QVERIFY(!store->setRunNote(id, "bell\a").ok());
+        const auto missing = store->setRunTags(9999, {"x"});
+        QVERIFY2(!missing.ok() && missing.error().find("no run with id 9999") != std::string::npos,
+                 missing.error().c_str());
+    }
+    auto store = openStore(path);
+    const auto record = store->run(id);
+    QCOMPARE(record->tags, (std::vector<std::string>{"baseline", "lr sweep", "ünïcode"}));
+    QCOMPARE(record->note, std::string("first line\n\tsecond, with a comma"));
+    QCOMPARE(store->listRuns().front().tags.size(), size_t(3));
+    QVERIFY(store->setRunTags(id, {}).ok()); // clearing
+    QVERIFY(store->run(id)->tags.empty());
 }
 
 void TestRunStore::flushAsyncReturnsWhileTheFileIsLocked() {

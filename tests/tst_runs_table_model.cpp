@@ -169,10 +169,13 @@ private Q_SLOTS:
         run.summary.bestEpoch = 10;
         run.summary.trainSeconds = 75.0;
         run.hasModel = true;
+        run.tags = {"baseline", "sgd"};
+        run.note = "first line\nsecond";
         RunsTableModel model;
         model.setRuns({run});
-        const QStringList expected = {"stored", "completed", "sgd",   "0.05",       "64",    "10/10",
-                                      "0.2500", "0.2500",    "90.0%", "1 min 15 s", "cuda:0"};
+        const QStringList expected = {"stored",     "completed", "spirals",       "sgd",       "0.05",
+                                      "64",         "10/10",     "0.2500",        "0.2500",    "90.0%",
+                                      "1 min 15 s", "cuda:0",    "baseline, sgd", "first line"};
         for (int column = 0; column < RunsTableModel::ColumnCount; ++column)
             QCOMPARE(cell(model, 0, column), expected[column]);
         QCOMPARE(model.index(0, 0).data(RunsTableModel::HasModelRole).toBool(), true);

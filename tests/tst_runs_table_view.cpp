@@ -1,6 +1,7 @@
 // The runs table view: selection and double-click report run ids, the context menu offers only
 // what the selected runs allow, and its actions emit the runs they act on.
 
+#include "runs/run_notes_dialog.h"
 #include "runs/runs_table_model.h"
 #include "runs/runs_table_view.h"
 #include "spec/spec.h"
@@ -208,6 +209,70 @@ private Q_SLOTS:
         QVERIFY(QTest::qWaitForWindowExposed(&view));
         const QImage image = view.grab().toImage();
         QVERIFY(!image.isNull());
+    }
+
+    // The data set each run trained on, its tags and note show as columns, and the filter finds a
+    // run by any of them (a note's later lines too).
+    void dataSetTagsAndNotesShowAndFilter() {
+        std::vector<RunRecord> runs = sampleRuns();
+        ExperimentSpec digits = defaultExperiment();
+        digits.data.kind = DataKind::Csv;
+        digits.data.path = "/data/sets/digits.csv";
+        digits.data.target = "digit";
+        runs[0].specJson = experimentSpecToJson(digits);
+        runs[0].tags = {"baseline", "lr sweep"};
+        runs[0].note = "first line\nwarm restarts helped";
+        RunsTableModel model;
+        model.setRuns(runs);
+        auto cell = [&model](RunId id, int column) {
+            return model.index(model.rowForRun(id), column).data().toString();
+        };
+        QCOMPARE(model.headerData(RunsTableModel::DataSetColumn, Qt::Horizontal).toString(),
+                 QStringLiteral("Data set"));
+        QCOMPARE(cell(1, RunsTableModel::DataSetColumn), QStringLiteral("digits.csv"));
+        QCOMPARE(cell(2, RunsTableModel::DataSetColumn),
+                 QString::fromLatin1(toString(defaultExperiment().data.kind)));
+        QCOMPARE(cell(1, RunsTableModel::TagsColumn), QStringLiteral("baseline, lr sweep"));
+        QCOMPARE(cell(1, RunsTableModel::NoteColumn), QStringLiteral("first line"));
+        QCOMPARE(model.index(model.rowForRun(1), RunsTableModel::NoteColumn).data(Qt::ToolTipRole).toString(),
+                 QStringLiteral("first line\nwarm restarts helped"));
+
+        RunsTableView view;
+        view.setRunsModel(&model);
+        for (const QString& text :
+             {QStringLiteral("digits"), QStringLiteral("sweep"), QStringLiteral("warm restarts")}) {
+            view.filterEdit()->setText(text);
+            QCOMPARE(view.proxyModel()->rowCount(), 1);
+        }
+        view.filterEdit()->clear();
+        // Tags and Note... acts on one run.
+        QSignalSpy annotate(&view, &RunsTableView::annotateRequested);
+        view.selectRuns({1});
+        std::unique_ptr<QMenu> menu(view.createContextMenu());
+        QVERIFY(action(*menu, "annotateAction")->isEnabled());
+        action(*menu, "annotateAction")->trigger();
+        QCOMPARE(annotate.last().at(0).toLongLong(), qint64(1));
+        view.selectRuns({1, 2});
+        menu.reset(view.createContextMenu());
+        QVERIFY(!action(*menu, "annotateAction")->isEnabled());
+        // Set later, from the store: the row changes.
+        model.setRunNotes(2, {QStringLiteral("retry")}, QString());
+        view.filterEdit()->setText(QStringLiteral("retry"));
+        QCOMPARE(view.proxyModel()->rowCount(), 1);
+    }
+
+    // The dialog checks each tag as it is typed, with the store's rule and words.
+    void notesDialogRefusesBadTags() {
+        RunNotesDialog dialog(QStringLiteral("alpha #1"), {QStringLiteral("a")}, QStringLiteral("n"));
+        QCOMPARE(dialog.tags(), (QStringList{QStringLiteral("a")}));
+        dialog.tagsEdit()->setText(QStringLiteral(" baseline ,, lr sweep , "));
+        QCOMPARE(dialog.tags(), (QStringList{QStringLiteral("baseline"), QStringLiteral("lr sweep")}));
+        QVERIFY(dialog.problem().isEmpty());
+        dialog.tagsEdit()->setText(QString(70, QLatin1Char('x')));
+        QVERIFY2(dialog.problem().contains(QStringLiteral("at most 64 bytes")), qPrintable(dialog.problem()));
+        dialog.tagsEdit()->setText(QStringLiteral("ok, bell\a"));
+        QVERIFY2(dialog.problem().contains(QStringLiteral("control character")),
+                 qPrintable(dialog.problem()));
     }
 };
 

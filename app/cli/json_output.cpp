@@ -42,6 +42,8 @@ nlohmann::ordered_json runToJson(const RunRecord& run) {
     json["finished_at"] = numberOrNull(run.finishedAt > 0 ? run.finishedAt : std::nan(""));
     json["error"] = run.error;
     json["has_model"] = run.hasModel;
+    json["tags"] = run.tags;
+    json["note"] = run.note;
     json["spec"] = nlohmann::ordered_json::parse(run.specJson, nullptr, false);
     return json;
 }

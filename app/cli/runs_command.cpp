@@ -113,12 +113,35 @@ CLI::App* addRunsCommand(CLI::App& app, RunsOptions& options) {
         ->check(CLI::IsMember({"steps", "epochs", "all"}));
     options.exportCommand->add_option("--output,-o", options.outputPath,
                                       "Write to this file instead of stdout");
-    for (CLI::App* sub : {options.list, options.show, options.exportCommand})
+    options.tag =
+        runs->add_subcommand("tag", "Set a run's tags (the window's runs filter finds them); none clears");
+    options.tag->add_option("id", options.runId, "Run id")->required();
+    options.tag->add_option("tags", options.tags, "Tags: no commas or control characters, 64 bytes at most");
+    options.noteCommand = runs->add_subcommand("note", "Set a run's note; \"\" clears it");
+    options.noteCommand->add_option("id", options.runId, "Run id")->required();
+    options.noteCommand->add_option("text", options.note, "The note")->required();
+    for (CLI::App* sub :
+         {options.list, options.show, options.exportCommand, options.tag, options.noteCommand})
         sub->add_option("--db", options.dbPath, "Run store file");
     return runs;
 }
 
+int annotateRun(const RunsOptions& options) {
+    auto store = openRunStore(options.dbPath);
+    if (!store)
+        return kExitBadInput;
+    auto stored = options.tag->parsed() ? store->setRunTags(options.runId, options.tags)
+                                        : store->setRunNote(options.runId, options.note);
+    if (!stored.ok()) {
+        printErrors(stored.errors());
+        return kExitBadInput;
+    }
+    return checkStoreSaved(*store, kExitSuccess);
+}
+
 int runRuns(const RunsOptions& options) {
+    if (options.tag->parsed() || options.noteCommand->parsed())
+        return annotateRun(options);
     auto store = openRunStoreForReading(options.dbPath); // list, show and export only read
     if (!store)
         return kExitBadInput;

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace tunelab::cli {
 
@@ -13,9 +14,13 @@ struct RunsOptions {
     std::string format = "csv";
     std::string series = "all";
     std::string outputPath;
+    std::vector<std::string> tags; // tag: the run's tags from now on (none clears them)
+    std::string note;              // note: the run's note from now on ("" clears it)
     CLI::App* list = nullptr;
     CLI::App* show = nullptr;
     CLI::App* exportCommand = nullptr;
+    CLI::App* tag = nullptr;
+    CLI::App* noteCommand = nullptr;
 };
 
 CLI::App* addRunsCommand(CLI::App& app, RunsOptions& options);

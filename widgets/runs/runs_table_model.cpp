@@ -18,6 +18,7 @@ namespace {
 
 // What the table needs from a spec, read once per row.
 struct SpecInfo {
+    QString dataSet;
     QString optimizer;
     double lr = kNoValue;
     QString batch;
@@ -27,6 +28,22 @@ struct SpecInfo {
     bool bestIsValLoss = false; // the trainer's best epoch is the one with the lowest val loss
 };
 
+// What a run trained on, short: the file's name for a CSV, the kind otherwise.
+QString dataSetLabel(const DataSpec& data) {
+    switch (data.kind) {
+    case DataKind::Csv: {
+        const std::string& path = data.path;
+        return QString::fromStdString(path.substr(path.find_last_of('/') + 1));
+    }
+    case DataKind::Mnist:
+        return QStringLiteral("MNIST");
+    case DataKind::Cifar10:
+        return QStringLiteral("CIFAR-10");
+    default:
+        return QString::fromLatin1(toString(data.kind));
+    }
+}
+
 SpecInfo readSpec(const std::string& json) {
     SpecInfo info;
     if (json.empty())
@@ -35,6 +52,7 @@ SpecInfo readSpec(const std::string& json) {
     if (!parsed.ok())
         return info;
     const ExperimentSpec& spec = parsed.value();
+    info.dataSet = dataSetLabel(spec.data);
     info.optimizer = QString::fromLatin1(toString(spec.optimizer.type));
     info.lr = spec.optimizer.lr;
     if (spec.training.fullBatch) {
@@ -60,6 +78,7 @@ SpecInfo readSpec(const std::string& json) {
 }
 
 void applySpec(RunRow& row, const SpecInfo& info) {
+    row.dataSet = info.dataSet;
     row.optimizer = info.optimizer;
     row.lr = info.lr;
     row.batch = info.batch;
@@ -151,6 +170,9 @@ RunRow RunsTableModel::rowFromRecord(const RunRecord& record) const {
     row.device = QString::fromStdString(record.device);
     row.message = QString::fromStdString(record.error.empty() ? summary.message : record.error);
     row.hasModel = record.hasModel;
+    for (const std::string& tag : record.tags)
+        row.tags << QString::fromStdString(tag);
+    row.note = QString::fromStdString(record.note);
     return row;
 }
 
@@ -312,6 +334,16 @@ void RunsTableModel::setHealthFlags(RunId id, const QString& summary) {
     Q_EMIT dataChanged(cell, cell);
 }
 
+void RunsTableModel::setRunNotes(RunId id, const QStringList& tags, const QString& note) {
+    const int row = rowForRun(id);
+    if (row < 0)
+        return;
+    RunRow& run = m_rows[static_cast<size_t>(row)];
+    run.tags = tags;
+    run.note = note;
+    emitRowChanged(row);
+}
+
 bool RunsTableModel::removeRun(RunId id) {
     const int row = rowForRun(id);
     if (row < 0)
@@ -357,6 +389,8 @@ QVariant RunsTableModel::displayValue(const RunRow& row, int column) const {
         return row.name;
     case StatusColumn:
         return QString::fromLatin1(toString(row.status));
+    case DataSetColumn:
+        return row.dataSet;
     case OptimizerColumn:
         return row.optimizer;
     case LearningRateColumn:
@@ -380,6 +414,10 @@ QVariant RunsTableModel::displayValue(const RunRow& row, int column) const {
         return formatDuration(row.durationSeconds);
     case DeviceColumn:
         return row.device;
+    case TagsColumn:
+        return row.tags.join(QStringLiteral(", "));
+    case NoteColumn:
+        return row.note.section(QLatin1Char('\n'), 0, 0); // the first line; the tooltip has it all
     }
     return {};
 }
@@ -390,6 +428,8 @@ QVariant RunsTableModel::rawValue(const RunRow& row, int column) const {
         return row.name;
     case StatusColumn:
         return static_cast<int>(row.status);
+    case DataSetColumn:
+        return row.dataSet;
     case OptimizerColumn:
         return row.optimizer;
     case LearningRateColumn:
@@ -408,6 +448,10 @@ QVariant RunsTableModel::rawValue(const RunRow& row, int column) const {
         return number(row.durationSeconds);
     case DeviceColumn:
         return row.device;
+    case TagsColumn:
+        return row.tags.join(QStringLiteral(", "));
+    case NoteColumn:
+        return row.note;
     }
     return {};
 }
@@ -435,6 +479,8 @@ QVariant RunsTableModel::data(const QModelIndex& index, int role) const {
         if (index.column() == StatusColumn && !row.healthSummary.isEmpty())
             return row.message.isEmpty() ? row.healthSummary
                                          : row.message + QLatin1Char('\n') + row.healthSummary;
+        if (index.column() == NoteColumn && !row.note.isEmpty())
+            return row.note;
         if (!row.message.isEmpty())
             return row.message;
         return {};
@@ -450,7 +496,8 @@ QVariant RunsTableModel::data(const QModelIndex& index, int role) const {
         return {};
     case Qt::TextAlignmentRole:
         if (index.column() != NameColumn && index.column() != StatusColumn &&
-            index.column() != OptimizerColumn && index.column() != DeviceColumn)
+            index.column() != DataSetColumn && index.column() != OptimizerColumn &&
+            index.column() != DeviceColumn && index.column() != TagsColumn && index.column() != NoteColumn)
             return QVariant::fromValue(Qt::AlignRight | Qt::AlignVCenter);
         return {};
     case ProgressRole:
@@ -493,49 +540,14 @@ QVariant RunsTableModel::headerData(int section, Qt::Orientation orientation, in
         return tr("Duration");
     case DeviceColumn:
         return tr("Device");
+    case DataSetColumn:
+        return tr("Data set");
+    case TagsColumn:
+        return tr("Tags");
+    case NoteColumn:
+        return tr("Note");
     }
     return {};
-}
-
-RunsSortFilterProxyModel::RunsSortFilterProxyModel(QObject* parent)
-    : QSortFilterProxyModel(parent) {
-    setSortRole(RunsTableModel::RawValueRole);
-    setFilterCaseSensitivity(Qt::CaseInsensitive);
-    setSortCaseSensitivity(Qt::CaseInsensitive);
-}
-
-bool RunsSortFilterProxyModel::lessThan(const QModelIndex& left, const QModelIndex& right) const {
-    const QVariant a = left.data(sortRole());
-    const QVariant b = right.data(sortRole());
-    const int typeA = a.typeId();
-    if (typeA == QMetaType::Double || typeA == QMetaType::Int) {
-        const double x = a.toDouble();
-        const double y = b.toDouble();
-        const bool unknownX = std::isnan(x);
-        const bool unknownY = std::isnan(y);
-        if (unknownX || unknownY) {
-            // Unknown values stay at the bottom whichever way the column is sorted.
-            if (unknownX == unknownY)
-                return false;
-            return sortOrder() == Qt::AscendingOrder ? unknownY : unknownX;
-        }
-        return x < y;
-    }
-    return QString::compare(a.toString(), b.toString(), sortCaseSensitivity()) < 0;
-}
-
-bool RunsSortFilterProxyModel::filterAcceptsRow(int sourceRow, const QModelIndex& sourceParent) const {
-    const QRegularExpression& pattern = filterRegularExpression();
-    if (pattern.pattern().isEmpty())
-        return true;
-    for (int column :
-         {RunsTableModel::NameColumn, RunsTableModel::StatusColumn, RunsTableModel::OptimizerColumn}) {
-        const QString text =
-            sourceModel()->index(sourceRow, column, sourceParent).data(Qt::DisplayRole).toString();
-        if (text.contains(pattern))
-            return true;
-    }
-    return false;
 }
 
 } // namespace tunelab

@@ -8,6 +8,7 @@
 #include <QHash>
 #include <QSortFilterProxyModel>
 #include <QString>
+#include <QStringList>
 
 #include <string>
 #include <vector>
@@ -39,6 +40,9 @@ struct RunRow {
     bool hasModel = false;
     bool bestFromEpochs = false; // bestValLoss is a minimum over epochs seen, not a guess
     QString healthSummary;       // vanishing or exploding gradients seen (healthSummary()); empty when none
+    QString dataSet;             // "digits.csv", "moons", "MNIST": what it trained on
+    QStringList tags;            // the user's words about the run (RunStore::setRunTags)
+    QString note;
 };
 
 // The runs of the run store as a flat table, fed by whole records (startup, a reloaded run) and
@@ -52,6 +56,7 @@ public:
     enum Column {
         NameColumn,
         StatusColumn,
+        DataSetColumn,
         OptimizerColumn,
         LearningRateColumn,
         BatchSizeColumn,
@@ -61,6 +66,8 @@ public:
         AccuracyColumn,
         DurationColumn,
         DeviceColumn,
+        TagsColumn,
+        NoteColumn,
         ColumnCount
     };
     enum Role {
@@ -97,6 +104,8 @@ public:
     // them): a warning icon in the Status column with the summary as its tooltip. Kept when the
     // run's record is replaced.
     void setHealthFlags(RunId id, const QString& summary);
+    // The run's tags and note as the store now holds them.
+    void setRunNotes(RunId id, const QStringList& tags, const QString& note);
 
     int rowForRun(RunId id) const; // -1 when absent
     const RunRow& runAt(int row) const;
@@ -122,7 +131,8 @@ private:
 };
 
 // Sorts on RunsTableModel::RawValueRole (numbers numerically, unknown values last in both
-// orders, text case-insensitively) and filters on name, status and optimizer.
+// orders, text case-insensitively) and filters on name, status, data set, optimizer, tags and note
+// (runs_sort_filter_proxy.cpp).
 class RunsSortFilterProxyModel : public QSortFilterProxyModel {
     Q_OBJECT
 

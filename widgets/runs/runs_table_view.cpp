@@ -70,7 +70,7 @@ RunsTableView::RunsTableView(QWidget* parent)
     , m_proxy(new RunsSortFilterProxyModel(this))
     , m_table(new QTableView(this))
     , m_filter(new QLineEdit(this)) {
-    m_filter->setPlaceholderText(tr("Filter by name, status or optimizer"));
+    m_filter->setPlaceholderText(tr("Filter by name, status, data set, optimizer, tag or note"));
     m_filter->setClearButtonEnabled(true);
 
     m_table->setModel(m_proxy);
@@ -191,6 +191,11 @@ QMenu* RunsTableView::createContextMenu(QWidget* parent) {
     // A run still training keeps writing to the store: stop it first.
     remove->setEnabled(!ids.isEmpty() && !anyActive);
     connect(remove, &QAction::triggered, this, [this, ids] { requestDelete(ids); });
+
+    QAction* annotate = menu->addAction(tr("Tags and Note..."));
+    annotate->setObjectName(QStringLiteral("annotateAction"));
+    annotate->setEnabled(single != nullptr);
+    connect(annotate, &QAction::triggered, this, [this, singleId] { Q_EMIT annotateRequested(singleId); });
 
     menu->addSeparator();
     QAction* exportConfig = menu->addAction(tr("Export Config..."));

@@ -47,6 +47,7 @@ Q_SIGNALS:
     void deleteRequested(const QList<qint64>& ids); // after the user confirmed
     void exportConfigRequested(qint64 id);
     void exportModelRequested(qint64 id);
+    void annotateRequested(qint64 id); // "Tags and Note...": the app edits and stores them
 
 private:
     void requestDelete(const QList<qint64>& ids);

@@ -250,7 +250,12 @@ void MainWindow::setRunStore(std::unique_ptr<RunStore> store) {
     m_store = std::move(store);
     watchStoreLosses(true);
     m_session->setRunStore(m_store.get());
-    m_runsModel->setRuns(m_store ? m_store->listRuns() : std::vector<RunRecord>{});
+    const std::vector<RunRecord> runs = m_store ? m_store->listRuns() : std::vector<RunRecord>{};
+    m_runsModel->setRuns(runs);
+    std::vector<RunId> newestFirst;
+    for (auto it = runs.rbegin(); it != runs.rend(); ++it)
+        newestFirst.push_back(it->id);
+    m_session->loadStoredHealthFlags(newestFirst); // ⚠ after a restart, newest runs first
     if (m_store) {
         for (const auto& [id, loss] : m_store->bestValidationLosses())
             m_runsModel->setBestValLoss(id, loss);

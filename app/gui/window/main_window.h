@@ -93,6 +93,11 @@ public:
     SpecDiffModel* specDifferences() const { return m_specDiff; }
     // Shows exactly these runs' curves (loaded from the run store); none selected follows the current run.
     void showRuns(const QList<qint64>& ids);
+    // Stores a run's tags and note and shows them in the runs table; false, with the store's
+    // reason in `error` (and a message box when interactive), when they cannot be stored.
+    bool annotateRun(qint64 id, const QStringList& tags, const QString& note, QString* error = nullptr);
+    // "Tags and Note...": the dialog, then annotateRun.
+    void editRunNotes(qint64 id);
     RunSession* runSession() const { return m_session.get(); }
     TrainingForm* trainingForm() const { return m_trainingForm; }
     StudyPanel* studyPanel() const { return m_studyPanel; }

@@ -5,6 +5,7 @@
 
 #include "common/file_saving.h"
 #include "common/qt_text.h"
+#include "runs/run_notes_dialog.h"
 #include "runs/runs_table_model.h"
 #include "runs/runs_table_view.h"
 #include "runs/spec_diff_model.h"
@@ -67,6 +68,34 @@ void MainWindow::createRunsDock() {
     connect(m_runsView, &RunsTableView::deleteRequested, this, &MainWindow::deleteRuns);
     connect(m_runsView, &RunsTableView::exportConfigRequested, this, &MainWindow::exportRunConfig);
     connect(m_runsView, &RunsTableView::exportModelRequested, this, &MainWindow::exportRunModel);
+    connect(m_runsView, &RunsTableView::annotateRequested, this, &MainWindow::editRunNotes);
+}
+
+bool MainWindow::annotateRun(qint64 id, const QStringList& tags, const QString& note, QString* error) {
+    std::vector<std::string> stored;
+    for (const QString& tag : tags)
+        stored.push_back(tag.toStdString());
+    auto tagged = m_store ? m_store->setRunTags(id, stored) : Result<bool>::failure("no run store is open");
+    auto noted = tagged.ok() ? m_store->setRunNote(id, note.toStdString()) : tagged;
+    if (!noted.ok()) {
+        const QString why = fromStd(noted.error());
+        if (error)
+            *error = why;
+        reportError(tr("Cannot store the tags and note"), why);
+        return false;
+    }
+    m_runsModel->setRunNotes(id, tags, note);
+    return true;
+}
+
+void MainWindow::editRunNotes(qint64 id) {
+    const int row = m_runsModel->rowForRun(id);
+    if (row < 0)
+        return;
+    const RunRow& run = m_runsModel->runAt(row);
+    RunNotesDialog dialog(tr("%1 #%2").arg(run.name).arg(id), run.tags, run.note, this);
+    if (dialog.exec() == QDialog::Accepted)
+        annotateRun(id, dialog.tags(), dialog.note());
 }
 
 void MainWindow::updateSpecDifferences(const QList<qint64>& ids) {

@@ -10,6 +10,7 @@
 #include "store/run_store.h"
 #include "training/run_manager.h"
 
+#include <QElapsedTimer>
 #include <QSet>
 #include <QTimer>
 
@@ -24,9 +25,35 @@ RunSession::RunSession(RunsTableModel* runs, MetricCharts* charts, QObject* pare
     , m_charts(charts)
     , m_manager(std::make_unique<RunManager>(nullptr))
     , m_drainTimer(new QTimer(this))
+    , m_healthTimer(new QTimer(this))
     , m_flushed(std::make_shared<EventQueue<Flushed>>()) {
     m_drainTimer->setInterval(kDrainIntervalMs);
     connect(m_drainTimer, &QTimer::timeout, this, &RunSession::drain);
+    // A turn reads runs for at most a few milliseconds, then lets the window paint and take input.
+    m_healthTimer->setInterval(0);
+    connect(m_healthTimer, &QTimer::timeout, this, [this] {
+        constexpr qint64 kTurnMs = 4;
+        QElapsedTimer turn;
+        turn.start();
+        while (!m_pendingHealth.empty() && turn.elapsed() < kTurnMs) {
+            const RunId id = m_pendingHealth.back();
+            m_pendingHealth.pop_back();
+            if (!m_store || m_liveHealth.contains(id))
+                continue; // a running run's flags come from its live samples
+            const auto flags = detectHealthFlags(m_store->layerHealth(id), {}, m_store->weightHistograms(id));
+            m_runs->setHealthFlags(id, QString::fromStdString(healthSummary(flags)));
+        }
+        if (m_pendingHealth.empty())
+            m_healthTimer->stop();
+    });
+}
+
+void RunSession::loadStoredHealthFlags(const std::vector<RunId>& ids) {
+    m_pendingHealth.assign(ids.rbegin(), ids.rend()); // the first id is read first
+    if (m_pendingHealth.empty())
+        m_healthTimer->stop();
+    else
+        m_healthTimer->start();
 }
 
 RunSession::~RunSession() = default; // the manager's destructor stops the runs and joins them

@@ -68,6 +68,11 @@ public:
     void showRuns(const QList<qint64>& ids);
     const QList<qint64>& shownRuns() const { return m_chartRuns; }
     void forgetRun(RunId id); // deleted: no longer shown
+    // Works out the gradient-health flags (⚠) of stored runs from their stored samples, a few runs
+    // per turn of the event loop, so the runs table shows them after a restart without holding the
+    // window up. A new call replaces what is left of the previous one.
+    void loadStoredHealthFlags(const std::vector<RunId>& ids);
+    bool storedHealthFlagsPending() const { return !m_pendingHealth.empty(); }
     void clearChart();
     // Chart reloads waiting for the store's writer (a running run was selected).
     int pendingReloads() const { return m_pendingReloads; }
@@ -110,6 +115,8 @@ private:
     RunStore* m_store = nullptr;
     std::unique_ptr<RunManager> m_manager;
     QTimer* m_drainTimer;
+    QTimer* m_healthTimer;              // loadStoredHealthFlags' turns
+    std::vector<RunId> m_pendingHealth; // newest last: taken from the back
     std::function<bool()> m_busyElsewhere;
 
     bool m_running = false;

@@ -26,6 +26,8 @@ struct RunRecord {
     RunSummary summary; // final numbers; status mirrors `status`
     std::string error;
     bool hasModel = false;
+    std::vector<std::string> tags; // the user's, in the order given
+    std::string note;              // the user's; may hold several lines
 };
 
 // The run store: one SQLite file in WAL mode. Writes go through one writer thread that commits
@@ -33,7 +35,7 @@ struct RunRecord {
 // process; runs left running by a process that no longer exists read as interrupted.
 class RunStore : public RunEventSink {
 public:
-    static constexpr int kSchemaVersion = 4;
+    static constexpr int kSchemaVersion = 5;
 
     // Opens (creating folders, the file and the schema as needed) and migrates an older schema.
     static Result<std::unique_ptr<RunStore>> open(const std::string& path);
@@ -107,6 +109,14 @@ public:
     // first free one of base-2, base-3, ... Another process may still take it first: createStudy()
     // fails then.
     std::string freeStudyName(const std::string& base) const;
+    // A run's tags and note, as the user wrote them; fails, naming why, for a run that does not
+    // exist or a tag runTagProblem() refuses (nothing is written then).
+    Result<bool> setRunTags(RunId id, const std::vector<std::string>& tags);
+    Result<bool> setRunNote(RunId id, const std::string& note);
+    // "" when `tag` may tag a run, else why not: empty, longer than 64 bytes, a comma (the separator
+    // the window and the CLI read tags with) or a control character.
+    static std::string runTagProblem(const std::string& tag);
+
     // Deletes the study and its trials; their training runs stay in the runs list.
     void deleteStudy(StudyId id);
     // Replaces a study's spec (a raised budget) when it still reads `expectedJson`; fails, naming
@@ -150,6 +160,8 @@ private:
     // createTrial with expectedNumber < 0, createTrialNumbered otherwise.
     Result<std::optional<TrialRecord>> addTrial(StudyId studyId, int64_t expectedNumber,
                                                 const Assignment& params, TrialState state, TrialOwner owner);
+    // Sets one text column of a run, committed before it returns.
+    Result<bool> updateRunText(RunId id, const char* column, const std::string& text);
     std::unique_ptr<Impl> m_impl;
 };
 

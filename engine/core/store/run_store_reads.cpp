@@ -6,6 +6,7 @@
 #include "store/run_store_impl.h"
 #include "store/sqlite_util.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <mutex>
@@ -22,7 +23,7 @@ const char* const kRunColumns =
     "SELECT id, name, status, spec_json, device, created_at, started_at, finished_at, epochs, steps,"
     " train_seconds, steps_per_second, train_loss, val_loss, val_accuracy, val_mae, best_epoch, error,"
     " typeof(model) <> 'null', owner_pid, owner_host, initial_parameters_hash, batch_order_hash,"
-    " owner_started FROM runs";
+    " owner_started, tags, note FROM runs";
 
 // Every row that `sql` (one `?`, the run's id) selects, each made by `readRow`, under the read lock.
 template <typename ReadRow>
@@ -86,6 +87,14 @@ RunRecord RunStore::Impl::readRun(const sqlite::Statement& row) const {
     summary.message = record.error;
     summary.initialParametersHash = hashFromText(row.text(21));
     summary.batchOrderHash = hashFromText(row.text(22));
+    const std::string tags = row.text(24);
+    for (size_t start = 0; start < tags.size();) {
+        const size_t end = std::min(tags.find('\n', start), tags.size());
+        if (end > start)
+            record.tags.push_back(tags.substr(start, end - start));
+        start = end + 1;
+    }
+    record.note = row.text(25);
     return record;
 }
 

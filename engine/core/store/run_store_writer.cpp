@@ -4,6 +4,8 @@
 
 #include "store/run_store.h"
 
+#include "common/names.h"
+
 #include "store/run_store_impl.h"
 #include "store/sqlite_util.h"
 
@@ -341,6 +343,53 @@ void RunStore::onRunEvent(const RunEvent& event) {
     write.event = event;
     write.queuedAt = storeClockNow();
     m_impl->enqueue(std::move(write), true);
+}
+
+std::string RunStore::runTagProblem(const std::string& tag) {
+    constexpr size_t kMaximumTagBytes = 64;
+    if (tag.empty())
+        return "a tag cannot be empty";
+    if (tag.size() > kMaximumTagBytes)
+        return "a tag has at most " + std::to_string(kMaximumTagBytes) + " bytes, \"" + tag.substr(0, 16) +
+               "…\" has " + std::to_string(tag.size());
+    if (tag.find(',') != std::string::npos)
+        return "a tag cannot hold a comma (commas separate tags)";
+    if (const std::string problem = nameProblem(tag); !problem.empty())
+        return "tag: " + problem;
+    return {};
+}
+
+Result<bool> RunStore::setRunTags(RunId id, const std::vector<std::string>& tags) {
+    std::string joined;
+    for (const std::string& tag : tags) {
+        if (const std::string problem = runTagProblem(tag); !problem.empty())
+            return Result<bool>::failure(problem);
+        joined += (joined.empty() ? "" : "\n") + tag;
+    }
+    return updateRunText(id, "tags", joined);
+}
+
+Result<bool> RunStore::setRunNote(RunId id, const std::string& note) {
+    for (const char c : note) {
+        const auto byte = static_cast<unsigned char>(c);
+        if ((byte < 0x20 && c != '\n' && c != '\t') || byte == 0x7f)
+            return Result<bool>::failure("a note holds text, lines and tabs; not control characters");
+    }
+    return updateRunText(id, "note", note);
+}
+
+Result<bool> RunStore::updateRunText(RunId id, const char* column, const std::string& text) {
+    const std::string what = std::string("the ") + column + " of run " + std::to_string(id);
+    const std::string sql = std::string("UPDATE runs SET ") + column + " = ? WHERE id = ?";
+    const std::string error = m_impl->commitOperation(what, [&](sqlite3* db) -> std::string {
+        Statement update(db, sql.c_str());
+        if (!update.run(text, id))
+            return update.error();
+        return sqlite3_changes(db) == 0 ? "no run with id " + std::to_string(id) : std::string();
+    });
+    if (!error.empty())
+        return Result<bool>::failure(m_impl->path + ": " + error);
+    return true;
 }
 
 void RunStore::deleteRun(RunId id) {

@@ -110,6 +110,11 @@ const std::vector<std::vector<const char*>> kMigrations = {
         "ALTER TABLE runs ADD COLUMN owner_started INTEGER",
         "ALTER TABLE trials ADD COLUMN owner_started INTEGER",
     },
+    {
+        // A user's words about a run: tags (one per line) and a free-text note.
+        "ALTER TABLE runs ADD COLUMN tags TEXT",
+        "ALTER TABLE runs ADD COLUMN note TEXT",
+    },
 };
 
 constexpr int kBusyTimeoutMs = 5000;
