@@ -115,7 +115,7 @@ private Q_SLOTS:
         QTest::newRow("too few steps") << QString::fromStdString(raceJson(R"("range_test": {"steps": 5})"))
                                        << "range_test.steps: expected an integer from 10";
         QTest::newRow("zero min_lr") << QString::fromStdString(raceJson(R"("range_test": {"min_lr": 0})"))
-                                     << "range_test.min_lr: expected a positive number";
+                                     << "range_test.min_lr: expected a positive learning rate";
         QTest::newRow("target not number") << QString::fromStdString(raceJson(R"("target_loss": "low")"))
                                            << "target_loss: expected a number";
         QTest::newRow("fair not bool") << QString::fromStdString(raceJson(R"("fair_learning_rates": 1)"))

@@ -4,6 +4,7 @@
 
 #include "file_size_limit_test_support.h"
 #include "run_store_test_support.h"
+#include "thread_sanitizer_test_support.h"
 
 #include <algorithm>
 #include <atomic>
@@ -264,6 +265,7 @@ void TestRunStoreFiles::openForReadingChangesNothing() {
 }
 
 void TestRunStoreFiles::reusedPidDoesNotKeepARunAlive() {
+    TUNELAB_SKIP_QPROCESS_UNDER_THREAD_SANITIZER();
     QTemporaryDir dir;
     const QString path = dir.filePath(QStringLiteral("runs.sqlite"));
     RunId stillOwned = 0, reused = 0;

@@ -55,6 +55,37 @@ private Q_SLOTS:
         QCOMPARE(model.index(row, 1).data().toString(), QStringLiteral("—"));
     }
 
+    // Results come first, then the settings; a layer's field names its position and, per run, its
+    // type, so a layer that changed type or exists in one run only reads as such.
+    void resultsAndLayersReadAsAUserSaysThem() {
+        SpecDiffModel model;
+        QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        ExperimentSpec a = defaultExperiment();
+        ExperimentSpec b = a;
+        b.model.layers[0].outFeatures = 128;
+        b.model.layers[1].type = LayerType::ReLU;
+        SpecDiffModel::RunSpec first = runOf(1, a);
+        first.metrics = {{"best val loss", "0.2500"}, {"val accuracy", "91.0%"}};
+        SpecDiffModel::RunSpec second = runOf(2, b);
+        second.metrics = {{"best val loss", "0.1800"}, {"val MAE", "0.3"}};
+        model.setRuns({first, second});
+        QCOMPARE(model.metricCount(), 3);
+        QCOMPARE(model.index(0, 0).data().toString(), QStringLiteral("best val loss"));
+        QCOMPARE(model.index(0, 2).data().toString(), QStringLiteral("0.1800"));
+        QVERIFY(model.index(0, 0).data(SpecDiffModel::IsMetricRole).toBool());
+        QCOMPARE(model.index(1, 2).data().toString(), QStringLiteral("—")); // run 2 has no accuracy
+        QCOMPARE(model.pathAt(0), QStringLiteral("model.layers[0].out_features"));
+        const int widthRow = model.metricCount();
+        QCOMPARE(model.index(widthRow, 0).data().toString(), QStringLiteral("layer 1 · out_features"));
+        QCOMPARE(model.index(widthRow, 0).data(Qt::ToolTipRole).toString(), model.pathAt(0));
+        QCOMPARE(model.index(widthRow, 1).data().toString(),
+                 QStringLiteral("%1 (linear)").arg(a.model.layers[0].outFeatures));
+        QCOMPARE(model.index(widthRow, 2).data().toString(), QStringLiteral("128 (linear)"));
+        QCOMPARE(model.index(widthRow + 1, 0).data().toString(), QStringLiteral("layer 2 · type"));
+        QCOMPARE(model.index(widthRow + 1, 2).data().toString(), QStringLiteral("relu"));
+        QVERIFY(!model.index(widthRow, 0).data(SpecDiffModel::IsMetricRole).toBool());
+    }
+
     void oneRunOrEqualRunsShowNothing() {
         SpecDiffModel model;
         model.setRuns({runOf(1, defaultExperiment())});

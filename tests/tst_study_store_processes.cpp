@@ -3,6 +3,7 @@
 // evaluator stay running.
 
 #include "study_store_test_support.h"
+#include "thread_sanitizer_test_support.h"
 
 #include <algorithm>
 #include <atomic>
@@ -150,6 +151,7 @@ void TestStudyStoreProcesses::requeueOwners_data() {
 }
 
 void TestStudyStoreProcesses::requeueOwners() {
+    TUNELAB_SKIP_QPROCESS_UNDER_THREAD_SANITIZER();
     QFETCH(QString, owner);
     QFETCH(QString, host);
     QFETCH(QString, state);

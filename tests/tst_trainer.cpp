@@ -1,5 +1,6 @@
 #include "collecting_sink.h"
 #include "data/dataset.h"
+#include "thread_sanitizer_test_support.h"
 #include "training/run_manager.h"
 #include "training/trainer.h"
 
@@ -345,6 +346,7 @@ private Q_SLOTS:
     // as means over the rows in the target's units. Any one of these differing moves the curve by far
     // more than the tolerance.
     void regressionMatchesPyTorchEpochByEpoch() {
+        TUNELAB_SKIP_QPROCESS_UNDER_THREAD_SANITIZER();
         if (!QFile::exists("/usr/bin/python3"))
             QSKIP("no /usr/bin/python3 with torch to train the reference");
         QTemporaryDir folder;
@@ -414,6 +416,7 @@ private Q_SLOTS:
 
     // The saved state dict loads in PyTorch with nn.Sequential's names.
     void savedModelLoadsInPyTorch() {
+        TUNELAB_SKIP_QPROCESS_UNDER_THREAD_SANITIZER();
         ExperimentSpec spec = blobsExperiment();
         spec.model.layers.insert(spec.model.layers.begin() + 1, layer(LayerType::BatchNorm));
         spec.training.epochs = 1;

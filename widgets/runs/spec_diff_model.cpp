@@ -1,8 +1,10 @@
 #include "runs/spec_diff_model.h"
 
+#include <QFont>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QRegularExpression>
 
 #include <set>
 
@@ -51,11 +53,20 @@ std::map<QString, QString> SpecDiffModel::flatten(const QString& specJson) {
     return out;
 }
 
+QString SpecDiffModel::settingLabel(const QString& path) {
+    static const QRegularExpression layer(QStringLiteral("^model\\.layers\\[(\\d+)\\]\\.(.+)$"));
+    const QRegularExpressionMatch match = layer.match(path);
+    if (!match.hasMatch())
+        return path;
+    return tr("layer %1 · %2").arg(match.captured(1).toInt() + 1).arg(match.captured(2));
+}
+
 void SpecDiffModel::setRuns(const QList<RunSpec>& runs) {
     beginResetModel();
     m_runs = runs;
     m_values.clear();
     m_paths.clear();
+    m_metricNames.clear();
     std::set<QString> allPaths;
     for (const RunSpec& run : m_runs) {
         m_values.append(flatten(run.specJson));
@@ -63,6 +74,10 @@ void SpecDiffModel::setRuns(const QList<RunSpec>& runs) {
             allPaths.insert(entry.first);
     }
     if (m_runs.size() >= 2) {
+        for (const RunSpec& run : m_runs)
+            for (const auto& [name, value] : run.metrics)
+                if (!m_metricNames.contains(name))
+                    m_metricNames << name;
         for (const QString& path : allPaths) {
             const auto valueIn = [&path](const std::map<QString, QString>& values) {
                 const auto it = values.find(path);
@@ -81,24 +96,53 @@ void SpecDiffModel::setRuns(const QList<RunSpec>& runs) {
 }
 
 int SpecDiffModel::rowCount(const QModelIndex& parent) const {
-    return parent.isValid() ? 0 : static_cast<int>(m_paths.size());
+    return parent.isValid() ? 0 : static_cast<int>(m_metricNames.size() + m_paths.size());
 }
 
 int SpecDiffModel::columnCount(const QModelIndex& parent) const {
     return parent.isValid() ? 0 : 1 + static_cast<int>(m_runs.size());
 }
 
+QString SpecDiffModel::settingValue(int run, const QString& path) const {
+    const auto& values = m_values[run];
+    const auto it = values.find(path);
+    if (it == values.end())
+        return QStringLiteral("—");
+    static const QRegularExpression layerField(QStringLiteral("^(model\\.layers\\[\\d+\\])\\.(.+)$"));
+    const QRegularExpressionMatch match = layerField.match(path);
+    if (!match.hasMatch() || match.captured(2) == QLatin1String("type"))
+        return it->second;
+    const auto type = values.find(match.captured(1) + QStringLiteral(".type"));
+    return type == values.end() ? it->second : QStringLiteral("%1 (%2)").arg(it->second, type->second);
+}
+
 QVariant SpecDiffModel::data(const QModelIndex& index, int role) const {
-    if (!index.isValid() || index.row() >= m_paths.size() || index.column() > m_runs.size())
+    if (!index.isValid() || index.row() >= rowCount() || index.column() > m_runs.size())
         return {};
+    const int metrics = static_cast<int>(m_metricNames.size());
+    const bool metricRow = index.row() < metrics;
+    if (role == IsMetricRole)
+        return metricRow;
+    if (role == Qt::FontRole && metricRow) {
+        QFont bold;
+        bold.setBold(true);
+        return bold;
+    }
     if (role != Qt::DisplayRole && role != Qt::ToolTipRole)
         return {};
-    const QString& path = m_paths[index.row()];
+    if (metricRow) {
+        const QString& name = m_metricNames[index.row()];
+        if (index.column() == 0)
+            return name;
+        for (const auto& [metric, value] : m_runs[index.column() - 1].metrics)
+            if (metric == name)
+                return value;
+        return QStringLiteral("—");
+    }
+    const QString& path = m_paths[index.row() - metrics];
     if (index.column() == 0)
-        return path;
-    const auto& values = m_values[index.column() - 1];
-    const auto it = values.find(path);
-    return it == values.end() ? QStringLiteral("—") : it->second;
+        return role == Qt::ToolTipRole ? path : settingLabel(path);
+    return settingValue(index.column() - 1, path);
 }
 
 QVariant SpecDiffModel::headerData(int section, Qt::Orientation orientation, int role) const {

@@ -2,6 +2,7 @@
 
 #include <QAbstractTableModel>
 #include <QList>
+#include <QPair>
 #include <QString>
 #include <QStringList>
 
@@ -9,9 +10,12 @@
 
 namespace tunelab {
 
-// The question a user asks when comparing runs: "what did I change?". Rows are the JSON paths of
-// the spec fields whose values differ between the runs (model.layers[2].out_features, optimizer.lr,
-// ...), columns are the runs. Fields that are equal everywhere are left out.
+// The question a user asks when comparing runs: "what did I change, and what did it do?". The
+// first rows are the runs' results (best and final validation loss, accuracy or MAE, duration:
+// whatever the runs carry), then one row per spec field whose value differs between the runs
+// (optimizer.lr, ...); columns are the runs. Fields equal everywhere are left out. A layer's field
+// reads "layer 3 · out_features", and each run's value names that run's layer type ("64 (linear)"),
+// so a network that gained or lost a layer reads as such.
 class SpecDiffModel : public QAbstractTableModel {
     Q_OBJECT
 
@@ -19,14 +23,19 @@ public:
     struct RunSpec {
         qint64 id = 0;
         QString label;
-        QString specJson; // the resolved spec
+        QString specJson;                            // the resolved spec
+        QList<QPair<QString, QString>> metrics = {}; // name -> shown value, in order
     };
+    enum Role { IsMetricRole = Qt::UserRole }; // bool: a result row, not a setting
 
     explicit SpecDiffModel(QObject* parent = nullptr);
 
     void setRuns(const QList<RunSpec>& runs);
+    int metricCount() const { return static_cast<int>(m_metricNames.size()); }
     int differenceCount() const { return static_cast<int>(m_paths.size()); }
-    QString pathAt(int row) const { return m_paths.value(row); }
+    QString pathAt(int difference) const { return m_paths.value(difference); } // the n-th differing field
+    // "layer 3 · out_features" for model.layers[2].out_features; other paths as they are.
+    static QString settingLabel(const QString& path);
 
     int rowCount(const QModelIndex& parent = QModelIndex()) const override;
     int columnCount(const QModelIndex& parent = QModelIndex()) const override;
@@ -37,7 +46,10 @@ public:
     static std::map<QString, QString> flatten(const QString& specJson);
 
 private:
+    QString settingValue(int run, const QString& path) const;
+
     QList<RunSpec> m_runs;
+    QStringList m_metricNames;
     QStringList m_paths;
     QList<std::map<QString, QString>> m_values; // per run
 };

@@ -20,6 +20,8 @@
 #include <QTabWidget>
 #include <QTableView>
 
+#include <cmath>
+
 namespace tunelab {
 
 namespace {
@@ -102,9 +104,20 @@ void MainWindow::updateSpecDifferences(const QList<qint64>& ids) {
     QList<SpecDiffModel::RunSpec> specs;
     for (qint64 id : ids) {
         const int row = m_runsModel->rowForRun(id);
-        if (row >= 0)
-            specs.append({id, tr("%1 #%2").arg(m_runsModel->runAt(row).name).arg(id),
-                          m_runsModel->runAt(row).specJson});
+        if (row < 0)
+            continue;
+        const RunRow& run = m_runsModel->runAt(row);
+        // What each run did, above what differs: regression runs show MAE where others show accuracy.
+        QList<QPair<QString, QString>> metrics = {
+            {tr("best val loss"), RunsTableModel::formatLoss(run.bestValLoss)},
+            {tr("final val loss"), RunsTableModel::formatLoss(run.finalValLoss)}};
+        if (std::isfinite(run.valAccuracy) || !std::isfinite(run.valMae))
+            metrics.append({tr("val accuracy"), RunsTableModel::formatAccuracy(run.valAccuracy)});
+        else
+            metrics.append({tr("val MAE"), QString::asprintf("%.4g", run.valMae)});
+        metrics.append({tr("duration"), RunsTableModel::formatDuration(run.durationSeconds)});
+        metrics.append({tr("status"), QString::fromLatin1(toString(run.status))});
+        specs.append({id, tr("%1 #%2").arg(run.name).arg(id), run.specJson, metrics});
     }
     m_specDiff->setRuns(specs);
     m_runsTabs->setTabText(1, specs.size() >= 2 ? tr("Differences (%1)").arg(m_specDiff->differenceCount())
