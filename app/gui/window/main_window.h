@@ -6,8 +6,10 @@
 #include <QMainWindow>
 #include <QString>
 
+#include <future>
 #include <memory>
 #include <optional>
+#include <vector>
 
 class QAction;
 class QLabel;
@@ -26,6 +28,7 @@ class NetworkEditor;
 class RunsTableModel;
 class RunsTableView;
 class SpecDiffModel;
+class ConfusionMatrixView;
 class StudyPanel;
 class RaceWindow;
 class LrRangeTestDialog;
@@ -91,6 +94,8 @@ public:
     RunsTableView* runsView() const { return m_runsView; }
     RunsTableModel* runsModel() const { return m_runsModel; }
     SpecDiffModel* specDifferences() const { return m_specDiff; }
+    ConfusionMatrixView* confusionMatrix() const { return m_confusion; }
+    QTabWidget* runsTabs() const { return m_runsTabs; }
     // Shows exactly these runs' curves (loaded from the run store); none selected follows the current run.
     void showRuns(const QList<qint64>& ids);
     // Stores a run's tags and note and shows them in the runs table; false, with the store's
@@ -163,6 +168,8 @@ private:
     void createToolsMenu();
     void openTrialExperiment(const QString& specJson, const QString& title);
     void updateSpecDifferences(const QList<qint64>& ids);
+    // The confusion matrix of the one selected run, worked out on a thread while its tab shows.
+    void updateConfusionMatrix();
     void loadRunSpec(qint64 id, bool asCopy);
     void deleteRuns(const QList<qint64>& ids);
     void exportRunConfig(qint64 id);
@@ -211,6 +218,8 @@ private:
     RunsTableModel* m_runsModel = nullptr;
     RunsTableView* m_runsView = nullptr;
     SpecDiffModel* m_specDiff = nullptr;
+    ConfusionMatrixView* m_confusion = nullptr;
+    quint64 m_confusionRequest = 0; // the newest; an older answer is dropped
     QTabWidget* m_runsTabs = nullptr;
     QLabel* m_stateLabel = nullptr;
     QLabel* m_metricsLabel = nullptr;
@@ -231,6 +240,8 @@ private:
     QTimer* m_sessionTimer = nullptr; // saves the session shortly after an edit
     QLabel* m_storeLossLabel = nullptr;
     QMessageBox* m_storeLossBox = nullptr;
+    // Confusion matrices being worked out; destroyed first, so the window waits for them.
+    std::vector<std::future<void>> m_confusionJobs;
 };
 
 } // namespace tunelab

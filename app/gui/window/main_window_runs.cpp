@@ -5,22 +5,29 @@
 
 #include "common/file_saving.h"
 #include "common/qt_text.h"
+#include "runs/confusion_matrix_view.h"
 #include "runs/run_notes_dialog.h"
 #include "runs/runs_table_model.h"
 #include "runs/runs_table_view.h"
 #include "runs/spec_diff_model.h"
 #include "store/run_store.h"
+#include "training/evaluation.h"
 #include "window/metric_charts.h"
 #include "window/run_session.h"
 
+#include <QApplication>
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QHeaderView>
 #include <QMenu>
+#include <QPointer>
 #include <QTabWidget>
 #include <QTableView>
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <future>
 
 namespace tunelab {
 
@@ -54,6 +61,11 @@ void MainWindow::createRunsDock() {
     m_runsTabs->setDocumentMode(true);
     m_runsTabs->addTab(m_runsView, tr("Runs"));
     m_runsTabs->addTab(diffView, tr("Differences"));
+    m_confusion = new ConfusionMatrixView;
+    m_runsTabs->addTab(m_confusion, tr("Confusion matrix"));
+    m_runsTabs->setTabToolTip(2,
+                              tr("Select one classification run: how its model sorts the validation rows"));
+    connect(m_runsTabs, &QTabWidget::currentChanged, this, [this] { updateConfusionMatrix(); });
     m_runsTabs->setTabToolTip(1, tr("Select two or more runs: the settings that differ between them"));
 
     auto* dock = new QDockWidget(tr("Runs"), this);
@@ -129,6 +141,51 @@ void MainWindow::updateSpecDifferences(const QList<qint64>& ids) {
 void MainWindow::showRuns(const QList<qint64>& ids) {
     updateSpecDifferences(ids);
     m_session->showRuns(ids);
+    updateConfusionMatrix();
+}
+
+void MainWindow::updateConfusionMatrix() {
+    if (m_runsTabs->currentWidget() != m_confusion)
+        return;
+    const quint64 request = ++m_confusionRequest;
+    const QList<qint64> ids = m_runsView->selectedRunIds();
+    const int row = ids.size() == 1 ? m_runsModel->rowForRun(ids.front()) : -1;
+    if (row < 0 || !m_store) {
+        m_confusion->setMessage(tr("Select one classification run to see how it sorts its validation rows"));
+        return;
+    }
+    const RunRow& run = m_runsModel->runAt(row);
+    const QString title = tr("%1 #%2").arg(run.name).arg(run.id);
+    auto spec = parseExperimentSpec(run.specJson.toStdString());
+    if (!spec.ok() || !run.hasModel) {
+        m_confusion->setMessage(spec.ok() ? tr("%1 has no saved model (it did not finish)").arg(title)
+                                          : tr("%1: %2").arg(title, fromStd(spec.error())));
+        return;
+    }
+    m_confusion->setMessage(tr("Working out the confusion matrix of %1…").arg(title));
+    // Off the GUI thread: a large validation split takes a while. The newest request wins.
+    QPointer<MainWindow> window(this);
+    m_confusionJobs.erase(std::remove_if(m_confusionJobs.begin(), m_confusionJobs.end(),
+                                         [](const std::future<void>& job) {
+                                             return job.wait_for(std::chrono::seconds(0)) ==
+                                                    std::future_status::ready;
+                                         }),
+                          m_confusionJobs.end());
+    m_confusionJobs.push_back(std::async(
+        std::launch::async, [window, request, title, spec = spec.take(), model = m_store->model(run.id)]() {
+            auto matrix = validationConfusion(spec, model);
+            QMetaObject::invokeMethod(
+                qApp,
+                [window, request, title, matrix = std::move(matrix)]() mutable {
+                    if (!window || request != window->m_confusionRequest)
+                        return;
+                    if (matrix.ok())
+                        window->m_confusion->setMatrix(title, matrix.value().classes, matrix.value().counts);
+                    else
+                        window->m_confusion->setMessage(tr("%1: %2").arg(title, fromStd(matrix.error())));
+                },
+                Qt::QueuedConnection);
+        }));
 }
 
 void MainWindow::loadRunSpec(qint64 id, bool asCopy) {
