@@ -3,10 +3,13 @@
 
 #include "loss_chart_test_support.h"
 
+#include <QChart>
+#include <QGraphicsLayout>
 #include <QGraphicsView>
 #include <QImage>
 #include <QSignalSpy>
 #include <QTemporaryDir>
+#include <QValueAxis>
 #include <QWheelEvent>
 #include <QtTest>
 
@@ -35,6 +38,7 @@ private Q_SLOTS:
     void hoverTextNamesRunStepAndValue();
     void xAxisModeDropsPointsAndAsksForThemAgain();
     void logToggleIsReported();
+    void curvesAreDrawnWhereTheAxesPutThemAndHoverFindsThem();
 
 private:
     std::unique_ptr<LossChartView> m_view;
@@ -240,6 +244,43 @@ void TestLossChartInteraction::xAxisModeDropsPointsAndAsksForThemAgain() {
     QCOMPARE(m_view->hoverText(1, 1.4), QStringLiteral("one — 1.5 s: 0.5"));
     m_view->setXAxisMode(LossChartView::XAxisMode::WallTime);
     QCOMPARE(changed.count(), 1); // no change, no signal
+}
+
+// The curve layer draws each curve through the axes' ranges: a point shows at the pixel the chart
+// maps it to, with the curve's colour; moving the pointer there shows its tooltip.
+void TestLossChartInteraction::curvesAreDrawnWhereTheAxesPutThemAndHoverFindsThem() {
+    m_view->addSeries(7, QStringLiteral("run 7"));
+    m_view->appendPoints(7, {{10, 1.0}, {20, 0.5}, {30, 0.25}, {40, 0.2}});
+    m_view->flush();
+    auto* canvas = m_view->findChild<QGraphicsView*>();
+    QVERIFY(canvas);
+    // Laid out for the new axis labels and painted, as the user sees it.
+    QChart* chart = m_view->chart();
+    QTest::qWait(100);
+    if (chart->layout())
+        chart->layout()->activate();
+    const QImage image = canvas->grab().toImage();
+    // Where the axes' ticks put (20, 0.5): linear over the plot area, as Qt Charts places them.
+    const QRectF plot = chart->plotArea();
+    const auto* axisX = qobject_cast<QValueAxis*>(chart->axes(Qt::Horizontal).front());
+    const auto* axisY = qobject_cast<QValueAxis*>(chart->axes(Qt::Vertical).front());
+    QVERIFY(axisX && axisY);
+    const QPointF inChart(plot.left() + (20 - axisX->min()) / (axisX->max() - axisX->min()) * plot.width(),
+                          plot.bottom() -
+                              (0.5 - axisY->min()) / (axisY->max() - axisY->min()) * plot.height());
+    const QPoint inView = canvas->mapFromScene(chart->mapToScene(inChart));
+    const QColor drawn = image.pixelColor(inView * image.devicePixelRatio());
+    const QColor curve = m_view->seriesColor(7);
+    QVERIFY2(std::abs(drawn.hue() - curve.hue()) < 20 && drawn.saturation() > 60,
+             qPrintable(QStringLiteral("%1 at the point, the curve is %2").arg(drawn.name(), curve.name())));
+    // Well away from the curve: the plot's background.
+    const QColor empty = image.pixelColor((inView + QPoint(0, -60)) * image.devicePixelRatio());
+    QVERIFY2(empty.saturation() < 30, qPrintable(empty.name()));
+
+    QTest::mouseMove(canvas->viewport(), inView + QPoint(2, 1)); // within a few pixels of the point
+    QCOMPARE(m_view->shownHoverText(), QStringLiteral("run 7 — step 20: 0.5"));
+    QTest::mouseMove(canvas->viewport(), inView + QPoint(0, -60));
+    QVERIFY(m_view->shownHoverText().isEmpty());
 }
 
 void TestLossChartInteraction::logToggleIsReported() {

@@ -2,8 +2,11 @@
 
 #include "charts/loss_chart_view.h"
 
+#include <QApplication>
 #include <QChart>
 #include <QChartView>
+#include <QElapsedTimer>
+#include <QGraphicsItem>
 #include <QMouseEvent>
 #include <QWheelEvent>
 
@@ -20,9 +23,17 @@ public:
         : QChartView(chart, owner)
         , m_owner(owner) {
         setRubberBand(QChartView::RectangleRubberBand);
+        setMouseTracking(true); // hover tooltips need moves without a button held
+        viewport()->setMouseTracking(true);
     }
 
 protected:
+    void paintEvent(QPaintEvent* event) override {
+        QElapsedTimer cost;
+        cost.start();
+        QChartView::paintEvent(event);
+        m_owner->notePaintCost(cost.nsecsElapsed() / 1e6);
+    }
     void wheelEvent(QWheelEvent* event) override {
         const QRectF plot = chart()->plotArea();
         const QPointF pos = event->position();
@@ -55,6 +66,12 @@ protected:
             return;
         }
         QChartView::mouseMoveEvent(event);
+        if (!rubberBandActive())
+            m_owner->hoverAt(chart()->mapFromScene(mapToScene(event->position().toPoint())));
+    }
+    void leaveEvent(QEvent* event) override {
+        m_owner->hoverAt(QPointF(-1e9, -1e9)); // outside every plot: the tooltip goes
+        QChartView::leaveEvent(event);
     }
     void mouseReleaseEvent(QMouseEvent* event) override {
         if (m_panning && (event->button() == Qt::RightButton || event->button() == Qt::MiddleButton)) {
@@ -67,9 +84,39 @@ protected:
     }
 
 private:
+    bool rubberBandActive() const { return (QApplication::mouseButtons() & Qt::LeftButton) != 0; }
+
     LossChartView* m_owner;
     bool m_panning = false;
     QPointF m_lastPos;
+};
+
+// Draws every curve over the plot area, in the chart, above its grid. Qt Charts would lay out
+// each series and stroke it (for its own hit tests) whenever its points change, which with live
+// runs costs more than drawing them; the series stay, empty, for the legend.
+class CurveLayer : public QGraphicsItem {
+public:
+    CurveLayer(LossChartView* owner, QChart* chart)
+        : QGraphicsItem(chart)
+        , m_owner(owner)
+        , m_chart(chart) {
+        setZValue(1000.0); // over the grid and the (empty) series
+        setAcceptedMouseButtons(Qt::NoButton);
+        setAcceptHoverEvents(false);
+    }
+
+    QRectF boundingRect() const override { return m_chart->plotArea(); }
+    void paint(QPainter* painter, const QStyleOptionGraphicsItem*, QWidget*) override {
+        m_owner->paintCurves(*painter, m_chart->plotArea());
+    }
+    void plotAreaChanged() {
+        prepareGeometryChange();
+        update();
+    }
+
+private:
+    LossChartView* m_owner;
+    QChart* m_chart;
 };
 
 } // namespace tunelab

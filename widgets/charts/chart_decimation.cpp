@@ -201,8 +201,13 @@ Decimated decimateMinMax(const std::vector<double>& xs, const double* ys, const 
 }
 
 bool SeriesPoints::append(const QVector<QPointF>& points) {
-    x.reserve(x.size() + static_cast<size_t>(points.size()));
-    y.reserve(y.size() + static_cast<size_t>(points.size()));
+    // Grows geometrically: reserving the exact size on every call would copy the whole curve
+    // on every append of a live run.
+    const size_t needed = x.size() + static_cast<size_t>(points.size());
+    if (x.capacity() < needed) {
+        x.reserve(std::max(needed, 2 * x.capacity()));
+        y.reserve(std::max(needed, 2 * y.capacity()));
+    }
     bool added = false;
     for (const QPointF& point : points) {
         if (!std::isfinite(point.x()) || !std::isfinite(point.y()))

@@ -7,8 +7,10 @@
 #include "common/axis_ticks.h"
 
 #include <QChart>
+#include <QElapsedTimer>
 #include <QLineSeries>
 #include <QLogValueAxis>
+#include <QScopeGuard>
 #include <QScopedValueRollback>
 #include <QTimer>
 #include <QValueAxis>
@@ -51,8 +53,17 @@ void LossChartView::scheduleFrame() {
         m_frameDeferred = true;
         return;
     }
-    if (!m_frameTimer->isActive())
-        m_frameTimer->start();
+    if (!m_frameTimer->isActive()) {
+        const double wait = m_frameCostMs * kFrameCostShare;
+        m_frameTimer->start(std::clamp(static_cast<int>(wait), kFrameIntervalMs, kMaxFrameIntervalMs));
+    }
+}
+
+void LossChartView::notePaintCost(double paintMs) {
+    // Smoothed, so one slow frame (a resize, a first paint) does not hold the next ones back long.
+    const double cost = m_layoutMs + paintMs;
+    m_layoutMs = 0.0;
+    m_frameCostMs = m_frameCostMs <= 0.0 ? cost : 0.5 * m_frameCostMs + 0.5 * cost;
 }
 
 void LossChartView::showEvent(QShowEvent* event) {
@@ -65,9 +76,11 @@ void LossChartView::showEvent(QShowEvent* event) {
 }
 
 void LossChartView::drawFrame() {
-    // Qt Charts lays out (and strokes, for hit tests) every series each time an axis range or its
-    // points change. So: decimate first, empty the series about to change, set the axes once, then
-    // hand each series its points with one replace(). Each changed series is laid out once a frame.
+    QElapsedTimer cost;
+    cost.start();
+    const auto noteLayout = qScopeGuard([&] { m_layoutMs += cost.nsecsElapsed() / 1e6; });
+    // Decimate the changed lines, set the axes once, then let the curve layer draw: the series
+    // stay empty, so Qt Charts lays out only its axes and legend.
     const AxisRange x = xRangeToShow();
     int columns = plotColumns();
     // The columns a line is decimated to: every pixel column while the point budget allows it.
@@ -105,12 +118,6 @@ void LossChartView::drawFrame() {
     const AxisRange y = yRangeToShow();
     {
         const QScopedValueRollback<bool> guard(m_applyingRange, true);
-        for (Pending& p : pending) {
-            if (p.line->bold->count() > 0)
-                p.line->bold->clear();
-            if (p.line->faint->count() > 0)
-                p.line->faint->clear();
-        }
         // Ticks at multiples of a round step, also inside a zoomed range; whole numbers on step
         // and epoch axes.
         setTickStep(m_axisX, x.step > 0.0 ? x.step : niceTickStep(x.max - x.min, kTickIntervals, integerX()));
@@ -134,11 +141,10 @@ void LossChartView::drawFrame() {
     m_drawnXMin = x.min;
     m_drawnXMax = x.max;
     for (Pending& p : pending) {
-        if (!p.bold.isEmpty())
-            p.line->bold->replace(p.bold);
-        if (!p.faint.isEmpty())
-            p.line->faint->replace(p.faint);
+        p.line->boldShown = std::move(p.bold);
+        p.line->faintShown = std::move(p.faint);
     }
+    m_curveLayer->update();
     if (pending.empty())
         return;
     // Antialiased or wide lines cost several times as much to lay out and paint: many long curves
@@ -147,7 +153,7 @@ void LossChartView::drawFrame() {
     for (const auto& [key, curve] : m_curves) {
         for (const auto& line : curve.lines) {
             if (line)
-                drawnPoints += line->bold->count() + line->faint->count();
+                drawnPoints += line->boldShown.size() + line->faintShown.size();
         }
     }
     const bool lite = drawnPoints > kAntialiasPoints;

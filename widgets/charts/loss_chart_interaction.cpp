@@ -167,12 +167,16 @@ QString LossChartView::hoverText(qint64 key, double x, Trace trace) const {
     return text;
 }
 
-void LossChartView::handleHover(qint64 key, Trace trace, const QPointF& point, bool state) {
+void LossChartView::handleHover(qint64 key, Trace trace, const QPointF& point, bool state,
+                                const QPointF& at) {
     if (!state) {
+        m_hoverText.clear();
         QToolTip::hideText();
         return;
     }
-    QToolTip::showText(QCursor::pos(), hoverText(key, point.x(), trace), m_view);
+    m_hoverText = hoverText(key, point.x(), trace);
+    const QPoint global = m_view->viewport()->mapToGlobal(m_view->mapFromScene(m_chart->mapToScene(at)));
+    QToolTip::showText(global, m_hoverText, m_view);
 }
 
 bool LossChartView::exportPng(const QString& path, QString* error) {

@@ -133,8 +133,10 @@ LossChartView::LossChartView(Metric metric, QWidget* parent)
     m_frameTimer->setSingleShot(true);
     m_frameTimer->setInterval(kFrameIntervalMs);
     connect(m_frameTimer, &QTimer::timeout, this, &LossChartView::drawFrame);
+    m_curveLayer = new CurveLayer(this, m_chart);
     // A wider or narrower plot needs a new decimation of every curve.
     connect(m_chart, &QChart::plotAreaChanged, this, [this](const QRectF&) {
+        m_curveLayer->plotAreaChanged();
         if (plotColumns() != m_drawnColumns && !m_curves.empty())
             scheduleFrame();
     });
@@ -200,8 +202,6 @@ LossChartView::Line& LossChartView::lineFor(qint64 key, Trace trace) {
         connect(marker, &QLegendMarker::clicked, this,
                 [this, key] { setSeriesVisible(key, !isSeriesVisible(key)); });
     }
-    connect(line.bold, &QLineSeries::hovered, this,
-            [this, key, trace](const QPointF& point, bool state) { handleHover(key, trace, point, state); });
     updateLegendMarker(key);
     return line;
 }
@@ -325,14 +325,14 @@ QList<QPointF> LossChartView::displayedPoints(qint64 key, Trace trace) const {
     auto found = m_curves.find(key);
     if (found == m_curves.end() || !found->second.lines[static_cast<size_t>(trace)])
         return {};
-    return found->second.lines[static_cast<size_t>(trace)]->bold->points();
+    return found->second.lines[static_cast<size_t>(trace)]->boldShown;
 }
 
 QList<QPointF> LossChartView::displayedRawPoints(qint64 key, Trace trace) const {
     auto found = m_curves.find(key);
     if (found == m_curves.end() || !found->second.lines[static_cast<size_t>(trace)])
         return {};
-    return found->second.lines[static_cast<size_t>(trace)]->faint->points();
+    return found->second.lines[static_cast<size_t>(trace)]->faintShown;
 }
 
 QColor LossChartView::seriesColor(qint64 key) const {
@@ -412,10 +412,10 @@ void LossChartView::setLogScale(bool on) {
             for (auto& line : curve.lines) {
                 if (!line)
                     continue;
-                for (QLineSeries* series : {line->bold, line->faint}) {
+                for (QLineSeries* series : {line->bold, line->faint})
                     series->detachAxis(oldAxis);
-                    series->clear(); // no y <= 0 may meet the log axis; flush() below draws them again
-                }
+                line->boldShown.clear(); // flush() below decimates them again for the new axis
+                line->faintShown.clear();
             }
         }
         m_chart->removeAxis(oldAxis);

@@ -20,6 +20,7 @@ class QComboBox;
 class QLabel;
 class QLineSeries;
 class QLogValueAxis;
+class QPainter;
 class QSlider;
 class QTimer;
 class QToolButton;
@@ -28,6 +29,7 @@ class QValueAxis;
 namespace tunelab {
 
 class ChartCanvas;
+class CurveLayer;
 
 // Plots one metric of any number of runs, one colour per run. This class owns all of TuneLab's
 // Qt Charts code (Qt Charts is deprecated from Qt 6.10; one owner keeps a later switch cheap). The
@@ -54,7 +56,11 @@ class LossChartView : public QWidget {
     Q_OBJECT
 
 public:
-    static constexpr int kFrameIntervalMs = 40;
+    static constexpr int kFrameIntervalMs = 40; // between frames while they are cheap
+    // A frame that costs more (many long curves) waits longer, so the charts take at most about
+    // 1/kFrameCostShare of the GUI thread: input and the other panels stay responsive.
+    static constexpr int kFrameCostShare = 8;
+    static constexpr int kMaxFrameIntervalMs = 250;
     static constexpr int kDefaultPointBudget = 16000;
 
     enum class Metric { StepLoss, EpochLoss, ValAccuracy, ValMae, LearningRate, GradNorm };
@@ -101,6 +107,9 @@ public:
     // The run's colour here: its key's colour, unless another curve of this chart has that one
     // already (run 13 beside run 1), then the first free colour of the palette.
     QColor seriesColor(qint64 key) const;
+    QChart* chart() const { return m_chart; } // axes and legend; the curves are drawn over it
+    // The tooltip the pointer shows now; empty while it is over no curve point.
+    QString shownHoverText() const { return m_hoverText; }
 
     // A hidden run stays in the legend (struck out) and can be shown again by clicking it there.
     void setSeriesVisible(qint64 key, bool visible);
@@ -166,10 +175,15 @@ Q_SIGNALS:
 
 private:
     friend class ChartCanvas;
+    friend class CurveLayer;
 
     struct Line {
-        QLineSeries* bold = nullptr;  // owned by m_chart; raw or smoothed values
-        QLineSeries* faint = nullptr; // owned by m_chart; raw values behind a smoothed line
+        // Owned by m_chart, and empty: they carry the legend entries and the pens. The curves
+        // themselves are drawn by CurveLayer from boldShown and faintShown.
+        QLineSeries* bold = nullptr;  // raw or smoothed values
+        QLineSeries* faint = nullptr; // raw values behind a smoothed line
+        QList<QPointF> boldShown;     // after decimation, in data coordinates
+        QList<QPointF> faintShown;
         SeriesPoints points;
         bool dirty = false;
         // Bounds of the in-range points of the last decimation, for the automatic y range.
@@ -207,7 +221,8 @@ private:
     void attachYAxis(QLineSeries* series);
     QAbstractAxis* yAxis() const;
     void handleAxisRangeChanged(bool xAxis);
-    void handleHover(qint64 key, Trace trace, const QPointF& point, bool state);
+    // The tooltip of a curve's point, shown at `at` (chart coordinates); `state` false hides it.
+    void handleHover(qint64 key, Trace trace, const QPointF& point, bool state, const QPointF& at = {});
     void chooseCsvFile();
     void choosePngFile();
 
@@ -224,8 +239,18 @@ private:
     QValueAxis* m_axisX = nullptr;
     QValueAxis* m_axisYLinear = nullptr;
     QLogValueAxis* m_axisYLog = nullptr;
-    QTimer* m_frameTimer = nullptr; // child object
-    bool m_frameDeferred = false;   // points arrived while hidden
+    QTimer* m_frameTimer = nullptr;     // child object
+    CurveLayer* m_curveLayer = nullptr; // owned by m_chart
+    bool m_hovering = false;            // a hover tooltip is up
+    QString m_hoverText;                // its text
+    double m_frameCostMs = 0.0;         // the last frames' layout plus paint, smoothed
+    double m_layoutMs = 0.0;            // of the newest frame, until its paint adds to it
+    void notePaintCost(double paintMs);
+    // CurveLayer's work (loss_chart_curves.cpp): every visible curve over `plot` (chart
+    // coordinates), and the hover tooltip for the curve point nearest `at`.
+    void paintCurves(QPainter& painter, const QRectF& plot) const;
+    void hoverAt(const QPointF& at);
+    bool m_frameDeferred = false; // points arrived while hidden
     std::map<qint64, Curve> m_curves;
     bool m_logScale = false;
     bool m_lite = false; // thin aliased lines while many points are drawn

@@ -142,6 +142,15 @@ void GradientHealthView::appendHistograms(const std::vector<WeightHistogram>& hi
 }
 
 void GradientHealthView::setFlags(const std::vector<HealthFlag>& flags) {
+    // A live run reports its flags on every batch of samples; the list and the legends change only
+    // when the flags do (rebuilding them each time relays out the panel).
+    QStringList shown;
+    for (const HealthFlag& flag : flags)
+        shown << QString::fromStdString(flag.message + '\n' + flag.advice);
+    shown << m_runName;
+    if (shown == m_shownFlags && m_flagList->count() > 0)
+        return;
+    m_shownFlags = shown;
     m_flags = flags;
     m_flagList->clear();
     const QIcon warning = style()->standardIcon(QStyle::SP_MessageBoxWarning);

@@ -3,6 +3,7 @@
 #include "health/gradient_health.h"
 
 #include <QString>
+#include <QStringList>
 #include <QWidget>
 
 #include <set>
@@ -70,6 +71,7 @@ private:
     WeightHistogramStrip* m_strip = nullptr;
     std::vector<WeightHistogram> m_histograms;
     std::vector<HealthFlag> m_flags;
+    QStringList m_shownFlags;   // what the flag list shows, to rebuild it only when it changes
     std::set<int32_t> m_layers; // layers with curves
 };
 

@@ -225,20 +225,37 @@ void RunsTableModel::applyEvents(const std::vector<RunEvent>& events) {
     if (events.empty())
         return;
     // A drained batch holds many step events per run: change the rows first, then tell the
-    // views once per row.
-    std::vector<char> touched(m_rows.size(), 0);
+    // views once per row, about the cells that changed. Steps move only the progress in the
+    // status cell; an epoch also the metrics; a start or an end the whole row. (Every repainted
+    // cell lays out its text again, and running rows change with every batch.)
+    enum Changed : char { None, Progress, Metrics, Everything };
+    std::vector<char> changed(m_rows.size(), None);
     std::vector<int> order;
     for (const auto& event : events) {
         const int row = applyToRow(event);
-        if (static_cast<size_t>(row) >= touched.size())
-            touched.resize(m_rows.size(), 0);
-        if (!touched[static_cast<size_t>(row)]) {
-            touched[static_cast<size_t>(row)] = 1;
+        if (static_cast<size_t>(row) >= changed.size())
+            changed.resize(m_rows.size(), None);
+        char& what = changed[static_cast<size_t>(row)];
+        if (what == None)
             order.push_back(row);
+        const char now = event.kind == RunEventKind::Steps   ? Progress
+                         : event.kind == RunEventKind::Epoch ? Metrics
+                                                             : Everything;
+        what = std::max(what, now);
+    }
+    for (int row : order) {
+        switch (changed[static_cast<size_t>(row)]) {
+        case Progress:
+            Q_EMIT dataChanged(index(row, StatusColumn), index(row, StatusColumn));
+            break;
+        case Metrics:
+            Q_EMIT dataChanged(index(row, StatusColumn), index(row, StatusColumn));
+            Q_EMIT dataChanged(index(row, EpochsColumn), index(row, DurationColumn));
+            break;
+        default:
+            emitRowChanged(row);
         }
     }
-    for (int row : order)
-        emitRowChanged(row);
 }
 
 int RunsTableModel::applyToRow(const RunEvent& event) {

@@ -10,7 +10,6 @@
 #include <QMenu>
 #include <QMessageBox>
 #include <QPainter>
-#include <QStyleOptionProgressBar>
 #include <QStyledItemDelegate>
 #include <QTableView>
 #include <QVBoxLayout>
@@ -41,21 +40,26 @@ public:
         QStyle* style = option.widget ? option.widget->style() : QApplication::style();
         style->drawControl(QStyle::CE_ItemViewItem, &background, painter, option.widget);
 
-        const int permille =
-            static_cast<int>(std::lround(std::clamp(progress.toDouble(), 0.0, 1.0) * 1000.0));
-        QStyleOptionProgressBar bar;
-        bar.rect = option.rect.adjusted(2, 2, -2, -2);
-        bar.state = option.state | QStyle::State_Horizontal;
-        bar.direction = option.direction;
-        bar.fontMetrics = option.fontMetrics;
-        bar.palette = option.palette;
-        bar.minimum = 0;
-        bar.maximum = 1000;
-        bar.progress = permille;
-        bar.textVisible = true;
-        bar.textAlignment = Qt::AlignCenter;
-        bar.text = QStringLiteral("%1 %2%").arg(index.data(Qt::DisplayRole).toString()).arg(permille / 10);
-        style->drawControl(QStyle::CE_ProgressBar, &bar, painter, option.widget);
+        // A flat bar: the style's progress bar (gradients, rounded frames) costs several times as
+        // much, and every running row repaints with every batch of steps.
+        const double fraction = std::clamp(progress.toDouble(), 0.0, 1.0);
+        const QRect bar = option.rect.adjusted(2, 3, -2, -3);
+        const QPalette& palette = option.palette;
+        painter->save();
+        painter->fillRect(bar, palette.color(QPalette::Base));
+        QColor filled = palette.color(QPalette::Highlight);
+        filled.setAlpha(110);
+        painter->fillRect(
+            QRect(bar.left(), bar.top(), static_cast<int>(std::lround(bar.width() * fraction)), bar.height()),
+            filled);
+        painter->setPen(palette.color(QPalette::Mid));
+        painter->drawRect(bar.adjusted(0, 0, -1, -1));
+        painter->setPen(palette.color(QPalette::Text));
+        painter->drawText(bar, Qt::AlignCenter,
+                          QStringLiteral("%1 %2%")
+                              .arg(index.data(Qt::DisplayRole).toString())
+                              .arg(static_cast<int>(fraction * 100.0)));
+        painter->restore();
     }
 };
 

@@ -170,6 +170,20 @@ void MainWindow::createStatusBar() {
     m_metricsLabel = new QLabel(this);
     m_deviceLabel = new QLabel(this);
     m_stateLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    for (QLabel* label : {m_stateLabel, m_metricsLabel})
+        label->setTextFormat(Qt::PlainText);
+    // Live runs report progress with every batch of steps; the labels take the newest text a few
+    // times a second, since every new text lays out the status bar again.
+    m_statusTextTimer = new QTimer(this);
+    m_statusTextTimer->setSingleShot(true);
+    m_statusTextTimer->setInterval(kStatusTextIntervalMs);
+    connect(m_statusTextTimer, &QTimer::timeout, this, [this] {
+        if (m_stateLabel->text() != m_stateText || m_metricsLabel->text() != m_metricsText) {
+            m_stateLabel->setText(m_stateText);
+            m_metricsLabel->setText(m_metricsText);
+            m_statusTextTimer->start();
+        }
+    });
     statusBar()->addWidget(m_stateLabel, 1);
     m_activeLabel = new QLabel(this);
     statusBar()->addPermanentWidget(m_activeLabel);
@@ -389,7 +403,10 @@ void MainWindow::createRunSession() {
     m_session = std::make_unique<RunSession>(m_runsModel, m_charts);
     m_session->setBusyElsewhere([this] { return m_studyPanel->isRunning(); });
     connect(m_session.get(), &RunSession::stateChanged, this, &MainWindow::setState);
-    connect(m_session.get(), &RunSession::metricsChanged, m_metricsLabel, &QLabel::setText);
+    connect(m_session.get(), &RunSession::metricsChanged, this, [this](const QString& text) {
+        m_metricsText = text;
+        showStatusTexts();
+    });
     connect(m_session.get(), &RunSession::deviceReported, this,
             [this](const QString& device) { showDevice(device.toStdString()); });
     connect(m_session.get(), &RunSession::runFailed, this, &MainWindow::reportError);
@@ -423,15 +440,26 @@ void MainWindow::updateTitle() {
 }
 
 void MainWindow::setState(const QString& text) {
-    m_stateLabel->setText(text);
+    m_stateText = text;
+    showStatusTexts();
+}
+
+void MainWindow::showStatusTexts() {
+    if (!m_statusTextTimer)
+        return; // before the status bar exists; it shows the texts once made
+    if (m_statusTextTimer->isActive())
+        return; // the timer shows the newest texts when it fires
+    m_stateLabel->setText(m_stateText);
+    m_metricsLabel->setText(m_metricsText);
+    m_statusTextTimer->start();
 }
 
 QString MainWindow::stateText() const {
-    return m_stateLabel->text();
+    return m_stateText;
 }
 
 QString MainWindow::metricsText() const {
-    return m_metricsLabel->text();
+    return m_metricsText;
 }
 
 QString MainWindow::deviceText() const {

@@ -223,6 +223,11 @@ private:
     QTabWidget* m_runsTabs = nullptr;
     QLabel* m_stateLabel = nullptr;
     QLabel* m_metricsLabel = nullptr;
+    static constexpr int kStatusTextIntervalMs = 200;
+    QTimer* m_statusTextTimer = nullptr;
+    QString m_stateText;   // the newest, shown within kStatusTextIntervalMs
+    QString m_metricsText; // likewise
+    void showStatusTexts();
     QLabel* m_deviceLabel = nullptr;
     QLabel* m_activeLabel = nullptr;
 

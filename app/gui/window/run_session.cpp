@@ -29,6 +29,7 @@ RunSession::RunSession(RunsTableModel* runs, MetricCharts* charts, QObject* pare
     , m_flushed(std::make_shared<EventQueue<Flushed>>()) {
     m_drainTimer->setInterval(kDrainIntervalMs);
     connect(m_drainTimer, &QTimer::timeout, this, &RunSession::drain);
+    m_healthClock.start();
     // A turn reads runs for at most a few milliseconds, then lets the window paint and take input.
     m_healthTimer->setInterval(0);
     connect(m_healthTimer, &QTimer::timeout, this, [this] {
@@ -305,12 +306,27 @@ void RunSession::applyHealthEvents(const std::vector<RunEvent>& events) {
         std::vector<WeightHistogram>& allHistograms = m_liveHistograms[id];
         const std::vector<WeightHistogram> addedHistograms = histograms.value(id);
         allHistograms.insert(allHistograms.end(), addedHistograms.begin(), addedHistograms.end());
-        const std::vector<HealthFlag> flags = detectHealthFlags(all, {}, allHistograms);
-        m_runs->setHealthFlags(id, QString::fromStdString(healthSummary(flags)));
-        m_charts->appendRunHealth(id, added, addedHistograms, flags);
+        // Detection reads every sample of the run: at most a few times a second while it trains.
+        const qint64 now = m_healthClock.elapsed();
+        const auto last = m_healthCheckedAt.constFind(id);
+        if (last == m_healthCheckedAt.constEnd() || now - *last >= kHealthCheckIntervalMs) {
+            m_healthCheckedAt[id] = now;
+            m_liveFlags[id] = detectHealthFlags(all, {}, allHistograms);
+            m_runs->setHealthFlags(id, QString::fromStdString(healthSummary(m_liveFlags[id])));
+        }
+        m_charts->appendRunHealth(id, added, addedHistograms, m_liveFlags.value(id));
     }
     for (const RunEvent& event : events) {
         if (event.kind == RunEventKind::Finished) {
+            // The final word on its flags, from everything it sampled.
+            if (m_liveHealth.contains(event.runId)) {
+                const auto flags = detectHealthFlags(m_liveHealth.value(event.runId), {},
+                                                     m_liveHistograms.value(event.runId));
+                m_runs->setHealthFlags(event.runId, QString::fromStdString(healthSummary(flags)));
+                m_charts->appendRunHealth(event.runId, {}, {}, flags);
+            }
+            m_healthCheckedAt.remove(event.runId);
+            m_liveFlags.remove(event.runId);
             m_liveHealth.remove(event.runId); // the store has it all now
             m_liveHistograms.remove(event.runId);
         }

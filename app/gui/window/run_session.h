@@ -3,8 +3,10 @@
 #include "common/result.h"
 #include "events/event_queue.h"
 #include "events/run_events.h"
+#include "health/gradient_health.h"
 #include "spec/spec.h"
 
+#include <QElapsedTimer>
 #include <QHash>
 #include <QList>
 #include <QObject>
@@ -133,6 +135,10 @@ private:
     // Gradient-health samples of running runs so far, for their flags while they train.
     QHash<RunId, std::vector<LayerHealthSample>> m_liveHealth;
     QHash<RunId, std::vector<WeightHistogram>> m_liveHistograms; // the running runs' newest
+    static constexpr qint64 kHealthCheckIntervalMs = 500;
+    QElapsedTimer m_healthClock;                       // started with the session
+    QHash<RunId, qint64> m_healthCheckedAt;            // when each running run's flags were last worked out
+    QHash<RunId, std::vector<HealthFlag>> m_liveFlags; // and what they were
     // The store's writer says "committed" here (from its own thread): the selection to reload.
     std::shared_ptr<EventQueue<Flushed>> m_flushed;
     int m_pendingReloads = 0;
