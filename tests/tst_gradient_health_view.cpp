@@ -10,6 +10,7 @@
 #include <QAbstractItemModelTester>
 #include <QIcon>
 #include <QSignalSpy>
+#include <QTabWidget>
 #include <QTemporaryDir>
 
 #include <QImage>
@@ -192,6 +193,29 @@ private Q_SLOTS:
         model.setHealthFlags(1, QString());
         QVERIFY(!model.data(flagged, Qt::DecorationRole).isValid());
         QCOMPARE(model.data(flagged, Qt::ToolTipRole).toString(), QStringLiteral("the loss became NaN"));
+    }
+
+    // At 1280x800 the health tab scrolls rather than squeezing its charts into strips, and the
+    // window stays the size of the screen.
+    void healthTabKeepsReadableChartsAt1280x800() {
+        MainWindow window;
+        window.setInteractive(false);
+        window.resize(1280, 800);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        GradientHealthView* health = window.metricCharts()->healthView();
+        for (QTabWidget* tabs : window.findChildren<QTabWidget*>()) {
+            const int index = tabs->indexOf(health);
+            if (index >= 0)
+                tabs->setCurrentIndex(index);
+        }
+        QTest::qWait(50);
+        QCOMPARE(window.size(), QSize(1280, 800));
+        QVERIFY2(window.minimumSizeHint().height() <= 800,
+                 qPrintable(QString::number(window.minimumSizeHint().height())));
+        for (LossChartView* chart : {health->gradNormChart(), health->updateRatioChart()})
+            QVERIFY2(chart->height() >= GradientHealthView::kMinimumChartHeight,
+                     qPrintable(QString::number(chart->height())));
     }
 
     // After a restart the ⚠ shows for every stored run that earned it, without selecting it.

@@ -4,13 +4,17 @@
 
 #include "charts/loss_chart_view.h"
 #include "common/file_saving.h"
+#include "runs/runs_table_model.h"
+#include "runs/runs_table_view.h"
 #include "study/study_view.h"
 
 #include <QApplication>
 #include <QCommandLineOption>
 #include <QCommandLineParser>
 #include <QCoreApplication>
+#include <QElapsedTimer>
 #include <QPixmap>
+#include <QTabWidget>
 #include <QTemporaryDir>
 #include <QTimer>
 
@@ -25,8 +29,28 @@ constexpr int kExitRunFailed = 2;
 
 // Trains the current experiment for a while, saves the window as a PNG and quits. Works on any
 // platform plugin (xcb under Xvfb, offscreen) because the window paints itself into a pixmap.
+// Brings forward the tabs named in `tabs` ("Gradient health", "Confusion matrix"), in any of the
+// window's tab widgets; with "Differences" every run in the table is selected, else the last one.
+void showTabs(tunelab::MainWindow& window, const QStringList& tabs) {
+    const auto runs = window.runsModel();
+    QList<qint64> ids;
+    for (int row = 0; row < runs->runCount(); ++row)
+        ids << runs->runAt(row).id;
+    if (!ids.isEmpty())
+        window.runsView()->selectRuns(
+            tabs.contains(QStringLiteral("Differences")) ? ids : QList<qint64>{ids.back()});
+    for (const QString& name : tabs) {
+        for (QTabWidget* widget : window.findChildren<QTabWidget*>()) {
+            for (int i = 0; i < widget->count(); ++i) {
+                if (widget->tabText(i).remove(QLatin1Char('&')).startsWith(name)) // "Differences (2)"
+                    widget->setCurrentIndex(i);
+            }
+        }
+    }
+}
+
 void scheduleScreenshot(QApplication& app, tunelab::MainWindow& window, const QString& path, double seconds,
-                        bool study) {
+                        bool study, const QStringList& tabs) {
     window.setInteractive(false);
     window.studyPanel()->setInteractive(false);
     window.resize(study ? 1440 : 1280, study ? 900 : 800);
@@ -35,7 +59,14 @@ void scheduleScreenshot(QApplication& app, tunelab::MainWindow& window, const QS
         window.studyPanel()->startStudy();
     else
         window.startRun();
-    QTimer::singleShot(static_cast<int>(seconds * 1000.0), &window, [&app, &window, path] {
+    QTimer::singleShot(static_cast<int>(seconds * 1000.0), &window, [&app, &window, path, tabs] {
+        if (!tabs.isEmpty()) {
+            showTabs(window, tabs);
+            QElapsedTimer settle; // what the tabs work out (a confusion matrix) arrives by events
+            settle.start();
+            while (settle.elapsed() < 1500)
+                QCoreApplication::processEvents(QEventLoop::AllEvents, 50);
+        }
         window.lossChart()->flush();
         window.studyPanel()->studyView()->flush();
         const QString error = tunelab::saveImagePng(path, window.grab().toImage());
@@ -65,6 +96,10 @@ struct Options {
                              QStringLiteral("Open a study file (docs/studies.md) in the Search tab. With "
                                             "--screenshot, run the study instead of one experiment."),
                              QStringLiteral("path")};
+    QCommandLineOption show{QStringLiteral("show"),
+                            QStringLiteral("With --screenshot: tabs to bring forward first, by their titles, "
+                                           "separated by commas (\"Gradient health,Search\")."),
+                            QStringLiteral("tabs")};
     QCommandLineOption runSeconds{QStringLiteral("run-seconds"),
                                   QStringLiteral("With --screenshot: seconds to train first (default 3)."),
                                   QStringLiteral("seconds"), QStringLiteral("3")};
@@ -87,6 +122,7 @@ void describe(QCommandLineParser& parser, const Options& options) {
                                  QStringLiteral("[experiment]"));
     parser.addOption(options.screenshot);
     parser.addOption(options.runSeconds);
+    parser.addOption(options.show);
     parser.addOption(options.db);
     parser.addOption(options.study);
 }
@@ -161,7 +197,8 @@ int main(int argc, char* argv[]) {
         if (parser.isSet(options.study) && !window.openStudyFile(parser.value(options.study)))
             return kExitError;
         scheduleScreenshot(app, window, parser.value(options.screenshot), seconds,
-                           parser.isSet(options.study));
+                           parser.isSet(options.study),
+                           parser.value(options.show).split(QLatin1Char(','), Qt::SkipEmptyParts));
         return app.exec();
     }
 

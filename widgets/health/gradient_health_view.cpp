@@ -8,6 +8,7 @@
 #include <QListWidget>
 #include <QPainter>
 #include <QResizeEvent>
+#include <QScrollArea>
 #include <QSplitter>
 #include <QStyle>
 #include <QVBoxLayout>
@@ -44,12 +45,27 @@ GradientHealthView::GradientHealthView(QWidget* parent)
     histogramHeader->addWidget(new QLabel(tr("Weight histograms at the end of epoch")));
     histogramHeader->addWidget(m_epochBox);
     histogramHeader->addStretch(1);
-    auto* layout = new QVBoxLayout(this);
+    // The panel scrolls rather than squeezing its charts into strips: each chart keeps a height
+    // a curve can be read in, and the window keeps its size on a 1280x800 screen.
+    for (LossChartView* chart : {m_gradNorms, m_updateRatios})
+        chart->setMinimumHeight(kMinimumChartHeight);
+    m_strip->setMinimumHeight(kMinimumStripHeight);
+    auto* content = new QWidget;
+    auto* layout = new QVBoxLayout(content);
     layout->addWidget(m_title);
     layout->addWidget(m_flagList);
     layout->addWidget(m_charts, 3);
     layout->addLayout(histogramHeader);
     layout->addWidget(m_strip, 1);
+    auto* scroll = new QScrollArea;
+    scroll->setObjectName(QStringLiteral("gradientHealthScroll"));
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
+    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    scroll->setWidget(content);
+    auto* outer = new QVBoxLayout(this);
+    outer->setContentsMargins(0, 0, 0, 0);
+    outer->addWidget(scroll);
 
     connect(m_epochBox, &QComboBox::currentIndexChanged, this, [this] { updateStrip(); });
     clear();

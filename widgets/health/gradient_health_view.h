@@ -26,6 +26,8 @@ class GradientHealthView : public QWidget {
     Q_OBJECT
 
 public:
+    static constexpr int kMinimumChartHeight = 200; // per chart, before the panel scrolls
+    static constexpr int kMinimumStripHeight = 110; // the weight histograms
     explicit GradientHealthView(QWidget* parent = nullptr);
 
     // Replaces what is shown. Flags usually come from detectHealthFlags(samples).

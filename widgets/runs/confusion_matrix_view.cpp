@@ -28,6 +28,7 @@ void ConfusionMatrixView::setMatrix(const QString& title, int classes, std::vect
     m_classes = classes > 0 && counts.size() == size_t(classes) * size_t(classes) ? classes : 0;
     m_counts = m_classes > 0 ? std::move(counts) : std::vector<int64_t>{};
     setToolTip(m_classes > 0 ? tr("Rows: the actual class; columns: the predicted one") : QString());
+    updateGeometry(); // its minimum follows the classes
     update();
 }
 
@@ -36,6 +37,7 @@ void ConfusionMatrixView::setMessage(const QString& message) {
     m_classes = 0;
     m_counts.clear();
     setToolTip(QString());
+    updateGeometry();
     update();
 }
 
@@ -54,7 +56,13 @@ double ConfusionMatrixView::accuracy() const {
 }
 
 QSize ConfusionMatrixView::minimumSizeHint() const {
-    return {240, 160};
+    // Cells big enough for a count: the tab scrolls rather than squeezing them.
+    constexpr int kCellWidth = 30;
+    constexpr int kCellHeight = 18;
+    if (m_classes == 0)
+        return {240, 80};
+    return {2 * kMargin + kLabelWidth + m_classes * kCellWidth,
+            kHeaderHeight + kMargin + m_classes * kCellHeight};
 }
 
 QSize ConfusionMatrixView::sizeHint() const {
@@ -80,7 +88,7 @@ void ConfusionMatrixView::paintEvent(QPaintEvent*) {
                      std::max(40, height() - kHeaderHeight - kMargin));
     painter.drawText(QRect(grid.left(), 22, grid.width(), 20), Qt::AlignCenter, tr("predicted"));
     painter.save();
-    painter.translate(kMargin + 10, grid.center().y());
+    painter.translate(kMargin + 16, grid.center().y());
     painter.rotate(-90);
     painter.drawText(QRect(-60, -10, 120, 20), Qt::AlignCenter, tr("actual"));
     painter.restore();

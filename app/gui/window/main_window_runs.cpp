@@ -21,6 +21,7 @@
 #include <QHeaderView>
 #include <QMenu>
 #include <QPointer>
+#include <QScrollArea>
 #include <QTabWidget>
 #include <QTableView>
 
@@ -56,13 +57,20 @@ void MainWindow::createRunsDock() {
     auto* diffView = new QTableView;
     diffView->setModel(m_specDiff);
     diffView->horizontalHeader()->setStretchLastSection(true);
+    // Setting names and run labels in full: the table scrolls sideways instead of cutting them.
+    connect(m_specDiff, &QAbstractItemModel::modelReset, diffView,
+            [diffView] { diffView->resizeColumnsToContents(); });
     diffView->verticalHeader()->hide();
     m_runsTabs = new QTabWidget;
     m_runsTabs->setDocumentMode(true);
     m_runsTabs->addTab(m_runsView, tr("Runs"));
     m_runsTabs->addTab(diffView, tr("Differences"));
     m_confusion = new ConfusionMatrixView;
-    m_runsTabs->addTab(m_confusion, tr("Confusion matrix"));
+    auto* confusionScroll = new QScrollArea; // many classes: it scrolls, cells keep their size
+    confusionScroll->setWidgetResizable(true);
+    confusionScroll->setFrameShape(QFrame::NoFrame);
+    confusionScroll->setWidget(m_confusion);
+    m_runsTabs->addTab(confusionScroll, tr("Confusion matrix"));
     m_runsTabs->setTabToolTip(2,
                               tr("Select one classification run: how its model sorts the validation rows"));
     connect(m_runsTabs, &QTabWidget::currentChanged, this, [this] { updateConfusionMatrix(); });
@@ -145,8 +153,8 @@ void MainWindow::showRuns(const QList<qint64>& ids) {
 }
 
 void MainWindow::updateConfusionMatrix() {
-    if (m_runsTabs->currentWidget() != m_confusion)
-        return;
+    if (!m_runsTabs->currentWidget() || !m_runsTabs->currentWidget()->isAncestorOf(m_confusion))
+        return; // worked out when its tab shows
     const quint64 request = ++m_confusionRequest;
     const QList<qint64> ids = m_runsView->selectedRunIds();
     const int row = ids.size() == 1 ? m_runsModel->rowForRun(ids.front()) : -1;
