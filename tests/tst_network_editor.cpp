@@ -327,6 +327,20 @@ void TestNetworkEditor::paletteGroupsEveryType() {
     QCOMPARE(palette->topLevelItemCount(), int(LayerCatalog::groups().size()));
     for (LayerType type : allLayerTypes())
         QVERIFY2(paletteItem(palette, LayerCatalog::typeName(type)), toString(type));
+
+    // In the experiment dock's width (520 px) every name shows in full ("Average pooling", not
+    // "Average ...").
+    m_editor->resize(500, 600);
+    QTest::qWait(20);
+    for (LayerType type : allLayerTypes()) {
+        QTreeWidgetItem* item = paletteItem(palette, LayerCatalog::typeName(type));
+        const QRect shown = palette->visualItemRect(item);
+        const int needed = palette->fontMetrics().horizontalAdvance(item->text(0));
+        QVERIFY2(
+            shown.width() >= needed && shown.right() <= palette->viewport()->width(),
+            qPrintable(
+                QStringLiteral("%1: %2 px shown of %3").arg(item->text(0)).arg(shown.width()).arg(needed)));
+    }
 }
 
 void TestNetworkEditor::dropsOnTheTableAreUndoable() {

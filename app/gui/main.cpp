@@ -36,7 +36,7 @@ void showTabs(tunelab::MainWindow& window, const QStringList& tabs) {
     QList<qint64> ids;
     for (int row = 0; row < runs->runCount(); ++row)
         ids << runs->runAt(row).id;
-    if (!ids.isEmpty())
+    if (!ids.isEmpty() && window.runStore()) // without a store a selected run has no curves to show
         window.runsView()->selectRuns(
             tabs.contains(QStringLiteral("Differences")) ? ids : QList<qint64>{ids.back()});
     for (const QString& name : tabs) {

@@ -301,6 +301,24 @@ void NetworkEditor::buildPalette() {
         }
     }
     m_palette->expandAll();
+    // Every layer's name in full: the splitter may not squeeze the palette below it.
+    // Groups as bold headings without expand arrows: the names keep the width the arrows took.
+    m_palette->setRootIsDecorated(false);
+    m_palette->setIndentation(8);
+    for (int group = 0; group < m_palette->topLevelItemCount(); ++group) {
+        QFont bold = m_palette->font();
+        bold.setBold(true);
+        m_palette->topLevelItem(group)->setFont(0, bold);
+    }
+    int widest = m_palette->fontMetrics().horizontalAdvance(m_palette->headerItem()->text(0));
+    for (int group = 0; group < m_palette->topLevelItemCount(); ++group) {
+        const QTreeWidgetItem* groupItem = m_palette->topLevelItem(group);
+        widest = std::max(widest, QFontMetrics(groupItem->font(0)).horizontalAdvance(groupItem->text(0)));
+        for (int child = 0; child < groupItem->childCount(); ++child)
+            widest = std::max(widest, m_palette->indentation() + m_palette->fontMetrics().horizontalAdvance(
+                                                                     groupItem->child(child)->text(0)));
+    }
+    m_palette->setMinimumWidth(widest + 2 * m_palette->frameWidth() + 10);
 }
 
 void NetworkEditor::setModel(const ModelSpec& spec) {
