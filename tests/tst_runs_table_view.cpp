@@ -261,6 +261,20 @@ private Q_SLOTS:
         QCOMPARE(view.proxyModel()->rowCount(), 1);
     }
 
+    // A long run's epochs ("14698/100000") and durations read in full, not "14698/10000…".
+    void longValuesFitTheirColumns() {
+        RunsTableModel model;
+        model.setRuns(sampleRuns());
+        RunsTableView view;
+        view.setRunsModel(&model);
+        const QFontMetrics metrics = view.tableView()->fontMetrics();
+        const QHeaderView* header = view.tableView()->horizontalHeader();
+        QVERIFY(header->sectionSize(RunsTableModel::EpochsColumn) >
+                metrics.horizontalAdvance(QStringLiteral("14698/100000")));
+        QVERIFY(header->sectionSize(RunsTableModel::DurationColumn) >
+                metrics.horizontalAdvance(QStringLiteral("12 h 59 min")));
+    }
+
     // The dialog checks each tag as it is typed, with the store's rule and words.
     void notesDialogRefusesBadTags() {
         RunNotesDialog dialog(QStringLiteral("alpha #1"), {QStringLiteral("a")}, QStringLiteral("n"));

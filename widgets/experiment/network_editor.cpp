@@ -220,6 +220,7 @@ NetworkEditor::NetworkEditor(QWidget* parent)
 
     m_totals = new QLabel(this);
     m_totals->setObjectName(QStringLiteral("totals"));
+    m_totals->setWordWrap(true); // a long output shape wraps in a narrow dock instead of being cut
     m_status = new QLabel(this);
     m_status->setObjectName(QStringLiteral("status"));
     m_status->setWordWrap(true);

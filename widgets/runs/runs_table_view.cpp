@@ -116,8 +116,19 @@ void RunsTableView::setRunsModel(RunsTableModel* model) {
     m_model = model;
     m_proxy->setSourceModel(model);
     if (model) {
-        m_table->horizontalHeader()->resizeSection(RunsTableModel::NameColumn, 160);
-        m_table->horizontalHeader()->resizeSection(RunsTableModel::StatusColumn, 120);
+        // Wide enough for what the cells hold at their longest ("14698/100000" epochs), measured
+        // once: resizing to contents would measure every row of a long table.
+        QHeaderView* header = m_table->horizontalHeader();
+        const QFontMetrics metrics = m_table->fontMetrics();
+        auto fit = [&](int column, const QString& sample) {
+            header->resizeSection(
+                column, std::max(header->sectionSizeHint(column), metrics.horizontalAdvance(sample) + 16));
+        };
+        header->resizeSection(RunsTableModel::NameColumn, 160);
+        fit(RunsTableModel::StatusColumn, QStringLiteral("interrupted 100%"));
+        fit(RunsTableModel::EpochsColumn, QStringLiteral("99999/100000"));
+        fit(RunsTableModel::DurationColumn, QStringLiteral("12 h 59 min"));
+        fit(RunsTableModel::AccuracyColumn, QStringLiteral("MAE 0.0001234"));
     }
     emitSelection();
 }
