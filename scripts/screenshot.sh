@@ -3,7 +3,10 @@
 # seconds, and saves a PNG of the window; the window grabs itself (tunelab --screenshot).
 #
 #   scripts/screenshot.sh [--binary PATH] [--output PNG] [--run-seconds S] [--min-bytes N]
-#                         [-- TUNELAB ARGS...]
+#                         [--screen WxH] [-- TUNELAB ARGS...]
+#
+# --screen sizes the virtual screen (default 1280x800); give the window the same size with
+# -- --window-size WxH.
 #
 # Fails unless the PNG exists and has at least --min-bytes (default 10240: an empty or black
 # window compresses to less). Exits 77 (CTest's "skipped") when xvfb-run is not installed.
@@ -16,6 +19,7 @@ binary=""
 output="$TUNELAB_BUILD_DIR/screenshot.png"
 seconds=3
 min_bytes=10240
+screen=1280x800
 extra=()
 while (($# > 0)); do
     case "$1" in
@@ -23,8 +27,9 @@ while (($# > 0)); do
     --output) output="$2"; shift 2 ;;
     --run-seconds) seconds="$2"; shift 2 ;;
     --min-bytes) min_bytes="$2"; shift 2 ;;
+    --screen) screen="$2"; shift 2 ;;
     --) shift; extra=("$@"); break ;;
-    -h | --help) sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) tunelab_die "unknown argument: $1 (see --help)" ;;
     esac
 done
@@ -46,7 +51,7 @@ mkdir -p "$(dirname "$output")"
 rm -f "$output"
 # xcb, not offscreen: this checks that a real X11 window comes up and paints.
 status=0
-QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1280x800x24 -nolisten tcp" \
+QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 ${screen}x24 -nolisten tcp" \
     "$binary" --screenshot "$output" --run-seconds "$seconds" "${extra[@]}" || status=$?
 if ((status != 0)); then
     tunelab_die "tunelab --screenshot exited with $status"

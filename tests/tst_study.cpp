@@ -461,7 +461,7 @@ void TestStudy::trainsRealExperimentsAsTrials() {
         QVERIFY(trial.runId > 0);
         const auto run = store->run(trial.runId);
         QVERIFY(run);
-        QCOMPARE(QString::fromStdString(run->name), QStringLiteral("tiny-lr #%1").arg(trial.number));
+        QCOMPARE(QString::fromStdString(run->name), QStringLiteral("tiny-lr trial %1").arg(trial.number));
         QCOMPARE(int(trial.intermediate.size()), 3);
         // Maximized accuracy at the best epoch.
         double best = 0;

@@ -50,10 +50,10 @@ void showTabs(tunelab::MainWindow& window, const QStringList& tabs) {
 }
 
 void scheduleScreenshot(QApplication& app, tunelab::MainWindow& window, const QString& path, double seconds,
-                        bool study, const QStringList& tabs) {
+                        bool study, const QStringList& tabs, QSize size) {
     window.setInteractive(false);
     window.studyPanel()->setInteractive(false);
-    window.resize(study ? 1440 : 1280, study ? 900 : 800);
+    window.resize(size.isValid() ? size : study ? QSize(1440, 900) : QSize(1280, 800));
     window.show();
     if (study)
         window.studyPanel()->startStudy();
@@ -100,6 +100,10 @@ struct Options {
                             QStringLiteral("With --screenshot: tabs to bring forward first, by their titles, "
                                            "separated by commas (\"Gradient health,Search\")."),
                             QStringLiteral("tabs")};
+    QCommandLineOption windowSize{QStringLiteral("window-size"),
+                                  QStringLiteral("With --screenshot: the window's size, such as 1920x1080 "
+                                                 "(default 1280x800; 1440x900 with --study)."),
+                                  QStringLiteral("WxH")};
     QCommandLineOption runSeconds{QStringLiteral("run-seconds"),
                                   QStringLiteral("With --screenshot: seconds to train first (default 3)."),
                                   QStringLiteral("seconds"), QStringLiteral("3")};
@@ -123,6 +127,7 @@ void describe(QCommandLineParser& parser, const Options& options) {
     parser.addOption(options.screenshot);
     parser.addOption(options.runSeconds);
     parser.addOption(options.show);
+    parser.addOption(options.windowSize);
     parser.addOption(options.db);
     parser.addOption(options.study);
 }
@@ -196,9 +201,18 @@ int main(int argc, char* argv[]) {
         }
         if (parser.isSet(options.study) && !window.openStudyFile(parser.value(options.study)))
             return kExitError;
+        QSize size;
+        if (parser.isSet(options.windowSize)) {
+            const QStringList parts = parser.value(options.windowSize).split(QLatin1Char('x'));
+            size = parts.size() == 2 ? QSize(parts[0].toInt(), parts[1].toInt()) : QSize();
+            if (!size.isValid() || size.width() < 320 || size.height() < 240) {
+                std::fprintf(stderr, "tunelab: --window-size needs WIDTHxHEIGHT, such as 1920x1080\n");
+                return kExitError;
+            }
+        }
         scheduleScreenshot(app, window, parser.value(options.screenshot), seconds,
                            parser.isSet(options.study),
-                           parser.value(options.show).split(QLatin1Char(','), Qt::SkipEmptyParts));
+                           parser.value(options.show).split(QLatin1Char(','), Qt::SkipEmptyParts), size);
         return app.exec();
     }
 

@@ -254,7 +254,7 @@ struct StudyRunner::Impl {
         task.number = trial.number;
         task.params = trial.params;
         task.runName =
-            (spec.name.empty() ? std::string("study") : spec.name) + " #" + std::to_string(trial.number);
+            (spec.name.empty() ? std::string("study") : spec.name) + " trial " + std::to_string(trial.number);
         TrialOutcome outcome;
         bool evaluated = true;
         if (!spec.experimentJson.empty()) {

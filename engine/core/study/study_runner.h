@@ -37,7 +37,7 @@ struct TrialTask {
     int64_t number = 0;
     Assignment params;
     std::string experimentJson; // the base experiment with the parameters applied; empty if none
-    std::string runName;        // "<study> #<number>", for the training run
+    std::string runName;        // "<study> trial <number>", for the training run (its id shows as #id)
 };
 
 // Evaluates trials; called from the runner's worker threads, one call per trial, concurrently.
