@@ -5,6 +5,8 @@
 
 #include "study_view_test_support.h"
 
+#include <QLabel>
+
 using namespace tunelab;
 using namespace tunelab::test;
 
@@ -35,6 +37,16 @@ void TestStudyView::tableSelectionReachesPlotsAndBack() {
     view.show();
     QVERIFY(QTest::qWaitForWindowExposed(&view));
     QSignalSpy changed(&view, &StudyView::selectionChanged);
+    // The counts read in full above the plots, even in a narrow panel.
+    auto* summary = view.findChild<QLabel*>(QStringLiteral("studySummary"));
+    QVERIFY(summary && !summary->text().isEmpty());
+    view.resize(420, 700);
+    QTest::qWait(20);
+    const QRect needed =
+        summary->fontMetrics().boundingRect(summary->contentsRect(), Qt::TextWordWrap, summary->text());
+    QVERIFY2(summary->contentsRect().height() >= needed.height() && summary->width() <= view.width(),
+             qPrintable(summary->text()));
+    view.resize(900, 700);
 
     // Rows 3 and 7 of the table, sorted by trial number.
     QTableView* table = view.tableView();

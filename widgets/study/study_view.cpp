@@ -40,10 +40,10 @@ StudyView::StudyView(QWidget* parent)
     m_filter->setToolTip(m_filter->placeholderText());
     m_hidePruned = new QCheckBox(tr("Hide pruned and failed"), this);
     m_summary = new QLabel(this);
+    m_summary->setObjectName(QStringLiteral("studySummary"));
     m_summary->setTextFormat(Qt::PlainText);
-    // The summary gives way to the panels beside the view; its tooltip keeps the whole text.
-    m_summary->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
-    m_summary->setMinimumWidth(60);
+    // A line of its own under the tools, wrapping when narrow: never cut ("12 p" for "12 pruned").
+    m_summary->setWordWrap(true);
     m_exportBest = new QPushButton(tr("Export best config…"), this);
     m_exportBest->setToolTip(tr("Save the best trial's experiment as a spec file"));
     m_openBest = new QPushButton(tr("Open best in editor"), this);
@@ -54,8 +54,7 @@ StudyView::StudyView(QWidget* parent)
     auto* toolBar = new QHBoxLayout;
     toolBar->addWidget(m_filter, 1);
     toolBar->addWidget(m_hidePruned);
-    toolBar->addSpacing(12);
-    toolBar->addWidget(m_summary, 2);
+    toolBar->addStretch(1);
     toolBar->addWidget(m_exportBest);
     toolBar->addWidget(m_openBest);
 
@@ -106,6 +105,7 @@ StudyView::StudyView(QWidget* parent)
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
     layout->addLayout(toolBar);
+    layout->addWidget(m_summary);
     layout->addWidget(m_splitter, 1);
 
     m_frameTimer = new QTimer(this);
