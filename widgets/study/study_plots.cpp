@@ -86,6 +86,11 @@ void BestSoFarPlot::render(QPainter& painter) {
     const QString prunedLabel = tr("pruned");
     double x = area.right() - 12 - metrics.horizontalAdvance(bestLabel + completeLabel + prunedLabel) - 90;
     const double y = area.top() + 10;
+    // On a light box: the points of the best trials sit just where the legend is.
+    painter.setPen(Qt::NoPen);
+    painter.setBrush(QColor(255, 255, 255, 225));
+    painter.drawRoundedRect(
+        QRectF(x - 6, y - metrics.height() / 2.0 - 3, area.right() - x, metrics.height() + 6), 3, 3);
     painter.setPen(QPen(kBestColor, 2.0));
     painter.drawLine(QPointF(x, y), QPointF(x + 16, y));
     x += 20;
