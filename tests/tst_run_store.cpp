@@ -404,6 +404,11 @@ void TestRunStore::tagsAndNotesAreKept() {
         QVERIFY(!store->setRunTags(id, {"\x1b[2J"}).ok());
         QVERIFY(!store->setRunTags(id, {""}).ok());
         QVERIFY(!store->setRunTags(id, {std::string(65, 'x')}).ok());
+        // The message quotes the start of a long tag without cutting a character in two.
+        const auto longTag = store->setRunTags(id, {"123456789012345ä" + std::string(60, 'x')});
+        QVERIFY(!longTag.ok());
+        QVERIFY2(QString::fromStdString(longTag.error()).contains(QStringLiteral("\"123456789012345…\"")),
+                 longTag.error().c_str());
         QVERIFY(!store->setRunNote(id, "bell\a").ok());
         const auto missing = store->setRunTags(9999, {"x"});
         QVERIFY2(!missing.ok() && missing.error().find("no run with id 9999") != std::string::npos,

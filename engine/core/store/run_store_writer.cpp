@@ -349,9 +349,14 @@ std::string RunStore::runTagProblem(const std::string& tag) {
     constexpr size_t kMaximumTagBytes = 64;
     if (tag.empty())
         return "a tag cannot be empty";
-    if (tag.size() > kMaximumTagBytes)
-        return "a tag has at most " + std::to_string(kMaximumTagBytes) + " bytes, \"" + tag.substr(0, 16) +
+    if (tag.size() > kMaximumTagBytes) {
+        // The start of the tag, cut between UTF-8 characters, never inside one.
+        size_t shown = 16;
+        while (shown > 0 && (static_cast<unsigned char>(tag[shown]) & 0xC0) == 0x80)
+            --shown;
+        return "a tag has at most " + std::to_string(kMaximumTagBytes) + " bytes, \"" + tag.substr(0, shown) +
                "…\" has " + std::to_string(tag.size());
+    }
     if (tag.find(',') != std::string::npos)
         return "a tag cannot hold a comma (commas separate tags)";
     if (const std::string problem = nameProblem(tag); !problem.empty())
