@@ -26,6 +26,7 @@ private Q_SLOTS:
     void finishStates();
     void intermediateCommittedBeforeFinish();
     void claimWaitingTrial();
+    void trialsAfterReadsWhatMayHaveChanged();
     void setTrialRun();
     void migrateVersion1KeepsRuns();
     void readingManyTrialsIsFast();
@@ -293,6 +294,45 @@ void TestStudyStore::claimWaitingTrial() {
     QCOMPARE(store->claimWaitingTrial(study)->number, 3);
     QVERIFY(!store->claimWaitingTrial(study));
     QCOMPARE(store->claimWaitingTrial(other)->number, 0);
+}
+
+void TestStudyStore::trialsAfterReadsWhatMayHaveChanged() {
+    QTemporaryDir dir;
+    auto store = openStore(dir.filePath(QStringLiteral("runs.sqlite")));
+    QVERIFY(store);
+    const StudyId study = store->createStudy("incremental", "{}").value();
+    const StudyId other = store->createStudy("other", "{}").value();
+    QVERIFY(store->createTrial(other, {}, TrialState::Running).ok());
+    QVERIFY(store->createTrial(study, assignment({{"a", "0"}}), TrialState::Complete).ok()); // 0
+    QVERIFY(store->createTrial(study, {}, TrialState::Failed).ok());                         // 1
+    const auto running = store->createTrial(study, assignment({{"a", "2"}})).value();        // 2
+    QVERIFY(store->createTrial(study, {}, TrialState::Complete).ok());                       // 3
+    QVERIFY(store->createTrial(study, {}, TrialState::Waiting).ok());                        // 4
+    store->reportIntermediate(running.id, 1, 0.5);
+    store->flush();
+
+    // Everything above -1: the whole study, with parameters and values.
+    const auto all = store->trialsAfter(study, -1, {}, true);
+    QCOMPARE(numbers(all), range(5));
+    QCOMPARE(all[0].params, assignment({{"a", "0"}}));
+    QCOMPARE(all[2].intermediate.at(1), 0.5);
+    // Seen through 4: only the open ones, still with their parameters and values.
+    auto open = store->trialsAfter(study, 4, {}, true);
+    QCOMPARE(numbers(open), (std::vector<int64_t>{2, 4}));
+    QCOMPARE(open[0].params, assignment({{"a", "2"}}));
+    QCOMPARE(open[0].intermediate.at(1), 0.5);
+    QVERIFY(store->trialsAfter(study, 4, {}, false)[0].intermediate.empty());
+    // Trial 2 finishes: a reader that saw it running asks for it by number and gets its end.
+    QVERIFY(store->finishTrial(running.id, TrialState::Complete, 0.25, "").ok());
+    open = store->trialsAfter(study, 4, {2}, true);
+    QCOMPARE(numbers(open), (std::vector<int64_t>{2, 4}));
+    QCOMPARE(name(open[0].state), "complete");
+    QCOMPARE(open[0].value, 0.25);
+    QCOMPARE(numbers(store->trialsAfter(study, 4, {}, true)), std::vector<int64_t>{4});
+    // A new trial is above what the reader saw.
+    QVERIFY(store->createTrial(study, {}, TrialState::Complete).ok()); // 5
+    QCOMPARE(numbers(store->trialsAfter(study, 4, {}, true)), (std::vector<int64_t>{4, 5}));
+    QCOMPARE(numbers(store->trialsAfter(study, 5, {0, 99}, true)), (std::vector<int64_t>{0, 4}));
 }
 
 void TestStudyStore::setTrialRun() {

@@ -151,6 +151,13 @@ public:
     int requeueInterruptedTrials(StudyId studyId);
 
     std::vector<TrialRecord> trials(StudyId studyId, bool withIntermediate = false) const;
+    // What may have changed since a reader saw every trial up to `afterNumber`: the trials numbered
+    // above it, every running or waiting trial, and the trials numbered in `alsoNumbers` (the ones the
+    // reader last saw running or waiting). A finished trial never changes again (`tell` refuses a
+    // second value), so a reader that keeps what it read stays current at the cost of what changed.
+    std::vector<TrialRecord> trialsAfter(StudyId studyId, int64_t afterNumber,
+                                         const std::vector<int64_t>& alsoNumbers,
+                                         bool withIntermediate = false) const;
     std::optional<TrialRecord> trial(StudyId studyId, int64_t number) const;
     int64_t trialCount(StudyId studyId) const;
 

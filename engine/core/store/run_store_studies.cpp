@@ -435,6 +435,36 @@ std::vector<TrialRecord> RunStore::trials(StudyId studyId, bool withIntermediate
     return readTrials(select, params, values ? &*values : nullptr);
 }
 
+std::vector<TrialRecord> RunStore::trialsAfter(StudyId studyId, int64_t afterNumber,
+                                               const std::vector<int64_t>& alsoNumbers,
+                                               bool withIntermediate) const {
+    std::string numbers = "[";
+    for (const int64_t number : alsoNumbers)
+        numbers += (numbers.size() > 1 ? "," : "") + std::to_string(number);
+    numbers += ']';
+    // Three index lookups, so the cost follows what is read, not the size of the study.
+    const std::string ids =
+        "(SELECT id FROM trials WHERE study_id = ?1 AND number > ?2"
+        " UNION SELECT id FROM trials WHERE study_id = ?1 AND state IN ('running', 'waiting')"
+        " UNION SELECT id FROM trials WHERE study_id = ?1"
+        " AND number IN (SELECT value FROM json_each(?3)))";
+    std::lock_guard<std::mutex> lock(m_impl->readMutex);
+    sqlite3* db = m_impl->readDb.get();
+    ReadSnapshot snapshot(db);
+    Statement select(db, (std::string(kTrialColumns) + " WHERE id IN " + ids + " ORDER BY number").c_str());
+    select.bind(studyId, afterNumber, numbers);
+    Statement params(
+        db, ("SELECT trial_id, name, value_json FROM trial_params WHERE trial_id IN " + ids).c_str());
+    params.bind(studyId, afterNumber, numbers);
+    std::optional<Statement> values;
+    if (withIntermediate) {
+        values.emplace(db,
+                       ("SELECT trial_id, epoch, value FROM trial_values WHERE trial_id IN " + ids).c_str());
+        values->bind(studyId, afterNumber, numbers);
+    }
+    return readTrials(select, params, values ? &*values : nullptr);
+}
+
 std::optional<TrialRecord> RunStore::trial(StudyId studyId, int64_t number) const {
     std::lock_guard<std::mutex> lock(m_impl->readMutex);
     sqlite3* db = m_impl->readDb.get();

@@ -3,6 +3,7 @@
 #include "common/machine_limits.h"
 #include "spec/spec.h"
 #include "store/run_store.h"
+#include "study/trial_history.h"
 
 #include <nlohmann/json.hpp>
 
@@ -11,6 +12,7 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 namespace tunelab {
@@ -27,10 +29,6 @@ double secondsSince(Clock::time_point start) {
 int experimentEpochs(const StudySpec& spec) {
     const int epochs = studyEpochs(spec);
     return epochs > 0 ? epochs : 27;
-}
-
-double lastIntermediate(const TrialRecord& trial) {
-    return trial.intermediate.empty() ? kNoValue : trial.intermediate.rbegin()->second;
 }
 
 } // namespace
@@ -63,6 +61,9 @@ struct StudyRunner::Impl {
     std::mutex mutex; // guards everything below and the sampler and pruner
     std::condition_variable wake;
     std::map<int64_t, TrialRecord> trials; // by number; intermediate kept current for the pruner
+    int64_t readThrough = -1;              // every trial up to this number has been read from the store
+    std::set<int64_t> openNumbers;         // the trials in `trials` that are running or waiting
+    std::optional<TrialHistory> history;   // what the sampler and the pruner see, kept with `trials`
     bool samplerExhausted = false;
     std::string endReason;
     int64_t started = 0;
@@ -95,10 +96,13 @@ struct StudyRunner::Impl {
         events.push(std::move(event));
     }
 
-    // Re-reads the study's trials so that trials told or run by other processes count. Called with
-    // the mutex held, before each new suggestion.
+    // Reads what changed in the study's trials since the last read (new trials, and the ones that
+    // were running or waiting), so that trials told or run by other processes count. Called with the
+    // mutex held, before each new suggestion.
     void refreshTrials() {
-        for (auto& trial : store.trials(studyId, true)) {
+        const std::vector<int64_t> open(openNumbers.begin(), openNumbers.end());
+        for (auto& trial : store.trialsAfter(studyId, readThrough, open, true)) {
+            readThrough = std::max(readThrough, trial.number);
             // Intermediate values are written behind the trial's back; keep the ones reported here
             // that the store has not committed yet.
             const auto known = trials.find(trial.number);
@@ -106,40 +110,19 @@ struct StudyRunner::Impl {
                 trial.state == TrialState::Running)
                 trial.intermediate.insert(known->second.intermediate.begin(),
                                           known->second.intermediate.end());
-            trials[trial.number] = std::move(trial);
+            keep(std::move(trial));
         }
     }
 
-    std::vector<FinishedTrial> samplerHistory() const {
-        std::vector<FinishedTrial> history;
-        history.reserve(trials.size());
-        for (const auto& [number, trial] : trials) {
-            FinishedTrial item;
-            item.number = number;
-            item.assignment = trial.params;
-            item.state = trial.state == TrialState::Waiting ? TrialState::Running : trial.state;
-            if (trial.state == TrialState::Complete)
-                item.value = towardsMinimum(spec.objective, trial.value);
-            else if (trial.state == TrialState::Pruned)
-                item.value = towardsMinimum(
-                    spec.objective, std::isfinite(trial.value) ? trial.value : lastIntermediate(trial));
-            history.push_back(std::move(item));
-        }
-        return history;
-    }
-
-    std::vector<TrialCurve> prunerCurves() const {
-        std::vector<TrialCurve> curves;
-        curves.reserve(trials.size());
-        for (const auto& [number, trial] : trials) {
-            TrialCurve curve;
-            curve.number = number;
-            curve.finished = isFinal(trial.state);
-            for (const auto& [epoch, value] : trial.intermediate)
-                curve.values[epoch] = towardsMinimum(spec.objective, value);
-            curves.push_back(std::move(curve));
-        }
-        return curves;
+    // Records a trial's current state for the runner, the sampler and the pruner.
+    void keep(TrialRecord trial) {
+        history->update(trial);
+        const int64_t number = trial.number;
+        if (isFinal(trial.state))
+            openNumbers.erase(number);
+        else
+            openNumbers.insert(number);
+        trials[number] = std::move(trial);
     }
 
     int64_t trialBudget() const { return options.maxTrials >= 0 ? options.maxTrials : spec.budget.trials; }
@@ -151,7 +134,7 @@ struct StudyRunner::Impl {
     // Called with the mutex held.
     std::optional<TrialRecord> nextTrial() {
         if (auto waiting = store.claimWaitingTrial(studyId)) {
-            trials[waiting->number] = *waiting;
+            keep(*waiting);
             return waiting;
         }
         // A suggestion is drawn for the next trial number; when another process sharing the store
@@ -167,7 +150,7 @@ struct StudyRunner::Impl {
             if (samplerExhausted)
                 return std::nullopt;
             const int64_t number = trials.empty() ? 0 : trials.rbegin()->first + 1;
-            const auto assignment = sampler->suggest(*space, number, samplerHistory());
+            const auto assignment = sampler->suggest(*space, number, history->samplerHistory());
             if (!assignment) {
                 samplerExhausted = true;
                 endReason = "the sampler has no points left (every grid point was tried)";
@@ -180,7 +163,7 @@ struct StudyRunner::Impl {
                 return std::nullopt;
             }
             if (created.value()) {
-                trials[number] = *created.value();
+                keep(*created.value());
                 return *created.value();
             }
         }
@@ -229,10 +212,11 @@ struct StudyRunner::Impl {
             {
                 std::lock_guard<std::mutex> lock(m_impl.mutex);
                 m_impl.trials[m_trial.number].intermediate[epoch] = value;
+                m_impl.history->addIntermediate(m_trial.number, epoch, value);
                 // The last epoch of an experiment has nothing left to save: the trial completes.
                 const bool lastEpoch = m_impl.hasExperiment() && epoch >= m_impl.maxEpochs;
                 if (m_impl.pruner && !lastEpoch)
-                    prune = m_impl.pruner->shouldPrune(m_trial.number, epoch, m_impl.prunerCurves());
+                    prune = m_impl.pruner->shouldPrune(m_trial.number, epoch, m_impl.history->prunerCurves());
             }
             m_impl.emit(StudyEventKind::TrialIntermediate, m_trial, epoch, value);
             return prune;
@@ -307,6 +291,7 @@ struct StudyRunner::Impl {
         }
         if (outcome.state == TrialState::Waiting)
             stored.intermediate.clear();
+        keep(stored);
         emit(StudyEventKind::TrialFinished, stored);
     }
 };
@@ -402,6 +387,7 @@ Result<bool> StudyRunner::start() {
     if (!parsed.ok())
         return Result<bool>::failure("study " + record->name + ": " + parsed.error());
     impl.spec = parsed.take();
+    impl.history.emplace(impl.spec.objective);
     if (impl.spec.name.empty())
         impl.spec.name = record->name;
     auto space = parseSearchSpace(impl.spec.spaceJson);
