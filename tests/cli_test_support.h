@@ -25,17 +25,17 @@ struct CliResult {
     QJsonObject json() const { return QJsonDocument::fromJson(out.toUtf8()).object(); }
 };
 
-// Runs tunelab-cli with single-threaded BLAS; a run past `timeoutMs` is killed and reported with exit code
-// -1. `inChild` runs in the child between fork and exec (to drop privileges, say).
-inline CliResult runCliFor(const QStringList& arguments, int timeoutMs,
-                           const std::function<void()>& inChild = {}) {
+// Runs `program` in `environment`; a run past `timeoutMs` is killed and reported with exit code -1.
+// `inChild` runs in the child between fork and exec (to drop privileges, say).
+inline CliResult
+runProgramFor(const QString& program, const QStringList& arguments, int timeoutMs,
+              const QProcessEnvironment& environment = QProcessEnvironment::systemEnvironment(),
+              const std::function<void()>& inChild = {}) {
     QProcess process;
-    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
-    environment.insert("OPENBLAS_NUM_THREADS", "1");
     process.setProcessEnvironment(environment);
     if (inChild)
         process.setChildProcessModifier(inChild);
-    process.start(TUNELAB_CLI, arguments);
+    process.start(program, arguments);
     CliResult result;
     if (!process.waitForFinished(timeoutMs)) {
         process.kill();
@@ -46,6 +46,14 @@ inline CliResult runCliFor(const QStringList& arguments, int timeoutMs,
     result.out = QString::fromUtf8(process.readAllStandardOutput());
     result.err = QString::fromUtf8(process.readAllStandardError());
     return result;
+}
+
+// Runs tunelab-cli with single-threaded BLAS, as runProgramFor does.
+inline CliResult runCliFor(const QStringList& arguments, int timeoutMs,
+                           const std::function<void()>& inChild = {}) {
+    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+    environment.insert("OPENBLAS_NUM_THREADS", "1");
+    return runProgramFor(TUNELAB_CLI, arguments, timeoutMs, environment, inChild);
 }
 
 inline QString writeFile(const QTemporaryDir& folder, const QString& name, const QByteArray& content) {

@@ -1,5 +1,6 @@
 // tunelab-cli: TuneLab's headless tool. Trains experiments, validates specs, reads the run store and
-// runs hyperparameter studies and optimizer races.
+// runs hyperparameter studies and optimizer races. The same main is tunelab-cli (no LibTorch: the
+// commands that train go on in tunelab-cli-training, training_commands.h) and tunelab-cli-training.
 
 #include "exit_codes.h"
 #include "optimize_command.h"
@@ -9,6 +10,7 @@
 #include "study_command.h"
 #include "terminal_output.h"
 #include "train_command.h"
+#include "training_commands.h"
 #include "validate_command.h"
 
 #include <CLI/CLI.hpp>
@@ -51,8 +53,10 @@ int main(int argc, char** argv) {
         const int code = app.exit(error);
         return code == 0 ? kExitSuccess : kExitBadInput;
     }
-    if (train->parsed())
-        return runTrain(trainOptions);
+    const TrainingCommandLine training{train,  &trainOptions,  race,         &raceOptions,
+                                       lrFind, &lrFindOptions, &studyOptions};
+    if (parsedTrainingCommand(training))
+        return runTrainingCommand(training, argc, argv);
     if (validate->parsed())
         return runValidate(validateOptions);
     if (runs->parsed())
@@ -61,10 +65,6 @@ int main(int argc, char** argv) {
         return runStudy(studyOptions);
     if (optimize->parsed())
         return runOptimize(optimizeOptions);
-    if (race->parsed())
-        return runRace(raceOptions);
-    if (lrFind->parsed())
-        return runLrFind(lrFindOptions);
     if (store->parsed())
         return runStore(storeOptions);
     if (askTellOptions.ask->parsed() || askTellOptions.tell->parsed())

@@ -87,18 +87,6 @@ void printResultsTable(std::FILE* out, const std::vector<RaceEntryResult>& resul
 
 } // namespace
 
-CLI::App* addRaceCommand(CLI::App& app, RaceOptions& options) {
-    CLI::App* race = app.add_subcommand("race", "Race optimizers on one experiment (docs/race.md)");
-    race->add_option("file", options.racePath, "Race file (JSON)")->required()->check(CLI::ExistingFile);
-    race->add_option("--db", options.dbPath, "Run store file (default: $TUNELAB_DB or the user data folder)");
-    race->add_option("--device", options.device, "auto, cpu, cuda or cuda:N (overrides the experiment)");
-    race->add_option("--csv", options.csvPath, "Also write the results table as CSV to this file");
-    race->add_option("--threads", options.threads, "CPU threads per set-up")->check(CLI::PositiveNumber);
-    race->add_flag("--json", options.json,
-                   "Progress to stderr; the last line of stdout is the results as JSON");
-    return race;
-}
-
 int runRace(const RaceOptions& options) {
     if (const std::string problem = threadsProblem(options.threads); !problem.empty()) {
         std::fprintf(stderr, "error: --%s\n", problem.c_str());
@@ -243,22 +231,6 @@ int runRace(const RaceOptions& options) {
         return result.status == RunStatus::Completed;
     });
     return checkStoreSaved(runStore, anyCompleted ? kExitSuccess : kExitRunFailed);
-}
-
-CLI::App* addLrFindCommand(CLI::App& app, LrFindOptions& options) {
-    CLI::App* find =
-        app.add_subcommand("lr-find", "Learning-rate range test of one experiment: suggests a learning rate");
-    find->add_option("spec", options.specPath, "Experiment spec (JSON)")
-        ->required()
-        ->check(CLI::ExistingFile);
-    find->add_option("--min-lr", options.minLr, "Learning rate of the first step")
-        ->check(CLI::PositiveNumber);
-    find->add_option("--max-lr", options.maxLr, "Learning rate of the last step")->check(CLI::PositiveNumber);
-    find->add_option("--steps", options.steps, "Steps from --min-lr to --max-lr")
-        ->check(CLI::Range(10, 100000));
-    find->add_option("--device", options.device, "auto, cpu, cuda or cuda:N (overrides the spec)");
-    find->add_flag("--json", options.json, "Print the curve and the suggestion as one JSON object");
-    return find;
 }
 
 int runLrFind(const LrFindOptions& options) {

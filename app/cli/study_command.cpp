@@ -1,6 +1,5 @@
 #include "study_command.h"
 
-#include "common/machine_limits.h"
 #include "common/names.h"
 #include "exit_codes.h"
 #include "json_output.h"
@@ -8,7 +7,6 @@
 #include "spec/spec.h"
 #include "store_access.h"
 #include "study/command_objective.h"
-#include "study/experiment_objective.h"
 #include "study/study_settings_check.h"
 #include "study_edit_command.h"
 #include "text_format.h"
@@ -37,13 +35,18 @@ extern "C" void onStudyInterrupt(int) {
         _exit(kExitInterrupted);
 }
 
-// Objective values keep six significant digits: losses and rates span many magnitudes.
+std::string fileStem(const std::string& path) {
+    std::string base = path.substr(path.find_last_of('/') + 1);
+    const size_t dot = base.find_last_of('.');
+    return dot == std::string::npos || dot == 0 ? base : base.substr(0, dot);
+}
+
+} // namespace
+
 std::string formatStudyValue(double value) {
     return formatNumber(value, "%.6g");
 }
 
-// "optimizer.lr=0.00385 optimizer.type=\"sgd\"": compact, one line; fractions to six significant
-// digits (--json and `study best --format json` keep every digit).
 std::string paramsText(const Assignment& params) {
     std::string text;
     for (const auto& [path, value] : params) {
@@ -60,20 +63,13 @@ bool isExistingFile(const std::string& path) {
     return ::stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode);
 }
 
-std::string fileStem(const std::string& path) {
-    std::string base = path.substr(path.find_last_of('/') + 1);
-    const size_t dot = base.find_last_of('.');
-    return dot == std::string::npos || dot == 0 ? base : base.substr(0, dot);
-}
-
 int countState(const std::vector<TrialRecord>& trials, TrialState state) {
     return static_cast<int>(std::count_if(trials.begin(), trials.end(),
                                           [state](const TrialRecord& t) { return t.state == state; }));
 }
 
-// Creates a study from a spec; the name is `name`, else the file's own, else the file's stem.
-std::optional<LoadedStudy> createFromFile(RunStore& store, const std::string& path, const std::string& name,
-                                          bool reuseExisting) {
+std::optional<LoadedStudy> createStudyFromFile(RunStore& store, const std::string& path,
+                                               const std::string& name, bool reuseExisting) {
     auto loaded = loadStudySpec(path);
     if (!loaded.ok()) {
         printErrors(loaded.errors());
@@ -108,89 +104,14 @@ std::optional<LoadedStudy> createFromFile(RunStore& store, const std::string& pa
     return LoadedStudy{*record, std::move(spec)};
 }
 
+namespace {
+
 int createStudyCommand(RunStore& store, const StudyOptions& options) {
-    auto study = createFromFile(store, options.target, options.name, false);
+    auto study = createStudyFromFile(store, options.target, options.name, false);
     if (!study)
         return kExitBadInput;
     std::printf("%s\n", study->spec.name.c_str());
     return kExitSuccess;
-}
-
-int runStudyCommand(RunStore& store, const StudyOptions& options, bool resume) {
-    std::optional<LoadedStudy> study;
-    if (!resume && isExistingFile(options.target) && !store.findStudy(options.target))
-        study = createFromFile(store, options.target, options.name, true);
-    else
-        study = loadStudy(store, options.target);
-    if (!study)
-        return kExitBadInput;
-    if (options.addTrials > 0) {
-        if (options.trials > 0) {
-            std::fprintf(stderr, "error: give --trials (this run's budget) or --add-trials (a raised stored "
-                                 "budget), not both\n");
-            return kExitBadInput;
-        }
-        if (!addStudyTrials(store, *study, options.addTrials))
-            return kExitRunFailed;
-    }
-    if (study->spec.experimentJson.empty()) {
-        std::fprintf(
-            stderr,
-            "error: study '%s' has no experiment: evaluate its trials with `tunelab-cli optimize --name "
-            "%s --command CMD` or with ask/tell\n",
-            study->spec.name.c_str(), study->spec.name.c_str());
-        return kExitBadInput;
-    }
-    if (!options.device.empty()) {
-        if (const std::string problem = deviceStringError(options.device); !problem.empty()) {
-            std::fprintf(stderr, "error: --device: %s\n", problem.c_str());
-            return kExitBadInput;
-        }
-    }
-    RunOptions runOptions;
-    runOptions.device = options.device;
-    runOptions.threads = options.threads;
-    ExperimentObjective objective(store, study->spec.objective, runOptions);
-    StudyRunOptions runnerOptions;
-    runnerOptions.forceParallel = options.forceParallel;
-    if (!resume) {
-        runnerOptions.parallel = options.parallel;
-        if (options.trials > 0)
-            runnerOptions.maxTrials = options.trials;
-        if (options.seconds > 0.0)
-            runnerOptions.maxSeconds = options.seconds;
-    }
-    auto ran = runStudyInForeground(store, *study, objective, runnerOptions, true);
-    if (!ran.ok()) {
-        printErrors(ran.errors());
-        return kExitBadInput;
-    }
-    const StudyRunSummary& summary = ran.value().summary;
-    if (summary.trialsStarted == 0 && summary.endReason.rfind("the trial budget is spent", 0) == 0)
-        std::fprintf(stderr, "nothing ran: %s; `tunelab-cli study run %s --add-trials N` runs N more\n",
-                     summary.endReason.c_str(), study->spec.name.c_str());
-    const auto trials = store.trials(study->record.id);
-    auto result = studyResultJson(*study, trials, ran.value().seconds);
-    addStoreError(result, store);
-    if (options.json) {
-        std::printf("%s\n", result.dump().c_str());
-    } else {
-        const auto best = bestTrial(trials, study->spec.objective);
-        const int waiting = countState(trials, TrialState::Waiting);
-        std::printf("study '%s': %lld trials (%d complete, %d pruned, %d failed%s)\n",
-                    study->spec.name.c_str(), static_cast<long long>(trials.size()),
-                    countState(trials, TrialState::Complete), countState(trials, TrialState::Pruned),
-                    countState(trials, TrialState::Failed),
-                    waiting > 0 ? (", " + std::to_string(waiting) + " waiting").c_str() : "");
-        if (best)
-            std::printf("best %s %s at trial %lld: %s\n", study->spec.objective.metric.c_str(),
-                        formatStudyValue(best->value).c_str(), static_cast<long long>(best->number),
-                        paramsText(best->params).c_str());
-    }
-    std::fflush(stdout);
-    if (ran.value().interrupted)
-        return kExitInterrupted;
-    return countState(trials, TrialState::Complete) > 0 ? kExitSuccess : kExitRunFailed;
 }
 
 nlohmann::ordered_json trialJson(const TrialRecord& trial) {
@@ -548,27 +469,12 @@ CLI::App* addStudyCommand(CLI::App& app, StudyOptions& options) {
 }
 
 int runStudy(const StudyOptions& options) {
-    if (options.parallel > 0) {
-        if (const std::string problem = parallelProblem(options.parallel, options.forceParallel);
-            !problem.empty()) {
-            std::fprintf(stderr, "error: --%s\n", problem.c_str());
-            return kExitBadInput;
-        }
-    }
-    if (const std::string problem = threadsProblem(options.threads); !problem.empty()) {
-        std::fprintf(stderr, "error: --%s\n", problem.c_str());
-        return kExitBadInput;
-    }
     const bool readsOnly = options.status->parsed() || options.best->parsed() || options.list->parsed();
     auto store = readsOnly ? openRunStoreForReading(options.dbPath) : openStudyStore(options.dbPath);
     if (!store)
         return kExitBadInput;
     if (options.create->parsed())
         return checkStoreSaved(*store, createStudyCommand(*store, options));
-    if (options.run->parsed())
-        return checkStoreSaved(*store, runStudyCommand(*store, options, false));
-    if (options.resume->parsed())
-        return checkStoreSaved(*store, runStudyCommand(*store, options, true));
     if (options.status->parsed())
         return statusCommand(*store, options);
     if (options.best->parsed())

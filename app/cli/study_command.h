@@ -41,7 +41,11 @@ struct StudyOptions {
 };
 
 CLI::App* addStudyCommand(CLI::App& app, StudyOptions& options);
+// The study verbs that do not train: create, status, best, list, enqueue, copy and delete.
 int runStudy(const StudyOptions& options);
+// `study run` and `study resume` (study_run_command.cpp): they train, so only tunelab-cli-training
+// has them (training_commands.h).
+int runStudyTraining(const StudyOptions& options);
 
 // Shared by the study verbs, optimize and ask/tell.
 
@@ -57,6 +61,17 @@ std::unique_ptr<RunStore> openStudyStore(const std::string& dbPath);
 bool studyNameIsSafe(const std::string& name);
 // The named study with its spec; prints a message naming the store when there is none.
 std::optional<LoadedStudy> loadStudy(const RunStore& store, const std::string& name);
+// Creates a study from a study file; its name is `name`, else the file's own, else the file's stem.
+// With `reuseExisting`, a study of that name already in the store is loaded instead (and said so).
+std::optional<LoadedStudy> createStudyFromFile(RunStore& store, const std::string& path,
+                                               const std::string& name, bool reuseExisting);
+bool isExistingFile(const std::string& path);
+int countState(const std::vector<TrialRecord>& trials, TrialState state);
+// Objective values keep six significant digits: losses and rates span many magnitudes.
+std::string formatStudyValue(double value);
+// "optimizer.lr=0.00385 optimizer.type=\"sgd\"": compact, one line; fractions to six significant
+// digits (--json and `study best --format json` keep every digit).
+std::string paramsText(const Assignment& params);
 // Prints what makes no sense in the study's settings (studySettingsWarnings) as warnings.
 void printSettingsWarnings(const StudySpec& spec);
 // The trial's parameters as a JSON object with typed values.

@@ -27,23 +27,6 @@ extern "C" void onInterrupt(int) {
 
 } // namespace
 
-CLI::App* addTrainCommand(CLI::App& app, TrainOptions& options) {
-    CLI::App* train = app.add_subcommand("train", "Train one experiment and record it in the run store");
-    train->add_option("spec", options.specPath, "Experiment spec (JSON)")->check(CLI::ExistingFile);
-    train->add_flag("--default", options.useDefault,
-                    "Train the built-in default experiment (two spirals, small MLP)");
-    train->add_option("--device", options.device, "auto, cpu, cuda or cuda:N (overrides the spec)");
-    train->add_option("--db", options.dbPath,
-                      "Run store file (default: $TUNELAB_DB or the user data folder)");
-    train
-        ->add_option("--threads", options.threads, "CPU threads for LibTorch and OpenBLAS (0 = one per core)")
-        ->check(CLI::NonNegativeNumber);
-    train->add_option("--epochs", options.epochs, "Override training.epochs")->check(CLI::PositiveNumber);
-    train->add_flag("--json", options.json,
-                    "Progress to stderr; the last line of stdout is the result as JSON");
-    return train;
-}
-
 int runTrain(const TrainOptions& options) {
     if (options.specPath.empty() == !options.useDefault) {
         std::fprintf(stderr, "error: give a spec file or --default (not both)\n");

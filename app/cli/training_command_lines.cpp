@@ -1,0 +1,58 @@
+#include "training_commands.h"
+
+// The command lines of the commands that train. Both tunelab-cli and tunelab-cli-training parse
+// them, so that help and a mistyped option answer at once, without LibTorch.
+
+namespace tunelab::cli {
+
+CLI::App* addTrainCommand(CLI::App& app, TrainOptions& options) {
+    CLI::App* train = app.add_subcommand("train", "Train one experiment and record it in the run store");
+    train->add_option("spec", options.specPath, "Experiment spec (JSON)")->check(CLI::ExistingFile);
+    train->add_flag("--default", options.useDefault,
+                    "Train the built-in default experiment (two spirals, small MLP)");
+    train->add_option("--device", options.device, "auto, cpu, cuda or cuda:N (overrides the spec)");
+    train->add_option("--db", options.dbPath,
+                      "Run store file (default: $TUNELAB_DB or the user data folder)");
+    train
+        ->add_option("--threads", options.threads, "CPU threads for LibTorch and OpenBLAS (0 = one per core)")
+        ->check(CLI::NonNegativeNumber);
+    train->add_option("--epochs", options.epochs, "Override training.epochs")->check(CLI::PositiveNumber);
+    train->add_flag("--json", options.json,
+                    "Progress to stderr; the last line of stdout is the result as JSON");
+    return train;
+}
+
+CLI::App* addRaceCommand(CLI::App& app, RaceOptions& options) {
+    CLI::App* race = app.add_subcommand("race", "Race optimizers on one experiment (docs/race.md)");
+    race->add_option("file", options.racePath, "Race file (JSON)")->required()->check(CLI::ExistingFile);
+    race->add_option("--db", options.dbPath, "Run store file (default: $TUNELAB_DB or the user data folder)");
+    race->add_option("--device", options.device, "auto, cpu, cuda or cuda:N (overrides the experiment)");
+    race->add_option("--csv", options.csvPath, "Also write the results table as CSV to this file");
+    race->add_option("--threads", options.threads, "CPU threads per set-up")->check(CLI::PositiveNumber);
+    race->add_flag("--json", options.json,
+                   "Progress to stderr; the last line of stdout is the results as JSON");
+    return race;
+}
+
+CLI::App* addLrFindCommand(CLI::App& app, LrFindOptions& options) {
+    CLI::App* find =
+        app.add_subcommand("lr-find", "Learning-rate range test of one experiment: suggests a learning rate");
+    find->add_option("spec", options.specPath, "Experiment spec (JSON)")
+        ->required()
+        ->check(CLI::ExistingFile);
+    find->add_option("--min-lr", options.minLr, "Learning rate of the first step")
+        ->check(CLI::PositiveNumber);
+    find->add_option("--max-lr", options.maxLr, "Learning rate of the last step")->check(CLI::PositiveNumber);
+    find->add_option("--steps", options.steps, "Steps from --min-lr to --max-lr")
+        ->check(CLI::Range(10, 100000));
+    find->add_option("--device", options.device, "auto, cpu, cuda or cuda:N (overrides the spec)");
+    find->add_flag("--json", options.json, "Print the curve and the suggestion as one JSON object");
+    return find;
+}
+
+bool parsedTrainingCommand(const TrainingCommandLine& line) {
+    return line.train->parsed() || line.race->parsed() || line.lrFind->parsed() ||
+           line.studyOptions->run->parsed() || line.studyOptions->resume->parsed();
+}
+
+} // namespace tunelab::cli
