@@ -294,6 +294,15 @@ Result<std::optional<TrialRecord>> RunStore::addTrial(StudyId studyId, int64_t e
 }
 
 std::optional<TrialRecord> RunStore::claimWaitingTrial(StudyId studyId, TrialOwner owner) {
+    {
+        // Most calls find nothing waiting: a read says so without a write transaction.
+        std::lock_guard<std::mutex> lock(m_impl->readMutex);
+        Statement any(m_impl->readDb.get(),
+                      "SELECT 1 FROM trials WHERE study_id = ? AND state = 'waiting' LIMIT 1");
+        any.bind(studyId);
+        if (!any.next() && any.error().empty())
+            return std::nullopt;
+    }
     int64_t number = -1;
     const double now = storeClockNow();
     const std::string what = "a waiting trial of study " + std::to_string(studyId) + " marked running";
