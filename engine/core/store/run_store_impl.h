@@ -19,7 +19,7 @@
 
 namespace tunelab {
 
-// A write that runs on the writer thread inside its batched transaction (BEGIN IMMEDIATE, so it
+// A write that runs inside a batched transaction of the writer (BEGIN IMMEDIATE, so it
 // holds the file's write lock across processes). Returns an error message, empty on success. A
 // batch that meets a busy file is rolled back and retried, so an operation may run more than once
 // and sets its outputs afresh each time.
@@ -56,13 +56,17 @@ struct RunStore::Impl {
     int64_t started = 0; // this process's start, in clock ticks after boot (0 where unknown)
 
     // Declared before its statements, so they are finalized first.
-    sqlite::Database writeDb; // used by the writer thread only, once it runs
+    // Used by one thread at a time, the one that set `writing`: the writer thread, or a
+    // commitOperation caller that found the writer idle and nothing queued.
+    sqlite::Database writeDb;
     sqlite::Statement insertRun, markStarted, insertStep, insertEpoch, markFinished, deleteRun;
     sqlite::Statement insertTrialValue; // reportIntermediate runs once per trial and epoch
     sqlite::Statement insertLayerHealth, insertHistogram;
+    sqlite::StatementCache writeStatements; // the study writes of every trial, on writeDb
 
     mutable std::mutex readMutex;
     sqlite::Database readDb;
+    mutable sqlite::StatementCache readStatements; // under readMutex, on readDb
 
     std::mutex queueMutex;
     std::condition_variable wake;      // the writer waits for work
@@ -70,6 +74,7 @@ struct RunStore::Impl {
     std::deque<PendingWrite> queue;
     uint64_t queuedCount = 0;    // writes ever queued
     uint64_t committedCount = 0; // writes ever handled by the writer (committed or failed)
+    bool writing = false;        // a batch is being written; guards writeDb and what it writes
     bool stopping = false;
     std::string lastReportedError;
     LostWriteRecord lost;
@@ -99,6 +104,7 @@ struct RunStore::Impl {
 
     // Any thread. Runs `operation` in the writer's next transaction and returns its error (empty
     // on success) once that transaction is committed; everything queued before is committed too.
+    // When the writer is idle and nothing is queued, the calling thread writes it itself.
     // `what` names what it saves, for the lost-write record when the store cannot write.
     std::string commitOperation(std::string what, StoreOperation operation);
     // Any thread. Queues `operation` like a metrics event; flush() commits it.

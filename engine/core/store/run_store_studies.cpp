@@ -253,36 +253,43 @@ Result<std::optional<TrialRecord>> RunStore::addTrial(StudyId studyId, int64_t e
     const std::string what = "a new trial of study " + std::to_string(studyId);
     const std::string error = m_impl->commitOperation(what, [&](sqlite3* db) -> std::string {
         taken = false;
-        Statement studyExists(db, "SELECT 1 FROM studies WHERE id = ?");
-        studyExists.bind(studyId);
-        if (!studyExists.next())
-            return "no study with id " + std::to_string(studyId);
-        Statement nextNumber(db, "SELECT COALESCE(MAX(number) + 1, 0) FROM trials WHERE study_id = ?");
-        nextNumber.bind(studyId);
-        if (!nextNumber.next())
-            return nextNumber.error();
-        trial.number = nextNumber.integer(0);
+        sqlite::StatementCache& statements = m_impl->writeStatements;
+        {
+            auto studyExists = statements.get(db, "SELECT 1 FROM studies WHERE id = ?");
+            studyExists->bind(studyId);
+            if (!studyExists->next())
+                return "no study with id " + std::to_string(studyId);
+        }
+        {
+            auto nextNumber =
+                statements.get(db, "SELECT COALESCE(MAX(number) + 1, 0) FROM trials WHERE study_id = ?");
+            nextNumber->bind(studyId);
+            if (!nextNumber->next())
+                return nextNumber->error();
+            trial.number = nextNumber->integer(0);
+        }
         if (expectedNumber >= 0 && trial.number != expectedNumber) {
             taken = true;
             return std::string();
         }
-        Statement insert(
+        auto insert = statements.get(
             db, "INSERT INTO trials(study_id, number, state, params_json, requeues, started_at,"
                 " finished_at, owner_pid, owner_host, owner_started) VALUES(?, ?, ?, ?, 0, ?, ?, ?, ?, ?)");
         const bool inserted =
-            owned ? insert.run(studyId, trial.number, toString(state), paramsJson, trial.startedAt, nullptr,
-                               m_impl->pid, m_impl->host, m_impl->started)
-            : running ? insert.run(studyId, trial.number, toString(state), paramsJson, trial.startedAt,
-                                   nullptr, nullptr, nullptr, nullptr)
-                      : insert.run(studyId, trial.number, toString(state), paramsJson, nullptr,
-                                   isFinal(state) ? trial.finishedAt : kNoValue, nullptr, nullptr, nullptr);
+            owned ? insert->run(studyId, trial.number, toString(state), paramsJson, trial.startedAt, nullptr,
+                                m_impl->pid, m_impl->host, m_impl->started)
+            : running ? insert->run(studyId, trial.number, toString(state), paramsJson, trial.startedAt,
+                                    nullptr, nullptr, nullptr, nullptr)
+                      : insert->run(studyId, trial.number, toString(state), paramsJson, nullptr,
+                                    isFinal(state) ? trial.finishedAt : kNoValue, nullptr, nullptr, nullptr);
         if (!inserted)
-            return insert.error();
+            return insert->error();
         trial.id = sqlite3_last_insert_rowid(db);
-        Statement insertParam(db, "INSERT INTO trial_params(trial_id, name, value_json) VALUES(?, ?, ?)");
+        auto insertParam =
+            statements.get(db, "INSERT INTO trial_params(trial_id, name, value_json) VALUES(?, ?, ?)");
         for (const auto& [name, value] : params) {
-            if (!insertParam.run(trial.id, name, value.json))
-                return insertParam.error();
+            if (!insertParam->run(trial.id, name, value.json))
+                return insertParam->error();
         }
         return std::string();
     });
@@ -297,10 +304,10 @@ std::optional<TrialRecord> RunStore::claimWaitingTrial(StudyId studyId, TrialOwn
     {
         // Most calls find nothing waiting: a read says so without a write transaction.
         std::lock_guard<std::mutex> lock(m_impl->readMutex);
-        Statement any(m_impl->readDb.get(),
-                      "SELECT 1 FROM trials WHERE study_id = ? AND state = 'waiting' LIMIT 1");
-        any.bind(studyId);
-        if (!any.next() && any.error().empty())
+        auto any = m_impl->readStatements.get(
+            m_impl->readDb.get(), "SELECT 1 FROM trials WHERE study_id = ? AND state = 'waiting' LIMIT 1");
+        any->bind(studyId);
+        if (!any->next() && any->error().empty())
             return std::nullopt;
     }
     int64_t number = -1;
@@ -378,10 +385,10 @@ Result<bool> RunStore::finishTrial(int64_t trialId, TrialState state, double val
             Statement clearValues(db, "DELETE FROM trial_values WHERE trial_id = ?");
             return clearValues.run(trialId) ? std::string() : clearValues.error();
         }
-        Statement finish(db, "UPDATE trials SET state = ?, value = ?, message = ?, pruned_epoch = ?,"
-                             " finished_at = ? WHERE id = ?");
+        auto finish = m_impl->writeStatements.get(db, "UPDATE trials SET state = ?, value = ?, message = ?,"
+                                                      " pruned_epoch = ?, finished_at = ? WHERE id = ?");
         return changedOrMissing(
-            db, finish, finish.run(toString(state), value, textOrNull(message), prunedEpoch, now, trialId),
+            db, *finish, finish->run(toString(state), value, textOrNull(message), prunedEpoch, now, trialId),
             trialId);
     });
     if (!error.empty())
@@ -460,18 +467,18 @@ std::vector<TrialRecord> RunStore::trialsAfter(StudyId studyId, int64_t afterNum
     std::lock_guard<std::mutex> lock(m_impl->readMutex);
     sqlite3* db = m_impl->readDb.get();
     ReadSnapshot snapshot(db);
-    Statement select(db, (std::string(kTrialColumns) + " WHERE id IN " + ids + " ORDER BY number").c_str());
-    select.bind(studyId, afterNumber, numbers);
-    Statement params(
-        db, ("SELECT trial_id, name, value_json FROM trial_params WHERE trial_id IN " + ids).c_str());
-    params.bind(studyId, afterNumber, numbers);
-    std::optional<Statement> values;
-    if (withIntermediate) {
-        values.emplace(db,
-                       ("SELECT trial_id, epoch, value FROM trial_values WHERE trial_id IN " + ids).c_str());
-        values->bind(studyId, afterNumber, numbers);
-    }
-    return readTrials(select, params, values ? &*values : nullptr);
+    auto select = m_impl->readStatements.get(db, std::string(kTrialColumns) + " WHERE id IN " + ids +
+                                                     " ORDER BY number");
+    select->bind(studyId, afterNumber, numbers);
+    auto params = m_impl->readStatements.get(
+        db, "SELECT trial_id, name, value_json FROM trial_params WHERE trial_id IN " + ids);
+    params->bind(studyId, afterNumber, numbers);
+    if (!withIntermediate)
+        return readTrials(*select, *params, nullptr);
+    auto values = m_impl->readStatements.get(
+        db, "SELECT trial_id, epoch, value FROM trial_values WHERE trial_id IN " + ids);
+    values->bind(studyId, afterNumber, numbers);
+    return readTrials(*select, *params, &*values);
 }
 
 std::optional<TrialRecord> RunStore::trial(StudyId studyId, int64_t number) const {

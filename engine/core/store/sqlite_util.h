@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace tunelab::sqlite {
@@ -49,6 +50,16 @@ public:
 
     bool valid() const { return m_statement != nullptr; }
     const std::string& error() const { return m_error; }
+
+    // Ready to bind and run again; ends the read it was stepping through.
+    void reset() {
+        if (!valid())
+            return;
+        sqlite3_reset(m_statement.get());
+        sqlite3_clear_bindings(m_statement.get());
+        m_rc = SQLITE_OK;
+        m_error.clear();
+    }
 
     template <typename... Values> Statement& bind(const Values&... values) {
         int index = 0;
@@ -133,6 +144,46 @@ private:
     std::unique_ptr<sqlite3_stmt, Finalizer> m_statement;
     int m_rc = SQLITE_OK;
     std::string m_error;
+};
+
+// Prepared statements of one connection kept for reuse, by SQL text: preparing costs more than
+// running a small statement, and a study runs the same few for every trial. Not thread-safe: each
+// cache belongs to whoever may use its connection. A lease resets its statement when it goes, so
+// a cached read never holds a snapshot open and a cached write never keeps its bindings.
+class StatementCache {
+public:
+    class Lease {
+    public:
+        explicit Lease(Statement& statement)
+            : m_statement(&statement) {}
+        Lease(const Lease&) = delete;
+        Lease& operator=(const Lease&) = delete;
+        ~Lease() { m_statement->reset(); }
+        Statement& operator*() const { return *m_statement; }
+        Statement* operator->() const { return m_statement; }
+
+    private:
+        Statement* m_statement;
+    };
+
+    // The statement for `sql` on `db`, prepared on first use. A statement that failed to prepare
+    // is not kept, so its error is reported again next time.
+    Lease get(sqlite3* db, const std::string& sql) {
+        auto found = m_statements.find(sql);
+        if (found == m_statements.end() || !found->second->valid()) {
+            auto statement = std::make_unique<Statement>(db, sql.c_str());
+            if (!statement->valid()) {
+                m_failed = std::move(statement);
+                return Lease(*m_failed);
+            }
+            found = m_statements.insert_or_assign(sql, std::move(statement)).first;
+        }
+        return Lease(*found->second);
+    }
+
+private:
+    std::unordered_map<std::string, std::unique_ptr<Statement>> m_statements;
+    std::unique_ptr<Statement> m_failed; // the last statement that did not prepare, for its error
 };
 
 } // namespace tunelab::sqlite
