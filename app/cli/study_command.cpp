@@ -9,6 +9,7 @@
 #include "study/command_objective.h"
 #include "study/study_settings_check.h"
 #include "study_edit_command.h"
+#include "study_interop_command.h"
 #include "text_format.h"
 
 #include <sys/stat.h>
@@ -461,6 +462,7 @@ CLI::App* addStudyCommand(CLI::App& app, StudyOptions& options) {
 
     options.remove = study->add_subcommand("delete", "Delete a study and its trials (their runs stay)");
     options.remove->add_option("study", options.target, "Study name")->required();
+    addStudyInteropCommands(*study, options);
 
     for (CLI::App* sub : {options.create, options.run, options.resume, options.status, options.best,
                           options.list, options.remove, options.enqueue, options.copy})
@@ -469,7 +471,8 @@ CLI::App* addStudyCommand(CLI::App& app, StudyOptions& options) {
 }
 
 int runStudy(const StudyOptions& options) {
-    const bool readsOnly = options.status->parsed() || options.best->parsed() || options.list->parsed();
+    const bool readsOnly = options.status->parsed() || options.best->parsed() || options.list->parsed() ||
+                           options.exportStudy->parsed();
     auto store = readsOnly ? openRunStoreForReading(options.dbPath) : openStudyStore(options.dbPath);
     if (!store)
         return kExitBadInput;
@@ -485,6 +488,10 @@ int runStudy(const StudyOptions& options) {
         return checkStoreSaved(*store, enqueueStudyCommand(*store, options));
     if (options.copy->parsed())
         return checkStoreSaved(*store, copyStudyCommand(*store, options));
+    if (options.exportStudy->parsed())
+        return exportStudyCommand(*store, options);
+    if (options.importStudy->parsed())
+        return checkStoreSaved(*store, importStudyCommand(*store, options));
     return checkStoreSaved(*store, deleteCommand(*store, options));
 }
 

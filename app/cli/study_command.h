@@ -26,9 +26,13 @@ struct StudyOptions {
     int threads = 1;
     bool json = false;
     std::string format = "json";
-    int64_t addTrials = 0; // run, resume: raise the stored budget by this many first
-    std::string params;    // enqueue: a JSON object from parameter path to value
-    int64_t seed = -1;     // copy: the copy's sampler seed; -1: a fresh one
+    int64_t addTrials = 0;             // run, resume: raise the stored budget by this many first
+    std::string params;                // enqueue: a JSON object from parameter path to value
+    int64_t seed = -1;                 // copy: the copy's sampler seed; -1: a fresh one
+    std::string outPath;               // export: the file written
+    bool force = false;                // export: replace an existing file
+    std::string sourceStudy;           // import: the study of the file, when it holds several
+    std::string fileFormat = "optuna"; // export, import: the other tool's storage
     CLI::App* create = nullptr;
     CLI::App* run = nullptr;
     CLI::App* resume = nullptr;
@@ -38,10 +42,13 @@ struct StudyOptions {
     CLI::App* remove = nullptr;
     CLI::App* enqueue = nullptr;
     CLI::App* copy = nullptr;
+    CLI::App* exportStudy = nullptr;
+    CLI::App* importStudy = nullptr;
 };
 
 CLI::App* addStudyCommand(CLI::App& app, StudyOptions& options);
-// The study verbs that do not train: create, status, best, list, enqueue, copy and delete.
+// The study verbs that do not train: create, status, best, list, enqueue, copy, export, import and
+// delete.
 int runStudy(const StudyOptions& options);
 // `study run` and `study resume` (study_run_command.cpp): they train, so only tunelab-cli-training
 // has them (training_commands.h).

@@ -89,16 +89,18 @@ Result<bool> writeFileAtomically(const std::string& path, std::string_view bytes
         ::unlink(temporary.c_str());
         return Result<bool>::failure(failure(path, step, error));
     }
-    // The rename is durable once the folder's entry is on the device. A folder that cannot be
-    // synced (some file systems refuse) does not undo a write that has succeeded.
+    syncFolder(folder);
+    return true;
+}
+
+} // namespace detail
+
+void syncFolder(const std::string& folder) {
     const int folderFd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (folderFd >= 0) {
         ::fsync(folderFd);
         ::close(folderFd);
     }
-    return true;
 }
-
-} // namespace detail
 
 } // namespace tunelab

@@ -20,6 +20,10 @@ namespace tunelab {
 // fails with EFBIG here rather than killing it.
 Result<bool> writeFileAtomically(const std::string& path, std::string_view bytes);
 
+// Makes a rename or link in `folder` durable: its entry is on the device once this returns. A folder
+// that cannot be synced (some file systems refuse) is left as it is: the write itself succeeded.
+void syncFolder(const std::string& folder);
+
 namespace detail {
 // The system calls writeFileAtomically makes once its temporary file is open, so that tests can
 // make each of them fail (a close that fails is hard to provoke on a local file system).
