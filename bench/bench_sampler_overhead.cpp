@@ -1,5 +1,7 @@
 // Time of one sampler suggestion over a mixed six-parameter space (log float, float, int, log int,
-// categorical and a conditional float): TPE with 1,000 finished trials, GP with 200.
+// categorical and a conditional float): TPE with 1,000 finished trials, GP with 200; and the random
+// forest with 1,000 finished trials over 20 parameters (floats, log floats, ints, a log int,
+// categoricals and conditional floats).
 // Usage: bench_sampler_overhead [repeats=21]
 #include "search/samplers.h"
 
@@ -8,6 +10,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
+#include <string>
 #include <vector>
 
 using namespace tunelab;
@@ -34,14 +38,58 @@ double syntheticLoss(const Assignment& a) {
     return loss;
 }
 
-std::vector<FinishedTrial> randomHistory(const SearchSpace& space, int count) {
+// Twenty parameters: p0..p11 floats (every third one log), p12..p15 ints (p15 log), two categoricals
+// and two floats that apply only for some choices of the first categorical.
+std::string wideSpace() {
+    std::string json = R"({"parameters": [)";
+    for (int i = 0; i < 12; ++i)
+        json += i % 3 == 2
+                    ? R"({"path": "p)" + std::to_string(i) +
+                          R"(", "kind": "float", "low": 1e-5, "high": 1, "log": true}, )"
+                    : R"({"path": "p)" + std::to_string(i) + R"(", "kind": "float", "low": -1, "high": 1}, )";
+    for (int i = 12; i < 15; ++i)
+        json += R"({"path": "p)" + std::to_string(i) + R"(", "kind": "int", "low": 1, "high": 64}, )";
+    json += R"({"path": "p15", "kind": "int", "low": 1, "high": 1024, "log": true},
+        {"path": "c0", "kind": "categorical", "choices": ["a", "b", "c", "d"]},
+        {"path": "c1", "kind": "categorical", "choices": ["x", "y", "z"]},
+        {"path": "q0", "kind": "float", "low": 0, "high": 1, "when": {"c0": ["a", "b"]}},
+        {"path": "q1", "kind": "float", "low": 0, "high": 1, "when": {"c0": ["c"]}}]})";
+    return json;
+}
+
+// A smooth made-up loss over the wide space.
+double wideLoss(const Assignment& a) {
+    double loss = 0.0;
+    for (int i = 0; i < 12; ++i) {
+        const double x = a.at("p" + std::to_string(i)).toDouble();
+        loss += i % 3 == 2 ? std::pow(std::log10(x) + 2.0, 2.0) / 25.0 : (x - 0.3) * (x - 0.3);
+    }
+    for (int i = 12; i < 16; ++i)
+        loss += std::fabs(std::log2(a.at("p" + std::to_string(i)).toDouble()) - 4.0) / 10.0;
+    loss += a.at("c0").json == "\"b\"" ? 0.0 : 0.5;
+    loss += a.at("c1").json == "\"x\"" ? 0.0 : 0.2;
+    if (a.count("q0"))
+        loss += std::pow(a.at("q0").toDouble() - 0.7, 2.0);
+    if (a.count("q1"))
+        loss += std::pow(a.at("q1").toDouble() - 0.2, 2.0);
+    return loss;
+}
+
+std::vector<FinishedTrial> randomHistory(const SearchSpace& space, int count,
+                                         double (*loss)(const Assignment&) = syntheticLoss) {
     RandomSampler random(99);
     std::vector<FinishedTrial> history;
     for (int trial = 0; trial < count; ++trial) {
         Assignment a = *random.suggest(space, trial, {});
-        history.push_back({trial, a, syntheticLoss(a), TrialState::Complete});
+        history.push_back({trial, a, loss(a), TrialState::Complete});
     }
     return history;
+}
+
+double threadCpuMs() {
+    timespec now{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+    return static_cast<double>(now.tv_sec) * 1e3 + static_cast<double>(now.tv_nsec) * 1e-6;
 }
 
 double medianSuggestMs(Sampler& sampler, const SearchSpace& space, const std::vector<FinishedTrial>& history,
@@ -89,5 +137,39 @@ int main(int argc, char** argv) {
                 medianSuggestMs(tpeIndependent, space, tpeHistory, repeats));
     std::printf("gp, 200 trials:                   %8.3f  (target < 100)\n",
                 medianSuggestMs(gp, space, gpHistory, std::max(3, repeats / 3)));
+
+    auto wideParsed = parseSearchSpace(wideSpace());
+    if (!wideParsed.ok()) {
+        std::fprintf(stderr, "%s\n", wideParsed.error().c_str());
+        return 1;
+    }
+    const SearchSpace wide = wideParsed.take();
+    const auto wideHistory = randomHistory(wide, 1000, wideLoss);
+    RfSettings rfSettings;
+    rfSettings.seed = 1;
+    RfSampler rf(rfSettings);
+    // Only model-based suggestions count: one in five trials the forest draws like the random sampler
+    // (the same assignment), which costs nothing. The thread's CPU time is printed too: on shared
+    // cores it is what the suggestion itself costs.
+    RandomSampler randomShare(rfSettings.seed);
+    std::vector<double> times, cpuTimes;
+    for (int64_t trial = 1000; static_cast<int>(times.size()) < repeats; ++trial) {
+        const double cpuStarted = threadCpuMs();
+        const auto started = std::chrono::steady_clock::now();
+        auto assignment = rf.suggest(wide, trial, wideHistory);
+        const double ms =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+        const double cpuMs = threadCpuMs() - cpuStarted;
+        if (!assignment || assignment->empty()) {
+            std::fprintf(stderr, "empty suggestion\n");
+        } else if (*assignment != *randomShare.suggest(wide, trial, wideHistory)) {
+            times.push_back(ms);
+            cpuTimes.push_back(cpuMs);
+        }
+    }
+    std::sort(times.begin(), times.end());
+    std::sort(cpuTimes.begin(), cpuTimes.end());
+    std::printf("rf, 1000 trials x 20 parameters:  %8.3f  (target < 50; CPU %.3f; slowest %.3f)\n",
+                times[times.size() / 2], cpuTimes[cpuTimes.size() / 2], times.back());
     return 0;
 }

@@ -1,8 +1,10 @@
 // Sampler quality on standard test functions, in process: Branin (2-D), Hartmann-6 and Rosenbrock-4
-// (log1p of the value), each minimised by every sampler for a number of trials over several seeds.
-// Prints the median over seeds of the best value found, and for GP on Branin the median number of
-// trials needed to come within 0.01 of the minimum.
-// Usage: bench_sampler_quality [trials=60] [seeds=10] [sampler=all]
+// (log1p of the value), each minimised by every sampler for a number of trials over several seeds;
+// a conditional space (an optimizer type, each type with its own learning rate, SGD also a momentum);
+// and two functions held out from any choice of the samplers' constants, Ackley-5 and Levy-4.
+// Prints the median over seeds of the best value found, and for Branin the median number of trials
+// needed to come within 0.01 of the minimum.
+// Usage: bench_sampler_quality [trials=60] [seeds=10] [sampler=all] [function=all]
 #include "search/samplers.h"
 
 #include <algorithm>
@@ -20,8 +22,8 @@ namespace {
 
 struct TestFunction {
     std::string name;
-    std::vector<std::pair<double, double>> bounds;
-    std::function<double(const std::vector<double>&)> value;
+    SearchSpace space;
+    std::function<double(const Assignment&)> value;
     double minimum;
 };
 
@@ -57,22 +59,83 @@ double rosenbrock4(const std::vector<double>& x) {
     return std::log1p(sum);
 }
 
-SearchSpace floatSpace(const TestFunction& function) {
-    std::string json = R"({"parameters": [)";
-    for (size_t i = 0; i < function.bounds.size(); ++i) {
-        char item[160];
-        std::snprintf(item, sizeof item,
-                      R"(%s{"path": "x%zu", "kind": "float", "low": %.17g, "high": %.17g})",
-                      i == 0 ? "" : ", ", i, function.bounds[i].first, function.bounds[i].second);
-        json += item;
+// Ackley in 5 dimensions on [-32.768, 32.768]^5, minimum 0 at the origin.
+double ackley5(const std::vector<double>& x) {
+    double squares = 0.0, cosines = 0.0;
+    for (double v : x) {
+        squares += v * v;
+        cosines += std::cos(2.0 * M_PI * v);
     }
-    json += "]}";
+    const double d = static_cast<double>(x.size());
+    return -20.0 * std::exp(-0.2 * std::sqrt(squares / d)) - std::exp(cosines / d) + 20.0 + M_E;
+}
+
+// Levy in 4 dimensions on [-10, 10]^4, minimum 0 at (1, 1, 1, 1).
+double levy4(const std::vector<double>& x) {
+    auto w = [&](size_t i) { return 1.0 + (x[i] - 1.0) / 4.0; };
+    const size_t d = x.size();
+    double sum = std::pow(std::sin(M_PI * w(0)), 2.0);
+    for (size_t i = 0; i + 1 < d; ++i)
+        sum += std::pow(w(i) - 1.0, 2.0) * (1.0 + 10.0 * std::pow(std::sin(M_PI * w(i) + 1.0), 2.0));
+    sum += std::pow(w(d - 1) - 1.0, 2.0) * (1.0 + std::pow(std::sin(2.0 * M_PI * w(d - 1)), 2.0));
+    return sum;
+}
+
+// A made-up training loss over a conditional space: each optimizer is a bowl in log10 of its own
+// learning rate with its own best rate and floor. SGD reaches the lowest floor (0), but only with its
+// momentum near 0.9; Adam's floor is 0.2 and RMSprop's 0.35. Minimum 0.
+const char* kConditionalSpace = R"({"parameters": [
+    {"path": "optimizer.type", "kind": "categorical", "choices": ["sgd", "adam", "rmsprop"]},
+    {"path": "sgd.lr", "kind": "float", "low": 1e-5, "high": 1, "log": true, "when": {"optimizer.type": ["sgd"]}},
+    {"path": "sgd.momentum", "kind": "float", "low": 0.0, "high": 0.99, "when": {"optimizer.type": ["sgd"]}},
+    {"path": "adam.lr", "kind": "float", "low": 1e-5, "high": 1, "log": true, "when": {"optimizer.type": ["adam"]}},
+    {"path": "rmsprop.lr", "kind": "float", "low": 1e-5, "high": 1, "log": true, "when": {"optimizer.type": ["rmsprop"]}}
+]})";
+
+double optimizerLoss(const Assignment& a) {
+    const std::string type = a.at("optimizer.type").json;
+    if (type == "\"sgd\"") {
+        const double lr = std::log10(a.at("sgd.lr").toDouble());
+        const double momentum = a.at("sgd.momentum").toDouble();
+        return 0.25 * (lr + 1.5) * (lr + 1.5) + 2.0 * (momentum - 0.9) * (momentum - 0.9);
+    }
+    if (type == "\"adam\"") {
+        const double lr = std::log10(a.at("adam.lr").toDouble());
+        return 0.2 + 0.25 * (lr + 3.0) * (lr + 3.0);
+    }
+    const double lr = std::log10(a.at("rmsprop.lr").toDouble());
+    return 0.35 + 0.25 * (lr + 2.5) * (lr + 2.5);
+}
+
+SearchSpace parsedSpace(const std::string& json) {
     auto parsed = parseSearchSpace(json);
     if (!parsed.ok()) {
         std::fprintf(stderr, "%s\n", parsed.error().c_str());
         std::exit(1);
     }
     return parsed.take();
+}
+
+// A function of x0..x(d-1), each a float parameter with the function's bounds.
+TestFunction boxFunction(const std::string& name, const std::vector<std::pair<double, double>>& bounds,
+                         double (*function)(const std::vector<double>&), double minimum) {
+    std::string json = R"({"parameters": [)";
+    for (size_t i = 0; i < bounds.size(); ++i) {
+        char item[160];
+        std::snprintf(item, sizeof item,
+                      R"(%s{"path": "x%zu", "kind": "float", "low": %.17g, "high": %.17g})",
+                      i == 0 ? "" : ", ", i, bounds[i].first, bounds[i].second);
+        json += item;
+    }
+    json += "]}";
+    const size_t dimensions = bounds.size();
+    auto value = [function, dimensions](const Assignment& a) {
+        std::vector<double> x;
+        for (size_t i = 0; i < dimensions; ++i)
+            x.push_back(a.at("x" + std::to_string(i)).toDouble());
+        return function(x);
+    };
+    return {name, parsedSpace(json), value, minimum};
 }
 
 double median(std::vector<double> values) {
@@ -86,18 +149,26 @@ double median(std::vector<double> values) {
 int main(int argc, char** argv) {
     const int trials = argc > 1 ? std::atoi(argv[1]) : 60;
     const int seeds = argc > 2 ? std::atoi(argv[2]) : 10;
-    const std::vector<TestFunction> functions = {
-        {"branin", {{-5, 10}, {0, 15}}, branin, 0.397887},
-        {"hartmann6", std::vector<std::pair<double, double>>(6, {0.0, 1.0}), hartmann6, -3.32237},
-        {"rosenbrock4", std::vector<std::pair<double, double>>(4, {-2.0, 2.0}), rosenbrock4, 0.0},
+    std::vector<TestFunction> functions = {
+        boxFunction("branin", {{-5, 10}, {0, 15}}, branin, 0.397887),
+        boxFunction("hartmann6", std::vector<std::pair<double, double>>(6, {0.0, 1.0}), hartmann6, -3.32237),
+        boxFunction("rosenbrock4", std::vector<std::pair<double, double>>(4, {-2.0, 2.0}), rosenbrock4, 0.0),
+        {"optimizer", parsedSpace(kConditionalSpace), optimizerLoss, 0.0},
+        boxFunction("ackley5", std::vector<std::pair<double, double>>(5, {-32.768, 32.768}), ackley5, 0.0),
+        boxFunction("levy4", std::vector<std::pair<double, double>>(4, {-10.0, 10.0}), levy4, 0.0),
     };
-    std::vector<std::string> samplers = {"random", "sobol", "tpe-independent", "tpe", "gp"};
-    if (argc > 3)
+    std::vector<std::string> samplers = {"random", "sobol", "tpe-independent", "tpe", "gp", "rf"};
+    if (argc > 3 && std::string(argv[3]) != "all")
         samplers = {argv[3]};
+    if (argc > 4) {
+        functions.erase(std::remove_if(functions.begin(), functions.end(),
+                                       [&](const TestFunction& f) { return f.name != argv[4]; }),
+                        functions.end());
+    }
     std::printf("%d trials, seeds 0..%d, median over seeds of the best value\n", trials, seeds - 1);
     std::printf("%-12s %-16s %12s %12s %10s\n", "function", "sampler", "median best", "mean best", "seconds");
     for (const auto& function : functions) {
-        const SearchSpace space = floatSpace(function);
+        const SearchSpace& space = function.space;
         for (const auto& name : samplers) {
             std::vector<double> bests, hits;
             const auto started = std::chrono::steady_clock::now();
@@ -116,10 +187,7 @@ int main(int argc, char** argv) {
                 double hit = trials + 1;
                 for (int trial = 0; trial < trials; ++trial) {
                     auto assignment = sampler->suggest(space, trial, history);
-                    std::vector<double> x;
-                    for (size_t i = 0; i < function.bounds.size(); ++i)
-                        x.push_back(assignment->at("x" + std::to_string(i)).toDouble());
-                    const double value = function.value(x);
+                    const double value = function.value(*assignment);
                     history.push_back({trial, *assignment, value, TrialState::Complete});
                     best = std::min(best, value);
                     if (hit > trials && best <= function.minimum + 0.01)

@@ -37,7 +37,7 @@ tsan_options+=":suppressions=$TUNELAB_ROOT/scripts/tsan.supp"
 case "$mode" in
 core)
     TUNELAB_BUILD_DIR="$TUNELAB_ROOT/build-sanitize"
-    tunelab_configure "${common[@]}" -DTUNELAB_TORCH=OFF -DTUNELAB_GUI=OFF \
+    tunelab_configure "${common[@]}" -DTUNELAB_TORCH=OFF -DTUNELAB_GUI=OFF -DTUNELAB_BENCH=OFF \
         -DTUNELAB_SANITIZE=address,undefined -DTUNELAB_FUZZ=ON
     tunelab_sanitizer_env 1
     ;;
@@ -49,7 +49,7 @@ all)
     ;;
 thread)
     TUNELAB_BUILD_DIR="$TUNELAB_ROOT/build-tsan"
-    tunelab_configure "${common[@]}" -DTUNELAB_TORCH=OFF -DTUNELAB_GUI=OFF \
+    tunelab_configure "${common[@]}" -DTUNELAB_TORCH=OFF -DTUNELAB_GUI=OFF -DTUNELAB_BENCH=OFF \
         -DTUNELAB_SANITIZE=thread -DTUNELAB_FUZZ=OFF
     export TSAN_OPTIONS="${TSAN_OPTIONS:-$tsan_options}"
     ;;

@@ -208,7 +208,7 @@ CLI::App* addOptimizeCommand(CLI::App& app, OptimizeOptions& options) {
     optimize
         ->add_option("--trials", options.trials, "Trial budget (default 20; counts earlier trials of --name)")
         ->check(CLI::PositiveNumber);
-    optimize->add_option("--sampler", options.sampler, "random, grid, sobol, tpe, tpe-independent or gp")
+    optimize->add_option("--sampler", options.sampler, "random, grid, sobol, tpe, tpe-independent, gp or rf")
         ->check(CLI::IsMember(samplerNames()));
     optimize->add_option("--seed", options.seed, "Sampler seed");
     optimize->add_option("--startup-trials", options.startupTrials, "Random trials before tpe or gp model")

@@ -53,6 +53,7 @@ SearchSettingsForm::SearchSettingsForm(QWidget* parent)
     addChoices(m_sampler, {{QStringLiteral("tpe"), tr("TPE (multivariate)")},
                            {QStringLiteral("gp"), tr("Gaussian process")},
                            {QStringLiteral("tpe-independent"), tr("TPE (independent)")},
+                           {QStringLiteral("rf"), tr("Random forest")},
                            {QStringLiteral("sobol"), tr("Sobol")},
                            {QStringLiteral("random"), tr("Random")},
                            {QStringLiteral("grid"), tr("Grid")}});
@@ -171,7 +172,8 @@ void SearchSettingsForm::applyScaledDefaults() {
 
 void SearchSettingsForm::updateVisibleFields() {
     const QString sampler = m_sampler->currentData().toString();
-    const bool modelling = sampler.startsWith(QLatin1String("tpe")) || sampler == QLatin1String("gp");
+    const bool modelling = sampler.startsWith(QLatin1String("tpe")) || sampler == QLatin1String("gp") ||
+                           sampler == QLatin1String("rf");
     m_form->setRowVisible(m_samplerStartup->parentWidget(), modelling);
     const QString pruner = m_pruner->currentData().toString();
     m_form->setRowVisible(m_rungFields,

@@ -16,9 +16,6 @@ struct KernelColumns {
     int scales = 0;
 };
 
-// log(phi(z) + z Phi(z)), the log of the standardised expected improvement, stable for very negative z.
-double logExpectedImprovementFactor(double z);
-
 // A Gaussian process with a Matern-5/2 kernel over standardised targets.
 class GaussianProcess {
 public:

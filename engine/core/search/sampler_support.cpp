@@ -5,6 +5,12 @@
 
 namespace tunelab::sampler_support {
 
+namespace {
+
+constexpr double kLogTwoPi = 1.83787706640934548356;
+
+} // namespace
+
 bool isChoice(const SearchParameter& parameter) {
     return parameter.kind == ParamKind::Categorical || parameter.kind == ParamKind::Fixed ||
            !parameter.values.empty();
@@ -78,6 +84,18 @@ int choiceOf(const SearchParameter& parameter, const ParamValue& value) {
         }
     }
     return -1;
+}
+
+double logExpectedImprovementFactor(double z) {
+    if (z > -10.0) {
+        const double phi = std::exp(-0.5 * z * z) / std::sqrt(2.0 * M_PI);
+        const double cdf = 0.5 * std::erfc(-z / std::sqrt(2.0));
+        return std::log(std::max(phi + z * cdf, 1e-300));
+    }
+    // phi(z) (1 - t R(t)) with t = -z and the asymptotic series of the Mills ratio R.
+    const double t2 = z * z;
+    const double series = (1.0 - 3.0 / t2 + 15.0 / (t2 * t2) - 105.0 / (t2 * t2 * t2)) / t2;
+    return -0.5 * t2 - 0.5 * kLogTwoPi + std::log(series);
 }
 
 } // namespace tunelab::sampler_support

@@ -1,6 +1,7 @@
 #pragma once
 
-// Helpers shared by the model-based samplers (TPE and GP); private to engine/*_sampler.cpp.
+// Helpers shared by the model-based samplers (TPE, GP and random forest); private to
+// engine/core/search/*_sampler.cpp.
 
 #include "search/samplers.h"
 #include "search/search_space.h"
@@ -44,5 +45,7 @@ double snapUnit(const SearchParameter& parameter, double u);
 bool readNumber(const ParamValue& value, double& number);
 // The index of `value` among a choice parameter's values (numbers compared by value); -1 if none.
 int choiceOf(const SearchParameter& parameter, const ParamValue& value);
+// log(phi(z) + z Phi(z)), the log of the standardised expected improvement, stable for very negative z.
+double logExpectedImprovementFactor(double z);
 
 } // namespace tunelab::sampler_support

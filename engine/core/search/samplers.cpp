@@ -68,7 +68,8 @@ bool isFinal(TrialState state) {
 }
 
 const std::vector<std::string>& samplerNames() {
-    static const std::vector<std::string> names = {"tpe", "tpe-independent", "gp", "sobol", "random", "grid"};
+    static const std::vector<std::string> names = {"tpe",   "tpe-independent", "gp",  "rf",
+                                                   "sobol", "random",          "grid"};
     return names;
 }
 
@@ -96,6 +97,12 @@ Result<std::unique_ptr<Sampler>> makeSampler(const SamplerSettings& settings, co
         gp.seed = settings.seed;
         gp.startupTrials = settings.startupTrials;
         return Made(std::make_unique<GpSampler>(gp));
+    }
+    if (settings.type == "rf") {
+        RfSettings rf;
+        rf.seed = settings.seed;
+        rf.startupTrials = settings.startupTrials;
+        return Made(std::make_unique<RfSampler>(rf));
     }
     std::string known;
     for (const auto& name : samplerNames())

@@ -7,7 +7,7 @@ namespace tunelab {
 namespace {
 
 bool samplerModels(const std::string& type) {
-    return type == "tpe" || type == "tpe-independent" || type == "gp";
+    return type == "tpe" || type == "tpe-independent" || type == "gp" || type == "rf";
 }
 
 std::string trials(int64_t count) {
