@@ -4,7 +4,10 @@
 // and two functions held out from any choice of the samplers' constants, Ackley-5 and Levy-4.
 // Prints the median over seeds of the best value found, and for Branin the median number of trials
 // needed to come within 0.01 of the minimum.
-// Usage: bench_sampler_quality [trials=60] [seeds=10] [sampler=all] [function=all]
+// A second set of functions, chosen with function "dev" (or "dev:<name>" for one of them): Six-hump
+// camel, Goldstein-Price (log), Hartmann-3, Styblinski-Tang-3, Rastrigin-3, Griewank-4, Schwefel-4,
+// Michalewicz-5 and a shifted sphere-6 with a categorical parameter that does not matter.
+// Usage: bench_sampler_quality [trials=60] [seeds=10] [sampler=all] [function=all|dev|dev:<name>]
 #include "search/samplers.h"
 
 #include <algorithm>
@@ -107,6 +110,93 @@ double optimizerLoss(const Assignment& a) {
     return 0.35 + 0.25 * (lr + 2.5) * (lr + 2.5);
 }
 
+// The second set ("dev").
+double camel6(const std::vector<double>& x) {
+    const double a = x[0] * x[0], b = x[1] * x[1];
+    return (4.0 - 2.1 * a + a * a / 3.0) * a + x[0] * x[1] + (-4.0 + 4.0 * b) * b;
+}
+
+double goldsteinPrice(const std::vector<double>& x) {
+    const double s = x[0] + x[1] + 1.0, t = 2.0 * x[0] - 3.0 * x[1];
+    const double a = 1.0 + s * s *
+                               (19.0 - 14.0 * x[0] + 3.0 * x[0] * x[0] - 14.0 * x[1] + 6.0 * x[0] * x[1] +
+                                3.0 * x[1] * x[1]);
+    const double b = 30.0 + t * t *
+                                (18.0 - 32.0 * x[0] + 12.0 * x[0] * x[0] + 48.0 * x[1] - 36.0 * x[0] * x[1] +
+                                 27.0 * x[1] * x[1]);
+    return std::log(a * b);
+}
+
+double hartmann3(const std::vector<double>& x) {
+    static const double a[4][3] = {{3, 10, 30}, {0.1, 10, 35}, {3, 10, 30}, {0.1, 10, 35}};
+    static const double p[4][3] = {
+        {.3689, .1170, .2673}, {.4699, .4387, .7470}, {.1091, .8732, .5547}, {.0381, .5743, .8828}};
+    static const double c[4] = {1.0, 1.2, 3.0, 3.2};
+    double sum = 0.0;
+    for (int i = 0; i < 4; ++i) {
+        double inner = 0.0;
+        for (int j = 0; j < 3; ++j)
+            inner += a[i][j] * (x[j] - p[i][j]) * (x[j] - p[i][j]);
+        sum -= c[i] * std::exp(-inner);
+    }
+    return sum;
+}
+
+double styblinskiTang(const std::vector<double>& x) {
+    double sum = 0.0;
+    for (double v : x)
+        sum += 0.5 * (v * v * v * v - 16.0 * v * v + 5.0 * v);
+    return sum;
+}
+
+double rastrigin(const std::vector<double>& x) {
+    double sum = 10.0 * static_cast<double>(x.size());
+    for (double v : x)
+        sum += v * v - 10.0 * std::cos(2.0 * M_PI * v);
+    return sum;
+}
+
+double griewank(const std::vector<double>& x) {
+    double squares = 0.0, product = 1.0;
+    for (size_t i = 0; i < x.size(); ++i) {
+        squares += x[i] * x[i] / 4000.0;
+        product *= std::cos(x[i] / std::sqrt(static_cast<double>(i + 1)));
+    }
+    return squares - product + 1.0;
+}
+
+double schwefel(const std::vector<double>& x) {
+    double sum = 418.9829 * static_cast<double>(x.size());
+    for (double v : x)
+        sum -= v * std::sin(std::sqrt(std::fabs(v)));
+    return sum;
+}
+
+double michalewicz(const std::vector<double>& x) {
+    double sum = 0.0;
+    for (size_t i = 0; i < x.size(); ++i)
+        sum -= std::sin(x[i]) * std::pow(std::sin(static_cast<double>(i + 1) * x[i] * x[i] / M_PI), 20.0);
+    return sum;
+}
+
+const char* kNuisanceSpace = R"({"parameters": [
+    {"path": "x0", "kind": "float", "low": -5, "high": 5}, {"path": "x1", "kind": "float", "low": -5, "high": 5},
+    {"path": "x2", "kind": "float", "low": -5, "high": 5}, {"path": "x3", "kind": "float", "low": -5, "high": 5},
+    {"path": "x4", "kind": "float", "low": -5, "high": 5}, {"path": "x5", "kind": "float", "low": -5, "high": 5},
+    {"path": "colour", "kind": "categorical", "choices": ["red", "green", "blue", "grey"]}
+]})";
+
+// A sphere in 6 dimensions centred away from the middle of the box; the colour does not matter.
+double shiftedSphere(const Assignment& a) {
+    static const double centre[6] = {1.3, -2.1, 0.7, 3.2, -0.4, -3.6};
+    double sum = 0.0;
+    for (int i = 0; i < 6; ++i) {
+        const double d = a.at("x" + std::to_string(i)).toDouble() - centre[i];
+        sum += d * d;
+    }
+    return sum;
+}
+
 SearchSpace parsedSpace(const std::string& json) {
     auto parsed = parseSearchSpace(json);
     if (!parsed.ok()) {
@@ -157,12 +247,33 @@ int main(int argc, char** argv) {
         boxFunction("ackley5", std::vector<std::pair<double, double>>(5, {-32.768, 32.768}), ackley5, 0.0),
         boxFunction("levy4", std::vector<std::pair<double, double>>(4, {-10.0, 10.0}), levy4, 0.0),
     };
+    const std::string chosen = argc > 4 ? argv[4] : "all";
+    if (chosen.rfind("dev", 0) == 0) {
+        functions = {
+            boxFunction("camel6", {{-3, 3}, {-2, 2}}, camel6, -1.031628),
+            boxFunction("goldstein", {{-2, 2}, {-2, 2}}, goldsteinPrice, std::log(3.0)),
+            boxFunction("hartmann3", std::vector<std::pair<double, double>>(3, {0.0, 1.0}), hartmann3,
+                        -3.86278),
+            boxFunction("styblinski3", std::vector<std::pair<double, double>>(3, {-5.0, 5.0}), styblinskiTang,
+                        -117.49797),
+            boxFunction("rastrigin3", std::vector<std::pair<double, double>>(3, {-5.12, 5.12}), rastrigin,
+                        0.0),
+            boxFunction("griewank4", std::vector<std::pair<double, double>>(4, {-600.0, 600.0}), griewank,
+                        0.0),
+            boxFunction("schwefel4", std::vector<std::pair<double, double>>(4, {-500.0, 500.0}), schwefel,
+                        0.0),
+            boxFunction("michalewicz5", std::vector<std::pair<double, double>>(5, {0.0, M_PI}), michalewicz,
+                        -4.687658),
+            {"sphere6+cat", parsedSpace(kNuisanceSpace), shiftedSphere, 0.0},
+        };
+    }
     std::vector<std::string> samplers = {"random", "sobol", "tpe-independent", "tpe", "gp", "rf"};
     if (argc > 3 && std::string(argv[3]) != "all")
         samplers = {argv[3]};
-    if (argc > 4) {
+    const std::string only = chosen.rfind("dev:", 0) == 0 ? chosen.substr(4) : chosen;
+    if (only != "all" && only != "dev") {
         functions.erase(std::remove_if(functions.begin(), functions.end(),
-                                       [&](const TestFunction& f) { return f.name != argv[4]; }),
+                                       [&](const TestFunction& f) { return f.name != only; }),
                         functions.end());
     }
     std::printf("%d trials, seeds 0..%d, median over seeds of the best value\n", trials, seeds - 1);
