@@ -544,6 +544,10 @@ private Q_SLOTS:
         // Nothing was added on the way.
         const CliResult list = runCli({"study", "list", "--json", "--db", db});
         QCOMPARE(QJsonDocument::fromJson(list.out.toUtf8()).array().size(), 1);
+        // A store that did not exist is not created for a file that cannot be imported.
+        const QString fresh = folder.filePath("fresh.sqlite");
+        QCOMPARE(runCli({"study", "import", cases.front().file, "--db", fresh}).exitCode, 2);
+        QVERIFY(!QFile::exists(fresh));
     }
 
     void refusesToOverwriteOrClash() {

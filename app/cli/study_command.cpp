@@ -471,6 +471,8 @@ CLI::App* addStudyCommand(CLI::App& app, StudyOptions& options) {
 }
 
 int runStudy(const StudyOptions& options) {
+    if (options.importStudy->parsed())
+        return importStudyCommand(options);
     const bool readsOnly = options.status->parsed() || options.best->parsed() || options.list->parsed() ||
                            options.exportStudy->parsed();
     auto store = readsOnly ? openRunStoreForReading(options.dbPath) : openStudyStore(options.dbPath);
@@ -490,8 +492,6 @@ int runStudy(const StudyOptions& options) {
         return checkStoreSaved(*store, copyStudyCommand(*store, options));
     if (options.exportStudy->parsed())
         return exportStudyCommand(*store, options);
-    if (options.importStudy->parsed())
-        return checkStoreSaved(*store, importStudyCommand(*store, options));
     return checkStoreSaved(*store, deleteCommand(*store, options));
 }
 

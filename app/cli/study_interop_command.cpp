@@ -22,6 +22,31 @@ std::string stateCounts(const std::vector<TrialRecord>& trials) {
            std::to_string(countState(trials, TrialState::Waiting)) + " waiting)";
 }
 
+// Adds the read study under `name` unless the store has one of that name.
+int addImported(RunStore& store, const StudyOptions& options, const OptunaImport& imported,
+                const std::string& name) {
+    if (store.findStudy(name)) {
+        std::fprintf(stderr,
+                     "error: the run store already has a study named '%s'; import it under another name with "
+                     "--name NAME\n",
+                     name.c_str());
+        return kExitBadInput;
+    }
+    for (const std::string& note : imported.notes)
+        std::fprintf(stderr, "warning: %s: %s\n", options.target.c_str(), note.c_str());
+    auto added = addImportedStudy(store, name, imported);
+    if (!added.ok()) {
+        printErrors(added.errors());
+        return kExitStoreFailed;
+    }
+    std::fprintf(stderr, "Optuna study '%s' of %s imported as study '%s': %s%s\n",
+                 imported.optunaName.c_str(), options.target.c_str(), name.c_str(),
+                 stateCounts(imported.trials).c_str(),
+                 imported.restoredSpec ? ", with its TuneLab study file" : "");
+    std::printf("%s\n", name.c_str());
+    return kExitSuccess;
+}
+
 } // namespace
 
 void addStudyInteropCommands(CLI::App& study, StudyOptions& options) {
@@ -72,7 +97,7 @@ int exportStudyCommand(const RunStore& store, const StudyOptions& options) {
     return kExitSuccess;
 }
 
-int importStudyCommand(RunStore& store, const StudyOptions& options) {
+int importStudyCommand(const StudyOptions& options) {
     auto read = readOptunaStudy(options.target, options.sourceStudy);
     if (!read.ok()) {
         printErrors(read.errors());
@@ -85,26 +110,11 @@ int importStudyCommand(RunStore& store, const StudyOptions& options) {
             std::fprintf(stderr, "give the new study a name with --name NAME\n");
         return kExitBadInput;
     }
-    if (store.findStudy(name)) {
-        std::fprintf(stderr,
-                     "error: the run store already has a study named '%s'; import it under another name with "
-                     "--name NAME\n",
-                     name.c_str());
+    auto opened = openStudyStore(options.dbPath);
+    if (!opened)
         return kExitBadInput;
-    }
-    for (const std::string& note : imported.notes)
-        std::fprintf(stderr, "warning: %s: %s\n", options.target.c_str(), note.c_str());
-    auto added = addImportedStudy(store, name, imported);
-    if (!added.ok()) {
-        printErrors(added.errors());
-        return kExitStoreFailed;
-    }
-    std::fprintf(stderr, "Optuna study '%s' of %s imported as study '%s': %s%s\n",
-                 imported.optunaName.c_str(), options.target.c_str(), name.c_str(),
-                 stateCounts(imported.trials).c_str(),
-                 imported.restoredSpec ? ", with its TuneLab study file" : "");
-    std::printf("%s\n", name.c_str());
-    return kExitSuccess;
+    RunStore& store = *opened;
+    return checkStoreSaved(store, addImported(store, options, imported, name));
 }
 
 } // namespace tunelab::cli

@@ -12,6 +12,8 @@ namespace tunelab::cli {
 // Adds both verbs under `study`, with their options in `options`.
 void addStudyInteropCommands(CLI::App& study, StudyOptions& options);
 int exportStudyCommand(const RunStore& store, const StudyOptions& options);
-int importStudyCommand(RunStore& store, const StudyOptions& options);
+// Reads the file first and opens (or creates) the run store only when there is a study to add, so
+// a file that cannot be imported leaves no new store behind.
+int importStudyCommand(const StudyOptions& options);
 
 } // namespace tunelab::cli
