@@ -8,6 +8,8 @@
 // camel, Goldstein-Price (log), Hartmann-3, Styblinski-Tang-3, Rastrigin-3, Griewank-4, Schwefel-4,
 // Michalewicz-5 and a shifted sphere-6 with a categorical parameter that does not matter.
 // Usage: bench_sampler_quality [trials=60] [seeds=10] [sampler=all] [function=all|dev|dev:<name>]
+// With TUNELAB_BENCH_JSON set, each result line is followed by one JSON line with every seed's best:
+// {"function": "branin", "sampler": "tpe", "bests": [...]}.
 #include "search/samplers.h"
 
 #include <algorithm>
@@ -270,6 +272,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> samplers = {"random", "sobol", "tpe-independent", "tpe", "gp", "rf"};
     if (argc > 3 && std::string(argv[3]) != "all")
         samplers = {argv[3]};
+    const bool json = std::getenv("TUNELAB_BENCH_JSON") != nullptr;
     const std::string only = chosen.rfind("dev:", 0) == 0 ? chosen.substr(4) : chosen;
     if (only != "all" && only != "dev") {
         functions.erase(std::remove_if(functions.begin(), functions.end(),
@@ -323,6 +326,13 @@ int main(int argc, char** argv) {
                     std::printf("   median trials to within 0.01: %g", hit);
             }
             std::printf("\n");
+            if (json) {
+                std::printf(R"({"function": "%s", "sampler": "%s", "bests": [)", function.name.c_str(),
+                            name.c_str());
+                for (size_t i = 0; i < bests.size(); ++i)
+                    std::printf("%s%.17g", i == 0 ? "" : ", ", bests[i]);
+                std::printf("]}\n");
+            }
             std::fflush(stdout);
         }
     }
