@@ -57,13 +57,8 @@ Result<bool> writeFileAtomically(const std::string& path, std::string_view bytes
         mode = target.st_mode & 07777; // a file written again keeps its permissions
     }
 
-    // The temporary file lies in the target's folder, so the rename never crosses file systems.
-    const size_t slash = path.find_last_of('/');
-    const std::string folder = slash == std::string::npos ? std::string(".") : path.substr(0, slash + 1);
-    const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
-    std::string temporary =
-        (slash == std::string::npos ? std::string() : folder) + "." + name + ".tmp-XXXXXX";
-    const int fd = ::mkstemp(temporary.data());
+    std::string temporary;
+    const int fd = createTemporaryBeside(path, temporary);
     if (fd < 0)
         return Result<bool>::failure(failure(path, "create a temporary file beside it", errno));
 
@@ -89,13 +84,23 @@ Result<bool> writeFileAtomically(const std::string& path, std::string_view bytes
         ::unlink(temporary.c_str());
         return Result<bool>::failure(failure(path, step, error));
     }
-    syncFolder(folder);
+    syncFolderOf(path);
     return true;
 }
 
 } // namespace detail
 
-void syncFolder(const std::string& folder) {
+int createTemporaryBeside(const std::string& path, std::string& temporary) {
+    const size_t slash = path.find_last_of('/');
+    const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+    temporary =
+        (slash == std::string::npos ? std::string() : path.substr(0, slash + 1)) + "." + name + ".tmp-XXXXXX";
+    return ::mkstemp(temporary.data());
+}
+
+void syncFolderOf(const std::string& path) {
+    const size_t slash = path.find_last_of('/');
+    const std::string folder = slash == std::string::npos ? std::string(".") : path.substr(0, slash + 1);
     const int folderFd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (folderFd >= 0) {
         ::fsync(folderFd);

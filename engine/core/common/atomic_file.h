@@ -20,9 +20,15 @@ namespace tunelab {
 // fails with EFBIG here rather than killing it.
 Result<bool> writeFileAtomically(const std::string& path, std::string_view bytes);
 
-// Makes a rename or link in `folder` durable: its entry is on the device once this returns. A folder
-// that cannot be synced (some file systems refuse) is left as it is: the write itself succeeded.
-void syncFolder(const std::string& folder);
+// Creates a new empty file beside `path`, named ".<name>.tmp-XXXXXX" in the same folder (so a rename
+// onto `path` never crosses file systems), and returns its open descriptor with its name in
+// `temporary`; -1 with errno set when it cannot.
+int createTemporaryBeside(const std::string& path, std::string& temporary);
+
+// Makes a rename or link onto `path` durable: the entry in its folder is on the device once this
+// returns. A folder that cannot be synced (some file systems refuse) is left as it is: the write
+// itself succeeded.
+void syncFolderOf(const std::string& path);
 
 namespace detail {
 // The system calls writeFileAtomically makes once its temporary file is open, so that tests can

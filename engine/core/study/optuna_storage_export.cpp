@@ -348,12 +348,8 @@ Result<bool> writeOptunaStorage(const std::string& path, const std::string& stud
     if (!rows.ok())
         return Written::failure(path + ": study '" + studyName + "': " + rows.error());
 
-    const size_t slash = path.find_last_of('/');
-    const std::string folder = slash == std::string::npos ? std::string(".") : path.substr(0, slash + 1);
-    const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
-    std::string temporary =
-        (slash == std::string::npos ? std::string() : folder) + "." + name + ".tmp-XXXXXX";
-    const int fd = ::mkstemp(temporary.data());
+    std::string temporary;
+    const int fd = createTemporaryBeside(path, temporary);
     if (fd < 0)
         return Written::failure(systemError(path, "create a temporary file beside it", errno));
     const bool permitted = ::fchmod(fd, mode) == 0;
@@ -396,7 +392,7 @@ Result<bool> writeOptunaStorage(const std::string& path, const std::string& stud
     }
     if (!overwrite)
         ::unlink(temporary.c_str());
-    syncFolder(folder);
+    syncFolderOf(path);
     return true;
 }
 
