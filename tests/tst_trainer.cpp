@@ -1,5 +1,6 @@
 #include "collecting_sink.h"
 #include "data/dataset.h"
+#include "store/run_store.h"
 #include "thread_sanitizer_test_support.h"
 #include "training/run_manager.h"
 #include "training/trainer.h"
@@ -14,6 +15,8 @@
 
 #include <cmath>
 #include <random>
+#include <set>
+#include <thread>
 
 using namespace tunelab;
 using tunelab::test::CollectingSink;
@@ -184,6 +187,39 @@ private Q_SLOTS:
             QCOMPARE(curves[id].size(), reference.size());
             for (size_t i = 0; i < reference.size(); ++i)
                 QCOMPARE(curves[id][i].trainLoss, reference[i].trainLoss);
+        }
+    }
+
+    // A consumer that stops polling once every run has queued its last event must have seen every
+    // Finished event, even while the store takes its time over them (it commits each to disk).
+    void allEventsQueuedMeansNoFinishIsStillOnItsWay() {
+        QTemporaryDir folder;
+        auto store = RunStore::open(folder.filePath("runs.sqlite").toStdString());
+        QVERIFY2(store.ok(), store.error().c_str());
+        ExperimentSpec spec = blobsExperiment();
+        spec.training.epochs = 1;
+        for (int round = 0; round < 5; ++round) {
+            RunManager manager(store.value().get());
+            std::set<RunId> started;
+            for (int i = 0; i < 3; ++i) {
+                auto id = manager.start(spec, singleThread());
+                QVERIFY2(id.ok(), id.error().c_str());
+                started.insert(id.value());
+            }
+            std::set<RunId> finished;
+            QElapsedTimer timer;
+            timer.start();
+            bool allQueued = false;
+            while (!allQueued && timer.elapsed() < 60000) {
+                allQueued = manager.allEventsQueued(); // asked first, as the workbench does
+                for (const auto& event : manager.events().drain())
+                    if (event.kind == RunEventKind::Finished)
+                        finished.insert(event.runId);
+                std::this_thread::yield();
+            }
+            QVERIFY(allQueued);
+            QCOMPARE(finished, started);
+            QCOMPARE(manager.activeRuns(), 0);
         }
     }
 

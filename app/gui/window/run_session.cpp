@@ -334,6 +334,8 @@ void RunSession::applyHealthEvents(const std::vector<RunEvent>& events) {
 }
 
 void RunSession::drain() {
+    // Asked before draining: when every run had queued its last event, this drain takes them all.
+    const bool allQueued = m_manager->allEventsQueued();
     for (const Flushed& flushed : m_flushed->drain())
         reloadFlushed(flushed);
     const std::vector<RunEvent> events = m_manager->events().drain();
@@ -392,7 +394,7 @@ void RunSession::drain() {
     const int active = m_manager->activeRuns();
     Q_EMIT activeRunsChanged(active);
     const bool busyElsewhere = m_busyElsewhere && m_busyElsewhere();
-    if (!m_running && active == 0 && !busyElsewhere && m_pendingReloads == 0)
+    if (!m_running && allQueued && !busyElsewhere && m_pendingReloads == 0)
         m_drainTimer->stop();
 }
 

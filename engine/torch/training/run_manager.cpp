@@ -34,11 +34,14 @@ private:
 struct ActiveRun {
     RunControl control;
     std::thread thread;
-    std::atomic<bool> finished{false};
+    std::atomic<bool> finished{false};  // no longer running: its Finished event is on its way
+    std::atomic<bool> delivered{false}; // its Finished event is in the queue
 };
 
 // Marks its run as ended before passing the Finished event on, so that a consumer that has
-// seen the event never finds the run still "running".
+// seen the event never finds the run still "running"; and as delivered after, so that a consumer
+// that finds every run delivered knows no event is still on its way (the store may take a while
+// to take the event).
 class RunSink : public RunEventSink {
 public:
     RunSink(ActiveRun& run, RunEventSink& next)
@@ -46,9 +49,12 @@ public:
         , m_next(next) {}
 
     void onRunEvent(const RunEvent& event) override {
-        if (event.kind == RunEventKind::Finished)
+        const bool last = event.kind == RunEventKind::Finished;
+        if (last)
             m_run.finished.store(true);
         m_next.onRunEvent(event);
+        if (last)
+            m_run.delivered.store(true);
     }
 
 private:
@@ -78,7 +84,7 @@ struct RunManager::Impl {
     // Joins threads of runs that have ended; called with the mutex held.
     void reapFinished() {
         for (auto it = runs.begin(); it != runs.end();) {
-            if (it->second->finished.load()) {
+            if (it->second->delivered.load()) {
                 it->second->thread.join();
                 it = runs.erase(it);
             } else {
@@ -129,6 +135,7 @@ Result<RunId> RunManager::start(const ExperimentSpec& spec, const RunOptions& op
         RunSink sink(*raw, m_impl->sink);
         trainExperiment(id, resolved, options, raw->control, sink);
         raw->finished.store(true);
+        raw->delivered.store(true);
     });
     return id;
 }
@@ -160,6 +167,14 @@ int RunManager::activeRuns() const {
     for (const auto& entry : m_impl->runs)
         count += entry.second->finished.load() ? 0 : 1;
     return count;
+}
+
+bool RunManager::allEventsQueued() const {
+    std::lock_guard<std::mutex> lock(m_impl->mutex);
+    for (const auto& entry : m_impl->runs)
+        if (!entry.second->delivered.load())
+            return false;
+    return true;
 }
 
 void RunManager::waitForAll() {

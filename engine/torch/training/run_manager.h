@@ -33,6 +33,9 @@ public:
     void requestStopAll();
     bool isRunning(RunId id) const;
     int activeRuns() const;
+    // True when every run has put its last event (Finished) in the queue: a consumer that asks
+    // this before draining the queue has drained everything once it sees true.
+    bool allEventsQueued() const;
     void waitForAll();
 
     RunEventQueue& events();
