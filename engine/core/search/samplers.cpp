@@ -63,13 +63,17 @@ bool parseTrialState(const std::string& text, TrialState& state) {
     return false;
 }
 
+std::vector<double> objectivesOf(const FinishedTrial& trial) {
+    return trial.values.empty() ? std::vector<double>{trial.value} : trial.values;
+}
+
 bool isFinal(TrialState state) {
     return state == TrialState::Complete || state == TrialState::Pruned || state == TrialState::Failed;
 }
 
 const std::vector<std::string>& samplerNames() {
-    static const std::vector<std::string> names = {"tpe",   "tpe-independent", "gp",  "rf",
-                                                   "sobol", "random",          "grid"};
+    static const std::vector<std::string> names = {"tpe",  "tpe-independent", "gp",   "rf", "sobol", "random",
+                                                   "grid", "nsga2",           "motpe"};
     return names;
 }
 
@@ -103,6 +107,20 @@ Result<std::unique_ptr<Sampler>> makeSampler(const SamplerSettings& settings, co
         rf.seed = settings.seed;
         rf.startupTrials = settings.startupTrials;
         return Made(std::make_unique<RfSampler>(rf));
+    }
+    // For several objectives. NSGA-II's generations replace startup trials: generation 0 is random.
+    if (settings.type == "nsga2") {
+        NsgaIISettings nsga2;
+        nsga2.seed = settings.seed;
+        return Made(std::make_unique<NsgaIISampler>(nsga2));
+    }
+    // Multivariate, as TpeSettings has it: the independent kind did worse on the development
+    // problems of bench/bench_multi_objective.cpp.
+    if (settings.type == "motpe") {
+        TpeSettings motpe;
+        motpe.seed = settings.seed;
+        motpe.startupTrials = settings.startupTrials;
+        return Made(std::make_unique<MotpeSampler>(motpe));
     }
     std::string known;
     for (const auto& name : samplerNames())

@@ -21,12 +21,21 @@ bool isFinal(TrialState state);
 
 // A trial as samplers see it. `value` is always "lower is better": a study that maximizes
 // hands samplers the negated objective. Pruned trials carry their last intermediate value.
+// In a study with several objectives, `values` holds every objective towards its minimum
+// (values[0] == value) and `violation` how far the trial lies outside the study's constraints
+// (0: it meets them all); single-objective studies leave `values` empty.
 struct FinishedTrial {
     int64_t number = 0;
     Assignment assignment;
     double value = 0.0;
     TrialState state = TrialState::Complete;
+    std::vector<double> values = {};
+    double violation = 0.0;
 };
+
+// Every objective of a trial towards its minimum: `values`, or `value` alone in a single-objective
+// study.
+std::vector<double> objectivesOf(const FinishedTrial& trial);
 
 // Suggests the parameter values of trial `trialNumber`. The assignment holds only the parameters
 // that apply (conditions met). Samplers are seeded and depend on (seed, trial number) only, so a
@@ -162,7 +171,58 @@ private:
     RfSettings m_settings;
 };
 
-// A sampler by name: "random", "grid", "sobol", "tpe" (multivariate), "tpe-independent", "gp", "rf".
+// NSGA-II for studies with several objectives (Deb et al. 2002). Trial N belongs to generation
+// N / populationSize; generation 0 draws like RandomSampler. The parents of generation g are the
+// elite of the complete trials of the earlier generations: sorted into fronts by constrained
+// non-domination (a feasible trial before an infeasible one), taken front by front, and the front
+// that does not fit whole cut by crowding distance. A child's two parents win binary tournaments
+// on (front, crowding distance). With `crossoverProbability` the child mixes them: numeric
+// parameters by simulated binary crossover in their unit coordinates (log parameters in log space),
+// choices by taking the second parent's value with `swappingProbability`; otherwise it copies its
+// first parent. Each parameter is then drawn afresh from its prior with `mutationProbability`
+// (below 0: one over the number of parameters). In a conditional space a child takes each
+// parameter that applies from a parent that has it and draws the ones neither parent has. Failed,
+// pruned and running trials are never parents; with fewer than two complete trials it draws at
+// random. A single-objective history is one objective, `value`.
+struct NsgaIISettings {
+    uint64_t seed = 0;
+    int populationSize = 50;
+    double crossoverProbability = 0.9;
+    double swappingProbability = 0.5;
+    double mutationProbability = -1.0;
+};
+
+class NsgaIISampler : public Sampler {
+public:
+    explicit NsgaIISampler(NsgaIISettings settings)
+        : m_settings(settings) {}
+    std::optional<Assignment> suggest(const SearchSpace& space, int64_t trialNumber,
+                                      const std::vector<FinishedTrial>& history) override;
+
+private:
+    NsgaIISettings m_settings;
+};
+
+// Multi-objective TPE in the manner of Optuna's TPESampler for several objectives: TpeSampler with
+// a tenth of the trials (at most 25) in the good group, chosen by constrained non-domination rank,
+// front by front, and within the front that does not fit whole by greedy hypervolume subset
+// selection (the point that adds the most hypervolume to those already chosen, measured against a
+// point just beyond the front's worst). Everything else (the startup trials, the Parzen estimators
+// and their weights, the constant liar) is TpeSampler's; unlike Optuna's, the good trials are not
+// weighted by their hypervolume contributions. A single-objective history is one objective, `value`.
+class MotpeSampler : public Sampler {
+public:
+    explicit MotpeSampler(TpeSettings settings)
+        : m_settings(settings) {}
+    std::optional<Assignment> suggest(const SearchSpace& space, int64_t trialNumber,
+                                      const std::vector<FinishedTrial>& history) override;
+
+private:
+    TpeSettings m_settings;
+};
+
+// A sampler by name: "random", "grid", "sobol", "tpe" (multivariate), "tpe-independent", "gp", "rf",
+// and for several objectives "nsga2" and "motpe".
 struct SamplerSettings {
     std::string type = "tpe";
     uint64_t seed = 0;

@@ -1,5 +1,6 @@
 #include "search/sampler_support.h"
 #include "search/samplers.h"
+#include "search/tpe_core.h"
 
 #include <algorithm>
 #include <charconv>
@@ -11,9 +12,10 @@ namespace tunelab {
 namespace {
 
 using namespace sampler_support;
+using tpe_core::Observation;
+using tpe_core::RankClass;
 
 constexpr double kPriorWeight = 1.0;
-constexpr int kMaxGoodTrials = 25;
 // The share of observations in the good group and the multivariate bandwidth at one observation.
 // Tuned on Branin, Hartmann-6 and Rosenbrock-4 (bench/bench_sampler_quality.cpp): a slightly larger
 // good group and narrower joint kernels than the usual 0.1 and 0.2 find better points in 60 trials.
@@ -27,17 +29,11 @@ double normalCdf(double x) {
     return 0.5 * std::erfc(-x / std::sqrt(2.0));
 }
 
-// A finished or running trial in the order TPE ranks them: completed by value, then pruned by value
-// (stopped early, so worse than any completed one), then running ones (the constant liar).
-struct Observation {
-    const FinishedTrial* trial;
-    int rankClass; // 0 complete, 1 pruned, 2 running
-};
-
+// TPE's order: completed by value, then pruned by value, then running ones.
 bool rankedBefore(const Observation& a, const Observation& b) {
     if (a.rankClass != b.rankClass)
         return a.rankClass < b.rankClass;
-    if (a.rankClass < 2 && a.trial->value != b.trial->value)
+    if (a.rankClass != RankClass::Running && a.trial->value != b.trial->value)
         return a.trial->value < b.trial->value;
     return a.trial->number < b.trial->number;
 }
@@ -298,6 +294,11 @@ std::string conditionKey(const SearchParameter& parameter) {
 
 } // namespace
 
+size_t tpe_core::goodCount(size_t observations, double goodFraction) {
+    return std::min<size_t>(kMaxGoodTrials,
+                            static_cast<size_t>(std::ceil(goodFraction * static_cast<double>(observations))));
+}
+
 std::optional<Assignment> TpeSampler::suggest(const SearchSpace& space, int64_t trialNumber,
                                               const std::vector<FinishedTrial>& history) {
     std::vector<Observation> observations;
@@ -305,28 +306,33 @@ std::optional<Assignment> TpeSampler::suggest(const SearchSpace& space, int64_t 
     for (const auto& trial : history) {
         const bool finite = std::isfinite(trial.value);
         if (trial.state == TrialState::Complete && finite) {
-            observations.push_back({&trial, 0});
+            observations.push_back({&trial, RankClass::Complete});
             ++usable;
         } else if (trial.state == TrialState::Pruned && finite) {
-            observations.push_back({&trial, 1});
+            observations.push_back({&trial, RankClass::Pruned});
             ++usable;
         } else if (trial.state == TrialState::Running && m_settings.constantLiar &&
                    trial.number != trialNumber) {
-            observations.push_back({&trial, 2});
+            observations.push_back({&trial, RankClass::Running});
         }
     }
     if (usable < static_cast<size_t>(std::max(1, m_settings.startupTrials)))
         return RandomSampler(m_settings.seed).suggest(space, trialNumber, history);
     // Sorted on content alone, so the order of `history` does not matter.
     std::sort(observations.begin(), observations.end(), rankedBefore);
+    return tpe_core::suggestFromRanking(m_settings, space, trialNumber, observations, kGoodFraction);
+}
 
+Assignment tpe_core::suggestFromRanking(const TpeSettings& settings, const SearchSpace& space,
+                                        int64_t trialNumber, const std::vector<Observation>& observations,
+                                        double goodFraction) {
     std::vector<std::vector<double>> decoded;
     decoded.reserve(observations.size());
     for (const auto& observation : observations)
         decoded.push_back(decodeTrial(space, *observation.trial));
 
-    Rng rng(trialStreamKey(m_settings.seed, trialNumber) ^ 0x7470655F73616D70ull);
-    const int candidates = std::max(1, m_settings.candidates);
+    Rng rng(trialStreamKey(settings.seed, trialNumber) ^ 0x7470655F73616D70ull);
+    const int candidates = std::max(1, settings.candidates);
     Assignment assignment;
     const auto& parameters = space.parameters();
     std::vector<bool> done(parameters.size(), false);
@@ -339,8 +345,7 @@ std::optional<Assignment> TpeSampler::suggest(const SearchSpace& space, int64_t 
             if (done[i] || !space.isActive(parameters[i], assignment))
                 continue;
             done[i] = true;
-            const std::string key =
-                m_settings.multivariate ? conditionKey(parameters[i]) : parameters[i].path;
+            const std::string key = settings.multivariate ? conditionKey(parameters[i]) : parameters[i].path;
             auto found = std::find(keys.begin(), keys.end(), key);
             if (found == keys.end()) {
                 keys.push_back(key);
@@ -354,7 +359,7 @@ std::optional<Assignment> TpeSampler::suggest(const SearchSpace& space, int64_t 
         for (const auto& group : groups) {
             std::vector<GroupPoint> good, bad;
             std::vector<GroupPoint> relevant;
-            std::vector<int> classes;
+            std::vector<RankClass> classes;
             std::vector<size_t> indices;
             for (const auto* parameter : group)
                 indices.push_back(static_cast<size_t>(parameter - parameters.data()));
@@ -365,11 +370,9 @@ std::optional<Assignment> TpeSampler::suggest(const SearchSpace& space, int64_t 
                     classes.push_back(observations[o].rankClass);
                 }
             }
-            const size_t goodCount = std::min<size_t>(
-                kMaxGoodTrials,
-                static_cast<size_t>(std::ceil(kGoodFraction * static_cast<double>(relevant.size()))));
+            const size_t goodCount = tpe_core::goodCount(relevant.size(), goodFraction);
             for (size_t i = 0; i < relevant.size(); ++i) {
-                if (i < goodCount && classes[i] < 2)
+                if (i < goodCount && classes[i] != RankClass::Running)
                     good.push_back(relevant[i]);
                 else
                     bad.push_back(relevant[i]);
@@ -378,8 +381,8 @@ std::optional<Assignment> TpeSampler::suggest(const SearchSpace& space, int64_t 
                 assignGroup(group, uniformPoint(group, rng), assignment);
                 continue;
             }
-            const ParzenEstimator below(group, std::move(good), m_settings.multivariate);
-            const ParzenEstimator above(group, std::move(bad), m_settings.multivariate);
+            const ParzenEstimator below(group, std::move(good), settings.multivariate);
+            const ParzenEstimator above(group, std::move(bad), settings.multivariate);
             GroupPoint best;
             double bestScore = -std::numeric_limits<double>::infinity();
             for (int c = 0; c < candidates; ++c) {
