@@ -527,7 +527,11 @@ private Q_SLOTS:
              "has 2 studies; name the one to import: 'tuned', 'other'"},
             {copyOf("objectives.sqlite3",
                     "INSERT INTO study_directions(direction, study_id, objective) VALUES ('MAXIMIZE', 1, 1)"),
-             "has 2 objectives; a TuneLab study has one objective"},
+             "its 2 objectives differ from the 1 of the TuneLab study it was exported from"},
+            {copyOf("five.sqlite3",
+                    "INSERT INTO study_directions(direction, study_id, objective) VALUES"
+                    " ('MAXIMIZE', 1, 1), ('MAXIMIZE', 1, 2), ('MAXIMIZE', 1, 3), ('MAXIMIZE', 1, 4)"),
+             "has 5 objectives; a TuneLab study has at most 4"},
             {folder.filePath("absent.sqlite3"), "No such file or directory"},
         };
         for (const Case& bad : cases) {
@@ -575,18 +579,6 @@ private Q_SLOTS:
         QCOMPARE(
             runCli({"study", "export", "absent", "--out", folder.filePath("x.sqlite3"), "--db", db}).exitCode,
             2);
-    }
-
-    void refusesMultiObjectiveStudies() {
-        REQUIRE_OPTUNA();
-        QTemporaryDir folder;
-        const QString file = folder.filePath("multi.sqlite3");
-        const PythonResult made = runPython("make_pareto_study.py", {file});
-        QVERIFY2(made.exitCode == 0, made.err.constData());
-        const CliResult result = runCli({"study", "import", file, "--db", folder.filePath("runs.sqlite")});
-        QCOMPARE(result.exitCode, 2);
-        QVERIFY2(result.err.contains(file + ": Optuna study 'pareto' has 2 objectives"),
-                 qPrintable(result.err));
     }
 };
 

@@ -51,10 +51,10 @@ void TestRunStoreFiles::migrateEmptyFile() {
     }
     auto store = openStore(path);
     QVERIFY(store);
-    QCOMPARE(store->schemaVersion(), 5);
+    QCOMPARE(store->schemaVersion(), 6);
     store.reset();
     RawDb raw(path);
-    QCOMPARE(raw.number(QStringLiteral("SELECT value FROM schema_meta WHERE key = 'schema_version'")), 5);
+    QCOMPARE(raw.number(QStringLiteral("SELECT value FROM schema_meta WHERE key = 'schema_version'")), 6);
     QCOMPARE(raw.number(QStringLiteral("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN"
                                        " ('runs', 'step_metrics', 'epoch_metrics', 'schema_meta', 'studies',"
                                        " 'trials', 'trial_params', 'trial_values', 'layer_health',"

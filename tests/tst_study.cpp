@@ -328,7 +328,9 @@ void TestStudy::prunesWithAsha() {
                  qPrintable(QString::number(trial.prunedEpoch)));
         QCOMPARE(int(trial.intermediate.size()), trial.prunedEpoch); // the curve up to the stop survives
         // The objective's rule (its best epoch), as for a complete trial.
-        QCOMPARE(trial.value, objectiveOverEpochs(trial.intermediate, ObjectiveSpec{"value"}));
+        ObjectiveSpec byValue;
+        byValue.metric = "value";
+        QCOMPARE(trial.value, objectiveOverEpochs(trial.intermediate, byValue));
     }
     QVERIFY2(pruned >= 5, qPrintable(QString::number(pruned)));
 }

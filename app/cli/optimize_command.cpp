@@ -33,6 +33,31 @@ std::string freshStudyName(const RunStore& store) {
     return store.freeStudyName(stamp);
 }
 
+// "minimize,maximize" as directions, one per objective; an error is printed when it is not such a list.
+std::optional<std::vector<ObjectiveDirection>> objectiveDirections(const std::string& text) {
+    std::vector<ObjectiveDirection> directions;
+    size_t start = 0;
+    while (start <= text.size()) {
+        const size_t comma = std::min(text.find(',', start), text.size());
+        const std::string word = text.substr(start, comma - start);
+        if (word == "minimize" || word == "maximize") {
+            directions.push_back(word == "maximize" ? ObjectiveDirection::Maximize
+                                                    : ObjectiveDirection::Minimize);
+        } else {
+            std::fprintf(stderr,
+                         "error: --directions: expected minimize or maximize for each objective, got '%s'\n",
+                         word.c_str());
+            return std::nullopt;
+        }
+        start = comma + 1;
+    }
+    if (directions.size() > 4) {
+        std::fprintf(stderr, "error: --directions: at most 4 objectives, got %zu\n", directions.size());
+        return std::nullopt;
+    }
+    return directions;
+}
+
 std::optional<LoadedStudy> createCommandStudy(RunStore& store, const OptimizeOptions& options) {
     if (options.spacePath.empty()) {
         std::fprintf(stderr, "error: --space is needed to create a study\n");
@@ -61,11 +86,29 @@ std::optional<LoadedStudy> createCommandStudy(RunStore& store, const OptimizeOpt
     spec.objective.at = ObjectiveAt::Last;
     spec.objective.direction =
         options.direction == "maximize" ? ObjectiveDirection::Maximize : ObjectiveDirection::Minimize;
+    if (!options.directions.empty()) {
+        const auto directions = objectiveDirections(options.directions);
+        if (!directions)
+            return std::nullopt;
+        for (size_t i = 0; i < directions->size(); ++i) {
+            ObjectiveSpec objective = spec.objective;
+            objective.direction = (*directions)[i];
+            objective.name = "value " + std::to_string(i + 1);
+            (i == 0 ? spec.objective : spec.moreObjectives.emplace_back()) = objective;
+        }
+        if (isMultiObjective(spec) && !(options.samplerOption && options.samplerOption->count() > 0))
+            spec.sampler.type = "motpe";
+    }
     spec.budget.trials = options.trials > 0 ? options.trials : kDefaultTrials;
     spec.parallel = std::max(options.parallel, 1);
     auto sampler = makeSampler(spec.sampler, space.value());
     if (!sampler.ok()) {
         printErrors(sampler.errors());
+        return std::nullopt;
+    }
+    // The rules a study file follows (a sampler that models one objective cannot serve several).
+    if (auto checked = parseStudySpec(studySpecToJson(spec)); !checked.ok()) {
+        printErrors(checked.errors());
         return std::nullopt;
     }
     auto created = store.createStudy(spec.name, studySpecToJson(spec));
@@ -78,8 +121,8 @@ std::optional<LoadedStudy> createCommandStudy(RunStore& store, const OptimizeOpt
 }
 
 // The trials as samplers see them: lower is better, running and waiting ones pending.
-std::vector<FinishedTrial> samplerHistory(const std::vector<TrialRecord>& trials,
-                                          const ObjectiveSpec& objective) {
+std::vector<FinishedTrial> samplerHistory(const std::vector<TrialRecord>& trials, const StudySpec& spec) {
+    const ObjectiveSpec& objective = spec.objective;
     std::vector<FinishedTrial> history;
     for (const TrialRecord& trial : trials) {
         FinishedTrial finished;
@@ -91,6 +134,13 @@ std::vector<FinishedTrial> samplerHistory(const std::vector<TrialRecord>& trials
             finished.state = TrialState::Failed;
         if (finished.state == TrialState::Complete || finished.state == TrialState::Pruned)
             finished.value = towardsMinimum(objective, trial.value);
+        if (finished.state == TrialState::Complete && isMultiObjective(spec)) {
+            const std::vector<ObjectiveSpec> objectives = studyObjectives(spec);
+            const std::vector<double> values = trialValues(trial);
+            for (size_t i = 0; i < objectives.size(); ++i)
+                finished.values.push_back(
+                    towardsMinimum(objectives[i], i < values.size() ? values[i] : kNoValue));
+        }
         history.push_back(std::move(finished));
     }
     return history;
@@ -130,7 +180,7 @@ int ask(RunStore& store, const LoadedStudy& study) {
         for (const auto& trial : trials)
             nextNumber = std::max(nextNumber, trial.number + 1);
         const auto suggestion =
-            sampler.value()->suggest(space.value(), nextNumber, samplerHistory(trials, study.spec.objective));
+            sampler.value()->suggest(space.value(), nextNumber, samplerHistory(trials, study.spec));
         if (!suggestion) {
             std::fprintf(stderr, "error: the %s sampler has no trial left to suggest\n",
                          study.spec.sampler.type.c_str());
@@ -152,7 +202,36 @@ int ask(RunStore& store, const LoadedStudy& study) {
 }
 
 int tell(RunStore& store, const LoadedStudy& study, const AskTellOptions& options) {
-    const bool hasValue = options.valueOption && options.valueOption->count() > 0;
+    const bool hasValue =
+        (options.valueOption && options.valueOption->count() > 0) || !options.values.empty();
+    const int objectives = 1 + static_cast<int>(study.spec.moreObjectives.size());
+    std::vector<double> moreValues;
+    double value = hasValue ? options.value : kNoValue;
+    if (!options.values.empty()) {
+        if (options.valueOption && options.valueOption->count() > 0) {
+            std::fprintf(stderr, "error: give --value or --values, not both\n");
+            return kExitBadInput;
+        }
+        const auto values = parseObjectiveValues(options.values, objectives);
+        if (!values) {
+            std::fprintf(stderr,
+                         "error: --values: expected %d numbers (one per objective of study '%s'), got '%s'\n",
+                         objectives, study.spec.name.c_str(), options.values.c_str());
+            return kExitBadInput;
+        }
+        for (const double each : *values)
+            if (!std::isfinite(each)) {
+                std::fprintf(stderr,
+                             "error: --values must be finite numbers (tell --state failed instead)\n");
+                return kExitBadInput;
+            }
+        value = values->front();
+        moreValues.assign(values->begin() + 1, values->end());
+    } else if (hasValue && objectives > 1) {
+        std::fprintf(stderr, "error: study '%s' has %d objectives: give --values with one number for each\n",
+                     study.spec.name.c_str(), objectives);
+        return kExitBadInput;
+    }
     TrialState state = TrialState::Complete;
     if (!options.state.empty() && !parseTrialState(options.state, state)) {
         std::fprintf(stderr, "error: --state: expected complete, pruned or failed, got '%s'\n",
@@ -165,10 +244,11 @@ int tell(RunStore& store, const LoadedStudy& study, const AskTellOptions& option
         return kExitBadInput;
     }
     if (state == TrialState::Complete && !hasValue) {
-        std::fprintf(stderr, "error: give --value V, or --state pruned|failed\n");
+        std::fprintf(stderr, objectives > 1 ? "error: give --values V1,V2,..., or --state failed\n"
+                                            : "error: give --value V, or --state pruned|failed\n");
         return kExitBadInput;
     }
-    if (hasValue && !std::isfinite(options.value)) {
+    if (hasValue && !std::isfinite(value)) {
         std::fprintf(stderr, "error: --value must be a finite number (tell --state failed instead)\n");
         return kExitBadInput;
     }
@@ -183,8 +263,14 @@ int tell(RunStore& store, const LoadedStudy& study, const AskTellOptions& option
                      static_cast<long long>(trial->number), study.spec.name.c_str(), toString(trial->state));
         return kExitBadInput;
     }
-    const double value = hasValue ? options.value : kNoValue;
-    auto finished = store.finishTrial(trial->id, state, value, options.message);
+    if (state == TrialState::Pruned && objectives > 1) {
+        std::fprintf(stderr,
+                     "error: a study with several objectives does not prune; tell complete or failed\n");
+        return kExitBadInput;
+    }
+    if (state != TrialState::Complete)
+        moreValues.clear();
+    auto finished = store.finishTrial(trial->id, state, value, options.message, 0, moreValues);
     if (!finished.ok()) {
         printErrors(finished.errors());
         return kExitRunFailed;
@@ -193,6 +279,12 @@ int tell(RunStore& store, const LoadedStudy& study, const AskTellOptions& option
     json["trial"] = trial->number;
     json["state"] = toString(state);
     json["value"] = numberOrNull(value);
+    if (!moreValues.empty()) {
+        nlohmann::ordered_json values = nlohmann::ordered_json::array({numberOrNull(value)});
+        for (const double each : moreValues)
+            values.push_back(numberOrNull(each));
+        json["values"] = values;
+    }
     std::printf("%s\n", json.dump().c_str());
     return kExitSuccess;
 }
@@ -208,13 +300,23 @@ CLI::App* addOptimizeCommand(CLI::App& app, OptimizeOptions& options) {
     optimize
         ->add_option("--trials", options.trials, "Trial budget (default 20; counts earlier trials of --name)")
         ->check(CLI::PositiveNumber);
-    optimize->add_option("--sampler", options.sampler, "random, grid, sobol, tpe, tpe-independent, gp or rf")
-        ->check(CLI::IsMember(samplerNames()));
+    options.samplerOption =
+        optimize
+            ->add_option(
+                "--sampler", options.sampler,
+                "random, grid, sobol, tpe, tpe-independent, gp, rf; nsga2 or motpe for several objectives")
+            ->check(CLI::IsMember(samplerNames()));
     optimize->add_option("--seed", options.seed, "Sampler seed");
     optimize->add_option("--startup-trials", options.startupTrials, "Random trials before tpe or gp model")
         ->check(CLI::NonNegativeNumber);
     optimize->add_option("--direction", options.direction, "minimize or maximize")
         ->check(CLI::IsMember({"minimize", "maximize"}));
+    optimize
+        ->add_option(
+            "--directions", options.directions,
+            "Several objectives, e.g. minimize,maximize: the command prints one number per objective "
+            "on its last line")
+        ->excludes("--direction");
     optimize->add_option("--parallel", options.parallel, "Commands run at once")->check(CLI::PositiveNumber);
     optimize->add_flag("--force-parallel", options.forceParallel,
                        "Allow more than 4 commands per core (at most 1024)");
@@ -248,7 +350,8 @@ int optimizeInStore(RunStore& store, const OptimizeOptions& options) {
     if (!study)
         return kExitBadInput;
 
-    CommandObjective objective({options.command, options.timeoutSeconds});
+    CommandObjective objective(
+        {options.command, options.timeoutSeconds, 1 + static_cast<int>(study->spec.moreObjectives.size())});
     StudyRunOptions runOptions;
     runOptions.parallel = std::max(options.parallel, 1);
     runOptions.forceParallel = options.forceParallel;
@@ -294,6 +397,8 @@ void addAskTellCommands(CLI::App& app, AskTellOptions& options) {
     options.tell->add_option("--study", options.study, "Study name")->required();
     options.tell->add_option("--trial", options.trial, "Trial number printed by ask")->required();
     options.valueOption = options.tell->add_option("--value", options.value, "The objective's value");
+    options.tell->add_option("--values", options.values,
+                             "A study with several objectives: one value each, e.g. 0.12,3400");
     options.tell->add_option("--state", options.state, "complete (with --value), pruned or failed")
         ->check(CLI::IsMember({"complete", "pruned", "failed"}));
     options.tell->add_option("--message", options.message, "Why the trial failed or was pruned");

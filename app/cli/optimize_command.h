@@ -16,9 +16,11 @@ struct OptimizeOptions {
     std::string name;
     int64_t trials = 0; // 0: 20 for a new study, the stored budget for an existing one
     std::string sampler = "tpe";
+    CLI::Option* samplerOption = nullptr; // counts whether --sampler was given
     uint64_t seed = 0;
     int startupTrials = 10;
     std::string direction = "minimize";
+    std::string directions; // "minimize,maximize": one objective per entry
     int parallel = 1;
     bool forceParallel = false;
     double timeoutSeconds = 0.0;
@@ -30,6 +32,7 @@ struct AskTellOptions {
     int64_t trial = -1;
     double value = 0.0;
     CLI::Option* valueOption = nullptr; // counts whether --value was given
+    std::string values;                 // --values "0.12,3400": one per objective
     std::string state;
     std::string message;
     CLI::App* ask = nullptr;

@@ -3,6 +3,7 @@
 #include "common/names.h"
 #include "exit_codes.h"
 #include "json_output.h"
+#include "pareto_output.h"
 #include "search/search_space.h"
 #include "spec/spec.h"
 #include "store_access.h"
@@ -120,6 +121,12 @@ nlohmann::ordered_json trialJson(const TrialRecord& trial) {
     json["number"] = trial.number;
     json["state"] = toString(trial.state);
     json["value"] = numberOrNull(trial.value);
+    if (!trial.moreValues.empty()) {
+        nlohmann::ordered_json values = nlohmann::ordered_json::array();
+        for (const double value : trialValues(trial))
+            values.push_back(numberOrNull(value));
+        json["values"] = values;
+    }
     json["params"] = paramsObject(trial.params);
     if (trial.runId != 0)
         json["run_id"] = trial.runId;
@@ -148,15 +155,26 @@ int statusCommand(const RunStore& store, const StudyOptions& options) {
         std::printf("%s\n", json.dump(2).c_str());
         return kExitSuccess;
     }
-    std::printf("study %s: %s %s (%s), sampler %s, pruner %s\n", study->spec.name.c_str(),
-                toString(objective.direction), objective.metric.c_str(), toString(objective.at),
-                study->spec.sampler.type.c_str(), study->spec.pruner.type.c_str());
+    if (isMultiObjective(study->spec)) {
+        std::string objectives;
+        for (const ObjectiveSpec& each : studyObjectives(study->spec))
+            objectives += (objectives.empty() ? "" : ", ") + std::string(toString(each.direction)) + " " +
+                          objectiveLabel(each);
+        std::printf("study %s: %s, sampler %s\n", study->spec.name.c_str(), objectives.c_str(),
+                    study->spec.sampler.type.c_str());
+    } else {
+        std::printf("study %s: %s %s (%s), sampler %s, pruner %s\n", study->spec.name.c_str(),
+                    toString(objective.direction), objective.metric.c_str(), toString(objective.at),
+                    study->spec.sampler.type.c_str(), study->spec.pruner.type.c_str());
+    }
     std::printf("trials %lld of %lld: %d complete, %d pruned, %d failed, %d running, %d waiting\n",
                 static_cast<long long>(trials.size()), static_cast<long long>(study->spec.budget.trials),
                 countState(trials, TrialState::Complete), countState(trials, TrialState::Pruned),
                 countState(trials, TrialState::Failed), countState(trials, TrialState::Running),
                 countState(trials, TrialState::Waiting));
-    if (best)
+    if (isMultiObjective(study->spec))
+        printParetoStatus(*study, trials);
+    else if (best)
         std::printf("best %s at trial %lld: %s\n", formatStudyValue(best->value).c_str(),
                     static_cast<long long>(best->number), paramsText(best->params).c_str());
     else
@@ -181,6 +199,8 @@ int bestCommand(const RunStore& store, const StudyOptions& options) {
     const auto study = loadStudy(store, options.target);
     if (!study)
         return kExitBadInput;
+    if (isMultiObjective(study->spec))
+        return printParetoFront(*study, store.trials(study->record.id), options.format);
     const auto best = bestTrial(store.trials(study->record.id), study->spec.objective);
     if (!best) {
         std::fprintf(stderr, "error: study '%s' has no complete trial yet\n", study->spec.name.c_str());
@@ -310,6 +330,8 @@ nlohmann::ordered_json studyResultJson(const LoadedStudy& study, const std::vect
     json["metric"] = study.spec.objective.metric;
     json["direction"] = toString(study.spec.objective.direction);
     json["seconds"] = seconds;
+    if (isMultiObjective(study.spec))
+        addParetoResults(json, study, trials);
     return json;
 }
 
@@ -320,6 +342,11 @@ Result<ForegroundRun> runStudyInForeground(RunStore& store, const LoadedStudy& s
     const auto bestSoFar = bestTrial(store.trials(study.record.id), objectiveSpec);
     double bestValue = bestSoFar ? bestSoFar->value : kNoValue;
     int64_t bestNumber = bestSoFar ? bestSoFar->number : -1;
+    const bool several = isMultiObjective(study.spec);
+    ParetoTracker front(studyObjectives(study.spec));
+    if (several)
+        for (const TrialRecord& trial : store.trials(study.record.id))
+            front.add(trial);
     const auto print = [&](const StudyEvent& event) {
         const TrialRecord& trial = event.trial;
         if (event.kind == StudyEventKind::TrialStarted && announceStarts) {
@@ -332,14 +359,20 @@ Result<ForegroundRun> runStudyInForeground(RunStore& store, const LoadedStudy& s
                 bestNumber = better->number;
             }
             std::string line = "trial " + std::to_string(trial.number) + " " + toString(trial.state);
-            if (!std::isnan(trial.value))
+            if (several && trial.state == TrialState::Complete)
+                line += "  " + front.valuesText(trial);
+            else if (!std::isnan(trial.value))
                 line += "  " + objectiveSpec.metric + " " + formatStudyValue(trial.value);
             line += "  " + paramsText(trial.params);
             if (!trial.message.empty() && trial.state != TrialState::Complete)
                 line += "  (" + trial.message + ")";
-            if (bestNumber >= 0)
+            if (several) {
+                front.add(trial);
+                line += "  [Pareto front: " + std::to_string(front.size()) + " trials]";
+            } else if (bestNumber >= 0) {
                 line += "  [best " + formatStudyValue(bestValue) + " at trial " + std::to_string(bestNumber) +
                         "]";
+            }
             std::fprintf(stderr, "%s\n", line.c_str());
         } else if (event.kind == StudyEventKind::StudyFinished && !event.message.empty()) {
             std::fprintf(stderr, "study finished: %s\n", event.message.c_str());

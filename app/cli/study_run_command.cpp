@@ -52,6 +52,7 @@ int runStudyCommand(RunStore& store, const StudyOptions& options, bool resume) {
     runOptions.device = options.device;
     runOptions.threads = options.threads;
     ExperimentObjective objective(store, study->spec.objective, runOptions);
+    objective.setMoreObjectives(study->spec.moreObjectives);
     StudyRunOptions runnerOptions;
     runnerOptions.forceParallel = options.forceParallel;
     if (!resume) {

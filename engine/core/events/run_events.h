@@ -72,6 +72,7 @@ struct RunSummary {
     double valAccuracy = kNoValue;
     double valMae = kNoValue;
     int32_t bestEpoch = 0;
+    int64_t parameters = 0; // trainable parameters of the network
     std::string device;
     std::string message; // why it failed, diverged or stopped
     // Fairness evidence (optimizer races): a hash of the initial parameters and of the order in

@@ -35,7 +35,7 @@ struct RunRecord {
 // process; runs left running by a process that no longer exists read as interrupted.
 class RunStore : public RunEventSink {
 public:
-    static constexpr int kSchemaVersion = 5;
+    static constexpr int kSchemaVersion = 6;
 
     // Opens (creating folders, the file and the schema as needed) and migrates an older schema.
     static Result<std::unique_ptr<RunStore>> open(const std::string& path);
@@ -144,8 +144,9 @@ public:
     // Queued like metrics (not committed on return); flush() commits.
     void reportIntermediate(int64_t trialId, int epoch, double value);
     // Sets a final state (or Waiting, to re-queue a trial the user stopped). Committed on return.
+    // `moreValues`: the second and later objectives' values of a study with several.
     Result<bool> finishTrial(int64_t trialId, TrialState state, double value, const std::string& message,
-                             int prunedEpoch = 0);
+                             int prunedEpoch = 0, const std::vector<double>& moreValues = {});
     // Trials that are running but whose process is gone become waiting again, with a message;
     // returns how many. Called by `study run`/`resume` and by opening the study in the window.
     int requeueInterruptedTrials(StudyId studyId);

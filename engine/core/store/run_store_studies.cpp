@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <cstdio>
 #include <map>
 #include <unordered_map>
@@ -23,11 +24,31 @@ using sqlite::Statement;
 using sqlite::textOrNull;
 
 const char* const kTrialColumns = "SELECT id, study_id, number, state, value, run_id, message, pruned_epoch,"
-                                  " requeues, started_at, finished_at FROM trials";
+                                  " requeues, started_at, finished_at, more_values FROM trials";
 
 std::string requeuedMessage(int64_t pid, const std::string& host) {
     return "re-queued: the process that ran it (pid " + std::to_string(pid) + " on " + host +
            ") ended before it finished";
+}
+
+// A list of values as JSON (NaN as null), and back; text that is not such a list reads as none.
+std::string valuesToJson(const std::vector<double>& values) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const double value : values)
+        list.push_back(std::isfinite(value) ? nlohmann::json(value) : nlohmann::json());
+    return list.dump();
+}
+
+std::vector<double> valuesFromJson(const std::string& text) {
+    std::vector<double> values;
+    if (text.empty())
+        return values;
+    const auto list = nlohmann::json::parse(text, nullptr, false);
+    if (!list.is_array())
+        return values;
+    for (const auto& item : list)
+        values.push_back(item.is_number() ? item.get<double>() : kNoValue);
+    return values;
 }
 
 TrialRecord readTrial(const Statement& row) {
@@ -44,6 +65,7 @@ TrialRecord readTrial(const Statement& row) {
     trial.requeues = static_cast<int>(row.integer(8));
     trial.startedAt = row.real(9, 0.0);
     trial.finishedAt = row.real(10, 0.0);
+    trial.moreValues = valuesFromJson(row.text(11));
     return trial;
 }
 
@@ -366,7 +388,8 @@ void RunStore::reportIntermediate(int64_t trialId, int epoch, double value) {
 }
 
 Result<bool> RunStore::finishTrial(int64_t trialId, TrialState state, double value,
-                                   const std::string& message, int prunedEpoch) {
+                                   const std::string& message, int prunedEpoch,
+                                   const std::vector<double>& moreValues) {
     if (state == TrialState::Running)
         return Result<bool>::failure(m_impl->path + ": trial " + std::to_string(trialId) +
                                      " can only finish as complete, pruned, failed or waiting");
@@ -375,9 +398,10 @@ Result<bool> RunStore::finishTrial(int64_t trialId, TrialState state, double val
     const std::string error = m_impl->commitOperation(what, [&](sqlite3* db) -> std::string {
         if (state == TrialState::Waiting) {
             // Re-queued by the user: the rerun starts afresh and reports its own values.
-            Statement requeue(db, "UPDATE trials SET state = 'waiting', value = NULL, message = ?,"
-                                  " pruned_epoch = NULL, started_at = NULL, finished_at = NULL,"
-                                  " owner_pid = NULL, owner_host = NULL WHERE id = ?");
+            Statement requeue(
+                db, "UPDATE trials SET state = 'waiting', value = NULL, more_values = NULL, message = ?,"
+                    " pruned_epoch = NULL, started_at = NULL, finished_at = NULL,"
+                    " owner_pid = NULL, owner_host = NULL WHERE id = ?");
             const std::string changed =
                 changedOrMissing(db, requeue, requeue.run(textOrNull(message), trialId), trialId);
             if (!changed.empty())
@@ -385,11 +409,14 @@ Result<bool> RunStore::finishTrial(int64_t trialId, TrialState state, double val
             Statement clearValues(db, "DELETE FROM trial_values WHERE trial_id = ?");
             return clearValues.run(trialId) ? std::string() : clearValues.error();
         }
-        auto finish = m_impl->writeStatements.get(db, "UPDATE trials SET state = ?, value = ?, message = ?,"
-                                                      " pruned_epoch = ?, finished_at = ? WHERE id = ?");
-        return changedOrMissing(
-            db, *finish, finish->run(toString(state), value, textOrNull(message), prunedEpoch, now, trialId),
-            trialId);
+        auto finish =
+            m_impl->writeStatements.get(db, "UPDATE trials SET state = ?, value = ?, more_values = ?,"
+                                            " message = ?, pruned_epoch = ?, finished_at = ? WHERE id = ?");
+        const std::string more = moreValues.empty() ? std::string() : valuesToJson(moreValues);
+        return changedOrMissing(db, *finish,
+                                finish->run(toString(state), value, textOrNull(more), textOrNull(message),
+                                            prunedEpoch, now, trialId),
+                                trialId);
     });
     if (!error.empty())
         return Result<bool>::failure(m_impl->path + ": " + error);

@@ -115,6 +115,11 @@ const std::vector<std::vector<const char*>> kMigrations = {
         "ALTER TABLE runs ADD COLUMN tags TEXT",
         "ALTER TABLE runs ADD COLUMN note TEXT",
     },
+    {
+        // A trial's values of a study's second and later objectives, as a JSON list (the first
+        // stays in value); NULL in single-objective studies.
+        "ALTER TABLE trials ADD COLUMN more_values TEXT",
+    },
 };
 
 constexpr int kBusyTimeoutMs = 5000;

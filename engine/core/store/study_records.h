@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace tunelab {
 
@@ -25,9 +26,10 @@ struct TrialRecord {
     StudyId studyId = 0;
     int64_t number = 0; // 0-based within the study
     TrialState state = TrialState::Waiting;
-    Assignment params; // only the parameters that applied
-    double value = kNoValue;
-    RunId runId = 0; // the training run, 0 for trials evaluated elsewhere
+    Assignment params;              // only the parameters that applied
+    double value = kNoValue;        // the first objective's value
+    std::vector<double> moreValues; // the second and later objectives' values, as reported
+    RunId runId = 0;                // the training run, 0 for trials evaluated elsewhere
     std::string message;
     int prunedEpoch = 0; // the epoch it stopped at when pruned
     int requeues = 0;    // times it was re-queued after its process died

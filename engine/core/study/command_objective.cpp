@@ -101,6 +101,40 @@ bool parseReportLine(const std::string& line, int& epoch, double& value) {
     return hasEpoch && hasValue;
 }
 
+} // namespace
+
+std::optional<std::vector<double>> parseObjectiveValues(const std::string& line, int count) {
+    if (count == 1) {
+        const auto value = parseNumber(line);
+        return value ? std::optional<std::vector<double>>(std::vector<double>{*value}) : std::nullopt;
+    }
+    std::vector<double> values;
+    std::string field;
+    const auto take = [&]() {
+        if (field.empty())
+            return true;
+        const auto value = parseNumber(field);
+        field.clear();
+        if (!value)
+            return false;
+        values.push_back(*value);
+        return true;
+    };
+    for (const char c : line) {
+        if (c == ',' || std::isspace(static_cast<unsigned char>(c))) {
+            if (!take())
+                return std::nullopt;
+        } else {
+            field += c;
+        }
+    }
+    if (!take() || values.size() != static_cast<size_t>(count))
+        return std::nullopt;
+    return values;
+}
+
+namespace {
+
 std::string lastLine(const std::string& text) {
     std::string last;
     size_t start = 0;
@@ -448,13 +482,21 @@ TrialOutcome CommandObjective::evaluate(const TrialTask& task, TrialReporter& re
     if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
         return failed("command exited with status " + std::to_string(WEXITSTATUS(status)) +
                       (stderrLine.empty() ? std::string() : ": " + stderrLine));
-    const auto value = parseNumber(lastStdoutLine);
-    if (!value)
-        return failed("the last line of output is not a number: '" + shortened(lastStdoutLine) + "'");
-    if (!std::isfinite(*value))
-        return failed("the last line of output is not a finite number: '" + shortened(lastStdoutLine) + "'");
+    const int count = std::max(1, m_settings.objectives);
+    const auto values = parseObjectiveValues(lastStdoutLine, count);
+    if (!values)
+        return failed(count == 1
+                          ? "the last line of output is not a number: '" + shortened(lastStdoutLine) + "'"
+                          : "the last line of output is not " + std::to_string(count) +
+                                " numbers (one per objective): '" + shortened(lastStdoutLine) + "'");
+    for (const double value : *values)
+        if (!std::isfinite(value))
+            return failed((count == 1 ? "the last line of output is not a finite number: '"
+                                      : "the last line of output holds a value that is not finite: '") +
+                          shortened(lastStdoutLine) + "'");
     outcome.state = TrialState::Complete;
-    outcome.value = *value;
+    outcome.value = values->front();
+    outcome.moreValues.assign(values->begin() + 1, values->end());
     return outcome;
 }
 

@@ -261,13 +261,17 @@ std::string writeRows(sqlite3* db, const std::string& studyName, const StudySpec
                           " VALUES(1, ?, ?)");
     Statement alembic(db, "INSERT INTO alembic_version(version_num) VALUES(?)");
     Statement study(db, "INSERT INTO studies(study_id, study_name) VALUES(1, ?)");
-    Statement direction(db, "INSERT INTO study_directions(direction, study_id, objective) VALUES(?, 1, 0)");
+    Statement direction(db, "INSERT INTO study_directions(direction, study_id, objective) VALUES(?, 1, ?)");
     Statement studyAttribute(
         db, "INSERT INTO study_system_attributes(study_id, key, value_json) VALUES(1, ?, ?)");
     if (!version.run(OptunaSchema::kVersion, OptunaSchema::kLibraryVersion) ||
-        !alembic.run(OptunaSchema::kAlembicRevision) || !study.run(studyName) ||
-        !direction.run(spec.objective.direction == ObjectiveDirection::Maximize ? "MAXIMIZE" : "MINIMIZE"))
-        return version.error() + alembic.error() + study.error() + direction.error();
+        !alembic.run(OptunaSchema::kAlembicRevision) || !study.run(studyName))
+        return version.error() + alembic.error() + study.error();
+    const std::vector<ObjectiveSpec> objectives = studyObjectives(spec);
+    for (size_t i = 0; i < objectives.size(); ++i)
+        if (!direction.run(objectives[i].direction == ObjectiveDirection::Maximize ? "MAXIMIZE" : "MINIMIZE",
+                           static_cast<int64_t>(i)))
+            return direction.error();
     const ordered_json specJson = ordered_json::parse(studySpecToJson(spec), nullptr, false);
     if (!studyAttribute.run(OptunaSchema::kStudyAttribute, dumpJson(specJson)))
         return studyAttribute.error();
@@ -277,7 +281,7 @@ std::string writeRows(sqlite3* db, const std::string& studyName, const StudySpec
     Statement paramInsert(db, "INSERT INTO trial_params(trial_id, param_name, param_value, distribution_json)"
                               " VALUES(?, ?, ?, ?)");
     Statement valueInsert(
-        db, "INSERT INTO trial_values(trial_id, objective, value, value_type) VALUES(?, 0, ?, ?)");
+        db, "INSERT INTO trial_values(trial_id, objective, value, value_type) VALUES(?, ?, ?, ?)");
     Statement intermediateInsert(db,
                                  "INSERT INTO trial_intermediate_values(trial_id, step, intermediate_value,"
                                  " intermediate_value_type) VALUES(?, ?, ?, ?)");
@@ -296,10 +300,14 @@ std::string writeRows(sqlite3* db, const std::string& studyName, const StudySpec
                 return paramInsert.error();
         }
         const bool scored = trial.state == TrialState::Complete || trial.state == TrialState::Pruned;
-        if (scored && !std::isnan(trial.value)) {
-            const bool ran = std::isfinite(trial.value)
-                                 ? valueInsert.run(id, trial.value, "FINITE")
-                                 : valueInsert.run(id, nullptr, valueType(trial.value));
+        const std::vector<double> values = trialValues(trial);
+        for (size_t objective = 0; scored && objective < values.size(); ++objective) {
+            const double value = values[objective];
+            if (std::isnan(value))
+                continue;
+            const auto index = static_cast<int64_t>(objective);
+            const bool ran = std::isfinite(value) ? valueInsert.run(id, index, value, "FINITE")
+                                                  : valueInsert.run(id, index, nullptr, valueType(value));
             if (!ran)
                 return valueInsert.error();
         }

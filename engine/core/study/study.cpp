@@ -22,7 +22,12 @@ using namespace json_file;
 
 namespace {
 
-const std::vector<std::string> kMetrics = {"val_loss", "val_accuracy", "val_mae", "train_loss", "value"};
+const std::vector<std::string> kMetrics = {"val_loss",   "val_accuracy",  "val_mae", "train_loss",
+                                           "parameters", "train_seconds", "value"};
+// At most this many objectives: the exact hypervolume grows quickly with their number.
+constexpr size_t kMaxObjectives = 4;
+// Samplers that model one objective; a study with several needs one of the others.
+const std::vector<std::string> kSingleObjectiveSamplers = {"tpe", "tpe-independent", "gp", "rf"};
 
 // An integer key under `rule`; false when it is absent or refused (the refusal in `errors`).
 bool readInt(const json& object, const std::string& key, const std::string& where, const NumberRule& rule,
@@ -131,18 +136,38 @@ void readPruner(const json& value, PrunerSettings& pruner, std::set<std::string>
     }
 }
 
-void readObjective(const json& value, ObjectiveSpec& objective, std::vector<std::string>& errors) {
+// Reads one objective; `where` is its JSON path ("objective" or "objectives[1]"). Names and reference
+// points belong to studies with several objectives (`several`).
+void readObjective(const json& value, const std::string& where, bool several, ObjectiveSpec& objective,
+                   std::vector<std::string>& errors) {
     if (!value.is_object()) {
-        errors.push_back("objective: expected an object such as {\"metric\": \"val_loss\"}, got " +
+        errors.push_back(where + ": expected an object such as {\"metric\": \"val_loss\"}, got " +
                          describe(value));
         return;
     }
-    rejectUnknownKeys(value, "objective", {"metric", "at", "direction"}, errors);
+    if (several)
+        rejectUnknownKeys(value, where, {"metric", "at", "direction", "name", "reference"}, errors);
+    else
+        rejectUnknownKeys(value, where, {"metric", "at", "direction"}, errors);
+    if (value.contains("name")) {
+        if (value["name"].is_string() && !value["name"].get<std::string>().empty())
+            objective.name = value["name"].get<std::string>();
+        else
+            errors.push_back(where + ".name: expected a non-empty string, got " + describe(value["name"]));
+    }
+    if (value.contains("reference")) {
+        const json& reference = value["reference"];
+        if (reference.is_number() && std::isfinite(reference.get<double>()))
+            objective.reference = reference.get<double>();
+        else
+            errors.push_back(where + ".reference: expected a finite number, got " + describe(reference));
+    }
     if (value.contains("metric")) {
         const json& metric = value["metric"];
         if (!metric.is_string() || !isKnownMetric(metric.get<std::string>())) {
-            std::string message = "objective.metric: unknown metric " + describe(metric) +
-                                  " (known: val_loss, val_accuracy, val_mae, train_loss, value)";
+            std::string message = where + ".metric: unknown metric " + describe(metric) +
+                                  " (known: val_loss, val_accuracy, val_mae, train_loss, parameters, "
+                                  "train_seconds, value)";
             if (metric.is_string()) {
                 const std::string suggestion = closestMatch(metric.get<std::string>(), kMetrics);
                 message += suggestion.empty() ? "" : "; did you mean " + suggestion + "?";
@@ -162,7 +187,7 @@ void readObjective(const json& value, ObjectiveSpec& objective, std::vector<std:
         else if (direction == "maximize")
             objective.direction = ObjectiveDirection::Maximize;
         else
-            errors.push_back("objective.direction: expected \"minimize\" or \"maximize\", got " +
+            errors.push_back(where + ".direction: expected \"minimize\" or \"maximize\", got " +
                              describe(direction));
     }
     if (value.contains("at")) {
@@ -172,8 +197,63 @@ void readObjective(const json& value, ObjectiveSpec& objective, std::vector<std:
         else if (at == "last")
             objective.at = ObjectiveAt::Last;
         else
-            errors.push_back("objective.at: expected \"best\" or \"last\", got " + describe(at));
+            errors.push_back(where + ".at: expected \"best\" or \"last\", got " + describe(at));
     }
+}
+
+// Reads "objective" (one) or "objectives" (a list), with the metric each may use: a study without an
+// experiment is scored by what its trials report ("value"), one with an experiment by what it records.
+void readObjectives(const json& root, StudySpec& spec, std::vector<std::string>& errors) {
+    const bool withExperiment = !spec.experimentJson.empty();
+    const std::string defaultMetric = withExperiment ? "val_loss" : "value";
+    if (root.contains("objective") && root.contains("objectives")) {
+        errors.push_back("objectives: give either \"objective\" or \"objectives\", not both");
+        return;
+    }
+    std::vector<std::pair<std::string, ObjectiveSpec>> read; // (JSON path, objective)
+    if (root.contains("objectives")) {
+        const json& list = root["objectives"];
+        if (!list.is_array() || list.empty() || list.size() > kMaxObjectives) {
+            errors.push_back("objectives: expected a list of 1 to " + std::to_string(kMaxObjectives) +
+                             " objectives, got " + describe(list));
+            return;
+        }
+        for (size_t i = 0; i < list.size(); ++i) {
+            const std::string where = "objectives[" + std::to_string(i) + "]";
+            ObjectiveSpec objective;
+            objective.metric = defaultMetric;
+            readObjective(list[i], where, true, objective, errors);
+            if (objective.name.empty() && objective.metric == "value" && list.size() > 1)
+                objective.name = "value " + std::to_string(i + 1); // distinct columns and axes
+            read.emplace_back(where, objective);
+        }
+    } else {
+        ObjectiveSpec objective;
+        objective.metric = defaultMetric;
+        if (root.contains("objective"))
+            readObjective(root["objective"], "objective", false, objective, errors);
+        read.emplace_back("objective", objective);
+    }
+    for (size_t i = 0; i < read.size(); ++i) {
+        const auto& [where, objective] = read[i];
+        if (!withExperiment && objective.metric != "value")
+            errors.push_back(where +
+                             ".metric: a study without an experiment is scored by \"value\" (what `tell` "
+                             "or the command reports), not " +
+                             objective.metric);
+        if (withExperiment && objective.metric == "value")
+            errors.push_back(where + ".metric: \"value\" is for studies without an experiment; use val_loss, "
+                                     "val_accuracy, val_mae, train_loss, parameters or train_seconds");
+        for (size_t j = 0; j < i; ++j)
+            if (objectiveLabel(read[j].second) == objectiveLabel(objective))
+                errors.push_back(where + ": the same as " + read[j].first + " (\"" +
+                                 objectiveLabel(objective) +
+                                 "\"); give each objective its own metric or name");
+    }
+    spec.objective = read.front().second;
+    spec.moreObjectives.clear();
+    for (size_t i = 1; i < read.size(); ++i)
+        spec.moreObjectives.push_back(read[i].second);
 }
 
 } // namespace
@@ -223,6 +303,22 @@ bool isBetter(const ObjectiveSpec& objective, double a, double b) {
     return objective.direction == ObjectiveDirection::Maximize ? a > b : a < b;
 }
 
+std::string objectiveLabel(const ObjectiveSpec& objective) {
+    return objective.name.empty() ? objective.metric : objective.name;
+}
+
+std::vector<ObjectiveSpec> studyObjectives(const StudySpec& spec) {
+    std::vector<ObjectiveSpec> objectives{spec.objective};
+    objectives.insert(objectives.end(), spec.moreObjectives.begin(), spec.moreObjectives.end());
+    return objectives;
+}
+
+std::vector<double> trialValues(const TrialRecord& trial) {
+    std::vector<double> values{trial.value};
+    values.insert(values.end(), trial.moreValues.begin(), trial.moreValues.end());
+    return values;
+}
+
 const char* toString(ObjectiveDirection direction) {
     return direction == ObjectiveDirection::Maximize ? "maximize" : "minimize";
 }
@@ -240,9 +336,10 @@ Result<StudySpec> parseStudySpec(std::string_view jsonText, const std::string& b
         return Result<StudySpec>::failure("the study must be a JSON object, got " + describe(root));
 
     std::vector<std::string> errors;
-    rejectUnknownKeys(root, "",
-                      {"name", "experiment", "space", "sampler", "pruner", "objective", "budget", "parallel"},
-                      errors);
+    rejectUnknownKeys(
+        root, "",
+        {"name", "experiment", "space", "sampler", "pruner", "objective", "objectives", "budget", "parallel"},
+        errors);
     StudySpec spec;
     if (root.contains("name")) {
         if (root["name"].is_string() && !root["name"].get<std::string>().empty())
@@ -280,17 +377,19 @@ Result<StudySpec> parseStudySpec(std::string_view jsonText, const std::string& b
     std::set<std::string> prunerKeys;
     if (root.contains("pruner"))
         readPruner(root["pruner"], spec.pruner, prunerKeys, errors);
-    spec.objective.metric = spec.experimentJson.empty() ? "value" : "val_loss";
-    if (root.contains("objective"))
-        readObjective(root["objective"], spec.objective, errors);
-    if (spec.experimentJson.empty() && spec.objective.metric != "value")
-        errors.push_back(
-            "objective.metric: a study without an experiment is scored by \"value\" (what `tell` "
-            "or the command reports), not " +
-            spec.objective.metric);
-    if (!spec.experimentJson.empty() && spec.objective.metric == "value")
-        errors.push_back("objective.metric: \"value\" is for studies without an experiment; use val_loss, "
-                         "val_accuracy, val_mae or train_loss");
+    readObjectives(root, spec, errors);
+    if (root.contains("pruner") && isMultiObjective(spec) && spec.pruner.type != "none")
+        errors.push_back("pruner: a study with several objectives cannot prune (a pruner compares trials by "
+                         "one objective); set \"pruner\": \"none\"");
+    if (isMultiObjective(spec)) {
+        if (!root.contains("sampler"))
+            spec.sampler.type = "motpe";
+        else if (std::count(kSingleObjectiveSamplers.begin(), kSingleObjectiveSamplers.end(),
+                            spec.sampler.type))
+            errors.push_back("sampler.type: " + spec.sampler.type +
+                             " models one objective; a study with several objectives uses motpe, nsga2, "
+                             "random, sobol or grid");
+    }
     if (root.contains("budget")) {
         const json& budget = root["budget"];
         if (!budget.is_object()) {
@@ -354,9 +453,24 @@ std::string studySpecToJson(const StudySpec& spec) {
         pruner["warmup_epochs"] = spec.pruner.warmupEpochs;
     }
     root["pruner"] = pruner;
-    root["objective"] = {{"metric", spec.objective.metric},
-                         {"at", toString(spec.objective.at)},
-                         {"direction", toString(spec.objective.direction)}};
+    const auto objectiveJson = [](const ObjectiveSpec& objective) {
+        json object = {{"metric", objective.metric},
+                       {"at", toString(objective.at)},
+                       {"direction", toString(objective.direction)}};
+        if (!objective.name.empty())
+            object["name"] = objective.name;
+        if (std::isfinite(objective.reference))
+            object["reference"] = objective.reference;
+        return object;
+    };
+    if (isMultiObjective(spec)) {
+        json objectives = json::array();
+        for (const ObjectiveSpec& objective : studyObjectives(spec))
+            objectives.push_back(objectiveJson(objective));
+        root["objectives"] = objectives;
+    } else {
+        root["objective"] = objectiveJson(spec.objective);
+    }
     root["budget"] = {{"trials", spec.budget.trials}, {"seconds", spec.budget.seconds}};
     root["parallel"] = spec.parallel;
     return root.dump(2);

@@ -11,6 +11,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace tunelab {
 
@@ -20,11 +21,17 @@ enum class ObjectiveAt { Last, Best };
 // What a trial is scored by: a recorded metric ("val_loss", "val_accuracy", "val_mae",
 // "train_loss"; "value" for studies whose trials are evaluated elsewhere) at the last epoch or at
 // the best epoch, minimized or maximized.
+// In a study with several objectives each may carry a name (shown in tables and plots; the metric
+// when empty) and a reference value for the hypervolume (NaN: derived from the trials).
 struct ObjectiveSpec {
     std::string metric = "val_loss";
     ObjectiveAt at = ObjectiveAt::Best;
     ObjectiveDirection direction = ObjectiveDirection::Minimize;
+    std::string name;
+    double reference = kNoValue;
 };
+// The objective's name for people: its name, else its metric.
+std::string objectiveLabel(const ObjectiveSpec& objective);
 
 struct StudyBudget {
     int64_t trials = 20;  // 0: no limit (then seconds must be set)
@@ -34,6 +41,8 @@ struct StudyBudget {
 // A study: a base experiment plus a search space, a sampler, a pruner, an objective and a budget
 // (docs/search-space.md). `experimentJson` is empty for studies whose trials are evaluated
 // elsewhere (ask/tell, optimize --command).
+// A study with several objectives ("objectives": [...] in its file) keeps the first in `objective`
+// and the others in `moreObjectives`; its result is a Pareto front rather than one best trial.
 struct StudySpec {
     std::string name;
     std::string experimentJson;
@@ -41,9 +50,18 @@ struct StudySpec {
     SamplerSettings sampler;
     PrunerSettings pruner;
     ObjectiveSpec objective;
+    std::vector<ObjectiveSpec> moreObjectives;
     StudyBudget budget;
     int parallel = 1;
 };
+
+inline bool isMultiObjective(const StudySpec& spec) {
+    return !spec.moreObjectives.empty();
+}
+// Every objective of the study, the first one first.
+std::vector<ObjectiveSpec> studyObjectives(const StudySpec& spec);
+// A trial's value of every objective, in the study's order (NaN where it has none).
+std::vector<double> trialValues(const TrialRecord& trial);
 
 // Parses a study file. "experiment" is an object or a path (relative to `baseDirectory`);
 // "space" is an object or a path. Errors name the JSON path. The space is checked against the

@@ -58,6 +58,20 @@ struct StudyRunner::Impl {
 
     bool hasExperiment() const { return !spec.experimentJson.empty(); }
 
+    // What is wrong with a complete trial's values of the second and later objectives, if anything.
+    std::string moreValuesProblem(const std::vector<double>& values) const {
+        if (values.size() != spec.moreObjectives.size()) {
+            const size_t given = values.size() + 1;
+            return "the trial gave " + std::to_string(given) + (given == 1 ? " value" : " values") +
+                   "; the study has " + std::to_string(spec.moreObjectives.size() + 1) + " objectives";
+        }
+        for (size_t i = 0; i < values.size(); ++i)
+            if (!std::isfinite(values[i]))
+                return "the value of objective " + std::to_string(i + 2) + " (" +
+                       objectiveLabel(spec.moreObjectives[i]) + ") is not a finite number";
+        return {};
+    }
+
     std::mutex mutex; // guards everything below and the sampler and pruner
     std::condition_variable wake;
     std::map<int64_t, TrialRecord> trials; // by number; intermediate kept current for the pruner
@@ -266,6 +280,15 @@ struct StudyRunner::Impl {
             if (outcome.message.empty())
                 outcome.message = "the objective is not a finite number";
         }
+        if (outcome.state == TrialState::Complete) {
+            const std::string problem = moreValuesProblem(outcome.moreValues);
+            if (!problem.empty()) {
+                outcome.state = TrialState::Failed;
+                outcome.message = problem;
+            }
+        }
+        if (outcome.state != TrialState::Complete)
+            outcome.moreValues.clear();
         if (outcome.state == TrialState::Pruned) {
             // One rule for every trial's value: the objective's, over the epochs it trained.
             std::lock_guard<std::mutex> lock(mutex);
@@ -274,12 +297,13 @@ struct StudyRunner::Impl {
                 outcome.value = value;
         }
         store.flush(); // intermediate values land before the final state
-        auto finishedOk =
-            store.finishTrial(trial.id, outcome.state, outcome.value, outcome.message, outcome.prunedEpoch);
+        auto finishedOk = store.finishTrial(trial.id, outcome.state, outcome.value, outcome.message,
+                                            outcome.prunedEpoch, outcome.moreValues);
         std::lock_guard<std::mutex> lock(mutex);
         TrialRecord& stored = trials[trial.number];
         stored.state = outcome.state;
         stored.value = outcome.value;
+        stored.moreValues = outcome.moreValues;
         stored.message =
             finishedOk.ok() ? outcome.message : outcome.message + " (" + finishedOk.error() + ")";
         stored.prunedEpoch = outcome.prunedEpoch;
@@ -387,7 +411,7 @@ Result<bool> StudyRunner::start() {
     if (!parsed.ok())
         return Result<bool>::failure("study " + record->name + ": " + parsed.error());
     impl.spec = parsed.take();
-    impl.history.emplace(impl.spec.objective);
+    impl.history.emplace(studyObjectives(impl.spec));
     if (impl.spec.name.empty())
         impl.spec.name = record->name;
     auto space = parseSearchSpace(impl.spec.spaceJson);

@@ -28,6 +28,7 @@ public:
 struct TrialOutcome {
     TrialState state = TrialState::Failed; // Complete, Pruned, Failed, or Waiting when stopped
     double value = kNoValue;               // as measured (not negated); for Pruned the last reported
+    std::vector<double> moreValues;        // the study's second and later objectives, when it has them
     std::string message;
     int prunedEpoch = 0;
 };

@@ -9,6 +9,12 @@ namespace tunelab {
 TrialHistory::TrialHistory(ObjectiveSpec objective)
     : m_objective(std::move(objective)) {}
 
+TrialHistory::TrialHistory(std::vector<ObjectiveSpec> objectives)
+    : m_objective(objectives.empty() ? ObjectiveSpec{} : objectives.front()) {
+    if (objectives.size() > 1)
+        m_moreObjectives.assign(objectives.begin() + 1, objectives.end());
+}
+
 size_t TrialHistory::slot(int64_t number) {
     // Trials arrive in number order almost always: the new one goes at the end.
     if (m_numbers.empty() || m_numbers.back() < number) {
@@ -34,8 +40,15 @@ void TrialHistory::update(const TrialRecord& trial) {
     item.assignment = trial.params;
     item.state = trial.state == TrialState::Waiting ? TrialState::Running : trial.state;
     item.value = 0.0;
+    item.values.clear();
     if (trial.state == TrialState::Complete) {
         item.value = towardsMinimum(m_objective, trial.value);
+        if (!m_moreObjectives.empty()) {
+            item.values.push_back(item.value);
+            for (size_t i = 0; i < m_moreObjectives.size(); ++i)
+                item.values.push_back(towardsMinimum(
+                    m_moreObjectives[i], i < trial.moreValues.size() ? trial.moreValues[i] : kNoValue));
+        }
     } else if (trial.state == TrialState::Pruned) {
         const double last = trial.intermediate.empty() ? kNoValue : trial.intermediate.rbegin()->second;
         item.value = towardsMinimum(m_objective, std::isfinite(trial.value) ? trial.value : last);

@@ -17,6 +17,8 @@ namespace tunelab {
 class TrialHistory {
 public:
     explicit TrialHistory(ObjectiveSpec objective);
+    // A study with several objectives: samplers see every objective's value (FinishedTrial::values).
+    explicit TrialHistory(std::vector<ObjectiveSpec> objectives);
 
     // Adds the trial, or replaces the one with its number.
     void update(const TrialRecord& trial);
@@ -32,6 +34,7 @@ private:
     size_t slot(int64_t number);
 
     ObjectiveSpec m_objective;
+    std::vector<ObjectiveSpec> m_moreObjectives;
     std::vector<int64_t> m_numbers; // ascending
     std::vector<FinishedTrial> m_sampler;
     std::vector<TrialCurve> m_curves;

@@ -5,22 +5,60 @@
 #include "training/trainer.h"
 
 #include <cmath>
+#include <map>
 
 namespace tunelab {
 
 namespace {
+
+// One objective's value at each epoch of the run, by its metric. "parameters" does not change from
+// epoch to epoch: it comes from the run's summary.
+class EpochScores {
+public:
+    explicit EpochScores(const ObjectiveSpec& objective)
+        : m_objective(objective) {}
+
+    // The objective's value after this epoch (NaN when the epoch lacks it).
+    double lastValue() const { return m_values.empty() ? kNoValue : m_values.rbegin()->second; }
+
+    double add(const EpochRecord& epoch) {
+        m_seconds += epoch.seconds;
+        const double value =
+            m_objective.metric == "train_seconds" ? m_seconds : epochMetric(epoch, m_objective.metric);
+        if (!std::isnan(value))
+            m_values[epoch.epoch] = value;
+        return value;
+    }
+
+    // The objective's value of the whole run, under its rule (best or last epoch).
+    double score(const RunSummary& summary) const {
+        if (m_objective.metric == "parameters")
+            return summary.parameters > 0 ? static_cast<double>(summary.parameters) : kNoValue;
+        return objectiveOverEpochs(m_values, m_objective);
+    }
+
+private:
+    const ObjectiveSpec& m_objective;
+    std::map<int, double> m_values;
+    double m_seconds = 0.0;
+};
 
 // Passes a trial's run events on to the store (and a window's queue), scores each epoch for the
 // pruner, and turns a prune or a study stop into the run's stop flag. Called on the trial's thread.
 class TrialRunSink : public RunEventSink {
 public:
     TrialRunSink(RunStore& store, RunEventSink* forward, const ObjectiveSpec& objective,
-                 TrialReporter& reporter, RunControl& control)
+                 const std::vector<ObjectiveSpec>& moreObjectives, TrialReporter& reporter,
+                 RunControl& control)
         : m_store(store)
         , m_forward(forward)
         , m_objective(objective)
+        , m_scores(objective)
         , m_reporter(reporter)
-        , m_control(control) {}
+        , m_control(control) {
+        for (const ObjectiveSpec& more : moreObjectives)
+            m_moreScores.emplace_back(more);
+    }
 
     void onRunEvent(const RunEvent& event) override {
         m_store.onRunEvent(event);
@@ -33,12 +71,11 @@ public:
         m_control.paused.store(m_reporter.paused());
         if (event.kind != RunEventKind::Epoch || m_pruned)
             return;
-        const double value = epochMetric(event.epoch, m_objective.metric);
+        for (EpochScores& more : m_moreScores)
+            more.add(event.epoch);
+        const double value = m_scores.add(event.epoch);
         if (std::isnan(value))
             return;
-        m_last = value;
-        if (!std::isfinite(m_best) || isBetter(m_objective, value, m_best))
-            m_best = value;
         if (m_reporter.report(event.epoch.epoch, value)) {
             m_pruned = true;
             m_prunedEpoch = event.epoch.epoch;
@@ -50,20 +87,26 @@ public:
     bool pruned() const { return m_pruned; }
     bool stoppedByStudy() const { return m_stoppedByStudy && !m_pruned; }
     int prunedEpoch() const { return m_prunedEpoch; }
-    double last() const { return m_last; }
-    double best() const { return m_best; }
+    double lastReported() const { return m_scores.lastValue(); }
+    double score(const RunSummary& summary) const { return m_scores.score(summary); }
+    std::vector<double> moreScores(const RunSummary& summary) const {
+        std::vector<double> values;
+        for (const EpochScores& more : m_moreScores)
+            values.push_back(more.score(summary));
+        return values;
+    }
 
 private:
     RunStore& m_store;
     RunEventSink* m_forward;
     const ObjectiveSpec& m_objective;
+    EpochScores m_scores;
+    std::vector<EpochScores> m_moreScores;
     TrialReporter& m_reporter;
     RunControl& m_control;
     bool m_pruned = false;
     bool m_stoppedByStudy = false;
     int m_prunedEpoch = 0;
-    double m_last = kNoValue;
-    double m_best = kNoValue;
 };
 
 } // namespace
@@ -99,12 +142,12 @@ TrialOutcome ExperimentObjective::evaluate(const TrialTask& task, TrialReporter&
     m_store.setTrialRun(task.trialId, runId);
 
     RunControl control;
-    TrialRunSink sink(m_store, m_forward, m_objective, reporter, control);
+    TrialRunSink sink(m_store, m_forward, m_objective, m_moreObjectives, reporter, control);
     const RunSummary summary = trainExperiment(runId, spec, m_options, control, sink);
 
     if (sink.pruned()) {
         outcome.state = TrialState::Pruned;
-        outcome.value = sink.last();
+        outcome.value = sink.lastReported();
         outcome.prunedEpoch = sink.prunedEpoch();
         outcome.message = "pruned after epoch " + std::to_string(sink.prunedEpoch());
         return outcome;
@@ -118,13 +161,21 @@ TrialOutcome ExperimentObjective::evaluate(const TrialTask& task, TrialReporter&
     case RunStatus::Completed:
     case RunStatus::Stopped:
     case RunStatus::Pruned: {
-        outcome.value = m_objective.at == ObjectiveAt::Best ? sink.best() : sink.last();
-        if (std::isfinite(outcome.value)) {
-            outcome.state = TrialState::Complete;
-        } else {
+        outcome.value = sink.score(summary);
+        outcome.moreValues = sink.moreScores(summary);
+        if (!std::isfinite(outcome.value)) {
             outcome.state = TrialState::Failed;
             outcome.message = "the run recorded no " + m_objective.metric;
+            return outcome;
         }
+        for (size_t i = 0; i < outcome.moreValues.size(); ++i) {
+            if (!std::isfinite(outcome.moreValues[i])) {
+                outcome.state = TrialState::Failed;
+                outcome.message = "the run recorded no " + m_moreObjectives[i].metric;
+                return outcome;
+            }
+        }
+        outcome.state = TrialState::Complete;
         return outcome;
     }
     case RunStatus::Diverged:

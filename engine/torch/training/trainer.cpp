@@ -181,6 +181,7 @@ void Trainer::prepare(const std::string& deviceId) {
         m_network->setDropoutGenerator(c10::nullopt);
     m_network->train();
     m_flat = detail::flattenParameters(*m_network);
+    m_summary.parameters = m_flat.values.numel();
     {
         // Fairness evidence: equal seeds and data give equal hashes, whatever the optimizer.
         auto initial = m_flat.values.to(torch::kCPU).contiguous();
