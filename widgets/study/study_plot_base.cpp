@@ -225,6 +225,11 @@ double latestValue(const TrialRecord& trial) {
     return kNoValue;
 }
 
+QString objectiveAxisTitle(const ObjectiveSpec& objective) {
+    return QStringLiteral("%1 (%2)").arg(QString::fromStdString(objectiveLabel(objective)),
+                                         QString::fromLatin1(toString(objective.direction)));
+}
+
 // StudyPlot ----------------------------------------------------------------------------------
 
 StudyPlot::StudyPlot(QWidget* parent)
@@ -275,14 +280,28 @@ QString StudyPlot::trialToolTip(qint64 number) const {
     if (!trial)
         return QString();
     QString text = tr("<b>Trial %1</b> (%2)").arg(number).arg(QString::fromLatin1(toString(trial->state)));
-    const double value = latestValue(*trial);
-    if (std::isfinite(value)) {
-        text += QStringLiteral("<br>%1: %2")
-                    .arg(QString::fromStdString(m_model->objective().metric),
-                         StudyTrialsModel::formatValue(value));
+    if (m_model->isMultiObjective()) {
+        if (m_model->isOnParetoFront(number))
+            text += tr(" — on the Pareto front");
+        for (int index = 0; index < m_model->objectiveCount(); ++index) {
+            // The first objective of a running trial: its latest intermediate value.
+            const double value =
+                index == 0 ? latestValue(*trial) : StudyTrialsModel::objectiveValue(*trial, index);
+            const ObjectiveSpec& objective = m_model->objectives()[static_cast<size_t>(index)];
+            text += QStringLiteral("<br>%1: %2")
+                        .arg(QString::fromStdString(objectiveLabel(objective)).toHtmlEscaped(),
+                             std::isfinite(value) ? StudyTrialsModel::formatValue(value) : tr("none"));
+        }
+    } else {
+        const double value = latestValue(*trial);
+        if (std::isfinite(value)) {
+            text += QStringLiteral("<br>%1: %2")
+                        .arg(QString::fromStdString(objectiveLabel(m_model->objective())).toHtmlEscaped(),
+                             StudyTrialsModel::formatValue(value));
+        }
+        if (number == m_model->bestTrialNumber())
+            text += tr(" — best");
     }
-    if (number == m_model->bestTrialNumber())
-        text += tr(" — best");
     for (const auto& [path, param] : trial->params) {
         text +=
             QStringLiteral("<br>%1 = %2")

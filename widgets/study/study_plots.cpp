@@ -37,7 +37,7 @@ void BestSoFarPlot::render(QPainter& painter) {
     xAxis.integer = true;
     xAxis.min = -0.5;
     xAxis.max = std::max<double>(1.0, static_cast<double>(lastNumber)) + 0.5;
-    const PlotAxis yAxis = PlotAxis::forValues(values, QString::fromStdString(objective.metric));
+    const PlotAxis yAxis = PlotAxis::forValues(values, QString::fromStdString(objectiveLabel(objective)));
     drawFrameAndTicks(painter, xAxis, yAxis);
     const QRectF area = plotArea();
     auto toPixel = [&](double number, double value) {
@@ -133,7 +133,8 @@ void TrialCurvesPlot::render(QPainter& painter) {
     xAxis.integer = true;
     xAxis.min = 0.0;
     xAxis.max = lastEpoch + 0.5;
-    const PlotAxis yAxis = PlotAxis::forValues(values, QString::fromStdString(m_model->objective().metric));
+    const PlotAxis yAxis =
+        PlotAxis::forValues(values, QString::fromStdString(objectiveLabel(m_model->objective())));
     const PlotAxis colorAxis = PlotAxis::forValues(finals, QString());
     drawFrameAndTicks(painter, xAxis, yAxis);
     const QRectF area = plotArea();
@@ -319,7 +320,7 @@ void ImportancePlot::render(QPainter& painter) {
     painter.setPen(QPen(kAxisColor, 1.0));
     painter.drawLine(area.topLeft(), area.bottomLeft());
     painter.setPen(QColor(120, 120, 120));
-    const QString metric = QString::fromStdString(m_model->objective().metric);
+    const QString metric = QString::fromStdString(objectiveLabel(m_model->objective()));
     painter.drawText(
         QRectF(0, height() - 26, width(), 20), Qt::AlignCenter,
         basis.epoch == 0

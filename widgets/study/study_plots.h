@@ -1,5 +1,6 @@
 #pragma once
 
+#include "study/pareto_results.h"
 #include "study/study.h"
 #include "study/study_analysis.h"
 
@@ -54,6 +55,8 @@ double goodness(const PlotAxis& valueAxis, const ObjectiveSpec& objective, doubl
 QColor goodnessColor(double goodness, int alpha = 255);
 // The value a pruned or running trial reached last (its value when set, else its last intermediate).
 double latestValue(const TrialRecord& trial);
+// An objective's axis title: its label and direction, "val_loss (minimize)".
+QString objectiveAxisTitle(const ObjectiveSpec& objective);
 
 // Base of the study plots: paints with QPainter into a cached image that is rebuilt only after
 // invalidate() or a resize, and draws the linked selection, the rubber band and hover on top of it,
@@ -79,7 +82,7 @@ public:
     virtual qint64 trialAt(const QPointF& pos) const;
     // The trials drawn inside `rect`.
     virtual QList<qint64> trialsIn(const QRectF& rect) const;
-    // The hover text for a trial: number, value and parameters.
+    // The hover text for a trial: number, every objective's value and parameters.
     QString trialToolTip(qint64 number) const;
     bool isSelected(qint64 number) const { return m_selection && m_selection->contains(number); }
 
@@ -184,12 +187,17 @@ private:
 // coloured by its value that skips the axes of parameters that did not apply. Dragging along an
 // axis sets a range filter ("brush") on it; the trials inside every brush are selected. Clicking an
 // axis without dragging removes its brush.
+// With Axes::Objectives it draws one axis per objective instead (the Pareto view of a study with
+// three or more): the trials on the Pareto front stand out, the dominated ones are faint.
 class ParallelCoordinatesPlot : public StudyPlot {
     Q_OBJECT
 
 public:
-    explicit ParallelCoordinatesPlot(QWidget* parent = nullptr);
+    enum class Axes { ParametersAndObjective, Objectives };
 
+    explicit ParallelCoordinatesPlot(QWidget* parent = nullptr, Axes axes = Axes::ParametersAndObjective);
+
+    Axes axesShown() const { return m_axesShown; }
     int axisCount() const { return static_cast<int>(m_axes.size()); }
     const PlotAxis& axis(int index) const { return m_axes[static_cast<size_t>(index)]; }
     // Where `coordinate` (a number, or a category's index) lies on axis `index`, in widget pixels.
@@ -215,14 +223,66 @@ private:
     double axisX(int index) const;
     int axisNear(const QPointF& pos) const;
     double unitAtY(double y) const;
+    // The trial's coordinate on axis `index`: a parameter's value or category, or an objective's value.
+    double coordinateOn(int index, const TrialRecord& trial) const;
+    // Complete, with a value of every objective the axes show.
+    bool isDrawn(const TrialRecord& trial) const;
     bool insideBrushes(const TrialRecord& trial) const;
+    void drawAxes(QPainter& painter);
 
-    std::vector<PlotAxis> m_axes;     // parameters, then the objective
-    std::vector<std::string> m_paths; // parameter of each axis; empty for the objective
+    Axes m_axesShown;
+    std::vector<PlotAxis> m_axes;     // parameters, then the objective; or the objectives
+    std::vector<std::string> m_paths; // parameter of each axis; empty for an objective
+    std::vector<int> m_objectiveOf;   // objective of each axis, -1 for a parameter
     std::vector<std::pair<qint64, QPolygonF>> m_lines;
     std::map<int, std::pair<double, double>> m_brushUnits; // axis -> (low, high) in unit positions
     int m_dragAxis = -1;
     double m_dragStartUnit = 0.0;
+};
+
+// A study with two objectives: each complete trial as a dot (x: the first objective, y: the second).
+// The trials of the Pareto front are drawn bold and joined by the step line that bounds what they
+// dominate; the dominated ones are lighter.
+class ParetoFrontPlot : public MarkerPlot {
+    Q_OBJECT
+
+public:
+    using MarkerPlot::MarkerPlot;
+    const PlotAxis& xAxis() const { return m_xAxis; }
+    const PlotAxis& yAxis() const { return m_yAxis; }
+    // Where a trial's dot was drawn in the last picture; false when it was not drawn.
+    bool dotOf(qint64 number, QPointF* pos) const;
+    int drawnTrialCount() const { return static_cast<int>(m_markers.size()); }
+
+protected:
+    void render(QPainter& painter) override;
+    void paintSelection(QPainter& painter) override;
+
+private:
+    PlotAxis m_xAxis;
+    PlotAxis m_yAxis;
+};
+
+// A study with several objectives: the hypervolume the complete trials dominate (hypervolumeHistory)
+// against the number of finished trials, measured from hypervolumeReference(), which the plot
+// states. A dot per finished trial selects the trial that finished there.
+class HypervolumePlot : public MarkerPlot {
+    Q_OBJECT
+
+public:
+    using MarkerPlot::MarkerPlot;
+    // Of the last picture.
+    const std::vector<HypervolumeAt>& history() const { return m_history; }
+    const std::vector<double>& reference() const { return m_reference; }
+    // The reference point in words: "val_loss 0.92, val_accuracy 0.41".
+    QString referenceText() const;
+
+protected:
+    void render(QPainter& painter) override;
+
+private:
+    std::vector<HypervolumeAt> m_history;
+    std::vector<double> m_reference;
 };
 
 // Horizontal bars of parameterImportance(), most important on top.

@@ -1,15 +1,16 @@
 #include "study/study_trials_model.h"
 
 #include "common/durations.h"
-#include <QJsonDocument>
-#include <QLocale>
-
-#include <QJsonArray>
+#include "study/pareto_results.h"
 
 #include <QBrush>
 #include <QFont>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QLocale>
 
 #include <cmath>
+#include <utility>
 
 namespace tunelab {
 
@@ -73,15 +74,67 @@ QString StudyTrialsModel::formatParameter(const ParamValue& value, bool logScale
     return QString::fromStdString(json);
 }
 
-void StudyTrialsModel::setStudy(std::vector<std::string> parameters, ObjectiveSpec objective,
+void StudyTrialsModel::setStudy(std::vector<std::string> parameters, std::vector<ObjectiveSpec> objectives,
                                 std::set<std::string> logParameters) {
     beginResetModel();
     m_parameters = std::move(parameters);
-    m_objective = std::move(objective);
+    m_objectives = std::move(objectives);
+    if (m_objectives.empty())
+        m_objectives.emplace_back();
     m_logParameters = std::move(logParameters);
     m_bestNumber = findBest();
+    updateParetoFront(false);
     endResetModel();
     Q_EMIT bestTrialChanged(m_bestNumber);
+    Q_EMIT paretoFrontChanged();
+}
+
+void StudyTrialsModel::setStudy(std::vector<std::string> parameters, ObjectiveSpec objective,
+                                std::set<std::string> logParameters) {
+    setStudy(std::move(parameters), std::vector<ObjectiveSpec>{std::move(objective)},
+             std::move(logParameters));
+}
+
+double StudyTrialsModel::objectiveValue(const TrialRecord& trial, int index) {
+    if (index == 0)
+        return trial.value;
+    const auto more = static_cast<size_t>(index - 1);
+    return index > 0 && more < trial.moreValues.size() ? trial.moreValues[more] : kNoValue;
+}
+
+int StudyTrialsModel::objectiveOfColumn(int column) const {
+    const int index = column - ValueColumn;
+    return index >= 0 && index < objectiveCount() ? index : -1;
+}
+
+bool StudyTrialsModel::isFilterTextColumn(int column) const {
+    return objectiveOfColumn(column) < 0 && column != paretoColumn() && column != durationColumn();
+}
+
+// The front is the engine's paretoTrials(): recomputed whole (a scan of the complete trials), which
+// only a trial that completes or leaves the front asks for.
+void StudyTrialsModel::updateParetoFront(bool notify) {
+    QSet<qint64> front;
+    if (isMultiObjective()) {
+        for (const TrialRecord& trial : paretoTrials(m_objectives, m_trials))
+            front.insert(trial.number);
+    }
+    if (front == m_front)
+        return;
+    const QSet<qint64> previous = std::exchange(m_front, std::move(front));
+    if (!notify)
+        return;
+    // The rows that joined or left the front: their star and bold font change.
+    auto rowsOnlyIn = [this](const QSet<qint64>& set, const QSet<qint64>& other) {
+        for (const qint64 number : set) {
+            const int row = rowOfTrial(number);
+            if (!other.contains(number) && row >= 0)
+                emitRowChanged(row);
+        }
+    };
+    rowsOnlyIn(previous, m_front);
+    rowsOnlyIn(m_front, previous);
+    Q_EMIT paretoFrontChanged();
 }
 
 void StudyTrialsModel::setTrials(std::vector<TrialRecord> trials) {
@@ -92,8 +145,10 @@ void StudyTrialsModel::setTrials(std::vector<TrialRecord> trials) {
     for (size_t row = 0; row < m_trials.size(); ++row)
         m_rowOf.insert(m_trials[row].number, static_cast<int>(row));
     m_bestNumber = findBest();
+    updateParetoFront(false);
     endResetModel();
     Q_EMIT bestTrialChanged(m_bestNumber);
+    Q_EMIT paretoFrontChanged();
 }
 
 void StudyTrialsModel::clear() {
@@ -102,6 +157,9 @@ void StudyTrialsModel::clear() {
 
 void StudyTrialsModel::upsertTrial(const TrialRecord& trial) {
     const int row = rowOfTrial(trial.number);
+    // Only a complete trial can join the front, and only a trial on it can leave it.
+    const bool frontMayChange =
+        isMultiObjective() && (trial.state == TrialState::Complete || m_front.contains(trial.number));
     if (row < 0) {
         const int newRow = static_cast<int>(m_trials.size());
         beginInsertRows(QModelIndex(), newRow, newRow);
@@ -119,6 +177,8 @@ void StudyTrialsModel::upsertTrial(const TrialRecord& trial) {
         emitRowChanged(row);
     }
     updateBest(trial.number);
+    if (frontMayChange)
+        updateParetoFront(true);
 }
 
 bool StudyTrialsModel::addIntermediate(int64_t trialNumber, int epoch, double value) {
@@ -126,7 +186,7 @@ bool StudyTrialsModel::addIntermediate(int64_t trialNumber, int epoch, double va
     if (row < 0)
         return false;
     m_trials[static_cast<size_t>(row)].intermediate[epoch] = value;
-    const QModelIndex cell = index(row, EpochColumn);
+    const QModelIndex cell = index(row, epochColumn());
     Q_EMIT dataChanged(cell, cell);
     return true;
 }
@@ -141,7 +201,7 @@ int64_t StudyTrialsModel::findBest() const {
     for (const TrialRecord& trial : m_trials) {
         if (trial.state != TrialState::Complete || !isFiniteNumber(trial.value))
             continue;
-        if (bestNumber < 0 || isBetter(m_objective, trial.value, bestValue) ||
+        if (bestNumber < 0 || isBetter(objective(), trial.value, bestValue) ||
             (trial.value == bestValue && trial.number < bestNumber)) {
             bestNumber = trial.number;
             bestValue = trial.value;
@@ -162,7 +222,7 @@ void StudyTrialsModel::updateBest(int64_t changedNumber) {
             next = changedNumber;
         } else {
             const double bestValue = m_trials[static_cast<size_t>(rowOfTrial(m_bestNumber))].value;
-            if (isBetter(m_objective, changed.value, bestValue))
+            if (isBetter(objective(), changed.value, bestValue))
                 next = changedNumber;
         }
     }
@@ -182,7 +242,7 @@ int StudyTrialsModel::rowCount(const QModelIndex& parent) const {
 }
 
 int StudyTrialsModel::columnCount(const QModelIndex& parent) const {
-    return parent.isValid() ? 0 : FirstParameterColumn + static_cast<int>(m_parameters.size());
+    return parent.isValid() ? 0 : firstParameterColumn() + static_cast<int>(m_parameters.size());
 }
 
 int StudyTrialsModel::lastEpoch(const TrialRecord& trial) const {
@@ -194,23 +254,21 @@ int StudyTrialsModel::lastEpoch(const TrialRecord& trial) const {
 }
 
 QVariant StudyTrialsModel::displayValue(const TrialRecord& trial, int column) const {
-    switch (column) {
-    case NumberColumn:
+    if (column == NumberColumn)
         return QString::number(trial.number);
-    case StateColumn:
+    if (column == StateColumn)
         return QString::fromLatin1(toString(trial.state));
-    case ValueColumn:
-        return formatValue(trial.value);
-    case EpochColumn: {
+    if (const int objectiveIndex = objectiveOfColumn(column); objectiveIndex >= 0)
+        return formatValue(objectiveValue(trial, objectiveIndex));
+    if (column == paretoColumn())
+        return m_front.contains(trial.number) ? QStringLiteral("★") : QString();
+    if (column == epochColumn()) {
         const int epoch = lastEpoch(trial);
         return epoch >= 0 ? QString::number(epoch) : QString();
     }
-    case DurationColumn:
+    if (column == durationColumn())
         return formatDuration(durationOf(trial));
-    default:
-        break;
-    }
-    const std::string& path = m_parameters[static_cast<size_t>(column - FirstParameterColumn)];
+    const std::string& path = m_parameters[static_cast<size_t>(column - firstParameterColumn())];
     const auto found = trial.params.find(path);
     if (found == trial.params.end())
         return QString();
@@ -244,10 +302,14 @@ QString csvParameter(const ParamValue& value) {
 } // namespace
 
 QString StudyTrialsModel::toCsv(const std::vector<int>& rows) const {
-    QStringList header{
-        QStringLiteral("number"), QStringLiteral("state"),
-        QString::fromStdString(m_objective.metric.empty() ? std::string("value") : m_objective.metric),
-        QStringLiteral("epoch"), QStringLiteral("duration_seconds")};
+    QStringList header{QStringLiteral("number"), QStringLiteral("state")};
+    for (const ObjectiveSpec& each : m_objectives) {
+        const std::string label = objectiveLabel(each);
+        header << QString::fromStdString(label.empty() ? std::string("value") : label);
+    }
+    if (isMultiObjective())
+        header << QStringLiteral("pareto_front");
+    header << QStringLiteral("epoch") << QStringLiteral("duration_seconds");
     for (const std::string& path : m_parameters)
         header << QString::fromStdString(path);
     header << QStringLiteral("message");
@@ -264,9 +326,12 @@ QString StudyTrialsModel::toCsv(const std::vector<int>& rows) const {
             continue;
         const TrialRecord& trial = m_trials[static_cast<size_t>(row)];
         const int epoch = lastEpoch(trial);
-        QStringList fields{QString::number(trial.number), QString::fromLatin1(toString(trial.state)),
-                           csvNumber(trial.value), epoch >= 0 ? QString::number(epoch) : QString(),
-                           csvNumber(durationOf(trial))};
+        QStringList fields{QString::number(trial.number), QString::fromLatin1(toString(trial.state))};
+        for (int objectiveIndex = 0; objectiveIndex < objectiveCount(); ++objectiveIndex)
+            fields << csvNumber(objectiveValue(trial, objectiveIndex));
+        if (isMultiObjective())
+            fields << QString::fromLatin1(m_front.contains(trial.number) ? "true" : "false");
+        fields << (epoch >= 0 ? QString::number(epoch) : QString()) << csvNumber(durationOf(trial));
         for (const std::string& path : m_parameters) {
             const auto found = trial.params.find(path);
             fields << (found == trial.params.end() ? QString() : csvParameter(found->second));
@@ -278,23 +343,22 @@ QString StudyTrialsModel::toCsv(const std::vector<int>& rows) const {
 }
 
 QVariant StudyTrialsModel::sortValue(const TrialRecord& trial, int column) const {
-    switch (column) {
-    case NumberColumn:
+    if (column == NumberColumn)
         return static_cast<double>(trial.number);
-    case StateColumn:
+    if (column == StateColumn)
         return QString::fromLatin1(toString(trial.state));
-    case ValueColumn:
-        return trial.value;
-    case EpochColumn: {
+    if (const int objectiveIndex = objectiveOfColumn(column); objectiveIndex >= 0)
+        return objectiveValue(trial, objectiveIndex);
+    // Front trials first in either order: the others are empty cells, which sort last.
+    if (column == paretoColumn())
+        return m_front.contains(trial.number) ? 0.0 : kNoValue;
+    if (column == epochColumn()) {
         const int epoch = lastEpoch(trial);
         return epoch >= 0 ? static_cast<double>(epoch) : kNoValue;
     }
-    case DurationColumn:
+    if (column == durationColumn())
         return durationOf(trial);
-    default:
-        break;
-    }
-    const auto found = trial.params.find(m_parameters[static_cast<size_t>(column - FirstParameterColumn)]);
+    const auto found = trial.params.find(m_parameters[static_cast<size_t>(column - firstParameterColumn())]);
     if (found == trial.params.end())
         return kNoValue;
     if (found->second.isNumber())
@@ -319,8 +383,10 @@ QVariant StudyTrialsModel::data(const QModelIndex& index, int role) const {
     case Qt::TextAlignmentRole:
         if (column == StateColumn)
             return QVariant::fromValue(Qt::AlignLeft | Qt::AlignVCenter);
-        if (column >= FirstParameterColumn &&
-            !trial.params.count(m_parameters[static_cast<size_t>(column - FirstParameterColumn)]))
+        if (column == paretoColumn())
+            return QVariant::fromValue(Qt::AlignCenter);
+        if (column >= firstParameterColumn() &&
+            !trial.params.count(m_parameters[static_cast<size_t>(column - firstParameterColumn())]))
             return {};
         return QVariant::fromValue(Qt::AlignRight | Qt::AlignVCenter);
     case Qt::ForegroundRole:
@@ -337,7 +403,8 @@ QVariant StudyTrialsModel::data(const QModelIndex& index, int role) const {
         }
         return {};
     case Qt::FontRole:
-        if (trial.number == m_bestNumber) {
+        // One best trial, or every trial of the front: no single trial is best over several objectives.
+        if (isMultiObjective() ? m_front.contains(trial.number) : trial.number == m_bestNumber) {
             QFont font;
             font.setBold(true);
             return font;
@@ -346,13 +413,17 @@ QVariant StudyTrialsModel::data(const QModelIndex& index, int role) const {
     case Qt::ToolTipRole:
         if (column == StateColumn && !trial.message.empty())
             return QString::fromStdString(trial.message);
-        if (column == EpochColumn && trial.state == TrialState::Pruned)
+        if (column == epochColumn() && trial.state == TrialState::Pruned)
             return tr("Pruned at epoch %1").arg(lastEpoch(trial));
-        if (column == ValueColumn && trial.number == m_bestNumber)
+        if (!isMultiObjective() && column == ValueColumn && trial.number == m_bestNumber)
             return tr("Best trial");
-        if (column >= FirstParameterColumn) {
+        if (isMultiObjective() && (objectiveOfColumn(column) >= 0 || column == paretoColumn()) &&
+            m_front.contains(trial.number))
+            return tr("On the Pareto front: no other complete trial is as good in every objective and "
+                      "better in one");
+        if (column >= firstParameterColumn()) {
             const auto found =
-                trial.params.find(m_parameters[static_cast<size_t>(column - FirstParameterColumn)]);
+                trial.params.find(m_parameters[static_cast<size_t>(column - firstParameterColumn())]);
             if (found == trial.params.end())
                 return tr("Does not apply to this trial");
             return QString::fromStdString(found->second.json);
@@ -366,28 +437,31 @@ QVariant StudyTrialsModel::data(const QModelIndex& index, int role) const {
 QVariant StudyTrialsModel::headerData(int section, Qt::Orientation orientation, int role) const {
     if (orientation != Qt::Horizontal || section < 0 || section >= columnCount())
         return QAbstractTableModel::headerData(section, orientation, role);
+    const int objectiveIndex = objectiveOfColumn(section);
     if (role == Qt::DisplayRole) {
-        switch (section) {
-        case NumberColumn:
+        if (section == NumberColumn)
             return tr("#");
-        case StateColumn:
+        if (section == StateColumn)
             return tr("State");
-        case ValueColumn:
-            return QString::fromStdString(m_objective.metric);
-        case EpochColumn:
+        if (objectiveIndex >= 0)
+            return QString::fromStdString(objectiveLabel(m_objectives[static_cast<size_t>(objectiveIndex)]));
+        if (section == paretoColumn())
+            return tr("Pareto");
+        if (section == epochColumn())
             return tr("Epoch");
-        case DurationColumn:
+        if (section == durationColumn())
             return tr("Duration");
-        default:
-            return QString::fromStdString(m_parameters[static_cast<size_t>(section - FirstParameterColumn)]);
-        }
+        return QString::fromStdString(m_parameters[static_cast<size_t>(section - firstParameterColumn())]);
     }
-    if (role == Qt::ToolTipRole && section == ValueColumn) {
+    if (role == Qt::ToolTipRole && objectiveIndex >= 0) {
+        const ObjectiveSpec& shown = m_objectives[static_cast<size_t>(objectiveIndex)];
         return tr("%1 at the %2 epoch, %3d")
-            .arg(QString::fromStdString(m_objective.metric),
-                 QString::fromLatin1(m_objective.at == ObjectiveAt::Best ? "best" : "last"),
-                 QString::fromLatin1(toString(m_objective.direction)));
+            .arg(QString::fromStdString(shown.metric),
+                 QString::fromLatin1(shown.at == ObjectiveAt::Best ? "best" : "last"),
+                 QString::fromLatin1(toString(shown.direction)));
     }
+    if (role == Qt::ToolTipRole && section == paretoColumn())
+        return tr("★: on the Pareto front of the complete trials");
     return QAbstractTableModel::headerData(section, orientation, role);
 }
 
@@ -450,9 +524,10 @@ bool StudyTrialsProxyModel::filterAcceptsRow(int sourceRow, const QModelIndex& s
     if (m_words.isEmpty())
         return true;
     QStringList cells;
+    const auto* trials = qobject_cast<const StudyTrialsModel*>(model);
     const int columns = model->columnCount(sourceParent);
     for (int column = 0; column < columns; ++column) {
-        if (column == StudyTrialsModel::ValueColumn || column == StudyTrialsModel::DurationColumn)
+        if (trials && !trials->isFilterTextColumn(column))
             continue;
         cells << model->index(sourceRow, column, sourceParent).data(Qt::DisplayRole).toString();
     }

@@ -5,6 +5,7 @@
 #include <QAbstractTableModel>
 #include <QColor>
 #include <QHash>
+#include <QSet>
 #include <QSortFilterProxyModel>
 #include <QString>
 
@@ -15,14 +16,18 @@
 namespace tunelab {
 
 // The trials of one study as a flat table: number, state, value, epoch, duration, then one column
-// per parameter of the study. A parameter that did not apply to a trial (a condition was not met)
-// leaves its cell empty. The model keeps each trial's intermediate values too, so the study plots
-// read the same records. GUI thread only; upsertTrial() and addIntermediate() emit only
-// dataChanged / rowsInserted, so live updates never reset the view.
+// per parameter of the study. A study with several objectives has one value column per objective
+// and a "Pareto" column (a star on the trials of the front) before the epoch. A parameter that did
+// not apply to a trial (a condition was not met) leaves its cell empty. The model keeps each trial's
+// intermediate values too, so the study plots read the same records. GUI thread only; upsertTrial()
+// and addIntermediate() emit only dataChanged / rowsInserted, so live updates never reset the view.
 class StudyTrialsModel : public QAbstractTableModel {
     Q_OBJECT
 
 public:
+    // The columns of a study with one objective. Studies with several shift the epoch, duration and
+    // parameter columns right: ask objectiveColumn(), paretoColumn(), epochColumn(),
+    // durationColumn() and firstParameterColumn(), which hold for both.
     enum Column { NumberColumn, StateColumn, ValueColumn, EpochColumn, DurationColumn, FirstParameterColumn };
     enum Role {
         SortRole = Qt::UserRole, // numbers as double (NaN when empty), text as QString
@@ -43,7 +48,11 @@ public:
     // Numbers as formatNumber, strings without their quotes, other JSON as it is.
     static QString formatParameter(const ParamValue& value, bool logScale = false);
 
-    // Replaces the columns (reset). Parameters in `logParameters` display as 1.2e-3.
+    // Replaces the columns (reset). Parameters in `logParameters` display as 1.2e-3. `objectives`
+    // holds every objective of the study, the first one first (studyObjectives()); an empty list
+    // counts as the default objective.
+    void setStudy(std::vector<std::string> parameters, std::vector<ObjectiveSpec> objectives,
+                  std::set<std::string> logParameters = {});
     void setStudy(std::vector<std::string> parameters, ObjectiveSpec objective,
                   std::set<std::string> logParameters = {});
     // Replaces every row (reset).
@@ -58,14 +67,36 @@ public:
     const TrialRecord& trialAt(int row) const { return m_trials[static_cast<size_t>(row)]; }
     const std::vector<TrialRecord>& trials() const { return m_trials; }
     int rowOfTrial(int64_t number) const { return m_rowOf.value(number, -1); }
-    int64_t bestTrialNumber() const { return m_bestNumber; } // -1 while no trial is complete
+    // The best complete trial by the (first) objective; -1 while no trial is complete with a value.
+    int64_t bestTrialNumber() const { return m_bestNumber; }
     bool hasCompleteTrial() const { return m_bestNumber >= 0; }
     const std::vector<std::string>& parameters() const { return m_parameters; }
-    const ObjectiveSpec& objective() const { return m_objective; }
+    // The first objective: the one intermediate values, pruning and the parameter plots follow.
+    const ObjectiveSpec& objective() const { return m_objectives.front(); }
+    const std::vector<ObjectiveSpec>& objectives() const { return m_objectives; }
+    int objectiveCount() const { return static_cast<int>(m_objectives.size()); }
+    bool isMultiObjective() const { return m_objectives.size() > 1; }
+    // A trial's value of objective `index` (0: the first), NaN where it has none.
+    static double objectiveValue(const TrialRecord& trial, int index);
+    // The trials on the Pareto front (paretoTrials()); empty in a study with one objective.
+    bool isOnParetoFront(int64_t number) const { return m_front.contains(number); }
+    const QSet<qint64>& paretoFront() const { return m_front; }
     bool isLogParameter(const std::string& path) const { return m_logParameters.count(path) > 0; }
-    // The given rows as CSV with a header: number, state, the objective's metric, epoch,
-    // duration_seconds, one column per parameter (every digit; strings without quotes; empty where
-    // a parameter did not apply) and message. RFC 4180 quoting, "\n" line ends.
+
+    int objectiveColumn(int index) const { return ValueColumn + index; }
+    int paretoColumn() const { return isMultiObjective() ? ValueColumn + objectiveCount() : -1; }
+    int epochColumn() const { return ValueColumn + objectiveCount() + (isMultiObjective() ? 1 : 0); }
+    int durationColumn() const { return epochColumn() + 1; }
+    int firstParameterColumn() const { return epochColumn() + 2; }
+    // The objective a column shows, -1 for other columns.
+    int objectiveOfColumn(int column) const;
+    // Whether the text filter reads the column (number, state, epoch, parameters; not the values).
+    bool isFilterTextColumn(int column) const;
+
+    // The given rows as CSV with a header: number, state, each objective's label (its metric when
+    // unnamed; "value" when neither), "pareto_front" (true / false) in a study with several
+    // objectives, epoch, duration_seconds, one column per parameter (every digit; strings without
+    // quotes; empty where a parameter did not apply) and message. RFC 4180 quoting, "\n" line ends.
     QString toCsv(const std::vector<int>& rows) const;
 
     int rowCount(const QModelIndex& parent = QModelIndex()) const override;
@@ -75,6 +106,8 @@ public:
 
 Q_SIGNALS:
     void bestTrialChanged(qint64 number);
+    // The trials on the Pareto front changed (studies with several objectives only).
+    void paretoFrontChanged();
 
 private:
     QVariant displayValue(const TrialRecord& trial, int column) const;
@@ -82,14 +115,17 @@ private:
     int lastEpoch(const TrialRecord& trial) const;
     int64_t findBest() const;
     void updateBest(int64_t candidateHint);
+    // Recomputes the front; with `notify`, emits dataChanged for the rows that joined or left it.
+    void updateParetoFront(bool notify);
     void emitRowChanged(int row);
 
     std::vector<std::string> m_parameters;
-    ObjectiveSpec m_objective;
+    std::vector<ObjectiveSpec> m_objectives{ObjectiveSpec{}}; // never empty
     std::set<std::string> m_logParameters;
     std::vector<TrialRecord> m_trials;
     QHash<int64_t, int> m_rowOf;
     int64_t m_bestNumber = -1;
+    QSet<qint64> m_front;
 };
 
 // Sorts on StudyTrialsModel::SortRole (numbers numerically with empty cells last, text

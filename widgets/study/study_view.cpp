@@ -17,6 +17,7 @@
 #include <QMessageBox>
 #include <QPushButton>
 #include <QSplitter>
+#include <QStackedWidget>
 #include <QTabWidget>
 #include <QTableView>
 #include <QTimer>
@@ -63,6 +64,15 @@ StudyView::StudyView(QWidget* parent)
     m_parallelPlot = new ParallelCoordinatesPlot(this);
     m_importancePlot = new ImportancePlot(this);
     m_contourPlot = new ContourPlot(this);
+    m_paretoPlot = new ParetoFrontPlot(this);
+    m_paretoParallelPlot = new ParallelCoordinatesPlot(this, ParallelCoordinatesPlot::Axes::Objectives);
+    m_hypervolumePlot = new HypervolumePlot(this);
+    m_paretoStack = new QStackedWidget(this);
+    m_paretoStack->addWidget(m_paretoPlot);
+    m_paretoStack->addWidget(m_paretoParallelPlot);
+    // Out of the tabs until a study with several objectives comes.
+    m_paretoStack->hide();
+    m_hypervolumePlot->hide();
     m_tabs = new QTabWidget(this);
     m_tabs->setDocumentMode(true);
     m_tabs->addTab(m_bestPlot, tr("History"));
@@ -121,10 +131,14 @@ StudyView::StudyView(QWidget* parent)
         Q_EMIT openBestRequested(index.data(StudyTrialsModel::TrialNumberRole).toLongLong());
     });
     connect(m_table, &QTableView::customContextMenuRequested, this, &StudyView::showContextMenu);
-    connect(m_exportBest, &QPushButton::clicked, this, &StudyView::exportBestRequested);
+    connect(m_exportBest, &QPushButton::clicked, this, &StudyView::exportChosen);
     connect(m_openBest, &QPushButton::clicked, this, [this] {
-        if (m_model->hasCompleteTrial())
+        if (m_model->isMultiObjective()) {
+            if (const int64_t chosen = chosenFrontTrial(); chosen >= 0)
+                Q_EMIT openBestRequested(chosen);
+        } else if (m_model->hasCompleteTrial()) {
             Q_EMIT openBestRequested(m_model->bestTrialNumber());
+        }
     });
     // Filtering or sorting rebuilds the table's selection from the proxy; put ours back.
     connect(m_proxy, &QSortFilterProxyModel::layoutChanged, this, &StudyView::syncTableSelection);
@@ -174,13 +188,25 @@ QWidget* StudyView::buildContourTab() {
 }
 
 std::vector<StudyPlot*> StudyView::plots() const {
-    return {m_bestPlot, m_curvesPlot, m_parallelPlot, m_contourPlot, m_importancePlot};
+    return {m_bestPlot,       m_curvesPlot, m_parallelPlot,       m_contourPlot,
+            m_importancePlot, m_paretoPlot, m_paretoParallelPlot, m_hypervolumePlot};
+}
+
+QWidget* StudyView::paretoTab() const {
+    return m_paretoStack;
 }
 
 void StudyView::setStudy(std::vector<std::string> parameters, ObjectiveSpec objective,
                          std::set<std::string> logParameters) {
-    m_model->setStudy(std::move(parameters), std::move(objective), std::move(logParameters));
-    m_parallelPlot->clearBrushes();
+    setStudy(std::move(parameters), std::vector<ObjectiveSpec>{std::move(objective)},
+             std::move(logParameters));
+}
+
+void StudyView::setStudy(std::vector<std::string> parameters, std::vector<ObjectiveSpec> objectives,
+                         std::set<std::string> logParameters) {
+    m_model->setStudy(std::move(parameters), std::move(objectives), std::move(logParameters));
+    clearBrushes();
+    arrangeTabs();
     fillContourCombos();
     // Columns as wide as their titles: measuring every cell of thousands of rows would be slow, and
     // the compact number formats fit any title's width.
@@ -188,10 +214,49 @@ void StudyView::setStudy(std::vector<std::string> parameters, ObjectiveSpec obje
     for (int column = 0; column < m_model->columnCount(); ++column) {
         const int title =
             metrics.horizontalAdvance(m_model->headerData(column, Qt::Horizontal).toString()) + 28;
-        m_table->setColumnWidth(column,
-                                std::clamp(title, column == StudyTrialsModel::NumberColumn ? 56 : 80, 240));
+        const bool narrow = column == StudyTrialsModel::NumberColumn || column == m_model->paretoColumn();
+        m_table->setColumnWidth(column, std::clamp(title, narrow ? 56 : 80, 240));
     }
     scheduleFrame();
+}
+
+void StudyView::arrangeTabs() {
+    const bool several = m_model->isMultiObjective();
+    if (several) {
+        replaceTab(m_bestPlot, m_hypervolumePlot, tr("Hypervolume"));
+        m_paretoStack->setCurrentWidget(m_model->objectiveCount() == 2 ? static_cast<QWidget*>(m_paretoPlot)
+                                                                       : m_paretoParallelPlot);
+        if (m_tabs->indexOf(m_paretoStack) < 0) {
+            m_tabs->insertTab(0, m_paretoStack, tr("Pareto front"));
+            m_tabs->setCurrentIndex(0); // the result of such a study
+        }
+    } else {
+        replaceTab(m_hypervolumePlot, m_bestPlot, tr("History"));
+        if (const int index = m_tabs->indexOf(m_paretoStack); index >= 0) {
+            m_tabs->removeTab(index);
+            m_paretoStack->hide();
+        }
+    }
+}
+
+// Puts `replacement` in the tab of `shown` (current if that one was), keeping the tabs' order.
+void StudyView::replaceTab(QWidget* shown, QWidget* replacement, const QString& title) {
+    const int index = m_tabs->indexOf(shown);
+    if (index < 0)
+        return;
+    const bool current = m_tabs->currentIndex() == index;
+    m_tabs->removeTab(index);
+    shown->hide();
+    m_tabs->insertTab(index, replacement, title);
+    if (current)
+        m_tabs->setCurrentIndex(index);
+}
+
+void StudyView::clearBrushes(StudyPlot* except) {
+    for (ParallelCoordinatesPlot* plot : {m_parallelPlot, m_paretoParallelPlot}) {
+        if (plot != except)
+            plot->clearBrushes();
+    }
 }
 
 void StudyView::fillContourCombos() {
@@ -242,7 +307,7 @@ void StudyView::addIntermediate(int64_t trialNumber, int epoch, double value) {
 }
 
 void StudyView::clear() {
-    m_parallelPlot->clearBrushes();
+    clearBrushes();
     const bool hadSelection = !m_selected.isEmpty();
     m_selected.clear();
     m_model->clear();
@@ -289,15 +354,74 @@ void StudyView::updateSummary() {
         parts << tr("%1 failed").arg(failed);
     if (running)
         parts << tr("%1 running").arg(running);
-    const bool hasBest = m_model->hasCompleteTrial();
-    if (hasBest) {
+    if (m_model->isMultiObjective()) {
+        const int front = static_cast<int>(m_model->paretoFront().size());
+        if (front > 0)
+            parts << (front == 1 ? tr("Pareto front: 1 trial of %1").arg(complete)
+                                 : tr("Pareto front: %1 trials of %2").arg(front).arg(complete));
+    } else if (m_model->hasCompleteTrial()) {
         const TrialRecord& best = m_model->trialAt(m_model->rowOfTrial(m_model->bestTrialNumber()));
         parts << tr("best #%1: %2").arg(best.number).arg(StudyTrialsModel::formatValue(best.value));
     }
     m_summary->setText(parts.join(QStringLiteral(" · ")));
     m_summary->setToolTip(m_summary->text());
-    m_exportBest->setEnabled(hasBest);
-    m_openBest->setEnabled(hasBest);
+    updateBestButtons();
+}
+
+void StudyView::updateBestButtons() {
+    if (!m_model->isMultiObjective()) {
+        const bool hasBest = m_model->hasCompleteTrial();
+        m_exportBest->setText(tr("Export best config…"));
+        m_openBest->setText(tr("Open best in editor"));
+        m_exportBest->setToolTip(tr("Save the best trial's experiment as a spec file"));
+        m_openBest->setToolTip(tr("Load the best trial's experiment into the editor"));
+        m_exportBest->setEnabled(hasBest);
+        m_openBest->setEnabled(hasBest);
+        return;
+    }
+    const int64_t chosen = chosenFrontTrial();
+    m_exportBest->setEnabled(chosen >= 0);
+    m_openBest->setEnabled(chosen >= 0);
+    if (chosen >= 0) {
+        m_exportBest->setText(tr("Export trial %1…").arg(chosen));
+        m_openBest->setText(tr("Open trial %1 in editor").arg(chosen));
+        m_exportBest->setToolTip(
+            tr("Save the experiment of trial %1, on the Pareto front, as a spec file").arg(chosen));
+        m_openBest->setToolTip(
+            tr("Load the experiment of trial %1, on the Pareto front, into the editor").arg(chosen));
+        return;
+    }
+    // No single best trial here: the user picks one of the front.
+    const QString pick = tr("Several objectives have no single best trial: select one trial on the Pareto "
+                            "front (a ★ row, or a highlighted dot in the Pareto front tab)");
+    m_exportBest->setText(tr("Export chosen trial…"));
+    m_openBest->setText(tr("Open chosen trial"));
+    m_exportBest->setToolTip(pick);
+    m_openBest->setToolTip(pick);
+}
+
+int64_t StudyView::chosenFrontTrial() const {
+    if (!m_model->isMultiObjective())
+        return -1;
+    int64_t chosen = -1;
+    for (const qint64 number : std::as_const(m_selected)) {
+        if (!m_model->isOnParetoFront(number))
+            continue;
+        if (chosen >= 0)
+            return -1; // several: which one is meant is not ours to guess
+        chosen = number;
+    }
+    return chosen;
+}
+
+void StudyView::exportChosen() {
+    if (!m_model->isMultiObjective()) {
+        if (m_model->hasCompleteTrial())
+            Q_EMIT exportBestRequested();
+        return;
+    }
+    if (const int64_t chosen = chosenFrontTrial(); chosen >= 0)
+        Q_EMIT exportTrialRequested(chosen);
 }
 
 std::vector<int64_t> StudyView::selectedTrials() const {
@@ -325,15 +449,15 @@ void StudyView::applySelection(const QList<qint64>& numbers, bool extend, StudyP
         else
             next.insert(number);
     }
-    // A brush describes the selection only while the parallel plot made it.
-    if (source != m_parallelPlot)
-        m_parallelPlot->clearBrushes();
+    // A brush describes the selection only while its parallel plot made it.
+    clearBrushes(source);
     if (next == m_selected)
         return;
     m_selected = next;
     syncTableSelection();
     for (StudyPlot* plot : plots())
         plot->selectionUpdated();
+    updateBestButtons();
     Q_EMIT selectionChanged();
 }
 
@@ -349,12 +473,13 @@ void StudyView::selectionFromTable() {
         if (sourceRow >= 0 && !m_proxy->mapFromSource(m_model->index(sourceRow, 0)).isValid())
             next.insert(number);
     }
-    m_parallelPlot->clearBrushes();
+    clearBrushes();
     if (next == m_selected)
         return;
     m_selected = next;
     for (StudyPlot* plot : plots())
         plot->selectionUpdated();
+    updateBestButtons();
     Q_EMIT selectionChanged();
 }
 
@@ -409,8 +534,8 @@ void StudyView::showContextMenu(const QPoint& pos) {
         menu.addAction(tr("Open trial %1 in editor").arg(number), this,
                        [this, number] { Q_EMIT openBestRequested(number); });
     }
-    QAction* exportAction = menu.addAction(tr("Export best config…"), this, &StudyView::exportBestRequested);
-    exportAction->setEnabled(m_model->hasCompleteTrial());
+    QAction* exportAction = menu.addAction(m_exportBest->text(), this, &StudyView::exportChosen);
+    exportAction->setEnabled(m_exportBest->isEnabled());
     menu.addAction(tr("Export trials as CSV…"), this, [this] {
         const QString path = QFileDialog::getSaveFileName(this, tr("Export Trials"),
                                                           QStringLiteral("trials.csv"), tr("CSV (*.csv)"));

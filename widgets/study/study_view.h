@@ -15,6 +15,7 @@ class QLabel;
 class QLineEdit;
 class QPushButton;
 class QSplitter;
+class QStackedWidget;
 class QTabWidget;
 class QTableView;
 class QTimer;
@@ -23,8 +24,10 @@ namespace tunelab {
 
 class BestSoFarPlot;
 class ContourPlot;
+class HypervolumePlot;
 class ImportancePlot;
 class ParallelCoordinatesPlot;
+class ParetoFrontPlot;
 class StudyPlot;
 class StudyTrialsModel;
 class StudyTrialsProxyModel;
@@ -35,6 +38,11 @@ class TrialCurvesPlot;
 // trials links them: selecting rows, brushing an axis, clicking or rubber-banding dots or clicking a
 // curve selects those trials everywhere. The view changes nothing itself: exporting and opening the
 // best trial are signals the app answers.
+//
+// A study with several objectives has no best trial but a Pareto front: a "Pareto front" tab comes
+// first (the front of two objectives as a scatter plot, of three or more as parallel coordinates
+// over the objectives), the history tab shows the hypervolume instead of the best value so far, and
+// "Export" / "Open" act on the selected trial when it is on the front.
 //
 // The table follows every call at once; the plots repaint from one single-shot timer at most
 // kFrameIntervalMs apart, so live updates (a trial's state, an epoch's value) cost one repaint per
@@ -48,8 +56,10 @@ public:
 
     explicit StudyView(QWidget* parent = nullptr);
 
-    // The study's parameter paths (columns and axes), its objective and the parameters searched on
-    // a log scale. Keeps the trials.
+    // The study's parameter paths (columns and axes), its objectives (studyObjectives(): the first
+    // one first) and the parameters searched on a log scale. Keeps the trials.
+    void setStudy(std::vector<std::string> parameters, std::vector<ObjectiveSpec> objectives,
+                  std::set<std::string> logParameters = {});
     void setStudy(std::vector<std::string> parameters, ObjectiveSpec objective,
                   std::set<std::string> logParameters = {});
     // Replaces every trial; records carry their intermediate values.
@@ -65,6 +75,9 @@ public:
 
     std::vector<int64_t> selectedTrials() const; // ascending
     void setSelectedTrials(const std::vector<int64_t>& numbers);
+    // In a study with several objectives, the trial "Export" and "Open" act on: the one selected
+    // trial of the Pareto front; -1 when the selection holds none or several.
+    int64_t chosenFrontTrial() const;
     // The trials the table shows (filtered), in its order, as CSV (StudyTrialsModel::toCsv).
     QString visibleTrialsCsv() const;
     // Writes visibleTrialsCsv() to `path`; on failure `error` says why.
@@ -80,6 +93,13 @@ public:
     TrialCurvesPlot* curvesPlot() const { return m_curvesPlot; }
     ParallelCoordinatesPlot* parallelPlot() const { return m_parallelPlot; }
     ContourPlot* contourPlot() const { return m_contourPlot; }
+    // The "Pareto front" tab (in plotTabs() only for studies with several objectives) and what it
+    // shows: the scatter plot for two objectives, the parallel coordinates for three or more.
+    QWidget* paretoTab() const;
+    ParetoFrontPlot* paretoPlot() const { return m_paretoPlot; }
+    ParallelCoordinatesPlot* paretoParallelPlot() const { return m_paretoParallelPlot; }
+    // In the history tab's place for studies with several objectives.
+    HypervolumePlot* hypervolumePlot() const { return m_hypervolumePlot; }
     QComboBox* contourXCombo() const { return m_contourX; }
     QComboBox* contourYCombo() const { return m_contourY; }
     QPushButton* exportBestButton() const { return m_exportBest; }
@@ -91,6 +111,8 @@ public:
 Q_SIGNALS:
     void selectionChanged();
     void exportBestRequested();
+    // "Export" in a study with several objectives: the chosen trial of the front.
+    void exportTrialRequested(qint64 trialNumber);
     void openBestRequested(qint64 trialNumber);
 
 private:
@@ -99,6 +121,13 @@ private:
     void scheduleFrame();
     void drawFrame();
     void updateSummary();
+    // The export and open buttons: the best trial, or the chosen trial of the front.
+    void updateBestButtons();
+    void exportChosen();
+    // The tabs of a study with one objective or with several (the Pareto tab, hypervolume).
+    void arrangeTabs();
+    void replaceTab(QWidget* shown, QWidget* replacement, const QString& title);
+    void clearBrushes(StudyPlot* except = nullptr);
     void applySelection(const QList<qint64>& numbers, bool extend, StudyPlot* source);
     void selectionFromTable();
     void syncTableSelection();
@@ -121,6 +150,10 @@ private:
     ParallelCoordinatesPlot* m_parallelPlot = nullptr;
     ImportancePlot* m_importancePlot = nullptr;
     ContourPlot* m_contourPlot = nullptr;
+    QStackedWidget* m_paretoStack = nullptr;
+    ParetoFrontPlot* m_paretoPlot = nullptr;
+    ParallelCoordinatesPlot* m_paretoParallelPlot = nullptr;
+    HypervolumePlot* m_hypervolumePlot = nullptr;
     QComboBox* m_contourX = nullptr;
     QComboBox* m_contourY = nullptr;
     QTimer* m_frameTimer = nullptr;

@@ -10,6 +10,7 @@
 #include "spec/spec.h"
 #include "store/run_store.h"
 #include "study/experiment_objective.h"
+#include "study/pareto_results.h"
 #include "study/study_runner.h"
 #include "study/study_settings_check.h"
 #include "study/study_view.h"
@@ -39,6 +40,27 @@ QString formatValue(double value) {
     return std::isfinite(value) ? QString::number(value, 'g', 5) : QStringLiteral("–");
 }
 
+// A study's result in a few words: its best value, or the size of its Pareto front.
+QString resultText(const StudySpec& spec, const std::vector<TrialRecord>& trials) {
+    if (isMultiObjective(spec)) {
+        const size_t front = paretoTrials(studyObjectives(spec), trials).size();
+        return front == 0 ? StudyPanel::tr("no Pareto front yet")
+                          : StudyPanel::tr("a Pareto front of %1 trials").arg(static_cast<qint64>(front));
+    }
+    const auto best = bestTrial(trials, spec.objective);
+    return best ? StudyPanel::tr("best %1 (trial %2)").arg(formatValue(best->value)).arg(best->number)
+                : StudyPanel::tr("no best trial yet");
+}
+
+// The objectives after the first, which the form cannot edit, in words.
+QString moreObjectivesText(const std::vector<ObjectiveSpec>& objectives) {
+    QStringList parts;
+    for (const ObjectiveSpec& objective : objectives)
+        parts << QStringLiteral("%1 (%2)").arg(fromStd(objectiveLabel(objective)),
+                                               QString::fromLatin1(toString(objective.direction)));
+    return StudyPanel::tr("and %1, from the study file").arg(parts.join(QStringLiteral(", ")));
+}
+
 } // namespace
 
 StudyPanel::StudyPanel(QWidget* parent)
@@ -50,6 +72,7 @@ StudyPanel::StudyPanel(QWidget* parent)
     m_drainTimer->setInterval(kDrainIntervalMs);
     connect(m_drainTimer, &QTimer::timeout, this, &StudyPanel::drain);
     connect(m_view, &StudyView::exportBestRequested, this, &StudyPanel::exportBestWithDialog);
+    connect(m_view, &StudyView::exportTrialRequested, this, &StudyPanel::exportTrialWithDialog);
     connect(m_view, &StudyView::openBestRequested, this, &StudyPanel::openTrialInEditor);
     updateControls();
 }
@@ -121,6 +144,13 @@ void StudyPanel::buildForm() {
     objectiveRow->addWidget(m_metric, 1);
     objectiveRow->addWidget(m_at);
     form->addRow(tr("Objective"), objectiveRow);
+    m_moreObjectivesLabel = new QLabel;
+    m_moreObjectivesLabel->setObjectName(QStringLiteral("moreObjectives"));
+    m_moreObjectivesLabel->setWordWrap(true);
+    m_moreObjectivesLabel->setToolTip(
+        tr("A study with several objectives has a Pareto front instead of one best trial"));
+    m_moreObjectivesLabel->hide();
+    form->addRow(QString(), m_moreObjectivesLabel);
 
     m_budget = new StudyBudgetForm;
     m_budget->setParallelLimit(kParallelPerCore * machineCores());
@@ -230,6 +260,7 @@ StudySpec StudyPanel::studySpec() const {
         m_at->currentData().toString() == QLatin1String("last") ? ObjectiveAt::Last : ObjectiveAt::Best;
     spec.objective.direction =
         m_direction->currentIndex() == 1 ? ObjectiveDirection::Maximize : ObjectiveDirection::Minimize;
+    spec.moreObjectives = m_moreObjectives;
     spec.budget = m_budget->budget();
     spec.parallel = m_budget->parallel();
     return spec;
@@ -253,6 +284,11 @@ void StudyPanel::showSettings(const StudySpec& spec) {
     select(m_metric, spec.objective.metric);
     select(m_at, toString(spec.objective.at));
     select(m_direction, toString(spec.objective.direction));
+    // Kept as the file gave them: a copy of the study must not lose its other objectives.
+    m_moreObjectives = spec.moreObjectives;
+    m_moreObjectivesLabel->setText(m_moreObjectives.empty() ? QString()
+                                                            : moreObjectivesText(m_moreObjectives));
+    m_moreObjectivesLabel->setVisible(!m_moreObjectives.empty());
     m_budget->setBudget(spec.budget);
     m_budget->setParallel(spec.parallel);
     updateControls();
@@ -274,7 +310,7 @@ void StudyPanel::setViewStudy(const StudySpec& spec) {
         for (const auto& parameter : space.value().parameters())
             if (parameter.log)
                 logParameters.insert(parameter.path);
-    m_view->setStudy(parameterPaths(spec), spec.objective, logParameters);
+    m_view->setStudy(parameterPaths(spec), studyObjectives(spec), logParameters);
 }
 
 bool StudyPanel::showStudy(StudyId id) {
@@ -300,11 +336,10 @@ bool StudyPanel::showStudy(StudyId id) {
     setViewStudy(spec.value());
     m_view->setTrials(m_store->trials(id, true));
     const auto trials = m_store->trials(id);
-    const auto best = bestTrial(trials, spec.value().objective);
-    m_state->setText(tr("%1: %2 trials, best %3")
+    m_state->setText(tr("%1: %2 trials, %3")
                          .arg(fromStd(record->name))
                          .arg(trials.size())
-                         .arg(best ? formatValue(best->value) : tr("none yet")));
+                         .arg(resultText(spec.value(), trials)));
     Q_EMIT showRequested();
     return true;
 }
@@ -364,6 +399,7 @@ bool StudyPanel::startStudy() {
     runOptions.threads = 1;
     runOptions.niceness = 10; // trial threads yield to the GUI thread, like the window's runs
     m_objective = std::make_unique<ExperimentObjective>(*m_store, spec.objective, runOptions, m_runEvents);
+    m_objective->setMoreObjectives(spec.moreObjectives);
     StudyRunOptions options;
     options.parallel = spec.parallel;
     m_runner = std::make_unique<StudyRunner>(*m_store, id, *m_objective, options);
@@ -440,11 +476,9 @@ void StudyPanel::finishStudy() {
     if (m_store) {
         m_budget->setStoredStudy(true, m_store->trialCount(m_studyId));
         m_view->setTrials(m_store->trials(m_studyId, true));
-        const auto best = bestTrial(m_store->trials(m_studyId), m_runningSpec.objective);
-        m_state->setText(tr("%1 ended: %2. Best %3")
+        m_state->setText(tr("%1 ended: %2; %3")
                              .arg(fromStd(m_runningSpec.name), m_endReason,
-                                  best ? tr("%1 (trial %2)").arg(formatValue(best->value)).arg(best->number)
-                                       : tr("none")));
+                                  resultText(m_runningSpec, m_store->trials(m_studyId))));
     }
     updateControls();
     Q_EMIT studyFinished(m_studyId, m_endReason);

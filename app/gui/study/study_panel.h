@@ -76,6 +76,8 @@ public:
     QString bestExperimentJson() const;
     QString experimentJsonOfTrial(int64_t number) const;
     bool exportBest(const QString& fileName, QString* error = nullptr) const;
+    // Trial `number`'s complete experiment to a file (a trial of a Pareto front, say).
+    bool exportTrial(int64_t number, const QString& fileName, QString* error = nullptr) const;
 
     // Interactive windows ask for file names and show errors in dialogs; tests must not block.
     void setInteractive(bool interactive) { m_interactive = interactive; }
@@ -98,6 +100,7 @@ private:
     void finishStudy();
     void updateControls();
     void exportBestWithDialog();
+    void exportTrialWithDialog(qint64 number);
     void openTrialInEditor(int64_t number);
     std::vector<std::string> parameterPaths(const StudySpec& spec) const;
     void setViewStudy(const StudySpec& spec);
@@ -126,6 +129,9 @@ private:
     QComboBox* m_metric = nullptr;
     QComboBox* m_at = nullptr;
     QComboBox* m_direction = nullptr;
+    // The second and later objectives of a study file: shown, kept in studySpec(), not edited here.
+    std::vector<ObjectiveSpec> m_moreObjectives;
+    QLabel* m_moreObjectivesLabel = nullptr;
     StudyBudgetForm* m_budget = nullptr;
     QLabel* m_warnings = nullptr; // what makes no sense in the settings, before Start
     QPushButton* m_start = nullptr;

@@ -70,6 +70,31 @@ void StudyPanel::exportBestWithDialog() {
         report(tr("Export best config"), error);
 }
 
+bool StudyPanel::exportTrial(int64_t number, const QString& fileName, QString* error) const {
+    const QString json = experimentJsonOfTrial(number);
+    if (json.isEmpty()) {
+        if (error)
+            *error = tr("Trial %1 has no experiment to export.").arg(number);
+        return false;
+    }
+    return saveFileBytes(fileName, json.toUtf8() + '\n', error);
+}
+
+void StudyPanel::exportTrialWithDialog(qint64 number) {
+    if (!m_interactive)
+        return;
+    const QString fileName =
+        QFileDialog::getSaveFileName(this, tr("Export trial config"),
+                                     fromStd(m_runningSpec.name.empty() ? "trial" : m_runningSpec.name) +
+                                         QStringLiteral("-trial-%1.json").arg(number),
+                                     tr("Experiment (*.json)"));
+    if (fileName.isEmpty())
+        return;
+    QString error;
+    if (!exportTrial(number, fileName, &error))
+        report(tr("Export trial config"), error);
+}
+
 void StudyPanel::openTrialInEditor(int64_t number) {
     const QString json = experimentJsonOfTrial(number);
     if (json.isEmpty()) {
