@@ -98,6 +98,34 @@ class TestBayesSamplers : public QObject {
     Q_OBJECT
 
 private Q_SLOTS:
+    // The default sampler is the GP (the same suggestions, seed for seed) while fewer than
+    // AutoSampler::kGpTrials trials are modelled, and multivariate TPE from there on; failed trials
+    // do not count.
+    void autoIsTheGpThenTpe() {
+        const SearchSpace space = parse(kQuadraticSpace);
+        auto automatic = makeNamed("auto", 5, space);
+        auto gp = makeNamed("gp", 5, space);
+        auto tpe = makeNamed("tpe", 5, space);
+        std::vector<FinishedTrial> history = runStudy(*gp, space, 14, quadratic);
+        QCOMPARE(std::string(AutoSampler::choiceFor(history)), std::string("gp"));
+        QVERIFY(suggestOrFail(*automatic, space, 14, history) == suggestOrFail(*gp, space, 14, history));
+
+        std::vector<FinishedTrial> long_;
+        for (int64_t trial = 0; trial < static_cast<int64_t>(AutoSampler::kGpTrials); ++trial) {
+            const Assignment a = suggestOrFail(*tpe, space, trial, long_);
+            long_.push_back(
+                {trial, a, quadratic(a), trial % 7 == 0 ? TrialState::Failed : TrialState::Complete});
+        }
+        QCOMPARE(std::string(AutoSampler::choiceFor(long_)), std::string("gp")); // failed ones left out
+        while (std::string(AutoSampler::choiceFor(long_)) == "gp") {
+            const int64_t trial = static_cast<int64_t>(long_.size());
+            const Assignment a = suggestOrFail(*tpe, space, trial, long_);
+            long_.push_back({trial, a, quadratic(a), TrialState::Complete});
+        }
+        const int64_t next = static_cast<int64_t>(long_.size());
+        QVERIFY(suggestOrFail(*automatic, space, next, long_) == suggestOrFail(*tpe, space, next, long_));
+    }
+
     void makeSamplerKnowsModelSamplers_data() { addModelSamplerRows(); }
     void makeSamplerKnowsModelSamplers() {
         QFETCH(QString, type);

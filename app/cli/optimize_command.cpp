@@ -304,10 +304,13 @@ CLI::App* addOptimizeCommand(CLI::App& app, OptimizeOptions& options) {
         optimize
             ->add_option(
                 "--sampler", options.sampler,
-                "random, grid, sobol, tpe, tpe-independent, gp, rf; nsga2 or motpe for several objectives")
+                "auto (GP, then TPE), random, grid, sobol, tpe, tpe-independent, gp, rf; nsga2 or motpe "
+                "for several objectives")
             ->check(CLI::IsMember(samplerNames()));
     optimize->add_option("--seed", options.seed, "Sampler seed");
-    optimize->add_option("--startup-trials", options.startupTrials, "Random trials before tpe or gp model")
+    optimize
+        ->add_option("--startup-trials", options.startupTrials,
+                     "Random trials before the sampler models the results")
         ->check(CLI::NonNegativeNumber);
     optimize->add_option("--direction", options.direction, "minimize or maximize")
         ->check(CLI::IsMember({"minimize", "maximize"}));

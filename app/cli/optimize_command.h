@@ -15,7 +15,7 @@ struct OptimizeOptions {
     std::string command;
     std::string name;
     int64_t trials = 0; // 0: 20 for a new study, the stored budget for an existing one
-    std::string sampler = "tpe";
+    std::string sampler = "auto";
     CLI::Option* samplerOption = nullptr; // counts whether --sampler was given
     uint64_t seed = 0;
     int startupTrials = 10;

@@ -50,13 +50,16 @@ SearchSettingsForm::SearchSettingsForm(QWidget* parent)
     const SamplerSettings samplerDefaults;
     m_sampler = new QComboBox;
     m_sampler->setObjectName(QStringLiteral("sampler"));
-    addChoices(m_sampler, {{QStringLiteral("tpe"), tr("TPE (multivariate)")},
+    addChoices(m_sampler, {{QStringLiteral("auto"), tr("Automatic (GP, then TPE)")},
+                           {QStringLiteral("tpe"), tr("TPE (multivariate)")},
                            {QStringLiteral("gp"), tr("Gaussian process")},
                            {QStringLiteral("tpe-independent"), tr("TPE (independent)")},
                            {QStringLiteral("rf"), tr("Random forest")},
                            {QStringLiteral("sobol"), tr("Sobol")},
                            {QStringLiteral("random"), tr("Random")},
-                           {QStringLiteral("grid"), tr("Grid")}});
+                           {QStringLiteral("grid"), tr("Grid")},
+                           {QStringLiteral("motpe"), tr("TPE for several objectives")},
+                           {QStringLiteral("nsga2"), tr("NSGA-II (several objectives)")}});
     m_seed = numberField(rules.samplerSeed, QStringLiteral("samplerSeed"), tr("Seed"),
                          tr("The same seed suggests the same trials"));
     m_seed->setIntegerValue(static_cast<int64_t>(samplerDefaults.seed));
@@ -173,7 +176,8 @@ void SearchSettingsForm::applyScaledDefaults() {
 void SearchSettingsForm::updateVisibleFields() {
     const QString sampler = m_sampler->currentData().toString();
     const bool modelling = sampler.startsWith(QLatin1String("tpe")) || sampler == QLatin1String("gp") ||
-                           sampler == QLatin1String("rf");
+                           sampler == QLatin1String("rf") || sampler == QLatin1String("auto") ||
+                           sampler == QLatin1String("motpe");
     m_form->setRowVisible(m_samplerStartup->parentWidget(), modelling);
     const QString pruner = m_pruner->currentData().toString();
     m_form->setRowVisible(m_rungFields,

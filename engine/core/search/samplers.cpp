@@ -72,8 +72,8 @@ bool isFinal(TrialState state) {
 }
 
 const std::vector<std::string>& samplerNames() {
-    static const std::vector<std::string> names = {"tpe",  "tpe-independent", "gp",   "rf", "sobol", "random",
-                                                   "grid", "nsga2",           "motpe"};
+    static const std::vector<std::string> names = {"auto",   "tpe",  "tpe-independent", "gp",   "rf", "sobol",
+                                                   "random", "grid", "nsga2",           "motpe"};
     return names;
 }
 
@@ -96,6 +96,8 @@ Result<std::unique_ptr<Sampler>> makeSampler(const SamplerSettings& settings, co
         tpe.startupTrials = settings.startupTrials;
         return Made(std::make_unique<TpeSampler>(tpe));
     }
+    if (settings.type == "auto")
+        return Made(std::make_unique<AutoSampler>(AutoSettings{settings.seed, settings.startupTrials}));
     if (settings.type == "gp") {
         GpSettings gp;
         gp.seed = settings.seed;

@@ -27,7 +27,7 @@ const std::vector<std::string> kMetrics = {"val_loss",   "val_accuracy",  "val_m
 // At most this many objectives: the exact hypervolume grows quickly with their number.
 constexpr size_t kMaxObjectives = 4;
 // Samplers that model one objective; a study with several needs one of the others.
-const std::vector<std::string> kSingleObjectiveSamplers = {"tpe", "tpe-independent", "gp", "rf"};
+const std::vector<std::string> kSingleObjectiveSamplers = {"auto", "tpe", "tpe-independent", "gp", "rf"};
 
 // An integer key under `rule`; false when it is absent or refused (the refusal in `errors`).
 bool readInt(const json& object, const std::string& key, const std::string& where, const NumberRule& rule,
