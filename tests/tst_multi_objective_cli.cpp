@@ -109,6 +109,33 @@ private Q_SLOTS:
         QVERIFY2(best.out.contains("error 0.5  speed 120"), qPrintable(best.out));
     }
 
+    // A bound keeps a trial off the front; with no trial inside the bounds, best says so.
+    void boundsDecideWhatTheFrontMayHold() {
+        QTemporaryDir folder;
+        const QString db = folder.filePath("runs.sqlite");
+        writeFile(folder, "space.json", kSpace);
+        const QString study = writeFile(folder, "study.json",
+                                        R"({"name": "bounded", "space": "space.json", "objectives": [
+                                            {"name": "error"}, {"name": "size", "at_most": 100}]})");
+        QCOMPARE(cli({"study", "create", study, "--db", db}).exitCode, 0);
+        const auto tell = [&](const QString& values) {
+            const CliResult asked = cli({"ask", "--study", "bounded", "--db", db});
+            const QString trial = QString::number(asked.lastJsonLine()["trial"].toInt());
+            return cli({"tell", "--study", "bounded", "--trial", trial, "--values", values, "--db", db});
+        };
+        QCOMPARE(tell("0.1,500").exitCode, 0); // the best error, but too big
+        const CliResult none = cli({"study", "best", "bounded", "--db", db});
+        QCOMPARE(none.exitCode, 3);
+        QVERIFY2(
+            none.err.contains("has 1 complete trial, and none keeps to the objectives' at_most and at_least"),
+            qPrintable(none.err));
+        QCOMPARE(tell("0.4,80").exitCode, 0);
+        const CliResult best = cli({"study", "best", "bounded", "--format", "text", "--db", db});
+        QVERIFY2(best.out.contains("Pareto front of bounded: 1 trial\n") &&
+                     best.out.contains("error 0.4  size 80"),
+                 qPrintable(best.out));
+    }
+
     // Scored by what training records (validation loss) and what the network is (its parameters):
     // the front trades one for the other, and each of its trials comes back as a runnable spec.
     void aTrainedStudyTradesLossForParameters() {

@@ -7,6 +7,7 @@
 #include "study/pareto_results.h"
 #include "study/study.h"
 #include "study/study_runner.h"
+#include "study/trial_history.h"
 
 #include <cmath>
 
@@ -118,6 +119,12 @@ private Q_SLOTS:
         QTest::newRow("training metric without experiment")
             << QString::fromStdString(studyJson(R"("objectives": [{}, {"metric": "parameters"}])"))
             << "objectives[1].metric: a study without an experiment is scored by \"value\"";
+        QTest::newRow("bounds that no trial can keep")
+            << QString::fromStdString(studyJson(R"("objectives": [{"at_most": 1, "at_least": 2}, {}])"))
+            << "objectives[0]: at_most (1) is below at_least (2)";
+        QTest::newRow("bounds on a single objective")
+            << QString::fromStdString(studyJson(R"("objectives": [{"at_most": 1}])"))
+            << "a study of one objective has no Pareto front to keep feasible";
         QTest::newRow("name on a single objective")
             << QString::fromStdString(studyJson(R"("objective": {"name": "loss"})"))
             << "objective: unknown key";
@@ -162,6 +169,35 @@ private Q_SLOTS:
         ObjectiveSpec fixed = objectives[1];
         fixed.reference = -1.0;
         QCOMPARE(hypervolumeReference({objectives[0], fixed}, trials)[1], -1.0); // the study's own
+    }
+
+    // A trial outside an objective's bound is off the front, and samplers see how far outside it is.
+    void boundsKeepInfeasibleTrialsOffTheFront() {
+        ObjectiveSpec cost = objective(ObjectiveDirection::Minimize, "cost");
+        ObjectiveSpec gain = objective(ObjectiveDirection::Maximize, "gain");
+        cost.atMost = 1.5;
+        gain.atLeast = 0.5;
+        const std::vector<ObjectiveSpec> objectives = {cost, gain};
+        QCOMPARE(boundsViolation(objectives, {1.0, 1.0}), 0.0);
+        QCOMPARE(boundsViolation(objectives, {2.0, 1.0}), 0.5 / 1.5);
+        QCOMPARE(boundsViolation(objectives, {2.0, 0.25}), 0.5 / 1.5 + 0.25 / 1.0);
+        QVERIFY(std::isinf(boundsViolation(objectives, {1.0, kNoValue})));
+        const std::vector<TrialRecord> trials = {complete(0, 1.0, 1.0), complete(1, 2.0, 3.0),
+                                                 complete(2, 0.5, 0.2), complete(3, 1.2, 1.1)};
+        QCOMPARE(numbers(paretoTrials(objectives, trials)),
+                 (std::vector<int64_t>{0, 3}));                                 // 1, 2 break a bound
+        QCOMPARE(hypervolumeReference(objectives, trials)[0], 1.2 + 0.1 * 0.2); // from the feasible ones
+        QVERIFY(paretoTrials(objectives, {complete(0, 2.0, 3.0)}).empty());
+
+        StudySpec spec;
+        spec.objective = cost;
+        spec.moreObjectives = {gain};
+        TrialHistory history(studyObjectives(spec));
+        history.update(trials[1]);
+        history.update(trials[0]);
+        QCOMPARE(history.samplerHistory()[0].violation, 0.0);
+        QCOMPARE(history.samplerHistory()[1].violation, 0.5 / 1.5);
+        QCOMPARE(history.samplerHistory()[1].values, (std::vector<double>{2.0, -3.0})); // towards the minimum
     }
 
     void storeKeepsEveryObjectiveValue() {

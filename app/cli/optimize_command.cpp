@@ -140,6 +140,7 @@ std::vector<FinishedTrial> samplerHistory(const std::vector<TrialRecord>& trials
             for (size_t i = 0; i < objectives.size(); ++i)
                 finished.values.push_back(
                     towardsMinimum(objectives[i], i < values.size() ? values[i] : kNoValue));
+            finished.violation = boundsViolation(objectives, values);
         }
         history.push_back(std::move(finished));
     }

@@ -30,6 +30,20 @@ nlohmann::ordered_json objectivesJson(const std::vector<ObjectiveSpec>& objectiv
     return list;
 }
 
+// "1 trial", "7 trials".
+std::string trialCount(size_t count, const std::string& noun) {
+    return std::to_string(count) + " " + noun + (count == 1 ? "" : "s");
+}
+
+// Why a study has no Pareto front: no complete trial, or none that keeps to the objectives' bounds.
+std::string emptyFrontReason(const std::vector<TrialRecord>& trials) {
+    const int complete = countState(trials, TrialState::Complete);
+    if (complete == 0)
+        return "has no complete trial yet";
+    return "has " + trialCount(static_cast<size_t>(complete), "complete trial") +
+           ", and none keeps to the objectives' at_most and at_least bounds";
+}
+
 } // namespace
 
 std::string objectiveValuesText(const std::vector<ObjectiveSpec>& objectives, const TrialRecord& trial) {
@@ -48,6 +62,8 @@ void ParetoTracker::add(const TrialRecord& trial) {
     if (trial.state != TrialState::Complete)
         return;
     const std::vector<double> values = trialValues(trial);
+    if (boundsViolation(m_objectives, values) > 0.0)
+        return; // breaks a bound: no one's pick
     ObjectivePoint point;
     for (size_t i = 0; i < m_objectives.size(); ++i) {
         if (i >= values.size() || !std::isfinite(values[i]))
@@ -91,11 +107,13 @@ int printParetoFront(const LoadedStudy& study, const std::vector<TrialRecord>& t
     const std::vector<ObjectiveSpec> objectives = studyObjectives(study.spec);
     const std::vector<TrialRecord> front = paretoTrials(objectives, trials);
     if (front.empty()) {
-        std::fprintf(stderr, "error: study '%s' has no complete trial yet\n", study.spec.name.c_str());
+        std::fprintf(stderr, "error: study '%s' %s\n", study.spec.name.c_str(),
+                     emptyFrontReason(trials).c_str());
         return kExitRunFailed;
     }
     if (format == "text") {
-        std::printf("Pareto front of %s: %zu trials\n", study.spec.name.c_str(), front.size());
+        std::printf("Pareto front of %s: %s\n", study.spec.name.c_str(),
+                    trialCount(front.size(), "trial").c_str());
         for (const TrialRecord& trial : front)
             std::printf("trial %lld: %s  %s\n", static_cast<long long>(trial.number),
                         objectiveValuesText(objectives, trial).c_str(), paramsText(trial.params).c_str());
@@ -126,7 +144,7 @@ void printParetoStatus(const LoadedStudy& study, const std::vector<TrialRecord>&
     const std::vector<ObjectiveSpec> objectives = studyObjectives(study.spec);
     const std::vector<TrialRecord> front = paretoTrials(objectives, trials);
     if (front.empty()) {
-        std::printf("Pareto front: no complete trial yet\n");
+        std::printf("Pareto front: empty: the study %s\n", emptyFrontReason(trials).c_str());
         return;
     }
     const std::vector<double> reference = hypervolumeReference(objectives, trials);
@@ -134,7 +152,7 @@ void printParetoStatus(const LoadedStudy& study, const std::vector<TrialRecord>&
     std::string referenceText;
     for (const double value : reference)
         referenceText += (referenceText.empty() ? "" : ", ") + formatStudyValue(value);
-    std::printf("Pareto front: %zu trials; hypervolume %s (from %s)\n", front.size(),
+    std::printf("Pareto front: %s; hypervolume %s (from %s)\n", trialCount(front.size(), "trial").c_str(),
                 formatStudyValue(history.empty() ? 0.0 : history.back().hypervolume).c_str(),
                 referenceText.c_str());
     for (const TrialRecord& trial : front)

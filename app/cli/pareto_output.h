@@ -31,7 +31,7 @@ class ParetoTracker {
 public:
     explicit ParetoTracker(std::vector<ObjectiveSpec> objectives)
         : m_objectives(std::move(objectives)) {}
-    // Takes a complete trial onto the front when no trial there dominates it.
+    // Takes a complete trial that keeps to the bounds onto the front when no trial there dominates it.
     void add(const TrialRecord& trial);
     size_t size() const { return m_front.size(); }
     // "val_loss 0.31  parameters 4210".

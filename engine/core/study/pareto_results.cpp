@@ -7,12 +7,15 @@ namespace tunelab {
 
 namespace {
 
-// A complete trial's point towards the minimum of every objective; false when a value is missing.
+// A complete trial's point towards the minimum of every objective; false when a value is missing or
+// the trial breaks a bound (it is not a trade-off anyone may pick).
 bool minimizedPoint(const std::vector<ObjectiveSpec>& objectives, const TrialRecord& trial,
                     ObjectivePoint& point) {
     if (trial.state != TrialState::Complete)
         return false;
     const std::vector<double> values = trialValues(trial);
+    if (boundsViolation(objectives, values) > 0.0)
+        return false;
     point.assign(objectives.size(), kNoValue);
     for (size_t i = 0; i < objectives.size(); ++i) {
         if (i >= values.size() || !std::isfinite(values[i]))

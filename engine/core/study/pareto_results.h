@@ -13,13 +13,15 @@
 namespace tunelab {
 
 // The complete trials that no other complete trial dominates, in trial-number order. A trial that
-// lacks a value of some objective is not on the front.
+// lacks a value of some objective, or breaks an objective's bound (at_most, at_least), is not on the
+// front and counts nowhere below.
 std::vector<TrialRecord> paretoTrials(const std::vector<ObjectiveSpec>& objectives,
                                       const std::vector<TrialRecord>& trials);
 
 // The point the hypervolume is measured from, in the objectives' own directions: an objective's
-// "reference" when the study gives one, else its worst complete value moved outwards by a tenth of
-// its range (by 1 when all values are equal). Empty when no trial is complete.
+// "reference" when the study gives one, else its worst value among the feasible complete trials,
+// moved outwards by a tenth of its range (by 1 when all values are equal). Empty when no complete
+// trial is feasible.
 std::vector<double> hypervolumeReference(const std::vector<ObjectiveSpec>& objectives,
                                          const std::vector<TrialRecord>& trials);
 

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <set>
 
 namespace tunelab {
@@ -146,7 +147,8 @@ void readObjective(const json& value, const std::string& where, bool several, Ob
         return;
     }
     if (several)
-        rejectUnknownKeys(value, where, {"metric", "at", "direction", "name", "reference"}, errors);
+        rejectUnknownKeys(value, where,
+                          {"metric", "at", "direction", "name", "reference", "at_most", "at_least"}, errors);
     else
         rejectUnknownKeys(value, where, {"metric", "at", "direction"}, errors);
     if (value.contains("name")) {
@@ -155,13 +157,20 @@ void readObjective(const json& value, const std::string& where, bool several, Ob
         else
             errors.push_back(where + ".name: expected a non-empty string, got " + describe(value["name"]));
     }
-    if (value.contains("reference")) {
-        const json& reference = value["reference"];
-        if (reference.is_number() && std::isfinite(reference.get<double>()))
-            objective.reference = reference.get<double>();
+    for (const auto& [key, target] : {std::pair<const char*, double*>{"reference", &objective.reference},
+                                      {"at_most", &objective.atMost},
+                                      {"at_least", &objective.atLeast}}) {
+        if (!value.contains(key))
+            continue;
+        const json& number = value[key];
+        if (number.is_number() && std::isfinite(number.get<double>()))
+            *target = number.get<double>();
         else
-            errors.push_back(where + ".reference: expected a finite number, got " + describe(reference));
+            errors.push_back(where + "." + key + ": expected a finite number, got " + describe(number));
     }
+    if (objective.atMost < objective.atLeast) // false when either is NaN
+        errors.push_back(where + ": at_most (" + value["at_most"].dump() + ") is below at_least (" +
+                         value["at_least"].dump() + "); no trial could keep to both");
     if (value.contains("metric")) {
         const json& metric = value["metric"];
         if (!metric.is_string() || !isKnownMetric(metric.get<std::string>())) {
@@ -250,6 +259,14 @@ void readObjectives(const json& root, StudySpec& spec, std::vector<std::string>&
                                  objectiveLabel(objective) +
                                  "\"); give each objective its own metric or name");
     }
+    if (read.size() == 1) {
+        const ObjectiveSpec& only = read.front().second;
+        if (std::isfinite(only.atMost) || std::isfinite(only.atLeast))
+            errors.push_back(
+                read.front().first +
+                ": at_most and at_least bound one objective among several; a study of one objective "
+                "has no Pareto front to keep feasible");
+    }
     spec.objective = read.front().second;
     spec.moreObjectives.clear();
     for (size_t i = 1; i < read.size(); ++i)
@@ -317,6 +334,24 @@ std::vector<double> trialValues(const TrialRecord& trial) {
     std::vector<double> values{trial.value};
     values.insert(values.end(), trial.moreValues.begin(), trial.moreValues.end());
     return values;
+}
+
+double boundsViolation(const std::vector<ObjectiveSpec>& objectives, const std::vector<double>& values) {
+    double violation = 0.0;
+    for (size_t i = 0; i < objectives.size(); ++i) {
+        const ObjectiveSpec& objective = objectives[i];
+        const bool bounded = std::isfinite(objective.atMost) || std::isfinite(objective.atLeast);
+        if (!bounded)
+            continue;
+        const double value = i < values.size() ? values[i] : kNoValue;
+        if (!std::isfinite(value))
+            return std::numeric_limits<double>::infinity();
+        if (std::isfinite(objective.atMost) && value > objective.atMost)
+            violation += (value - objective.atMost) / std::max(1.0, std::abs(objective.atMost));
+        if (std::isfinite(objective.atLeast) && value < objective.atLeast)
+            violation += (objective.atLeast - value) / std::max(1.0, std::abs(objective.atLeast));
+    }
+    return violation;
 }
 
 const char* toString(ObjectiveDirection direction) {
@@ -461,6 +496,10 @@ std::string studySpecToJson(const StudySpec& spec) {
             object["name"] = objective.name;
         if (std::isfinite(objective.reference))
             object["reference"] = objective.reference;
+        if (std::isfinite(objective.atMost))
+            object["at_most"] = objective.atMost;
+        if (std::isfinite(objective.atLeast))
+            object["at_least"] = objective.atLeast;
         return object;
     };
     if (isMultiObjective(spec)) {

@@ -22,13 +22,16 @@ enum class ObjectiveAt { Last, Best };
 // "train_loss"; "value" for studies whose trials are evaluated elsewhere) at the last epoch or at
 // the best epoch, minimized or maximized.
 // In a study with several objectives each may carry a name (shown in tables and plots; the metric
-// when empty) and a reference value for the hypervolume (NaN: derived from the trials).
+// when empty), a reference value for the hypervolume (NaN: derived from the trials), and bounds a
+// trial must keep to count as feasible (NaN: none): "parameters at most 50,000".
 struct ObjectiveSpec {
     std::string metric = "val_loss";
     ObjectiveAt at = ObjectiveAt::Best;
     ObjectiveDirection direction = ObjectiveDirection::Minimize;
     std::string name;
     double reference = kNoValue;
+    double atMost = kNoValue;
+    double atLeast = kNoValue;
 };
 // The objective's name for people: its name, else its metric.
 std::string objectiveLabel(const ObjectiveSpec& objective);
@@ -62,6 +65,10 @@ inline bool isMultiObjective(const StudySpec& spec) {
 std::vector<ObjectiveSpec> studyObjectives(const StudySpec& spec);
 // A trial's value of every objective, in the study's order (NaN where it has none).
 std::vector<double> trialValues(const TrialRecord& trial);
+// How far values (one per objective) lie outside the objectives' bounds: the sum of each overshoot
+// relative to its bound (at least 1 in magnitude); 0 when they keep to every bound, infinity when a
+// bounded value is missing.
+double boundsViolation(const std::vector<ObjectiveSpec>& objectives, const std::vector<double>& values);
 
 // Parses a study file. "experiment" is an object or a path (relative to `baseDirectory`);
 // "space" is an object or a path. Errors name the JSON path. The space is checked against the

@@ -41,6 +41,7 @@ void TrialHistory::update(const TrialRecord& trial) {
     item.state = trial.state == TrialState::Waiting ? TrialState::Running : trial.state;
     item.value = 0.0;
     item.values.clear();
+    item.violation = 0.0;
     if (trial.state == TrialState::Complete) {
         item.value = towardsMinimum(m_objective, trial.value);
         if (!m_moreObjectives.empty()) {
@@ -48,6 +49,9 @@ void TrialHistory::update(const TrialRecord& trial) {
             for (size_t i = 0; i < m_moreObjectives.size(); ++i)
                 item.values.push_back(towardsMinimum(
                     m_moreObjectives[i], i < trial.moreValues.size() ? trial.moreValues[i] : kNoValue));
+            std::vector<ObjectiveSpec> objectives{m_objective};
+            objectives.insert(objectives.end(), m_moreObjectives.begin(), m_moreObjectives.end());
+            item.violation = boundsViolation(objectives, trialValues(trial));
         }
     } else if (trial.state == TrialState::Pruned) {
         const double last = trial.intermediate.empty() ? kNoValue : trial.intermediate.rbegin()->second;
