@@ -38,6 +38,26 @@ class TestHostileInputCli : public QObject {
     Q_OBJECT
 
 private Q_SLOTS:
+    // A study file with mistakes is refused before any run store is made for it.
+    void aBadStudyFileMakesNoStore_data() {
+        QTest::addColumn<QString>("verb");
+        QTest::newRow("create") << "create";
+        QTest::newRow("run") << "run";
+    }
+    void aBadStudyFileMakesNoStore() {
+        QFETCH(QString, verb);
+        QTemporaryDir dir;
+        QFile file(dir.filePath("study.json"));
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write(R"({"name": "x", "space": {"parameters": []}, "sampler": "bogus"})");
+        file.close();
+        const QString db = dir.filePath("runs.sqlite");
+        const CliResult result = runCli({"study", verb, file.fileName(), "--db", db});
+        QCOMPARE(result.exitCode, 2);
+        QVERIFY2(result.err.contains("sampler.type: unknown sampler 'bogus'"), qPrintable(result.err));
+        QVERIFY(!QFile::exists(db));
+    }
+
     void checkSaysOkForASoundStore() {
         QTemporaryDir dir;
         const QString path = dir.filePath("runs.sqlite");

@@ -60,6 +60,13 @@ std::string paramsText(const Assignment& params) {
     return text;
 }
 
+bool studyFileIsValid(const std::string& path) {
+    const auto loaded = loadStudySpec(path);
+    if (!loaded.ok())
+        printErrors(loaded.errors());
+    return loaded.ok();
+}
+
 bool isExistingFile(const std::string& path) {
     struct stat info {};
     return ::stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode);
@@ -508,6 +515,8 @@ int runStudy(const StudyOptions& options) {
         return importStudyCommand(options);
     const bool readsOnly = options.status->parsed() || options.best->parsed() || options.list->parsed() ||
                            options.exportStudy->parsed();
+    if (options.create->parsed() && !studyFileIsValid(options.target))
+        return kExitBadInput; // before any store file is made
     auto store = readsOnly ? openRunStoreForReading(options.dbPath) : openStudyStore(options.dbPath);
     if (!store)
         return kExitBadInput;

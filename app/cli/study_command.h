@@ -73,6 +73,8 @@ std::optional<LoadedStudy> loadStudy(const RunStore& store, const std::string& n
 std::optional<LoadedStudy> createStudyFromFile(RunStore& store, const std::string& path,
                                                const std::string& name, bool reuseExisting);
 bool isExistingFile(const std::string& path);
+// Reads a study file and prints every mistake in it; false when there are any.
+bool studyFileIsValid(const std::string& path);
 int countState(const std::vector<TrialRecord>& trials, TrialState state);
 // Objective values keep six significant digits: losses and rates span many magnitudes.
 std::string formatStudyValue(double value);

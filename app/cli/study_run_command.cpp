@@ -109,6 +109,9 @@ int runStudyTraining(const StudyOptions& options) {
         std::fprintf(stderr, "error: --%s\n", problem.c_str());
         return kExitBadInput;
     }
+    // A study file is checked before any store file is made (a name of a stored study is no file).
+    if (!options.resume->parsed() && isExistingFile(options.target) && !studyFileIsValid(options.target))
+        return kExitBadInput;
     auto store = openStudyStore(options.dbPath);
     if (!store)
         return kExitBadInput;
