@@ -24,6 +24,24 @@ CliResult cli(const QStringList& arguments) {
     return runCliFor(arguments, 120000);
 }
 
+// Creates the study `json` (its space is kSpace in space.json) for ask and tell; returns the store.
+QString createToldStudy(const QTemporaryDir& folder, const QByteArray& json) {
+    const QString db = folder.filePath("runs.sqlite");
+    writeFile(folder, "space.json", kSpace);
+    const CliResult created = cli({"study", "create", writeFile(folder, "study.json", json), "--db", db});
+    if (created.exitCode != 0)
+        qFatal("study create: %s", qPrintable(created.err));
+    return db;
+}
+
+// Asks for a trial of `study`; returns its number.
+QString askTrial(const QString& db, const QString& study) {
+    const CliResult asked = cli({"ask", "--study", study, "--db", db});
+    if (asked.exitCode != 0)
+        qFatal("ask: %s", qPrintable(asked.err));
+    return QString::number(asked.lastJsonLine()["trial"].toInt());
+}
+
 } // namespace
 
 class TestMultiObjectiveCli : public QObject {
@@ -84,15 +102,9 @@ private Q_SLOTS:
 
     void tellTakesOneValuePerObjective() {
         QTemporaryDir folder;
-        const QString db = folder.filePath("runs.sqlite");
-        writeFile(folder, "space.json", kSpace);
-        const QString study = writeFile(folder, "study.json",
-                                        R"({"name": "told", "space": "space.json", "objectives": [
+        const QString db = createToldStudy(folder, R"({"name": "told", "space": "space.json", "objectives": [
                                             {"name": "error"}, {"name": "speed", "direction": "maximize"}]})");
-        QCOMPARE(cli({"study", "create", study, "--db", db}).exitCode, 0);
-        const CliResult asked = cli({"ask", "--study", "told", "--db", db});
-        QCOMPARE(asked.exitCode, 0);
-        const QString trial = QString::number(asked.lastJsonLine()["trial"].toInt());
+        const QString trial = askTrial(db, "told");
         const CliResult one =
             cli({"tell", "--study", "told", "--trial", trial, "--value", "0.5", "--db", db});
         QCOMPARE(one.exitCode, 2);
@@ -112,16 +124,12 @@ private Q_SLOTS:
     // A bound keeps a trial off the front; with no trial inside the bounds, best says so.
     void boundsDecideWhatTheFrontMayHold() {
         QTemporaryDir folder;
-        const QString db = folder.filePath("runs.sqlite");
-        writeFile(folder, "space.json", kSpace);
-        const QString study = writeFile(folder, "study.json",
-                                        R"({"name": "bounded", "space": "space.json", "objectives": [
+        const QString db =
+            createToldStudy(folder, R"({"name": "bounded", "space": "space.json", "objectives": [
                                             {"name": "error"}, {"name": "size", "at_most": 100}]})");
-        QCOMPARE(cli({"study", "create", study, "--db", db}).exitCode, 0);
         const auto tell = [&](const QString& values) {
-            const CliResult asked = cli({"ask", "--study", "bounded", "--db", db});
-            const QString trial = QString::number(asked.lastJsonLine()["trial"].toInt());
-            return cli({"tell", "--study", "bounded", "--trial", trial, "--values", values, "--db", db});
+            return cli({"tell", "--study", "bounded", "--trial", askTrial(db, "bounded"), "--values", values,
+                        "--db", db});
         };
         QCOMPARE(tell("0.1,500").exitCode, 0); // the best error, but too big
         const CliResult none = cli({"study", "best", "bounded", "--db", db});
