@@ -34,6 +34,18 @@ QString createToldStudy(const QTemporaryDir& folder, const QByteArray& json) {
     return db;
 }
 
+// `study best` of a study of several objectives: its Pareto front, each trial with two values.
+QJsonArray bestFront(const QString& db, const QString& study) {
+    const CliResult best = cli({"study", "best", study, "--db", db});
+    if (best.exitCode != 0)
+        qFatal("study best: %s", qPrintable(best.err));
+    const QJsonArray front = QJsonDocument::fromJson(best.out.toUtf8()).array();
+    for (const QJsonValue& item : front)
+        if (item.toObject()["values"].toArray().size() != 2)
+            qFatal("study best: a front trial without two values: %s", qPrintable(best.out));
+    return front;
+}
+
 // Asks for a trial of `study`; returns its number.
 QString askTrial(const QString& db, const QString& study) {
     const CliResult asked = cli({"ask", "--study", study, "--db", db});
@@ -77,6 +89,26 @@ private Q_SLOTS:
         QVERIFY2(status.out.contains("minimize value 1, minimize value 2, sampler motpe"),
                  qPrintable(status.out));
         QVERIFY2(status.out.contains("hypervolume"), qPrintable(status.out));
+    }
+
+    void directionsThatDifferFromTheStudyAreRefused() {
+        QTemporaryDir folder;
+        const QString space = writeFile(folder, "space.json", kSpace);
+        const QString db = folder.filePath("runs.sqlite");
+        QCOMPARE(cli({"optimize", "--space", space, "--command", kTradeOff, "--directions",
+                      "minimize,minimize", "--trials", "2", "--name", "two", "--db", db})
+                     .exitCode,
+                 0);
+        const CliResult again = cli({"optimize", "--command", kTradeOff, "--directions", "minimize,maximize",
+                                     "--trials", "3", "--name", "two", "--db", db});
+        QCOMPARE(again.exitCode, 2);
+        QVERIFY2(again.err.contains(
+                     "--directions minimize,maximize differs from study 'two', which has 2 objective(s)"),
+                 qPrintable(again.err));
+        const CliResult same = cli({"optimize", "--command", kTradeOff, "--directions", "minimize,minimize",
+                                    "--trials", "3", "--name", "two", "--db", db});
+        QVERIFY2(same.exitCode == 0, qPrintable(same.err));
+        QCOMPARE(same.lastJsonLine()["complete"].toInt(), 3);
     }
 
     void aCommandThatPrintsTooFewNumbersFailsItsTrial() {
@@ -159,13 +191,10 @@ private Q_SLOTS:
           "sampler": {"type": "nsga2", "seed": 4}, "budget": {"trials": 8}})");
         const CliResult run = cli({"study", "run", study, "--db", db});
         QVERIFY2(run.exitCode == 0, qPrintable(run.err));
-        const CliResult best = cli({"study", "best", "small-and-good", "--db", db});
-        QCOMPARE(best.exitCode, 0);
-        const QJsonArray front = QJsonDocument::fromJson(best.out.toUtf8()).array();
+        const QJsonArray front = bestFront(db, "small-and-good");
         QVERIFY(!front.isEmpty());
         for (const QJsonValue& item : front) {
             const QJsonArray values = item.toObject()["values"].toArray();
-            QCOMPARE(values.size(), 2);
             const int hidden = item.toObject()["experiment"]
                                    .toObject()["model"]
                                    .toObject()["layers"][0]
@@ -226,13 +255,10 @@ private Q_SLOTS:
         const CliResult status = cli({"study", "status", "pareto", "--db", db});
         QVERIFY2(status.out.contains("minimize value 1, maximize value 2, sampler motpe"),
                  qPrintable(status.out));
-        const CliResult best = cli({"study", "best", "pareto", "--db", db});
-        QCOMPARE(best.exitCode, 0);
-        const QJsonArray front = QJsonDocument::fromJson(best.out.toUtf8()).array();
+        const QJsonArray front = bestFront(db, "pareto");
         QVERIFY(!front.isEmpty());
         for (const QJsonValue& item : front) {
             const QJsonArray values = item.toObject()["values"].toArray();
-            QCOMPARE(values.size(), 2);
             // make_pareto_study.py returns (x, y): the values are the parameters.
             QCOMPARE(values[0].toDouble(), item.toObject()["params"].toObject()["x"].toDouble());
             QCOMPARE(values[1].toDouble(), item.toObject()["params"].toObject()["y"].toDouble());

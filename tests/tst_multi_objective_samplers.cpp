@@ -118,41 +118,10 @@ SearchSpace unitBox(int dimensions) {
     return parse((json + "]}").c_str());
 }
 
-bool onStep(double value, double low, double step) {
-    const double k = (value - low) / step;
-    return std::fabs(k - std::round(k)) < 1e-9;
-}
-
 void addSamplerRows() {
     QTest::addColumn<QString>("type");
     QTest::newRow("nsga2") << "nsga2";
     QTest::newRow("motpe") << "motpe";
-}
-
-// Every value of the mixed space's parameters lies in its range, on its step or among its values.
-void verifyMixedAssignment(const Assignment& a) {
-    QCOMPARE(int(a.size()), 11);
-    const double lr = a.at("optimizer.lr").toDouble();
-    QVERIFY(lr >= 1e-4 && lr <= 0.1);
-    const double decay = a.at("optimizer.weight_decay").toDouble();
-    QVERIFY(decay >= 0.0 && decay <= 0.3);
-    const double noise = a.at("data.noise").toDouble();
-    QVERIFY2(noise >= 0.05 && noise <= 0.5 + 1e-12 && onStep(noise, 0.05, 0.05),
-             a.at("data.noise").json.c_str());
-    for (const char* path : {"training.batch_size", "model.layers[0].out_features", "training.epochs"})
-        QVERIFY2(a.at(path).json.find('.') == std::string::npos, a.at(path).json.c_str());
-    const int64_t batch = a.at("training.batch_size").toInt();
-    QVERIFY(batch >= 16 && batch <= 256);
-    const int64_t width = a.at("model.layers[0].out_features").toInt();
-    QVERIFY(width >= 8 && width <= 100 && (width - 8) % 4 == 0);
-    const int64_t epochs = a.at("training.epochs").toInt();
-    QVERIFY(epochs >= 1 && epochs <= 3);
-    QVERIFY(std::set<std::string>({"2", "5", "9"}).count(a.at("training.patience").json));
-    QVERIFY(std::set<std::string>({"\"adam\"", "\"sgd\"", "\"rmsprop\""}).count(a.at("optimizer.type").json));
-    QVERIFY(std::set<std::string>({R"({"type":"relu"})", R"({"type":"gelu"})"})
-                .count(a.at("model.layers[1]").json));
-    QVERIFY(std::set<std::string>({"0.1", "0.5"}).count(a.at("schedule.gamma").json));
-    QCOMPARE(QString::fromStdString(a.at("seed").json), QString("7"));
 }
 
 } // namespace
@@ -206,6 +175,8 @@ private Q_SLOTS:
         for (int trial = 0; trial < 80; ++trial) {
             const Assignment a = suggestOrFail(*sampler, space, trial, history);
             verifyMixedAssignment(a);
+            if (QTest::currentTestFailed())
+                return;
             // Pruned and failed trials join the history too.
             const TrialState state = trial % 7 == 3   ? TrialState::Pruned
                                      : trial % 7 == 5 ? TrialState::Failed

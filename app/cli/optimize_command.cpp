@@ -345,6 +345,23 @@ int optimizeInStore(RunStore& store, const OptimizeOptions& options) {
                          options.name.c_str(), options.name.c_str());
             return kExitBadInput;
         }
+        // A study keeps its objectives: --directions that say otherwise are refused, not ignored.
+        if (study && !options.directions.empty()) {
+            const auto directions = objectiveDirections(options.directions);
+            if (!directions)
+                return kExitBadInput;
+            std::vector<ObjectiveDirection> stored;
+            for (const ObjectiveSpec& objective : studyObjectives(study->spec))
+                stored.push_back(objective.direction);
+            if (*directions != stored) {
+                std::fprintf(
+                    stderr,
+                    "error: --directions %s differs from study '%s', which has %zu objective(s); leave "
+                    "it out to continue the study, or give another --name\n",
+                    options.directions.c_str(), options.name.c_str(), stored.size());
+                return kExitBadInput;
+            }
+        }
         if (study)
             std::fprintf(stderr, "continuing study '%s' (%lld trials so far)\n", options.name.c_str(),
                          static_cast<long long>(store.trialCount(study->record.id)));
