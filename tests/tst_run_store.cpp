@@ -13,6 +13,7 @@ class TestRunStore : public QObject {
 
 private Q_SLOTS:
     void flushAsyncReturnsWhileTheFileIsLocked();
+    void checkpointsOriginsAndLineageAreKept();
     void defaultPath_data();
     void defaultPath();
     void roundTrip_data();
@@ -450,6 +451,81 @@ void TestRunStore::flushAsyncReturnsWhileTheFileIsLocked() {
     holder.reset();
     QTRY_VERIFY_WITH_TIMEOUT(done.load(), 10000);
     QCOMPARE(store->steps(id).size(), size_t(10));
+}
+
+void TestRunStore::checkpointsOriginsAndLineageAreKept() {
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("runs.sqlite"));
+    auto store = openStore(path);
+    QVERIFY(store);
+    const RunId parent = store->createRun("parent", "{}").value();
+    QVERIFY(!store->checkpoint(parent));
+
+    // An epoch's checkpoint, then the final one replaces it.
+    auto checkpointAt = [](int epoch) {
+        auto checkpoint = std::make_shared<TrainingCheckpoint>();
+        checkpoint->epoch = epoch;
+        checkpoint->step = 10 * epoch;
+        checkpoint->parameters = 67;
+        checkpoint->optimizer = "adam";
+        checkpoint->state = {'s', char(epoch), '\0', 'x'};
+        return checkpoint;
+    };
+    RunEvent epoch = epochEvent(parent, EpochRecord{2, 20});
+    epoch.checkpoint = checkpointAt(2);
+    store->onRunEvent(epoch);
+    store->flush();
+    QCOMPARE(store->checkpoint(parent)->epoch, 2);
+    RunSummary summary;
+    summary.status = RunStatus::Completed;
+    summary.epochs = 3;
+    RunEvent finished = finishedEvent(parent, summary, nullptr);
+    finished.checkpoint = checkpointAt(3);
+    store->onRunEvent(finished);
+    store->flush();
+    const auto kept = store->checkpoint(parent);
+    QVERIFY(kept);
+    QCOMPARE(kept->epoch, 3);
+    QCOMPARE(kept->step, int64_t{30});
+    QCOMPARE(kept->parameters, int64_t{67});
+    QCOMPARE(kept->optimizer, std::string("adam"));
+    QCOMPARE(kept->state, checkpointAt(3)->state);
+    QVERIFY(store->run(parent)->hasCheckpoint);
+
+    const RunId fork = store->createRun("fork", "{}", RunOrigin{parent, 3}).value();
+    QCOMPARE(store->run(fork)->parentRun, parent);
+    QCOMPARE(store->run(fork)->parentEpoch, 3);
+    QCOMPARE(store->run(parent)->parentRun, RunId{0});
+    QVERIFY(!store->run(fork)->hasCheckpoint);
+
+    const StudyId study = store->createStudy("population", "{}").value();
+    const auto first = store->createTrial(study, {}, TrialState::Running, RunStore::TrialOwner::ThisProcess,
+                                          TrialLineage{2, -1, 0});
+    const auto second = store->createTrial(study, {}, TrialState::Waiting, RunStore::TrialOwner::ThisProcess,
+                                           TrialLineage{1, first.value().number, 4});
+    const auto plain = store->createTrial(study, {});
+    const auto trials = store->trials(study);
+    QCOMPARE(trials.size(), size_t{3});
+    QCOMPARE(trials[0].member, 2);
+    QCOMPARE(trials[0].parentNumber, int64_t{-1});
+    QCOMPARE(trials[1].member, 1);
+    QCOMPARE(trials[1].parentNumber, first.value().number);
+    QCOMPARE(trials[1].startEpoch, 4);
+    QCOMPARE(trials[2].member, -1);
+    QCOMPARE(trials[2].startEpoch, 0);
+    // A waiting stretch keeps its place when a process claims it.
+    const auto claimed = store->claimWaitingTrial(study);
+    QVERIFY(claimed);
+    QCOMPARE(claimed->number, second.value().number);
+    QCOMPARE(claimed->parentNumber, first.value().number);
+    QCOMPARE(claimed->startEpoch, 4);
+    QVERIFY(plain.ok());
+
+    // Deleting a run deletes its checkpoint with it.
+    store->deleteRun(parent);
+    QVERIFY(!store->checkpoint(parent));
+    RawDb raw(path);
+    QCOMPARE(raw.number(QStringLiteral("SELECT count(*) FROM run_checkpoints")), qint64(0));
 }
 
 QTEST_GUILESS_MAIN(TestRunStore)

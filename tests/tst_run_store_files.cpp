@@ -51,22 +51,22 @@ void TestRunStoreFiles::migrateEmptyFile() {
     }
     auto store = openStore(path);
     QVERIFY(store);
-    QCOMPARE(store->schemaVersion(), 6);
+    QCOMPARE(store->schemaVersion(), 7);
     store.reset();
     RawDb raw(path);
-    QCOMPARE(raw.number(QStringLiteral("SELECT value FROM schema_meta WHERE key = 'schema_version'")), 6);
+    QCOMPARE(raw.number(QStringLiteral("SELECT value FROM schema_meta WHERE key = 'schema_version'")), 7);
     QCOMPARE(raw.number(QStringLiteral("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN"
                                        " ('runs', 'step_metrics', 'epoch_metrics', 'schema_meta', 'studies',"
                                        " 'trials', 'trial_params', 'trial_values', 'layer_health',"
-                                       " 'weight_histograms')")),
-             10);
-    QCOMPARE(raw.number(QStringLiteral("SELECT count(*) FROM pragma_table_info('runs')")), 26);
+                                       " 'weight_histograms', 'run_checkpoints')")),
+             11);
+    QCOMPARE(raw.number(QStringLiteral("SELECT count(*) FROM pragma_table_info('runs')")), 28);
 }
 
 void TestRunStoreFiles::refuseNewerVersion_data() {
     QTest::addColumn<int>("version");
     QTest::newRow("next") << RunStore::kSchemaVersion + 1;
-    QTest::newRow("far ahead") << 7;
+    QTest::newRow("far ahead") << 12;
 }
 
 void TestRunStoreFiles::refuseNewerVersion() {

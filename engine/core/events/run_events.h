@@ -81,6 +81,18 @@ struct RunSummary {
     uint64_t batchOrderHash = 0;
 };
 
+// Where training stands after an epoch: enough to continue it elsewhere with the same or edited
+// settings (a fork, or population-based training copying a better member). `state` is opaque here:
+// the trainer writes and reads it (the flat parameters, the optimizer's buffers and step count,
+// the shuffling generator) in LibTorch's archive format.
+struct TrainingCheckpoint {
+    int32_t epoch = 0; // the last epoch trained
+    int64_t step = 0;  // the last optimizer step
+    int64_t parameters = 0;
+    std::string optimizer; // the optimizer whose state it holds ("adam", ...)
+    std::vector<char> state;
+};
+
 enum class RunEventKind { Started, Steps, Epoch, Finished };
 
 // A small value type a worker pushes; consumers copy what they need. Finished carries the
@@ -95,6 +107,9 @@ struct RunEvent {
     EpochRecord epoch;                              // Epoch
     RunSummary summary;                             // Finished
     std::shared_ptr<const std::vector<char>> model; // Finished: state dict in torch.save format
+    // Epoch, when one was asked for (RunControl::checkpointRequested); Finished, for a run that
+    // ended with its weights intact (completed, stopped or pruned).
+    std::shared_ptr<const TrainingCheckpoint> checkpoint;
 };
 
 // Receives events; called from a worker thread, so implementations must be thread-safe and quick.

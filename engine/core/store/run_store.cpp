@@ -68,8 +68,11 @@ RunStore::Impl::~Impl() {
 
 Result<bool> RunStore::Impl::prepareWrites() {
     sqlite3* db = writeDb.get();
-    insertRun = Statement(db, "INSERT INTO runs(name, status, spec_json, created_at, owner_pid, owner_host,"
-                              " owner_started) VALUES(?, 'queued', ?, ?, ?, ?, ?)");
+    insertRun = Statement(
+        db, "INSERT INTO runs(name, status, spec_json, created_at, owner_pid, owner_host,"
+            " owner_started, parent_run_id, parent_epoch) VALUES(?, 'queued', ?, ?, ?, ?, ?, ?, ?)");
+    saveCheckpoint = Statement(db, "INSERT OR REPLACE INTO run_checkpoints(run_id, epoch, step, parameters,"
+                                   " optimizer, state) VALUES(?, ?, ?, ?, ?, ?)");
     markStarted = Statement(db, "UPDATE runs SET status = 'running', device = ?, started_at = ?,"
                                 " owner_pid = ?, owner_host = ?, owner_started = ? WHERE id = ?");
     insertStep = Statement(db, "INSERT OR REPLACE INTO step_metrics(run_id, step, epoch, train_loss,"
@@ -91,8 +94,9 @@ Result<bool> RunStore::Impl::prepareWrites() {
     insertHistogram =
         Statement(db, "INSERT OR REPLACE INTO weight_histograms(run_id, epoch, layer, low, high,"
                       " counts) VALUES(?, ?, ?, ?, ?, ?)");
-    for (const Statement* statement : {&insertRun, &markStarted, &insertStep, &insertEpoch, &markFinished,
-                                       &deleteRun, &insertTrialValue, &insertLayerHealth, &insertHistogram}) {
+    for (const Statement* statement :
+         {&insertRun, &saveCheckpoint, &markStarted, &insertStep, &insertEpoch, &markFinished, &deleteRun,
+          &insertTrialValue, &insertLayerHealth, &insertHistogram}) {
         if (!statement->valid())
             return Result<bool>::failure(path + ": " + statement->error());
     }

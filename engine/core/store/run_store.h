@@ -28,6 +28,17 @@ struct RunRecord {
     bool hasModel = false;
     std::vector<std::string> tags; // the user's, in the order given
     std::string note;              // the user's; may hold several lines
+    // A run that continues another one's training (a fork): that run, and the epoch after which it
+    // continued (its first epoch is parentEpoch + 1). 0 for a run trained from scratch.
+    RunId parentRun = 0;
+    int32_t parentEpoch = 0;
+    bool hasCheckpoint = false; // it can be continued (checkpoint())
+};
+
+// Where a new run's training continues from (RunRecord::parentRun, parentEpoch).
+struct RunOrigin {
+    RunId parentRun = 0;
+    int32_t parentEpoch = 0;
 };
 
 // The run store: one SQLite file in WAL mode. Writes go through one writer thread that commits
@@ -35,7 +46,7 @@ struct RunRecord {
 // process; runs left running by a process that no longer exists read as interrupted.
 class RunStore : public RunEventSink {
 public:
-    static constexpr int kSchemaVersion = 6;
+    static constexpr int kSchemaVersion = 7;
 
     // Opens (creating folders, the file and the schema as needed) and migrates an older schema.
     static Result<std::unique_ptr<RunStore>> open(const std::string& path);
@@ -56,7 +67,8 @@ public:
     const std::string& path() const;
 
     // Inserts a queued run and returns its id (blocks until the row is committed). Any thread.
-    Result<RunId> createRun(const std::string& name, const std::string& resolvedSpecJson);
+    Result<RunId> createRun(const std::string& name, const std::string& resolvedSpecJson,
+                            const RunOrigin& origin = {});
     // Queues the event for the writer thread; never blocks on disk. Any thread.
     void onRunEvent(const RunEvent& event) override;
     // Blocks until everything queued before the call is committed. Any thread, but not the GUI
@@ -89,6 +101,9 @@ public:
     std::vector<std::pair<RunId, double>> bestValidationLosses() const;
     std::vector<EpochRecord> epochs(RunId id) const;
     std::vector<char> model(RunId id) const;
+    // The run's latest checkpoint (schema 7): the one its Finished event carried, or the latest an
+    // Epoch event carried while it runs. nullopt when it has none.
+    std::optional<TrainingCheckpoint> checkpoint(RunId id) const;
     int schemaVersion() const;
 
     // Gradient health (schema 3), written with the Steps and Epoch events that carry it.
@@ -131,13 +146,15 @@ public:
     // Adds trial number max+1 with these parameters in `state` (Running: owned as `owner` says).
     Result<TrialRecord> createTrial(StudyId studyId, const Assignment& params,
                                     TrialState state = TrialState::Running,
-                                    TrialOwner owner = TrialOwner::ThisProcess);
+                                    TrialOwner owner = TrialOwner::ThisProcess,
+                                    const TrialLineage& lineage = {});
     // Adds the trial only as number `number`, the one its parameters were suggested for: when
     // another process added that number first, adds nothing and gives nullopt (suggest again).
     Result<std::optional<TrialRecord>> createTrialNumbered(StudyId studyId, int64_t number,
                                                            const Assignment& params,
                                                            TrialState state = TrialState::Running,
-                                                           TrialOwner owner = TrialOwner::ThisProcess);
+                                                           TrialOwner owner = TrialOwner::ThisProcess,
+                                                           const TrialLineage& lineage = {});
     // Takes the lowest-numbered waiting trial and marks it running, owned as `owner` says.
     std::optional<TrialRecord> claimWaitingTrial(StudyId studyId, TrialOwner owner = TrialOwner::ThisProcess);
     Result<bool> setTrialRun(int64_t trialId, RunId runId);
@@ -167,7 +184,8 @@ private:
     explicit RunStore(std::unique_ptr<Impl> impl);
     // createTrial with expectedNumber < 0, createTrialNumbered otherwise.
     Result<std::optional<TrialRecord>> addTrial(StudyId studyId, int64_t expectedNumber,
-                                                const Assignment& params, TrialState state, TrialOwner owner);
+                                                const Assignment& params, TrialState state, TrialOwner owner,
+                                                const TrialLineage& lineage);
     // Sets one text column of a run, committed before it returns.
     Result<bool> updateRunText(RunId id, const char* column, const std::string& text);
     std::unique_ptr<Impl> m_impl;

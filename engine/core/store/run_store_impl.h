@@ -32,6 +32,7 @@ struct PendingWrite {
     std::optional<std::promise<Result<RunId>>> created; // set for createRun
     std::string name;
     std::string specJson;
+    RunOrigin origin;
     RunId createdId = 0;
     std::string createError;
     bool deleteRun = false; // delete event.runId with its metrics
@@ -60,6 +61,7 @@ struct RunStore::Impl {
     // commitOperation caller that found the writer idle and nothing queued.
     sqlite::Database writeDb;
     sqlite::Statement insertRun, markStarted, insertStep, insertEpoch, markFinished, deleteRun;
+    sqlite::Statement saveCheckpoint;   // one per run: the latest replaces the one before
     sqlite::Statement insertTrialValue; // reportIntermediate runs once per trial and epoch
     sqlite::Statement insertLayerHealth, insertHistogram;
     sqlite::StatementCache writeStatements; // the study writes of every trial, on writeDb
@@ -91,6 +93,7 @@ struct RunStore::Impl {
     void writeBatch(std::deque<PendingWrite>& batch);
     int applyBatch(std::deque<PendingWrite>& batch, std::string& error);
     std::string apply(PendingWrite& write);
+    std::string writeCheckpoint(const RunEvent& event);
     void report(const std::string& message);
     // Writer thread: adds a write that was not saved to `lost`.
     void recordLoss(const PendingWrite& write, const std::string& error);

@@ -23,7 +23,8 @@ const char* const kRunColumns =
     "SELECT id, name, status, spec_json, device, created_at, started_at, finished_at, epochs, steps,"
     " train_seconds, steps_per_second, train_loss, val_loss, val_accuracy, val_mae, best_epoch, error,"
     " typeof(model) <> 'null', owner_pid, owner_host, initial_parameters_hash, batch_order_hash,"
-    " owner_started, tags, note FROM runs";
+    " owner_started, tags, note, parent_run_id, parent_epoch,"
+    " EXISTS(SELECT 1 FROM run_checkpoints WHERE run_id = runs.id) FROM runs";
 
 // Every row that `sql` (one `?`, the run's id) selects, each made by `readRow`, under the read lock.
 template <typename ReadRow>
@@ -95,6 +96,9 @@ RunRecord RunStore::Impl::readRun(const sqlite::Statement& row) const {
         start = end + 1;
     }
     record.note = row.text(25);
+    record.parentRun = row.integer(26);
+    record.parentEpoch = static_cast<int32_t>(row.integer(27));
+    record.hasCheckpoint = row.integer(28) != 0;
     return record;
 }
 
@@ -164,6 +168,23 @@ std::vector<EpochRecord> RunStore::epochs(RunId id) const {
                          epoch.seconds = select.real(7, kNoValue);
                          return epoch;
                      });
+}
+
+std::optional<TrainingCheckpoint> RunStore::checkpoint(RunId id) const {
+    std::lock_guard<std::mutex> lock(m_impl->readMutex);
+    Statement select(
+        m_impl->readDb.get(),
+        "SELECT epoch, step, parameters, optimizer, state FROM run_checkpoints WHERE run_id = ?");
+    select.bind(id);
+    if (!select.next())
+        return std::nullopt;
+    TrainingCheckpoint checkpoint;
+    checkpoint.epoch = static_cast<int32_t>(select.integer(0));
+    checkpoint.step = select.integer(1);
+    checkpoint.parameters = select.integer(2);
+    checkpoint.optimizer = select.text(3);
+    checkpoint.state = select.blob(4);
+    return checkpoint;
 }
 
 std::vector<char> RunStore::model(RunId id) const {

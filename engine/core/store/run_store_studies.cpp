@@ -24,7 +24,8 @@ using sqlite::Statement;
 using sqlite::textOrNull;
 
 const char* const kTrialColumns = "SELECT id, study_id, number, state, value, run_id, message, pruned_epoch,"
-                                  " requeues, started_at, finished_at, more_values FROM trials";
+                                  " requeues, started_at, finished_at, more_values, member, parent_number,"
+                                  " start_epoch FROM trials";
 
 std::string requeuedMessage(int64_t pid, const std::string& host) {
     return "re-queued: the process that ran it (pid " + std::to_string(pid) + " on " + host +
@@ -66,6 +67,9 @@ TrialRecord readTrial(const Statement& row) {
     trial.startedAt = row.real(9, 0.0);
     trial.finishedAt = row.real(10, 0.0);
     trial.moreValues = valuesFromJson(row.text(11));
+    trial.member = row.isNull(12) ? -1 : static_cast<int>(row.integer(12));
+    trial.parentNumber = row.isNull(13) ? -1 : row.integer(13);
+    trial.startEpoch = static_cast<int>(row.integer(14));
     return trial;
 }
 
@@ -242,8 +246,8 @@ void RunStore::deleteStudy(StudyId id) {
 }
 
 Result<TrialRecord> RunStore::createTrial(StudyId studyId, const Assignment& params, TrialState state,
-                                          TrialOwner owner) {
-    auto created = addTrial(studyId, -1, params, state, owner);
+                                          TrialOwner owner, const TrialLineage& lineage) {
+    auto created = addTrial(studyId, -1, params, state, owner, lineage);
     if (!created.ok())
         return Result<TrialRecord>(Errors{created.errors()});
     return *created.value();
@@ -251,16 +255,20 @@ Result<TrialRecord> RunStore::createTrial(StudyId studyId, const Assignment& par
 
 Result<std::optional<TrialRecord>> RunStore::createTrialNumbered(StudyId studyId, int64_t number,
                                                                  const Assignment& params, TrialState state,
-                                                                 TrialOwner owner) {
-    return addTrial(studyId, number, params, state, owner);
+                                                                 TrialOwner owner,
+                                                                 const TrialLineage& lineage) {
+    return addTrial(studyId, number, params, state, owner, lineage);
 }
 
 Result<std::optional<TrialRecord>> RunStore::addTrial(StudyId studyId, int64_t expectedNumber,
                                                       const Assignment& params, TrialState state,
-                                                      TrialOwner owner) {
+                                                      TrialOwner owner, const TrialLineage& lineage) {
     using Added = Result<std::optional<TrialRecord>>;
     TrialRecord trial;
     trial.studyId = studyId;
+    trial.member = lineage.member;
+    trial.parentNumber = lineage.parentNumber;
+    trial.startEpoch = lineage.startEpoch;
     trial.state = state;
     trial.params = params;
     const double now = storeClockNow();
@@ -307,6 +315,15 @@ Result<std::optional<TrialRecord>> RunStore::addTrial(StudyId studyId, int64_t e
         if (!inserted)
             return insert->error();
         trial.id = sqlite3_last_insert_rowid(db);
+        if (lineage.member >= 0) {
+            auto place = statements.get(
+                db, "UPDATE trials SET member = ?, parent_number = ?, start_epoch = ? WHERE id = ?");
+            if (!place->run(int64_t{lineage.member},
+                            lineage.parentNumber >= 0 ? std::optional<int64_t>(lineage.parentNumber)
+                                                      : std::nullopt,
+                            int64_t{lineage.startEpoch}, trial.id))
+                return place->error();
+        }
         auto insertParam =
             statements.get(db, "INSERT INTO trial_params(trial_id, name, value_json) VALUES(?, ?, ?)");
         for (const auto& [name, value] : params) {

@@ -165,6 +165,17 @@ int RunStore::Impl::applyBatch(std::deque<PendingWrite>& batch, std::string& err
 }
 
 // The thread that set `writing`. Returns an error message, empty on success.
+// The writer thread: stores the checkpoint an event carries (none: nothing to do).
+std::string RunStore::Impl::writeCheckpoint(const RunEvent& event) {
+    const TrainingCheckpoint* checkpoint = event.checkpoint.get();
+    if (!checkpoint)
+        return {};
+    if (!saveCheckpoint.run(event.runId, checkpoint->epoch, checkpoint->step, checkpoint->parameters,
+                            checkpoint->optimizer, &checkpoint->state))
+        return saveCheckpoint.error();
+    return {};
+}
+
 std::string RunStore::Impl::apply(PendingWrite& write) {
     const RunEvent& event = write.event;
     const double at = write.queuedAt;
@@ -188,7 +199,10 @@ std::string RunStore::Impl::apply(PendingWrite& write) {
         return std::string(); // a flushAsync marker: nothing to write
     if (write.created) {
         write.createError.clear(); // from an attempt that was rolled back
-        if (!insertRun.run(write.name, write.specJson, at, pid, host, started)) {
+        const bool forked = write.origin.parentRun > 0;
+        if (!insertRun.run(write.name, write.specJson, at, pid, host, started,
+                           forked ? std::optional<int64_t>(write.origin.parentRun) : std::nullopt,
+                           forked ? std::optional<int64_t>(write.origin.parentEpoch) : std::nullopt)) {
             write.storageFailure = isStorageFailure(sqlite3_errcode(writeDb.get()));
             return insertRun.error();
         }
@@ -222,6 +236,8 @@ std::string RunStore::Impl::apply(PendingWrite& write) {
             if (!insertHistogram.run(event.runId, h.epoch, h.layer, h.low, h.high, &counts))
                 return insertHistogram.error();
         }
+        if (const std::string error = writeCheckpoint(event); !error.empty())
+            return error;
         break;
     }
     case RunEventKind::Finished: {
@@ -232,6 +248,8 @@ std::string RunStore::Impl::apply(PendingWrite& write) {
                               textOrNull(f.initialParametersHash ? hashText(f.initialParametersHash) : ""),
                               textOrNull(f.batchOrderHash ? hashText(f.batchOrderHash) : ""), event.runId))
             return markFinished.error();
+        if (const std::string error = writeCheckpoint(event); !error.empty())
+            return error;
         break;
     }
     }
@@ -348,8 +366,10 @@ void RunStore::Impl::queueOperation(std::string what, StoreOperation operation) 
     enqueue(std::move(write));
 }
 
-Result<RunId> RunStore::createRun(const std::string& name, const std::string& resolvedSpecJson) {
+Result<RunId> RunStore::createRun(const std::string& name, const std::string& resolvedSpecJson,
+                                  const RunOrigin& origin) {
     PendingWrite write;
+    write.origin = origin;
     write.queuedAt = storeClockNow();
     write.name = name;
     write.specJson = resolvedSpecJson;

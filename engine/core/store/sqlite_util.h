@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -113,6 +114,12 @@ private:
     void bindOne(int index, float value) { bindOne(index, static_cast<double>(value)); }
     void bindOne(int index, int32_t value) { sqlite3_bind_int64(m_statement.get(), index, value); }
     void bindOne(int index, int64_t value) { sqlite3_bind_int64(m_statement.get(), index, value); }
+    void bindOne(int index, std::optional<int64_t> value) {
+        if (value)
+            bindOne(index, *value);
+        else
+            bindOne(index, nullptr);
+    }
     void bindOne(int index, const char* text) {
         sqlite3_bind_text(m_statement.get(), index, text, -1, SQLITE_TRANSIENT);
     }

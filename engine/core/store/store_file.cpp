@@ -120,6 +120,19 @@ const std::vector<std::vector<const char*>> kMigrations = {
         // stays in value); NULL in single-objective studies.
         "ALTER TABLE trials ADD COLUMN more_values TEXT",
     },
+    {
+        // Continued training: the run a run was forked from and the epoch it continued after; the
+        // latest checkpoint of a run (weights and optimizer state, to continue from); and a trial's
+        // place in population-based training (its member, the trial it continued, its first epoch - 1).
+        "ALTER TABLE runs ADD COLUMN parent_run_id INTEGER",
+        "ALTER TABLE runs ADD COLUMN parent_epoch INTEGER",
+        "CREATE TABLE run_checkpoints("
+        " run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE, epoch INTEGER, step INTEGER,"
+        " parameters INTEGER, optimizer TEXT, state BLOB)",
+        "ALTER TABLE trials ADD COLUMN member INTEGER",
+        "ALTER TABLE trials ADD COLUMN parent_number INTEGER",
+        "ALTER TABLE trials ADD COLUMN start_epoch INTEGER",
+    },
 };
 
 constexpr int kBusyTimeoutMs = 5000;

@@ -36,6 +36,20 @@ struct TrialRecord {
     double startedAt = 0.0;
     double finishedAt = 0.0;
     std::map<int, double> intermediate; // epoch -> objective value; filled on request
+    // Population-based training (schema 7): the population slot the trial trains for (-1 outside
+    // PBT), the trial whose final weights and optimizer state it continues from (-1: none, it starts
+    // from scratch) and the epoch it starts after (its first epoch is startEpoch + 1). A trial whose
+    // parent has another member copied that member's weights ("exploit").
+    int member = -1;
+    int64_t parentNumber = -1;
+    int startEpoch = 0;
+};
+
+// A new trial's place in population-based training (TrialRecord's member, parentNumber, startEpoch).
+struct TrialLineage {
+    int member = -1;
+    int64_t parentNumber = -1;
+    int startEpoch = 0;
 };
 
 } // namespace tunelab

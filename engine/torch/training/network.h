@@ -28,6 +28,7 @@ public:
     void setDropoutGenerator(c10::optional<at::Generator> generator) {
         m_dropoutGenerator = std::move(generator);
     }
+    const c10::optional<at::Generator>& dropoutGenerator() const { return m_dropoutGenerator; }
 
 private:
     using LayerFunction = std::function<torch::Tensor(const torch::Tensor&)>;

@@ -24,6 +24,10 @@ public:
             m_velocity = torch::zeros_like(params);
     }
 
+    std::vector<std::pair<std::string, torch::Tensor*>> stateBuffers() override {
+        return {{"momentum_buffer", &m_velocity}};
+    }
+
 private:
     void updateTensors(torch::Tensor& params, torch::Tensor& grads, double lr) override {
         if (!m_velocity.defined()) {
@@ -58,6 +62,8 @@ public:
         : FlatOptimizer(spec, params, kernels)
         , m_sum(torch::full_like(params, spec.initialAccumulator)) {}
 
+    std::vector<std::pair<std::string, torch::Tensor*>> stateBuffers() override { return {{"sum", &m_sum}}; }
+
 private:
     double decayedRate(double lr) const {
         return lr / (1.0 + static_cast<double>(m_steps - 1) * m_spec.lrDecay);
@@ -88,6 +94,11 @@ public:
             m_gradAverage = torch::zeros_like(params);
         if (spec.momentum > 0.0)
             m_momentum = torch::zeros_like(params);
+    }
+
+    std::vector<std::pair<std::string, torch::Tensor*>> stateBuffers() override {
+        return {
+            {"square_avg", &m_squareAverage}, {"grad_avg", &m_gradAverage}, {"momentum_buffer", &m_momentum}};
     }
 
 private:
@@ -132,6 +143,12 @@ public:
         , m_squareAverage(torch::zeros_like(params)) {
         if (spec.amsgrad)
             m_maxSquareAverage = torch::zeros_like(params);
+    }
+
+    std::vector<std::pair<std::string, torch::Tensor*>> stateBuffers() override {
+        return {{"exp_avg", &m_average},
+                {"exp_avg_sq", &m_squareAverage},
+                {"max_exp_avg_sq", &m_maxSquareAverage}};
     }
 
 private:

@@ -8,6 +8,9 @@
 #include <torch/torch.h>
 
 #include <memory>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace tunelab::detail {
 
@@ -29,6 +32,14 @@ public:
     void step(torch::Tensor& params, torch::Tensor& grads, double lr, double gradScale = 1.0);
 
     bool fusedCpu() const { return m_fusedCpu; }
+
+    // Its state, for checkpoints: the steps taken and the buffers it keeps, by the names
+    // torch.optim gives them ("momentum_buffer", "exp_avg", ...); buffers it does not use are left
+    // out. Restoring copies the buffers this optimizer uses and the checkpoint has; the others stay
+    // as a fresh optimizer has them.
+    int64_t steps() const { return m_steps; }
+    void setSteps(int64_t steps) { m_steps = steps; }
+    virtual std::vector<std::pair<std::string, torch::Tensor*>> stateBuffers() = 0;
 
 protected:
     FlatOptimizer(const OptimizerSpec& spec, const torch::Tensor& params, const FusedKernels& kernels);

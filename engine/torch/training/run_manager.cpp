@@ -102,7 +102,7 @@ RunManager::~RunManager() {
     waitForAll();
 }
 
-Result<RunId> RunManager::start(const ExperimentSpec& spec, const RunOptions& options) {
+Result<RunId> RunManager::start(const ExperimentSpec& spec, const RunOptions& options, RunId parentRun) {
     if (const std::string problem = threadsProblem(options.threads); !problem.empty())
         return Result<RunId>::failure(problem);
     const std::string requested = options.device.empty() ? spec.device : options.device;
@@ -115,7 +115,9 @@ Result<RunId> RunManager::start(const ExperimentSpec& spec, const RunOptions& op
 
     RunId id = 0;
     if (m_impl->store) {
-        auto created = m_impl->store->createRun(resolved.name, experimentSpecToJson(resolved));
+        const RunOrigin origin =
+            options.resumeFrom ? RunOrigin{parentRun, options.resumeFrom->epoch} : RunOrigin{};
+        auto created = m_impl->store->createRun(resolved.name, experimentSpecToJson(resolved), origin);
         if (!created.ok())
             return Result<RunId>::failure(created.error());
         id = created.value();
@@ -148,6 +150,14 @@ void RunManager::requestStop(RunId id) {
 void RunManager::setPaused(RunId id, bool paused) {
     if (ActiveRun* run = m_impl->find(id))
         run->control.paused.store(paused);
+}
+
+bool RunManager::requestCheckpoint(RunId id) {
+    ActiveRun* run = m_impl->find(id);
+    if (!run || run->finished.load())
+        return false;
+    run->control.checkpointRequested.store(true);
+    return true;
 }
 
 void RunManager::requestStopAll() {

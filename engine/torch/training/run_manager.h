@@ -26,10 +26,15 @@ public:
 
     // Validates the spec's device, records the run and starts its thread. Data loading and the
     // model's shape check happen on the worker; their errors arrive as a failed Finished event.
-    Result<RunId> start(const ExperimentSpec& spec, const RunOptions& options = {});
+    // A run that continues another one (options.resumeFrom) is recorded with that run as its origin
+    // (RunRecord::parentRun, parentEpoch).
+    Result<RunId> start(const ExperimentSpec& spec, const RunOptions& options = {}, RunId parentRun = 0);
 
     void requestStop(RunId id); // takes effect within one step
     void setPaused(RunId id, bool paused);
+    // The run's next epoch event carries a checkpoint (and the store keeps it): what forking a
+    // running run continues from. False when the run is not running here.
+    bool requestCheckpoint(RunId id);
     void requestStopAll();
     bool isRunning(RunId id) const;
     int activeRuns() const;

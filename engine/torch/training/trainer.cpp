@@ -8,6 +8,7 @@
 #include "model/shape_inference.h"
 #include "model/validation.h"
 #include "optim/learning_rate_schedule.h"
+#include "training/checkpoint.h"
 #include "training/devices.h"
 #include "training/layer_health.h"
 #include "training/losses.h"
@@ -102,6 +103,7 @@ public:
 
 private:
     void prepare(const std::string& deviceId);
+    void resume(const TrainingCheckpoint& from);
     void trainEpoch(int epoch);
     void step(const torch::Tensor& x, const torch::Tensor& y, int epoch);
     void flushSteps();
@@ -110,6 +112,12 @@ private:
     void afterEpoch(const EpochRecord& record);
     void waitWhilePaused();
     void finish(RunStatus status, const std::string& message);
+    int firstEpoch() const { return m_options.resumeFrom ? m_options.resumeFrom->epoch + 1 : 1; }
+    int lastEpoch() const {
+        return m_options.lastEpoch > 0 ? std::min(m_options.lastEpoch, m_spec.training.epochs)
+                                       : m_spec.training.epochs;
+    }
+    std::shared_ptr<const TrainingCheckpoint> checkpoint(int epoch);
 
     RunId m_id;
     const ExperimentSpec& m_spec;
@@ -144,6 +152,7 @@ private:
     int64_t m_epochLossCount = 0;
     float m_lastStepLoss = std::numeric_limits<float>::quiet_NaN();
 
+    std::string m_resumeNote; // what a resumed run could not carry over
     double m_pausedSeconds = 0.0;
     double m_bestMetric = kNoValue;
     int m_epochsWithoutImprovement = 0;
@@ -200,6 +209,31 @@ void Trainer::prepare(const std::string& deviceId) {
     m_schedule = std::make_unique<LearningRateSchedule>(m_spec.schedule, m_spec.optimizer.lr,
                                                         m_spec.training.epochs, m_stepsPerEpoch);
     m_shuffleRandom.seed(m_spec.seed * 0x9E3779B97F4A7C15ULL + 17);
+    if (m_options.resumeFrom)
+        resume(*m_options.resumeFrom);
+}
+
+void Trainer::resume(const TrainingCheckpoint& from) {
+    const int last = lastEpoch();
+    if (last <= from.epoch)
+        throw RunEnded{RunStatus::Failed, "the run continues after epoch " + std::to_string(from.epoch) +
+                                              " but would stop at epoch " + std::to_string(last) +
+                                              ": set training.epochs above " + std::to_string(from.epoch)};
+    try {
+        m_resumeNote = detail::restoreCheckpoint(
+            from, detail::TrainingState{m_network, m_flat, *m_optimizer, m_spec.optimizer, m_shuffleRandom});
+    } catch (const std::runtime_error& error) {
+        throw RunEnded{RunStatus::Failed, error.what()};
+    }
+    m_step = from.step;
+    m_summary.epochs = from.epoch;
+    m_summary.steps = from.step;
+}
+
+std::shared_ptr<const TrainingCheckpoint> Trainer::checkpoint(int epoch) {
+    return std::make_shared<const TrainingCheckpoint>(detail::captureCheckpoint(
+        detail::TrainingState{m_network, m_flat, *m_optimizer, m_spec.optimizer, m_shuffleRandom}, epoch,
+        m_step));
 }
 
 void Trainer::waitWhilePaused() {
@@ -422,11 +456,15 @@ void Trainer::finish(RunStatus status, const std::string& message) {
     if (m_network && status != RunStatus::Failed && status != RunStatus::Diverged) {
         try {
             event.model = std::make_shared<const std::vector<char>>(detail::saveStateDict(*m_network));
+            if (m_optimizer)
+                event.checkpoint = checkpoint(m_summary.epochs);
         } catch (const std::exception& error) {
             m_summary.message += (m_summary.message.empty() ? "" : "; ") +
                                  std::string("the model could not be saved: ") + error.what();
         }
     }
+    if (!m_resumeNote.empty() && status != RunStatus::Failed)
+        m_summary.message += (m_summary.message.empty() ? "" : "; ") + m_resumeNote;
     event.summary = m_summary;
     m_sink.onRunEvent(event);
 }
@@ -460,7 +498,7 @@ RunSummary Trainer::run() {
         trainStart = Clock::now();
         m_lastFlush = trainStart;
         training = true;
-        for (int epoch = 1; epoch <= m_spec.training.epochs; ++epoch) {
+        for (int epoch = firstEpoch(); epoch <= lastEpoch(); ++epoch) {
             const auto epochStart = Clock::now();
             const double pausedBefore = m_pausedSeconds;
             m_epochLossSum = 0.0;
@@ -474,6 +512,8 @@ RunSummary Trainer::run() {
             event.runId = m_id;
             event.epoch = record;
             event.histograms = m_health.weightHistograms(epoch);
+            if (m_control.checkpointRequested.exchange(false))
+                event.checkpoint = checkpoint(epoch);
             m_sink.onRunEvent(event);
             afterEpoch(record);
         }

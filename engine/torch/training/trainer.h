@@ -4,6 +4,7 @@
 #include "spec/spec.h"
 
 #include <atomic>
+#include <memory>
 #include <string>
 
 namespace tunelab {
@@ -17,6 +18,12 @@ struct RunOptions {
     // Scheduling niceness of the run's thread (Linux; 0 keeps the caller's). A window raises it
     // so that the GUI thread, which sleeps most of the time, gets a core as soon as it wakes.
     int niceness = 0;
+    // Continue from this checkpoint (a fork, or a population member's next stretch): its weights,
+    // optimizer state and position; the first epoch trained is the checkpoint's epoch + 1.
+    std::shared_ptr<const TrainingCheckpoint> resumeFrom;
+    // The epoch to stop after (0: the spec's epochs). The learning-rate schedule still spans the
+    // spec's epochs, so training in stretches follows the schedule of one long run.
+    int lastEpoch = 0;
 };
 
 // Control flags a caller on another thread sets directly; the training loop reads them every step.
@@ -25,6 +32,8 @@ struct RunControl {
     std::atomic<bool> paused{false};
     // Set with stopRequested by a study's pruner: the run ends as Pruned after this epoch.
     std::atomic<int> prunedAfterEpoch{0};
+    // Set by anyone: the next epoch's event carries a checkpoint (then the flag is cleared).
+    std::atomic<bool> checkpointRequested{false};
 };
 
 // Trains one experiment on the calling thread: loads the data, checks the shapes, trains, and
