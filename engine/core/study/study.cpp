@@ -7,6 +7,7 @@
 #include "spec/number_rules.h"
 #include "spec/spec.h"
 #include "spec/spec_names.h"
+#include "study/population.h"
 
 #include <nlohmann/json.hpp>
 
@@ -371,10 +372,10 @@ Result<StudySpec> parseStudySpec(std::string_view jsonText, const std::string& b
         return Result<StudySpec>::failure("the study must be a JSON object, got " + describe(root));
 
     std::vector<std::string> errors;
-    rejectUnknownKeys(
-        root, "",
-        {"name", "experiment", "space", "sampler", "pruner", "objective", "objectives", "budget", "parallel"},
-        errors);
+    rejectUnknownKeys(root, "",
+                      {"name", "experiment", "space", "sampler", "pruner", "objective", "objectives",
+                       "budget", "parallel", "population"},
+                      errors);
     StudySpec spec;
     if (root.contains("name")) {
         if (root["name"].is_string() && !root["name"].get<std::string>().empty())
@@ -450,6 +451,20 @@ Result<StudySpec> parseStudySpec(std::string_view jsonText, const std::string& b
         if (!errors.empty() && errors.back().rfind(".parallel", 0) == 0)
             errors.back() = errors.back().substr(1);
     }
+    if (root.contains("population")) {
+        readPopulationSettings(root["population"].dump(), spec.population, errors);
+        if (!root.contains("sampler"))
+            spec.sampler.type = "random"; // a model of 8 random starting points would be a guess
+        if (errors.empty()) {
+            const auto space = parseSearchSpace(spec.spaceJson);
+            for (auto& problem : populationStudyProblems(spec, space.value()))
+                errors.push_back(std::move(problem));
+            const bool trialsGiven =
+                root.contains("budget") && root["budget"].is_object() && root["budget"].contains("trials");
+            if (!trialsGiven)
+                spec.budget.trials = static_cast<int64_t>(spec.population.size) * populationStretches(spec);
+        }
+    }
     if (!errors.empty())
         return Result<StudySpec>(Errors{errors});
     const PrunerSettings scaled =
@@ -512,6 +527,8 @@ std::string studySpecToJson(const StudySpec& spec) {
     }
     root["budget"] = {{"trials", spec.budget.trials}, {"seconds", spec.budget.seconds}};
     root["parallel"] = spec.parallel;
+    if (isPopulationStudy(spec))
+        root["population"] = json::parse(populationSettingsJson(spec.population));
     return root.dump(2);
 }
 

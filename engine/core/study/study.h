@@ -41,6 +41,19 @@ struct StudyBudget {
     double seconds = 0.0; // wall time; 0: no limit
 };
 
+// Population-based training (docs/studies.md, "Population-based training"): `size` members train at
+// once, each in stretches of `interval` epochs. When a member ends a stretch and the population has
+// caught up with it, a member in the worst `quantile` copies the weights and optimizer state of one
+// in the best `quantile` (exploit) and perturbs the hyperparameters it copied (explore: each one is
+// drawn afresh with `resampleProbability`, else moved by a factor of 0.8 or 1.2, or to a
+// neighbouring choice). size 0: not a population study.
+struct PopulationSettings {
+    int size = 0;
+    int interval = 2;
+    double quantile = 0.25;
+    double resampleProbability = 0.25;
+};
+
 // A study: a base experiment plus a search space, a sampler, a pruner, an objective and a budget
 // (docs/search-space.md). `experimentJson` is empty for studies whose trials are evaluated
 // elsewhere (ask/tell, optimize --command).
@@ -56,7 +69,12 @@ struct StudySpec {
     std::vector<ObjectiveSpec> moreObjectives;
     StudyBudget budget;
     int parallel = 1;
+    PopulationSettings population;
 };
+
+inline bool isPopulationStudy(const StudySpec& spec) {
+    return spec.population.size > 0;
+}
 
 inline bool isMultiObjective(const StudySpec& spec) {
     return !spec.moreObjectives.empty();

@@ -3,6 +3,7 @@
 #include "common/machine_limits.h"
 #include "spec/spec.h"
 #include "store/run_store.h"
+#include "study/population.h"
 #include "study/trial_history.h"
 
 #include <nlohmann/json.hpp>
@@ -54,6 +55,7 @@ struct StudyRunner::Impl {
     std::optional<SearchSpace> space;
     std::unique_ptr<Sampler> sampler;
     std::unique_ptr<Pruner> pruner;
+    std::optional<PopulationPlanner> population;
     int maxEpochs = 27;
 
     bool hasExperiment() const { return !spec.experimentJson.empty(); }
@@ -79,6 +81,7 @@ struct StudyRunner::Impl {
     std::set<int64_t> openNumbers;         // the trials in `trials` that are running or waiting
     std::optional<TrialHistory> history;   // what the sampler and the pruner see, kept with `trials`
     bool samplerExhausted = false;
+    bool mustWait = false; // nextTrial() found nothing to start until a running trial finishes
     std::string endReason;
     int64_t started = 0;
     int64_t trialsFinished = 0;
@@ -156,21 +159,45 @@ struct StudyRunner::Impl {
         constexpr int kAttempts = 50;
         for (int attempt = 0; attempt < kAttempts; ++attempt) {
             refreshTrials();
+            if (samplerExhausted)
+                return std::nullopt;
+            const int64_t number = trials.empty() ? 0 : trials.rbegin()->first + 1;
+            std::optional<PopulationStep> step;
+            if (population) {
+                // Asked first: a population that has finished says so even when the budget is spent too.
+                step = population->next(trials, number, [this](int64_t trialNumber) {
+                    return sampler->suggest(*space, trialNumber, history->samplerHistory());
+                });
+                if (step->kind == PopulationStep::Kind::Done) {
+                    samplerExhausted = true;
+                    endReason = step->reason;
+                    return std::nullopt;
+                }
+            }
             const int64_t budget = trialBudget();
             if (budget > 0 && static_cast<int64_t>(trials.size()) >= budget) {
                 endReason = "the trial budget is spent (" + std::to_string(budget) + " trials)";
                 return std::nullopt;
             }
-            if (samplerExhausted)
-                return std::nullopt;
-            const int64_t number = trials.empty() ? 0 : trials.rbegin()->first + 1;
-            const auto assignment = sampler->suggest(*space, number, history->samplerHistory());
+            TrialLineage lineage;
+            std::optional<Assignment> assignment;
+            if (step) {
+                if (step->kind == PopulationStep::Kind::Wait) {
+                    mustWait = true;
+                    return std::nullopt;
+                }
+                assignment = std::move(step->params);
+                lineage = step->lineage;
+            } else {
+                assignment = sampler->suggest(*space, number, history->samplerHistory());
+            }
             if (!assignment) {
                 samplerExhausted = true;
                 endReason = "the sampler has no points left (every grid point was tried)";
                 return std::nullopt;
             }
-            auto created = store.createTrialNumbered(studyId, number, *assignment, TrialState::Running);
+            auto created = store.createTrialNumbered(studyId, number, *assignment, TrialState::Running,
+                                                     RunStore::TrialOwner::ThisProcess, lineage);
             if (!created.ok()) {
                 endReason = "cannot record a new trial: " + created.error();
                 samplerExhausted = true;
@@ -206,7 +233,16 @@ struct StudyRunner::Impl {
                     endReason = "the time budget is spent";
                     return;
                 }
+                mustWait = false;
                 trial = nextTrial();
+                if (!trial && mustWait) {
+                    // A population member waits for the others to catch up; a trial finished by
+                    // another process sharing the store counts too, hence the timeout.
+                    const int64_t finishedBefore = trialsFinished;
+                    wake.wait_for(lock, std::chrono::milliseconds(500),
+                                  [&] { return trialsFinished != finishedBefore || stopRequested.load(); });
+                    continue;
+                }
                 if (!trial)
                     return;
                 ++started;
@@ -253,9 +289,25 @@ struct StudyRunner::Impl {
         task.params = trial.params;
         task.runName =
             (spec.name.empty() ? std::string("study") : spec.name) + " trial " + std::to_string(trial.number);
+        std::string lineageProblem;
+        if (population) {
+            task.lastEpoch = population->lastEpochOf(trial);
+            if (trial.parentNumber >= 0) {
+                // The objective links a trial to its run in the store, behind the runner's back.
+                const auto parent = store.trial(studyId, trial.parentNumber);
+                task.resumeRun = parent ? parent->runId : 0;
+                if (task.resumeRun == 0)
+                    lineageProblem = "trial " + std::to_string(trial.parentNumber) +
+                                     ", which this trial continues, has no training run (was it deleted?)";
+            }
+        }
         TrialOutcome outcome;
         bool evaluated = true;
-        if (!spec.experimentJson.empty()) {
+        if (!lineageProblem.empty()) {
+            outcome.state = TrialState::Failed;
+            outcome.message = lineageProblem;
+            evaluated = false;
+        } else if (!spec.experimentJson.empty()) {
             auto experiment = trialExperimentJson(spec.experimentJson, trial.params);
             if (!experiment.ok()) {
                 outcome.state = TrialState::Failed;
@@ -317,6 +369,7 @@ struct StudyRunner::Impl {
             stored.intermediate.clear();
         keep(stored);
         emit(StudyEventKind::TrialFinished, stored);
+        wake.notify_all(); // population members waiting for this one
     }
 };
 
@@ -427,6 +480,9 @@ Result<bool> StudyRunner::start() {
     if (!pruner.ok())
         return Result<bool>::failure("study " + record->name + ": " + pruner.error());
     impl.pruner = pruner.take();
+    if (isPopulationStudy(impl.spec))
+        impl.population.emplace(impl.spec.population, *impl.space, impl.spec.objective, impl.maxEpochs,
+                                impl.spec.sampler.seed);
     const int parallel = impl.options.parallel > 0 ? impl.options.parallel : impl.spec.parallel;
     if (const std::string problem = parallelProblem(parallel, impl.options.forceParallel); !problem.empty())
         return Result<bool>::failure("study " + record->name + ": " + problem);

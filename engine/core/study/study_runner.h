@@ -39,6 +39,10 @@ struct TrialTask {
     Assignment params;
     std::string experimentJson; // the base experiment with the parameters applied; empty if none
     std::string runName;        // "<study> trial <number>", for the training run (its id shows as #id)
+    // Population-based training: continue the training of this run (from its checkpoint) rather than
+    // start from scratch, and stop after `lastEpoch` (0: the experiment's epochs).
+    RunId resumeRun = 0;
+    int lastEpoch = 0;
 };
 
 // Evaluates trials; called from the runner's worker threads, one call per trial, concurrently.

@@ -132,7 +132,21 @@ TrialOutcome ExperimentObjective::evaluate(const TrialTask& task, TrialReporter&
     if (!m_options.device.empty())
         spec.device = m_options.device;
 
-    auto created = m_store.createRun(spec.name, experimentSpecToJson(spec));
+    RunOptions options = m_options;
+    RunOrigin origin;
+    if (task.resumeRun > 0) {
+        auto checkpoint = m_store.checkpoint(task.resumeRun);
+        if (!checkpoint) {
+            outcome.state = TrialState::Failed;
+            outcome.message = "run #" + std::to_string(task.resumeRun) +
+                              ", which this trial continues, kept no checkpoint to continue from";
+            return outcome;
+        }
+        origin = RunOrigin{task.resumeRun, checkpoint->epoch};
+        options.resumeFrom = std::make_shared<const TrainingCheckpoint>(std::move(*checkpoint));
+    }
+    options.lastEpoch = task.lastEpoch;
+    auto created = m_store.createRun(spec.name, experimentSpecToJson(spec), origin);
     if (!created.ok()) {
         outcome.state = TrialState::Failed;
         outcome.message = "cannot record the trial's run: " + created.error();
@@ -143,7 +157,7 @@ TrialOutcome ExperimentObjective::evaluate(const TrialTask& task, TrialReporter&
 
     RunControl control;
     TrialRunSink sink(m_store, m_forward, m_objective, m_moreObjectives, reporter, control);
-    const RunSummary summary = trainExperiment(runId, spec, m_options, control, sink);
+    const RunSummary summary = trainExperiment(runId, spec, options, control, sink);
 
     if (sink.pruned()) {
         outcome.state = TrialState::Pruned;

@@ -1,0 +1,299 @@
+// Population-based training's study file and its planner: which member trains next, from where,
+// with which hyperparameters, on histories built by hand.
+
+#include "search/search_space.h"
+#include "study/population.h"
+#include "study/study.h"
+
+#include <QtTest>
+
+#include <map>
+#include <set>
+#include <string>
+
+using namespace tunelab;
+
+namespace {
+
+const char* const kExperiment =
+    "{\"data\": {\"kind\": \"blobs\"}, \"model\": {\"layers\": [{\"type\": \"linear\", \"out_features\": 8},"
+    " {\"type\": \"relu\"}, {\"type\": \"dropout\", \"p\": 0.1}, {\"type\": \"linear\", \"out_features\": "
+    "3}]},"
+    " \"optimizer\": {\"type\": \"sgd\", \"lr\": 0.01, \"momentum\": 0.5}, \"training\": {\"epochs\": 6}}";
+
+const char* const kSpace =
+    "{\"parameters\": [{\"path\": \"optimizer.lr\", \"kind\": \"float\", \"low\": 0.001, \"high\": 0.5, "
+    "\"log\": true},"
+    " {\"path\": \"training.batch_size\", \"kind\": \"int\", \"low\": 2, \"high\": 64},"
+    " {\"path\": \"model.layers[2].p\", \"kind\": \"categorical\", \"choices\": [0.0, 0.1, 0.2, 0.3]}]}";
+
+std::string studyText(const std::string& population, const std::string& extra = {},
+                      const std::string& space = kSpace) {
+    return std::string("{\"name\": \"pbt\", \"experiment\": ") + kExperiment + ", \"space\": " + space +
+           ", \"population\": " + population + extra + "}";
+}
+
+std::string joined(const Result<StudySpec>& result) {
+    std::string text;
+    if (result.ok())
+        return text;
+    for (const auto& error : result.errors())
+        text += error + "\n";
+    return text;
+}
+
+SearchSpace space() {
+    return parseSearchSpace(kSpace).take();
+}
+
+Assignment params(double lr, int batch = 16, const char* p = "0.1") {
+    Assignment assignment;
+    assignment["optimizer.lr"] = ParamValue{QByteArray::number(lr, 'g', 17).toStdString()};
+    assignment["training.batch_size"] = ParamValue{std::to_string(batch)};
+    assignment["model.layers[2].p"] = ParamValue{p};
+    return assignment;
+}
+
+// One stretch of one member: epochs startEpoch+1 .. startEpoch+values.size() with these values.
+TrialRecord stretch(int64_t number, int member, int64_t parent, int startEpoch, TrialState state,
+                    std::vector<double> values, double lr = 0.01) {
+    TrialRecord trial;
+    trial.number = number;
+    trial.member = member;
+    trial.parentNumber = parent;
+    trial.startEpoch = startEpoch;
+    trial.state = state;
+    trial.params = params(lr);
+    for (size_t i = 0; i < values.size(); ++i)
+        trial.intermediate[startEpoch + 1 + static_cast<int>(i)] = values[i];
+    trial.value = values.empty() ? kNoValue : values.back();
+    return trial;
+}
+
+struct Planner {
+    SearchSpace searchSpace = space();
+    PopulationSettings settings;
+    PopulationPlanner planner;
+    explicit Planner(int size = 4)
+        : settings(makeSettings(size))
+        , planner(settings, searchSpace, ObjectiveSpec{}, 6, 7) {}
+    static PopulationSettings makeSettings(int size) {
+        PopulationSettings settings;
+        settings.size = size;
+        settings.interval = 2;
+        return settings;
+    }
+    PopulationStep next(const std::map<int64_t, TrialRecord>& trials) const {
+        const int64_t number = trials.empty() ? 0 : trials.rbegin()->first + 1;
+        return planner.next(trials, number, [](int64_t trial) { return params(0.001 * (trial + 1)); });
+    }
+};
+
+// Four members that each finished their first stretch (epochs 1-2) with these last values.
+std::map<int64_t, TrialRecord> firstStretches(const std::vector<double>& finals) {
+    std::map<int64_t, TrialRecord> trials;
+    for (int m = 0; m < static_cast<int>(finals.size()); ++m)
+        trials[m] = stretch(m, m, -1, 0, TrialState::Complete, {finals[m] + 0.5, finals[m]}, 0.01 * (m + 1));
+    return trials;
+}
+
+} // namespace
+
+class TestPopulation : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void aStudyFileSetsUpThePopulation() {
+        const auto parsed = parseStudySpec(studyText("{\"size\": 4, \"interval\": 2}"));
+        QVERIFY2(parsed.ok(), joined(parsed).c_str());
+        const StudySpec& spec = parsed.value();
+        QVERIFY(isPopulationStudy(spec));
+        QCOMPARE(spec.population.size, 4);
+        QCOMPARE(spec.population.interval, 2);
+        QCOMPARE(spec.population.quantile, 0.25);
+        QCOMPARE(spec.sampler.type, std::string("random"));
+        QCOMPARE(spec.pruner.type, std::string("none"));
+        QCOMPARE(spec.budget.trials, int64_t{12}); // 4 members x 3 stretches of 2 of the 6 epochs
+        // Written and read back alike.
+        const auto again = parseStudySpec(studySpecToJson(spec));
+        QVERIFY2(again.ok(), joined(again).c_str());
+        QCOMPARE(again.value().population.size, 4);
+        QCOMPARE(again.value().budget.trials, int64_t{12});
+        QCOMPARE(studySpecToJson(again.value()), studySpecToJson(spec));
+    }
+
+    void aStudyFileThatCannotWorkIsRefused_data() {
+        QTest::addColumn<QString>("text");
+        QTest::addColumn<QString>("message");
+        QTest::newRow("one member") << QString::fromStdString(studyText("{\"size\": 1}"))
+                                    << "population.size: expected a whole number of members from 2 to 256";
+        QTest::newRow("no size") << QString::fromStdString(studyText("{\"interval\": 2}"))
+                                 << "population.size: missing";
+        QTest::newRow("unknown key") << QString::fromStdString(studyText("{\"size\": 4, \"every\": 2}"))
+                                     << "population.every: unknown key";
+        QTest::newRow("as long as training")
+            << QString::fromStdString(studyText("{\"size\": 4, \"interval\": 6}"))
+            << "population.interval: 6 epochs is not shorter than the training (6 epochs)";
+        QTest::newRow("quantile above a half")
+            << QString::fromStdString(studyText("{\"size\": 4, \"quantile\": 0.6}"))
+            << "population.quantile: expected a fraction from 0.01 to 0.5";
+        QTest::newRow("a pruner") << QString::fromStdString(
+                                         studyText("{\"size\": 4}", ", \"pruner\": \"median\""))
+                                  << "pruner: a population study stops no member early";
+        QTest::newRow("a width") << QString::fromStdString(studyText(
+                                        "{\"size\": 4}", {},
+                                        "{\"parameters\": [{\"path\": \"model.layers[0].out_features\", "
+                                        "\"kind\": \"int\", \"low\": 4,"
+                                        " \"high\": 16}]}"))
+                                 << "space: parameters[0] (model.layers[0].out_features): members of a "
+                                    "population copy each other's "
+                                    "weights";
+        QTest::newRow("two objectives")
+            << QString::fromStdString(
+                   studyText("{\"size\": 4}",
+                             ", \"objectives\": [{\"metric\": \"val_loss\"}, {\"metric\": \"parameters\"}]"))
+            << "population: a population is ranked by one objective";
+    }
+
+    void aStudyFileThatCannotWorkIsRefused() {
+        QFETCH(QString, text);
+        QFETCH(QString, message);
+        const auto parsed = parseStudySpec(text.toStdString());
+        QVERIFY(!parsed.ok());
+        QVERIFY2(joined(parsed).find(message.toStdString()) != std::string::npos, joined(parsed).c_str());
+    }
+
+    void newMembersStartFromScratchFirst() {
+        Planner planner;
+        std::map<int64_t, TrialRecord> trials;
+        for (int m = 0; m < 4; ++m) {
+            const PopulationStep step = planner.next(trials);
+            QCOMPARE(step.kind, PopulationStep::Kind::Train);
+            QCOMPARE(step.lineage.member, m);
+            QCOMPARE(step.lineage.parentNumber, int64_t{-1});
+            QCOMPARE(step.lineage.startEpoch, 0);
+            trials[m] = stretch(m, m, -1, 0, TrialState::Running, {});
+        }
+        // Every member is training: nothing to start until one finishes.
+        QCOMPARE(planner.next(trials).kind, PopulationStep::Kind::Wait);
+        QCOMPARE(planner.planner.lastEpochOf(trials[0]), 2);
+    }
+
+    void theWorstQuantileCopiesTheBest() {
+        Planner planner;
+        auto trials = firstStretches({0.1, 0.4, 0.2, 0.3});
+        // Member 0 goes on as itself; so do 2 and 3; member 1, the worst of four, copies member 0.
+        std::map<int, PopulationStep> steps;
+        for (int i = 0; i < 4; ++i) {
+            const PopulationStep step = planner.next(trials);
+            QCOMPARE(step.kind, PopulationStep::Kind::Train);
+            const int64_t number = trials.rbegin()->first + 1;
+            steps[step.lineage.member] = step;
+            trials[number] = stretch(number, step.lineage.member, step.lineage.parentNumber,
+                                     step.lineage.startEpoch, TrialState::Running, {});
+        }
+        QCOMPARE(steps.size(), size_t{4});
+        for (const int kept : {0, 2, 3}) {
+            QCOMPARE(steps[kept].lineage.parentNumber, int64_t{kept});
+            QCOMPARE(steps[kept].lineage.startEpoch, 2);
+            QVERIFY(steps[kept].params == trials[kept].params);
+        }
+        QCOMPARE(steps[1].lineage.parentNumber, int64_t{0});
+        QCOMPARE(steps[1].lineage.startEpoch, 2);
+        QVERIFY(steps[1].params != trials[0].params); // explored
+        // Maximizing turns the ranking around: member 1 leads, member 0 copies it.
+        ObjectiveSpec accuracy;
+        accuracy.metric = "val_accuracy";
+        accuracy.direction = ObjectiveDirection::Maximize;
+        PopulationPlanner maximizing(planner.settings, planner.searchSpace, accuracy, 6, 7);
+        const PopulationStep first =
+            maximizing.next(firstStretches({0.1, 0.4, 0.2, 0.3}), 4, [](int64_t) { return params(0.1); });
+        QCOMPARE(first.lineage.member, 0);
+        QCOMPARE(first.lineage.parentNumber, int64_t{1});
+    }
+
+    void aMemberWaitsForTheOthersToCatchUp() {
+        Planner planner;
+        auto trials = firstStretches({0.1, 0.4, 0.2, 0.3});
+        trials[4] = stretch(4, 0, 0, 2, TrialState::Complete, {0.09, 0.08}); // member 0 reached epoch 4
+        trials[5] = stretch(5, 1, 0, 2, TrialState::Running, {});
+        trials[6] = stretch(6, 2, 2, 2, TrialState::Running, {});
+        trials[7] = stretch(7, 3, 3, 2, TrialState::Running, {});
+        QCOMPARE(planner.next(trials).kind, PopulationStep::Kind::Wait);
+        trials[5].state = TrialState::Complete;
+        trials[5].intermediate = {{3, 0.2}, {4, 0.15}};
+        trials[6].state = TrialState::Complete;
+        trials[6].intermediate = {{3, 0.2}, {4, 0.19}};
+        QCOMPARE(planner.next(trials).kind, PopulationStep::Kind::Wait); // member 3 still trains to epoch 4
+        trials[7].state = TrialState::Complete;
+        trials[7].intermediate = {{3, 0.3}, {4, 0.25}};
+        const PopulationStep step = planner.next(trials);
+        QCOMPARE(step.kind, PopulationStep::Kind::Train);
+        QCOMPARE(step.lineage.member, 0);
+        QCOMPARE(step.lineage.startEpoch, 4);
+    }
+
+    void aFailedStretchRestartsFromTheBestAndThreeInARowGiveUp() {
+        Planner planner;
+        auto trials = firstStretches({0.1, 0.4, 0.2, 0.3});
+        trials[4] = stretch(4, 3, 3, 2, TrialState::Failed, {});
+        const PopulationStep restart = planner.next(trials);
+        QCOMPARE(restart.lineage.member, 3);
+        QCOMPARE(restart.lineage.parentNumber, int64_t{0});
+        QCOMPARE(restart.lineage.startEpoch, 2);
+        trials[5] = stretch(5, 3, 0, 2, TrialState::Failed, {});
+        trials[6] = stretch(6, 3, 0, 2, TrialState::Failed, {});
+        // Member 3 is given up; the others go on and are no longer held back by it.
+        const PopulationStep next = planner.next(trials);
+        QCOMPARE(next.kind, PopulationStep::Kind::Train);
+        QVERIFY(next.lineage.member != 3);
+    }
+
+    void thePopulationEndsWhenEveryMemberHasTrainedEveryEpoch() {
+        Planner planner(2);
+        std::map<int64_t, TrialRecord> trials;
+        trials[0] = stretch(0, 0, -1, 0, TrialState::Complete, {0.5, 0.4});
+        trials[1] = stretch(1, 1, -1, 0, TrialState::Complete, {0.6, 0.5});
+        trials[2] = stretch(2, 0, 0, 2, TrialState::Complete, {0.3, 0.2});
+        trials[3] = stretch(3, 1, 1, 2, TrialState::Complete, {0.3, 0.25});
+        trials[4] = stretch(4, 0, 2, 4, TrialState::Complete, {0.15, 0.1});
+        trials[5] = stretch(5, 1, 3, 4, TrialState::Running, {});
+        QCOMPARE(planner.next(trials).kind, PopulationStep::Kind::Wait);
+        trials[5].state = TrialState::Complete;
+        trials[5].intermediate = {{5, 0.2}, {6, 0.12}};
+        const PopulationStep done = planner.next(trials);
+        QCOMPARE(done.kind, PopulationStep::Kind::Done);
+        QVERIFY2(done.reason.find("trained its 6 epochs") != std::string::npos, done.reason.c_str());
+    }
+
+    void exploringMovesEachHyperparameterWithinItsRange() {
+        Planner planner;
+        const Assignment start = params(0.4, 3, "0.3");
+        bool lrUp = false, lrDown = false;
+        for (uint64_t key = 0; key < 200; ++key) {
+            const Assignment explored = planner.planner.explore(start, key);
+            QCOMPARE(explored.size(), size_t{3});
+            const double lr = explored.at("optimizer.lr").toDouble();
+            QVERIFY(lr >= 0.001 && lr <= 0.5);
+            lrUp = lrUp || std::abs(lr - 0.48) < 1e-9;
+            lrDown = lrDown || std::abs(lr - 0.32) < 1e-9;
+            const int64_t batch = explored.at("training.batch_size").toInt();
+            QVERIFY(batch >= 2 && batch <= 64);
+            const std::string p = explored.at("model.layers[2].p").json;
+            QVERIFY(p == "0.0" || p == "0.1" || p == "0.2" || p == "0.3");
+            QVERIFY(explored == planner.planner.explore(start, key)); // one key, one result
+        }
+        QVERIFY(lrUp && lrDown); // x1.2 and x0.8 both happen
+        // With resampling certain, every value is drawn afresh from the space.
+        PopulationSettings resampling = planner.settings;
+        resampling.resampleProbability = 1.0;
+        PopulationPlanner drawing(resampling, planner.searchSpace, ObjectiveSpec{}, 6, 7);
+        std::set<std::string> lrs;
+        for (uint64_t key = 0; key < 20; ++key)
+            lrs.insert(drawing.explore(start, key).at("optimizer.lr").json);
+        QVERIFY(lrs.size() > 15);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestPopulation)
+#include "tst_population.moc"
