@@ -302,6 +302,17 @@ QString StudyPlot::trialToolTip(qint64 number) const {
         if (number == m_model->bestTrialNumber())
             text += tr(" — best");
     }
+    // Population-based training: where the trial's weights came from.
+    if (trial->member >= 0) {
+        text += tr("<br>member %1").arg(trial->member);
+        if (trial->parentNumber < 0) {
+            text += tr(", from scratch");
+        } else {
+            text += tr(", from trial %1 at epoch %2").arg(trial->parentNumber).arg(trial->startEpoch);
+            if (m_model->isExploit(*trial))
+                text += tr(" (exploit of member %1)").arg(trialByNumber(trial->parentNumber)->member);
+        }
+    }
     for (const auto& [path, param] : trial->params) {
         text +=
             QStringLiteral("<br>%1 = %2")

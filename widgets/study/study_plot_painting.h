@@ -16,6 +16,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 
 namespace tunelab::study_plot_painting {
 
@@ -148,6 +149,24 @@ void drawSelectedLines(QPainter& painter, const Lines& lines, IsSelected isSelec
         if (isSelected(number))
             drawSegments(painter, line);
     }
+}
+
+// The squared distance from `pos` to the nearest point of `line` (a line of one point is that point),
+// over the segments that reach within `reach` pixels of it horizontally; infinity when none does.
+inline double squaredDistanceToLine(const QPolygonF& line, const QPointF& pos, double reach) {
+    double nearest = std::numeric_limits<double>::infinity();
+    for (int i = 0; i < line.size(); ++i) {
+        const QPointF a = line[i];
+        const QPointF b = i + 1 < line.size() ? line[i + 1] : a;
+        if (pos.x() < std::min(a.x(), b.x()) - reach || pos.x() > std::max(a.x(), b.x()) + reach)
+            continue;
+        const QPointF ab = b - a;
+        const double length = ab.x() * ab.x() + ab.y() * ab.y();
+        const double t = length > 0.0 ? std::clamp(QPointF::dotProduct(pos - a, ab) / length, 0.0, 1.0) : 0.0;
+        const QPointF d = a + ab * t - pos;
+        nearest = std::min(nearest, d.x() * d.x() + d.y() * d.y());
+    }
+    return nearest;
 }
 
 inline QString elided(const QFontMetrics& metrics, const QString& text, int width) {

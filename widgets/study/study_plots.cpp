@@ -242,21 +242,10 @@ qint64 TrialCurvesPlot::trialAt(const QPointF& pos) const {
     qint64 best = -1;
     double bestDistance = 5.0 * 5.0;
     for (const auto& [number, line] : m_curves) {
-        for (int i = 0; i < line.size(); ++i) {
-            const QPointF a = line[i];
-            const QPointF b = i + 1 < line.size() ? line[i + 1] : a;
-            if (pos.x() < std::min(a.x(), b.x()) - 5 || pos.x() > std::max(a.x(), b.x()) + 5)
-                continue;
-            const QPointF ab = b - a;
-            const double length = ab.x() * ab.x() + ab.y() * ab.y();
-            const double t =
-                length > 0.0 ? std::clamp(QPointF::dotProduct(pos - a, ab) / length, 0.0, 1.0) : 0.0;
-            const QPointF d = a + ab * t - pos;
-            const double distance = d.x() * d.x() + d.y() * d.y();
-            if (distance <= bestDistance) {
-                bestDistance = distance;
-                best = number;
-            }
+        const double distance = squaredDistanceToLine(line, pos, 5.0);
+        if (distance <= bestDistance) {
+            bestDistance = distance;
+            best = number;
         }
     }
     return best;

@@ -9,6 +9,7 @@
 #include <QJsonDocument>
 #include <QLocale>
 
+#include <algorithm>
 #include <cmath>
 #include <utility>
 
@@ -146,9 +147,15 @@ void StudyTrialsModel::setTrials(std::vector<TrialRecord> trials) {
         m_rowOf.insert(m_trials[row].number, static_cast<int>(row));
     m_bestNumber = findBest();
     updateParetoFront(false);
+    const bool population = std::any_of(m_trials.begin(), m_trials.end(),
+                                        [](const TrialRecord& trial) { return trial.member >= 0; });
+    const bool populationFlipped = population != m_population;
+    m_population = population;
     endResetModel();
     Q_EMIT bestTrialChanged(m_bestNumber);
     Q_EMIT paretoFrontChanged();
+    if (populationFlipped)
+        Q_EMIT populationChanged(m_population);
 }
 
 void StudyTrialsModel::clear() {
@@ -160,6 +167,15 @@ void StudyTrialsModel::upsertTrial(const TrialRecord& trial) {
     // Only a complete trial can join the front, and only a trial on it can leave it.
     const bool frontMayChange =
         isMultiObjective() && (trial.state == TrialState::Complete || m_front.contains(trial.number));
+    // The first trial of a population brings the Member and From columns, live; a trial leaving
+    // the population (never in practice) takes them away when it was the last one.
+    const bool wasMember = row >= 0 && m_trials[static_cast<size_t>(row)].member >= 0;
+    const bool hadPopulation = m_population;
+    if (!m_population && trial.member >= 0) {
+        beginInsertColumns(QModelIndex(), durationColumn() + 1, durationColumn() + 2);
+        m_population = true;
+        endInsertColumns();
+    }
     if (row < 0) {
         const int newRow = static_cast<int>(m_trials.size());
         beginInsertRows(QModelIndex(), newRow, newRow);
@@ -176,9 +192,17 @@ void StudyTrialsModel::upsertTrial(const TrialRecord& trial) {
             existing.intermediate.swap(intermediate);
         emitRowChanged(row);
     }
+    if (wasMember && trial.member < 0 &&
+        std::none_of(m_trials.begin(), m_trials.end(), [](const TrialRecord& t) { return t.member >= 0; })) {
+        beginRemoveColumns(QModelIndex(), memberColumn(), parentColumn());
+        m_population = false;
+        endRemoveColumns();
+    }
     updateBest(trial.number);
     if (frontMayChange)
         updateParetoFront(true);
+    if (m_population != hadPopulation)
+        Q_EMIT populationChanged(m_population);
 }
 
 bool StudyTrialsModel::addIntermediate(int64_t trialNumber, int epoch, double value) {
@@ -253,6 +277,35 @@ int StudyTrialsModel::lastEpoch(const TrialRecord& trial) const {
     return trial.state == TrialState::Pruned ? trial.prunedEpoch : -1;
 }
 
+bool StudyTrialsModel::isExploit(const TrialRecord& trial) const {
+    if (trial.parentNumber < 0)
+        return false;
+    const int parentRow = rowOfTrial(trial.parentNumber);
+    return parentRow >= 0 && m_trials[static_cast<size_t>(parentRow)].member != trial.member;
+}
+
+QString StudyTrialsModel::parentText(const TrialRecord& trial) const {
+    if (trial.parentNumber < 0)
+        return QString();
+    return isExploit(trial) ? tr("%1 (exploit)").arg(trial.parentNumber)
+                            : QString::number(trial.parentNumber);
+}
+
+QString StudyTrialsModel::parentToolTip(const TrialRecord& trial) const {
+    if (trial.parentNumber < 0)
+        return trial.member >= 0 ? tr("Starts from scratch") : QString();
+    if (!isExploit(trial))
+        return tr("Continues the training of trial %1 after epoch %2")
+            .arg(trial.parentNumber)
+            .arg(trial.startEpoch);
+    const TrialRecord& parent = m_trials[static_cast<size_t>(rowOfTrial(trial.parentNumber))];
+    return tr("Exploit: copied the weights of trial %1 (member %2) after epoch %3, then perturbed its "
+              "hyperparameters")
+        .arg(trial.parentNumber)
+        .arg(parent.member)
+        .arg(trial.startEpoch);
+}
+
 QVariant StudyTrialsModel::displayValue(const TrialRecord& trial, int column) const {
     if (column == NumberColumn)
         return QString::number(trial.number);
@@ -268,6 +321,10 @@ QVariant StudyTrialsModel::displayValue(const TrialRecord& trial, int column) co
     }
     if (column == durationColumn())
         return formatDuration(durationOf(trial));
+    if (column == memberColumn())
+        return trial.member >= 0 ? QString::number(trial.member) : QString();
+    if (column == parentColumn())
+        return parentText(trial);
     const std::string& path = m_parameters[static_cast<size_t>(column - firstParameterColumn())];
     const auto found = trial.params.find(path);
     if (found == trial.params.end())
@@ -310,6 +367,8 @@ QString StudyTrialsModel::toCsv(const std::vector<int>& rows) const {
     if (isMultiObjective())
         header << QStringLiteral("pareto_front");
     header << QStringLiteral("epoch") << QStringLiteral("duration_seconds");
+    if (m_population)
+        header << QStringLiteral("member") << QStringLiteral("parent_trial");
     for (const std::string& path : m_parameters)
         header << QString::fromStdString(path);
     header << QStringLiteral("message");
@@ -332,6 +391,10 @@ QString StudyTrialsModel::toCsv(const std::vector<int>& rows) const {
         if (isMultiObjective())
             fields << QString::fromLatin1(m_front.contains(trial.number) ? "true" : "false");
         fields << (epoch >= 0 ? QString::number(epoch) : QString()) << csvNumber(durationOf(trial));
+        if (m_population) {
+            fields << (trial.member >= 0 ? QString::number(trial.member) : QString())
+                   << (trial.parentNumber >= 0 ? QString::number(trial.parentNumber) : QString());
+        }
         for (const std::string& path : m_parameters) {
             const auto found = trial.params.find(path);
             fields << (found == trial.params.end() ? QString() : csvParameter(found->second));
@@ -358,6 +421,10 @@ QVariant StudyTrialsModel::sortValue(const TrialRecord& trial, int column) const
     }
     if (column == durationColumn())
         return durationOf(trial);
+    if (column == memberColumn())
+        return trial.member >= 0 ? static_cast<double>(trial.member) : kNoValue;
+    if (column == parentColumn())
+        return trial.parentNumber >= 0 ? static_cast<double>(trial.parentNumber) : kNoValue;
     const auto found = trial.params.find(m_parameters[static_cast<size_t>(column - firstParameterColumn())]);
     if (found == trial.params.end())
         return kNoValue;
@@ -421,6 +488,8 @@ QVariant StudyTrialsModel::data(const QModelIndex& index, int role) const {
             m_front.contains(trial.number))
             return tr("On the Pareto front: no other complete trial is as good in every objective and "
                       "better in one");
+        if (column == parentColumn())
+            return parentToolTip(trial);
         if (column >= firstParameterColumn()) {
             const auto found =
                 trial.params.find(m_parameters[static_cast<size_t>(column - firstParameterColumn())]);
@@ -451,6 +520,10 @@ QVariant StudyTrialsModel::headerData(int section, Qt::Orientation orientation, 
             return tr("Epoch");
         if (section == durationColumn())
             return tr("Duration");
+        if (section == memberColumn())
+            return tr("Member");
+        if (section == parentColumn())
+            return tr("From");
         return QString::fromStdString(m_parameters[static_cast<size_t>(section - firstParameterColumn())]);
     }
     if (role == Qt::ToolTipRole && objectiveIndex >= 0) {
@@ -462,81 +535,11 @@ QVariant StudyTrialsModel::headerData(int section, Qt::Orientation orientation, 
     }
     if (role == Qt::ToolTipRole && section == paretoColumn())
         return tr("★: on the Pareto front of the complete trials");
+    if (role == Qt::ToolTipRole && section == memberColumn())
+        return tr("The population member the trial trains for (population-based training)");
+    if (role == Qt::ToolTipRole && section == parentColumn())
+        return tr("The trial whose weights it continues from; \"(exploit)\": a trial of another member");
     return QAbstractTableModel::headerData(section, orientation, role);
-}
-
-StudyTrialsProxyModel::StudyTrialsProxyModel(QObject* parent)
-    : QSortFilterProxyModel(parent) {
-    setSortRole(StudyTrialsModel::SortRole);
-    setDynamicSortFilter(true);
-}
-
-void StudyTrialsProxyModel::setFilterText(const QString& text) {
-    const QStringList words = text.simplified().split(QLatin1Char(' '), Qt::SkipEmptyParts);
-    if (words == m_words)
-        return;
-    m_words = words;
-    invalidateFilter();
-}
-
-void StudyTrialsProxyModel::setHidePrunedAndFailed(bool hide) {
-    if (hide == m_hidePrunedAndFailed)
-        return;
-    m_hidePrunedAndFailed = hide;
-    invalidateFilter();
-}
-
-bool StudyTrialsProxyModel::lessThan(const QModelIndex& left, const QModelIndex& right) const {
-    const QVariant a = left.data(StudyTrialsModel::SortRole);
-    const QVariant b = right.data(StudyTrialsModel::SortRole);
-    const bool aNumber = a.typeId() == QMetaType::Double;
-    const bool bNumber = b.typeId() == QMetaType::Double;
-    if (aNumber && bNumber) {
-        const double x = a.toDouble();
-        const double y = b.toDouble();
-        // Empty cells last in both orders.
-        const bool descending = sortOrder() == Qt::DescendingOrder;
-        if (std::isnan(x) || std::isnan(y)) {
-            if (std::isnan(x) && std::isnan(y))
-                return left.row() < right.row();
-            return descending ? std::isnan(x) : std::isnan(y);
-        }
-        if (x != y)
-            return x < y;
-        return left.row() < right.row();
-    }
-    if (aNumber != bNumber) // numbers before text in a mixed column
-        return aNumber;
-    const int order = QString::compare(a.toString(), b.toString(), Qt::CaseInsensitive);
-    if (order != 0)
-        return order < 0;
-    return left.row() < right.row();
-}
-
-bool StudyTrialsProxyModel::filterAcceptsRow(int sourceRow, const QModelIndex& sourceParent) const {
-    const QAbstractItemModel* model = sourceModel();
-    if (m_hidePrunedAndFailed) {
-        const auto state = static_cast<TrialState>(
-            model->index(sourceRow, 0, sourceParent).data(StudyTrialsModel::StateRole).toInt());
-        if (state == TrialState::Pruned || state == TrialState::Failed)
-            return false;
-    }
-    if (m_words.isEmpty())
-        return true;
-    QStringList cells;
-    const auto* trials = qobject_cast<const StudyTrialsModel*>(model);
-    const int columns = model->columnCount(sourceParent);
-    for (int column = 0; column < columns; ++column) {
-        if (trials && !trials->isFilterTextColumn(column))
-            continue;
-        cells << model->index(sourceRow, column, sourceParent).data(Qt::DisplayRole).toString();
-    }
-    const QString text = cells.join(QLatin1Char(' '));
-    for (const QString& word : m_words) {
-        if (!text.contains(word, Qt::CaseInsensitive))
-            return false;
-    }
-    return true;
 }
 
 } // namespace tunelab

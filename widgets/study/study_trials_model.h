@@ -18,7 +18,10 @@ namespace tunelab {
 // The trials of one study as a flat table: number, state, value, epoch, duration, then one column
 // per parameter of the study. A study with several objectives has one value column per objective
 // and a "Pareto" column (a star on the trials of the front) before the epoch. A parameter that did
-// not apply to a trial (a condition was not met) leaves its cell empty. The model keeps each trial's
+// not apply to a trial (a condition was not met) leaves its cell empty. A study trained by
+// population-based training (a trial with a member) has "Member" and "From" columns after the
+// duration: the member a trial trains for and the trial it continues from, marked "(exploit)" when
+// that trial belongs to another member. The model keeps each trial's
 // intermediate values too, so the study plots read the same records. GUI thread only; upsertTrial()
 // and addIntermediate() emit only dataChanged / rowsInserted, so live updates never reset the view.
 class StudyTrialsModel : public QAbstractTableModel {
@@ -26,8 +29,9 @@ class StudyTrialsModel : public QAbstractTableModel {
 
 public:
     // The columns of a study with one objective. Studies with several shift the epoch, duration and
-    // parameter columns right: ask objectiveColumn(), paretoColumn(), epochColumn(),
-    // durationColumn() and firstParameterColumn(), which hold for both.
+    // parameter columns right, population-based ones the parameter columns: ask objectiveColumn(),
+    // paretoColumn(), epochColumn(), durationColumn(), memberColumn(), parentColumn() and
+    // firstParameterColumn(), which hold for all.
     enum Column { NumberColumn, StateColumn, ValueColumn, EpochColumn, DurationColumn, FirstParameterColumn };
     enum Role {
         SortRole = Qt::UserRole, // numbers as double (NaN when empty), text as QString
@@ -58,7 +62,7 @@ public:
     // Replaces every row (reset).
     void setTrials(std::vector<TrialRecord> trials);
     // Replaces the trial with the same number, or appends it. A record without intermediate values
-    // keeps the ones the row has.
+    // keeps the ones the row has. The first trial with a member inserts the Member and From columns.
     void upsertTrial(const TrialRecord& trial);
     // One epoch's objective value of a trial; false when the trial is unknown.
     bool addIntermediate(int64_t trialNumber, int epoch, double value);
@@ -82,12 +86,20 @@ public:
     bool isOnParetoFront(int64_t number) const { return m_front.contains(number); }
     const QSet<qint64>& paretoFront() const { return m_front; }
     bool isLogParameter(const std::string& path) const { return m_logParameters.count(path) > 0; }
+    // Whether a trial has a population member (population-based training).
+    bool hasPopulation() const { return m_population; }
+    // Whether the trial continues from a trial of another member (it copied that member's weights,
+    // then perturbed its hyperparameters); false when its parent is not in the table.
+    bool isExploit(const TrialRecord& trial) const;
 
     int objectiveColumn(int index) const { return ValueColumn + index; }
     int paretoColumn() const { return isMultiObjective() ? ValueColumn + objectiveCount() : -1; }
     int epochColumn() const { return ValueColumn + objectiveCount() + (isMultiObjective() ? 1 : 0); }
     int durationColumn() const { return epochColumn() + 1; }
-    int firstParameterColumn() const { return epochColumn() + 2; }
+    // -1 unless hasPopulation().
+    int memberColumn() const { return m_population ? durationColumn() + 1 : -1; }
+    int parentColumn() const { return m_population ? durationColumn() + 2 : -1; }
+    int firstParameterColumn() const { return durationColumn() + (m_population ? 3 : 1); }
     // The objective a column shows, -1 for other columns.
     int objectiveOfColumn(int column) const;
     // Whether the text filter reads the column (number, state, epoch, parameters; not the values).
@@ -95,7 +107,8 @@ public:
 
     // The given rows as CSV with a header: number, state, each objective's label (its metric when
     // unnamed; "value" when neither), "pareto_front" (true / false) in a study with several
-    // objectives, epoch, duration_seconds, one column per parameter (every digit; strings without
+    // objectives, epoch, duration_seconds, "member" and "parent_trial" (empty where none) when the
+    // study has a population, one column per parameter (every digit; strings without
     // quotes; empty where a parameter did not apply) and message. RFC 4180 quoting, "\n" line ends.
     QString toCsv(const std::vector<int>& rows) const;
 
@@ -108,6 +121,8 @@ Q_SIGNALS:
     void bestTrialChanged(qint64 number);
     // The trials on the Pareto front changed (studies with several objectives only).
     void paretoFrontChanged();
+    // hasPopulation() changed: the Member and From columns came or went.
+    void populationChanged(bool population);
 
 private:
     QVariant displayValue(const TrialRecord& trial, int column) const;
@@ -118,6 +133,8 @@ private:
     // Recomputes the front; with `notify`, emits dataChanged for the rows that joined or left it.
     void updateParetoFront(bool notify);
     void emitRowChanged(int row);
+    QString parentText(const TrialRecord& trial) const;
+    QString parentToolTip(const TrialRecord& trial) const;
 
     std::vector<std::string> m_parameters;
     std::vector<ObjectiveSpec> m_objectives{ObjectiveSpec{}}; // never empty
@@ -126,6 +143,7 @@ private:
     QHash<int64_t, int> m_rowOf;
     int64_t m_bestNumber = -1;
     QSet<qint64> m_front;
+    bool m_population = false; // some trial has a member
 };
 
 // Sorts on StudyTrialsModel::SortRole (numbers numerically with empty cells last, text

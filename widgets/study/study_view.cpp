@@ -1,5 +1,6 @@
 #include "study/study_view.h"
 
+#include "study/study_lineage_plot.h"
 #include "study/study_plots.h"
 #include "study/study_trials_model.h"
 
@@ -67,12 +68,14 @@ StudyView::StudyView(QWidget* parent)
     m_paretoPlot = new ParetoFrontPlot(this);
     m_paretoParallelPlot = new ParallelCoordinatesPlot(this, ParallelCoordinatesPlot::Axes::Objectives);
     m_hypervolumePlot = new HypervolumePlot(this);
+    m_lineagePlot = new LineagePlot(this);
     m_paretoStack = new QStackedWidget(this);
     m_paretoStack->addWidget(m_paretoPlot);
     m_paretoStack->addWidget(m_paretoParallelPlot);
     // Out of the tabs until a study with several objectives comes.
     m_paretoStack->hide();
     m_hypervolumePlot->hide();
+    m_lineagePlot->hide(); // out of the tabs until a trial of a population comes
     m_tabs = new QTabWidget(this);
     m_tabs->setDocumentMode(true);
     m_tabs->addTab(m_bestPlot, tr("History"));
@@ -143,6 +146,11 @@ StudyView::StudyView(QWidget* parent)
     // Filtering or sorting rebuilds the table's selection from the proxy; put ours back.
     connect(m_proxy, &QSortFilterProxyModel::layoutChanged, this, &StudyView::syncTableSelection);
     connect(m_proxy, &QSortFilterProxyModel::modelReset, this, &StudyView::syncTableSelection);
+    // The Member and From columns came or went, by setTrials() or live.
+    connect(m_model, &StudyTrialsModel::populationChanged, this, [this] {
+        arrangeLineageTab();
+        fitColumnWidths();
+    });
     // New rows (a new trial, or one the filter lets through again) join the table's selection when
     // their trial is selected; the rows already there keep theirs, so a live study costs no rebuild.
     connect(
@@ -188,8 +196,8 @@ QWidget* StudyView::buildContourTab() {
 }
 
 std::vector<StudyPlot*> StudyView::plots() const {
-    return {m_bestPlot,       m_curvesPlot, m_parallelPlot,       m_contourPlot,
-            m_importancePlot, m_paretoPlot, m_paretoParallelPlot, m_hypervolumePlot};
+    return {m_bestPlot,   m_curvesPlot,         m_parallelPlot,    m_contourPlot, m_importancePlot,
+            m_paretoPlot, m_paretoParallelPlot, m_hypervolumePlot, m_lineagePlot};
 }
 
 QWidget* StudyView::paretoTab() const {
@@ -208,16 +216,21 @@ void StudyView::setStudy(std::vector<std::string> parameters, std::vector<Object
     clearBrushes();
     arrangeTabs();
     fillContourCombos();
-    // Columns as wide as their titles: measuring every cell of thousands of rows would be slow, and
-    // the compact number formats fit any title's width.
+    fitColumnWidths();
+    scheduleFrame();
+}
+
+// Measuring every cell of thousands of rows would be slow, and the compact number formats fit any
+// title's width.
+void StudyView::fitColumnWidths() {
     const QFontMetrics metrics(m_table->horizontalHeader()->font());
     for (int column = 0; column < m_model->columnCount(); ++column) {
         const int title =
             metrics.horizontalAdvance(m_model->headerData(column, Qt::Horizontal).toString()) + 28;
-        const bool narrow = column == StudyTrialsModel::NumberColumn || column == m_model->paretoColumn();
+        const bool narrow = column == StudyTrialsModel::NumberColumn || column == m_model->paretoColumn() ||
+                            column == m_model->memberColumn();
         m_table->setColumnWidth(column, std::clamp(title, narrow ? 56 : 80, 240));
     }
-    scheduleFrame();
 }
 
 void StudyView::arrangeTabs() {
@@ -236,6 +249,17 @@ void StudyView::arrangeTabs() {
             m_tabs->removeTab(index);
             m_paretoStack->hide();
         }
+    }
+    arrangeLineageTab();
+}
+
+void StudyView::arrangeLineageTab() {
+    const int index = m_tabs->indexOf(m_lineagePlot);
+    if (m_model->hasPopulation() && index < 0) {
+        m_tabs->insertTab(m_tabs->indexOf(m_curvesPlot) + 1, m_lineagePlot, tr("Lineage"));
+    } else if (!m_model->hasPopulation() && index >= 0) {
+        m_tabs->removeTab(index);
+        m_lineagePlot->hide();
     }
 }
 

@@ -26,6 +26,7 @@ class BestSoFarPlot;
 class ContourPlot;
 class HypervolumePlot;
 class ImportancePlot;
+class LineagePlot;
 class ParallelCoordinatesPlot;
 class ParetoFrontPlot;
 class StudyPlot;
@@ -43,6 +44,10 @@ class TrialCurvesPlot;
 // first (the front of two objectives as a scatter plot, of three or more as parallel coordinates
 // over the objectives), the history tab shows the hypervolume instead of the best value so far, and
 // "Export" / "Open" act on the selected trial when it is on the front.
+//
+// A study trained by population-based training (trials with a population member) gets a "Lineage"
+// tab after the trial curves: which trial continued from which, and the exploits between members.
+// It comes with the first such trial and goes when none is left.
 //
 // The table follows every call at once; the plots repaint from one single-shot timer at most
 // kFrameIntervalMs apart, so live updates (a trial's state, an epoch's value) cost one repaint per
@@ -100,6 +105,8 @@ public:
     ParallelCoordinatesPlot* paretoParallelPlot() const { return m_paretoParallelPlot; }
     // In the history tab's place for studies with several objectives.
     HypervolumePlot* hypervolumePlot() const { return m_hypervolumePlot; }
+    // The "Lineage" tab's plot, in plotTabs() only while some trial has a population member.
+    LineagePlot* lineagePlot() const { return m_lineagePlot; }
     QComboBox* contourXCombo() const { return m_contourX; }
     QComboBox* contourYCombo() const { return m_contourY; }
     QPushButton* exportBestButton() const { return m_exportBest; }
@@ -127,6 +134,10 @@ private:
     // The tabs of a study with one objective or with several (the Pareto tab, hypervolume).
     void arrangeTabs();
     void replaceTab(QWidget* shown, QWidget* replacement, const QString& title);
+    // The lineage tab when the trials have a population, after the trial curves.
+    void arrangeLineageTab();
+    // Columns as wide as their titles.
+    void fitColumnWidths();
     void clearBrushes(StudyPlot* except = nullptr);
     void applySelection(const QList<qint64>& numbers, bool extend, StudyPlot* source);
     void selectionFromTable();
@@ -154,6 +165,7 @@ private:
     ParetoFrontPlot* m_paretoPlot = nullptr;
     ParallelCoordinatesPlot* m_paretoParallelPlot = nullptr;
     HypervolumePlot* m_hypervolumePlot = nullptr;
+    LineagePlot* m_lineagePlot = nullptr;
     QComboBox* m_contourX = nullptr;
     QComboBox* m_contourY = nullptr;
     QTimer* m_frameTimer = nullptr;
