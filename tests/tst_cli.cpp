@@ -144,6 +144,61 @@ private Q_SLOTS:
         QVERIFY2(result.err.contains(message), qPrintable(result.err));
     }
 
+    void aForkContinuesARunFromItsCheckpoint() {
+        QTemporaryDir folder;
+        const QString spec = writeFile(folder, "digits.json", digitsSpec(3));
+        const QString db = folder.filePath("runs.sqlite");
+        QCOMPARE(runCli({"train", spec, "--db", db, "--threads", "1", "--json"}).exitCode, 0);
+        // The parent's experiment trains to epoch 3: continuing it needs more epochs, said, not assumed.
+        const CliResult tooShort = runCli({"train", "--from", "1", "--db", db});
+        QCOMPARE(tooShort.exitCode, 2);
+        QVERIFY2(tooShort.err.contains("give --epochs above 3"), qPrintable(tooShort.err));
+        const CliResult fork =
+            runCli({"train", "--from", "1", "--epochs", "5", "--db", db, "--threads", "1", "--json"});
+        QVERIFY2(fork.exitCode == 0, qPrintable(fork.err));
+        QCOMPARE(fork.lastJsonLine()["epochs"].toInt(), 5);
+        const QJsonObject shown = runCli({"runs", "show", "2", "--db", db}).json();
+        QCOMPARE(shown["parent_run"].toInt(), 1);
+        QCOMPARE(shown["parent_epoch"].toInt(), 3);
+        QVERIFY(shown["has_checkpoint"].toBool());
+        const QJsonArray epochs = shown["epoch_metrics"].toArray();
+        QCOMPARE(epochs.size(), 2);
+        QCOMPARE(epochs.first().toObject()["epoch"].toInt(), 4);
+        // A run without a checkpoint (it never existed here) is refused with the reason.
+        const CliResult missing = runCli({"train", "--from", "7", "--db", db});
+        QCOMPARE(missing.exitCode, 2);
+        QVERIFY2(missing.err.contains("there is no run 7"), qPrintable(missing.err));
+    }
+
+    void aPopulationStudyRunsFromTheCommandLine() {
+        QTemporaryDir folder;
+        const QByteArray study = R"({"name": "digits-pbt", "experiment": )" + digitsSpec(4) +
+                                 R"(, "space": {"parameters": [
+                {"path": "optimizer.lr", "kind": "float", "low": 0.0005, "high": 0.05, "log": true}]},
+              "objective": {"metric": "val_loss", "at": "last"},
+              "population": {"size": 4, "interval": 2}, "parallel": 2})";
+        const QString file = writeFile(folder, "study.json", study);
+        const QString db = folder.filePath("runs.sqlite");
+        const CliResult run = runCli({"study", "run", file, "--db", db});
+        QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+        QVERIFY2(run.err.contains("every member of the population has trained its 4 epochs"),
+                 qPrintable(run.err));
+        QVERIFY2(run.err.contains("member 3, epochs 3-4"), qPrintable(run.err));
+        QVERIFY2(run.err.contains(", copies member "), qPrintable(run.err));
+        auto store = tunelab::RunStore::openForReading(db.toStdString());
+        QVERIFY(store.ok());
+        const auto trials = store.value()->trials(store.value()->findStudy("digits-pbt")->id);
+        QCOMPARE(trials.size(), size_t{8});
+        for (const auto& trial : trials)
+            QCOMPARE(trial.startEpoch, trial.number < 4 ? 0 : 2);
+        const QJsonObject status = runCli({"study", "status", "digits-pbt", "--db", db, "--json"}).json();
+        const QJsonArray list = status["trial_list"].toArray();
+        QCOMPARE(list.size(), 8);
+        QCOMPARE(list.last().toObject()["start_epoch"].toInt(), 2);
+        QVERIFY(list.last().toObject()["parent_trial"].toInt() < 4);
+        QVERIFY(list.first().toObject()["parent_trial"].isNull());
+    }
+
     void unknownRunIdIsBadInput() {
         QTemporaryDir folder;
         const QString db = folder.filePath("runs.sqlite");

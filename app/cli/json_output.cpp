@@ -42,6 +42,10 @@ nlohmann::ordered_json runToJson(const RunRecord& run) {
     json["finished_at"] = numberOrNull(run.finishedAt > 0 ? run.finishedAt : std::nan(""));
     json["error"] = run.error;
     json["has_model"] = run.hasModel;
+    json["has_checkpoint"] = run.hasCheckpoint;
+    json["parent_run"] = run.parentRun > 0 ? nlohmann::ordered_json(run.parentRun) : nlohmann::ordered_json();
+    json["parent_epoch"] =
+        run.parentRun > 0 ? nlohmann::ordered_json(run.parentEpoch) : nlohmann::ordered_json();
     json["tags"] = run.tags;
     json["note"] = run.note;
     json["spec"] = nlohmann::ordered_json::parse(run.specJson, nullptr, false);

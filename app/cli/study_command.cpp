@@ -22,6 +22,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <map>
 #include <optional>
 #include <unistd.h>
 
@@ -139,6 +140,12 @@ nlohmann::ordered_json trialJson(const TrialRecord& trial) {
         json["run_id"] = trial.runId;
     if (trial.prunedEpoch > 0)
         json["pruned_epoch"] = trial.prunedEpoch;
+    if (trial.member >= 0) {
+        json["member"] = trial.member;
+        json["parent_trial"] =
+            trial.parentNumber >= 0 ? nlohmann::ordered_json(trial.parentNumber) : nlohmann::ordered_json();
+        json["start_epoch"] = trial.startEpoch;
+    }
     json["message"] = trial.message;
     json["started_at"] = numberOrNull(trial.startedAt > 0 ? trial.startedAt : std::nan(""));
     json["finished_at"] = numberOrNull(trial.finishedAt > 0 ? trial.finishedAt : std::nan(""));
@@ -354,11 +361,32 @@ Result<ForegroundRun> runStudyInForeground(RunStore& store, const LoadedStudy& s
     if (several)
         for (const TrialRecord& trial : store.trials(study.record.id))
             front.add(trial);
+    // Population studies: each trial's member, to tell an exploit (a copy of another member) apart.
+    std::map<int64_t, int> memberOf;
+    for (const TrialRecord& trial : store.trials(study.record.id))
+        memberOf[trial.number] = trial.member;
+    const int interval = study.spec.population.interval;
+    const int epochs = studyEpochs(study.spec);
     const auto print = [&](const StudyEvent& event) {
         const TrialRecord& trial = event.trial;
         if (event.kind == StudyEventKind::TrialStarted && announceStarts) {
-            std::fprintf(stderr, "trial %lld started  %s\n", static_cast<long long>(trial.number),
-                         paramsText(trial.params).c_str());
+            std::string place;
+            if (trial.member >= 0) {
+                memberOf[trial.number] = trial.member;
+                place = "member " + std::to_string(trial.member) + ", epochs " +
+                        std::to_string(trial.startEpoch + 1) + "-" +
+                        std::to_string(std::min(trial.startEpoch + interval, epochs));
+                if (trial.parentNumber >= 0) {
+                    const auto parent = memberOf.find(trial.parentNumber);
+                    const bool exploit = parent != memberOf.end() && parent->second != trial.member;
+                    place += exploit ? ", copies member " + std::to_string(parent->second) + " (trial " +
+                                           std::to_string(trial.parentNumber) + ")"
+                                     : ", continues trial " + std::to_string(trial.parentNumber);
+                }
+                place += "  ";
+            }
+            std::fprintf(stderr, "trial %lld started  %s%s\n", static_cast<long long>(trial.number),
+                         place.c_str(), paramsText(trial.params).c_str());
         } else if (event.kind == StudyEventKind::TrialFinished) {
             if (const auto better = bestTrial({trial}, objectiveSpec);
                 better && (bestNumber < 0 || isBetter(objectiveSpec, better->value, bestValue))) {

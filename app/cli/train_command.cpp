@@ -11,6 +11,7 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <memory>
 #include <unistd.h>
 
 namespace tunelab::cli {
@@ -25,15 +26,56 @@ extern "C" void onInterrupt(int) {
         _exit(kExitInterrupted);
 }
 
+// The checkpoint of run `id` to continue from; when `spec` is given, it receives the run's experiment.
+Result<std::shared_ptr<const TrainingCheckpoint>> parentCheckpoint(const RunStore& store, RunId id,
+                                                                   ExperimentSpec* spec) {
+    using Found = Result<std::shared_ptr<const TrainingCheckpoint>>;
+    const auto run = store.run(id);
+    if (!run)
+        return Found::failure("--from: there is no run " + std::to_string(id) + " in " + store.path());
+    auto checkpoint = store.checkpoint(id);
+    if (!checkpoint)
+        return Found::failure("--from: run " + std::to_string(id) + " (" + toString(run->status) +
+                              ") kept no checkpoint to continue from: a run keeps one when it ends with its "
+                              "weights intact (completed, stopped or pruned)");
+    if (spec) {
+        auto parsed = parseExperimentSpec(run->specJson);
+        if (!parsed.ok())
+            return Found::failure("--from: run " + std::to_string(id) +
+                                  "'s experiment cannot be read: " + parsed.error());
+        *spec = parsed.take();
+    }
+    return Found(std::make_shared<const TrainingCheckpoint>(std::move(*checkpoint)));
+}
+
 } // namespace
 
 int runTrain(const TrainOptions& options) {
-    if (options.specPath.empty() == !options.useDefault) {
+    const bool forking = options.fromRun > 0;
+    if (!options.specPath.empty() && options.useDefault) {
         std::fprintf(stderr, "error: give a spec file or --default (not both)\n");
         return kExitBadInput;
     }
+    if (options.specPath.empty() && !options.useDefault && !forking) {
+        std::fprintf(stderr, "error: give a spec file, --default or --from RUN\n");
+        return kExitBadInput;
+    }
+    const std::string dbPath = runStorePath(options.dbPath);
+    std::unique_ptr<RunStore> store;
+    std::shared_ptr<const TrainingCheckpoint> checkpoint;
     ExperimentSpec spec = defaultExperiment();
-    if (!options.useDefault) {
+    if (forking) {
+        store = openRunStore(dbPath);
+        if (!store)
+            return kExitBadInput;
+        auto parent = parentCheckpoint(*store, options.fromRun, options.specPath.empty() ? &spec : nullptr);
+        if (!parent.ok()) {
+            printErrors(parent.errors());
+            return kExitBadInput;
+        }
+        checkpoint = parent.take();
+    }
+    if (!options.specPath.empty()) {
         auto loaded = loadExperimentSpec(options.specPath);
         if (!loaded.ok()) {
             printErrors(loaded.errors());
@@ -43,6 +85,15 @@ int runTrain(const TrainOptions& options) {
     }
     if (options.epochs > 0)
         spec.training.epochs = options.epochs;
+    if (checkpoint && spec.training.epochs <= checkpoint->epoch) {
+        std::fprintf(
+            stderr,
+            "error: run %lld stopped after epoch %d and this experiment trains to epoch %d: give --epochs "
+            "above %d to continue it\n",
+            static_cast<long long>(options.fromRun), checkpoint->epoch, spec.training.epochs,
+            checkpoint->epoch);
+        return kExitBadInput;
+    }
     if (!options.device.empty())
         spec.device = options.device;
     if (const std::string problem = deviceStringError(spec.device); !problem.empty()) {
@@ -63,15 +114,16 @@ int runTrain(const TrainOptions& options) {
     const int64_t batch = spec.training.fullBatch ? trainRows : std::min(spec.training.batchSize, trainRows);
     const int64_t stepsPerEpoch = (trainRows + batch - 1) / batch;
 
-    const std::string dbPath = runStorePath(options.dbPath);
-    auto store = openRunStore(dbPath);
+    if (!store)
+        store = openRunStore(dbPath);
     if (!store)
         return kExitBadInput;
 
     RunManager manager(store.get());
     RunOptions runOptions;
     runOptions.threads = options.threads;
-    auto started = manager.start(spec, runOptions);
+    runOptions.resumeFrom = checkpoint;
+    auto started = manager.start(spec, runOptions, options.fromRun);
     if (!started.ok()) {
         printErrors(started.errors());
         return checkStoreSaved(*store, kExitBadInput); // a store that cannot record the run is exit 4

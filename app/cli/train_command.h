@@ -14,6 +14,7 @@ struct TrainOptions {
     int threads = 0;
     int epochs = 0;
     bool json = false;
+    int64_t fromRun = 0; // continue this run's training from its checkpoint (a fork)
 };
 
 CLI::App* addTrainCommand(CLI::App& app, TrainOptions& options);

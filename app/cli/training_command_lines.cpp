@@ -17,6 +17,11 @@ CLI::App* addTrainCommand(CLI::App& app, TrainOptions& options) {
         ->add_option("--threads", options.threads, "CPU threads for LibTorch and OpenBLAS (0 = one per core)")
         ->check(CLI::NonNegativeNumber);
     train->add_option("--epochs", options.epochs, "Override training.epochs")->check(CLI::PositiveNumber);
+    train
+        ->add_option("--from", options.fromRun,
+                     "Continue run ID's training from its checkpoint (weights and optimizer state); "
+                     "without a spec file, with its experiment")
+        ->check(CLI::PositiveNumber);
     train->add_flag("--json", options.json,
                     "Progress to stderr; the last line of stdout is the result as JSON");
     return train;
