@@ -2,10 +2,17 @@
 // with which hyperparameters, on histories built by hand.
 
 #include "search/search_space.h"
+#include "store/run_store.h"
 #include "study/population.h"
 #include "study/study.h"
+#include "study/study_runner.h"
 
+#include <QTemporaryDir>
 #include <QtTest>
+
+#include <chrono>
+#include <mutex>
+#include <thread>
 
 #include <map>
 #include <set>
@@ -96,6 +103,60 @@ std::map<int64_t, TrialRecord> firstStretches(const std::vector<double>& finals)
         trials[m] = stretch(m, m, -1, 0, TrialState::Complete, {finals[m] + 0.5, finals[m]}, 0.01 * (m + 1));
     return trials;
 }
+
+// Training without a network: a member's loss falls each epoch by a rate that is best at a learning
+// rate of 0.1, from where its parent's run left it. Runs are real rows of the store, so the runner's
+// lineage (which run a stretch continues) is checked against what each stretch was handed.
+class FakeTraining : public TrialObjective {
+public:
+    explicit FakeTraining(RunStore& store)
+        : m_store(store) {}
+
+    TrialOutcome evaluate(const TrialTask& task, TrialReporter& reporter) override {
+        TrialOutcome outcome;
+        const RunId run = m_store.createRun(task.runName, "{}").value();
+        m_store.setTrialRun(task.trialId, run);
+        double loss = 1.0;
+        int epoch = 0;
+        {
+            std::lock_guard<std::mutex> lock(m_mutex);
+            if (task.resumeRun > 0) {
+                const auto parent = m_ends.find(task.resumeRun);
+                if (parent == m_ends.end()) {
+                    outcome.message = "continued a run that never finished";
+                    return outcome;
+                }
+                epoch = parent->second.first;
+                loss = parent->second.second;
+            }
+            m_starts[task.number] = {epoch, loss};
+        }
+        const double lr = task.params.at("optimizer.lr").toDouble();
+        const double rate = 0.5 / (1.0 + std::pow(std::log10(lr / 0.1), 2));
+        while (epoch < task.lastEpoch) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(1 + task.number % 3));
+            loss *= 1.0 - rate;
+            reporter.report(++epoch, loss);
+        }
+        std::lock_guard<std::mutex> lock(m_mutex);
+        m_ends[run] = {epoch, loss};
+        outcome.state = TrialState::Complete;
+        outcome.value = loss;
+        return outcome;
+    }
+
+    // Where each trial started: its first epoch - 1 and the loss it continued from.
+    std::map<int64_t, std::pair<int, double>> starts() const {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        return m_starts;
+    }
+
+private:
+    RunStore& m_store;
+    mutable std::mutex m_mutex;
+    std::map<RunId, std::pair<int, double>> m_ends;
+    std::map<int64_t, std::pair<int, double>> m_starts;
+};
 
 } // namespace
 
@@ -264,6 +325,52 @@ private Q_SLOTS:
         const PopulationStep done = planner.next(trials);
         QCOMPARE(done.kind, PopulationStep::Kind::Done);
         QVERIFY2(done.reason.find("trained its 6 epochs") != std::string::npos, done.reason.c_str());
+    }
+
+    void theRunnerTrainsAPopulationThreeAtATime() {
+        QTemporaryDir dir;
+        auto store = RunStore::open(dir.filePath("runs.sqlite").toStdString()).take();
+        auto spec = parseStudySpec(studyText("{\"size\": 4, \"interval\": 2}", ", \"parallel\": 3"));
+        QVERIFY2(spec.ok(), joined(spec).c_str());
+        const StudyId id = store->createStudy("pbt", studySpecToJson(spec.value())).value();
+        FakeTraining training(*store);
+        StudyRunner runner(*store, id, training);
+        const auto summary = runner.run();
+        QVERIFY2(summary.ok(), summary.error().c_str());
+        QVERIFY2(summary.value().endReason.find("trained its 6 epochs") != std::string::npos,
+                 summary.value().endReason.c_str());
+        const auto trials = store->trials(id, true);
+        QCOMPARE(trials.size(), size_t{12});
+        std::map<int64_t, TrialRecord> byNumber;
+        for (const TrialRecord& trial : trials)
+            byNumber[trial.number] = trial;
+        const auto starts = training.starts();
+        int exploits = 0;
+        for (const TrialRecord& trial : trials) {
+            QVERIFY2(trial.state == TrialState::Complete, trial.message.c_str());
+            // Each stretch was handed the run of the trial it continues, at the epoch that trial ended.
+            QCOMPARE(starts.at(trial.number).first, trial.startEpoch);
+            if (trial.parentNumber < 0) {
+                QCOMPARE(trial.startEpoch, 0);
+                continue;
+            }
+            const TrialRecord& parent = byNumber.at(trial.parentNumber);
+            QCOMPARE(starts.at(trial.number).second, parent.value);
+            QCOMPARE(trial.startEpoch, parent.intermediate.rbegin()->first);
+            exploits += parent.member != trial.member;
+        }
+        QCOMPARE(exploits, 2); // the worst of four at each of the two boundaries
+        // Copying the best makes the population's best better than its best member trained alone.
+        double bestAlone = INFINITY;
+        for (const TrialRecord& trial : trials)
+            if (trial.parentNumber < 0) {
+                double loss = trial.value;
+                const double lr = trial.params.at("optimizer.lr").toDouble();
+                for (int epoch = 2; epoch < 6; ++epoch)
+                    loss *= 1.0 - 0.5 / (1.0 + std::pow(std::log10(lr / 0.1), 2));
+                bestAlone = std::min(bestAlone, loss);
+            }
+        QVERIFY(summary.value().best->value <= bestAlone);
     }
 
     void exploringMovesEachHyperparameterWithinItsRange() {
