@@ -247,31 +247,38 @@ Result<bool> migrate(sqlite3* db, const std::string& path, bool made = false) {
     std::string error;
     if (exec(db, "PRAGMA journal_mode=WAL", error) != SQLITE_OK)
         return Result<bool>::failure(path + ": " + error);
-    for (;;) {
-        // IMMEDIATE takes the write lock before the version is read, so two processes opening a
-        // new file at once cannot both apply the same migration.
-        if (exec(db, "BEGIN IMMEDIATE", error) != SQLITE_OK)
-            return Result<bool>::failure(path + ": " + error);
-        auto version = usableSchemaVersion(db, path, made);
-        if (!version.ok() || version.value() == RunStore::kSchemaVersion) {
-            std::string ignored;
-            exec(db, "ROLLBACK", ignored);
-            return version.ok() ? Result<bool>(true) : Result<bool>::failure(version.error());
-        }
-        const int target = version.value() + 1;
+    // IMMEDIATE takes the write lock before the version is read, so two processes opening a new file
+    // at once cannot both apply the same migration. Every migration the file needs is applied in
+    // this one transaction: a file is upgraded whole or not at all, and a new one costs one commit.
+    if (exec(db, "BEGIN IMMEDIATE", error) != SQLITE_OK)
+        return Result<bool>::failure(path + ": " + error);
+    auto version = usableSchemaVersion(db, path, made);
+    if (!version.ok() || version.value() == RunStore::kSchemaVersion) {
+        std::string ignored;
+        exec(db, "ROLLBACK", ignored);
+        return version.ok() ? Result<bool>(true) : Result<bool>::failure(version.error());
+    }
+    for (int target = version.value() + 1; target <= RunStore::kSchemaVersion; ++target) {
         for (const char* sql : kMigrations[target]) {
             if (exec(db, sql, error) != SQLITE_OK)
                 break;
         }
-        Statement setVersion(db,
-                             "INSERT OR REPLACE INTO schema_meta(key, value) VALUES('schema_version', ?)");
-        if (!error.empty() || !setVersion.run(target) || exec(db, "COMMIT", error) != SQLITE_OK) {
+        if (!error.empty()) {
             std::string ignored;
             exec(db, "ROLLBACK", ignored);
             return Result<bool>::failure(path + ": migration to schema version " + std::to_string(target) +
-                                         " failed: " + (error.empty() ? setVersion.error() : error));
+                                         " failed: " + error);
         }
     }
+    Statement setVersion(db, "INSERT OR REPLACE INTO schema_meta(key, value) VALUES('schema_version', ?)");
+    if (!setVersion.run(RunStore::kSchemaVersion) || exec(db, "COMMIT", error) != SQLITE_OK) {
+        std::string ignored;
+        exec(db, "ROLLBACK", ignored);
+        return Result<bool>::failure(path + ": migration to schema version " +
+                                     std::to_string(RunStore::kSchemaVersion) +
+                                     " failed: " + (error.empty() ? setVersion.error() : error));
+    }
+    return true;
 }
 
 // "" when SQLite's quick check finds the file sound, else its first findings.
