@@ -1,5 +1,6 @@
 // tunelab-cli end to end: a real process, a real SQLite file, the real digits data.
 
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -197,6 +198,27 @@ private Q_SLOTS:
         QCOMPARE(list.last().toObject()["start_epoch"].toInt(), 2);
         QVERIFY(list.last().toObject()["parent_trial"].toInt() < 4);
         QVERIFY(list.first().toObject()["parent_trial"].isNull());
+    }
+
+    void exportsARunAndRecordsItsCheck() {
+        QTemporaryDir folder;
+        const QString spec = writeFile(folder, "digits.json", digitsSpec(2));
+        const QString db = folder.filePath("runs.sqlite");
+        QCOMPARE(runCli({"train", spec, "--db", db, "--threads", "1", "--json"}).exitCode, 0);
+        const QString model = folder.filePath("digits.pt");
+        const CliResult exported = runCli({"export", "1", "-o", model, "--db", db, "--json"});
+        QVERIFY2(exported.exitCode == 0, qPrintable(exported.err));
+        const QJsonObject result = exported.lastJsonLine();
+        QVERIFY(result["verified"].toBool());
+        QCOMPARE(result["checked_rows"].toInt(), 359);
+        QVERIFY(QFileInfo(model).size() > 38000); // 9,610 float weights and biases
+        const QJsonArray exports = runCli({"runs", "show", "1", "--db", db}).json()["exports"].toArray();
+        QCOMPARE(exports.size(), 1);
+        QCOMPARE(exports.first().toObject()["format"].toString(), QString("torchscript"));
+        QCOMPARE(exports.first().toObject()["path"].toString(), model);
+        // A run that does not exist, and a format that does not.
+        QCOMPARE(runCli({"export", "9", "-o", model, "--db", db}).exitCode, 2);
+        QCOMPARE(runCli({"export", "1", "--format", "onnx2", "-o", model, "--db", db}).exitCode, 2);
     }
 
     void unknownRunIdIsBadInput() {

@@ -58,8 +58,8 @@ void TestRunStoreFiles::migrateEmptyFile() {
     QCOMPARE(raw.number(QStringLiteral("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN"
                                        " ('runs', 'step_metrics', 'epoch_metrics', 'schema_meta', 'studies',"
                                        " 'trials', 'trial_params', 'trial_values', 'layer_health',"
-                                       " 'weight_histograms', 'run_checkpoints')")),
-             11);
+                                       " 'weight_histograms', 'run_checkpoints', 'run_exports')")),
+             12);
     QCOMPARE(raw.number(QStringLiteral("SELECT count(*) FROM pragma_table_info('runs')")), 28);
 }
 

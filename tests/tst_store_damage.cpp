@@ -113,7 +113,8 @@ private Q_SLOTS:
             << "DROP TABLE trial_values; DROP TABLE trial_params; DROP TABLE trials"
             << "its table 'trials' is missing";
         QTest::newRow("every table dropped")
-            << "DROP TABLE run_checkpoints; DROP TABLE weight_histograms; DROP TABLE layer_health;"
+            << "DROP TABLE run_exports; DROP TABLE run_checkpoints; DROP TABLE weight_histograms;"
+               " DROP TABLE layer_health;"
                " DROP TABLE trial_values;"
                " DROP TABLE trial_params; DROP TABLE trials; DROP TABLE studies; DROP TABLE epoch_metrics;"
                " DROP TABLE step_metrics; DROP TABLE runs; DROP TABLE schema_meta"

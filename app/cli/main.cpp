@@ -44,6 +44,8 @@ int main(int argc, char** argv) {
     LrFindOptions lrFindOptions;
     CLI::App* race = addRaceCommand(app, raceOptions);
     CLI::App* lrFind = addLrFindCommand(app, lrFindOptions);
+    ExportOptions exportOptions;
+    CLI::App* exportModel = addExportCommand(app, exportOptions);
     StoreOptions storeOptions;
     CLI::App* store = addStoreCommand(app, storeOptions);
 
@@ -53,8 +55,8 @@ int main(int argc, char** argv) {
         const int code = app.exit(error);
         return code == 0 ? kExitSuccess : kExitBadInput;
     }
-    const TrainingCommandLine training{train,  &trainOptions,  race,         &raceOptions,
-                                       lrFind, &lrFindOptions, &studyOptions};
+    const TrainingCommandLine training{train,          &trainOptions, race,        &raceOptions,  lrFind,
+                                       &lrFindOptions, &studyOptions, exportModel, &exportOptions};
     if (parsedTrainingCommand(training))
         return runTrainingCommand(training, argc, argv);
     if (validate->parsed())

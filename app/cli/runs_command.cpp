@@ -56,6 +56,15 @@ int showRun(const RunStore& store, RunId id) {
         epochs.push_back(epochToJson(epoch));
     json["epoch_metrics"] = epochs;
     json["step_count"] = store.stepCount(id);
+    nlohmann::ordered_json exports = nlohmann::ordered_json::array();
+    for (const ExportRecord& record : store.exports(id))
+        exports.push_back({{"format", record.format},
+                           {"path", record.path},
+                           {"bytes", record.bytes},
+                           {"checked_rows", record.checkedRows},
+                           {"max_abs_difference", numberOrNull(record.maxAbsDifference)},
+                           {"exported_at", record.exportedAt}});
+    json["exports"] = exports;
     std::printf("%s\n", json.dump(2).c_str());
     return kExitSuccess;
 }

@@ -20,4 +20,16 @@ struct TrainOptions {
 CLI::App* addTrainCommand(CLI::App& app, TrainOptions& options);
 int runTrain(const TrainOptions& options);
 
+// export RUN --format torchscript|state-dict -o FILE (docs/export.md).
+struct ExportOptions {
+    int64_t runId = 0;
+    std::string format = "torchscript";
+    std::string outPath;
+    std::string dbPath;
+    bool json = false;
+};
+
+CLI::App* addExportCommand(CLI::App& app, ExportOptions& options);
+int runExport(const ExportOptions& options);
+
 } // namespace tunelab::cli

@@ -27,6 +27,19 @@ CLI::App* addTrainCommand(CLI::App& app, TrainOptions& options) {
     return train;
 }
 
+CLI::App* addExportCommand(CLI::App& app, ExportOptions& options) {
+    CLI::App* exporting = app.add_subcommand(
+        "export", "Export a run's model to a file that runs without TuneLab, and verify it");
+    exporting->add_option("id", options.runId, "Run id")->required();
+    exporting->add_option("--format", options.format, "torchscript (default) or state-dict")
+        ->check(CLI::IsMember({"torchscript", "state-dict"}));
+    exporting->add_option("-o,--out", options.outPath, "The file to write")->required();
+    exporting->add_option("--db", options.dbPath,
+                          "Run store file (default: $TUNELAB_DB or the user data folder)");
+    exporting->add_flag("--json", options.json, "Print the export and its check as one JSON object");
+    return exporting;
+}
+
 CLI::App* addRaceCommand(CLI::App& app, RaceOptions& options) {
     CLI::App* race = app.add_subcommand("race", "Race optimizers on one experiment (docs/race.md)");
     race->add_option("file", options.racePath, "Race file (JSON)")->required()->check(CLI::ExistingFile);
@@ -57,7 +70,8 @@ CLI::App* addLrFindCommand(CLI::App& app, LrFindOptions& options) {
 
 bool parsedTrainingCommand(const TrainingCommandLine& line) {
     return line.train->parsed() || line.race->parsed() || line.lrFind->parsed() ||
-           line.studyOptions->run->parsed() || line.studyOptions->resume->parsed();
+           line.exportModel->parsed() || line.studyOptions->run->parsed() ||
+           line.studyOptions->resume->parsed();
 }
 
 } // namespace tunelab::cli

@@ -11,6 +11,8 @@ int runTrainingCommand(const TrainingCommandLine& line, int, char**) {
         return runRace(*line.raceOptions);
     if (line.lrFind->parsed())
         return runLrFind(*line.lrFindOptions);
+    if (line.exportModel->parsed())
+        return runExport(*line.exportOptions);
     return runStudyTraining(*line.studyOptions);
 }
 

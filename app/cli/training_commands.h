@@ -8,7 +8,8 @@
 
 namespace tunelab::cli {
 
-// The commands that train, and so need LibTorch: train, race, lr-find, study run and study resume.
+// The commands that train, and so need LibTorch: train, race, lr-find, study run and study resume,
+// and export (which runs the model it writes).
 //
 // tunelab-cli itself does not link LibTorch, so every other command starts and ends in a few
 // milliseconds. It parses a training command like any other (help and option errors answer at
@@ -22,6 +23,8 @@ struct TrainingCommandLine {
     const CLI::App* lrFind = nullptr;
     const LrFindOptions* lrFindOptions = nullptr;
     const StudyOptions* studyOptions = nullptr; // run and resume
+    const CLI::App* exportModel = nullptr;
+    const ExportOptions* exportOptions = nullptr;
 };
 
 bool parsedTrainingCommand(const TrainingCommandLine& line);

@@ -35,6 +35,17 @@ struct RunRecord {
     bool hasCheckpoint = false; // it can be continued (checkpoint())
 };
 
+// An export of a run's model (schema 7) and its check: the file read back and run on `checkedRows`
+// rows, its outputs at most `maxAbsDifference` from the model's.
+struct ExportRecord {
+    std::string format; // "torchscript", "state-dict"
+    std::string path;
+    int64_t bytes = 0;
+    int64_t checkedRows = 0;
+    double maxAbsDifference = kNoValue;
+    double exportedAt = 0.0; // unix seconds; set by recordExport
+};
+
 // Where a new run's training continues from (RunRecord::parentRun, parentEpoch).
 struct RunOrigin {
     RunId parentRun = 0;
@@ -104,6 +115,9 @@ public:
     // The run's latest checkpoint (schema 7): the one its Finished event carried, or the latest an
     // Epoch event carried while it runs. nullopt when it has none.
     std::optional<TrainingCheckpoint> checkpoint(RunId id) const;
+    // The run's exports, oldest first; recordExport adds one (committed before it returns).
+    std::vector<ExportRecord> exports(RunId id) const;
+    Result<bool> recordExport(RunId id, const ExportRecord& record);
     int schemaVersion() const;
 
     // Gradient health (schema 3), written with the Steps and Epoch events that carry it.

@@ -187,6 +187,23 @@ std::optional<TrainingCheckpoint> RunStore::checkpoint(RunId id) const {
     return checkpoint;
 }
 
+std::vector<ExportRecord> RunStore::exports(RunId id) const {
+    return rowsOfRun(
+        m_impl->readMutex, m_impl->readDb.get(),
+        "SELECT format, path, bytes, checked_rows, max_abs_difference, exported_at FROM run_exports"
+        " WHERE run_id = ? ORDER BY rowid",
+        id, [](const Statement& select) {
+            ExportRecord record;
+            record.format = select.text(0);
+            record.path = select.text(1);
+            record.bytes = select.integer(2);
+            record.checkedRows = select.integer(3);
+            record.maxAbsDifference = select.real(4, kNoValue);
+            record.exportedAt = select.real(5, 0.0);
+            return record;
+        });
+}
+
 std::vector<char> RunStore::model(RunId id) const {
     std::lock_guard<std::mutex> lock(m_impl->readMutex);
     Statement select(m_impl->readDb.get(), "SELECT model FROM runs WHERE id = ?");

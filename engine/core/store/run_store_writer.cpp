@@ -440,6 +440,23 @@ Result<bool> RunStore::updateRunText(RunId id, const char* column, const std::st
     return true;
 }
 
+Result<bool> RunStore::recordExport(RunId id, const ExportRecord& record) {
+    const std::string what = "the export of run " + std::to_string(id) + " to " + record.path;
+    const double at = storeClockNow();
+    const std::string error = m_impl->commitOperation(what, [&](sqlite3* db) -> std::string {
+        Statement insert(
+            db, "INSERT INTO run_exports(run_id, format, path, bytes, checked_rows,"
+                " max_abs_difference, exported_at) SELECT id, ?, ?, ?, ?, ?, ? FROM runs WHERE id = ?");
+        if (!insert.run(record.format, record.path, record.bytes, record.checkedRows, record.maxAbsDifference,
+                        at, id))
+            return insert.error();
+        return sqlite3_changes(db) == 0 ? "no run with id " + std::to_string(id) : std::string();
+    });
+    if (!error.empty())
+        return Result<bool>::failure(m_impl->path + ": " + error);
+    return true;
+}
+
 void RunStore::deleteRun(RunId id) {
     deleteRunQueued(id);
     flush();

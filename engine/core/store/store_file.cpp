@@ -132,6 +132,11 @@ const std::vector<std::vector<const char*>> kMigrations = {
         "ALTER TABLE trials ADD COLUMN member INTEGER",
         "ALTER TABLE trials ADD COLUMN parent_number INTEGER",
         "ALTER TABLE trials ADD COLUMN start_epoch INTEGER",
+        // Each export of a run's model and how it verified itself: the file read back and run on the
+        // run's validation rows, its largest difference from the model's outputs.
+        "CREATE TABLE run_exports("
+        " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, format TEXT, path TEXT,"
+        " bytes INTEGER, checked_rows INTEGER, max_abs_difference REAL, exported_at REAL)",
     },
 };
 

@@ -1,0 +1,272 @@
+#include "training/model_export.h"
+
+#include "common/atomic_file.h"
+#include "training/saved_model.h"
+
+#include <torch/script.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <sstream>
+
+namespace tunelab {
+
+namespace {
+
+constexpr int64_t kCheckedRows = 512;
+
+const char* layerKind(LayerType type) {
+    switch (type) {
+    case LayerType::Linear:
+        return "linear";
+    case LayerType::Conv2d:
+        return "conv2d";
+    case LayerType::BatchNorm:
+        return "batch_norm";
+    case LayerType::LayerNorm:
+        return "layer_norm";
+    default:
+        return "";
+    }
+}
+
+std::string number(double value) {
+    char text[40];
+    std::snprintf(text, sizeof text, "%.17g", value);
+    std::string written = text;
+    if (written.find_first_of(".eEn") == std::string::npos)
+        written += ".0";
+    return written;
+}
+
+std::string pair(int64_t value) {
+    return "[" + std::to_string(value) + ", " + std::to_string(value) + "]";
+}
+
+// The network as a TorchScript module: its parameters and buffers registered as layerN_name, and a
+// forward that applies each layer with the same operator the trainer's network uses (dropout is
+// the identity in evaluation).
+torch::jit::Module scriptModule(const ModelSpec& model, detail::Network& network) {
+    torch::jit::Module module("TuneLabNetwork");
+    std::map<std::string, torch::Tensor> tensors;
+    for (const auto& item : network->named_parameters())
+        tensors[item.key()] = item.value().detach().clone();
+    for (const auto& item : network->named_buffers())
+        tensors[item.key()] = item.value().detach().clone();
+    auto attribute = [&](size_t layer, const std::string& name, bool buffer) -> std::string {
+        const auto found = tensors.find(std::to_string(layer) + "." + name);
+        if (found == tensors.end())
+            return "None";
+        const std::string attributeName = "layer" + std::to_string(layer) + "_" + name;
+        if (buffer)
+            module.register_buffer(attributeName, found->second);
+        else
+            module.register_parameter(attributeName, found->second, false);
+        return "self." + attributeName;
+    };
+    std::string body;
+    for (size_t i = 0; i < model.layers.size(); ++i) {
+        const LayerSpec& layer = model.layers[i];
+        std::string line;
+        switch (layer.type) {
+        case LayerType::Linear:
+            line =
+                "torch.linear(x, " + attribute(i, "weight", false) + ", " + attribute(i, "bias", false) + ")";
+            break;
+        case LayerType::Conv2d:
+            line = "torch.conv2d(x, " + attribute(i, "weight", false) + ", " + attribute(i, "bias", false) +
+                   ", " + pair(layer.stride > 0 ? layer.stride : 1) + ", " + pair(layer.padding) + ")";
+            break;
+        case LayerType::MaxPool2d:
+        case LayerType::AvgPool2d:
+            line = std::string(layer.type == LayerType::MaxPool2d ? "torch.max_pool2d" : "torch.avg_pool2d") +
+                   "(x, " + pair(layer.kernelSize) + ", " +
+                   pair(layer.stride > 0 ? layer.stride : layer.kernelSize) + ", " + pair(layer.padding) +
+                   ")";
+            break;
+        case LayerType::BatchNorm: {
+            const std::string weight = attribute(i, "weight", false), bias = attribute(i, "bias", false);
+            line = "torch.batch_norm(x, " + weight + ", " + bias + ", " + attribute(i, "running_mean", true) +
+                   ", " + attribute(i, "running_var", true) + ", False, 0.0, " + number(layer.eps) +
+                   ", False)";
+            break;
+        }
+        case LayerType::LayerNorm: {
+            const auto found = tensors.find(std::to_string(i) + ".weight");
+            std::string shape = "[";
+            for (int64_t d = 0; found != tensors.end() && d < found->second.dim(); ++d)
+                shape += (d ? ", " : "") + std::to_string(found->second.size(d));
+            shape += "]";
+            line = "torch.layer_norm(x, " + shape + ", " + attribute(i, "weight", false) + ", " +
+                   attribute(i, "bias", false) + ", " + number(layer.eps) + ", False)";
+            break;
+        }
+        case LayerType::Dropout:
+            continue; // the identity in evaluation
+        case LayerType::Flatten:
+            line = "torch.flatten(x, 1)";
+            break;
+        case LayerType::ReLU:
+            line = "torch.relu(x)";
+            break;
+        case LayerType::LeakyReLU:
+            line = "torch.leaky_relu(x, " + number(layer.negativeSlope) + ")";
+            break;
+        case LayerType::ELU:
+            line = "torch.elu(x, " + number(layer.alpha) + ")";
+            break;
+        case LayerType::GELU:
+            line = "torch.gelu(x)";
+            break;
+        case LayerType::SiLU:
+            line = "x * torch.sigmoid(x)";
+            break;
+        case LayerType::Tanh:
+            line = "torch.tanh(x)";
+            break;
+        case LayerType::Sigmoid:
+            line = "torch.sigmoid(x)";
+            break;
+        }
+        body += "    x = " + line + "\n";
+    }
+    module.define("def forward(self, x):\n" + body + "    return x\n");
+    module.eval();
+    return module;
+}
+
+// The state dict under readable names, in torch.save's format.
+std::vector<char> readableStateDict(const ModelSpec& model, detail::Network& network) {
+    c10::Dict<std::string, torch::Tensor> state;
+    for (const auto& item : network->named_parameters())
+        state.insert(readableParameterName(model, item.key()), item.value().detach().clone());
+    for (const auto& item : network->named_buffers())
+        state.insert(readableParameterName(model, item.key()), item.value().detach().clone());
+    return torch::pickle_save(state);
+}
+
+// A state dict under readable names back under the network's own, for loading it to check it.
+std::vector<char> indexedStateDict(const ModelSpec& model, const std::vector<char>& readable,
+                                   detail::Network& network) {
+    const c10::Dict<c10::IValue, c10::IValue> saved = torch::pickle_load(readable).toGenericDict();
+    c10::Dict<std::string, torch::Tensor> state;
+    auto add = [&](const std::string& indexName) {
+        const auto found = saved.find(readableParameterName(model, indexName));
+        if (found != saved.end())
+            state.insert(indexName, found->value().toTensor());
+    };
+    for (const auto& item : network->named_parameters())
+        add(item.key());
+    for (const auto& item : network->named_buffers())
+        add(item.key());
+    return torch::pickle_save(state);
+}
+
+std::vector<char> readFile(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::vector<char>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+} // namespace
+
+const char* toString(ExportFormat format) {
+    return format == ExportFormat::TorchScript ? "torchscript" : "state-dict";
+}
+
+bool parseExportFormat(const std::string& text, ExportFormat& format) {
+    if (text == "torchscript")
+        format = ExportFormat::TorchScript;
+    else if (text == "state-dict")
+        format = ExportFormat::StateDict;
+    else
+        return false;
+    return true;
+}
+
+std::string readableParameterName(const ModelSpec& model, const std::string& indexName) {
+    const size_t dot = indexName.find('.');
+    if (dot == std::string::npos)
+        return {};
+    size_t layer = 0;
+    try {
+        layer = std::stoul(indexName.substr(0, dot));
+    } catch (const std::exception&) {
+        return {};
+    }
+    if (layer >= model.layers.size() || *layerKind(model.layers[layer].type) == '\0')
+        return {};
+    return "layers." + std::to_string(layer) + "." + layerKind(model.layers[layer].type) + "." +
+           indexName.substr(dot + 1);
+}
+
+Result<ExportReport> exportModel(const ExperimentSpec& spec, const std::vector<char>& stateDict,
+                                 ExportFormat format, const std::string& path) {
+    using Exported = Result<ExportReport>;
+    try {
+        auto loaded = detail::loadSavedModel(spec, stateDict);
+        if (!loaded.ok())
+            return Exported::failure(loaded.error());
+        detail::SavedModel& model = loaded.value();
+        torch::NoGradGuard noGrad;
+        std::vector<int64_t> rows =
+            model.split.validation.empty() ? model.split.train : model.split.validation;
+        rows.resize(std::min<size_t>(rows.size(), kCheckedRows));
+        const torch::Tensor input = model.features(rows);
+        const torch::Tensor expected = model.network->forward(input);
+
+        ExportReport report;
+        report.format = format;
+        report.path = path;
+        std::string bytes;
+        if (format == ExportFormat::TorchScript) {
+            std::ostringstream out;
+            scriptModule(spec.model, model.network).save(out);
+            bytes = out.str();
+        } else {
+            const std::vector<char> state = readableStateDict(spec.model, model.network);
+            bytes.assign(state.begin(), state.end());
+            report.specPath = path + ".spec.json";
+            if (auto written = writeFileAtomically(report.specPath, experimentSpecToJson(spec) + "\n");
+                !written.ok())
+                return Exported::failure(written.error());
+        }
+        if (auto written = writeFileAtomically(path, bytes); !written.ok())
+            return Exported::failure(written.error());
+        report.bytes = static_cast<int64_t>(bytes.size());
+
+        // The check reads the file back, as a user's program will.
+        torch::Tensor actual;
+        if (format == ExportFormat::TorchScript) {
+            torch::jit::Module reloaded = torch::jit::load(path);
+            actual = reloaded.forward({input}).toTensor();
+        } else {
+            auto rebuilt =
+                detail::loadSavedModel(spec, indexedStateDict(spec.model, readFile(path), model.network));
+            if (!rebuilt.ok()) {
+                std::remove(path.c_str());
+                return Exported::failure(path +
+                                         ": the written state dict does not load back: " + rebuilt.error());
+            }
+            actual = rebuilt.value().network->forward(input);
+        }
+        report.checkedRows = static_cast<int64_t>(rows.size());
+        report.maxAbsDifference = rows.empty() ? 0.0 : (actual - expected).abs().max().item<double>();
+        if (!report.verified()) {
+            std::remove(path.c_str());
+            return Exported::failure(path +
+                                     ": the exported model computes other outputs than the run's (largest "
+                                     "difference " +
+                                     std::to_string(report.maxAbsDifference) + "); nothing was kept");
+        }
+        return report;
+    } catch (const c10::Error& error) {
+        return Exported::failure(path + ": the export failed: " + error.what_without_backtrace());
+    } catch (const std::exception& error) {
+        return Exported::failure(path + ": the export failed: " + error.what());
+    }
+}
+
+} // namespace tunelab
