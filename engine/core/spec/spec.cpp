@@ -270,7 +270,43 @@ void readTraining(const Json& json, TrainingSpec& training, std::vector<std::str
     reader.finish();
 }
 
+void readInit(const Json& json, const std::string& baseDir, InitSpec& init,
+              std::vector<std::string>& errors) {
+    if (!expectObject(json, "init", errors))
+        return;
+    ObjectReader reader(json, "init", errors);
+    reader.integer("run", init.run, 1, "a run id (a positive integer)");
+    std::string file;
+    reader.text("file", file, false, "the path of a state dict file");
+    if (!file.empty()) {
+        std::filesystem::path resolved(file);
+        if (resolved.is_relative()) {
+            std::error_code ignored; // absolute() only fails without a current directory
+            resolved = std::filesystem::absolute(std::filesystem::path(baseDir), ignored) / resolved;
+        }
+        init.file = resolved.lexically_normal().string();
+    }
+    int64_t freeze = 0;
+    reader.integer("freeze_layers", freeze, 0, "a number of layers (0 or more)");
+    init.freezeLayers = static_cast<int>(std::min<int64_t>(freeze, 1 << 20));
+    reader.boolean("freeze_batch_norm", init.freezeBatchNorm);
+    reader.finish();
+    if (init.run > 0 && !init.file.empty())
+        errors.push_back("init: give run or file, not both");
+    if (!init.fromWeights() && json.contains("freeze_layers"))
+        errors.push_back(
+            "init.freeze_layers: freezing needs trained weights to keep; give init.run or init.file");
+}
+
 void checkAcrossSections(const Json& root, ExperimentSpec& spec, std::vector<std::string>& errors) {
+    if (spec.init.freezeLayers > static_cast<int>(spec.model.layers.size()))
+        errors.push_back("init.freeze_layers: " + std::to_string(spec.init.freezeLayers) +
+                         " layers to freeze, but the network has " +
+                         std::to_string(spec.model.layers.size()));
+    else if (spec.init.freezeLayers == static_cast<int>(spec.model.layers.size()) &&
+             spec.init.freezeLayers > 0)
+        errors.push_back("init.freeze_layers: freezing all " + std::to_string(spec.init.freezeLayers) +
+                         " layers leaves nothing to train; freeze fewer");
     const auto& early = spec.training.earlyStopping;
     if (early.enabled) {
         const bool needsValidation = early.metric != MetricKind::TrainLoss;
@@ -332,6 +368,8 @@ Result<ExperimentSpec> parseExperimentSpec(std::string_view jsonText, const std:
         readSchedule(*schedule, spec.schedule, errors);
     if (const Json* training = reader.find("training"))
         readTraining(*training, spec.training, errors);
+    if (const Json* init = reader.find("init"))
+        readInit(*init, baseDir, spec.init, errors);
     reader.finish();
     if (errors.empty())
         checkAcrossSections(root, spec, errors);

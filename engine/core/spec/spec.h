@@ -132,6 +132,20 @@ struct TrainingSpec {
     EarlyStoppingSpec earlyStopping;
 };
 
+// Fine-tuning (docs/experiment-format.md, "init"): the network starts from the saved weights of a run
+// in the run store (`run`) or of a state dict file (`file`, absolute after parsing; TuneLab's exported
+// state dicts and the store's both load) instead of a random initialisation. Every parameter whose
+// layer and shape match is copied; the others (a head for another number of classes) start fresh.
+// The first `freezeLayers` layers of model.layers do not train, batch norm statistics included unless
+// `freezeBatchNorm` is false.
+struct InitSpec {
+    int64_t run = 0;
+    std::string file;
+    int freezeLayers = 0;
+    bool freezeBatchNorm = true;
+    bool fromWeights() const { return run > 0 || !file.empty(); }
+};
+
 struct ExperimentSpec {
     std::string name = "experiment";
     uint64_t seed = 0;
@@ -142,6 +156,7 @@ struct ExperimentSpec {
     OptimizerSpec optimizer;
     ScheduleSpec schedule;
     TrainingSpec training;
+    InitSpec init;
 };
 
 // Parses a spec. Relative data paths resolve against baseDir. Every error names its JSON path.

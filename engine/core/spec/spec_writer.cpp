@@ -155,6 +155,16 @@ std::string experimentSpecToJson(const ExperimentSpec& spec, int indent) {
     json["optimizer"] = optimizerJsonObject(spec.optimizer);
     json["schedule"] = scheduleToJson(spec.schedule);
     json["training"] = trainingToJson(spec.training);
+    if (spec.init.fromWeights()) {
+        Json init;
+        if (spec.init.run > 0)
+            init["run"] = spec.init.run;
+        else
+            init["file"] = spec.init.file;
+        init["freeze_layers"] = spec.init.freezeLayers;
+        init["freeze_batch_norm"] = spec.init.freezeBatchNorm;
+        json["init"] = init;
+    }
     return json.dump(indent);
 }
 

@@ -2,6 +2,7 @@
 
 #include "spec/spec.h"
 #include "store/run_store.h"
+#include "training/run_manager.h"
 #include "training/trainer.h"
 
 #include <cmath>
@@ -146,6 +147,15 @@ TrialOutcome ExperimentObjective::evaluate(const TrialTask& task, TrialReporter&
         options.resumeFrom = std::make_shared<const TrainingCheckpoint>(std::move(*checkpoint));
     }
     options.lastEpoch = task.lastEpoch;
+    if (spec.init.run > 0 && !options.resumeFrom) {
+        auto weights = initialWeightsOf(&m_store, spec.init.run);
+        if (!weights.ok()) {
+            outcome.state = TrialState::Failed;
+            outcome.message = weights.error();
+            return outcome;
+        }
+        options.initialWeights = weights.take();
+    }
     auto created = m_store.createRun(spec.name, experimentSpecToJson(spec), origin);
     if (!created.ok()) {
         outcome.state = TrialState::Failed;

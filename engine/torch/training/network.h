@@ -30,10 +30,16 @@ public:
     }
     const c10::optional<at::Generator>& dropoutGenerator() const { return m_dropoutGenerator; }
 
+    // The batch norm layers among the first `layers` keep their statistics: they stay in evaluation
+    // mode whatever train() says.
+    void freezeBatchNormOf(int layers);
+    void train(bool on = true) override;
+
 private:
     using LayerFunction = std::function<torch::Tensor(const torch::Tensor&)>;
     std::vector<LayerFunction> m_layers;
     c10::optional<at::Generator> m_dropoutGenerator;
+    int m_frozenNormLayers = 0;
 };
 TORCH_MODULE(Network);
 
@@ -49,5 +55,11 @@ FlatParameters flattenParameters(torch::nn::Module& module);
 
 // The state dict (parameters and buffers, on the CPU) in torch.save's format.
 std::vector<char> saveStateDict(torch::nn::Module& module);
+
+// Copies the parameters and buffers of a saved state dict (the store's "0.weight" names or an
+// export's "layers.0.linear.weight") whose name and shape match into the network. Returns a note
+// for the user naming the layers that start fresh; throws std::runtime_error when the bytes are not
+// a state dict or nothing matches.
+std::string initialiseFrom(torch::nn::Module& module, const std::vector<char>& stateDict);
 
 } // namespace tunelab::detail

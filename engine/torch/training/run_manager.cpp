@@ -102,6 +102,21 @@ RunManager::~RunManager() {
     waitForAll();
 }
 
+Result<std::shared_ptr<const std::vector<char>>> initialWeightsOf(const RunStore* store, RunId run) {
+    using Weights = Result<std::shared_ptr<const std::vector<char>>>;
+    if (!store)
+        return Weights::failure("init.run: run " + std::to_string(run) +
+                                " is in a run store, and this run has none");
+    std::vector<char> model = store->model(run);
+    if (model.empty())
+        return Weights::failure("init.run: " +
+                                std::string(store->run(run)
+                                                ? "run " + std::to_string(run) + " has no saved model"
+                                                : "there is no run " + std::to_string(run)) +
+                                " in " + store->path());
+    return Weights(std::make_shared<const std::vector<char>>(std::move(model)));
+}
+
 Result<RunId> RunManager::start(const ExperimentSpec& spec, const RunOptions& options, RunId parentRun) {
     if (const std::string problem = threadsProblem(options.threads); !problem.empty())
         return Result<RunId>::failure(problem);
@@ -112,6 +127,14 @@ Result<RunId> RunManager::start(const ExperimentSpec& spec, const RunOptions& op
     ExperimentSpec resolved = spec;
     if (!options.device.empty())
         resolved.device = options.device;
+
+    RunOptions runOptions = options;
+    if (spec.init.run > 0 && !runOptions.initialWeights && !runOptions.resumeFrom) {
+        auto weights = initialWeightsOf(m_impl->store, spec.init.run);
+        if (!weights.ok())
+            return Result<RunId>::failure(weights.error());
+        runOptions.initialWeights = weights.take();
+    }
 
     RunId id = 0;
     if (m_impl->store) {
@@ -133,9 +156,9 @@ Result<RunId> RunManager::start(const ExperimentSpec& spec, const RunOptions& op
         m_impl->reapFinished();
         m_impl->runs.emplace(id, std::move(run));
     }
-    raw->thread = std::thread([this, raw, id, resolved, options] {
+    raw->thread = std::thread([this, raw, id, resolved, runOptions] {
         RunSink sink(*raw, m_impl->sink);
-        trainExperiment(id, resolved, options, raw->control, sink);
+        trainExperiment(id, resolved, runOptions, raw->control, sink);
         raw->finished.store(true);
         raw->delivered.store(true);
     });

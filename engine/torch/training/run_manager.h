@@ -50,4 +50,7 @@ private:
     std::unique_ptr<Impl> m_impl;
 };
 
+// The saved model of `run`, for a spec that fine-tunes it (init.run); fails naming why not.
+Result<std::shared_ptr<const std::vector<char>>> initialWeightsOf(const RunStore* store, RunId run);
+
 } // namespace tunelab

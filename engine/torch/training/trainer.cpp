@@ -1,5 +1,6 @@
 #include "training/trainer.h"
 
+#include "common/file_text.h"
 #include "common/machine_limits.h"
 
 #include "data/dataset.h"
@@ -28,6 +29,9 @@ namespace tunelab {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// The largest state dict file init.file may name.
+constexpr size_t kMaxStateDictBytes = size_t{4} << 30;
 
 // Health samples are taken at one step after every this many metric flushes (docs/gradient-health.md).
 constexpr int kHealthSampleEveryFlushes = 1;
@@ -104,6 +108,9 @@ public:
 private:
     void prepare(const std::string& deviceId);
     void resume(const TrainingCheckpoint& from);
+    void initialise();
+    void freezeLayers();
+    void holdFrozen(bool gradients);
     void trainEpoch(int epoch);
     void step(const torch::Tensor& x, const torch::Tensor& y, int epoch);
     void flushSteps();
@@ -152,7 +159,12 @@ private:
     int64_t m_epochLossCount = 0;
     float m_lastStepLoss = std::numeric_limits<float>::quiet_NaN();
 
-    std::string m_resumeNote; // what a resumed run could not carry over
+    struct FrozenRange {
+        int64_t offset, count;
+        torch::Tensor values;
+    };
+    std::vector<FrozenRange> m_frozen;
+    std::vector<std::string> m_notes; // what the run could not carry over or start from
     double m_pausedSeconds = 0.0;
     double m_bestMetric = kNoValue;
     int m_epochsWithoutImprovement = 0;
@@ -185,11 +197,16 @@ void Trainer::prepare(const std::string& deviceId) {
     // Initialise on the CPU from the run's own generator, so a seed gives the same network on every device.
     auto generator = at::make_generator<at::CPUGeneratorImpl>(m_spec.seed);
     m_network = detail::Network(m_spec.model, m_data.sampleShape, generator);
+    if (m_spec.init.fromWeights() && !m_options.resumeFrom)
+        initialise();
+    if (m_spec.init.freezeBatchNorm)
+        m_network->freezeBatchNormOf(m_spec.init.freezeLayers);
     m_network->to(m_device);
     if (!m_device.is_cpu())
         m_network->setDropoutGenerator(c10::nullopt);
     m_network->train();
     m_flat = detail::flattenParameters(*m_network);
+    freezeLayers();
     m_summary.parameters = m_flat.values.numel();
     {
         // Fairness evidence: equal seeds and data give equal hashes, whatever the optimizer.
@@ -213,6 +230,52 @@ void Trainer::prepare(const std::string& deviceId) {
         resume(*m_options.resumeFrom);
 }
 
+void Trainer::initialise() {
+    std::vector<char> bytes;
+    if (m_options.initialWeights) {
+        bytes = *m_options.initialWeights;
+    } else if (!m_spec.init.file.empty()) {
+        auto read = readRegularFile(m_spec.init.file, kMaxStateDictBytes);
+        if (!read.ok())
+            throw RunEnded{RunStatus::Failed, "init.file: " + read.error()};
+        bytes.assign(read.value().begin(), read.value().end());
+    } else {
+        throw RunEnded{RunStatus::Failed, "init.run: the weights of run " + std::to_string(m_spec.init.run) +
+                                              " were not handed to this run (train it through a run store)"};
+    }
+    try {
+        if (std::string note = detail::initialiseFrom(*m_network, bytes); !note.empty())
+            m_notes.push_back(std::move(note));
+    } catch (const std::exception& error) {
+        throw RunEnded{RunStatus::Failed, std::string("init: ") + error.what()};
+    }
+}
+
+// The parameters of the first init.freeze_layers layers: their ranges in the flat buffer and their
+// values, which every step restores (weight decay and momentum would move them otherwise).
+void Trainer::freezeLayers() {
+    const int frozen = m_spec.init.freezeLayers;
+    if (frozen <= 0)
+        return;
+    int64_t offset = 0;
+    for (const auto& item : m_network->named_parameters()) {
+        const int64_t count = item.value().numel();
+        if (std::stoi(item.key().substr(0, item.key().find('.'))) < frozen)
+            m_frozen.push_back({offset, count, m_flat.values.narrow(0, offset, count).clone()});
+        offset += count;
+    }
+}
+
+void Trainer::holdFrozen(bool gradients) {
+    torch::NoGradGuard noGrad;
+    for (const FrozenRange& range : m_frozen) {
+        if (gradients)
+            m_flat.grads.narrow(0, range.offset, range.count).zero_();
+        else
+            m_flat.values.narrow(0, range.offset, range.count).copy_(range.values);
+    }
+}
+
 void Trainer::resume(const TrainingCheckpoint& from) {
     const int last = lastEpoch();
     if (last <= from.epoch)
@@ -220,8 +283,10 @@ void Trainer::resume(const TrainingCheckpoint& from) {
                                               " but would stop at epoch " + std::to_string(last) +
                                               ": set training.epochs above " + std::to_string(from.epoch)};
     try {
-        m_resumeNote = detail::restoreCheckpoint(
+        std::string note = detail::restoreCheckpoint(
             from, detail::TrainingState{m_network, m_flat, *m_optimizer, m_spec.optimizer, m_shuffleRandom});
+        if (!note.empty())
+            m_notes.push_back(std::move(note));
     } catch (const std::runtime_error& error) {
         throw RunEnded{RunStatus::Failed, error.what()};
     }
@@ -253,6 +318,8 @@ void Trainer::step(const torch::Tensor& x, const torch::Tensor& y, int epoch) {
         m_flat.grads.zero_(); // the fused CPU step leaves the gradient zeroed itself
     auto loss = detail::computeLoss(m_spec.loss, m_network->forward(x), y);
     loss.backward();
+    if (!m_frozen.empty())
+        holdFrozen(true);
     const bool sample = m_sampleNextStep && m_health.hasLayers();
     if (sample) {
         m_sampleNextStep = false;
@@ -275,6 +342,8 @@ void Trainer::step(const torch::Tensor& x, const torch::Tensor& y, int epoch) {
         m_optimizer->step(m_flat.values, m_flat.grads, lr);
         m_pendingNorms.push_back(norm);
     }
+    if (!m_frozen.empty())
+        holdFrozen(false);
     ++m_step;
     if (sample)
         m_health.sampleUpdates(m_step);
@@ -463,8 +532,9 @@ void Trainer::finish(RunStatus status, const std::string& message) {
                                  std::string("the model could not be saved: ") + error.what();
         }
     }
-    if (!m_resumeNote.empty() && status != RunStatus::Failed)
-        m_summary.message += (m_summary.message.empty() ? "" : "; ") + m_resumeNote;
+    if (status != RunStatus::Failed)
+        for (const std::string& note : m_notes)
+            m_summary.message += (m_summary.message.empty() ? "" : "; ") + note;
     event.summary = m_summary;
     m_sink.onRunEvent(event);
 }

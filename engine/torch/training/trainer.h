@@ -24,6 +24,9 @@ struct RunOptions {
     // The epoch to stop after (0: the spec's epochs). The learning-rate schedule still spans the
     // spec's epochs, so training in stretches follows the schedule of one long run.
     int lastEpoch = 0;
+    // Fine-tuning from a run of the store (spec.init.run): its saved model, which the caller that has
+    // the store reads (RunManager, the study objective). A spec's init.file is read by the trainer.
+    std::shared_ptr<const std::vector<char>> initialWeights;
 };
 
 // Control flags a caller on another thread sets directly; the training loop reads them every step.
