@@ -3,9 +3,6 @@
 #include "model/shape_inference.h"
 
 #include <cmath>
-#include <map>
-#include <set>
-#include <stdexcept>
 
 namespace tunelab::detail {
 
@@ -172,56 +169,6 @@ FlatParameters flattenParameters(torch::nn::Module& module) {
         offset += count;
     }
     return flat;
-}
-
-std::string initialiseFrom(torch::nn::Module& module, const std::vector<char>& stateDict) {
-    c10::IValue value;
-    try {
-        value = torch::pickle_load(stateDict);
-    } catch (const c10::Error&) {
-        throw std::runtime_error("the initial weights are not a state dict saved by TuneLab or torch.save");
-    }
-    if (!value.isGenericDict())
-        throw std::runtime_error("the initial weights are not a state dict");
-    // By the network's own names: "layers.3.linear.weight" is "3.weight".
-    std::map<std::string, torch::Tensor> saved;
-    for (const auto& item : value.toGenericDict()) {
-        if (!item.key().isString() || !item.value().isTensor())
-            continue;
-        std::string name = item.key().toStringRef();
-        if (name.rfind("layers.", 0) == 0) {
-            const size_t index = name.find('.', 7), kind = name.find('.', index + 1);
-            if (index != std::string::npos && kind != std::string::npos)
-                name = name.substr(7, index - 7) + name.substr(kind);
-        }
-        saved[name] = item.value().toTensor();
-    }
-    torch::NoGradGuard noGrad;
-    int copiedParameters = 0;
-    std::set<std::string> fresh;
-    auto copy = [&](const std::string& name, torch::Tensor& target) {
-        const auto found = saved.find(name);
-        if (found == saved.end() || found->second.sizes() != target.sizes()) {
-            fresh.insert(name.substr(0, name.find('.')));
-            return false;
-        }
-        target.copy_(found->second);
-        return true;
-    };
-    for (auto& item : module.named_parameters())
-        copiedParameters += copy(item.key(), item.value()) ? 1 : 0;
-    for (auto& item : module.named_buffers())
-        copy(item.key(), item.value());
-    if (copiedParameters == 0)
-        throw std::runtime_error(
-            "the initial weights match no layer of this network (no name with the same shape)");
-    if (fresh.empty())
-        return {};
-    std::string layers;
-    for (const std::string& layer : fresh)
-        layers += (layers.empty() ? "" : ", ") + layer;
-    return "layer" + std::string(fresh.size() == 1 ? " " : "s ") + layers +
-           " started fresh: the initial weights have no tensor of that name and shape";
 }
 
 std::vector<char> saveStateDict(torch::nn::Module& module) {

@@ -56,10 +56,4 @@ FlatParameters flattenParameters(torch::nn::Module& module);
 // The state dict (parameters and buffers, on the CPU) in torch.save's format.
 std::vector<char> saveStateDict(torch::nn::Module& module);
 
-// Copies the parameters and buffers of a saved state dict (the store's "0.weight" names or an
-// export's "layers.0.linear.weight") whose name and shape match into the network. Returns a note
-// for the user naming the layers that start fresh; throws std::runtime_error when the bytes are not
-// a state dict or nothing matches.
-std::string initialiseFrom(torch::nn::Module& module, const std::vector<char>& stateDict);
-
 } // namespace tunelab::detail

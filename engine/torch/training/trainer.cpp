@@ -1,6 +1,5 @@
 #include "training/trainer.h"
 
-#include "common/file_text.h"
 #include "common/machine_limits.h"
 
 #include "data/dataset.h"
@@ -11,6 +10,7 @@
 #include "optim/learning_rate_schedule.h"
 #include "training/checkpoint.h"
 #include "training/devices.h"
+#include "training/fine_tune.h"
 #include "training/layer_health.h"
 #include "training/losses.h"
 #include "training/network.h"
@@ -29,9 +29,6 @@ namespace tunelab {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// The largest state dict file init.file may name.
-constexpr size_t kMaxStateDictBytes = size_t{4} << 30;
 
 // Health samples are taken at one step after every this many metric flushes (docs/gradient-health.md).
 constexpr int kHealthSampleEveryFlushes = 1;
@@ -109,8 +106,6 @@ private:
     void prepare(const std::string& deviceId);
     void resume(const TrainingCheckpoint& from);
     void initialise();
-    void freezeLayers();
-    void holdFrozen(bool gradients);
     void trainEpoch(int epoch);
     void step(const torch::Tensor& x, const torch::Tensor& y, int epoch);
     void flushSteps();
@@ -159,11 +154,7 @@ private:
     int64_t m_epochLossCount = 0;
     float m_lastStepLoss = std::numeric_limits<float>::quiet_NaN();
 
-    struct FrozenRange {
-        int64_t offset, count;
-        torch::Tensor values;
-    };
-    std::vector<FrozenRange> m_frozen;
+    detail::FrozenLayers m_frozen;
     std::vector<std::string> m_notes; // what the run could not carry over or start from
     double m_pausedSeconds = 0.0;
     double m_bestMetric = kNoValue;
@@ -206,7 +197,7 @@ void Trainer::prepare(const std::string& deviceId) {
         m_network->setDropoutGenerator(c10::nullopt);
     m_network->train();
     m_flat = detail::flattenParameters(*m_network);
-    freezeLayers();
+    m_frozen = detail::FrozenLayers(m_network, m_flat, m_spec.init.freezeLayers);
     m_summary.parameters = m_flat.values.numel();
     {
         // Fairness evidence: equal seeds and data give equal hashes, whatever the optimizer.
@@ -231,48 +222,13 @@ void Trainer::prepare(const std::string& deviceId) {
 }
 
 void Trainer::initialise() {
-    std::vector<char> bytes;
-    if (m_options.initialWeights) {
-        bytes = *m_options.initialWeights;
-    } else if (!m_spec.init.file.empty()) {
-        auto read = readRegularFile(m_spec.init.file, kMaxStateDictBytes);
-        if (!read.ok())
-            throw RunEnded{RunStatus::Failed, "init.file: " + read.error()};
-        bytes.assign(read.value().begin(), read.value().end());
-    } else {
-        throw RunEnded{RunStatus::Failed, "init.run: the weights of run " + std::to_string(m_spec.init.run) +
-                                              " were not handed to this run (train it through a run store)"};
-    }
     try {
-        if (std::string note = detail::initialiseFrom(*m_network, bytes); !note.empty())
+        if (std::string note =
+                detail::initialiseFromTrained(m_network, m_spec.init, m_options.initialWeights);
+            !note.empty())
             m_notes.push_back(std::move(note));
-    } catch (const std::exception& error) {
-        throw RunEnded{RunStatus::Failed, std::string("init: ") + error.what()};
-    }
-}
-
-// The parameters of the first init.freeze_layers layers: their ranges in the flat buffer and their
-// values, which every step restores (weight decay and momentum would move them otherwise).
-void Trainer::freezeLayers() {
-    const int frozen = m_spec.init.freezeLayers;
-    if (frozen <= 0)
-        return;
-    int64_t offset = 0;
-    for (const auto& item : m_network->named_parameters()) {
-        const int64_t count = item.value().numel();
-        if (std::stoi(item.key().substr(0, item.key().find('.'))) < frozen)
-            m_frozen.push_back({offset, count, m_flat.values.narrow(0, offset, count).clone()});
-        offset += count;
-    }
-}
-
-void Trainer::holdFrozen(bool gradients) {
-    torch::NoGradGuard noGrad;
-    for (const FrozenRange& range : m_frozen) {
-        if (gradients)
-            m_flat.grads.narrow(0, range.offset, range.count).zero_();
-        else
-            m_flat.values.narrow(0, range.offset, range.count).copy_(range.values);
+    } catch (const std::runtime_error& error) {
+        throw RunEnded{RunStatus::Failed, error.what()};
     }
 }
 
@@ -318,8 +274,7 @@ void Trainer::step(const torch::Tensor& x, const torch::Tensor& y, int epoch) {
         m_flat.grads.zero_(); // the fused CPU step leaves the gradient zeroed itself
     auto loss = detail::computeLoss(m_spec.loss, m_network->forward(x), y);
     loss.backward();
-    if (!m_frozen.empty())
-        holdFrozen(true);
+    m_frozen.holdGradients(m_flat);
     const bool sample = m_sampleNextStep && m_health.hasLayers();
     if (sample) {
         m_sampleNextStep = false;
@@ -342,8 +297,7 @@ void Trainer::step(const torch::Tensor& x, const torch::Tensor& y, int epoch) {
         m_optimizer->step(m_flat.values, m_flat.grads, lr);
         m_pendingNorms.push_back(norm);
     }
-    if (!m_frozen.empty())
-        holdFrozen(false);
+    m_frozen.holdValues(m_flat);
     ++m_step;
     if (sample)
         m_health.sampleUpdates(m_step);
