@@ -192,6 +192,83 @@ private Q_SLOTS:
         QCOMPARE(model.runCount(), 5);
     }
 
+    // "Fork from Here..." needs one run with somewhere to continue from: a running run (the end of its
+    // epoch) or a checkpoint; a disabled entry says why in its tooltip.
+    void forkActionStates_data() {
+        QTest::addColumn<QList<qint64>>("ids");
+        QTest::addColumn<bool>("enabled");
+        QTest::addColumn<QString>("tooltip");
+        QTest::newRow("checkpoint") << QList<qint64>{1} << true << QStringLiteral("after epoch 7");
+        QTest::newRow("running") << QList<qint64>{2} << true << QStringLiteral("end of the epoch");
+        QTest::newRow("diverged") << QList<qint64>{3} << false << QStringLiteral("failed or diverged");
+        QTest::newRow("queued") << QList<qint64>{4} << true << QStringLiteral("end of the epoch");
+        QTest::newRow("no checkpoint") << QList<qint64>{5} << false << QStringLiteral("no checkpoint");
+        QTest::newRow("two runs") << QList<qint64>{1, 5} << false << QStringLiteral("Select one run");
+    }
+    void forkActionStates() {
+        QFETCH(QList<qint64>, ids);
+        QFETCH(bool, enabled);
+        QFETCH(QString, tooltip);
+        std::vector<RunRecord> runs = sampleRuns();
+        runs[0].hasCheckpoint = true;
+        runs[0].summary.epochs = 7;
+        RunsTableModel model;
+        model.setRuns(runs);
+        RunsTableView view;
+        view.setRunsModel(&model);
+        view.selectRuns(ids);
+        std::unique_ptr<QMenu> menu(view.createContextMenu());
+        QVERIFY(menu->toolTipsVisible());
+        QAction* fork = action(*menu, "forkAction");
+        QVERIFY(fork);
+        QCOMPARE(fork->isEnabled(), enabled);
+        QVERIFY2(fork->toolTip().contains(tooltip), qPrintable(fork->toolTip()));
+        if (!enabled)
+            return;
+        QSignalSpy requested(&view, &RunsTableView::forkRequested);
+        fork->trigger();
+        QCOMPARE(requested.count(), 1);
+        QCOMPARE(requested.last().at(0).toLongLong(), ids.front());
+    }
+
+    // A run that ends with its weights brings a checkpoint: it may be forked at once. A fork names its
+    // origin in the name's tooltip.
+    void forksShowTheirOrigin() {
+        std::vector<RunRecord> runs = sampleRuns();
+        runs[4].parentRun = 1;
+        runs[4].parentEpoch = 12;
+        RunsTableModel model;
+        model.setRuns(runs);
+        auto nameTip = [&model](RunId id) {
+            return model.index(model.rowForRun(id), RunsTableModel::NameColumn)
+                .data(Qt::ToolTipRole)
+                .toString();
+        };
+        QCOMPARE(nameTip(5), QStringLiteral("forked from #1 after epoch 12"));
+        QVERIFY(nameTip(1).isEmpty());
+        model.runQueued(6, "alpha-fork", runs[0].specJson, RunOrigin{1, 7});
+        QCOMPARE(nameTip(6), QStringLiteral("forked from #1 after epoch 7"));
+
+        RunsTableView view;
+        view.setRunsModel(&model);
+        view.selectRuns({2});
+        RunEvent finished;
+        finished.kind = RunEventKind::Finished;
+        finished.runId = 2;
+        finished.summary.status = RunStatus::Stopped;
+        finished.summary.epochs = 3;
+        model.applyEvent(finished);
+        std::unique_ptr<QMenu> menu(view.createContextMenu());
+        QVERIFY(!action(*menu, "forkAction")->isEnabled()); // stopped, and nothing to continue from
+        finished.checkpoint =
+            std::make_shared<const TrainingCheckpoint>(TrainingCheckpoint{3, 120, 10, "sgd", {}});
+        model.applyEvent(finished);
+        menu.reset(view.createContextMenu());
+        QVERIFY(action(*menu, "forkAction")->isEnabled());
+        QVERIFY2(action(*menu, "forkAction")->toolTip().contains(QStringLiteral("after epoch 3")),
+                 qPrintable(action(*menu, "forkAction")->toolTip()));
+    }
+
     void paintsRunningRowsWithAProgressBar() {
         RunsTableModel model;
         model.setRuns(sampleRuns());

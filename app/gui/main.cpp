@@ -19,6 +19,7 @@
 #include <QTimer>
 
 #include <cstdio>
+#include <optional>
 
 namespace {
 
@@ -49,8 +50,10 @@ void showTabs(tunelab::MainWindow& window, const QStringList& tabs) {
     }
 }
 
+// Half-way through, `fork` (when given) forks the run with its settings: both curves show.
 void scheduleScreenshot(QApplication& app, tunelab::MainWindow& window, const QString& path, double seconds,
-                        bool study, const QStringList& tabs, QSize size) {
+                        bool study, const QStringList& tabs, QSize size,
+                        const std::optional<tunelab::ExperimentSpec>& fork) {
     window.setInteractive(false);
     window.studyPanel()->setInteractive(false);
     window.resize(size.isValid() ? size : study ? QSize(1440, 900) : QSize(1280, 800));
@@ -59,6 +62,12 @@ void scheduleScreenshot(QApplication& app, tunelab::MainWindow& window, const QS
         window.studyPanel()->startStudy();
     else
         window.startRun();
+    if (fork) {
+        QTimer::singleShot(static_cast<int>(seconds * 500.0), &window, [&window, spec = *fork] {
+            if (const QString error = window.startFork(window.currentRunId(), spec); !error.isEmpty())
+                std::fprintf(stderr, "tunelab: cannot fork: %s\n", qPrintable(error));
+        });
+    }
     QTimer::singleShot(static_cast<int>(seconds * 1000.0), &window, [&app, &window, path, tabs] {
         if (!tabs.isEmpty()) {
             showTabs(window, tabs);
@@ -104,6 +113,11 @@ struct Options {
                                   QStringLiteral("With --screenshot: the window's size, such as 1920x1080 "
                                                  "(default 1280x800; 1440x900 with --study)."),
                                   QStringLiteral("WxH")};
+    QCommandLineOption fork{
+        QStringLiteral("fork"),
+        QStringLiteral("With --screenshot: half-way through --run-seconds, fork the run with "
+                       "this experiment's settings (the same data and network)."),
+        QStringLiteral("experiment")};
     QCommandLineOption runSeconds{QStringLiteral("run-seconds"),
                                   QStringLiteral("With --screenshot: seconds to train first (default 3)."),
                                   QStringLiteral("seconds"), QStringLiteral("3")};
@@ -130,6 +144,7 @@ void describe(QCommandLineParser& parser, const Options& options) {
     parser.addOption(options.windowSize);
     parser.addOption(options.db);
     parser.addOption(options.study);
+    parser.addOption(options.fork);
 }
 
 // --help and --version print text only, so they must work without a display: they get a
@@ -187,9 +202,10 @@ int main(int argc, char* argv[]) {
         else // still usable: runs are shown but not kept
             std::fprintf(stderr, "tunelab: runs will not be kept: %s\n", store.error().c_str());
     }
-    // A study needs a store: a screenshot without --db gets a throwaway one.
+    // A study and a fork's charts need a store: a screenshot without --db gets a throwaway one.
     QTemporaryDir scratch;
-    if (screenshot && !parser.isSet(options.db) && parser.isSet(options.study)) {
+    if (screenshot && !parser.isSet(options.db) &&
+        (parser.isSet(options.study) || parser.isSet(options.fork))) {
         auto store = tunelab::RunStore::open(scratch.filePath(QStringLiteral("runs.sqlite")).toStdString());
         if (store.ok())
             window.setRunStore(std::move(store.value()));
@@ -210,9 +226,18 @@ int main(int argc, char* argv[]) {
                 return kExitError;
             }
         }
-        scheduleScreenshot(app, window, parser.value(options.screenshot), seconds,
-                           parser.isSet(options.study),
-                           parser.value(options.show).split(QLatin1Char(','), Qt::SkipEmptyParts), size);
+        std::optional<tunelab::ExperimentSpec> fork;
+        if (parser.isSet(options.fork)) {
+            auto loaded = tunelab::loadExperimentSpec(parser.value(options.fork).toStdString());
+            if (!loaded.ok()) {
+                std::fprintf(stderr, "tunelab: %s\n", loaded.error().c_str());
+                return kExitError;
+            }
+            fork = loaded.take();
+        }
+        scheduleScreenshot(
+            app, window, parser.value(options.screenshot), seconds, parser.isSet(options.study),
+            parser.value(options.show).split(QLatin1Char(','), Qt::SkipEmptyParts), size, fork);
         return app.exec();
     }
 

@@ -173,6 +173,9 @@ RunRow RunsTableModel::rowFromRecord(const RunRecord& record) const {
     for (const std::string& tag : record.tags)
         row.tags << QString::fromStdString(tag);
     row.note = QString::fromStdString(record.note);
+    row.parentRun = record.parentRun;
+    row.parentEpoch = record.parentEpoch;
+    row.hasCheckpoint = record.hasCheckpoint;
     return row;
 }
 
@@ -207,13 +210,21 @@ void RunsTableModel::upsertRun(const RunRecord& record) {
     emitRowChanged(existing);
 }
 
-void RunsTableModel::runQueued(RunId id, const std::string& name, const std::string& specJson) {
+void RunsTableModel::runQueued(RunId id, const std::string& name, const std::string& specJson,
+                               const RunOrigin& origin) {
     RunRecord record;
     record.id = id;
     record.name = name;
     record.specJson = specJson;
     record.status = RunStatus::Queued;
+    record.parentRun = origin.parentRun;
+    record.parentEpoch = origin.parentEpoch;
     upsertRun(record);
+}
+
+QString RunsTableModel::originText(const RunRow& row) {
+    return row.parentRun > 0 ? tr("forked from #%1 after epoch %2").arg(row.parentRun).arg(row.parentEpoch)
+                             : QString();
 }
 
 void RunsTableModel::applyEvent(const RunEvent& event) {
@@ -302,6 +313,7 @@ int RunsTableModel::applyToRow(const RunEvent& event) {
         row.valAccuracy = epoch.valAccuracy;
         row.valMae = epoch.valMae;
         row.durationSeconds = (std::isnan(row.durationSeconds) ? 0.0 : row.durationSeconds) + epoch.seconds;
+        row.hasCheckpoint = row.hasCheckpoint || event.checkpoint != nullptr;
         break;
     }
     case RunEventKind::Finished: {
@@ -322,6 +334,7 @@ int RunsTableModel::applyToRow(const RunEvent& event) {
             row.device = QString::fromStdString(summary.device);
         if (event.model && !event.model->empty())
             row.hasModel = true;
+        row.hasCheckpoint = row.hasCheckpoint || event.checkpoint != nullptr;
         break;
     }
     }
@@ -498,6 +511,9 @@ QVariant RunsTableModel::data(const QModelIndex& index, int role) const {
                                          : row.message + QLatin1Char('\n') + row.healthSummary;
         if (index.column() == NoteColumn && !row.note.isEmpty())
             return row.note;
+        if (index.column() == NameColumn && row.parentRun > 0)
+            return row.message.isEmpty() ? originText(row)
+                                         : originText(row) + QLatin1Char('\n') + row.message;
         if (!row.message.isEmpty())
             return row.message;
         return {};

@@ -43,6 +43,11 @@ struct RunRow {
     QString dataSet;             // "digits.csv", "moons", "MNIST": what it trained on
     QStringList tags;            // the user's words about the run (RunStore::setRunTags)
     QString note;
+    // A fork continues `parentRun`'s training after `parentEpoch` (RunRecord::parentRun); 0 for a
+    // run trained from scratch.
+    RunId parentRun = 0;
+    int parentEpoch = 0;
+    bool hasCheckpoint = false; // it can be forked: the store holds where its training stands
 };
 
 // The runs of the run store as a flat table, fed by whole records (startup, a reloaded run) and
@@ -93,8 +98,11 @@ public:
     // Inserts the run or replaces its row with the record (a reloaded or finished run). Keeps
     // a best validation loss computed from epochs when the record cannot tell.
     void upsertRun(const RunRecord& record);
-    // A run the app just created and queued; events for it follow.
-    void runQueued(RunId id, const std::string& name, const std::string& specJson);
+    // A run the app just created and queued (a fork with its origin); events for it follow.
+    void runQueued(RunId id, const std::string& name, const std::string& specJson,
+                   const RunOrigin& origin = {});
+    // "forked from #12 after epoch 5"; empty for a run trained from scratch.
+    static QString originText(const RunRow& row);
     void applyEvent(const RunEvent& event);
     void applyEvents(const std::vector<RunEvent>& events);
     // The store keeps epochs but not the best validation loss; the app sets it once it read them.

@@ -190,10 +190,24 @@ QMenu* RunsTableView::createContextMenu(QWidget* parent) {
     const qint64 singleId = single ? single->id : 0;
 
     auto* menu = new QMenu(parent);
+    menu->setToolTipsVisible(true); // a disabled entry says why
     QAction* duplicate = menu->addAction(tr("Duplicate and Edit"));
     duplicate->setObjectName(QStringLiteral("duplicateAction"));
     duplicate->setEnabled(single != nullptr);
     connect(duplicate, &QAction::triggered, this, [this, singleId] { Q_EMIT duplicateRequested(singleId); });
+
+    QAction* fork = menu->addAction(tr("Fork from Here..."));
+    fork->setObjectName(QStringLiteral("forkAction"));
+    const QString forkBlocked = single ? forkBlockedReason(*single) : tr("Select one run to fork it");
+    fork->setEnabled(forkBlocked.isEmpty());
+    fork->setToolTip(!forkBlocked.isEmpty() ? forkBlocked
+                     : isActive(single->status)
+                         ? tr("Continue its training with other settings from the end "
+                              "of the epoch it trains now")
+                         : tr("Continue its training with other settings from where it "
+                              "ended (after epoch %1)")
+                               .arg(single->epochsDone));
+    connect(fork, &QAction::triggered, this, [this, singleId] { Q_EMIT forkRequested(singleId); });
 
     QAction* stop = menu->addAction(tr("Stop"));
     stop->setObjectName(QStringLiteral("stopAction"));
@@ -225,6 +239,14 @@ QMenu* RunsTableView::createContextMenu(QWidget* parent) {
     connect(exportModel, &QAction::triggered, this,
             [this, singleId] { Q_EMIT exportModelRequested(singleId); });
     return menu;
+}
+
+QString RunsTableView::forkBlockedReason(const RunRow& run) {
+    if (isActive(run.status) || run.hasCheckpoint)
+        return {};
+    if (run.status == RunStatus::Failed || run.status == RunStatus::Diverged)
+        return tr("A run that failed or diverged has no weights to continue from");
+    return tr("This run has no checkpoint to continue from: runs recorded by an older TuneLab kept none");
 }
 
 void RunsTableView::showContextMenu(const QPoint& pos) {

@@ -12,6 +12,7 @@ namespace tunelab {
 
 class RunsTableModel;
 class RunsSortFilterProxyModel;
+struct RunRow;
 
 // The runs table: a filter line and a sortable table over a RunsTableModel, a progress bar in the
 // status cell of running runs, and the run actions (duplicate, stop, delete, export) as signals.
@@ -38,6 +39,8 @@ public:
     // The context menu for the current selection; actions are enabled by the selected runs'
     // state. The caller owns the menu (through `parent` when given).
     QMenu* createContextMenu(QWidget* parent = nullptr);
+    // Why "Fork from Here..." is off for this run; empty when it may be forked.
+    static QString forkBlockedReason(const RunRow& run);
 
 Q_SIGNALS:
     void selectionChangedRuns(const QList<qint64>& ids);
@@ -48,6 +51,9 @@ Q_SIGNALS:
     void exportConfigRequested(qint64 id);
     void exportModelRequested(qint64 id);
     void annotateRequested(qint64 id); // "Tags and Note...": the app edits and stores them
+    // "Fork from Here...": continue the run's training with edited settings (a running run at the
+    // end of its current epoch, a finished one from its checkpoint).
+    void forkRequested(qint64 id);
 
 private:
     void requestDelete(const QList<qint64>& ids);

@@ -200,12 +200,7 @@ void MainWindow::createPanels() {
     m_experimentTabs = new QTabWidget;
     m_dataForm = new DataForm;
     m_trainingForm = new TrainingForm;
-    QStringList deviceIds, deviceNames;
-    for (const DeviceInfo& device : availableDevices()) {
-        deviceIds << fromStd(device.id);
-        deviceNames << fromStd(device.name == device.id ? device.id : device.name + " (" + device.id + ")");
-    }
-    m_trainingForm->setDevices(deviceIds, deviceNames);
+    offerDevices(m_trainingForm);
     auto scrolled = [](QWidget* panel) {
         auto* area = new QScrollArea;
         area->setWidget(panel);
@@ -255,6 +250,15 @@ void MainWindow::createPanels() {
         updateNetworkTarget();
         updateRunValidity();
     });
+}
+
+void MainWindow::offerDevices(TrainingForm* form) {
+    QStringList deviceIds, deviceNames;
+    for (const DeviceInfo& device : availableDevices()) {
+        deviceIds << fromStd(device.id);
+        deviceNames << fromStd(device.name == device.id ? device.id : device.name + " (" + device.id + ")");
+    }
+    form->setDevices(deviceIds, deviceNames);
 }
 
 void MainWindow::setRunStore(std::unique_ptr<RunStore> store) {
@@ -412,6 +416,7 @@ void MainWindow::createRunSession() {
     connect(m_session.get(), &RunSession::runFailed, this, &MainWindow::reportError);
     connect(m_session.get(), &RunSession::controlsChanged, this, &MainWindow::updateActions);
     connect(m_session.get(), &RunSession::runFinished, this, &MainWindow::runFinished);
+    connect(m_session.get(), &RunSession::forkStarted, this, &MainWindow::showFork);
     connect(m_session.get(), &RunSession::activeRunsChanged, this, [this](int active) {
         m_activeLabel->setText(active == 1  ? tr("1 run in progress")
                                : active > 1 ? tr("%1 runs in progress").arg(active)

@@ -103,6 +103,13 @@ public:
     bool annotateRun(qint64 id, const QStringList& tags, const QString& note, QString* error = nullptr);
     // "Tags and Note...": the dialog, then annotateRun.
     void editRunNotes(qint64 id);
+    // "Fork from Here...": the fork dialog for the run (main_window_fork.cpp), opened with open(),
+    // so the runs go on draining while it shows.
+    void forkRun(qint64 id);
+    // The fork dialog's Start: a running parent forks at the end of the epoch it trains (the status
+    // bar says so meanwhile), a finished one from its stored checkpoint. Why not; "" when it started
+    // or waits for the epoch's end.
+    QString startFork(qint64 parent, const ExperimentSpec& spec);
     RunSession* runSession() const { return m_session.get(); }
     TrainingForm* trainingForm() const { return m_trainingForm; }
     StudyPanel* studyPanel() const { return m_studyPanel; }
@@ -171,6 +178,10 @@ private:
     // The confusion matrix of the one selected run, worked out on a thread while its tab shows.
     void updateConfusionMatrix();
     void loadRunSpec(qint64 id, bool asCopy);
+    void openForkDialog(qint64 id, bool flushed);
+    void showFork(qint64 parent, qint64 fork);
+    // The devices this machine offers, in a training form's Device list.
+    static void offerDevices(TrainingForm* form);
     void deleteRuns(const QList<qint64>& ids);
     void exportRunConfig(qint64 id);
     QString runName(qint64 id) const; // empty when the runs table does not hold it

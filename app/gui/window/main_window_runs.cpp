@@ -91,6 +91,7 @@ void MainWindow::createRunsDock() {
     connect(m_runsView, &RunsTableView::exportConfigRequested, this, &MainWindow::exportRunConfig);
     connect(m_runsView, &RunsTableView::exportModelRequested, this, &MainWindow::exportRunModel);
     connect(m_runsView, &RunsTableView::annotateRequested, this, &MainWindow::editRunNotes);
+    connect(m_runsView, &RunsTableView::forkRequested, this, &MainWindow::forkRun);
 }
 
 bool MainWindow::annotateRun(qint64 id, const QStringList& tags, const QString& note, QString* error) {

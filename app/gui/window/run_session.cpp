@@ -83,18 +83,24 @@ int RunSession::activeRuns() const {
 }
 
 Result<RunId> RunSession::start(const ExperimentSpec& spec) {
-    RunOptions options;
+    return startRun(spec, RunOptions{}, 0);
+}
+
+Result<RunId> RunSession::startRun(const ExperimentSpec& spec, const RunOptions& runOptions, RunId parent) {
+    RunOptions options = runOptions;
     options.niceness = kRunNiceness;
-    Result<RunId> started = m_manager->start(spec, options);
+    Result<RunId> started = m_manager->start(spec, options, parent);
     if (!started.ok()) {
         m_lastStatus = RunStatus::Failed;
         return started;
     }
     m_runId = started.value();
+    m_ownRuns.insert(m_runId);
     m_running = true;
     m_stopRequested = false;
     m_paused = false;
-    m_runs->runQueued(m_runId, spec.name, experimentSpecToJson(spec));
+    const RunOrigin origin = options.resumeFrom ? RunOrigin{parent, options.resumeFrom->epoch} : RunOrigin{};
+    m_runs->runQueued(m_runId, spec.name, experimentSpecToJson(spec), origin);
     m_runName = fromStd(spec.name);
     m_runEpochs = spec.training.epochs;
     m_epoch = 0;
@@ -383,8 +389,11 @@ void RunSession::drain() {
     for (RunId id : rest)
         flushRun(id);
     applyHealthEvents(events);
+    startPendingForks(events);
 
-    if (m_running && !m_stopRequested && m_step > 0 && !m_paused) {
+    if (!m_pendingForks.isEmpty()) {
+        setState(forkWaitingText());
+    } else if (m_running && !m_stopRequested && m_step > 0 && !m_paused) {
         setState(tr("Running %1 — epoch %2 of %3, step %4")
                      .arg(m_runName)
                      .arg(std::min(m_epoch + 1, m_runEpochs))
@@ -394,7 +403,7 @@ void RunSession::drain() {
     const int active = m_manager->activeRuns();
     Q_EMIT activeRunsChanged(active);
     const bool busyElsewhere = m_busyElsewhere && m_busyElsewhere();
-    if (!m_running && allQueued && !busyElsewhere && m_pendingReloads == 0)
+    if (!m_running && allQueued && !busyElsewhere && m_pendingReloads == 0 && m_pendingForks.isEmpty())
         m_drainTimer->stop();
 }
 

@@ -10,6 +10,7 @@
 #include <QHash>
 #include <QList>
 #include <QObject>
+#include <QSet>
 #include <QString>
 
 #include <functional>
@@ -24,6 +25,7 @@ class MetricCharts;
 class RunManager;
 class RunStore;
 class RunsTableModel;
+struct RunOptions;
 
 // The window's runs: starts them through a RunManager, stops and pauses them (atomic flags in the
 // engine), and drains the manager's queue from a 40 ms GUI timer into the runs table and the
@@ -54,6 +56,17 @@ public:
     // Starts a run; a run already going keeps training beside it and the new one becomes the
     // current one. The error when it cannot start.
     Result<RunId> start(const ExperimentSpec& spec);
+    // Starts `spec` from `from` (a fork of `parent`, run_session_fork.cpp): its steps and epochs go
+    // on from the checkpoint's, and the runs table and the store record the origin. The error when
+    // it cannot start (epochs not above the checkpoint's epoch, among others).
+    Result<RunId> startFork(const ExperimentSpec& spec, std::shared_ptr<const TrainingCheckpoint> from,
+                            RunId parent);
+    // Forks a run that trains here at the end of the epoch it trains now: asks it for a checkpoint
+    // and starts `spec` from the epoch's event that brings it (or from the run's Finished event,
+    // when it ends first), then emits forkStarted; a fork that cannot start then comes as
+    // runFailed. The error when `parent` is not a run of this session that is still going.
+    Result<bool> forkAtEpochEnd(RunId parent, const ExperimentSpec& spec);
+    bool forkPending(RunId parent) const;
     void stop(); // the current run
     void stop(RunId id);
     void stopAll();
@@ -90,8 +103,13 @@ Q_SIGNALS:
     void controlsChanged();
     void runFinished(qint64 runId);
     void chartsReloaded(); // after a reload the store's flush allowed
+    void forkStarted(qint64 parent, qint64 fork);
 
 private:
+    Result<RunId> startRun(const ExperimentSpec& spec, const RunOptions& options, RunId parent);
+    // Starts the pending forks whose parents' checkpoints are among `events` (drain's last step).
+    void startPendingForks(const std::vector<RunEvent>& events);
+    QString forkWaitingText() const;
     bool chartShows(RunId id) const;
     QString seriesLabel() const;
     void loadCharts(const QList<qint64>& ids);
@@ -152,6 +170,13 @@ private:
     QHash<RunId, Held> m_held;
     QHash<RunId, int64_t> m_lastStep;  // the last step each shown run's curve has
     QHash<RunId, int32_t> m_lastEpoch; // and its last epoch
+    QSet<RunId> m_ownRuns;             // started here: their events all come through this session
+    // Forks waiting for their running parent's checkpoint, by parent.
+    struct PendingFork {
+        ExperimentSpec spec;
+        int epoch = 0; // the epoch the parent trained when it was asked
+    };
+    QHash<RunId, PendingFork> m_pendingForks;
 };
 
 } // namespace tunelab
