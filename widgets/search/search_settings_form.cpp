@@ -98,6 +98,7 @@ SearchSettingsForm::SearchSettingsForm(QWidget* parent)
     form->addRow(tr("Prune"), m_prunerFields);
     applyScaledDefaults();
 
+    connect(m_sampler, &QComboBox::activated, this, [this] { m_samplerChosen = true; });
     for (QComboBox* box : {m_sampler, m_pruner})
         connect(box, &QComboBox::currentIndexChanged, this, [this] {
             updateVisibleFields();
@@ -131,6 +132,7 @@ PrunerSettings SearchSettingsForm::prunerSettings() const {
 
 void SearchSettingsForm::setSettings(const SamplerSettings& sampler, const PrunerSettings& pruner) {
     selectData(m_sampler, sampler.type);
+    m_samplerChosen = true;
     m_seed->setIntegerValue(static_cast<int64_t>(sampler.seed));
     m_samplerStartup->setIntegerValue(sampler.startupTrials);
     selectData(m_pruner, pruner.type);
@@ -161,6 +163,17 @@ uint64_t SearchSettingsForm::chooseFreshSeed() {
     return static_cast<uint64_t>(seed);
 }
 
+void SearchSettingsForm::setPopulationStudy(bool population) {
+    if (population == m_population)
+        return;
+    m_population = population;
+    // As a study file without a "sampler" reads: a model of a few random members would be a guess.
+    if (!m_samplerChosen)
+        selectData(m_sampler, population ? std::string("random") : SamplerSettings{}.type);
+    updateVisibleFields();
+    Q_EMIT settingsChanged();
+}
+
 void SearchSettingsForm::applyScaledDefaults() {
     const PrunerSettings scaled =
         scaledPrunerDefaults(m_pruner->currentData().toString().toStdString(), m_epochs, m_trialBudget);
@@ -183,6 +196,13 @@ void SearchSettingsForm::updateVisibleFields() {
     m_form->setRowVisible(m_rungFields,
                           pruner == QLatin1String("asha") || pruner == QLatin1String("hyperband"));
     m_form->setRowVisible(m_prunerFields, pruner != QLatin1String("none"));
+    // A population has nothing to prune; another pruner stays for the user to change.
+    const bool fixed = m_population && pruner == QLatin1String("none");
+    m_pruner->setEnabled(!fixed);
+    m_pruner->setToolTip(
+        !m_population ? QString()
+        : fixed       ? tr("A population prunes no member: its worst members copy the best ones instead")
+                      : tr("A population study cannot prune: set the pruner to None"));
 }
 
 } // namespace tunelab

@@ -18,7 +18,7 @@ class NumberField;
 // to the chosen sampler or pruner are hidden, and keep their values for when they apply again.
 // Every number is taken as typed or refused with the reason (the study file's rules). The pruner's
 // numbers the user has not typed follow the study's scale (scaledPrunerDefaults: its epochs and
-// trial budget); a number the user typed stays as typed.
+// trial budget); a number the user typed stays as typed. A population study's pruner is None.
 class SearchSettingsForm : public QWidget {
     Q_OBJECT
 
@@ -34,6 +34,10 @@ public:
     void setStudyScale(int epochs, int64_t trialBudget);
     // A new sampler seed, different from the one shown (a copy of a study should not repeat it).
     uint64_t chooseFreshSeed();
+    // A population study (population-based training) draws its members at random unless the user
+    // chose a sampler, and prunes nothing: the pruner is fixed at None, or, when another one is
+    // set, left for the user to change (the study refuses it with the reason).
+    void setPopulationStudy(bool population);
 
 Q_SIGNALS:
     void settingsChanged();
@@ -55,6 +59,8 @@ private:
     NumberField* m_warmupEpochs = nullptr;
     int m_epochs = 0;
     int64_t m_trialBudget = 0;
+    bool m_population = false;
+    bool m_samplerChosen = false; // by the user or by a study's settings
 };
 
 } // namespace tunelab

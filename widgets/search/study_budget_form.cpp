@@ -23,6 +23,7 @@ StudyBudgetForm::StudyBudgetForm(QWidget* parent)
                                 tr("Trials the study runs in all (earlier ones count); empty: no limit"));
     m_trials->setDefaultText(tr("no limit"));
     m_trials->setIntegerValue(StudyBudget{}.trials);
+    connect(m_trials, &NumberField::textEdited, this, [this] { m_trialsTyped = true; });
     m_minutes = namedNumberField(rules.budgetMinutes, QStringLiteral("timeBudget"), tr("Budget minutes"),
                                  tr("Wall time of one Start or Resume; empty: no limit"));
     m_minutes->setDefaultText(tr("no limit"));
@@ -61,9 +62,20 @@ StudyBudget StudyBudgetForm::budget() const {
 }
 
 void StudyBudgetForm::setBudget(const StudyBudget& budget) {
+    m_trialsTyped = budget.trials != m_suggestedTrials;
     m_trials->setIntegerValue(budget.trials);
     m_minutes->setValue(budget.seconds / 60.0);
     updateStoredText();
+}
+
+void StudyBudgetForm::setSuggestedTrials(int64_t trials) {
+    // A number other than the last suggestion was typed, though its textEdited may still be on the
+    // way (a typed value reaches changed() first).
+    if (m_trials->integerValue() != m_suggestedTrials)
+        m_trialsTyped = true;
+    m_suggestedTrials = trials;
+    if (!m_trialsTyped && !m_stored)
+        m_trials->setIntegerValue(trials);
 }
 
 int StudyBudgetForm::parallel() const {

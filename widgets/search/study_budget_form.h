@@ -24,7 +24,11 @@ public:
     explicit StudyBudgetForm(QWidget* parent = nullptr);
 
     StudyBudget budget() const;
+    // A number of trials other than the suggested one counts as typed by the user.
     void setBudget(const StudyBudget& budget);
+    // The trial budget the study's settings call for (a population's members x stretches, else the
+    // default): the trials field shows it until the user types a number of trials, which stays.
+    void setSuggestedTrials(int64_t trials);
     int parallel() const;
     void setParallel(int parallel);
     // The most parallel trials this machine takes without forcing (the rule's limit stays).
@@ -57,6 +61,8 @@ private:
     QLabel* m_storedText = nullptr;
     bool m_stored = false;
     int64_t m_trialsSoFar = 0;
+    int64_t m_suggestedTrials = StudyBudget{}.trials;
+    bool m_trialsTyped = false;
 };
 
 } // namespace tunelab

@@ -102,7 +102,10 @@ void LineagePlot::render(QPainter& painter) {
     m_xAxis.integer = true;
     m_xAxis.min = 0.0;
     m_xAxis.max = lastEpoch + 0.5;
-    m_yAxis = PlotAxis::forValues(values, objectiveAxisTitle(m_model->objective()));
+    // Training curves fall by decades early on: a log axis from one decade up keeps the late epochs,
+    // where members are told apart, from being squeezed into the bottom of the plot.
+    constexpr double kLogAboveRatio = 10.0;
+    m_yAxis = PlotAxis::forValues(values, objectiveAxisTitle(m_model->objective()), kLogAboveRatio);
     drawFrameAndTicks(painter, m_xAxis, m_yAxis);
     const QRectF area = plotArea();
     auto toPixel = [&](int epoch, double value) {

@@ -153,7 +153,7 @@ PlotAxis PlotAxis::forParameter(const std::vector<TrialRecord>& trials, const st
     return axis;
 }
 
-PlotAxis PlotAxis::forValues(std::vector<double> values, const QString& title) {
+PlotAxis PlotAxis::forValues(std::vector<double> values, const QString& title, double logAboveRatio) {
     PlotAxis axis;
     axis.title = title;
     values.erase(std::remove_if(values.begin(), values.end(), [](double v) { return !std::isfinite(v); }),
@@ -172,7 +172,7 @@ PlotAxis PlotAxis::forValues(std::vector<double> values, const QString& title) {
         if (body > 0.0 && q10 - low > 4.0 * body)
             low = q10 - 1.5 * body;
     }
-    axis.log = low > 0.0 && high / low > 100.0;
+    axis.log = low > 0.0 && high / low > logAboveRatio;
     if (axis.log) {
         const double pad = std::pow(high / low, 0.04);
         axis.min = low / pad;

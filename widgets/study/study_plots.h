@@ -44,9 +44,9 @@ struct PlotAxis {
     // number, logarithmic when asked for and every value is positive.
     static PlotAxis forParameter(const std::vector<TrialRecord>& trials, const std::string& path, bool log);
     // The axis of objective values. An outlier tail (a diverged trial) is cut off so that it does not
-    // squash the rest; values beyond the ends draw at the edge. Logarithmic for positive values
-    // spanning more than two decades.
-    static PlotAxis forValues(std::vector<double> values, const QString& title);
+    // squash the rest; values beyond the ends draw at the edge. Logarithmic for positive values whose
+    // largest is more than `logAboveRatio` times the smallest (two decades unless said otherwise).
+    static PlotAxis forValues(std::vector<double> values, const QString& title, double logAboveRatio = 100.0);
 };
 
 // The value's position on the objective's colour scale: 0 for the worst, 1 for the best.

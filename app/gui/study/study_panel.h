@@ -22,6 +22,7 @@ class QTimer;
 namespace tunelab {
 
 class ExperimentObjective;
+class PopulationSettingsForm;
 class RunStore;
 class SearchSettingsForm;
 class StudyBudgetForm;
@@ -111,8 +112,12 @@ private:
     void onStudyChosen();
     // Raises the stored budget of study `id` by the trials in "Add trials"; false after reporting.
     bool addTrialsBeforeResume(StudyId id, StudySpec& spec);
-    // The settings' warnings (studySettingsWarnings) and the pruner's scale, after any change.
+    // The settings' warnings (studySettingsWarnings, a population's refusals), the pruner's scale and
+    // the suggested trial budget, after any change.
     void updateWarnings();
+    // The trial budget `spec`'s settings call for: a population's members x stretches (of the
+    // editor's experiment when `spec` has none), else the default.
+    int64_t suggestedTrials(const StudySpec& spec) const;
     void report(const QString& title, const QString& message);
 
     RunStore* m_store = nullptr;
@@ -126,6 +131,7 @@ private:
     QLineEdit* m_name = nullptr;
     QPushButton* m_deleteStudy = nullptr;
     SearchSettingsForm* m_searchSettings = nullptr;
+    PopulationSettingsForm* m_population = nullptr;
     QComboBox* m_metric = nullptr;
     QComboBox* m_at = nullptr;
     QComboBox* m_direction = nullptr;
