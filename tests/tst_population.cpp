@@ -1,12 +1,14 @@
 // Population-based training's study file and its planner: which member trains next, from where,
 // with which hyperparameters, on histories built by hand.
 
+#include "run_store_test_support.h"
 #include "search/search_space.h"
 #include "store/run_store.h"
 #include "study/population.h"
 #include "study/study.h"
 #include "study/study_runner.h"
 
+#include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -371,6 +373,49 @@ private Q_SLOTS:
                 bestAlone = std::min(bestAlone, loss);
             }
         QVERIFY(summary.value().best->value <= bestAlone);
+    }
+
+    void aMemberWhoseProcessDiedDoesNotHoldThePopulationBack() {
+        QTemporaryDir dir;
+        const QString path = dir.filePath("runs.sqlite");
+        auto store = RunStore::open(path.toStdString()).take();
+        auto spec = parseStudySpec(studyText("{\"size\": 4, \"interval\": 2}", ", \"parallel\": 2"));
+        QVERIFY(spec.ok());
+        const StudyId id = store->createStudy("pbt", studySpecToJson(spec.value())).value();
+        // Member 0's first stretch is running in another process (a stand-in that dies later).
+        QProcess other;
+        other.start("sleep", {"30"});
+        QVERIFY(other.waitForStarted());
+        const auto held = store->createTrial(id, params(0.1), TrialState::Running,
+                                             RunStore::TrialOwner::ThisProcess, TrialLineage{0, -1, 0});
+        QVERIFY(held.ok());
+        QFile stat(QString("/proc/%1/stat").arg(other.processId()));
+        QVERIFY(stat.open(QIODevice::ReadOnly));
+        const QString started =
+            QString::fromLatin1(stat.readAll()).section(')', 1).split(' ', Qt::SkipEmptyParts)[19];
+        {
+            tunelab::test::RawDb raw(path);
+            QVERIFY(raw.exec(QString("UPDATE trials SET owner_pid = %1, owner_started = %2 WHERE id = %3")
+                                 .arg(other.processId())
+                                 .arg(started)
+                                 .arg(held.value().id)));
+        }
+        FakeTraining training(*store);
+        StudyRunner runner(*store, id, training);
+        QVERIFY(runner.start().ok());
+        // The other members train their first stretch and wait at epoch 2 for member 0.
+        QTest::qWait(1500);
+        QVERIFY(!runner.finished());
+        QCOMPARE(store->trials(id).size(), size_t{4});
+        other.kill();
+        other.waitForFinished();
+        QTRY_VERIFY_WITH_TIMEOUT(runner.finished(), 20000);
+        runner.wait();
+        const auto trials = store->trials(id, true);
+        QCOMPARE(trials.size(), size_t{12});
+        for (const TrialRecord& trial : trials)
+            QVERIFY2(trial.state == TrialState::Complete, trial.message.c_str());
+        QCOMPARE(trials.front().requeues, 1);
     }
 
     void exploringMovesEachHyperparameterWithinItsRange() {

@@ -239,8 +239,13 @@ struct StudyRunner::Impl {
                     // A population member waits for the others to catch up; a trial finished by
                     // another process sharing the store counts too, hence the timeout.
                     const int64_t finishedBefore = trialsFinished;
-                    wake.wait_for(lock, std::chrono::milliseconds(500),
-                                  [&] { return trialsFinished != finishedBefore || stopRequested.load(); });
+                    const bool woken = wake.wait_for(lock, std::chrono::milliseconds(500), [&] {
+                        return trialsFinished != finishedBefore || stopRequested.load();
+                    });
+                    // A member another process was training when it died would hold the others
+                    // back for good: such stretches go back to waiting, for a worker here to claim.
+                    if (!woken)
+                        store.requeueInterruptedTrials(studyId);
                     continue;
                 }
                 if (!trial)
