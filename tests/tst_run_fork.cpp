@@ -1,6 +1,7 @@
-// "Fork from Here..." in the real window, offscreen, with a temporary run store: a finished run forks
-// from its stored checkpoint, a running one at the end of the epoch it trains; the fork continues the
-// parent's steps and epochs with the settings typed in the dialog, and the store records its origin.
+// "Fork from Here..." and "Export Model..." in the real window, offscreen, with a temporary run store: a
+// finished run forks from its stored checkpoint, a running one at the end of the epoch it trains; the fork
+// continues the parent's steps and epochs with the settings typed in the dialog, and the store records its
+// origin.
 
 #include "window/main_window.h"
 
@@ -85,6 +86,7 @@ private Q_SLOTS:
     void forksAFinishedRunWithEditedSettings();
     void forksARunningRunAtTheEndOfItsEpoch();
     void aRunWithoutACheckpointCannotBeForked();
+    void exportsARunsModelAndChecksIt();
 
 private:
     // Opens the fork dialog of `id` through the runs table's context menu.
@@ -277,6 +279,44 @@ void TestRunFork::aRunWithoutACheckpointCannotBeForked() {
              qPrintable(m_window->stateText()));
     QVERIFY2(m_window->stateText().contains(QStringLiteral("no checkpoint")),
              qPrintable(m_window->stateText()));
+}
+
+// "Export Model..." writes TorchScript (.pt) or a readable state dict (.pth) off the GUI thread, checks it
+// on the 60 validation rows (20 % of 300 blobs) and records the check with the run; a folder that
+// cannot be written is reported and leaves nothing.
+void TestRunFork::exportsARunsModelAndChecksIt() {
+    m_window->setExperiment(blobs(2));
+    QSignalSpy finished(m_window.get(), &MainWindow::runFinished);
+    QVERIFY(m_window->startRun());
+    const RunId run = m_window->currentRunId();
+    QVERIFY(finished.wait(60000));
+    m_store->flush();
+
+    QSignalSpy exported(m_window.get(), &MainWindow::exportFinished);
+    const QString script = m_dir.filePath(QStringLiteral("blobs.pt"));
+    const QString state = m_dir.filePath(QStringLiteral("blobs.pth"));
+    m_window->exportRunModelTo(run, script);
+    QVERIFY(exported.wait(60000));
+    QCOMPARE(exported.takeFirst().at(0).toString(), QString());
+    QVERIFY2(m_window->stateText().contains(QStringLiteral("read back and run on 60 rows")),
+             qPrintable(m_window->stateText()));
+    m_window->exportRunModelTo(run, state);
+    QVERIFY(exported.wait(60000));
+    QCOMPARE(exported.takeFirst().at(0).toString(), QString());
+    QVERIFY(QFile::exists(state + QStringLiteral(".spec.json")));
+    const auto records = m_store->exports(run);
+    QCOMPARE(records.size(), size_t{2});
+    QCOMPARE(QByteArray(records[0].format.c_str()), QByteArray("torchscript"));
+    QCOMPARE(QByteArray(records[1].format.c_str()), QByteArray("state-dict"));
+    QVERIFY(records[1].maxAbsDifference <= 1e-5);
+
+    const QString nowhere = m_dir.filePath(QStringLiteral("missing-folder/blobs.pt"));
+    m_window->exportRunModelTo(run, nowhere);
+    QVERIFY(exported.wait(60000));
+    QVERIFY2(exported.takeFirst().at(0).toString().contains(QStringLiteral("missing-folder")),
+             qPrintable(m_window->stateText()));
+    QVERIFY(!QFile::exists(nowhere));
+    QCOMPARE(m_store->exports(run).size(), size_t{2});
 }
 
 QTEST_MAIN(TestRunFork)

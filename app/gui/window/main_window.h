@@ -110,6 +110,10 @@ public:
     // bar says so meanwhile), a finished one from its stored checkpoint. Why not; "" when it started
     // or waits for the epoch's end.
     QString startFork(qint64 parent, const ExperimentSpec& spec);
+    // "Export Model...": a run's model to TorchScript (a .pth path: a state dict with readable names
+    // and its spec beside it), written and checked off the GUI thread (docs/export.md); the status bar
+    // says how the check went, and exportFinished() follows with "" or the reason it failed.
+    void exportRunModelTo(qint64 id, const QString& path);
     RunSession* runSession() const { return m_session.get(); }
     TrainingForm* trainingForm() const { return m_trainingForm; }
     StudyPanel* studyPanel() const { return m_studyPanel; }
@@ -130,6 +134,8 @@ public:
 
 Q_SIGNALS:
     void runFinished(qint64 runId);
+    // An export of exportRunModelTo() ended: "" when the file was written and verified, else why not.
+    void exportFinished(const QString& error);
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -256,8 +262,9 @@ private:
     QTimer* m_sessionTimer = nullptr; // saves the session shortly after an edit
     QLabel* m_storeLossLabel = nullptr;
     QMessageBox* m_storeLossBox = nullptr;
-    // Confusion matrices being worked out; destroyed first, so the window waits for them.
+    // Confusion matrices and model exports being worked out; destroyed first, so the window waits for them.
     std::vector<std::future<void>> m_confusionJobs;
+    std::vector<std::future<void>> m_exportJobs;
 };
 
 } // namespace tunelab

@@ -12,6 +12,7 @@
 #include "runs/spec_diff_model.h"
 #include "store/run_store.h"
 #include "training/evaluation.h"
+#include "training/model_export.h"
 #include "window/metric_charts.h"
 #include "window/run_session.h"
 
@@ -259,21 +260,74 @@ void MainWindow::exportRunConfig(qint64 id) {
 void MainWindow::exportRunModel(qint64 id) {
     if (!m_store)
         return;
-    const std::vector<char> model = m_store->model(id);
-    if (model.empty()) {
-        reportError(tr("Cannot export"), tr("Run %1 has no saved model.").arg(id));
+    QString filter;
+    const QString path = QFileDialog::getSaveFileName(
+        this, tr("Export Model"), exportFileName(runName(id), id, QStringLiteral("pt")),
+        tr("TorchScript, runs without TuneLab (*.pt);;State dict with readable names, and its spec (*.pth)"),
+        &filter);
+    if (!path.isEmpty())
+        exportRunModelTo(id, path);
+}
+
+void MainWindow::exportRunModelTo(qint64 id, const QString& path) {
+    const auto run = m_store ? m_store->run(id) : std::nullopt;
+    auto spec = run ? parseExperimentSpec(run->specJson) : Result<ExperimentSpec>::failure("");
+    if (!run || !run->hasModel || !spec.ok()) {
+        const QString why =
+            !run ? tr("There is no run %1.").arg(id)
+            : !run->hasModel
+                ? tr("Run %1 has no saved model (it failed or did not finish).").arg(id)
+                : tr("Run %1's experiment cannot be read: %2").arg(id).arg(fromStd(spec.error()));
+        reportError(tr("Cannot export"), why);
+        Q_EMIT exportFinished(why);
         return;
     }
-    const QString path = QFileDialog::getSaveFileName(this, tr("Export Model"),
-                                                      exportFileName(runName(id), id, QStringLiteral("pt")),
-                                                      tr("PyTorch state dict (*.pt)"));
-    if (path.isEmpty())
-        return;
-    const QString error = saveFileBytes(path, QByteArray(model.data(), qsizetype(model.size())));
-    if (!error.isEmpty())
-        reportError(tr("Cannot export"), error);
-    else
-        setState(tr("Exported the model of run %1 to %2 (load it with torch.load)").arg(id).arg(path));
+    const ExportFormat format = path.endsWith(QStringLiteral(".pth"), Qt::CaseInsensitive)
+                                    ? ExportFormat::StateDict
+                                    : ExportFormat::TorchScript;
+    setState(tr("Exporting the model of run %1 to %2 and checking the file…").arg(id).arg(path));
+    // Off the GUI thread: the check rebuilds the model with its data and runs the written file.
+    QPointer<MainWindow> window(this);
+    RunStore* store = m_store.get();
+    m_exportJobs.erase(std::remove_if(m_exportJobs.begin(), m_exportJobs.end(),
+                                      [](const std::future<void>& job) {
+                                          return job.wait_for(std::chrono::seconds(0)) ==
+                                                 std::future_status::ready;
+                                      }),
+                       m_exportJobs.end());
+    m_exportJobs.push_back(std::async(std::launch::async, [window, store, id, path, format,
+                                                           spec = spec.take(), model = m_store->model(id)]() {
+        auto exported = exportModel(spec, model, format, path.toStdString());
+        if (exported.ok()) {
+            ExportRecord record;
+            record.format = toString(format);
+            record.path = exported.value().path;
+            record.bytes = exported.value().bytes;
+            record.checkedRows = exported.value().checkedRows;
+            record.maxAbsDifference = exported.value().maxAbsDifference;
+            store->recordExport(id, record);
+        }
+        QMetaObject::invokeMethod(
+            qApp,
+            [window, id, path, exported = std::move(exported)]() {
+                if (!window)
+                    return;
+                if (!exported.ok()) {
+                    window->reportError(tr("Cannot export"), fromStd(exported.error()));
+                    Q_EMIT window->exportFinished(fromStd(exported.error()));
+                    return;
+                }
+                const ExportReport& report = exported.value();
+                window->setState(
+                    tr("Exported run %1 to %2: read back and run on %3 rows, largest difference %4")
+                        .arg(id)
+                        .arg(path)
+                        .arg(report.checkedRows)
+                        .arg(report.maxAbsDifference, 0, 'g', 3));
+                Q_EMIT window->exportFinished(QString());
+            },
+            Qt::QueuedConnection);
+    }));
 }
 
 } // namespace tunelab
