@@ -211,6 +211,12 @@ private Q_SLOTS:
                                  << "space: parameters[0] (model.layers[0].out_features): members of a "
                                     "population copy each other's "
                                     "weights";
+        QTest::newRow("a layer with weights among the choices")
+            << QString::fromStdString(studyText(
+                   "{\"size\": 4}", {},
+                   "{\"parameters\": [{\"path\": \"model.layers[1]\", \"kind\": \"categorical\","
+                   " \"choices\": [{\"type\": \"relu\"}, {\"type\": \"linear\", \"out_features\": 8}]}]}"))
+            << "space: parameters[0] (model.layers[1]): members of a population copy each other's weights";
         QTest::newRow("two objectives")
             << QString::fromStdString(
                    studyText("{\"size\": 4}",
@@ -224,6 +230,15 @@ private Q_SLOTS:
         const auto parsed = parseStudySpec(text.toStdString());
         QVERIFY(!parsed.ok());
         QVERIFY2(joined(parsed).find(message.toStdString()) != std::string::npos, joined(parsed).c_str());
+    }
+
+    void anActivationMayBeSearched() {
+        // Swapping one activation for another keeps every weight: a population may search it.
+        const auto parsed = parseStudySpec(studyText(
+            "{\"size\": 4}", {},
+            "{\"parameters\": [{\"path\": \"model.layers[1]\", \"kind\": \"categorical\", \"choices\":"
+            " [{\"type\": \"relu\"}, {\"type\": \"gelu\"}, {\"type\": \"tanh\"}]}]}"));
+        QVERIFY2(parsed.ok(), joined(parsed).c_str());
     }
 
     void newMembersStartFromScratchFirst() {

@@ -24,6 +24,23 @@ constexpr double kPerturbUp = 1.2;
 
 // The keys of a layer that leave its parameters as they are; any other model key may change them.
 const std::set<std::string> kLayerKeysKeepingWeights = {"p", "negative_slope", "alpha", "eps", "momentum"};
+// Layers without parameters: a whole layer chosen among these ("model.layers[1]": relu or gelu)
+// leaves the network's weights as they are.
+const std::set<std::string> kLayersWithoutWeights = {"relu", "leaky_relu", "elu",     "gelu",
+                                                     "silu", "tanh",       "sigmoid", "dropout"};
+
+// Whether every value a parameter of a whole layer may take is a layer without parameters.
+bool choosesOnlyLayersWithoutWeights(const SearchParameter& parameter) {
+    if (parameter.values.empty())
+        return false;
+    for (const ParamValue& value : parameter.values) {
+        const json layer = json::parse(value.json, nullptr, false);
+        if (!layer.is_object() || !layer.contains("type") || !layer["type"].is_string() ||
+            !kLayersWithoutWeights.count(layer["type"].get<std::string>()))
+            return false;
+    }
+    return true;
+}
 
 bool readNumberKey(const json& object, const char* key, double low, double high, bool integer,
                    const std::string& expected, double& out, std::vector<std::string>& errors) {
@@ -110,7 +127,9 @@ std::vector<std::string> populationStudyProblems(const StudySpec& spec, const Se
     for (const SearchParameter& parameter : space.parameters()) {
         const std::string& path = parameter.path;
         const std::string key = path.substr(path.find_last_of('.') + 1);
-        const bool changesNetwork = path.rfind("model.", 0) == 0 && !kLayerKeysKeepingWeights.count(key);
+        const bool wholeLayer = key.rfind("layers[", 0) == 0;
+        const bool changesNetwork = path.rfind("model.", 0) == 0 && !kLayerKeysKeepingWeights.count(key) &&
+                                    !(wholeLayer && choosesOnlyLayersWithoutWeights(parameter));
         if (changesNetwork || path.rfind("data.", 0) == 0 || path == "training.epochs" || path == "seed")
             problems.push_back("space: " + parameter.place() +
                                ": members of a population copy each other's weights, so they share one "
