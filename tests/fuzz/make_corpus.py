@@ -69,6 +69,10 @@ def json_seeds():
     study_ask["objective"] = {"metric": "value", "direction": "maximize"}
     write("study", "study-ask-tell.json", json.dumps(study_ask, indent=1))
     write("study", "study-digits.json", read("resources/examples/study-digits.json"))
+    write("study", "study-digits-pbt.json", read("resources/examples/study-digits-pbt.json"))
+    fine_tune = dict(inline_experiment)
+    fine_tune["init"] = {"file": "source.pth", "freeze_layers": 1, "freeze_batch_norm": False}
+    write("spec", "fine-tune.json", json.dumps(fine_tune, indent=1))
 
     race = json.loads(strip_comments(read("resources/examples/race-moons.json")))
     write("race", "race-moons.json", json.dumps(race, indent=1))
