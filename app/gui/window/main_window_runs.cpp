@@ -19,6 +19,7 @@
 #include <QApplication>
 #include <QDockWidget>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QHeaderView>
 #include <QMenu>
 #include <QPointer>
@@ -261,12 +262,16 @@ void MainWindow::exportRunModel(qint64 id) {
     if (!m_store)
         return;
     QString filter;
-    const QString path = QFileDialog::getSaveFileName(
+    QString path = QFileDialog::getSaveFileName(
         this, tr("Export Model"), exportFileName(runName(id), id, QStringLiteral("pt")),
         tr("TorchScript, runs without TuneLab (*.pt);;State dict with readable names, and its spec (*.pth)"),
         &filter);
-    if (!path.isEmpty())
-        exportRunModelTo(id, path);
+    if (path.isEmpty())
+        return;
+    // A name typed without an extension gets the chosen filter's, so the format is the one chosen.
+    if (QFileInfo(path).suffix().isEmpty())
+        path += filter.contains(QStringLiteral("*.pth")) ? QStringLiteral(".pth") : QStringLiteral(".pt");
+    exportRunModelTo(id, path);
 }
 
 void MainWindow::exportRunModelTo(qint64 id, const QString& path) {

@@ -100,12 +100,16 @@ FrozenLayers::FrozenLayers(Network& network, const FlatParameters& flat, int lay
 }
 
 void FrozenLayers::holdGradients(FlatParameters& flat) const {
+    if (m_ranges.empty())
+        return; // every training step asks: nothing frozen costs nothing
     torch::NoGradGuard noGrad;
     for (const Range& range : m_ranges)
         flat.grads.narrow(0, range.offset, range.count).zero_();
 }
 
 void FrozenLayers::holdValues(FlatParameters& flat) const {
+    if (m_ranges.empty())
+        return;
     torch::NoGradGuard noGrad;
     for (const Range& range : m_ranges)
         flat.values.narrow(0, range.offset, range.count).copy_(range.values);

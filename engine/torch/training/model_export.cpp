@@ -165,6 +165,21 @@ std::vector<char> indexedStateDict(const ModelSpec& model, const std::vector<cha
     return torch::pickle_save(state);
 }
 
+// The files an export wrote, removed when it leaves before keep() (a failed check, an exception):
+// a file that did not verify is never left behind, nor the spec of one.
+class WrittenFiles {
+public:
+    ~WrittenFiles() {
+        for (const std::string& path : m_paths)
+            std::remove(path.c_str());
+    }
+    void add(const std::string& path) { m_paths.push_back(path); }
+    void keep() { m_paths.clear(); }
+
+private:
+    std::vector<std::string> m_paths;
+};
+
 std::vector<char> readFile(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     return std::vector<char>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
@@ -221,6 +236,7 @@ Result<ExportReport> exportModel(const ExperimentSpec& spec, const std::vector<c
         report.format = format;
         report.path = path;
         std::string bytes;
+        WrittenFiles written;
         if (format == ExportFormat::TorchScript) {
             std::ostringstream out;
             scriptModule(spec.model, model.network).save(out);
@@ -229,12 +245,14 @@ Result<ExportReport> exportModel(const ExperimentSpec& spec, const std::vector<c
             const std::vector<char> state = readableStateDict(spec.model, model.network);
             bytes.assign(state.begin(), state.end());
             report.specPath = path + ".spec.json";
-            if (auto written = writeFileAtomically(report.specPath, experimentSpecToJson(spec) + "\n");
-                !written.ok())
-                return Exported::failure(written.error());
+            if (auto wrote = writeFileAtomically(report.specPath, experimentSpecToJson(spec) + "\n");
+                !wrote.ok())
+                return Exported::failure(wrote.error());
+            written.add(report.specPath);
         }
-        if (auto written = writeFileAtomically(path, bytes); !written.ok())
-            return Exported::failure(written.error());
+        if (auto wrote = writeFileAtomically(path, bytes); !wrote.ok())
+            return Exported::failure(wrote.error());
+        written.add(path);
         report.bytes = static_cast<int64_t>(bytes.size());
 
         // The check reads the file back, as a user's program will.
@@ -245,22 +263,19 @@ Result<ExportReport> exportModel(const ExperimentSpec& spec, const std::vector<c
         } else {
             auto rebuilt =
                 detail::loadSavedModel(spec, indexedStateDict(spec.model, readFile(path), model.network));
-            if (!rebuilt.ok()) {
-                std::remove(path.c_str());
+            if (!rebuilt.ok())
                 return Exported::failure(path +
                                          ": the written state dict does not load back: " + rebuilt.error());
-            }
             actual = rebuilt.value().network->forward(input);
         }
         report.checkedRows = static_cast<int64_t>(rows.size());
         report.maxAbsDifference = rows.empty() ? 0.0 : (actual - expected).abs().max().item<double>();
-        if (!report.verified()) {
-            std::remove(path.c_str());
+        if (!report.verified())
             return Exported::failure(path +
                                      ": the exported model computes other outputs than the run's (largest "
                                      "difference " +
                                      std::to_string(report.maxAbsDifference) + "); nothing was kept");
-        }
+        written.keep();
         return report;
     } catch (const c10::Error& error) {
         return Exported::failure(path + ": the export failed: " + error.what_without_backtrace());
