@@ -298,7 +298,86 @@ void readInit(const Json& json, const std::string& baseDir, InitSpec& init,
             "init.freeze_layers: freezing needs trained weights to keep; give init.run or init.file");
 }
 
+void readPrune(const Json& json, PruneSpec& prune, std::vector<std::string>& errors) {
+    if (!expectObject(json, "prune", errors))
+        return;
+    ObjectReader reader(json, "prune", errors);
+    reader.require("sparsity", "a share of the weights to remove, in [0, 1)");
+    reader.number(
+        "sparsity", prune.sparsity, [](double v) { return v >= 0.0 && v < 1.0; },
+        "a share of the weights to remove, in [0, 1) (0.9 keeps one weight in ten)");
+    reader.choice("scope", pruneScopeNames(), prune.scope, false, "scope");
+    reader.choice("schedule", pruneScheduleNames(), prune.schedule, false, "schedule");
+    reader.integer("start_epoch", prune.startEpoch, 1, "an epoch (1 or more)");
+    reader.integer("end_epoch", prune.endEpoch, 1, "an epoch (1 or more)");
+    if (const Json* layers = reader.find("layers")) {
+        if (!layers->is_array()) {
+            reader.error("layers", "expected a list of layer indexes, got " + describeValue(*layers));
+        } else {
+            for (size_t i = 0; i < layers->size(); ++i) {
+                const auto index = asInteger((*layers)[i]);
+                if (!index || *index < 0 || *index > (1 << 20))
+                    errors.push_back("prune.layers[" + std::to_string(i) + "]: expected a layer index, got " +
+                                     describeValue((*layers)[i]));
+                else
+                    prune.layers.push_back(static_cast<int>(*index));
+            }
+        }
+    }
+    reader.finish();
+    if (prune.schedule == PruneSchedule::OneShot &&
+        (json.contains("start_epoch") || json.contains("end_epoch")))
+        errors.push_back(
+            "prune.schedule: one_shot prunes before the first epoch; start_epoch and end_epoch are "
+            "for \"gradual\"");
+}
+
+void readDistill(const Json& json, DistillSpec& distill, std::vector<std::string>& errors) {
+    if (!expectObject(json, "distill", errors))
+        return;
+    ObjectReader reader(json, "distill", errors);
+    reader.integer("teacher_run", distill.teacherRun, 1, "the id of a finished run of the store", true);
+    reader.number(
+        "temperature", distill.temperature, [](double v) { return v > 0.0 && v <= 100.0; },
+        "a temperature in (0, 100]");
+    reader.number(
+        "alpha", distill.alpha, [](double v) { return v >= 0.0 && v <= 1.0; },
+        "the weight of the labels' loss, in [0, 1]");
+    reader.finish();
+}
+
+void checkPruneAndDistill(ExperimentSpec& spec, std::vector<std::string>& errors) {
+    const auto& layers = spec.model.layers;
+    for (size_t i = 0; i < spec.prune.layers.size(); ++i) {
+        const int index = spec.prune.layers[i];
+        const std::string where = "prune.layers[" + std::to_string(i) + "]: ";
+        if (index >= static_cast<int>(layers.size()))
+            errors.push_back(where + "the network has no layer " + std::to_string(index) + " (it has " +
+                             std::to_string(layers.size()) + ")");
+        else if (layers[index].type != LayerType::Linear && layers[index].type != LayerType::Conv2d)
+            errors.push_back(where + "model.layers[" + std::to_string(index) + "] is " +
+                             toString(layers[index].type) +
+                             ", which has no weights to prune; name linear or conv2d layers");
+    }
+    if (spec.prune.enabled() && spec.prune.schedule == PruneSchedule::Gradual) {
+        const int last = spec.prune.lastPruningEpoch(spec.training.epochs);
+        if (spec.prune.startEpoch > spec.training.epochs)
+            errors.push_back("prune.start_epoch: " + std::to_string(spec.prune.startEpoch) +
+                             " is after the last epoch (" + std::to_string(spec.training.epochs) + ")");
+        else if (last < spec.prune.startEpoch || last > spec.training.epochs)
+            errors.push_back("prune.end_epoch: expected an epoch from start_epoch (" +
+                             std::to_string(spec.prune.startEpoch) + ") to training.epochs (" +
+                             std::to_string(spec.training.epochs) + "), got " + std::to_string(last));
+    }
+    if (spec.distill.enabled() &&
+        (spec.data.task != TaskKind::Classification || spec.loss.type != LossType::CrossEntropy))
+        errors.push_back(
+            "distill: distillation softens a classifier's outputs; it needs a classification task "
+            "with the cross_entropy loss");
+}
+
 void checkAcrossSections(const Json& root, ExperimentSpec& spec, std::vector<std::string>& errors) {
+    checkPruneAndDistill(spec, errors);
     if (spec.init.freezeLayers > static_cast<int>(spec.model.layers.size()))
         errors.push_back("init.freeze_layers: " + std::to_string(spec.init.freezeLayers) +
                          " layers to freeze, but the network has " +
@@ -370,6 +449,10 @@ Result<ExperimentSpec> parseExperimentSpec(std::string_view jsonText, const std:
         readTraining(*training, spec.training, errors);
     if (const Json* init = reader.find("init"))
         readInit(*init, baseDir, spec.init, errors);
+    if (const Json* prune = reader.find("prune"))
+        readPrune(*prune, spec.prune, errors);
+    if (const Json* distill = reader.find("distill"))
+        readDistill(*distill, spec.distill, errors);
     reader.finish();
     if (errors.empty())
         checkAcrossSections(root, spec, errors);

@@ -2,6 +2,7 @@
 
 #include "common/result.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -146,6 +147,40 @@ struct InitSpec {
     bool fromWeights() const { return run > 0 || !file.empty(); }
 };
 
+// Magnitude pruning while training (docs/experiment-format.md, "prune"): the smallest weights of the
+// linear and conv2d layers (of `layers`, every one when empty) are set to zero and held there, each
+// layer to `sparsity` (scope layer) or all of them below one threshold (scope global). One shot prunes
+// before the first epoch; gradual raises the sparsity at the start of each epoch from `startEpoch` to
+// `endEpoch` along the cubic schedule of Zhu and Gupta, s(e) = sparsity * (1 - (1 - p)^3) with p the
+// share of the pruning epochs begun, and fine-tunes with the final masks after. Biases and norms stay.
+enum class PruneScope { Layer, Global };
+enum class PruneSchedule { OneShot, Gradual };
+
+struct PruneSpec {
+    double sparsity = 0.0; // in [0, 1); 0 means no pruning
+    PruneScope scope = PruneScope::Global;
+    PruneSchedule schedule = PruneSchedule::OneShot;
+    int startEpoch = 1;
+    int endEpoch = 0; // gradual: 0 means three quarters of training.epochs, rounded up
+    std::vector<int> layers;
+    bool enabled() const { return sparsity > 0.0; }
+    int lastPruningEpoch(int epochs) const {
+        return endEpoch > 0 ? endEpoch : std::max(startEpoch, (3 * epochs + 3) / 4);
+    }
+};
+
+// Knowledge distillation (docs/experiment-format.md, "distill"): the network learns from a trained
+// teacher, a run of the store, as well as from the labels. The training loss is
+//   alpha * cross_entropy(student, labels) + (1 - alpha) * T^2 * KL(softmax(teacher / T) || softmax(student /
+//   T))
+// with T the temperature. Validation reports the task loss alone.
+struct DistillSpec {
+    int64_t teacherRun = 0; // 0: no distillation
+    double temperature = 4.0;
+    double alpha = 0.5;
+    bool enabled() const { return teacherRun > 0; }
+};
+
 struct ExperimentSpec {
     std::string name = "experiment";
     uint64_t seed = 0;
@@ -157,6 +192,8 @@ struct ExperimentSpec {
     ScheduleSpec schedule;
     TrainingSpec training;
     InitSpec init;
+    PruneSpec prune;
+    DistillSpec distill;
 };
 
 // Parses a spec. Relative data paths resolve against baseDir. Every error names its JSON path.
@@ -177,6 +214,8 @@ const char* toString(LossType type);
 const char* toString(OptimizerType type);
 const char* toString(ScheduleType type);
 const char* toString(MetricKind metric);
+const char* toString(PruneScope scope);
+const char* toString(PruneSchedule schedule);
 const char* toString(TaskKind task);
 bool isActivation(LayerType type);
 std::vector<LayerType> allLayerTypes();

@@ -85,6 +85,17 @@ const NameTable<TaskKind>& taskNames() {
     return names;
 }
 
+const NameTable<PruneScope>& pruneScopeNames() {
+    static const NameTable<PruneScope> names = {{PruneScope::Layer, "layer"}, {PruneScope::Global, "global"}};
+    return names;
+}
+
+const NameTable<PruneSchedule>& pruneScheduleNames() {
+    static const NameTable<PruneSchedule> names = {{PruneSchedule::OneShot, "one_shot"},
+                                                   {PruneSchedule::Gradual, "gradual"}};
+    return names;
+}
+
 const char* toString(DataKind kind) {
     return enumName(dataKindNames(), kind);
 }
@@ -102,6 +113,12 @@ const char* toString(ScheduleType type) {
 }
 const char* toString(MetricKind metric) {
     return enumName(metricNames(), metric);
+}
+const char* toString(PruneScope scope) {
+    return enumName(pruneScopeNames(), scope);
+}
+const char* toString(PruneSchedule schedule) {
+    return enumName(pruneScheduleNames(), schedule);
 }
 const char* toString(TaskKind task) {
     return enumName(taskNames(), task);

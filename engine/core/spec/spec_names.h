@@ -22,6 +22,8 @@ const NameTable<OptimizerType>& optimizerTypeNames();
 const NameTable<ScheduleType>& scheduleTypeNames();
 const NameTable<MetricKind>& metricNames();
 const NameTable<TaskKind>& taskNames();
+const NameTable<PruneScope>& pruneScopeNames();
+const NameTable<PruneSchedule>& pruneScheduleNames();
 
 template <typename Enum>
 std::optional<Enum> enumFromName(const NameTable<Enum>& table, const std::string& name) {

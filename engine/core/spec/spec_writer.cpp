@@ -165,6 +165,22 @@ std::string experimentSpecToJson(const ExperimentSpec& spec, int indent) {
         init["freeze_batch_norm"] = spec.init.freezeBatchNorm;
         json["init"] = init;
     }
+    if (spec.prune.enabled()) {
+        Json prune = {{"sparsity", spec.prune.sparsity},
+                      {"scope", toString(spec.prune.scope)},
+                      {"schedule", toString(spec.prune.schedule)}};
+        if (spec.prune.schedule == PruneSchedule::Gradual) {
+            prune["start_epoch"] = spec.prune.startEpoch;
+            prune["end_epoch"] = spec.prune.lastPruningEpoch(spec.training.epochs);
+        }
+        if (!spec.prune.layers.empty())
+            prune["layers"] = spec.prune.layers;
+        json["prune"] = prune;
+    }
+    if (spec.distill.enabled())
+        json["distill"] = {{"teacher_run", spec.distill.teacherRun},
+                           {"temperature", spec.distill.temperature},
+                           {"alpha", spec.distill.alpha}};
     return json.dump(indent);
 }
 

@@ -147,14 +147,10 @@ TrialOutcome ExperimentObjective::evaluate(const TrialTask& task, TrialReporter&
         options.resumeFrom = std::make_shared<const TrainingCheckpoint>(std::move(*checkpoint));
     }
     options.lastEpoch = task.lastEpoch;
-    if (spec.init.run > 0 && !options.resumeFrom) {
-        auto weights = initialWeightsOf(&m_store, spec.init.run);
-        if (!weights.ok()) {
-            outcome.state = TrialState::Failed;
-            outcome.message = weights.error();
-            return outcome;
-        }
-        options.initialWeights = weights.take();
+    if (std::string problem = readStoredInputs(&m_store, spec, options); !problem.empty()) {
+        outcome.state = TrialState::Failed;
+        outcome.message = problem;
+        return outcome;
     }
     auto created = m_store.createRun(spec.name, experimentSpecToJson(spec), origin);
     if (!created.ok()) {

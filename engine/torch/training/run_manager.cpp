@@ -117,6 +117,44 @@ Result<std::shared_ptr<const std::vector<char>>> initialWeightsOf(const RunStore
     return Weights(std::make_shared<const std::vector<char>>(std::move(model)));
 }
 
+Result<std::shared_ptr<const TeacherModel>> teacherOf(const RunStore* store, RunId run) {
+    using Teacher = Result<std::shared_ptr<const TeacherModel>>;
+    const std::string where = "distill.teacher_run: ";
+    if (!store)
+        return Teacher::failure(where + "run " + std::to_string(run) +
+                                " is in a run store, and this run has none");
+    const auto record = store->run(run);
+    if (!record)
+        return Teacher::failure(where + "there is no run " + std::to_string(run) + " in " + store->path());
+    auto teacher = std::make_shared<TeacherModel>();
+    teacher->run = run;
+    teacher->model = store->model(run);
+    if (teacher->model.empty())
+        return Teacher::failure(where + "run " + std::to_string(run) + " has no saved model to teach with");
+    auto spec = parseExperimentSpec(record->specJson);
+    if (!spec.ok())
+        return Teacher::failure(where + "the spec of run " + std::to_string(run) +
+                                " no longer reads: " + Errors{spec.errors()}.joined("; "));
+    teacher->spec = spec.take();
+    return Teacher(std::shared_ptr<const TeacherModel>(std::move(teacher)));
+}
+
+std::string readStoredInputs(const RunStore* store, const ExperimentSpec& spec, RunOptions& options) {
+    if (spec.init.run > 0 && !options.initialWeights && !options.resumeFrom) {
+        auto weights = initialWeightsOf(store, spec.init.run);
+        if (!weights.ok())
+            return weights.error();
+        options.initialWeights = weights.take();
+    }
+    if (spec.distill.enabled() && !options.teacher) {
+        auto teacher = teacherOf(store, spec.distill.teacherRun);
+        if (!teacher.ok())
+            return teacher.error();
+        options.teacher = teacher.take();
+    }
+    return {};
+}
+
 Result<RunId> RunManager::start(const ExperimentSpec& spec, const RunOptions& options, RunId parentRun) {
     if (const std::string problem = threadsProblem(options.threads); !problem.empty())
         return Result<RunId>::failure(problem);
@@ -129,12 +167,8 @@ Result<RunId> RunManager::start(const ExperimentSpec& spec, const RunOptions& op
         resolved.device = options.device;
 
     RunOptions runOptions = options;
-    if (spec.init.run > 0 && !runOptions.initialWeights && !runOptions.resumeFrom) {
-        auto weights = initialWeightsOf(m_impl->store, spec.init.run);
-        if (!weights.ok())
-            return Result<RunId>::failure(weights.error());
-        runOptions.initialWeights = weights.take();
-    }
+    if (std::string problem = readStoredInputs(m_impl->store, spec, runOptions); !problem.empty())
+        return Result<RunId>::failure(problem);
 
     RunId id = 0;
     if (m_impl->store) {

@@ -53,4 +53,11 @@ private:
 // The saved model of `run`, for a spec that fine-tunes it (init.run); fails naming why not.
 Result<std::shared_ptr<const std::vector<char>>> initialWeightsOf(const RunStore* store, RunId run);
 
+// The teacher of a spec that distills (distill.teacher_run): its resolved spec and saved model.
+Result<std::shared_ptr<const TeacherModel>> teacherOf(const RunStore* store, RunId run);
+
+// Reads from the store what `spec` starts from and `options` does not hold yet: the weights it
+// fine-tunes (unless it continues a checkpoint) and its teacher. "" when done, else why not.
+std::string readStoredInputs(const RunStore* store, const ExperimentSpec& spec, RunOptions& options);
+
 } // namespace tunelab

@@ -10,11 +10,14 @@
 #include "optim/learning_rate_schedule.h"
 #include "training/checkpoint.h"
 #include "training/devices.h"
+#include "training/distillation.h"
 #include "training/fine_tune.h"
 #include "training/layer_health.h"
 #include "training/losses.h"
 #include "training/network.h"
 #include "training/optimizers.h"
+#include "training/training_tensors.h"
+#include "training/weight_masks.h"
 
 #include <algorithm>
 #include <chrono>
@@ -42,35 +45,6 @@ struct RunEnded {
     RunStatus status;
     std::string message;
 };
-
-struct Tensors {
-    torch::Tensor trainX, trainY, valX, valY;
-};
-
-torch::Tensor rowsOf(const torch::Tensor& all, const std::vector<int64_t>& rows) {
-    auto index = torch::from_blob(const_cast<int64_t*>(rows.data()), {static_cast<int64_t>(rows.size())},
-                                  torch::kLong);
-    return all.index_select(0, index);
-}
-
-Tensors makeTensors(const Dataset& data, const DataSplit& split, LossType loss, const torch::Device& device) {
-    std::vector<int64_t> featureShape{data.rows};
-    featureShape.insert(featureShape.end(), data.sampleShape.begin(), data.sampleShape.end());
-    auto features = torch::from_blob(const_cast<float*>(data.features.data()), featureShape, torch::kFloat);
-    auto targets = torch::from_blob(const_cast<float*>(data.targets.data()), {data.rows}, torch::kFloat);
-    if (loss == LossType::CrossEntropy)
-        targets = targets.to(torch::kLong);
-    else
-        targets = targets.unsqueeze(1);
-    Tensors tensors;
-    tensors.trainX = rowsOf(features, split.train).to(device);
-    tensors.trainY = rowsOf(targets, split.train).to(device);
-    if (!split.validation.empty()) {
-        tensors.valX = rowsOf(features, split.validation).to(device);
-        tensors.valY = rowsOf(targets, split.validation).to(device);
-    }
-    return tensors;
-}
 
 bool lowerIsBetter(MetricKind metric) {
     return metric != MetricKind::ValAccuracy;
@@ -107,7 +81,7 @@ private:
     void resume(const TrainingCheckpoint& from);
     void initialise();
     void trainEpoch(int epoch);
-    void step(const torch::Tensor& x, const torch::Tensor& y, int epoch);
+    void step(const torch::Tensor& x, const torch::Tensor& y, const torch::Tensor& teacher, int epoch);
     void flushSteps();
     void hashBatchOrder(const std::vector<int64_t>* order);
     EpochRecord validate(int epoch, double seconds);
@@ -130,7 +104,7 @@ private:
 
     torch::Device m_device{torch::kCPU};
     Dataset m_data;
-    Tensors m_tensors;
+    detail::TrainingTensors m_tensors;
     detail::Network m_network{nullptr};
     detail::FlatParameters m_flat;
     std::unique_ptr<detail::FlatOptimizer> m_optimizer;
@@ -155,6 +129,7 @@ private:
     float m_lastStepLoss = std::numeric_limits<float>::quiet_NaN();
 
     detail::FrozenLayers m_frozen;
+    detail::WeightMasks m_masks;
     std::vector<std::string> m_notes; // what the run could not carry over or start from
     double m_pausedSeconds = 0.0;
     double m_bestMetric = kNoValue;
@@ -184,7 +159,20 @@ void Trainer::prepare(const std::string& deviceId) {
             throw RunEnded{RunStatus::Failed, problem};
     }
 
-    m_tensors = makeTensors(m_data, split, m_spec.loss.type, m_device);
+    m_tensors = detail::makeTrainingTensors(m_data, split, m_spec.loss.type, m_device);
+    if (m_spec.distill.enabled()) {
+        if (!m_options.teacher)
+            throw RunEnded{RunStatus::Failed,
+                           "distill.teacher_run: the teacher's model was not handed to this "
+                           "run (train it through a run store)"};
+        try {
+            m_tensors.teacherLogits =
+                detail::teacherLogits(*m_options.teacher, split.train, m_data.rows, m_data.classes)
+                    .to(m_device);
+        } catch (const std::runtime_error& error) {
+            throw RunEnded{RunStatus::Failed, error.what()};
+        }
+    }
     // Initialise on the CPU from the run's own generator, so a seed gives the same network on every device.
     auto generator = at::make_generator<at::CPUGeneratorImpl>(m_spec.seed);
     m_network = detail::Network(m_spec.model, m_data.sampleShape, generator);
@@ -198,6 +186,7 @@ void Trainer::prepare(const std::string& deviceId) {
     m_network->train();
     m_flat = detail::flattenParameters(*m_network);
     m_frozen = detail::FrozenLayers(m_network, m_flat, m_spec.init.freezeLayers);
+    m_masks = detail::WeightMasks(m_network, m_flat, m_spec.model, m_spec.prune, m_spec.training.epochs);
     m_summary.parameters = m_flat.values.numel();
     {
         // Fairness evidence: equal seeds and data give equal hashes, whatever the optimizer.
@@ -267,14 +256,17 @@ void Trainer::waitWhilePaused() {
     m_pausedSeconds += secondsSince(start);
 }
 
-void Trainer::step(const torch::Tensor& x, const torch::Tensor& y, int epoch) {
+void Trainer::step(const torch::Tensor& x, const torch::Tensor& y, const torch::Tensor& teacher, int epoch) {
     const double lr = m_schedule->learningRate(m_step, epoch - 1);
     const bool fused = m_optimizer->fusedCpu();
     if (!fused)
         m_flat.grads.zero_(); // the fused CPU step leaves the gradient zeroed itself
-    auto loss = detail::computeLoss(m_spec.loss, m_network->forward(x), y);
+    auto output = m_network->forward(x);
+    auto loss = teacher.defined() ? detail::distillationLoss(output, y, teacher, m_spec.distill)
+                                  : detail::computeLoss(m_spec.loss, output, y);
     loss.backward();
     m_frozen.holdGradients(m_flat);
+    m_masks.holdGradients(m_flat);
     const bool sample = m_sampleNextStep && m_health.hasLayers();
     if (sample) {
         m_sampleNextStep = false;
@@ -298,6 +290,7 @@ void Trainer::step(const torch::Tensor& x, const torch::Tensor& y, int epoch) {
         m_pendingNorms.push_back(norm);
     }
     m_frozen.holdValues(m_flat);
+    m_masks.holdValues(m_flat);
     ++m_step;
     if (sample)
         m_health.sampleUpdates(m_step);
@@ -371,6 +364,7 @@ void Trainer::trainEpoch(int epoch) {
     const int64_t rows = m_tensors.trainX.size(0);
     torch::Tensor x = m_tensors.trainX;
     torch::Tensor y = m_tensors.trainY;
+    torch::Tensor teacher = m_tensors.teacherLogits;
     if (m_spec.training.shuffle && m_stepsPerEpoch > 1) {
         // One gather per epoch into contiguous shuffled copies; each step then takes a slice.
         std::vector<int64_t> order(static_cast<size_t>(rows));
@@ -380,6 +374,8 @@ void Trainer::trainEpoch(int epoch) {
         auto index = torch::from_blob(order.data(), {rows}, torch::kLong).to(m_device);
         x = x.index_select(0, index);
         y = y.index_select(0, index);
+        if (teacher.defined())
+            teacher = teacher.index_select(0, index);
     } else {
         hashBatchOrder(nullptr);
     }
@@ -393,7 +389,8 @@ void Trainer::trainEpoch(int epoch) {
         waitWhilePaused();
         const int64_t start = batch * m_batchSize;
         const int64_t length = std::min(m_batchSize, rows - start);
-        step(x.narrow(0, start, length), y.narrow(0, start, length), epoch);
+        step(x.narrow(0, start, length), y.narrow(0, start, length),
+             teacher.defined() ? teacher.narrow(0, start, length) : teacher, epoch);
     }
     flushSteps();
 }
@@ -486,6 +483,8 @@ void Trainer::finish(RunStatus status, const std::string& message) {
                                  std::string("the model could not be saved: ") + error.what();
         }
     }
+    if (!m_masks.empty())
+        m_notes.push_back(m_masks.summary());
     if (status != RunStatus::Failed)
         for (const std::string& note : m_notes)
             m_summary.message += (m_summary.message.empty() ? "" : "; ") + note;
@@ -527,6 +526,7 @@ RunSummary Trainer::run() {
             const double pausedBefore = m_pausedSeconds;
             m_epochLossSum = 0.0;
             m_epochLossCount = 0;
+            m_masks.beginEpoch(epoch, m_flat);
             trainEpoch(epoch);
             m_summary.steps = m_step;
             EpochRecord record = validate(epoch, 0.0);

@@ -4,12 +4,22 @@
 #include "spec/spec.h"
 
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace tunelab {
 
 // How a run trains, beside its spec: where, on how many threads, and how often it reports.
+// A distilling run's teacher (spec.distill.teacher_run): its resolved spec and saved model, read by
+// the caller that has the store.
+struct TeacherModel {
+    int64_t run = 0;
+    ExperimentSpec spec;
+    std::vector<char> model;
+};
+
 struct RunOptions {
     std::string device;             // overrides the spec's device when not empty
     int threads = 1;                // LibTorch intra-op and OpenBLAS threads for this run (0 = one per core)
@@ -27,6 +37,8 @@ struct RunOptions {
     // Fine-tuning from a run of the store (spec.init.run): its saved model, which the caller that has
     // the store reads (RunManager, the study objective). A spec's init.file is read by the trainer.
     std::shared_ptr<const std::vector<char>> initialWeights;
+    // Distilling (spec.distill): the teacher.
+    std::shared_ptr<const TeacherModel> teacher;
 };
 
 // Control flags a caller on another thread sets directly; the training loop reads them every step.

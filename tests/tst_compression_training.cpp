@@ -1,0 +1,233 @@
+// Training that compresses: magnitude pruning held through fine-tuning (spec.prune) and knowledge
+// distillation from a finished run (spec.distill), and every way they can be asked for wrongly.
+
+#include "collecting_sink.h"
+#include "store/run_store.h"
+#include "training/run_manager.h"
+#include "training/trainer.h"
+
+#include <torch/torch.h>
+
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <string>
+
+using namespace tunelab;
+using tunelab::test::CollectingSink;
+using tunelab::test::layer;
+
+namespace {
+
+ExperimentSpec network(uint64_t seed, int64_t hidden = 32) {
+    ExperimentSpec spec = tunelab::test::blobsExperiment(seed);
+    spec.model.layers = {layer(LayerType::Linear, hidden), layer(LayerType::ReLU),
+                         layer(LayerType::Linear, hidden), layer(LayerType::ReLU),
+                         layer(LayerType::Linear, 3)};
+    spec.optimizer.type = OptimizerType::AdamW;
+    spec.optimizer.weightDecay = 0.01;
+    spec.training.epochs = 6;
+    return spec;
+}
+
+struct Trained {
+    RunSummary summary;
+    std::vector<char> model;
+    std::vector<double> trainLosses;
+};
+
+Trained train(const ExperimentSpec& spec, RunOptions options = {}) {
+    options.threads = 1;
+    RunControl control;
+    CollectingSink sink;
+    Trained trained;
+    trained.summary = trainExperiment(1, spec, options, control, sink);
+    for (const RunEvent& event : sink.events()) {
+        if (event.kind == RunEventKind::Finished && event.model)
+            trained.model = *event.model;
+        if (event.kind == RunEventKind::Epoch)
+            trained.trainLosses.push_back(event.epoch.trainLoss);
+    }
+    return trained;
+}
+
+std::map<std::string, torch::Tensor> tensorsOf(const std::vector<char>& stateDict) {
+    std::map<std::string, torch::Tensor> tensors;
+    for (const auto& item : torch::pickle_load(stateDict).toGenericDict())
+        tensors[item.key().toStringRef()] = item.value().toTensor();
+    return tensors;
+}
+
+double zeroShare(const torch::Tensor& tensor) {
+    return tensor.eq(0).sum().item<double>() / static_cast<double>(tensor.numel());
+}
+
+std::shared_ptr<const TeacherModel> teacherFrom(const ExperimentSpec& spec, const Trained& trained) {
+    auto teacher = std::make_shared<TeacherModel>();
+    teacher->run = 1;
+    teacher->spec = spec;
+    teacher->model = trained.model;
+    return teacher;
+}
+
+// The error of a small spec with `section` added (written with ' for ").
+std::string specError(std::string section) {
+    std::replace(section.begin(), section.end(), '\'', '"');
+    const std::string json = "{\"data\": {\"kind\": \"blobs\"}, \"model\": {\"layers\": ["
+                             "{\"type\": \"linear\", \"out_features\": 8}, {\"type\": \"relu\"}, "
+                             "{\"type\": \"linear\", \"out_features\": 3}]}, " +
+                             section + "}";
+    auto parsed = parseExperimentSpec(json);
+    return parsed.ok() ? std::string() : parsed.error();
+}
+
+} // namespace
+
+class TestCompressionTraining : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void oneShotGlobalPruningHoldsItsMasksThroughFineTuning() {
+        ExperimentSpec spec = network(3);
+        spec.prune.sparsity = 0.9;
+        const Trained pruned = train(spec);
+        QVERIFY(pruned.summary.status == RunStatus::Completed);
+        QVERIFY2(pruned.summary.message.find("pruned 90.0 %") != std::string::npos,
+                 pruned.summary.message.c_str());
+        auto tensors = tensorsOf(pruned.model);
+        const auto weights = torch::cat(
+            {tensors["0.weight"].flatten(), tensors["2.weight"].flatten(), tensors["4.weight"].flatten()});
+        QCOMPARE(zeroShare(weights), std::round(0.9 * weights.numel()) / weights.numel());
+        QCOMPARE(zeroShare(tensors["0.bias"]), 0.0); // biases are not pruned
+        // Global: one threshold, so the layers end with different sparsities.
+        QVERIFY(zeroShare(tensors["0.weight"]) != zeroShare(tensors["2.weight"]));
+    }
+
+    void layerScopePrunesEachNamedLayerAlike() {
+        ExperimentSpec spec = network(4);
+        spec.prune.sparsity = 0.5;
+        spec.prune.scope = PruneScope::Layer;
+        spec.prune.layers = {0, 2};
+        const Trained pruned = train(spec);
+        QVERIFY(pruned.summary.status == RunStatus::Completed);
+        auto tensors = tensorsOf(pruned.model);
+        QCOMPARE(zeroShare(tensors["0.weight"]), 0.5);
+        QCOMPARE(zeroShare(tensors["2.weight"]), 0.5);
+        QCOMPARE(zeroShare(tensors["4.weight"]), 0.0); // not named
+    }
+
+    void gradualPruningFollowsTheCubicScheduleAndStillLearns() {
+        ExperimentSpec spec = network(5);
+        spec.training.epochs = 8;
+        spec.prune.sparsity = 0.8;
+        spec.prune.schedule = PruneSchedule::Gradual;
+        spec.prune.startEpoch = 2;
+        spec.prune.endEpoch = 5;
+        const Trained pruned = train(spec);
+        QVERIFY(pruned.summary.status == RunStatus::Completed);
+        QVERIFY2(pruned.summary.message.find("pruned 80.0 %") != std::string::npos,
+                 pruned.summary.message.c_str());
+        ExperimentSpec dense = spec;
+        dense.prune = PruneSpec{};
+        const double denseAccuracy = train(dense).summary.valAccuracy;
+        QVERIFY2(
+            pruned.summary.valAccuracy >= denseAccuracy - 0.05,
+            (std::to_string(pruned.summary.valAccuracy) + " vs " + std::to_string(denseAccuracy)).c_str());
+        // The written spec names the end epoch it resolved, and reads back the same.
+        const std::string json = experimentSpecToJson(spec);
+        auto again = parseExperimentSpec(json);
+        QVERIFY2(again.ok(), again.error().c_str());
+        QCOMPARE(again.value().prune.lastPruningEpoch(8), 5);
+        QVERIFY(again.value().prune.schedule == PruneSchedule::Gradual);
+        ExperimentSpec defaults = spec;
+        defaults.prune.endEpoch = 0;
+        QCOMPARE(defaults.prune.lastPruningEpoch(8), 6); // three quarters of 8 epochs
+    }
+
+    void distillationWithAlphaOneIsPlainTraining() {
+        const ExperimentSpec teacherSpec = network(6, 64);
+        const Trained teacher = train(teacherSpec);
+        QVERIFY(teacher.summary.status == RunStatus::Completed);
+        ExperimentSpec student = network(7, 4);
+        const Trained alone = train(student);
+        student.distill.teacherRun = 1;
+        student.distill.alpha = 1.0;
+        RunOptions options;
+        options.teacher = teacherFrom(teacherSpec, teacher);
+        const Trained labelsOnly = train(student, options);
+        QVERIFY(labelsOnly.summary.status == RunStatus::Completed);
+        QCOMPARE(labelsOnly.trainLosses, alone.trainLosses);
+
+        student.distill.alpha = 0.2;
+        student.distill.temperature = 3.0;
+        const Trained distilled = train(student, options);
+        QVERIFY(distilled.summary.status == RunStatus::Completed);
+        QVERIFY(distilled.trainLosses != alone.trainLosses);
+        QVERIFY(distilled.summary.valAccuracy > 0.8);
+    }
+
+    void aTeacherOfOtherDataIsRefusedByName() {
+        ExperimentSpec teacherSpec = network(8);
+        teacherSpec.data.classes = 4;
+        teacherSpec.model.layers.back().outFeatures = 4;
+        const Trained teacher = train(teacherSpec);
+        QVERIFY(teacher.summary.status == RunStatus::Completed);
+        ExperimentSpec student = network(9, 4);
+        student.distill.teacherRun = 1;
+        RunOptions options;
+        options.teacher = teacherFrom(teacherSpec, teacher);
+        const Trained refused = train(student, options);
+        QVERIFY(refused.summary.status == RunStatus::Failed);
+        QVERIFY2(refused.summary.message.find("distill.teacher_run: run 1 was trained on other data") !=
+                     std::string::npos,
+                 refused.summary.message.c_str());
+        const Trained unhanded = train(student);
+        QVERIFY(unhanded.summary.status == RunStatus::Failed);
+        QVERIFY(unhanded.summary.message.find("distill.teacher_run") != std::string::npos);
+    }
+
+    void aMissingTeacherRunFailsBeforeAnythingIsStored() {
+        QTemporaryDir folder;
+        auto store = RunStore::open(folder.filePath("runs.db").toStdString());
+        QVERIFY(store.ok());
+        RunManager manager(store.value().get());
+        ExperimentSpec student = network(10, 4);
+        student.distill.teacherRun = 42;
+        auto started = manager.start(student, RunOptions{});
+        QVERIFY(!started.ok());
+        QVERIFY2(started.error().find("distill.teacher_run: there is no run 42") != std::string::npos,
+                 started.error().c_str());
+        QVERIFY(store.value()->listRuns().empty());
+    }
+
+    void badPruneAndDistillSectionsNameTheirKeys() {
+        QVERIFY(specError(("'prune': {'sparsity': 1.0}")).find("prune.sparsity: expected a share") !=
+                std::string::npos);
+        QVERIFY(specError(("'prune': {'sparsity': -0.1}")).find("prune.sparsity") != std::string::npos);
+        QVERIFY(specError(("'prune': {'scope': 'layer'}")).find("prune.sparsity: missing") !=
+                std::string::npos);
+        const std::string relu = specError(("'prune': {'sparsity': 0.5, 'layers': [1]}"));
+        QVERIFY2(relu.find("prune.layers[0]: model.layers[1] is relu, which has no weights to prune") !=
+                     std::string::npos,
+                 relu.c_str());
+        QVERIFY(specError(("'prune': {'sparsity': 0.5, 'layers': [7]}")).find("no layer 7") !=
+                std::string::npos);
+        QVERIFY(specError(("'prune': {'sparsity': 0.5, 'start_epoch': 2}")).find("one_shot") !=
+                std::string::npos);
+        QVERIFY(specError(("'prune': {'sparsity': 0.5, 'schedule': 'gradual', 'end_epoch': 99}"))
+                    .find("prune.end_epoch") != std::string::npos);
+        QVERIFY(specError(("'distill': {'temperature': 2}")).find("distill.teacher_run: missing") !=
+                std::string::npos);
+        QVERIFY(specError(("'distill': {'teacher_run': 1, 'alpha': 1.5}")).find("distill.alpha") !=
+                std::string::npos);
+        QVERIFY(specError(("'distill': {'teacher_run': 1, 'temprature': 2}")).find("did you mean") !=
+                std::string::npos);
+        QVERIFY(specError(("'distill': {'teacher_run': 1, 'temperature': 2, 'alpha': 0.3}")).empty());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCompressionTraining)
+#include "tst_compression_training.moc"
