@@ -120,7 +120,8 @@ def check(root):
 # include them.
 PRIVATE_TORCH_HEADERS = {
     'training/network.h', 'training/losses.h', 'training/optimizers.h', 'training/layer_health.h',
-    'training/fused_kernels.h',
+    'training/fused_kernels.h', 'training/distillation.h', 'training/training_tensors.h',
+    'compress/model_measurement.h',
 }
 
 

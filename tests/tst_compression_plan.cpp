@@ -1,0 +1,118 @@
+// Compression plans: what they read, the experiments their variants train, and every mistake a plan
+// can hold, each refused with its place named.
+
+#include "compress/compression_plan.h"
+
+#include <QtTest>
+
+#include <algorithm>
+#include <string>
+
+using namespace tunelab;
+
+namespace {
+
+// A plan with `variants` (written with ' for ") on an inline blobs experiment.
+std::string planWith(std::string variants, std::string source = {}) {
+    if (source.empty())
+        source = "{'experiment': {'name': 'blobs', 'data': {'kind': 'blobs'}, 'model': {'layers': ["
+                 "{'type': 'linear', 'out_features': 16}, {'type': 'relu'}, {'type': 'linear', "
+                 "'out_features': 3}]},"
+                 " 'training': {'epochs': 4}}}";
+    std::string text = "{'name': 'plan', 'source': " + source + ", 'variants': " + variants + "}";
+    std::replace(text.begin(), text.end(), '\'', '"');
+    return text;
+}
+
+std::string planError(const std::string& variants, const std::string& source = {}) {
+    auto plan = parseCompressionPlan(planWith(variants, source));
+    return plan.ok() ? std::string() : plan.error();
+}
+
+bool mentions(const std::string& text, const std::string& part) {
+    if (text.find(part) != std::string::npos)
+        return true;
+    qWarning("%s", text.c_str());
+    return false;
+}
+
+} // namespace
+
+class TestCompressionPlan : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void readsEveryKindOfVariant() {
+        auto plan = parseCompressionPlan(planWith(
+            "[{'name': 'p90', 'kind': 'prune', 'sparsity': 0.9, 'schedule': 'gradual', 'epochs': 3, 'lr': "
+            "0.001},"
+            " {'name': 's50', 'kind': 'structured', 'fraction': 0.5, 'importance': 'l2'},"
+            " {'name': 'q', 'kind': 'int8', 'per_channel': false, 'calibration_rows': 64},"
+            " {'name': 'kd', 'kind': 'distill', 'temperature': 3, 'alpha': 0.25, 'compare_alone': false,"
+            "  'student': {'layers': [{'type': 'linear', 'out_features': 3}]}}]"));
+        QVERIFY2(plan.ok(), plan.error().c_str());
+        const CompressionPlan& read = plan.value();
+        QCOMPARE(read.variants.size(), size_t(4));
+        QVERIFY(read.variants[0].kind == VariantKind::Prune);
+        QCOMPARE(read.variants[0].epochs, 3);
+        QVERIFY(read.variants[1].l2);
+        QCOMPARE(read.variants[1].fraction, 0.5);
+        QVERIFY(!read.variants[2].perChannel);
+        QCOMPARE(read.variants[2].calibrationRows, int64_t(64));
+        QCOMPARE(read.variants[3].temperature, 3.0);
+        QVERIFY(!read.variants[3].compareAlone);
+        QCOMPARE(read.latencyThreads, 1);
+    }
+
+    void variantsTrainTheSourceWithTheirKeys() {
+        auto plan = parseCompressionPlan(
+            planWith("[{'name': 'p90', 'kind': 'prune', 'sparsity': 0.9, 'epochs': 2, 'lr': 0.0005},"
+                     " {'name': 'kd', 'kind': 'distill', 'student': {'layers': [{'type': 'linear', "
+                     "'out_features': 3}]}}]"));
+        QVERIFY2(plan.ok(), plan.error().c_str());
+        const ExperimentSpec source = parseExperimentSpec(plan.value().sourceExperimentJson).take();
+        auto pruned = variantExperiment(plan.value().variants[0], source, 12);
+        QVERIFY2(pruned.ok(), pruned.error().c_str());
+        QCOMPARE(pruned.value().init.run, int64_t(12));
+        QCOMPARE(pruned.value().prune.sparsity, 0.9);
+        QCOMPARE(pruned.value().training.epochs, 2);
+        QCOMPARE(pruned.value().optimizer.lr, 0.0005);
+        QCOMPARE(pruned.value().name, std::string("blobs / p90"));
+        auto student = variantExperiment(plan.value().variants[1], source, 12);
+        QVERIFY(student.ok());
+        QCOMPARE(student.value().distill.teacherRun, int64_t(12));
+        QCOMPARE(student.value().model.layers.size(), size_t(1));
+        QCOMPARE(student.value().training.epochs, 4); // the source's
+        auto alone = variantExperiment(plan.value().variants[1], source, 12, true);
+        QVERIFY(alone.ok());
+        QVERIFY(!alone.value().distill.enabled());
+        QCOMPARE(alone.value().seed, student.value().seed);
+    }
+
+    void mistakesAreRefusedWithTheirPlace() {
+        QVERIFY(mentions(planError("[{'name': 'p', 'kind': 'prune', 'sparsity': 1.0}]"),
+                         "variants[0]: sparsity"));
+        QVERIFY(mentions(planError("[{'name': 'p', 'kind': 'prune'}]"), "variants[0].sparsity: missing"));
+        QVERIFY(mentions(planError("[{'name': 'p', 'kind': 'prune', 'sparsity': 0.5, 'layers': [1]}]"),
+                         "variants[0]: layers[0]: model.layers[1] is relu"));
+        QVERIFY(mentions(planError("[{'name': 'p', 'kind': 'shrink'}]"), "variants[0].kind: unknown kind"));
+        QVERIFY(mentions(planError("[{'name': 's', 'kind': 'structured', 'fraction': 1}]"),
+                         "variants[0].fraction"));
+        QVERIFY(mentions(planError("[{'name': 'q', 'kind': 'int8', 'epochs': 3}]"),
+                         "variants[0].epochs: unknown key for a variant of kind int8"));
+        QVERIFY(mentions(planError("[{'name': 'k', 'kind': 'distill'}]"), "variants[0].student: missing"));
+        QVERIFY(mentions(
+            planError("[{'name': 'k', 'kind': 'distill', 'student': {'layers': [{'type': 'lineer'}]}}]"),
+            "variants[0]: student.layers[0].type"));
+        QVERIFY(mentions(planError("[{'name': 'a', 'kind': 'int8'}, {'name': 'a', 'kind': 'int8'}]"),
+                         "variants[1].name: \"a\" is already the name"));
+        QVERIFY(mentions(planError("[]"), "variants: expected a non-empty list"));
+        QVERIFY(mentions(planError("[{'name': 'q', 'kind': 'int8'}]", "{'run': 3, 'experiment': {}}"),
+                         "source: give \"run\""));
+        QVERIFY(mentions(planError("[{'name': 'q', 'kind': 'int8'}]", "{'run': 0}"), "source.run"));
+        QVERIFY(planError("[{'name': 'q', 'kind': 'int8'}]", "{'run': 3}").empty());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCompressionPlan)
+#include "tst_compression_plan.moc"
