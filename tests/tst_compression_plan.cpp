@@ -2,6 +2,7 @@
 // can hold, each refused with its place named.
 
 #include "compress/compression_plan.h"
+#include "compress/compression_results.h"
 
 #include <QtTest>
 
@@ -111,6 +112,28 @@ private Q_SLOTS:
                          "source: give \"run\""));
         QVERIFY(mentions(planError("[{'name': 'q', 'kind': 'int8'}]", "{'run': 0}"), "source.run"));
         QVERIFY(planError("[{'name': 'q', 'kind': 'int8'}]", "{'run': 3}").empty());
+    }
+
+    void paretoFrontsKeepWhatNothingBeats() {
+        CompressionResult result;
+        auto model = [](const char* name, double accuracy, int64_t bytes, double ms) {
+            VariantResult variant;
+            variant.name = name;
+            variant.valAccuracy = accuracy;
+            variant.sizeBytes = bytes;
+            variant.latencyMs = ms;
+            return variant;
+        };
+        result.source = model("source", 0.97, 1000, 1.0);
+        result.variants = {model("smaller", 0.96, 300, 1.1), model("worse", 0.95, 400, 0.5),
+                           model("tie", 0.97, 1000, 1.0), model("failed", 0.99, 10, 0.1)};
+        result.variants[3].status = RunStatus::Failed;
+        markParetoFronts(result);
+        QVERIFY(result.source.paretoSize && result.source.paretoLatency);
+        QVERIFY(result.variants[0].paretoSize && !result.variants[0].paretoLatency);
+        QVERIFY(!result.variants[1].paretoSize && result.variants[1].paretoLatency);
+        QVERIFY(result.variants[2].paretoSize); // equal is not beaten
+        QVERIFY(!result.variants[3].paretoSize && !result.variants[3].paretoLatency);
     }
 };
 
