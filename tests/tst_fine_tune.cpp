@@ -217,6 +217,55 @@ private Q_SLOTS:
         QVERIFY(again.ok());
         QCOMPARE(experimentSpecToJson(again.value()), experimentSpecToJson(parsed.value()));
     }
+
+    void aLayersLearningRateMultiplierScalesItsUpdates() {
+        // Plain SGD, one full-batch step: half the learning rate on layer 0 is half its update.
+        ExperimentSpec spec = blobs(3, 11);
+        spec.model.layers[1].type = LayerType::ReLU; // no batch norm: one step is one update
+        spec.optimizer = OptimizerSpec{};
+        spec.optimizer.type = OptimizerType::Sgd;
+        spec.optimizer.lr = 0.1;
+        spec.training.epochs = 1;
+        spec.training.fullBatch = true;
+        ExperimentSpec halved = spec;
+        halved.model.layers[0].lrMultiplier = 0.5;
+        ExperimentSpec slower = spec;
+        slower.optimizer.lr = 0.05;
+        const auto scaled = tensorsOf(train(halved).model);
+        const auto reference = tensorsOf(train(slower).model);
+        const auto full = tensorsOf(train(spec).model);
+        QVERIFY(torch::allclose(scaled.at("0.weight"), reference.at("0.weight"), 1e-6, 1e-7));
+        QVERIFY(torch::equal(scaled.at("3.weight"), full.at("3.weight"))); // other layers at 1
+
+        // Adam normalises gradients, so the multiplier scales the update itself; 0 holds a layer.
+        ExperimentSpec adam = blobs(3, 12);
+        adam.model.layers[3].lrMultiplier = 0.0;
+        const Trained held = train(adam);
+        QVERIFY(held.summary.status == RunStatus::Completed);
+        ExperimentSpec untrained = adam;
+        untrained.training.epochs = 1;
+        untrained.optimizer.lr = 1e-12;
+        QVERIFY(torch::equal(tensorsOf(held.model).at("3.weight"),
+                             tensorsOf(train(untrained).model).at("3.weight")));
+        const std::string json = experimentSpecToJson(adam);
+        QVERIFY(json.find("\"lr_multiplier\": 0.0") != std::string::npos);
+        QCOMPARE(parseExperimentSpec(json).value().model.layers[3].lrMultiplier, 0.0);
+    }
+
+    void aLearningRateMultiplierOnlyWhereThereAreWeights() {
+        const std::string head = "{\"data\": {\"kind\": \"blobs\"}, \"model\": {\"layers\": [";
+        auto error = [&](const std::string& layers) {
+            auto parsed = parseExperimentSpec(head + layers + "]}}");
+            return parsed.ok() ? std::string() : parsed.error();
+        };
+        QVERIFY(error("{\"type\": \"linear\", \"out_features\": 3, \"lr_multiplier\": 0.1}").empty());
+        QVERIFY(error("{\"type\": \"linear\", \"out_features\": 3, \"lr_multiplier\": 101}")
+                    .find("model.layers[0].lr_multiplier: expected a multiplier from 0 to 100") !=
+                std::string::npos);
+        QVERIFY(
+            error("{\"type\": \"relu\", \"lr_multiplier\": 0.1}, {\"type\": \"linear\", \"out_features\": 3}")
+                .find("model.layers[0].lr_multiplier: unknown key") != std::string::npos);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestFineTune)

@@ -93,6 +93,7 @@ private Q_SLOTS:
     void dropsOnTheTableAreUndoable();
     void templateIsOneUndoStep();
     void setModelClearsHistory();
+    void totalsSayWhatTrainsAndWhatIsFrozen();
 
 private:
     std::unique_ptr<NetworkEditor> m_editor;
@@ -163,12 +164,12 @@ void TestNetworkEditor::keyboardEditing() {
 void TestNetworkEditor::propertyFormShowsOnlyTheLayersFields_data() {
     QTest::addColumn<QString>("type");
     QTest::addColumn<QStringList>("keys");
-    QTest::newRow("linear") << "linear" << QStringList{"out_features", "bias"};
-    QTest::newRow("conv2d") << "conv2d"
-                            << QStringList{"out_channels", "kernel_size", "stride", "padding", "bias"};
+    QTest::newRow("linear") << "linear" << QStringList{"out_features", "bias", "lr_multiplier"};
+    QTest::newRow("conv2d") << "conv2d" << QStringList{"out_channels", "kernel_size", "stride",
+                                                       "padding",      "bias",        "lr_multiplier"};
     QTest::newRow("maxpool2d") << "maxpool2d" << QStringList{"kernel_size", "stride", "padding"};
-    QTest::newRow("batchnorm") << "batchnorm" << QStringList{"eps", "momentum"};
-    QTest::newRow("layernorm") << "layernorm" << QStringList{"eps"};
+    QTest::newRow("batchnorm") << "batchnorm" << QStringList{"eps", "momentum", "lr_multiplier"};
+    QTest::newRow("layernorm") << "layernorm" << QStringList{"eps", "lr_multiplier"};
     QTest::newRow("dropout") << "dropout" << QStringList{"p"};
     QTest::newRow("leaky_relu") << "leaky_relu" << QStringList{"negative_slope"};
     QTest::newRow("elu") << "elu" << QStringList{"alpha"};
@@ -184,7 +185,7 @@ void TestNetworkEditor::propertyFormShowsOnlyTheLayersFields() {
     model.layers.insert(model.layers.begin() + 1, LayerCatalog::defaultLayer(layerType));
     m_editor->setModel(model);
     m_editor->setCurrentRow(0);
-    QCOMPARE(formKeys(m_editor->propertyForm()), (QStringList{"out_features", "bias"}));
+    QCOMPARE(formKeys(m_editor->propertyForm()), (QStringList{"out_features", "bias", "lr_multiplier"}));
     m_editor->setCurrentRow(1);
     QCOMPARE(formKeys(m_editor->propertyForm()), keys);
 
@@ -396,6 +397,20 @@ void TestNetworkEditor::setModelClearsHistory() {
     QVERIFY(!m_editor->isValid());
     QCOMPARE(validity.count(), 1);
     QVERIFY(formKeys(m_editor->propertyForm()).isEmpty());
+}
+
+void TestNetworkEditor::totalsSayWhatTrainsAndWhatIsFrozen() {
+    auto* totals = m_editor->findChild<QLabel*>(QStringLiteral("totals"));
+    QVERIFY(!totals->text().contains(QStringLiteral("frozen")));
+    m_editor->setFrozenLayers(1); // the first linear layer: 784 * 64 + 64
+    QVERIFY2(totals->text().contains(QStringLiteral("50,890 parameters (650 trainable, 50,240 frozen)")),
+             qPrintable(totals->text()));
+    m_editor->setFrozenLayers(0);
+    ModelSpec model = m_editor->model();
+    model.layers.back().lrMultiplier = 0.0; // a multiplier of 0 freezes a layer too
+    m_editor->setModel(model);
+    QVERIFY2(totals->text().contains(QStringLiteral("(50,240 trainable, 650 frozen)")),
+             qPrintable(totals->text()));
 }
 
 QTEST_MAIN(TestNetworkEditor)

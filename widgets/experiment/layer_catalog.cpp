@@ -64,6 +64,10 @@ std::map<LayerType, std::vector<LayerField>> buildFields() {
     table[LayerType::Dropout] = {real("p", "Drop probability", rules.dropout)};
     table[LayerType::LeakyReLU] = {real("negative_slope", "Negative slope", rules.negativeSlope)};
     table[LayerType::ELU] = {real("alpha", "Alpha", rules.eluAlpha)};
+    const LayerField rate = real("lr_multiplier", "Learning-rate multiplier", rules.lrMultiplier);
+    for (LayerType type : allLayerTypes())
+        if (hasWeights(type))
+            table[type].push_back(rate);
     return table;
 }
 
@@ -93,6 +97,8 @@ template <typename Layer> auto doubleMember(Layer& layer, const QString& key) ->
         return &layer.negativeSlope;
     if (key == QLatin1String("alpha"))
         return &layer.alpha;
+    if (key == QLatin1String("lr_multiplier"))
+        return &layer.lrMultiplier;
     return nullptr;
 }
 
@@ -297,7 +303,7 @@ bool LayerCatalog::sameLayer(const LayerSpec& a, const LayerSpec& b) {
     return a.type == b.type && a.outFeatures == b.outFeatures && a.outChannels == b.outChannels &&
            a.kernelSize == b.kernelSize && a.stride == b.stride && a.padding == b.padding &&
            a.bias == b.bias && a.p == b.p && a.negativeSlope == b.negativeSlope && a.alpha == b.alpha &&
-           a.eps == b.eps && a.momentum == b.momentum;
+           a.eps == b.eps && a.momentum == b.momentum && a.lrMultiplier == b.lrMultiplier;
 }
 
 bool LayerCatalog::sameModel(const ModelSpec& a, const ModelSpec& b) {

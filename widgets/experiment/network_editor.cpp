@@ -407,12 +407,29 @@ LayerType NetworkEditor::paletteType() const {
     return LayerType::Linear;
 }
 
+void NetworkEditor::setFrozenLayers(int layers) {
+    if (layers == m_frozenLayers)
+        return;
+    m_frozenLayers = layers;
+    onReportChanged();
+}
+
 void NetworkEditor::onReportChanged() {
     const ShapeReport& report = m_model->report();
     const int layers = m_model->layerCount();
+    int64_t frozen = 0;
+    const auto& specLayers = m_model->modelSpec().layers;
+    for (const LayerShape& shape : report.layers)
+        if (shape.index < m_frozenLayers || (shape.index < static_cast<int>(specLayers.size()) &&
+                                             specLayers[shape.index].lrMultiplier == 0.0))
+            frozen += shape.params;
+    const QString parameters = frozen > 0
+                                   ? tr("%1 parameters (%2 trainable, %3 frozen)")
+                                         .arg(formatCount(report.totalParams),
+                                              formatCount(report.totalParams - frozen), formatCount(frozen))
+                                   : tr("%1 parameters").arg(formatCount(report.totalParams));
     QString totals = (layers == 1 ? tr("1 layer") : tr("%1 layers").arg(layers)) +
-                     tr(", %1 parameters, %2 FLOPs per sample")
-                         .arg(formatCount(report.totalParams), formatCompact(report.totalFlops));
+                     tr(", %1, %2 FLOPs per sample").arg(parameters, formatCompact(report.totalFlops));
     if (!report.output.empty())
         totals += tr(", output %1").arg(QString::fromStdString(formatShape(report.output)));
     else if (layers > 0)

@@ -35,6 +35,9 @@ public:
     const ModelSpec& model() const;
     void setInputShape(const Shape& shape);
     void setOutputTarget(const OutputTarget& target);
+    // A fine-tuning experiment's frozen layers (init.freeze_layers): the totals line then says how many
+    // parameters train and how many stay frozen (those of layers with lr_multiplier 0 as well).
+    void setFrozenLayers(int layers);
 
     QUndoStack* undoStack() const { return m_undoStack; }
     QAction* undoAction() const { return m_undoAction; }
@@ -101,6 +104,7 @@ private:
     LayerType m_formType = LayerType::ReLU;
     bool m_lastValid = false;
     QString m_lastReason;
+    int m_frozenLayers = 0;
     QStringList m_searchedPaths;
 };
 

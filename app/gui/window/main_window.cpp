@@ -289,6 +289,7 @@ void MainWindow::setExperiment(const ExperimentSpec& spec) {
     showNameValidity();
     m_trainingForm->setSpec(spec);
     m_networkEditor->setModel(spec.model);
+    m_networkEditor->setFrozenLayers(spec.init.fromWeights() ? spec.init.freezeLayers : 0);
     m_dataForm->setSpec(spec); // loads the data and updates Run's validity
     m_loadingPanels = false;
     updateTitle();

@@ -49,6 +49,7 @@ SpecNumberRules makeRules() {
     r.dropout = real(kUnitOpen, "a probability from 0 to below 1");
     r.negativeSlope = real(kNonNegative, "a number >= 0");
     r.eluAlpha = real(kPositive, "a positive number");
+    r.lrMultiplier = real(NumberRange{0.0, 100.0, true, true}, "a multiplier from 0 to 100");
     r.warmupEpochs = real(kNonNegative, "a number of epochs >= 0");
     r.stepSize = count(1, "a positive number of epochs");
     r.gamma = real(kFactor, "a number above 0 and at most 1");

@@ -42,7 +42,7 @@ struct SpecNumberRules {
     NumberRule validationFraction, scale, samples, noise, classes, features, limit;
     NumberRule huberDelta;
     NumberRule outFeatures, outChannels, kernelSize, stride, padding, eps, batchNormMomentum, dropout,
-        negativeSlope, eluAlpha;
+        negativeSlope, eluAlpha, lrMultiplier;
     NumberRule warmupEpochs, stepSize, gamma, plateauFactor, plateauPatience, threshold, minLr;
     NumberRule epochs, batchSize, gradClipNorm, earlyPatience, minDelta, seed;
 };

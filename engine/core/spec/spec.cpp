@@ -177,6 +177,8 @@ void readLayer(const Json& json, const std::string& path, LayerSpec& layer, std:
     default:
         break;
     }
+    if (hasWeights(layer.type))
+        reader.number("lr_multiplier", layer.lrMultiplier, rules.lrMultiplier);
     reader.finish(std::string("a ") + toString(layer.type) + " layer");
     if (asked)
         *asked = reader.knownKeys();

@@ -69,6 +69,7 @@ struct LayerSpec {
     double alpha = 1.0;          // elu
     double eps = 1e-5;           // batchnorm, layernorm
     double momentum = 0.1;       // batchnorm running statistics
+    double lrMultiplier = 1.0;   // linear, conv2d, batchnorm, layernorm: scales the layer's updates
 };
 
 struct ModelSpec {
@@ -218,6 +219,8 @@ const char* toString(PruneScope scope);
 const char* toString(PruneSchedule schedule);
 const char* toString(TaskKind task);
 bool isActivation(LayerType type);
+// Linear, conv2d, batch norm and layer norm: the layers with trainable parameters.
+bool hasWeights(LayerType type);
 std::vector<LayerType> allLayerTypes();
 
 } // namespace tunelab

@@ -139,6 +139,11 @@ bool isActivation(LayerType type) {
     }
 }
 
+bool hasWeights(LayerType type) {
+    return type == LayerType::Linear || type == LayerType::Conv2d || type == LayerType::BatchNorm ||
+           type == LayerType::LayerNorm;
+}
+
 std::vector<LayerType> allLayerTypes() {
     std::vector<LayerType> types;
     for (const auto& entry : layerTypeNames())

@@ -90,6 +90,8 @@ Json layerToJson(const LayerSpec& layer) {
     default:
         break;
     }
+    if (layer.lrMultiplier != 1.0)
+        json["lr_multiplier"] = layer.lrMultiplier;
     return json;
 }
 

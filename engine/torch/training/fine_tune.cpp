@@ -115,4 +115,35 @@ void FrozenLayers::holdValues(FlatParameters& flat) const {
         flat.values.narrow(0, range.offset, range.count).copy_(range.values);
 }
 
+LayerRates::LayerRates(Network& network, const FlatParameters& flat, const ModelSpec& model) {
+    (void)flat;
+    int64_t offset = 0;
+    for (const auto& item : network->named_parameters()) {
+        const int64_t count = item.value().numel();
+        const size_t layer = static_cast<size_t>(std::stoi(item.key().substr(0, item.key().find('.'))));
+        if (layer < model.layers.size() && model.layers[layer].lrMultiplier != 1.0)
+            m_ranges.push_back({offset, count, model.layers[layer].lrMultiplier, {}});
+        offset += count;
+    }
+}
+
+void LayerRates::beforeStep(const FlatParameters& flat) {
+    if (m_ranges.empty())
+        return;
+    torch::NoGradGuard noGrad;
+    for (Range& range : m_ranges)
+        range.before = flat.values.narrow(0, range.offset, range.count).clone();
+}
+
+void LayerRates::afterStep(FlatParameters& flat) {
+    if (m_ranges.empty())
+        return;
+    torch::NoGradGuard noGrad;
+    for (Range& range : m_ranges) {
+        auto values = flat.values.narrow(0, range.offset, range.count);
+        // before + multiplier * (after - before)
+        values.sub_(range.before).mul_(range.multiplier).add_(range.before);
+    }
+}
+
 } // namespace tunelab::detail

@@ -39,4 +39,25 @@ private:
     std::vector<Range> m_ranges;
 };
 
+// Per-layer learning-rate multipliers (a layer's lr_multiplier): each step's update of a layer's
+// parameters scaled by its multiplier, whatever the optimizer (the update, not the gradient, is
+// scaled, so Adam's normalisation cannot undo it). Layers at 1 cost nothing.
+class LayerRates {
+public:
+    LayerRates() = default;
+    LayerRates(Network& network, const FlatParameters& flat, const ModelSpec& model);
+
+    bool empty() const { return m_ranges.empty(); }
+    void beforeStep(const FlatParameters& flat);
+    void afterStep(FlatParameters& flat);
+
+private:
+    struct Range {
+        int64_t offset, count;
+        double multiplier;
+        torch::Tensor before;
+    };
+    std::vector<Range> m_ranges;
+};
+
 } // namespace tunelab::detail

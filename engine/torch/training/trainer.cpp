@@ -130,6 +130,7 @@ private:
 
     detail::FrozenLayers m_frozen;
     detail::WeightMasks m_masks;
+    detail::LayerRates m_rates;
     std::vector<std::string> m_notes; // what the run could not carry over or start from
     double m_pausedSeconds = 0.0;
     double m_bestMetric = kNoValue;
@@ -186,6 +187,7 @@ void Trainer::prepare(const std::string& deviceId) {
     m_network->train();
     m_flat = detail::flattenParameters(*m_network);
     m_frozen = detail::FrozenLayers(m_network, m_flat, m_spec.init.freezeLayers);
+    m_rates = detail::LayerRates(m_network, m_flat, m_spec.model);
     m_masks = detail::WeightMasks(m_network, m_flat, m_spec.model, m_spec.prune, m_spec.training.epochs);
     m_summary.parameters = m_flat.values.numel();
     {
@@ -273,6 +275,7 @@ void Trainer::step(const torch::Tensor& x, const torch::Tensor& y, const torch::
         m_health.sampleGradients(m_step + 1);
     }
     const double clip = m_spec.training.gradClipNorm;
+    m_rates.beforeStep(m_flat);
     StepRecord record{m_step + 1, epoch, 0.0f, static_cast<float>(lr), 0.0f};
     if (fused) {
         const double norm = detail::flatNormCpu(m_flat.grads);
@@ -289,6 +292,7 @@ void Trainer::step(const torch::Tensor& x, const torch::Tensor& y, const torch::
         m_optimizer->step(m_flat.values, m_flat.grads, lr);
         m_pendingNorms.push_back(norm);
     }
+    m_rates.afterStep(m_flat);
     m_frozen.holdValues(m_flat);
     m_masks.holdValues(m_flat);
     ++m_step;
