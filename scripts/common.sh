@@ -14,10 +14,13 @@ TUNELAB_BUILD_DIR="${TUNELAB_BUILD_DIR:-$TUNELAB_ROOT/build}"
 # OpenGL headers; libqt6opengl6-dev: Qt6Charts' CMake package needs Qt6OpenGL (only a
 # recommendation of qt6-base-dev, so --no-install-recommends leaves it out). fonts-dejavu-core:
 # readable text in screenshots. xvfb and xauth: a real X window without a display (xvfb-run).
+# libonnx-dev writes ONNX exports (its protobuf headers come with libtorch-dev's libprotobuf-dev)
+# and libopencv-dev's DNN module reads them back to check them; python3-onnx checks them in
+# tests/export_reference/check_export.py (docs/export.md).
 # shellcheck disable=SC2034 # used by the scripts that source this file
 TUNELAB_PACKAGES=(
     build-essential cmake ninja-build ccache pkg-config
-    libtorch-dev libopenblas0-pthread
+    libtorch-dev libopenblas0-pthread libonnx-dev libopencv-dev python3-onnx
     nlohmann-json3-dev libcli11-dev libsqlite3-dev zlib1g-dev
     qt6-base-dev qt6-charts-dev libqt6opengl6-dev libgl-dev fonts-dejavu-core
     xvfb xauth

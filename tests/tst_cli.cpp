@@ -216,6 +216,19 @@ private Q_SLOTS:
         QCOMPARE(exports.size(), 1);
         QCOMPARE(exports.first().toObject()["format"].toString(), QString("torchscript"));
         QCOMPARE(exports.first().toObject()["path"].toString(), model);
+        // ONNX, read back by OpenCV's DNN module; a TuneLab built without ONNX says so and writes nothing.
+        const QString onnx = folder.filePath("digits.onnx");
+        const CliResult written = runCli({"export", "1", "--format", "onnx", "-o", onnx, "--db", db});
+        if (written.err.contains("built without ONNX support")) {
+            QCOMPARE(written.exitCode, 3);
+            QVERIFY(!QFile::exists(onnx));
+        } else {
+            QVERIFY2(written.exitCode == 0, qPrintable(written.err));
+            QVERIFY2(written.out.contains("exported as onnx") &&
+                         written.out.contains("verified: read back with OpenCV"),
+                     qPrintable(written.out));
+            QVERIFY(QFileInfo(onnx).size() > 38000);
+        }
         // A run that does not exist, and a format that does not.
         QCOMPARE(runCli({"export", "9", "-o", model, "--db", db}).exitCode, 2);
         QCOMPARE(runCli({"export", "1", "--format", "onnx2", "-o", model, "--db", db}).exitCode, 2);

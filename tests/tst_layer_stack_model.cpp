@@ -133,13 +133,13 @@ void TestLayerStackModel::catalogGroupsCoverEveryType() {
 void TestLayerStackModel::catalogFields_data() {
     QTest::addColumn<QString>("type");
     QTest::addColumn<QStringList>("keys");
-    QTest::newRow("linear") << "linear" << QStringList{"out_features", "bias"};
-    QTest::newRow("conv2d") << "conv2d"
-                            << QStringList{"out_channels", "kernel_size", "stride", "padding", "bias"};
+    QTest::newRow("linear") << "linear" << QStringList{"out_features", "bias", "lr_multiplier"};
+    QTest::newRow("conv2d") << "conv2d" << QStringList{"out_channels", "kernel_size", "stride",
+                                                       "padding",      "bias",        "lr_multiplier"};
     QTest::newRow("maxpool2d") << "maxpool2d" << QStringList{"kernel_size", "stride", "padding"};
     QTest::newRow("avgpool2d") << "avgpool2d" << QStringList{"kernel_size", "stride", "padding"};
-    QTest::newRow("batchnorm") << "batchnorm" << QStringList{"eps", "momentum"};
-    QTest::newRow("layernorm") << "layernorm" << QStringList{"eps"};
+    QTest::newRow("batchnorm") << "batchnorm" << QStringList{"eps", "momentum", "lr_multiplier"};
+    QTest::newRow("layernorm") << "layernorm" << QStringList{"eps", "lr_multiplier"};
     QTest::newRow("dropout") << "dropout" << QStringList{"p"};
     QTest::newRow("leaky_relu") << "leaky_relu" << QStringList{"negative_slope"};
     QTest::newRow("elu") << "elu" << QStringList{"alpha"};

@@ -9,7 +9,8 @@
 
 #include <cstdio>
 
-// export: a run's saved model to TorchScript or a readable state dict, verified by reading it back.
+// export: a run's saved model to TorchScript, a readable state dict or ONNX, verified by reading it
+// back.
 
 namespace tunelab::cli {
 
@@ -65,13 +66,16 @@ int runExport(const ExportOptions& options) {
         json["checked_rows"] = report.checkedRows;
         json["max_abs_difference"] = report.maxAbsDifference;
         json["tolerance"] = report.tolerance;
+        if (!report.checkedWith.empty())
+            json["checked_with"] = report.checkedWith;
         json["verified"] = report.verified();
         std::printf("%s\n", json.dump().c_str());
     } else {
         std::printf("run %lld exported as %s to %s (%lld bytes)%s\n", static_cast<long long>(options.runId),
                     record.format.c_str(), report.path.c_str(), static_cast<long long>(report.bytes),
                     report.specPath.empty() ? "" : (", spec in " + report.specPath).c_str());
-        std::printf("verified: read back and run on %lld rows, largest difference %.3g (tolerance %.0e)\n",
+        std::printf("verified: read back%s and run on %lld rows, largest difference %.3g (tolerance %.0e)\n",
+                    report.checkedWith.empty() ? "" : (" with " + report.checkedWith).c_str(),
                     static_cast<long long>(report.checkedRows), report.maxAbsDifference, report.tolerance);
     }
     return checkStoreSaved(*store, kExitSuccess);

@@ -46,6 +46,8 @@ int main(int argc, char** argv) {
     CLI::App* lrFind = addLrFindCommand(app, lrFindOptions);
     ExportOptions exportOptions;
     CLI::App* exportModel = addExportCommand(app, exportOptions);
+    CompressOptions compressOptions;
+    CLI::App* compress = addCompressCommand(app, compressOptions);
     StoreOptions storeOptions;
     CLI::App* store = addStoreCommand(app, storeOptions);
 
@@ -55,8 +57,9 @@ int main(int argc, char** argv) {
         const int code = app.exit(error);
         return code == 0 ? kExitSuccess : kExitBadInput;
     }
-    const TrainingCommandLine training{train,          &trainOptions, race,        &raceOptions,  lrFind,
-                                       &lrFindOptions, &studyOptions, exportModel, &exportOptions};
+    const TrainingCommandLine training{train,           &trainOptions, race,        &raceOptions,   lrFind,
+                                       &lrFindOptions,  &studyOptions, exportModel, &exportOptions, compress,
+                                       &compressOptions};
     if (parsedTrainingCommand(training))
         return runTrainingCommand(training, argc, argv);
     if (validate->parsed())

@@ -20,7 +20,7 @@ struct TrainOptions {
 CLI::App* addTrainCommand(CLI::App& app, TrainOptions& options);
 int runTrain(const TrainOptions& options);
 
-// export RUN --format torchscript|state-dict -o FILE (docs/export.md).
+// export RUN --format torchscript|state-dict|onnx -o FILE (docs/export.md).
 struct ExportOptions {
     int64_t runId = 0;
     std::string format = "torchscript";
@@ -31,5 +31,18 @@ struct ExportOptions {
 
 CLI::App* addExportCommand(CLI::App& app, ExportOptions& options);
 int runExport(const ExportOptions& options);
+
+// compress PLAN [--db PATH] [--out DIR] [--json] (docs/compression.md).
+struct CompressOptions {
+    std::string planPath;
+    std::string dbPath;
+    std::string outDir; // default: PLAN's folder / PLAN's name without extension + ".out"
+    std::string device;
+    int threads = 1; // training threads per run
+    bool json = false;
+};
+
+CLI::App* addCompressCommand(CLI::App& app, CompressOptions& options);
+int runCompress(const CompressOptions& options);
 
 } // namespace tunelab::cli

@@ -31,8 +31,8 @@ CLI::App* addExportCommand(CLI::App& app, ExportOptions& options) {
     CLI::App* exporting = app.add_subcommand(
         "export", "Export a run's model to a file that runs without TuneLab, and verify it");
     exporting->add_option("id", options.runId, "Run id")->required();
-    exporting->add_option("--format", options.format, "torchscript (default) or state-dict")
-        ->check(CLI::IsMember({"torchscript", "state-dict"}));
+    exporting->add_option("--format", options.format, "torchscript (default), state-dict or onnx")
+        ->check(CLI::IsMember({"torchscript", "state-dict", "onnx"}));
     exporting->add_option("-o,--out", options.outPath, "The file to write")->required();
     exporting->add_option("--db", options.dbPath,
                           "Run store file (default: $TUNELAB_DB or the user data folder)");
@@ -68,9 +68,29 @@ CLI::App* addLrFindCommand(CLI::App& app, LrFindOptions& options) {
     return find;
 }
 
+CLI::App* addCompressCommand(CLI::App& app, CompressOptions& options) {
+    CLI::App* compress = app.add_subcommand(
+        "compress",
+        "Make a trained model smaller and faster: prune, quantize, distill, measure (docs/compression.md)");
+    compress->add_option("plan", options.planPath, "Compression plan (JSON)")
+        ->required()
+        ->check(CLI::ExistingFile);
+    compress->add_option("--db", options.dbPath,
+                         "Run store file (default: $TUNELAB_DB or the user data folder)");
+    compress->add_option("--out", options.outDir,
+                         "Folder for the exported variants (default: beside the plan, PLAN.out)");
+    compress->add_option("--device", options.device,
+                         "auto, cpu, cuda or cuda:N for training (latency is CPU)");
+    compress->add_option("--threads", options.threads, "CPU threads per training run")
+        ->check(CLI::PositiveNumber);
+    compress->add_flag("--json", options.json,
+                       "Progress to stderr; the last line of stdout is the results as JSON");
+    return compress;
+}
+
 bool parsedTrainingCommand(const TrainingCommandLine& line) {
     return line.train->parsed() || line.race->parsed() || line.lrFind->parsed() ||
-           line.exportModel->parsed() || line.studyOptions->run->parsed() ||
+           line.exportModel->parsed() || line.compress->parsed() || line.studyOptions->run->parsed() ||
            line.studyOptions->resume->parsed();
 }
 

@@ -13,6 +13,8 @@ int runTrainingCommand(const TrainingCommandLine& line, int, char**) {
         return runLrFind(*line.lrFindOptions);
     if (line.exportModel->parsed())
         return runExport(*line.exportOptions);
+    if (line.compress->parsed())
+        return runCompress(*line.compressOptions);
     return runStudyTraining(*line.studyOptions);
 }
 

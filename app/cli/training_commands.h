@@ -9,7 +9,7 @@
 namespace tunelab::cli {
 
 // The commands that train, and so need LibTorch: train, race, lr-find, study run and study resume,
-// and export (which runs the model it writes).
+// export (which runs the model it writes) and compress.
 //
 // tunelab-cli itself does not link LibTorch, so every other command starts and ends in a few
 // milliseconds. It parses a training command like any other (help and option errors answer at
@@ -25,6 +25,8 @@ struct TrainingCommandLine {
     const StudyOptions* studyOptions = nullptr; // run and resume
     const CLI::App* exportModel = nullptr;
     const ExportOptions* exportOptions = nullptr;
+    const CLI::App* compress = nullptr;
+    const CompressOptions* compressOptions = nullptr;
 };
 
 bool parsedTrainingCommand(const TrainingCommandLine& line);

@@ -1,13 +1,18 @@
 #!/usr/bin/python3
-"""Loads TuneLab's exports in PyTorch, where users take them, and compares their outputs with TuneLab's.
+"""Loads TuneLab's exports where users take them (PyTorch, ONNX) and compares their outputs with TuneLab's.
 
-Usage: check_export.py MODEL.pt STATE_DICT CASE.json
+Usage: check_export.py MODEL.pt STATE_DICT CASE.json [MODEL.onnx]
 CASE.json: {"input": nested list, "expected": nested list} (TuneLab's outputs for that input).
 The TorchScript module must run as it is; the state dict, with its spec beside it (STATE_DICT.spec.json),
-must load into a torch.nn network built from the spec's layers with its readable names. Exit 0 when both
-agree with TuneLab to 1e-5, 1 when not, 77 when this Python has no torch.
+must load into a torch.nn network built from the spec's layers with its readable names. The ONNX model must
+pass onnx.checker (full check, with strict shape inference), have the input "input" with a dynamic batch
+dimension "batch" and the output "output", and compute TuneLab's outputs: run by onnx.reference where this
+onnx has it (1.13 on), else by the small NumPy evaluator below, which follows the ONNX operator specification
+for the operators TuneLab writes. Exit 0 when all agree with TuneLab to 1e-5, 1 when not, 77 when this Python
+has no torch (or no onnx, for an ONNX model).
 """
 import json
+import math
 import sys
 
 try:
@@ -83,6 +88,116 @@ def build(spec, state):
     return torch.nn.Sequential(*layers).eval()
 
 
+def attributes(node):
+    import onnx
+    return {attribute.name: onnx.helper.get_attribute_value(attribute) for attribute in node.attribute}
+
+
+def window_patches(x, kernel, strides, pads, fill):
+    """Each cell (i, j) of a window, with the view of the padded NCHW array it reads at every output position."""
+    import numpy as np
+    x = np.pad(x, ((0, 0), (0, 0), (pads[0], pads[2]), (pads[1], pads[3])), constant_values=fill)
+    height = (x.shape[2] - kernel[0]) // strides[0] + 1
+    width = (x.shape[3] - kernel[1]) // strides[1] + 1
+    for i in range(kernel[0]):
+        for j in range(kernel[1]):
+            yield (i, j), x[:, :, i:i + strides[0] * height:strides[0], j:j + strides[1] * width:strides[1]]
+
+
+def run_node(node, inputs):
+    """One node of the operators TuneLab writes, in float64, as the ONNX specification defines them."""
+    import numpy as np
+    a = attributes(node)
+    op, x = node.op_type, inputs[0]
+    if op == "Gemm":
+        w = inputs[1].T if a.get("transB", 0) else inputs[1]
+        return x @ w + (inputs[2] if len(inputs) > 2 else 0.0)
+    if op == "MatMul":
+        return x @ inputs[1]
+    binary = {"Add": np.add, "Sub": np.subtract, "Mul": np.multiply, "Div": np.divide}
+    if op in binary:
+        return binary[op](x, inputs[1])
+    if op == "Expand":
+        return x * np.ones(tuple(inputs[1]))
+    if op == "Reshape":
+        shape = [x.shape[i] if d == 0 else d for i, d in enumerate(inputs[1])]
+        return x.reshape(shape)
+    if op == "Pad":
+        pads, rank = inputs[1], x.ndim
+        constant = inputs[2] if len(inputs) > 2 else 0.0
+        return np.pad(x, [(pads[i], pads[i + rank]) for i in range(rank)], constant_values=constant)
+    if op == "Flatten":
+        axis = a.get("axis", 1)
+        return x.reshape(int(np.prod(x.shape[:axis])), -1)
+    if op == "Conv":
+        w, strides, pads = inputs[1], a.get("strides", [1, 1]), a.get("pads", [0] * 4)
+        out = 0.0
+        for (i, j), patch in window_patches(x, a["kernel_shape"], strides, pads, 0):
+            out = out + np.einsum("nchw,oc->nohw", patch, w[:, :, i, j])
+        return out + (inputs[2][None, :, None, None] if len(inputs) > 2 else 0.0)
+    if op == "MaxPool":
+        pads = a.get("pads", [0] * 4)
+        patches = [p for _, p in window_patches(x, a["kernel_shape"], a["strides"], pads, -np.inf)]
+        return np.max(patches, axis=0)
+    if op == "AveragePool":
+        pads = a.get("pads", [0] * 4)
+        total = sum(p for _, p in window_patches(x, a["kernel_shape"], a["strides"], pads, 0))
+        if a.get("count_include_pad", 0):
+            count = a["kernel_shape"][0] * a["kernel_shape"][1]
+        else:
+            count = sum(p for _, p in window_patches(np.ones_like(x), a["kernel_shape"], a["strides"], pads, 0))
+        return total / count
+    if op == "BatchNormalization":
+        scale, bias, mean, var = (v.reshape([-1] + [1] * (x.ndim - 2)) for v in inputs[1:5])
+        return (x - mean) / np.sqrt(var + a.get("epsilon", 1e-5)) * scale + bias
+    unary = {"Relu": lambda v: np.maximum(v, 0), "Sigmoid": lambda v: 1 / (1 + np.exp(-v)), "Tanh": np.tanh,
+             "Sqrt": np.sqrt, "Reciprocal": lambda v: 1 / v, "Identity": lambda v: v,
+             "Erf": np.vectorize(math.erf),
+             "LeakyRelu": lambda v: np.where(v >= 0, v, a.get("alpha", 0.01) * v),
+             "Elu": lambda v: np.where(v >= 0, v, a.get("alpha", 1.0) * (np.exp(v) - 1))}
+    if op in unary:
+        return unary[op](x)
+    raise SystemExit(f"{node.name}: the evaluator has no {op}")
+
+
+def run_onnx(model, x):
+    """The model's output for x and what computed it: onnx.reference where it exists, else run_node over the
+    graph in order."""
+    import numpy as np
+    from onnx import numpy_helper
+    try:
+        from onnx.reference import ReferenceEvaluator
+        return ReferenceEvaluator(model).run(None, {"input": x.astype(np.float32)})[0], "onnx.reference"
+    except ImportError:
+        pass
+    values = {init.name: numpy_helper.to_array(init).astype(np.float64 if init.data_type == 1 else np.int64)
+              for init in model.graph.initializer}
+    values["input"] = x.astype(np.float64)
+    for node in model.graph.node:
+        values[node.output[0]] = run_node(node, [values[name] for name in node.input])
+    return values["output"], "check_export.py's evaluator"
+
+
+def check_onnx(path, x, expected):
+    """The ONNX model's largest difference from TuneLab's outputs after the checks of its form, and what ran it."""
+    try:
+        import onnx
+    except ImportError:
+        sys.exit(77)
+    model = onnx.load(path)
+    onnx.checker.check_model(model, full_check=True)
+    opset = max(o.version for o in model.opset_import if o.domain in ("", "ai.onnx"))
+    dims = model.graph.input[0].type.tensor_type.shape.dim
+    form = {"opset": opset, "input": model.graph.input[0].name, "batch": dims[0].dim_param,
+            "sample": [d.dim_value for d in dims[1:]], "output": model.graph.output[0].name}
+    if opset < 13 or form["input"] != "input" or form["batch"] != "batch" or form["output"] != "output" or \
+            form["sample"] != list(x.shape[1:]):
+        raise SystemExit(f"{path}: unexpected form {form}")
+    output, runner = run_onnx(model, x.numpy())
+    actual = torch.tensor(output, dtype=torch.float64)
+    return (actual - expected.double()).abs().max().item(), runner
+
+
 def main():
     model_path, state_path, case_path = sys.argv[1:4]
     with open(case_path) as case_file:
@@ -94,10 +209,13 @@ def main():
     with torch.no_grad():
         scripted = torch.jit.load(model_path)(x)
         rebuilt = build(spec, torch.load(state_path))(x)
-    worst = max((scripted - expected).abs().max().item(), (rebuilt - expected).abs().max().item())
-    print(json.dumps({"torchscript": (scripted - expected).abs().max().item(),
-                      "state_dict": (rebuilt - expected).abs().max().item()}))
-    return 0 if worst <= 1e-5 else 1
+    differences = {"torchscript": (scripted - expected).abs().max().item(),
+                   "state_dict": (rebuilt - expected).abs().max().item()}
+    runner = {}
+    if len(sys.argv) > 4:
+        differences["onnx"], runner["onnx_run_by"] = check_onnx(sys.argv[4], x, expected)
+    print(json.dumps({**differences, **runner}))
+    return 0 if max(differences.values()) <= 1e-5 else 1
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 #include "training/model_export.h"
 
 #include "common/atomic_file.h"
+#include "training/onnx_export.h"
 #include "training/saved_model.h"
 
 #include <torch/script.h>
@@ -31,15 +32,6 @@ const char* layerKind(LayerType type) {
     default:
         return "";
     }
-}
-
-std::string number(double value) {
-    char text[40];
-    std::snprintf(text, sizeof text, "%.17g", value);
-    std::string written = text;
-    if (written.find_first_of(".eEn") == std::string::npos)
-        written += ".0";
-    return written;
 }
 
 std::string pair(int64_t value) {
@@ -90,8 +82,8 @@ torch::jit::Module scriptModule(const ModelSpec& model, detail::Network& network
         case LayerType::BatchNorm: {
             const std::string weight = attribute(i, "weight", false), bias = attribute(i, "bias", false);
             line = "torch.batch_norm(x, " + weight + ", " + bias + ", " + attribute(i, "running_mean", true) +
-                   ", " + attribute(i, "running_var", true) + ", False, 0.0, " + number(layer.eps) +
-                   ", False)";
+                   ", " + attribute(i, "running_var", true) + ", False, 0.0, " +
+                   detail::scriptNumber(layer.eps) + ", False)";
             break;
         }
         case LayerType::LayerNorm: {
@@ -101,7 +93,7 @@ torch::jit::Module scriptModule(const ModelSpec& model, detail::Network& network
                 shape += (d ? ", " : "") + std::to_string(found->second.size(d));
             shape += "]";
             line = "torch.layer_norm(x, " + shape + ", " + attribute(i, "weight", false) + ", " +
-                   attribute(i, "bias", false) + ", " + number(layer.eps) + ", False)";
+                   attribute(i, "bias", false) + ", " + detail::scriptNumber(layer.eps) + ", False)";
             break;
         }
         case LayerType::Dropout:
@@ -113,10 +105,10 @@ torch::jit::Module scriptModule(const ModelSpec& model, detail::Network& network
             line = "torch.relu(x)";
             break;
         case LayerType::LeakyReLU:
-            line = "torch.leaky_relu(x, " + number(layer.negativeSlope) + ")";
+            line = "torch.leaky_relu(x, " + detail::scriptNumber(layer.negativeSlope) + ")";
             break;
         case LayerType::ELU:
-            line = "torch.elu(x, " + number(layer.alpha) + ")";
+            line = "torch.elu(x, " + detail::scriptNumber(layer.alpha) + ")";
             break;
         case LayerType::GELU:
             line = "torch.gelu(x)";
@@ -188,7 +180,15 @@ std::vector<char> readFile(const std::string& path) {
 } // namespace
 
 const char* toString(ExportFormat format) {
-    return format == ExportFormat::TorchScript ? "torchscript" : "state-dict";
+    switch (format) {
+    case ExportFormat::TorchScript:
+        return "torchscript";
+    case ExportFormat::StateDict:
+        return "state-dict";
+    case ExportFormat::Onnx:
+        return "onnx";
+    }
+    return "";
 }
 
 bool parseExportFormat(const std::string& text, ExportFormat& format) {
@@ -196,9 +196,15 @@ bool parseExportFormat(const std::string& text, ExportFormat& format) {
         format = ExportFormat::TorchScript;
     else if (text == "state-dict")
         format = ExportFormat::StateDict;
+    else if (text == "onnx")
+        format = ExportFormat::Onnx;
     else
         return false;
     return true;
+}
+
+std::string exportFormatUnavailableReason(ExportFormat format) {
+    return format == ExportFormat::Onnx ? detail::onnxUnavailableReason() : std::string();
 }
 
 std::string readableParameterName(const ModelSpec& model, const std::string& indexName) {
@@ -220,6 +226,8 @@ std::string readableParameterName(const ModelSpec& model, const std::string& ind
 Result<ExportReport> exportModel(const ExperimentSpec& spec, const std::vector<char>& stateDict,
                                  ExportFormat format, const std::string& path) {
     using Exported = Result<ExportReport>;
+    if (const std::string why = exportFormatUnavailableReason(format); !why.empty())
+        return Exported::failure(path + ": " + why);
     try {
         auto loaded = detail::loadSavedModel(spec, stateDict);
         if (!loaded.ok())
@@ -241,6 +249,12 @@ Result<ExportReport> exportModel(const ExperimentSpec& spec, const std::vector<c
             std::ostringstream out;
             scriptModule(spec.model, model.network).save(out);
             bytes = out.str();
+        } else if (format == ExportFormat::Onnx) {
+            auto onnx = detail::onnxModelBytes(spec.model, model.data.sampleShape, model.network);
+            if (!onnx.ok())
+                return Exported::failure(path + ": " + onnx.error());
+            bytes = onnx.take();
+            report.checkedWith = detail::onnxCheckerName();
         } else {
             const std::vector<char> state = readableStateDict(spec.model, model.network);
             bytes.assign(state.begin(), state.end());
@@ -260,6 +274,18 @@ Result<ExportReport> exportModel(const ExperimentSpec& spec, const std::vector<c
         if (format == ExportFormat::TorchScript) {
             torch::jit::Module reloaded = torch::jit::load(path);
             actual = reloaded.forward({input}).toTensor();
+        } else if (format == ExportFormat::Onnx) {
+            // Read back by another implementation than the one that computed `expected`.
+            auto ran = detail::runOnnxModel(spec.model, path, input);
+            if (!ran.ok())
+                return Exported::failure(path + ": " + report.checkedWith +
+                                         " cannot run the written ONNX model: " + ran.error() +
+                                         "; nothing was kept");
+            actual = ran.take();
+            if (actual.sizes() != expected.sizes())
+                return Exported::failure(path + ": " + report.checkedWith +
+                                         " computes outputs of another shape from the written ONNX model; "
+                                         "nothing was kept");
         } else {
             auto rebuilt =
                 detail::loadSavedModel(spec, indexedStateDict(spec.model, readFile(path), model.network));
@@ -283,5 +309,18 @@ Result<ExportReport> exportModel(const ExperimentSpec& spec, const std::vector<c
         return Exported::failure(path + ": the export failed: " + error.what());
     }
 }
+
+namespace detail {
+
+std::string scriptNumber(double value) {
+    char text[40];
+    std::snprintf(text, sizeof text, "%.17g", value);
+    std::string written = text;
+    if (written.find_first_of(".eEn") == std::string::npos)
+        written += ".0";
+    return written;
+}
+
+} // namespace detail
 
 } // namespace tunelab
