@@ -4,6 +4,8 @@
 
 #include "charts/loss_chart_view.h"
 #include "common/file_saving.h"
+#include "compress/compression_plan.h"
+#include "compress/compression_plan_dialog.h"
 #include "runs/runs_table_model.h"
 #include "runs/runs_table_view.h"
 #include "study/study_view.h"
@@ -18,7 +20,11 @@
 #include <QTemporaryDir>
 #include <QTimer>
 
+#include <QPushButton>
+
 #include <cstdio>
+#include <functional>
+#include <memory>
 #include <optional>
 
 namespace {
@@ -90,6 +96,79 @@ void scheduleScreenshot(QApplication& app, tunelab::MainWindow& window, const QS
     });
 }
 
+// --compress: Optimize Model… with the plan's variants on the plan's source run, or on the run of its
+// source experiment, which trains first. `opened` gets the dialog, or nullptr when there is none (the
+// run is not in the store, or did not complete). False when nothing could start.
+bool openCompressionPlan(tunelab::MainWindow& window, const tunelab::CompressionPlan& plan,
+                         const std::function<void(tunelab::CompressionPlanDialog*)>& opened) {
+    const auto open = [&window, plan, opened](qint64 run) {
+        tunelab::CompressionPlanDialog* dialog = window.optimizeModel(run);
+        if (dialog)
+            dialog->setPlan(plan);
+        else
+            std::fprintf(stderr, "tunelab: cannot optimize run %lld: %s\n", static_cast<long long>(run),
+                         qPrintable(window.stateText()));
+        opened(dialog);
+    };
+    if (plan.sourceRun > 0) {
+        open(plan.sourceRun);
+        return true;
+    }
+    window.setExperiment(tunelab::parseExperimentSpec(plan.sourceExperimentJson).take()); // the plan read it
+    auto connection = std::make_shared<QMetaObject::Connection>();
+    *connection = QObject::connect(
+        &window, &tunelab::MainWindow::runFinished, &window, [&window, open, opened, connection](qint64 run) {
+            QObject::disconnect(*connection);
+            if (window.lastStatus() == tunelab::RunStatus::Completed)
+                return open(run);
+            std::fprintf(stderr, "tunelab: the plan's source did not complete: %s\n",
+                         qPrintable(window.stateText()));
+            opened(nullptr);
+        });
+    return window.startRun();
+}
+
+// Runs the plan in the Optimize Model dialog and saves a PNG of the dialog with its results.
+void scheduleCompressionScreenshot(QApplication& app, tunelab::MainWindow& window, const QString& path,
+                                   const tunelab::CompressionPlan& plan, QSize size) {
+    window.setInteractive(false);
+    window.resize(size.isValid() ? size : QSize(1280, 800));
+    window.show();
+    QObject::connect(
+        &window, &tunelab::MainWindow::compressionFinished, &window,
+        [&app, &window, path](const QString& error) {
+            if (!error.isEmpty()) {
+                std::fprintf(stderr, "tunelab: the plan did not run: %s\n", qPrintable(error));
+                app.exit(kExitRunFailed);
+                return;
+            }
+            QTimer::singleShot(1500, &window, [&app, &window, path] { // charts lay out their names
+                auto* dialog = window.findChild<tunelab::CompressionPlanDialog*>();
+                const QString saved =
+                    tunelab::saveImagePng(path, dialog ? dialog->grab().toImage() : window.grab().toImage());
+                if (!saved.isEmpty())
+                    std::fprintf(stderr, "tunelab: could not save the screenshot: %s\n", qPrintable(saved));
+                app.exit(saved.isEmpty() ? kExitOk : kExitError);
+            });
+        });
+    const bool started =
+        openCompressionPlan(window, plan, [&app, &window](tunelab::CompressionPlanDialog* dialog) {
+            if (!dialog) {
+                app.exit(kExitError);
+                return;
+            }
+            dialog->resize(window.size() - QSize(32, 24));
+            dialog->move(window.pos() + QPoint(16, 12));
+            dialog->runButton()->click();
+            if (!window.isCompressing()) {
+                std::fprintf(stderr, "tunelab: cannot run the plan: %s\n", qPrintable(dialog->message()));
+                app.exit(kExitError);
+            }
+        });
+    if (!started)
+        QTimer::singleShot(0, &app, [&app] { app.exit(kExitError); });
+}
+
 struct Options {
     QCommandLineOption screenshot{
         QStringLiteral("screenshot"),
@@ -118,6 +197,13 @@ struct Options {
         QStringLiteral("With --screenshot: half-way through --run-seconds, fork the run with "
                        "this experiment's settings (the same data and network)."),
         QStringLiteral("experiment")};
+    QCommandLineOption compress{
+        QStringLiteral("compress"),
+        QStringLiteral(
+            "Open Optimize Model… with a compression plan (docs/compression.md) on its source run, "
+            "or on its source experiment once trained. With --screenshot, run the plan and save "
+            "the dialog with its results."),
+        QStringLiteral("plan")};
     QCommandLineOption runSeconds{QStringLiteral("run-seconds"),
                                   QStringLiteral("With --screenshot: seconds to train first (default 3)."),
                                   QStringLiteral("seconds"), QStringLiteral("3")};
@@ -145,6 +231,7 @@ void describe(QCommandLineParser& parser, const Options& options) {
     parser.addOption(options.db);
     parser.addOption(options.study);
     parser.addOption(options.fork);
+    parser.addOption(options.compress);
 }
 
 // --help and --version print text only, so they must work without a display: they get a
@@ -205,10 +292,19 @@ int main(int argc, char* argv[]) {
     // A study and a fork's charts need a store: a screenshot without --db gets a throwaway one.
     QTemporaryDir scratch;
     if (screenshot && !parser.isSet(options.db) &&
-        (parser.isSet(options.study) || parser.isSet(options.fork))) {
+        (parser.isSet(options.study) || parser.isSet(options.fork) || parser.isSet(options.compress))) {
         auto store = tunelab::RunStore::open(scratch.filePath(QStringLiteral("runs.sqlite")).toStdString());
         if (store.ok())
             window.setRunStore(std::move(store.value()));
+    }
+    std::optional<tunelab::CompressionPlan> plan;
+    if (parser.isSet(options.compress)) {
+        auto loaded = tunelab::loadCompressionPlan(parser.value(options.compress).toStdString());
+        if (!loaded.ok()) {
+            std::fprintf(stderr, "tunelab: %s\n", loaded.error().c_str());
+            return kExitError;
+        }
+        plan = loaded.take();
     }
     if (screenshot) {
         if (!positional.isEmpty() && !window.openExperiment(positional.first())) {
@@ -225,6 +321,10 @@ int main(int argc, char* argv[]) {
                 std::fprintf(stderr, "tunelab: --window-size needs WIDTHxHEIGHT, such as 1920x1080\n");
                 return kExitError;
             }
+        }
+        if (plan) {
+            scheduleCompressionScreenshot(app, window, parser.value(options.screenshot), *plan, size);
+            return app.exec();
         }
         std::optional<tunelab::ExperimentSpec> fork;
         if (parser.isSet(options.fork)) {
@@ -247,5 +347,7 @@ int main(int argc, char* argv[]) {
         window.openExperiment(positional.first()); // shown first, so an error gets its dialog
     if (parser.isSet(options.study))
         window.openStudyFile(parser.value(options.study));
+    if (plan)
+        openCompressionPlan(window, *plan, [](tunelab::CompressionPlanDialog*) {});
     return app.exec();
 }

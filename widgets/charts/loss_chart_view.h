@@ -31,9 +31,10 @@ namespace tunelab {
 class ChartCanvas;
 class CurveLayer;
 
-// Plots one metric of any number of runs, one colour per run. This class owns all of TuneLab's
-// Qt Charts code (Qt Charts is deprecated from Qt 6.10; one owner keeps a later switch cheap). The
-// app creates one instance per metric (per tab) and feeds each from its event-queue drain.
+// Plots one metric of any number of runs, one colour per run. This class and ScatterChartView own
+// all of TuneLab's Qt Charts code (Qt Charts is deprecated from Qt 6.10; few owners keep a later
+// switch cheap). The app creates one instance per metric (per tab) and feeds each from its
+// event-queue drain.
 //
 // Points are only buffered when they arrive, as arrays of the raw data (x and y as double, 16 bytes a
 // point, 8 more while smoothing is on). A single-shot timer redraws at most 25 times a second: each

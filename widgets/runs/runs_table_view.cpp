@@ -238,6 +238,16 @@ QMenu* RunsTableView::createContextMenu(QWidget* parent) {
     exportModel->setEnabled(single != nullptr && single->hasModel);
     connect(exportModel, &QAction::triggered, this,
             [this, singleId] { Q_EMIT exportModelRequested(singleId); });
+
+    QAction* optimize = menu->addAction(tr("Optimize Model..."));
+    optimize->setObjectName(QStringLiteral("optimizeModelAction"));
+    const bool optimizable = single != nullptr && single->hasModel && isFinal(single->status);
+    optimize->setEnabled(optimizable);
+    optimize->setToolTip(optimizable ? tr("Make smaller or faster variants of its model (pruned, int8, "
+                                          "distilled) and measure them side by side")
+                                     : tr("Select one finished run with a saved model"));
+    connect(optimize, &QAction::triggered, this,
+            [this, singleId] { Q_EMIT optimizeModelRequested(singleId); });
     return menu;
 }
 

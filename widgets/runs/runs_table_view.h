@@ -54,6 +54,8 @@ Q_SIGNALS:
     // "Fork from Here...": continue the run's training with edited settings (a running run at the
     // end of its current epoch, a finished one from its checkpoint).
     void forkRequested(qint64 id);
+    // "Optimize Model...": a compression plan for a finished run with a saved model.
+    void optimizeModelRequested(qint64 id);
 
 private:
     void requestDelete(const QList<qint64>& ids);

@@ -1,5 +1,6 @@
 #include "window/main_window.h"
 
+#include "compress/compression_task.h"
 #include "study/study_panel.h"
 #include "window/metric_charts.h"
 
@@ -262,6 +263,7 @@ void MainWindow::offerDevices(TrainingForm* form) {
 }
 
 void MainWindow::setRunStore(std::unique_ptr<RunStore> store) {
+    abandonCompression(tr("the run store was replaced"));
     m_studyPanel->setRunStore(nullptr, nullptr); // a running study ends before its store goes
     m_session->setRunStore(nullptr);             // the old manager's runs end before its store goes
     watchStoreLosses(false);

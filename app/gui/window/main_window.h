@@ -4,6 +4,7 @@
 #include "spec/spec.h"
 
 #include <QMainWindow>
+#include <QPointer>
 #include <QString>
 
 #include <future>
@@ -29,6 +30,10 @@ class RunsTableModel;
 class RunsTableView;
 class SpecDiffModel;
 class ConfusionMatrixView;
+class CompressionPlanDialog;
+class CompressionTask;
+struct CompressionPlan;
+struct CompressionResult;
 class StudyPanel;
 class RaceWindow;
 class LrRangeTestDialog;
@@ -114,6 +119,15 @@ public:
     // and its spec beside it), written and checked off the GUI thread (docs/export.md); the status bar
     // says how the check went, and exportFinished() follows with "" or the reason it failed.
     void exportRunModelTo(qint64 id, const QString& path);
+    // "Optimize Model...": the compression plan dialog of a run with a saved model, beside the window
+    // (main_window_compress.cpp); one plan runs at a time.
+    CompressionPlanDialog* optimizeModel(qint64 id);
+    // The dialog's Run: trains, exports and measures the plan's variants off the GUI thread, with their
+    // files in `outputDirectory`; their runs join the runs table as they train, and compressionFinished()
+    // follows. Why it did not start; "" when it did.
+    QString startCompression(const CompressionPlan& plan, const QString& outputDirectory);
+    void stopCompression(); // the run in progress stops, the other variants are skipped
+    bool isCompressing() const { return m_compression != nullptr; }
     RunSession* runSession() const { return m_session.get(); }
     TrainingForm* trainingForm() const { return m_trainingForm; }
     StudyPanel* studyPanel() const { return m_studyPanel; }
@@ -136,6 +150,8 @@ Q_SIGNALS:
     void runFinished(qint64 runId);
     // An export of exportRunModelTo() ended: "" when the file was written and verified, else why not.
     void exportFinished(const QString& error);
+    // A plan of startCompression() ended: "" when it ran (a variant may still have failed), else why not.
+    void compressionFinished(const QString& error);
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -262,6 +278,15 @@ private:
     QTimer* m_sessionTimer = nullptr; // saves the session shortly after an edit
     QLabel* m_storeLossLabel = nullptr;
     QMessageBox* m_storeLossBox = nullptr;
+
+    void drainCompression(); // the compression timer's work: progress, runs, the end
+    void finishCompression(const Result<CompressionResult>& result);
+    void abandonCompression(const QString& why); // ends a running plan (its store goes)
+    QString compressionOutputBase() const;
+    QPointer<CompressionPlanDialog> m_compressionDialog;
+    QTimer* m_compressionTimer = nullptr;
+    // Declared after the store and the session: the plan stops and its thread ends before they go.
+    std::unique_ptr<CompressionTask> m_compression;
     // Confusion matrices and model exports being worked out; destroyed first, so the window waits for them.
     std::vector<std::future<void>> m_confusionJobs;
     std::vector<std::future<void>> m_exportJobs;

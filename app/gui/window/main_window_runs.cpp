@@ -94,6 +94,7 @@ void MainWindow::createRunsDock() {
     connect(m_runsView, &RunsTableView::exportModelRequested, this, &MainWindow::exportRunModel);
     connect(m_runsView, &RunsTableView::annotateRequested, this, &MainWindow::editRunNotes);
     connect(m_runsView, &RunsTableView::forkRequested, this, &MainWindow::forkRun);
+    connect(m_runsView, &RunsTableView::optimizeModelRequested, this, &MainWindow::optimizeModel);
 }
 
 bool MainWindow::annotateRun(qint64 id, const QStringList& tags, const QString& note, QString* error) {
@@ -264,13 +265,16 @@ void MainWindow::exportRunModel(qint64 id) {
     QString filter;
     QString path = QFileDialog::getSaveFileName(
         this, tr("Export Model"), exportFileName(runName(id), id, QStringLiteral("pt")),
-        tr("TorchScript, runs without TuneLab (*.pt);;State dict with readable names, and its spec (*.pth)"),
+        tr("TorchScript, runs without TuneLab (*.pt);;State dict with readable names, and its spec "
+           "(*.pth);;ONNX model (*.onnx)"),
         &filter);
     if (path.isEmpty())
         return;
     // A name typed without an extension gets the chosen filter's, so the format is the one chosen.
     if (QFileInfo(path).suffix().isEmpty())
-        path += filter.contains(QStringLiteral("*.pth")) ? QStringLiteral(".pth") : QStringLiteral(".pt");
+        path += filter.contains(QStringLiteral("*.pth"))    ? QStringLiteral(".pth")
+                : filter.contains(QStringLiteral("*.onnx")) ? QStringLiteral(".onnx")
+                                                            : QStringLiteral(".pt");
     exportRunModelTo(id, path);
 }
 
@@ -287,9 +291,10 @@ void MainWindow::exportRunModelTo(qint64 id, const QString& path) {
         Q_EMIT exportFinished(why);
         return;
     }
-    const ExportFormat format = path.endsWith(QStringLiteral(".pth"), Qt::CaseInsensitive)
-                                    ? ExportFormat::StateDict
-                                    : ExportFormat::TorchScript;
+    const ExportFormat format =
+        path.endsWith(QStringLiteral(".pth"), Qt::CaseInsensitive)    ? ExportFormat::StateDict
+        : path.endsWith(QStringLiteral(".onnx"), Qt::CaseInsensitive) ? ExportFormat::Onnx
+                                                                      : ExportFormat::TorchScript;
     setState(tr("Exporting the model of run %1 to %2 and checking the file…").arg(id).arg(path));
     // Off the GUI thread: the check rebuilds the model with its data and runs the written file.
     QPointer<MainWindow> window(this);
