@@ -83,6 +83,13 @@ def json_seeds():
     del race["setups"]
     write("race", "race-default-setups.json", json.dumps(race))
 
+    write("compress", "compress-digits.json", read("resources/examples/compress-digits.json"))
+    plan_doc = json.loads(doc_blocks("docs/compression.md")[0])
+    write("compress", "compress-doc-run.json", json.dumps(plan_doc, indent=1))
+    plan_doc["source"] = {"experiment": inline_experiment}
+    plan_doc["variants"][0]["layers"] = [0]
+    write("compress", "compress-doc-inline.json", json.dumps(plan_doc, indent=1))
+
 
 def csv_seeds():
     shared = os.path.join(ROOT, "..", "shared", "data")
