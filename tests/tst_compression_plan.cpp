@@ -65,6 +65,22 @@ private Q_SLOTS:
         QCOMPARE(read.latencyThreads, 1);
     }
 
+    void aQuantizationAwareVariantFineTunesTheSource() {
+        auto plan = parseCompressionPlan(planWith(
+            "[{'name': 'qat', 'kind': 'qat', 'per_channel': false, 'epochs': 2, 'all_int8': true}]"));
+        QVERIFY2(plan.ok(), plan.error().c_str());
+        const CompressionVariant& variant = plan.value().variants[0];
+        QVERIFY(variant.kind == VariantKind::Qat);
+        QVERIFY(variant.allInt8);
+        const ExperimentSpec source = parseExperimentSpec(plan.value().sourceExperimentJson).take();
+        auto spec = variantExperiment(variant, source, 5);
+        QVERIFY2(spec.ok(), spec.error().c_str());
+        QCOMPARE(spec.value().init.run, int64_t(5));
+        QVERIFY(spec.value().fakeQuantize.enabled);
+        QVERIFY(!spec.value().fakeQuantize.perChannel);
+        QCOMPARE(spec.value().training.epochs, 2);
+    }
+
     void variantsTrainTheSourceWithTheirKeys() {
         auto plan = parseCompressionPlan(
             planWith("[{'name': 'p90', 'kind': 'prune', 'sparsity': 0.9, 'epochs': 2, 'lr': 0.0005},"

@@ -147,6 +147,27 @@ private Q_SLOTS:
         QCOMPARE(defaults.prune.lastPruningEpoch(8), 6); // three quarters of 8 epochs
     }
 
+    void fakeQuantizedTrainingUpdatesTheFloatWeights() {
+        ExperimentSpec spec = network(13);
+        const Trained plain = train(spec);
+        spec.fakeQuantize.enabled = true;
+        const Trained aware = train(spec);
+        QVERIFY(aware.summary.status == RunStatus::Completed);
+        QVERIFY(aware.trainLosses != plain.trainLosses); // the forward pass saw other weights
+        QVERIFY(aware.trainLosses.back() < aware.trainLosses.front());
+        QVERIFY(aware.summary.valAccuracy >= plain.summary.valAccuracy - 0.1);
+        // The saved weights are the float ones, not their int8 rounding: far more distinct values
+        // per row than the 255 steps of int8.
+        const auto weight = tensorsOf(aware.model)["2.weight"];
+        QVERIFY(std::get<0>(at::_unique(weight.flatten())).numel() > 255);
+
+        const std::string json = experimentSpecToJson(spec);
+        QVERIFY2(json.find("\"fake_quantize\"") != std::string::npos, json.c_str());
+        QVERIFY(parseExperimentSpec(json).value().fakeQuantize.enabled);
+        QVERIFY(specError("'fake_quantize': {'per_chanel': true}").find("did you mean") != std::string::npos);
+        QVERIFY(specError("'fake_quantize': {'per_channel': false}").empty());
+    }
+
     void distillationWithAlphaOneIsPlainTraining() {
         const ExperimentSpec teacherSpec = network(6, 64);
         const Trained teacher = train(teacherSpec);

@@ -58,6 +58,8 @@ QString kindName(VariantKind kind) {
         return CompressionPlanDialog::tr("Int8 quantized");
     case VariantKind::Distill:
         return CompressionPlanDialog::tr("Distilled student");
+    case VariantKind::Qat:
+        return CompressionPlanDialog::tr("Int8 after quantization-aware fine-tuning");
     }
     return {};
 }
@@ -126,8 +128,8 @@ CompressionPlanDialog::CompressionPlanDialog(qint64 sourceRun, const QString& ru
     m_addButton = new QPushButton(tr("Add"));
     m_addButton->setObjectName(QStringLiteral("addVariantButton"));
     auto* addMenu = new QMenu(m_addButton);
-    for (VariantKind kind :
-         {VariantKind::Prune, VariantKind::Structured, VariantKind::Int8, VariantKind::Distill}) {
+    for (VariantKind kind : {VariantKind::Prune, VariantKind::Structured, VariantKind::Int8, VariantKind::Qat,
+                             VariantKind::Distill}) {
         QAction* action = addMenu->addAction(kindName(kind), this, [this, kind] { addVariant(kind); });
         action->setObjectName(QStringLiteral("add_%1").arg(QString::fromLatin1(toString(kind))));
     }

@@ -208,7 +208,8 @@ CompressionVariantForm::CompressionVariantForm(VariantKind kind, const QString& 
                   tr("Neurons whose incoming weights have the smallest norm go first"));
         addTrainingFields();
         break;
-    case VariantKind::Int8: {
+    case VariantKind::Int8:
+    case VariantKind::Qat: {
         addCheck(QStringLiteral("per_channel"), tr("One scale per output channel"),
                  tr("One weight scale per output neuron or channel; off: one per layer"))
             ->setChecked(true);
@@ -218,6 +219,8 @@ CompressionVariantForm::CompressionVariantForm(VariantKind kind, const QString& 
         addCheck(
             QStringLiteral("all_int8"), tr("Every layer int8"),
             tr("Quantize every linear and conv2d layer, even where int8 measured slower or too far off"));
+        if (kind == VariantKind::Qat)
+            addTrainingFields();
         break;
     }
     case VariantKind::Distill: {
@@ -344,6 +347,7 @@ void CompressionVariantForm::setVariant(const CompressionVariant& variant) {
         setChoice(QStringLiteral("importance"), variant.l2 ? QStringLiteral("l2") : QStringLiteral("l1"));
         break;
     case VariantKind::Int8:
+    case VariantKind::Qat:
         setCheck(QStringLiteral("per_channel"), variant.perChannel);
         numberField(QStringLiteral("calibration_rows"))->setIntegerValue(variant.calibrationRows);
         setCheck(QStringLiteral("all_int8"), variant.allInt8);
@@ -401,6 +405,7 @@ QJsonObject CompressionVariantForm::toJson() const {
         json[QStringLiteral("importance")] = choice(QStringLiteral("importance"));
         break;
     case VariantKind::Int8:
+    case VariantKind::Qat:
         json[QStringLiteral("per_channel")] = checked(QStringLiteral("per_channel"));
         json[QStringLiteral("calibration_rows")] = integer(QStringLiteral("calibration_rows"));
         json[QStringLiteral("all_int8")] = checked(QStringLiteral("all_int8"));
@@ -445,6 +450,8 @@ QString CompressionVariantForm::summary() const {
                                                                                  : tr("int8, per layer");
     case VariantKind::Distill:
         return tr("student %1").arg(formatHiddenWidths(m_studentWidths));
+    case VariantKind::Qat:
+        return tr("int8 after quantization-aware fine-tuning");
     }
     return {};
 }
@@ -464,6 +471,10 @@ QString CompressionVariantForm::kindTitle(VariantKind kind) {
     case VariantKind::Distill:
         return tr("Distillation: a smaller student learns from the source (the teacher) as well as from the "
                   "labels.");
+    case VariantKind::Qat:
+        return tr(
+            "Quantization-aware fine-tuning: the source is fine-tuned with its weights rounded to int8 in "
+            "every forward pass, then quantized like int8. For when int8 alone loses too much.");
     }
     return {};
 }

@@ -18,7 +18,8 @@ const NameTable<VariantKind>& variantKindNames() {
     static const NameTable<VariantKind> names = {{VariantKind::Prune, "prune"},
                                                  {VariantKind::Structured, "structured"},
                                                  {VariantKind::Int8, "int8"},
-                                                 {VariantKind::Distill, "distill"}};
+                                                 {VariantKind::Distill, "distill"},
+                                                 {VariantKind::Qat, "qat"}};
     return names;
 }
 
@@ -92,6 +93,7 @@ void readVariant(const Json& item, const std::string& where, CompressionVariant&
         break;
     }
     case VariantKind::Int8:
+    case VariantKind::Qat:
         reader.boolean("per_channel", variant.perChannel);
         reader.integer("calibration_rows", variant.calibrationRows, 1, "a number of rows (1 or more)");
         reader.boolean("all_int8", variant.allInt8);
@@ -173,7 +175,8 @@ Result<CompressionPlan> parseCompressionPlan(std::string_view jsonText, const st
         const ExperimentSpec source = parseExperimentSpec(plan.sourceExperimentJson).take();
         for (size_t i = 0; i < plan.variants.size(); ++i) {
             const auto& variant = plan.variants[i];
-            if (variant.kind != VariantKind::Prune && variant.kind != VariantKind::Distill)
+            if (variant.kind != VariantKind::Prune && variant.kind != VariantKind::Distill &&
+                variant.kind != VariantKind::Qat)
                 continue;
             auto experiment = variantExperiment(variant, source, 1);
             if (!experiment.ok())
@@ -207,6 +210,10 @@ Result<ExperimentSpec> variantExperiment(const CompressionVariant& variant, cons
     case VariantKind::Prune:
         spec["init"] = {{"run", sourceRun}};
         spec["prune"] = Json::parse(variant.pruneJson);
+        break;
+    case VariantKind::Qat:
+        spec["init"] = {{"run", sourceRun}};
+        spec["fake_quantize"] = {{"per_channel", variant.perChannel}};
         break;
     case VariantKind::Distill:
         spec["model"] = Json::parse(variant.studentJson);

@@ -20,9 +20,10 @@ enum class VariantKind {
     Structured, // whole neurons and channels removed, the smaller network fine-tuned
     Int8,       // post-training int8 quantization, calibrated on training rows
     Distill,    // a smaller student trained against the source as teacher (spec.distill)
+    Qat,        // fine-tuned with int8-rounded weights (spec.fake_quantize), then quantized like int8
 };
 
-const char* toString(VariantKind kind); // "prune", "structured", "int8", "distill"
+const char* toString(VariantKind kind); // "prune", "structured", "int8", "distill", "qat"
 
 struct CompressionVariant {
     std::string name; // unique within the plan; names the variant's run and files
@@ -32,9 +33,9 @@ struct CompressionVariant {
     std::string pruneJson;         // prune: the spec's "prune" object
     double fraction = 0.5;         // structured: share of each hidden layer's neurons or channels removed
     bool l2 = false;               // structured: rank by L2 norm instead of L1
-    bool perChannel = true;        // int8: one weight scale per output channel
-    int64_t calibrationRows = 512; // int8: training rows whose activations set the ranges
-    bool allInt8 = false;          // int8: every layer int8, even where float measured faster
+    bool perChannel = true;        // int8, qat: one weight scale per output channel
+    int64_t calibrationRows = 512; // int8, qat: training rows whose activations set the ranges
+    bool allInt8 = false;          // int8, qat: every layer int8, even where float measured faster
     std::string studentJson;       // distill: the student's "model" object
     double temperature = 4.0;      // distill
     double alpha = 0.5;            // distill

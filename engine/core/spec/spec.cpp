@@ -348,6 +348,16 @@ void readDistill(const Json& json, DistillSpec& distill, std::vector<std::string
     reader.finish();
 }
 
+void readFakeQuantize(const Json& json, FakeQuantizeSpec& fake, std::vector<std::string>& errors) {
+    if (!expectObject(json, "fake_quantize", errors))
+        return;
+    ObjectReader reader(json, "fake_quantize", errors);
+    fake.enabled = true;
+    reader.boolean("enabled", fake.enabled);
+    reader.boolean("per_channel", fake.perChannel);
+    reader.finish();
+}
+
 void checkPruneAndDistill(ExperimentSpec& spec, std::vector<std::string>& errors) {
     const auto& layers = spec.model.layers;
     for (size_t i = 0; i < spec.prune.layers.size(); ++i) {
@@ -455,6 +465,8 @@ Result<ExperimentSpec> parseExperimentSpec(std::string_view jsonText, const std:
         readPrune(*prune, spec.prune, errors);
     if (const Json* distill = reader.find("distill"))
         readDistill(*distill, spec.distill, errors);
+    if (const Json* fake = reader.find("fake_quantize"))
+        readFakeQuantize(*fake, spec.fakeQuantize, errors);
     reader.finish();
     if (errors.empty())
         checkAcrossSections(root, spec, errors);

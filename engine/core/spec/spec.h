@@ -182,6 +182,15 @@ struct DistillSpec {
     bool enabled() const { return teacherRun > 0; }
 };
 
+// Quantization-aware training (docs/experiment-format.md, "fake_quantize"): every step's forward and
+// backward pass see the linear and conv2d weights rounded to int8 (symmetric, one scale per output
+// neuron or channel, or one per layer), and the update goes to the float weights (the straight-through
+// estimator), so that the trained weights lose little when they are quantized afterwards.
+struct FakeQuantizeSpec {
+    bool enabled = false;
+    bool perChannel = true;
+};
+
 struct ExperimentSpec {
     std::string name = "experiment";
     uint64_t seed = 0;
@@ -195,6 +204,7 @@ struct ExperimentSpec {
     InitSpec init;
     PruneSpec prune;
     DistillSpec distill;
+    FakeQuantizeSpec fakeQuantize;
 };
 
 // Parses a spec. Relative data paths resolve against baseDir. Every error names its JSON path.

@@ -179,6 +179,8 @@ std::string experimentSpecToJson(const ExperimentSpec& spec, int indent) {
             prune["layers"] = spec.prune.layers;
         json["prune"] = prune;
     }
+    if (spec.fakeQuantize.enabled)
+        json["fake_quantize"] = {{"per_channel", spec.fakeQuantize.perChannel}};
     if (spec.distill.enabled())
         json["distill"] = {{"teacher_run", spec.distill.teacherRun},
                            {"temperature", spec.distill.temperature},

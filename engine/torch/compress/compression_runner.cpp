@@ -42,6 +42,7 @@ private:
     std::string checkVariants();
     std::string checkVariant(const CompressionVariant& variant);
     void runVariant(const CompressionVariant& variant);
+    void runQat(const CompressionVariant& variant);
     VariantResult trainAndMeasure(const ExperimentSpec& spec, const std::string& name,
                                   const std::string& kind, const RunOptions& extra = {});
     Result<RunSummary> train(const ExperimentSpec& spec, RunOptions runOptions, RunId& id);
@@ -150,6 +151,12 @@ std::string PlanRunner::checkVariant(const CompressionVariant& variant) {
     }
     case VariantKind::Int8:
         return detail::int8Problem(m_sourceSpec.model);
+    case VariantKind::Qat: {
+        if (std::string problem = detail::int8Problem(m_sourceSpec.model); !problem.empty())
+            return problem;
+        auto spec = variantExperiment(variant, m_sourceSpec, sourceRun);
+        return spec.ok() ? std::string() : spec.error();
+    }
     }
     return {};
 }
@@ -270,7 +277,38 @@ void PlanRunner::runVariant(const CompressionVariant& variant) {
                                                              pathFor(variant.name, ".int8.pt"),
                                                              m_plan.latencyRepeats, m_store));
         return;
+    case VariantKind::Qat:
+        runQat(variant);
+        return;
     }
+}
+
+// Fine-tunes with int8-rounded weights, then quantizes the result like an int8 variant; the result is
+// the fine-tuned run's, its int8 file recorded as that run's export.
+void PlanRunner::runQat(const CompressionVariant& variant) {
+    VariantResult result;
+    result.name = variant.name;
+    result.kind = "qat";
+    auto spec = variantExperiment(variant, m_sourceSpec, m_result.source.runId);
+    if (!spec.ok()) {
+        result.status = RunStatus::Failed;
+        result.message = spec.error();
+        m_result.variants.push_back(result);
+        return;
+    }
+    auto summary = train(spec.value(), {}, result.runId);
+    if (!summary.ok() || summary.value().status != RunStatus::Completed) {
+        result.status = summary.ok() ? summary.value().status : RunStatus::Failed;
+        result.message = summary.ok() ? summary.value().message : summary.error();
+        m_result.variants.push_back(result);
+        return;
+    }
+    progress("quantizing run " + std::to_string(result.runId) + " to int8 (" + variant.name + ")");
+    VariantResult quantized =
+        detail::quantizedVariant(variant, spec.value(), m_store.model(result.runId), result.runId,
+                                 pathFor(variant.name, ".int8.pt"), m_plan.latencyRepeats, m_store);
+    quantized.kind = "qat";
+    m_result.variants.push_back(quantized);
 }
 
 Result<CompressionResult> PlanRunner::run() {

@@ -131,6 +131,7 @@ private:
     detail::FrozenLayers m_frozen;
     detail::WeightMasks m_masks;
     detail::LayerRates m_rates;
+    detail::FakeQuantizedWeights m_fakeQuantized;
     std::vector<std::string> m_notes; // what the run could not carry over or start from
     double m_pausedSeconds = 0.0;
     double m_bestMetric = kNoValue;
@@ -188,6 +189,7 @@ void Trainer::prepare(const std::string& deviceId) {
     m_flat = detail::flattenParameters(*m_network);
     m_frozen = detail::FrozenLayers(m_network, m_flat, m_spec.init.freezeLayers);
     m_rates = detail::LayerRates(m_network, m_flat, m_spec.model);
+    m_fakeQuantized = detail::FakeQuantizedWeights(m_network, m_spec.model, m_spec.fakeQuantize);
     m_masks = detail::WeightMasks(m_network, m_flat, m_spec.model, m_spec.prune, m_spec.training.epochs);
     m_summary.parameters = m_flat.values.numel();
     {
@@ -263,10 +265,12 @@ void Trainer::step(const torch::Tensor& x, const torch::Tensor& y, const torch::
     const bool fused = m_optimizer->fusedCpu();
     if (!fused)
         m_flat.grads.zero_(); // the fused CPU step leaves the gradient zeroed itself
+    m_fakeQuantized.round();
     auto output = m_network->forward(x);
     auto loss = teacher.defined() ? detail::distillationLoss(output, y, teacher, m_spec.distill)
                                   : detail::computeLoss(m_spec.loss, output, y);
     loss.backward();
+    m_fakeQuantized.restore();
     m_frozen.holdGradients(m_flat);
     m_masks.holdGradients(m_flat);
     const bool sample = m_sampleNextStep && m_health.hasLayers();

@@ -127,4 +127,36 @@ std::string WeightMasks::summary() const {
     return line;
 }
 
+FakeQuantizedWeights::FakeQuantizedWeights(Network& network, const ModelSpec& model,
+                                           const FakeQuantizeSpec& fake)
+    : m_perChannel(fake.perChannel) {
+    if (!fake.enabled)
+        return;
+    for (const auto& item : network->named_parameters()) {
+        const std::string& name = item.key();
+        const size_t dot = name.find('.');
+        const int layer = std::stoi(name.substr(0, dot));
+        const LayerType type = model.layers[static_cast<size_t>(layer)].type;
+        if (name.substr(dot + 1) == "weight" && (type == LayerType::Linear || type == LayerType::Conv2d))
+            m_weights.push_back({item.value(), {}});
+    }
+}
+
+void FakeQuantizedWeights::round() {
+    torch::NoGradGuard noGrad;
+    for (Weight& weight : m_weights) {
+        weight.saved = weight.values.detach().clone();
+        auto rows = weight.values.detach().flatten(1);
+        auto largest = m_perChannel ? rows.abs().amax(1, true) : rows.abs().max().reshape({1, 1});
+        auto scale = largest.clamp_min(1e-12) / 127.0;
+        rows.copy_(torch::round(rows / scale).clamp(-127, 127) * scale);
+    }
+}
+
+void FakeQuantizedWeights::restore() {
+    torch::NoGradGuard noGrad;
+    for (Weight& weight : m_weights)
+        weight.values.detach().copy_(weight.saved);
+}
+
 } // namespace tunelab::detail

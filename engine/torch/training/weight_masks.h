@@ -49,4 +49,26 @@ private:
     double m_applied = 0.0;
 };
 
+// Quantization-aware training (spec.fake_quantize): before each forward pass the linear and conv2d
+// weights are replaced by their int8 roundings (symmetric, per output neuron or channel or per layer),
+// and after the backward pass the float weights come back, so the optimizer updates the float weights
+// with gradients taken at the rounded ones (the straight-through estimator).
+class FakeQuantizedWeights {
+public:
+    FakeQuantizedWeights() = default;
+    FakeQuantizedWeights(Network& network, const ModelSpec& model, const FakeQuantizeSpec& fake);
+
+    bool empty() const { return m_weights.empty(); }
+    void round();
+    void restore();
+
+private:
+    struct Weight {
+        torch::Tensor values; // a view into the flat buffer, shaped like the weight
+        torch::Tensor saved;
+    };
+    std::vector<Weight> m_weights;
+    bool m_perChannel = true;
+};
+
 } // namespace tunelab::detail
