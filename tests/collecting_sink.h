@@ -5,6 +5,7 @@
 
 #include "events/run_events.h"
 #include "spec/spec.h"
+#include "training/trainer.h"
 
 #include <cstdint>
 #include <mutex>
@@ -100,6 +101,19 @@ inline ExperimentSpec sgdRegressionExperiment(double lr, int epochs) {
     spec.training.epochs = epochs;
     spec.training.batchSize = 16;
     return spec;
+}
+
+// The saved model of `spec` trained on this thread; empty when the run saved none.
+inline std::vector<char> trainedModel(const ExperimentSpec& spec) {
+    RunOptions options;
+    options.threads = 1;
+    RunControl control;
+    CollectingSink sink;
+    trainExperiment(1, spec, options, control, sink);
+    for (const RunEvent& event : sink.events())
+        if (event.kind == RunEventKind::Finished && event.model)
+            return *event.model;
+    return {};
 }
 
 } // namespace tunelab::test

@@ -24,6 +24,7 @@
 using namespace tunelab;
 using tunelab::test::CollectingSink;
 using tunelab::test::layer;
+using tunelab::test::trainedModel;
 
 namespace {
 
@@ -100,18 +101,6 @@ ExperimentSpec sequenceExperiment() {
     spec.model.layers = {layer(LayerType::BatchNorm), layer(LayerType::LayerNorm), layer(LayerType::GELU),
                          layer(LayerType::Flatten), layer(LayerType::Linear, 10)};
     return spec;
-}
-
-std::vector<char> trainedModel(const ExperimentSpec& spec) {
-    RunOptions options;
-    options.threads = 1;
-    RunControl control;
-    CollectingSink sink;
-    trainExperiment(1, spec, options, control, sink);
-    for (const RunEvent& event : sink.events())
-        if (event.kind == RunEventKind::Finished && event.model)
-            return *event.model;
-    return {};
 }
 
 QJsonArray toJson(const torch::Tensor& tensor) {

@@ -23,6 +23,7 @@ using namespace tunelab;
 using namespace tunelab::detail;
 using tunelab::test::CollectingSink;
 using tunelab::test::layer;
+using tunelab::test::trainedModel;
 
 namespace {
 
@@ -96,18 +97,6 @@ ExperimentSpec cnnExperiment() {
                          layer(LayerType::Linear, 10)};
     spec.training.epochs = 4;
     return spec;
-}
-
-std::vector<char> trainedModel(const ExperimentSpec& spec) {
-    RunOptions options;
-    options.threads = 1;
-    RunControl control;
-    CollectingSink sink;
-    trainExperiment(1, spec, options, control, sink);
-    for (const RunEvent& event : sink.events())
-        if (event.kind == RunEventKind::Finished && event.model)
-            return *event.model;
-    return {};
 }
 
 QuantizationOptions forcedInt8(bool perChannel = true) {
