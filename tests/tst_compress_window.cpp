@@ -78,7 +78,7 @@ private Q_SLOTS:
 
 private:
     RunId trainSource();
-    // Opens the dialog through the runs table's context menu, with the plan cut down to `kinds`.
+    // Opens the Optimize Model dialog of `source` through the runs table's context menu.
     CompressionPlanDialog* openDialog(RunId source);
 
     QTemporaryDir m_dir;

@@ -115,8 +115,7 @@ void FrozenLayers::holdValues(FlatParameters& flat) const {
         flat.values.narrow(0, range.offset, range.count).copy_(range.values);
 }
 
-LayerRates::LayerRates(Network& network, const FlatParameters& flat, const ModelSpec& model) {
-    (void)flat;
+LayerRates::LayerRates(Network& network, const ModelSpec& model) {
     int64_t offset = 0;
     for (const auto& item : network->named_parameters()) {
         const int64_t count = item.value().numel();

@@ -45,7 +45,7 @@ private:
 class LayerRates {
 public:
     LayerRates() = default;
-    LayerRates(Network& network, const FlatParameters& flat, const ModelSpec& model);
+    LayerRates(Network& network, const ModelSpec& model);
 
     bool empty() const { return m_ranges.empty(); }
     void beforeStep(const FlatParameters& flat);

@@ -188,7 +188,7 @@ void Trainer::prepare(const std::string& deviceId) {
     m_network->train();
     m_flat = detail::flattenParameters(*m_network);
     m_frozen = detail::FrozenLayers(m_network, m_flat, m_spec.init.freezeLayers);
-    m_rates = detail::LayerRates(m_network, m_flat, m_spec.model);
+    m_rates = detail::LayerRates(m_network, m_spec.model);
     m_fakeQuantized = detail::FakeQuantizedWeights(m_network, m_spec.model, m_spec.fakeQuantize);
     m_masks = detail::WeightMasks(m_network, m_flat, m_spec.model, m_spec.prune, m_spec.training.epochs);
     m_summary.parameters = m_flat.values.numel();
