@@ -21,7 +21,7 @@ TUNELAB_BUILD_DIR="${TUNELAB_BUILD_DIR:-$TUNELAB_ROOT/build}"
 TUNELAB_PACKAGES=(
     build-essential cmake ninja-build ccache pkg-config
     libtorch-dev libopenblas0-pthread libonnx-dev libopencv-dev python3-onnx
-    nlohmann-json3-dev libcli11-dev libsqlite3-dev zlib1g-dev
+    nlohmann-json3-dev libcli11-dev libsqlite3-dev zlib1g-dev libpq-dev postgresql
     qt6-base-dev qt6-charts-dev libqt6opengl6-dev libgl-dev fonts-dejavu-core
     xvfb xauth
 )

@@ -1,6 +1,7 @@
 #pragma once
 
-// Helpers shared by the run store suites: raw SQLite access and event builders.
+// Helpers shared by the run store suites: where a test's store lives (a SQLite file, or a database
+// on the PostgreSQL server of the `_postgres` runs), raw access to it, and event builders.
 
 #include "store/run_store.h"
 
@@ -9,12 +10,17 @@
 #include <QtCore/QMap>
 #include <QtCore/QProcess>
 #include <QtCore/QRandomGenerator>
+#include <QtCore/QScopeGuard>
 #include <QtCore/QSet>
 #include <QtCore/QTemporaryDir>
 #include <QtCore/QThread>
 #include <QtTest/QtTest>
 
 #include <sqlite3.h>
+
+#ifdef TUNELAB_TEST_HAVE_POSTGRES
+#include <libpq-fe.h>
+#endif
 
 #include <cmath>
 #include <memory>
@@ -29,18 +35,149 @@ Q_DECLARE_METATYPE(tunelab::RunStatus)
 
 namespace tunelab::test {
 
-// A connection of the test's own, so assertions see what another process would see.
+// Whether this run of the suite keeps its stores on a PostgreSQL server (TUNELAB_TEST_STORE=postgres,
+// set by the `_postgres` tests) rather than in SQLite files.
+inline bool storeOnServer() {
+    return qgetenv("TUNELAB_TEST_STORE") == "postgres";
+}
+
+inline bool isServerUrl(const QString& location) {
+    return location.startsWith(QLatin1String("postgresql://"));
+}
+
+// Where a test's store lives. `skip` says why there is none to test against (the suite runs against a
+// server that is not there); `failure` says why one could not be made on a server that is there.
+struct StoreLocation {
+    QString location;
+    QString skip;
+    QString failure;
+};
+
+#ifdef TUNELAB_TEST_HAVE_POSTGRES
+// The server's notices ("database ... does not exist, skipping") are no part of a test's output.
+inline void ignoreServerNotice(void*, const char*) {}
+
+// A fresh database on the test server for each (folder, file name) a test asks for, and the same one
+// when it asks again, so that a test reopening "its file" reopens its database.
+inline StoreLocation serverStoreLocation(const QTemporaryDir& dir, const QString& fileName) {
+    static QMap<QString, QString> made; // folder/file name -> database URL
+    static int counter = 0;
+    const QString key = dir.path() + QLatin1Char('/') + fileName;
+    if (made.contains(key))
+        return {made.value(key), {}, {}};
+    const QByteArray urlFile = qgetenv("TUNELAB_TEST_POSTGRES_URL_FILE");
+    QFile file(QString::fromLocal8Bit(urlFile));
+    if (urlFile.isEmpty() || !file.open(QIODevice::ReadOnly))
+        return {{},
+                QStringLiteral("no PostgreSQL server: no URL file at \"%1\" (TUNELAB_TEST_POSTGRES_URL_FILE)")
+                    .arg(QString::fromLocal8Bit(urlFile)),
+                {}};
+    const QString adminUrl = QString::fromUtf8(file.readAll()).trimmed();
+    if (!adminUrl.contains(QLatin1String("/postgres?")))
+        return {{}, {}, QStringLiteral("the server URL \"%1\" names no `postgres` database").arg(adminUrl)};
+    PGconn* admin = PQconnectdb(adminUrl.toUtf8().constData());
+    const auto finish = qScopeGuard([admin] { PQfinish(admin); });
+    if (PQstatus(admin) != CONNECTION_OK)
+        return {{},
+                QStringLiteral("no PostgreSQL server: %1: %2")
+                    .arg(adminUrl, QString::fromUtf8(PQerrorMessage(admin)).simplified()),
+                {}};
+    PQsetNoticeProcessor(admin, ignoreServerNotice, nullptr);
+    const QString database = QStringLiteral("t%1_%2").arg(QCoreApplication::applicationPid()).arg(++counter);
+    // A test process that died before may have left a database under a name this one reuses.
+    PQclear(PQexec(admin, QStringLiteral("DROP DATABASE IF EXISTS %1").arg(database).toUtf8().constData()));
+    PGresult* created =
+        PQexec(admin, QStringLiteral("CREATE DATABASE %1").arg(database).toUtf8().constData());
+    const bool ok = PQresultStatus(created) == PGRES_COMMAND_OK;
+    const QString error = QString::fromUtf8(PQresultErrorMessage(created)).trimmed();
+    PQclear(created);
+    if (!ok)
+        return {{}, {}, QStringLiteral("CREATE DATABASE %1: %2").arg(database, error)};
+    QString url = adminUrl;
+    url.replace(QLatin1String("/postgres?"), QStringLiteral("/%1?").arg(database));
+    made.insert(key, url);
+    return {url, {}, {}};
+}
+#endif
+
+// The store a test opens as `fileName` in `dir`: that file, or on the server runs a database of its own.
+inline StoreLocation makeStoreLocation(const QTemporaryDir& dir, const QString& fileName) {
+    if (!storeOnServer())
+        return {dir.filePath(fileName), {}, {}};
+#ifdef TUNELAB_TEST_HAVE_POSTGRES
+    return serverStoreLocation(dir, fileName);
+#else
+    return {{}, QStringLiteral("no PostgreSQL server: this test was built without libpq"), {}};
+#endif
+}
+
+inline QString storeLocation(const QTemporaryDir& dir, const QString& fileName) {
+    return makeStoreLocation(dir, fileName).location;
+}
+
+} // namespace tunelab::test
+
+// Declares `const QString var`, the store location for `fileName` in `dir`; skips the test, saying
+// why, when the suite runs against a server that is not there, and fails it when no database could
+// be made on one that is.
+#define TUNELAB_STORE_LOCATION(var, dir, fileName)                                                           \
+    const ::tunelab::test::StoreLocation var##Made = ::tunelab::test::makeStoreLocation(dir, fileName);      \
+    if (!var##Made.skip.isEmpty())                                                                           \
+        QSKIP(qPrintable(var##Made.skip));                                                                   \
+    if (!var##Made.failure.isEmpty())                                                                        \
+        QFAIL(qPrintable(var##Made.failure));                                                                \
+    const QString var = var##Made.location
+
+// Skips the rest of a test on the server runs: what follows checks the SQLite file itself.
+#define TUNELAB_SKIP_ON_SERVER(reason)                                                                       \
+    do {                                                                                                     \
+        if (::tunelab::test::storeOnServer())                                                                \
+            QSKIP("a SQLite file's own behavior, not a server's: " reason);                                  \
+    } while (false)
+
+namespace tunelab::test {
+
+// A connection of the test's own to the store's file or database, so assertions see what another
+// process would see. The SQL it runs must mean the same to SQLite and PostgreSQL.
 class RawDb {
 public:
-    explicit RawDb(const QString& path) {
-        sqlite3_open_v2(path.toUtf8().constData(), &m_db, SQLITE_OPEN_READWRITE, nullptr);
+    explicit RawDb(const QString& location) {
+#ifdef TUNELAB_TEST_HAVE_POSTGRES
+        if (isServerUrl(location)) {
+            m_server = PQconnectdb(location.toUtf8().constData());
+            if (PQstatus(m_server) != CONNECTION_OK)
+                qWarning("postgres: %s", PQerrorMessage(m_server));
+            PQsetNoticeProcessor(m_server, ignoreServerNotice, nullptr);
+            return;
+        }
+#endif
+        sqlite3_open_v2(location.toUtf8().constData(), &m_db, SQLITE_OPEN_READWRITE, nullptr);
         sqlite3_busy_timeout(m_db, 5000);
     }
-    ~RawDb() { sqlite3_close_v2(m_db); }
+    ~RawDb() {
+#ifdef TUNELAB_TEST_HAVE_POSTGRES
+        if (m_server) {
+            PQfinish(m_server);
+            return;
+        }
+#endif
+        sqlite3_close_v2(m_db);
+    }
     RawDb(const RawDb&) = delete;
     RawDb& operator=(const RawDb&) = delete;
 
     bool exec(const QString& sql) {
+#ifdef TUNELAB_TEST_HAVE_POSTGRES
+        if (m_server) {
+            PGresult* result = PQexec(m_server, sql.toUtf8().constData());
+            const ExecStatusType status = PQresultStatus(result);
+            const bool ok = status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
+            if (!ok)
+                qWarning("postgres: %s", PQresultErrorMessage(result));
+            PQclear(result);
+            return ok;
+        }
+#endif
         char* message = nullptr;
         const int rc = sqlite3_exec(m_db, sql.toUtf8().constData(), nullptr, nullptr, &message);
         if (rc != SQLITE_OK)
@@ -48,8 +185,24 @@ public:
         sqlite3_free(message);
         return rc == SQLITE_OK;
     }
-    // The first column of the first row, as text; "<none>" without rows, "<error: ...>" on failure.
+    // The first column of the first row, as text (NULL as an empty string); "<none>" without rows,
+    // "<error: ...>" on failure.
     QString text(const QString& sql) {
+#ifdef TUNELAB_TEST_HAVE_POSTGRES
+        if (m_server) {
+            PGresult* result = PQexec(m_server, sql.toUtf8().constData());
+            QString value = QStringLiteral("<none>");
+            if (PQresultStatus(result) != PGRES_TUPLES_OK)
+                value = QStringLiteral("<error: %1>")
+                            .arg(QString::fromUtf8(PQresultErrorMessage(result)).trimmed());
+            else if (PQntuples(result) > 0 && !PQgetisnull(result, 0, 0))
+                value = QString::fromUtf8(PQgetvalue(result, 0, 0));
+            else if (PQntuples(result) > 0)
+                value = QString();
+            PQclear(result);
+            return value;
+        }
+#endif
         sqlite3_stmt* statement = nullptr;
         if (sqlite3_prepare_v2(m_db, sql.toUtf8().constData(), -1, &statement, nullptr) != SQLITE_OK)
             return QStringLiteral("<error: %1>").arg(QString::fromUtf8(sqlite3_errmsg(m_db)));
@@ -62,14 +215,19 @@ public:
         sqlite3_finalize(statement);
         return value;
     }
-    qint64 number(const QString& sql) { return text(sql).toLongLong(); }
+    qint64 number(const QString& sql) {
+        return text(sql).toLongLong();
+    }
 
 private:
     sqlite3* m_db = nullptr;
+#ifdef TUNELAB_TEST_HAVE_POSTGRES
+    PGconn* m_server = nullptr;
+#endif
 };
 
-inline std::unique_ptr<RunStore> openStore(const QString& path) {
-    auto opened = RunStore::open(path.toStdString());
+inline std::unique_ptr<RunStore> openStore(const QString& location) {
+    auto opened = RunStore::open(location.toStdString());
     if (!opened) {
         qWarning("%s", opened.error().c_str());
         return nullptr;

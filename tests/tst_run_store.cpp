@@ -81,10 +81,10 @@ void TestRunStore::roundTrip() {
     QFETCH(QString, message);
     QFETCH(int, modelBytes);
     QTemporaryDir dir;
-    const QString path = dir.filePath(QStringLiteral("nested/folders/runs.sqlite"));
-    auto store = openStore(path);
+    TUNELAB_STORE_LOCATION(location, dir, QStringLiteral("nested/folders/runs.sqlite"));
+    auto store = openStore(location);
     QVERIFY(store);
-    QCOMPARE(QString::fromStdString(store->path()), path);
+    QCOMPARE(QString::fromStdString(store->path()), location);
 
     const double before = nowSeconds();
     const std::string spec = R"({"model": {"layers": [{"type": "linear", "out_features": 3}]}, "name": "ü"})";
@@ -94,7 +94,7 @@ void TestRunStore::roundTrip() {
     QVERIFY(id > 0);
     {
         // createRun returns once the row is committed: queued, with this process as owner.
-        RawDb raw(path);
+        RawDb raw(location);
         QCOMPARE(raw.text(QStringLiteral("SELECT status FROM runs WHERE id = %1").arg(id)), "queued");
         QCOMPARE(raw.number(QStringLiteral("SELECT owner_pid FROM runs WHERE id = %1").arg(id)),
                  qint64(getpid()));
@@ -195,8 +195,8 @@ void TestRunStore::roundTrip() {
 
 void TestRunStore::nanRoundTrip() {
     QTemporaryDir dir;
-    const QString path = dir.filePath(QStringLiteral("runs.sqlite"));
-    auto store = openStore(path);
+    TUNELAB_STORE_LOCATION(location, dir, QStringLiteral("runs.sqlite"));
+    auto store = openStore(location);
     QVERIFY(store);
     const RunId id = store->createRun("nan", "{}").value();
     const float nanF = std::numeric_limits<float>::quiet_NaN();
@@ -209,7 +209,7 @@ void TestRunStore::nanRoundTrip() {
     store->onRunEvent(finishedEvent(id, summary, nullptr));
     store->flush();
 
-    RawDb raw(path);
+    RawDb raw(location);
     QCOMPARE(raw.number(QStringLiteral("SELECT count(*) FROM step_metrics WHERE train_loss IS NULL")), 1);
     QCOMPARE(raw.number(QStringLiteral("SELECT count(*) FROM step_metrics WHERE learning_rate IS NULL")), 2);
     QCOMPARE(
@@ -240,7 +240,8 @@ void TestRunStore::nanRoundTrip() {
 
 void TestRunStore::unknownRun() {
     QTemporaryDir dir;
-    auto store = openStore(dir.filePath(QStringLiteral("runs.sqlite")));
+    TUNELAB_STORE_LOCATION(location, dir, QStringLiteral("runs.sqlite"));
+    auto store = openStore(location);
     QVERIFY(store);
     QVERIFY(!store->run(12345));
     QVERIFY(store->steps(12345).empty());
@@ -257,7 +258,8 @@ void TestRunStore::unknownRun() {
 
 void TestRunStore::listRunsOrder() {
     QTemporaryDir dir;
-    auto store = openStore(dir.filePath(QStringLiteral("runs.sqlite")));
+    TUNELAB_STORE_LOCATION(location, dir, QStringLiteral("runs.sqlite"));
+    auto store = openStore(location);
     QVERIFY(store);
     QVERIFY(store->listRuns().empty());
     QStringList names;
@@ -279,7 +281,8 @@ void TestRunStore::listRunsOrder() {
 
 void TestRunStore::deleteRunRemovesItsMetrics() {
     QTemporaryDir dir;
-    auto store = openStore(dir.filePath(QStringLiteral("runs.sqlite")));
+    TUNELAB_STORE_LOCATION(location, dir, QStringLiteral("runs.sqlite"));
+    auto store = openStore(location);
     QVERIFY(store);
     const RunId kept = store->createRun("kept", "{}").value();
     const RunId gone = store->createRun("gone", "{}").value();
@@ -321,12 +324,12 @@ void TestRunStore::flush() {
     QFETCH(int, batches);
     QFETCH(int, batchSize);
     QTemporaryDir dir;
-    const QString path = dir.filePath(QStringLiteral("runs.sqlite"));
-    auto store = openStore(path);
+    TUNELAB_STORE_LOCATION(location, dir, QStringLiteral("runs.sqlite"));
+    auto store = openStore(location);
     QVERIFY(store);
     store->flush(); // nothing queued: returns at once
     const RunId id = store->createRun("flush", "{}").value();
-    RawDb raw(path);
+    RawDb raw(location);
     const QString countSteps = QStringLiteral("SELECT count(*) FROM step_metrics WHERE run_id = %1").arg(id);
     for (int round = 1; round <= 3; ++round) {
         for (int batch = 0; batch < batches; ++batch)
@@ -341,10 +344,10 @@ void TestRunStore::flush() {
 
 void TestRunStore::destructorCommitsQueuedEvents() {
     QTemporaryDir dir;
-    const QString path = dir.filePath(QStringLiteral("runs.sqlite"));
+    TUNELAB_STORE_LOCATION(location, dir, QStringLiteral("runs.sqlite"));
     RunId id = 0;
     {
-        auto store = openStore(path);
+        auto store = openStore(location);
         QVERIFY(store);
         id = store->createRun("drained", "{}").value();
         for (int batch = 0; batch < 50; ++batch)
@@ -353,7 +356,7 @@ void TestRunStore::destructorCommitsQueuedEvents() {
         summary.status = RunStatus::Completed;
         store->onRunEvent(finishedEvent(id, summary, std::make_shared<std::vector<char>>(10, 'x')));
     } // no flush: the destructor commits what is queued
-    RawDb raw(path);
+    RawDb raw(location);
     QCOMPARE(raw.number(QStringLiteral("SELECT count(*) FROM step_metrics")), 1000);
     QCOMPARE(raw.text(QStringLiteral("SELECT status FROM runs WHERE id = %1").arg(id)), "completed");
     QCOMPARE(raw.number(QStringLiteral("SELECT length(model) FROM runs WHERE id = %1").arg(id)), 10);
@@ -361,17 +364,17 @@ void TestRunStore::destructorCommitsQueuedEvents() {
 
 void TestRunStore::reopen() {
     QTemporaryDir dir;
-    const QString path = dir.filePath(QStringLiteral("runs.sqlite"));
+    TUNELAB_STORE_LOCATION(location, dir, QStringLiteral("runs.sqlite"));
     RunId first = 0;
     {
-        auto store = openStore(path);
+        auto store = openStore(location);
         QVERIFY(store);
         QCOMPARE(store->schemaVersion(), RunStore::kSchemaVersion);
         first = store->createRun("first", "{\"a\": 1}").value();
         store->onRunEvent(stepsEvent(first, makeSteps(1, 10, 1)));
         store->flush();
     }
-    auto store = openStore(path);
+    auto store = openStore(location);
     QVERIFY(store);
     QCOMPARE(store->schemaVersion(), RunStore::kSchemaVersion);
     const auto record = store->run(first);
@@ -383,16 +386,17 @@ void TestRunStore::reopen() {
     const RunId second = store->createRun("second", "{}").value();
     QVERIFY(second > first);
     QCOMPARE(store->listRuns().size(), size_t(2));
-    RawDb raw(path);
+    TUNELAB_SKIP_ON_SERVER("the journal mode (WAL) is the file's");
+    RawDb raw(location);
     QCOMPARE(raw.text(QStringLiteral("PRAGMA journal_mode")), "wal");
 }
 
 void TestRunStore::tagsAndNotesAreKept() {
     QTemporaryDir dir;
-    const QString path = dir.filePath(QStringLiteral("runs.sqlite"));
+    TUNELAB_STORE_LOCATION(location, dir, QStringLiteral("runs.sqlite"));
     RunId id = 0;
     {
-        auto store = openStore(path);
+        auto store = openStore(location);
         QVERIFY(store);
         id = store->createRun("tagged", "{}").value();
         QVERIFY(store->run(id)->tags.empty());
@@ -415,7 +419,7 @@ void TestRunStore::tagsAndNotesAreKept() {
         QVERIFY2(!missing.ok() && missing.error().find("no run with id 9999") != std::string::npos,
                  missing.error().c_str());
     }
-    auto store = openStore(path);
+    auto store = openStore(location);
     const auto record = store->run(id);
     QCOMPARE(record->tags, (std::vector<std::string>{"baseline", "lr sweep", "ünïcode"}));
     QCOMPARE(record->note, std::string("first line\n\tsecond, with a comma"));
@@ -426,16 +430,19 @@ void TestRunStore::tagsAndNotesAreKept() {
 
 void TestRunStore::flushAsyncReturnsWhileTheFileIsLocked() {
     QTemporaryDir dir;
-    const QString path = dir.filePath(QStringLiteral("runs.sqlite"));
-    auto store = openStore(path);
+    TUNELAB_STORE_LOCATION(location, dir, QStringLiteral("runs.sqlite"));
+    auto store = openStore(location);
     QVERIFY(store);
     const RunId id = store->createRun("locked", "{}").value();
     store->onRunEvent(startedEvent(id, "cpu"));
     store->onRunEvent(stepsEvent(id, makeSteps(1, 5, 1)));
     store->flush();
 
-    auto holder = std::make_unique<RawDb>(path);
-    QVERIFY(holder->exec(QStringLiteral("BEGIN EXCLUSIVE")));
+    auto holder = std::make_unique<RawDb>(location);
+    // Another process holds the write lock: the file's, or on a server the metrics table's (reads
+    // still go through).
+    QVERIFY(holder->exec(storeOnServer() ? QStringLiteral("BEGIN; LOCK TABLE step_metrics IN EXCLUSIVE MODE")
+                                         : QStringLiteral("BEGIN EXCLUSIVE")));
     store->onRunEvent(stepsEvent(id, makeSteps(6, 5, 1)));
     std::atomic<bool> done{false};
     QElapsedTimer clock;
@@ -455,8 +462,8 @@ void TestRunStore::flushAsyncReturnsWhileTheFileIsLocked() {
 
 void TestRunStore::checkpointsOriginsAndLineageAreKept() {
     QTemporaryDir dir;
-    const QString path = dir.filePath(QStringLiteral("runs.sqlite"));
-    auto store = openStore(path);
+    TUNELAB_STORE_LOCATION(location, dir, QStringLiteral("runs.sqlite"));
+    auto store = openStore(location);
     QVERIFY(store);
     const RunId parent = store->createRun("parent", "{}").value();
     QVERIFY(!store->checkpoint(parent));
@@ -524,7 +531,7 @@ void TestRunStore::checkpointsOriginsAndLineageAreKept() {
     // Deleting a run deletes its checkpoint with it.
     store->deleteRun(parent);
     QVERIFY(!store->checkpoint(parent));
-    RawDb raw(path);
+    RawDb raw(location);
     QCOMPARE(raw.number(QStringLiteral("SELECT count(*) FROM run_checkpoints")), qint64(0));
 }
 

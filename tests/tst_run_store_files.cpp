@@ -51,16 +51,20 @@ void TestRunStoreFiles::migrateEmptyFile() {
     }
     auto store = openStore(path);
     QVERIFY(store);
-    QCOMPARE(store->schemaVersion(), 7);
+    QCOMPARE(store->schemaVersion(), RunStore::kSchemaVersion);
     store.reset();
     RawDb raw(path);
-    QCOMPARE(raw.number(QStringLiteral("SELECT value FROM schema_meta WHERE key = 'schema_version'")), 7);
+    QCOMPARE(raw.number(QStringLiteral("SELECT value FROM schema_meta WHERE key = 'schema_version'")),
+             qint64(RunStore::kSchemaVersion));
     QCOMPARE(raw.number(QStringLiteral("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN"
                                        " ('runs', 'step_metrics', 'epoch_metrics', 'schema_meta', 'studies',"
                                        " 'trials', 'trial_params', 'trial_values', 'layer_health',"
                                        " 'weight_histograms', 'run_checkpoints', 'run_exports')")),
              12);
-    QCOMPARE(raw.number(QStringLiteral("SELECT count(*) FROM pragma_table_info('runs')")), 28);
+    QCOMPARE(raw.number(QStringLiteral("SELECT count(*) FROM pragma_table_info('runs')")), 29);
+    QCOMPARE(raw.number(QStringLiteral("SELECT count(*) FROM pragma_table_info('trials') WHERE name IN"
+                                       " ('heartbeat_at', 'retry_of')")),
+             2);
 }
 
 void TestRunStoreFiles::refuseNewerVersion_data() {

@@ -34,7 +34,8 @@ private Q_SLOTS:
 
 void TestStudyStore::studies() {
     QTemporaryDir dir;
-    auto store = openStore(dir.filePath(QStringLiteral("runs.sqlite")));
+    TUNELAB_STORE_LOCATION(location, dir, QStringLiteral("runs.sqlite"));
+    auto store = openStore(location);
     QVERIFY(store);
     QVERIFY(store->listStudies().empty());
     const double before = nowSeconds();
@@ -46,9 +47,9 @@ void TestStudyStore::studies() {
 
     const auto duplicate = store->createStudy("lr sweep", "{}");
     QVERIFY(!duplicate.ok());
-    QCOMPARE(
-        QString::fromStdString(duplicate.error()),
-        QStringLiteral("%1: a study named \"lr sweep\" already exists").arg(dir.filePath("runs.sqlite")));
+    QCOMPARE(QString::fromStdString(duplicate.error()),
+             QStringLiteral("%1: a study named \"lr sweep\" already exists")
+                 .arg(QString::fromStdString(store->path())));
     QVERIFY(!store->createStudy("", "{}").ok());
 
     const auto listed = store->listStudies();
@@ -91,7 +92,8 @@ void TestStudyStore::freeStudyName() {
     QFETCH(QString, base);
     QFETCH(QString, expected);
     QTemporaryDir dir;
-    auto store = openStore(dir.filePath(QStringLiteral("runs.sqlite")));
+    TUNELAB_STORE_LOCATION(location, dir, QStringLiteral("runs.sqlite"));
+    auto store = openStore(location);
     QVERIFY(store);
     for (const QString& name : existing)
         QVERIFY(store->createStudy(name.toStdString(), "{}").ok());
@@ -102,8 +104,8 @@ void TestStudyStore::freeStudyName() {
 
 void TestStudyStore::deleteStudyKeepsRuns() {
     QTemporaryDir dir;
-    const QString path = dir.filePath(QStringLiteral("runs.sqlite"));
-    auto store = openStore(path);
+    TUNELAB_STORE_LOCATION(location, dir, QStringLiteral("runs.sqlite"));
+    auto store = openStore(location);
     QVERIFY(store);
     const StudyId doomed = store->createStudy("doomed", "{}").value();
     const StudyId kept = store->createStudy("kept", "{}").value();
@@ -122,7 +124,7 @@ void TestStudyStore::deleteStudyKeepsRuns() {
     QVERIFY(store->trials(doomed).empty());
     QCOMPARE(store->trialCount(kept), int64_t(3));
     QVERIFY(store->run(run)); // training runs stay
-    RawDb raw(path);
+    RawDb raw(location);
     QCOMPARE(raw.number(QStringLiteral("SELECT count(*) FROM trials")), 3);
     QCOMPARE(raw.number(QStringLiteral("SELECT count(*) FROM trial_params")), 6);
     QCOMPARE(raw.number(QStringLiteral("SELECT count(*) FROM trial_values")), 3);
@@ -130,8 +132,8 @@ void TestStudyStore::deleteStudyKeepsRuns() {
 
 void TestStudyStore::trialNumbering() {
     QTemporaryDir dir;
-    const QString path = dir.filePath(QStringLiteral("runs.sqlite"));
-    auto store = openStore(path);
+    TUNELAB_STORE_LOCATION(location, dir, QStringLiteral("runs.sqlite"));
+    auto store = openStore(location);
     QVERIFY(store);
     const StudyId study = store->createStudy("numbers", "{}").value();
     const StudyId other = store->createStudy("other", "{}").value();
@@ -158,7 +160,7 @@ void TestStudyStore::trialNumbering() {
     QVERIFY(store->trials(other)[0].params.empty());
 
     // Parameters are queryable one row each, and kept whole for other tools.
-    RawDb raw(path);
+    RawDb raw(location);
     QCOMPARE(raw.number(QStringLiteral("SELECT count(*) FROM trial_params WHERE name = 'optimizer.type'"
                                        " AND value_json = '\"sgd\"'")),
              3);
@@ -171,7 +173,8 @@ void TestStudyStore::trialNumbering() {
 
 void TestStudyStore::intermediateValues() {
     QTemporaryDir dir;
-    auto store = openStore(dir.filePath(QStringLiteral("runs.sqlite")));
+    TUNELAB_STORE_LOCATION(location, dir, QStringLiteral("runs.sqlite"));
+    auto store = openStore(location);
     QVERIFY(store);
     const StudyId study = store->createStudy("curves", "{}").value();
     const auto first = store->createTrial(study, {}).value();
@@ -213,8 +216,8 @@ void TestStudyStore::finishStates() {
     QFETCH(QString, message);
     QFETCH(int, prunedEpoch);
     QTemporaryDir dir;
-    const QString path = dir.filePath(QStringLiteral("runs.sqlite"));
-    auto store = openStore(path);
+    TUNELAB_STORE_LOCATION(location, dir, QStringLiteral("runs.sqlite"));
+    auto store = openStore(location);
     QVERIFY(store);
     const StudyId study = store->createStudy("finish", "{}").value();
     const auto trial = store->createTrial(study, assignment({{"lr", "0.5"}})).value();
@@ -231,7 +234,7 @@ void TestStudyStore::finishStates() {
     QCOMPARE(QString::fromStdString(read->message), message);
     QCOMPARE(read->prunedEpoch, prunedEpoch);
     QCOMPARE(read->params, assignment({{"lr", "0.5"}}));
-    RawDb raw(path);
+    RawDb raw(location);
     if (state == TrialState::Waiting) {
         // Back in the queue with no owner, ready to be claimed and rerun from scratch.
         QCOMPARE(read->finishedAt, 0.0);
@@ -248,8 +251,8 @@ void TestStudyStore::finishStates() {
 
 void TestStudyStore::intermediateCommittedBeforeFinish() {
     QTemporaryDir dir;
-    const QString path = dir.filePath(QStringLiteral("runs.sqlite"));
-    auto store = openStore(path);
+    TUNELAB_STORE_LOCATION(location, dir, QStringLiteral("runs.sqlite"));
+    auto store = openStore(location);
     QVERIFY(store);
     const StudyId study = store->createStudy("order", "{}").value();
     for (int round = 0; round < 20; ++round) {
@@ -258,7 +261,7 @@ void TestStudyStore::intermediateCommittedBeforeFinish() {
             store->reportIntermediate(trial.id, epoch, epoch * 0.1);
         // No flush: finishing must not overtake the queued values.
         QVERIFY(store->finishTrial(trial.id, TrialState::Complete, 1.0, "").ok());
-        RawDb raw(path);
+        RawDb raw(location);
         QCOMPARE(
             raw.number(QStringLiteral("SELECT count(*) FROM trial_values WHERE trial_id = %1").arg(trial.id)),
             10);
@@ -267,8 +270,8 @@ void TestStudyStore::intermediateCommittedBeforeFinish() {
 
 void TestStudyStore::claimWaitingTrial() {
     QTemporaryDir dir;
-    const QString path = dir.filePath(QStringLiteral("runs.sqlite"));
-    auto store = openStore(path);
+    TUNELAB_STORE_LOCATION(location, dir, QStringLiteral("runs.sqlite"));
+    auto store = openStore(location);
     QVERIFY(store);
     const StudyId study = store->createStudy("queue", "{}").value();
     const StudyId other = store->createStudy("other", "{}").value();
@@ -279,8 +282,9 @@ void TestStudyStore::claimWaitingTrial() {
     QVERIFY(store->createTrial(study, assignment({{"a", "3"}}), TrialState::Waiting).ok()); // 3
     const auto queued = store->trial(study, 1);
     QCOMPARE(queued->startedAt, 0.0);
-    QCOMPARE(RawDb(path).text(QStringLiteral("SELECT owner_pid FROM trials WHERE id = %1").arg(queued->id)),
-             QString());
+    QCOMPARE(
+        RawDb(location).text(QStringLiteral("SELECT owner_pid FROM trials WHERE id = %1").arg(queued->id)),
+        QString());
 
     const auto claimed = store->claimWaitingTrial(study);
     QVERIFY(claimed);
@@ -289,7 +293,7 @@ void TestStudyStore::claimWaitingTrial() {
     QVERIFY(claimed->startedAt > 0.0);
     QCOMPARE(claimed->params, assignment({{"a", "1"}}));
     QCOMPARE(
-        RawDb(path).number(QStringLiteral("SELECT owner_pid FROM trials WHERE id = %1").arg(claimed->id)),
+        RawDb(location).number(QStringLiteral("SELECT owner_pid FROM trials WHERE id = %1").arg(claimed->id)),
         qint64(getpid()));
     QCOMPARE(store->claimWaitingTrial(study)->number, 3);
     QVERIFY(!store->claimWaitingTrial(study));
@@ -298,7 +302,8 @@ void TestStudyStore::claimWaitingTrial() {
 
 void TestStudyStore::trialsAfterReadsWhatMayHaveChanged() {
     QTemporaryDir dir;
-    auto store = openStore(dir.filePath(QStringLiteral("runs.sqlite")));
+    TUNELAB_STORE_LOCATION(location, dir, QStringLiteral("runs.sqlite"));
+    auto store = openStore(location);
     QVERIFY(store);
     const StudyId study = store->createStudy("incremental", "{}").value();
     const StudyId other = store->createStudy("other", "{}").value();
@@ -337,7 +342,8 @@ void TestStudyStore::trialsAfterReadsWhatMayHaveChanged() {
 
 void TestStudyStore::setTrialRun() {
     QTemporaryDir dir;
-    auto store = openStore(dir.filePath(QStringLiteral("runs.sqlite")));
+    TUNELAB_STORE_LOCATION(location, dir, QStringLiteral("runs.sqlite"));
+    auto store = openStore(location);
     QVERIFY(store);
     const StudyId study = store->createStudy("runs", "{}").value();
     const auto trial = store->createTrial(study, {}).value();
@@ -352,10 +358,13 @@ void TestStudyStore::setTrialRun() {
 }
 
 void TestStudyStore::migrateVersion1KeepsRuns() {
+    TUNELAB_SKIP_ON_SERVER(
+        "a version-1 store is a SQLite file written by hand; no TuneLab before schema 8 kept "
+        "its store on a server");
     QTemporaryDir dir;
-    const QString path = dir.filePath(QStringLiteral("runs.sqlite"));
-    QVERIFY(createVersion1Store(path, 50));
-    auto store = openStore(path);
+    TUNELAB_STORE_LOCATION(location, dir, QStringLiteral("runs.sqlite"));
+    QVERIFY(createVersion1Store(location, 50));
+    auto store = openStore(location);
     QVERIFY(store);
     QCOMPARE(store->schemaVersion(), RunStore::kSchemaVersion);
     const auto runs = store->listRuns();
@@ -373,7 +382,7 @@ void TestStudyStore::migrateVersion1KeepsRuns() {
     const RunId newRun = store->createRun("new run", "{}").value();
     QVERIFY(newRun > runs[0].id);
     store.reset();
-    RawDb raw(path);
+    RawDb raw(location);
     QCOMPARE(raw.number(QStringLiteral("SELECT value FROM schema_meta WHERE key = 'schema_version'")),
              RunStore::kSchemaVersion);
     QCOMPARE(raw.number(QStringLiteral("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN"
@@ -383,7 +392,8 @@ void TestStudyStore::migrateVersion1KeepsRuns() {
 
 void TestStudyStore::readingManyTrialsIsFast() {
     QTemporaryDir dir;
-    auto store = openStore(dir.filePath(QStringLiteral("runs.sqlite")));
+    TUNELAB_STORE_LOCATION(location, dir, QStringLiteral("runs.sqlite"));
+    auto store = openStore(location);
     QVERIFY(store);
     const StudyId study = store->createStudy("large", "{}").value();
     constexpr int kTrials = 2000;

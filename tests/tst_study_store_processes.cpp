@@ -1,6 +1,6 @@
 // The run store's studies and trials across threads and processes: numbering that stays unique,
-// trials owned by a process that died go back to waiting, and trials handed out to an outside
-// evaluator stay running.
+// waiting trials that go to one process each, trials owned by a process that died go back to
+// waiting, and trials handed out to an outside evaluator stay running.
 
 #include "study_store_test_support.h"
 #include "thread_sanitizer_test_support.h"
@@ -42,6 +42,7 @@ class TestStudyStoreProcesses : public QObject {
 private Q_SLOTS:
     void createTrialFromThreads();
     void createTrialFromProcesses();
+    void addAndClaimFromProcesses();
     void requeueOwners_data();
     void requeueOwners();
     void requeueAfterKill();
@@ -51,7 +52,8 @@ private Q_SLOTS:
 
 void TestStudyStoreProcesses::createTrialFromThreads() {
     QTemporaryDir dir;
-    auto store = openStore(dir.filePath(QStringLiteral("runs.sqlite")));
+    TUNELAB_STORE_LOCATION(location, dir, QStringLiteral("runs.sqlite"));
+    auto store = openStore(location);
     QVERIFY(store);
     const StudyId study = store->createStudy("threads", "{}").value();
     constexpr int kThreads = 4;
@@ -85,10 +87,10 @@ void TestStudyStoreProcesses::createTrialFromThreads() {
 
 void TestStudyStoreProcesses::createTrialFromProcesses() {
     QTemporaryDir dir;
-    const QString path = dir.filePath(QStringLiteral("runs.sqlite"));
+    TUNELAB_STORE_LOCATION(location, dir, QStringLiteral("runs.sqlite"));
     StudyId study = 0;
     {
-        auto store = openStore(path);
+        auto store = openStore(location);
         QVERIFY(store);
         study = store->createStudy("processes", "{}").value();
     }
@@ -99,7 +101,7 @@ void TestStudyStoreProcesses::createTrialFromProcesses() {
     for (int process = 0; process < 2; ++process) {
         children.push_back(forkChild([&] {
             close(startGate[1]);
-            auto store = RunStore::open(path.toStdString());
+            auto store = RunStore::open(location.toStdString());
             if (!store)
                 return 10;
             char go = 0;
@@ -118,11 +120,93 @@ void TestStudyStoreProcesses::createTrialFromProcesses() {
         QVERIFY(child > 0);
         QCOMPARE(exitCodeOf(child), 0);
     }
-    auto store = openStore(path);
+    auto store = openStore(location);
     QVERIFY(store);
     QCOMPARE(numbers(store->trials(study)), range(2 * kPerProcess));
-    RawDb raw(path);
+    RawDb raw(location);
     QCOMPARE(raw.number(QStringLiteral("SELECT count(DISTINCT owner_pid) FROM trials")), 2);
+}
+
+void TestStudyStoreProcesses::addAndClaimFromProcesses() {
+    QTemporaryDir dir;
+    TUNELAB_STORE_LOCATION(location, dir, QStringLiteral("runs.sqlite"));
+    constexpr int kWaiting = 60;
+    constexpr int kProcesses = 3;
+    constexpr int kAddedPerProcess = 20;
+    StudyId study = 0;
+    {
+        auto store = openStore(location);
+        QVERIFY(store);
+        study = store->createStudy("claims", "{}").value();
+        for (int i = 0; i < kWaiting; ++i)
+            QVERIFY(store->createTrial(study, {}, TrialState::Waiting).ok());
+    }
+    int startGate[2];
+    int handedOut[2]; // (0 added | 1 claimed, trial number) pairs from every child
+    QCOMPARE(pipe(startGate), 0);
+    QCOMPARE(pipe(handedOut), 0);
+    std::vector<pid_t> children;
+    for (int process = 0; process < kProcesses; ++process) {
+        children.push_back(forkChild([&] {
+            close(startGate[1]);
+            close(handedOut[0]);
+            auto opened = RunStore::open(location.toStdString());
+            if (!opened)
+                return 10;
+            auto store = opened.take();
+            char go = 0;
+            if (read(startGate[0], &go, 1) != 0) // returns 0 once the parent closes its end
+                return 11;
+            // Adds a trial and claims a waiting one in turn, until it added its share and the queue is empty.
+            int added = 0;
+            bool queueEmpty = false;
+            while (added < kAddedPerProcess || !queueEmpty) {
+                if (added < kAddedPerProcess) {
+                    const auto trial = store->createTrial(study, {});
+                    if (!trial.ok())
+                        return 12;
+                    const int64_t record[2] = {0, trial.value().number};
+                    if (write(handedOut[1], record, sizeof record) != ssize_t(sizeof record))
+                        return 13;
+                    ++added;
+                }
+                if (!queueEmpty) {
+                    const auto claimed = store->claimWaitingTrial(study);
+                    queueEmpty = !claimed;
+                    const int64_t record[2] = {1, claimed ? claimed->number : 0};
+                    if (claimed && write(handedOut[1], record, sizeof record) != ssize_t(sizeof record))
+                        return 14;
+                }
+            }
+            return 0;
+        }));
+    }
+    close(startGate[0]);
+    close(startGate[1]); // every child starts at once
+    close(handedOut[1]);
+    std::vector<int64_t> added, claimed;
+    int64_t record[2];
+    while (read(handedOut[0], record, sizeof record) == ssize_t(sizeof record))
+        (record[0] ? claimed : added).push_back(record[1]);
+    close(handedOut[0]);
+    for (pid_t child : children) {
+        QVERIFY(child > 0);
+        QCOMPARE(exitCodeOf(child), 0);
+    }
+    // Every waiting trial went to exactly one process, and the added ones took the numbers after them.
+    std::sort(claimed.begin(), claimed.end());
+    QCOMPARE(claimed, range(kWaiting));
+    std::sort(added.begin(), added.end());
+    std::vector<int64_t> expectedAdded;
+    for (int64_t number = kWaiting; number < kWaiting + kProcesses * kAddedPerProcess; ++number)
+        expectedAdded.push_back(number);
+    QCOMPARE(added, expectedAdded);
+    auto store = openStore(location);
+    QVERIFY(store);
+    const auto trials = store->trials(study);
+    QCOMPARE(numbers(trials), range(kWaiting + kProcesses * kAddedPerProcess));
+    QVERIFY(std::all_of(trials.begin(), trials.end(),
+                        [](const TrialRecord& trial) { return trial.state == TrialState::Running; }));
 }
 
 void TestStudyStoreProcesses::requeueOwners_data() {
@@ -157,8 +241,8 @@ void TestStudyStoreProcesses::requeueOwners() {
     QFETCH(QString, state);
     QFETCH(int, requeued);
     QTemporaryDir dir;
-    const QString path = dir.filePath(QStringLiteral("runs.sqlite"));
-    auto store = openStore(path);
+    TUNELAB_STORE_LOCATION(location, dir, QStringLiteral("runs.sqlite"));
+    auto store = openStore(location);
     QVERIFY(store);
     const StudyId study = store->createStudy("owners", "{}").value();
     const auto trial = store->createTrial(study, {}).value();
@@ -171,7 +255,7 @@ void TestStudyStoreProcesses::requeueOwners() {
     const qint64 pid = owner == "dead" ? deadPid() : owner == "self" ? qint64(getpid()) : alive.processId();
     QVERIFY(pid > 0);
     {
-        RawDb raw(path);
+        RawDb raw(location);
         // The owner's start time: unknown (as in rows from before schema 4), except that a reused
         // pid's row remembers a start that the process now holding the pid does not have.
         QVERIFY(raw.exec(QStringLiteral("UPDATE trials SET state = '%1', owner_pid = %2, owner_host = '%3',"
@@ -194,10 +278,10 @@ void TestStudyStoreProcesses::requeueOwners() {
 
 void TestStudyStoreProcesses::outsideTrialsOutliveTheProcessThatHandedThemOut() {
     QTemporaryDir dir;
-    const QString path = dir.filePath(QStringLiteral("runs.sqlite"));
+    TUNELAB_STORE_LOCATION(location, dir, QStringLiteral("runs.sqlite"));
     StudyId study = 0;
     {
-        auto store = openStore(path);
+        auto store = openStore(location);
         QVERIFY(store);
         study = store->createStudy("asked", "{}").value();
         QVERIFY(store->createTrial(study, assignment({{"lr", "0.01"}}), TrialState::Waiting).ok()); // 0
@@ -205,7 +289,7 @@ void TestStudyStoreProcesses::outsideTrialsOutliveTheProcessThatHandedThemOut() 
     // Like `tunelab-cli ask`, a short-lived process hands out a waiting trial and a new one, then
     // exits; a third trial it evaluates itself dies with it.
     const pid_t child = forkChild([&] {
-        auto opened = RunStore::open(path.toStdString());
+        auto opened = RunStore::open(location.toStdString());
         if (!opened)
             return 10;
         auto store = opened.take();
@@ -221,7 +305,7 @@ void TestStudyStoreProcesses::outsideTrialsOutliveTheProcessThatHandedThemOut() 
     QVERIFY(child > 0);
     QCOMPARE(exitCodeOf(child), 0);
 
-    auto store = openStore(path);
+    auto store = openStore(location);
     QVERIFY(store);
     QCOMPARE(store->requeueInterruptedTrials(study), 1);
     QCOMPARE(name(store->trial(study, 0)->state), QStringLiteral("running"));
@@ -234,7 +318,8 @@ void TestStudyStoreProcesses::outsideTrialsOutliveTheProcessThatHandedThemOut() 
 
 void TestStudyStoreProcesses::numberedTrialsNeverTakeAnotherSuggestionsNumber() {
     QTemporaryDir dir;
-    auto store = openStore(dir.filePath(QStringLiteral("runs.sqlite")));
+    TUNELAB_STORE_LOCATION(location, dir, QStringLiteral("runs.sqlite"));
+    auto store = openStore(location);
     QVERIFY(store);
     const StudyId study = store->createStudy("numbered", "{}").value();
     const auto first = store->createTrialNumbered(study, 0, assignment({{"lr", "0.1"}}));
@@ -254,10 +339,10 @@ void TestStudyStoreProcesses::numberedTrialsNeverTakeAnotherSuggestionsNumber() 
 
 void TestStudyStoreProcesses::requeueAfterKill() {
     QTemporaryDir dir;
-    const QString path = dir.filePath(QStringLiteral("runs.sqlite"));
+    TUNELAB_STORE_LOCATION(location, dir, QStringLiteral("runs.sqlite"));
     StudyId study = 0;
     {
-        auto store = openStore(path);
+        auto store = openStore(location);
         QVERIFY(store);
         study = store->createStudy("killed", "{}").value();
         QVERIFY(store->createTrial(study, assignment({{"lr", "0.01"}})).ok()); // 0: finished below
@@ -267,7 +352,7 @@ void TestStudyStoreProcesses::requeueAfterKill() {
     QCOMPARE(pipe(ready), 0);
     const pid_t child = forkChild([&] {
         close(ready[0]);
-        auto opened = RunStore::open(path.toStdString());
+        auto opened = RunStore::open(location.toStdString());
         if (!opened)
             return 10;
         auto store = opened.take();
@@ -291,7 +376,7 @@ void TestStudyStoreProcesses::requeueAfterKill() {
     QCOMPARE(kill(child, SIGKILL), 0);
     QCOMPARE(exitCodeOf(child), 128 + SIGKILL);
 
-    auto store = openStore(path);
+    auto store = openStore(location);
     QVERIFY(store);
     const auto mine = store->createTrial(study, {}, TrialState::Running).value(); // 2: this process's
     QCOMPARE(store->trial(study, 1)->intermediate.size(), size_t(4));

@@ -72,7 +72,7 @@ int main(int argc, char** argv) {
         return runOptimize(optimizeOptions);
     if (store->parsed())
         return runStore(storeOptions);
-    if (askTellOptions.ask->parsed() || askTellOptions.tell->parsed())
+    if (askTellOptions.ask->parsed() || askTellOptions.tell->parsed() || askTellOptions.heartbeat->parsed())
         return runAskTell(askTellOptions);
     return kExitBadInput;
 }

@@ -327,8 +327,9 @@ CLI::App* addOptimizeCommand(CLI::App& app, OptimizeOptions& options) {
     optimize->add_option("--timeout", options.timeoutSeconds, "Seconds before a command is killed and failed")
         ->check(CLI::PositiveNumber);
     optimize->add_option("--name", options.name, "Study name; an existing study of that name is continued");
-    optimize->add_option("--db", options.dbPath,
-                         "Run store file (default: $TUNELAB_DB or the user data folder)");
+    optimize->add_option(
+        "--db,--storage", options.dbPath,
+        "Run store: a file or a postgresql:// URL (default: $TUNELAB_DB or the user data folder)");
     return optimize;
 }
 
@@ -411,8 +412,9 @@ void addAskTellCommands(CLI::App& app, AskTellOptions& options) {
     options.ask =
         app.add_subcommand("ask", "Start a trial of a study: prints {\"trial\": N, \"params\": {...}}");
     options.ask->add_option("--study", options.study, "Study name")->required();
-    options.ask->add_option("--db", options.dbPath,
-                            "Run store file (default: $TUNELAB_DB or the user data folder)");
+    options.ask->add_option(
+        "--db,--storage", options.dbPath,
+        "Run store: a file or a postgresql:// URL (default: $TUNELAB_DB or the user data folder)");
 
     options.tell = app.add_subcommand("tell", "Report the result of a trial started with ask");
     options.tell->add_option("--study", options.study, "Study name")->required();
@@ -423,7 +425,15 @@ void addAskTellCommands(CLI::App& app, AskTellOptions& options) {
     options.tell->add_option("--state", options.state, "complete (with --value), pruned or failed")
         ->check(CLI::IsMember({"complete", "pruned", "failed"}));
     options.tell->add_option("--message", options.message, "Why the trial failed or was pruned");
-    options.tell->add_option("--db", options.dbPath, "Run store file");
+    options.tell->add_option("--db,--storage", options.dbPath, "Run store: a file or a postgresql:// URL");
+
+    options.heartbeat = app.add_subcommand(
+        "heartbeat", "Say that a trial started with ask is still being evaluated (see the study's "
+                     "heartbeat.ask_grace_seconds)");
+    options.heartbeat->add_option("--study", options.study, "Study name")->required();
+    options.heartbeat->add_option("--trial", options.trial, "Trial number printed by ask")->required();
+    options.heartbeat->add_option("--db,--storage", options.dbPath,
+                                  "Run store: a file or a postgresql:// URL");
 }
 
 int runAskTell(const AskTellOptions& options) {
@@ -435,6 +445,14 @@ int runAskTell(const AskTellOptions& options) {
         return kExitBadInput;
     if (options.ask->parsed())
         return checkStoreSaved(*store, ask(*store, *study));
+    if (options.heartbeat->parsed()) {
+        auto beaten = store->beatTrial(study->record.id, options.trial);
+        if (!beaten.ok()) {
+            printErrors(beaten.errors());
+            return kExitBadInput;
+        }
+        return checkStoreSaved(*store, kExitSuccess);
+    }
     return checkStoreSaved(*store, tell(*store, *study, options));
 }
 

@@ -37,6 +37,7 @@ struct AskTellOptions {
     std::string message;
     CLI::App* ask = nullptr;
     CLI::App* tell = nullptr;
+    CLI::App* heartbeat = nullptr; // an outside evaluator says a trial from ask is still alive
 };
 
 CLI::App* addOptimizeCommand(CLI::App& app, OptimizeOptions& options);

@@ -108,7 +108,9 @@ int exportRun(const RunStore& store, const RunsOptions& options) {
 
 CLI::App* addRunsCommand(CLI::App& app, RunsOptions& options) {
     CLI::App* runs = app.add_subcommand("runs", "List, show and export recorded runs");
-    runs->add_option("--db", options.dbPath, "Run store file (default: $TUNELAB_DB or the user data folder)");
+    runs->add_option(
+        "--db,--storage", options.dbPath,
+        "Run store: a file or a postgresql:// URL (default: $TUNELAB_DB or the user data folder)");
     runs->require_subcommand(1);
     options.list =
         runs->add_subcommand("list", "One line per run: id, name, status, device, epochs, steps, ...");
@@ -131,7 +133,7 @@ CLI::App* addRunsCommand(CLI::App& app, RunsOptions& options) {
     options.noteCommand->add_option("text", options.note, "The note")->required();
     for (CLI::App* sub :
          {options.list, options.show, options.exportCommand, options.tag, options.noteCommand})
-        sub->add_option("--db", options.dbPath, "Run store file");
+        sub->add_option("--db,--storage", options.dbPath, "Run store: a file or a postgresql:// URL");
     return runs;
 }
 

@@ -37,8 +37,9 @@ CLI::App* addStoreCommand(CLI::App& app, StoreOptions& options) {
     options.check = store->add_subcommand(
         "check", "SQLite's full integrity check of the run store; exit 4 when it is damaged");
     for (CLI::App* command : {store, options.check})
-        command->add_option("--db", options.dbPath,
-                            "Run store file (default: $TUNELAB_DB or the user data folder)");
+        command->add_option(
+            "--db,--storage", options.dbPath,
+            "Run store: a file or a postgresql:// URL (default: $TUNELAB_DB or the user data folder)");
     return store;
 }
 

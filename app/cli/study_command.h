@@ -27,6 +27,7 @@ struct StudyOptions {
     bool json = false;
     std::string format = "json";
     int64_t addTrials = 0;             // run, resume: raise the stored budget by this many first
+    int64_t maxTrials = -1;            // worker: evaluate at most this many trials
     std::string params;                // enqueue: a JSON object from parameter path to value
     int64_t seed = -1;                 // copy: the copy's sampler seed; -1: a fresh one
     std::string outPath;               // export: the file written
@@ -44,6 +45,7 @@ struct StudyOptions {
     CLI::App* copy = nullptr;
     CLI::App* exportStudy = nullptr;
     CLI::App* importStudy = nullptr;
+    CLI::App* worker = nullptr; // `tunelab-cli worker`: a study's trials pulled from a shared store
 };
 
 CLI::App* addStudyCommand(CLI::App& app, StudyOptions& options);

@@ -70,7 +70,7 @@ void addStudyInteropCommands(CLI::App& study, StudyOptions& options) {
                                     "Name of the new study (default: the study's own)");
 
     for (CLI::App* sub : {options.exportStudy, options.importStudy})
-        sub->add_option("--db", options.dbPath, "Run store file");
+        sub->add_option("--db,--storage", options.dbPath, "Run store: a file or a postgresql:// URL");
 }
 
 int exportStudyCommand(const RunStore& store, const StudyOptions& options) {

@@ -18,8 +18,9 @@ namespace tunelab::cli {
 namespace {
 
 int runStudyCommand(RunStore& store, const StudyOptions& options, bool resume) {
+    const bool worker = options.worker->parsed();
     std::optional<LoadedStudy> study;
-    if (!resume && isExistingFile(options.target) && !store.findStudy(options.target))
+    if (!resume && !worker && isExistingFile(options.target) && !store.findStudy(options.target))
         study = createStudyFromFile(store, options.target, options.name, true);
     else
         study = loadStudy(store, options.target);
@@ -62,13 +63,17 @@ int runStudyCommand(RunStore& store, const StudyOptions& options, bool resume) {
         if (options.seconds > 0.0)
             runnerOptions.maxSeconds = options.seconds;
     }
+    if (worker) {
+        runnerOptions.waitForOthers = true;
+        runnerOptions.maxStarted = options.maxTrials;
+    }
     auto ran = runStudyInForeground(store, *study, objective, runnerOptions, true);
     if (!ran.ok()) {
         printErrors(ran.errors());
         return kExitBadInput;
     }
     const StudyRunSummary& summary = ran.value().summary;
-    if (summary.trialsStarted == 0 && summary.endReason.rfind("the trial budget is spent", 0) == 0)
+    if (!worker && summary.trialsStarted == 0 && summary.endReason.rfind("the trial budget is spent", 0) == 0)
         std::fprintf(stderr, "nothing ran: %s; `tunelab-cli study run %s --add-trials N` runs N more\n",
                      summary.endReason.c_str(), study->spec.name.c_str());
     const auto trials = store.trials(study->record.id);
@@ -92,6 +97,8 @@ int runStudyCommand(RunStore& store, const StudyOptions& options, bool resume) {
     std::fflush(stdout);
     if (ran.value().interrupted)
         return kExitInterrupted;
+    if (worker) // its part is done whatever the trials scored; the study's results are for `study best`
+        return kExitSuccess;
     return countState(trials, TrialState::Complete) > 0 ? kExitSuccess : kExitRunFailed;
 }
 
@@ -110,7 +117,8 @@ int runStudyTraining(const StudyOptions& options) {
         return kExitBadInput;
     }
     // A study file is checked before any store file is made (a name of a stored study is no file).
-    if (!options.resume->parsed() && isExistingFile(options.target) && !studyFileIsValid(options.target))
+    if (!options.resume->parsed() && !options.worker->parsed() && isExistingFile(options.target) &&
+        !studyFileIsValid(options.target))
         return kExitBadInput;
     auto store = openStudyStore(options.dbPath);
     if (!store)

@@ -11,8 +11,9 @@ CLI::App* addTrainCommand(CLI::App& app, TrainOptions& options) {
     train->add_flag("--default", options.useDefault,
                     "Train the built-in default experiment (two spirals, small MLP)");
     train->add_option("--device", options.device, "auto, cpu, cuda or cuda:N (overrides the spec)");
-    train->add_option("--db", options.dbPath,
-                      "Run store file (default: $TUNELAB_DB or the user data folder)");
+    train->add_option(
+        "--db,--storage", options.dbPath,
+        "Run store: a file or a postgresql:// URL (default: $TUNELAB_DB or the user data folder)");
     train
         ->add_option("--threads", options.threads, "CPU threads for LibTorch and OpenBLAS (0 = one per core)")
         ->check(CLI::NonNegativeNumber);
@@ -34,8 +35,9 @@ CLI::App* addExportCommand(CLI::App& app, ExportOptions& options) {
     exporting->add_option("--format", options.format, "torchscript (default), state-dict or onnx")
         ->check(CLI::IsMember({"torchscript", "state-dict", "onnx"}));
     exporting->add_option("-o,--out", options.outPath, "The file to write")->required();
-    exporting->add_option("--db", options.dbPath,
-                          "Run store file (default: $TUNELAB_DB or the user data folder)");
+    exporting->add_option(
+        "--db,--storage", options.dbPath,
+        "Run store: a file or a postgresql:// URL (default: $TUNELAB_DB or the user data folder)");
     exporting->add_flag("--json", options.json, "Print the export and its check as one JSON object");
     return exporting;
 }
@@ -43,7 +45,9 @@ CLI::App* addExportCommand(CLI::App& app, ExportOptions& options) {
 CLI::App* addRaceCommand(CLI::App& app, RaceOptions& options) {
     CLI::App* race = app.add_subcommand("race", "Race optimizers on one experiment (docs/race.md)");
     race->add_option("file", options.racePath, "Race file (JSON)")->required()->check(CLI::ExistingFile);
-    race->add_option("--db", options.dbPath, "Run store file (default: $TUNELAB_DB or the user data folder)");
+    race->add_option(
+        "--db,--storage", options.dbPath,
+        "Run store: a file or a postgresql:// URL (default: $TUNELAB_DB or the user data folder)");
     race->add_option("--device", options.device, "auto, cpu, cuda or cuda:N (overrides the experiment)");
     race->add_option("--csv", options.csvPath, "Also write the results table as CSV to this file");
     race->add_option("--threads", options.threads, "CPU threads per set-up")->check(CLI::PositiveNumber);
@@ -75,8 +79,9 @@ CLI::App* addCompressCommand(CLI::App& app, CompressOptions& options) {
     compress->add_option("plan", options.planPath, "Compression plan (JSON)")
         ->required()
         ->check(CLI::ExistingFile);
-    compress->add_option("--db", options.dbPath,
-                         "Run store file (default: $TUNELAB_DB or the user data folder)");
+    compress->add_option(
+        "--db,--storage", options.dbPath,
+        "Run store: a file or a postgresql:// URL (default: $TUNELAB_DB or the user data folder)");
     compress->add_option("--out", options.outDir,
                          "Folder for the exported variants (default: beside the plan, PLAN.out)");
     compress->add_option("--device", options.device,
@@ -91,7 +96,7 @@ CLI::App* addCompressCommand(CLI::App& app, CompressOptions& options) {
 bool parsedTrainingCommand(const TrainingCommandLine& line) {
     return line.train->parsed() || line.race->parsed() || line.lrFind->parsed() ||
            line.exportModel->parsed() || line.compress->parsed() || line.studyOptions->run->parsed() ||
-           line.studyOptions->resume->parsed();
+           line.studyOptions->resume->parsed() || line.studyOptions->worker->parsed();
 }
 
 } // namespace tunelab::cli

@@ -78,6 +78,11 @@ StudyNumberRules makeStudyRules() {
     r.budgetSeconds = real(kNonNegative, "a number of seconds >= 0 (0 = no limit)");
     r.budgetMinutes = real(kNonNegative, "a number of minutes >= 0 (0 = no limit)");
     r.parallel = count(1, "a positive number of trials", kMaxParallel);
+    // A worker beats every few seconds (at most every grace/4), so a grace under a second would fail
+    // trials that are alive.
+    r.heartbeatGraceSeconds = real(NumberRange{1.0, 86400.0 * 7}, "a number of seconds from 1 to 604800");
+    r.heartbeatMaxRetries = count(0, "a number of retries >= 0", 100);
+    r.askGraceSeconds = real(kNonNegative, "a number of seconds >= 0 (0 = they never go stale)");
     return r;
 }
 

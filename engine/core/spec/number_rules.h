@@ -54,6 +54,7 @@ struct StudyNumberRules {
     NumberRule samplerSeed, samplerStartupTrials;
     NumberRule prunerMinEpochs, prunerReductionFactor, prunerStartupTrials, prunerWarmupEpochs;
     NumberRule budgetTrials, budgetSeconds, budgetMinutes, parallel;
+    NumberRule heartbeatGraceSeconds, heartbeatMaxRetries, askGraceSeconds;
 };
 const StudyNumberRules& studyNumberRules();
 

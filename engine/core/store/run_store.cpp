@@ -1,7 +1,6 @@
 #include "store/run_store.h"
 
 #include "store/run_store_impl.h"
-#include "store/sqlite_util.h"
 
 #include <cassert>
 #include <cerrno>
@@ -27,9 +26,7 @@ namespace tunelab {
 
 namespace {
 
-using sqlite::Database;
-using sqlite::exec;
-using sqlite::Statement;
+using sql::Statement;
 
 std::string hostName() {
     char name[256] = {};
@@ -67,19 +64,20 @@ RunStore::Impl::~Impl() {
 }
 
 Result<bool> RunStore::Impl::prepareWrites() {
-    sqlite3* db = writeDb.get();
-    insertRun = Statement(
-        db, "INSERT INTO runs(name, status, spec_json, created_at, owner_pid, owner_host,"
-            " owner_started, parent_run_id, parent_epoch) VALUES(?, 'queued', ?, ?, ?, ?, ?, ?, ?)");
-    saveCheckpoint = Statement(db, "INSERT OR REPLACE INTO run_checkpoints(run_id, epoch, step, parameters,"
-                                   " optimizer, state) VALUES(?, ?, ?, ?, ?, ?)");
-    markStarted = Statement(db, "UPDATE runs SET status = 'running', device = ?, started_at = ?,"
-                                " owner_pid = ?, owner_host = ?, owner_started = ? WHERE id = ?");
-    insertStep = Statement(db, "INSERT OR REPLACE INTO step_metrics(run_id, step, epoch, train_loss,"
-                               " learning_rate, grad_norm) VALUES(?, ?, ?, ?, ?, ?)");
-    insertEpoch = Statement(db, "INSERT OR REPLACE INTO epoch_metrics(run_id, epoch, step, train_loss,"
-                                " val_loss, val_accuracy, val_mae, learning_rate, seconds)"
-                                " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    sql::Connection& db = *writeDb;
+    insertRun = Statement(db, "INSERT INTO runs(name, status, spec_json, created_at, owner_pid, owner_host,"
+                              " owner_started, parent_run_id, parent_epoch, heartbeat_at)"
+                              " VALUES(?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
+    saveCheckpoint = Statement(
+        db, upsertSql("run_checkpoints", {"run_id"}, {"epoch", "step", "parameters", "optimizer", "state"}));
+    markStarted =
+        Statement(db, "UPDATE runs SET status = 'running', device = ?, started_at = ?,"
+                      " owner_pid = ?, owner_host = ?, owner_started = ?, heartbeat_at = ? WHERE id = ?");
+    insertStep = Statement(db, upsertSql("step_metrics", {"run_id", "step"},
+                                         {"epoch", "train_loss", "learning_rate", "grad_norm"}));
+    insertEpoch = Statement(db, upsertSql("epoch_metrics", {"run_id", "epoch"},
+                                          {"step", "train_loss", "val_loss", "val_accuracy", "val_mae",
+                                           "learning_rate", "seconds"}));
     markFinished = Statement(db, "UPDATE runs SET status = ?, finished_at = ?, epochs = ?, steps = ?,"
                                  " train_seconds = ?, steps_per_second = ?, train_loss = ?, val_loss = ?,"
                                  " val_accuracy = ?, val_mae = ?, best_epoch = ?, error = ?,"
@@ -87,19 +85,31 @@ Result<bool> RunStore::Impl::prepareWrites() {
                                  " initial_parameters_hash = ?, batch_order_hash = ? WHERE id = ?");
     // Metric rows go with their run (ON DELETE CASCADE).
     deleteRun = Statement(db, "DELETE FROM runs WHERE id = ?");
-    insertTrialValue =
-        Statement(db, "INSERT OR REPLACE INTO trial_values(trial_id, epoch, value) VALUES(?, ?, ?)");
-    insertLayerHealth = Statement(db, "INSERT OR REPLACE INTO layer_health(run_id, step, layer, grad_norm,"
-                                      " update_ratio) VALUES(?, ?, ?, ?, ?)");
-    insertHistogram =
-        Statement(db, "INSERT OR REPLACE INTO weight_histograms(run_id, epoch, layer, low, high,"
-                      " counts) VALUES(?, ?, ?, ?, ?, ?)");
+    insertTrialValue = Statement(db, upsertSql("trial_values", {"trial_id", "epoch"}, {"value"}));
+    insertLayerHealth =
+        Statement(db, upsertSql("layer_health", {"run_id", "step", "layer"}, {"grad_norm", "update_ratio"}));
+    insertHistogram = Statement(
+        db, upsertSql("weight_histograms", {"run_id", "epoch", "layer"}, {"low", "high", "counts"}));
     for (const Statement* statement :
          {&insertRun, &saveCheckpoint, &markStarted, &insertStep, &insertEpoch, &markFinished, &deleteRun,
           &insertTrialValue, &insertLayerHealth, &insertHistogram}) {
         if (!statement->valid())
             return Result<bool>::failure(path + ": " + statement->error());
     }
+    return true;
+}
+
+Result<bool> RunStore::Impl::startWriting(std::unique_ptr<sql::Connection> writeConnection,
+                                          std::unique_ptr<sql::Connection> readConnection) {
+    writeDb = std::move(writeConnection);
+    auto marked = markInterruptedRuns();
+    if (!marked.ok())
+        return marked;
+    auto prepared = prepareWrites();
+    if (!prepared.ok())
+        return prepared;
+    readDb = std::move(readConnection);
+    writer = std::thread([this] { writerLoop(); });
     return true;
 }
 
@@ -135,13 +145,14 @@ int64_t processStartTicks(int64_t processId) {
 
 // Persists what reads would report anyway, so other tools (sqlite3, a later server) agree.
 Result<bool> RunStore::Impl::markInterruptedRuns() {
-    sqlite3* db = writeDb.get();
+    sql::Connection& db = *writeDb;
     std::string error;
-    if (exec(db, "BEGIN IMMEDIATE", error) != SQLITE_OK)
+    if (db.exec(db.beginWrite(), error) != sql::Outcome::Ok)
         return Result<bool>::failure(path + ": " + error);
     std::vector<std::pair<RunId, int64_t>> dead;
     Statement select(db, "SELECT id, owner_pid, owner_started FROM runs WHERE status IN ('queued', 'running')"
-                         " AND owner_host = ?");
+                         " AND owner_host = ?" +
+                             db.lockRows());
     select.bind(host);
     while (select.next()) {
         if (ownerIsGone(select.integer(1), host, select.integer(2)))
@@ -152,14 +163,31 @@ Result<bool> RunStore::Impl::markInterruptedRuns() {
     bool ok = select.error().empty() && update.valid();
     for (const auto& [id, ownerPid] : dead)
         ok = ok && update.run(interruptedMessage(ownerPid, host), id);
-    if (!ok || exec(db, "COMMIT", error) != SQLITE_OK) {
+    if (!ok || db.exec("COMMIT", error) != sql::Outcome::Ok) {
         std::string message = !select.error().empty()   ? select.error()
                               : !update.error().empty() ? update.error()
                                                         : error;
-        exec(db, "ROLLBACK", error);
+        db.exec("ROLLBACK", error);
         return Result<bool>::failure(path + ": " + message);
     }
     return true;
+}
+
+std::string upsertSql(const std::string& table, const std::vector<std::string>& keys,
+                      const std::vector<std::string>& values) {
+    std::string columns, placeholders, conflict, updates;
+    for (const auto& key : keys) {
+        columns += (columns.empty() ? "" : ", ") + key;
+        placeholders += placeholders.empty() ? "?" : ", ?";
+        conflict += (conflict.empty() ? "" : ", ") + key;
+    }
+    for (const auto& value : values) {
+        columns += ", " + value;
+        placeholders += ", ?";
+        updates += (updates.empty() ? "" : ", ") + value + " = excluded." + value;
+    }
+    return "INSERT INTO " + table + "(" + columns + ") VALUES(" + placeholders + ") ON CONFLICT(" + conflict +
+           ") DO UPDATE SET " + updates;
 }
 
 RunStore::RunStore(std::unique_ptr<Impl> impl)
@@ -181,6 +209,10 @@ std::string RunStore::defaultPath() {
 
 const std::string& RunStore::path() const {
     return m_impl->path;
+}
+
+const std::string& RunStore::location() const {
+    return m_impl->location.empty() ? m_impl->path : m_impl->location;
 }
 
 } // namespace tunelab

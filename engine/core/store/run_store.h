@@ -52,30 +52,36 @@ struct RunOrigin {
     int32_t parentEpoch = 0;
 };
 
-// The run store: one SQLite file in WAL mode. Writes go through one writer thread that commits
+// The run store: one SQLite file in WAL mode, or a database on a PostgreSQL server that many hosts
+// share (store_location.h says how each is named). Writes go through one writer thread that commits
 // in batched transactions; reads use their own connection. Committed data survives a killed
 // process; runs left running by a process that no longer exists read as interrupted.
 class RunStore : public RunEventSink {
 public:
-    static constexpr int kSchemaVersion = 7;
+    static constexpr int kSchemaVersion = 8;
 
     // Opens (creating folders, the file and the schema as needed) and migrates an older schema.
-    static Result<std::unique_ptr<RunStore>> open(const std::string& path);
+    // `location`: a file path, sqlite:///path, or postgresql://user@host:port/database.
+    static Result<std::unique_ptr<RunStore>> open(const std::string& location);
     // For commands that only read: creates nothing, writes nothing (not even marking runs whose
     // process died; reads report them as interrupted anyway) and starts no writer thread. Fails
     // when there is no file. A file with an older schema is opened with open(), which migrates it.
     // Writes through a store opened so fail (createRun, commitOperation) or are dropped.
-    static Result<std::unique_ptr<RunStore>> openForReading(const std::string& path);
+    static Result<std::unique_ptr<RunStore>> openForReading(const std::string& location);
     // SQLite's full integrity check of the file (at most 100 findings) and TuneLab's table check,
     // through a read-only connection: an empty list when the store is sound. Fails when the file
     // cannot be read as a store at all.
-    static Result<std::vector<std::string>> checkFile(const std::string& path);
+    // On a server: TuneLab's table check only (the server keeps its own files sound).
+    static Result<std::vector<std::string>> checkFile(const std::string& location);
     // $TUNELAB_DB, else $XDG_DATA_HOME/tunelab/runs.sqlite, else ~/.local/share/tunelab/runs.sqlite.
     static std::string defaultPath();
 
     ~RunStore() override; // commits everything queued, then closes
 
+    // The file, or the server's URL without its password.
     const std::string& path() const;
+    // Where it was opened from, as given (a server URL with its password): to open it again.
+    const std::string& location() const;
 
     // Inserts a queued run and returns its id (blocks until the row is committed). Any thread.
     Result<RunId> createRun(const std::string& name, const std::string& resolvedSpecJson,
@@ -182,6 +188,21 @@ public:
     // returns how many. Called by `study run`/`resume` and by opening the study in the window.
     int requeueInterruptedTrials(StudyId studyId);
 
+    // Heartbeats. While this process has runs or trials, the writer marks them alive every
+    // `seconds` (5 by default); setHeartbeatInterval only ever shortens the interval, so the most
+    // demanding study sharing the store is served.
+    void setHeartbeatInterval(double seconds);
+    double heartbeatInterval() const;
+    // Marks a running trial alive: an outside evaluator's beat (`tunelab-cli heartbeat`); fails for a
+    // trial that is not running.
+    Result<bool> beatTrial(StudyId studyId, int64_t number);
+    // Fails the study's running trials whose last beat is older than `graceSeconds` (a trial handed
+    // out by `ask`: older than `askGraceSeconds`, never when 0), keeping their intermediate values,
+    // marks their runs interrupted, and adds a waiting retry of each with the same parameters while
+    // it has been retried fewer than `maxRetries` times. Trials of this process are never stale.
+    // Returns how many it failed.
+    int failStaleTrials(StudyId studyId, double graceSeconds, int maxRetries, double askGraceSeconds = 0.0);
+
     std::vector<TrialRecord> trials(StudyId studyId, bool withIntermediate = false) const;
     // What may have changed since a reader saw every trial up to `afterNumber`: the trials numbered
     // above it, every running or waiting trial, and the trials numbered in `alsoNumbers` (the ones the
@@ -196,6 +217,9 @@ public:
 private:
     struct Impl;
     explicit RunStore(std::unique_ptr<Impl> impl);
+    // open() and openForReading() of a postgresql:// location; checkFile() of one.
+    static Result<std::unique_ptr<RunStore>> openServer(const std::string& url, bool forReading);
+    static Result<std::vector<std::string>> checkServer(const std::string& url);
     // createTrial with expectedNumber < 0, createTrialNumbered otherwise.
     Result<std::optional<TrialRecord>> addTrial(StudyId studyId, int64_t expectedNumber,
                                                 const Assignment& params, TrialState state, TrialOwner owner,

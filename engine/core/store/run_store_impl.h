@@ -5,8 +5,9 @@
 // (reading runs back) and run_store_studies.cpp (studies and trials).
 
 #include "store/run_store.h"
-#include "store/sqlite_util.h"
+#include "store/sql_connection.h"
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -16,14 +17,15 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace tunelab {
 
-// A write that runs inside a batched transaction of the writer (BEGIN IMMEDIATE, so it
-// holds the file's write lock across processes). Returns an error message, empty on success. A
-// batch that meets a busy file is rolled back and retried, so an operation may run more than once
-// and sets its outputs afresh each time.
-using StoreOperation = std::function<std::string(sqlite3* db)>;
+// A write that runs inside a batched transaction of the writer (on SQLite BEGIN IMMEDIATE, so it
+// holds the file's write lock across processes; on PostgreSQL its SELECTs lock the rows they change). Returns
+// an error message, empty on success. A batch that meets a busy file is rolled back and retried, so an
+// operation may run more than once and sets its outputs afresh each time.
+using StoreOperation = std::function<std::string(sql::Connection& db)>;
 
 // One queued write: an event from a training thread, a run to create, or an operation.
 struct PendingWrite {
@@ -44,13 +46,17 @@ struct PendingWrite {
     // A marker that writes nothing: called on the writer thread once everything queued before it
     // is committed (or failed), for flushAsync.
     std::function<void()> afterCommit;
+    // The writer's own beat for this process's runs and trials: nothing a user saved, so a beat that
+    // fails is neither reported nor recorded as lost (the next one tries again).
+    bool heartbeat = false;
 };
 
 struct RunStore::Impl {
     Impl();
     ~Impl(); // commits everything queued, then stops the writer
 
-    std::string path;
+    std::string path;      // the file, or the server's URL without its password
+    std::string location;  // as given to open()
     bool readOnly = false; // openForReading: no write connection and no writer thread
     std::string host;
     int64_t pid = 0;
@@ -59,16 +65,16 @@ struct RunStore::Impl {
     // Declared before its statements, so they are finalized first.
     // Used by one thread at a time, the one that set `writing`: the writer thread, or a
     // commitOperation caller that found the writer idle and nothing queued.
-    sqlite::Database writeDb;
-    sqlite::Statement insertRun, markStarted, insertStep, insertEpoch, markFinished, deleteRun;
-    sqlite::Statement saveCheckpoint;   // one per run: the latest replaces the one before
-    sqlite::Statement insertTrialValue; // reportIntermediate runs once per trial and epoch
-    sqlite::Statement insertLayerHealth, insertHistogram;
-    sqlite::StatementCache writeStatements; // the study writes of every trial, on writeDb
+    std::unique_ptr<sql::Connection> writeDb;
+    sql::Statement insertRun, markStarted, insertStep, insertEpoch, markFinished, deleteRun;
+    sql::Statement saveCheckpoint;   // one per run: the latest replaces the one before
+    sql::Statement insertTrialValue; // reportIntermediate runs once per trial and epoch
+    sql::Statement insertLayerHealth, insertHistogram;
+    sql::StatementCache writeStatements; // the study writes of every trial, on writeDb
 
     mutable std::mutex readMutex;
-    sqlite::Database readDb;
-    mutable sqlite::StatementCache readStatements; // under readMutex, on readDb
+    std::unique_ptr<sql::Connection> readDb;
+    mutable sql::StatementCache readStatements; // under readMutex, on readDb
 
     std::mutex queueMutex;
     std::condition_variable wake;      // the writer waits for work
@@ -80,10 +86,20 @@ struct RunStore::Impl {
     bool stopping = false;
     std::string lastReportedError;
     LostWriteRecord lost;
+    // Heartbeats: on once this process owns a run or a trial; the writer beats every
+    // heartbeatSeconds (guarded by queueMutex).
+    bool beating = false;
+    double heartbeatSeconds = 5.0;
+    std::chrono::steady_clock::time_point nextHeartbeat;
+    void startBeating();
+    PendingWrite heartbeatWrite();
     std::thread writer;
 
     Result<bool> prepareWrites();
-    // Whether a row owned by (ownerPid, ownerHost) belongs to a process that has ended.
+    // After the schema is in place: marks the runs of dead processes interrupted, prepares the
+    // writes and starts the writer thread.
+    Result<bool> startWriting(std::unique_ptr<sql::Connection> writeConnection,
+                              std::unique_ptr<sql::Connection> readConnection);
     // Whether a row owned by (ownerPid, ownerHost, ownerStarted) belongs to a process that has ended;
     // ownerStarted 0 (rows from before schema 4) skips the check against pid reuse.
     bool ownerIsGone(int64_t ownerPid, const std::string& ownerHost, int64_t ownerStarted) const;
@@ -91,7 +107,7 @@ struct RunStore::Impl {
 
     void writerLoop();
     void writeBatch(std::deque<PendingWrite>& batch);
-    int applyBatch(std::deque<PendingWrite>& batch, std::string& error);
+    sql::Outcome applyBatch(std::deque<PendingWrite>& batch, std::string& error);
     std::string apply(PendingWrite& write);
     std::string writeCheckpoint(const RunEvent& event);
     void report(const std::string& message);
@@ -103,7 +119,7 @@ struct RunStore::Impl {
     void enqueue(PendingWrite write, bool waitForRoom = false);
     static constexpr size_t kMaxQueuedWrites = 4096;
 
-    RunRecord readRun(const sqlite::Statement& row) const;
+    RunRecord readRun(const sql::Statement& row) const;
 
     // Any thread. Runs `operation` in the writer's next transaction and returns its error (empty
     // on success) once that transaction is committed; everything queued before is committed too.
@@ -113,6 +129,11 @@ struct RunStore::Impl {
     // Any thread. Queues `operation` like a metrics event; flush() commits it.
     void queueOperation(std::string what, StoreOperation operation);
 };
+
+// "INSERT INTO table(keys..., values...) VALUES(?, ...) ON CONFLICT(keys...) DO UPDATE SET value =
+// excluded.value, ...": a row replaced whole, in the words SQLite and PostgreSQL share.
+std::string upsertSql(const std::string& table, const std::vector<std::string>& keys,
+                      const std::vector<std::string>& values);
 
 // Unix seconds, for created_at/started_at/finished_at columns.
 double storeClockNow();

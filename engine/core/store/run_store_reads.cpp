@@ -4,7 +4,6 @@
 #include "store/run_store.h"
 
 #include "store/run_store_impl.h"
-#include "store/sqlite_util.h"
 
 #include <algorithm>
 #include <cmath>
@@ -15,20 +14,21 @@
 
 namespace tunelab {
 
-using sqlite::Statement;
+using sql::Statement;
 
 namespace {
 
 const char* const kRunColumns =
     "SELECT id, name, status, spec_json, device, created_at, started_at, finished_at, epochs, steps,"
     " train_seconds, steps_per_second, train_loss, val_loss, val_accuracy, val_mae, best_epoch, error,"
-    " typeof(model) <> 'null', owner_pid, owner_host, initial_parameters_hash, batch_order_hash,"
+    " model IS NOT NULL, owner_pid, owner_host, initial_parameters_hash, batch_order_hash,"
     " owner_started, tags, note, parent_run_id, parent_epoch,"
     " EXISTS(SELECT 1 FROM run_checkpoints WHERE run_id = runs.id) FROM runs";
 
 // Every row that `sql` (one `?`, the run's id) selects, each made by `readRow`, under the read lock.
 template <typename ReadRow>
-auto rowsOfRun(std::mutex& readMutex, sqlite3* db, const char* sql, RunId id, ReadRow readRow) {
+auto rowsOfRun(std::mutex& readMutex, sql::Connection& db, const std::string& sql, RunId id,
+               ReadRow readRow) {
     std::lock_guard<std::mutex> lock(readMutex);
     Statement select(db, sql);
     select.bind(id);
@@ -52,7 +52,7 @@ std::vector<int32_t> histogramCounts(const std::vector<char>& bytes) {
 
 } // namespace
 
-RunRecord RunStore::Impl::readRun(const sqlite::Statement& row) const {
+RunRecord RunStore::Impl::readRun(const sql::Statement& row) const {
     RunRecord record;
     record.id = row.integer(0);
     record.name = row.text(1);
@@ -104,7 +104,7 @@ RunRecord RunStore::Impl::readRun(const sqlite::Statement& row) const {
 
 std::vector<RunRecord> RunStore::listRuns() const {
     std::lock_guard<std::mutex> lock(m_impl->readMutex);
-    Statement select(m_impl->readDb.get(), (std::string(kRunColumns) + " ORDER BY id").c_str());
+    Statement select(*m_impl->readDb, (std::string(kRunColumns) + " ORDER BY id").c_str());
     std::vector<RunRecord> runs;
     while (select.next())
         runs.push_back(m_impl->readRun(select));
@@ -113,7 +113,7 @@ std::vector<RunRecord> RunStore::listRuns() const {
 
 std::optional<RunRecord> RunStore::run(RunId id) const {
     std::lock_guard<std::mutex> lock(m_impl->readMutex);
-    Statement select(m_impl->readDb.get(), (std::string(kRunColumns) + " WHERE id = ?").c_str());
+    Statement select(*m_impl->readDb, (std::string(kRunColumns) + " WHERE id = ?").c_str());
     select.bind(id);
     if (!select.next())
         return std::nullopt;
@@ -121,7 +121,7 @@ std::optional<RunRecord> RunStore::run(RunId id) const {
 }
 
 std::vector<StepRecord> RunStore::steps(RunId id) const {
-    return rowsOfRun(m_impl->readMutex, m_impl->readDb.get(),
+    return rowsOfRun(m_impl->readMutex, *m_impl->readDb,
                      "SELECT step, epoch, train_loss, learning_rate, grad_norm"
                      " FROM step_metrics WHERE run_id = ? ORDER BY step",
                      id, [](Statement& select) {
@@ -137,15 +137,15 @@ std::vector<StepRecord> RunStore::steps(RunId id) const {
 
 int64_t RunStore::stepCount(RunId id) const {
     std::lock_guard<std::mutex> lock(m_impl->readMutex);
-    Statement select(m_impl->readDb.get(), "SELECT COUNT(*) FROM step_metrics WHERE run_id = ?");
+    Statement select(*m_impl->readDb, "SELECT COUNT(*) FROM step_metrics WHERE run_id = ?");
     select.bind(id);
     return select.next() ? select.integer(0) : 0;
 }
 
 std::vector<std::pair<RunId, double>> RunStore::bestValidationLosses() const {
     std::lock_guard<std::mutex> lock(m_impl->readMutex);
-    Statement select(m_impl->readDb.get(), "SELECT run_id, MIN(val_loss) FROM epoch_metrics"
-                                           " WHERE val_loss IS NOT NULL GROUP BY run_id");
+    Statement select(*m_impl->readDb, "SELECT run_id, MIN(val_loss) FROM epoch_metrics"
+                                      " WHERE val_loss IS NOT NULL GROUP BY run_id");
     std::vector<std::pair<RunId, double>> losses;
     while (select.next())
         losses.emplace_back(select.integer(0), select.real(1, kNoValue));
@@ -153,7 +153,7 @@ std::vector<std::pair<RunId, double>> RunStore::bestValidationLosses() const {
 }
 
 std::vector<EpochRecord> RunStore::epochs(RunId id) const {
-    return rowsOfRun(m_impl->readMutex, m_impl->readDb.get(),
+    return rowsOfRun(m_impl->readMutex, *m_impl->readDb,
                      "SELECT epoch, step, train_loss, val_loss, val_accuracy, val_mae, learning_rate, seconds"
                      " FROM epoch_metrics WHERE run_id = ? ORDER BY epoch",
                      id, [](Statement& select) {
@@ -173,7 +173,7 @@ std::vector<EpochRecord> RunStore::epochs(RunId id) const {
 std::optional<TrainingCheckpoint> RunStore::checkpoint(RunId id) const {
     std::lock_guard<std::mutex> lock(m_impl->readMutex);
     Statement select(
-        m_impl->readDb.get(),
+        *m_impl->readDb,
         "SELECT epoch, step, parameters, optimizer, state FROM run_checkpoints WHERE run_id = ?");
     select.bind(id);
     if (!select.next())
@@ -189,9 +189,11 @@ std::optional<TrainingCheckpoint> RunStore::checkpoint(RunId id) const {
 
 std::vector<ExportRecord> RunStore::exports(RunId id) const {
     return rowsOfRun(
-        m_impl->readMutex, m_impl->readDb.get(),
-        "SELECT format, path, bytes, checked_rows, max_abs_difference, exported_at FROM run_exports"
-        " WHERE run_id = ? ORDER BY rowid",
+        m_impl->readMutex, *m_impl->readDb,
+        std::string(
+            "SELECT format, path, bytes, checked_rows, max_abs_difference, exported_at FROM run_exports"
+            " WHERE run_id = ? ORDER BY ") +
+            (m_impl->readDb->dialect() == sql::Dialect::Sqlite ? "rowid" : "exported_at"),
         id, [](const Statement& select) {
             ExportRecord record;
             record.format = select.text(0);
@@ -206,13 +208,13 @@ std::vector<ExportRecord> RunStore::exports(RunId id) const {
 
 std::vector<char> RunStore::model(RunId id) const {
     std::lock_guard<std::mutex> lock(m_impl->readMutex);
-    Statement select(m_impl->readDb.get(), "SELECT model FROM runs WHERE id = ?");
+    Statement select(*m_impl->readDb, "SELECT model FROM runs WHERE id = ?");
     select.bind(id);
     return select.next() ? select.blob(0) : std::vector<char>();
 }
 
 std::vector<LayerHealthSample> RunStore::layerHealth(RunId id) const {
-    return rowsOfRun(m_impl->readMutex, m_impl->readDb.get(),
+    return rowsOfRun(m_impl->readMutex, *m_impl->readDb,
                      "SELECT step, layer, grad_norm, update_ratio FROM layer_health"
                      " WHERE run_id = ? ORDER BY step, layer",
                      id, [](Statement& select) {
@@ -226,7 +228,7 @@ std::vector<LayerHealthSample> RunStore::layerHealth(RunId id) const {
 }
 
 std::vector<WeightHistogram> RunStore::weightHistograms(RunId id) const {
-    return rowsOfRun(m_impl->readMutex, m_impl->readDb.get(),
+    return rowsOfRun(m_impl->readMutex, *m_impl->readDb,
                      "SELECT epoch, layer, low, high, counts FROM weight_histograms"
                      " WHERE run_id = ? ORDER BY epoch, layer",
                      id, [](Statement& select) {
@@ -242,7 +244,7 @@ std::vector<WeightHistogram> RunStore::weightHistograms(RunId id) const {
 
 int RunStore::schemaVersion() const {
     std::lock_guard<std::mutex> lock(m_impl->readMutex);
-    Statement select(m_impl->readDb.get(), "SELECT value FROM schema_meta WHERE key = 'schema_version'");
+    Statement select(*m_impl->readDb, "SELECT value FROM schema_meta WHERE key = 'schema_version'");
     return select.next() ? static_cast<int>(select.integer(0)) : 0;
 }
 

@@ -7,7 +7,6 @@
 #include "store/run_store.h"
 
 #include "store/run_store_impl.h"
-#include "store/sqlite_util.h"
 
 #include <nlohmann/json.hpp>
 
@@ -20,12 +19,12 @@ namespace tunelab {
 
 namespace {
 
-using sqlite::Statement;
-using sqlite::textOrNull;
+using sql::Statement;
+using sql::textOrNull;
 
 const char* const kTrialColumns = "SELECT id, study_id, number, state, value, run_id, message, pruned_epoch,"
                                   " requeues, started_at, finished_at, more_values, member, parent_number,"
-                                  " start_epoch FROM trials";
+                                  " start_epoch, heartbeat_at, retry_of FROM trials";
 
 std::string requeuedMessage(int64_t pid, const std::string& host) {
     return "re-queued: the process that ran it (pid " + std::to_string(pid) + " on " + host +
@@ -70,6 +69,8 @@ TrialRecord readTrial(const Statement& row) {
     trial.member = row.isNull(12) ? -1 : static_cast<int>(row.integer(12));
     trial.parentNumber = row.isNull(13) ? -1 : row.integer(13);
     trial.startEpoch = static_cast<int>(row.integer(14));
+    trial.heartbeatAt = row.real(15, 0.0);
+    trial.retryOf = row.isNull(16) ? -1 : row.integer(16);
     return trial;
 }
 
@@ -96,20 +97,20 @@ std::string assignmentJson(const Assignment& params) {
 // A read transaction on the read connection, so several queries see one snapshot.
 class ReadSnapshot {
 public:
-    explicit ReadSnapshot(sqlite3* db)
+    explicit ReadSnapshot(sql::Connection& db)
         : m_db(db) {
         std::string ignored;
-        sqlite::exec(m_db, "BEGIN", ignored);
+        m_db.exec(m_db.beginRead(), ignored);
     }
     ~ReadSnapshot() {
         std::string ignored;
-        sqlite::exec(m_db, "COMMIT", ignored);
+        m_db.exec("COMMIT", ignored);
     }
     ReadSnapshot(const ReadSnapshot&) = delete;
     ReadSnapshot& operator=(const ReadSnapshot&) = delete;
 
 private:
-    sqlite3* m_db;
+    sql::Connection& m_db;
 };
 
 // Reads the trials that `select` yields (bound and ready), then their parameters and, when asked,
@@ -148,10 +149,10 @@ std::vector<TrialRecord> readTrials(Statement& select, Statement& params, Statem
     return trials;
 }
 
-std::string changedOrMissing(sqlite3* db, const Statement& statement, bool ran, int64_t trialId) {
+std::string changedOrMissing(sql::Connection& db, const Statement& statement, bool ran, int64_t trialId) {
     if (!ran)
         return statement.error();
-    return sqlite3_changes(db) == 0 ? "no trial with id " + std::to_string(trialId) : std::string();
+    return db.changes() == 0 ? "no trial with id " + std::to_string(trialId) : std::string();
 }
 
 } // namespace
@@ -162,15 +163,16 @@ Result<StudyId> RunStore::createStudy(const std::string& name, const std::string
     StudyId id = 0;
     const double now = storeClockNow();
     const std::string what = "the new study \"" + name + "\"";
-    const std::string error = m_impl->commitOperation(what, [&](sqlite3* db) -> std::string {
+    const std::string error = m_impl->commitOperation(what, [&](sql::Connection& db) -> std::string {
         Statement existing(db, "SELECT id FROM studies WHERE name = ?");
         existing.bind(name);
         if (existing.next())
             return "a study named \"" + name + "\" already exists";
-        Statement insert(db, "INSERT INTO studies(name, spec_json, created_at) VALUES(?, ?, ?)");
-        if (!insert.run(name, studySpecJson, now))
+        Statement insert(db, "INSERT INTO studies(name, spec_json, created_at) VALUES(?, ?, ?) RETURNING id");
+        insert.bind(name, studySpecJson, now);
+        if (!insert.next())
             return insert.error();
-        id = sqlite3_last_insert_rowid(db);
+        id = insert.integer(0);
         return std::string();
     });
     if (!error.empty())
@@ -188,7 +190,7 @@ std::string RunStore::freeStudyName(const std::string& base) const {
 
 std::vector<StudyRecord> RunStore::listStudies() const {
     std::lock_guard<std::mutex> lock(m_impl->readMutex);
-    Statement select(m_impl->readDb.get(), "SELECT id, name, spec_json, created_at FROM studies ORDER BY id");
+    Statement select(*m_impl->readDb, "SELECT id, name, spec_json, created_at FROM studies ORDER BY id");
     std::vector<StudyRecord> studies;
     while (select.next())
         studies.push_back(readStudy(select));
@@ -197,8 +199,7 @@ std::vector<StudyRecord> RunStore::listStudies() const {
 
 std::optional<StudyRecord> RunStore::study(StudyId id) const {
     std::lock_guard<std::mutex> lock(m_impl->readMutex);
-    Statement select(m_impl->readDb.get(),
-                     "SELECT id, name, spec_json, created_at FROM studies WHERE id = ?");
+    Statement select(*m_impl->readDb, "SELECT id, name, spec_json, created_at FROM studies WHERE id = ?");
     select.bind(id);
     if (!select.next())
         return std::nullopt;
@@ -207,8 +208,7 @@ std::optional<StudyRecord> RunStore::study(StudyId id) const {
 
 std::optional<StudyRecord> RunStore::findStudy(const std::string& name) const {
     std::lock_guard<std::mutex> lock(m_impl->readMutex);
-    Statement select(m_impl->readDb.get(),
-                     "SELECT id, name, spec_json, created_at FROM studies WHERE name = ?");
+    Statement select(*m_impl->readDb, "SELECT id, name, spec_json, created_at FROM studies WHERE name = ?");
     select.bind(name);
     if (!select.next())
         return std::nullopt;
@@ -218,7 +218,7 @@ std::optional<StudyRecord> RunStore::findStudy(const std::string& name) const {
 Result<bool> RunStore::updateStudySpec(StudyId id, const std::string& expectedJson,
                                        const std::string& studySpecJson) {
     const std::string what = "the new settings of study " + std::to_string(id);
-    const std::string error = m_impl->commitOperation(what, [&](sqlite3* db) -> std::string {
+    const std::string error = m_impl->commitOperation(what, [&](sql::Connection& db) -> std::string {
         Statement current(db, "SELECT spec_json FROM studies WHERE id = ?");
         current.bind(id);
         if (!current.next())
@@ -236,7 +236,7 @@ Result<bool> RunStore::updateStudySpec(StudyId id, const std::string& expectedJs
 void RunStore::deleteStudy(StudyId id) {
     // Trials, their parameters and values go with the study (ON DELETE CASCADE); runs stay.
     const std::string what = "the deletion of study " + std::to_string(id);
-    const std::string error = m_impl->commitOperation(what, [id](sqlite3* db) -> std::string {
+    const std::string error = m_impl->commitOperation(what, [id](sql::Connection& db) -> std::string {
         Statement remove(db, "DELETE FROM studies WHERE id = ?");
         return remove.run(id) ? std::string() : remove.error();
     });
@@ -279,13 +279,18 @@ Result<std::optional<TrialRecord>> RunStore::addTrial(StudyId studyId, int64_t e
     const bool running = state == TrialState::Running;
     const bool owned = running && owner == TrialOwner::ThisProcess;
     const std::string paramsJson = assignmentJson(params);
+    if (owned) {
+        std::lock_guard<std::mutex> lock(m_impl->queueMutex);
+        m_impl->startBeating();
+    }
     bool taken = false;
     const std::string what = "a new trial of study " + std::to_string(studyId);
-    const std::string error = m_impl->commitOperation(what, [&](sqlite3* db) -> std::string {
+    const std::string error = m_impl->commitOperation(what, [&](sql::Connection& db) -> std::string {
         taken = false;
-        sqlite::StatementCache& statements = m_impl->writeStatements;
+        sql::StatementCache& statements = m_impl->writeStatements;
         {
-            auto studyExists = statements.get(db, "SELECT 1 FROM studies WHERE id = ?");
+            // Locking the study's row makes concurrent additions to one study wait for each other.
+            auto studyExists = statements.get(db, "SELECT 1 FROM studies WHERE id = ?" + db.lockRows());
             studyExists->bind(studyId);
             if (!studyExists->next())
                 return "no study with id " + std::to_string(studyId);
@@ -304,17 +309,21 @@ Result<std::optional<TrialRecord>> RunStore::addTrial(StudyId studyId, int64_t e
         }
         auto insert = statements.get(
             db, "INSERT INTO trials(study_id, number, state, params_json, requeues, started_at,"
-                " finished_at, owner_pid, owner_host, owner_started) VALUES(?, ?, ?, ?, 0, ?, ?, ?, ?, ?)");
-        const bool inserted =
-            owned ? insert->run(studyId, trial.number, toString(state), paramsJson, trial.startedAt, nullptr,
-                                m_impl->pid, m_impl->host, m_impl->started)
-            : running ? insert->run(studyId, trial.number, toString(state), paramsJson, trial.startedAt,
-                                    nullptr, nullptr, nullptr, nullptr)
-                      : insert->run(studyId, trial.number, toString(state), paramsJson, nullptr,
-                                    isFinal(state) ? trial.finishedAt : kNoValue, nullptr, nullptr, nullptr);
-        if (!inserted)
+                " finished_at, owner_pid, owner_host, owner_started, heartbeat_at)"
+                " VALUES(?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?) RETURNING id");
+        if (owned)
+            insert->bind(studyId, trial.number, toString(state), paramsJson, trial.startedAt, nullptr,
+                         m_impl->pid, m_impl->host, m_impl->started, now);
+        else if (running) // handed out by `ask`: the heartbeat starts now, told by `tell`'s evaluator
+            insert->bind(studyId, trial.number, toString(state), paramsJson, trial.startedAt, nullptr,
+                         nullptr, nullptr, nullptr, now);
+        else
+            insert->bind(studyId, trial.number, toString(state), paramsJson, nullptr,
+                         isFinal(state) ? trial.finishedAt : kNoValue, nullptr, nullptr, nullptr, nullptr);
+        if (!insert->next())
             return insert->error();
-        trial.id = sqlite3_last_insert_rowid(db);
+        trial.id = insert->integer(0);
+        insert->reset();
         if (lineage.member >= 0) {
             auto place = statements.get(
                 db, "UPDATE trials SET member = ?, parent_number = ?, start_epoch = ? WHERE id = ?");
@@ -344,30 +353,38 @@ std::optional<TrialRecord> RunStore::claimWaitingTrial(StudyId studyId, TrialOwn
         // Most calls find nothing waiting: a read says so without a write transaction.
         std::lock_guard<std::mutex> lock(m_impl->readMutex);
         auto any = m_impl->readStatements.get(
-            m_impl->readDb.get(), "SELECT 1 FROM trials WHERE study_id = ? AND state = 'waiting' LIMIT 1");
+            *m_impl->readDb, "SELECT 1 FROM trials WHERE study_id = ? AND state = 'waiting' LIMIT 1");
         any->bind(studyId);
         if (!any->next() && any->error().empty())
             return std::nullopt;
     }
     int64_t number = -1;
     const double now = storeClockNow();
+    if (owner == TrialOwner::ThisProcess) {
+        std::lock_guard<std::mutex> lock(m_impl->queueMutex);
+        m_impl->startBeating();
+    }
     const std::string what = "a waiting trial of study " + std::to_string(studyId) + " marked running";
-    const std::string error = m_impl->commitOperation(what, [&](sqlite3* db) -> std::string {
+    const std::string error = m_impl->commitOperation(what, [&](sql::Connection& db) -> std::string {
         number = -1;
         Statement select(db, "SELECT id, number FROM trials WHERE study_id = ? AND state = 'waiting'"
-                             " ORDER BY number LIMIT 1");
+                             " ORDER BY number LIMIT 1" +
+                                 db.lockRowsSkipLocked());
         select.bind(studyId);
         if (!select.next())
             return select.error();
         const int64_t id = select.integer(0);
-        Statement claim(db, "UPDATE trials SET state = 'running', started_at = ?, finished_at = NULL,"
-                            " owner_pid = ?, owner_host = ?, owner_started = ? WHERE id = ?");
+        const int64_t claimedNumber = select.integer(1);
+        select.reset();
+        Statement claim(db,
+                        "UPDATE trials SET state = 'running', started_at = ?, finished_at = NULL,"
+                        " owner_pid = ?, owner_host = ?, owner_started = ?, heartbeat_at = ? WHERE id = ?");
         const bool claimed = owner == TrialOwner::ThisProcess
-                                 ? claim.run(now, m_impl->pid, m_impl->host, m_impl->started, id)
-                                 : claim.run(now, nullptr, nullptr, nullptr, id);
+                                 ? claim.run(now, m_impl->pid, m_impl->host, m_impl->started, now, id)
+                                 : claim.run(now, nullptr, nullptr, nullptr, now, id);
         if (!claimed)
             return claim.error();
-        number = select.integer(1);
+        number = claimedNumber;
         return std::string();
     });
     if (!error.empty()) {
@@ -382,7 +399,7 @@ std::optional<TrialRecord> RunStore::claimWaitingTrial(StudyId studyId, TrialOwn
 
 Result<bool> RunStore::setTrialRun(int64_t trialId, RunId runId) {
     const std::string what = "the run of trial (id " + std::to_string(trialId) + ")";
-    const std::string error = m_impl->commitOperation(what, [&](sqlite3* db) -> std::string {
+    const std::string error = m_impl->commitOperation(what, [&](sql::Connection& db) -> std::string {
         Statement update(db, "UPDATE trials SET run_id = ? WHERE id = ?");
         const bool ran = runId > 0 ? update.run(runId, trialId) : update.run(nullptr, trialId);
         return changedOrMissing(db, update, ran, trialId);
@@ -396,7 +413,7 @@ Result<bool> RunStore::setTrialRun(int64_t trialId, RunId runId) {
 void RunStore::reportIntermediate(int64_t trialId, int epoch, double value) {
     Impl* impl = m_impl.get();
     const std::string what = "the intermediate values of trial (id " + std::to_string(trialId) + ")";
-    m_impl->queueOperation(what, [impl, trialId, epoch, value](sqlite3*) -> std::string {
+    m_impl->queueOperation(what, [impl, trialId, epoch, value](sql::Connection&) -> std::string {
         Statement& insert = impl->insertTrialValue;
         if (!insert.run(trialId, epoch, value))
             return "trial " + std::to_string(trialId) + ": " + insert.error();
@@ -412,7 +429,7 @@ Result<bool> RunStore::finishTrial(int64_t trialId, TrialState state, double val
                                      " can only finish as complete, pruned, failed or waiting");
     const double now = storeClockNow();
     const std::string what = "the final state of trial (id " + std::to_string(trialId) + ")";
-    const std::string error = m_impl->commitOperation(what, [&](sqlite3* db) -> std::string {
+    const std::string error = m_impl->commitOperation(what, [&](sql::Connection& db) -> std::string {
         if (state == TrialState::Waiting) {
             // Re-queued by the user: the rerun starts afresh and reports its own values.
             Statement requeue(
@@ -443,11 +460,12 @@ Result<bool> RunStore::finishTrial(int64_t trialId, TrialState state, double val
 int RunStore::requeueInterruptedTrials(StudyId studyId) {
     int requeued = 0;
     const std::string what = "the re-queued trials of study " + std::to_string(studyId);
-    const std::string error = m_impl->commitOperation(what, [&](sqlite3* db) -> std::string {
+    const std::string error = m_impl->commitOperation(what, [&](sql::Connection& db) -> std::string {
         requeued = 0;
         std::vector<std::pair<int64_t, int64_t>> dead; // trial id, owner pid
-        Statement select(db, "SELECT id, owner_pid, owner_host, owner_started FROM trials"
-                             " WHERE study_id = ? AND state = 'running'");
+        Statement select(db, std::string("SELECT id, owner_pid, owner_host, owner_started FROM trials"
+                                         " WHERE study_id = ? AND state = 'running'") +
+                                 db.lockRows());
         select.bind(studyId);
         while (select.next()) {
             if (m_impl->ownerIsGone(select.integer(1), select.text(2), select.integer(3)))
@@ -479,7 +497,7 @@ int RunStore::requeueInterruptedTrials(StudyId studyId) {
 
 std::vector<TrialRecord> RunStore::trials(StudyId studyId, bool withIntermediate) const {
     std::lock_guard<std::mutex> lock(m_impl->readMutex);
-    sqlite3* db = m_impl->readDb.get();
+    sql::Connection& db = *m_impl->readDb;
     ReadSnapshot snapshot(db);
     Statement select(db, (std::string(kTrialColumns) + " WHERE study_id = ? ORDER BY number").c_str());
     select.bind(studyId);
@@ -503,13 +521,16 @@ std::vector<TrialRecord> RunStore::trialsAfter(StudyId studyId, int64_t afterNum
         numbers += (numbers.size() > 1 ? "," : "") + std::to_string(number);
     numbers += ']';
     // Three index lookups, so the cost follows what is read, not the size of the study.
+    std::lock_guard<std::mutex> lock(m_impl->readMutex);
+    sql::Connection& db = *m_impl->readDb;
+    const std::string listed = db.dialect() == sql::Dialect::Sqlite
+                                   ? "SELECT value FROM json_each(?3)"
+                                   : "SELECT value::bigint FROM json_array_elements_text(?3::json)";
     const std::string ids =
         "(SELECT id FROM trials WHERE study_id = ?1 AND number > ?2"
         " UNION SELECT id FROM trials WHERE study_id = ?1 AND state IN ('running', 'waiting')"
-        " UNION SELECT id FROM trials WHERE study_id = ?1"
-        " AND number IN (SELECT value FROM json_each(?3)))";
-    std::lock_guard<std::mutex> lock(m_impl->readMutex);
-    sqlite3* db = m_impl->readDb.get();
+        " UNION SELECT id FROM trials WHERE study_id = ?1 AND number IN (" +
+        listed + "))";
     ReadSnapshot snapshot(db);
     auto select = m_impl->readStatements.get(db, std::string(kTrialColumns) + " WHERE id IN " + ids +
                                                      " ORDER BY number");
@@ -527,7 +548,7 @@ std::vector<TrialRecord> RunStore::trialsAfter(StudyId studyId, int64_t afterNum
 
 std::optional<TrialRecord> RunStore::trial(StudyId studyId, int64_t number) const {
     std::lock_guard<std::mutex> lock(m_impl->readMutex);
-    sqlite3* db = m_impl->readDb.get();
+    sql::Connection& db = *m_impl->readDb;
     ReadSnapshot snapshot(db);
     Statement select(db, (std::string(kTrialColumns) + " WHERE study_id = ? AND number = ?").c_str());
     select.bind(studyId, number);
@@ -545,7 +566,7 @@ std::optional<TrialRecord> RunStore::trial(StudyId studyId, int64_t number) cons
 
 int64_t RunStore::trialCount(StudyId studyId) const {
     std::lock_guard<std::mutex> lock(m_impl->readMutex);
-    Statement select(m_impl->readDb.get(), "SELECT COUNT(*) FROM trials WHERE study_id = ?");
+    Statement select(*m_impl->readDb, "SELECT COUNT(*) FROM trials WHERE study_id = ?");
     select.bind(studyId);
     return select.next() ? select.integer(0) : 0;
 }

@@ -7,22 +7,24 @@
 #include "common/names.h"
 
 #include "store/run_store_impl.h"
-#include "store/sqlite_util.h"
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <deque>
 #include <future>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace tunelab {
 
 namespace {
 
-using sqlite::exec;
-using sqlite::Statement;
-using sqlite::textOrNull;
+using sql::Outcome;
+using sql::Statement;
+using sql::textOrNull;
 
 // NaN is stored as NULL and read back as NaN; infinities are stored as they are.
 std::vector<char> histogramBlob(const std::vector<int32_t>& counts) {
@@ -35,22 +37,10 @@ std::vector<char> histogramBlob(const std::vector<int32_t>& counts) {
     return bytes;
 }
 
-// Whether a failed statement failed because the file cannot take the write (rather than refusing
-// it, like a constraint): then what it would have saved is lost.
-bool isStorageFailure(int code) {
-    switch (code & 0xff) {
-    case SQLITE_FULL:
-    case SQLITE_IOERR:
-    case SQLITE_READONLY:
-    case SQLITE_CANTOPEN:
-    case SQLITE_NOMEM:
-    case SQLITE_CORRUPT:
-    case SQLITE_NOTADB:
-    case SQLITE_NOLFS:
-        return true;
-    default:
-        return false;
-    }
+// Whether a batch that ended so is worth trying again: another writer held the lock, or the server
+// went away (the connection reconnects when the batch starts again).
+bool worthRetrying(Outcome outcome) {
+    return outcome == Outcome::Busy || outcome == Outcome::Disconnected;
 }
 
 } // namespace
@@ -58,10 +48,23 @@ bool isStorageFailure(int code) {
 // Writer thread.
 void RunStore::Impl::writerLoop() {
     std::unique_lock<std::mutex> lock(queueMutex);
+    const auto ready = [this] { return (stopping || !queue.empty()) && !writing; };
     for (;;) {
-        wake.wait(lock, [this] { return (stopping || !queue.empty()) && !writing; });
-        if (queue.empty())
-            return; // stopping, and everything queued before is committed
+        if (beating)
+            wake.wait_until(lock, nextHeartbeat, ready);
+        else
+            wake.wait(lock, ready);
+        if (stopping && queue.empty() && !writing)
+            return; // everything queued before is committed
+        if (beating && !stopping && std::chrono::steady_clock::now() >= nextHeartbeat) {
+            queue.push_back(heartbeatWrite());
+            ++queuedCount;
+            nextHeartbeat = std::chrono::steady_clock::now() +
+                            std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                std::chrono::duration<double>(heartbeatSeconds));
+        }
+        if (queue.empty() || writing)
+            continue;
         // Everything queued while the previous batch was committing goes into one transaction.
         std::deque<PendingWrite> batch;
         batch.swap(queue);
@@ -77,30 +80,70 @@ void RunStore::Impl::writerLoop() {
     }
 }
 
+// Under queueMutex.
+void RunStore::Impl::startBeating() {
+    if (beating || readOnly)
+        return;
+    beating = true;
+    nextHeartbeat =
+        std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                               std::chrono::duration<double>(heartbeatSeconds));
+}
+
+// One statement per table: every run and trial this process owns is marked alive at once.
+PendingWrite RunStore::Impl::heartbeatWrite() {
+    PendingWrite write;
+    write.queuedAt = storeClockNow();
+    write.heartbeat = true;
+    write.what = "the heartbeat";
+    const double at = write.queuedAt;
+    write.operation = [this, at](sql::Connection& db) -> std::string {
+        auto runs =
+            writeStatements.get(db, "UPDATE runs SET heartbeat_at = ? WHERE status IN ('queued', 'running')"
+                                    " AND owner_pid = ? AND owner_host = ? AND owner_started = ?");
+        if (!runs->run(at, pid, host, started))
+            return runs->error();
+        auto trials = writeStatements.get(db, "UPDATE trials SET heartbeat_at = ? WHERE state = 'running'"
+                                              " AND owner_pid = ? AND owner_host = ? AND owner_started = ?");
+        return trials->run(at, pid, host, started) ? std::string() : trials->error();
+    };
+    return write;
+}
+
 void RunStore::Impl::writeBatch(std::deque<PendingWrite>& batch) {
     std::string error;
-    int rc = SQLITE_OK;
-    // A long write by another process can outlast the busy timeout; the batch is rolled back
-    // as a whole, so trying again cannot apply anything twice. While the store is open the batch
-    // waits for the file as long as it takes (training threads wait for room in the queue
-    // meanwhile); once it is closing, it gives up after a few tries rather than hang the exit.
+    Outcome outcome = Outcome::Ok;
+    // A long write by another process can outlast the busy timeout, and a server can go away for a
+    // while; the batch is rolled back as a whole, so trying again cannot apply anything twice. While
+    // the store is open the batch waits as long as it takes (training threads wait for room in the
+    // queue meanwhile); once it is closing, it gives up after a few tries rather than hang the exit.
     for (int attempt = 0;; ++attempt) {
         error.clear();
-        rc = applyBatch(batch, error);
-        if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
+        outcome = applyBatch(batch, error);
+        if (!worthRetrying(outcome))
             break;
         bool closing = false;
         {
             std::lock_guard<std::mutex> lock(queueMutex);
             closing = stopping;
         }
-        if (closing && attempt >= 2)
+        if (closing && attempt >= (outcome == Outcome::Disconnected ? 8 : 2))
             break;
         if (attempt == 0)
-            report("the store file is locked by another process; " + std::to_string(batch.size()) +
-                   " run updates wait for it");
+            report(outcome == Outcome::Disconnected
+                       ? "the database server cannot be reached (" + error + "); " +
+                             std::to_string(batch.size()) + " run updates wait for it"
+                       : "the store is locked by another process; " + std::to_string(batch.size()) +
+                             " run updates wait for it");
+        if (outcome == Outcome::Disconnected || writeDb->dialect() == sql::Dialect::Postgres) {
+            // SQLite's busy timeout waits inside the call; a server is asked again after a pause.
+            const int pauseMs = std::min(5000, 100 << std::min(attempt, 6));
+            std::this_thread::sleep_for(std::chrono::milliseconds(pauseMs));
+        }
     }
-    if (rc != SQLITE_OK) {
+    const bool failed = outcome != Outcome::Ok;
+    const bool onlyHeartbeat = batch.size() == 1 && batch.front().heartbeat;
+    if (failed && !onlyHeartbeat) {
         report("could not save " + std::to_string(batch.size()) + " run updates: " + error);
         for (const auto& write : batch)
             recordLoss(write, error);
@@ -110,37 +153,67 @@ void RunStore::Impl::writeBatch(std::deque<PendingWrite>& batch) {
         if (write.afterCommit)
             write.afterCommit();
         if (write.operationDone)
-            write.operationDone->set_value(rc != SQLITE_OK ? path + ": " + error : write.operationError);
+            write.operationDone->set_value(failed ? path + ": " + error : write.operationError);
         if (!write.created)
             continue;
-        if (rc != SQLITE_OK || !write.createError.empty())
+        if (failed || !write.createError.empty())
             write.created->set_value(Result<RunId>::failure(
-                path + ": could not record the run: " + (rc != SQLITE_OK ? error : write.createError)));
+                path + ": could not record the run: " + (failed ? error : write.createError)));
         else
             write.created->set_value(write.createdId);
     }
 }
 
-// The thread that set `writing`. One transaction for the whole batch; returns the result code that ended it.
-int RunStore::Impl::applyBatch(std::deque<PendingWrite>& batch, std::string& error) {
-    sqlite3* db = writeDb.get();
-    int rc = exec(db, "BEGIN IMMEDIATE", error);
-    if (rc != SQLITE_OK)
-        return rc;
+// The thread that set `writing`. One transaction for the whole batch; returns how it ended.
+Outcome RunStore::Impl::applyBatch(std::deque<PendingWrite>& batch, std::string& error) {
+    sql::Connection& db = *writeDb;
+    Outcome outcome = db.exec(db.beginWrite(), error);
+    if (outcome != Outcome::Ok)
+        return outcome;
+    auto abandon = [&](Outcome how) {
+        std::string ignored;
+        db.exec("ROLLBACK", ignored);
+        return how == Outcome::Ok ? Outcome::Failed : how;
+    };
     bool lostSome = false;
+    std::string ignored;
     for (auto& write : batch) {
         write.storageFailure = false;
+        if (write.afterCommit)
+            continue; // a flushAsync marker: nothing to write
+        // A savepoint makes each operation all or nothing inside the shared transaction; on a server
+        // that aborts a whole transaction at one failed statement, every write gets one.
+        const bool guarded = write.operation || !db.statementFailureKeepsTransaction();
+        if (guarded && (outcome = db.exec("SAVEPOINT store_write", error)) != Outcome::Ok)
+            return abandon(outcome);
         std::string writeError = apply(write);
+        const Outcome failedHow = writeError.empty() ? Outcome::Ok : db.lastOutcome();
+        if (!writeError.empty() && worthRetrying(failedHow)) {
+            error = writeError;
+            return abandon(failedHow); // the whole batch again, later
+        }
+        write.storageFailure = failedHow == Outcome::StorageFailure;
+        if (guarded && !db.transactionLost()) {
+            // Where the failure took the whole transaction (SQLite after an I/O error), the savepoint
+            // is gone with it and nothing of the batch can commit.
+            if (!writeError.empty() && db.exec("ROLLBACK TO store_write", ignored) != Outcome::Ok) {
+                error = writeError;
+                return abandon(failedHow);
+            }
+            db.exec("RELEASE store_write", ignored);
+        }
+        if (db.transactionLost()) {
+            // The database rolled the whole transaction back (disk full, I/O error): nothing was saved.
+            error = writeError.empty() ? std::string("the transaction was rolled back") : writeError;
+            return abandon(failedHow);
+        }
         if (writeError.empty())
             continue;
-        if (sqlite3_get_autocommit(db)) {
-            // SQLite rolled the whole transaction back (disk full, I/O error): nothing was saved.
-            error = writeError;
-            return sqlite3_errcode(db) & 0xff;
-        }
         // A single statement failed (an event for a run that does not exist, a full disk that
         // SQLite survived): skip it only. Whoever waits for it hears why; what nobody waits for
         // is reported and recorded as lost.
+        if (write.heartbeat)
+            continue; // the next beat tries again
         if (write.created)
             write.createError = writeError;
         else if (write.operationDone)
@@ -154,14 +227,12 @@ int RunStore::Impl::applyBatch(std::deque<PendingWrite>& batch, std::string& err
             lostSome = true;
         }
     }
-    rc = exec(db, "COMMIT", error);
-    if (rc != SQLITE_OK) {
-        std::string ignored;
-        exec(db, "ROLLBACK", ignored);
-    } else if (lostSome) {
+    outcome = db.exec("COMMIT", error);
+    if (outcome != Outcome::Ok)
+        return abandon(outcome);
+    if (lostSome)
         lost.announce(); // a failed batch announces its losses in writeBatch
-    }
-    return rc;
+    return Outcome::Ok;
 }
 
 // The thread that set `writing`. Returns an error message, empty on success.
@@ -180,40 +251,29 @@ std::string RunStore::Impl::apply(PendingWrite& write) {
     const RunEvent& event = write.event;
     const double at = write.queuedAt;
     if (write.operation) {
-        // A savepoint makes each operation all or nothing inside the shared batch transaction.
         write.operationError.clear(); // from an attempt that was rolled back
-        sqlite3* db = writeDb.get();
-        std::string error;
-        if (exec(db, "SAVEPOINT operation", error) != SQLITE_OK)
-            return error;
-        std::string operationError = write.operation(db);
-        write.storageFailure = !operationError.empty() && isStorageFailure(sqlite3_errcode(db));
-        if (sqlite3_get_autocommit(db))
-            return operationError.empty() ? std::string("the transaction was rolled back") : operationError;
-        if (!operationError.empty())
-            exec(db, "ROLLBACK TO operation", error);
-        exec(db, "RELEASE operation", error);
-        return operationError;
+        return write.operation(*writeDb);
     }
     if (write.afterCommit)
         return std::string(); // a flushAsync marker: nothing to write
     if (write.created) {
         write.createError.clear(); // from an attempt that was rolled back
         const bool forked = write.origin.parentRun > 0;
-        if (!insertRun.run(write.name, write.specJson, at, pid, host, started,
-                           forked ? std::optional<int64_t>(write.origin.parentRun) : std::nullopt,
-                           forked ? std::optional<int64_t>(write.origin.parentEpoch) : std::nullopt)) {
-            write.storageFailure = isStorageFailure(sqlite3_errcode(writeDb.get()));
-            return insertRun.error();
-        }
-        write.createdId = sqlite3_last_insert_rowid(writeDb.get());
-        return std::string();
+        insertRun.bind(write.name, write.specJson, at, pid, host, started,
+                       forked ? std::optional<int64_t>(write.origin.parentRun) : std::nullopt,
+                       forked ? std::optional<int64_t>(write.origin.parentEpoch) : std::nullopt, at);
+        const bool inserted = insertRun.next();
+        if (inserted)
+            write.createdId = insertRun.integer(0);
+        const std::string error = inserted ? std::string() : insertRun.error();
+        insertRun.reset();
+        return error;
     }
     if (write.deleteRun)
         return deleteRun.run(event.runId) ? std::string() : deleteRun.error();
     switch (event.kind) {
     case RunEventKind::Started:
-        if (!markStarted.run(event.device, at, pid, host, started, event.runId))
+        if (!markStarted.run(event.device, at, pid, host, started, at, event.runId))
             return markStarted.error();
         break;
     case RunEventKind::Steps:
@@ -267,8 +327,8 @@ void RunStore::Impl::report(const std::string& message) {
 
 // The thread that set `writing`.
 void RunStore::Impl::recordLoss(const PendingWrite& write, const std::string& error) {
-    if (write.afterCommit)
-        return; // a flushAsync marker writes nothing
+    if (write.afterCommit || write.heartbeat)
+        return; // a flushAsync marker writes nothing; a missed beat is made up by the next
     if (write.created) {
         lost.add(0, "the new run \"" + write.name + "\"", error);
         return;
@@ -375,6 +435,10 @@ Result<RunId> RunStore::createRun(const std::string& name, const std::string& re
     write.specJson = resolvedSpecJson;
     write.created.emplace();
     std::future<Result<RunId>> id = write.created->get_future();
+    {
+        std::lock_guard<std::mutex> lock(m_impl->queueMutex);
+        m_impl->startBeating();
+    }
     m_impl->enqueue(std::move(write));
     return id.get();
 }
@@ -429,11 +493,11 @@ Result<bool> RunStore::setRunNote(RunId id, const std::string& note) {
 Result<bool> RunStore::updateRunText(RunId id, const char* column, const std::string& text) {
     const std::string what = std::string("the ") + column + " of run " + std::to_string(id);
     const std::string sql = std::string("UPDATE runs SET ") + column + " = ? WHERE id = ?";
-    const std::string error = m_impl->commitOperation(what, [&](sqlite3* db) -> std::string {
-        Statement update(db, sql.c_str());
+    const std::string error = m_impl->commitOperation(what, [&](sql::Connection& db) -> std::string {
+        Statement update(db, sql);
         if (!update.run(text, id))
             return update.error();
-        return sqlite3_changes(db) == 0 ? "no run with id " + std::to_string(id) : std::string();
+        return db.changes() == 0 ? "no run with id " + std::to_string(id) : std::string();
     });
     if (!error.empty())
         return Result<bool>::failure(m_impl->path + ": " + error);
@@ -443,14 +507,18 @@ Result<bool> RunStore::updateRunText(RunId id, const char* column, const std::st
 Result<bool> RunStore::recordExport(RunId id, const ExportRecord& record) {
     const std::string what = "the export of run " + std::to_string(id) + " to " + record.path;
     const double at = storeClockNow();
-    const std::string error = m_impl->commitOperation(what, [&](sqlite3* db) -> std::string {
-        Statement insert(
-            db, "INSERT INTO run_exports(run_id, format, path, bytes, checked_rows,"
-                " max_abs_difference, exported_at) SELECT id, ?, ?, ?, ?, ?, ? FROM runs WHERE id = ?");
-        if (!insert.run(record.format, record.path, record.bytes, record.checkedRows, record.maxAbsDifference,
-                        at, id))
+    const std::string error = m_impl->commitOperation(what, [&](sql::Connection& db) -> std::string {
+        Statement exists(db, "SELECT 1 FROM runs WHERE id = ?");
+        exists.bind(id);
+        if (!exists.next())
+            return exists.error().empty() ? "no run with id " + std::to_string(id) : exists.error();
+        exists.reset();
+        Statement insert(db, "INSERT INTO run_exports(run_id, format, path, bytes, checked_rows,"
+                             " max_abs_difference, exported_at) VALUES(?, ?, ?, ?, ?, ?, ?)");
+        if (!insert.run(id, record.format, record.path, record.bytes, record.checkedRows,
+                        record.maxAbsDifference, at))
             return insert.error();
-        return sqlite3_changes(db) == 0 ? "no run with id " + std::to_string(id) : std::string();
+        return std::string();
     });
     if (!error.empty())
         return Result<bool>::failure(m_impl->path + ": " + error);
@@ -487,6 +555,18 @@ std::string RunStore::lostWritesReport() const {
 
 void RunStore::setLostWriteHandler(std::function<void()> handler) {
     m_impl->lost.setHandler(std::move(handler));
+}
+
+void RunStore::setHeartbeatInterval(double seconds) {
+    if (!(seconds > 0.0))
+        return;
+    std::lock_guard<std::mutex> lock(m_impl->queueMutex);
+    m_impl->heartbeatSeconds = std::min(m_impl->heartbeatSeconds, seconds);
+}
+
+double RunStore::heartbeatInterval() const {
+    std::lock_guard<std::mutex> lock(m_impl->queueMutex);
+    return m_impl->heartbeatSeconds;
 }
 
 void RunStore::flush() {

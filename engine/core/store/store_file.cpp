@@ -4,6 +4,9 @@
 
 #include "store/run_store.h"
 #include "store/run_store_impl.h"
+#include "store/sqlite_connection.h"
+#include "store/store_location.h"
+#include "store/store_schema.h"
 
 #include <cassert>
 #include <cerrno>
@@ -42,103 +45,6 @@ namespace {
 // locks, so a store that someone with write access changes at that moment may read inconsistently;
 // without that file SQLite offers no other way to read a WAL store.
 enum class Access { ReadWrite, ReadOnly, Immutable };
-
-// Migration N takes the schema from version N-1 to N and runs in one transaction together with
-// the version bump; entry 0 is the empty file. Later versions append here. The SQL stays close to what
-// PostgreSQL accepts so a server backend can reuse the same shape (AUTOINCREMENT -> identity, BLOB -> BYTEA).
-const std::vector<std::vector<const char*>> kMigrations = {
-    {},
-    {
-        "CREATE TABLE schema_meta(key TEXT PRIMARY KEY, value)",
-        "CREATE TABLE runs("
-        " id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT, status TEXT, spec_json TEXT, device TEXT,"
-        " created_at REAL, started_at REAL, finished_at REAL, epochs INTEGER, steps INTEGER,"
-        " train_seconds REAL, steps_per_second REAL, train_loss REAL, val_loss REAL, val_accuracy REAL,"
-        " val_mae REAL, best_epoch INTEGER, error TEXT, model BLOB, owner_pid INTEGER, owner_host TEXT)",
-        "CREATE INDEX runs_status ON runs(status)",
-        "CREATE TABLE step_metrics("
-        " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, step INTEGER NOT NULL,"
-        " epoch INTEGER, train_loss REAL, learning_rate REAL, grad_norm REAL,"
-        " PRIMARY KEY(run_id, step)) WITHOUT ROWID",
-        "CREATE TABLE epoch_metrics("
-        " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, epoch INTEGER NOT NULL,"
-        " step INTEGER, train_loss REAL, val_loss REAL, val_accuracy REAL, val_mae REAL,"
-        " learning_rate REAL, seconds REAL, PRIMARY KEY(run_id, epoch)) WITHOUT ROWID",
-    },
-    {
-        // Studies and their trials. A trial points at its training run; deleting the run keeps
-        // the trial (run_id becomes NULL), deleting the study takes its trials along.
-        "CREATE TABLE studies("
-        " id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE, spec_json TEXT, created_at REAL)",
-        "CREATE TABLE trials("
-        " id INTEGER PRIMARY KEY AUTOINCREMENT,"
-        " study_id INTEGER NOT NULL REFERENCES studies(id) ON DELETE CASCADE, number INTEGER NOT NULL,"
-        " state TEXT NOT NULL, value REAL, run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,"
-        " params_json TEXT, message TEXT, pruned_epoch INTEGER, requeues INTEGER NOT NULL DEFAULT 0,"
-        " started_at REAL, finished_at REAL, owner_pid INTEGER, owner_host TEXT,"
-        " UNIQUE(study_id, number))",
-        "CREATE INDEX trials_study_state ON trials(study_id, state)",
-        "CREATE INDEX trials_run ON trials(run_id)",
-        // One row per applied parameter, so trials can be filtered by a parameter in SQL.
-        "CREATE TABLE trial_params("
-        " trial_id INTEGER NOT NULL REFERENCES trials(id) ON DELETE CASCADE, name TEXT NOT NULL,"
-        " value_json TEXT NOT NULL, PRIMARY KEY(trial_id, name)) WITHOUT ROWID",
-        "CREATE INDEX trial_params_name ON trial_params(name, value_json)",
-        "CREATE TABLE trial_values("
-        " trial_id INTEGER NOT NULL REFERENCES trials(id) ON DELETE CASCADE, epoch INTEGER NOT NULL,"
-        " value REAL, PRIMARY KEY(trial_id, epoch)) WITHOUT ROWID",
-    },
-    {
-        // Gradient health: per-layer samples taken at the metric flushes, weight histograms at
-        // epoch ends (counts as little-endian int32 values, one per equal-width bin).
-        "CREATE TABLE layer_health("
-        " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, step INTEGER NOT NULL,"
-        " layer INTEGER NOT NULL, grad_norm REAL, update_ratio REAL,"
-        " PRIMARY KEY(run_id, step, layer)) WITHOUT ROWID",
-        "CREATE TABLE weight_histograms("
-        " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, epoch INTEGER NOT NULL,"
-        " layer INTEGER NOT NULL, low REAL, high REAL, counts BLOB,"
-        " PRIMARY KEY(run_id, epoch, layer)) WITHOUT ROWID",
-    },
-    {
-        // Fairness evidence of a finished run (16 hex digits each): its initial parameters and
-        // the order its training rows were batched in.
-        "ALTER TABLE runs ADD COLUMN initial_parameters_hash TEXT",
-        "ALTER TABLE runs ADD COLUMN batch_order_hash TEXT",
-        // When the owner process started (clock ticks after boot, /proc/PID/stat), so that a pid
-        // the system has since given to another process does not keep a dead run alive.
-        "ALTER TABLE runs ADD COLUMN owner_started INTEGER",
-        "ALTER TABLE trials ADD COLUMN owner_started INTEGER",
-    },
-    {
-        // A user's words about a run: tags (one per line) and a free-text note.
-        "ALTER TABLE runs ADD COLUMN tags TEXT",
-        "ALTER TABLE runs ADD COLUMN note TEXT",
-    },
-    {
-        // A trial's values of a study's second and later objectives, as a JSON list (the first
-        // stays in value); NULL in single-objective studies.
-        "ALTER TABLE trials ADD COLUMN more_values TEXT",
-    },
-    {
-        // Continued training: the run a run was forked from and the epoch it continued after; the
-        // latest checkpoint of a run (weights and optimizer state, to continue from); and a trial's
-        // place in population-based training (its member, the trial it continued, its first epoch - 1).
-        "ALTER TABLE runs ADD COLUMN parent_run_id INTEGER",
-        "ALTER TABLE runs ADD COLUMN parent_epoch INTEGER",
-        "CREATE TABLE run_checkpoints("
-        " run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE, epoch INTEGER, step INTEGER,"
-        " parameters INTEGER, optimizer TEXT, state BLOB)",
-        "ALTER TABLE trials ADD COLUMN member INTEGER",
-        "ALTER TABLE trials ADD COLUMN parent_number INTEGER",
-        "ALTER TABLE trials ADD COLUMN start_epoch INTEGER",
-        // Each export of a run's model and how it verified itself: the file read back and run on the
-        // run's validation rows, its largest difference from the model's outputs.
-        "CREATE TABLE run_exports("
-        " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, format TEXT, path TEXT,"
-        " bytes INTEGER, checked_rows INTEGER, max_abs_difference REAL, exported_at REAL)",
-    },
-};
 
 constexpr int kBusyTimeoutMs = 5000;
 
@@ -183,19 +89,6 @@ Result<Database> openConnection(const std::string& path, Access access = Access:
     return Result<Database>(std::move(db));
 }
 
-// The tables that migrations 1..version create.
-std::vector<std::string> tablesOfVersion(int version) {
-    std::vector<std::string> names;
-    for (int v = 1; v <= version && v < static_cast<int>(kMigrations.size()); ++v) {
-        for (const std::string sql : kMigrations[static_cast<size_t>(v)]) {
-            const std::string create = "CREATE TABLE ";
-            if (sql.rfind(create, 0) == 0)
-                names.push_back(sql.substr(create.size(), sql.find('(') - create.size()));
-        }
-    }
-    return names;
-}
-
 // Whether the file holds a version's tables; the first missing one otherwise.
 Result<bool> checkTables(sqlite3* db, const std::string& path, int version) {
     for (const auto& name : tablesOfVersion(version)) {
@@ -204,8 +97,7 @@ Result<bool> checkTables(sqlite3* db, const std::string& path, int version) {
         if (!table.next())
             return Result<bool>::failure(sqliteFailure(db, path, table.error()));
         if (table.integer(0) == 0)
-            return Result<bool>::failure(path + ": the run store is damaged: its table '" + name +
-                                         "' is missing (dropped?); TuneLab will neither read nor write it");
+            return Result<bool>::failure(missingTableMessage(path, name));
     }
     return true;
 }
@@ -226,23 +118,20 @@ Result<int> usableSchemaVersion(sqlite3* db, const std::string& path, bool made 
             return Result<int>::failure(path + " is not a TuneLab run store: it holds no tables (were they "
                                                "dropped?); remove it or choose another store path");
     } else {
-        Statement select(db, "SELECT value FROM schema_meta WHERE key = 'schema_version'");
-        if (select.next())
-            version = static_cast<int>(select.integer(0));
-        else if (!select.error().empty())
-            return Result<int>::failure(sqliteFailure(db, path, select.error()));
+        std::string error;
+        version = readSchemaVersion(Statement(db, kSchemaVersionQuery), error);
+        if (version < 0)
+            return Result<int>::failure(sqliteFailure(db, path, error));
     }
     if (version > RunStore::kSchemaVersion)
-        return Result<int>::failure(path + ": schema version " + std::to_string(version) +
-                                    " is newer than this TuneLab understands (" +
-                                    std::to_string(RunStore::kSchemaVersion) + ")");
+        return Result<int>::failure(newerSchemaMessage(path, version));
     if (auto complete = checkTables(db, path, version); !complete.ok())
         return Result<int>::failure(complete.error());
     return version;
 }
 
 Result<bool> migrate(sqlite3* db, const std::string& path, bool made = false) {
-    assert(kMigrations.size() == static_cast<size_t>(RunStore::kSchemaVersion) + 1);
+    assert(storeMigrations().size() == static_cast<size_t>(RunStore::kSchemaVersion) + 1);
     // Look before changing anything: switching to WAL rewrites the header of a file that may
     // be someone else's database or a newer TuneLab's store.
     auto checked = usableSchemaVersion(db, path, made);
@@ -264,7 +153,7 @@ Result<bool> migrate(sqlite3* db, const std::string& path, bool made = false) {
         return version.ok() ? Result<bool>(true) : Result<bool>::failure(version.error());
     }
     for (int target = version.value() + 1; target <= RunStore::kSchemaVersion; ++target) {
-        for (const char* sql : kMigrations[target]) {
+        for (const char* sql : storeMigrations()[target]) {
             if (exec(db, sql, error) != SQLITE_OK)
                 break;
         }
@@ -391,8 +280,11 @@ Result<bool> createStoreFile(const std::string& path) {
 
 } // namespace
 
-Result<std::unique_ptr<RunStore>> RunStore::open(const std::string& path) {
+Result<std::unique_ptr<RunStore>> RunStore::open(const std::string& location) {
     using Opened = Result<std::unique_ptr<RunStore>>;
+    if (isServerLocation(location))
+        return openServer(location, false);
+    const std::string path = sqliteFilePath(location);
     if (path.empty()) // SQLite would open a private temporary database, unseen by the reader
         return Opened::failure("the run store path is empty");
     try {
@@ -417,33 +309,31 @@ Result<std::unique_ptr<RunStore>> RunStore::open(const std::string& path) {
         auto writeDb = openConnection(path);
         if (!writeDb.ok())
             return Opened::failure(writeDb.error());
-        impl->writeDb = writeDb.take();
-        auto migrated = migrate(impl->writeDb.get(), path);
+        Database db = writeDb.take();
+        auto migrated = migrate(db.get(), path);
         if (!migrated.ok())
             return Opened::failure(migrated.error());
         // Writing into a damaged file spreads the damage; a reader may still get most of it back.
-        if (const std::string problems = checkProblems(impl->writeDb.get()); !problems.empty())
+        if (const std::string problems = checkProblems(db.get()); !problems.empty())
             return Opened::failure(damagedMessage(path, problems));
-        auto marked = impl->markInterruptedRuns();
-        if (!marked.ok())
-            return Opened::failure(marked.error());
-        auto prepared = impl->prepareWrites();
-        if (!prepared.ok())
-            return Opened::failure(prepared.error());
         auto readDb = openConnection(path);
         if (!readDb.ok())
             return Opened::failure(readDb.error());
-        impl->readDb = readDb.take();
-        Impl* writerImpl = impl.get();
-        impl->writer = std::thread([writerImpl] { writerImpl->writerLoop(); });
+        auto started =
+            impl->startWriting(sql::sqliteConnection(std::move(db)), sql::sqliteConnection(readDb.take()));
+        if (!started.ok())
+            return Opened::failure(started.error());
         return Opened(std::unique_ptr<RunStore>(new RunStore(std::move(impl))));
     } catch (const std::exception& error) {
         return Opened::failure(path + ": " + error.what());
     }
 }
 
-Result<std::unique_ptr<RunStore>> RunStore::openForReading(const std::string& path) {
+Result<std::unique_ptr<RunStore>> RunStore::openForReading(const std::string& location) {
     using Opened = Result<std::unique_ptr<RunStore>>;
+    if (isServerLocation(location))
+        return openServer(location, true);
+    const std::string path = sqliteFilePath(location);
     if (path.empty())
         return Opened::failure("the run store path is empty");
     std::error_code missing;
@@ -467,15 +357,18 @@ Result<std::unique_ptr<RunStore>> RunStore::openForReading(const std::string& pa
         // An older file has to be migrated before today's queries can read it.
         if (version.value() < kSchemaVersion)
             return open(path);
-        impl->readDb = readDb.take();
+        impl->readDb = sql::sqliteConnection(readDb.take());
         return Opened(std::unique_ptr<RunStore>(new RunStore(std::move(impl))));
     } catch (const std::exception& error) {
         return Opened::failure(path + ": " + error.what());
     }
 }
 
-Result<std::vector<std::string>> RunStore::checkFile(const std::string& path) {
+Result<std::vector<std::string>> RunStore::checkFile(const std::string& location) {
     using Checked = Result<std::vector<std::string>>;
+    if (isServerLocation(location))
+        return checkServer(location);
+    const std::string path = sqliteFilePath(location);
     std::error_code missing;
     if (!std::filesystem::exists(path, missing))
         return Checked::failure(path + ": no run store here");

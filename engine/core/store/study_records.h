@@ -43,6 +43,11 @@ struct TrialRecord {
     int member = -1;
     int64_t parentNumber = -1;
     int startEpoch = 0;
+    // Heartbeats (schema 8): when the process evaluating it last said it is alive (0: never), and
+    // the failed attempt this trial retries (its number; -1: none) after that attempt's worker went
+    // silent.
+    double heartbeatAt = 0.0;
+    int64_t retryOf = -1;
 };
 
 // A new trial's place in population-based training (TrialRecord's member, parentNumber, startEpoch).

@@ -62,6 +62,24 @@ bool readNumber(const json& object, const std::string& key, const std::string& w
     return true;
 }
 
+void readHeartbeat(const json& value, HeartbeatSettings& heartbeat, std::vector<std::string>& errors) {
+    if (!value.is_object()) {
+        errors.push_back(
+            "heartbeat: expected an object such as {\"grace_seconds\": 60, \"max_retries\": 2}, got " +
+            describe(value));
+        return;
+    }
+    const StudyNumberRules& rules = studyNumberRules();
+    rejectUnknownKeys(value, "heartbeat", {"grace_seconds", "max_retries", "ask_grace_seconds"}, errors);
+    readNumber(value, "grace_seconds", "heartbeat", rules.heartbeatGraceSeconds, heartbeat.graceSeconds,
+               errors);
+    int64_t retries = heartbeat.maxRetries;
+    if (readInt(value, "max_retries", "heartbeat", rules.heartbeatMaxRetries, retries, errors))
+        heartbeat.maxRetries = static_cast<int>(retries);
+    readNumber(value, "ask_grace_seconds", "heartbeat", rules.askGraceSeconds, heartbeat.askGraceSeconds,
+               errors);
+}
+
 void readSampler(const json& value, SamplerSettings& sampler, std::vector<std::string>& errors) {
     if (value.is_string()) {
         sampler.type = value.get<std::string>();
@@ -374,7 +392,7 @@ Result<StudySpec> parseStudySpec(std::string_view jsonText, const std::string& b
     std::vector<std::string> errors;
     rejectUnknownKeys(root, "",
                       {"name", "experiment", "space", "sampler", "pruner", "objective", "objectives",
-                       "budget", "parallel", "population"},
+                       "budget", "parallel", "population", "heartbeat"},
                       errors);
     StudySpec spec;
     if (root.contains("name")) {
@@ -451,6 +469,8 @@ Result<StudySpec> parseStudySpec(std::string_view jsonText, const std::string& b
         if (!errors.empty() && errors.back().rfind(".parallel", 0) == 0)
             errors.back() = errors.back().substr(1);
     }
+    if (root.contains("heartbeat"))
+        readHeartbeat(root["heartbeat"], spec.heartbeat, errors);
     if (root.contains("population")) {
         readPopulationSettings(root["population"].dump(), spec.population, errors);
         if (!root.contains("sampler"))
@@ -529,6 +549,13 @@ std::string studySpecToJson(const StudySpec& spec) {
     root["parallel"] = spec.parallel;
     if (isPopulationStudy(spec))
         root["population"] = json::parse(populationSettingsJson(spec.population));
+    const HeartbeatSettings defaults;
+    if (spec.heartbeat.graceSeconds != defaults.graceSeconds ||
+        spec.heartbeat.maxRetries != defaults.maxRetries ||
+        spec.heartbeat.askGraceSeconds != defaults.askGraceSeconds)
+        root["heartbeat"] = {{"grace_seconds", spec.heartbeat.graceSeconds},
+                             {"max_retries", spec.heartbeat.maxRetries},
+                             {"ask_grace_seconds", spec.heartbeat.askGraceSeconds}};
     return root.dump(2);
 }
 

@@ -54,6 +54,17 @@ struct PopulationSettings {
     double resampleProbability = 0.25;
 };
 
+// Trials whose worker fell silent (docs/scale-out.md). Every process that evaluates trials beats
+// for them every few seconds; a running trial whose last beat is older than `graceSeconds` is failed
+// as stale (its intermediate values kept) and retried as a new trial with the same parameters, at
+// most `maxRetries` times. A trial handed out by `ask` goes stale only where `askGraceSeconds` is set
+// (its evaluator beats with `tunelab-cli heartbeat`, or reports within that time).
+struct HeartbeatSettings {
+    double graceSeconds = 60.0;
+    int maxRetries = 2;
+    double askGraceSeconds = 0.0; // 0: never
+};
+
 // A study: a base experiment plus a search space, a sampler, a pruner, an objective and a budget
 // (docs/search-space.md). `experimentJson` is empty for studies whose trials are evaluated
 // elsewhere (ask/tell, optimize --command).
@@ -70,6 +81,7 @@ struct StudySpec {
     StudyBudget budget;
     int parallel = 1;
     PopulationSettings population;
+    HeartbeatSettings heartbeat;
 };
 
 inline bool isPopulationStudy(const StudySpec& spec) {

@@ -79,7 +79,10 @@ struct StudyRunner::Impl {
     std::map<int64_t, TrialRecord> trials; // by number; intermediate kept current for the pruner
     int64_t readThrough = -1;              // every trial up to this number has been read from the store
     std::set<int64_t> openNumbers;         // the trials in `trials` that are running or waiting
-    std::optional<TrialHistory> history;   // what the sampler and the pruner see, kept with `trials`
+    std::set<int64_t> retriedNumbers;      // failed attempts that a later trial retries (not counted)
+    std::set<int64_t> ownNumbers;          // the trials this runner is evaluating now
+    Clock::time_point lastStaleCheck;
+    std::optional<TrialHistory> history; // what the sampler and the pruner see, kept with `trials`
     bool samplerExhausted = false;
     bool mustWait = false; // nextTrial() found nothing to start until a running trial finishes
     std::string endReason;
@@ -133,6 +136,8 @@ struct StudyRunner::Impl {
 
     // Records a trial's current state for the runner, the sampler and the pruner.
     void keep(TrialRecord trial) {
+        if (trial.retryOf >= 0)
+            retriedNumbers.insert(trial.retryOf);
         history->update(trial);
         const int64_t number = trial.number;
         if (isFinal(trial.state))
@@ -150,6 +155,7 @@ struct StudyRunner::Impl {
     // The next trial to evaluate, claimed for this process; nullopt when the study is done.
     // Called with the mutex held.
     std::optional<TrialRecord> nextTrial() {
+        failStaleTrials();
         if (auto waiting = store.claimWaitingTrial(studyId)) {
             keep(*waiting);
             return waiting;
@@ -175,7 +181,9 @@ struct StudyRunner::Impl {
                 }
             }
             const int64_t budget = trialBudget();
-            if (budget > 0 && static_cast<int64_t>(trials.size()) >= budget) {
+            // A failed attempt that another trial retries is not a trial of its own.
+            const auto counted = static_cast<int64_t>(trials.size() - retriedNumbers.size());
+            if (budget > 0 && counted >= budget) {
                 endReason = "the trial budget is spent (" + std::to_string(budget) + " trials)";
                 return std::nullopt;
             }
@@ -212,6 +220,29 @@ struct StudyRunner::Impl {
         return std::nullopt;
     }
 
+    // How often the runner looks for trials whose worker fell silent (a quarter of the grace period,
+    // at least a second): a dead worker's trial is retried within about 1.25 grace periods.
+    double staleCheckSeconds() const { return std::max(1.0, spec.heartbeat.graceSeconds / 4.0); }
+
+    // Fails and retries the trials of workers that stopped beating. Called with the mutex held.
+    void failStaleTrials() {
+        if (lastStaleCheck != Clock::time_point() && secondsSince(lastStaleCheck) < staleCheckSeconds())
+            return;
+        lastStaleCheck = Clock::now();
+        const HeartbeatSettings& heartbeat = spec.heartbeat;
+        if (store.failStaleTrials(studyId, heartbeat.graceSeconds, heartbeat.maxRetries,
+                                  heartbeat.askGraceSeconds) > 0)
+            refreshTrials();
+    }
+
+    // Whether trials of the study are running or waiting outside this runner (another worker's).
+    bool othersHaveOpenTrials() const {
+        for (const int64_t number : openNumbers)
+            if (!ownNumbers.count(number))
+                return true;
+        return false;
+    }
+
     bool timeIsUp() const {
         const double seconds = secondsBudget();
         return seconds > 0 && secondsSince(begin) >= seconds;
@@ -233,8 +264,21 @@ struct StudyRunner::Impl {
                     endReason = "the time budget is spent";
                     return;
                 }
+                if (options.maxStarted >= 0 && started >= options.maxStarted) {
+                    endReason =
+                        "this run's limit of " + std::to_string(options.maxStarted) + " trials is reached";
+                    return;
+                }
                 mustWait = false;
                 trial = nextTrial();
+                if (!trial && options.waitForOthers && endReason.rfind("the trial budget is spent", 0) == 0 &&
+                    othersHaveOpenTrials()) {
+                    // Another worker's trial may still fail (its worker dies) and come back to be
+                    // retried here; the study is done when no trial is left open anywhere.
+                    wake.wait_for(lock, std::chrono::duration<double>(staleCheckSeconds()),
+                                  [&] { return stopRequested.load(); });
+                    continue;
+                }
                 if (!trial && mustWait) {
                     // A population member waits for the others to catch up; a trial finished by
                     // another process sharing the store counts too, hence the timeout.
@@ -251,8 +295,12 @@ struct StudyRunner::Impl {
                 if (!trial)
                     return;
                 ++started;
+                ownNumbers.insert(trial->number);
             }
+            const int64_t number = trial->number;
             evaluate(*trial);
+            std::lock_guard<std::mutex> lock(mutex);
+            ownNumbers.erase(number);
         }
     }
 
@@ -382,6 +430,8 @@ struct StudyRunner::Impl {
 void StudyRunner::Impl::runStudy() {
     StudyRunSummary summary;
     summary.requeued = store.requeueInterruptedTrials(studyId);
+    // Beat often enough that a live worker is never taken for a silent one.
+    store.setHeartbeatInterval(std::min(5.0, spec.heartbeat.graceSeconds / 4.0));
     begin = Clock::now();
     {
         std::lock_guard<std::mutex> lock(mutex);

@@ -57,6 +57,10 @@ struct StudyRunOptions {
     int64_t maxTrials = -1;     // -1: the study's budget
     double maxSeconds = -1.0;   // -1: the study's budget
     bool forceParallel = false; // past kParallelPerCore trials per core (common/machine_limits.h)
+    int64_t maxStarted = -1;    // at most this many trials evaluated by this run (-1: no limit)
+    // A worker sharing the study with others: once the budget is spent it waits while other workers'
+    // trials are open, and retries the ones whose worker fell silent, so no trial is left behind.
+    bool waitForOthers = false;
 };
 
 struct StudyRunSummary {
