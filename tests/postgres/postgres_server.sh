@@ -4,6 +4,7 @@
 #   postgres_server.sh start DIR PORT   makes a cluster in DIR (a fresh folder), starts it listening on a
 #                                       Unix socket in DIR only (PORT names the socket; no TCP port is
 #                                       taken) and writes the URL of its `postgres` database to DIR/url
+#   postgres_server.sh restart DIR      stops it (fast: its connections are cut) and starts it again
 #   postgres_server.sh stop DIR         stops it and removes DIR
 #
 # initdb and postgres refuse to run as root, so as root the server runs as the `postgres` user. The
@@ -52,6 +53,12 @@ start)
     chmod a+r "$dir/url"
     echo "postgres_server: running in $dir, port $port"
     ;;
+restart)
+    as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -m fast -w -t 30 restart >/dev/null || {
+        cat "$dir/server.log" >&2
+        exit 1
+    }
+    ;;
 stop)
     if [[ -e "$dir/data/postmaster.pid" ]]; then
         as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null || true
@@ -59,7 +66,7 @@ stop)
     rm -rf "$dir"
     ;;
 *)
-    echo "usage: postgres_server.sh start DIR PORT | stop DIR" >&2
+    echo "usage: postgres_server.sh start DIR PORT | restart DIR | stop DIR" >&2
     exit 2
     ;;
 esac

@@ -113,12 +113,20 @@ std::string trimmed(const char* message) {
 
 void ignoreNotice(void*, const char*) {}
 
+// Every session, after connecting and reconnecting. A process that hangs (stopped, swapping) in the
+// middle of a transaction would hold its row locks and block every other worker: the server ends
+// such a session after 15 s, and a statement waits at most 5 s for a lock (the writer retries).
+void configureSession(PGconn* connection) {
+    PQsetNoticeProcessor(connection, ignoreNotice, nullptr);
+    PQclear(PQexec(connection, "SET idle_in_transaction_session_timeout = 15000; SET lock_timeout = 5000"));
+}
+
 class PostgresConnection final : public Connection {
 public:
     PostgresConnection(PGconn* connection, std::string url)
         : m_connection(connection)
         , m_url(std::move(url)) {
-        PQsetNoticeProcessor(m_connection, ignoreNotice, nullptr);
+        configureSession(m_connection);
     }
     ~PostgresConnection() override { PQfinish(m_connection); }
 
@@ -173,7 +181,7 @@ public:
             m_last = Outcome::Disconnected;
             return false;
         }
-        PQsetNoticeProcessor(m_connection, ignoreNotice, nullptr);
+        configureSession(m_connection);
         ++m_generation; // prepared statements went with the old session
         return true;
     }

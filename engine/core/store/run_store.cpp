@@ -152,7 +152,7 @@ Result<bool> RunStore::Impl::markInterruptedRuns() {
     std::vector<std::pair<RunId, int64_t>> dead;
     Statement select(db, "SELECT id, owner_pid, owner_started FROM runs WHERE status IN ('queued', 'running')"
                          " AND owner_host = ?" +
-                             db.lockRows());
+                             db.lockRowsSkipLocked());
     select.bind(host);
     while (select.next()) {
         if (ownerIsGone(select.integer(1), host, select.integer(2)))

@@ -80,7 +80,7 @@ int RunStore::failStaleTrials(StudyId studyId, double graceSeconds, int maxRetri
             "?)"
             " AND ((owner_host IS NOT NULL AND heartbeat_at < ?)"
             " OR (owner_host IS NULL AND ? > 0 AND heartbeat_at < ?)) ORDER BY number" +
-                db.lockRows());
+                db.lockRowsSkipLocked());
         select.bind(studyId, m_impl->pid, m_impl->host, now - graceSeconds, askGraceSeconds,
                     now - askGraceSeconds);
         std::vector<StaleTrial> stale;

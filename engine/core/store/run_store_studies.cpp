@@ -465,7 +465,7 @@ int RunStore::requeueInterruptedTrials(StudyId studyId) {
         std::vector<std::pair<int64_t, int64_t>> dead; // trial id, owner pid
         Statement select(db, std::string("SELECT id, owner_pid, owner_host, owner_started FROM trials"
                                          " WHERE study_id = ? AND state = 'running'") +
-                                 db.lockRows());
+                                 db.lockRowsSkipLocked());
         select.bind(studyId);
         while (select.next()) {
             if (m_impl->ownerIsGone(select.integer(1), select.text(2), select.integer(3)))

@@ -205,7 +205,9 @@ Outcome RunStore::Impl::applyBatch(std::deque<PendingWrite>& batch, std::string&
         if (db.transactionLost()) {
             // The database rolled the whole transaction back (disk full, I/O error): nothing was saved.
             error = writeError.empty() ? std::string("the transaction was rolled back") : writeError;
-            return abandon(failedHow);
+            // Lost after the write itself went through (the connection dropped at its savepoint's
+            // release): the batch is tried again like any batch the server did not take.
+            return abandon(failedHow != Outcome::Ok ? failedHow : db.lastOutcome());
         }
         if (writeError.empty())
             continue;

@@ -80,7 +80,8 @@ public:
     // Appended to a SELECT whose rows the transaction will change: locks them (PostgreSQL), or
     // nothing where the write transaction already holds the whole file (SQLite).
     std::string lockRows() const { return dialect() == Dialect::Sqlite ? "" : " FOR UPDATE"; }
-    // The same, skipping rows another transaction has locked.
+    // The same, skipping rows another transaction has locked: rows a live process is changing, which
+    // a sweep for dead processes' rows must not wait for.
     std::string lockRowsSkipLocked() const {
         return dialect() == Dialect::Sqlite ? "" : " FOR UPDATE SKIP LOCKED";
     }
