@@ -52,10 +52,13 @@ StudyPanel::StudyPanel(QWidget* parent)
     : QWidget(parent)
     , m_spaceEditor(new SearchSpaceEditor(this))
     , m_view(new StudyView)
-    , m_drainTimer(new QTimer(this)) {
+    , m_drainTimer(new QTimer(this))
+    , m_watchTimer(new QTimer(this)) {
     buildForm();
     m_drainTimer->setInterval(kDrainIntervalMs);
     connect(m_drainTimer, &QTimer::timeout, this, &StudyPanel::drain);
+    m_watchTimer->setInterval(kWatchIntervalMs);
+    connect(m_watchTimer, &QTimer::timeout, this, &StudyPanel::watchStudy);
     connect(m_view, &StudyView::exportBestRequested, this, &StudyPanel::exportBestWithDialog);
     connect(m_view, &StudyView::exportTrialRequested, this, &StudyPanel::exportTrialWithDialog);
     connect(m_view, &StudyView::openBestRequested, this, &StudyPanel::openTrialInEditor);
@@ -80,6 +83,7 @@ void StudyPanel::shutdown() {
 
 void StudyPanel::setRunStore(RunStore* store, RunEventSink* runEvents) {
     shutdown();
+    m_watchTimer->stop();
     m_store = store;
     m_runEvents = runEvents;
     refreshStudyList();
@@ -151,6 +155,12 @@ void StudyPanel::setViewStudy(const StudySpec& spec) {
     m_view->setStudy(parameterPaths(spec), studyObjectives(spec), logParameters);
 }
 
+void StudyPanel::showStoredState(const StudySpec& spec, const std::string& name) {
+    const auto trials = m_store->trials(m_studyId);
+    m_state->setText(
+        tr("%1: %2 trials, %3").arg(fromStd(name)).arg(trials.size()).arg(resultText(spec, trials)));
+}
+
 bool StudyPanel::showStudy(StudyId id) {
     if (!m_store || m_running)
         return false;
@@ -172,12 +182,11 @@ bool StudyPanel::showStudy(StudyId id) {
     m_budget->setStoredStudy(true, m_store->trialCount(id));
     showSettings(spec.value());
     setViewStudy(spec.value());
-    m_view->setTrials(m_store->trials(id, true));
-    const auto trials = m_store->trials(id);
-    m_state->setText(tr("%1: %2 trials, %3")
-                         .arg(fromStd(record->name))
-                         .arg(trials.size())
-                         .arg(resultText(spec.value(), trials)));
+    auto trials = m_store->trials(id, true);
+    startWatching(trials);
+    m_view->setTrials(std::move(trials));
+    m_watchedSpec = spec.value();
+    showStoredState(spec.value(), record->name);
     Q_EMIT showRequested();
     return true;
 }

@@ -10,6 +10,8 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
+#include <set>
 #include <vector>
 
 class QCheckBox;
@@ -40,6 +42,8 @@ class StudyPanel : public QWidget {
 
 public:
     static constexpr int kDrainIntervalMs = 40;
+    // How often a shown study that other processes run (workers sharing the store) is read again.
+    static constexpr int kWatchIntervalMs = 1000;
 
     explicit StudyPanel(QWidget* parent = nullptr);
     ~StudyPanel() override; // stops a running study and waits for it
@@ -99,6 +103,10 @@ private:
     void buildForm();
     void drain();
     void finishStudy();
+    // A stored study shown here but run elsewhere: its changes are read every kWatchIntervalMs.
+    void startWatching(const std::vector<TrialRecord>& trials);
+    void watchStudy();
+    void showStoredState(const StudySpec& spec, const std::string& name);
     void updateControls();
     void exportBestWithDialog();
     void exportTrialWithDialog(qint64 number);
@@ -145,6 +153,10 @@ private:
     QPushButton* m_stop = nullptr;
     QLabel* m_state = nullptr;
     QTimer* m_drainTimer = nullptr;
+    QTimer* m_watchTimer = nullptr;
+    int64_t m_watchReadThrough = -1; // every trial up to this number has been read
+    std::set<int64_t> m_watchOpen;   // the watched trials still running or waiting
+    std::optional<StudySpec> m_watchedSpec;
 
     bool m_running = false;
     StudyId m_studyId = 0;

@@ -97,6 +97,10 @@ void MainWindow::createActions() {
     m_recentMenu = fileMenu->addMenu(tr("Open &Recent"));
     QAction* openStudyAction = fileMenu->addAction(tr("Open S&tudy…"), this, &MainWindow::chooseStudyFile);
     openStudyAction->setStatusTip(tr("Load a study file: its experiment, search space and settings"));
+    QAction* openSharedAction =
+        fileMenu->addAction(tr("Open Shared Store…"), this, &MainWindow::chooseSharedStore);
+    openSharedAction->setStatusTip(
+        tr("Open a run store that other machines share (postgresql://…) and watch its studies live"));
     QAction* saveAction = fileMenu->addAction(style()->standardIcon(QStyle::SP_DialogSaveButton), tr("&Save"),
                                               this, &MainWindow::saveToCurrentFile);
     saveAction->setShortcut(QKeySequence::Save);

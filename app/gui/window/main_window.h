@@ -55,6 +55,11 @@ public:
     // Records every run in this store from now on (call before the first run).
     void setRunStore(std::unique_ptr<RunStore> store);
     RunStore* runStore() const { return m_store.get(); }
+    // File › Open Shared Store…: replaces the run store by the one at `location` (a file, or a
+    // postgresql:// URL that other machines' workers share) and shows its study `study` (when empty:
+    // its only study, if it has one) as it grows. Refused while something trains here; `error` says why.
+    bool openStoreLocation(const QString& location, const QString& study = QString(),
+                           QString* error = nullptr);
 
     void setExperiment(const ExperimentSpec& spec);
     // The experiment as the panels show it now.
@@ -210,6 +215,7 @@ private:
     void exportRunModel(qint64 id);
     void chooseExperimentFile();
     void chooseStudyFile();
+    void chooseSharedStore();
     void saveStudyAs();
     void updateActions();
     void updateTitle();

@@ -5,16 +5,20 @@
 #include "window/main_window.h"
 
 #include "common/file_saving.h"
+#include "common/qt_text.h"
 #include "experiment/data_form.h"
 #include "experiment/network_editor.h"
 #include "experiment/training_form.h"
 #include "search/search_space_editor.h"
+#include "store/run_store.h"
 #include "study/study_view.h"
 #include "window/run_session.h"
 
+#include <QApplication>
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QInputDialog>
 #include <QScrollArea>
 #include <QStatusBar>
 #include <QTabWidget>
@@ -89,6 +93,48 @@ bool MainWindow::saveStudyFile(const QString& path) {
     }
     setState(tr("Saved %1").arg(QFileInfo(path).fileName()));
     return true;
+}
+
+bool MainWindow::openStoreLocation(const QString& location, const QString& study, QString* error) {
+    const auto fail = [&](const QString& message) {
+        if (error)
+            *error = message;
+        return false;
+    };
+    if (isRunning() || m_studyPanel->isRunning())
+        return fail(tr("Stop the training and the study first: the store they write to would be replaced."));
+    QApplication::setOverrideCursor(Qt::WaitCursor);
+    auto opened = RunStore::open(location.trimmed().toStdString());
+    QApplication::restoreOverrideCursor();
+    if (!opened.ok())
+        return fail(fromStd(opened.error()));
+    setRunStore(opened.take());
+    const auto studies = m_store->listStudies();
+    std::optional<StudyRecord> shown;
+    if (!study.isEmpty())
+        shown = m_store->findStudy(study.toStdString());
+    else if (studies.size() == 1)
+        shown = studies.front();
+    if (!study.isEmpty() && !shown)
+        return fail(tr("%1 has no study named %2.").arg(fromStd(m_store->path()), study));
+    if (shown)
+        m_studyPanel->showStudy(shown->id);
+    statusBar()->showMessage(tr("Run store: %1").arg(fromStd(m_store->path())));
+    return true;
+}
+
+void MainWindow::chooseSharedStore() {
+    bool accepted = false;
+    const QString location = QInputDialog::getText(
+        this, tr("Open Shared Store"),
+        tr("A run store that several machines share, as postgresql://user@host:port/database "
+           "(or a store file). Its studies show here as their workers add trials."),
+        QLineEdit::Normal, QString::fromStdString(m_store ? m_store->location() : std::string()), &accepted);
+    if (!accepted || location.trimmed().isEmpty())
+        return;
+    QString error;
+    if (!openStoreLocation(location, QString(), &error))
+        reportError(tr("Cannot open the store"), error);
 }
 
 void MainWindow::chooseStudyFile() {
