@@ -96,6 +96,22 @@ void scheduleScreenshot(QApplication& app, tunelab::MainWindow& window, const QS
     });
 }
 
+// --watch-study: the study grows in the window while other processes run it; saves the window after
+// `seconds`.
+void scheduleWatchScreenshot(QApplication& app, tunelab::MainWindow& window, const QString& path,
+                             double seconds, QSize size) {
+    window.setInteractive(false);
+    window.resize(size.isValid() ? size : QSize(1280, 800));
+    window.show();
+    QTimer::singleShot(static_cast<int>(seconds * 1000.0), &window, [&app, &window, path] {
+        window.studyPanel()->studyView()->flush();
+        const QString error = tunelab::saveImagePng(path, window.grab().toImage());
+        if (!error.isEmpty())
+            std::fprintf(stderr, "tunelab: could not save the screenshot: %s\n", qPrintable(error));
+        app.exit(error.isEmpty() ? kExitOk : kExitError);
+    });
+}
+
 // --compress: Optimize Model… with the plan's variants on the plan's source run, or on the run of its
 // source experiment, which trains first. `opened` gets the dialog, or nullptr when there is none (the
 // run is not in the store, or did not complete). False when nothing could start.
@@ -184,6 +200,12 @@ struct Options {
                              QStringLiteral("Open a study file (docs/studies.md) in the Search tab. With "
                                             "--screenshot, run the study instead of one experiment."),
                              QStringLiteral("path")};
+    QCommandLineOption watchStudy{
+        QStringLiteral("watch-study"),
+        QStringLiteral("Show the stored study <name> of the run store (--db: a file or a postgresql:// URL) "
+                       "and follow it as other processes add trials. With --screenshot, save a PNG after "
+                       "--run-seconds of watching."),
+        QStringLiteral("name")};
     QCommandLineOption show{QStringLiteral("show"),
                             QStringLiteral("With --screenshot: tabs to bring forward first, by their titles, "
                                            "separated by commas (\"Gradient health,Search\")."),
@@ -230,6 +252,7 @@ void describe(QCommandLineParser& parser, const Options& options) {
     parser.addOption(options.windowSize);
     parser.addOption(options.db);
     parser.addOption(options.study);
+    parser.addOption(options.watchStudy);
     parser.addOption(options.fork);
     parser.addOption(options.compress);
 }
@@ -297,6 +320,16 @@ int main(int argc, char* argv[]) {
         if (store.ok())
             window.setRunStore(std::move(store.value()));
     }
+    if (parser.isSet(options.watchStudy)) {
+        const QString location = parser.isSet(options.db)
+                                     ? parser.value(options.db)
+                                     : QString::fromStdString(tunelab::RunStore::defaultPath());
+        QString error;
+        if (!window.openStoreLocation(location, parser.value(options.watchStudy), &error)) {
+            std::fprintf(stderr, "tunelab: %s\n", qPrintable(error));
+            return kExitError;
+        }
+    }
     std::optional<tunelab::CompressionPlan> plan;
     if (parser.isSet(options.compress)) {
         auto loaded = tunelab::loadCompressionPlan(parser.value(options.compress).toStdString());
@@ -321,6 +354,10 @@ int main(int argc, char* argv[]) {
                 std::fprintf(stderr, "tunelab: --window-size needs WIDTHxHEIGHT, such as 1920x1080\n");
                 return kExitError;
             }
+        }
+        if (parser.isSet(options.watchStudy)) {
+            scheduleWatchScreenshot(app, window, parser.value(options.screenshot), seconds, size);
+            return app.exec();
         }
         if (plan) {
             scheduleCompressionScreenshot(app, window, parser.value(options.screenshot), *plan, size);

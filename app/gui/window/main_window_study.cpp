@@ -119,7 +119,6 @@ bool MainWindow::openStoreLocation(const QString& location, const QString& study
         return fail(tr("%1 has no study named %2.").arg(fromStd(m_store->path()), study));
     if (shown)
         m_studyPanel->showStudy(shown->id);
-    statusBar()->showMessage(tr("Run store: %1").arg(fromStd(m_store->path())));
     return true;
 }
 
