@@ -181,10 +181,17 @@ int statusCommand(const RunStore& store, const StudyOptions& options) {
                     toString(objective.direction), objective.metric.c_str(), toString(objective.at),
                     study->spec.sampler.type.c_str(), study->spec.pruner.type.c_str());
     }
-    std::printf("trials %lld of %lld: %d complete, %d pruned, %d failed, %d running, %d waiting\n",
-                static_cast<long long>(trials.size()), static_cast<long long>(study->spec.budget.trials),
-                countState(trials, TrialState::Complete), countState(trials, TrialState::Pruned),
-                countState(trials, TrialState::Failed), countState(trials, TrialState::Running),
+    // A failed attempt that a later trial retries (its worker fell silent) is not one of the budget's.
+    const auto retried = std::count_if(trials.begin(), trials.end(),
+                                       [](const TrialRecord& trial) { return trial.retryOf >= 0; });
+    const std::string retriedText =
+        retried > 0 ? " (" + std::to_string(retried) + " of them retried: their worker fell silent)"
+                    : std::string();
+    std::printf("trials %lld of %lld: %d complete, %d pruned, %d failed%s, %d running, %d waiting\n",
+                static_cast<long long>(trials.size() - static_cast<size_t>(retried)),
+                static_cast<long long>(study->spec.budget.trials), countState(trials, TrialState::Complete),
+                countState(trials, TrialState::Pruned), countState(trials, TrialState::Failed),
+                retriedText.c_str(), countState(trials, TrialState::Running),
                 countState(trials, TrialState::Waiting));
     if (isMultiObjective(study->spec))
         printParetoStatus(*study, trials);
