@@ -1,6 +1,7 @@
 #include "store/postgres_connection.h"
 
 #include <cctype>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -175,9 +176,19 @@ public:
             m_last = Outcome::Disconnected;
             return false;
         }
+        // A server that is down is asked again at most every two seconds, so that the readers of a
+        // window do not wait for a connection attempt at every call.
+        const auto now = std::chrono::steady_clock::now();
+        if (now < m_nextReconnect) {
+            error = "cannot reach the server: " + m_reconnectError;
+            m_last = Outcome::Disconnected;
+            return false;
+        }
         PQreset(m_connection);
         if (PQstatus(m_connection) != CONNECTION_OK) {
-            error = "cannot reach the server: " + trimmed(PQerrorMessage(m_connection));
+            m_reconnectError = trimmed(PQerrorMessage(m_connection));
+            m_nextReconnect = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+            error = "cannot reach the server: " + m_reconnectError;
             m_last = Outcome::Disconnected;
             return false;
         }
@@ -229,6 +240,8 @@ private:
     bool m_transactionLost = false;
     uint64_t m_generation = 0;
     uint64_t m_statementCount = 0;
+    std::chrono::steady_clock::time_point m_nextReconnect; // no attempt before it, after a failed one
+    std::string m_reconnectError;
 };
 
 // Runs once as a one-off statement (parse, bind and execute in one round trip); a statement run a
