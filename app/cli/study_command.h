@@ -49,6 +49,8 @@ struct StudyOptions {
 };
 
 CLI::App* addStudyCommand(CLI::App& app, StudyOptions& options);
+// `tunelab-cli worker` (training_command_lines.cpp), with the study verbs' options.
+void addWorkerCommand(CLI::App& app, StudyOptions& options);
 // The study verbs that do not train: create, status, best, list, enqueue, copy, export, import and
 // delete.
 int runStudy(const StudyOptions& options);

@@ -11,7 +11,7 @@
 #include <optional>
 #include <string>
 
-// `study run` and `study resume`: the study verbs that train each trial's experiment (LibTorch).
+// `study run`, `study resume` and `worker`: the study verbs that train each trial's experiment (LibTorch).
 
 namespace tunelab::cli {
 

@@ -99,4 +99,28 @@ bool parsedTrainingCommand(const TrainingCommandLine& line) {
            line.studyOptions->resume->parsed() || line.studyOptions->worker->parsed();
 }
 
+// `tunelab-cli worker`: one of any number of processes, on any hosts, that evaluate a study's trials.
+void addWorkerCommand(CLI::App& app, StudyOptions& options) {
+    options.worker = app.add_subcommand(
+        "worker", "Evaluate trials of a stored study until its budget is spent; start any number, on any "
+                  "hosts, against one shared store (docs/scale-out.md)");
+    options.worker
+        ->add_option("--db,--storage", options.dbPath,
+                     "Run store: a postgresql:// URL shared by every worker, or a file")
+        ->required();
+    options.worker->add_option("--study", options.target, "Study name")->required();
+    options.worker
+        ->add_option("--max-trials", options.maxTrials, "Evaluate at most this many trials, then exit")
+        ->check(CLI::PositiveNumber);
+    options.worker->add_option("--parallel", options.parallel, "Trials trained at once by this worker")
+        ->check(CLI::PositiveNumber);
+    options.worker->add_flag("--force-parallel", options.forceParallel,
+                             "Allow more than 4 trials per core (at most 1024)");
+    options.worker->add_option("--device", options.device,
+                               "auto, cpu, cuda or cuda:N (overrides the experiment)");
+    options.worker->add_option("--threads", options.threads, "CPU threads per trial (0 = one per core)")
+        ->check(CLI::NonNegativeNumber);
+    options.worker->add_flag("--json", options.json, "Print the result as one JSON line");
+}
+
 } // namespace tunelab::cli
