@@ -26,6 +26,13 @@ TUNELAB_PACKAGES=(
     xvfb xauth
 )
 
+# A one-node Slurm for the test of scripts/slurm/tunelab-workers.sbatch: tests/slurm/slurm_cluster.sh starts
+# munged, slurmctld and slurmd with a key, a configuration and ports of its own, and leaves the system's
+# services alone. Part of TUNELAB_PACKAGES, so that scripts/test.sh installs them.
+# shellcheck disable=SC2034 # used by the scripts that source this file
+TUNELAB_CLUSTER_PACKAGES=(slurmctld slurmd slurm-client munge)
+TUNELAB_PACKAGES+=("${TUNELAB_CLUSTER_PACKAGES[@]}")
+
 # clang with its sanitizer and libFuzzer runtimes (libclang-rt-14-dev is only a recommendation of
 # clang), and llvm-symbolizer for readable sanitizer reports: scripts/sanitize.sh and fuzz.sh.
 # shellcheck disable=SC2034 # used by the scripts that source this file

@@ -14,7 +14,12 @@ set -euo pipefail
 action=${1:?start or stop}
 dir=${2:?folder}
 
-bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
+bin=""
+for candidate in /usr/lib/postgresql/*/bin; do # the newest version installed
+    if [[ -x "$candidate/initdb" ]] && { [[ -z "$bin" ]] || [[ "$(printf '%s\n%s\n' "$bin" "$candidate" | sort -V | tail -n 1)" == "$candidate" ]]; }; then
+        bin=$candidate
+    fi
+done
 if [[ -z "$bin" || ! -x "$bin/initdb" ]]; then
     # The tests that need the server skip, saying why, when DIR/url is missing.
     echo "postgres_server: no PostgreSQL server here (install the postgresql package)" >&2
