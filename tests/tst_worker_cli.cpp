@@ -71,6 +71,7 @@ private Q_SLOTS:
     void hungWorkersTrialIsRetriedByAnother();
     void workerFinishesAcrossAServerRestart();
     void workerNeedsAStudy();
+    void thousandFastTrialsOverFourProcesses();
 };
 
 // Killed on this host: the next worker sees that its process is gone and runs its trial again.
@@ -226,6 +227,38 @@ void TestWorkerCli::workerNeedsAStudy() {
     const CliResult missing = runCliFor({"worker", "--storage", location, "--study", "nowhere"}, 60000);
     QCOMPARE(missing.exitCode, 2);
     QVERIFY2(missing.err.contains("nowhere"), qPrintable(missing.err));
+}
+
+// 1,000 trials of a command that answers at once, pulled by four processes at the same time: every trial
+// number is handed out once, none is lost, and every process gets its share.
+void TestWorkerCli::thousandFastTrialsOverFourProcesses() {
+    QTemporaryDir folder;
+    TUNELAB_STORE_LOCATION(location, folder, QStringLiteral("runs.sqlite"));
+    const QString studyFile = writeFile(
+        folder, "fast.json",
+        R"({"name": "fast", "space": {"parameters": [{"path": "x", "kind": "float", "low": -5, "high": 5}]},
+            "sampler": {"type": "random", "seed": 1}, "budget": {"trials": 1000}})");
+    QCOMPARE(runCliFor({"study", "create", studyFile, "--storage", location}, 60000).exitCode, 0);
+    std::vector<std::unique_ptr<QProcess>> processes;
+    for (int i = 0; i < 4; ++i) {
+        processes.push_back(std::make_unique<QProcess>());
+        processes.back()->start(TUNELAB_CLI,
+                                {"optimize", "--name", "fast", "--storage", location, "--command", "echo 1"});
+    }
+    for (auto& process : processes) {
+        QVERIFY2(process->waitForFinished(240000), "a process did not finish");
+        QCOMPARE(process->exitCode(), 0);
+        const QString output = QString::fromUtf8(process->readAllStandardError());
+        QVERIFY2(output.contains(QStringLiteral(" complete ")), "a process evaluated no trial");
+    }
+    auto store = RunStore::openForReading(location.toStdString());
+    QVERIFY(store.ok());
+    const auto trials = store.value()->trials(store.value()->findStudy("fast")->id);
+    QCOMPARE(trials.size(), size_t(1000));
+    for (size_t i = 0; i < trials.size(); ++i) {
+        QCOMPARE(trials[i].number, int64_t(i)); // numbers 0..999, each once
+        QVERIFY2(trials[i].state == TrialState::Complete, trials[i].message.c_str());
+    }
 }
 
 QTEST_GUILESS_MAIN(TestWorkerCli)
