@@ -137,6 +137,7 @@ void TestStaleTrials::trialsThatAreNotStale() {
     QVERIFY(store);
     const StudyId study = store->createStudy("shared", "{}").value();
     QVERIFY(owned ? store->createTrial(study, assignment({{"x", "1"}})).ok() : askTrial(*store, study));
+    QCOMPARE(store->trial(study, 0)->ownedByProcess, owned);
     sleepSeconds(1.2);
     QCOMPARE(store->failStaleTrials(study, 1.0, 2, askGrace), 0);
     QCOMPARE(name(store->trial(study, 0)->state), QStringLiteral("running"));

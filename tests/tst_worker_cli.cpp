@@ -72,6 +72,7 @@ private Q_SLOTS:
     void workerFinishesAcrossAServerRestart();
     void workerNeedsAStudy();
     void thousandFastTrialsOverFourProcesses();
+    void workerDoesNotWaitForAskedTrials();
 };
 
 // Killed on this host: the next worker sees that its process is gone and runs its trial again.
@@ -259,6 +260,27 @@ void TestWorkerCli::thousandFastTrialsOverFourProcesses() {
         QCOMPARE(trials[i].number, int64_t(i)); // numbers 0..999, each once
         QVERIFY2(trials[i].state == TrialState::Complete, trials[i].message.c_str());
     }
+}
+
+// A trial handed out by `ask` may take its evaluator as long as it likes (the study sets no grace for
+// asked trials): the worker spends the budget and leaves it running.
+void TestWorkerCli::workerDoesNotWaitForAskedTrials() {
+    QTemporaryDir folder;
+    TUNELAB_STORE_LOCATION(location, folder, QStringLiteral("runs.sqlite"));
+    writeFile(folder, "experiment.json", moonsExperiment(200, 5, 32));
+    const QString studyFile = writeFile(folder, "study.json", slowStudy("asked", 2, 2.0));
+    QCOMPARE(runCliFor({"study", "create", studyFile, "--storage", location}, 60000).exitCode, 0);
+    const CliResult asked = runCliFor({"ask", "--study", "asked", "--storage", location}, 60000);
+    QVERIFY2(asked.exitCode == 0, qPrintable(asked.err));
+    const CliResult worker = runCliFor({"worker", "--storage", location, "--study", "asked"}, 60000);
+    QVERIFY2(worker.exitCode == 0, qPrintable(worker.err));
+    auto store = RunStore::openForReading(location.toStdString());
+    QVERIFY(store.ok());
+    const auto trials = store.value()->trials(store.value()->findStudy("asked")->id);
+    QCOMPARE(trials.size(), size_t(2));
+    QCOMPARE(name(trials[0].state), QStringLiteral("running")); // still its evaluator's
+    QVERIFY(!trials[0].ownedByProcess);
+    QCOMPARE(name(trials[1].state), QStringLiteral("complete"));
 }
 
 QTEST_GUILESS_MAIN(TestWorkerCli)

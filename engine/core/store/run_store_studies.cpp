@@ -24,7 +24,7 @@ using sql::textOrNull;
 
 const char* const kTrialColumns = "SELECT id, study_id, number, state, value, run_id, message, pruned_epoch,"
                                   " requeues, started_at, finished_at, more_values, member, parent_number,"
-                                  " start_epoch, heartbeat_at, retry_of FROM trials";
+                                  " start_epoch, heartbeat_at, retry_of, owner_host IS NOT NULL FROM trials";
 
 std::string requeuedMessage(int64_t pid, const std::string& host) {
     return "re-queued: the process that ran it (pid " + std::to_string(pid) + " on " + host +
@@ -71,6 +71,7 @@ TrialRecord readTrial(const Statement& row) {
     trial.startEpoch = static_cast<int>(row.integer(14));
     trial.heartbeatAt = row.real(15, 0.0);
     trial.retryOf = row.isNull(16) ? -1 : row.integer(16);
+    trial.ownedByProcess = trial.state == TrialState::Running && row.integer(17) != 0;
     return trial;
 }
 

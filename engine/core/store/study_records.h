@@ -48,6 +48,9 @@ struct TrialRecord {
     // silent.
     double heartbeatAt = 0.0;
     int64_t retryOf = -1;
+    // Whether a process that evaluates it owns it (false for a trial handed out by `ask`, and for one
+    // that is not running).
+    bool ownedByProcess = false;
 };
 
 // A new trial's place in population-based training (TrialRecord's member, parentNumber, startEpoch).

@@ -235,11 +235,18 @@ struct StudyRunner::Impl {
             refreshTrials();
     }
 
-    // Whether trials of the study are running or waiting outside this runner (another worker's).
+    // Whether trials of the study are open outside this runner and may still come back to it: running
+    // in another worker (which may die), or waiting. A trial handed out by `ask` counts only where it
+    // can go stale (heartbeat.ask_grace_seconds); otherwise its evaluator may take as long as it likes.
     bool othersHaveOpenTrials() const {
-        for (const int64_t number : openNumbers)
-            if (!ownNumbers.count(number))
+        for (const int64_t number : openNumbers) {
+            if (ownNumbers.count(number))
+                continue;
+            const TrialRecord& trial = trials.at(number);
+            if (trial.state != TrialState::Running || trial.ownedByProcess ||
+                spec.heartbeat.askGraceSeconds > 0)
                 return true;
+        }
         return false;
     }
 
