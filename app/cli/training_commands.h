@@ -8,7 +8,7 @@
 
 namespace tunelab::cli {
 
-// The commands that train, and so need LibTorch: train, race, lr-find, study run and study resume,
+// The commands that train, and so need LibTorch: train, race, lr-find, study run, study resume, worker,
 // export (which runs the model it writes) and compress.
 //
 // tunelab-cli itself does not link LibTorch, so every other command starts and ends in a few
