@@ -23,6 +23,7 @@ private Q_SLOTS:
     void refuseForeignFile_data();
     void refuseForeignFile();
     void refuseEmptyPath();
+    void sqliteUrlNamesTheFile();
     void concurrentProducers();
     void lockedFileHoldsProducersBackAndLosesNothing();
     void openForReadingChangesNothing();
@@ -137,6 +138,23 @@ void TestRunStoreFiles::refuseForeignFile() {
     QCOMPARE(QString::fromStdString(opened.error()), path + " is not a TuneLab run store: " + reason);
     QVERIFY(file.open(QIODevice::ReadOnly));
     QCOMPARE(file.readAll(), original); // the user's file is left alone
+}
+
+// sqlite:///PATH, as SQLAlchemy and Optuna write a store: three slashes, then the path.
+void TestRunStoreFiles::sqliteUrlNamesTheFile() {
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("url.sqlite"));
+    {
+        auto store = RunStore::open("sqlite:///" + path.toStdString()); // an absolute path: four slashes
+        QVERIFY2(store.ok(), store.ok() ? "" : store.error().c_str());
+        QCOMPARE(QString::fromStdString(store.value()->path()), path);
+        QVERIFY(store.value()->createRun("by url", "{}").ok());
+    }
+    QVERIFY(QFileInfo::exists(path));
+    auto again = RunStore::openForReading(path.toStdString());
+    QVERIFY(again.ok());
+    QCOMPARE(again.value()->listRuns().size(), size_t(1));
+    QVERIFY(!RunStore::open("sqlite:///").ok()); // no path: refused, never a private in-memory store
 }
 
 void TestRunStoreFiles::refuseEmptyPath() {
