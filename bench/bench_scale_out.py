@@ -56,68 +56,29 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SERVER_SCRIPT = os.path.join(ROOT, "tests", "postgres", "postgres_server.sh")
 
-# The test functions, shared by the objective command (written to a file) and the random-search
-# reference computed in this process. Definitions as in bench_sampler_quality.cpp and
-# bench_sampler_suite.py.
-FUNCTIONS_SOURCE = r'''
-import math
+# The test functions (bench/test_functions.py, the definitions of bench_sampler_quality.cpp and
+# bench_sampler_suite.py), imported by the objective command and by the random-search reference
+# computed in this process. name: (function, bounds per dimension, known minimum, set).
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+import test_functions  # noqa: E402
 
-HARTMANN_C = [1.0, 1.2, 3.0, 3.2]
-HARTMANN6_A = [[10, 3, 17, 3.5, 1.7, 8], [0.05, 10, 17, 0.1, 8, 14],
-               [3, 3.5, 1.7, 10, 17, 8], [17, 8, 0.05, 10, 0.1, 14]]
-HARTMANN6_P = [[.1312, .1696, .5569, .0124, .8283, .5886], [.2329, .4135, .8307, .3736, .1004, .9991],
-               [.2348, .1451, .3522, .2883, .3047, .6650], [.4047, .8828, .8732, .5743, .1091, .0381]]
-
-
-def branin(x):
-    a = x[1] - 5.1 / (4.0 * math.pi ** 2) * x[0] ** 2 + 5.0 / math.pi * x[0] - 6.0
-    return a * a + 10.0 * (1.0 - 1.0 / (8.0 * math.pi)) * math.cos(x[0]) + 10.0
-
-
-def hartmann6(x):
-    return -sum(c * math.exp(-sum(aij * (xj - pij) ** 2 for aij, xj, pij in zip(ai, x, pi)))
-                for c, ai, pi in zip(HARTMANN_C, HARTMANN6_A, HARTMANN6_P))
-
-
-def rosenbrock_log1p(x):
-    return math.log1p(sum(100.0 * (x[i + 1] - x[i] ** 2) ** 2 + (1.0 - x[i]) ** 2 for i in range(len(x) - 1)))
-
-
-def ackley(x):
-    d = len(x)
-    squares = sum(v * v for v in x)
-    cosines = sum(math.cos(2.0 * math.pi * v) for v in x)
-    return -20.0 * math.exp(-0.2 * math.sqrt(squares / d)) - math.exp(cosines / d) + 20.0 + math.e
-
-
-def levy(x):
-    w = [1.0 + (v - 1.0) / 4.0 for v in x]
-    total = math.sin(math.pi * w[0]) ** 2
-    for wi in w[:-1]:
-        total += (wi - 1.0) ** 2 * (1.0 + 10.0 * math.sin(math.pi * wi + 1.0) ** 2)
-    return total + (w[-1] - 1.0) ** 2 * (1.0 + math.sin(2.0 * math.pi * w[-1]) ** 2)
-
-
-# name: (function, bounds per dimension, known minimum, set)
 FUNCTIONS = {
-    "branin": (branin, [(-5.0, 10.0), (0.0, 15.0)], 0.397887, "reported"),
-    "hartmann6": (hartmann6, [(0.0, 1.0)] * 6, -3.32237, "reported"),
-    "rosenbrock4": (rosenbrock_log1p, [(-2.0, 2.0)] * 4, 0.0, "reported"),
-    "ackley4": (ackley, [(-32.768, 32.768)] * 4, 0.0, "held out"),
-    "levy4": (levy, [(-10.0, 10.0)] * 4, 0.0, "held out"),
+    "branin": (test_functions.branin, [(-5.0, 10.0), (0.0, 15.0)], 0.397887, "reported"),
+    "hartmann6": (test_functions.hartmann(test_functions.HARTMANN6_A, test_functions.HARTMANN6_P),
+                  [(0.0, 1.0)] * 6, -3.32237, "reported"),
+    "rosenbrock4": (test_functions.rosenbrock_log1p, [(-2.0, 2.0)] * 4, 0.0, "reported"),
+    "ackley4": (test_functions.ackley, [(-32.768, 32.768)] * 4, 0.0, "held out"),
+    "levy4": (test_functions.levy, [(-10.0, 10.0)] * 4, 0.0, "held out"),
 }
-'''
 
-OBJECTIVE_MAIN = r'''
+# The objective command: this script's FUNCTIONS, imported (the script runs nothing when imported).
+OBJECTIVE_SOURCE = r'''
 import json, os, sys
-function, bounds = FUNCTIONS[sys.argv[1]][:2]
+sys.path.insert(0, %r)
+from bench_scale_out import FUNCTIONS
 params = json.loads(os.environ["TUNELAB_PARAMS"])
-print(repr(function([params["x%d" % i] for i in range(len(bounds))])))
-'''
-
-_namespace = {}
-exec(FUNCTIONS_SOURCE, _namespace)
-FUNCTIONS = _namespace["FUNCTIONS"]
+print(repr(FUNCTIONS[sys.argv[1]][0]([params["x%%d" %% i] for i in range(len(params))])))
+''' % os.path.join(ROOT, "bench")
 
 TRIAL_LINE = re.compile(r"^trial (\d+) (complete|failed|pruned)\b")
 EXPECTED_LINE = re.compile(r"^(trial \d+ complete\b|continuing study |study finished: )")
@@ -356,7 +317,7 @@ def what_trials_saw(trials, startup_trials=STARTUP_TRIALS):
 def quality(args, cli, server, folder):
     objective = os.path.join(folder, "objective.py")
     with open(objective, "w") as f:
-        f.write(FUNCTIONS_SOURCE + OBJECTIVE_MAIN)
+        f.write(OBJECTIVE_SOURCE)
     runs = []
     for name in args.functions:
         _, bounds, _, _ = FUNCTIONS[name]
