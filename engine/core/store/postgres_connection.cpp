@@ -54,15 +54,25 @@ std::string redactedUrl(const std::string& url) {
     const auto scheme = url.find("://");
     if (scheme == std::string::npos)
         return url;
+    std::string shown = url;
+    // user:password@host
     const auto hostStart = scheme + 3;
-    const auto at = url.find('@', hostStart);
-    const auto slash = url.find('/', hostStart);
-    if (at == std::string::npos || (slash != std::string::npos && slash < at))
-        return url;
-    const auto colon = url.find(':', hostStart);
-    if (colon == std::string::npos || colon > at)
-        return url;
-    return url.substr(0, colon + 1) + "***" + url.substr(at);
+    const auto at = shown.find('@', hostStart);
+    const auto slash = shown.find('/', hostStart);
+    const auto colon = shown.find(':', hostStart);
+    if (at != std::string::npos && (slash == std::string::npos || at < slash) && colon != std::string::npos &&
+        colon < at)
+        shown = shown.substr(0, colon + 1) + "***" + shown.substr(at);
+    // ?password=... among the URL's parameters
+    const auto query = shown.find('?');
+    for (auto key = query; key != std::string::npos; key = shown.find('&', key + 1)) {
+        if (shown.compare(key + 1, 9, "password=") != 0)
+            continue;
+        const auto value = key + 10;
+        const auto end = shown.find('&', value);
+        shown.replace(value, (end == std::string::npos ? shown.size() : end) - value, "***");
+    }
+    return shown;
 }
 
 #ifndef TUNELAB_HAVE_POSTGRES
