@@ -70,12 +70,17 @@ void TestSharedStoreWindow::showsWhatOtherWorkersDo() {
     // The worker reports, finishes its trial and starts another: the window follows.
     worker->reportIntermediate(first.value().id, 1, 0.8);
     QVERIFY(worker->finishTrial(first.value().id, TrialState::Complete, 0.8, "").ok());
-    QVERIFY(worker->createTrial(study, assignment({{"optimizer.lr", "0.05"}})).ok());
+    const auto second = worker->createTrial(study, assignment({{"optimizer.lr", "0.05"}}));
+    QVERIFY(second.ok());
     QTRY_COMPARE_WITH_TIMEOUT(trialsOf(window)->rowCount(), 2, 5000);
     QTRY_COMPARE_WITH_TIMEOUT(stateOfRow(window, 0), QStringLiteral("complete"), 5000);
     QCOMPARE(trialsOf(window)->trialAt(0).value, 0.8);
     QCOMPARE(trialsOf(window)->trialAt(0).intermediate.size(), size_t(1));
     QCOMPARE(stateOfRow(window, 1), QStringLiteral("running"));
+    // A running trial's epochs show as they are reported.
+    worker->reportIntermediate(second.value().id, 1, 0.6);
+    worker->flush();
+    QTRY_COMPARE_WITH_TIMEOUT(trialsOf(window)->trialAt(1).intermediate.size(), size_t(1), 5000);
     QCOMPARE(QString::fromStdString(window.runStore()->path()), QString::fromStdString(worker->path()));
 }
 

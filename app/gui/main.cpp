@@ -193,8 +193,8 @@ struct Options {
         QStringLiteral("path")};
     QCommandLineOption db{
         QStringLiteral("db"),
-        QStringLiteral("Run store file (default: $TUNELAB_DB or the user data folder). With "
-                       "--screenshot, runs are kept only when this is given."),
+        QStringLiteral("Run store: a file or a postgresql:// URL (default: $TUNELAB_DB or the user data "
+                       "folder). With --screenshot, runs are kept only when this is given."),
         QStringLiteral("path")};
     QCommandLineOption study{QStringLiteral("study"),
                              QStringLiteral("Open a study file (docs/studies.md) in the Search tab. With "

@@ -9,6 +9,7 @@
 #include <QWidget>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -156,6 +157,9 @@ private:
     QTimer* m_watchTimer = nullptr;
     int64_t m_watchReadThrough = -1; // every trial up to this number has been read
     std::set<int64_t> m_watchOpen;   // the watched trials still running or waiting
+    // What the view shows of each open watched trial: its state and how many epochs it reported, so
+    // that only what changed is shown again.
+    std::map<int64_t, std::pair<TrialState, size_t>> m_watchShown;
     std::optional<StudySpec> m_watchedSpec;
 
     bool m_running = false;

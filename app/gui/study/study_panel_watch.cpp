@@ -19,10 +19,13 @@ namespace tunelab {
 void StudyPanel::startWatching(const std::vector<TrialRecord>& trials) {
     m_watchReadThrough = -1;
     m_watchOpen.clear();
+    m_watchShown.clear();
     for (const auto& trial : trials) {
         m_watchReadThrough = std::max(m_watchReadThrough, trial.number);
-        if (!isFinal(trial.state))
+        if (!isFinal(trial.state)) {
             m_watchOpen.insert(trial.number);
+            m_watchShown[trial.number] = {trial.state, trial.intermediate.size()};
+        }
     }
     m_watchTimer->start();
 }
@@ -34,16 +37,26 @@ void StudyPanel::watchStudy() {
         return;
     }
     const std::vector<int64_t> open(m_watchOpen.begin(), m_watchOpen.end());
-    const auto changed = m_store->trialsAfter(m_studyId, m_watchReadThrough, open, true);
-    for (const auto& trial : changed) {
+    // Every open trial comes back at each read; the view is told only of what changed, and the summary
+    // (a read of the whole study) follows a change of state only.
+    bool statesChanged = false;
+    for (const auto& trial : m_store->trialsAfter(m_studyId, m_watchReadThrough, open, true)) {
         m_watchReadThrough = std::max(m_watchReadThrough, trial.number);
-        if (isFinal(trial.state))
+        const std::pair<TrialState, size_t> shown{trial.state, trial.intermediate.size()};
+        const auto known = m_watchShown.find(trial.number);
+        if (known != m_watchShown.end() && known->second == shown)
+            continue;
+        statesChanged = statesChanged || known == m_watchShown.end() || known->second.first != trial.state;
+        if (isFinal(trial.state)) {
             m_watchOpen.erase(trial.number);
-        else
+            m_watchShown.erase(trial.number);
+        } else {
             m_watchOpen.insert(trial.number);
+            m_watchShown[trial.number] = shown;
+        }
         m_view->upsertTrial(trial);
     }
-    if (changed.empty())
+    if (!statesChanged)
         return;
     if (const auto record = m_store->study(m_studyId))
         showStoredState(*m_watchedSpec, record->name);
