@@ -460,6 +460,16 @@ Result<ForegroundRun> runStudyInForeground(RunStore& store, const LoadedStudy& s
     return run;
 }
 
+void addTrialTrainingOptions(CLI::App* command, StudyOptions& options, const std::string& parallelHelp) {
+    command->add_option("--parallel", options.parallel, parallelHelp)->check(CLI::PositiveNumber);
+    command->add_flag("--force-parallel", options.forceParallel,
+                      "Allow more than 4 trials per core (at most 1024)");
+    command->add_option("--device", options.device, "auto, cpu, cuda or cuda:N (overrides the experiment)");
+    command->add_option("--threads", options.threads, "CPU threads per trial (0 = one per core)")
+        ->check(CLI::NonNegativeNumber);
+    command->add_flag("--json", options.json, "Print the result as one JSON line");
+}
+
 CLI::App* addStudyCommand(CLI::App& app, StudyOptions& options) {
     addWorkerCommand(app, options);
     CLI::App* study = app.add_subcommand("study", "Create, run and inspect hyperparameter studies");
@@ -484,19 +494,11 @@ CLI::App* addStudyCommand(CLI::App& app, StudyOptions& options) {
         ->check(CLI::PositiveNumber);
     options.run->add_option("--seconds", options.seconds, "Wall-time budget of this run")
         ->check(CLI::PositiveNumber);
-    options.run->add_option("--parallel", options.parallel, "Trials trained at once")
-        ->check(CLI::PositiveNumber);
-    options.run->add_flag("--force-parallel", options.forceParallel,
-                          "Allow more than 4 trials per core (at most 1024)");
-    options.run->add_option("--device", options.device,
-                            "auto, cpu, cuda or cuda:N (overrides the experiment)");
-    options.run->add_option("--threads", options.threads, "CPU threads per trial (0 = one per core)")
-        ->check(CLI::NonNegativeNumber);
+    addTrialTrainingOptions(options.run, options, "Trials trained at once");
     options.run
         ->add_option("--add-trials", options.addTrials,
                      "Raise the study's stored budget by this many trials, then run")
         ->check(CLI::PositiveNumber);
-    options.run->add_flag("--json", options.json, "Print the result as one JSON line");
 
     options.resume =
         study->add_subcommand("resume", "Re-queue interrupted trials and finish the original budget");

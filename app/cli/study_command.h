@@ -49,6 +49,9 @@ struct StudyOptions {
 };
 
 CLI::App* addStudyCommand(CLI::App& app, StudyOptions& options);
+// The options of the verbs that train a study's trials (study run, worker): --parallel,
+// --force-parallel, --device, --threads and --json.
+void addTrialTrainingOptions(CLI::App* command, StudyOptions& options, const std::string& parallelHelp);
 // `tunelab-cli worker` (training_command_lines.cpp), with the study verbs' options.
 void addWorkerCommand(CLI::App& app, StudyOptions& options);
 // The study verbs that do not train: create, status, best, list, enqueue, copy, export, import and

@@ -112,15 +112,7 @@ void addWorkerCommand(CLI::App& app, StudyOptions& options) {
     options.worker
         ->add_option("--max-trials", options.maxTrials, "Evaluate at most this many trials, then exit")
         ->check(CLI::PositiveNumber);
-    options.worker->add_option("--parallel", options.parallel, "Trials trained at once by this worker")
-        ->check(CLI::PositiveNumber);
-    options.worker->add_flag("--force-parallel", options.forceParallel,
-                             "Allow more than 4 trials per core (at most 1024)");
-    options.worker->add_option("--device", options.device,
-                               "auto, cpu, cuda or cuda:N (overrides the experiment)");
-    options.worker->add_option("--threads", options.threads, "CPU threads per trial (0 = one per core)")
-        ->check(CLI::NonNegativeNumber);
-    options.worker->add_flag("--json", options.json, "Print the result as one JSON line");
+    addTrialTrainingOptions(options.worker, options, "Trials trained at once by this worker");
 }
 
 } // namespace tunelab::cli
