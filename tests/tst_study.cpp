@@ -148,7 +148,8 @@ void TestStudy::parsesAndWritesStudyFiles() {
         "sampler": {"type": "gp", "seed": 7, "startup_trials": 5},
         "pruner": {"type": "asha", "min_epochs": 2, "reduction_factor": 4},
         "objective": {"metric": "val_accuracy", "at": "last"},
-        "budget": {"trials": 30, "seconds": 120}, "parallel": 2})";
+        "budget": {"trials": 30, "seconds": 120}, "parallel": 2,
+        "heartbeat": {"grace_seconds": 90, "max_retries": 1, "ask_grace_seconds": 3600}})";
     auto parsed = parseStudySpec(json);
     QVERIFY2(parsed.ok(), parsed.error().c_str());
     const StudySpec& spec = parsed.value();
@@ -164,6 +165,9 @@ void TestStudy::parsesAndWritesStudyFiles() {
     QCOMPARE(spec.budget.trials, int64_t(30));
     QCOMPARE(spec.budget.seconds, 120.0);
     QCOMPARE(spec.parallel, 2);
+    QCOMPARE(spec.heartbeat.graceSeconds, 90.0);
+    QCOMPARE(spec.heartbeat.maxRetries, 1);
+    QCOMPARE(spec.heartbeat.askGraceSeconds, 3600.0);
 
     auto again = parseStudySpec(studySpecToJson(spec));
     QVERIFY2(again.ok(), again.error().c_str());
@@ -193,6 +197,15 @@ void TestStudy::reportsBadStudyFiles_data() {
         << "space: parameters[0] (x): low 1 is above high 0";
     QTest::newRow("endless budget") << QString::fromStdString(studyJson(R"("budget": {"trials": 0})"))
                                     << "budget: set trials or seconds";
+    QTest::newRow("grace under a second")
+        << QString::fromStdString(studyJson(R"("heartbeat": {"grace_seconds": 0.5})"))
+        << "heartbeat.grace_seconds: expected a number of seconds from 1 to 604800, got 0.5";
+    QTest::newRow("unknown heartbeat key")
+        << QString::fromStdString(studyJson(R"("heartbeat": {"grace": 60})"))
+        << "heartbeat: unknown key 'grace'";
+    QTest::newRow("negative retries")
+        << QString::fromStdString(studyJson(R"("heartbeat": {"max_retries": -1})"))
+        << "heartbeat.max_retries: expected a number of retries >= 0";
     QTest::newRow("metric without experiment")
         << QString::fromStdString(studyJson(R"("objective": {"metric": "val_loss"})"))
         << "a study without an experiment is scored by \"value\"";
