@@ -16,11 +16,12 @@ TUNELAB_BUILD_DIR="${TUNELAB_BUILD_DIR:-$TUNELAB_ROOT/build}"
 # readable text in screenshots. xvfb and xauth: a real X window without a display (xvfb-run).
 # libonnx-dev writes ONNX exports (its protobuf headers come with libtorch-dev's libprotobuf-dev)
 # and libopencv-dev's DNN module reads them back to check them; python3-onnx checks them in
-# tests/export_reference/check_export.py (docs/export.md).
+# tests/export_reference/check_export.py (docs/export.md). libgloo-dev: the Gloo headers that
+# LibTorch's c10d process groups need, for one run trained by several processes (docs/data-parallel.md).
 # shellcheck disable=SC2034 # used by the scripts that source this file
 TUNELAB_PACKAGES=(
     build-essential cmake ninja-build ccache pkg-config
-    libtorch-dev libopenblas0-pthread libonnx-dev libopencv-dev python3-onnx
+    libtorch-dev libgloo-dev libopenblas0-pthread libonnx-dev libopencv-dev python3-onnx
     nlohmann-json3-dev libcli11-dev libsqlite3-dev zlib1g-dev libpq-dev postgresql
     qt6-base-dev qt6-charts-dev libqt6opengl6-dev libgl-dev fonts-dejavu-core
     xvfb xauth

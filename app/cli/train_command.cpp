@@ -6,12 +6,15 @@
 #include "progress_printer.h"
 #include "store/run_store.h"
 #include "store_access.h"
+#include "train_processes.h"
 #include "training/run_manager.h"
 
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <memory>
+#include <thread>
 #include <unistd.h>
 
 namespace tunelab::cli {
@@ -46,6 +49,79 @@ Result<std::shared_ptr<const TrainingCheckpoint>> parentCheckpoint(const RunStor
         *spec = parsed.take();
     }
     return Found(std::make_shared<const TrainingCheckpoint>(std::move(*checkpoint)));
+}
+
+void catchInterrupts() {
+    struct sigaction action {};
+    action.sa_handler = onInterrupt;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, nullptr);
+    sigaction(SIGTERM, &action, nullptr);
+}
+
+// Kills the ranks a launcher started when it leaves before its own training starts: they would
+// wait for it until their timeout.
+struct StartedRanksGuard {
+    const TrainProcesses& processes;
+    bool released = false;
+    ~StartedRanksGuard() {
+        if (released)
+            return;
+        for (const pid_t pid : processes.started)
+            ::kill(pid, SIGKILL);
+        waitForStartedRanks(processes);
+    }
+};
+
+struct LastEventSink : RunEventSink {
+    void onRunEvent(const RunEvent& event) override {
+        if (event.kind == RunEventKind::Finished && !event.summary.message.empty() &&
+            event.summary.status != RunStatus::Completed)
+            std::fprintf(stderr, "process %d: %s: %s\n", rank, toString(event.summary.status),
+                         event.summary.message.c_str());
+    }
+    int rank = 0;
+};
+
+int exitCodeOf(RunStatus status) {
+    switch (status) {
+    case RunStatus::Completed:
+        return kExitSuccess;
+    case RunStatus::Stopped:
+    case RunStatus::Pruned:
+        return kExitInterrupted;
+    default:
+        return kExitRunFailed;
+    }
+}
+
+// A rank other than 0 of a data-parallel run trains its share and records nothing: rank 0's run is
+// the one in the store. It reads what the spec starts from (fine-tuned weights, a teacher) itself.
+int trainAsOtherRank(const ExperimentSpec& spec, RunOptions runOptions, const std::string& dbPath,
+                     std::unique_ptr<RunStore> store) {
+    if (!store && (spec.init.run > 0 || spec.distill.enabled()) && !(store = openRunStore(dbPath)))
+        return kExitBadInput;
+    if (const std::string problem = readStoredInputs(store.get(), spec, runOptions); !problem.empty()) {
+        std::fprintf(stderr, "error: %s\n", problem.c_str());
+        return kExitBadInput;
+    }
+    catchInterrupts();
+    RunControl control;
+    LastEventSink sink;
+    sink.rank = runOptions.dataParallel.rank;
+    std::atomic<bool> done{false};
+    RunSummary summary;
+    std::thread training([&] {
+        summary = trainExperiment(0, spec, runOptions, control, sink);
+        done = true;
+    });
+    while (!done) {
+        if (g_interruptCount > 0)
+            control.stopRequested = true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    training.join();
+    return exitCodeOf(summary.status);
 }
 
 } // namespace
@@ -114,27 +190,37 @@ int runTrain(const TrainOptions& options) {
     const int64_t batch = spec.training.fullBatch ? trainRows : std::min(spec.training.batchSize, trainRows);
     const int64_t stepsPerEpoch = (trainRows + batch - 1) / batch;
 
+    auto joined = joinTrainProcesses(options.worldSize);
+    if (!joined.ok()) {
+        printErrors(joined.errors());
+        return kExitBadInput;
+    }
+    const TrainProcesses& processes = joined.value();
+    StartedRanksGuard startedRanks{processes};
+    RunOptions runOptions;
+    runOptions.threads = threadsPerProcess(options.threads, processes);
+    runOptions.resumeFrom = checkpoint;
+    runOptions.dataParallel = processes.settings;
+    if (processes.settings.rank > 0)
+        return trainAsOtherRank(spec, runOptions, dbPath, std::move(store));
+
     if (!store)
         store = openRunStore(dbPath);
     if (!store)
         return kExitBadInput;
 
     RunManager manager(store.get());
-    RunOptions runOptions;
-    runOptions.threads = options.threads;
-    runOptions.resumeFrom = checkpoint;
     auto started = manager.start(spec, runOptions, options.fromRun);
     if (!started.ok()) {
         printErrors(started.errors());
         return checkStoreSaved(*store, kExitBadInput); // a store that cannot record the run is exit 4
     }
+    startedRanks.released = true;
     const RunId id = started.value();
-
-    struct sigaction action {};
-    action.sa_handler = onInterrupt;
-    sigemptyset(&action.sa_mask);
-    sigaction(SIGINT, &action, nullptr);
-    sigaction(SIGTERM, &action, nullptr);
+    if (processes.settings.enabled())
+        std::fprintf(stderr, "run %lld: training over %d processes (data parallel, rank 0 records)\n",
+                     static_cast<long long>(id), processes.settings.worldSize);
+    catchInterrupts();
 
     std::FILE* progressOut = options.json ? stderr : stdout;
     ProgressPrinter printer(progressOut, spec.training.epochs, stepsPerEpoch);
@@ -156,6 +242,7 @@ int runTrain(const TrainOptions& options) {
         }
     }
     manager.waitForAll();
+    waitForStartedRanks(processes);
     // The run is complete on disk before we report it; what the store could not save is said, and
     // a run whose end was not saved is reported as the store will show it: interrupted.
     store->flush();
@@ -188,15 +275,7 @@ int runTrain(const TrainOptions& options) {
     }
     std::fflush(stdout);
 
-    switch (summary.status) {
-    case RunStatus::Completed:
-        return checkStoreSaved(*store, kExitSuccess);
-    case RunStatus::Stopped:
-    case RunStatus::Pruned:
-        return checkStoreSaved(*store, kExitInterrupted);
-    default:
-        return checkStoreSaved(*store, kExitRunFailed);
-    }
+    return checkStoreSaved(*store, exitCodeOf(summary.status));
 }
 
 } // namespace tunelab::cli

@@ -15,6 +15,7 @@ struct TrainOptions {
     int epochs = 0;
     bool json = false;
     int64_t fromRun = 0; // continue this run's training from its checkpoint (a fork)
+    int worldSize = 0;   // processes that train the run together (0: as the launcher's variables say)
 };
 
 CLI::App* addTrainCommand(CLI::App& app, TrainOptions& options);

@@ -23,6 +23,12 @@ CLI::App* addTrainCommand(CLI::App& app, TrainOptions& options) {
                      "Continue run ID's training from its checkpoint (weights and optimizer state); "
                      "without a spec file, with its experiment")
         ->check(CLI::PositiveNumber);
+    train
+        ->add_option("--world-size", options.worldSize,
+                     "Train over N processes on this host, data parallel (docs/data-parallel.md); "
+                     "RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT (torchrun, srun) join processes "
+                     "started elsewhere")
+        ->check(CLI::Range(1, 4096));
     train->add_flag("--json", options.json,
                     "Progress to stderr; the last line of stdout is the result as JSON");
     return train;

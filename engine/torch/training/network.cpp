@@ -149,7 +149,7 @@ torch::Tensor NetworkImpl::forward(const torch::Tensor& input) {
     return x;
 }
 
-FlatParameters flattenParameters(torch::nn::Module& module) {
+FlatParameters flattenParameters(torch::nn::Module& module, int64_t extraWords) {
     torch::NoGradGuard noGrad;
     auto parameters = module.parameters();
     int64_t total = 0;
@@ -158,7 +158,8 @@ FlatParameters flattenParameters(torch::nn::Module& module) {
     FlatParameters flat;
     const auto options = parameters.empty() ? torch::TensorOptions() : parameters.front().options();
     flat.values = torch::empty({total}, options);
-    flat.grads = torch::zeros({total}, options);
+    flat.exchange = torch::zeros({total + extraWords}, options);
+    flat.grads = flat.exchange.narrow(0, 0, total);
     int64_t offset = 0;
     for (auto& parameter : parameters) {
         const int64_t count = parameter.numel();

@@ -46,12 +46,14 @@ TORCH_MODULE(Network);
 // Makes every parameter a view into one contiguous buffer, and every gradient a view into a
 // second one, so that zeroing, clipping, the gradient norm and the optimizer step are a few
 // operations on two tensors instead of a few per parameter. Autograd accumulates into the
-// existing gradient views in place.
+// existing gradient views in place. `extraWords` more words follow the gradients in one buffer
+// (`exchange`), which a data-parallel run sends to the other processes in one piece.
 struct FlatParameters {
     torch::Tensor values;
     torch::Tensor grads;
+    torch::Tensor exchange; // the gradients and the extra words behind them
 };
-FlatParameters flattenParameters(torch::nn::Module& module);
+FlatParameters flattenParameters(torch::nn::Module& module, int64_t extraWords = 0);
 
 // The state dict (parameters and buffers, on the CPU) in torch.save's format.
 std::vector<char> saveStateDict(torch::nn::Module& module);

@@ -9,8 +9,10 @@
 #include "model/validation.h"
 #include "optim/learning_rate_schedule.h"
 #include "training/checkpoint.h"
+#include "training/data_parallel_run.h"
 #include "training/devices.h"
 #include "training/distillation.h"
+#include "training/early_stopping.h"
 #include "training/fine_tune.h"
 #include "training/layer_health.h"
 #include "training/losses.h"
@@ -46,24 +48,6 @@ struct RunEnded {
     std::string message;
 };
 
-bool lowerIsBetter(MetricKind metric) {
-    return metric != MetricKind::ValAccuracy;
-}
-
-double metricValue(MetricKind metric, const EpochRecord& epoch) {
-    switch (metric) {
-    case MetricKind::TrainLoss:
-        return epoch.trainLoss;
-    case MetricKind::ValLoss:
-        return epoch.valLoss;
-    case MetricKind::ValAccuracy:
-        return epoch.valAccuracy;
-    case MetricKind::ValMae:
-        return epoch.valMae;
-    }
-    return kNoValue;
-}
-
 class Trainer {
 public:
     Trainer(RunId id, const ExperimentSpec& spec, const RunOptions& options, RunControl& control,
@@ -81,7 +65,10 @@ private:
     void resume(const TrainingCheckpoint& from);
     void initialise();
     void trainEpoch(int epoch);
-    void step(const torch::Tensor& x, const torch::Tensor& y, const torch::Tensor& teacher, int epoch);
+    void step(const torch::Tensor& x, const torch::Tensor& y, const torch::Tensor& teacher, int epoch,
+              double share);
+    void endIfStopRequested();
+    uint64_t experimentFingerprint() const;
     void flushSteps();
     void hashBatchOrder(const std::vector<int64_t>* order);
     EpochRecord validate(int epoch, double seconds);
@@ -109,6 +96,7 @@ private:
     detail::FlatParameters m_flat;
     std::unique_ptr<detail::FlatOptimizer> m_optimizer;
     std::unique_ptr<LearningRateSchedule> m_schedule;
+    std::unique_ptr<detail::DataParallelRun> m_parallel; // null when this process trains alone
     std::mt19937_64 m_shuffleRandom;
     int64_t m_batchSize = 1;
     int64_t m_stepsPerEpoch = 1;
@@ -134,12 +122,18 @@ private:
     detail::FakeQuantizedWeights m_fakeQuantized;
     std::vector<std::string> m_notes; // what the run could not carry over or start from
     double m_pausedSeconds = 0.0;
-    double m_bestMetric = kNoValue;
-    int m_epochsWithoutImprovement = 0;
+    std::unique_ptr<EarlyStoppingWatch> m_earlyStopping;
 };
 
 void Trainer::prepare(const std::string& deviceId) {
     m_device = torch::Device(deviceId);
+    if (m_options.dataParallel.enabled()) {
+        try {
+            m_parallel = std::make_unique<detail::DataParallelRun>(m_options.dataParallel, m_device);
+        } catch (const std::runtime_error& error) {
+            throw RunEnded{RunStatus::Failed, error.what()};
+        }
+    }
     auto loaded = loadDatasetCached(m_spec.data, m_spec.seed);
     if (!loaded.ok())
         throw RunEnded{RunStatus::Failed, loaded.error()};
@@ -186,7 +180,7 @@ void Trainer::prepare(const std::string& deviceId) {
     if (!m_device.is_cpu())
         m_network->setDropoutGenerator(c10::nullopt);
     m_network->train();
-    m_flat = detail::flattenParameters(*m_network);
+    m_flat = detail::flattenParameters(*m_network, m_parallel ? detail::kExchangeControlWords : 0);
     m_frozen = detail::FrozenLayers(m_network, m_flat, m_spec.init.freezeLayers);
     m_rates = detail::LayerRates(m_network, m_spec.model);
     m_fakeQuantized = detail::FakeQuantizedWeights(m_network, m_spec.model, m_spec.fakeQuantize);
@@ -212,6 +206,25 @@ void Trainer::prepare(const std::string& deviceId) {
     m_shuffleRandom.seed(m_spec.seed * 0x9E3779B97F4A7C15ULL + 17);
     if (m_options.resumeFrom)
         resume(*m_options.resumeFrom);
+    if (m_parallel) {
+        try {
+            m_parallel->agree(experimentFingerprint(), m_flat);
+        } catch (const std::runtime_error& error) {
+            throw RunEnded{RunStatus::Failed, error.what()};
+        }
+        m_notes.push_back(m_parallel->note());
+    }
+}
+
+// What every process of a data-parallel run must share: the experiment (wherever it runs), the
+// training rows and the network's size.
+uint64_t Trainer::experimentFingerprint() const {
+    ExperimentSpec shared = m_spec;
+    shared.device.clear();
+    const std::string json = experimentSpecToJson(shared, -1);
+    const int64_t numbers[] = {m_tensors.trainX.size(0), m_flat.values.numel(), m_batchSize,
+                               m_options.lastEpoch, m_options.resumeFrom ? m_options.resumeFrom->epoch : 0};
+    return fnv1a64(numbers, sizeof(numbers), fnv1a64(json.data(), json.size()));
 }
 
 void Trainer::initialise() {
@@ -250,8 +263,9 @@ std::shared_ptr<const TrainingCheckpoint> Trainer::checkpoint(int epoch) {
         m_step));
 }
 
+// A data-parallel run does not pause: the other processes would wait for this one.
 void Trainer::waitWhilePaused() {
-    if (!m_control.paused.load(std::memory_order_relaxed))
+    if (m_parallel || !m_control.paused.load(std::memory_order_relaxed))
         return;
     flushSteps();
     const auto start = Clock::now();
@@ -260,17 +274,41 @@ void Trainer::waitWhilePaused() {
     m_pausedSeconds += secondsSince(start);
 }
 
-void Trainer::step(const torch::Tensor& x, const torch::Tensor& y, const torch::Tensor& teacher, int epoch) {
+// `share`: this process's part of the global batch (1 when it trains alone). Its mean loss times
+// its share, summed over the processes, is the global batch's mean loss, and so are the gradients.
+void Trainer::step(const torch::Tensor& x, const torch::Tensor& y, const torch::Tensor& teacher, int epoch,
+                   double share) {
     const double lr = m_schedule->learningRate(m_step, epoch - 1);
     const bool fused = m_optimizer->fusedCpu();
     if (!fused)
         m_flat.grads.zero_(); // the fused CPU step leaves the gradient zeroed itself
     m_fakeQuantized.round();
-    auto output = m_network->forward(x);
-    auto loss = teacher.defined() ? detail::distillationLoss(output, y, teacher, m_spec.distill)
-                                  : detail::computeLoss(m_spec.loss, output, y);
-    loss.backward();
+    torch::Tensor loss;
+    if (x.size(0) > 0) {
+        auto output = m_network->forward(x);
+        loss = teacher.defined() ? detail::distillationLoss(output, y, teacher, m_spec.distill)
+                                 : detail::computeLoss(m_spec.loss, output, y);
+        if (share < 1.0)
+            loss = loss * share;
+        loss.backward();
+    } else {
+        loss = torch::zeros({}, m_flat.values.options()); // a batch smaller than the processes
+    }
     m_fakeQuantized.restore();
+    bool flushNow = static_cast<int>(m_pendingSteps.size()) + 1 >= m_options.stepFlushSteps ||
+                    secondsSince(m_lastFlush) >= m_options.stepFlushSeconds;
+    bool stopAfterStep = false;
+    if (m_parallel) {
+        detail::ExchangedStep exchanged;
+        try {
+            exchanged = m_parallel->exchange(m_flat, loss, m_control.stopRequested.load(), flushNow, m_step);
+        } catch (const std::runtime_error& error) {
+            throw RunEnded{RunStatus::Failed, error.what()};
+        }
+        loss = exchanged.loss;
+        flushNow = exchanged.flush;
+        stopAfterStep = exchanged.stop;
+    }
     m_frozen.holdGradients(m_flat);
     m_masks.holdGradients(m_flat);
     const bool sample = m_sampleNextStep && m_health.hasLayers();
@@ -304,9 +342,20 @@ void Trainer::step(const torch::Tensor& x, const torch::Tensor& y, const torch::
         m_health.sampleUpdates(m_step);
     m_pendingLosses.push_back(loss.detach());
     m_pendingSteps.push_back(record);
-    if (static_cast<int>(m_pendingSteps.size()) >= m_options.stepFlushSteps ||
-        secondsSince(m_lastFlush) >= m_options.stepFlushSeconds)
+    if (flushNow)
         flushSteps();
+    if (stopAfterStep)
+        endIfStopRequested();
+}
+
+// Ends the run as the control asks: pruned by a study, or stopped. A data-parallel run's processes
+// learn of a stop in the step's exchange, so all of them end after the same step.
+void Trainer::endIfStopRequested() {
+    if (!m_parallel && !m_control.stopRequested.load(std::memory_order_relaxed))
+        return;
+    if (const int pruned = m_control.prunedAfterEpoch.load(); pruned > 0)
+        throw RunEnded{RunStatus::Pruned, "pruned by the study after epoch " + std::to_string(pruned)};
+    throw RunEnded{RunStatus::Stopped, "stopped by request after step " + std::to_string(m_step)};
 }
 
 // Reads the pending losses in one transfer (no host synchronisation per step) and reports them.
@@ -388,17 +437,15 @@ void Trainer::trainEpoch(int epoch) {
         hashBatchOrder(nullptr);
     }
     for (int64_t batch = 0; batch < m_stepsPerEpoch; ++batch) {
-        if (m_control.stopRequested.load(std::memory_order_relaxed)) {
-            if (const int pruned = m_control.prunedAfterEpoch.load(); pruned > 0)
-                throw RunEnded{RunStatus::Pruned,
-                               "pruned by the study after epoch " + std::to_string(pruned)};
-            throw RunEnded{RunStatus::Stopped, "stopped by request after step " + std::to_string(m_step)};
-        }
+        if (!m_parallel)
+            endIfStopRequested();
         waitWhilePaused();
-        const int64_t start = batch * m_batchSize;
-        const int64_t length = std::min(m_batchSize, rows - start);
-        step(x.narrow(0, start, length), y.narrow(0, start, length),
-             teacher.defined() ? teacher.narrow(0, start, length) : teacher, epoch);
+        const int64_t length = std::min(m_batchSize, rows - batch * m_batchSize);
+        const BatchShard shard = m_parallel ? m_parallel->shard(length) : BatchShard{0, length};
+        const int64_t start = batch * m_batchSize + shard.first;
+        step(x.narrow(0, start, shard.count), y.narrow(0, start, shard.count),
+             teacher.defined() ? teacher.narrow(0, start, shard.count) : teacher, epoch,
+             static_cast<double>(shard.count) / static_cast<double>(length));
     }
     flushSteps();
 }
@@ -411,32 +458,10 @@ EpochRecord Trainer::validate(int epoch, double seconds) {
         m_epochLossCount > 0 ? m_epochLossSum / static_cast<double>(m_epochLossCount) : kNoValue;
     record.learningRate = m_schedule->learningRate(std::max<int64_t>(m_step - 1, 0), epoch - 1);
     if (m_tensors.valX.defined()) {
-        torch::NoGradGuard noGrad;
-        m_network->eval();
-        const int64_t rows = m_tensors.valX.size(0);
-        constexpr int64_t kChunk = 8192;
-        auto lossSum = torch::zeros({}, torch::TensorOptions().device(m_device));
-        auto scoreSum = torch::zeros({}, torch::TensorOptions().device(m_device));
-        for (int64_t start = 0; start < rows; start += kChunk) {
-            const int64_t length = std::min(kChunk, rows - start);
-            auto x = m_tensors.valX.narrow(0, start, length);
-            auto y = m_tensors.valY.narrow(0, start, length);
-            auto output = m_network->forward(x);
-            lossSum += detail::computeLoss(m_spec.loss, output, y, torch::Reduction::Sum);
-            if (m_spec.loss.type == LossType::CrossEntropy)
-                scoreSum += output.argmax(1).eq(y).sum();
-            else if (m_spec.loss.type == LossType::BceWithLogits)
-                scoreSum += output.gt(0).eq(y.gt(0.5)).sum();
-            else
-                scoreSum += (output - y).abs().sum();
-        }
-        m_network->train();
-        const double count = static_cast<double>(rows);
-        record.valLoss = lossSum.item<double>() / count;
-        if (m_data.task == TaskKind::Classification)
-            record.valAccuracy = scoreSum.item<double>() / count;
-        else
-            record.valMae = scoreSum.item<double>() / count;
+        const auto scores = detail::scoreValidation(m_network, m_tensors, m_spec.loss, m_data.task);
+        record.valLoss = scores.loss;
+        record.valAccuracy = scores.accuracy;
+        record.valMae = scores.mae;
     }
     record.seconds = seconds;
     return record;
@@ -449,30 +474,12 @@ void Trainer::afterEpoch(const EpochRecord& record) {
     m_summary.valAccuracy = record.valAccuracy;
     m_summary.valMae = record.valMae;
     m_schedule->epochEnded(std::isfinite(record.valLoss) ? record.valLoss : record.trainLoss);
-
-    const auto& early = m_spec.training.earlyStopping;
-    const MetricKind monitored =
-        early.enabled ? early.metric
-                      : (m_tensors.valX.defined() ? MetricKind::ValLoss : MetricKind::TrainLoss);
-    const double value = metricValue(monitored, record);
-    const double delta = early.enabled ? early.minDelta : 0.0;
-    const bool improved =
-        std::isfinite(value) &&
-        (!std::isfinite(m_bestMetric) ||
-         (lowerIsBetter(monitored) ? value < m_bestMetric - delta : value > m_bestMetric + delta));
-    if (improved) {
-        m_bestMetric = value;
-        m_summary.bestEpoch = record.epoch;
-        m_epochsWithoutImprovement = 0;
-    } else {
-        ++m_epochsWithoutImprovement;
-    }
-    if (early.enabled && m_epochsWithoutImprovement >= early.patience &&
-        record.epoch < m_spec.training.epochs)
-        throw RunEnded{RunStatus::Completed, "early stopping after epoch " + std::to_string(record.epoch) +
-                                                 ": " + toString(monitored) + " did not improve for " +
-                                                 std::to_string(early.patience) + " epochs (best epoch " +
-                                                 std::to_string(m_summary.bestEpoch) + ")"};
+    if (!m_earlyStopping)
+        m_earlyStopping = std::make_unique<EarlyStoppingWatch>(m_spec.training, m_tensors.valX.defined());
+    std::string ending = m_earlyStopping->afterEpoch(record);
+    m_summary.bestEpoch = m_earlyStopping->bestEpoch();
+    if (!ending.empty())
+        throw RunEnded{RunStatus::Completed, std::move(ending)};
 }
 
 void Trainer::finish(RunStatus status, const std::string& message) {

@@ -2,6 +2,7 @@
 
 #include "events/run_events.h"
 #include "spec/spec.h"
+#include "training/data_parallel.h"
 
 #include <atomic>
 #include <cstdint>
@@ -39,6 +40,9 @@ struct RunOptions {
     std::shared_ptr<const std::vector<char>> initialWeights;
     // Distilling (spec.distill): the teacher.
     std::shared_ptr<const TeacherModel> teacher;
+    // Training over several processes (docs/data-parallel.md): this process's rank and how to reach
+    // the others. Every process calls trainExperiment with the same spec; rank 0's events are the run's.
+    DataParallelSettings dataParallel;
 };
 
 // Control flags a caller on another thread sets directly; the training loop reads them every step.

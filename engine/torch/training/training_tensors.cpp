@@ -1,5 +1,9 @@
 #include "training/training_tensors.h"
 
+#include "training/losses.h"
+
+#include <algorithm>
+
 namespace tunelab::detail {
 
 namespace {
@@ -30,6 +34,39 @@ TrainingTensors makeTrainingTensors(const Dataset& data, const DataSplit& split,
         tensors.valY = rowsOf(targets, split.validation).to(device);
     }
     return tensors;
+}
+
+ValidationScores scoreValidation(Network& network, const TrainingTensors& tensors, const LossSpec& loss,
+                                 TaskKind task) {
+    torch::NoGradGuard noGrad;
+    network->eval();
+    const int64_t rows = tensors.valX.size(0);
+    constexpr int64_t kChunk = 8192;
+    const auto options = torch::TensorOptions().device(tensors.valX.device());
+    auto lossSum = torch::zeros({}, options);
+    auto scoreSum = torch::zeros({}, options);
+    for (int64_t start = 0; start < rows; start += kChunk) {
+        const int64_t length = std::min(kChunk, rows - start);
+        auto x = tensors.valX.narrow(0, start, length);
+        auto y = tensors.valY.narrow(0, start, length);
+        auto output = network->forward(x);
+        lossSum += computeLoss(loss, output, y, torch::Reduction::Sum);
+        if (loss.type == LossType::CrossEntropy)
+            scoreSum += output.argmax(1).eq(y).sum();
+        else if (loss.type == LossType::BceWithLogits)
+            scoreSum += output.gt(0).eq(y.gt(0.5)).sum();
+        else
+            scoreSum += (output - y).abs().sum();
+    }
+    network->train();
+    const double count = static_cast<double>(rows);
+    ValidationScores scores;
+    scores.loss = lossSum.item<double>() / count;
+    if (task == TaskKind::Classification)
+        scores.accuracy = scoreSum.item<double>() / count;
+    else
+        scores.mae = scoreSum.item<double>() / count;
+    return scores;
 }
 
 } // namespace tunelab::detail

@@ -4,8 +4,11 @@
 
 #include "data/dataset.h"
 #include "spec/spec.h"
+#include "training/network.h"
 
 #include <torch/torch.h>
+
+#include <limits>
 
 namespace tunelab::detail {
 
@@ -19,5 +22,15 @@ struct TrainingTensors {
 
 TrainingTensors makeTrainingTensors(const Dataset& data, const DataSplit& split, LossType loss,
                                     const torch::Device& device);
+
+// The network's mean loss on the validation rows, and their accuracy (classification) or mean
+// absolute error (regression); the other one is kNoValue.
+struct ValidationScores {
+    double loss = 0.0;
+    double accuracy = std::numeric_limits<double>::quiet_NaN();
+    double mae = std::numeric_limits<double>::quiet_NaN();
+};
+ValidationScores scoreValidation(Network& network, const TrainingTensors& tensors, const LossSpec& loss,
+                                 TaskKind task);
 
 } // namespace tunelab::detail
