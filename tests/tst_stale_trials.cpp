@@ -72,6 +72,19 @@ void TestStaleTrials::silentTrialIsFailedAndRetried() {
     QCOMPARE(retry.message, std::string("retry of trial 0, whose worker fell silent"));
     // Nothing is stale twice.
     QCOMPARE(store->failStaleTrials(study, 60.0, 2, 1.0), 0);
+
+    // The silent evaluator comes back (its network was cut) and tells its result: the trial keeps its
+    // end, and the retry is the one that counts.
+    const auto late = store->finishTrial(asked.value().id, TrialState::Complete, 0.6, "");
+    QVERIFY(!late.ok());
+    QVERIFY2(late.error().find("trial 0 already ended as failed (stale: ") != std::string::npos &&
+                 late.error().find("so this complete result is not counted") != std::string::npos,
+             late.error().c_str());
+    QCOMPARE(name(store->trials(study)[0].state), QStringLiteral("failed"));
+    // A final state told twice (a commit whose reply was lost, then retried) is no mistake.
+    QVERIFY(store->finishTrial(retry.id, TrialState::Complete, 0.5, "").ok());
+    QVERIFY(store->finishTrial(retry.id, TrialState::Complete, 0.5, "").ok());
+    QVERIFY(!store->finishTrial(retry.id, TrialState::Complete, 0.4, "").ok());
 }
 
 void TestStaleTrials::retriesStopAtTheLimit() {

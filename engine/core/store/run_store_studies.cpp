@@ -156,6 +156,23 @@ std::string changedOrMissing(sql::Connection& db, const Statement& statement, bo
     return db.changes() == 0 ? "no trial with id " + std::to_string(trialId) : std::string();
 }
 
+// Why a trial that is not open could not take `state`: "" when it already holds that very end (a
+// finish repeated because its commit's reply was lost), else what it ended as.
+std::string alreadyEnded(sql::Connection& db, int64_t trialId, TrialState state, double value) {
+    Statement current(db, "SELECT number, state, value, message FROM trials WHERE id = ?");
+    current.bind(trialId);
+    if (!current.next())
+        return current.error().empty() ? "no trial with id " + std::to_string(trialId) : current.error();
+    const std::string ended = current.text(1);
+    const double endedValue = current.real(2, kNoValue);
+    if (ended == toString(state) && (endedValue == value || (std::isnan(endedValue) && std::isnan(value))))
+        return {};
+    const std::string message = current.text(3);
+    return "trial " + std::to_string(current.integer(0)) + " already ended as " + ended +
+           (message.empty() ? "" : " (" + message + ")") + ", so this " + toString(state) +
+           " result is not counted";
+}
+
 } // namespace
 
 Result<StudyId> RunStore::createStudy(const std::string& name, const std::string& studySpecJson) {
@@ -444,14 +461,16 @@ Result<bool> RunStore::finishTrial(int64_t trialId, TrialState state, double val
             Statement clearValues(db, "DELETE FROM trial_values WHERE trial_id = ?");
             return clearValues.run(trialId) ? std::string() : clearValues.error();
         }
-        auto finish =
-            m_impl->writeStatements.get(db, "UPDATE trials SET state = ?, value = ?, more_values = ?,"
-                                            " message = ?, pruned_epoch = ?, finished_at = ? WHERE id = ?");
+        // Only a trial still open takes a final state: one that ended meanwhile (given up as stale while
+        // this process could not reach the store, say) keeps its end, and its retry counts instead.
+        auto finish = m_impl->writeStatements.get(
+            db, "UPDATE trials SET state = ?, value = ?, more_values = ?, message = ?, pruned_epoch = ?,"
+                " finished_at = ? WHERE id = ? AND state IN ('running', 'waiting')");
         const std::string more = moreValues.empty() ? std::string() : valuesToJson(moreValues);
-        return changedOrMissing(db, *finish,
-                                finish->run(toString(state), value, textOrNull(more), textOrNull(message),
-                                            prunedEpoch, now, trialId),
-                                trialId);
+        if (!finish->run(toString(state), value, textOrNull(more), textOrNull(message), prunedEpoch, now,
+                         trialId))
+            return finish->error();
+        return db.changes() > 0 ? std::string() : alreadyEnded(db, trialId, state, value);
     });
     if (!error.empty())
         return Result<bool>::failure(m_impl->path + ": " + error);

@@ -411,6 +411,14 @@ struct StudyRunner::Impl {
         store.flush(); // intermediate values land before the final state
         auto finishedOk = store.finishTrial(trial.id, outcome.state, outcome.value, outcome.message,
                                             outcome.prunedEpoch, outcome.moreValues);
+        if (!finishedOk.ok()) {
+            // The store's end stands (the trial was given up as stale while this process was cut off).
+            if (auto current = store.trial(studyId, trial.number); current && isFinal(current->state)) {
+                outcome.state = current->state;
+                outcome.value = current->value;
+                outcome.moreValues = current->moreValues;
+            }
+        }
         std::lock_guard<std::mutex> lock(mutex);
         TrialRecord& stored = trials[trial.number];
         stored.state = outcome.state;
