@@ -433,9 +433,19 @@ bool postgresAvailable() {
 }
 
 Result<std::unique_ptr<Connection>> postgresConnection(const std::string& url) {
-    // The URL's own settings come last, so they win over these defaults.
-    const char* keywords[] = {"connect_timeout", "application_name", "dbname", nullptr};
-    const char* values[] = {"10", "tunelab", url.c_str(), nullptr};
+    // The URL's own settings come last, so they win over these defaults. A server cut off by the
+    // network (not closed) is noticed within about 30 s: TCP keepalives probe an idle connection and
+    // data left unacknowledged for 30 s fails, so the writer reconnects instead of waiting for ever.
+    const char* keywords[] = {"connect_timeout",
+                              "application_name",
+                              "keepalives",
+                              "keepalives_idle",
+                              "keepalives_interval",
+                              "keepalives_count",
+                              "tcp_user_timeout",
+                              "dbname",
+                              nullptr};
+    const char* values[] = {"10", "tunelab", "1", "10", "5", "3", "30000", url.c_str(), nullptr};
     PGconn* connection = PQconnectdbParams(keywords, values, 1);
     if (!connection)
         return Result<std::unique_ptr<Connection>>::failure(redactedUrl(url) + ": out of memory");
