@@ -1,5 +1,9 @@
 #include "training/data_parallel_run.h"
 
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -23,6 +27,8 @@
 
 namespace tunelab::detail {
 
+#if defined(TUNELAB_WITH_GLOO)
+
 namespace {
 
 std::string where(const DataParallelSettings& settings) {
@@ -35,13 +41,35 @@ std::string errorText(const std::exception& error) {
     return error.what();
 }
 
-bool isLoopback(const std::string& address) {
-    return address == "localhost" || address.rfind("127.", 0) == 0 || address == "::1";
+// The address of this host's interface on the way to `host` (rank 0's), where this process
+// listens for the others; "" when there is no route. A datagram socket's connect sends nothing.
+std::string localAddressTowards(const std::string& host, int port) {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_DGRAM;
+    addrinfo* found = nullptr;
+    if (::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found) != 0)
+        return {};
+    std::string local;
+    for (addrinfo* each = found; each && local.empty(); each = each->ai_next) {
+        const int fd = ::socket(each->ai_family, SOCK_DGRAM, 0);
+        if (fd < 0)
+            continue;
+        sockaddr_storage address{};
+        socklen_t length = sizeof(address);
+        char text[INET6_ADDRSTRLEN] = {};
+        if (::connect(fd, each->ai_addr, each->ai_addrlen) == 0 &&
+            ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0 &&
+            ::getnameinfo(reinterpret_cast<sockaddr*>(&address), length, text, sizeof(text), nullptr, 0,
+                          NI_NUMERICHOST) == 0)
+            local = text;
+        ::close(fd);
+    }
+    ::freeaddrinfo(found);
+    return local;
 }
 
 } // namespace
-
-#if defined(TUNELAB_WITH_GLOO)
 
 struct DataParallelRun::Group {
     c10::intrusive_ptr<c10d::Store> store;
@@ -101,12 +129,13 @@ DataParallelRun::DataParallelRun(const DataParallelSettings& settings, const tor
         }
 #endif
         auto options = c10d::ProcessGroupGloo::Options::create(timeout);
-        // GLOO_SOCKET_IFNAME names the network interface on hosts with several; on one host the
-        // loopback interface is enough, between hosts the address this host's name resolves to.
+        // GLOO_SOCKET_IFNAME names the interface to use; else the one on the way to rank 0 (the
+        // loopback interface on one host), which every process of the group can reach as rank 0 can.
+        const std::string local = localAddressTowards(settings.address, settings.port);
         if (const char* interface = std::getenv("GLOO_SOCKET_IFNAME"); interface && *interface)
             options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(interface));
-        else if (isLoopback(settings.address))
-            options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
+        else if (!local.empty())
+            options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(local));
         else
             options->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
         options->threads = 1;
