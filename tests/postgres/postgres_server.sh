@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Starts or stops a throw-away PostgreSQL server for the tests that need one.
 #
-#   postgres_server.sh start DIR PORT   makes a cluster in DIR (a fresh folder), starts it listening on a
+#   postgres_server.sh start DIR PORT [ADDRESS]
+#                                       makes a cluster in DIR (a fresh folder), starts it listening on a
 #                                       Unix socket in DIR only (PORT names the socket; no TCP port is
-#                                       taken) and writes the URL of its `postgres` database to DIR/url
+#                                       taken) and writes the URL of its `postgres` database to DIR/url;
+#                                       with ADDRESS, also on TCP at ADDRESS:PORT, trusting the hosts of
+#                                       its subnet (simulated hosts, tests/netns/hosts.sh), and the URL
+#                                       names ADDRESS
 #   postgres_server.sh restart DIR      stops it (fast: its connections are cut) and starts it again
 #   postgres_server.sh stop DIR         stops it and removes DIR
 #
@@ -48,13 +52,19 @@ start)
         cat "$dir/initdb.log" >&2
         exit 1
     }
+    address=${4:-}
+    [[ -n "$address" ]] && echo "host all all samenet trust" >>"$dir/data/pg_hba.conf"
     as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
-        -o "-k $dir -p $port -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+        -o "-k $dir -p $port -c listen_addresses='$address' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
         start >/dev/null || {
         cat "$dir/server.log" >&2
         exit 1
     }
-    echo "postgresql://tunelab@/postgres?host=$dir&port=$port" >"$dir/url"
+    if [[ -n "$address" ]]; then
+        echo "postgresql://tunelab@$address:$port/postgres" >"$dir/url"
+    else
+        echo "postgresql://tunelab@/postgres?host=$dir&port=$port" >"$dir/url"
+    fi
     chmod a+r "$dir/url"
     echo "postgres_server: running in $dir, port $port"
     ;;
