@@ -18,11 +18,12 @@ TUNELAB_BUILD_DIR="${TUNELAB_BUILD_DIR:-$TUNELAB_ROOT/build}"
 # and libopencv-dev's DNN module reads them back to check them; python3-onnx checks them in
 # tests/export_reference/check_export.py (docs/export.md). libgloo-dev: the Gloo headers that
 # LibTorch's c10d process groups need, for one run trained by several processes (docs/data-parallel.md).
+# libstb-dev decodes and resizes the images of image folders.
 # shellcheck disable=SC2034 # used by the scripts that source this file
 TUNELAB_PACKAGES=(
     build-essential cmake ninja-build ccache pkg-config
     libtorch-dev libgloo-dev libopenblas0-pthread libonnx-dev libopencv-dev python3-onnx
-    nlohmann-json3-dev libcli11-dev libsqlite3-dev zlib1g-dev libpq-dev postgresql
+    nlohmann-json3-dev libcli11-dev libsqlite3-dev zlib1g-dev libpq-dev postgresql libstb-dev
     qt6-base-dev qt6-charts-dev libqt6opengl6-dev libgl-dev fonts-dejavu-core
     xvfb xauth
 )

@@ -121,7 +121,7 @@ def check(root):
 PRIVATE_TORCH_HEADERS = {
     'training/network.h', 'training/losses.h', 'training/optimizers.h', 'training/layer_health.h',
     'training/fused_kernels.h', 'training/distillation.h', 'training/training_tensors.h',
-    'compress/model_measurement.h',
+    'training/augmentation.h', 'training/data_parallel_run.h', 'compress/model_measurement.h',
 }
 
 

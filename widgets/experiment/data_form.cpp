@@ -30,10 +30,6 @@ constexpr int kPreviewPoints = 2000;
 constexpr int kThumbnails = 8;
 constexpr int kReloadDelayMs = 250;
 
-bool isGenerated(DataKind kind) {
-    return kind != DataKind::Csv && kind != DataKind::Mnist && kind != DataKind::Cifar10;
-}
-
 QColor classColor(int index) {
     static const QColor colors[] = {QColor(31, 119, 180),  QColor(255, 127, 14),  QColor(44, 160, 44),
                                     QColor(214, 39, 40),   QColor(148, 103, 189), QColor(140, 86, 75),
@@ -168,6 +164,20 @@ DataForm::DataForm(QWidget* parent)
         m_task->addItem(QString::fromLatin1(name), static_cast<int>(task));
     m_limit = new NumberField(rules.limit);
     m_limit->setHint(tr("0 = all samples"));
+    // 0 in either field: the images keep their files' size (which must then be the same for all).
+    const NumberRule side{NumberRange{0.0, 4096.0}, true,
+                          "a number of pixels from 0 to 4096 (0 = the files' size)"};
+    m_imageSizeRow = new QWidget;
+    auto* sizeLayout = new QHBoxLayout(m_imageSizeRow);
+    sizeLayout->setContentsMargins(0, 0, 0, 0);
+    m_imageHeight = new NumberField(side);
+    m_imageWidth = new NumberField(side);
+    m_imageHeight->setToolTip(tr("Height in pixels every image is resized to; 0 keeps the files' size"));
+    m_imageWidth->setToolTip(tr("Width in pixels every image is resized to; 0 keeps the files' size"));
+    sizeLayout->addWidget(m_imageHeight, 1);
+    sizeLayout->addWidget(new QLabel(QStringLiteral("×")));
+    sizeLayout->addWidget(m_imageWidth, 1);
+    m_grayscale = new QCheckBox(tr("Read as one gray channel"));
     m_validation = new NumberField(rules.validationFraction);
     m_standardize = new QCheckBox(tr("Standardize features (training statistics)"));
     m_form->addRow(tr("Source"), m_kind);
@@ -179,6 +189,8 @@ DataForm::DataForm(QWidget* parent)
     m_form->addRow(tr("Target column"), m_target);
     m_form->addRow(tr("Task"), m_task);
     m_form->addRow(tr("Limit"), m_limit);
+    m_form->addRow(tr("Image size (h × w)"), m_imageSizeRow);
+    m_form->addRow(QString(), m_grayscale);
     m_form->addRow(tr("Validation share"), m_validation);
     m_form->addRow(QString(), m_standardize);
     layout->addLayout(m_form);
@@ -195,13 +207,15 @@ DataForm::DataForm(QWidget* parent)
     connect(m_browse, &QPushButton::clicked, this, &DataForm::browse);
     for (QComboBox* combo : {m_kind, m_task})
         connect(combo, &QComboBox::currentIndexChanged, this, &DataForm::onEdited);
-    for (NumberField* field : {m_samples, m_classes, m_features, m_limit, m_noise, m_validation}) {
+    for (NumberField* field :
+         {m_samples, m_classes, m_features, m_limit, m_noise, m_validation, m_imageHeight, m_imageWidth}) {
         connect(field, &NumberField::valueChanged, this, &DataForm::onEdited);
         connect(field, &NumberField::validityChanged, this, &DataForm::onEdited);
     }
     for (QLineEdit* edit : {m_path, m_target})
         connect(edit, &QLineEdit::editingFinished, this, &DataForm::onEdited);
     connect(m_standardize, &QCheckBox::toggled, this, &DataForm::onEdited);
+    connect(m_grayscale, &QCheckBox::toggled, this, &DataForm::onEdited);
     installSearchMenus();
 }
 
@@ -222,6 +236,7 @@ void DataForm::installSearchMenus() {
         {m_limit, "data.limit"},
         {m_validation, "data.validation_fraction"},
         {m_standardize, "data.standardize"},
+        {m_grayscale, "data.grayscale"},
     };
     installFixedPathSearchMenus(
         fields, [this](const QString& path, const QString& value) { Q_EMIT searchRequested(path, value); },
@@ -254,6 +269,9 @@ void DataForm::setSpec(const ExperimentSpec& spec) {
                                               : QString());
     m_task->setCurrentIndex(std::max(0, m_task->findData(static_cast<int>(data.task))));
     m_limit->setIntegerValue(data.limit);
+    m_imageHeight->setIntegerValue(data.imageSize.size() == 2 ? data.imageSize[0] : 0);
+    m_imageWidth->setIntegerValue(data.imageSize.size() == 2 ? data.imageSize[1] : 0);
+    m_grayscale->setChecked(data.grayscale);
     m_validation->setValue(data.validationFraction);
     m_standardize->setChecked(data.standardize);
     m_loading = false;
@@ -277,6 +295,10 @@ void DataForm::applyTo(ExperimentSpec& spec) const {
                 : data.kind == DataKind::Regression ? TaskKind::Regression
                                                     : TaskKind::Classification;
     data.limit = m_limit->integerValue();
+    const int64_t height = m_imageHeight->integerValue();
+    const int64_t width = m_imageWidth->integerValue();
+    data.imageSize = height > 0 && width > 0 ? std::vector<int64_t>{height, width} : std::vector<int64_t>{};
+    data.grayscale = m_grayscale->isChecked();
     data.validationFraction = m_validation->value();
     data.standardize = m_standardize->isChecked();
     spec.data = data;
@@ -289,7 +311,7 @@ void DataForm::updateVisibleFields() {
             label->setVisible(visible);
         field->setVisible(visible);
     };
-    const bool generated = isGenerated(kind);
+    const bool generated = isGeneratedData(kind);
     show(m_samples, generated);
     show(m_noise, generated);
     show(m_classes, kind == DataKind::Spirals || kind == DataKind::Blobs);
@@ -297,7 +319,9 @@ void DataForm::updateVisibleFields() {
     show(m_pathRow, !generated);
     show(m_target, kind == DataKind::Csv);
     show(m_task, kind == DataKind::Csv);
-    show(m_limit, kind == DataKind::Mnist || kind == DataKind::Cifar10);
+    show(m_limit, isImageFileData(kind));
+    show(m_imageSizeRow, kind == DataKind::ImageFolder);
+    show(m_grayscale, kind == DataKind::ImageFolder);
 }
 
 void DataForm::onEdited() {

@@ -85,6 +85,10 @@ private:
     QLineEdit* m_target = nullptr;
     QComboBox* m_task = nullptr;
     NumberField* m_limit = nullptr;
+    QWidget* m_imageSizeRow = nullptr;
+    NumberField* m_imageHeight = nullptr;
+    NumberField* m_imageWidth = nullptr;
+    QCheckBox* m_grayscale = nullptr;
     NumberField* m_validation = nullptr;
     QCheckBox* m_standardize = nullptr;
     QLabel* m_summary = nullptr;

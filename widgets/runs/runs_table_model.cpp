@@ -39,6 +39,10 @@ QString dataSetLabel(const DataSpec& data) {
         return QStringLiteral("MNIST");
     case DataKind::Cifar10:
         return QStringLiteral("CIFAR-10");
+    case DataKind::ImageFolder: {
+        const std::string& path = data.path;
+        return QString::fromStdString(path.substr(path.find_last_of('/') + 1)) + QStringLiteral("/");
+    }
     default:
         return QString::fromLatin1(toString(data.kind));
     }
@@ -64,8 +68,7 @@ SpecInfo readSpec(const std::string& json) {
     }
     info.epochsPlanned = spec.training.epochs;
     const DataKind kind = spec.data.kind;
-    if (kind != DataKind::Csv && kind != DataKind::Mnist && kind != DataKind::Cifar10 &&
-        spec.data.samples > 0) {
+    if (isGeneratedData(kind) && spec.data.samples > 0) {
         const auto validation =
             static_cast<int64_t>(std::llround(spec.data.samples * spec.data.validationFraction));
         const int64_t train = std::max<int64_t>(1, spec.data.samples - validation);

@@ -35,6 +35,8 @@ Result<Dataset> dispatch(const DataSpec& spec, uint64_t seed) {
         return loadMnistDataset(spec);
     case DataKind::Cifar10:
         return loadCifar10Dataset(spec);
+    case DataKind::ImageFolder:
+        return loadImageFolderDataset(spec);
     case DataKind::Spirals:
     case DataKind::Moons:
     case DataKind::Circles:

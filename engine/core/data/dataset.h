@@ -26,6 +26,7 @@ struct Dataset {
     std::vector<float> features;
     std::vector<float> targets;
     std::vector<std::string> featureNames; // csv header or generated names
+    std::vector<std::string> classNames;   // image folders: the class folders' names, by class index
 };
 
 // Loads or generates the data a spec describes and applies inputShape and scale
@@ -34,8 +35,9 @@ Result<Dataset> loadDataset(const DataSpec& spec, uint64_t seed);
 
 Result<Dataset> loadCsvDataset(const DataSpec& spec);
 Result<Dataset> generateDataset(const DataSpec& spec, uint64_t seed);
-Result<Dataset> loadMnistDataset(const DataSpec& spec);   // train-images-idx3-ubyte[.gz] + labels
-Result<Dataset> loadCifar10Dataset(const DataSpec& spec); // data_batch_1..5.bin (the training batches)
+Result<Dataset> loadMnistDataset(const DataSpec& spec);       // train-images-idx3-ubyte[.gz] + labels
+Result<Dataset> loadCifar10Dataset(const DataSpec& spec);     // data_batch_1..5.bin (the training batches)
+Result<Dataset> loadImageFolderDataset(const DataSpec& spec); // one sub-folder of images per class
 
 struct DataSplit {
     std::vector<int64_t> train;

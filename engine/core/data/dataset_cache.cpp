@@ -25,8 +25,9 @@ std::atomic<size_t> g_cachedBytes{size_t(1) << 30};
 
 using Loaded = Result<std::shared_ptr<const Dataset>>;
 
-// Size and modification time (nanoseconds) of a file, or of every file directly in a folder.
-void appendFileIdentity(const std::string& path, std::ostringstream& key) {
+// Size and modification time (nanoseconds) of a file, or of every file directly in a folder, and
+// `depth` levels of folders below it.
+void appendFileIdentity(const std::string& path, std::ostringstream& key, int depth = 0) {
     struct stat info {};
     if (::stat(path.c_str(), &info) != 0) {
         key << "|missing";
@@ -50,9 +51,12 @@ void appendFileIdentity(const std::string& path, std::ostringstream& key) {
     std::sort(names.begin(), names.end());
     for (const std::string& name : names) {
         struct stat entry {};
-        if (name != "." && name != ".." && ::stat((path + "/" + name).c_str(), &entry) == 0 &&
-            S_ISREG(entry.st_mode))
+        if (name == "." || name == ".." || ::stat((path + "/" + name).c_str(), &entry) != 0)
+            continue;
+        if (S_ISREG(entry.st_mode))
             appendStat(name, entry);
+        else if (S_ISDIR(entry.st_mode) && depth > 0)
+            appendFileIdentity(path + "/" + name, key, depth - 1);
     }
 }
 
@@ -65,8 +69,11 @@ std::string cacheKey(const DataSpec& spec, uint64_t seed) {
         << seed << '|';
     for (int64_t extent : spec.inputShape)
         key << extent << ',';
+    key << '|' << spec.grayscale << '|';
+    for (int64_t extent : spec.imageSize)
+        key << extent << ',';
     if (!spec.path.empty())
-        appendFileIdentity(spec.path, key);
+        appendFileIdentity(spec.path, key, spec.kind == DataKind::ImageFolder ? 1 : 0);
     return key.str();
 }
 

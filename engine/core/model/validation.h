@@ -19,6 +19,11 @@ struct ExperimentCheck {
 // error, or with every shape error; on success `shapes.ok()` holds.
 Result<ExperimentCheck> checkExperiment(const ExperimentSpec& spec);
 
+// The "augment" section against the samples it changes: flips, crops, rotation, zoom, shifts and
+// cutout need images ([channels, height, width]) large enough for them, mixup the cross_entropy loss
+// and no teacher. Each message names its key; empty when everything fits.
+std::vector<std::string> augmentationErrors(const ExperimentSpec& spec, const Shape& sampleShape);
+
 // The loss must suit the task: cross_entropy/bce_with_logits for classification, mse/l1/huber for
 // regression (bce_with_logits only for two classes). Empty when it does.
 std::string lossTaskError(LossType loss, TaskKind task, int classes);

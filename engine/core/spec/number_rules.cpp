@@ -63,6 +63,16 @@ SpecNumberRules makeRules() {
     r.earlyPatience = count(1, "a positive number of epochs");
     r.minDelta = real(kNonNegative, "a number >= 0");
     r.seed = count(0, "an integer >= 0", kInt64Limit);
+    r.imageSide = count(1, "a positive number of pixels", 4096);
+    r.cropPadding = count(0, "a number of pixels >= 0", 1024);
+    r.rotation = real(NumberRange{0.0, 180.0}, "a number of degrees from 0 to 180");
+    r.augmentScale = real(NumberRange{0.0, 10.0, false, true}, "a zoom factor above 0 and at most 10");
+    r.translate = real(NumberRange{0.0, 1.0}, "a fraction of the image from 0 to 1");
+    r.brightness = real(NumberRange{0.0, 10.0}, "a number from 0 to 10");
+    r.contrast = real(NumberRange{0.0, 1.0}, "a number from 0 to 1");
+    r.augmentNoise = real(NumberRange{0.0, 10.0}, "a standard deviation from 0 to 10");
+    r.cutout = count(0, "a number of pixels >= 0", 4096);
+    r.mixup = real(NumberRange{0.0, 100.0}, "a Beta distribution's alpha from 0 to 100 (0 = off)");
     return r;
 }
 

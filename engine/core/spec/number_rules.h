@@ -45,6 +45,9 @@ struct SpecNumberRules {
         negativeSlope, eluAlpha, lrMultiplier;
     NumberRule warmupEpochs, stepSize, gamma, plateauFactor, plateauPatience, threshold, minLr;
     NumberRule epochs, batchSize, gradClipNorm, earlyPatience, minDelta, seed;
+    NumberRule imageSide;
+    NumberRule cropPadding, rotation, augmentScale, translate, brightness, contrast, augmentNoise, cutout,
+        mixup;
 };
 const SpecNumberRules& specNumberRules();
 

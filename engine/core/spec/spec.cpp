@@ -3,6 +3,7 @@
 #include "common/file_text.h"
 #include "common/json_text.h"
 #include "common/names.h"
+#include "spec/augment_spec.h"
 #include "spec/object_reader.h"
 #include "spec/optimizer_catalog.h"
 #include "spec/optimizer_json.h"
@@ -25,10 +26,6 @@ namespace {
 
 // A CSV file has far fewer columns; the limit keeps the index an int.
 constexpr int64_t kMaxColumnIndex = 1000000;
-
-bool isGenerated(DataKind kind) {
-    return kind != DataKind::Csv && kind != DataKind::Mnist && kind != DataKind::Cifar10;
-}
 
 void readData(const Json& json, const std::string& baseDir, DataSpec& data,
               std::vector<std::string>& errors) {
@@ -59,7 +56,7 @@ void readData(const Json& json, const std::string& baseDir, DataSpec& data,
         return; // Which keys belong depends on the kind; do not guess.
     }
     data.task = data.kind == DataKind::Regression ? TaskKind::Regression : TaskKind::Classification;
-    if (isGenerated(data.kind)) {
+    if (isGeneratedData(data.kind)) {
         reader.integer("samples", data.samples, rules.samples);
         reader.number("noise", data.noise, rules.noise);
         if (data.kind == DataKind::Spirals || data.kind == DataKind::Blobs)
@@ -103,8 +100,22 @@ void readData(const Json& json, const std::string& baseDir, DataSpec& data,
         else if (!delimiter.empty())
             reader.error("delimiter", "expected a one-character string, got " + quoteText(delimiter));
     }
-    if (data.kind == DataKind::Mnist || data.kind == DataKind::Cifar10)
+    if (isImageFileData(data.kind))
         reader.integer("limit", data.limit, rules.limit);
+    if (data.kind == DataKind::ImageFolder) {
+        if (const Json* size = reader.find("image_size")) {
+            const bool pair = size->is_array() && size->size() == 2;
+            const int64_t height = pair ? asInteger((*size)[0]).value_or(0) : 0;
+            const int64_t width = pair ? asInteger((*size)[1]).value_or(0) : 0;
+            if (rules.imageSide.acceptsInteger(height) && rules.imageSide.acceptsInteger(width))
+                data.imageSize = {height, width};
+            else
+                reader.error("image_size",
+                             "expected [height, width] in pixels, each from 1 to 4096, like [32, 32], got " +
+                                 describeValue(*size));
+        }
+        reader.boolean("grayscale", data.grayscale);
+    }
     reader.finish(std::string(toString(data.kind)) + " data");
 }
 
@@ -467,6 +478,8 @@ Result<ExperimentSpec> parseExperimentSpec(std::string_view jsonText, const std:
         readDistill(*distill, spec.distill, errors);
     if (const Json* fake = reader.find("fake_quantize"))
         readFakeQuantize(*fake, spec.fakeQuantize, errors);
+    if (const Json* augment = reader.find("augment"))
+        readAugment(*augment, spec.augment, errors);
     reader.finish();
     if (errors.empty())
         checkAcrossSections(root, spec, errors);

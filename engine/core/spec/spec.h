@@ -15,11 +15,21 @@ namespace tunelab {
 
 enum class TaskKind { Classification, Regression };
 
-enum class DataKind { Csv, Mnist, Cifar10, Spirals, Moons, Circles, Xor, Blobs, Regression };
+enum class DataKind { Csv, Mnist, Cifar10, ImageFolder, Spirals, Moons, Circles, Xor, Blobs, Regression };
+
+// Data made by a built-in generator, not read from files.
+inline bool isGeneratedData(DataKind kind) {
+    return kind != DataKind::Csv && kind != DataKind::Mnist && kind != DataKind::Cifar10 &&
+           kind != DataKind::ImageFolder;
+}
+// Images read from files, which data.limit caps.
+inline bool isImageFileData(DataKind kind) {
+    return kind == DataKind::Mnist || kind == DataKind::Cifar10 || kind == DataKind::ImageFolder;
+}
 
 struct DataSpec {
     DataKind kind = DataKind::Spirals;
-    std::string path;     // csv file or mnist/cifar10 folder, absolute after parsing
+    std::string path;     // csv file or mnist/cifar10/image folder, absolute after parsing
     std::string target;   // csv: target column by name; empty with targetIndex < 0 means the last column
     int targetIndex = -1; // csv: target column by 0-based index
     char delimiter = ',';
@@ -32,8 +42,12 @@ struct DataSpec {
     double noise = 0.1;
     int classes = 2;  // spirals (arms) and blobs
     int features = 2; // blobs and regression
-    // Image folders: at most this many samples (0 = all).
+    // Image files: at most this many samples (0 = all).
     int64_t limit = 0;
+    // Image folders (one sub-folder per class): the [height, width] every image is resized to (empty:
+    // all images must have one size), and whether they are read as one gray channel instead of RGB.
+    std::vector<int64_t> imageSize;
+    bool grayscale = false;
     // Optional per-sample shape, e.g. [1, 8, 8] to feed 64 csv columns to conv layers.
     std::vector<int64_t> inputShape;
 };
@@ -191,6 +205,32 @@ struct FakeQuantizeSpec {
     bool perChannel = true;
 };
 
+// Training-time augmentation (docs/experiment-format.md, "augment"): random changes drawn for every
+// training sample of every epoch from the run's own generator (the same seed, the same batches),
+// never applied to validation rows. Geometric ones need image samples ([channels, height, width]).
+struct AugmentSpec {
+    bool flipHorizontal = false;
+    bool flipVertical = false;
+    int64_t cropPadding = 0; // pad every side by this many pixels, then crop back at a random place
+    double rotation = 0.0;   // degrees, uniform in [-rotation, rotation]
+    double scaleMin = 1.0;   // zoom, uniform in [scaleMin, scaleMax]
+    double scaleMax = 1.0;
+    double translate = 0.0;  // shift by up to this fraction of the width and the height
+    double brightness = 0.0; // add, uniform in [-brightness, brightness]
+    double contrast = 0.0;   // stretch about the sample's mean by uniform [1 - contrast, 1 + contrast]
+    double noise = 0.0;      // Gaussian noise of this standard deviation
+    int64_t cutout = 0;      // a square of this side set to zero at a random place
+    double mixup = 0.0;      // mix pairs of samples and their labels by Beta(mixup, mixup); 0: off
+
+    bool geometric() const {
+        return flipHorizontal || flipVertical || cropPadding > 0 || rotation > 0.0 || scaleMin != 1.0 ||
+               scaleMax != 1.0 || translate > 0.0;
+    }
+    bool enabled() const {
+        return geometric() || brightness > 0.0 || contrast > 0.0 || noise > 0.0 || cutout > 0 || mixup > 0.0;
+    }
+};
+
 struct ExperimentSpec {
     std::string name = "experiment";
     uint64_t seed = 0;
@@ -205,6 +245,7 @@ struct ExperimentSpec {
     PruneSpec prune;
     DistillSpec distill;
     FakeQuantizeSpec fakeQuantize;
+    AugmentSpec augment;
 };
 
 // Parses a spec. Relative data paths resolve against baseDir. Every error names its JSON path.

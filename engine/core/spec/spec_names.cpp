@@ -9,9 +9,11 @@ namespace tunelab {
 
 const NameTable<DataKind>& dataKindNames() {
     static const NameTable<DataKind> names = {
-        {DataKind::Csv, "csv"},         {DataKind::Mnist, "mnist"}, {DataKind::Cifar10, "cifar10"},
-        {DataKind::Spirals, "spirals"}, {DataKind::Moons, "moons"}, {DataKind::Circles, "circles"},
-        {DataKind::Xor, "xor"},         {DataKind::Blobs, "blobs"}, {DataKind::Regression, "regression"},
+        {DataKind::Csv, "csv"},         {DataKind::Mnist, "mnist"},
+        {DataKind::Cifar10, "cifar10"}, {DataKind::ImageFolder, "image_folder"},
+        {DataKind::Spirals, "spirals"}, {DataKind::Moons, "moons"},
+        {DataKind::Circles, "circles"}, {DataKind::Xor, "xor"},
+        {DataKind::Blobs, "blobs"},     {DataKind::Regression, "regression"},
     };
     return names;
 }

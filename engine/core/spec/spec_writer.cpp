@@ -1,5 +1,7 @@
 #include "spec/spec.h"
 
+#include "spec/augment_spec.h"
+
 #include "spec/optimizer_json.h"
 #include "spec/spec_names.h"
 
@@ -11,14 +13,10 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-bool isGeneratedKind(DataKind kind) {
-    return kind != DataKind::Csv && kind != DataKind::Mnist && kind != DataKind::Cifar10;
-}
-
 Json dataToJson(const DataSpec& data) {
     Json json;
     json["kind"] = toString(data.kind);
-    if (isGeneratedKind(data.kind)) {
+    if (isGeneratedData(data.kind)) {
         json["samples"] = data.samples;
         json["noise"] = data.noise;
         if (data.kind == DataKind::Spirals || data.kind == DataKind::Blobs)
@@ -37,8 +35,13 @@ Json dataToJson(const DataSpec& data) {
         if (data.delimiter != ',')
             json["delimiter"] = std::string(1, data.delimiter);
     }
-    if (data.kind == DataKind::Mnist || data.kind == DataKind::Cifar10)
+    if (isImageFileData(data.kind))
         json["limit"] = data.limit;
+    if (data.kind == DataKind::ImageFolder) {
+        if (!data.imageSize.empty())
+            json["image_size"] = data.imageSize;
+        json["grayscale"] = data.grayscale;
+    }
     json["validation_fraction"] = data.validationFraction;
     json["standardize"] = data.standardize;
     if (data.scale != 1.0)
@@ -185,6 +188,8 @@ std::string experimentSpecToJson(const ExperimentSpec& spec, int indent) {
         json["distill"] = {{"teacher_run", spec.distill.teacherRun},
                            {"temperature", spec.distill.temperature},
                            {"alpha", spec.distill.alpha}};
+    if (spec.augment.enabled())
+        json["augment"] = augmentToJson(spec.augment);
     return json.dump(indent);
 }
 

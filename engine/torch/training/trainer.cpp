@@ -3,11 +3,9 @@
 #include "common/machine_limits.h"
 
 #include "data/dataset.h"
-#include "data/dataset_cache.h"
 #include "health/gradient_health.h"
-#include "model/shape_inference.h"
-#include "model/validation.h"
 #include "optim/learning_rate_schedule.h"
+#include "training/augmentation.h"
 #include "training/checkpoint.h"
 #include "training/data_parallel_run.h"
 #include "training/devices.h"
@@ -65,8 +63,7 @@ private:
     void resume(const TrainingCheckpoint& from);
     void initialise();
     void trainEpoch(int epoch);
-    void step(const torch::Tensor& x, const torch::Tensor& y, const torch::Tensor& teacher, int epoch,
-              double share);
+    void step(const detail::TrainingBatch& batch, int epoch, double share);
     void endIfStopRequested();
     uint64_t experimentFingerprint() const;
     void flushSteps();
@@ -97,6 +94,7 @@ private:
     std::unique_ptr<detail::FlatOptimizer> m_optimizer;
     std::unique_ptr<LearningRateSchedule> m_schedule;
     std::unique_ptr<detail::DataParallelRun> m_parallel; // null when this process trains alone
+    detail::Augmenter m_augmenter;
     std::mt19937_64 m_shuffleRandom;
     int64_t m_batchSize = 1;
     int64_t m_stepsPerEpoch = 1;
@@ -134,41 +132,16 @@ void Trainer::prepare(const std::string& deviceId) {
             throw RunEnded{RunStatus::Failed, error.what()};
         }
     }
-    auto loaded = loadDatasetCached(m_spec.data, m_spec.seed);
-    if (!loaded.ok())
-        throw RunEnded{RunStatus::Failed, loaded.error()};
-    m_data = *loaded.value(); // a copy: standardization below changes it
-    const DataSplit split = splitDataset(m_data.rows, m_spec.data.validationFraction, m_spec.seed);
-    if (split.train.empty())
-        throw RunEnded{RunStatus::Failed, "data: no rows are left for training after the validation split"};
-    if (m_spec.data.standardize)
-        standardizeFeatures(m_data, split.train);
-    if (const std::string problem = lossTaskError(m_spec.loss.type, m_data.task, m_data.classes);
-        !problem.empty())
-        throw RunEnded{RunStatus::Failed, problem};
-    const ShapeReport shapes = inferShapes(m_spec.model, m_data.sampleShape,
-                                           OutputTarget{m_data.task, m_data.classes, m_spec.loss.type});
-    if (!shapes.ok())
-        throw RunEnded{RunStatus::Failed, Errors{shapes.errors}.joined("; ")};
-    if (m_device.is_cpu()) {
-        if (const std::string problem = trainingMemoryProblem(shapes.totalParams); !problem.empty())
-            throw RunEnded{RunStatus::Failed, problem};
+    detail::RunData run;
+    try {
+        run = detail::prepareRunData(m_spec, m_options.teacher.get(), m_device);
+    } catch (const std::runtime_error& error) {
+        throw RunEnded{RunStatus::Failed, error.what()};
     }
-
-    m_tensors = detail::makeTrainingTensors(m_data, split, m_spec.loss.type, m_device);
-    if (m_spec.distill.enabled()) {
-        if (!m_options.teacher)
-            throw RunEnded{RunStatus::Failed,
-                           "distill.teacher_run: the teacher's model was not handed to this "
-                           "run (train it through a run store)"};
-        try {
-            m_tensors.teacherLogits =
-                detail::teacherLogits(*m_options.teacher, split.train, m_data.rows, m_data.classes)
-                    .to(m_device);
-        } catch (const std::runtime_error& error) {
-            throw RunEnded{RunStatus::Failed, error.what()};
-        }
-    }
+    m_data = std::move(run.data);
+    m_tensors = std::move(run.tensors);
+    const DataSplit& split = run.split;
+    m_augmenter = detail::Augmenter(m_spec.augment, m_spec.seed);
     // Initialise on the CPU from the run's own generator, so a seed gives the same network on every device.
     auto generator = at::make_generator<at::CPUGeneratorImpl>(m_spec.seed);
     m_network = detail::Network(m_spec.model, m_data.sampleShape, generator);
@@ -276,18 +249,21 @@ void Trainer::waitWhilePaused() {
 
 // `share`: this process's part of the global batch (1 when it trains alone). Its mean loss times
 // its share, summed over the processes, is the global batch's mean loss, and so are the gradients.
-void Trainer::step(const torch::Tensor& x, const torch::Tensor& y, const torch::Tensor& teacher, int epoch,
-                   double share) {
+void Trainer::step(const detail::TrainingBatch& batch, int epoch, double share) {
     const double lr = m_schedule->learningRate(m_step, epoch - 1);
     const bool fused = m_optimizer->fusedCpu();
     if (!fused)
         m_flat.grads.zero_(); // the fused CPU step leaves the gradient zeroed itself
     m_fakeQuantized.round();
     torch::Tensor loss;
-    if (x.size(0) > 0) {
-        auto output = m_network->forward(x);
-        loss = teacher.defined() ? detail::distillationLoss(output, y, teacher, m_spec.distill)
-                                 : detail::computeLoss(m_spec.loss, output, y);
+    if (batch.x.size(0) > 0) {
+        auto output = m_network->forward(batch.x);
+        loss = batch.teacher.defined()
+                   ? detail::distillationLoss(output, batch.y, batch.teacher, m_spec.distill)
+                   : detail::computeLoss(m_spec.loss, output, batch.y);
+        if (batch.partnerY.defined()) // mixup: the mixed samples' labels, mixed alike
+            loss = loss * batch.mix +
+                   detail::computeLoss(m_spec.loss, output, batch.partnerY) * (1.0 - batch.mix);
         if (share < 1.0)
             loss = loss * share;
         loss.backward();
@@ -418,6 +394,7 @@ void Trainer::hashBatchOrder(const std::vector<int64_t>* order) {
 }
 
 void Trainer::trainEpoch(int epoch) {
+    m_augmenter.beginEpoch(epoch);
     const int64_t rows = m_tensors.trainX.size(0);
     torch::Tensor x = m_tensors.trainX;
     torch::Tensor y = m_tensors.trainY;
@@ -443,8 +420,11 @@ void Trainer::trainEpoch(int epoch) {
         const int64_t length = std::min(m_batchSize, rows - batch * m_batchSize);
         const BatchShard shard = m_parallel ? m_parallel->shard(length) : BatchShard{0, length};
         const int64_t start = batch * m_batchSize + shard.first;
-        step(x.narrow(0, start, shard.count), y.narrow(0, start, shard.count),
-             teacher.defined() ? teacher.narrow(0, start, shard.count) : teacher, epoch,
+        detail::TrainingBatch slice;
+        slice.x = x.narrow(0, start, shard.count);
+        slice.y = y.narrow(0, start, shard.count);
+        slice.teacher = teacher.defined() ? teacher.narrow(0, start, shard.count) : teacher;
+        step(m_augmenter.apply(std::move(slice), shard.first, length), epoch,
              static_cast<double>(shard.count) / static_cast<double>(length));
     }
     flushSteps();

@@ -1,5 +1,10 @@
 #include "training/training_tensors.h"
 
+#include "common/machine_limits.h"
+#include "data/dataset_cache.h"
+#include "model/shape_inference.h"
+#include "model/validation.h"
+#include "training/distillation.h"
 #include "training/losses.h"
 
 #include <algorithm>
@@ -34,6 +39,43 @@ TrainingTensors makeTrainingTensors(const Dataset& data, const DataSplit& split,
         tensors.valY = rowsOf(targets, split.validation).to(device);
     }
     return tensors;
+}
+
+RunData prepareRunData(const ExperimentSpec& spec, const TeacherModel* teacher, const torch::Device& device) {
+    auto loaded = loadDatasetCached(spec.data, spec.seed);
+    if (!loaded.ok())
+        throw std::runtime_error(loaded.error());
+    RunData run;
+    run.data = *loaded.value(); // a copy: standardization below changes it
+    run.split = splitDataset(run.data.rows, spec.data.validationFraction, spec.seed);
+    if (run.split.train.empty())
+        throw std::runtime_error("data: no rows are left for training after the validation split");
+    if (spec.data.standardize)
+        standardizeFeatures(run.data, run.split.train);
+    if (const std::string problem = lossTaskError(spec.loss.type, run.data.task, run.data.classes);
+        !problem.empty())
+        throw std::runtime_error(problem);
+    const ShapeReport shapes = inferShapes(spec.model, run.data.sampleShape,
+                                           OutputTarget{run.data.task, run.data.classes, spec.loss.type});
+    std::vector<std::string> errors = shapes.errors;
+    for (std::string& problem : augmentationErrors(spec, run.data.sampleShape))
+        errors.push_back(std::move(problem));
+    if (!errors.empty())
+        throw std::runtime_error(Errors{errors}.joined("; "));
+    if (device.is_cpu()) {
+        if (const std::string problem = trainingMemoryProblem(shapes.totalParams); !problem.empty())
+            throw std::runtime_error(problem);
+    }
+    run.tensors = makeTrainingTensors(run.data, run.split, spec.loss.type, device);
+    if (spec.distill.enabled()) {
+        if (!teacher)
+            throw std::runtime_error(
+                "distill.teacher_run: the teacher's model was not handed to this run (train "
+                "it through a run store)");
+        run.tensors.teacherLogits =
+            teacherLogits(*teacher, run.split.train, run.data.rows, run.data.classes).to(device);
+    }
+    return run;
 }
 
 ValidationScores scoreValidation(Network& network, const TrainingTensors& tensors, const LossSpec& loss,

@@ -5,6 +5,7 @@
 #include "data/dataset.h"
 #include "spec/spec.h"
 #include "training/network.h"
+#include "training/trainer.h"
 
 #include <torch/torch.h>
 
@@ -22,6 +23,17 @@ struct TrainingTensors {
 
 TrainingTensors makeTrainingTensors(const Dataset& data, const DataSplit& split, LossType loss,
                                     const torch::Device& device);
+
+// A run's data ready to train on: loaded (through the cache), split by the run's seed, standardized by
+// its training rows when the spec asks, checked against the loss, the network's shapes, the
+// augmentation and this machine's memory, and on the device with a distilling run's teacher logits.
+// Throws std::runtime_error with the message the run fails with.
+struct RunData {
+    Dataset data;
+    DataSplit split;
+    TrainingTensors tensors;
+};
+RunData prepareRunData(const ExperimentSpec& spec, const TeacherModel* teacher, const torch::Device& device);
 
 // The network's mean loss on the validation rows, and their accuracy (classification) or mean
 // absolute error (regression); the other one is kNoValue.
