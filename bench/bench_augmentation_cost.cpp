@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 #include <vector>
 
 using namespace tunelab;
@@ -107,6 +108,9 @@ double median(std::vector<double> values) {
 
 int main(int argc, char** argv) {
     const int rounds = argc > 1 ? std::max(1, std::atoi(argv[1])) : 5;
+    // Optionally an image folder of 32x32 colour images (bench_augmentation.py writes one) instead of
+    // generated samples, for the 32x32x3 lines.
+    const std::string folder = argc > 2 ? argv[2] : "";
     torch::set_num_threads(1);
     if (std::getenv("FTZ"))
         at::globalContext().setFlushDenormal(true);
@@ -114,7 +118,13 @@ int main(int argc, char** argv) {
                 "apply ms/batch  apply / plain step\n",
                 rounds);
     for (const auto& [side, channels] : {std::pair<int64_t, int64_t>{28, 1}, {32, 3}}) {
-        const ExperimentSpec plain = imagesExperiment(side, channels);
+        ExperimentSpec plain = imagesExperiment(side, channels);
+        if (!folder.empty() && channels == 3) {
+            plain.data = DataSpec{};
+            plain.data.kind = DataKind::ImageFolder;
+            plain.data.path = folder;
+            plain.data.validationFraction = 0.0;
+        }
         for (const auto& [name, augment] :
              {std::pair<const char*, AugmentSpec>{"flip+crop+noise", reported()},
               {"every (held out)", everything()}}) {

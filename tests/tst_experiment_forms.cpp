@@ -9,8 +9,13 @@
 #include <QComboBox>
 #include <QLabel>
 #include <QSignalSpy>
+#include <QTemporaryDir>
 #include <QWheelEvent>
 #include <QtTest>
+
+#ifdef TUNELAB_TEST_HAVE_STB
+#include "image_folder_test_support.h"
+#endif
 
 #include <cmath>
 #include <limits>
@@ -315,6 +320,40 @@ private Q_SLOTS:
         QCOMPARE(form.dataset().sampleShape, (Shape{1, 8, 8})); // kept although the form does not edit it
         QVERIFY(!form.grab().isNull());                         // thumbnails paint
     }
+
+#ifdef TUNELAB_TEST_HAVE_STB
+    // An image folder: its size and gray fields show only for it, read the spec and write it back.
+    void dataFormReadsAnImageFolder() {
+        QTemporaryDir dir;
+        const QString folder = dir.filePath("digits");
+        QCOMPARE(tunelab::test::writeDigitsImageFolder(folder, 5, 3, {2, 3, 5}), 15);
+        ExperimentSpec spec = defaultExperiment();
+        spec.data.kind = DataKind::ImageFolder;
+        spec.data.path = folder.toStdString();
+        spec.data.imageSize = {12, 10};
+        DataForm form;
+        form.resize(400, 500);
+        form.show();
+        form.setSpec(spec);
+        QVERIFY2(form.hasData(), qPrintable(form.errorText()));
+        QCOMPARE(form.dataset().classes, 3);
+        QCOMPARE(form.dataset().sampleShape, (Shape{3, 12, 10}));
+        QCheckBox* grayscale = nullptr;
+        for (QCheckBox* box : form.findChildren<QCheckBox*>())
+            if (box->text().contains("gray"))
+                grayscale = box;
+        QVERIFY(grayscale && grayscale->isVisible());
+        grayscale->setChecked(true);
+        ExperimentSpec written;
+        form.applyTo(written);
+        QCOMPARE(written.data.imageSize, (std::vector<int64_t>{12, 10}));
+        QVERIFY(written.data.grayscale);
+
+        spec.data = defaultExperiment().data;
+        form.setSpec(spec);
+        QVERIFY(!grayscale->isVisible());
+    }
+#endif
 };
 
 QTEST_MAIN(TestExperimentForms)
