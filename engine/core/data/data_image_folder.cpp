@@ -111,7 +111,7 @@ std::vector<ImageFile> limited(const std::vector<ImageFile>& files, int classes,
 struct Decoded {
     int width = 0;
     int height = 0;
-    bool colour = false; // the file has colour channels (not only gray, with or without alpha)
+    bool colour = false;               // the file has colour channels (not only gray, with or without alpha)
     std::vector<unsigned char> pixels; // height x width x channels
 };
 
