@@ -28,6 +28,7 @@ namespace fs = std::filesystem;
 constexpr int64_t kMaxValues = 500'000'000;       // floats kept in memory (2 GB); data.limit reads fewer
 constexpr int64_t kMaxFileBytes = 256ll << 20;    // a bigger file is no training image
 constexpr int64_t kMaxDecodedPixels = 64'000'000; // width x height of one image before resizing
+constexpr int kMaxSide = 16384; // and each side: resizing a wider image takes memory in proportion
 
 struct ImageFile {
     std::string path;
@@ -108,6 +109,28 @@ std::vector<ImageFile> limited(const std::vector<ImageFile>& files, int classes,
     return kept;
 }
 
+// A PNG's chunks must fit in the file: the decoder reserves what a chunk's length says before it reads
+// the chunk, so a few damaged bytes could otherwise ask for gigabytes. "" when they fit (or not a PNG).
+std::string pngChunkProblem(const std::vector<unsigned char>& bytes) {
+    static const unsigned char signature[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    if (bytes.size() < sizeof(signature) ||
+        !std::equal(std::begin(signature), std::end(signature), bytes.begin()))
+        return {};
+    size_t at = sizeof(signature);
+    while (at + 8 <= bytes.size()) {
+        const uint64_t length = (uint64_t(bytes[at]) << 24) | (uint64_t(bytes[at + 1]) << 16) |
+                                (uint64_t(bytes[at + 2]) << 8) | uint64_t(bytes[at + 3]);
+        if (length + 12 > bytes.size() - at)
+            return "a damaged PNG (a chunk of " + std::to_string(length) + " bytes at byte " +
+                   std::to_string(at) + " runs past the end of the file)";
+        if (std::equal(bytes.begin() + static_cast<std::ptrdiff_t>(at + 4),
+                       bytes.begin() + static_cast<std::ptrdiff_t>(at + 8), "IEND"))
+            return {};
+        at += 12 + static_cast<size_t>(length);
+    }
+    return {};
+}
+
 struct Decoded {
     int width = 0;
     int height = 0;
@@ -130,14 +153,21 @@ Result<Decoded> decode(const std::string& path, const std::string& name, int cha
     file.seekg(0);
     if (!file.read(reinterpret_cast<char*>(bytes.data()), size))
         return Found::failure(name + ": cannot be read");
+    if (const std::string problem = pngChunkProblem(bytes); !problem.empty())
+        return Found::failure(name + ": " + problem);
     Decoded image;
     int fileChannels = 0;
     if (!stbi_info_from_memory(bytes.data(), static_cast<int>(size), &image.width, &image.height,
                                &fileChannels))
         return Found::failure(name + ": not an image TuneLab can read (" + stbi_failure_reason() + ")");
-    if (static_cast<int64_t>(image.width) * image.height > kMaxDecodedPixels)
+    if (image.width <= 0 || image.height <= 0)
+        return Found::failure(name + ": the image has no pixels (" + std::to_string(image.width) + "x" +
+                              std::to_string(image.height) + ")");
+    if (static_cast<int64_t>(image.width) * image.height > kMaxDecodedPixels || image.width > kMaxSide ||
+        image.height > kMaxSide)
         return Found::failure(name + ": " + std::to_string(image.width) + "x" + std::to_string(image.height) +
-                              " pixels is too large for a training image");
+                              " pixels is too large for a training image (at most 64 million pixels, 16384 a "
+                              "side)");
     std::unique_ptr<unsigned char, void (*)(void*)> pixels(
         stbi_load_from_memory(bytes.data(), static_cast<int>(size), &image.width, &image.height,
                               &fileChannels, channels),
