@@ -4,6 +4,7 @@
 #include "common/number_field.h"
 #include "experiment/data_form.h"
 #include "experiment/training_form.h"
+#include "number_field_test_support.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -319,6 +320,67 @@ private Q_SLOTS:
         QCOMPARE(form.dataset().classes, 10);
         QCOMPARE(form.dataset().sampleShape, (Shape{1, 8, 8})); // kept although the form does not edit it
         QVERIFY(!form.grab().isNull());                         // thumbnails paint
+    }
+
+    // The image size takes both sides or neither (0 in both: the files' size). One side alone is
+    // refused in place, naming the side that is missing, and the spec keeps the size from before, as
+    // with any refused value; typing the other side makes it whole.
+    void dataFormRefusesOneImageSide_data() {
+        QTest::addColumn<QList<int>>("before");
+        QTest::addColumn<QStringList>("edits"); // "h:32": type 32 into the height
+        QTest::addColumn<QString>("problem");   // empty: accepted
+        QTest::addColumn<QList<int>>("written");
+        QTest::newRow("height alone")
+            << QList<int>{} << QStringList{"h:32"} << "Image width: 0 while the height is 32" << QList<int>{};
+        QTest::newRow("width alone") << QList<int>{} << QStringList{"w:24"}
+                                     << "Image height: 0 while the width is 24" << QList<int>{};
+        QTest::newRow("height cleared") << QList<int>{12, 10} << QStringList{"h:0"}
+                                        << "Image height: 0 while the width is 10" << QList<int>{12, 10};
+        QTest::newRow("width not a number")
+            << QList<int>{12, 10} << QStringList{"w:abc"} << "Image width: expected" << QList<int>{12, 10};
+        QTest::newRow("height alone, then a wrong width")
+            << QList<int>{} << QStringList{"h:32", "w:x"} << "Image width: expected" << QList<int>{};
+        QTest::newRow("both sides") << QList<int>{} << QStringList{"h:32", "w:24"} << QString()
+                                    << QList<int>{32, 24};
+        QTest::newRow("both cleared")
+            << QList<int>{12, 10} << QStringList{"h:0", "w:0"} << QString() << QList<int>{};
+    }
+    void dataFormRefusesOneImageSide() {
+        QFETCH(QList<int>, before);
+        QFETCH(QStringList, edits);
+        QFETCH(QString, problem);
+        QFETCH(QList<int>, written);
+        ExperimentSpec spec = defaultExperiment();
+        spec.data.kind = DataKind::ImageFolder;
+        spec.data.path = "/no/such/folder"; // the fields check what is typed whether or not it loads
+        spec.data.imageSize.assign(before.begin(), before.end());
+        DataForm form;
+        form.setSpec(spec);
+        QVERIFY(form.problems().isEmpty());
+        auto* height = form.findChild<NumberField*>("data.image_size[0]");
+        auto* width = form.findChild<NumberField*>("data.image_size[1]");
+        QVERIFY(height && width && height->isVisibleTo(&form));
+        QSignalSpy edited(&form, &DataForm::edited);
+        for (const QString& edit : edits)
+            test::typeInto(edit.startsWith('h') ? height : width, edit.mid(2));
+        QVERIFY(edited.count() > 0); // the window hears of it and checks the form again
+        ExperimentSpec after;
+        form.applyTo(after);
+        QCOMPARE(after.data.imageSize, std::vector<int64_t>(written.begin(), written.end()));
+        if (problem.isEmpty()) {
+            QVERIFY2(form.problems().isEmpty(), qPrintable(form.problems().join("; ")));
+            QVERIFY(height->isValid() && width->isValid());
+            return;
+        }
+        QCOMPARE(form.problems().size(), 1);
+        QVERIFY2(form.problems().first().startsWith(problem), qPrintable(form.problems().first()));
+        if (problem.contains("0 while"))
+            QVERIFY(form.problems().first().endsWith("or 0 in both to keep the files' size"));
+        NumberField* refused = problem.startsWith("Image height") ? height : width;
+        QVERIFY(!refused->isValid());
+        QVERIFY(refused->styleSheet().contains("border"));
+        QCOMPARE(refused->toolTip(), refused->problem());
+        QVERIFY((refused == height ? width : height)->isValid()); // the side typed is not the wrong one
     }
 
 #ifdef TUNELAB_TEST_HAVE_STB

@@ -87,16 +87,27 @@ void NumberField::onTextEdited(const QString& text) {
 
 void NumberField::accept(const TypedNumber& value, bool fromCode) {
     const bool wasValid = isValid();
+    const bool wasTypedValid = typedValid();
     const bool changed = value.value != m_value.value || value.integer != m_value.integer;
     m_value = value;
     if (fromCode)
         m_beforeEdit = value;
     m_problem.clear();
     showValidity();
-    if (!wasValid)
-        Q_EMIT validityChanged(true);
-    if (changed || (!fromCode && !wasValid))
+    if (isValid() != wasValid)
+        Q_EMIT validityChanged(isValid());
+    if (changed || (!fromCode && !wasTypedValid))
         Q_EMIT valueChanged(value.value);
+}
+
+void NumberField::setRelationProblem(const QString& problem) {
+    if (problem == m_relationProblem)
+        return;
+    const bool wasValid = isValid();
+    m_relationProblem = problem;
+    showValidity();
+    if (isValid() != wasValid)
+        Q_EMIT validityChanged(isValid());
 }
 
 void NumberField::showValidity() {
@@ -105,18 +116,18 @@ void NumberField::showValidity() {
         setToolTip(m_hint.isEmpty() ? QString::fromUtf8(m_rule.expected) : m_hint);
     } else {
         setStyleSheet(QStringLiteral("QLineEdit { border: 2px solid #d32f2f; border-radius: 3px; }"));
-        setToolTip(m_problem);
+        setToolTip(problem());
     }
 }
 
 void NumberField::focusInEvent(QFocusEvent* event) {
-    if (isValid())
+    if (typedValid())
         m_beforeEdit = m_value;
     QLineEdit::focusInEvent(event);
 }
 
 void NumberField::keyPressEvent(QKeyEvent* event) {
-    if (event->key() == Qt::Key_Escape && !isValid()) {
+    if (event->key() == Qt::Key_Escape && !typedValid()) {
         if (m_rule.integer)
             setIntegerValue(m_beforeEdit.integer);
         else
@@ -124,7 +135,7 @@ void NumberField::keyPressEvent(QKeyEvent* event) {
         event->accept();
         return;
     }
-    if (m_rule.integer && isValid() && (event->key() == Qt::Key_Up || event->key() == Qt::Key_Down)) {
+    if (m_rule.integer && typedValid() && (event->key() == Qt::Key_Up || event->key() == Qt::Key_Down)) {
         const int64_t next = m_value.integer + (event->key() == Qt::Key_Up ? 1 : -1);
         if (m_rule.accepts(static_cast<double>(next)))
             setIntegerValue(next);

@@ -30,9 +30,15 @@ public:
     double value() const { return m_value.value; }
     int64_t integerValue() const { return m_value.integer; }
 
-    bool isValid() const { return m_problem.isEmpty(); }
-    // Why the text is refused ("expected a positive integer, got 0"); empty while it is valid.
-    QString problem() const { return m_problem; }
+    // False while the text is refused, or while the form holds a relation problem for it.
+    bool isValid() const { return m_problem.isEmpty() && m_relationProblem.isEmpty(); }
+    // Why the text is refused ("expected a positive integer, got 0"), else the relation problem; empty
+    // while it is valid.
+    QString problem() const { return m_problem.isEmpty() ? m_relationProblem : m_problem; }
+    // A problem of the value's relation to other fields, which the field's own rule cannot see ("0
+    // while the height is 32"): shown and reported like a refused value until the form clears it with an
+    // empty text. value() keeps what was typed; the form that sets it decides what it writes.
+    void setRelationProblem(const QString& problem);
     // The tooltip shown while the text is valid; the reason replaces it while it is not.
     void setHint(const QString& hint);
 
@@ -55,11 +61,13 @@ private:
     void onTextEdited(const QString& text);
     void showValidity();
     void accept(const TypedNumber& value, bool fromCode);
+    bool typedValid() const { return m_problem.isEmpty(); }
 
     NumberRule m_rule;
     TypedNumber m_value;
     TypedNumber m_beforeEdit; // what the field held when the current edit began
     QString m_problem;
+    QString m_relationProblem;
     QString m_hint;
     QString m_defaultText;
 };

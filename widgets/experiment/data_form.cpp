@@ -16,6 +16,7 @@
 #include <QLineEdit>
 #include <QPainter>
 #include <QPushButton>
+#include <QSignalBlocker>
 #include <QTimer>
 #include <QVBoxLayout>
 
@@ -172,8 +173,12 @@ DataForm::DataForm(QWidget* parent)
     sizeLayout->setContentsMargins(0, 0, 0, 0);
     m_imageHeight = new NumberField(side);
     m_imageWidth = new NumberField(side);
-    m_imageHeight->setToolTip(tr("Height in pixels every image is resized to; 0 keeps the files' size"));
-    m_imageWidth->setToolTip(tr("Width in pixels every image is resized to; 0 keeps the files' size"));
+    m_imageHeight->setObjectName(QStringLiteral("data.image_size[0]"));
+    m_imageWidth->setObjectName(QStringLiteral("data.image_size[1]"));
+    m_imageHeight->setAccessibleName(tr("Image height"));
+    m_imageWidth->setAccessibleName(tr("Image width"));
+    m_imageHeight->setHint(tr("Height in pixels every image is resized to; 0 keeps the files' size"));
+    m_imageWidth->setHint(tr("Width in pixels every image is resized to; 0 keeps the files' size"));
     sizeLayout->addWidget(m_imageHeight, 1);
     sizeLayout->addWidget(new QLabel(QStringLiteral("×")));
     sizeLayout->addWidget(m_imageWidth, 1);
@@ -271,6 +276,7 @@ void DataForm::setSpec(const ExperimentSpec& spec) {
     m_limit->setIntegerValue(data.limit);
     m_imageHeight->setIntegerValue(data.imageSize.size() == 2 ? data.imageSize[0] : 0);
     m_imageWidth->setIntegerValue(data.imageSize.size() == 2 ? data.imageSize[1] : 0);
+    checkImageSize();
     m_grayscale->setChecked(data.grayscale);
     m_validation->setValue(data.validationFraction);
     m_standardize->setChecked(data.standardize);
@@ -295,9 +301,7 @@ void DataForm::applyTo(ExperimentSpec& spec) const {
                 : data.kind == DataKind::Regression ? TaskKind::Regression
                                                     : TaskKind::Classification;
     data.limit = m_limit->integerValue();
-    const int64_t height = m_imageHeight->integerValue();
-    const int64_t width = m_imageWidth->integerValue();
-    data.imageSize = height > 0 && width > 0 ? std::vector<int64_t>{height, width} : std::vector<int64_t>{};
+    data.imageSize = m_imageSize;
     data.grayscale = m_grayscale->isChecked();
     data.validationFraction = m_validation->value();
     data.standardize = m_standardize->isChecked();
@@ -324,9 +328,26 @@ void DataForm::updateVisibleFields() {
     show(m_grayscale, kind == DataKind::ImageFolder);
 }
 
+// Both sides or neither (0 and 0: the files' own size). One side alone is refused in place, naming the
+// side that is missing, and the spec keeps the size from before, as a refused number keeps its value.
+void DataForm::checkImageSize() {
+    const int64_t height = m_imageHeight->integerValue();
+    const int64_t width = m_imageWidth->integerValue();
+    const QString both = tr("type both sides in pixels, or 0 in both to keep the files' size");
+    const QSignalBlocker heightSignals(m_imageHeight); // the form reports the change itself
+    const QSignalBlocker widthSignals(m_imageWidth);
+    m_imageHeight->setRelationProblem(
+        height == 0 && width > 0 ? tr("0 while the width is %1; %2").arg(width).arg(both) : QString());
+    m_imageWidth->setRelationProblem(
+        width == 0 && height > 0 ? tr("0 while the height is %1; %2").arg(height).arg(both) : QString());
+    if ((height > 0) == (width > 0))
+        m_imageSize = height > 0 ? std::vector<int64_t>{height, width} : std::vector<int64_t>{};
+}
+
 void DataForm::onEdited() {
     if (m_loading)
         return;
+    checkImageSize();
     updateVisibleFields();
     m_reloadTimer->start();
     Q_EMIT edited();

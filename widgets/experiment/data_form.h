@@ -61,6 +61,7 @@ Q_SIGNALS:
 private:
     void onEdited();
     void updateVisibleFields();
+    void checkImageSize();
     void browse();
     void installSearchMenus();
 
@@ -88,6 +89,7 @@ private:
     QWidget* m_imageSizeRow = nullptr;
     NumberField* m_imageHeight = nullptr;
     NumberField* m_imageWidth = nullptr;
+    std::vector<int64_t> m_imageSize; // the last size with both sides, or empty for the files' size
     QCheckBox* m_grayscale = nullptr;
     NumberField* m_validation = nullptr;
     QCheckBox* m_standardize = nullptr;
