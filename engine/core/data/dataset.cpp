@@ -134,12 +134,14 @@ DataSplit splitDataset(int64_t rows, double validationFraction, uint64_t seed) {
     return split;
 }
 
-void standardizeFeatures(Dataset& data, const std::vector<int64_t>& statisticsRows) {
+FeatureStandardization featureStandardization(const Dataset& data,
+                                              const std::vector<int64_t>& statisticsRows) {
+    FeatureStandardization z;
     if (data.rows <= 0 || data.features.empty())
-        return;
+        return z;
     const auto width = static_cast<size_t>(data.features.size() / static_cast<size_t>(data.rows));
     if (width == 0)
-        return;
+        return z;
     std::vector<int64_t> rows;
     rows.reserve(statisticsRows.size());
     for (const int64_t row : statisticsRows) {
@@ -147,7 +149,7 @@ void standardizeFeatures(Dataset& data, const std::vector<int64_t>& statisticsRo
             rows.push_back(row);
     }
     if (rows.empty())
-        return;
+        return z;
 
     // Two passes in double: one-pass sums lose the variance of large, nearly constant features.
     std::vector<double> mean(width, 0.0), variance(width, 0.0);
@@ -165,19 +167,28 @@ void standardizeFeatures(Dataset& data, const std::vector<int64_t>& statisticsRo
             variance[j] += delta * delta;
         }
     }
-    std::vector<float> shift(width), factor(width);
+    z.shift.resize(width);
+    z.factor.resize(width);
     for (size_t j = 0; j < width; ++j) {
         const double deviation = std::sqrt(variance[j] / double(rows.size()));
-        shift[j] = static_cast<float>(mean[j]);
+        z.shift[j] = static_cast<float>(mean[j]);
         // Rounding leaves a constant column with a deviation of a few ulps; dividing by it would blow noise
         // up.
         const bool spread = deviation > 1e-7 * std::max(1.0, std::fabs(mean[j]));
-        factor[j] = spread ? static_cast<float>(1.0 / deviation) : 1.0f;
+        z.factor[j] = spread ? static_cast<float>(1.0 / deviation) : 1.0f;
     }
+    return z;
+}
+
+void standardizeFeatures(Dataset& data, const std::vector<int64_t>& statisticsRows) {
+    const FeatureStandardization z = featureStandardization(data, statisticsRows);
+    const size_t width = z.shift.size();
+    if (width == 0)
+        return;
     for (int64_t row = 0; row < data.rows; ++row) {
         float* values = data.features.data() + static_cast<size_t>(row) * width;
         for (size_t j = 0; j < width; ++j)
-            values[j] = (values[j] - shift[j]) * factor[j];
+            values[j] = (values[j] - z.shift[j]) * z.factor[j];
     }
 }
 

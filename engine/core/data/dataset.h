@@ -47,6 +47,16 @@ struct DataSplit {
 // Seeded shuffle, then the first round(fraction * rows) rows validate. Same seed, same split.
 DataSplit splitDataset(int64_t rows, double validationFraction, uint64_t seed);
 
+// What standardization does to each feature: value' = (value - shift[j]) * factor[j], from the mean
+// and population deviation of the given rows (factor 1 where a feature has no spread). Empty when
+// there are no rows or features.
+struct FeatureStandardization {
+    std::vector<float> shift;
+    std::vector<float> factor;
+};
+FeatureStandardization featureStandardization(const Dataset& data,
+                                              const std::vector<int64_t>& statisticsRows);
+
 // Z-scores every feature with the mean and standard deviation of the given rows
 // (features with zero spread are only centred).
 void standardizeFeatures(Dataset& data, const std::vector<int64_t>& statisticsRows);
