@@ -2,6 +2,7 @@
 
 #include "common/number_field.h"
 #include "common/wheel_guard.h"
+#include "experiment/sample_image.h"
 
 #include "data/dataset_cache.h"
 #include "search/search_space_editor.h"
@@ -115,18 +116,8 @@ private:
         const int count = static_cast<int>(std::min<int64_t>(data.rows, kThumbnails));
         const int cell = std::max(16, std::min(width() / std::max(count, 1), height * 4)) - 4;
         for (int index = 0; index < count; ++index) {
-            QImage image(imageWidth, height, QImage::Format_RGB32);
-            const float* pixels = data.features.data() + index * plane * channels;
-            for (int y = 0; y < height; ++y) {
-                for (int x = 0; x < imageWidth; ++x) {
-                    auto level = [&](int channel) {
-                        const float value = pixels[channel * plane + y * imageWidth + x];
-                        return static_cast<int>(std::clamp(value, 0.0f, 1.0f) * 255.0f);
-                    };
-                    const int red = level(0);
-                    image.setPixel(x, y, channels >= 3 ? qRgb(red, level(1), level(2)) : qRgb(red, red, red));
-                }
-            }
+            const QImage image =
+                sampleImage(data.features.data() + index * plane * channels, channels, height, imageWidth);
             const QRect target(4 + index * (cell + 4), 4, cell, cell);
             painter.drawImage(target, image);
             painter.drawText(target.adjusted(0, 0, 0, 16), Qt::AlignBottom | Qt::AlignHCenter,

@@ -37,6 +37,8 @@ public:
     bool hasData() const { return m_loaded; }
     // The data as last loaded; empty when it failed to load.
     const Dataset& dataset() const;
+    // The same data, shared: a thread that reads it keeps it alive; null when it failed to load.
+    std::shared_ptr<const Dataset> sharedDataset() const { return m_dataset; }
     QString errorText() const { return m_error; }
     // Loads now instead of after the debounce delay.
     void reload();
