@@ -8,6 +8,7 @@
 #include "common/names.h"
 #include "common/qt_text.h"
 #include "common/wheel_guard.h"
+#include "experiment/augment_form.h"
 #include "experiment/data_form.h"
 #include "experiment/network_editor.h"
 #include "experiment/training_form.h"
@@ -21,14 +22,12 @@
 #include <QApplication>
 #include <QCloseEvent>
 #include <QDockWidget>
-#include <QFormLayout>
 #include <QHash>
 #include <QKeySequence>
 #include <QLabel>
 #include <QLineEdit>
 #include <QMenuBar>
 #include <QMessageBox>
-#include <QScrollArea>
 #include <QSettings>
 #include <QShowEvent>
 #include <QSignalBlocker>
@@ -37,8 +36,6 @@
 #include <QTabWidget>
 #include <QTimer>
 #include <QToolBar>
-#include <QUndoStack>
-#include <QVBoxLayout>
 
 #include <algorithm>
 #include <cmath>
@@ -201,71 +198,6 @@ void MainWindow::createStatusBar() {
     statusBar()->addPermanentWidget(m_storeLossLabel);
 }
 
-void MainWindow::createPanels() {
-    m_experimentTabs = new QTabWidget;
-    m_dataForm = new DataForm;
-    m_trainingForm = new TrainingForm;
-    offerDevices(m_trainingForm);
-    auto scrolled = [](QWidget* panel) {
-        auto* area = new QScrollArea;
-        area->setWidget(panel);
-        area->setWidgetResizable(true);
-        area->setFrameShape(QFrame::NoFrame);
-        return area;
-    };
-    m_networkEditor = new NetworkEditor;
-    m_experimentTabs->addTab(scrolled(m_dataForm), tr("&Data"));
-    m_experimentTabs->addTab(scrolled(m_networkEditor), tr("&Network"));
-    m_experimentTabs->addTab(scrolled(m_trainingForm), tr("&Training"));
-    m_editMenu->addAction(m_networkEditor->undoAction());
-    m_editMenu->addAction(m_networkEditor->redoAction());
-
-    // The experiment's name names its runs, the title and exported files.
-    auto* experimentPanel = new QWidget;
-    auto* panelLayout = new QVBoxLayout(experimentPanel);
-    panelLayout->setContentsMargins(0, 0, 0, 0);
-    auto* nameRow = new QFormLayout;
-    nameRow->setContentsMargins(6, 6, 6, 0);
-    m_nameEdit = new QLineEdit;
-    m_nameEdit->setObjectName(QStringLiteral("experimentName"));
-    nameRow->addRow(tr("&Name"), m_nameEdit);
-    panelLayout->addLayout(nameRow);
-    panelLayout->addWidget(m_experimentTabs, 1);
-    connect(m_nameEdit, &QLineEdit::textEdited, this, &MainWindow::syncSpecFromPanels);
-
-    auto* dock = new QDockWidget(tr("Experiment"), this);
-    dock->setObjectName(QStringLiteral("experimentDock"));
-    dock->setWidget(experimentPanel);
-    dock->setMinimumWidth(360);
-    addDockWidget(Qt::LeftDockWidgetArea, dock);
-    m_viewMenu->addSeparator();
-    m_viewMenu->addAction(dock->toggleViewAction());
-
-    connect(m_dataForm, &DataForm::edited, this, &MainWindow::syncSpecFromPanels);
-    connect(m_trainingForm, &TrainingForm::edited, this, &MainWindow::syncSpecFromPanels);
-    connect(m_networkEditor, &NetworkEditor::modelEdited, this, &MainWindow::syncSpecFromPanels);
-    connect(m_networkEditor, &NetworkEditor::validityChanged, this, &MainWindow::updateRunValidity);
-    connect(m_dataForm, &DataForm::dataLoaded, this, [this](bool ok) {
-        if (ok) {
-            const Dataset& data = m_dataForm->dataset();
-            const double fraction = m_spec.data.validationFraction;
-            m_trainingForm->setTrainingRows(data.rows -
-                                            static_cast<qint64>(std::llround(fraction * data.rows)));
-        }
-        updateNetworkTarget();
-        updateRunValidity();
-    });
-}
-
-void MainWindow::offerDevices(TrainingForm* form) {
-    QStringList deviceIds, deviceNames;
-    for (const DeviceInfo& device : availableDevices()) {
-        deviceIds << fromStd(device.id);
-        deviceNames << fromStd(device.name == device.id ? device.id : device.name + " (" + device.id + ")");
-    }
-    form->setDevices(deviceIds, deviceNames);
-}
-
 void MainWindow::setRunStore(std::unique_ptr<RunStore> store) {
     abandonCompression(tr("the run store was replaced"));
     m_studyPanel->setRunStore(nullptr, nullptr); // a running study ends before its store goes
@@ -296,6 +228,7 @@ void MainWindow::setExperiment(const ExperimentSpec& spec) {
     m_trainingForm->setSpec(spec);
     m_networkEditor->setModel(spec.model);
     m_networkEditor->setFrozenLayers(spec.init.fromWeights() ? spec.init.freezeLayers : 0);
+    m_augmentForm->setSpec(spec);
     m_dataForm->setSpec(spec); // loads the data and updates Run's validity
     m_loadingPanels = false;
     updateTitle();
@@ -314,9 +247,11 @@ void MainWindow::syncSpecFromPanels() {
         m_spec.name = m_nameEdit->text().trimmed().toStdString();
     m_dataForm->applyTo(m_spec);
     m_trainingForm->applyTo(m_spec);
+    m_augmentForm->applyTo(m_spec);
     m_spec.model = m_networkEditor->model();
     if (m_spec.loss.type != lossBefore)
         updateNetworkTarget();
+    updateAugmentation();
     if (!isRunning())
         showDevice(m_spec.device);
     updateRunValidity();
@@ -347,7 +282,8 @@ void MainWindow::updateRunValidity() {
         m_blockedReason = tr("The data cannot be loaded: %1").arg(m_dataForm->errorText());
     else if (const QString problem = m_nameEdit->property("problem").toString(); !problem.isEmpty())
         m_blockedReason = tr("Name: %1").arg(problem);
-    else if (const QStringList problems = m_dataForm->problems() + m_trainingForm->problems();
+    else if (const QStringList problems =
+                 m_dataForm->problems() + m_trainingForm->problems() + m_augmentForm->problems();
              !problems.isEmpty())
         m_blockedReason =
             tr("A field holds a value TuneLab cannot use: %1").arg(problems.join(QStringLiteral("; ")));

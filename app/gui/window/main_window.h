@@ -22,6 +22,9 @@ class QTimer;
 
 namespace tunelab {
 
+class AugmentForm;
+class AugmentPreviewView;
+class AugmentPreviewer;
 class DataForm;
 class LossChartView;
 class MetricCharts;
@@ -100,6 +103,9 @@ public:
     QAction* pauseAction() const { return m_pauseAction; }
     QAction* stopAction() const { return m_stopAction; }
     DataForm* dataForm() const { return m_dataForm; }
+    AugmentForm* augmentForm() const { return m_augmentForm; }
+    AugmentPreviewView* augmentPreview() const { return m_augmentPreview; }
+    AugmentPreviewer* augmentPreviewer() const { return m_augmentPreviewer; }
     NetworkEditor* networkEditor() const { return m_networkEditor; }
     RunsTableView* runsView() const { return m_runsView; }
     RunsTableModel* runsModel() const { return m_runsModel; }
@@ -168,7 +174,9 @@ private:
     // The space table needs more room than the forms: widens a narrow experiment panel.
     void widenExperimentPanel();
     void createActions();
-    void createPanels();
+    void createPanels(); // main_window_panels.cpp
+    void createAugmentTab();
+    void updateAugmentation();
     void createStatusBar();
     void newExperiment();
     void exportCurrentChart(bool asCsv);
@@ -254,6 +262,9 @@ private:
     DataForm* m_dataForm = nullptr;
     TrainingForm* m_trainingForm = nullptr;
     NetworkEditor* m_networkEditor = nullptr;
+    AugmentForm* m_augmentForm = nullptr;
+    AugmentPreviewView* m_augmentPreview = nullptr;
+    AugmentPreviewer* m_augmentPreviewer = nullptr;
     RunsTableModel* m_runsModel = nullptr;
     RunsTableView* m_runsView = nullptr;
     SpecDiffModel* m_specDiff = nullptr;

@@ -6,6 +6,7 @@
 
 #include "common/file_saving.h"
 #include "common/qt_text.h"
+#include "experiment/augment_form.h"
 #include "experiment/data_form.h"
 #include "experiment/network_editor.h"
 #include "experiment/training_form.h"
@@ -40,6 +41,7 @@ void MainWindow::createStudyPanel() {
     connect(m_trainingForm, &TrainingForm::searchRequested, m_studyPanel, &StudyPanel::searchOver);
     connect(m_networkEditor, &NetworkEditor::searchRequested, m_studyPanel, &StudyPanel::searchOver);
     connect(m_dataForm, &DataForm::searchRequested, m_studyPanel, &StudyPanel::searchOver);
+    connect(m_augmentForm, &AugmentForm::searchRequested, m_studyPanel, &StudyPanel::searchOver);
     // Fields already searched over show a check mark in their "Search over…" entry.
     SearchSpaceEditor* spaceEditor = m_studyPanel->spaceEditor();
     connect(spaceEditor, &SearchSpaceEditor::searchedPathsChanged, m_trainingForm,
@@ -47,6 +49,8 @@ void MainWindow::createStudyPanel() {
     connect(spaceEditor, &SearchSpaceEditor::searchedPathsChanged, m_networkEditor,
             &NetworkEditor::setSearchedPaths);
     connect(spaceEditor, &SearchSpaceEditor::searchedPathsChanged, m_dataForm, &DataForm::setSearchedPaths);
+    connect(spaceEditor, &SearchSpaceEditor::searchedPathsChanged, m_augmentForm,
+            &AugmentForm::setSearchedPaths);
     connect(m_studyPanel, &StudyPanel::showRequested, this, [this, area] {
         widenExperimentPanel();
         m_experimentTabs->setCurrentWidget(area);
