@@ -101,9 +101,9 @@ private Q_SLOTS:
         QTest::newRow("crop 4") << "augment.crop_padding"
                                 << "4" << 4.0 << "";
         QTest::newRow("crop 2.5") << "augment.crop_padding"
-                                  << "2.5" << refused << "Crop padding (pixels): expected";
+                                  << "2.5" << refused << "Crop padding (px): expected";
         QTest::newRow("shift 1.5") << "augment.translate"
-                                   << "1.5" << refused << "Shift (share of size): expected a fraction";
+                                   << "1.5" << refused << "Shift (share): expected a fraction";
         QTest::newRow("contrast 1.5") << "augment.contrast"
                                       << "1.5" << refused << "Contrast: expected a number from 0 to 1";
         QTest::newRow("noise -0.1") << "augment.noise"
@@ -113,7 +113,7 @@ private Q_SLOTS:
         QTest::newRow("mixup .4") << "augment.mixup"
                                   << ".4" << 0.4 << "";
         QTest::newRow("cutout word") << "augment.cutout"
-                                     << "big" << refused << "Cutout (pixels): expected";
+                                     << "big" << refused << "Cutout (px): expected";
         QTest::newRow("zoom from 0") << "augment.scale[0]"
                                      << "0" << refused << "Zoom from: expected a zoom factor above 0";
     }
@@ -249,11 +249,10 @@ private Q_SLOTS:
         QTest::newRow("cutout larger than the images")
             << "augment.cutout"
             << "12" << int(LossType::CrossEntropy)
-            << "Cutout (pixels): a 12-pixel square is larger than the 8x8 images";
+            << "Cutout (px): a 12-pixel square is larger than the 8x8 images";
         QTest::newRow("crop padding as large as the images")
             << "augment.crop_padding"
-            << "8" << int(LossType::CrossEntropy)
-            << "Crop padding (pixels): 8 pixels of padding on 8x8 images";
+            << "8" << int(LossType::CrossEntropy) << "Crop padding (px): 8 pixels of padding on 8x8 images";
         QTest::newRow("mixup with mse")
             << "augment.mixup"
             << "0.2" << int(LossType::Mse)

@@ -32,7 +32,7 @@ bool sameAugment(const AugmentSpec& a, const AugmentSpec& b) {
 NumberField* augmentField(const NumberRule& rule, const QString& hint) {
     auto* field = new NumberField(rule);
     field->setHint(hint);
-    field->setMaximumWidth(110);
+    field->setMaximumWidth(90);
     return field;
 }
 
@@ -79,6 +79,7 @@ AugmentForm::AugmentForm(QWidget* parent)
     guardWheelEvents();
     const SpecNumberRules& rules = specNumberRules();
     auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
     m_refusals = new QLabel;
     m_refusals->setObjectName(QStringLiteral("augmentRefusals"));
     m_refusals->setWordWrap(true);
@@ -100,11 +101,10 @@ AugmentForm::AugmentForm(QWidget* parent)
     m_flipHorizontal->setToolTip(tr("Mirror half the samples, drawn per sample"));
     m_flipVertical->setToolTip(m_flipHorizontal->toolTip());
     auto* flips = new QWidget;
-    auto* flipLayout = new QHBoxLayout(flips);
+    auto* flipLayout = new QVBoxLayout(flips);
     flipLayout->setContentsMargins(0, 0, 0, 0);
     flipLayout->addWidget(m_flipHorizontal);
     flipLayout->addWidget(m_flipVertical);
-    flipLayout->addStretch(1);
     m_cropPadding =
         augmentField(rules.cropPadding, tr("Pad every side with this many zero pixels, then crop back to the "
                                            "image's size at a random place; 0 = off"));
@@ -113,6 +113,8 @@ AugmentForm::AugmentForm(QWidget* parent)
         augmentField(rules.augmentScale, tr("The smallest zoom factor (0.9 shrinks); 1 to 1 = off"));
     m_zoomHighField =
         augmentField(rules.augmentScale, tr("The largest zoom factor (1.1 enlarges); 1 to 1 = off"));
+    m_zoomLowField->setMaximumWidth(56);
+    m_zoomHighField->setMaximumWidth(56);
     m_zoomLowField->setAccessibleName(tr("Zoom from"));
     m_zoomHighField->setAccessibleName(tr("Zoom to"));
     m_zoomLowField->setObjectName(QStringLiteral("augment.scale[0]"));
@@ -123,12 +125,11 @@ AugmentForm::AugmentForm(QWidget* parent)
         augmentField(rules.cutout, tr("Set a square of this side to zero around a random pixel; 0 = off"));
     imageForm->addRow(m_imageNote);
     imageForm->addRow(tr("Flip"), flips);
-    imageForm->addRow(tr("Crop padding (pixels)"), m_cropPadding);
+    imageForm->addRow(tr("Crop padding (px)"), m_cropPadding);
     imageForm->addRow(tr("Rotation (degrees)"), m_rotation);
-    imageForm->addRow(tr("Zoom"),
-                      inlineFieldRow({{tr("from"), m_zoomLowField}, {tr("to"), m_zoomHighField}}));
-    imageForm->addRow(tr("Shift (share of size)"), m_translate);
-    imageForm->addRow(tr("Cutout (pixels)"), m_cutout);
+    imageForm->addRow(tr("Zoom"), inlineFieldRow({{QString(), m_zoomLowField}, {tr("to"), m_zoomHighField}}));
+    imageForm->addRow(tr("Shift (share)"), m_translate);
+    imageForm->addRow(tr("Cutout (px)"), m_cutout);
     layout->addWidget(m_imageBox);
 
     auto* valueBox = new QGroupBox(tr("Values (any data)"));

@@ -26,7 +26,7 @@ class SampleGrid : public QWidget {
 public:
     explicit SampleGrid(QWidget* parent = nullptr)
         : QWidget(parent) {
-        setMinimumHeight(4 * (kMinimumCell + kCaptionHeight + kGap));
+        setMinimumSize(4 * (kMinimumCell + kGap) + kGap, 4 * (kMinimumCell + kCaptionHeight + kGap));
         setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Expanding);
     }
 

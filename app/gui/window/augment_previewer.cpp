@@ -135,8 +135,8 @@ void AugmentPreviewer::draw() {
                         return; // a newer draw is on its way
                     if (error.isEmpty())
                         self->m_view->setSamples(samples);
-                    else
-                        self->m_view->setMessage(error, images); // not images: a note, not a fault
+                    else // not images: a note, not a fault
+                        self->m_view->setMessage(tr("No preview: %1").arg(error), images);
                     Q_EMIT self->shown();
                 },
                 Qt::QueuedConnection);

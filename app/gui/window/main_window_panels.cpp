@@ -13,7 +13,9 @@
 #include "training/devices.h"
 
 #include <QAction>
+#include <QBoxLayout>
 #include <QDockWidget>
+#include <QEvent>
 #include <QFormLayout>
 #include <QGroupBox>
 #include <QLineEdit>
@@ -29,6 +31,32 @@
 namespace tunelab {
 
 namespace {
+
+// Lays a tab's two parts side by side while its panel is wide enough for both, else one above the
+// other: at the dock's usual width the Augment tab shows its form and its preview without scrolling.
+class SideBySideWhenWide : public QObject {
+public:
+    SideBySideWhenWide(QBoxLayout* layout, QWidget* first, int secondWidth, QObject* parent)
+        : QObject(parent)
+        , m_layout(layout)
+        , m_first(first)
+        , m_secondWidth(secondWidth) {}
+
+    bool eventFilter(QObject* watched, QEvent* event) override {
+        if (event->type() == QEvent::Resize) {
+            const int needed = m_first->sizeHint().width() + m_secondWidth + m_layout->spacing();
+            m_layout->setDirection(static_cast<QWidget*>(watched)->width() >= needed
+                                       ? QBoxLayout::LeftToRight
+                                       : QBoxLayout::TopToBottom);
+        }
+        return QObject::eventFilter(watched, event);
+    }
+
+private:
+    QBoxLayout* m_layout;
+    QWidget* m_first;
+    int m_secondWidth;
+};
 
 QScrollArea* scrolled(QWidget* panel) {
     auto* area = new QScrollArea;
@@ -97,13 +125,14 @@ void MainWindow::createAugmentTab() {
     m_augmentPreview = new AugmentPreviewView;
     m_augmentPreview->setObjectName(QStringLiteral("augmentPreview"));
     auto* panel = new QWidget;
-    auto* layout = new QVBoxLayout(panel);
-    layout->setContentsMargins(0, 0, 0, 0);
+    auto* layout = new QBoxLayout(QBoxLayout::TopToBottom, panel);
+    layout->setContentsMargins(4, 4, 4, 4);
     layout->addWidget(m_augmentForm);
-    auto* previewBox = new QGroupBox(tr("Preview: training images after augmentation"));
+    auto* previewBox = new QGroupBox(tr("Training images, augmented"));
     auto* previewLayout = new QVBoxLayout(previewBox);
     previewLayout->addWidget(m_augmentPreview);
     layout->addWidget(previewBox, 1);
+    panel->installEventFilter(new SideBySideWhenWide(layout, m_augmentForm, 200, panel));
     QScrollArea* area = scrolled(panel);
     m_experimentTabs->addTab(area, tr("&Augment"));
     m_augmentPreviewer = new AugmentPreviewer(m_augmentPreview, this);
