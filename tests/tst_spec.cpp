@@ -354,7 +354,10 @@ private Q_SLOTS:
         QCOMPARE(*keysForType("schedule", "step"),
                  (std::vector<std::string>{"type", "warmup_epochs", "step_size", "gamma"}));
         QCOMPARE(*keysForType("loss", "huber"), (std::vector<std::string>{"type", "delta"}));
-        QCOMPARE(*keysForType("model.layers[3]", "dropout"), (std::vector<std::string>{"type", "p"}));
+        // A layer that a trial turns into another type keeps its place in the graph.
+        QCOMPARE(*keysForType("model.layers[3]", "dropout"),
+                 (std::vector<std::string>{"type", "p", "name", "inputs"}));
+        QVERIFY(!keysForType("model.blocks.a.b.layers[3]", "relu"));
         QVERIFY(!keysForType("optimizer", "lbfgs"));
         QVERIFY(!keysForType("data", "csv"));
         QVERIFY(!keysForType("model.layers[x]", "relu"));

@@ -139,6 +139,7 @@ const std::vector<LayerGroup>& LayerCatalog::groups() {
         {tr("Activations"),
          {LayerType::ReLU, LayerType::LeakyReLU, LayerType::ELU, LayerType::GELU, LayerType::SiLU,
           LayerType::Tanh, LayerType::Sigmoid}},
+        {tr("Graph"), {LayerType::Add, LayerType::Concat, LayerType::Multiply, LayerType::Identity}},
     };
     return table;
 }
@@ -179,6 +180,14 @@ QString LayerCatalog::displayName(LayerType type) {
         return tr("Tanh");
     case LayerType::Sigmoid:
         return tr("Sigmoid");
+    case LayerType::Identity:
+        return tr("Identity");
+    case LayerType::Add:
+        return tr("Add");
+    case LayerType::Concat:
+        return tr("Concatenate");
+    case LayerType::Multiply:
+        return tr("Multiply");
     }
     return typeName(type);
 }

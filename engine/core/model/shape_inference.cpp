@@ -1,6 +1,7 @@
 #include "model/shape_inference.h"
 
 #include "common/checked_math.h"
+#include "model/network_graph.h"
 
 #include <algorithm>
 #include <string>
@@ -12,8 +13,50 @@ namespace {
 // Networks this large would not fit in memory anyway; the cap keeps the arithmetic in int64.
 constexpr int64_t kMaxElements = int64_t(1) << 40;
 
-std::string layerName(int index, LayerType type) {
-    return "layer " + std::to_string(index) + " (" + toString(type) + ")";
+const char* dimensionName(size_t rank, size_t dimension) {
+    if (rank == 1)
+        return "features";
+    if (rank == 3)
+        return dimension == 0 ? "channels" : dimension == 1 ? "height" : "width";
+    return dimension == 0 ? "channels" : "length";
+}
+
+// Identity and the merge layers: add, multiply and concat over the shapes of their inputs.
+void inferMerge(const ModelSpec& model, int index, const std::vector<int>& sources,
+                const std::vector<Shape>& shapes, LayerShape& row) {
+    const LayerType type = model.layers[index].type;
+    const std::string name = layerLabel(model, index);
+    Shape out = shapes[0];
+    for (size_t k = 1; k < shapes.size(); ++k) {
+        const Shape& other = shapes[k];
+        const std::string pair = ": inputs " + inputLabel(model, sources[0]) + " " + formatShape(shapes[0]) +
+                                 " and " + inputLabel(model, sources[k]) + " " + formatShape(other);
+        if (other.size() != out.size()) {
+            row.error = name + pair + " have different ranks; flatten both or neither";
+            return;
+        }
+        for (size_t d = 0; d < out.size(); ++d) {
+            if (type == LayerType::Concat && d == 0) {
+                out[0] = saturatingAdd(out[0], other[0]);
+                continue;
+            }
+            if (other[d] == out[d])
+                continue;
+            if (type == LayerType::Multiply && (other[d] == 1 || out[d] == 1)) {
+                out[d] = std::max(out[d], other[d]);
+                continue;
+            }
+            row.error = name + pair + " differ in " + dimensionName(out.size(), d) +
+                        (type == LayerType::Concat
+                             ? std::string("; concat joins along ") + dimensionName(out.size(), 0) +
+                                   ", every other size must match"
+                             : std::string());
+            return;
+        }
+    }
+    row.output = out;
+    if (type == LayerType::Add || type == LayerType::Multiply)
+        row.flops = saturatingMultiply(static_cast<int64_t>(shapes.size() - 1), shapeElements(out));
 }
 
 int64_t pooledSize(int64_t size, int64_t kernel, int64_t stride, int64_t padding) {
@@ -22,10 +65,9 @@ int64_t pooledSize(int64_t size, int64_t kernel, int64_t stride, int64_t padding
 }
 
 // Fills `row` for one layer from its input; sets row.error when the layer cannot take it.
-void inferLayer(const LayerSpec& layer, LayerShape& row) {
+void inferLayer(const LayerSpec& layer, const std::string& name, LayerShape& row) {
     const Shape& in = row.input;
     const int64_t elements = shapeElements(in);
-    const std::string name = layerName(row.index, layer.type);
     switch (layer.type) {
     case LayerType::Linear: {
         if (in.size() != 1) {
@@ -108,13 +150,14 @@ void inferLayer(const LayerSpec& layer, LayerShape& row) {
     }
 }
 
-std::string outputError(const ShapeReport& report, const OutputTarget& target) {
+std::string outputError(const ModelSpec& model, const ShapeReport& report, const OutputTarget& target) {
     const Shape& out = report.output;
     // The last linear layer is what a user changes to fix the output width.
     std::string lastLinear;
     for (auto it = report.layers.rbegin(); it != report.layers.rend(); ++it) {
         if (it->type == LayerType::Linear) {
-            lastLinear = "layer " + std::to_string(it->index);
+            lastLinear = model.layers[it->index].name.empty() ? "layer " + std::to_string(it->index)
+                                                              : "'" + model.layers[it->index].name + "'";
             break;
         }
     }
@@ -159,32 +202,48 @@ ShapeReport inferShapes(const ModelSpec& model, const Shape& input) {
     }
     if (model.layers.empty())
         report.errors.push_back("model.layers: the network has no layers");
-    Shape current = input;
-    bool known = true;
+    report.graph = buildNetworkGraph(model);
     for (size_t i = 0; i < model.layers.size(); ++i) {
         LayerShape row;
         row.index = static_cast<int>(i);
         row.type = model.layers[i].type;
-        if (known) {
-            row.input = current;
-            inferLayer(model.layers[i], row);
-            if (row.error.empty() && shapeElements(row.output) > kMaxElements)
-                row.error = layerName(row.index, row.type) + " produces " + formatShape(row.output) +
-                            " per sample, which is too large";
-            if (!row.error.empty()) {
-                row.output.clear();
-                report.errors.push_back(row.error);
-                known = false;
-            } else {
-                current = row.output;
-                report.totalParams = saturatingAdd(report.totalParams, row.params);
-                report.totalFlops = saturatingAdd(report.totalFlops, row.flops);
-            }
-        }
         report.layers.push_back(std::move(row));
     }
-    if (known)
-        report.output = current;
+    report.errors.insert(report.errors.end(), report.graph.errors.begin(), report.graph.errors.end());
+    if (!report.graph.ok())
+        return report;
+    std::vector<bool> known(model.layers.size(), false);
+    for (const int i : report.graph.order) {
+        LayerShape& row = report.layers[i];
+        const std::vector<int>& sources = report.graph.inputs[i];
+        std::vector<Shape> shapes;
+        for (const int source : sources) {
+            if (source >= 0 && !known[source])
+                break;
+            shapes.push_back(source < 0 ? input : report.layers[source].output);
+        }
+        if (shapes.size() < sources.size())
+            continue; // an input is invalid, and was reported
+        row.input = shapes.front();
+        const LayerType type = model.layers[i].type;
+        if (isMergeLayer(type) || type == LayerType::Identity)
+            inferMerge(model, i, sources, shapes, row);
+        else
+            inferLayer(model.layers[i], layerLabel(model, i), row);
+        if (row.error.empty() && shapeElements(row.output) > kMaxElements)
+            row.error = layerLabel(model, i) + " produces " + formatShape(row.output) +
+                        " per sample, which is too large";
+        if (!row.error.empty()) {
+            row.output.clear();
+            report.errors.push_back(row.error);
+            continue;
+        }
+        known[i] = true;
+        report.totalParams = saturatingAdd(report.totalParams, row.params);
+        report.totalFlops = saturatingAdd(report.totalFlops, row.flops);
+    }
+    if (report.graph.output >= 0 && known[report.graph.output])
+        report.output = report.layers[report.graph.output].output;
     if (report.totalParams > kMaxElements)
         report.errors.push_back("model: the network has " + std::to_string(report.totalParams) +
                                 " parameters, more than any device can hold");
@@ -194,7 +253,7 @@ ShapeReport inferShapes(const ModelSpec& model, const Shape& input) {
 ShapeReport inferShapes(const ModelSpec& model, const Shape& input, const OutputTarget& target) {
     ShapeReport report = inferShapes(model, input);
     if (report.ok() && !report.output.empty()) {
-        const std::string problem = outputError(report, target);
+        const std::string problem = outputError(model, report, target);
         if (!problem.empty())
             report.errors.push_back(problem);
     }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "data/dataset.h"
+#include "model/network_graph.h"
 #include "spec/spec.h"
 
 #include <cstdint>
@@ -12,14 +13,15 @@ namespace tunelab {
 struct LayerShape {
     int index = 0;
     LayerType type = LayerType::ReLU;
-    Shape input;
-    Shape output;       // empty when the layer is invalid
+    Shape input;        // of its first input
+    Shape output;       // empty when the layer is invalid or its input is unknown
     int64_t params = 0; // trainable parameters
     int64_t flops = 0;  // forward FLOPs per sample; a multiply-add counts as 2
     std::string error;  // empty when the layer fits its input
 };
 
 struct ShapeReport {
+    NetworkGraph graph; // which layers each layer reads
     Shape input;
     Shape output;
     std::vector<LayerShape> layers;
@@ -37,8 +39,9 @@ struct OutputTarget {
     LossType loss = LossType::CrossEntropy;
 };
 
-// Pure arithmetic, no tensors: cheap enough to call on every edit. Layers after an invalid one
-// are still reported where their input can be known; errors name the layer index and shapes.
+// Pure arithmetic, no tensors: cheap enough to call on every edit (a 200-layer graph takes well
+// under a millisecond). Layers that do not depend on an invalid one are still inferred; errors
+// name the layer (its index, or its name when it has one), the inputs and their shapes.
 ShapeReport inferShapes(const ModelSpec& model, const Shape& input);
 ShapeReport inferShapes(const ModelSpec& model, const Shape& input, const OutputTarget& target);
 

@@ -4,6 +4,7 @@
 #include "common/json_text.h"
 #include "common/names.h"
 #include "spec/augment_spec.h"
+#include "spec/model_reader.h"
 #include "spec/object_reader.h"
 #include "spec/optimizer_catalog.h"
 #include "spec/optimizer_json.h"
@@ -132,83 +133,6 @@ void readLoss(const Json& json, LossSpec& loss, std::vector<std::string>& errors
     reader.finish(std::string("the ") + toString(loss.type) + " loss");
     if (asked)
         *asked = reader.knownKeys();
-}
-
-// `asked`, when given, receives the keys the reader asked for: those a layer of this type accepts.
-void readLayer(const Json& json, const std::string& path, LayerSpec& layer, std::vector<std::string>& errors,
-               std::vector<std::string>* asked = nullptr) {
-    const SpecNumberRules& rules = specNumberRules();
-    if (!json.is_object()) {
-        errors.push_back(path +
-                         ": expected a layer object like {\"type\": \"linear\", \"out_features\": 64}, got " +
-                         describeValue(json));
-        return;
-    }
-    ObjectReader reader(json, path, errors);
-    if (!reader.choice("type", layerTypeNames(), layer.type, true, "layer type"))
-        return;
-    switch (layer.type) {
-    case LayerType::Linear:
-        reader.integer("out_features", layer.outFeatures, rules.outFeatures, true);
-        reader.boolean("bias", layer.bias);
-        break;
-    case LayerType::Conv2d:
-        reader.integer("out_channels", layer.outChannels, rules.outChannels, true);
-        reader.integer("kernel_size", layer.kernelSize, rules.kernelSize);
-        reader.integer("stride", layer.stride, rules.stride);
-        reader.integer("padding", layer.padding, rules.padding);
-        reader.boolean("bias", layer.bias);
-        break;
-    case LayerType::MaxPool2d:
-    case LayerType::AvgPool2d:
-        layer.kernelSize = 2;
-        reader.integer("kernel_size", layer.kernelSize, rules.kernelSize);
-        reader.integer("stride", layer.stride, rules.stride);
-        reader.integer("padding", layer.padding, rules.padding);
-        if (layer.padding * 2 > layer.kernelSize)
-            reader.error("padding",
-                         "must be at most half of kernel_size (" + std::to_string(layer.kernelSize) + ")");
-        break;
-    case LayerType::BatchNorm:
-        reader.number("eps", layer.eps, rules.eps);
-        reader.number("momentum", layer.momentum, rules.batchNormMomentum);
-        break;
-    case LayerType::LayerNorm:
-        reader.number("eps", layer.eps, rules.eps);
-        break;
-    case LayerType::Dropout:
-        reader.number("p", layer.p, rules.dropout);
-        break;
-    case LayerType::LeakyReLU:
-        reader.number("negative_slope", layer.negativeSlope, rules.negativeSlope);
-        break;
-    case LayerType::ELU:
-        reader.number("alpha", layer.alpha, rules.eluAlpha);
-        break;
-    default:
-        break;
-    }
-    if (hasWeights(layer.type))
-        reader.number("lr_multiplier", layer.lrMultiplier, rules.lrMultiplier);
-    reader.finish(std::string("a ") + toString(layer.type) + " layer");
-    if (asked)
-        *asked = reader.knownKeys();
-}
-
-void readModel(const Json& json, ModelSpec& model, std::vector<std::string>& errors) {
-    if (!expectObject(json, "model", errors))
-        return;
-    ObjectReader reader(json, "model", errors);
-    if (const Json* layers = reader.require("layers", "a list of layers")) {
-        if (!layers->is_array() || layers->empty()) {
-            reader.error("layers", "expected a non-empty list of layers, got " + describeValue(*layers));
-        } else {
-            model.layers.resize(layers->size());
-            for (size_t i = 0; i < layers->size(); ++i)
-                readLayer((*layers)[i], "model.layers[" + std::to_string(i) + "]", model.layers[i], errors);
-        }
-    }
-    reader.finish();
 }
 
 void readSchedule(const Json& json, ScheduleSpec& schedule, std::vector<std::string>& errors,
@@ -504,11 +428,15 @@ std::optional<std::vector<std::string>> keysForType(const std::string& objectPat
         LossSpec loss;
         readLoss(object, loss, errors, &keys);
     } else {
-        const std::string prefix = "model.layers[";
-        const bool isLayer =
-            objectPath.size() > prefix.size() + 1 && objectPath.rfind(prefix, 0) == 0 &&
-            objectPath.back() == ']' &&
-            objectPath.find_first_not_of("0123456789", prefix.size()) == objectPath.size() - 1;
+        // model.layers[N] or model.blocks.NAME.layers[N]
+        const size_t open = objectPath.rfind(".layers[");
+        const std::string owner = open == std::string::npos ? std::string() : objectPath.substr(0, open);
+        const bool ownerIsModel =
+            owner == "model" || (owner.rfind("model.blocks.", 0) == 0 && owner.size() > 13 &&
+                                 owner.find('.', 13) == std::string::npos);
+        const size_t digits = open + 8;
+        const bool isLayer = ownerIsModel && objectPath.size() > digits + 1 && objectPath.back() == ']' &&
+                             objectPath.find_first_not_of("0123456789", digits) == objectPath.size() - 1;
         if (isLayer) {
             LayerSpec layer;
             readLayer(object, objectPath, layer, errors, &keys);

@@ -68,6 +68,11 @@ enum class LayerType {
     SiLU,
     Tanh,
     Sigmoid,
+    // Graph layers: pass one input on unchanged, or merge several (docs/experiment-format.md).
+    Identity,
+    Add,      // element-wise sum of inputs of one shape
+    Concat,   // along channels (images) or features
+    Multiply, // element-wise product; a side of size 1 is repeated along the other's
 };
 
 struct LayerSpec {
@@ -84,10 +89,26 @@ struct LayerSpec {
     double eps = 1e-5;           // batchnorm, layernorm
     double momentum = 0.1;       // batchnorm running statistics
     double lrMultiplier = 1.0;   // linear, conv2d, batchnorm, layernorm: scales the layer's updates
+    // A network is a graph: a layer reads the layers named in `inputs` ("input" is the network's
+    // input), or the layer before it when `inputs` is empty. The last layer is the output.
+    std::string name;
+    std::vector<std::string> inputs;
+    // Layers that an instance of a block expanded into carry the instance's and the block's names;
+    // the instance's name stands for its last layer.
+    std::string instance;
+    std::string block;
+};
+
+// Layers written once and used as often as wanted ({"type": "block", "block": NAME, "name": ...}).
+// Inside, "input" is the instance's input and names are the block's own.
+struct BlockSpec {
+    std::string name;
+    std::vector<LayerSpec> layers;
 };
 
 struct ModelSpec {
-    std::vector<LayerSpec> layers;
+    std::vector<LayerSpec> layers; // block instances expanded, in the written order
+    std::vector<BlockSpec> blocks;
 };
 
 enum class LossType { Mse, L1, Huber, CrossEntropy, BceWithLogits };
@@ -272,6 +293,8 @@ const char* toString(TaskKind task);
 bool isActivation(LayerType type);
 // Linear, conv2d, batch norm and layer norm: the layers with trainable parameters.
 bool hasWeights(LayerType type);
+// add, concat, multiply: layers that read several inputs.
+bool isMergeLayer(LayerType type);
 std::vector<LayerType> allLayerTypes();
 
 } // namespace tunelab

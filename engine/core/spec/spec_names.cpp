@@ -35,6 +35,10 @@ const NameTable<LayerType>& layerTypeNames() {
         {LayerType::SiLU, "silu"},
         {LayerType::Tanh, "tanh"},
         {LayerType::Sigmoid, "sigmoid"},
+        {LayerType::Identity, "identity"},
+        {LayerType::Add, "add"},
+        {LayerType::Concat, "concat"},
+        {LayerType::Multiply, "multiply"},
     };
     return names;
 }
@@ -144,6 +148,10 @@ bool isActivation(LayerType type) {
 bool hasWeights(LayerType type) {
     return type == LayerType::Linear || type == LayerType::Conv2d || type == LayerType::BatchNorm ||
            type == LayerType::LayerNorm;
+}
+
+bool isMergeLayer(LayerType type) {
+    return type == LayerType::Add || type == LayerType::Concat || type == LayerType::Multiply;
 }
 
 std::vector<LayerType> allLayerTypes() {

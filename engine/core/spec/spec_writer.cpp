@@ -1,11 +1,14 @@
 #include "spec/spec.h"
 
 #include "spec/augment_spec.h"
+#include "spec/model_reader.h"
 
 #include "spec/optimizer_json.h"
 #include "spec/spec_names.h"
 
 #include <nlohmann/json.hpp>
+
+#include <algorithm>
 
 namespace tunelab {
 
@@ -95,6 +98,59 @@ Json layerToJson(const LayerSpec& layer) {
     }
     if (layer.lrMultiplier != 1.0)
         json["lr_multiplier"] = layer.lrMultiplier;
+    if (!layer.name.empty())
+        json["name"] = layer.name;
+    if (!layer.inputs.empty())
+        json["inputs"] = layer.inputs;
+    return json;
+}
+
+// The layers as written: the layers of a block instance become the instance again while they are
+// still what the block expands to; an instance whose layers were edited one by one is written
+// layer by layer, so that no edit is lost.
+Json modelToJson(const ModelSpec& model) {
+    Json layers = Json::array();
+    for (size_t i = 0; i < model.layers.size();) {
+        const LayerSpec& first = model.layers[i];
+        size_t end = i + 1;
+        while (!first.instance.empty() && end < model.layers.size() &&
+               model.layers[end].instance == first.instance)
+            ++end;
+        const auto block = std::find_if(model.blocks.begin(), model.blocks.end(),
+                                        [&](const BlockSpec& b) { return b.name == first.block; });
+        bool intact = !first.instance.empty() && block != model.blocks.end();
+        if (intact) {
+            const auto expanded = expandBlock(*block, first.instance, first.inputs);
+            intact = expanded.size() == end - i;
+            for (size_t k = 0; intact && k < expanded.size(); ++k)
+                intact = layerToJson(expanded[k]) == layerToJson(model.layers[i + k]);
+        }
+        if (intact) {
+            Json instance;
+            instance["type"] = "block";
+            instance["block"] = first.block;
+            instance["name"] = first.instance;
+            if (!first.inputs.empty())
+                instance["inputs"] = first.inputs;
+            layers.push_back(instance);
+        } else {
+            for (size_t k = i; k < end; ++k)
+                layers.push_back(layerToJson(model.layers[k]));
+        }
+        i = end;
+    }
+    Json json;
+    if (!model.blocks.empty()) {
+        Json blocks = Json::object();
+        for (const BlockSpec& block : model.blocks) {
+            Json blockLayers = Json::array();
+            for (const LayerSpec& layer : block.layers)
+                blockLayers.push_back(layerToJson(layer));
+            blocks[block.name] = {{"layers", blockLayers}};
+        }
+        json["blocks"] = blocks;
+    }
+    json["layers"] = layers;
     return json;
 }
 
@@ -150,10 +206,7 @@ std::string experimentSpecToJson(const ExperimentSpec& spec, int indent) {
     json["seed"] = spec.seed;
     json["device"] = spec.device;
     json["data"] = dataToJson(spec.data);
-    Json layers = Json::array();
-    for (const auto& layer : spec.model.layers)
-        layers.push_back(layerToJson(layer));
-    json["model"] = {{"layers", layers}};
+    json["model"] = modelToJson(spec.model);
     json["loss"] = {{"type", toString(spec.loss.type)}};
     if (spec.loss.type == LossType::Huber)
         json["loss"]["delta"] = spec.loss.delta;
