@@ -103,6 +103,36 @@ ExperimentSpec sequenceExperiment() {
     return spec;
 }
 
+// Digits as 1x8x8 images through a graph: a residual block written once and used twice, a
+// concatenation with the input, a gate (a multiply by the sigmoid of a local average), and layers
+// written before the layers they read.
+ExperimentSpec graphExperiment() {
+    QJsonObject root =
+        QJsonDocument::fromJson(
+            QByteArray::fromStdString(experimentSpecToJson(tunelab::test::everyLayerExperiment(2))))
+            .object();
+    root["name"] = "graph";
+    root["model"] = QJsonDocument::fromJson(R"({
+      "blocks": {"residual": {"layers": [
+        {"type": "conv2d", "out_channels": 4, "padding": 1, "name": "conv"}, {"type": "batchnorm"},
+        {"type": "gelu", "name": "act"}, {"type": "add", "inputs": ["input", "act"]}]}},
+      "layers": [
+        {"type": "conv2d", "out_channels": 4, "padding": 1, "bias": false},
+        {"type": "block", "block": "residual", "name": "res1"},
+        {"type": "block", "block": "residual", "name": "res2"},
+        {"type": "concat", "inputs": ["res2", "input", "res1"], "name": "joined"},
+        {"type": "multiply", "inputs": ["joined", "gate"], "name": "scaled"},
+        {"type": "sigmoid", "inputs": ["pooled"], "name": "gate"},
+        {"type": "avgpool2d", "kernel_size": 3, "stride": 1, "padding": 1, "inputs": ["joined"], "name": "pooled"},
+        {"type": "identity", "inputs": ["scaled"]},
+        {"type": "flatten"}, {"type": "linear", "out_features": 10}]})")
+                        .object();
+    auto parsed = parseExperimentSpec(QJsonDocument(root).toJson().toStdString());
+    if (!parsed.ok())
+        qFatal("%s", parsed.errors().front().c_str());
+    return parsed.value();
+}
+
 QJsonArray toJson(const torch::Tensor& tensor) {
     QJsonArray array;
     if (tensor.dim() == 0)
@@ -130,7 +160,7 @@ private Q_SLOTS:
         m_model = trainedModel(m_spec);
         QVERIFY(!m_model.empty());
         for (const ExperimentSpec& spec :
-             {perceptronExperiment(), convolutionExperiment(), sequenceExperiment()}) {
+             {perceptronExperiment(), convolutionExperiment(), sequenceExperiment(), graphExperiment()}) {
             m_cases.push_back({QString::fromStdString(spec.name), spec, trainedModel(spec)});
             QVERIFY2(!m_cases.back().model.empty(), spec.name.c_str());
         }
@@ -142,6 +172,7 @@ private Q_SLOTS:
         QTest::newRow("perceptron") << "perceptron";
         QTest::newRow("cnn") << "cnn";
         QTest::newRow("sequence") << "sequence";
+        QTest::newRow("graph") << "graph";
     }
 
     // Written from TuneLab's layers, read back by OpenCV's DNN module and run on the validation rows.
@@ -167,6 +198,33 @@ private Q_SLOTS:
         QVERIFY(QFile::exists(path));
         QCOMPARE(report.bytes, static_cast<int64_t>(QFileInfo(path).size()));
         QCOMPARE(QDir(folder.path()).entryList(QDir::Files), QStringList{"model.onnx"});
+    }
+
+    // A multiply that repeats a side of size 1 is refused for ONNX, naming the layer, and exported
+    // as TorchScript.
+    void aBroadcastMultiplyIsRefusedForOnnxOnly() {
+        if (const std::string why = exportFormatUnavailableReason(ExportFormat::Onnx); !why.empty())
+            QSKIP(why.c_str());
+        ExperimentSpec spec = onnxCase("graph").spec;
+        LayerSpec& pooled = spec.model.layers[14];
+        QCOMPARE(pooled.name, std::string("pooled"));
+        pooled.kernelSize = 8;
+        pooled.stride = 0;
+        pooled.padding = 0;
+        spec.training.epochs = 1;
+        const std::vector<char> trained = trainedModel(spec);
+        QVERIFY(!trained.empty());
+        QTemporaryDir folder;
+        const auto onnx =
+            exportModel(spec, trained, ExportFormat::Onnx, folder.filePath("m.onnx").toStdString());
+        QVERIFY(!onnx.ok());
+        QVERIFY2(
+            onnx.error().find("model.layers[12]: multiply cannot be written as ONNX: its inputs [9, 8, 8] "
+                              "and [9, 1, 1] differ in shape") != std::string::npos,
+            onnx.error().c_str());
+        const auto script =
+            exportModel(spec, trained, ExportFormat::TorchScript, folder.filePath("m.pt").toStdString());
+        QVERIFY2(script.ok() && script.value().verified(), script.ok() ? "" : script.error().c_str());
     }
 
     // A layer kind the ONNX writer has no operators for (as one added to TuneLab would be until it is
@@ -241,6 +299,7 @@ private Q_SLOTS:
         QTest::newRow("perceptron") << "perceptron";
         QTest::newRow("cnn") << "cnn";
         QTest::newRow("sequence") << "sequence";
+        QTest::newRow("graph") << "graph";
     }
 
     // TorchScript and the state dict in PyTorch; ONNX through onnx.checker and an ONNX evaluator.

@@ -38,10 +38,71 @@ class BatchNorm(torch.nn.Module):
                                               False, 0.0, self.eps)
 
 
+def expanded_layers(model):
+    """The spec's layers with each block instance replaced by its layers, named as TuneLab names them: an
+    identity "NAME/input" reading the instance's inputs, then the block's layers as "NAME/LAYER" ("NAME/N"
+    for the block's N-th layer without a name)."""
+    layers = []
+    for layer in model["layers"]:
+        if layer["type"] != "block":
+            layers.append(layer)
+            continue
+        prefix = layer["name"] + "/"
+        entry = {"type": "identity", "name": prefix + "input"}
+        if "inputs" in layer:
+            entry["inputs"] = layer["inputs"]
+        layers.append(entry)
+        for n, inner in enumerate(model["blocks"][layer["block"]]["layers"]):
+            inner = dict(inner, name=prefix + inner.get("name", str(n)))
+            if "inputs" in inner:
+                inner["inputs"] = [prefix + name for name in inner["inputs"]]
+            layers.append(inner)
+    return layers
+
+
+class Graph(torch.nn.Module):
+    """Layers that read named layers: add, concat and multiply merge them; a name without a layer of its own
+    stands for the last layer of the block instance of that name."""
+
+    def __init__(self, layers, modules):
+        super().__init__()
+        self.modules_ = torch.nn.ModuleList(modules)
+        self.kinds = [layer["type"] for layer in layers]
+        names = {layer["name"]: i for i, layer in enumerate(layers) if "name" in layer}
+        instances = {layer["name"].rsplit("/", 1)[0]: i for i, layer in enumerate(layers)
+                     if "/" in layer.get("name", "")}
+
+        def source(name):
+            return -1 if name == "input" else names.get(name, instances.get(name))
+
+        self.reads = [[source(n) for n in layer["inputs"]] if "inputs" in layer else [i - 1]
+                      for i, layer in enumerate(layers)]
+
+    def forward(self, x):
+        values = {-1: x}
+        pending = list(range(len(self.kinds)))
+        while pending:
+            for i in pending:
+                if all(r in values for r in self.reads[i]):
+                    inputs = [values[r] for r in self.reads[i]]
+                    if self.kinds[i] == "add":
+                        values[i] = sum(inputs[1:], inputs[0])
+                    elif self.kinds[i] == "multiply":
+                        values[i] = math.prod(inputs[1:], start=inputs[0])
+                    elif self.kinds[i] == "concat":
+                        values[i] = torch.cat(inputs, 1)
+                    else:
+                        values[i] = self.modules_[i](inputs[0])
+                    pending.remove(i)
+                    break
+        return values[len(self.kinds) - 1]
+
+
 def build(spec, state):
     """A torch.nn network from the spec's layers, its parameters taken from the readable state dict."""
     layers = []
-    for index, layer in enumerate(spec["model"]["layers"]):
+    written = expanded_layers(spec["model"])
+    for index, layer in enumerate(written):
         kind = layer["type"]
         prefix = f"layers.{index}."
         if kind == "linear":
@@ -79,12 +140,16 @@ def build(spec, state):
             module = torch.nn.Tanh()
         elif kind == "sigmoid":
             module = torch.nn.Sigmoid()
+        elif kind in ("identity", "add", "concat", "multiply"):
+            module = torch.nn.Identity()
         else:
             raise SystemExit(f"unknown layer type {kind}")
         own = {name.split(".", 3)[3]: value for name, value in state.items() if name.startswith(prefix)}
         if own:
             module.load_state_dict(own, strict=False)
         layers.append(module)
+    if any("inputs" in layer for layer in written):
+        return Graph(written, layers).eval()
     return torch.nn.Sequential(*layers).eval()
 
 
@@ -157,6 +222,8 @@ def run_node(node, inputs):
              "Elu": lambda v: np.where(v >= 0, v, a.get("alpha", 1.0) * (np.exp(v) - 1))}
     if op in unary:
         return unary[op](x)
+    if op == "Concat":
+        return np.concatenate(inputs, axis=a["axis"])
     raise SystemExit(f"{node.name}: the evaluator has no {op}")
 
 

@@ -2,6 +2,7 @@
 
 #include "compress/inference_latency.h"
 #include "compress/model_measurement.h"
+#include "model/network_graph.h"
 #include "training/saved_model.h"
 
 #include <algorithm>
@@ -276,6 +277,10 @@ Result<QuantizationResult> quantizeStages(const ModelSpec& model, NetworkImpl& n
                                           const QuantizationOptions& options) {
     using Quantized = Result<QuantizationResult>;
     torch::NoGradGuard noGrad;
+    if (!buildNetworkGraph(model).chain)
+        return Quantized::failure(
+            "model.layers: int8 quantization runs a stack of layers, and this network is "
+            "a graph (its layers read named inputs)");
     std::vector<QuantizedStage> stages = buildStages(model, network);
     if (std::none_of(stages.begin(), stages.end(), [](const auto& stage) { return stage.quantizable(); }))
         return Quantized::failure("model.layers: the network has no linear or conv2d layer to quantize");

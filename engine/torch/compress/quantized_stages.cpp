@@ -112,7 +112,8 @@ std::vector<QuantizedStage> buildStages(const ModelSpec& model, NetworkImpl& net
             stages.push_back(weightedStage(model, network, i));
             continue;
         }
-        if (layer.type == LayerType::Dropout)
+        // Dropout, and in a stack an identity or a merge of one input, pass their input on.
+        if (layer.type == LayerType::Dropout || layer.type == LayerType::Identity || isMergeLayer(layer.type))
             continue;
         QuantizedStage stage;
         stage.layer = static_cast<int>(i);
@@ -155,7 +156,11 @@ torch::Tensor runFloat(const QuantizedStage& stage, const torch::Tensor& x) {
         return x * stage.scale + stage.shift;
     case LayerType::LayerNorm:
         return torch::layer_norm(x, stage.normShape, stage.weight, stage.bias, spec.eps);
-    case LayerType::Dropout:
+    case LayerType::Dropout: // and those buildStages() leaves out
+    case LayerType::Identity:
+    case LayerType::Add:
+    case LayerType::Concat:
+    case LayerType::Multiply:
         return x;
     case LayerType::Flatten:
         return x.flatten(1);
@@ -243,7 +248,11 @@ std::string scriptLine(const QuantizedStage& stage) {
         return "torch.layer_norm(x, " + shape + "], " + self + "weight, " + self + "bias, " +
                scriptNumber(spec.eps) + ", False)";
     }
-    case LayerType::Dropout:
+    case LayerType::Dropout: // and those buildStages() leaves out
+    case LayerType::Identity:
+    case LayerType::Add:
+    case LayerType::Concat:
+    case LayerType::Multiply:
         return "x";
     case LayerType::Flatten:
         return "torch.flatten(x, 1)";

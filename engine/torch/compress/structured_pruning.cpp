@@ -194,6 +194,10 @@ public:
             case LayerType::SiLU:
             case LayerType::Tanh:
             case LayerType::Sigmoid:
+            case LayerType::Identity: // and one-input merges: a graph never gets here (shrink())
+            case LayerType::Add:
+            case LayerType::Concat:
+            case LayerType::Multiply:
                 break; // per channel or per entry: the kept ones pass through unchanged
             default:
                 if (m_pruned)
@@ -288,6 +292,10 @@ Result<ShrunkNetwork> shrink(const ModelSpec& model, const Shape& input, const s
     const ShapeReport shapes = inferShapes(model, input);
     if (!shapes.ok())
         return Shrunk(Errors{shapes.errors});
+    if (!shapes.graph.chain)
+        return Shrunk::failure("model.layers: structured pruning shrinks a stack of layers, and this network "
+                               "is a graph (its layers read named inputs); prune its weights by magnitude "
+                               "instead (the prune section)");
     size_t outputLayer = model.layers.size();
     for (size_t i = model.layers.size(); i-- > 0;)
         if (isPrunableType(model.layers[i].type)) {

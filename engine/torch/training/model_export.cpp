@@ -1,6 +1,7 @@
 #include "training/model_export.h"
 
 #include "common/atomic_file.h"
+#include "model/network_graph.h"
 #include "training/onnx_export.h"
 #include "training/saved_model.h"
 
@@ -59,31 +60,38 @@ torch::jit::Module scriptModule(const ModelSpec& model, detail::Network& network
             module.register_parameter(attributeName, found->second, false);
         return "self." + attributeName;
     };
+    // Layer i's output is v<i>; the input is x.
+    const NetworkGraph graph = buildNetworkGraph(model);
+    auto variable = [](int layer) { return layer < 0 ? std::string("x") : "v" + std::to_string(layer); };
     std::string body;
-    for (size_t i = 0; i < model.layers.size(); ++i) {
+    for (const int index : graph.order) {
+        const size_t i = static_cast<size_t>(index);
         const LayerSpec& layer = model.layers[i];
+        const std::vector<int>& inputs = graph.inputs[i];
+        const std::string x = variable(inputs.front());
         std::string line;
         switch (layer.type) {
         case LayerType::Linear:
-            line =
-                "torch.linear(x, " + attribute(i, "weight", false) + ", " + attribute(i, "bias", false) + ")";
+            line = "torch.linear(" + x + ", " + attribute(i, "weight", false) + ", " +
+                   attribute(i, "bias", false) + ")";
             break;
         case LayerType::Conv2d:
-            line = "torch.conv2d(x, " + attribute(i, "weight", false) + ", " + attribute(i, "bias", false) +
-                   ", " + pair(layer.stride > 0 ? layer.stride : 1) + ", " + pair(layer.padding) + ")";
+            line = "torch.conv2d(" + x + ", " + attribute(i, "weight", false) + ", " +
+                   attribute(i, "bias", false) + ", " + pair(layer.stride > 0 ? layer.stride : 1) + ", " +
+                   pair(layer.padding) + ")";
             break;
         case LayerType::MaxPool2d:
         case LayerType::AvgPool2d:
             line = std::string(layer.type == LayerType::MaxPool2d ? "torch.max_pool2d" : "torch.avg_pool2d") +
-                   "(x, " + pair(layer.kernelSize) + ", " +
+                   "(" + x + ", " + pair(layer.kernelSize) + ", " +
                    pair(layer.stride > 0 ? layer.stride : layer.kernelSize) + ", " + pair(layer.padding) +
                    ")";
             break;
         case LayerType::BatchNorm: {
             const std::string weight = attribute(i, "weight", false), bias = attribute(i, "bias", false);
-            line = "torch.batch_norm(x, " + weight + ", " + bias + ", " + attribute(i, "running_mean", true) +
-                   ", " + attribute(i, "running_var", true) + ", False, 0.0, " +
-                   detail::scriptNumber(layer.eps) + ", False)";
+            line = "torch.batch_norm(" + x + ", " + weight + ", " + bias + ", " +
+                   attribute(i, "running_mean", true) + ", " + attribute(i, "running_var", true) +
+                   ", False, 0.0, " + detail::scriptNumber(layer.eps) + ", False)";
             break;
         }
         case LayerType::LayerNorm: {
@@ -92,40 +100,54 @@ torch::jit::Module scriptModule(const ModelSpec& model, detail::Network& network
             for (int64_t d = 0; found != tensors.end() && d < found->second.dim(); ++d)
                 shape += (d ? ", " : "") + std::to_string(found->second.size(d));
             shape += "]";
-            line = "torch.layer_norm(x, " + shape + ", " + attribute(i, "weight", false) + ", " +
+            line = "torch.layer_norm(" + x + ", " + shape + ", " + attribute(i, "weight", false) + ", " +
                    attribute(i, "bias", false) + ", " + detail::scriptNumber(layer.eps) + ", False)";
             break;
         }
-        case LayerType::Dropout:
-            continue; // the identity in evaluation
+        case LayerType::Dropout: // the identity in evaluation
+        case LayerType::Identity:
+            line = x;
+            break;
+        case LayerType::Add:
+        case LayerType::Multiply:
+            line = x;
+            for (size_t k = 1; k < inputs.size(); ++k)
+                line += (layer.type == LayerType::Add ? " + " : " * ") + variable(inputs[k]);
+            break;
+        case LayerType::Concat:
+            line = "torch.cat([";
+            for (size_t k = 0; k < inputs.size(); ++k)
+                line += (k ? ", " : "") + variable(inputs[k]);
+            line += "], 1)";
+            break;
         case LayerType::Flatten:
-            line = "torch.flatten(x, 1)";
+            line = "torch.flatten(" + x + ", 1)";
             break;
         case LayerType::ReLU:
-            line = "torch.relu(x)";
+            line = "torch.relu(" + x + ")";
             break;
         case LayerType::LeakyReLU:
-            line = "torch.leaky_relu(x, " + detail::scriptNumber(layer.negativeSlope) + ")";
+            line = "torch.leaky_relu(" + x + ", " + detail::scriptNumber(layer.negativeSlope) + ")";
             break;
         case LayerType::ELU:
-            line = "torch.elu(x, " + detail::scriptNumber(layer.alpha) + ")";
+            line = "torch.elu(" + x + ", " + detail::scriptNumber(layer.alpha) + ")";
             break;
         case LayerType::GELU:
-            line = "torch.gelu(x)";
+            line = "torch.gelu(" + x + ")";
             break;
         case LayerType::SiLU:
-            line = "x * torch.sigmoid(x)";
+            line = x + " * torch.sigmoid(" + x + ")";
             break;
         case LayerType::Tanh:
-            line = "torch.tanh(x)";
+            line = "torch.tanh(" + x + ")";
             break;
         case LayerType::Sigmoid:
-            line = "torch.sigmoid(x)";
+            line = "torch.sigmoid(" + x + ")";
             break;
         }
-        body += "    x = " + line + "\n";
+        body += "    " + variable(index) + " = " + line + "\n";
     }
-    module.define("def forward(self, x):\n" + body + "    return x\n");
+    module.define("def forward(self, x):\n" + body + "    return " + variable(graph.output) + "\n");
     module.eval();
     return module;
 }

@@ -122,9 +122,47 @@ NetworkImpl::NetworkImpl(const ModelSpec& model, const Shape& input, at::Generat
         case LayerType::Sigmoid:
             m_layers.emplace_back([](const torch::Tensor& x) { return torch::sigmoid(x); });
             break;
+        case LayerType::Identity:
+        case LayerType::Add:
+        case LayerType::Concat:
+        case LayerType::Multiply:
+            m_layers.emplace_back([](const torch::Tensor& x) { return x; }); // merged in forward()
+            break;
         }
+        m_types.push_back(layer.type);
     }
+    m_inputs = shapes.graph.inputs;
+    m_order = shapes.graph.order;
+    m_output = shapes.graph.output;
+    m_chain = shapes.graph.chain;
     m_dropoutGenerator = generator;
+}
+
+torch::Tensor NetworkImpl::merge(int layer, const std::vector<torch::Tensor>& values) const {
+    const std::vector<int>& inputs = m_inputs[layer];
+    auto value = [&](size_t k) -> const torch::Tensor& { return values[inputs[k] + 1]; };
+    switch (m_types[layer]) {
+    case LayerType::Add: {
+        torch::Tensor sum = value(0);
+        for (size_t k = 1; k < inputs.size(); ++k)
+            sum = sum + value(k);
+        return sum;
+    }
+    case LayerType::Multiply: {
+        torch::Tensor product = value(0);
+        for (size_t k = 1; k < inputs.size(); ++k)
+            product = product * value(k);
+        return product;
+    }
+    case LayerType::Concat: {
+        std::vector<torch::Tensor> parts;
+        for (size_t k = 0; k < inputs.size(); ++k)
+            parts.push_back(value(k));
+        return torch::cat(parts, 1);
+    }
+    default:
+        return m_layers[layer](value(0));
+    }
 }
 
 void NetworkImpl::freezeBatchNormOf(int layers) {
@@ -143,10 +181,18 @@ void NetworkImpl::train(bool on) {
 }
 
 torch::Tensor NetworkImpl::forward(const torch::Tensor& input) {
-    torch::Tensor x = input;
-    for (const auto& layer : m_layers)
-        x = layer(x);
-    return x;
+    if (m_chain) {
+        torch::Tensor x = input;
+        for (const auto& layer : m_layers)
+            x = layer(x);
+        return x;
+    }
+    // values[0] is the input, values[i + 1] layer i's output.
+    std::vector<torch::Tensor> values(m_layers.size() + 1);
+    values[0] = input;
+    for (const int layer : m_order)
+        values[layer + 1] = merge(layer, values);
+    return values[m_output + 1];
 }
 
 FlatParameters flattenParameters(torch::nn::Module& module, int64_t extraWords) {

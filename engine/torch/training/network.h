@@ -13,9 +13,10 @@
 
 namespace tunelab::detail {
 
-// A feed-forward network built from a ModelSpec. Parameters are named like PyTorch's
-// nn.Sequential ("0.weight", "3.running_mean"), so a saved state dict loads into the same
-// network written in Python. Every random draw (initialisation, dropout masks) comes from
+// A feed-forward network built from a ModelSpec: a stack, or a graph whose layers read named
+// layers and merge them (add, concat, multiply). Parameters are named by layer index like
+// PyTorch's nn.Sequential ("0.weight", "3.running_mean"), so a stack's saved state dict loads into
+// the same network written in Python. Every random draw (initialisation, dropout masks) comes from
 // the run's own generator, so runs on parallel threads never share random state.
 class NetworkImpl : public torch::nn::Module {
 public:
@@ -37,7 +38,16 @@ public:
 
 private:
     using LayerFunction = std::function<torch::Tensor(const torch::Tensor&)>;
+    torch::Tensor merge(int layer, const std::vector<torch::Tensor>& values) const;
+
     std::vector<LayerFunction> m_layers;
+    // The graph: what each layer reads (-1: the input), the order to compute them in, and which
+    // layers merge several inputs. A chain runs as a plain loop.
+    std::vector<std::vector<int>> m_inputs;
+    std::vector<int> m_order;
+    std::vector<LayerType> m_types;
+    int m_output = -1;
+    bool m_chain = true;
     c10::optional<at::Generator> m_dropoutGenerator;
     int m_frozenNormLayers = 0;
 };

@@ -169,10 +169,13 @@ std::string writeLayerNorm(GraphBuilder& graph, const LayerSpec& layer, const Sh
     return y;
 }
 
-// Appends the nodes of one layer reading `x`, and sets `x` to the layer's output. Returns why the
+// Appends the nodes of one layer reading `x` (and a merge layer `others` too), and sets `x` to the
+// layer's output. Returns why the
 // layer cannot be written, or "".
 std::string writeLayer(GraphBuilder& graph, size_t index, const LayerSpec& layer, const LayerShape& shape,
-                       const std::map<std::string, torch::Tensor>& tensors, std::string& x) {
+                       const std::map<std::string, torch::Tensor>& tensors,
+                       const std::vector<std::string>& others, const std::vector<Shape>& inputShapes,
+                       std::string& x) {
     auto parameter = [&](const char* name) {
         const auto found = tensors.find(std::to_string(index) + "." + name);
         return found == tensors.end() ? torch::Tensor() : found->second;
@@ -278,6 +281,31 @@ std::string writeLayer(GraphBuilder& graph, size_t index, const LayerSpec& layer
     case LayerType::Sigmoid:
         x = graph.apply("Sigmoid", {x});
         return {};
+    case LayerType::Identity:
+        return {};
+    case LayerType::Add:
+    case LayerType::Multiply: {
+        // OpenCV's DNN module, which checks every written file, adds and multiplies two computed
+        // tensors only when their shapes are equal.
+        for (const Shape& inputShape : inputShapes)
+            if (inputShape != shape.output)
+                return "its inputs " + formatShape(inputShapes.front()) + " and " + formatShape(inputShape) +
+                       " differ in shape, and the ONNX runtime TuneLab checks its files with (OpenCV " +
+                       CV_VERSION + ") cannot repeat a side of size 1; export TorchScript instead";
+        for (const std::string& other : others)
+            x = graph.apply(layer.type == LayerType::Add ? "Add" : "Mul", {x, other});
+        return {};
+    }
+    case LayerType::Concat: {
+        if (others.empty())
+            return {};
+        std::vector<std::string> parts{x};
+        parts.insert(parts.end(), others.begin(), others.end());
+        onnx::NodeProto& concat = graph.node("Concat", parts);
+        setInt(concat, "axis", 1);
+        x = concat.output(0);
+        return {};
+    }
     }
     return "ONNX has no operator for it";
 }
@@ -325,14 +353,28 @@ Result<std::string> onnxModelBytes(const ModelSpec& model, const Shape& input, N
     graph.set_name("tunelab_network");
     setValueInfo(*graph.add_input(), "input", input);
     GraphBuilder builder(graph);
-    std::string x = "input";
-    for (size_t i = 0; i < model.layers.size(); ++i) {
+    // values[0] is the input's name, values[i + 1] layer i's output's.
+    std::vector<std::string> values(model.layers.size() + 1, "input");
+    for (const int layer : shapes.graph.order) {
+        const size_t i = static_cast<size_t>(layer);
+        const std::vector<int>& inputs = shapes.graph.inputs[i];
+        std::string x = values[inputs.front() + 1];
+        std::vector<std::string> others;
+        std::vector<Shape> inputShapes;
+        for (size_t k = 0; k < inputs.size(); ++k) {
+            if (k > 0)
+                others.push_back(values[inputs[k] + 1]);
+            inputShapes.push_back(inputs[k] < 0 ? input : shapes.layers[inputs[k]].output);
+        }
         builder.startLayer(i, model.layers[i].type);
-        if (const std::string why = writeLayer(builder, i, model.layers[i], shapes.layers[i], tensors, x);
+        if (const std::string why =
+                writeLayer(builder, i, model.layers[i], shapes.layers[i], tensors, others, inputShapes, x);
             !why.empty())
             return Written::failure("model.layers[" + std::to_string(i) + "]: " +
                                     toString(model.layers[i].type) + " cannot be written as ONNX: " + why);
+        values[i + 1] = x;
     }
+    const std::string x = values[shapes.graph.output + 1];
     // The last node's output is the graph's; a network that computes nothing (dropout only) gets an
     // Identity.
     if (graph.node_size() > 0 && graph.node(graph.node_size() - 1).output(0) == x)
