@@ -2,6 +2,7 @@
 // errors, shape inference on graphs, and the writer giving back what was written.
 #include "model/network_graph.h"
 #include "model/shape_inference.h"
+#include "search/search_space.h"
 #include "spec/spec_keys.h"
 
 #include <QJsonDocument>
@@ -270,6 +271,39 @@ private Q_SLOTS:
         // The fourth concat of a block joins its input and four convolutions.
         QCOMPARE(report.layers[8].output, (Shape{20, 8, 8}));
         QCOMPARE(report.output, (Shape{3}));
+    }
+
+    // A trial can change a block's width everywhere it is used, and take a skip connection away.
+    void trialsChangeBlocksAndSkips() {
+        const std::string base = experimentSpecToJson(parsed(kResidual));
+        Assignment params;
+        params["model.blocks.residual.layers[3].inputs"] = ParamValue{"[\"b\"]"};
+        params["model.blocks.residual.layers[0].out_channels"] = ParamValue{"12"};
+        const auto trial = trialExperimentJson(base, params);
+        QVERIFY2(trial.ok(), trial.ok() ? "" : trial.error().c_str());
+        const auto spec = parseExperimentSpec(trial.value());
+        QVERIFY2(spec.ok(), spec.ok() ? "" : spec.errors().front().c_str());
+        const ShapeReport report = inferShapes(spec.value().model, kImage);
+        QVERIFY2(report.ok(), report.errors.empty() ? "" : report.errors.front().c_str());
+        QCOMPARE(report.graph.inputs[5], std::vector<int>{4}); // res1's add reads only its convolution
+        QCOMPARE(report.layers[2].output, (Shape{12, 8, 8}));
+        QCOMPARE(report.layers[8].output, (Shape{12, 8, 8})); // and res2's first convolution too
+
+        // A trial that turns a layer into another type keeps its name and inputs.
+        Assignment retype;
+        retype["model.blocks.residual.layers[3].type"] = ParamValue{"\"multiply\""};
+        const auto multiplied = parseExperimentSpec(trialExperimentJson(base, retype).value());
+        QVERIFY(multiplied.ok());
+        QCOMPARE(multiplied.value().model.layers[5].type, LayerType::Multiply);
+        QCOMPARE(multiplied.value().model.layers[5].inputs,
+                 (std::vector<std::string>{"res1/b", "res1/input"}));
+    }
+
+    void blockNamesArePathKeys() {
+        QVERIFY(anyContains(
+            parseErrors(
+                R"({"blocks": {"my.block": {"layers": [{"type": "relu"}]}}, "layers": [{"type": "relu"}]})"),
+            "model.blocks: 'my.block' cannot name a block"));
     }
 
     // The shipped graph examples have as many parameters, in as many tensors, as the same networks

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 
 namespace tunelab::cli {
@@ -25,16 +26,39 @@ void printTable(const ExperimentSpec& spec, const ExperimentCheck& check) {
                 toString(data.task));
     if (data.classes > 0)
         std::printf(" with %d classes", data.classes);
-    std::printf("\n\n%-5s %-12s %-16s %14s %16s\n", "layer", "type", "output", "params", "FLOPs/sample");
-    std::printf("%-5s %-12s %-16s %14s %16s\n", "", "input", formatShape(check.shapes.input).c_str(), "", "");
+    // A graph's table adds each layer's name and, where it is not the layer above, what it reads.
+    const NetworkGraph& graph = check.shapes.graph;
+    const bool named = std::any_of(spec.model.layers.begin(), spec.model.layers.end(),
+                                   [](const LayerSpec& layer) { return !layer.name.empty(); });
+    size_t nameWidth = 4;
+    for (const LayerSpec& layer : spec.model.layers)
+        nameWidth = std::max(nameWidth, layer.name.size());
+    auto row = [&](const std::string& index, const std::string& type, const std::string& name,
+                   const std::string& output, const std::string& params, const std::string& flops,
+                   const std::string& reads) {
+        std::printf("%-5s %-12s ", index.c_str(), type.c_str());
+        if (named)
+            std::printf("%-*s ", static_cast<int>(nameWidth), name.c_str());
+        std::printf("%-16s %14s %16s%s%s\n", output.c_str(), params.c_str(), flops.c_str(),
+                    reads.empty() ? "" : "  ", reads.c_str());
+    };
+    std::printf("\n\n");
+    row("layer", "type", "name", "output", "params", "FLOPs/sample", graph.chain ? "" : "reads");
+    row("", "input", "", formatShape(check.shapes.input), "", "", "");
     for (const auto& layer : check.shapes.layers) {
-        std::printf("%-5d %-12s %-16s %14s %16s\n", layer.index, toString(layer.type),
-                    formatShape(layer.output).c_str(), withThousands(layer.params).c_str(),
-                    withThousands(layer.flops).c_str());
+        std::string reads;
+        const std::vector<int>& inputs = graph.inputs[layer.index];
+        if (inputs != std::vector<int>{layer.index - 1})
+            for (const int input : inputs)
+                reads += (reads.empty() ? "" : ", ") + (input < 0 ? std::string("input")
+                                                        : spec.model.layers[input].name.empty()
+                                                            ? std::to_string(input)
+                                                            : spec.model.layers[input].name);
+        row(std::to_string(layer.index), toString(layer.type), spec.model.layers[layer.index].name,
+            formatShape(layer.output), withThousands(layer.params), withThousands(layer.flops), reads);
     }
-    std::printf("%-5s %-12s %-16s %14s %16s\n", "", "total", formatShape(check.shapes.output).c_str(),
-                withThousands(check.shapes.totalParams).c_str(),
-                withThousands(check.shapes.totalFlops).c_str());
+    row("", "total", "", formatShape(check.shapes.output), withThousands(check.shapes.totalParams),
+        withThousands(check.shapes.totalFlops), "");
 }
 
 } // namespace
@@ -61,6 +85,8 @@ int runValidate(const ValidateOptions& options) {
             for (const auto& layer : check.value().shapes.layers)
                 layers.push_back({{"index", layer.index},
                                   {"type", toString(layer.type)},
+                                  {"name", spec.value().model.layers[layer.index].name},
+                                  {"inputs", check.value().shapes.graph.inputs[layer.index]},
                                   {"output", layer.output},
                                   {"params", layer.params},
                                   {"flops", layer.flops}});

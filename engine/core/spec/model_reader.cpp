@@ -198,9 +198,16 @@ void readModel(const Json& json, ModelSpec& model, std::vector<std::string>& err
             for (const auto& [name, value] : blocks->items()) {
                 BlockSpec block;
                 block.name = name;
-                if (!isLayerName(name) || name.find('/') != std::string::npos)
-                    errors.push_back("model.blocks: '" + name +
-                                     "' cannot name a block (letters, digits, _ - .; not \"input\")");
+                // An identifier, so that a search space's path can reach into it
+                // (model.blocks.residual.layers[0].out_channels).
+                const bool identifier = !name.empty() && !std::isdigit(static_cast<unsigned char>(name[0])) &&
+                                        std::all_of(name.begin(), name.end(), [](char c) {
+                                            return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+                                        });
+                if (!identifier)
+                    errors.push_back(
+                        "model.blocks: '" + name +
+                        "' cannot name a block; use letters, digits and _, not starting with a digit");
                 readBlock(value, "model.blocks." + name, block, errors);
                 model.blocks.push_back(std::move(block));
             }
