@@ -312,11 +312,17 @@ bool LayerCatalog::sameLayer(const LayerSpec& a, const LayerSpec& b) {
     return a.type == b.type && a.outFeatures == b.outFeatures && a.outChannels == b.outChannels &&
            a.kernelSize == b.kernelSize && a.stride == b.stride && a.padding == b.padding &&
            a.bias == b.bias && a.p == b.p && a.negativeSlope == b.negativeSlope && a.alpha == b.alpha &&
-           a.eps == b.eps && a.momentum == b.momentum && a.lrMultiplier == b.lrMultiplier;
+           a.eps == b.eps && a.momentum == b.momentum && a.lrMultiplier == b.lrMultiplier &&
+           a.name == b.name && a.inputs == b.inputs && a.instance == b.instance && a.block == b.block;
 }
 
 bool LayerCatalog::sameModel(const ModelSpec& a, const ModelSpec& b) {
-    return std::equal(a.layers.begin(), a.layers.end(), b.layers.begin(), b.layers.end(), &sameLayer);
+    const auto sameBlock = [](const BlockSpec& x, const BlockSpec& y) {
+        return x.name == y.name &&
+               std::equal(x.layers.begin(), x.layers.end(), y.layers.begin(), y.layers.end(), &sameLayer);
+    };
+    return std::equal(a.layers.begin(), a.layers.end(), b.layers.begin(), b.layers.end(), &sameLayer) &&
+           std::equal(a.blocks.begin(), a.blocks.end(), b.blocks.begin(), b.blocks.end(), sameBlock);
 }
 
 QStringList LayerCatalog::templateNames() {

@@ -3,6 +3,9 @@
 #include "common/number_field.h"
 #include "common/wheel_guard.h"
 
+#include "experiment/graph_edits.h"
+#include "experiment/graph_panel.h"
+#include "experiment/graph_view.h"
 #include "experiment/layer_catalog.h"
 #include "experiment/layer_commands.h"
 #include "experiment/layer_stack_model.h"
@@ -23,6 +26,7 @@
 #include <QMimeData>
 #include <QSignalBlocker>
 #include <QSplitter>
+#include <QTabWidget>
 #include <QTableView>
 #include <QToolButton>
 #include <QTreeWidget>
@@ -36,6 +40,7 @@ namespace tunelab {
 namespace {
 
 constexpr int kTypeRole = Qt::UserRole + 1;
+constexpr int kBlockRole = Qt::UserRole + 2; // a block of layers: GraphEdits::blockNames()
 
 // Palette items drag their layer type name; a drag only ever copies.
 class LayerPalette : public QTreeWidget {
@@ -116,6 +121,8 @@ NetworkEditor::NetworkEditor(QWidget* parent)
     m_palette->setToolTip(tr("Double-click or drag a layer onto the stack"));
     buildPalette();
     connect(m_palette, &QTreeWidget::itemDoubleClicked, this, [this](QTreeWidgetItem* item) {
+        if (const QString block = item->data(0, kBlockRole).toString(); !block.isEmpty())
+            return insertBlock(block);
         const auto type = LayerCatalog::typeFromName(item->data(0, kTypeRole).toString());
         if (type)
             addLayer(*type);
@@ -231,7 +238,14 @@ NetworkEditor::NetworkEditor(QWidget* parent)
     stackLayout->setContentsMargins(0, 0, 0, 0);
     stackLayout->addLayout(templateRow);
     stackLayout->addLayout(buttons);
-    stackLayout->addWidget(m_view, 1);
+    // The same layers as a stack or as a graph; both edit the one ModelSpec through the undo stack.
+    m_graph = new GraphPanel(m_model, m_undoStack, this);
+    m_views = new QTabWidget(this);
+    m_views->setObjectName(QStringLiteral("networkViews"));
+    m_views->setDocumentMode(true);
+    m_views->addTab(m_view, tr("Stack"));
+    m_views->addTab(m_graph, tr("Graph"));
+    stackLayout->addWidget(m_views, 1);
     stackLayout->addWidget(m_totals);
     stackLayout->addWidget(m_status);
 
@@ -265,8 +279,21 @@ NetworkEditor::NetworkEditor(QWidget* parent)
     connect(m_model, &QAbstractItemModel::rowsRemoved, this, [this](const QModelIndex&, int first, int) {
         setCurrentRow(std::min(first, m_model->layerCount() - 1));
     });
-    connect(m_model, &QAbstractItemModel::modelReset, this,
-            [this] { setCurrentRow(m_model->layerCount() > 0 ? 0 : -1); });
+    // A whole-network edit (a template, the graph view's edits and their undo) keeps the current
+    // layer where it can.
+    connect(m_model, &QAbstractItemModel::modelAboutToBeReset, this,
+            [this] { m_rowBeforeReset = currentRow(); });
+    connect(m_model, &QAbstractItemModel::modelReset, this, [this] {
+        const int count = m_model->layerCount();
+        setCurrentRow(m_rowBeforeReset >= 0 && m_rowBeforeReset < count ? m_rowBeforeReset
+                      : count > 0                                       ? 0
+                                                                        : -1);
+    });
+    connect(m_graph->view(), &GraphView::layerSelected, this, &NetworkEditor::setCurrentRow);
+    connect(m_view->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+            [this](const QModelIndex& current) {
+                m_graph->view()->selectLayer(current.isValid() ? current.row() : GraphView::kNoLayer);
+            });
     connect(m_view->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
             &NetworkEditor::refreshForm);
     connect(m_model, &QAbstractItemModel::dataChanged, this, &NetworkEditor::refreshForm);
@@ -301,6 +328,15 @@ void NetworkEditor::buildPalette() {
             item->setFlags(Qt::ItemIsEnabled | Qt::ItemIsSelectable | Qt::ItemIsDragEnabled);
         }
     }
+    auto* blocks = new QTreeWidgetItem(m_palette, {tr("Blocks")});
+    blocks->setFlags(Qt::ItemIsEnabled);
+    for (const QString& name : GraphEdits::blockNames()) {
+        auto* item = new QTreeWidgetItem(blocks, {name});
+        item->setData(0, kBlockRole, name);
+        item->setToolTip(
+            0, tr("Double-click: add a %1 of named layers after the current layer").arg(name.toLower()));
+        item->setFlags(Qt::ItemIsEnabled | Qt::ItemIsSelectable);
+    }
     m_palette->expandAll();
     // Every layer's name in full: the splitter may not squeeze the palette below it.
     // Groups as bold headings without expand arrows: the names keep the width the arrows took.
@@ -324,7 +360,21 @@ void NetworkEditor::buildPalette() {
 
 void NetworkEditor::setModel(const ModelSpec& spec) {
     m_undoStack->clear();
+    m_rowBeforeReset = -1;
     m_model->resetModel(spec);
+    m_graph->view()->networkReplaced();
+}
+
+GraphView* NetworkEditor::graphView() const {
+    return m_graph->view();
+}
+
+void NetworkEditor::showGraph(bool graph) {
+    m_views->setCurrentIndex(graph ? 1 : 0);
+}
+
+void NetworkEditor::insertBlock(const QString& name) {
+    m_graph->view()->insertBlock(name, currentRow() < 0 ? m_model->layerCount() - 1 : currentRow());
 }
 
 const ModelSpec& NetworkEditor::model() const {
@@ -462,95 +512,6 @@ void NetworkEditor::refreshForm() {
         updateFormValues(row);
     else
         rebuildForm(row);
-}
-
-void NetworkEditor::rebuildForm(int row) {
-    while (m_form->rowCount() > 0)
-        m_form->removeRow(0);
-    m_formRow = row;
-    if (row < 0) {
-        m_formBox->setTitle(tr("Layer"));
-        m_form->addRow(new QLabel(tr("Select a layer to edit its settings."), m_formBox));
-        return;
-    }
-    const LayerSpec& layer = m_model->layer(row);
-    m_formType = layer.type;
-    m_formBox->setTitle(tr("Layer %1: %2").arg(row).arg(LayerCatalog::displayName(layer.type)));
-    const std::vector<LayerField>& fields = LayerCatalog::fields(layer.type);
-    if (fields.empty())
-        m_form->addRow(new QLabel(tr("This layer has no settings."), m_formBox));
-    for (const LayerField& field : fields) {
-        const QVariant value = LayerCatalog::value(layer, field.key);
-        QWidget* editor = nullptr;
-        switch (field.kind) {
-        case LayerFieldKind::Int:
-        case LayerFieldKind::Double: {
-            auto* number = new NumberField(field.rule, m_formBox);
-            if (!field.defaultText.isEmpty())
-                number->setDefaultText(field.defaultText);
-            if (field.kind == LayerFieldKind::Int)
-                number->setIntegerValue(value.toLongLong());
-            else
-                number->setValue(value.toDouble());
-            const bool integer = field.kind == LayerFieldKind::Int;
-            connect(number, &NumberField::valueChanged, this, [this, number, integer, key = field.key] {
-                if (m_formRow < 0)
-                    return;
-                const QVariant newValue = integer ? QVariant::fromValue<qlonglong>(number->integerValue())
-                                                  : QVariant(number->value());
-                m_undoStack->push(new EditLayerCommand(m_model, m_formRow, key, newValue));
-            });
-            connect(number, &NumberField::validityChanged, this, &NetworkEditor::onReportChanged);
-            editor = number;
-            break;
-        }
-        case LayerFieldKind::Bool: {
-            auto* check = new QCheckBox(m_formBox);
-            check->setChecked(value.toBool());
-            connect(check, &QCheckBox::toggled, this, [this, key = field.key](bool newValue) {
-                if (m_formRow >= 0)
-                    m_undoStack->push(new EditLayerCommand(m_model, m_formRow, key, newValue));
-            });
-            editor = check;
-            break;
-        }
-        }
-        editor->setObjectName(field.key);
-        if (auto* number = qobject_cast<NumberField*>(editor))
-            number->setHint(QStringLiteral("%1: %2").arg(field.key, QString::fromUtf8(field.rule.expected)));
-        else
-            editor->setToolTip(field.key);
-        installSearchMenu(
-            editor, [this, key = field.key] { return layerPath(m_formRow) + QLatin1Char('.') + key; },
-            [this](const QString& path, const QString& current) { Q_EMIT searchRequested(path, current); },
-            [this](const QString& path) { return m_searchedPaths.contains(path); });
-        m_form->addRow(field.label, editor);
-    }
-}
-
-void NetworkEditor::updateFormValues(int row) {
-    const LayerSpec& layer = m_model->layer(row);
-    m_formBox->setTitle(tr("Layer %1: %2").arg(row).arg(LayerCatalog::displayName(layer.type)));
-    for (const LayerField& field : LayerCatalog::fields(layer.type)) {
-        const QVariant value = LayerCatalog::value(layer, field.key);
-        if (auto* number = m_formBox->findChild<NumberField*>(field.key)) {
-            // A field still holding a refused value keeps it: the model did not take it.
-            const bool same = field.kind == LayerFieldKind::Int ? number->integerValue() == value.toLongLong()
-                                                                : number->value() == value.toDouble();
-            if (!same && number->isValid()) {
-                const QSignalBlocker blocker(number);
-                if (field.kind == LayerFieldKind::Int)
-                    number->setIntegerValue(value.toLongLong());
-                else
-                    number->setValue(value.toDouble());
-            }
-        } else if (auto* check = m_formBox->findChild<QCheckBox*>(field.key)) {
-            if (check->isChecked() != value.toBool()) {
-                const QSignalBlocker blocker(check);
-                check->setChecked(value.toBool());
-            }
-        }
-    }
 }
 
 QString NetworkEditor::layerPath(int row) {

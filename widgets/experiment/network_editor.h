@@ -11,6 +11,7 @@ class QComboBox;
 class QFormLayout;
 class QGroupBox;
 class QLabel;
+class QTabWidget;
 class QTableView;
 class QTreeWidget;
 class QTreeWidgetItem;
@@ -18,6 +19,8 @@ class QUndoStack;
 
 namespace tunelab {
 
+class GraphPanel;
+class GraphView;
 class LayerStackModel;
 
 // Edits a network: a palette of the engine's layer types, the layer stack with live shapes,
@@ -46,6 +49,9 @@ public:
     QTableView* layerView() const { return m_view; }
     QTreeWidget* palette() const { return m_palette; }
     QFormLayout* propertyForm() const { return m_form; }
+    // The Graph tab's view of the same layers.
+    GraphView* graphView() const;
+    void showGraph(bool graph);
 
     bool isValid() const;
     QString invalidReason() const;
@@ -59,6 +65,8 @@ public:
     void moveCurrentLayer(int delta);
     void duplicateCurrentLayer();
     void applyTemplate(const QString& name);
+    // A block of the palette (GraphEdits::blockNames()) as named layers after the current row.
+    void insertBlock(const QString& name);
 
     // The spec path of layer `row` ("model.layers[2]"); its fields add ".out_features" and so on.
     static QString layerPath(int row);
@@ -95,6 +103,9 @@ private:
     QAction* m_duplicateAction = nullptr;
     QTreeWidget* m_palette = nullptr;
     QTableView* m_view = nullptr;
+    QTabWidget* m_views = nullptr;
+    GraphPanel* m_graph = nullptr;
+    int m_rowBeforeReset = -1;
     QComboBox* m_templates = nullptr;
     QLabel* m_totals = nullptr;
     QLabel* m_status = nullptr;

@@ -1,0 +1,315 @@
+#include "experiment/graph_edits.h"
+#include "experiment/graph_items.h"
+#include "experiment/graph_layout.h"
+#include "experiment/graph_view.h"
+#include "experiment/layer_catalog.h"
+#include "experiment/layer_stack_model.h"
+#include "experiment/network_editor.h"
+
+#include <QGraphicsScene>
+#include <QGraphicsSimpleTextItem>
+#include <QUndoStack>
+#include <QtTest>
+
+#include <memory>
+
+using namespace tunelab;
+
+namespace {
+
+LayerSpec layer(LayerType type, const std::string& name = {}, std::vector<std::string> inputs = {}) {
+    LayerSpec spec = LayerCatalog::defaultLayer(type);
+    spec.outFeatures = 8;
+    spec.name = name;
+    spec.inputs = std::move(inputs);
+    return spec;
+}
+
+// linear 8, relu, linear 8, add (reading the linear before it), linear 3 on [8]: valid.
+ModelSpec chainWithAdd() {
+    ModelSpec model;
+    model.layers = {layer(LayerType::Linear), layer(LayerType::ReLU), layer(LayerType::Linear),
+                    layer(LayerType::Add), layer(LayerType::Linear)};
+    model.layers.back().outFeatures = 3;
+    return model;
+}
+
+void verifyNoOverlaps(const GraphLayout& layout) {
+    for (size_t a = 0; a < layout.nodes.size(); ++a)
+        for (size_t b = a + 1; b < layout.nodes.size(); ++b)
+            QVERIFY2(!layout.nodes[a].intersects(layout.nodes[b]),
+                     qPrintable(QStringLiteral("%1 %2").arg(a).arg(b)));
+}
+
+} // namespace
+
+class TestGraphEditor : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void init();
+    void cleanup();
+    void aHundredNodeLayoutHasRowsAndNoOverlaps();
+    void aStackShowsAsAChain();
+    void connectingIsUndoable();
+    void draggingFromAPortConnects();
+    void deletingEdgesAndNodes();
+    void errorsShowOnTheNamedNode();
+    void theResidualExampleOpens();
+    void blocksInsertWiredLayers();
+    void stackAndGraphShareTheSelection();
+
+private:
+    std::unique_ptr<NetworkEditor> m_editor;
+};
+
+void TestGraphEditor::init() {
+    m_editor = std::make_unique<NetworkEditor>();
+    m_editor->setInputShape({8});
+    m_editor->setOutputTarget({TaskKind::Classification, 3, LossType::CrossEntropy});
+    m_editor->setModel(chainWithAdd());
+    m_editor->resize(700, 700);
+}
+
+void TestGraphEditor::cleanup() {
+    m_editor.reset();
+}
+
+void TestGraphEditor::aHundredNodeLayoutHasRowsAndNoOverlaps() {
+    // A chain with a skip every third node and a branch merged every seventh.
+    std::vector<std::vector<int>> inputs(120);
+    for (int node = 1; node < 120; ++node) {
+        inputs[node].push_back(node - 1);
+        if (node % 3 == 0 && node >= 4)
+            inputs[node].push_back(node - 4);
+        if (node % 7 == 0)
+            inputs[node].push_back(node / 2);
+    }
+    const GraphLayout layout = layoutGraph(inputs);
+    QCOMPARE(int(layout.nodes.size()), 120);
+    verifyNoOverlaps(layout);
+    for (int node = 0; node < 120; ++node) {
+        for (const int input : inputs[node]) {
+            QVERIFY(layout.row[node] > layout.row[input]);
+            QVERIFY(layout.nodes[node].top() > layout.nodes[input].bottom());
+        }
+        for (int other = 0; other < 120; ++other)
+            if (layout.row[other] == layout.row[node])
+                QCOMPARE(layout.nodes[other].top(), layout.nodes[node].top());
+    }
+    QCOMPARE(int(layout.edges.size()), 119 + 38 + 17);
+    // The chain is the longest path: one row per node.
+    QCOMPARE(layout.rowCount, 120);
+}
+
+void TestGraphEditor::aStackShowsAsAChain() {
+    ModelSpec stack;
+    stack.layers = {layer(LayerType::Linear), layer(LayerType::ReLU), layer(LayerType::Linear)};
+    stack.layers.back().outFeatures = 3;
+    m_editor->setModel(stack);
+    GraphView* view = m_editor->graphView();
+    const GraphLayout& layout = view->layout();
+    QCOMPARE(int(layout.nodes.size()), 4); // the input and three layers
+    QCOMPARE(int(layout.edges.size()), 3);
+    for (int node = 0; node < 4; ++node) {
+        QCOMPARE(layout.row[node], node);
+        QCOMPARE(layout.nodes[node].center().x(), layout.nodes[0].center().x());
+    }
+    QCOMPARE(view->node(-1)->content().title, QStringLiteral("input"));
+    QCOMPARE(view->node(2)->content().shape, QStringLiteral("3"));
+    QVERIFY(view->node(2)->content().output);
+    QVERIFY(!view->node(1)->content().output);
+    QCOMPARE(view->node(0)->content().params, QStringLiteral("72 params"));
+}
+
+void TestGraphEditor::connectingIsUndoable() {
+    GraphView* view = m_editor->graphView();
+    const ModelSpec before = m_editor->model();
+    QVERIFY(view->connectLayers(1, 3)); // the add reads the relu as well
+    QCOMPARE(m_editor->model().layers[3].inputs, (std::vector<std::string>{"linear_1", "relu_1"}));
+    QCOMPARE(m_editor->model().layers[2].name, std::string("linear_1"));
+    QCOMPARE(m_editor->layerModel()->report().graph.inputs[3], (std::vector<int>{2, 1}));
+    QVERIFY2(m_editor->isValid(), qPrintable(m_editor->invalidReason()));
+    QCOMPARE(view->node(3)->content().inputPorts, 2);
+    QCOMPARE(m_editor->currentRow(), 3);
+
+    // A layer that merges nothing reads the new input instead.
+    QVERIFY(view->connectLayers(-1, 2));
+    QCOMPARE(m_editor->model().layers[2].inputs, std::vector<std::string>{"input"});
+    QCOMPARE(m_editor->undoStack()->count(), 2);
+
+    // Refused: a cycle, and what it reads already.
+    QVERIFY(!view->connectLayers(4, 0));
+    QVERIFY(view->message().contains(QStringLiteral("cycle")));
+    QVERIFY(!view->connectLayers(1, 3));
+    QCOMPARE(m_editor->undoStack()->count(), 2);
+
+    m_editor->undoStack()->undo();
+    m_editor->undoStack()->undo();
+    QVERIFY(LayerCatalog::sameModel(m_editor->model(), before));
+    m_editor->undoStack()->redo();
+    QCOMPARE(m_editor->model().layers[3].inputs, (std::vector<std::string>{"linear_1", "relu_1"}));
+}
+
+void TestGraphEditor::draggingFromAPortConnects() {
+    m_editor->show();
+    m_editor->showGraph(true);
+    QVERIFY(QTest::qWaitForWindowExposed(m_editor.get()));
+    GraphView* view = m_editor->graphView();
+    view->resetZoom();
+    const QPoint from = view->mapFromScene(view->node(1)->outputPort());
+    const QPoint to = view->mapFromScene(view->node(3)->rect().center());
+    QVERIFY(view->viewport()->rect().contains(from));
+    QVERIFY(view->viewport()->rect().contains(to));
+    QTest::mousePress(view->viewport(), Qt::LeftButton, Qt::NoModifier, from);
+    QTest::mouseMove(view->viewport(), (from + to) / 2);
+    QTest::mouseMove(view->viewport(), to);
+    QTest::mouseRelease(view->viewport(), Qt::LeftButton, Qt::NoModifier, to);
+    QCOMPARE(m_editor->model().layers[3].inputs, (std::vector<std::string>{"linear_1", "relu_1"}));
+    QCOMPARE(m_editor->undoStack()->count(), 1);
+    m_editor->undoStack()->undo();
+    QVERIFY(LayerCatalog::sameModel(m_editor->model(), chainWithAdd()));
+}
+
+void TestGraphEditor::deletingEdgesAndNodes() {
+    m_editor->show();
+    m_editor->showGraph(true);
+    GraphView* view = m_editor->graphView();
+    QVERIFY(view->connectLayers(1, 3));
+    const ModelSpec connected = m_editor->model();
+
+    // Delete on a selected edge: the add reads the linear alone again.
+    GraphEdgeItem* edge = nullptr;
+    for (QGraphicsItem* item : view->scene()->items())
+        if (item->type() == GraphEdgeItem::kType && static_cast<GraphEdgeItem*>(item)->from() == 1 &&
+            static_cast<GraphEdgeItem*>(item)->to() == 3)
+            edge = static_cast<GraphEdgeItem*>(item);
+    QVERIFY(edge);
+    view->scene()->clearSelection();
+    edge->setSelected(true);
+    view->setFocus();
+    QTest::keyClick(view, Qt::Key_Delete);
+    QCOMPARE(m_editor->model().layers[3].inputs, std::vector<std::string>{"linear_1"});
+    QCOMPARE(m_editor->layerModel()->report().graph.inputs[3], std::vector<int>{2});
+    // A layer's only input cannot go.
+    QVERIFY(!view->disconnectLayers(2, 3));
+    QVERIFY(view->message().contains(QStringLiteral("only input")));
+    m_editor->undoStack()->undo();
+    QVERIFY(LayerCatalog::sameModel(m_editor->model(), connected));
+
+    // Removing the relu: the add reads what the relu read.
+    QVERIFY(view->removeLayer(1));
+    QCOMPARE(int(m_editor->model().layers.size()), 4);
+    QCOMPARE(m_editor->model().layers[2].inputs, (std::vector<std::string>{"linear_1", "linear_2"}));
+    QCOMPARE(m_editor->layerModel()->report().graph.inputs[2], (std::vector<int>{1, 0}));
+    QVERIFY(m_editor->model().layers[1].inputs.empty()); // it read the relu, and now the layer before it
+    QCOMPARE(m_editor->layerModel()->report().graph.inputs[1], std::vector<int>{0});
+
+    // Delete on a selected node.
+    view->selectLayer(2);
+    view->setFocus();
+    QTest::keyClick(view, Qt::Key_Delete);
+    QCOMPARE(int(m_editor->model().layers.size()), 3);
+    QVERIFY2(m_editor->isValid(), qPrintable(m_editor->invalidReason()));
+    m_editor->undoStack()->undo();
+    m_editor->undoStack()->undo();
+    QVERIFY(LayerCatalog::sameModel(m_editor->model(), connected));
+}
+
+void TestGraphEditor::errorsShowOnTheNamedNode() {
+    ModelSpec model;
+    model.layers = {layer(LayerType::Linear, "a"), layer(LayerType::Linear, "b", {"a"}),
+                    layer(LayerType::Add, "sum", {"a", "b"}), layer(LayerType::Linear)};
+    model.layers[1].outFeatures = 4; // 8 + 4 features do not add
+    model.layers[3].outFeatures = 3;
+    m_editor->setModel(model);
+    GraphView* view = m_editor->graphView();
+    QVERIFY(!m_editor->isValid());
+    const QString error = view->node(2)->content().error;
+    QVERIFY2(error.contains(QStringLiteral("sum")), qPrintable(error));
+    QVERIFY(view->node(2)->toolTip().startsWith(error));
+    for (const int clean : {0, 1, 3})
+        QVERIFY2(view->node(clean)->content().error.isEmpty(),
+                 qPrintable(view->node(clean)->content().error));
+
+    // A name nothing has: the graph's error, on the layer that reads it.
+    model.layers[1].outFeatures = 8;
+    model.layers[2].inputs = {"a", "nope"};
+    m_editor->setModel(model);
+    QVERIFY(view->node(2)->content().error.contains(QStringLiteral("nope")));
+    QVERIFY(view->node(0)->content().error.isEmpty());
+}
+
+void TestGraphEditor::theResidualExampleOpens() {
+    const QString path = QStringLiteral(TUNELAB_SOURCE_DIR "/resources/experiments/digits-resnet.json");
+    auto spec = loadExperimentSpec(path.toStdString());
+    QVERIFY2(spec.ok(), spec.ok() ? "" : spec.error().c_str());
+    m_editor->setInputShape(spec.value().data.inputShape);
+    m_editor->setOutputTarget({TaskKind::Classification, 10, LossType::CrossEntropy});
+    m_editor->setModel(spec.value().model);
+    QCOMPARE(int(m_editor->model().layers.size()), 54);
+    QVERIFY2(m_editor->isValid(), qPrintable(m_editor->invalidReason()));
+    GraphView* view = m_editor->graphView();
+    QCOMPARE(int(view->layout().nodes.size()), 55);
+    for (int layer = -1; layer < 54; ++layer)
+        QVERIFY2(view->node(layer)->content().error.isEmpty(),
+                 qPrintable(view->node(layer)->content().error));
+    verifyNoOverlaps(view->layout());
+    QCOMPARE(view->layout().crossings, 0);
+    QCOMPARE(view->node(53)->content().shape, QStringLiteral("10"));
+    // Six frames, one per block instance, each labelled with its name.
+    int frames = 0;
+    for (QGraphicsItem* item : view->scene()->items())
+        if (auto* text = dynamic_cast<QGraphicsSimpleTextItem*>(item))
+            frames += text->text().contains(QStringLiteral("residual")) ? 1 : 0;
+    QCOMPARE(frames, 6);
+}
+
+void TestGraphEditor::blocksInsertWiredLayers() {
+    ModelSpec model;
+    LayerSpec conv = LayerCatalog::defaultLayer(LayerType::Conv2d);
+    conv.padding = 1;
+    model.layers = {conv, layer(LayerType::ReLU), layer(LayerType::Flatten), layer(LayerType::Linear)};
+    model.layers.back().outFeatures = 3;
+    m_editor->setInputShape({1, 8, 8});
+    m_editor->setModel(model);
+    QVERIFY2(m_editor->isValid(), qPrintable(m_editor->invalidReason()));
+    m_editor->setCurrentRow(1);
+    m_editor->insertBlock(QStringLiteral("Residual block"));
+    const auto& layers = m_editor->model().layers;
+    QCOMPARE(int(layers.size()), 4 + 7);
+    QVERIFY2(m_editor->isValid(), qPrintable(m_editor->invalidReason()));
+    QCOMPARE(layers[2].name, std::string("res1_conv1"));
+    QCOMPARE(layers[2].outChannels, int64_t(16));
+    QCOMPARE(layers[7].inputs, (std::vector<std::string>{"res1_bn2", "relu_1"}));
+    QCOMPARE(m_editor->layerModel()->report().graph.inputs[9],
+             std::vector<int>{8}); // flatten reads the block
+    m_editor->setCurrentRow(8);
+    m_editor->insertBlock(QStringLiteral("Bottleneck"));
+    QCOMPARE(int(m_editor->model().layers.size()), 4 + 7 + 10);
+    QVERIFY2(m_editor->isValid(), qPrintable(m_editor->invalidReason()));
+    QCOMPARE(m_editor->model().layers[9].outChannels, int64_t(4)); // 16 / 4
+    QCOMPARE(m_editor->model().layers[17].inputs, (std::vector<std::string>{"bottleneck1_bn3", "res1_out"}));
+    QCOMPARE(m_editor->undoStack()->count(), 2);
+    m_editor->undoStack()->undo();
+    m_editor->undoStack()->undo();
+    QVERIFY(LayerCatalog::sameModel(m_editor->model(), model));
+}
+
+void TestGraphEditor::stackAndGraphShareTheSelection() {
+    GraphView* view = m_editor->graphView();
+    m_editor->setCurrentRow(2);
+    QCOMPARE(view->selectedLayer(), 2);
+    view->node(4)->setSelected(false);
+    view->scene()->clearSelection();
+    view->node(4)->setSelected(true);
+    QCOMPARE(m_editor->currentRow(), 4);
+    // A layer added in the stack is a node of the graph.
+    m_editor->addLayer(LayerType::Dropout);
+    QCOMPARE(int(view->layout().nodes.size()), 7);
+    QCOMPARE(view->node(5)->content().title, QStringLiteral("dropout 0.5"));
+    QCOMPARE(view->selectedLayer(), 5);
+}
+
+QTEST_MAIN(TestGraphEditor)
+#include "tst_graph_editor.moc"

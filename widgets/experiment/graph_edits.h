@@ -1,0 +1,41 @@
+#pragma once
+
+#include "data/dataset.h"
+#include "model/network_graph.h"
+#include "spec/spec.h"
+
+#include <QString>
+
+#include <optional>
+
+namespace tunelab {
+
+// The graph editor's edits as changes of a ModelSpec: each returns the new spec, or nothing (and a
+// reason in `why`) when the edit makes no sense. The editor pushes the result as one undo command.
+// Layers are indexes into model.layers; NetworkGraph::kNetworkInput (-1) is the network's input.
+namespace GraphEdits {
+
+// The name that `inputs` use for the layer, giving it a new unique one ("conv2d_3") when it has
+// none; "input" for the network's input.
+std::string ensureName(ModelSpec& model, int layer);
+
+// `to` reads `from`: a merge layer (add, concat, multiply) gets it as one more input, any other
+// layer reads it instead of what it read.
+std::optional<ModelSpec> connect(const ModelSpec& model, int from, int to, QString* why = nullptr);
+
+// `to` stops reading `from`. A layer's only input cannot go: the spec has no layer without one.
+std::optional<ModelSpec> disconnect(const ModelSpec& model, int from, int to, QString* why = nullptr);
+
+// Removes the layer; what read it reads what it read (its first input, for a merge).
+std::optional<ModelSpec> removeLayer(const ModelSpec& model, int layer, QString* why = nullptr);
+
+// The palette's blocks, as named layers: "Residual block", "Bottleneck".
+QStringList blockNames();
+// Inserts the block after `after` (-1: at the start), reading it, its last layer read by what read
+// `after` through the written order; `shape` is what `after` outputs (channels or features).
+std::optional<ModelSpec> insertBlock(const ModelSpec& model, const QString& block, int after,
+                                     const Shape& shape, QString* why = nullptr);
+
+} // namespace GraphEdits
+
+} // namespace tunelab
