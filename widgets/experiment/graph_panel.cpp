@@ -33,7 +33,7 @@ GraphPanel::GraphPanel(LayerStackModel* model, QUndoStack* undoStack, QWidget* p
     connect(zoomOut, &QToolButton::clicked, m_view, &GraphView::zoomOut);
     connect(fit, &QToolButton::clicked, m_view, &GraphView::fitToView);
     connect(actual, &QToolButton::clicked, m_view, &GraphView::resetZoom);
-    auto* hint = new QLabel(tr("Drag from a dot to a layer to connect; Delete removes"), this);
+    auto* hint = new QLabel(tr("Drag a dot onto a layer to connect"), this);
     hint->setStyleSheet(QStringLiteral("color: #666;"));
     hint->setToolTip(tr("Drag from a layer's output dot (at its bottom) onto another layer: add, concat and "
                         "multiply take it as one more input, other layers read it instead. Select a layer or "

@@ -24,6 +24,7 @@
 #include <QLabel>
 #include <QMenu>
 #include <QMimeData>
+#include <QScrollArea>
 #include <QSignalBlocker>
 #include <QSplitter>
 #include <QTabWidget>
@@ -256,10 +257,16 @@ NetworkEditor::NetworkEditor(QWidget* parent)
     // Palette on the left; the stack above the selected layer's form, so the editor fits a
     // narrow dock.
     auto* right = new QSplitter(Qt::Vertical, this);
+    // The form scrolls, so that a short dock still leaves the stack or graph most of its height.
+    auto* formScroll = new QScrollArea(this);
+    formScroll->setWidget(m_formBox);
+    formScroll->setWidgetResizable(true);
+    formScroll->setFrameShape(QFrame::NoFrame);
     right->addWidget(stack);
-    right->addWidget(m_formBox);
+    right->addWidget(formScroll);
     right->setStretchFactor(0, 3);
     right->setStretchFactor(1, 1);
+    right->setSizes({340, 70});
     auto* splitter = new QSplitter(this);
     splitter->addWidget(m_palette);
     splitter->addWidget(right);
