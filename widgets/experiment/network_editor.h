@@ -23,9 +23,10 @@ class GraphPanel;
 class GraphView;
 class LayerStackModel;
 
-// Edits a network: a palette of the engine's layer types, the layer stack with live shapes,
-// parameters and FLOPs, a form for the selected layer and templates. Every change is a command
-// on undoStack(); the app binds Ctrl+Z / Ctrl+Shift+Z to undoAction() / redoAction().
+// Edits a network: a palette of the engine's layer types and blocks, the layers as a stack and as
+// a graph (Stack | Graph tabs, one selection) with live shapes, parameters and FLOPs, a form for the
+// selected layer and templates. Every change is a command on undoStack(); the window's Edit menu
+// undoes and redoes on it while the Network tab is in front.
 class NetworkEditor : public QWidget {
     Q_OBJECT
 
