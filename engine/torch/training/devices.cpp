@@ -10,6 +10,10 @@
 #endif
 
 #include <dlfcn.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+#include <mutex>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -67,7 +71,27 @@ Result<std::string> resolveDevice(const std::string& requested) {
     return "cuda:" + std::to_string(index);
 }
 
+namespace {
+
+// A training step frees and allocates the same activation buffers again and again. glibc returns
+// a freed buffer of more than 128 KB to the system (munmap, or trimming the heap's top) and the next
+// step faults its pages in again: on a residual network, whose skip connections keep more buffers
+// alive, that was a quarter of its step time. Buffers up to 32 MB come from the heap instead, and the
+// heap keeps up to 128 MB free at its top.
+void keepActivationBuffers() {
+#ifdef __GLIBC__
+    static std::once_flag once;
+    std::call_once(once, [] {
+        mallopt(M_MMAP_THRESHOLD, 32 << 20);
+        mallopt(M_TRIM_THRESHOLD, 128 << 20);
+    });
+#endif
+}
+
+} // namespace
+
 void setComputeThreads(int threads) {
+    keepActivationBuffers();
     if (threads <= 0)
         threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     torch::set_num_threads(threads);

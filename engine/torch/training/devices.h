@@ -20,7 +20,9 @@ std::vector<DeviceInfo> availableDevices();
 Result<std::string> resolveDevice(const std::string& requested);
 
 // Sets LibTorch's intra-op threads for the calling thread's work and OpenBLAS's thread count
-// together (they oversubscribe the cores otherwise); 0 means one per core.
+// together (they oversubscribe the cores otherwise); 0 means one per core. The first call also
+// keeps freed activation buffers in the process's heap (glibc), instead of returning them to the
+// system after every step.
 void setComputeThreads(int threads);
 
 // Lowers the calling thread's scheduling priority by `niceness` (Linux; elsewhere nothing).
