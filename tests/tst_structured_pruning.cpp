@@ -2,9 +2,8 @@
 // them narrowed to match, the result an ordinary network that computes what the original did when the
 // removed neurons gave nothing; and every way it can be asked for wrongly.
 
-#include "collecting_sink.h"
-#include "compress/structured_pruning.h"
 #include "model/shape_inference.h"
+#include "structured_pruning_test_support.h"
 #include "training/network.h"
 #include "training/saved_model.h"
 
@@ -13,134 +12,17 @@
 #include <QtTest>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <numeric>
 #include <string>
+#include <tuple>
 #include <vector>
 
 using namespace tunelab;
-using tunelab::detail::Network;
-using tunelab::detail::NeuronImportance;
-using tunelab::detail::ShrunkNetwork;
-using tunelab::detail::StructuredPruneOptions;
 using tunelab::test::layer;
-
-namespace {
-
-LayerSpec conv(int64_t channels, int64_t kernel, int64_t padding = 0) {
-    LayerSpec spec = layer(LayerType::Conv2d);
-    spec.outChannels = channels;
-    spec.kernelSize = kernel;
-    spec.padding = padding;
-    return spec;
-}
-
-LayerSpec pool(int64_t kernel) {
-    LayerSpec spec = layer(LayerType::MaxPool2d);
-    spec.kernelSize = kernel;
-    return spec;
-}
-
-// linear - batch norm - relu - linear - relu - linear, on 10 features.
-ModelSpec mlp() {
-    ModelSpec model;
-    model.layers = {layer(LayerType::Linear, 16), layer(LayerType::BatchNorm), layer(LayerType::ReLU),
-                    layer(LayerType::Linear, 12), layer(LayerType::ReLU),      layer(LayerType::Linear, 4)};
-    return model;
-}
-
-// conv - batch norm - relu - max pool - conv - relu - flatten - linear - relu - linear, on 1x10x10:
-// the second conv makes 6 channels of 3x3, so the flatten gives 54 features in blocks of 9.
-ModelSpec cnn() {
-    ModelSpec model;
-    model.layers = {conv(8, 3, 1),
-                    layer(LayerType::BatchNorm),
-                    layer(LayerType::ReLU),
-                    pool(2),
-                    conv(6, 3),
-                    layer(LayerType::ReLU),
-                    layer(LayerType::Flatten),
-                    layer(LayerType::Linear, 16),
-                    layer(LayerType::ReLU),
-                    layer(LayerType::Linear, 10)};
-    return model;
-}
-
-// 64 -> 256 -> 256 -> 10, the shape of a digits classifier.
-ModelSpec digitsMlp() {
-    ModelSpec model;
-    model.layers = {layer(LayerType::Linear, 256), layer(LayerType::ReLU), layer(LayerType::Linear, 256),
-                    layer(LayerType::ReLU), layer(LayerType::Linear, 10)};
-    return model;
-}
-
-Network build(const ModelSpec& model, const Shape& input, uint64_t seed) {
-    Network network(model, input, at::make_generator<at::CPUGeneratorImpl>(seed));
-    network->eval();
-    return network;
-}
-
-torch::Tensor tensorOf(Network& network, const std::string& name) {
-    for (const auto& item : network->named_parameters())
-        if (item.key() == name)
-            return item.value();
-    for (const auto& item : network->named_buffers())
-        if (item.key() == name)
-            return item.value();
-    return {};
-}
-
-int64_t parameterCount(Network& network) {
-    int64_t count = 0;
-    for (const auto& parameter : network->parameters())
-        count += parameter.numel();
-    return count;
-}
-
-Result<ShrunkNetwork> shrink(const ModelSpec& model, const Shape& input, const std::vector<char>& weights,
-                             double fraction, NeuronImportance importance = NeuronImportance::L1) {
-    StructuredPruneOptions options;
-    options.fraction = fraction;
-    options.importance = importance;
-    return tunelab::detail::shrinkNetwork(model, input, weights, options);
-}
-
-// The shrunk network, built and loaded as a caller would.
-Network loadShrunk(const ShrunkNetwork& shrunk, const Shape& input) {
-    Network network = build(shrunk.model, input, 1234);
-    const std::string problem = tunelab::detail::loadStateDict(*network, shrunk.stateDict);
-    if (!problem.empty())
-        qFatal("the shrunk state dict does not load: %s", problem.c_str());
-    network->eval();
-    return network;
-}
-
-std::vector<int64_t> others(int64_t width, const std::vector<int64_t>& removed) {
-    std::vector<int64_t> kept;
-    for (int64_t i = 0; i < width; ++i)
-        if (std::find(removed.begin(), removed.end(), i) == removed.end())
-            kept.push_back(i);
-    return kept;
-}
-
-double medianForwardMicroseconds(Network& network, const torch::Tensor& input, int repeats) {
-    torch::NoGradGuard noGrad;
-    for (int i = 0; i < 20; ++i)
-        network->forward(input);
-    std::vector<double> times;
-    for (int i = 0; i < repeats; ++i) {
-        const auto start = std::chrono::steady_clock::now();
-        network->forward(input);
-        times.push_back(
-            std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count());
-    }
-    std::nth_element(times.begin(), times.begin() + repeats / 2, times.end());
-    return times[static_cast<size_t>(repeats / 2)];
-}
-
-} // namespace
+using namespace tunelab::test::pruning;
 
 class TestStructuredPruning : public QObject {
     Q_OBJECT
@@ -149,20 +31,26 @@ private Q_SLOTS:
     void removedNeuronsThatGaveNothingChangeNoOutput_data() {
         QTest::addColumn<QString>("network");
         QTest::addColumn<bool>("l2");
-        QTest::newRow("mlp, l1") << "mlp" << false;
-        QTest::newRow("mlp, l2") << "mlp" << true;
-        QTest::newRow("cnn, l1") << "cnn" << false;
-        QTest::newRow("cnn, l2") << "cnn" << true;
+        for (const char* network : {"mlp", "cnn", "residual", "concat", "gate"}) {
+            QTest::newRow((std::string(network) + ", l1").c_str()) << network << false;
+            QTest::newRow((std::string(network) + ", l2").c_str()) << network << true;
+        }
     }
 
-    // Half of each hidden layer's neurons are made dead (zero weights and bias, and a zero batch norm
-    // after them): they are the ones removed, and the narrower network computes the same outputs.
+    // Half of each group's neurons are made dead (zero weights and bias, and a zero batch norm after
+    // them), the same ones in every member of a group that an add ties together: they are the ones
+    // removed, tied members keep the same ones, and the narrower network computes the same outputs.
     void removedNeuronsThatGaveNothingChangeNoOutput() {
         QFETCH(QString, network);
         QFETCH(bool, l2);
-        const bool isMlp = network == "mlp";
-        const ModelSpec model = isMlp ? mlp() : cnn();
-        const Shape input = isMlp ? Shape{10} : Shape{1, 10, 10};
+        const std::map<QString, std::tuple<ModelSpec, Shape, std::vector<std::vector<size_t>>>> cases{
+            {"mlp", {mlp(), {10}, {{0}, {3}}}},
+            {"cnn", {cnn(), {1, 10, 10}, {{0}, {4}, {7}}}},
+            {"residual", {residual(), {1, 8, 8}, {{0, 6, 13}, {3}, {10}}}},
+            {"concat", {concatenated(), {1, 6, 6}, {{0}, {2}, {5}}}},
+            {"gate", {gated(), {10}, {{0}}}}};
+        // The layers whose neurons die together; the output layer is never among them.
+        const auto& [model, input, groups] = cases.at(network);
         torch::manual_seed(7);
         Network original = build(model, input, 7);
         std::vector<std::vector<int64_t>> removedOf(model.layers.size());
@@ -178,23 +66,23 @@ private Q_SLOTS:
                     tensorOf(original, name + ".num_batches_tracked").fill_(7);
                 }
             }
-            // Every linear and conv2d layer but the last one.
-            for (size_t i = 0; i + 1 < model.layers.size(); ++i) {
-                if (model.layers[i].type != LayerType::Linear && model.layers[i].type != LayerType::Conv2d)
-                    continue;
-                const std::string name = std::to_string(i);
-                torch::Tensor weight = tensorOf(original, name + ".weight");
-                const int64_t width = weight.size(0);
+            for (const auto& group : groups) {
+                const int64_t width = tensorOf(original, std::to_string(group[0]) + ".weight").size(0);
                 const torch::Tensor order = torch::randperm(width, torch::kLong);
+                std::vector<int64_t> removed;
                 for (int64_t k = 0; k < width / 2; ++k)
-                    removedOf[i].push_back(order[k].item<int64_t>());
-                const torch::Tensor dead = torch::tensor(removedOf[i], torch::kLong);
-                weight.index_fill_(0, dead, 0.0);
-                tensorOf(original, name + ".bias").index_fill_(0, dead, 0.0);
-                if (model.layers[i + 1].type == LayerType::BatchNorm) {
-                    const std::string norm = std::to_string(i + 1);
-                    tensorOf(original, norm + ".weight").index_fill_(0, dead, 0.0);
-                    tensorOf(original, norm + ".bias").index_fill_(0, dead, 0.0);
+                    removed.push_back(order[k].item<int64_t>());
+                const torch::Tensor dead = torch::tensor(removed, torch::kLong);
+                for (const size_t member : group) {
+                    removedOf[member] = removed;
+                    const std::string name = std::to_string(member);
+                    tensorOf(original, name + ".weight").index_fill_(0, dead, 0.0);
+                    tensorOf(original, name + ".bias").index_fill_(0, dead, 0.0);
+                    if (model.layers[member + 1].type == LayerType::BatchNorm) {
+                        const std::string norm = std::to_string(member + 1);
+                        tensorOf(original, norm + ".weight").index_fill_(0, dead, 0.0);
+                        tensorOf(original, norm + ".bias").index_fill_(0, dead, 0.0);
+                    }
                 }
             }
         }
@@ -203,27 +91,30 @@ private Q_SLOTS:
         auto shrunk = shrink(model, input, weights, 0.5, l2 ? NeuronImportance::L2 : NeuronImportance::L1);
         QVERIFY2(shrunk.ok(), shrunk.error().c_str());
         const ShrunkNetwork& result = shrunk.value();
-        QCOMPARE(result.layers.size(), isMlp ? size_t(2) : size_t(3));
+        size_t members = 0;
+        for (const auto& group : groups)
+            members += group.size();
+        QCOMPARE(result.layers.size(), members + (network == "gate" ? 1 : 0)); // and the gate's one unit
         for (const auto& shrunkLayer : result.layers) {
             const auto index = static_cast<size_t>(shrunkLayer.layer);
+            if (removedOf[index].empty()) {
+                QCOMPARE(shrunkLayer.after, shrunkLayer.before); // one unit keeps itself
+                continue;
+            }
             QCOMPARE(shrunkLayer.after, shrunkLayer.before / 2);
             QCOMPARE(shrunkLayer.kept, others(shrunkLayer.before, removedOf[index]));
             const LayerSpec& spec = result.model.layers[index];
             QCOMPARE(spec.type == LayerType::Linear ? spec.outFeatures : spec.outChannels, shrunkLayer.after);
         }
-        if (isMlp) {
-            QCOMPARE(result.model.layers[0].outFeatures, int64_t(8));
-            QCOMPARE(result.model.layers[3].outFeatures, int64_t(6));
+        if (network == "mlp")
             QCOMPARE(result.model.layers[5].outFeatures, int64_t(4));
-        } else {
-            QCOMPARE(result.model.layers[0].outChannels, int64_t(4));
-            QCOMPARE(result.model.layers[4].outChannels, int64_t(3));
-            QCOMPARE(result.model.layers[7].outFeatures, int64_t(8));
+        if (network == "cnn")
             QCOMPARE(result.model.layers[9].outFeatures, int64_t(10));
-        }
+        QVERIFY(inferShapes(result.model, input).ok());
 
         Network smaller = loadShrunk(result, input);
-        QCOMPARE(tensorOf(smaller, "1.num_batches_tracked").item<int64_t>(), int64_t(7));
+        if (model.layers[1].type == LayerType::BatchNorm)
+            QCOMPARE(tensorOf(smaller, "1.num_batches_tracked").item<int64_t>(), int64_t(7));
         QVERIFY(parameterCount(smaller) < parameterCount(original));
         torch::NoGradGuard noGrad;
         std::vector<int64_t> batch{64};
@@ -370,6 +261,85 @@ private Q_SLOTS:
         QCOMPARE(tensorOf(smaller, "6.weight").size(1), int64_t(18));
         QVERIFY(torch::equal(tensorOf(smaller, "6.weight"),
                              tensorOf(original, "6.weight").index_select(1, blocks.to(torch::kLong))));
+    }
+
+    // Two layers added together are ranked on the sum of their norms: alone, the first would keep
+    // neurons 0 and 2 and the second 1 and 3; together both keep 0 and 1.
+    void layersAddedTogetherAreRankedTogether() {
+        ModelSpec model;
+        model.layers = {named(layer(LayerType::Linear, 4), "p"),
+                        named(layer(LayerType::Linear, 4), "q", {"input"}),
+                        named(layer(LayerType::Add), "sum", {"p", "q"}), layer(LayerType::ReLU),
+                        layer(LayerType::Linear, 2)};
+        const Shape input{3};
+        Network original = build(model, input, 8);
+        {
+            torch::NoGradGuard noGrad;
+            tensorOf(original, "0.weight")
+                .copy_(torch::tensor({10.0f, 1.0f, 2.0f, 0.5f}).view({4, 1}).expand({4, 3}));
+            tensorOf(original, "1.weight")
+                .copy_(torch::tensor({0.5f, 9.0f, 1.0f, 3.0f}).view({4, 1}).expand({4, 3}));
+        }
+        auto shrunk = shrink(model, input, tunelab::detail::saveStateDict(*original), 0.5);
+        QVERIFY2(shrunk.ok(), shrunk.error().c_str());
+        QCOMPARE(shrunk.value().layers.size(), size_t(2));
+        QCOMPARE(shrunk.value().layers[0].kept, std::vector<int64_t>({0, 1}));
+        QCOMPARE(shrunk.value().layers[1].kept, std::vector<int64_t>({0, 1}));
+        loadShrunk(shrunk.value(), input);
+    }
+
+    // Channels the network's input or output holds stay, and so do those a merge meets laid out
+    // differently (a concat of two added to one layer): only the layer in between is cut.
+    void groupsTheInputOrAMismatchedMergeHoldsStayWhole() {
+        ModelSpec model;
+        model.layers = {named(layer(LayerType::Linear, 4), "p"),
+                        named(layer(LayerType::Linear, 4), "q", {"input"}),
+                        named(layer(LayerType::Concat), "pq", {"p", "q"}),
+                        named(layer(LayerType::Linear, 8), "r", {"input"}),
+                        named(layer(LayerType::Add), "sum", {"pq", "r"}),
+                        layer(LayerType::ReLU),
+                        layer(LayerType::Linear, 6),
+                        layer(LayerType::ReLU),
+                        layer(LayerType::Linear, 3)};
+        const Shape input{10};
+        Network original = build(model, input, 5);
+        auto shrunk = shrink(model, input, tunelab::detail::saveStateDict(*original), 0.5);
+        QVERIFY2(shrunk.ok(), shrunk.error().c_str());
+        std::vector<std::pair<int, int64_t>> widths;
+        for (const auto& shrunkLayer : shrunk.value().layers)
+            widths.emplace_back(shrunkLayer.layer, shrunkLayer.after);
+        QCOMPARE(widths, (std::vector<std::pair<int, int64_t>>{{0, 4}, {1, 4}, {3, 8}, {6, 3}}));
+        loadShrunk(shrunk.value(), input);
+
+        ModelSpec throughInput;
+        throughInput.layers = {named(conv(4, 3, 1), "a"),
+                               named(layer(LayerType::Add), "skip", {"a", "input"}), layer(LayerType::ReLU),
+                               layer(LayerType::Flatten), layer(LayerType::Linear, 2)};
+        const Shape image{4, 5, 5};
+        Network skip = build(throughInput, image, 5);
+        auto refused = shrink(throughInput, image, tunelab::detail::saveStateDict(*skip), 0.5);
+        QVERIFY(!refused.ok());
+        QVERIFY2(refused.error().find("nothing to prune") != std::string::npos, refused.error().c_str());
+    }
+
+    // The shipped residual example: its stages are cut as groups, and the result trains as any network.
+    void theResidualExampleHalves() {
+        auto spec = loadExperimentSpec(TUNELAB_SOURCE_DIR "/resources/experiments/digits-resnet.json");
+        QVERIFY2(spec.ok(), spec.ok() ? "" : spec.error().c_str());
+        const ModelSpec& model = spec.value().model;
+        const Shape input{1, 8, 8};
+        Network original = build(model, input, 3);
+        auto shrunk = shrink(model, input, tunelab::detail::saveStateDict(*original), 0.5);
+        QVERIFY2(shrunk.ok(), shrunk.error().c_str());
+        const ShapeReport before = inferShapes(model, input);
+        const ShapeReport after = inferShapes(shrunk.value().model, input);
+        QVERIFY(after.ok());
+        QVERIFY2(after.totalParams < before.totalParams / 2,
+                 (std::to_string(before.totalParams) + " -> " + std::to_string(after.totalParams)).c_str());
+        Network smaller = loadShrunk(shrunk.value(), input);
+        QCOMPARE(parameterCount(smaller), after.totalParams);
+        torch::NoGradGuard noGrad;
+        QCOMPARE(smaller->forward(torch::randn({4, 1, 8, 8})).sizes(), (std::vector<int64_t>{4, 10}));
     }
 
     void refusesWhatItCannotDo() {

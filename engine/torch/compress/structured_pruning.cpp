@@ -31,10 +31,6 @@ std::string shapeText(const torch::Tensor& tensor) {
     return formatShape(Shape(tensor.sizes().begin(), tensor.sizes().end()));
 }
 
-bool isPrunableType(LayerType type) {
-    return type == LayerType::Linear || type == LayerType::Conv2d;
-}
-
 // The layer index a state dict name belongs to ("3" of "3.running_mean"), or -1.
 int layerOfName(const std::string& name) {
     const size_t dot = name.find('.');
@@ -125,25 +121,82 @@ std::vector<int64_t> strongestNeurons(const torch::Tensor& norms, int64_t kept) 
     return order;
 }
 
-// The neurons or channels a pruned layer kept, as the layers after it see them: dim 0 of their input
-// holds `width` neurons of `block` consecutive entries each (block > 1 once a flatten has laid a
-// channel's height x width positions out one after another).
-struct PrunedInputs {
-    size_t source = 0;
-    std::vector<int64_t> kept;
-    int64_t width = 0;
+// Structured pruning on a graph. Every linear or conv2d layer starts a channel group: the neurons or
+// channels of its output. Layers that combine tensors entry by entry (add, multiply) tie their inputs'
+// groups together, so that they lose the same entries: the members of a group are ranked together (the
+// sum of their norms) and keep the same neurons. A group is kept whole when the network's input or
+// output holds it, or when a merge combines it with a differently laid out tensor.
+//
+// A tensor's dim 0 is laid out as segments, each the `width` neurons of one group, every neuron a block
+// of `block` consecutive entries (block > 1 once a flatten has laid a channel's height x width
+// positions out one after another). Concat puts its inputs' segments one after another.
+struct Segment {
+    int group = 0;
     int64_t block = 1;
-
-    int64_t entries() const { return width * block; }
-    torch::Tensor entryIndices() const {
-        std::vector<int64_t> indices;
-        indices.reserve(kept.size() * static_cast<size_t>(block));
-        for (const int64_t neuron : kept)
-            for (int64_t offset = 0; offset < block; ++offset)
-                indices.push_back(neuron * block + offset);
-        return torch::tensor(indices, torch::kLong);
-    }
 };
+using Layout = std::vector<Segment>;
+
+class ChannelGroups {
+public:
+    int add(int64_t width) {
+        m_parent.push_back(static_cast<int>(m_parent.size()));
+        m_width.push_back(width);
+        m_whole.push_back(false);
+        m_members.emplace_back();
+        return m_parent.back();
+    }
+    int find(int group) const {
+        while (m_parent[static_cast<size_t>(group)] != group)
+            group = m_parent[static_cast<size_t>(group)];
+        return group;
+    }
+    int64_t width(int group) const { return m_width[static_cast<size_t>(find(group))]; }
+    bool whole(int group) const { return m_whole[static_cast<size_t>(find(group))]; }
+    void keepWhole(int group) { m_whole[static_cast<size_t>(find(group))] = true; }
+    void addMember(int group, size_t layer) { m_members[static_cast<size_t>(find(group))].push_back(layer); }
+    const std::vector<size_t>& members(int group) const {
+        return m_members[static_cast<size_t>(find(group))];
+    }
+    // Ties two groups of one width together; they are then ranked and cut as one.
+    void unite(int a, int b) {
+        a = find(a);
+        b = find(b);
+        if (a == b)
+            return;
+        if (b < a)
+            std::swap(a, b);
+        const auto to = static_cast<size_t>(a);
+        const auto from = static_cast<size_t>(b);
+        m_parent[from] = a;
+        m_whole[to] = m_whole[to] || m_whole[from];
+        m_members[to].insert(m_members[to].end(), m_members[from].begin(), m_members[from].end());
+        std::sort(m_members[to].begin(), m_members[to].end());
+        m_members[from].clear();
+    }
+    size_t size() const { return m_parent.size(); }
+
+private:
+    std::vector<int> m_parent;
+    std::vector<int64_t> m_width;
+    std::vector<bool> m_whole;
+    std::vector<std::vector<size_t>> m_members; // the linear and conv2d layers making the group
+};
+
+bool sameLayout(const ChannelGroups& groups, const Layout& a, const Layout& b) {
+    if (a.size() != b.size())
+        return false;
+    for (size_t k = 0; k < a.size(); ++k)
+        if (a[k].block != b[k].block || groups.width(a[k].group) != groups.width(b[k].group))
+            return false;
+    return true;
+}
+
+int64_t layoutEntries(const ChannelGroups& groups, const Layout& layout) {
+    int64_t entries = 0;
+    for (const Segment& segment : layout)
+        entries += groups.width(segment.group) * segment.block;
+    return entries;
+}
 
 class Shrinker {
 public:
@@ -154,36 +207,74 @@ public:
         , m_state(state)
         , m_options(options) {}
 
-    // Walks the layers in order; "" when every layer was carried, else why not.
-    std::string run(size_t outputLayer, ModelSpec& shrunk, std::vector<ShrunkLayer>& layers) {
-        for (size_t i = 0; i < m_model.layers.size(); ++i) {
-            const LayerSpec& layer = m_model.layers[i];
-            std::string problem;
-            switch (layer.type) {
+    // "" when every layer was carried, else why not.
+    std::string run(ModelSpec& shrunk, std::vector<ShrunkLayer>& layers) {
+        if (std::string problem = layOut(); !problem.empty())
+            return problem;
+        if (std::string problem = rank(); !problem.empty())
+            return problem;
+        for (size_t i = 0; i < m_model.layers.size(); ++i)
+            if (std::string problem = narrow(i, shrunk, layers); !problem.empty())
+                return problem;
+        return {};
+    }
+
+    // Whether some linear or conv2d layer may lose neurons: its output is not the network's output
+    // (nor reaches it through layers without weights), and no merge ties it to the network's input or
+    // to a tensor laid out differently.
+    bool anyHidden() const { return m_anyHidden; }
+
+private:
+    std::string key(size_t layer, const char* name) const { return std::to_string(layer) + "." + name; }
+
+    const Layout& layoutOf(int input) const {
+        return input == NetworkGraph::kNetworkInput ? m_inputLayout : m_layouts[static_cast<size_t>(input)];
+    }
+
+    // Pass 1: the layout of every layer's output, and which groups merges tie together.
+    std::string layOut() {
+        const NetworkGraph& graph = m_shapes.graph;
+        const Shape& input = m_shapes.input;
+        m_inputLayout = {Segment{m_groups.add(input.empty() ? 1 : input[0]), 1}};
+        m_groups.keepWhole(m_inputLayout[0].group);
+        m_layouts.assign(m_model.layers.size(), {});
+        m_producerGroup.assign(m_model.layers.size(), -1);
+        std::vector<size_t> unknown;
+        for (const int index : graph.order) {
+            const auto i = static_cast<size_t>(index);
+            const std::vector<int>& reads = graph.inputs[i];
+            const Layout& first = layoutOf(reads.empty() ? NetworkGraph::kNetworkInput : reads[0]);
+            Layout& out = m_layouts[i];
+            switch (m_model.layers[i].type) {
             case LayerType::Linear:
-            case LayerType::Conv2d:
-                problem = weighted(i, i < outputLayer, shrunk, layers);
+            case LayerType::Conv2d: {
+                const Shape& shape = m_shapes.layers[i].output;
+                const int group = m_groups.add(shape.empty() ? 0 : shape[0]);
+                m_groups.addMember(group, i);
+                m_producerGroup[i] = group;
+                out = {Segment{group, 1}};
                 break;
-            case LayerType::BatchNorm:
-                for (const char* name : {"weight", "bias", "running_mean", "running_var"})
-                    if (problem.empty())
-                        problem = keepEntries(i, name, 0, true);
+            }
+            case LayerType::Flatten: {
+                out = first;
+                const Shape& in = m_shapes.layers[i].input;
+                if (in.size() > 1)
+                    for (Segment& segment : out)
+                        segment.block *= shapeElements(in) / in[0];
                 break;
-            case LayerType::LayerNorm:
-                // Normalizes over the whole sample (network.cpp), the pruned dimension included: its
-                // affine weight and bias have the sample's shape and lose the same entries.
-                for (const char* name : {"weight", "bias"})
-                    if (problem.empty())
-                        problem = keepEntries(i, name, 0, false);
-                break;
-            case LayerType::Flatten:
-                // [channels, height, width] becomes one row in which each channel is a block of
-                // height * width features.
-                if (m_pruned) {
-                    const Shape& in = m_shapes.layers[i].input;
-                    m_pruned->block *= shapeElements(in) / in[0];
+            }
+            case LayerType::Concat:
+                for (const int read : reads) {
+                    const Layout& part = layoutOf(read);
+                    out.insert(out.end(), part.begin(), part.end());
                 }
                 break;
+            case LayerType::Add:
+            case LayerType::Multiply:
+                out = merged(i, reads);
+                break;
+            case LayerType::BatchNorm:
+            case LayerType::LayerNorm:
             case LayerType::MaxPool2d:
             case LayerType::AvgPool2d:
             case LayerType::Dropout:
@@ -194,33 +285,123 @@ public:
             case LayerType::SiLU:
             case LayerType::Tanh:
             case LayerType::Sigmoid:
-            case LayerType::Identity: // and one-input merges: a graph never gets here (shrink())
-            case LayerType::Add:
-            case LayerType::Concat:
-            case LayerType::Multiply:
-                break; // per channel or per entry: the kept ones pass through unchanged
+            case LayerType::Identity:
+                out = first; // per channel or per entry: the kept ones pass through unchanged
+                break;
             default:
-                if (m_pruned)
-                    problem = "model.layers[" + std::to_string(i) +
-                              "]: structured pruning cannot carry the neurons removed from model.layers[" +
-                              std::to_string(m_pruned->source) + "] through a layer of type " +
-                              std::to_string(static_cast<int>(layer.type));
+                unknown.push_back(i);
+                out = {Segment{m_groups.add(1), 1}};
+                m_groups.keepWhole(out[0].group);
                 break;
             }
-            if (!problem.empty())
-                return problem;
         }
-        return m_pruned ? "model.layers[" + std::to_string(m_pruned->source) +
-                              "]: no linear or conv2d layer follows it to take its narrower output"
-                        : std::string();
+        // What the network gives back keeps all of its entries.
+        for (const Segment& segment : m_layouts[static_cast<size_t>(graph.output)]) {
+            m_groups.keepWhole(segment.group);
+            m_outputGroups.push_back(m_groups.find(segment.group));
+        }
+        for (size_t i = 0; i < m_model.layers.size(); ++i)
+            m_anyHidden = m_anyHidden || (m_producerGroup[i] >= 0 && !m_groups.whole(m_producerGroup[i]));
+        for (const size_t i : unknown)
+            for (const int read : graph.inputs[i])
+                for (const Segment& segment : layoutOf(read))
+                    if (!m_groups.whole(segment.group))
+                        return "model.layers[" + std::to_string(i) +
+                               "]: structured pruning cannot carry the neurons removed from model.layers[" +
+                               std::to_string(m_groups.members(segment.group).front()) +
+                               "] through a layer of type " +
+                               std::to_string(static_cast<int>(m_model.layers[i].type));
+        return {};
     }
 
-private:
-    std::string key(size_t layer, const char* name) const { return std::to_string(layer) + "." + name; }
+    // Add and multiply: inputs of one layout lose the same entries. An input that only broadcasts (its
+    // dim 0 is 1 where the others' is not) ties nothing; one laid out differently is kept whole, and so
+    // is everything it meets.
+    Layout merged(size_t layer, const std::vector<int>& reads) {
+        const Shape& shape = m_shapes.layers[layer].output;
+        const int64_t entries = shape.empty() ? 0 : shape[0];
+        std::vector<const Layout*> full;
+        for (const int read : reads)
+            if (layoutEntries(m_groups, layoutOf(read)) == entries)
+                full.push_back(&layoutOf(read));
+        if (full.empty())
+            return layoutOf(reads[0]);
+        bool aligned = true;
+        for (const Layout* other : full)
+            aligned = aligned && sameLayout(m_groups, *full[0], *other);
+        for (const Layout* other : full)
+            for (size_t k = 0; k < other->size(); ++k) {
+                if (aligned)
+                    m_groups.unite((*full[0])[k].group, (*other)[k].group);
+                else
+                    m_groups.keepWhole((*other)[k].group);
+            }
+        return *full[0];
+    }
 
-    // Keeps the pruned layer's entries of `dim` of one state tensor of `layer`.
+    // Pass 2: the neurons each group keeps, ranked on the weights as trained, before any input goes:
+    // every member's norms added (L2: the root of the summed squares), so a group of one is ranked on
+    // its own weights.
+    std::string rank() {
+        m_kept.assign(m_groups.size(), {});
+        for (size_t g = 0; g < m_groups.size(); ++g) {
+            const int group = static_cast<int>(g);
+            if (m_groups.find(group) != group || m_groups.whole(group) || m_groups.members(group).empty())
+                continue;
+            torch::Tensor norms;
+            for (const size_t member : m_groups.members(group)) {
+                const auto weight = m_state.find(key(member, "weight"));
+                if (weight == m_state.end() || weight->second.dim() < 2)
+                    return layerPlace(member, m_model.layers[member].type) +
+                           ": the state dict has no usable '" + key(member, "weight") + "'";
+                torch::Tensor own = neuronNorms(weight->second, m_options.importance);
+                if (!torch::isfinite(own).all().item<bool>())
+                    return layerPlace(member, m_model.layers[member].type) +
+                           ": its weights are not all finite, so they cannot be ranked";
+                if (m_options.importance == NeuronImportance::L2)
+                    own = own.pow(2);
+                norms = norms.defined() ? norms + own : own;
+            }
+            if (m_options.importance == NeuronImportance::L2)
+                norms = norms.sqrt();
+            const int64_t width = m_groups.width(group);
+            m_kept[g] = strongestNeurons(norms.contiguous(), keptCount(width, m_options.fraction));
+            if (static_cast<int64_t>(m_kept[g].size()) == width)
+                m_kept[g].clear(); // nothing removed: the group stays whole
+        }
+        return {};
+    }
+
+    const std::vector<int64_t>* keptOf(int group) const {
+        const std::vector<int64_t>& kept = m_kept[static_cast<size_t>(m_groups.find(group))];
+        return kept.empty() ? nullptr : &kept;
+    }
+
+    // The entries of a tensor laid out as `layout` that stay; empty when all of them do.
+    torch::Tensor keptEntries(const Layout& layout) const {
+        if (std::none_of(layout.begin(), layout.end(), [this](const Segment& s) { return keptOf(s.group); }))
+            return {};
+        std::vector<int64_t> indices;
+        int64_t offset = 0;
+        for (const Segment& segment : layout) {
+            const int64_t width = m_groups.width(segment.group);
+            const std::vector<int64_t>* kept = keptOf(segment.group);
+            for (int64_t k = 0; k < (kept ? static_cast<int64_t>(kept->size()) : width); ++k) {
+                const int64_t neuron = kept ? (*kept)[static_cast<size_t>(k)] : k;
+                for (int64_t entry = 0; entry < segment.block; ++entry)
+                    indices.push_back(offset + neuron * segment.block + entry);
+            }
+            offset += width * segment.block;
+        }
+        return torch::tensor(indices, torch::kLong);
+    }
+
+    // Keeps the entries of `dim` of one state tensor of `layer` that its input's layout keeps.
     std::string keepEntries(size_t layer, const char* name, int64_t dim, bool required) {
-        if (!m_pruned)
+        const std::vector<int>& reads = m_shapes.graph.inputs[layer];
+        const Layout& in = layoutOf(reads.empty() ? NetworkGraph::kNetworkInput : reads[0]);
+        const torch::Tensor entries = keptEntries(in);
+        if (!entries.defined())
             return {};
         const auto found = m_state.find(key(layer, name));
         if (found == m_state.end())
@@ -228,45 +409,59 @@ private:
                                   key(layer, name) + "'"
                             : std::string();
         torch::Tensor& tensor = found->second;
-        if (tensor.dim() <= dim || tensor.size(dim) != m_pruned->entries())
+        const int64_t expected = layoutEntries(m_groups, in);
+        if (tensor.dim() <= dim || tensor.size(dim) != expected)
             return layerPlace(layer, m_model.layers[layer].type) + ": its '" + key(layer, name) + "' is " +
-                   shapeText(tensor) + ", which does not follow the " + std::to_string(m_pruned->entries()) +
-                   " outputs of model.layers[" + std::to_string(m_pruned->source) + "]";
-        tensor = tensor.index_select(dim, m_pruned->entryIndices());
+                   shapeText(tensor) + ", which does not follow the " + std::to_string(expected) +
+                   " entries of its input";
+        tensor = tensor.index_select(dim, entries);
         return {};
     }
 
-    // A linear or conv2d layer: loses the inputs a pruned layer before it removed, then (when it is
-    // hidden) its own weakest neurons or channels.
-    std::string weighted(size_t layer, bool hidden, ModelSpec& shrunk, std::vector<ShrunkLayer>& layers) {
-        const std::string place = layerPlace(layer, m_model.layers[layer].type);
-        const auto weight = m_state.find(key(layer, "weight"));
-        if (weight == m_state.end() || weight->second.dim() < 2)
-            return place + ": the state dict has no usable '" + key(layer, "weight") + "'";
-        // Ranked by the weights as trained, before any of their inputs go: each layer is judged on its
-        // own, whatever the order of the layers.
-        const torch::Tensor norms = neuronNorms(weight->second, m_options.importance);
+    // Pass 3: each layer loses the inputs its input's layout lost, a linear or conv2d layer also the
+    // neurons or channels its group does not keep.
+    std::string narrow(size_t layer, ModelSpec& shrunk, std::vector<ShrunkLayer>& layers) {
+        switch (m_model.layers[layer].type) {
+        case LayerType::BatchNorm:
+            for (const char* name : {"weight", "bias", "running_mean", "running_var"})
+                if (std::string problem = keepEntries(layer, name, 0, true); !problem.empty())
+                    return problem;
+            return {};
+        case LayerType::LayerNorm:
+            // Normalizes over the whole sample (network.cpp), the pruned dimension included: its
+            // affine weight and bias have the sample's shape and lose the same entries.
+            for (const char* name : {"weight", "bias"})
+                if (std::string problem = keepEntries(layer, name, 0, false); !problem.empty())
+                    return problem;
+            return {};
+        case LayerType::Linear:
+        case LayerType::Conv2d:
+            break;
+        default:
+            return {};
+        }
         if (std::string problem = keepEntries(layer, "weight", 1, true); !problem.empty())
             return problem;
-        m_pruned.reset();
-        if (!hidden)
-            return {};
-        if (!torch::isfinite(norms).all().item<bool>())
-            return place + ": its weights are not all finite, so they cannot be ranked";
-        const int64_t width = norms.size(0);
-        PrunedInputs pruned;
-        pruned.source = layer;
-        pruned.width = width;
-        pruned.kept = strongestNeurons(norms, keptCount(width, m_options.fraction));
-        const torch::Tensor rows = torch::tensor(pruned.kept, torch::kLong);
-        weight->second = weight->second.index_select(0, rows);
-        if (const auto bias = m_state.find(key(layer, "bias")); bias != m_state.end())
-            bias->second = bias->second.index_select(0, rows);
-        const auto kept = static_cast<int64_t>(pruned.kept.size());
-        LayerSpec& spec = shrunk.layers[layer];
-        (spec.type == LayerType::Linear ? spec.outFeatures : spec.outChannels) = kept;
-        layers.push_back(ShrunkLayer{static_cast<int>(layer), width, kept, pruned.kept});
-        m_pruned = std::move(pruned);
+        const int group = m_producerGroup[layer];
+        const bool output = std::find(m_outputGroups.begin(), m_outputGroups.end(), m_groups.find(group)) !=
+                            m_outputGroups.end();
+        if (output)
+            return {}; // the network's output, never a hidden layer
+        const int64_t width = m_groups.width(group);
+        std::vector<int64_t> all(static_cast<size_t>(width));
+        std::iota(all.begin(), all.end(), int64_t(0));
+        const std::vector<int64_t>& kept = keptOf(group) ? *keptOf(group) : all;
+        const auto after = static_cast<int64_t>(kept.size());
+        if (after < width) {
+            const torch::Tensor rows = torch::tensor(kept, torch::kLong);
+            torch::Tensor& weight = m_state.at(key(layer, "weight"));
+            weight = weight.index_select(0, rows);
+            if (const auto bias = m_state.find(key(layer, "bias")); bias != m_state.end())
+                bias->second = bias->second.index_select(0, rows);
+            LayerSpec& spec = shrunk.layers[layer];
+            (spec.type == LayerType::Linear ? spec.outFeatures : spec.outChannels) = after;
+        }
+        layers.push_back(ShrunkLayer{static_cast<int>(layer), width, after, kept});
         return {};
     }
 
@@ -274,7 +469,13 @@ private:
     const ShapeReport& m_shapes;
     StateTensors& m_state;
     const StructuredPruneOptions& m_options;
-    std::optional<PrunedInputs> m_pruned;
+    ChannelGroups m_groups;
+    Layout m_inputLayout;
+    std::vector<Layout> m_layouts;            // per layer: its output's layout
+    std::vector<int> m_producerGroup;         // per linear or conv2d layer: the group of its output
+    std::vector<std::vector<int64_t>> m_kept; // per group root: the neurons kept, empty for all
+    std::vector<int> m_outputGroups;          // the groups of the network's output
+    bool m_anyHidden = false;
 };
 
 std::string fractionText(double fraction) {
@@ -292,23 +493,6 @@ Result<ShrunkNetwork> shrink(const ModelSpec& model, const Shape& input, const s
     const ShapeReport shapes = inferShapes(model, input);
     if (!shapes.ok())
         return Shrunk(Errors{shapes.errors});
-    if (!shapes.graph.chain)
-        return Shrunk::failure("model.layers: structured pruning shrinks a stack of layers, and this network "
-                               "is a graph (its layers read named inputs); prune its weights by magnitude "
-                               "instead (the prune section)");
-    size_t outputLayer = model.layers.size();
-    for (size_t i = model.layers.size(); i-- > 0;)
-        if (isPrunableType(model.layers[i].type)) {
-            outputLayer = i;
-            break;
-        }
-    bool anyHidden = false;
-    for (size_t i = 0; i < outputLayer && i < model.layers.size(); ++i)
-        anyHidden = anyHidden || isPrunableType(model.layers[i].type);
-    if (!anyHidden)
-        return Shrunk::failure("model.layers: nothing to prune: structured pruning removes neurons of hidden "
-                               "linear and conv2d layers, and this network has none before its output layer");
-
     torch::NoGradGuard noGrad;
     auto read = readStateDict(model, input, stateDict);
     if (!read.ok())
@@ -317,8 +501,14 @@ Result<ShrunkNetwork> shrink(const ModelSpec& model, const Shape& input, const s
     ShrunkNetwork result;
     result.model = model;
     Shrinker shrinker(model, shapes, state, options);
-    if (std::string problem = shrinker.run(outputLayer, result.model, result.layers); !problem.empty())
+    if (std::string problem = shrinker.run(result.model, result.layers); !problem.empty())
         return Shrunk::failure(problem);
+    if (!shrinker.anyHidden())
+        return Shrunk::failure(
+            std::string(
+                "model.layers: nothing to prune: structured pruning removes neurons of hidden linear and "
+                "conv2d layers, and this network has none before its output layer") +
+            (shapes.graph.chain ? "" : " whose channels are not added to the network's input"));
 
     // Through the narrower network itself, so the names, order and types are saveStateDict's.
     const ShapeReport shrunkShapes = inferShapes(result.model, input);

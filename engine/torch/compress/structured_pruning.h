@@ -39,25 +39,28 @@ struct ShrunkLayer {
 struct ShrunkNetwork {
     ModelSpec model;
     std::vector<char> stateDict;
-    std::vector<ShrunkLayer> layers; // every hidden linear and conv2d layer, in order
+    std::vector<ShrunkLayer> layers; // every hidden linear and conv2d layer, in order (whole ones too)
 };
 
 // Removes the least important `fraction` of the neurons of every hidden linear layer and of the
-// channels of every hidden conv2d layer (never the last linear or conv2d layer, which makes the
-// output), physically. Each layer is ranked on its own weights; among equal norms the earlier neuron
-// stays. The layers that follow, up to the next linear or conv2d layer, lose the matching inputs:
-// batch norm its weight, bias and running statistics (num_batches_tracked stays), layer norm the
-// entries of its weight and bias (it normalizes over the whole sample, so its statistics then cover
-// the kept features only: unlike the other layers its output changes even where the removed neurons
-// gave zeros), a flatten lays each kept channel out as its block of height * width features, and the
-// next linear or conv2d layer keeps only the matching input columns or channels. Pools, dropout and
-// activations pass the kept entries through. `input` is one sample's shape, `stateDict` the model's
-// weights (saveStateDict's format).
+// channels of every hidden conv2d layer, physically. A layer whose output makes the network's output
+// (directly or through layers without weights) keeps its size. Each layer is ranked on its own weights;
+// among equal norms the earlier neuron stays. On a graph, layers whose outputs an add or multiply
+// combines form one group, ranked on the sum of their norms (L2: the root of the summed squares) and
+// cut alike; a group that a merge adds to the network's input, or to a tensor laid out differently
+// (a concat of two layers added to one), keeps every channel. The layers that read a cut tensor lose
+// the matching inputs: batch norm its weight, bias and running statistics (num_batches_tracked stays),
+// layer norm the entries of its weight and bias (it normalizes over the whole sample, so its statistics
+// then cover the kept features only: unlike the other layers its output changes even where the removed
+// neurons gave zeros), a flatten lays each kept channel out as its block of height * width features, a
+// concat puts its inputs' kept entries one after another, and the next linear or conv2d layer keeps
+// only the matching input columns or channels. Pools, dropout and activations pass the kept entries
+// through. `input` is one sample's shape, `stateDict` the model's weights (saveStateDict's format).
 //
 // Fails, naming the place ("model.layers[3] (linear): ..."), on a fraction outside [0, 1), shapes that
 // do not fit, a state dict that is not the model's (a missing, extra or differently shaped tensor),
-// weights that are not finite, a network with no hidden linear or conv2d layer, and a layer after a
-// pruned one that it does not know how to narrow.
+// weights that are not finite, a network with no hidden linear or conv2d layer it may cut, and a layer
+// after a cut one that it does not know how to narrow.
 Result<ShrunkNetwork> shrinkNetwork(const ModelSpec& model, const Shape& input,
                                     const std::vector<char>& stateDict,
                                     const StructuredPruneOptions& options);
