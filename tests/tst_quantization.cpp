@@ -71,18 +71,26 @@ ExperimentSpec mlpExperiment() {
     return spec;
 }
 
+// A 3x3 convolution that keeps the image's size, and a 2x2 max pool.
+LayerSpec conv3x3(int64_t channels) {
+    LayerSpec conv = layer(LayerType::Conv2d);
+    conv.outChannels = channels;
+    conv.kernelSize = 3;
+    conv.padding = 1;
+    return conv;
+}
+
+LayerSpec pool2x2() {
+    LayerSpec pool = layer(LayerType::MaxPool2d);
+    pool.kernelSize = 2;
+    return pool;
+}
+
 // conv-bn-relu-pool twice, then two linear layers; every batch norm folds and every ReLU fuses.
 ExperimentSpec cnnExperiment() {
     ExperimentSpec spec = digitsExperiment("digits-cnn");
     spec.data.inputShape = {1, 8, 8};
-    LayerSpec first = layer(LayerType::Conv2d);
-    first.outChannels = 32;
-    first.kernelSize = 3;
-    first.padding = 1;
-    LayerSpec second = first;
-    second.outChannels = 64;
-    LayerSpec pool = layer(LayerType::MaxPool2d);
-    pool.kernelSize = 2;
+    const LayerSpec first = conv3x3(32), second = conv3x3(64), pool = pool2x2();
     spec.model.layers = {first,
                          layer(LayerType::BatchNorm),
                          layer(LayerType::ReLU),
@@ -96,6 +104,37 @@ ExperimentSpec cnnExperiment() {
                          layer(LayerType::ReLU),
                          layer(LayerType::Linear, 10)};
     spec.training.epochs = 4;
+    return spec;
+}
+
+LayerSpec named(LayerSpec spec, const char* name, std::vector<std::string> inputs = {}) {
+    spec.name = name;
+    spec.inputs = std::move(inputs);
+    return spec;
+}
+
+// A graph on the digits as 8x8 images: a residual block (its second batch norm folds, its add runs in
+// float) and a branch concatenated to the block's output.
+ExperimentSpec graphExperiment() {
+    ExperimentSpec spec = cnnExperiment();
+    spec.name = "digits-graph";
+    const LayerSpec conv = conv3x3(16), branch = conv3x3(8), pool = pool2x2();
+    spec.model.layers = {conv,
+                         layer(LayerType::BatchNorm),
+                         named(layer(LayerType::ReLU), "stem"),
+                         conv,
+                         layer(LayerType::BatchNorm),
+                         layer(LayerType::ReLU),
+                         conv,
+                         named(layer(LayerType::BatchNorm), "bn"),
+                         named(layer(LayerType::Add), "sum", {"bn", "stem"}),
+                         named(layer(LayerType::ReLU), "block"),
+                         named(branch, "side", {"block"}),
+                         named(layer(LayerType::ReLU), "side_relu"),
+                         named(layer(LayerType::Concat), "both", {"block", "side_relu"}),
+                         pool,
+                         layer(LayerType::Flatten),
+                         layer(LayerType::Linear, 10)};
     return spec;
 }
 
@@ -145,29 +184,48 @@ private Q_SLOTS:
         torch::set_num_threads(1);
         m_mlp = mlpExperiment();
         m_cnn = cnnExperiment();
+        m_graph = graphExperiment();
         m_mlpModel = trainedModel(m_mlp);
         m_cnnModel = trainedModel(m_cnn);
+        m_graphModel = trainedModel(m_graph);
         QVERIFY(!m_mlpModel.empty());
         QVERIFY(!m_cnnModel.empty());
+        QVERIFY(!m_graphModel.empty());
     }
 
     void int8KeepsAccuracyAndShrinksTheFile_data() {
         QTest::addColumn<bool>("cnn");
-        QTest::newRow("mlp") << false;
-        QTest::newRow("cnn") << true;
+        QTest::addColumn<bool>("graph");
+        QTest::newRow("mlp") << false << false;
+        QTest::newRow("cnn") << true << false;
+        QTest::newRow("graph") << true << true;
     }
     void int8KeepsAccuracyAndShrinksTheFile() {
         QFETCH(bool, cnn);
-        const ExperimentSpec& spec = cnn ? m_cnn : m_mlp;
-        const QuantizationResult result = quantized(spec, cnn ? m_cnnModel : m_mlpModel, forcedInt8());
+        QFETCH(bool, graph);
+        const ExperimentSpec& spec = graph ? m_graph : cnn ? m_cnn : m_mlp;
+        const std::vector<char>& model = graph ? m_graphModel : cnn ? m_cnnModel : m_mlpModel;
+        const QuantizationResult result = quantized(spec, model, forcedInt8());
         QCOMPARE(result.network.int8Layers(), static_cast<int>(result.layers.size()));
-        QCOMPARE(result.layers.size(), size_t{cnn ? 4u : 3u});
-        printResult(cnn ? "cnn, all int8" : "mlp, all int8", result);
+        QCOMPARE(result.layers.size(), size_t{graph ? 5u : cnn ? 4u : 3u});
+        printResult(graph ? "graph, all int8" : cnn ? "cnn, all int8" : "mlp, all int8", result);
         QCOMPARE(result.evaluatedRows, int64_t{359}); // 20 % of 1,797 rows
         QVERIFY(result.floatAccuracy > 0.9);
         QVERIFY2(result.int8Accuracy >= result.floatAccuracy - 0.01,
                  qPrintable(QString("float %1, int8 %2").arg(result.floatAccuracy).arg(result.int8Accuracy)));
-        if (cnn) {
+        if (graph) {
+            // The last convolution of the block takes its batch norm, which the add alone reads; the
+            // add and the concat run in float, between a quantize and a dequantize.
+            QCOMPARE(result.layers[0].absorbed, (std::vector<int>{1, 2}));
+            QCOMPARE(result.layers[1].absorbed, (std::vector<int>{4, 5}));
+            QCOMPARE(result.layers[2].absorbed, (std::vector<int>{7}));
+            QCOMPARE(result.layers[3].absorbed, (std::vector<int>{11}));
+            const ConversionPlan plan = planConversions(result.network.stages());
+            // Dequantized: both of the add's inputs, the branch into the concat, and the output;
+            // quantized: the input, the branch's input and the linear layer's.
+            QCOMPARE(plan.count(Conversion::Dequantize), 4);
+            QCOMPARE(plan.count(Conversion::Quantize), 3);
+        } else if (cnn) {
             // Each conv2d took its batch norm and ReLU; the first linear its ReLU.
             QCOMPARE(result.layers[0].absorbed, (std::vector<int>{1, 2}));
             QCOMPARE(result.layers[1].absorbed, (std::vector<int>{5, 6}));
@@ -198,18 +256,26 @@ private Q_SLOTS:
         QCOMPARE(saved.value().checkedRows, int64_t{359});
         QCOMPARE(saved.value().maxAbsDifference, 0.0);
         QCOMPARE(saved.value().bytes, fileSize(path));
-        qDebug("%s: int8 file %lld bytes, float state dict %lld bytes (%.2fx)", cnn ? "cnn" : "mlp",
+        qDebug("%s: int8 file %lld bytes, float state dict %lld bytes (%.2fx)",
+               graph ? "graph"
+               : cnn ? "cnn"
+                     : "mlp",
                static_cast<long long>(saved.value().bytes),
                static_cast<long long>(result.floatStateDictBytes),
                static_cast<double>(result.floatStateDictBytes) / static_cast<double>(saved.value().bytes));
-        QVERIFY(saved.value().bytes * 35 <= result.floatStateDictBytes * 10);
-        const auto script = exportModel(spec, cnn ? m_cnnModel : m_mlpModel, ExportFormat::TorchScript,
-                                        folder.filePath("model.pt").toStdString());
+        const auto script =
+            exportModel(spec, model, ExportFormat::TorchScript, folder.filePath("model.pt").toStdString());
         QVERIFY(script.ok());
-        qDebug("%s: float TorchScript %lld bytes (%.2fx the int8 file)", cnn ? "cnn" : "mlp",
+        qDebug("%s: float TorchScript %lld bytes (%.2fx the int8 file)",
+               graph ? "graph"
+               : cnn ? "cnn"
+                     : "mlp",
                static_cast<long long>(script.value().bytes),
                static_cast<double>(script.value().bytes) / static_cast<double>(saved.value().bytes));
-        QVERIFY(saved.value().bytes * 35 <= script.value().bytes * 10);
+        if (!graph) { // the small graph's fixed parts weigh more
+            QVERIFY(saved.value().bytes * 35 <= result.floatStateDictBytes * 10);
+            QVERIFY(saved.value().bytes * 35 <= script.value().bytes * 10);
+        }
 
         // The file runs without TuneLab's loader too: plain torch::jit::load on this process's engine.
         torch::NoGradGuard noGrad;
@@ -236,19 +302,28 @@ private Q_SLOTS:
             QSKIP("this Python has no torch");
         const QByteArray said = python.readAllStandardOutput().trimmed() + python.readAllStandardError();
         QVERIFY2(python.exitCode() == 0, said.constData());
-        qDebug("%s: Python's torch.jit.load computes the same, largest difference %s", cnn ? "cnn" : "mlp",
+        qDebug("%s: Python's torch.jit.load computes the same, largest difference %s",
+               graph ? "graph"
+               : cnn ? "cnn"
+                     : "mlp",
                said.constData());
     }
 
     void measuredDecisionsKeepAccuracy_data() { int8KeepsAccuracyAndShrinksTheFile_data(); }
     void measuredDecisionsKeepAccuracy() {
         QFETCH(bool, cnn);
+        QFETCH(bool, graph);
         QuantizationOptions options;
         options.timingRepeats = 100;
-        const QuantizationResult result =
-            quantized(cnn ? m_cnn : m_mlp, cnn ? m_cnnModel : m_mlpModel, options);
+        const QuantizationResult result = quantized(graph ? m_graph
+                                                    : cnn ? m_cnn
+                                                          : m_mlp,
+                                                    graph ? m_graphModel
+                                                    : cnn ? m_cnnModel
+                                                          : m_mlpModel,
+                                                    options);
         QVERIFY(!result.layers.empty());
-        printResult(cnn ? "cnn, measured" : "mlp, measured", result);
+        printResult(graph ? "graph, measured" : cnn ? "cnn, measured" : "mlp, measured", result);
         QVERIFY(result.int8Accuracy >= result.floatAccuracy - 0.01);
         for (const QuantizedLayerReport& layer : result.layers) {
             // A layer is int8 only where int8 measured faster at batch 1, with an error within bounds.
@@ -349,13 +424,9 @@ private Q_SLOTS:
         printResult("every layer, all int8", result);
         // Quantized before each int8 run (the first conv, the linear layers after a float layer) and
         // dequantized before each float layer and at the end.
-        int quantizes = 0, dequantizes = 0;
-        for (const QuantizedStep& step : planSteps(result.network.stages())) {
-            quantizes += step.kind == QuantizedStep::Kind::Quantize ? 1 : 0;
-            dequantizes += step.kind == QuantizedStep::Kind::Dequantize ? 1 : 0;
-        }
-        QCOMPARE(quantizes, 4);
-        QCOMPARE(dequantizes, 4);
+        const ConversionPlan plan = planConversions(result.network.stages());
+        QCOMPARE(plan.count(Conversion::Quantize), 4);
+        QCOMPARE(plan.count(Conversion::Dequantize), 4);
         QCOMPARE(result.layers[2].absorbed, (std::vector<int>{11})); // the batch norm after a linear layer
         const torch::Tensor output = result.network.forward(result.checkInput);
         QVERIFY(torch::isfinite(output).all().item<bool>());
@@ -417,8 +488,8 @@ private Q_SLOTS:
     }
 
 private:
-    ExperimentSpec m_mlp, m_cnn;
-    std::vector<char> m_mlpModel, m_cnnModel;
+    ExperimentSpec m_mlp, m_cnn, m_graph;
+    std::vector<char> m_mlpModel, m_cnnModel, m_graphModel;
 };
 
 QTEST_GUILESS_MAIN(TestQuantization)

@@ -64,30 +64,6 @@ bool finite(const torch::Tensor& tensor) {
     return torch::isfinite(tensor).all().item<bool>();
 }
 
-// Whether stage `i` gets its input quantized from an int8 stage before it (through stages that pass
-// quantized tensors), and whether an int8 stage after it takes its output as it is.
-bool inputArrivesQuantized(const std::vector<QuantizedStage>& stages, const std::vector<bool>& int8,
-                           size_t i) {
-    for (size_t j = i; j-- > 0;) {
-        if (stages[j].quantizable())
-            return int8[j];
-        if (!stages[j].passesQuantized())
-            return false;
-    }
-    return false;
-}
-
-bool outputLeavesQuantized(const std::vector<QuantizedStage>& stages, const std::vector<bool>& int8,
-                           size_t i) {
-    for (size_t j = i + 1; j < stages.size(); ++j) {
-        if (stages[j].quantizable())
-            return int8[j];
-        if (!stages[j].passesQuantized())
-            return false;
-    }
-    return false;
-}
-
 // Runs the float stages over the calibration rows, keeping each linear and conv2d stage's input and
 // output, and sets its weights' int8 form and its activation ranges.
 Result<std::vector<StageMeasure>> calibrate(std::vector<QuantizedStage>& stages,
@@ -95,13 +71,19 @@ Result<std::vector<StageMeasure>> calibrate(std::vector<QuantizedStage>& stages,
                                             const QuantizationOptions& options) {
     using Calibrated = Result<std::vector<StageMeasure>>;
     std::vector<StageMeasure> measures(stages.size());
-    torch::Tensor x = calibration.to(torch::kFloat).contiguous();
+    const torch::Tensor input = calibration.to(torch::kFloat).contiguous();
+    std::vector<torch::Tensor> values(stages.size());
     for (size_t i = 0; i < stages.size(); ++i) {
         QuantizedStage& stage = stages[i];
+        std::vector<torch::Tensor> inputs;
+        for (const int from : stage.inputs)
+            inputs.push_back(from == QuantizedStage::kNetworkInput ? input
+                                                                   : values[static_cast<size_t>(from)]);
         if (!stage.quantizable()) {
-            x = runFloat(stage, x);
+            values[i] = runFloat(stage, inputs);
             continue;
         }
+        const torch::Tensor& x = inputs.at(0);
         if (!finite(stage.weight) || !finite(stage.bias))
             return Calibrated::failure(stage.name() +
                                        ": its weights are not finite, so it cannot be quantized");
@@ -115,7 +97,7 @@ Result<std::vector<StageMeasure>> calibrate(std::vector<QuantizedStage>& stages,
         const auto [outMin, outMax] = observedRange(measure.floatOutput, options.calibrationPercentile);
         stage.input = activationQuant(inMin, inMax);
         stage.output = activationQuant(outMin, outMax);
-        x = measure.floatOutput;
+        values[i] = measure.floatOutput;
     }
     return measures;
 }
@@ -193,8 +175,11 @@ Result<EnginePlan> planEngine(QuantizedEngine engine, std::vector<QuantizedStage
                 continue;
             const StageMeasure& measure = measures[i];
             const EngineMeasure& int8 = plan.measures[i];
-            const bool quantizedIn = inputArrivesQuantized(stages, plan.int8, i);
-            const bool quantizedOut = outputLeavesQuantized(stages, plan.int8, i);
+            const ConversionPlan conversions = planConversions(stages, plan.int8);
+            const int from = stages[i].inputs.at(0);
+            const bool quantizedIn = from != QuantizedStage::kNetworkInput &&
+                                     conversions.quantizedOutput[static_cast<size_t>(from)];
+            const bool quantizedOut = !outputNeedsFloat(stages, plan.int8, i);
             plan.int8Ms[i] = int8.core1 + (quantizedIn ? 0.0 : measure.quantize1) +
                              (quantizedOut ? 0.0 : int8.dequantize1);
             plan.int8Batch64Ms[i] = int8.core64 + (quantizedIn ? 0.0 : measure.quantize64) +
@@ -277,10 +262,8 @@ Result<QuantizationResult> quantizeStages(const ModelSpec& model, NetworkImpl& n
                                           const QuantizationOptions& options) {
     using Quantized = Result<QuantizationResult>;
     torch::NoGradGuard noGrad;
-    if (!buildNetworkGraph(model).chain)
-        return Quantized::failure(
-            "model.layers: int8 quantization runs a stack of layers, and this network is "
-            "a graph (its layers read named inputs)");
+    if (const NetworkGraph graph = buildNetworkGraph(model); !graph.ok())
+        return Quantized::failure("model.layers: " + graph.errors.front());
     std::vector<QuantizedStage> stages = buildStages(model, network);
     if (std::none_of(stages.begin(), stages.end(), [](const auto& stage) { return stage.quantizable(); }))
         return Quantized::failure("model.layers: the network has no linear or conv2d layer to quantize");

@@ -11,7 +11,8 @@
 // quantized::conv2d.new and their _relu forms, called through the dispatcher on weights packed by
 // quantized::linear_prepack and quantized::conv2d_prepack). Tensors stay quantized between int8
 // layers through ReLU, max and average pooling, flatten and leaky ReLU; they are dequantized only
-// before a layer without a quantized kernel, which stays in float.
+// before a layer without a quantized kernel, which stays in float (the merges of a graph network:
+// add, concat, multiply), and at the end.
 //
 // Whether a layer runs in int8 is measured, not assumed: each layer is timed at batch 1 in float and
 // in int8 (with the quantize and dequantize its place in the network needs) and its int8 output is
@@ -111,7 +112,7 @@ public:
 private:
     std::vector<QuantizedStage> m_stages;
     QuantizedEngine m_engine = QuantizedEngine::Onednn;
-    std::vector<std::function<torch::Tensor(const torch::Tensor&)>> m_steps;
+    ConversionPlan m_plan;
 };
 
 struct QuantizationResult {

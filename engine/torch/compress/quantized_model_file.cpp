@@ -119,18 +119,34 @@ torch::jit::Module scriptModule(const QuantizedNetwork& network) {
     module.register_attribute("int8_weights", c10::TensorType::get(), buffers.int8());
     module.register_attribute("float_values", c10::TensorType::get(), buffers.floats());
 
+    // One variable per stage (v0, v1, ...) on the input x, each converted where the plan says.
+    const std::vector<QuantizedStage>& stages = network.stages();
+    const ConversionPlan plan = planConversions(stages);
     std::string forward;
-    for (const QuantizedStep& step : planSteps(network.stages())) {
-        if (step.kind == QuantizedStep::Kind::Quantize) {
-            const ActivationQuant& quant = network.stages()[step.stage].input;
-            forward += "    x = torch.quantize_per_tensor(x, " + scriptNumber(quant.scale) + ", " +
-                       std::to_string(quant.zeroPoint) + ", 13)\n"; // 13: torch.quint8
-        } else if (step.kind == QuantizedStep::Kind::Dequantize) {
-            forward += "    x = torch.dequantize(x)\n";
-        } else {
-            forward += "    x = " + scriptLine(network.stages()[step.stage]) + "\n";
+    for (size_t i = 0; i < stages.size(); ++i) {
+        std::vector<std::string> inputs;
+        for (size_t k = 0; k < stages[i].inputs.size(); ++k) {
+            const int from = stages[i].inputs[k];
+            const std::string value =
+                from == QuantizedStage::kNetworkInput ? "x" : "v" + std::to_string(from);
+            const ActivationQuant& quant = stages[i].input;
+            switch (plan.inputs[i][k]) {
+            case Conversion::Quantize: // 13: torch.quint8
+                inputs.push_back("torch.quantize_per_tensor(" + value + ", " + scriptNumber(quant.scale) +
+                                 ", " + std::to_string(quant.zeroPoint) + ", 13)");
+                break;
+            case Conversion::Dequantize:
+                inputs.push_back("torch.dequantize(" + value + ")");
+                break;
+            case Conversion::None:
+                inputs.push_back(value);
+                break;
+            }
         }
+        forward += "    v" + std::to_string(i) + " = " + scriptLine(stages[i], inputs) + "\n";
     }
+    const std::string last = stages.empty() ? "x" : "v" + std::to_string(stages.size() - 1);
+    forward += "    return " + (plan.dequantizeOutput ? "torch.dequantize(" + last + ")" : last) + "\n";
     module.define("def __getstate__(self):\n"
                   "    return (self.int8_weights, self.float_values, self.training)\n"
                   "\n"
@@ -141,7 +157,7 @@ torch::jit::Module scriptModule(const QuantizedNetwork& network) {
                       setState +
                       "\n"
                       "def forward(self, x):\n" +
-                      forward + "    return x\n",
+                      forward,
                   std::make_shared<QuantizedOpsResolver>());
     return module;
 }
@@ -167,30 +183,38 @@ private:
 
 QuantizedNetwork::QuantizedNetwork(std::vector<QuantizedStage> stages, QuantizedEngine engine)
     : m_stages(std::move(stages))
-    , m_engine(engine) {
-    for (const QuantizedStep& step : planSteps(m_stages)) {
-        if (step.kind == QuantizedStep::Kind::Quantize) {
-            const ActivationQuant quant = m_stages[step.stage].input;
-            m_steps.emplace_back([quant](const torch::Tensor& x) { return quantizeActivation(x, quant); });
-        } else if (step.kind == QuantizedStep::Kind::Dequantize) {
-            m_steps.emplace_back([](const torch::Tensor& x) { return x.dequantize(); });
-        } else if (m_stages[step.stage].quantizable() && m_stages[step.stage].int8) {
-            // Each step holds its own copy of the stage: the copy shares the tensors and packed weights.
-            m_steps.emplace_back(
-                [stage = m_stages[step.stage]](const torch::Tensor& x) { return runInt8(stage, x); });
-        } else {
-            m_steps.emplace_back(
-                [stage = m_stages[step.stage]](const torch::Tensor& x) { return runFloat(stage, x); });
-        }
-    }
-}
+    , m_engine(engine)
+    , m_plan(planConversions(m_stages)) {}
 
 torch::Tensor QuantizedNetwork::forward(const torch::Tensor& input) const {
     torch::NoGradGuard noGrad;
-    torch::Tensor x = input.to(torch::kFloat).contiguous();
-    for (const auto& step : m_steps)
-        x = step(x);
-    return x;
+    const torch::Tensor x = input.to(torch::kFloat).contiguous();
+    if (m_stages.empty())
+        return x;
+    std::vector<torch::Tensor> values(m_stages.size());
+    std::vector<torch::Tensor> inputs;
+    for (size_t i = 0; i < m_stages.size(); ++i) {
+        const QuantizedStage& stage = m_stages[i];
+        inputs.clear();
+        for (size_t k = 0; k < stage.inputs.size(); ++k) {
+            const int from = stage.inputs[k];
+            const torch::Tensor& value =
+                from == QuantizedStage::kNetworkInput ? x : values[static_cast<size_t>(from)];
+            switch (m_plan.inputs[i][k]) {
+            case Conversion::Quantize:
+                inputs.push_back(quantizeActivation(value, stage.input));
+                break;
+            case Conversion::Dequantize:
+                inputs.push_back(value.dequantize());
+                break;
+            case Conversion::None:
+                inputs.push_back(value);
+                break;
+            }
+        }
+        values[i] = stage.quantizable() && stage.int8 ? runInt8(stage, inputs[0]) : runFloat(stage, inputs);
+    }
+    return m_plan.dequantizeOutput ? values.back().dequantize() : values.back();
 }
 
 torch::Tensor QuantizedModelFile::forward(const torch::Tensor& input) {

@@ -2,11 +2,13 @@
 
 // Private to the engine: included only by engine .cpp files.
 //
-// A trained network as the int8 quantizer sees it: one stage per layer that computes, with each
-// batch norm that directly follows a linear or conv2d layer folded into its weights, each ReLU that
-// follows one fused into its kernel, and dropout (the identity in evaluation) left out. A linear or
-// conv2d stage runs in float or in int8; ReLU, the pools, flatten and leaky ReLU run on whichever
-// tensor they get, quantized or not; every other layer runs in float.
+// A trained network as the int8 quantizer sees it: one stage per layer that computes, in an order in
+// which every stage comes after the stages it reads, with each batch norm that directly follows a
+// linear or conv2d layer (as the only reader of its output) folded into its weights, each ReLU that
+// follows one so fused into its kernel, and dropout, identity and merges of one input (the identity in
+// evaluation) left out. A linear or conv2d stage runs in float or in int8; ReLU, the pools, flatten
+// and leaky ReLU run on whichever tensor they get, quantized or not; every other layer (the merges
+// add, concat and multiply too) runs in float.
 //
 // And LibTorch's int8 kernels as TuneLab calls them (compress/quantized_ops.cpp): through the
 // dispatcher (the quantized:: operators take their packed weights as IValues of LibTorch's own
@@ -98,8 +100,11 @@ torch::Tensor runConv2d(const torch::Tensor& input, const c10::IValue& packed, c
 std::vector<int64_t> histogram(const torch::Tensor& values, double low, double high, int bins);
 
 struct QuantizedStage {
+    static constexpr int kNetworkInput = -1;
+
     int layer = 0; // its index in model.layers
     LayerSpec spec;
+    std::vector<int> inputs;   // the stages it reads, by index in the stage list, or kNetworkInput
     std::vector<int> absorbed; // later layers taken into this one: folded batch norm, fused ReLU, dropout
     bool foldedNorm = false;
     bool fusedRelu = false;
@@ -122,29 +127,42 @@ struct QuantizedStage {
     std::string name() const;
 };
 
-// The stages of `network` (built from `model`, in evaluation mode), with copies of its weights.
+// The stages of `network` (built from `model`, a valid graph, in evaluation mode), with copies of its
+// weights. The last stage computes the network's output.
 std::vector<QuantizedStage> buildStages(const ModelSpec& model, NetworkImpl& network);
 
-// The stage in float (pass-through stages also on a quantized tensor).
+// The stage in float (pass-through stages also on a quantized tensor), on its one input, or a merge
+// on its inputs.
 torch::Tensor runFloat(const QuantizedStage& stage, const torch::Tensor& input);
+torch::Tensor runFloat(const QuantizedStage& stage, const std::vector<torch::Tensor>& inputs);
 // Packs a linear or conv2d stage's int8 weight and its bias on the current engine.
 c10::IValue packStage(const QuantizedStage& stage);
 // A linear or conv2d stage's int8 kernel: quint8 in, quint8 out.
 torch::Tensor runInt8(const QuantizedStage& stage, const torch::Tensor& input);
 
-// What the quantized network does, in order: stages, and the conversions between float and int8
-// where a tensor meets a stage of the other kind. A float tensor is quantized just before the int8
-// stage that takes it (with that stage's input range), a quantized one dequantized just before the
-// float stage that takes it, and at the end.
-struct QuantizedStep {
-    enum class Kind { Quantize, Dequantize, Stage };
-    Kind kind = Kind::Stage;
-    size_t stage = 0; // the stage run, or the stage a Quantize feeds
+// What the quantized network does between its stages: a float tensor is quantized just before the
+// int8 stage that takes it (with that stage's input range), a quantized one dequantized just before
+// the float stage that takes it, and at the end. A stage that passes quantized tensors gives what it
+// gets.
+enum class Conversion { None, Quantize, Dequantize };
+
+struct ConversionPlan {
+    std::vector<std::vector<Conversion>> inputs; // per stage, per input
+    std::vector<bool> quantizedOutput;           // per stage
+    bool dequantizeOutput = false;               // the last stage's output, before it leaves
+
+    int count(Conversion kind) const; // in all, the network's output included
 };
 
-std::vector<QuantizedStep> planSteps(const std::vector<QuantizedStage>& stages);
+// With each stage's int8 flag, or with `int8` (per stage) instead.
+ConversionPlan planConversions(const std::vector<QuantizedStage>& stages);
+ConversionPlan planConversions(const std::vector<QuantizedStage>& stages, const std::vector<bool>& int8);
 
-// The stage as one line of TorchScript on `x`, its tensors named self.layerN_*.
-std::string scriptLine(const QuantizedStage& stage);
+// Whether stage `i`'s output reaches a float stage (or the network's output) without passing an
+// int8 stage: then an int8 stage `i` pays for a dequantize after it.
+bool outputNeedsFloat(const std::vector<QuantizedStage>& stages, const std::vector<bool>& int8, size_t i);
+
+// The stage as one TorchScript expression of its inputs' expressions, its tensors named self.layerN_*.
+std::string scriptLine(const QuantizedStage& stage, const std::vector<std::string>& inputs);
 
 } // namespace tunelab::detail
