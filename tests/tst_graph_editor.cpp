@@ -5,6 +5,7 @@
 #include "experiment/layer_catalog.h"
 #include "experiment/layer_stack_model.h"
 #include "experiment/network_editor.h"
+#include "graph_test_support.h"
 
 #include <QGraphicsScene>
 #include <QGraphicsSimpleTextItem>
@@ -14,25 +15,9 @@
 #include <memory>
 
 using namespace tunelab;
+using namespace tunelab::test;
 
 namespace {
-
-LayerSpec layer(LayerType type, const std::string& name = {}, std::vector<std::string> inputs = {}) {
-    LayerSpec spec = LayerCatalog::defaultLayer(type);
-    spec.outFeatures = 8;
-    spec.name = name;
-    spec.inputs = std::move(inputs);
-    return spec;
-}
-
-// linear 8, relu, linear 8, add (reading the linear before it), linear 3 on [8]: valid.
-ModelSpec chainWithAdd() {
-    ModelSpec model;
-    model.layers = {layer(LayerType::Linear), layer(LayerType::ReLU), layer(LayerType::Linear),
-                    layer(LayerType::Add), layer(LayerType::Linear)};
-    model.layers.back().outFeatures = 3;
-    return model;
-}
 
 void verifyNoOverlaps(const GraphLayout& layout) {
     for (size_t a = 0; a < layout.nodes.size(); ++a)

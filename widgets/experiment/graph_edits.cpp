@@ -9,6 +9,10 @@
 
 namespace tunelab {
 
+// The engine's rule for a layer's name (spec/model_reader.cpp), asked rather than written again.
+// Its header is private to the spec reader and writer, and includes the JSON library.
+bool isLayerName(const std::string& name);
+
 namespace {
 
 QString tr(const char* text) {
@@ -65,6 +69,18 @@ bool reaches(const NetworkGraph& graph, int start, int target) {
         todo.insert(todo.end(), readers[layer].begin(), readers[layer].end());
     }
     return false;
+}
+
+// The block instance a name belongs to ("res1" for "res1/conv"), which stands for the instance's last
+// layer in `inputs`; empty for a name without one.
+std::string instancePrefix(const std::string& name) {
+    const size_t slash = name.rfind('/');
+    return slash == std::string::npos || slash == 0 ? std::string() : name.substr(0, slash);
+}
+
+// Whether every name the layer writes in `inputs` is a layer the graph found.
+bool resolved(const ModelSpec& model, const NetworkGraph& graph, int layer) {
+    return graph.inputs[layer].size() == std::max<size_t>(1, model.layers[layer].inputs.size());
 }
 
 LayerSpec named(LayerSpec layer, const std::string& name, std::vector<std::string> inputs = {}) {
@@ -165,6 +181,85 @@ std::optional<ModelSpec> GraphEdits::removeLayer(const ModelSpec& model, int lay
         edited.layers[reader].inputs = names;
     }
     edited.layers.erase(edited.layers.begin() + layer);
+    return edited;
+}
+
+std::optional<ModelSpec> GraphEdits::renameLayer(const ModelSpec& model, int layer, const std::string& name,
+                                                 QString* why) {
+    if (!validLayer(model, layer))
+        return refuse(why, tr("There is no such layer."));
+    const std::string old = model.layers[layer].name;
+    if (name == old)
+        return refuse(why, QString());
+    const QString quoted = QString::fromStdString(name);
+    if (name.empty())
+        return refuse(why, tr("A name cannot be empty: type one (letters, digits and _ - . /)."));
+    if (name == "input")
+        return refuse(why, tr("'input' is the network's input; choose another name."));
+    if (!isLayerName(name))
+        return refuse(why, tr("'%1' is not a layer name: use letters, digits and _ - . / only.").arg(quoted));
+    const int count = static_cast<int>(model.layers.size());
+    for (int other = 0; other < count; ++other) {
+        const LayerSpec& spec = model.layers[other];
+        if (other != layer && spec.name == name)
+            return refuse(why,
+                          tr("'%1' is already the name of layer %2 (%3); names are unique in the network.")
+                              .arg(quoted)
+                              .arg(other)
+                              .arg(LayerCatalog::typeName(spec.type)));
+        if (spec.instance == name || instancePrefix(spec.name) == name)
+            return refuse(why, tr("'%1' is the name of a block instance; choose another name.").arg(quoted));
+    }
+
+    // Readers that named the layer name it anew; one that named the block instance it ends keeps
+    // doing so while the new name stays in that instance.
+    const NetworkGraph before = buildNetworkGraph(model);
+    ModelSpec edited = model;
+    edited.layers[layer].name = name;
+    for (int reader = 0; reader < count; ++reader) {
+        std::vector<std::string>& inputs = edited.layers[reader].inputs;
+        const bool aligned = resolved(model, before, reader);
+        for (size_t k = 0; k < inputs.size(); ++k) {
+            if (!old.empty() && inputs[k] == old)
+                inputs[k] = name;
+            else if (aligned && before.inputs[reader][k] == layer && inputs[k] != instancePrefix(name))
+                inputs[k] = name;
+        }
+    }
+    // A name can capture what another layer reads (a "res2/x" after res2 takes "res2" over).
+    const NetworkGraph after = buildNetworkGraph(edited);
+    for (int reader = 0; reader < count; ++reader) {
+        if (resolved(model, before, reader) && after.inputs[reader] != before.inputs[reader])
+            return refuse(why, tr("The name '%1' would change what %2 reads; choose another name.")
+                                   .arg(quoted, QString::fromStdString(layerLabel(model, reader))));
+    }
+    return edited;
+}
+
+std::optional<ModelSpec> GraphEdits::setInputs(const ModelSpec& model, int layer,
+                                               const std::vector<std::string>& inputs, QString* why) {
+    if (!validLayer(model, layer))
+        return refuse(why, tr("There is no such layer."));
+    if (model.layers[layer].inputs == inputs)
+        return refuse(why, QString());
+    ModelSpec edited = model;
+    edited.layers[layer].inputs = inputs;
+    const NetworkGraph before = buildNetworkGraph(model);
+    const NetworkGraph graph = buildNetworkGraph(edited);
+    // The engine's own words for a name that is no layer, the layer itself, or several inputs of a
+    // layer that takes one.
+    const std::string label = layerLabel(edited, layer);
+    const bool allFound = resolved(edited, graph, layer);
+    for (const std::string& error : graph.errors) {
+        const bool isNew =
+            std::find(before.errors.begin(), before.errors.end(), error) == before.errors.end();
+        if (error.rfind(label, 0) == 0 && (isNew || !allFound))
+            return refuse(why, QString::fromStdString(error));
+    }
+    for (const int input : graph.inputs[layer])
+        if (input >= 0 && reaches(graph, layer, input))
+            return refuse(why, tr("That would make a cycle: %1 is computed from this layer.")
+                                   .arg(QString::fromStdString(inputLabel(edited, input))));
     return edited;
 }
 

@@ -29,6 +29,19 @@ std::optional<ModelSpec> disconnect(const ModelSpec& model, int from, int to, QS
 // Removes the layer; what read it reads what it read (its first input, for a merge).
 std::optional<ModelSpec> removeLayer(const ModelSpec& model, int layer, QString* why = nullptr);
 
+// Gives the layer a new name, and every layer that reads it by that name (or by the name of the block
+// instance it ends) reads it by the new one. Refused: an empty name, one that is not a layer name
+// (letters, digits and _ - . /), "input", a name another layer or instance has, and a name that
+// would change what another layer reads. No change refuses with an empty `why`.
+std::optional<ModelSpec> renameLayer(const ModelSpec& model, int layer, const std::string& name,
+                                     QString* why = nullptr);
+
+// The layer reads `inputs` (empty: the layer written before it). Refused, with the engine's own
+// message: a name that is no layer, the layer itself, several inputs for a layer that is not a merge,
+// and a cycle. No change refuses with an empty `why`.
+std::optional<ModelSpec> setInputs(const ModelSpec& model, int layer, const std::vector<std::string>& inputs,
+                                   QString* why = nullptr);
+
 // The palette's blocks, as named layers: "Residual block", "Bottleneck".
 QStringList blockNames();
 // Inserts the block after `after` (-1: at the start), reading it, its last layer read by what read

@@ -398,10 +398,12 @@ void NetworkEditor::setOutputTarget(const OutputTarget& target) {
 
 // A layer field holding a refused value makes the network invalid too, with that field's reason.
 bool NetworkEditor::isValid() const {
-    return m_model->isValid() && invalidFieldProblems(m_formBox).isEmpty();
+    return m_model->isValid() && invalidFieldProblems(m_formBox).isEmpty() && wiringProblem().isEmpty();
 }
 
 QString NetworkEditor::invalidReason() const {
+    if (const QString problem = wiringProblem(); !problem.isEmpty())
+        return problem;
     const QStringList problems = invalidFieldProblems(m_formBox);
     return problems.isEmpty() ? m_model->invalidReason() : problems.first();
 }

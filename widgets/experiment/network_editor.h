@@ -11,6 +11,7 @@ class QComboBox;
 class QFormLayout;
 class QGroupBox;
 class QLabel;
+class QLineEdit;
 class QTabWidget;
 class QTableView;
 class QTreeWidget;
@@ -91,6 +92,13 @@ private:
     void refreshForm();
     void rebuildForm(int row);
     void updateFormValues(int row);
+    // The name and inputs rows of the form (network_editor_form.cpp): each edit one undo step, a
+    // refused one kept in its field with the reason below it.
+    void addWiringRows(int row);
+    void updateWiringValues(int row);
+    void commitName(int row, QLineEdit* field);
+    void commitInputs(int row, QLineEdit* field);
+    QString wiringProblem() const; // the refused name or inputs' reason, empty when none
     void updateActions();
     LayerType paletteType() const;
 
