@@ -7,17 +7,47 @@
 #include "experiment/network_editor.h"
 #include "graph_test_support.h"
 
+#include <QDragEnterEvent>
 #include <QGraphicsScene>
 #include <QGraphicsSimpleTextItem>
+#include <QMimeData>
 #include <QUndoStack>
 #include <QtTest>
 
+#include <functional>
 #include <memory>
 
 using namespace tunelab;
 using namespace tunelab::test;
 
 namespace {
+
+// A palette drag of `typeName` that hovers at `at` (viewport coordinates), lets `hovering` look at
+// the view, then drops there.
+void dropFromPalette(GraphView* view, const QPoint& at, const QString& typeName,
+                     const std::function<void()>& hovering = {}) {
+    QMimeData mime;
+    mime.setData(LayerStackModel::kLayerTypeMimeType, typeName.toUtf8());
+    QDragEnterEvent enter(at, Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+    QCoreApplication::sendEvent(view->viewport(), &enter);
+    QVERIFY(enter.isAccepted());
+    QDragMoveEvent move(at, Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+    QCoreApplication::sendEvent(view->viewport(), &move);
+    QVERIFY(move.isAccepted());
+    if (hovering)
+        hovering();
+    QDropEvent drop(QPointF(at), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+    QCoreApplication::sendEvent(view->viewport(), &drop);
+    QVERIFY(drop.isAccepted());
+}
+
+GraphEdgeItem* edgeBetween(GraphView* view, int from, int to) {
+    for (QGraphicsItem* item : view->scene()->items())
+        if (item->type() == GraphEdgeItem::kType && static_cast<GraphEdgeItem*>(item)->from() == from &&
+            static_cast<GraphEdgeItem*>(item)->to() == to)
+            return static_cast<GraphEdgeItem*>(item);
+    return nullptr;
+}
 
 void verifyNoOverlaps(const GraphLayout& layout) {
     for (size_t a = 0; a < layout.nodes.size(); ++a)
@@ -43,8 +73,14 @@ private Q_SLOTS:
     void theResidualExampleOpens();
     void blocksInsertWiredLayers();
     void stackAndGraphShareTheSelection();
+    void paletteDropAddsANode_data();
+    void paletteDropAddsANode();
+    void paletteDropOnAnEdgeInserts();
+    void edgeLabelsShowTheShapeWhenReadable();
 
 private:
+    void showGraph();
+
     std::unique_ptr<NetworkEditor> m_editor;
 };
 
@@ -294,6 +330,135 @@ void TestGraphEditor::stackAndGraphShareTheSelection() {
     QCOMPARE(int(view->layout().nodes.size()), 7);
     QCOMPARE(view->node(5)->content().title, QStringLiteral("dropout 0.5"));
     QCOMPARE(view->selectedLayer(), 5);
+}
+
+void TestGraphEditor::showGraph() {
+    m_editor->show();
+    m_editor->showGraph(true);
+    QVERIFY(QTest::qWaitForWindowExposed(m_editor.get()));
+    m_editor->graphView()->resetZoom();
+}
+
+void TestGraphEditor::paletteDropAddsANode_data() {
+    QTest::addColumn<int>("selected");
+    QTest::addColumn<int>("added");        // where the new layer is written
+    QTest::addColumn<QList<int>>("reads"); // what the layer after it reads
+    // The relu feeds one layer: the dropout goes into that connection.
+    QTest::newRow("after the selected relu") << 1 << 2 << QList<int>{2};
+    // Nothing selected: after the last layer, reading it, as the stack adds.
+    QTest::newRow("nothing selected") << -1 << 5 << QList<int>{};
+}
+
+void TestGraphEditor::paletteDropAddsANode() {
+    QFETCH(int, selected);
+    QFETCH(int, added);
+    QFETCH(QList<int>, reads);
+    showGraph();
+    GraphView* view = m_editor->graphView();
+    m_editor->setCurrentRow(selected);
+    QCOMPARE(view->selectedLayer(), selected < 0 ? int(GraphView::kNoLayer) : selected);
+    // A point of the canvas beside the nodes, on no node and no edge.
+    const QRectF relu = view->node(1)->rect();
+    const QPoint blank = view->mapFromScene(QPointF(relu.right() + 40.0, relu.center().y()));
+    QVERIFY(view->viewport()->rect().contains(blank));
+    QVERIFY(view->items(blank).isEmpty());
+    const int target = selected < 0 ? 4 : selected;
+    dropFromPalette(view, blank, QStringLiteral("dropout"),
+                    [&] { QVERIFY(view->node(target)->isDropTarget()); });
+
+    QCOMPARE(int(m_editor->model().layers.size()), 6);
+    QCOMPARE(m_editor->model().layers[added].type, LayerType::Dropout);
+    const NetworkGraph& graph = m_editor->layerModel()->report().graph;
+    QCOMPARE(graph.inputs[added], std::vector<int>{added - 1});
+    if (!reads.isEmpty())
+        QCOMPARE(graph.inputs[added + 1], std::vector<int>(reads.begin(), reads.end()));
+    QVERIFY2(m_editor->isValid(), qPrintable(m_editor->invalidReason()));
+    QCOMPARE(int(view->layout().nodes.size()), 7);
+    QCOMPARE(view->selectedLayer(), added);
+    QCOMPARE(m_editor->currentRow(), added);
+    QCOMPARE(m_editor->undoStack()->count(), 1);
+
+    m_editor->undoStack()->undo();
+    QVERIFY(LayerCatalog::sameModel(m_editor->model(), chainWithAdd()));
+    QCOMPARE(int(view->layout().nodes.size()), 6);
+}
+
+void TestGraphEditor::paletteDropOnAnEdgeInserts() {
+    showGraph();
+    GraphView* view = m_editor->graphView();
+    QVERIFY(view->connectLayers(1, 3)); // the add reads linear_1 and relu_1
+    const ModelSpec connected = m_editor->model();
+
+    // Onto the skip connection from the relu into the add.
+    GraphEdgeItem* skip = edgeBetween(view, 1, 3);
+    QVERIFY(skip);
+    const QPoint onEdge = view->mapFromScene(skip->pointAbovePort(GraphLayoutOptions().rowGap / 2.0));
+    QVERIFY(view->viewport()->rect().contains(onEdge));
+    dropFromPalette(view, onEdge, QStringLiteral("dropout"), [&] {
+        QVERIFY(edgeBetween(view, 1, 3)->isDropTarget());
+        QVERIFY(!view->node(3)->isDropTarget());
+    });
+    const auto& layers = m_editor->model().layers;
+    QCOMPARE(int(layers.size()), 6);
+    QCOMPARE(layers[3].type, LayerType::Dropout);
+    QCOMPARE(layers[3].name, std::string("dropout_1"));
+    QCOMPARE(layers[3].inputs, std::vector<std::string>{"relu_1"});
+    QCOMPARE(layers[4].inputs, (std::vector<std::string>{"linear_1", "dropout_1"}));
+    const NetworkGraph& graph = m_editor->layerModel()->report().graph;
+    QCOMPARE(graph.inputs[3], std::vector<int>{1});
+    QCOMPARE(graph.inputs[4], (std::vector<int>{2, 3}));
+    QVERIFY2(m_editor->isValid(), qPrintable(m_editor->invalidReason()));
+    QCOMPARE(m_editor->undoStack()->count(), 2);
+    m_editor->undoStack()->undo();
+    QVERIFY(LayerCatalog::sameModel(m_editor->model(), connected));
+
+    // Onto a plain edge: written between the two layers, both reading by position.
+    GraphEdgeItem* plain = edgeBetween(view, 0, 1);
+    QVERIFY(plain);
+    dropFromPalette(view, view->mapFromScene(plain->pointAbovePort(10.0)), QStringLiteral("tanh"));
+    QCOMPARE(m_editor->model().layers[1].type, LayerType::Tanh);
+    QVERIFY(m_editor->model().layers[1].inputs.empty());
+    QCOMPARE(m_editor->layerModel()->report().graph.inputs[2], std::vector<int>{1});
+}
+
+void TestGraphEditor::edgeLabelsShowTheShapeWhenReadable() {
+    m_editor->setInputShape({1, 8, 8});
+    m_editor->setOutputTarget({TaskKind::Classification, 10, LossType::CrossEntropy});
+    const ModelSpec model = residualExample();
+    m_editor->setModel(model);
+    showGraph();
+    GraphView* view = m_editor->graphView();
+    QVERIFY(view->zoom() >= GraphView::kEdgeLabelZoom);
+    QCOMPARE(int(view->edgeLabels().size()), int(view->layout().edges.size()));
+    QCOMPARE(view->edgeLabel(-1, 0)->text(), QStringLiteral("1\u00d78\u00d78"));
+    // The skip connection of res1, from its input into its add.
+    const int add = layerNamed(model, "res1/5");
+    const int res1 = layerNamed(model, "res1/input");
+    QVERIFY(add > 0 && res1 > 0);
+    GraphEdgeLabelItem* skip = view->edgeLabel(res1, add);
+    QVERIFY(skip);
+    QCOMPARE(skip->text(), QStringLiteral("16\u00d78\u00d78"));
+    QVERIFY(skip->isVisible());
+    QVERIFY(skip->toolTip().contains(QStringLiteral("16\u00d78\u00d78")));
+    QCOMPARE(edgeBetween(view, res1, add)->toolTip(), skip->toolTip());
+    for (const GraphEdgeLabelItem* label : view->edgeLabels()) {
+        QVERIFY(label->isVisible());
+        for (int layer = -1; layer < int(model.layers.size()); ++layer) // clear of every node
+            QVERIFY2(!label->rect().intersects(view->node(layer)->rect()),
+                     qPrintable(QStringLiteral("%1 over layer %2").arg(label->text()).arg(layer)));
+    }
+
+    // Zoomed out to the whole network, they would be unreadable: hidden; the edges keep their tooltips.
+    view->fitToView();
+    QVERIFY(view->zoom() < GraphView::kEdgeLabelZoom);
+    for (const GraphEdgeLabelItem* label : view->edgeLabels())
+        QVERIFY(!label->isVisible());
+    QVERIFY(edgeBetween(view, res1, add)->toolTip().contains(QStringLiteral("16\u00d78\u00d78")));
+    while (view->zoom() < GraphView::kEdgeLabelZoom)
+        view->zoomIn();
+    QVERIFY(view->edgeLabel(res1, add)->isVisible());
+    view->resetZoom();
+    QVERIFY(view->edgeLabel(res1, add)->isVisible());
 }
 
 QTEST_MAIN(TestGraphEditor)

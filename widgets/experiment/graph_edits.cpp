@@ -263,6 +263,60 @@ std::optional<ModelSpec> GraphEdits::setInputs(const ModelSpec& model, int layer
     return edited;
 }
 
+std::optional<ModelSpec> GraphEdits::insertAfter(const ModelSpec& model, const LayerSpec& layer, int after,
+                                                 QString* why, int* index) {
+    if (after != NetworkGraph::kNetworkInput && !validLayer(model, after))
+        return refuse(why, tr("There is no such layer."));
+    const NetworkGraph graph = buildNetworkGraph(model);
+    const int count = static_cast<int>(model.layers.size());
+    std::vector<int> readers;
+    for (int reader = 0; reader < count; ++reader)
+        if (std::find(graph.inputs[reader].begin(), graph.inputs[reader].end(), after) !=
+            graph.inputs[reader].end())
+            readers.push_back(reader);
+    if (readers.size() == 1)
+        return insertOnEdge(model, layer, after, readers.front(), why, index);
+    ModelSpec edited = model;
+    LayerSpec added = layer;
+    added.inputs.clear(); // written right after `after`: it reads it
+    const int at = after + 1;
+    if (at < count && edited.layers[at].inputs.empty()) // the next layer keeps reading `after`
+        edited.layers[at].inputs = {ensureName(edited, after)};
+    edited.layers.insert(edited.layers.begin() + at, added);
+    if (index)
+        *index = at;
+    return edited;
+}
+
+std::optional<ModelSpec> GraphEdits::insertOnEdge(const ModelSpec& model, const LayerSpec& layer, int from,
+                                                  int to, QString* why, int* index) {
+    if (!validLayer(model, to) || (from != NetworkGraph::kNetworkInput && !validLayer(model, from)))
+        return refuse(why, tr("There is no such layer."));
+    const NetworkGraph graph = buildNetworkGraph(model);
+    const std::vector<int>& current = graph.inputs[to];
+    const auto port = std::find(current.begin(), current.end(), from);
+    if (port == current.end())
+        return refuse(why, tr("The layer does not read that."));
+    const bool written = !model.layers[to].inputs.empty();
+    if (!resolved(model, graph, to))
+        return refuse(why, tr("The layer names an input that is no layer; correct its inputs first."));
+    ModelSpec edited = model;
+    LayerSpec added = layer;
+    added.inputs.clear();
+    if (from != to - 1) // written just before `to`, it reads the layer before it unless told otherwise
+        added.inputs = {ensureName(edited, from)};
+    const bool inside = from >= 0 && !model.layers[from].instance.empty() &&
+                        model.layers[from].instance == model.layers[to].instance;
+    added.instance = inside ? model.layers[to].instance : std::string();
+    added.block = inside ? model.layers[to].block : std::string();
+    edited.layers.insert(edited.layers.begin() + to, added);
+    if (written) // `to`, now at to + 1, reads the new layer in `from`'s place
+        edited.layers[to + 1].inputs[port - current.begin()] = ensureName(edited, to);
+    if (index)
+        *index = to;
+    return edited;
+}
+
 QStringList GraphEdits::blockNames() {
     return {QStringLiteral("Residual block"), QStringLiteral("Bottleneck")};
 }

@@ -42,6 +42,17 @@ std::optional<ModelSpec> renameLayer(const ModelSpec& model, int layer, const st
 std::optional<ModelSpec> setInputs(const ModelSpec& model, int layer, const std::vector<std::string>& inputs,
                                    QString* why = nullptr);
 
+// Adds `layer` reading `after` (-1: the network's input). When `after` feeds exactly one layer, the
+// new layer goes into that connection (insertOnEdge); otherwise it is written after `after` and
+// what read `after` keeps reading it. After the last layer it is the new output. `index` receives
+// where the new layer is written.
+std::optional<ModelSpec> insertAfter(const ModelSpec& model, const LayerSpec& layer, int after,
+                                     QString* why = nullptr, int* index = nullptr);
+// Puts `layer` into the connection from `from` to `to`: it reads `from`, and `to` reads it in that
+// input's place. It is written just before `to`, inside `to`'s block instance when `from` is too.
+std::optional<ModelSpec> insertOnEdge(const ModelSpec& model, const LayerSpec& layer, int from, int to,
+                                      QString* why = nullptr, int* index = nullptr);
+
 // The palette's blocks, as named layers: "Residual block", "Bottleneck".
 QStringList blockNames();
 // Inserts the block after `after` (-1: at the start), reading it, its last layer read by what read

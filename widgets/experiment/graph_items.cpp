@@ -27,6 +27,7 @@ QColor fillColor(GraphNodeContent::Kind kind) {
 
 const QColor kErrorColor(0xc6, 0x28, 0x28);
 const QColor kSelectedColor(0x1e, 0x63, 0xc8);
+const QColor kDropColor(0x0b, 0x8a, 0x5a);
 
 } // namespace
 
@@ -62,8 +63,27 @@ bool GraphNodeItem::onOutputPort(const QPointF& scenePoint) const {
     return QLineF(scenePoint, outputPort()).length() <= kPortRadius + 5.0;
 }
 
+void GraphNodeItem::setDropTarget(bool target) {
+    if (target == m_dropTarget)
+        return;
+    m_dropTarget = target;
+    update();
+}
+
 QRectF GraphNodeItem::boundingRect() const {
     return m_rect.adjusted(-kPortRadius - 2.0, -kPortRadius - 2.0, kPortRadius + 2.0, kPortRadius + 16.0);
+}
+
+QPainterPath GraphNodeItem::shape() const {
+    QPainterPath path;
+    path.addRoundedRect(m_rect, 6.0, 6.0);
+    const double slack = kPortRadius + 5.0; // as onOutputPort()
+    path.addEllipse(QPointF(m_rect.center().x(), m_rect.bottom()), slack, slack);
+    const int ports = std::max(1, m_content.inputPorts);
+    for (int port = 0; port < ports; ++port)
+        path.addEllipse(mapFromScene(inputPort(port)), kPortRadius, kPortRadius);
+    path.setFillRule(Qt::WindingFill);
+    return path;
 }
 
 void GraphNodeItem::paint(QPainter* painter, const QStyleOptionGraphicsItem* option, QWidget*) {
@@ -79,6 +99,11 @@ void GraphNodeItem::paint(QPainter* painter, const QStyleOptionGraphicsItem* opt
         painter->setPen(QPen(kSelectedColor, 1.5));
         painter->setBrush(Qt::NoBrush);
         painter->drawRoundedRect(m_rect.adjusted(3, 3, -3, -3), 4.0, 4.0);
+    }
+    if (m_dropTarget) {
+        painter->setPen(QPen(kDropColor, 2.0, Qt::DashLine));
+        painter->setBrush(Qt::NoBrush);
+        painter->drawRoundedRect(m_rect.adjusted(-4, -4, 4, 4), 8.0, 8.0);
     }
 
     // Three lines: what the layer is, its name, what it outputs and its parameters.
@@ -147,6 +172,28 @@ GraphEdgeItem::GraphEdgeItem(int from, int to, const std::vector<QPointF>& point
     setPath(path);
 }
 
+QPointF GraphEdgeItem::pointAbovePort(double above) const {
+    const QPainterPath& edge = path();
+    const double target = m_tip.y() - above;
+    if (edge.elementCount() < 2 || edge.pointAtPercent(0.0).y() >= target)
+        return edge.pointAtPercent(0.5); // a short or upward (cycle) edge
+    // The path runs downwards: bisect for the point at the height wanted.
+    double low = 0.0;
+    double high = 1.0;
+    for (int step = 0; step < 24; ++step) {
+        const double middle = (low + high) / 2.0;
+        (edge.pointAtPercent(middle).y() < target ? low : high) = middle;
+    }
+    return edge.pointAtPercent(high);
+}
+
+void GraphEdgeItem::setDropTarget(bool target) {
+    if (target == m_dropTarget)
+        return;
+    m_dropTarget = target;
+    update();
+}
+
 QPainterPath GraphEdgeItem::shape() const {
     QPainterPathStroker stroker;
     stroker.setWidth(9.0);
@@ -156,8 +203,9 @@ QPainterPath GraphEdgeItem::shape() const {
 void GraphEdgeItem::paint(QPainter* painter, const QStyleOptionGraphicsItem* option, QWidget*) {
     painter->setRenderHint(QPainter::Antialiasing);
     const bool selected = option->state & QStyle::State_Selected;
-    const QColor color = selected ? kSelectedColor : QColor(0x70, 0x70, 0x70);
-    painter->setPen(QPen(color, selected ? 2.5 : 1.3));
+    const QColor color = m_dropTarget ? kDropColor : selected ? kSelectedColor : QColor(0x70, 0x70, 0x70);
+    painter->setPen(
+        QPen(color, selected || m_dropTarget ? 2.5 : 1.3, m_dropTarget ? Qt::DashLine : Qt::SolidLine));
     painter->setBrush(Qt::NoBrush);
     painter->drawPath(path());
     // An arrowhead into the input port.
@@ -165,6 +213,30 @@ void GraphEdgeItem::paint(QPainter* painter, const QStyleOptionGraphicsItem* opt
     painter->setBrush(color);
     const QPointF tip = m_tip - QPointF(0.0, GraphNodeItem::kPortRadius - 1.0);
     painter->drawPolygon(QPolygonF({tip, tip + QPointF(-4.0, -7.0), tip + QPointF(4.0, -7.0)}));
+}
+
+GraphEdgeLabelItem::GraphEdgeLabelItem(GraphEdgeItem* edge, const QString& text, const QPointF& anchor,
+                                       const QFont& font, bool left)
+    : m_edge(edge)
+    , m_text(text)
+    , m_font(font) {
+    setAcceptedMouseButtons(Qt::NoButton); // clicks select the edge or the node under it
+    setZValue(0.8);                        // over every edge, under the nodes
+    const QFontMetricsF metrics(m_font);
+    const QSizeF size(metrics.horizontalAdvance(m_text) + 6.0, metrics.height() + 1.0);
+    const double x = left ? anchor.x() - 4.0 - size.width() : anchor.x() + 4.0;
+    m_rect = QRectF(QPointF(x, anchor.y() - size.height() / 2.0), size);
+    setToolTip(edge->toolTip());
+}
+
+void GraphEdgeLabelItem::paint(QPainter* painter, const QStyleOptionGraphicsItem*, QWidget*) {
+    painter->setRenderHint(QPainter::Antialiasing);
+    painter->setPen(Qt::NoPen);
+    painter->setBrush(QColor(0xfb, 0xfb, 0xfa, 225)); // the view's background, so lines behind fade
+    painter->drawRoundedRect(m_rect, 3.0, 3.0);
+    painter->setFont(m_font);
+    painter->setPen(m_edge->isDropTarget() ? kDropColor : QColor(0x4a, 0x4a, 0x4a));
+    painter->drawText(m_rect, Qt::AlignCenter, m_text);
 }
 
 } // namespace tunelab

@@ -14,11 +14,11 @@ namespace tunelab {
 // row to reduce crossings, and nodes sit near the mean of their neighbours. Plain geometry, no
 // scene: the view turns it into items.
 struct GraphLayoutOptions {
-    QSizeF nodeSize{190.0, 46.0};
-    double rowGap = 34.0;    // between the bottom of one row and the top of the next
-    double nodeGap = 28.0;   // between neighbouring nodes of a row
-    double laneWidth = 18.0; // the room an edge that passes a row takes in it
-    int orderingSweeps = 12; // down and up sweeps of the barycenter ordering
+    QSizeF nodeSize{220.0, 46.0}; // room for "conv2d 128 k3 s1 p1 no-bias" in bold
+    double rowGap = 34.0;         // between the bottom of one row and the top of the next
+    double nodeGap = 28.0;        // between neighbouring nodes of a row
+    double laneWidth = 18.0;      // the room an edge that passes a row takes in it
+    int orderingSweeps = 12;      // down and up sweeps of the barycenter ordering
 };
 
 struct GraphEdgeRoute {

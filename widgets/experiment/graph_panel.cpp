@@ -35,9 +35,13 @@ GraphPanel::GraphPanel(LayerStackModel* model, QUndoStack* undoStack, QWidget* p
     connect(actual, &QToolButton::clicked, m_view, &GraphView::resetZoom);
     auto* hint = new QLabel(tr("Drag a dot onto a layer to connect"), this);
     hint->setStyleSheet(QStringLiteral("color: #666;"));
-    hint->setToolTip(tr("Drag from a layer's output dot (at its bottom) onto another layer: add, concat and "
-                        "multiply take it as one more input, other layers read it instead. Select a layer or "
-                        "a connection and press Delete to remove it. Ctrl+wheel zooms, dragging pans."));
+    hint->setToolTip(
+        tr("Drag from a layer's output dot (at its bottom) onto another layer: add, concat and "
+           "multiply take it as one more input, other layers read it instead. Drop a layer from "
+           "the palette onto a connection to insert it there, onto a layer to add it after that "
+           "one, or elsewhere to add it after the selected layer. Select a layer or a connection "
+           "and press Delete to remove it. The form below renames the selected layer and sets "
+           "what it reads. Ctrl+wheel zooms, dragging pans."));
     auto* tools = new QHBoxLayout;
     for (QToolButton* tool : {zoomOut, zoomIn, fit, actual})
         tools->addWidget(tool);

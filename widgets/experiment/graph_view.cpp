@@ -6,10 +6,12 @@
 #include "experiment/layer_commands.h"
 #include "experiment/layer_stack_model.h"
 
+#include <QDragEnterEvent>
 #include <QGraphicsLineItem>
 #include <QGraphicsRectItem>
 #include <QGraphicsSimpleTextItem>
 #include <QKeyEvent>
+#include <QMimeData>
 #include <QMouseEvent>
 #include <QUndoStack>
 #include <QWheelEvent>
@@ -75,6 +77,7 @@ GraphView::GraphView(LayerStackModel* model, QUndoStack* undoStack, QWidget* par
     setTransformationAnchor(AnchorUnderMouse);
     setBackgroundBrush(QColor(0xfb, 0xfb, 0xfa));
     setToolTip(QString());
+    setAcceptDrops(true); // layer types from the palette
     connect(m_model, &LayerStackModel::reportChanged, this, &GraphView::rebuild);
     connect(m_scene, &QGraphicsScene::selectionChanged, this, &GraphView::onSelectionChanged);
     rebuild();
@@ -86,8 +89,10 @@ void GraphView::rebuild() {
     m_rebuilding = true;
     m_dragFrom = nullptr;
     m_dragLine = nullptr;
+    m_dropTarget = nullptr;
     m_scene->clear();
     m_nodes.clear();
+    m_edgeLabels.clear();
 
     const ModelSpec& spec = m_model->modelSpec();
     const ShapeReport& report = m_model->report();
@@ -140,19 +145,30 @@ void GraphView::rebuild() {
         m_scene->addItem(item);
         m_nodes.insert(content.layer, item);
     }
+    QFont labelFont = font();
+    labelFont.setPointSizeF(labelFont.pointSizeF() * 0.85);
+    const double labelAbove = GraphLayoutOptions().rowGap / 2.0; // the middle of the gap between rows
     for (const GraphEdgeRoute& route : m_layout.edges) {
         auto* edge = new GraphEdgeItem(route.from - 1, route.to - 1, route.points);
         const GraphNodeItem* from = m_nodes.value(route.from - 1);
         const GraphNodeItem* to = m_nodes.value(route.to - 1);
-        const auto label = [](const GraphNodeItem* item) {
+        const auto nameOf = [](const GraphNodeItem* item) {
             return item->content().name.isEmpty() ? item->content().title : item->content().name;
         };
         edge->setToolTip(
             tr("%1 \u2192 %2: %3")
-                .arg(label(from), label(to),
+                .arg(nameOf(from), nameOf(to),
                      from->content().shape.isEmpty() ? tr("unknown shape") : from->content().shape));
         m_scene->addItem(edge);
+        if (!from->content().shape.isEmpty()) {
+            auto* label =
+                new GraphEdgeLabelItem(edge, from->content().shape, edge->pointAbovePort(labelAbove),
+                                       labelFont, route.port < route.portCount / 2);
+            m_scene->addItem(label);
+            m_edgeLabels.push_back(label);
+        }
     }
+    showEdgeLabelsForZoom();
     addInstanceFrames();
     m_scene->setSceneRect(m_scene->itemsBoundingRect().adjusted(-40, -30, 40, 40));
     m_rebuilding = false;
@@ -191,6 +207,12 @@ void GraphView::addInstanceFrames() {
         for (const QPointF& point : route.points)
             frames[instance] = frames[instance].united(QRectF(point - QPointF(4, 0), QSizeF(8, 1)));
     }
+    for (const GraphEdgeLabelItem* label : m_edgeLabels) {
+        const GraphEdgeItem* edge = label->edge();
+        const std::string& instance = edge->from() >= 0 ? spec.layers[edge->from()].instance : std::string();
+        if (!instance.empty() && spec.layers[edge->to()].instance == instance)
+            frames[instance] = frames[instance].united(label->rect());
+    }
     for (const auto& [instance, rect] : frames) {
         auto* frame = m_scene->addRect(rect.adjusted(-12, -20, 12, 10),
                                        QPen(QColor(0x7a, 0x8c, 0xa8), 1.0, Qt::DashLine),
@@ -210,6 +232,19 @@ void GraphView::addInstanceFrames() {
 
 GraphNodeItem* GraphView::node(int layer) const {
     return m_nodes.value(layer, nullptr);
+}
+
+GraphEdgeLabelItem* GraphView::edgeLabel(int from, int to) const {
+    for (GraphEdgeLabelItem* label : m_edgeLabels)
+        if (label->edge()->from() == from && label->edge()->to() == to)
+            return label;
+    return nullptr;
+}
+
+void GraphView::showEdgeLabelsForZoom() {
+    const bool shown = zoom() >= kEdgeLabelZoom - 1e-9;
+    for (GraphEdgeLabelItem* label : m_edgeLabels)
+        label->setVisible(shown);
 }
 
 int GraphView::selectedLayer() const {
@@ -300,6 +335,95 @@ bool GraphView::insertBlock(const QString& block, int after) {
     return apply(edited, tr("Add %1").arg(block.toLower()), after + 1);
 }
 
+bool GraphView::addLayer(const LayerSpec& layer, int after) {
+    QString why;
+    int added = -1;
+    const auto edited = GraphEdits::insertAfter(m_model->modelSpec(), layer, after, &why, &added);
+    if (!edited)
+        setMessage(why);
+    return apply(edited, tr("Add %1").arg(LayerCatalog::typeName(layer.type)), added);
+}
+
+bool GraphView::insertLayerOnEdge(const LayerSpec& layer, int from, int to) {
+    QString why;
+    const auto edited = GraphEdits::insertOnEdge(m_model->modelSpec(), layer, from, to, &why);
+    if (!edited)
+        setMessage(why);
+    return apply(edited, tr("Insert %1").arg(LayerCatalog::typeName(layer.type)), to);
+}
+
+bool GraphView::dropLayer(LayerType type, const QPoint& viewPoint) {
+    const LayerSpec layer = LayerCatalog::defaultLayer(type);
+    QGraphicsItem* target = dropTargetAt(viewPoint);
+    if (target && target->type() == GraphEdgeItem::kType) {
+        const auto* edge = static_cast<GraphEdgeItem*>(target);
+        return insertLayerOnEdge(layer, edge->from(), edge->to());
+    }
+    const int after = target ? static_cast<GraphNodeItem*>(target)->layer() : m_model->layerCount() - 1;
+    return addLayer(layer, after);
+}
+
+QGraphicsItem* GraphView::dropTargetAt(const QPoint& viewPoint) const {
+    for (QGraphicsItem* item : items(viewPoint)) { // topmost first: nodes, then labels, then edges
+        if (item->type() == GraphNodeItem::kType || item->type() == GraphEdgeItem::kType)
+            return item;
+        if (item->type() == GraphEdgeLabelItem::kType && item->isVisible())
+            return static_cast<GraphEdgeLabelItem*>(item)->edge();
+    }
+    const int selected = selectedLayer();
+    return node(selected != kNoLayer ? selected : m_model->layerCount() - 1);
+}
+
+void GraphView::markDropTarget(QGraphicsItem* item) {
+    if (item == m_dropTarget)
+        return;
+    const auto mark = [](QGraphicsItem* target, bool on) {
+        if (!target)
+            return;
+        if (target->type() == GraphNodeItem::kType)
+            static_cast<GraphNodeItem*>(target)->setDropTarget(on);
+        else if (target->type() == GraphEdgeItem::kType)
+            static_cast<GraphEdgeItem*>(target)->setDropTarget(on);
+    };
+    mark(m_dropTarget, false);
+    m_dropTarget = item;
+    mark(m_dropTarget, true);
+    for (GraphEdgeLabelItem* label : m_edgeLabels) // a label takes its edge's colour
+        label->update();
+}
+
+void GraphView::dragEnterEvent(QDragEnterEvent* event) {
+    dragMoveEvent(event); // entering is the first move
+}
+
+void GraphView::dragMoveEvent(QDragMoveEvent* event) {
+    if (!event->mimeData()->hasFormat(LayerStackModel::kLayerTypeMimeType)) {
+        event->ignore();
+        return;
+    }
+    event->setDropAction(Qt::CopyAction);
+    event->accept();
+    markDropTarget(dropTargetAt(event->position().toPoint()));
+}
+
+void GraphView::dragLeaveEvent(QDragLeaveEvent* event) {
+    markDropTarget(nullptr);
+    event->accept();
+}
+
+void GraphView::dropEvent(QDropEvent* event) {
+    markDropTarget(nullptr);
+    const auto type = LayerCatalog::typeFromName(
+        QString::fromUtf8(event->mimeData()->data(LayerStackModel::kLayerTypeMimeType)));
+    if (!type) {
+        event->ignore();
+        return;
+    }
+    event->setDropAction(Qt::CopyAction);
+    event->accept();
+    dropLayer(*type, event->position().toPoint());
+}
+
 double GraphView::zoom() const {
     return transform().m11();
 }
@@ -307,16 +431,19 @@ double GraphView::zoom() const {
 void GraphView::zoomIn() {
     m_zoomed = true;
     scale(1.25, 1.25);
+    showEdgeLabelsForZoom();
 }
 
 void GraphView::zoomOut() {
     m_zoomed = true;
     scale(0.8, 0.8);
+    showEdgeLabelsForZoom();
 }
 
 void GraphView::fitToView() {
     m_zoomed = true;
     fitInView(m_scene->sceneRect(), Qt::KeepAspectRatio);
+    showEdgeLabelsForZoom();
 }
 
 void GraphView::resetZoom() {
@@ -328,6 +455,7 @@ void GraphView::resetZoom() {
     const double fit = std::min(viewport()->width() / scene.width(), viewport()->height() / scene.height());
     const double factor = std::clamp(fit, 0.85, 1.0);
     setTransform(QTransform::fromScale(factor, factor));
+    showEdgeLabelsForZoom();
     centerOn(scene.center().x(), scene.top() + viewport()->height() / (2.0 * factor));
 }
 
@@ -358,6 +486,7 @@ void GraphView::wheelEvent(QWheelEvent* event) {
     const double factor = std::pow(1.0015, event->angleDelta().y());
     const double next = std::clamp(zoom() * factor, 0.05, 4.0);
     scale(next / zoom(), next / zoom());
+    showEdgeLabelsForZoom();
     event->accept();
 }
 

@@ -7,12 +7,14 @@
 #include <QHash>
 
 #include <optional>
+#include <vector>
 
 class QGraphicsLineItem;
 class QUndoStack;
 
 namespace tunelab {
 
+class GraphEdgeLabelItem;
 class GraphNodeItem;
 class LayerStackModel;
 
@@ -21,9 +23,13 @@ class LayerStackModel;
 // (graph_layout.h) and redrawn after every change of the model. Errors of shape inference and of the
 // graph show on the node they name (a red border, the message in its tooltip).
 //
+// Each edge is labelled with the shape it carries while the zoom leaves the label readable.
+//
 // Editing: drag from a node's output port (the dot at its bottom) onto another node to make it read
-// that node; Delete removes the selected node or edge. Every edit is one command on the undo stack,
-// which restores the exact ModelSpec. Ctrl+wheel zooms, dragging the background pans.
+// that node; Delete removes the selected node or edge; a layer type dragged from the palette goes
+// into the connection it is dropped on, after the node it is dropped on, or else after the selected
+// node (the last layer when none is). Every edit is one command on the undo stack, which restores
+// the exact ModelSpec. Ctrl+wheel zooms, dragging the background pans.
 class GraphView : public QGraphicsView {
     Q_OBJECT
 
@@ -37,6 +43,12 @@ public:
     bool removeLayer(int layer);
     // Inserts a block of the palette (GraphEdits::blockNames()) after `after`.
     bool insertBlock(const QString& block, int after);
+    // A new layer reading `after` (GraphEdits::insertAfter), or in the connection from `from` to `to`.
+    bool addLayer(const LayerSpec& layer, int after);
+    bool insertLayerOnEdge(const LayerSpec& layer, int from, int to);
+    // What a palette drop at `viewPoint` (viewport coordinates) does: a new layer of the type in the
+    // connection there, after the node there, or after the selected or last node.
+    bool dropLayer(LayerType type, const QPoint& viewPoint);
     QString message() const { return m_message; }
 
     static constexpr int kNoLayer = -2;
@@ -46,6 +58,11 @@ public:
     GraphNodeItem* node(int layer) const; // nullptr when there is none
     const GraphLayout& layout() const { return m_layout; }
     double zoom() const;
+
+    // Edge labels show from this zoom up; below it they would be too small to read.
+    static constexpr double kEdgeLabelZoom = 0.75;
+    const std::vector<GraphEdgeLabelItem*>& edgeLabels() const { return m_edgeLabels; }
+    GraphEdgeLabelItem* edgeLabel(int from, int to) const; // nullptr when there is none
 
 public Q_SLOTS:
     void rebuild();
@@ -69,6 +86,10 @@ protected:
     void mouseReleaseEvent(QMouseEvent* event) override;
     void showEvent(QShowEvent* event) override;
     void resizeEvent(QResizeEvent* event) override;
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dragMoveEvent(QDragMoveEvent* event) override;
+    void dragLeaveEvent(QDragLeaveEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
 
 private:
     bool apply(const std::optional<ModelSpec>& edited, const QString& text, int select);
@@ -76,12 +97,18 @@ private:
     void addInstanceFrames();
     GraphNodeItem* nodeAt(const QPoint& viewPoint) const;
     void onSelectionChanged();
+    void showEdgeLabelsForZoom();
+    // The edge or node a palette drop at `viewPoint` would go into or after.
+    QGraphicsItem* dropTargetAt(const QPoint& viewPoint) const;
+    void markDropTarget(QGraphicsItem* item);
 
     LayerStackModel* m_model;
     QUndoStack* m_undoStack;
     QGraphicsScene* m_scene;
     GraphLayout m_layout;
     QHash<int, GraphNodeItem*> m_nodes;
+    std::vector<GraphEdgeLabelItem*> m_edgeLabels;
+    QGraphicsItem* m_dropTarget = nullptr; // marked while a palette drag hovers
     QString m_message;
     GraphNodeItem* m_dragFrom = nullptr;
     QGraphicsLineItem* m_dragLine = nullptr;

@@ -119,7 +119,7 @@ NetworkEditor::NetworkEditor(QWidget* parent)
     m_palette->setHeaderLabel(tr("Layers"));
     m_palette->setDragEnabled(true);
     m_palette->setDragDropMode(QAbstractItemView::DragOnly);
-    m_palette->setToolTip(tr("Double-click or drag a layer onto the stack"));
+    m_palette->setToolTip(tr("Double-click or drag a layer onto the stack or the graph"));
     buildPalette();
     connect(m_palette, &QTreeWidget::itemDoubleClicked, this, [this](QTreeWidgetItem* item) {
         if (const QString block = item->data(0, kBlockRole).toString(); !block.isEmpty())
