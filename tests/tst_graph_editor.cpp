@@ -77,6 +77,7 @@ private Q_SLOTS:
     void paletteDropAddsANode();
     void paletteDropOnAnEdgeInserts();
     void edgeLabelsShowTheShapeWhenReadable();
+    void selectingScrollsToTheLayerAndWhatItFeeds();
 
 private:
     void showGraph();
@@ -459,6 +460,26 @@ void TestGraphEditor::edgeLabelsShowTheShapeWhenReadable() {
     QVERIFY(view->edgeLabel(res1, add)->isVisible());
     view->resetZoom();
     QVERIFY(view->edgeLabel(res1, add)->isVisible());
+}
+
+void TestGraphEditor::selectingScrollsToTheLayerAndWhatItFeeds() {
+    m_editor->setInputShape({1, 8, 8});
+    m_editor->setOutputTarget({TaskKind::Classification, 10, LossType::CrossEntropy});
+    const ModelSpec model = residualExample();
+    m_editor->setModel(model);
+    showGraph();
+    GraphView* view = m_editor->graphView();
+    const int add = layerNamed(model, "res3/5");
+    QVERIFY(add > 0);
+    const auto inView = [view](int layer) {
+        const QRect rect = view->mapFromScene(view->node(layer)->rect()).boundingRect();
+        return view->viewport()->rect().contains(rect);
+    };
+    QVERIFY(!inView(add)); // the view starts at the input
+    m_editor->setCurrentRow(add);
+    QCOMPARE(view->selectedLayer(), add);
+    QVERIFY(inView(add));
+    QVERIFY(inView(add + 1)); // the relu it feeds
 }
 
 QTEST_MAIN(TestGraphEditor)

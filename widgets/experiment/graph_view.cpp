@@ -16,6 +16,7 @@
 #include <QUndoStack>
 #include <QWheelEvent>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 
@@ -263,7 +264,14 @@ void GraphView::selectLayer(int layer) {
     m_scene->clearSelection();
     if (item && layer >= 0) {
         item->setSelected(true);
-        ensureVisible(item, 40, 40);
+        // With the next row where the view has room, so that what it feeds shows too: the gap, the
+        // node and its output port beyond the item's bounding rect (which ensureVisible keeps in view).
+        const GraphLayoutOptions options;
+        const double beyond = item->boundingRect().bottom() - item->rect().bottom();
+        const double nextRow =
+            (options.rowGap + options.nodeSize.height() + GraphNodeItem::kPortRadius + 4.0 - beyond) * zoom();
+        const double room = (viewport()->height() - item->boundingRect().height() * zoom()) / 2.0;
+        ensureVisible(item, 40, static_cast<int>(std::clamp(std::min(nextRow, room), 0.0, nextRow)));
     }
     m_selecting = false;
 }
