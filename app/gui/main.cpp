@@ -6,6 +6,7 @@
 #include "common/file_saving.h"
 #include "compress/compression_plan.h"
 #include "compress/compression_plan_dialog.h"
+#include "experiment/network_editor.h"
 #include "runs/runs_table_model.h"
 #include "runs/runs_table_view.h"
 #include "study/study_view.h"
@@ -14,6 +15,7 @@
 #include <QCommandLineOption>
 #include <QCommandLineParser>
 #include <QCoreApplication>
+#include <QDockWidget>
 #include <QElapsedTimer>
 #include <QPixmap>
 #include <QTabWidget>
@@ -56,9 +58,78 @@ void showTabs(tunelab::MainWindow& window, const QStringList& tabs) {
     }
 }
 
+// Selects the network's layer named `name` (the Network tab's form and graph show it); false when
+// the network has none.
+bool selectLayer(tunelab::MainWindow& window, const QString& name) {
+    tunelab::NetworkEditor* editor = window.networkEditor();
+    const auto& layers = editor->model().layers;
+    for (size_t row = 0; row < layers.size(); ++row) {
+        if (QString::fromStdString(layers[row].name) == name) {
+            editor->setCurrentRow(static_cast<int>(row));
+            return true;
+        }
+    }
+    std::fprintf(stderr, "tunelab: the network has no layer named %s\n", qPrintable(name));
+    return false;
+}
+
+// Sizes the docks named in `sizes` by their titles ("Experiment=620,Runs=0"): a side dock's width,
+// a top or bottom dock's height, 0 to hide the dock. False (and a message) for a dock or a size
+// that is not there.
+bool sizeDocks(tunelab::MainWindow& window, const QString& sizes) {
+    for (const QString& entry : sizes.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+        const QStringList parts = entry.split(QLatin1Char('='));
+        bool number = false;
+        const int size = parts.size() == 2 ? parts[1].trimmed().toInt(&number) : 0;
+        QDockWidget* dock = nullptr;
+        for (QDockWidget* candidate : window.findChildren<QDockWidget*>())
+            if (parts.size() == 2 && candidate->windowTitle() == parts[0].trimmed())
+                dock = candidate;
+        if (!dock || !number || size < 0) {
+            std::fprintf(stderr,
+                         "tunelab: --docks: no dock title and size in \"%s\" (such as Experiment=620)\n",
+                         qPrintable(entry));
+            return false;
+        }
+        if (size == 0) {
+            dock->hide();
+            continue;
+        }
+        const Qt::DockWidgetArea area = window.dockWidgetArea(dock);
+        const bool side = area == Qt::LeftDockWidgetArea || area == Qt::RightDockWidgetArea;
+        window.resizeDocks({dock}, {size}, side ? Qt::Horizontal : Qt::Vertical);
+    }
+    return true;
+}
+
+// What a screenshot shows besides the window as it opens: docks sized ("Experiment=620,Runs=0"), tabs
+// brought forward, a network layer selected.
+struct ScreenshotView {
+    QString docks;
+    QStringList tabs;
+    QString layer;
+    bool isEmpty() const { return docks.isEmpty() && tabs.isEmpty() && layer.isEmpty(); }
+};
+
+// Arranges the window as `view` says; false (and a message) when a dock or the layer is not there.
+bool arrange(tunelab::MainWindow& window, const ScreenshotView& view) {
+    const bool sized = sizeDocks(window, view.docks);
+    QCoreApplication::processEvents(); // the docks take their sizes before the tabs show
+    showTabs(window, view.tabs);
+    QElapsedTimer settle; // what the tabs work out (a confusion matrix) arrives by events
+    settle.start();
+    while (settle.elapsed() < 1500)
+        QCoreApplication::processEvents(QEventLoop::AllEvents, 50);
+    // Selected once laid out, so that the graph scrolls to the layer in its final size.
+    if (!sized || (!view.layer.isEmpty() && !selectLayer(window, view.layer)))
+        return false;
+    QCoreApplication::processEvents();
+    return true;
+}
+
 // Half-way through, `fork` (when given) forks the run with its settings: both curves show.
 void scheduleScreenshot(QApplication& app, tunelab::MainWindow& window, const QString& path, double seconds,
-                        bool study, const QStringList& tabs, QSize size,
+                        bool study, const ScreenshotView& view, QSize size,
                         const std::optional<tunelab::ExperimentSpec>& fork) {
     window.setInteractive(false);
     window.studyPanel()->setInteractive(false);
@@ -74,13 +145,11 @@ void scheduleScreenshot(QApplication& app, tunelab::MainWindow& window, const QS
                 std::fprintf(stderr, "tunelab: cannot fork: %s\n", qPrintable(error));
         });
     }
-    QTimer::singleShot(static_cast<int>(seconds * 1000.0), &window, [&app, &window, path, tabs] {
-        if (!tabs.isEmpty()) {
-            showTabs(window, tabs);
-            QElapsedTimer settle; // what the tabs work out (a confusion matrix) arrives by events
-            settle.start();
-            while (settle.elapsed() < 1500)
-                QCoreApplication::processEvents(QEventLoop::AllEvents, 50);
+    QTimer::singleShot(static_cast<int>(seconds * 1000.0), &window, [&app, &window, path, view] {
+        if (!view.isEmpty() && !arrange(window, view)) {
+            window.stopRun();
+            app.exit(kExitError);
+            return;
         }
         window.lossChart()->flush();
         window.studyPanel()->studyView()->flush();
@@ -210,6 +279,18 @@ struct Options {
                             QStringLiteral("With --screenshot: tabs to bring forward first, by their titles, "
                                            "separated by commas (\"Gradient health,Search\")."),
                             QStringLiteral("tabs")};
+    QCommandLineOption docks{
+        QStringLiteral("docks"),
+        QStringLiteral("With --screenshot: dock sizes by the docks' titles, separated by "
+                       "commas (\"Experiment=620,Runs=0\"): a width for a side dock, a "
+                       "height for a bottom one, 0 to hide the dock."),
+        QStringLiteral("sizes")};
+    QCommandLineOption selectLayer{
+        QStringLiteral("select-layer"),
+        QStringLiteral(
+            "With --screenshot: the network's layer to select, by name (\"res1/5\"), after --show: "
+            "the Network tab's form shows it and its graph scrolls to it."),
+        QStringLiteral("name")};
     QCommandLineOption windowSize{QStringLiteral("window-size"),
                                   QStringLiteral("With --screenshot: the window's size, such as 1920x1080 "
                                                  "(default 1280x800; 1440x900 with --study)."),
@@ -249,6 +330,8 @@ void describe(QCommandLineParser& parser, const Options& options) {
     parser.addOption(options.screenshot);
     parser.addOption(options.runSeconds);
     parser.addOption(options.show);
+    parser.addOption(options.docks);
+    parser.addOption(options.selectLayer);
     parser.addOption(options.windowSize);
     parser.addOption(options.db);
     parser.addOption(options.study);
@@ -372,9 +455,11 @@ int main(int argc, char* argv[]) {
             }
             fork = loaded.take();
         }
-        scheduleScreenshot(
-            app, window, parser.value(options.screenshot), seconds, parser.isSet(options.study),
-            parser.value(options.show).split(QLatin1Char(','), Qt::SkipEmptyParts), size, fork);
+        const ScreenshotView view{parser.value(options.docks),
+                                  parser.value(options.show).split(QLatin1Char(','), Qt::SkipEmptyParts),
+                                  parser.value(options.selectLayer)};
+        scheduleScreenshot(app, window, parser.value(options.screenshot), seconds,
+                           parser.isSet(options.study), view, size, fork);
         return app.exec();
     }
 
