@@ -81,6 +81,8 @@ private Q_SLOTS:
 
 private:
     void showGraph();
+    // digits-resnet.json's network on 8x8 images, shown in the Graph tab.
+    ModelSpec showResidualExample();
 
     std::unique_ptr<NetworkEditor> m_editor;
 };
@@ -422,12 +424,17 @@ void TestGraphEditor::paletteDropOnAnEdgeInserts() {
     QCOMPARE(m_editor->layerModel()->report().graph.inputs[2], std::vector<int>{1});
 }
 
-void TestGraphEditor::edgeLabelsShowTheShapeWhenReadable() {
+ModelSpec TestGraphEditor::showResidualExample() {
     m_editor->setInputShape({1, 8, 8});
     m_editor->setOutputTarget({TaskKind::Classification, 10, LossType::CrossEntropy});
     const ModelSpec model = residualExample();
     m_editor->setModel(model);
     showGraph();
+    return model;
+}
+
+void TestGraphEditor::edgeLabelsShowTheShapeWhenReadable() {
+    const ModelSpec model = showResidualExample();
     GraphView* view = m_editor->graphView();
     QVERIFY(view->zoom() >= GraphView::kEdgeLabelZoom);
     QCOMPARE(int(view->edgeLabels().size()), int(view->layout().edges.size()));
@@ -463,11 +470,7 @@ void TestGraphEditor::edgeLabelsShowTheShapeWhenReadable() {
 }
 
 void TestGraphEditor::selectingScrollsToTheLayerAndWhatItFeeds() {
-    m_editor->setInputShape({1, 8, 8});
-    m_editor->setOutputTarget({TaskKind::Classification, 10, LossType::CrossEntropy});
-    const ModelSpec model = residualExample();
-    m_editor->setModel(model);
-    showGraph();
+    const ModelSpec model = showResidualExample();
     GraphView* view = m_editor->graphView();
     const int add = layerNamed(model, "res3/5");
     QVERIFY(add > 0);
