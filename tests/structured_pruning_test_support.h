@@ -129,6 +129,15 @@ inline ModelSpec gated() {
     return model;
 }
 
+// Two linear layers of 4 on 3 features, added together ("p" + "q"), then ReLU and a linear head.
+inline ModelSpec addedPair() {
+    ModelSpec model;
+    model.layers = {
+        named(layer(LayerType::Linear, 4), "p"), named(layer(LayerType::Linear, 4), "q", {"input"}),
+        named(layer(LayerType::Add), "sum", {"p", "q"}), layer(LayerType::ReLU), layer(LayerType::Linear, 2)};
+    return model;
+}
+
 inline Network build(const ModelSpec& model, const Shape& input, uint64_t seed) {
     Network network(model, input, at::make_generator<at::CPUGeneratorImpl>(seed));
     network->eval();

@@ -50,13 +50,15 @@ private Q_SLOTS:
             " {'name': 's50', 'kind': 'structured', 'fraction': 0.5, 'importance': 'l2'},"
             " {'name': 'q', 'kind': 'int8', 'per_channel': false, 'calibration_rows': 64},"
             " {'name': 'kd', 'kind': 'distill', 'temperature': 3, 'alpha': 0.25, 'compare_alone': false,"
-            "  'student': {'layers': [{'type': 'linear', 'out_features': 3}]}}]"));
+            "  'student': {'layers': [{'type': 'linear', 'out_features': 3}]}},"
+            " {'name': 's25', 'kind': 'structured', 'fraction': 0.25, 'importance': 'taylor'}]"));
         QVERIFY2(plan.ok(), plan.error().c_str());
         const CompressionPlan& read = plan.value();
-        QCOMPARE(read.variants.size(), size_t(4));
+        QCOMPARE(read.variants.size(), size_t(5));
+        QVERIFY(read.variants[4].importance == PruneImportance::Taylor);
         QVERIFY(read.variants[0].kind == VariantKind::Prune);
         QCOMPARE(read.variants[0].epochs, 3);
-        QVERIFY(read.variants[1].l2);
+        QVERIFY(read.variants[1].importance == PruneImportance::L2);
         QCOMPARE(read.variants[1].fraction, 0.5);
         QVERIFY(!read.variants[2].perChannel);
         QCOMPARE(read.variants[2].calibrationRows, int64_t(64));
@@ -115,6 +117,8 @@ private Q_SLOTS:
         QVERIFY(mentions(planError("[{'name': 'p', 'kind': 'shrink'}]"), "variants[0].kind: unknown kind"));
         QVERIFY(mentions(planError("[{'name': 's', 'kind': 'structured', 'fraction': 1}]"),
                          "variants[0].fraction"));
+        QVERIFY(mentions(planError("[{'name': 's', 'kind': 'structured', 'importance': 'l3'}]"),
+                         "variants[0].importance"));
         QVERIFY(mentions(planError("[{'name': 'q', 'kind': 'int8', 'epochs': 3}]"),
                          "variants[0].epochs: unknown key for a variant of kind int8"));
         QVERIFY(mentions(planError("[{'name': 'k', 'kind': 'distill'}]"), "variants[0].student: missing"));

@@ -2,6 +2,7 @@
 // them narrowed to match, the result an ordinary network that computes what the original did when the
 // removed neurons gave nothing; and every way it can be asked for wrongly.
 
+#include "compress/taylor_importance.h"
 #include "model/shape_inference.h"
 #include "structured_pruning_test_support.h"
 #include "training/network.h"
@@ -266,11 +267,7 @@ private Q_SLOTS:
     // Two layers added together are ranked on the sum of their norms: alone, the first would keep
     // neurons 0 and 2 and the second 1 and 3; together both keep 0 and 1.
     void layersAddedTogetherAreRankedTogether() {
-        ModelSpec model;
-        model.layers = {named(layer(LayerType::Linear, 4), "p"),
-                        named(layer(LayerType::Linear, 4), "q", {"input"}),
-                        named(layer(LayerType::Add), "sum", {"p", "q"}), layer(LayerType::ReLU),
-                        layer(LayerType::Linear, 2)};
+        const ModelSpec model = addedPair();
         const Shape input{3};
         Network original = build(model, input, 8);
         {
@@ -286,6 +283,70 @@ private Q_SLOTS:
         QCOMPARE(shrunk.value().layers[0].kept, std::vector<int64_t>({0, 1}));
         QCOMPARE(shrunk.value().layers[1].kept, std::vector<int64_t>({0, 1}));
         loadShrunk(shrunk.value(), input);
+    }
+
+    // Taylor importance sees what follows a neuron: four hidden neurons with the largest incoming
+    // weights feed nothing (their outgoing weights are zero), so they cost the loss nothing and go,
+    // where a norm would keep them.
+    void taylorRemovesWhatTheLossDoesNotNeed() {
+        ModelSpec model;
+        model.layers = {layer(LayerType::Linear, 8), layer(LayerType::Tanh), layer(LayerType::Linear, 3)};
+        const Shape input{4};
+        Network network = build(model, input, 21);
+        {
+            torch::NoGradGuard noGrad;
+            tensorOf(network, "0.weight").slice(0, 0, 4).mul_(20.0);
+            tensorOf(network, "2.weight").slice(1, 0, 4).zero_();
+        }
+        torch::manual_seed(21);
+        const torch::Tensor x = torch::randn({48, 4});
+        const torch::Tensor y = torch::randint(0, 3, {48}, torch::kLong);
+        auto scores = tunelab::detail::taylorContributions(model, *network, x, y, LossSpec{}, 16);
+        QVERIFY2(scores.ok(), scores.ok() ? "" : scores.error().c_str());
+        QCOMPARE(scores.value().batches, int64_t(3));
+        QCOMPARE(scores.value().layers.at(0).size(), size_t(3 * 8));
+        QCOMPARE(scores.value().layers.at(2).size(), size_t(3 * 3));
+        for (int64_t batch = 0; batch < 3; ++batch)
+            for (size_t neuron = 0; neuron < 4; ++neuron)
+                QCOMPARE(scores.value().layers.at(0)[static_cast<size_t>(batch) * 8 + neuron], 0.0);
+
+        const std::vector<char> weights = tunelab::detail::saveStateDict(*network);
+        StructuredPruneOptions options;
+        options.fraction = 0.5;
+        options.importance = NeuronImportance::Taylor;
+        options.taylor = scores.value();
+        auto taylor = tunelab::detail::shrinkNetwork(model, input, weights, options);
+        QVERIFY2(taylor.ok(), taylor.error().c_str());
+        QCOMPARE(taylor.value().layers[0].kept, std::vector<int64_t>({4, 5, 6, 7}));
+        auto l1 = shrink(model, input, weights, 0.5);
+        QVERIFY2(l1.ok(), l1.error().c_str());
+        QCOMPARE(l1.value().layers[0].kept, std::vector<int64_t>({0, 1, 2, 3}));
+    }
+
+    // Layers added together lose a channel together, so their contributions are added per batch before
+    // squaring: here they cancel on channels 0 and 1, which go, where squaring each alone would keep them.
+    void taylorScoresOfAGroupAreAddedBeforeSquaring() {
+        const ModelSpec model = addedPair();
+        const Shape input{3};
+        Network network = build(model, input, 8);
+        StructuredPruneOptions options;
+        options.fraction = 0.5;
+        options.importance = NeuronImportance::Taylor;
+        options.taylor.batches = 1;
+        options.taylor.layers[0] = {1.0, -1.0, 0.1, 0.0};
+        options.taylor.layers[1] = {-1.0, 1.0, 0.0, 0.2};
+        const std::vector<char> weights = tunelab::detail::saveStateDict(*network);
+        auto shrunk = tunelab::detail::shrinkNetwork(model, input, weights, options);
+        QVERIFY2(shrunk.ok(), shrunk.error().c_str());
+        QCOMPARE(shrunk.value().layers[0].kept, std::vector<int64_t>({2, 3}));
+        QCOMPARE(shrunk.value().layers[1].kept, std::vector<int64_t>({2, 3}));
+
+        options.taylor.layers.erase(1);
+        auto missing = tunelab::detail::shrinkNetwork(model, input, weights, options);
+        QVERIFY(!missing.ok());
+        QVERIFY2(missing.error().find("model.layers[1] (linear)") != std::string::npos &&
+                     missing.error().find("Taylor") != std::string::npos,
+                 missing.error().c_str());
     }
 
     // Channels the network's input or output holds stay, and so do those a merge meets laid out

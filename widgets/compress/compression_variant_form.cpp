@@ -203,9 +203,11 @@ CompressionVariantForm::CompressionVariantForm(VariantKind kind, const QString& 
         addNumber(QStringLiteral("fraction"), tr("Fraction removed"), kFraction,
                   tr("The share of each hidden layer's neurons or channels removed: 0.5 halves them"))
             ->setValue(0.5);
-        addChoice(QStringLiteral("importance"), tr("Importance"), {tr("L1 norm"), tr("L2 norm")},
-                  {QStringLiteral("l1"), QStringLiteral("l2")},
-                  tr("Neurons whose incoming weights have the smallest norm go first"));
+        addChoice(QStringLiteral("importance"), tr("Importance"),
+                  {tr("L1 norm"), tr("L2 norm"), tr("Taylor")},
+                  {QStringLiteral("l1"), QStringLiteral("l2"), QStringLiteral("taylor")},
+                  tr("L1, L2: neurons whose incoming weights have the smallest norm go first. Taylor: those "
+                     "whose removal changes the loss least on training batches (gradient times weight)"));
         addTrainingFields();
         break;
     case VariantKind::Int8:
@@ -344,7 +346,7 @@ void CompressionVariantForm::setVariant(const CompressionVariant& variant) {
     }
     case VariantKind::Structured:
         numberField(QStringLiteral("fraction"))->setValue(variant.fraction);
-        setChoice(QStringLiteral("importance"), variant.l2 ? QStringLiteral("l2") : QStringLiteral("l1"));
+        setChoice(QStringLiteral("importance"), QString::fromUtf8(toString(variant.importance)));
         break;
     case VariantKind::Int8:
     case VariantKind::Qat:

@@ -23,6 +23,12 @@ const NameTable<VariantKind>& variantKindNames() {
     return names;
 }
 
+const NameTable<PruneImportance>& pruneImportanceNames() {
+    static const NameTable<PruneImportance> names = {
+        {PruneImportance::L1, "l1"}, {PruneImportance::L2, "l2"}, {PruneImportance::Taylor, "taylor"}};
+    return names;
+}
+
 // The keys of a "prune" variant that are the spec's "prune" object.
 const std::vector<std::string> kPruneKeys = {"sparsity",    "scope",     "schedule",
                                              "start_epoch", "end_epoch", "layers"};
@@ -85,11 +91,7 @@ void readVariant(const Json& item, const std::string& where, CompressionVariant&
         reader.number(
             "fraction", variant.fraction, [](double v) { return v > 0.0 && v < 1.0; },
             "a share of each hidden layer's neurons or channels to remove, in (0, 1)");
-        std::string importance = "l1";
-        reader.text("importance", importance, false, "\"l1\" or \"l2\"");
-        if (importance != "l1" && importance != "l2")
-            reader.error("importance", "expected \"l1\" or \"l2\", got \"" + importance + "\"");
-        variant.l2 = importance == "l2";
+        reader.choice("importance", pruneImportanceNames(), variant.importance, false, "a neuron ranking");
         break;
     }
     case VariantKind::Int8:
@@ -131,6 +133,10 @@ void readLatency(const Json& value, CompressionPlan& plan, std::vector<std::stri
 
 const char* toString(VariantKind kind) {
     return enumName(variantKindNames(), kind);
+}
+
+const char* toString(PruneImportance importance) {
+    return enumName(pruneImportanceNames(), importance);
 }
 
 Result<CompressionPlan> parseCompressionPlan(std::string_view jsonText, const std::string& baseDirectory) {

@@ -25,15 +25,21 @@ enum class VariantKind {
 
 const char* toString(VariantKind kind); // "prune", "structured", "int8", "distill", "qat"
 
+// How structured pruning ranks neurons: by the L1 or L2 norm of their incoming weights, or by the
+// first-order Taylor estimate of what removing each one costs the loss on training batches.
+enum class PruneImportance { L1, L2, Taylor };
+
+const char* toString(PruneImportance importance); // "l1", "l2", "taylor"
+
 struct CompressionVariant {
     std::string name; // unique within the plan; names the variant's run and files
     VariantKind kind = VariantKind::Prune;
-    int epochs = 0;                // fine-tuning or student epochs; 0: the source experiment's
-    double lr = kNoValue;          // fine-tuning or student learning rate; unset: the source's
-    std::string pruneJson;         // prune: the spec's "prune" object
-    double fraction = 0.5;         // structured: share of each hidden layer's neurons or channels removed
-    bool l2 = false;               // structured: rank by L2 norm instead of L1
-    bool perChannel = true;        // int8, qat: one weight scale per output channel
+    int epochs = 0;        // fine-tuning or student epochs; 0: the source experiment's
+    double lr = kNoValue;  // fine-tuning or student learning rate; unset: the source's
+    std::string pruneJson; // prune: the spec's "prune" object
+    double fraction = 0.5; // structured: share of each hidden layer's neurons or channels removed
+    PruneImportance importance = PruneImportance::L1; // structured
+    bool perChannel = true;                           // int8, qat: one weight scale per output channel
     int64_t calibrationRows = 512; // int8, qat: training rows whose activations set the ranges
     bool allInt8 = false;          // int8, qat: every layer int8, even where float measured faster
     std::string studentJson;       // distill: the student's "model" object

@@ -3,6 +3,7 @@
 #include "common/atomic_file.h"
 #include "compress/model_measurement.h"
 #include "compress/structured_pruning.h"
+#include "compress/taylor_importance.h"
 #include "compress/variant_int8.h"
 #include "model/validation.h"
 #include "store/run_store.h"
@@ -142,9 +143,11 @@ std::string PlanRunner::checkVariant(const CompressionVariant& variant) {
         std::vector<char> weights = m_sourceModel;
         if (weights.empty())
             weights = detail::freshStateDict(m_sourceSpec, check.value().data->sampleShape);
+        // The structure only: Taylor scores need the trained weights, and come when the variant runs.
         detail::StructuredPruneOptions options;
         options.fraction = variant.fraction;
-        options.importance = variant.l2 ? detail::NeuronImportance::L2 : detail::NeuronImportance::L1;
+        options.importance = variant.importance == PruneImportance::L2 ? detail::NeuronImportance::L2
+                                                                       : detail::NeuronImportance::L1;
         auto shrunk =
             detail::shrinkNetwork(m_sourceSpec.model, check.value().data->sampleShape, weights, options);
         return shrunk.ok() ? std::string() : shrunk.error();
@@ -210,7 +213,22 @@ Result<ExperimentSpec> PlanRunner::structuredExperiment(const CompressionVariant
         return Result<ExperimentSpec>(Errors{check.errors()});
     detail::StructuredPruneOptions options;
     options.fraction = variant.fraction;
-    options.importance = variant.l2 ? detail::NeuronImportance::L2 : detail::NeuronImportance::L1;
+    switch (variant.importance) {
+    case PruneImportance::L1:
+        options.importance = detail::NeuronImportance::L1;
+        break;
+    case PruneImportance::L2:
+        options.importance = detail::NeuronImportance::L2;
+        break;
+    case PruneImportance::Taylor: {
+        options.importance = detail::NeuronImportance::Taylor;
+        auto scores = detail::taylorContributions(m_sourceSpec, m_sourceModel);
+        if (!scores.ok())
+            return Result<ExperimentSpec>(Errors{scores.errors()});
+        options.taylor = scores.take();
+        break;
+    }
+    }
     auto shrunk =
         detail::shrinkNetwork(m_sourceSpec.model, check.value().data->sampleShape, m_sourceModel, options);
     if (!shrunk.ok())

@@ -339,37 +339,72 @@ private:
         return *full[0];
     }
 
-    // Pass 2: the neurons each group keeps, ranked on the weights as trained, before any input goes:
-    // every member's norms added (L2: the root of the summed squares), so a group of one is ranked on
-    // its own weights.
+    // Pass 2: the neurons each group keeps, ranked on the weights as trained, before any input goes, or
+    // on their Taylor scores.
     std::string rank() {
         m_kept.assign(m_groups.size(), {});
         for (size_t g = 0; g < m_groups.size(); ++g) {
             const int group = static_cast<int>(g);
             if (m_groups.find(group) != group || m_groups.whole(group) || m_groups.members(group).empty())
                 continue;
-            torch::Tensor norms;
-            for (const size_t member : m_groups.members(group)) {
-                const auto weight = m_state.find(key(member, "weight"));
-                if (weight == m_state.end() || weight->second.dim() < 2)
-                    return layerPlace(member, m_model.layers[member].type) +
-                           ": the state dict has no usable '" + key(member, "weight") + "'";
-                torch::Tensor own = neuronNorms(weight->second, m_options.importance);
-                if (!torch::isfinite(own).all().item<bool>())
-                    return layerPlace(member, m_model.layers[member].type) +
-                           ": its weights are not all finite, so they cannot be ranked";
-                if (m_options.importance == NeuronImportance::L2)
-                    own = own.pow(2);
-                norms = norms.defined() ? norms + own : own;
-            }
-            if (m_options.importance == NeuronImportance::L2)
-                norms = norms.sqrt();
+            auto ranked =
+                m_options.importance == NeuronImportance::Taylor ? taylorScores(group) : groupNorms(group);
+            if (!ranked.ok())
+                return ranked.error();
+            const torch::Tensor norms = ranked.take();
             const int64_t width = m_groups.width(group);
             m_kept[g] = strongestNeurons(norms.contiguous(), keptCount(width, m_options.fraction));
             if (static_cast<int64_t>(m_kept[g].size()) == width)
                 m_kept[g].clear(); // nothing removed: the group stays whole
         }
         return {};
+    }
+
+    // Its members' norms added (L2: the root of the summed squares), so a group of one is ranked on
+    // its own weights.
+    Result<torch::Tensor> groupNorms(int group) const {
+        torch::Tensor norms;
+        for (const size_t member : m_groups.members(group)) {
+            const auto weight = m_state.find(key(member, "weight"));
+            if (weight == m_state.end() || weight->second.dim() < 2)
+                return Result<torch::Tensor>::failure(layerPlace(member, m_model.layers[member].type) +
+                                                      ": the state dict has no usable '" +
+                                                      key(member, "weight") + "'");
+            torch::Tensor own = neuronNorms(weight->second, m_options.importance);
+            if (!torch::isfinite(own).all().item<bool>())
+                return Result<torch::Tensor>::failure(
+                    layerPlace(member, m_model.layers[member].type) +
+                    ": its weights are not all finite, so they cannot be ranked");
+            if (m_options.importance == NeuronImportance::L2)
+                own = own.pow(2);
+            norms = norms.defined() ? norms + own : own;
+        }
+        return m_options.importance == NeuronImportance::L2 ? norms.sqrt() : norms;
+    }
+
+    // A group's Taylor importance: per batch, its members' contributions added (removing a channel
+    // removes it from every member at once), squared, then summed over the batches.
+    Result<torch::Tensor> taylorScores(int group) const {
+        const TaylorContributions& taylor = m_options.taylor;
+        const int64_t width = m_groups.width(group);
+        torch::Tensor perBatch = torch::zeros({std::max<int64_t>(taylor.batches, 0), width}, torch::kDouble);
+        for (const size_t member : m_groups.members(group)) {
+            const auto found = taylor.layers.find(static_cast<int>(member));
+            if (taylor.batches <= 0 || found == taylor.layers.end() ||
+                static_cast<int64_t>(found->second.size()) != taylor.batches * width)
+                return Result<torch::Tensor>::failure(layerPlace(member, m_model.layers[member].type) +
+                                                      ": there are no Taylor scores for its " +
+                                                      std::to_string(width) + " outputs");
+            perBatch += torch::from_blob(const_cast<double*>(found->second.data()), {taylor.batches, width},
+                                         torch::kDouble);
+        }
+        const torch::Tensor scores = perBatch.square().sum(0);
+        if (!torch::isfinite(scores).all().item<bool>())
+            return Result<torch::Tensor>::failure(
+                layerPlace(m_groups.members(group).front(),
+                           m_model.layers[m_groups.members(group).front()].type) +
+                ": its Taylor scores are not all finite");
+        return scores.contiguous();
     }
 
     const std::vector<int64_t>* keptOf(int group) const {

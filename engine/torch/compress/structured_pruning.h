@@ -7,6 +7,7 @@
 #include "spec/spec.h"
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -14,14 +15,27 @@ namespace tunelab::detail {
 
 // How structured pruning ranks a layer's neurons (linear outputs) or channels (conv2d outputs):
 // by the L1 or L2 norm of each one's incoming weights (a row of the linear weight, a whole conv2d
-// filter), as the state dict holds them. Biases do not count.
-enum class NeuronImportance { L1, L2 };
+// filter), as the state dict holds them (biases do not count); or by the first-order Taylor estimate
+// of the loss change its removal makes (Molchanov et al., 2019): per training batch, the sum over its
+// weights and bias of gradient times weight, squared, and summed over the batches. Unlike a norm it
+// sees what follows the neuron (an output nobody reads costs nothing) and the scale a batch norm
+// after it takes away.
+enum class NeuronImportance { L1, L2, Taylor };
+
+// Taylor importance's inputs, from taylorContributions (compress/taylor_importance.h): per linear or
+// conv2d layer (by index in model.layers), `batches` rows of one value per output neuron: the sum of
+// gradient times weight over the neuron's weights and bias on that batch.
+struct TaylorContributions {
+    int64_t batches = 0;
+    std::map<int, std::vector<double>> layers; // batches x outputs, row-major
+};
 
 struct StructuredPruneOptions {
     // The share of each prunable layer's neurons or channels removed, in [0, 1). A layer of n keeps
     // ceil((1 - fraction) * n), at least 1: never more is removed than asked for.
     double fraction = 0.5;
     NeuronImportance importance = NeuronImportance::L1;
+    TaylorContributions taylor; // Taylor: every hidden linear and conv2d layer's
 };
 
 // One hidden linear or conv2d layer: its neurons or channels before and after (equal when the
