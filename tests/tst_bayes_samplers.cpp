@@ -199,6 +199,40 @@ private Q_SLOTS:
         QVERIFY(suggestOrFail(*sampler, space, 31, history) != next);
     }
 
+    // The GP's random start is `startupTrials` trials, those still running counted with those that
+    // have results, so that a study shared by several workers starts modelling as early as one run by
+    // a single worker; with no result at all there is nothing to model.
+    void gpStartupCountsRunningTrials_data() {
+        QTest::addColumn<QString>("type");
+        QTest::newRow("gp") << "gp";
+        QTest::newRow("auto") << "auto";
+    }
+    void gpStartupCountsRunningTrials() {
+        QFETCH(QString, type);
+        const SearchSpace space = parse(kQuadraticSpace);
+        auto sampler = makeNamed(type, 4, space);
+        SobolSampler sobol(4);
+        std::vector<FinishedTrial> onlyRunning;
+        for (int trial = 0; trial < 12; ++trial)
+            onlyRunning.push_back({trial, *sobol.suggest(space, trial, {}), 0.0, TrialState::Running});
+        QVERIFY(suggestOrFail(*sampler, space, 12, onlyRunning) == *sobol.suggest(space, 12, onlyRunning));
+
+        std::vector<FinishedTrial> history;
+        for (int trial = 0; trial < 9; ++trial) {
+            const Assignment a = *sobol.suggest(space, trial, {});
+            const bool done = trial < 4;
+            history.push_back(
+                {trial, a, done ? quadratic(a) : 0.0, done ? TrialState::Complete : TrialState::Running});
+        }
+        // The trial being suggested may already be recorded as running: it does not count.
+        history.push_back({9, *sobol.suggest(space, 9, {}), 0.0, TrialState::Running});
+        const Assignment ninth = suggestOrFail(*sampler, space, 9, history);
+        QVERIFY(ninth == *sobol.suggest(space, 9, history)); // 4 results and 5 running: still random
+        history.back().assignment = ninth;
+        const Assignment tenth = suggestOrFail(*sampler, space, 10, history);
+        QVERIFY(tenth != *sobol.suggest(space, 10, history)); // 10 trials: the model's
+    }
+
     void valuesAreValidForEveryKind_data() { addModelSamplerRows(); }
     void valuesAreValidForEveryKind() {
         QFETCH(QString, type);

@@ -49,7 +49,11 @@ std::optional<Assignment> GpSampler::suggest(const SearchSpace& space, int64_t t
     std::vector<double>& targets = encoded.targets;
     const std::vector<std::vector<double>>& running = encoded.running;
     std::vector<double> x;
-    if (points.size() < static_cast<size_t>(std::max(1, m_settings.startupTrials)) || encoding.width() == 0)
+    // The random start counts the trials that are running as well as those with results, so that
+    // it is `startupTrials` long however many workers share the study.
+    if (points.empty() ||
+        points.size() + running.size() < static_cast<size_t>(std::max(1, m_settings.startupTrials)) ||
+        encoding.width() == 0)
         return SobolSampler(m_settings.seed).suggest(space, trialNumber, history);
 
     double mean = 0.0;
