@@ -143,17 +143,15 @@ void GaussianProcess::chooseFitPoints() {
     }
 }
 
-void GaussianProcess::addBeliever(const std::vector<double>& x) {
-    double mean = 0.0, variance = 0.0;
-    predict(x, mean, variance);
-    m_points.push_back(x);
-    m_targets.push_back(mean);
-    factorise();
+void GaussianProcess::predict(const std::vector<double>& x, double& mean, double& variance) const {
+    thread_local std::vector<double> solved;
+    predictSolved(x, mean, variance, solved);
 }
 
-void GaussianProcess::predict(const std::vector<double>& x, double& mean, double& variance) const {
+void GaussianProcess::predictSolved(const std::vector<double>& x, double& mean, double& variance,
+                                    std::vector<double>& solved) const {
     const size_t n = m_points.size();
-    thread_local std::vector<double> k;
+    std::vector<double>& k = solved;
     k.resize(n);
     for (size_t i = 0; i < n; ++i)
         k[i] = m_signal * matern52(scaledDistance(x, m_points[i]));
@@ -165,6 +163,44 @@ void GaussianProcess::predict(const std::vector<double>& x, double& mean, double
     for (size_t i = 0; i < n; ++i)
         explained += k[i] * k[i];
     variance = std::max(m_signal - explained, 1e-12);
+}
+
+GaussianProcess::Pending GaussianProcess::pending(std::vector<std::vector<double>> points) const {
+    Pending result;
+    const size_t count = points.size();
+    result.points = std::move(points);
+    result.solved.resize(count);
+    result.mean.resize(count);
+    std::vector<double> variances(count);
+    for (size_t p = 0; p < count; ++p)
+        predictSolved(result.points[p], result.mean[p], variances[p], result.solved[p]);
+    result.covariance.assign(count * count, 0.0);
+    for (size_t p = 0; p < count; ++p) {
+        result.covariance[p * count + p] = variances[p];
+        for (size_t q = 0; q < p; ++q) {
+            double explained = 0.0;
+            for (size_t i = 0; i < m_points.size(); ++i)
+                explained += result.solved[p][i] * result.solved[q][i];
+            result.covariance[p * count + q] = result.covariance[q * count + p] =
+                m_signal * matern52(scaledDistance(result.points[p], result.points[q])) - explained;
+        }
+    }
+    return result;
+}
+
+void GaussianProcess::predict(const std::vector<double>& x, const Pending& pending, double& mean,
+                              double& variance, std::vector<double>& covariance) const {
+    thread_local std::vector<double> solved;
+    predictSolved(x, mean, variance, solved);
+    const size_t n = m_points.size();
+    covariance.resize(pending.points.size());
+    for (size_t p = 0; p < pending.points.size(); ++p) {
+        const std::vector<double>& other = pending.solved[p];
+        double explained = 0.0;
+        for (size_t i = 0; i < n; ++i)
+            explained += solved[i] * other[i];
+        covariance[p] = m_signal * matern52(scaledDistance(x, pending.points[p])) - explained;
+    }
 }
 
 double GaussianProcess::scaledDistance(const std::vector<double>& a, const std::vector<double>& b) const {

@@ -27,12 +27,28 @@ public:
     // rest): the likelihood costs O(n^3) per evaluation, and a few hundred trials add little to it.
     void fit(bool thorough);
 
-    // Adds a point at the current posterior mean (kriging believer) without refitting hyperparameters.
-    void addBeliever(const std::vector<double>& x);
-
+    // The posterior of the latent function at x: its mean and variance.
     void predict(const std::vector<double>& x, double& mean, double& variance) const;
 
+    // The joint posterior at points whose evaluations are pending (trials still running): the
+    // means, and the covariance of their values, row-major.
+    struct Pending {
+        std::vector<std::vector<double>> points;
+        std::vector<std::vector<double>> solved; // L^-1 k(X, p) for each point, L the factor of K(X, X)
+        std::vector<double> mean;
+        std::vector<double> covariance;
+    };
+    Pending pending(std::vector<std::vector<double>> points) const;
+
+    // predict, and the posterior covariance of the value at x with each pending point's value. With
+    // no pending points the mean and variance are exactly predict's.
+    void predict(const std::vector<double>& x, const Pending& pending, double& mean, double& variance,
+                 std::vector<double>& covariance) const;
+
 private:
+    // predict, leaving L^-1 k(X, x) in `solved`.
+    void predictSolved(const std::vector<double>& x, double& mean, double& variance,
+                       std::vector<double>& solved) const;
     void chooseFitPoints();
     double scaledDistance(const std::vector<double>& a, const std::vector<double>& b) const;
     static void bounds(size_t index, size_t scales, double& low, double& high);

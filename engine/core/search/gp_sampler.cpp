@@ -2,10 +2,12 @@
 #include "search/samplers.h"
 
 #include "search/gaussian_process.h"
+#include "search/gp_acquisition.h"
 #include "search/space_encoding.h"
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace tunelab {
 
@@ -15,6 +17,7 @@ using namespace sampler_support;
 
 using detail::GaussianProcess;
 using detail::KernelColumns;
+using detail::PendingImprovement;
 
 // The GP's input columns: each parameter has one length scale, shared by the columns of a one-hot block.
 KernelColumns kernelColumnsOf(const SpaceEncoding& encoding) {
@@ -86,30 +89,48 @@ std::optional<Assignment> GpSampler::suggest(const SearchSpace& space, int64_t t
     const size_t n = points.size();
     GaussianProcess process(kernelColumnsOf(encoding), std::move(points), std::move(targets));
     process.fit(n <= 100);
-    for (const auto& point : running)
-        process.addBeliever(point);
-
-    auto acquisition = [&](const std::vector<double>& candidate) {
+    // Running trials are pending evaluations: a candidate is worth what it adds to them (see
+    // PendingImprovement), their values drawn from the posterior jointly with the candidate's.
+    const GaussianProcess::Pending pending = process.pending(running);
+    const uint64_t stream = trialStreamKey(m_settings.seed, trialNumber);
+    const PendingImprovement improvement(incumbent, pending.mean, pending.covariance,
+                                         stream ^ 0x70656E64696E6721ull);
+    std::vector<double> covariance;
+    // The score of a candidate; one that cannot beat `cutoff` may get a bound below it instead.
+    auto acquisition = [&](const std::vector<double>& candidate,
+                           double cutoff = -std::numeric_limits<double>::infinity()) {
         double mu = 0.0, variance = 0.0;
-        process.predict(candidate, mu, variance);
-        const double sigma = std::sqrt(variance);
-        return std::log(sigma) + logExpectedImprovementFactor((incumbent - mu) / sigma);
+        process.predict(candidate, pending, mu, variance, covariance);
+        return improvement.logValue(mu, variance, covariance, cutoff);
     };
 
-    Rng rng(trialStreamKey(m_settings.seed, trialNumber) ^ 0x67705F73616D706Cull);
+    Rng rng(stream ^ 0x67705F73616D706Cull);
     const size_t total = n + running.size();
     const int randomCount =
         static_cast<int>(std::clamp(2.4e7 / static_cast<double>(total * total), 500.0, 2000.0));
     std::vector<Scored> scored;
     scored.reserve(static_cast<size_t>(randomCount) * 3 / 2);
+    // Only the five best candidates go on, so each is scored against the fifth best so far.
+    std::vector<double> fiveBest;
+    auto screen = [&](const std::vector<double>& candidate) {
+        const double cutoff =
+            fiveBest.size() < 5 ? -std::numeric_limits<double>::infinity() : fiveBest.front();
+        const double score = acquisition(candidate, cutoff);
+        if (score > cutoff) {
+            fiveBest.insert(std::upper_bound(fiveBest.begin(), fiveBest.end(), score), score);
+            if (fiveBest.size() > 5)
+                fiveBest.erase(fiveBest.begin());
+        }
+        scored.push_back({candidate, score});
+    };
     for (int i = 0; i < randomCount; ++i) {
         encoding.randomPoint(rng, x);
-        scored.push_back({x, acquisition(x)});
+        screen(x);
     }
     for (int i = 0; i < randomCount / 2; ++i) {
         x = bestObserved[static_cast<size_t>(i) % bestObserved.size()];
         encoding.perturb(rng, i % 2 == 0 ? 0.05 : 0.15, x);
-        scored.push_back({x, acquisition(x)});
+        screen(x);
     }
     std::partial_sort(scored.begin(), scored.begin() + std::min<std::ptrdiff_t>(5, scored.size()),
                       scored.end(), [](const Scored& a, const Scored& b) { return a.score > b.score; });
@@ -139,7 +160,7 @@ std::optional<Assignment> GpSampler::suggest(const SearchSpace& space, int64_t t
                                   0.0);
                         x[offset + static_cast<size_t>(c)] = 1.0;
                         encoding.normalise(x);
-                        const double score = acquisition(x);
+                        const double score = acquisition(x, start.score);
                         if (score > start.score) {
                             start = {x, score};
                             improved = true;
@@ -155,7 +176,7 @@ std::optional<Assignment> GpSampler::suggest(const SearchSpace& space, int64_t t
                     encoding.normalise(x);
                     if (x == start.x)
                         continue;
-                    const double score = acquisition(x);
+                    const double score = acquisition(x, start.score);
                     if (score > start.score) {
                         start = {x, score};
                         improved = true;

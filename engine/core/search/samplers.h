@@ -124,9 +124,9 @@ private:
 // point maximises log expected improvement. Numeric parameters live in [0, 1] (log parameters in
 // log space, integers rounded to their grid); categorical ones are one-hot with the kernel taken
 // over the chosen category, and candidates are evaluated at valid categories only. Inactive
-// conditional parameters are put at a fixed point so they do not affect the kernel. The first
-// `startupTrials` trials are scrambled Sobol points. Running trials are added at the current
-// posterior mean (kriging believer) so parallel suggestions spread out.
+// conditional parameters are put at a fixed point so they do not affect the kernel. The first `startupTrials`
+// trials (running ones counted with those that have results) are scrambled Sobol points. A candidate is worth
+// what it adds to the running trials (batch expected improvement, gp_acquisition.h): parallel ones spread.
 struct GpSettings {
     uint64_t seed = 0;
     int startupTrials = 10;

@@ -1,0 +1,162 @@
+#include "search/gaussian_process.h"
+#include "search/gp_acquisition.h"
+#include "search/sampler_support.h"
+
+#include <QtTest>
+
+#include <cmath>
+#include <vector>
+
+using namespace tunelab;
+using tunelab::detail::GaussianProcess;
+using tunelab::detail::KernelColumns;
+using tunelab::detail::PendingImprovement;
+
+namespace {
+
+// A one-dimensional GP fitted to cos(4 pi x), two equal basins at 0.25 and 0.75 that no trial has
+// reached: the points lie symmetrically around them, and the best value seen is cos(0.4 pi).
+GaussianProcess fittedTwoBasins() {
+    KernelColumns columns;
+    columns.scaleOf = {0};
+    columns.weight = {1.0};
+    columns.scales = 1;
+    std::vector<std::vector<double>> points;
+    std::vector<double> targets;
+    for (double x : {0.0, 0.1, 0.4, 0.5, 0.6, 0.9, 1.0}) {
+        points.push_back({x});
+        targets.push_back(std::cos(4.0 * M_PI * x));
+    }
+    GaussianProcess process(columns, points, targets);
+    process.fit(true);
+    return process;
+}
+
+const double kBest = std::cos(0.4 * M_PI);
+
+double logValueAt(const GaussianProcess& process, const GaussianProcess::Pending& pending,
+                  const PendingImprovement& improvement, double x) {
+    double mean = 0.0, variance = 0.0;
+    std::vector<double> covariance;
+    process.predict({x}, pending, mean, variance, covariance);
+    return improvement.logValue(mean, variance, covariance);
+}
+
+} // namespace
+
+class TestGpAcquisition : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    // With nothing running, the acquisition is the analytic log expected improvement, to the bit, so
+    // a study run by one worker suggests what it always did.
+    void withoutPendingPointsItIsTheAnalyticLogEi() {
+        const GaussianProcess process = fittedTwoBasins();
+        const GaussianProcess::Pending none = process.pending({});
+        const double best = kBest;
+        const PendingImprovement improvement(best, none.mean, none.covariance, 7);
+        QCOMPARE(improvement.pendingCount(), size_t(0));
+        for (double x = 0.0; x <= 1.0; x += 0.0625) {
+            double mean = 0.0, variance = 0.0, mean2 = 0.0, variance2 = 0.0;
+            std::vector<double> covariance;
+            process.predict({x}, mean, variance);
+            process.predict({x}, none, mean2, variance2, covariance);
+            QCOMPARE(mean2, mean);
+            QCOMPARE(variance2, variance);
+            QVERIFY(covariance.empty());
+            const double sigma = std::sqrt(variance);
+            const double analytic =
+                std::log(sigma) + sampler_support::logExpectedImprovementFactor((best - mean) / sigma);
+            QCOMPARE(improvement.logValue(mean, variance, covariance), analytic);
+        }
+    }
+
+    // The estimate agrees with drawing the pending value and the candidate's together, many times.
+    void itIsTheExpectedImprovementOverTheJointPosterior_data() {
+        QTest::addColumn<double>("correlation");
+        QTest::newRow("independent") << 0.0;
+        QTest::newRow("correlated") << 0.7;
+        QTest::newRow("anti-correlated") << -0.5;
+    }
+    void itIsTheExpectedImprovementOverTheJointPosterior() {
+        QFETCH(double, correlation);
+        const double best = 0.0, pendingMean = 0.1, pendingSd = 0.5, mean = 0.2, sd = 0.4;
+        const double covariance = correlation * pendingSd * sd;
+        const PendingImprovement improvement(best, {pendingMean}, {pendingSd * pendingSd}, 3);
+        const double estimate = std::exp(improvement.logValue(mean, sd * sd, {covariance}));
+        sampler_support::Rng rng(11);
+        double sum = 0.0;
+        const int draws = 400000;
+        for (int i = 0; i < draws; ++i) {
+            const double a = rng.normal(), b = rng.normal();
+            const double pending = pendingMean + pendingSd * a;
+            const double value =
+                mean + sd * (correlation * a + std::sqrt(1.0 - correlation * correlation) * b);
+            sum += std::max(0.0, std::min(best, pending) - value);
+        }
+        const double reference = sum / draws;
+        QVERIFY2(std::fabs(estimate - reference) < 0.04 * reference,
+                 qPrintable(QString("%1 against %2").arg(estimate).arg(reference)));
+    }
+
+    // A running trial makes the points around it worth less, and the next suggestion goes to the
+    // other basin: a batch spreads out.
+    void aPendingPointLowersTheAcquisitionNearIt() {
+        const GaussianProcess process = fittedTwoBasins();
+        const GaussianProcess::Pending none = process.pending({});
+        const GaussianProcess::Pending one = process.pending({{0.25}});
+        QCOMPARE(one.mean.size(), size_t(1));
+        const PendingImprovement alone(kBest, none.mean, none.covariance, 5);
+        const PendingImprovement withPending(kBest, one.mean, one.covariance, 5);
+        auto change = [&](double x) {
+            return logValueAt(process, one, withPending, x) - logValueAt(process, none, alone, x);
+        };
+        const double atPoint = change(0.25), near = change(0.28), far = change(0.75);
+        QVERIFY2(atPoint < std::log(1e-3), qPrintable(QString::number(atPoint)));
+        QVERIFY2(atPoint < near && near < far,
+                 qPrintable(QString("%1 %2 %3").arg(atPoint).arg(near).arg(far)));
+        auto argmax = [&](const GaussianProcess::Pending& pending, const PendingImprovement& improvement) {
+            double bestX = 0.0, bestValue = -INFINITY;
+            for (double x = 0.0; x <= 1.0; x += 1.0 / 256.0) {
+                const double value = logValueAt(process, pending, improvement, x);
+                if (value > bestValue)
+                    bestValue = value, bestX = x;
+            }
+            return bestX;
+        };
+        const double first = argmax(none, alone);
+        QVERIFY2(std::fabs(first - 0.25) < 0.05 || std::fabs(first - 0.75) < 0.05,
+                 qPrintable(QString::number(first)));
+        const double second = argmax(one, withPending);
+        QVERIFY2(std::fabs(second - 0.75) < 0.05, qPrintable(QString::number(second)));
+    }
+
+    // The same pending point twice, or one on an observed point, leaves a covariance that is only
+    // semi-definite; the values stay finite.
+    void repeatedPendingPointsStayFinite() {
+        const GaussianProcess process = fittedTwoBasins();
+        const GaussianProcess::Pending pending = process.pending({{0.3}, {0.3}, {0.5}, {0.25}});
+        const PendingImprovement improvement(kBest, pending.mean, pending.covariance, 9);
+        for (double x : {0.0, 0.25, 0.3, 0.5, 0.7})
+            QVERIFY(std::isfinite(logValueAt(process, pending, improvement, x)));
+    }
+
+    // The draws come from the seed alone: the same seed gives the same values, another seed others.
+    void theDrawsFollowTheSeed() {
+        const GaussianProcess process = fittedTwoBasins();
+        const GaussianProcess::Pending pending = process.pending({{0.3}, {0.6}});
+        const PendingImprovement first(kBest, pending.mean, pending.covariance, 21);
+        const PendingImprovement again(kBest, pending.mean, pending.covariance, 21);
+        const PendingImprovement other(kBest, pending.mean, pending.covariance, 22);
+        int differ = 0;
+        for (double x = 0.0; x <= 1.0; x += 0.125) {
+            QCOMPARE(logValueAt(process, pending, again, x), logValueAt(process, pending, first, x));
+            differ +=
+                logValueAt(process, pending, other, x) != logValueAt(process, pending, first, x) ? 1 : 0;
+        }
+        QVERIFY(differ > 0);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestGpAcquisition)
+#include "tst_gp_acquisition.moc"
