@@ -48,7 +48,7 @@ private Q_SLOTS:
             "[{'name': 'p90', 'kind': 'prune', 'sparsity': 0.9, 'schedule': 'gradual', 'epochs': 3, 'lr': "
             "0.001},"
             " {'name': 's50', 'kind': 'structured', 'fraction': 0.5, 'importance': 'l2'},"
-            " {'name': 'q', 'kind': 'int8', 'per_channel': false, 'calibration_rows': 64},"
+            " {'name': 'q', 'kind': 'int8', 'per_channel': false, 'calibration_rows': 64, 'batch': 64},"
             " {'name': 'kd', 'kind': 'distill', 'temperature': 3, 'alpha': 0.25, 'compare_alone': false,"
             "  'student': {'layers': [{'type': 'linear', 'out_features': 3}]}},"
             " {'name': 's25', 'kind': 'structured', 'fraction': 0.25, 'importance': 'taylor'}]"));
@@ -62,6 +62,7 @@ private Q_SLOTS:
         QCOMPARE(read.variants[1].fraction, 0.5);
         QVERIFY(!read.variants[2].perChannel);
         QCOMPARE(read.variants[2].calibrationRows, int64_t(64));
+        QCOMPARE(read.variants[2].decisionBatch, 64);
         QCOMPARE(read.variants[3].temperature, 3.0);
         QVERIFY(!read.variants[3].compareAlone);
         QCOMPARE(read.latencyThreads, 1);
@@ -119,6 +120,8 @@ private Q_SLOTS:
                          "variants[0].fraction"));
         QVERIFY(mentions(planError("[{'name': 's', 'kind': 'structured', 'importance': 'l3'}]"),
                          "variants[0].importance"));
+        QVERIFY(mentions(planError("[{'name': 'q', 'kind': 'int8', 'batch': 32}]"),
+                         "variants[0].batch: expected 1 or 64"));
         QVERIFY(mentions(planError("[{'name': 'q', 'kind': 'int8', 'epochs': 3}]"),
                          "variants[0].epochs: unknown key for a variant of kind int8"));
         QVERIFY(mentions(planError("[{'name': 'k', 'kind': 'distill'}]"), "variants[0].student: missing"));

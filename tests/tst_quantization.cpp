@@ -344,6 +344,33 @@ private Q_SLOTS:
         QVERIFY(saved.value().verified());
     }
 
+    // Deciding for batches of 64: a layer is int8 where int8 measured faster at batch 64, whatever
+    // batch 1 said, and the report gives the batch-64 times.
+    void batchOf64DecidesByItsOwnTimes() {
+        QuantizationOptions options;
+        options.timingRepeats = 100;
+        options.decisionBatch = 64;
+        const QuantizationResult result = quantized(m_cnn, m_cnnModel, options);
+        QVERIFY(!result.layers.empty());
+        printResult("cnn, measured at batch 64", result);
+        QVERIFY2(result.engineWhy.find("batch 64") != std::string::npos ||
+                     result.engineWhy.find("as asked") != std::string::npos ||
+                     result.engineWhy.find("only") != std::string::npos,
+                 result.engineWhy.c_str());
+        for (const QuantizedLayerReport& layer : result.layers) {
+            QVERIFY2(layer.why.find("at batch 64") != std::string::npos ||
+                         layer.relativeError > options.maxRelativeError,
+                     layer.why.c_str());
+            if (layer.int8)
+                QVERIFY2(layer.int8Batch64Ms < layer.floatBatch64Ms, layer.why.c_str());
+            else
+                QVERIFY2(layer.int8Batch64Ms >= layer.floatBatch64Ms ||
+                             layer.relativeError > options.maxRelativeError,
+                         layer.why.c_str());
+        }
+        QVERIFY(result.int8Accuracy >= result.floatAccuracy - 0.01);
+    }
+
     void perChannelWeightsAreNoWorse() {
         for (const bool cnn : {false, true}) {
             const ExperimentSpec& spec = cnn ? m_cnn : m_mlp;

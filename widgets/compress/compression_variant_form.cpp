@@ -221,6 +221,10 @@ CompressionVariantForm::CompressionVariantForm(VariantKind kind, const QString& 
         addCheck(
             QStringLiteral("all_int8"), tr("Every layer int8"),
             tr("Quantize every linear and conv2d layer, even where int8 measured slower or too far off"));
+        addChoice(QStringLiteral("batch"), tr("Faster at"), {tr("batch 1"), tr("batch 64")},
+                  {QStringLiteral("1"), QStringLiteral("64")},
+                  tr("The batch size whose measured latency decides which layers run int8 and which engine "
+                     "is kept: 1 for one request at a time, 64 for batches"));
         if (kind == VariantKind::Qat)
             addTrainingFields();
         break;
@@ -353,6 +357,7 @@ void CompressionVariantForm::setVariant(const CompressionVariant& variant) {
         setCheck(QStringLiteral("per_channel"), variant.perChannel);
         numberField(QStringLiteral("calibration_rows"))->setIntegerValue(variant.calibrationRows);
         setCheck(QStringLiteral("all_int8"), variant.allInt8);
+        setChoice(QStringLiteral("batch"), QString::number(variant.decisionBatch));
         break;
     case VariantKind::Distill: {
         // The student's hidden widths: every linear layer but the last.
@@ -411,6 +416,7 @@ QJsonObject CompressionVariantForm::toJson() const {
         json[QStringLiteral("per_channel")] = checked(QStringLiteral("per_channel"));
         json[QStringLiteral("calibration_rows")] = integer(QStringLiteral("calibration_rows"));
         json[QStringLiteral("all_int8")] = checked(QStringLiteral("all_int8"));
+        json[QStringLiteral("batch")] = choice(QStringLiteral("batch")).toInt();
         break;
     case VariantKind::Distill: {
         // The engine writes the student's layers, as it would write any model.

@@ -99,6 +99,11 @@ void readVariant(const Json& item, const std::string& where, CompressionVariant&
         reader.boolean("per_channel", variant.perChannel);
         reader.integer("calibration_rows", variant.calibrationRows, 1, "a number of rows (1 or more)");
         reader.boolean("all_int8", variant.allInt8);
+        reader.integer("batch", variant.decisionBatch, 1, "1 or 64");
+        if (variant.decisionBatch != 1 && variant.decisionBatch != 64)
+            reader.error("batch", "expected 1 or 64 (the batch size whose measured latency decides which "
+                                  "layers run int8), got " +
+                                      std::to_string(variant.decisionBatch));
         break;
     case VariantKind::Distill:
         if (const Json* student = reader.require("student", "the student's model, {\"layers\": [...]}")) {

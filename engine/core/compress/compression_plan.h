@@ -42,6 +42,7 @@ struct CompressionVariant {
     bool perChannel = true;                           // int8, qat: one weight scale per output channel
     int64_t calibrationRows = 512; // int8, qat: training rows whose activations set the ranges
     bool allInt8 = false;          // int8, qat: every layer int8, even where float measured faster
+    int decisionBatch = 1;         // int8, qat: the batch (1 or 64) whose latency decides layers and engine
     std::string studentJson;       // distill: the student's "model" object
     double temperature = 4.0;      // distill
     double alpha = 0.5;            // distill

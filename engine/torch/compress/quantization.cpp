@@ -40,7 +40,7 @@ struct EnginePlan {
     std::vector<EngineMeasure> measures;
     std::vector<bool> int8;
     std::vector<double> int8Ms, int8Batch64Ms; // with the conversions the layer's place needs
-    double totalMs = 0.0;                      // the linear and conv2d layers at batch 1, as decided
+    double totalMs = 0.0; // the linear and conv2d layers at the deciding batch, as decided
 };
 
 torch::Tensor rowsFor(const torch::Tensor& all, int64_t count) {
@@ -119,6 +119,15 @@ void timeFloatForms(const std::vector<QuantizedStage>& stages, std::vector<Stage
     }
 }
 
+// The int8 and float times of a layer at the batch that decides (QuantizationOptions::decisionBatch).
+double decidingMs(const EnginePlan& plan, size_t i, const QuantizationOptions& options) {
+    return options.decisionBatch == 64 ? plan.int8Batch64Ms[i] : plan.int8Ms[i];
+}
+
+double decidingFloatMs(const StageMeasure& measure, const QuantizationOptions& options) {
+    return options.decisionBatch == 64 ? measure.float64 : measure.float1;
+}
+
 // Packs every linear and conv2d stage on `engine`, measures its int8 error and time, and decides.
 Result<EnginePlan> planEngine(QuantizedEngine engine, std::vector<QuantizedStage> stages,
                               const std::vector<StageMeasure>& measures, const QuantizationOptions& options) {
@@ -163,8 +172,9 @@ Result<EnginePlan> planEngine(QuantizedEngine engine, std::vector<QuantizedStage
             return Planned::failure(stage.name() + ": cannot be quantized on the " + toString(engine) +
                                     " engine: " + error.what_without_backtrace());
         }
-        plan.int8[i] = options.allInt8 ||
-                       (int8.relativeError <= options.maxRelativeError && int8.core1 < measure.float1);
+        const bool faster =
+            options.decisionBatch == 64 ? int8.core64 < measure.float64 : int8.core1 < measure.float1;
+        plan.int8[i] = options.allInt8 || (int8.relativeError <= options.maxRelativeError && faster);
     }
     // A layer in int8 pays for the conversions its neighbours in float make it do; where that makes it
     // slower than float it goes back to float, which may leave a neighbour with more conversions.
@@ -184,7 +194,8 @@ Result<EnginePlan> planEngine(QuantizedEngine engine, std::vector<QuantizedStage
                              (quantizedOut ? 0.0 : int8.dequantize1);
             plan.int8Batch64Ms[i] = int8.core64 + (quantizedIn ? 0.0 : measure.quantize64) +
                                     (quantizedOut ? 0.0 : int8.dequantize64);
-            if (plan.int8[i] && !options.allInt8 && plan.int8Ms[i] >= measure.float1) {
+            if (plan.int8[i] && !options.allInt8 &&
+                decidingMs(plan, i, options) >= decidingFloatMs(measure, options)) {
                 plan.int8[i] = false;
                 changed = true;
             }
@@ -192,15 +203,17 @@ Result<EnginePlan> planEngine(QuantizedEngine engine, std::vector<QuantizedStage
     }
     for (size_t i = 0; i < stages.size(); ++i)
         if (stages[i].quantizable())
-            plan.totalMs += plan.int8[i] ? plan.int8Ms[i] : measures[i].float1;
+            plan.totalMs +=
+                plan.int8[i] ? decidingMs(plan, i, options) : decidingFloatMs(measures[i], options);
     return plan;
 }
 
 std::string decisionWhy(const EnginePlan& plan, const StageMeasure& measure, size_t i,
                         const QuantizationOptions& options) {
     const EngineMeasure& int8 = plan.measures[i];
-    const std::string times =
-        milliseconds(plan.int8Ms[i]) + " at batch 1 against " + milliseconds(measure.float1) + " in float";
+    const std::string times = milliseconds(decidingMs(plan, i, options)) + " at batch " +
+                              std::to_string(options.decisionBatch) + " against " +
+                              milliseconds(decidingFloatMs(measure, options)) + " in float";
     const std::string error = "error " + percent(int8.relativeError) + " of the output";
     if (options.allInt8)
         return "int8, as all layers were asked to be: " + times + ", " + error;
@@ -208,8 +221,9 @@ std::string decisionWhy(const EnginePlan& plan, const StageMeasure& measure, siz
         return "int8: " + times + ", " + error;
     if (int8.relativeError > options.maxRelativeError)
         return "float: the int8 " + error + " is above the " + percent(options.maxRelativeError) + " allowed";
+    const double core = options.decisionBatch == 64 ? int8.core64 : int8.core1;
     return "float: int8 is not faster, " + times +
-           (plan.int8Ms[i] > int8.core1 ? " (with the quantize or dequantize it needs here)" : "");
+           (decidingMs(plan, i, options) > core ? " (with the quantize or dequantize it needs here)" : "");
 }
 
 QuantizedLayerReport layerReport(const QuantizedStage& stage, const StageMeasure& measure,
@@ -293,10 +307,11 @@ Result<QuantizationResult> quantizeStages(const ModelSpec& model, NetworkImpl& n
 
     QuantizationResult result;
     result.calibrationRows = calibration.size(0);
-    result.engineWhy = std::string(toString(chosen.engine)) +
-                       (options.engine != QuantizedEngine::Auto ? ", as asked"
-                        : plans.size() == 1 ? ", the only quantized engine of this LibTorch"
-                                            : ", the faster at batch 1");
+    result.engineWhy =
+        std::string(toString(chosen.engine)) +
+        (options.engine != QuantizedEngine::Auto ? ", as asked"
+         : plans.size() == 1                     ? ", the only quantized engine of this LibTorch"
+                             : ", the faster at batch " + std::to_string(options.decisionBatch));
     result.engineWhy += ": its linear and conv2d layers take " + milliseconds(chosen.totalMs);
     for (const EnginePlan& plan : plans)
         if (plan.engine != chosen.engine)

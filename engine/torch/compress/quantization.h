@@ -14,12 +14,13 @@
 // before a layer without a quantized kernel, which stays in float (the merges of a graph network:
 // add, concat, multiply), and at the end.
 //
-// Whether a layer runs in int8 is measured, not assumed: each layer is timed at batch 1 in float and
-// in int8 (with the quantize and dequantize its place in the network needs) and its int8 output is
+// Whether a layer runs in int8 is measured, not assumed: each layer is timed at batch 1 and 64 in float
+// and in int8 (with the quantize and dequantize its place in the network needs) and its int8 output is
 // compared with its float output on the calibration rows. A layer stays float where int8 is not
-// faster at batch 1 or its error is too large, and its report says which. `allInt8` overrides the
-// measurement. With the engine left on Auto, the layers are measured on oneDNN and on QNNPACK and the
-// engine whose network measures faster at batch 1 is kept.
+// faster at the deciding batch (1, or 64: QuantizationOptions::decisionBatch) or its error is too
+// large, and its report says which. `allInt8` overrides the measurement. With the engine left on Auto,
+// the layers are measured on oneDNN and on QNNPACK and the engine whose network measures faster at
+// the deciding batch is kept.
 //
 // The file. saveQuantizedModel writes a TorchScript module that torch::jit::load and Python's
 // torch.jit.load run without TuneLab: its forward calls quantized::* on packed weights held as
@@ -59,6 +60,9 @@ struct QuantizationOptions {
     // A layer whose int8 output error (RMS, relative to the float output's) is larger stays float.
     double maxRelativeError = 0.05;
     QuantizedEngine engine = QuantizedEngine::Auto;
+    // The batch, 1 or 64, whose measured latency decides which layers run int8 and which engine is
+    // kept: 1 for a model that answers one request at a time, 64 for one that serves batches.
+    int decisionBatch = 1;
     int timingRepeats = 200; // batch-1 forwards per timing (batch 64: a quarter, at least 10)
 };
 

@@ -29,6 +29,7 @@ VariantResult quantizedVariant(const CompressionVariant& variant, const Experime
     options.perChannel = variant.perChannel;
     options.calibrationRows = variant.calibrationRows;
     options.allInt8 = variant.allInt8;
+    options.decisionBatch = variant.decisionBatch;
     auto quantized = quantizeModel(spec, stateDict, options);
     if (!quantized.ok())
         return fail("int8: " + quantized.error());
