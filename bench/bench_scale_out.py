@@ -26,8 +26,10 @@ Two measurements, each printed as a markdown table (--json PATH also writes ever
    the same difference as a share of the gap uniform random search leaves after 60 trials (median
    over 200 seeds, computed here), the measure of bench/README.md's sampler suite: a sequential
    study very near the minimum makes the first measure strict. Two more columns help to read it: the
-   trials that started before 10 results were complete (the sampler's random start), and how many
-   other trials were running when a trial started (the sampler's pending points), both from the
+   trials that started before 10 results were complete (suggested from few results or none: the GP's
+   random start is the first 10 trials, running ones counted, and the trials after it that start before
+   10 results are in are the model's on fewer results than a sequential study would have), and how
+   many other trials were running when a trial started (the sampler's pending points), both from the
    trials' start and end times. --sampler and --startup-trials change the studies' sampler settings.
 
 A throw-away PostgreSQL server runs for the whole script (tests/postgres/postgres_server.sh, Unix
@@ -302,8 +304,8 @@ STARTUP_TRIALS = 10
 
 def what_trials_saw(trials, startup_trials=STARTUP_TRIALS):
     """From the trials' start and end times: how many trials started while fewer than startup_trials
-    trials were complete (the sampler had no model yet), and how many other trials were running, on
-    average, when a trial started (the sampler's pending points)."""
+    trials were complete (the sampler had few results or none), and how many other trials were running,
+    on average, when a trial started (the sampler's pending points)."""
     model_free, running = 0, []
     for t in trials:
         start = t["started_at"]
@@ -386,6 +388,7 @@ def quality(args, cli, server, folder):
 
 def print_quality(args, result):
     n = args.quality_workers
+    startup = STARTUP_TRIALS if args.startup_trials is None else args.startup_trials
     print("### Sampler quality: %d trials in total, %s%s, seeds 0..%d" %
           (args.quality_trials, "sampler `%s`" % args.sampler if args.sampler else
            "the study's default sampler (`auto`: the GP below 200 trials)",
@@ -395,14 +398,14 @@ def print_quality(args, result):
     print("Median best value (lower is better). shortfall = (%d-worker median - sequential median) / "
           "(sequential median - minimum); within 10 %% means shortfall <= 0.10 (negative: %d workers did "
           "better). Shortfall vs random-search gap: the same difference over (random-search median - minimum), "
-          "random search being %d uniform points, median over 200 seeds. Trials before a model: trials that started while "
-          "fewer than %d trials were complete (the sampler's random start), median over seeds; running at a "
-          "start: other trials running when a trial started (the sampler's pending points), mean." %
-          (n, n, args.quality_trials, STARTUP_TRIALS if args.startup_trials is None else args.startup_trials))
+          "random search being %d uniform points, median over 200 seeds. Trials before %d results: trials that started "
+          "while fewer than %d trials were complete (suggested from few results or none), median over seeds; running "
+          "at a start: other trials running when a trial started (the sampler's pending points), mean." %
+          (n, n, args.quality_trials, startup, startup))
     print()
     print("| function | set | minimum | sequential (1 worker) | %d workers | shortfall vs sequential gap "
           "| within 10 %% | seeds where %d workers did better | shortfall vs random-search gap "
-          "| trials before a model (1 / %d workers) | running at a start (%d workers) |" % (n, n, n, n))
+          "| trials before %d results (1 / %d workers) | running at a start (%d workers) |" % (n, n, startup, n, n))
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in result["rows"]:
         print("| %s | %s | %.6g | %.6g | %.6g | %+.3f | %s | %d of %d | %+.4f | %g / %g | %.1f |" % (
