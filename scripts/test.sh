@@ -4,7 +4,7 @@
 # tests offscreen, the include rules, and one real window under Xvfb (tunelab_xvfb_screenshot, which
 # leaves build/screenshot.png behind). Then the core suites again under AddressSanitizer and
 # UndefinedBehaviorSanitizer (scripts/sanitize.sh, build-sanitize/) and each fuzz target for
-# TUNELAB_FUZZ_SECONDS (default 20; 0 skips fuzzing) with scripts/fuzz.sh.
+# TUNELAB_FUZZ_SECONDS (default 10; 0 skips fuzzing) with scripts/fuzz.sh.
 #
 #   scripts/test.sh [CTEST ARGS...]      e.g. scripts/test.sh -R loss_chart
 #
@@ -25,6 +25,6 @@ tunelab_build -DTUNELAB_GUI=ON -DTUNELAB_TESTS=ON -DTUNELAB_WARNINGS_AS_ERRORS="
 tunelab_log "Testing"
 ctest --test-dir "$TUNELAB_BUILD_DIR" --output-on-failure -j "${TUNELAB_TEST_JOBS:-2}" "$@"
 "$TUNELAB_ROOT/scripts/sanitize.sh"
-if [[ ${TUNELAB_FUZZ_SECONDS:-20} != 0 ]]; then
-    "$TUNELAB_ROOT/scripts/fuzz.sh" "${TUNELAB_FUZZ_SECONDS:-20}"
+if [[ ${TUNELAB_FUZZ_SECONDS:-10} != 0 ]]; then
+    "$TUNELAB_ROOT/scripts/fuzz.sh" "${TUNELAB_FUZZ_SECONDS:-10}"
 fi
