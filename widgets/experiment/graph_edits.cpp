@@ -9,10 +9,6 @@
 
 namespace tunelab {
 
-// The engine's rule for a layer's name (spec/model_reader.cpp), asked rather than written again.
-// Its header is private to the spec reader and writer, and includes the JSON library.
-bool isLayerName(const std::string& name);
-
 namespace {
 
 QString tr(const char* text) {

@@ -23,7 +23,4 @@ void readModel(const nlohmann::json& json, ModelSpec& model, std::vector<std::st
 std::vector<LayerSpec> expandBlock(const BlockSpec& block, const std::string& instance,
                                    const std::vector<std::string>& inputs);
 
-// Whether `name` can name a layer: letters, digits and _ - . /, not "input".
-bool isLayerName(const std::string& name);
-
 } // namespace tunelab

@@ -295,6 +295,8 @@ bool isActivation(LayerType type);
 bool hasWeights(LayerType type);
 // add, concat, multiply: layers that read several inputs.
 bool isMergeLayer(LayerType type);
+// Whether `name` can name a layer: letters, digits and _ - . /, not "input" (spec/model_reader.cpp).
+bool isLayerName(const std::string& name);
 std::vector<LayerType> allLayerTypes();
 
 } // namespace tunelab
