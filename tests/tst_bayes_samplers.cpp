@@ -84,7 +84,7 @@ void addModelSamplerRows() {
 }
 
 bool startsWithSobol(const QString& type) {
-    return type == "gp" || type == "rf";
+    return type == "gp" || type == "auto" || type == "rf";
 }
 
 } // namespace
@@ -199,38 +199,51 @@ private Q_SLOTS:
         QVERIFY(suggestOrFail(*sampler, space, 31, history) != next);
     }
 
-    // The GP's random start is `startupTrials` trials, those still running counted with those that
-    // have results, so that a study shared by several workers starts modelling as early as one run by
-    // a single worker; with no result at all there is nothing to model.
-    void gpStartupCountsRunningTrials_data() {
-        QTest::addColumn<QString>("type");
-        QTest::newRow("gp") << "gp";
+    // The random or Sobol start of each model-based sampler is `startupTrials` trials, those still
+    // running counted with those that have results, so that a study shared by several workers starts
+    // modelling as early as one run by a single worker; with no result at all there is nothing to model.
+    void startupCountsRunningTrials_data() {
+        addModelSamplerRows();
         QTest::newRow("auto") << "auto";
+        QTest::newRow("tpe-without-liar") << "tpe-without-liar";
     }
-    void gpStartupCountsRunningTrials() {
+    void startupCountsRunningTrials() {
         QFETCH(QString, type);
         const SearchSpace space = parse(kQuadraticSpace);
-        auto sampler = makeNamed(type, 4, space);
+        std::unique_ptr<Sampler> sampler;
+        if (type == "tpe-without-liar") { // running trials are not observations, yet they count
+            TpeSettings settings;
+            settings.seed = 4;
+            settings.constantLiar = false;
+            sampler = std::make_unique<TpeSampler>(settings);
+        } else {
+            sampler = makeNamed(type, 4, space);
+        }
         SobolSampler sobol(4);
+        RandomSampler random(4);
+        auto start = [&](int64_t trial, const std::vector<FinishedTrial>& history) {
+            return startsWithSobol(type) ? *sobol.suggest(space, trial, history)
+                                         : *random.suggest(space, trial, history);
+        };
         std::vector<FinishedTrial> onlyRunning;
         for (int trial = 0; trial < 12; ++trial)
-            onlyRunning.push_back({trial, *sobol.suggest(space, trial, {}), 0.0, TrialState::Running});
-        QVERIFY(suggestOrFail(*sampler, space, 12, onlyRunning) == *sobol.suggest(space, 12, onlyRunning));
+            onlyRunning.push_back({trial, start(trial, {}), 0.0, TrialState::Running});
+        QVERIFY(suggestOrFail(*sampler, space, 12, onlyRunning) == start(12, onlyRunning));
 
         std::vector<FinishedTrial> history;
         for (int trial = 0; trial < 9; ++trial) {
-            const Assignment a = *sobol.suggest(space, trial, {});
+            const Assignment a = start(trial, {});
             const bool done = trial < 4;
             history.push_back(
                 {trial, a, done ? quadratic(a) : 0.0, done ? TrialState::Complete : TrialState::Running});
         }
         // The trial being suggested may already be recorded as running: it does not count.
-        history.push_back({9, *sobol.suggest(space, 9, {}), 0.0, TrialState::Running});
+        history.push_back({9, start(9, {}), 0.0, TrialState::Running});
         const Assignment ninth = suggestOrFail(*sampler, space, 9, history);
-        QVERIFY(ninth == *sobol.suggest(space, 9, history)); // 4 results and 5 running: still random
+        QVERIFY(ninth == start(9, history)); // 4 results and 5 running: still the start
         history.back().assignment = ninth;
         const Assignment tenth = suggestOrFail(*sampler, space, 10, history);
-        QVERIFY(tenth != *sobol.suggest(space, 10, history)); // 10 trials: the model's
+        QVERIFY(tenth != start(10, history)); // 10 trials: the model's (or, for rf, its random share)
     }
 
     // Suggestions with trials running depend on the seed, the trial number and the history's

@@ -295,7 +295,11 @@ std::optional<Assignment> RfSampler::suggest(const SearchSpace& space, int64_t t
                                              const std::vector<FinishedTrial>& history) {
     const SpaceEncoding encoding(space);
     const EncodedHistory encoded = encodeHistory(encoding, history, trialNumber);
-    if (encoded.points.size() < static_cast<size_t>(std::max(1, m_settings.startupTrials)) ||
+    // The Sobol start counts the trials that are running as well as those with results, so that it is
+    // `startupTrials` long however many workers share the study; the forest still needs a result.
+    if (encoded.points.empty() ||
+        encoded.points.size() + encoded.running.size() <
+            static_cast<size_t>(std::max(1, m_settings.startupTrials)) ||
         encoding.modelledParameters() == 0)
         return SobolSampler(m_settings.seed).suggest(space, trialNumber, history);
     Rng rng(trialStreamKey(m_settings.seed, trialNumber) ^ 0x72665F73616D706Cull);

@@ -92,14 +92,15 @@ private:
     uint64_t m_seed;
 };
 
-// Tree-structured Parzen estimator. The first `startupTrials` trials draw like RandomSampler;
-// after that, finished trials split into the best gamma(n) ("good") and the rest, each side is
-// modelled by Parzen estimators (truncated Gaussians per numeric parameter in its unit or log
-// space, smoothed frequencies per categorical), and the candidate with the highest l(x)/g(x) ratio
-// among `candidates` draws from the good model wins. Independent: one estimator per parameter.
-// Multivariate: one joint kernel per trial over the parameters that are active together, which
-// also handles conditional spaces (a parameter's model uses only the trials where it applied).
-// Running trials count as bad ones (constant liar), so parallel suggestions spread out.
+// Tree-structured Parzen estimator. The first `startupTrials` trials (running ones counted with
+// those that have results) draw like RandomSampler; after that, finished trials split into the best
+// gamma(n) ("good") and the rest, each side is modelled by Parzen estimators (truncated Gaussians
+// per numeric parameter in its unit or log space, smoothed frequencies per categorical), and the
+// candidate with the highest l(x)/g(x) ratio among `candidates` draws from the good model wins.
+// Independent: one estimator per parameter. Multivariate: one joint kernel per trial over the
+// parameters that are active together, which also handles conditional spaces (a parameter's model
+// uses only the trials where it applied). Running trials count as bad ones (constant liar), so
+// parallel suggestions spread out.
 struct TpeSettings {
     uint64_t seed = 0;
     bool multivariate = true;
@@ -152,9 +153,9 @@ private:
 // trial is not a number to the trees: each split sends such trials to the side that fits them best.
 // The next point maximises the expected improvement over 5,000 random configurations refined by local
 // searches (one parameter at a time) from the best observed and the best random ones; one suggestion
-// in five is drawn at random instead. The first `startupTrials` trials are scrambled Sobol points.
-// Running trials join the forest at the mean of the observed values (a constant liar), so parallel
-// suggestions spread out.
+// in five is drawn at random instead. The first `startupTrials` trials (running ones counted with those
+// that have results) are scrambled Sobol points. Running trials join the forest at the mean of the
+// observed values (a constant liar), so parallel suggestions spread out.
 struct RfSettings {
     uint64_t seed = 0;
     int startupTrials = 10;

@@ -302,7 +302,7 @@ size_t tpe_core::goodCount(size_t observations, double goodFraction) {
 std::optional<Assignment> TpeSampler::suggest(const SearchSpace& space, int64_t trialNumber,
                                               const std::vector<FinishedTrial>& history) {
     std::vector<Observation> observations;
-    size_t usable = 0;
+    size_t usable = 0, running = 0;
     for (const auto& trial : history) {
         const bool finite = std::isfinite(trial.value);
         if (trial.state == TrialState::Complete && finite) {
@@ -311,12 +311,15 @@ std::optional<Assignment> TpeSampler::suggest(const SearchSpace& space, int64_t 
         } else if (trial.state == TrialState::Pruned && finite) {
             observations.push_back({&trial, RankClass::Pruned});
             ++usable;
-        } else if (trial.state == TrialState::Running && m_settings.constantLiar &&
-                   trial.number != trialNumber) {
-            observations.push_back({&trial, RankClass::Running});
+        } else if (trial.state == TrialState::Running && trial.number != trialNumber) {
+            ++running;
+            if (m_settings.constantLiar)
+                observations.push_back({&trial, RankClass::Running});
         }
     }
-    if (usable < static_cast<size_t>(std::max(1, m_settings.startupTrials)))
+    // The random start counts the trials that are running as well as those with results, so that
+    // it is `startupTrials` long however many workers share the study; the model still needs a result.
+    if (usable == 0 || usable + running < static_cast<size_t>(std::max(1, m_settings.startupTrials)))
         return RandomSampler(m_settings.seed).suggest(space, trialNumber, history);
     // Sorted on content alone, so the order of `history` does not matter.
     std::sort(observations.begin(), observations.end(), rankedBefore);
