@@ -81,7 +81,19 @@ private Q_SLOTS:
         QCOMPARE(spec.value().init.run, int64_t(5));
         QVERIFY(spec.value().fakeQuantize.enabled);
         QVERIFY(!spec.value().fakeQuantize.perChannel);
+        QVERIFY(spec.value().fakeQuantize.activations); // a qat variant rounds activations by default
         QCOMPARE(spec.value().training.epochs, 2);
+
+        auto weightsOnly =
+            parseCompressionPlan(planWith("[{'name': 'qat', 'kind': 'qat', 'activations': false}]"));
+        QVERIFY2(weightsOnly.ok(), weightsOnly.error().c_str());
+        QVERIFY(!weightsOnly.value().variants[0].qatActivations);
+        QVERIFY(
+            !variantExperiment(weightsOnly.value().variants[0], source, 5).value().fakeQuantize.activations);
+        // int8 does not train, so it has no activations to round while training.
+        auto int8 = parseCompressionPlan(planWith("[{'name': 'q', 'kind': 'int8', 'activations': true}]"));
+        QVERIFY(!int8.ok());
+        QVERIFY2(int8.error().find("activations") != std::string::npos, int8.error().c_str());
     }
 
     void variantsTrainTheSourceWithTheirKeys() {

@@ -15,6 +15,7 @@
 #include "number_field_test_support.h"
 
 #include <QAction>
+#include <QCheckBox>
 #include <QJsonDocument>
 #include <QLineEdit>
 #include <QListWidget>
@@ -85,6 +86,7 @@ private Q_SLOTS:
     void aRefusedSparsityKeepsRunDisabled();
     void aRefusedLatencyOrNameKeepsRunDisabled();
     void variantsAreAddedAndRemoved();
+    void aQuantizationAwareVariantRoundsActivationsUnlessUnticked();
     void hiddenWidths_data();
     void hiddenWidths();
     void aStudentTypedWrongKeepsRunDisabled();
@@ -218,6 +220,26 @@ void TestCompressionPlanDialog::variantsAreAddedAndRemoved() {
     dialog->addVariant(VariantKind::Prune);
     QCOMPARE(dialog->variantForm(0)->name(), QStringLiteral("prune"));
     QVERIFY2(dialog->problem().isEmpty(), qPrintable(dialog->problem()));
+}
+
+void TestCompressionPlanDialog::aQuantizationAwareVariantRoundsActivationsUnlessUnticked() {
+    const auto dialog = shownDialog();
+    dialog->addVariant(VariantKind::Qat);
+    CompressionVariantForm* form = dialog->variantForm(5);
+    QCOMPARE(form->kind(), VariantKind::Qat);
+    auto* activations = form->findChild<QCheckBox*>(QStringLiteral("activations"));
+    QVERIFY(activations);
+    QVERIFY(activations->isChecked());
+    QVERIFY(dialog->variantForm(3)->findChild<QCheckBox*>(QStringLiteral("activations")) == nullptr); // int8
+    QVERIFY(dialog->plan().value().variants[5].qatActivations);
+
+    activations->click();
+    const Result<CompressionPlan> plan = dialog->plan();
+    QVERIFY2(plan.ok(), plan.error().c_str());
+    QVERIFY(!plan.value().variants[5].qatActivations);
+    CompressionPlanDialog copy(12, QStringLiteral("blobs-mlp"), sourceSpec());
+    copy.setPlan(plan.value());
+    QVERIFY(!copy.variantForm(5)->findChild<QCheckBox*>(QStringLiteral("activations"))->isChecked());
 }
 
 void TestCompressionPlanDialog::hiddenWidths_data() {

@@ -3,6 +3,7 @@
 
 #include "collecting_sink.h"
 #include "store/run_store.h"
+#include "training/network.h"
 #include "training/run_manager.h"
 #include "training/trainer.h"
 
@@ -166,6 +167,54 @@ private Q_SLOTS:
         QVERIFY(parseExperimentSpec(json).value().fakeQuantize.enabled);
         QVERIFY(specError("'fake_quantize': {'per_chanel': true}").find("did you mean") != std::string::npos);
         QVERIFY(specError("'fake_quantize': {'per_channel': false}").empty());
+    }
+
+    void roundedActivationsFollowTheTrainingRangeAndSkipValidation() {
+        ModelSpec model;
+        model.layers = {layer(LayerType::Linear, 3)};
+        tunelab::detail::Network quantizing(model, Shape{4}, at::make_generator<at::CPUGeneratorImpl>(3));
+        quantizing->fakeQuantizeActivations();
+        quantizing->train();
+        torch::NoGradGuard noGrad;
+        const auto weight = quantizing->named_parameters()["0.weight"];
+        const auto bias = quantizing->named_parameters()["0.bias"];
+        const auto first = torch::linspace(-1.0, 3.0, 8).reshape({2, 4});
+        const auto out = quantizing->forward(first);
+        auto [min, max] = quantizing->activationRange(0);
+        QCOMPARE(min.item<float>(), -1.0f); // the first batch starts the range
+        QCOMPARE(max.item<float>(), 3.0f);
+        // 256 steps of 4/255 over [-1, 3], zero at step 64, as the int8 layer would quantize it.
+        const auto rounded = torch::fake_quantize_per_tensor_affine(first, 4.0 / 255.0, 64, 0, 255);
+        QVERIFY(!torch::equal(rounded, first));
+        QVERIFY(torch::allclose(out, torch::linear(rounded, weight, bias), 1e-6, 1e-6));
+
+        quantizing->forward(torch::linspace(-3.0, 5.0, 8).reshape({2, 4}));
+        std::tie(min, max) = quantizing->activationRange(0);
+        QVERIFY(std::abs(min.item<double>() - -1.02) < 1e-6); // moved a hundredth of the way
+        QVERIFY(std::abs(max.item<double>() - 3.02) < 1e-6);
+
+        quantizing->eval(); // validation sees the inputs unrounded, and does not move the range
+        QVERIFY(torch::equal(quantizing->forward(first), torch::linear(first, weight, bias)));
+        QVERIFY(std::abs(quantizing->activationRange(0).first.item<double>() - -1.02) < 1e-6);
+    }
+
+    void trainingWithRoundedActivationsDiffersAndKeepsLearning() {
+        ExperimentSpec spec = network(13);
+        spec.fakeQuantize.enabled = true;
+        const Trained weightsOnly = train(spec);
+        spec.fakeQuantize.activations = true;
+        const Trained rounded = train(spec);
+        QVERIFY(rounded.summary.status == RunStatus::Completed);
+        QVERIFY(rounded.trainLosses != weightsOnly.trainLosses);
+        QVERIFY(rounded.trainLosses.back() < rounded.trainLosses.front());
+        QVERIFY(rounded.summary.valAccuracy >= weightsOnly.summary.valAccuracy - 0.1);
+
+        const std::string json = experimentSpecToJson(spec);
+        QVERIFY2(json.find("\"activations\": true") != std::string::npos, json.c_str());
+        QVERIFY(parseExperimentSpec(json).value().fakeQuantize.activations);
+        QVERIFY(!parseExperimentSpec(experimentSpecToJson(network(13))).value().fakeQuantize.activations);
+        QVERIFY(specError("'fake_quantize': {'activations': 1}").find("fake_quantize.activations") !=
+                std::string::npos);
     }
 
     void distillationWithAlphaOneIsPlainTraining() {

@@ -225,8 +225,14 @@ CompressionVariantForm::CompressionVariantForm(VariantKind kind, const QString& 
                   {QStringLiteral("1"), QStringLiteral("64")},
                   tr("The batch size whose measured latency decides which layers run int8 and which engine "
                      "is kept: 1 for one request at a time, 64 for batches"));
-        if (kind == VariantKind::Qat)
+        if (kind == VariantKind::Qat) {
+            addCheck(
+                QStringLiteral("activations"), tr("Round activations too"),
+                tr("Fine-tune with each layer's input rounded to the 8-bit grid the int8 model will use; "
+                   "off: only the weights are rounded"))
+                ->setChecked(true);
             addTrainingFields();
+        }
         break;
     }
     case VariantKind::Distill: {
@@ -358,6 +364,8 @@ void CompressionVariantForm::setVariant(const CompressionVariant& variant) {
         numberField(QStringLiteral("calibration_rows"))->setIntegerValue(variant.calibrationRows);
         setCheck(QStringLiteral("all_int8"), variant.allInt8);
         setChoice(QStringLiteral("batch"), QString::number(variant.decisionBatch));
+        if (m_kind == VariantKind::Qat)
+            setCheck(QStringLiteral("activations"), variant.qatActivations);
         break;
     case VariantKind::Distill: {
         // The student's hidden widths: every linear layer but the last.
@@ -417,6 +425,8 @@ QJsonObject CompressionVariantForm::toJson() const {
         json[QStringLiteral("calibration_rows")] = integer(QStringLiteral("calibration_rows"));
         json[QStringLiteral("all_int8")] = checked(QStringLiteral("all_int8"));
         json[QStringLiteral("batch")] = choice(QStringLiteral("batch")).toInt();
+        if (m_kind == VariantKind::Qat)
+            json[QStringLiteral("activations")] = checked(QStringLiteral("activations"));
         break;
     case VariantKind::Distill: {
         // The engine writes the student's layers, as it would write any model.

@@ -97,6 +97,8 @@ void readVariant(const Json& item, const std::string& where, CompressionVariant&
     case VariantKind::Int8:
     case VariantKind::Qat:
         reader.boolean("per_channel", variant.perChannel);
+        if (variant.kind == VariantKind::Qat)
+            reader.boolean("activations", variant.qatActivations);
         reader.integer("calibration_rows", variant.calibrationRows, 1, "a number of rows (1 or more)");
         reader.boolean("all_int8", variant.allInt8);
         reader.integer("batch", variant.decisionBatch, 1, "1 or 64");
@@ -224,7 +226,8 @@ Result<ExperimentSpec> variantExperiment(const CompressionVariant& variant, cons
         break;
     case VariantKind::Qat:
         spec["init"] = {{"run", sourceRun}};
-        spec["fake_quantize"] = {{"per_channel", variant.perChannel}};
+        spec["fake_quantize"] = {{"per_channel", variant.perChannel},
+                                 {"activations", variant.qatActivations}};
         break;
     case VariantKind::Distill:
         spec["model"] = Json::parse(variant.studentJson);

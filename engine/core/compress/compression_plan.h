@@ -40,6 +40,8 @@ struct CompressionVariant {
     double fraction = 0.5; // structured: share of each hidden layer's neurons or channels removed
     PruneImportance importance = PruneImportance::L1; // structured
     bool perChannel = true;                           // int8, qat: one weight scale per output channel
+    bool qatActivations =
+        true; // qat: the fine-tuning rounds the layers' inputs too (fake_quantize.activations)
     int64_t calibrationRows = 512; // int8, qat: training rows whose activations set the ranges
     bool allInt8 = false;          // int8, qat: every layer int8, even where float measured faster
     int decisionBatch = 1;         // int8, qat: the batch (1 or 64) whose latency decides layers and engine

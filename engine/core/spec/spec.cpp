@@ -290,6 +290,7 @@ void readFakeQuantize(const Json& json, FakeQuantizeSpec& fake, std::vector<std:
     fake.enabled = true;
     reader.boolean("enabled", fake.enabled);
     reader.boolean("per_channel", fake.perChannel);
+    reader.boolean("activations", fake.activations);
     reader.finish();
 }
 

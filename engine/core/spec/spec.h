@@ -220,10 +220,13 @@ struct DistillSpec {
 // Quantization-aware training (docs/experiment-format.md, "fake_quantize"): every step's forward and
 // backward pass see the linear and conv2d weights rounded to int8 (symmetric, one scale per output
 // neuron or channel, or one per layer), and the update goes to the float weights (the straight-through
-// estimator), so that the trained weights lose little when they are quantized afterwards.
+// estimator), so that the trained weights lose little when they are quantized afterwards. With
+// `activations`, each of those layers' inputs is rounded too in training, to the unsigned 8-bit grid
+// of the range it was seen to take (a moving average of each batch's minimum and maximum).
 struct FakeQuantizeSpec {
     bool enabled = false;
     bool perChannel = true;
+    bool activations = false;
 };
 
 // Training-time augmentation (docs/experiment-format.md, "augment"): random changes drawn for every

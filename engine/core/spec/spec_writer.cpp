@@ -235,8 +235,11 @@ std::string experimentSpecToJson(const ExperimentSpec& spec, int indent) {
             prune["layers"] = spec.prune.layers;
         json["prune"] = prune;
     }
-    if (spec.fakeQuantize.enabled)
+    if (spec.fakeQuantize.enabled) {
         json["fake_quantize"] = {{"per_channel", spec.fakeQuantize.perChannel}};
+        if (spec.fakeQuantize.activations)
+            json["fake_quantize"]["activations"] = true;
+    }
     if (spec.distill.enabled())
         json["distill"] = {{"teacher_run", spec.distill.teacherRun},
                            {"temperature", spec.distill.temperature},

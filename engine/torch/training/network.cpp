@@ -18,6 +18,19 @@ void initialiseUniform(torch::Tensor& weight, torch::Tensor& bias, int64_t fanIn
         bias.uniform_(-bound, bound, generator);
 }
 
+// PyTorch's moving-average observer's weight for each new batch's minimum and maximum.
+constexpr double kActivationRangeAveraging = 0.01;
+
+// Rounds `x` to the quint8 grid over [min, max] widened to hold 0, as the int8 layer will see it
+// (quantized_ops' activationQuant), without reading the range back to the host.
+torch::Tensor fakeQuantizeToRange(const torch::Tensor& x, const torch::Tensor& min,
+                                  const torch::Tensor& max) {
+    const auto low = min.clamp_max(0.0), high = max.clamp_min(0.0);
+    const auto scale = ((high - low) / 255.0).clamp_min(1e-8 / 255.0).to(torch::kFloat);
+    const auto zeroPoint = torch::round(-low / scale).clamp(0, 255).to(torch::kInt);
+    return torch::fake_quantize_per_tensor_affine(x, scale, zeroPoint, 0, 255);
+}
+
 } // namespace
 
 NetworkImpl::NetworkImpl(const ModelSpec& model, const Shape& input, at::Generator generator) {
@@ -163,6 +176,40 @@ torch::Tensor NetworkImpl::merge(int layer, const std::vector<torch::Tensor>& va
     default:
         return m_layers[layer](value(0));
     }
+}
+
+void NetworkImpl::fakeQuantizeActivations() {
+    if (!m_activationRanges.empty())
+        return;
+    m_activationRanges.resize(m_layers.size());
+    for (size_t i = 0; i < m_layers.size(); ++i) {
+        if (m_types[i] != LayerType::Linear && m_types[i] != LayerType::Conv2d)
+            continue;
+        m_layers[i] = [this, i, layer = std::move(m_layers[i])](const torch::Tensor& x) {
+            if (!is_training())
+                return layer(x);
+            ActivationRange& range = m_activationRanges[i];
+            {
+                torch::NoGradGuard noGrad;
+                const auto [low, high] = torch::aminmax(x.detach());
+                if (!range.min.defined()) {
+                    range.min = low.clone();
+                    range.max = high.clone();
+                } else {
+                    range.min.lerp_(low, kActivationRangeAveraging);
+                    range.max.lerp_(high, kActivationRangeAveraging);
+                }
+            }
+            return layer(fakeQuantizeToRange(x, range.min, range.max));
+        };
+    }
+}
+
+std::pair<torch::Tensor, torch::Tensor> NetworkImpl::activationRange(int layer) const {
+    if (layer < 0 || static_cast<size_t>(layer) >= m_activationRanges.size())
+        return {};
+    const ActivationRange& range = m_activationRanges[static_cast<size_t>(layer)];
+    return {range.min, range.max};
 }
 
 void NetworkImpl::freezeBatchNormOf(int layers) {

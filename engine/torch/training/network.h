@@ -9,6 +9,7 @@
 #include <torch/torch.h>
 
 #include <functional>
+#include <utility>
 #include <vector>
 
 namespace tunelab::detail {
@@ -36,6 +37,14 @@ public:
     void freezeBatchNormOf(int layers);
     void train(bool on = true) override;
 
+    // Quantization-aware training of activations (spec.fake_quantize.activations): from now on, in
+    // training mode, the input of every linear and conv2d layer is fake-quantized to quint8 over the
+    // range it was seen to take, a moving average of each batch's minimum and maximum that the first
+    // batch starts. In evaluation mode the inputs pass unchanged.
+    void fakeQuantizeActivations();
+    // A layer's followed input range, {min, max}; undefined tensors before its first training batch.
+    std::pair<torch::Tensor, torch::Tensor> activationRange(int layer) const;
+
 private:
     using LayerFunction = std::function<torch::Tensor(const torch::Tensor&)>;
     torch::Tensor merge(int layer, const std::vector<torch::Tensor>& values) const;
@@ -50,6 +59,10 @@ private:
     bool m_chain = true;
     c10::optional<at::Generator> m_dropoutGenerator;
     int m_frozenNormLayers = 0;
+    struct ActivationRange {
+        torch::Tensor min, max; // 0-dimensional, on the layer's device
+    };
+    std::vector<ActivationRange> m_activationRanges; // by layer; empty without fake quantization
 };
 TORCH_MODULE(Network);
 

@@ -157,6 +157,8 @@ void Trainer::prepare(const std::string& deviceId) {
     m_frozen = detail::FrozenLayers(m_network, m_flat, m_spec.init.freezeLayers);
     m_rates = detail::LayerRates(m_network, m_spec.model);
     m_fakeQuantized = detail::FakeQuantizedWeights(m_network, m_spec.model, m_spec.fakeQuantize);
+    if (m_spec.fakeQuantize.enabled && m_spec.fakeQuantize.activations)
+        m_network->fakeQuantizeActivations();
     m_masks = detail::WeightMasks(m_network, m_flat, m_spec.model, m_spec.prune, m_spec.training.epochs);
     m_summary.parameters = m_flat.values.numel();
     {
