@@ -364,6 +364,25 @@ private Q_SLOTS:
         }
         QVERIFY(changed >= 1);
     }
+
+    // MOTPE's random start counts running trials with those that have results, so that it is as long
+    // however many workers share the study.
+    void motpeStartupCountsRunningTrials() {
+        const SearchSpace space = parse(kMixedSpace);
+        auto sampler = makeNamed("motpe", 4, space);
+        RandomSampler random(4);
+        std::vector<FinishedTrial> history;
+        for (int64_t trial = 0; trial < 9; ++trial) {
+            const Assignment a = suggestOrFail(random, space, trial, {});
+            history.push_back(trial < 4 ? trialWith(trial, a, mixedObjectives(a))
+                                        : trialWith(trial, a, {}, TrialState::Running));
+        }
+        history.push_back(trialWith(9, suggestOrFail(random, space, 9, {}), {}, TrialState::Running));
+        // 4 results and 5 others running (the trial asked for does not count): still the start.
+        QVERIFY(suggestOrFail(*sampler, space, 9, history) == suggestOrFail(random, space, 9, {}));
+        history.push_back(trialWith(10, suggestOrFail(random, space, 10, {}), {}, TrialState::Running));
+        QVERIFY(suggestOrFail(*sampler, space, 10, history) != suggestOrFail(random, space, 10, {}));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestMultiObjectiveSamplers)

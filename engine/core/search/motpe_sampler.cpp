@@ -91,7 +91,7 @@ std::optional<Assignment> MotpeSampler::suggest(const SearchSpace& space, int64_
     std::vector<Observation> pruned, running;
     std::vector<ObjectivePoint> points;
     std::vector<double> violations;
-    size_t objectiveCount = 1;
+    size_t objectiveCount = 1, runningCount = 0;
     for (const auto& trial : history) {
         if (trial.state == TrialState::Complete)
             objectiveCount = std::max(objectiveCount, trial.values.size());
@@ -110,12 +110,17 @@ std::optional<Assignment> MotpeSampler::suggest(const SearchSpace& space, int64_
             }
         } else if (trial.state == TrialState::Pruned && std::isfinite(trial.value)) {
             pruned.push_back({&trial, RankClass::Pruned});
-        } else if (trial.state == TrialState::Running && m_settings.constantLiar &&
-                   trial.number != trialNumber) {
-            running.push_back({&trial, RankClass::Running});
+        } else if (trial.state == TrialState::Running && trial.number != trialNumber) {
+            ++runningCount;
+            if (m_settings.constantLiar)
+                running.push_back({&trial, RankClass::Running});
         }
     }
-    if (complete.size() + pruned.size() < static_cast<size_t>(std::max(1, m_settings.startupTrials)))
+    // The random start counts the trials that are running as well as those with results, as TPE's
+    // does, so that it is `startupTrials` long however many workers share the study.
+    const size_t withResults = complete.size() + pruned.size();
+    if (withResults == 0 ||
+        withResults + runningCount < static_cast<size_t>(std::max(1, m_settings.startupTrials)))
         return RandomSampler(m_settings.seed).suggest(space, trialNumber, history);
 
     // Complete trials front by front (trial order within a front, so the order of `history` does
