@@ -7,7 +7,9 @@ For each dataset and network, per seed: a compression plan trains the source, th
   int8           post-training int8 quantization (per-channel weights, 512 calibration rows), each layer
                  int8 only where it measured faster at batch 1 and accurate enough;
   int8-all       the same with every layer int8;
-  qat-all        5 epochs of quantization-aware fine-tuning, then every layer int8;
+  qat-all        5 epochs of quantization-aware fine-tuning (weights and activations rounded), then
+                 every layer int8;
+  qat-all-weights  the same with only the weights rounded in fine-tuning;
   student        a distilled student with at most 1/8 of the source's parameters, and the same student
                  trained alone (same epochs, same seed).
 and measures accuracy, parameters, file size and batch-1 / batch-64 CPU latency on one thread.
@@ -66,6 +68,8 @@ def plan(dataset, network, seed, with_student):
         {"name": "int8", "kind": "int8"},
         {"name": "int8-all", "kind": "int8", "all_int8": True},
         {"name": "qat-all", "kind": "qat", "all_int8": True, "epochs": 5, "lr": 0.0003},
+        {"name": "qat-all-weights", "kind": "qat", "all_int8": True, "epochs": 5, "lr": 0.0003,
+         "activations": False},
     ]
     if with_student:
         student = {"layers": student_layers(classes)}
@@ -192,7 +196,7 @@ def summarize(name, reports, distill_reports, peer_times):
     print(f"source: accuracy {points(source_acc)} %, {reports[0]['source']['parameters']} parameters, "
           f"{reports[0]['source']['size_bytes']} bytes, batch-1 {median([r['source']['latency_ms'] for r in reports]):.4f} ms, "
           f"batch-64 {median([r['source']['batch64_ms'] for r in reports]):.4f} ms")
-    for variant in ("prune-90", "structured-50", "int8", "int8-all", "qat-all"):
+    for variant in ("prune-90", "structured-50", "int8", "int8-all", "qat-all", "qat-all-weights"):
         rows = [by_name(r).get(variant) for r in reports]
         rows = [v for v in rows if v and v["status"] == "completed"]
         if not rows:
@@ -204,7 +208,7 @@ def summarize(name, reports, distill_reports, peer_times):
                              if by_name(r).get(variant, {}).get("status") == "completed"])
         b64 = median([r["source"]["batch64_ms"] / by_name(r)[variant]["batch64_ms"] for r in reports
                       if by_name(r).get(variant, {}).get("status") == "completed"])
-        print(f"{variant}: accuracy drop {points(median(drops))} points, nonzero "
+        print(f"{variant}: accuracy drop {points(median(drops))} points (seeds: {' '.join(points(d) for d in drops)}), nonzero "
               f"{median([v['nonzero_parameters'] for v in rows])}, size {size_ratio:.2f}x smaller, "
               f"batch-1 speedup {median([v['speedup'] for v in rows]):.2f}x, batch-64 speedup {b64:.2f}x")
     wins, margins = 0, []
