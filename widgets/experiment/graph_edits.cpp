@@ -11,7 +11,7 @@ namespace tunelab {
 
 namespace {
 
-QString tr(const char* text) {
+QString graphEditText(const char* text) {
     return QCoreApplication::translate("GraphEdits", text);
 }
 
@@ -120,15 +120,16 @@ std::string GraphEdits::ensureName(ModelSpec& model, int layer) {
 
 std::optional<ModelSpec> GraphEdits::connect(const ModelSpec& model, int from, int to, QString* why) {
     if (!validLayer(model, to) || (from != NetworkGraph::kNetworkInput && !validLayer(model, from)))
-        return refuse(why, tr("There is no such layer."));
+        return refuse(why, graphEditText("There is no such layer."));
     if (from == to)
-        return refuse(why, tr("A layer cannot read itself."));
+        return refuse(why, graphEditText("A layer cannot read itself."));
     const NetworkGraph graph = buildNetworkGraph(model);
     const std::vector<int>& current = graph.inputs[to];
     if (std::find(current.begin(), current.end(), from) != current.end())
-        return refuse(why, tr("The layer reads that already."));
+        return refuse(why, graphEditText("The layer reads that already."));
     if (from != NetworkGraph::kNetworkInput && reaches(graph, to, from))
-        return refuse(why, tr("That would make a cycle: the layer is computed from the one it would read."));
+        return refuse(
+            why, graphEditText("That would make a cycle: the layer is computed from the one it would read."));
     ModelSpec edited = model;
     std::vector<std::string> inputs;
     if (isMergeLayer(edited.layers[to].type))
@@ -140,15 +141,16 @@ std::optional<ModelSpec> GraphEdits::connect(const ModelSpec& model, int from, i
 
 std::optional<ModelSpec> GraphEdits::disconnect(const ModelSpec& model, int from, int to, QString* why) {
     if (!validLayer(model, to))
-        return refuse(why, tr("There is no such layer."));
+        return refuse(why, graphEditText("There is no such layer."));
     const NetworkGraph graph = buildNetworkGraph(model);
     const std::vector<int>& current = graph.inputs[to];
     const auto it = std::find(current.begin(), current.end(), from);
     if (it == current.end())
-        return refuse(why, tr("The layer does not read that."));
+        return refuse(why, graphEditText("The layer does not read that."));
     if (current.size() < 2)
         return refuse(
-            why, tr("That is the layer's only input: connect another one instead, or remove the layer."));
+            why, graphEditText(
+                     "That is the layer's only input: connect another one instead, or remove the layer."));
     ModelSpec edited = model;
     std::vector<std::string> inputs = explicitInputs(edited, graph, to);
     inputs.erase(inputs.begin() + (it - current.begin()));
@@ -158,7 +160,7 @@ std::optional<ModelSpec> GraphEdits::disconnect(const ModelSpec& model, int from
 
 std::optional<ModelSpec> GraphEdits::removeLayer(const ModelSpec& model, int layer, QString* why) {
     if (!validLayer(model, layer))
-        return refuse(why, tr("There is no such layer."));
+        return refuse(why, graphEditText("There is no such layer."));
     const NetworkGraph graph = buildNetworkGraph(model);
     ModelSpec edited = model;
     const int replacement =
@@ -183,28 +185,32 @@ std::optional<ModelSpec> GraphEdits::removeLayer(const ModelSpec& model, int lay
 std::optional<ModelSpec> GraphEdits::renameLayer(const ModelSpec& model, int layer, const std::string& name,
                                                  QString* why) {
     if (!validLayer(model, layer))
-        return refuse(why, tr("There is no such layer."));
+        return refuse(why, graphEditText("There is no such layer."));
     const std::string old = model.layers[layer].name;
     if (name == old)
         return refuse(why, QString());
     const QString quoted = QString::fromStdString(name);
     if (name.empty())
-        return refuse(why, tr("A name cannot be empty: type one (letters, digits and _ - . /)."));
+        return refuse(why, graphEditText("A name cannot be empty: type one (letters, digits and _ - . /)."));
     if (name == "input")
-        return refuse(why, tr("'input' is the network's input; choose another name."));
+        return refuse(why, graphEditText("'input' is the network's input; choose another name."));
     if (!isLayerName(name))
-        return refuse(why, tr("'%1' is not a layer name: use letters, digits and _ - . / only.").arg(quoted));
+        return refuse(
+            why,
+            graphEditText("'%1' is not a layer name: use letters, digits and _ - . / only.").arg(quoted));
     const int count = static_cast<int>(model.layers.size());
     for (int other = 0; other < count; ++other) {
         const LayerSpec& spec = model.layers[other];
         if (other != layer && spec.name == name)
-            return refuse(why,
-                          tr("'%1' is already the name of layer %2 (%3); names are unique in the network.")
-                              .arg(quoted)
-                              .arg(other)
-                              .arg(LayerCatalog::typeName(spec.type)));
+            return refuse(
+                why,
+                graphEditText("'%1' is already the name of layer %2 (%3); names are unique in the network.")
+                    .arg(quoted)
+                    .arg(other)
+                    .arg(LayerCatalog::typeName(spec.type)));
         if (spec.instance == name || instancePrefix(spec.name) == name)
-            return refuse(why, tr("'%1' is the name of a block instance; choose another name.").arg(quoted));
+            return refuse(
+                why, graphEditText("'%1' is the name of a block instance; choose another name.").arg(quoted));
     }
 
     // Readers that named the layer name it anew; one that named the block instance it ends keeps
@@ -226,7 +232,7 @@ std::optional<ModelSpec> GraphEdits::renameLayer(const ModelSpec& model, int lay
     const NetworkGraph after = buildNetworkGraph(edited);
     for (int reader = 0; reader < count; ++reader) {
         if (resolved(model, before, reader) && after.inputs[reader] != before.inputs[reader])
-            return refuse(why, tr("The name '%1' would change what %2 reads; choose another name.")
+            return refuse(why, graphEditText("The name '%1' would change what %2 reads; choose another name.")
                                    .arg(quoted, QString::fromStdString(layerLabel(model, reader))));
     }
     return edited;
@@ -235,7 +241,7 @@ std::optional<ModelSpec> GraphEdits::renameLayer(const ModelSpec& model, int lay
 std::optional<ModelSpec> GraphEdits::setInputs(const ModelSpec& model, int layer,
                                                const std::vector<std::string>& inputs, QString* why) {
     if (!validLayer(model, layer))
-        return refuse(why, tr("There is no such layer."));
+        return refuse(why, graphEditText("There is no such layer."));
     if (model.layers[layer].inputs == inputs)
         return refuse(why, QString());
     ModelSpec edited = model;
@@ -254,7 +260,7 @@ std::optional<ModelSpec> GraphEdits::setInputs(const ModelSpec& model, int layer
     }
     for (const int input : graph.inputs[layer])
         if (input >= 0 && reaches(graph, layer, input))
-            return refuse(why, tr("That would make a cycle: %1 is computed from this layer.")
+            return refuse(why, graphEditText("That would make a cycle: %1 is computed from this layer.")
                                    .arg(QString::fromStdString(inputLabel(edited, input))));
     return edited;
 }
@@ -262,7 +268,7 @@ std::optional<ModelSpec> GraphEdits::setInputs(const ModelSpec& model, int layer
 std::optional<ModelSpec> GraphEdits::insertAfter(const ModelSpec& model, const LayerSpec& layer, int after,
                                                  QString* why, int* index) {
     if (after != NetworkGraph::kNetworkInput && !validLayer(model, after))
-        return refuse(why, tr("There is no such layer."));
+        return refuse(why, graphEditText("There is no such layer."));
     const NetworkGraph graph = buildNetworkGraph(model);
     const int count = static_cast<int>(model.layers.size());
     std::vector<int> readers;
@@ -287,15 +293,16 @@ std::optional<ModelSpec> GraphEdits::insertAfter(const ModelSpec& model, const L
 std::optional<ModelSpec> GraphEdits::insertOnEdge(const ModelSpec& model, const LayerSpec& layer, int from,
                                                   int to, QString* why, int* index) {
     if (!validLayer(model, to) || (from != NetworkGraph::kNetworkInput && !validLayer(model, from)))
-        return refuse(why, tr("There is no such layer."));
+        return refuse(why, graphEditText("There is no such layer."));
     const NetworkGraph graph = buildNetworkGraph(model);
     const std::vector<int>& current = graph.inputs[to];
     const auto port = std::find(current.begin(), current.end(), from);
     if (port == current.end())
-        return refuse(why, tr("The layer does not read that."));
+        return refuse(why, graphEditText("The layer does not read that."));
     const bool written = !model.layers[to].inputs.empty();
     if (!resolved(model, graph, to))
-        return refuse(why, tr("The layer names an input that is no layer; correct its inputs first."));
+        return refuse(why,
+                      graphEditText("The layer names an input that is no layer; correct its inputs first."));
     ModelSpec edited = model;
     LayerSpec added = layer;
     added.inputs.clear();
@@ -321,7 +328,7 @@ std::optional<ModelSpec> GraphEdits::insertBlock(const ModelSpec& model, const Q
                                                  const Shape& shape, QString* why) {
     const bool residual = block == QLatin1String("Residual block");
     if (!residual && block != QLatin1String("Bottleneck"))
-        return refuse(why, tr("There is no block called %1.").arg(block));
+        return refuse(why, graphEditText("There is no block called %1.").arg(block));
     ModelSpec edited = model;
     const int at = validLayer(model, after) ? after : -1;
     const std::string source = ensureName(edited, at);

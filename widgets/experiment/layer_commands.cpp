@@ -9,7 +9,7 @@ namespace tunelab {
 
 namespace {
 
-QString tr(const char* text) {
+QString layerCommandText(const char* text) {
     return QCoreApplication::translate("LayerCommands", text);
 }
 
@@ -21,7 +21,7 @@ InsertLayerCommand::InsertLayerCommand(LayerStackModel* model, int row, const La
     , m_model(model)
     , m_row(row)
     , m_layer(layer) {
-    setText(text.isEmpty() ? tr("Add %1").arg(LayerCatalog::typeName(layer.type)) : text);
+    setText(text.isEmpty() ? layerCommandText("Add %1").arg(LayerCatalog::typeName(layer.type)) : text);
 }
 
 void InsertLayerCommand::undo() {
@@ -37,7 +37,7 @@ RemoveLayerCommand::RemoveLayerCommand(LayerStackModel* model, int row, QUndoCom
     , m_model(model)
     , m_row(row)
     , m_layer(model->layer(row)) {
-    setText(tr("Remove %1").arg(LayerCatalog::typeName(m_layer.type)));
+    setText(layerCommandText("Remove %1").arg(LayerCatalog::typeName(m_layer.type)));
 }
 
 void RemoveLayerCommand::undo() {
@@ -53,7 +53,7 @@ MoveLayerCommand::MoveLayerCommand(LayerStackModel* model, int from, int to, QUn
     , m_model(model)
     , m_from(from)
     , m_to(to) {
-    setText(tr("Move %1").arg(LayerCatalog::typeName(model->layer(from).type)));
+    setText(layerCommandText("Move %1").arg(LayerCatalog::typeName(model->layer(from).type)));
 }
 
 void MoveLayerCommand::undo() {
@@ -74,7 +74,7 @@ EditLayerCommand::EditLayerCommand(LayerStackModel* model, int row, const QStrin
     , m_after(m_before) {
     LayerCatalog::setValue(m_after, key, value);
     const LayerField* field = LayerCatalog::field(m_before.type, key);
-    setText(tr("Change %1").arg(field ? field->label.toLower() : key));
+    setText(layerCommandText("Change %1").arg(field ? field->label.toLower() : key));
     if (LayerCatalog::sameLayer(m_before, m_after))
         setObsolete(true);
 }

@@ -12,15 +12,11 @@
 
 namespace tunelab {
 
-namespace {
+// ---- RaceResultsModel --------------------------------------------------------------------------
 
-QString formatNumber(double value, int precision = 4) {
+QString RaceResultsModel::formatNumber(double value, int precision) {
     return std::isfinite(value) ? QString::number(value, 'g', precision) : QStringLiteral("–");
 }
-
-} // namespace
-
-// ---- RaceResultsModel --------------------------------------------------------------------------
 
 RaceResultsModel::RaceResultsModel(QObject* parent)
     : QAbstractTableModel(parent) {}

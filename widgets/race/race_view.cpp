@@ -11,10 +11,6 @@ namespace tunelab {
 
 namespace {
 
-QString formatNumber(double value, int precision = 4) {
-    return std::isfinite(value) ? QString::number(value, 'g', precision) : QStringLiteral("–");
-}
-
 const char* optimizerKey(OptimizerType type) {
     return optimizerInfo(type).json;
 }
@@ -126,17 +122,20 @@ QVariant RaceSetupModel::data(const QModelIndex& index, int role) const {
         return role == Qt::EditRole ? QVariant(QString::fromLatin1(optimizerKey(optimizer.type)))
                                     : QVariant(optimizerLabel(optimizer.type));
     case LearningRateColumn:
-        return role == Qt::EditRole ? QVariant(optimizer.lr) : QVariant(formatNumber(optimizer.lr));
+        return role == Qt::EditRole ? QVariant(optimizer.lr)
+                                    : QVariant(RaceResultsModel::formatNumber(optimizer.lr));
     case MomentumColumn:
         return role == Qt::EditRole ? QVariant(optimizer.momentum)
-                                    : QVariant(formatNumber(optimizer.momentum));
+                                    : QVariant(RaceResultsModel::formatNumber(optimizer.momentum));
     case Beta1Column:
-        return role == Qt::EditRole ? QVariant(optimizer.beta1) : QVariant(formatNumber(optimizer.beta1));
+        return role == Qt::EditRole ? QVariant(optimizer.beta1)
+                                    : QVariant(RaceResultsModel::formatNumber(optimizer.beta1));
     case Beta2Column:
-        return role == Qt::EditRole ? QVariant(optimizer.beta2) : QVariant(formatNumber(optimizer.beta2));
+        return role == Qt::EditRole ? QVariant(optimizer.beta2)
+                                    : QVariant(RaceResultsModel::formatNumber(optimizer.beta2));
     case WeightDecayColumn:
         return role == Qt::EditRole ? QVariant(optimizer.weightDecay)
-                                    : QVariant(formatNumber(optimizer.weightDecay));
+                                    : QVariant(RaceResultsModel::formatNumber(optimizer.weightDecay));
     default:
         return {};
     }

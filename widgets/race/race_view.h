@@ -119,6 +119,9 @@ public:
     };
     static constexpr int SortRole = Qt::UserRole + 1; // numbers as numbers, missing values last
 
+    // A race's numbers as the tables show them: `precision` significant digits, "–" when not finite.
+    static QString formatNumber(double value, int precision = 4);
+
     explicit RaceResultsModel(QObject* parent = nullptr);
 
     int rowCount(const QModelIndex& parent = {}) const override;
