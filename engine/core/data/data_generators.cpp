@@ -15,7 +15,7 @@ namespace {
 constexpr double kPi = 3.14159265358979323846;
 constexpr int64_t kMaxSamples = 10'000'000;
 constexpr int kMaxFeatures = 10'000;
-constexpr int64_t kMaxValues = 200'000'000; // samples x features, 800 MB of floats
+constexpr int64_t kMaxGeneratedValues = 200'000'000; // samples x features, 800 MB of floats
 constexpr int kMaxSpiralArms = 16;
 constexpr int kMaxBlobs = 1000;
 
@@ -50,7 +50,7 @@ private:
     bool m_hasSpare = false;
 };
 
-std::string formatNumber(double value) {
+std::string formatSetting(double value) {
     char text[32];
     std::snprintf(text, sizeof(text), "%g", value);
     return text;
@@ -63,7 +63,7 @@ std::string checkParameters(const DataSpec& spec, int classes, int features) {
         return "data.samples: at most " + std::to_string(kMaxSamples) + " samples can be generated, got " +
                std::to_string(spec.samples);
     if (!std::isfinite(spec.noise) || spec.noise < 0.0)
-        return "data.noise: expected a non-negative number, got " + formatNumber(spec.noise);
+        return "data.noise: expected a non-negative number, got " + formatSetting(spec.noise);
     if (spec.kind == DataKind::Spirals && (classes < 2 || classes > kMaxSpiralArms))
         return "data.classes: expected 2 to " + std::to_string(kMaxSpiralArms) + " spiral arms, got " +
                std::to_string(classes);
@@ -76,9 +76,10 @@ std::string checkParameters(const DataSpec& spec, int classes, int features) {
     if (features < 1 || features > kMaxFeatures)
         return "data.features: expected 1 to " + std::to_string(kMaxFeatures) + " features, got " +
                std::to_string(features);
-    if (spec.samples * features > kMaxValues)
+    if (spec.samples * features > kMaxGeneratedValues)
         return "data.samples: " + std::to_string(spec.samples) + " samples of " + std::to_string(features) +
-               " features are more than the " + std::to_string(kMaxValues) + " values that can be generated";
+               " features are more than the " + std::to_string(kMaxGeneratedValues) +
+               " values that can be generated";
     return {};
 }
 
@@ -108,7 +109,7 @@ std::string describe(const DataSpec& spec, int classes, int features) {
         what = toString(spec.kind);
         break;
     }
-    return what + " (" + std::to_string(spec.samples) + " samples, noise " + formatNumber(spec.noise) + ")";
+    return what + " (" + std::to_string(spec.samples) + " samples, noise " + formatSetting(spec.noise) + ")";
 }
 
 // Row i belongs to class i % classes: the classes interleave and their sizes differ by at most one.

@@ -25,7 +25,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr int64_t kMaxValues = 500'000'000;       // floats kept in memory (2 GB); data.limit reads fewer
+constexpr int64_t kMaxFolderValues = 500'000'000; // floats kept in memory (2 GB); data.limit reads fewer
 constexpr int64_t kMaxFileBytes = 256ll << 20;    // a bigger file is no training image
 constexpr int64_t kMaxDecodedPixels = 64'000'000; // width x height of one image before resizing
 constexpr int kMaxSide = 16384; // and each side: resizing a wider image takes memory in proportion
@@ -203,7 +203,7 @@ Result<Dataset> loadImageFolderDataset(const DataSpec& spec) {
     const std::string sizeSource = spec.imageSize.empty() ? firstName : std::string("data.image_size");
     const int64_t perImage = channels * height * width;
     const auto rows = static_cast<int64_t>(files.size());
-    if (perImage > 0 && rows > kMaxValues / perImage)
+    if (perImage > 0 && rows > kMaxFolderValues / perImage)
         return Loaded::failure("data.path: " + std::to_string(rows) + " images of " +
                                std::to_string(perImage) +
                                " values are more than TuneLab holds in memory; set data.limit or a smaller "

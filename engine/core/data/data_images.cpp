@@ -20,9 +20,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr uint32_t kIdxImagesMagic = 2051;  // 0x00000803: unsigned bytes, 3 dimensions
-constexpr uint32_t kIdxLabelsMagic = 2049;  // 0x00000801: unsigned bytes, 1 dimension
-constexpr int64_t kMaxValues = 500'000'000; // floats kept in memory (2 GB); data.limit reads fewer
+constexpr uint32_t kIdxImagesMagic = 2051;       // 0x00000803: unsigned bytes, 3 dimensions
+constexpr uint32_t kIdxLabelsMagic = 2049;       // 0x00000801: unsigned bytes, 1 dimension
+constexpr int64_t kMaxImageValues = 500'000'000; // floats kept in memory (2 GB); data.limit reads fewer
 constexpr int64_t kCifarPixels = 3 * 32 * 32;
 constexpr int64_t kCifarRecord = 1 + kCifarPixels;
 constexpr int kCifarBatches = 5;
@@ -206,7 +206,7 @@ Result<Dataset> loadMnist(const DataSpec& spec) {
                                         "x" + std::to_string(width));
     const int64_t rows = spec.limit > 0 ? std::min<int64_t>(spec.limit, count) : count;
     const int64_t pixels = height * width;
-    if (pixels > kMaxValues || rows > kMaxValues / pixels)
+    if (pixels > kMaxImageValues || rows > kMaxImageValues / pixels)
         return Result<Dataset>::failure(imagesName + ": " + std::to_string(rows) + " images of " +
                                         std::to_string(pixels) +
                                         " pixels do not fit in memory; set data.limit");
@@ -309,7 +309,7 @@ Result<Dataset> loadCifar10(const DataSpec& spec) {
         total += size / kCifarRecord;
     }
     const int64_t rows = spec.limit > 0 ? std::min<int64_t>(spec.limit, total) : total;
-    if (rows * kCifarPixels > kMaxValues)
+    if (rows * kCifarPixels > kMaxImageValues)
         return Result<Dataset>::failure("data.path: " + std::to_string(rows) +
                                         " CIFAR-10 images do not fit in memory; set data.limit");
 

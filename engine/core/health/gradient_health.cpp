@@ -9,7 +9,7 @@ namespace tunelab {
 
 namespace {
 
-std::string formatNumber(double value) {
+std::string formatThreeDigits(double value) {
     std::ostringstream text;
     text.precision(3);
     text << value;
@@ -53,10 +53,10 @@ void addExplodingWeightFlags(const std::vector<WeightHistogram>& histograms,
             continue;
         const double magnitude =
             std::max(std::abs(double(histogram->low)), std::abs(double(histogram->high)));
-        HealthFlag flag =
-            makeFlag(HealthFlagKind::Exploding, layer, 0,
-                     "layer " + std::to_string(layer) + ": the weights reached ±" + formatNumber(magnitude) +
-                         " by the end of epoch " + std::to_string(histogram->epoch));
+        HealthFlag flag = makeFlag(HealthFlagKind::Exploding, layer, 0,
+                                   "layer " + std::to_string(layer) + ": the weights reached ±" +
+                                       formatThreeDigits(magnitude) + " by the end of epoch " +
+                                       std::to_string(histogram->epoch));
         flag.epoch = histogram->epoch;
         flags.push_back(std::move(flag));
     }
@@ -109,12 +109,12 @@ std::vector<HealthFlag> detectHealthFlags(const std::vector<LayerHealthSample>& 
                     // Against a median that is itself vanishingly small, a jump is a recovery.
                     if (median >= thresholds.vanishingNorm && norm > thresholds.explodingJump * median) {
                         explodingFlagged = true;
-                        flags.push_back(makeFlag(HealthFlagKind::Exploding, layer, sample.step,
-                                                 "layer " + std::to_string(layer) +
-                                                     ": the gradient norm jumped to " + formatNumber(norm) +
-                                                     " at step " + std::to_string(sample.step) + ", " +
-                                                     formatNumber(norm / median) + " times its median of " +
-                                                     formatNumber(median)));
+                        flags.push_back(
+                            makeFlag(HealthFlagKind::Exploding, layer, sample.step,
+                                     "layer " + std::to_string(layer) + ": the gradient norm jumped to " +
+                                         formatThreeDigits(norm) + " at step " + std::to_string(sample.step) +
+                                         ", " + formatThreeDigits(norm / median) + " times its median of " +
+                                         formatThreeDigits(median)));
                     }
                 }
             }
@@ -124,11 +124,12 @@ std::vector<HealthFlag> detectHealthFlags(const std::vector<LayerHealthSample>& 
                         smallSince = sample.step;
                     if (smallRun >= thresholds.vanishingSamples) {
                         vanishingFlagged = true;
-                        flags.push_back(makeFlag(
-                            HealthFlagKind::Vanishing, layer, smallSince,
-                            "layer " + std::to_string(layer) + ": the gradient norm stayed below " +
-                                formatNumber(thresholds.vanishingNorm) + " for " + std::to_string(smallRun) +
-                                " samples from step " + std::to_string(smallSince)));
+                        flags.push_back(makeFlag(HealthFlagKind::Vanishing, layer, smallSince,
+                                                 "layer " + std::to_string(layer) +
+                                                     ": the gradient norm stayed below " +
+                                                     formatThreeDigits(thresholds.vanishingNorm) + " for " +
+                                                     std::to_string(smallRun) + " samples from step " +
+                                                     std::to_string(smallSince)));
                     }
                 } else {
                     smallRun = 0;

@@ -18,7 +18,7 @@ using tpe_core::RankClass;
 // single-objective choice. Chosen on the development problems of bench/bench_multi_objective.cpp
 // only (ZDT3, ZDT6, DTLZ2; never ZDT1 or ZDT2): of 0.05, 0.1, 0.15 and 0.25 at 200 trials, 0.1 did
 // best over the three.
-constexpr double kGoodFraction = 0.1;
+constexpr double kMotpeGoodFraction = 0.1;
 // Optuna's reference point for the subset selection: a tenth beyond the front's worst point, or
 // this much above an objective whose worst is 0.
 constexpr double kReferenceMargin = 0.1;
@@ -134,7 +134,7 @@ std::optional<Assignment> MotpeSampler::suggest(const SearchSpace& space, int64_
         return complete[a]->number < complete[b]->number;
     });
     const size_t observationCount = complete.size() + pruned.size() + running.size();
-    const size_t goodLimit = tpe_core::goodCount(observationCount, kGoodFraction);
+    const size_t goodLimit = tpe_core::goodCount(observationCount, kMotpeGoodFraction);
     for (size_t begin = 0; begin < order.size() && begin < goodLimit;) {
         size_t end = begin;
         while (end < order.size() && ranks[order[end]] == ranks[order[begin]])
@@ -161,7 +161,7 @@ std::optional<Assignment> MotpeSampler::suggest(const SearchSpace& space, int64_
               [](const Observation& a, const Observation& b) { return a.trial->number < b.trial->number; });
     ranked.insert(ranked.end(), pruned.begin(), pruned.end());
     ranked.insert(ranked.end(), running.begin(), running.end());
-    return tpe_core::suggestFromRanking(m_settings, space, trialNumber, ranked, kGoodFraction);
+    return tpe_core::suggestFromRanking(m_settings, space, trialNumber, ranked, kMotpeGoodFraction);
 }
 
 } // namespace tunelab

@@ -77,10 +77,6 @@ std::vector<double> logTargets(const std::vector<double>& values) {
     return targets;
 }
 
-double normalCdf(double x) {
-    return 0.5 * std::erfc(-x / std::sqrt(2.0));
-}
-
 // log E[max(e^best - e^Y, 0)] for Y ~ N(mean, variance): the expected improvement on the scale of
 // y - shift when the forest models log(y - shift). With v = (best - mean) / sigma it is
 // e^best (Phi(v) - e^(sigma^2/2 - v sigma) Phi(v - sigma)); the second term is phi(v) R(sigma - v)
@@ -107,7 +103,7 @@ double logExpectedImprovementOfLog(double best, double mean, double variance) {
     return best + std::log(sigma) + logExpectedImprovementFactor(v);
 }
 
-struct Scored {
+struct ScoredConfiguration {
     std::vector<double> x;
     double score;
 };
@@ -145,7 +141,7 @@ public:
         return logExpectedImprovementOfLog(m_best, mean, variance);
     }
 
-    Scored run(Scored start, Rng& rng) {
+    ScoredConfiguration run(ScoredConfiguration start, Rng& rng) {
         m_x = std::move(start.x);
         m_encoding.parameterValues(m_x, m_values);
         m_forest.trace(m_values.data(), m_trace);
@@ -343,14 +339,16 @@ std::optional<Assignment> RfSampler::suggest(const SearchSpace& space, int64_t t
 
     // Random configurations, then local searches from the observed ones with the best predicted values
     // and from the best random ones.
-    std::vector<Scored> pool;
+    std::vector<ScoredConfiguration> pool;
     pool.reserve(static_cast<size_t>(kChallengers) + 2 * kLocalSearchStarts);
     std::vector<double> x, values;
     for (int i = 0; i < kChallengers; ++i) {
         encoding.randomPoint(rng, x, &values);
         pool.push_back({x, search.score(values)});
     }
-    auto byScore = [](const Scored& a, const Scored& b) { return a.score > b.score; };
+    auto byScore = [](const ScoredConfiguration& a, const ScoredConfiguration& b) {
+        return a.score > b.score;
+    };
     std::stable_sort(pool.begin(), pool.end(), byScore);
 
     std::vector<size_t> byPrediction(observed);
@@ -358,7 +356,7 @@ std::optional<Assignment> RfSampler::suggest(const SearchSpace& space, int64_t t
         byPrediction[i] = i;
     std::stable_sort(byPrediction.begin(), byPrediction.end(),
                      [&](size_t a, size_t b) { return predicted[a] < predicted[b]; });
-    std::vector<Scored> starts;
+    std::vector<ScoredConfiguration> starts;
     for (size_t i = 0; i < std::min(kLocalSearchStarts, observed); ++i)
         starts.push_back({encoded.points[byPrediction[i]], search.score(rows[byPrediction[i]])});
     for (size_t i = 0; i < std::min(kLocalSearchStarts, pool.size()); ++i)

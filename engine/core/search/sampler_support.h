@@ -31,6 +31,11 @@ private:
     uint64_t m_state;
 };
 
+// The standard normal distribution's cumulative probability.
+inline double normalCdf(double x) {
+    return 0.5 * std::erfc(-x / std::sqrt(2.0));
+}
+
 // Whether a parameter is sampled as one of a list (categorical, fixed, explicit values).
 bool isChoice(const SearchParameter& parameter);
 // Cells of a numeric parameter on a grid (ints, steps); 0 for a continuous or log-int one.

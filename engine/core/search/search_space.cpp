@@ -54,7 +54,7 @@ std::optional<std::vector<PathSegment>> parsePath(const std::string& path) {
 
 namespace {
 
-std::string formatNumber(double value) {
+std::string formatExact(double value) {
     std::ostringstream out;
     out.precision(15);
     out << value;
@@ -238,7 +238,7 @@ SearchParameter readParameter(const json& item, int index, std::vector<std::stri
                 parameter.high = item["high"].get<double>();
                 parameter.log = item.value("log", false);
                 parameter.step = item.contains("step") ? item["step"].get<double>() : 0.0;
-                const std::string low = formatNumber(parameter.low), high = formatNumber(parameter.high);
+                const std::string low = formatExact(parameter.low), high = formatExact(parameter.high);
                 // An int range's bounds must be exact doubles, and a float range's width finite.
                 if (!std::isfinite(parameter.low) || !std::isfinite(parameter.high))
                     fail("low and high must be finite");
@@ -264,7 +264,7 @@ SearchParameter readParameter(const json& item, int index, std::vector<std::stri
                         fail("step and log cannot be combined");
                     else if (parameter.step > parameter.high - parameter.low &&
                              parameter.high > parameter.low)
-                        fail("step " + formatNumber(parameter.step) + " is wider than the range [" + low +
+                        fail("step " + formatExact(parameter.step) + " is wider than the range [" + low +
                              ", " + high + "]");
                 }
                 if (isInt && parameter.step == 0.0)

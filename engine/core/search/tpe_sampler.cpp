@@ -25,10 +25,6 @@ constexpr double kBandwidthScale = 0.15;
 constexpr int kFlatWeightTrials = 25;
 constexpr double kLogSqrtTwoPi = 0.91893853320467274178;
 
-double normalCdf(double x) {
-    return 0.5 * std::erfc(-x / std::sqrt(2.0));
-}
-
 // TPE's order: completed by value, then pruned by value, then running ones.
 bool rankedBefore(const Observation& a, const Observation& b) {
     if (a.rankClass != b.rankClass)

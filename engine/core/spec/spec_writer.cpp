@@ -14,10 +14,10 @@ namespace tunelab {
 
 namespace {
 
-using Json = nlohmann::ordered_json;
+using OrderedJson = nlohmann::ordered_json;
 
-Json dataToJson(const DataSpec& data) {
-    Json json;
+OrderedJson dataToJson(const DataSpec& data) {
+    OrderedJson json;
     json["kind"] = toString(data.kind);
     if (isGeneratedData(data.kind)) {
         json["samples"] = data.samples;
@@ -54,8 +54,8 @@ Json dataToJson(const DataSpec& data) {
     return json;
 }
 
-Json layerToJson(const LayerSpec& layer) {
-    Json json;
+OrderedJson layerToJson(const LayerSpec& layer) {
+    OrderedJson json;
     json["type"] = toString(layer.type);
     switch (layer.type) {
     case LayerType::Linear:
@@ -108,8 +108,8 @@ Json layerToJson(const LayerSpec& layer) {
 // The layers as written: the layers of a block instance become the instance again while they are
 // still what the block expands to; an instance whose layers were edited one by one is written
 // layer by layer, so that no edit is lost.
-Json modelToJson(const ModelSpec& model) {
-    Json layers = Json::array();
+OrderedJson modelToJson(const ModelSpec& model) {
+    OrderedJson layers = OrderedJson::array();
     for (size_t i = 0; i < model.layers.size();) {
         const LayerSpec& first = model.layers[i];
         size_t end = i + 1;
@@ -126,7 +126,7 @@ Json modelToJson(const ModelSpec& model) {
                 intact = layerToJson(expanded[k]) == layerToJson(model.layers[i + k]);
         }
         if (intact) {
-            Json instance;
+            OrderedJson instance;
             instance["type"] = "block";
             instance["block"] = first.block;
             instance["name"] = first.instance;
@@ -139,11 +139,11 @@ Json modelToJson(const ModelSpec& model) {
         }
         i = end;
     }
-    Json json;
+    OrderedJson json;
     if (!model.blocks.empty()) {
-        Json blocks = Json::object();
+        OrderedJson blocks = OrderedJson::object();
         for (const BlockSpec& block : model.blocks) {
-            Json blockLayers = Json::array();
+            OrderedJson blockLayers = OrderedJson::array();
             for (const LayerSpec& layer : block.layers)
                 blockLayers.push_back(layerToJson(layer));
             blocks[block.name] = {{"layers", blockLayers}};
@@ -154,8 +154,8 @@ Json modelToJson(const ModelSpec& model) {
     return json;
 }
 
-Json scheduleToJson(const ScheduleSpec& schedule) {
-    Json json;
+OrderedJson scheduleToJson(const ScheduleSpec& schedule) {
+    OrderedJson json;
     json["type"] = toString(schedule.type);
     json["warmup_epochs"] = schedule.warmupEpochs;
     switch (schedule.type) {
@@ -181,8 +181,8 @@ Json scheduleToJson(const ScheduleSpec& schedule) {
     return json;
 }
 
-Json trainingToJson(const TrainingSpec& training) {
-    Json json;
+OrderedJson trainingToJson(const TrainingSpec& training) {
+    OrderedJson json;
     json["epochs"] = training.epochs;
     if (training.fullBatch)
         json["batch_size"] = "full";
@@ -201,7 +201,7 @@ Json trainingToJson(const TrainingSpec& training) {
 } // namespace
 
 std::string experimentSpecToJson(const ExperimentSpec& spec, int indent) {
-    Json json;
+    OrderedJson json;
     json["name"] = spec.name;
     json["seed"] = spec.seed;
     json["device"] = spec.device;
@@ -214,7 +214,7 @@ std::string experimentSpecToJson(const ExperimentSpec& spec, int indent) {
     json["schedule"] = scheduleToJson(spec.schedule);
     json["training"] = trainingToJson(spec.training);
     if (spec.init.fromWeights()) {
-        Json init;
+        OrderedJson init;
         if (spec.init.run > 0)
             init["run"] = spec.init.run;
         else
@@ -224,9 +224,9 @@ std::string experimentSpecToJson(const ExperimentSpec& spec, int indent) {
         json["init"] = init;
     }
     if (spec.prune.enabled()) {
-        Json prune = {{"sparsity", spec.prune.sparsity},
-                      {"scope", toString(spec.prune.scope)},
-                      {"schedule", toString(spec.prune.schedule)}};
+        OrderedJson prune = {{"sparsity", spec.prune.sparsity},
+                             {"scope", toString(spec.prune.scope)},
+                             {"schedule", toString(spec.prune.schedule)}};
         if (spec.prune.schedule == PruneSchedule::Gradual) {
             prune["start_epoch"] = spec.prune.startEpoch;
             prune["end_epoch"] = spec.prune.lastPruningEpoch(spec.training.epochs);

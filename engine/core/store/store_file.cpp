@@ -24,7 +24,6 @@ namespace tunelab {
 
 using sqlite::Database;
 using sqlite::exec;
-using sqlite::Statement;
 
 std::string sqliteFailure(sqlite3* db, const std::string& path, const std::string& error) {
     const int code = sqlite3_errcode(db) & 0xff;
@@ -92,7 +91,7 @@ Result<Database> openConnection(const std::string& path, Access access = Access:
 // Whether the file holds a version's tables; the first missing one otherwise.
 Result<bool> checkTables(sqlite3* db, const std::string& path, int version) {
     for (const auto& name : tablesOfVersion(version)) {
-        Statement table(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?");
+        sqlite::Statement table(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?");
         table.bind(name);
         if (!table.next())
             return Result<bool>::failure(sqliteFailure(db, path, table.error()));
@@ -106,8 +105,9 @@ Result<bool> checkTables(sqlite3* db, const std::string& path, int version) {
 // database that holds other tables but no schema_meta belongs to someone else; migrating it would
 // write our tables into their file.
 Result<int> usableSchemaVersion(sqlite3* db, const std::string& path, bool made = false) {
-    Statement tables(db, "SELECT count(*), sum(name = 'schema_meta') FROM sqlite_master WHERE type = 'table'"
-                         " AND name NOT LIKE 'sqlite_%'");
+    sqlite::Statement tables(
+        db, "SELECT count(*), sum(name = 'schema_meta') FROM sqlite_master WHERE type = 'table'"
+            " AND name NOT LIKE 'sqlite_%'");
     if (!tables.next())
         return Result<int>::failure(sqliteFailure(db, path, tables.error()));
     int version = 0;
@@ -119,7 +119,7 @@ Result<int> usableSchemaVersion(sqlite3* db, const std::string& path, bool made 
                                                "dropped?); remove it or choose another store path");
     } else {
         std::string error;
-        version = readSchemaVersion(Statement(db, kSchemaVersionQuery), error);
+        version = readSchemaVersion(sqlite::Statement(db, kSchemaVersionQuery), error);
         if (version < 0)
             return Result<int>::failure(sqliteFailure(db, path, error));
     }
@@ -164,7 +164,8 @@ Result<bool> migrate(sqlite3* db, const std::string& path, bool made = false) {
                                          " failed: " + error);
         }
     }
-    Statement setVersion(db, "INSERT OR REPLACE INTO schema_meta(key, value) VALUES('schema_version', ?)");
+    sqlite::Statement setVersion(
+        db, "INSERT OR REPLACE INTO schema_meta(key, value) VALUES('schema_version', ?)");
     if (!setVersion.run(RunStore::kSchemaVersion) || exec(db, "COMMIT", error) != SQLITE_OK) {
         std::string ignored;
         exec(db, "ROLLBACK", ignored);
@@ -177,7 +178,7 @@ Result<bool> migrate(sqlite3* db, const std::string& path, bool made = false) {
 
 // "" when SQLite's quick check finds the file sound, else its first findings.
 std::string checkProblems(sqlite3* db, const char* pragma = "PRAGMA quick_check(20)") {
-    Statement check(db, pragma);
+    sqlite::Statement check(db, pragma);
     std::string problems;
     while (check.next()) {
         std::string line = check.text(0);
@@ -382,7 +383,7 @@ Result<std::vector<std::string>> RunStore::checkFile(const std::string& location
     std::vector<std::string> problems;
     if (auto version = usableSchemaVersion(db.value().get(), path); !version.ok())
         problems.push_back(version.error());
-    Statement check(db.value().get(), "PRAGMA integrity_check(100)");
+    sqlite::Statement check(db.value().get(), "PRAGMA integrity_check(100)");
     while (check.next()) {
         if (const std::string line = check.text(0); line != "ok")
             problems.push_back(line);

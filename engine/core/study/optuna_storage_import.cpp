@@ -21,7 +21,6 @@
 namespace tunelab {
 
 using nlohmann::json;
-using sqlite::Statement;
 using namespace optuna_raw;
 
 namespace {

@@ -12,7 +12,6 @@
 namespace tunelab::optuna_raw {
 
 using nlohmann::json;
-using sqlite::Statement;
 
 namespace {
 
@@ -54,7 +53,7 @@ Result<RawStudy> readRawStudy(sqlite3* db, const std::string& wanted) {
     using Read = Result<RawStudy>;
     std::set<std::string> tables;
     {
-        Statement select(db, "SELECT name FROM sqlite_master WHERE type = 'table'");
+        sqlite::Statement select(db, "SELECT name FROM sqlite_master WHERE type = 'table'");
         while (select.next())
             tables.insert(select.text(0));
         if (!select.error().empty() && sqlite3_errcode(db) == SQLITE_NOTADB)
@@ -67,8 +66,8 @@ Result<RawStudy> readRawStudy(sqlite3* db, const std::string& wanted) {
             return Read::failure("a TuneLab run store, not an Optuna storage");
         return Read::failure("not an Optuna storage (it has no version_info and alembic_version tables)");
     }
-    Statement version(db, "SELECT schema_version, library_version FROM version_info");
-    Statement revision(db, "SELECT version_num FROM alembic_version");
+    sqlite::Statement version(db, "SELECT schema_version, library_version FROM version_info");
+    sqlite::Statement revision(db, "SELECT version_num FROM alembic_version");
     if (!version.next() || !revision.next())
         return Read::failure("not an Optuna storage (its version_info or alembic_version table is empty)");
     const int64_t schemaVersion = version.integer(0);
@@ -90,14 +89,14 @@ Result<RawStudy> readRawStudy(sqlite3* db, const std::string& wanted) {
         if (!tables.count(table))
             return Read::failure(std::string("a damaged Optuna storage: it has no table ") + table);
     }
-    const auto damaged = [](const Statement& statement) {
+    const auto damaged = [](const sqlite::Statement& statement) {
         return Read::failure("a damaged Optuna storage: " + statement.error());
     };
 
     RawStudy study;
     int64_t studyId = -1;
     {
-        Statement select(db, "SELECT study_id, study_name FROM studies ORDER BY study_id");
+        sqlite::Statement select(db, "SELECT study_id, study_name FROM studies ORDER BY study_id");
         std::vector<std::string> names;
         while (select.next()) {
             names.push_back(select.text(1));
@@ -120,7 +119,8 @@ Result<RawStudy> readRawStudy(sqlite3* db, const std::string& wanted) {
             return Read::failure("no Optuna study named '" + wanted + "'; the storage has " + list);
     }
     {
-        Statement select(db, "SELECT direction FROM study_directions WHERE study_id = ? ORDER BY objective");
+        sqlite::Statement select(
+            db, "SELECT direction FROM study_directions WHERE study_id = ? ORDER BY objective");
         select.bind(studyId);
         std::vector<std::string> directions;
         while (select.next())
@@ -142,13 +142,14 @@ Result<RawStudy> readRawStudy(sqlite3* db, const std::string& wanted) {
         }
     }
     {
-        Statement select(db, "SELECT key, value_json FROM study_system_attributes WHERE study_id = ?");
+        sqlite::Statement select(db,
+                                 "SELECT key, value_json FROM study_system_attributes WHERE study_id = ?");
         select.bind(studyId);
         while (select.next()) {
             if (select.text(0) == OptunaSchema::kStudyAttribute)
                 study.tunelabSpec = select.text(1);
         }
-        Statement users(db, "SELECT 1 FROM study_user_attributes WHERE study_id = ? LIMIT 1");
+        sqlite::Statement users(db, "SELECT 1 FROM study_user_attributes WHERE study_id = ? LIMIT 1");
         users.bind(studyId);
         study.hasUserAttributes = users.next();
         if (!select.error().empty() || !users.error().empty())
@@ -157,8 +158,9 @@ Result<RawStudy> readRawStudy(sqlite3* db, const std::string& wanted) {
 
     std::map<int64_t, size_t> indexOfId;
     {
-        Statement select(db, "SELECT trial_id, typeof(number), number, state FROM trials WHERE study_id = ?"
-                             " ORDER BY number, trial_id");
+        sqlite::Statement select(
+            db, "SELECT trial_id, typeof(number), number, state FROM trials WHERE study_id = ?"
+                " ORDER BY number, trial_id");
         select.bind(studyId);
         while (select.next()) {
             RawTrial trial;
@@ -181,10 +183,10 @@ Result<RawStudy> readRawStudy(sqlite3* db, const std::string& wanted) {
     };
     const std::string inStudy = " JOIN trials t ON t.trial_id = x.trial_id WHERE t.study_id = ?";
     {
-        Statement select(db, ("SELECT x.trial_id, x.param_name, typeof(x.param_value), x.param_value,"
-                              " x.distribution_json FROM trial_params x" +
-                              inStudy + " ORDER BY x.param_id")
-                                 .c_str());
+        sqlite::Statement select(db, ("SELECT x.trial_id, x.param_name, typeof(x.param_value), x.param_value,"
+                                      " x.distribution_json FROM trial_params x" +
+                                      inStudy + " ORDER BY x.param_id")
+                                         .c_str());
         select.bind(studyId);
         while (select.next()) {
             RawTrial* trial = trialOf(select.integer(0));
@@ -202,10 +204,10 @@ Result<RawStudy> readRawStudy(sqlite3* db, const std::string& wanted) {
             return damaged(select);
     }
     {
-        Statement select(db, ("SELECT x.trial_id, x.objective, typeof(x.value), x.value, x.value_type"
-                              " FROM trial_values x" +
-                              inStudy)
-                                 .c_str());
+        sqlite::Statement select(db, ("SELECT x.trial_id, x.objective, typeof(x.value), x.value, x.value_type"
+                                      " FROM trial_values x" +
+                                      inStudy)
+                                         .c_str());
         select.bind(studyId);
         while (select.next()) {
             RawTrial* trial = trialOf(select.integer(0));
@@ -230,10 +232,11 @@ Result<RawStudy> readRawStudy(sqlite3* db, const std::string& wanted) {
             return damaged(select);
     }
     {
-        Statement select(db, ("SELECT x.trial_id, x.step, typeof(x.intermediate_value), x.intermediate_value,"
-                              " x.intermediate_value_type FROM trial_intermediate_values x" +
-                              inStudy)
-                                 .c_str());
+        sqlite::Statement select(
+            db, ("SELECT x.trial_id, x.step, typeof(x.intermediate_value), x.intermediate_value,"
+                 " x.intermediate_value_type FROM trial_intermediate_values x" +
+                 inStudy)
+                    .c_str());
         select.bind(studyId);
         while (select.next()) {
             RawTrial* trial = trialOf(select.integer(0));
@@ -253,9 +256,10 @@ Result<RawStudy> readRawStudy(sqlite3* db, const std::string& wanted) {
             return damaged(select);
     }
     {
-        Statement select(db, ("SELECT x.trial_id, x.key, x.value_json FROM trial_system_attributes x" +
-                              inStudy + " ORDER BY x.key")
-                                 .c_str());
+        sqlite::Statement select(db,
+                                 ("SELECT x.trial_id, x.key, x.value_json FROM trial_system_attributes x" +
+                                  inStudy + " ORDER BY x.key")
+                                     .c_str());
         select.bind(studyId);
         while (select.next()) {
             RawTrial* trial = trialOf(select.integer(0));
@@ -271,7 +275,8 @@ Result<RawStudy> readRawStudy(sqlite3* db, const std::string& wanted) {
             else if (value.value().is_string() && (key != "fail_reason" || trial->message.empty()))
                 trial->message = value.value().get<std::string>();
         }
-        Statement users(db, ("SELECT DISTINCT x.trial_id FROM trial_user_attributes x" + inStudy).c_str());
+        sqlite::Statement users(
+            db, ("SELECT DISTINCT x.trial_id FROM trial_user_attributes x" + inStudy).c_str());
         users.bind(studyId);
         while (users.next())
             trialOf(users.integer(0))->hasUserAttributes = true;
