@@ -13,6 +13,7 @@
 #include <QtTest>
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <memory>
 #include <string>
@@ -191,6 +192,16 @@ private Q_SLOTS:
         quantizing->forward(torch::linspace(-3.0, 5.0, 8).reshape({2, 4}));
         std::tie(min, max) = quantizing->activationRange(0);
         QVERIFY(std::abs(min.item<double>() - -1.02) < 1e-6); // moved a hundredth of the way
+        QVERIFY(std::abs(max.item<double>() - 3.02) < 1e-6);
+        // A diverging step's infinities and NaNs do not move it.
+        auto diverged = torch::zeros({2, 4});
+        diverged[0][0] = std::numeric_limits<float>::infinity();
+        diverged[1][1] = -std::numeric_limits<float>::infinity();
+        quantizing->forward(diverged);
+        diverged[0][0] = std::numeric_limits<float>::quiet_NaN();
+        quantizing->forward(diverged);
+        std::tie(min, max) = quantizing->activationRange(0);
+        QVERIFY(std::abs(min.item<double>() - -1.02) < 1e-6);
         QVERIFY(std::abs(max.item<double>() - 3.02) < 1e-6);
 
         quantizing->eval(); // validation sees the inputs unrounded, and does not move the range

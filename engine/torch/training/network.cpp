@@ -195,9 +195,11 @@ void NetworkImpl::fakeQuantizeActivations() {
                 if (!range.min.defined()) {
                     range.min = low.clone();
                     range.max = high.clone();
-                } else {
-                    range.min.lerp_(low, kActivationRangeAveraging);
-                    range.max.lerp_(high, kActivationRangeAveraging);
+                } else { // a batch whose input is not finite (a diverging step) leaves the range
+                    range.min.lerp_(torch::where(torch::isfinite(low), low, range.min),
+                                    kActivationRangeAveraging);
+                    range.max.lerp_(torch::where(torch::isfinite(high), high, range.max),
+                                    kActivationRangeAveraging);
                 }
             }
             return layer(fakeQuantizeToRange(x, range.min, range.max));
