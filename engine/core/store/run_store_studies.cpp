@@ -22,57 +22,17 @@ namespace {
 using sql::Statement;
 using sql::textOrNull;
 
-const char* const kTrialColumns = "SELECT id, study_id, number, state, value, run_id, message, pruned_epoch,"
-                                  " requeues, started_at, finished_at, more_values, member, parent_number,"
-                                  " start_epoch, heartbeat_at, retry_of, owner_host IS NOT NULL FROM trials";
-
 std::string requeuedMessage(int64_t pid, const std::string& host) {
     return "re-queued: the process that ran it (pid " + std::to_string(pid) + " on " + host +
            ") ended before it finished";
 }
 
-// A list of values as JSON (NaN as null), and back; text that is not such a list reads as none.
+// A list of values as JSON (NaN as null), as the trial reads read it back.
 std::string valuesToJson(const std::vector<double>& values) {
     nlohmann::json list = nlohmann::json::array();
     for (const double value : values)
         list.push_back(std::isfinite(value) ? nlohmann::json(value) : nlohmann::json());
     return list.dump();
-}
-
-std::vector<double> valuesFromJson(const std::string& text) {
-    std::vector<double> values;
-    if (text.empty())
-        return values;
-    const auto list = nlohmann::json::parse(text, nullptr, false);
-    if (!list.is_array())
-        return values;
-    for (const auto& item : list)
-        values.push_back(item.is_number() ? item.get<double>() : kNoValue);
-    return values;
-}
-
-TrialRecord readTrial(const Statement& row) {
-    TrialRecord trial;
-    trial.id = row.integer(0);
-    trial.studyId = row.integer(1);
-    trial.number = row.integer(2);
-    if (!parseTrialState(row.text(3), trial.state))
-        trial.state = TrialState::Failed;
-    trial.value = row.real(4, kNoValue);
-    trial.runId = row.integer(5);
-    trial.message = row.text(6);
-    trial.prunedEpoch = static_cast<int>(row.integer(7));
-    trial.requeues = static_cast<int>(row.integer(8));
-    trial.startedAt = row.real(9, 0.0);
-    trial.finishedAt = row.real(10, 0.0);
-    trial.moreValues = valuesFromJson(row.text(11));
-    trial.member = row.isNull(12) ? -1 : static_cast<int>(row.integer(12));
-    trial.parentNumber = row.isNull(13) ? -1 : row.integer(13);
-    trial.startEpoch = static_cast<int>(row.integer(14));
-    trial.heartbeatAt = row.real(15, 0.0);
-    trial.retryOf = row.isNull(16) ? -1 : row.integer(16);
-    trial.ownedByProcess = trial.state == TrialState::Running && row.integer(17) != 0;
-    return trial;
 }
 
 StudyRecord readStudy(const Statement& row) {
@@ -93,61 +53,6 @@ std::string assignmentJson(const Assignment& params) {
         json += nlohmann::json(name).dump() + ": " + value.json;
     }
     return json + "}";
-}
-
-// A read transaction on the read connection, so several queries see one snapshot.
-class ReadSnapshot {
-public:
-    explicit ReadSnapshot(sql::Connection& db)
-        : m_db(db) {
-        std::string ignored;
-        m_db.exec(m_db.beginRead(), ignored);
-    }
-    ~ReadSnapshot() {
-        std::string ignored;
-        m_db.exec("COMMIT", ignored);
-    }
-    ReadSnapshot(const ReadSnapshot&) = delete;
-    ReadSnapshot& operator=(const ReadSnapshot&) = delete;
-
-private:
-    sql::Connection& m_db;
-};
-
-// Reads the trials that `select` yields (bound and ready), then their parameters and, when asked,
-// their intermediate values, with one query each for the whole set.
-std::vector<TrialRecord> readTrials(Statement& select, Statement& params, Statement* values) {
-    std::vector<TrialRecord> trials;
-    std::unordered_map<int64_t, size_t> indexOfId;
-    while (select.next()) {
-        indexOfId.emplace(select.integer(0), trials.size());
-        trials.push_back(readTrial(select));
-    }
-    if (trials.empty())
-        return trials;
-    while (params.next()) {
-        const auto found = indexOfId.find(params.integer(0));
-        if (found != indexOfId.end())
-            trials[found->second].params[params.text(1)] = ParamValue{params.text(2)};
-    }
-    if (values) {
-        // Rows come grouped by trial with epochs rising, so the lookup and the map insert are
-        // mostly free: the same trial as the row before, appended at the end.
-        int64_t lastId = -1;
-        std::map<int, double>* curve = nullptr;
-        while (values->next()) {
-            const int64_t id = values->integer(0);
-            if (id != lastId) {
-                const auto found = indexOfId.find(id);
-                curve = found != indexOfId.end() ? &trials[found->second].intermediate : nullptr;
-                lastId = id;
-            }
-            if (curve)
-                curve->emplace_hint(curve->end(), static_cast<int>(values->integer(1)),
-                                    values->real(2, kNoValue));
-        }
-    }
-    return trials;
 }
 
 std::string changedOrMissing(sql::Connection& db, const Statement& statement, bool ran, int64_t trialId) {
@@ -513,82 +418,6 @@ int RunStore::requeueInterruptedTrials(StudyId studyId) {
         return 0;
     }
     return requeued;
-}
-
-std::vector<TrialRecord> RunStore::trials(StudyId studyId, bool withIntermediate) const {
-    std::lock_guard<std::mutex> lock(m_impl->readMutex);
-    sql::Connection& db = *m_impl->readDb;
-    ReadSnapshot snapshot(db);
-    Statement select(db, (std::string(kTrialColumns) + " WHERE study_id = ? ORDER BY number").c_str());
-    select.bind(studyId);
-    Statement params(db, "SELECT p.trial_id, p.name, p.value_json FROM trial_params p"
-                         " JOIN trials t ON t.id = p.trial_id WHERE t.study_id = ?");
-    params.bind(studyId);
-    std::optional<Statement> values;
-    if (withIntermediate) {
-        values.emplace(db, "SELECT v.trial_id, v.epoch, v.value FROM trial_values v"
-                           " JOIN trials t ON t.id = v.trial_id WHERE t.study_id = ?");
-        values->bind(studyId);
-    }
-    return readTrials(select, params, values ? &*values : nullptr);
-}
-
-std::vector<TrialRecord> RunStore::trialsAfter(StudyId studyId, int64_t afterNumber,
-                                               const std::vector<int64_t>& alsoNumbers,
-                                               bool withIntermediate) const {
-    std::string numbers = "[";
-    for (const int64_t number : alsoNumbers)
-        numbers += (numbers.size() > 1 ? "," : "") + std::to_string(number);
-    numbers += ']';
-    // Three index lookups, so the cost follows what is read, not the size of the study.
-    std::lock_guard<std::mutex> lock(m_impl->readMutex);
-    sql::Connection& db = *m_impl->readDb;
-    const std::string listed = db.dialect() == sql::Dialect::Sqlite
-                                   ? "SELECT value FROM json_each(?3)"
-                                   : "SELECT value::bigint FROM json_array_elements_text(?3::json)";
-    const std::string ids =
-        "(SELECT id FROM trials WHERE study_id = ?1 AND number > ?2"
-        " UNION SELECT id FROM trials WHERE study_id = ?1 AND state IN ('running', 'waiting')"
-        " UNION SELECT id FROM trials WHERE study_id = ?1 AND number IN (" +
-        listed + "))";
-    ReadSnapshot snapshot(db);
-    auto select = m_impl->readStatements.get(db, std::string(kTrialColumns) + " WHERE id IN " + ids +
-                                                     " ORDER BY number");
-    select->bind(studyId, afterNumber, numbers);
-    auto params = m_impl->readStatements.get(
-        db, "SELECT trial_id, name, value_json FROM trial_params WHERE trial_id IN " + ids);
-    params->bind(studyId, afterNumber, numbers);
-    if (!withIntermediate)
-        return readTrials(*select, *params, nullptr);
-    auto values = m_impl->readStatements.get(
-        db, "SELECT trial_id, epoch, value FROM trial_values WHERE trial_id IN " + ids);
-    values->bind(studyId, afterNumber, numbers);
-    return readTrials(*select, *params, &*values);
-}
-
-std::optional<TrialRecord> RunStore::trial(StudyId studyId, int64_t number) const {
-    std::lock_guard<std::mutex> lock(m_impl->readMutex);
-    sql::Connection& db = *m_impl->readDb;
-    ReadSnapshot snapshot(db);
-    Statement select(db, (std::string(kTrialColumns) + " WHERE study_id = ? AND number = ?").c_str());
-    select.bind(studyId, number);
-    Statement params(db, "SELECT p.trial_id, p.name, p.value_json FROM trial_params p"
-                         " JOIN trials t ON t.id = p.trial_id WHERE t.study_id = ? AND t.number = ?");
-    params.bind(studyId, number);
-    Statement values(db, "SELECT v.trial_id, v.epoch, v.value FROM trial_values v"
-                         " JOIN trials t ON t.id = v.trial_id WHERE t.study_id = ? AND t.number = ?");
-    values.bind(studyId, number);
-    auto found = readTrials(select, params, &values);
-    if (found.empty())
-        return std::nullopt;
-    return std::move(found.front());
-}
-
-int64_t RunStore::trialCount(StudyId studyId) const {
-    std::lock_guard<std::mutex> lock(m_impl->readMutex);
-    Statement select(*m_impl->readDb, "SELECT COUNT(*) FROM trials WHERE study_id = ?");
-    select.bind(studyId);
-    return select.next() ? select.integer(0) : 0;
 }
 
 } // namespace tunelab
