@@ -68,16 +68,24 @@ class TestCheckpoints : public QObject {
 private Q_SLOTS:
     void twoStretchesEqualOneRun_data() {
         QTest::addColumn<int>("optimizer");
-        QTest::newRow("sgd with momentum") << static_cast<int>(OptimizerType::Sgd);
-        QTest::newRow("adam with amsgrad") << static_cast<int>(OptimizerType::Adam);
-        QTest::newRow("adamw") << static_cast<int>(OptimizerType::AdamW);
-        QTest::newRow("rmsprop centered with momentum") << static_cast<int>(OptimizerType::RmsProp);
-        QTest::newRow("adagrad") << static_cast<int>(OptimizerType::Adagrad);
+        QTest::addColumn<bool>("roundedActivations");
+        QTest::newRow("sgd with momentum") << static_cast<int>(OptimizerType::Sgd) << false;
+        QTest::newRow("adam with amsgrad") << static_cast<int>(OptimizerType::Adam) << false;
+        QTest::newRow("adamw") << static_cast<int>(OptimizerType::AdamW) << false;
+        QTest::newRow("rmsprop centered with momentum") << static_cast<int>(OptimizerType::RmsProp) << false;
+        QTest::newRow("adagrad") << static_cast<int>(OptimizerType::Adagrad) << false;
+        // Quantization-aware training with rounded activations: the ranges the layers' inputs were
+        // followed over carry on from the checkpoint, rather than start again from its first batch.
+        QTest::newRow("adamw, rounded weights and activations")
+            << static_cast<int>(OptimizerType::AdamW) << true;
     }
 
     void twoStretchesEqualOneRun() {
         QFETCH(int, optimizer);
-        const ExperimentSpec spec = fullStateExperiment(static_cast<OptimizerType>(optimizer));
+        QFETCH(bool, roundedActivations);
+        ExperimentSpec spec = fullStateExperiment(static_cast<OptimizerType>(optimizer));
+        spec.fakeQuantize.enabled = roundedActivations;
+        spec.fakeQuantize.activations = roundedActivations;
         const Trained straight = train(spec);
         QCOMPARE(straight.summary.status, RunStatus::Completed);
         QCOMPARE(straight.epochs.size(), size_t{4});

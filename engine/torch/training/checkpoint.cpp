@@ -20,6 +20,11 @@ std::string optimizerKey(const std::string& name) {
     return "optimizer/" + name;
 }
 
+// A layer's followed input range when its inputs are rounded (fake_quantize.activations): {min, max}.
+std::string activationRangeKey(int layer) {
+    return "activation_range/" + std::to_string(layer);
+}
+
 } // namespace
 
 TrainingCheckpoint captureCheckpoint(const TrainingState& state, int epoch, int64_t step) {
@@ -28,6 +33,12 @@ TrainingCheckpoint captureCheckpoint(const TrainingState& state, int epoch, int6
     archive.write(kParameters, state.flat.values.detach().to(torch::kCPU).clone());
     for (const auto& item : state.network->named_buffers())
         archive.write(bufferKey(item.key()), item.value().detach().to(torch::kCPU).clone(), true);
+    for (int layer = 0; layer < state.network->layerCount(); ++layer) {
+        const auto [min, max] = state.network->activationRange(layer);
+        if (min.defined())
+            archive.write(activationRangeKey(layer),
+                          torch::stack({min.reshape({}), max.reshape({})}).to(torch::kCPU), true);
+    }
     archive.write(kOptimizerSteps, torch::tensor(state.optimizer.steps(), torch::kLong));
     for (const auto& [name, buffer] : state.optimizer.stateBuffers())
         if (buffer->defined())
@@ -73,6 +84,11 @@ std::string restoreCheckpoint(const TrainingCheckpoint& checkpoint, const Traini
         torch::Tensor saved;
         if (archive.try_read(bufferKey(item.key()), saved, true) && saved.sizes() == item.value().sizes())
             item.value().copy_(saved);
+    }
+    for (int layer = 0; layer < state.network->layerCount(); ++layer) {
+        torch::Tensor range;
+        if (archive.try_read(activationRangeKey(layer), range, true) && range.numel() == 2)
+            state.network->setActivationRange(layer, range[0], range[1], state.flat.values.device());
     }
     c10::IValue shuffle;
     if (archive.try_read(kShuffle, shuffle) && shuffle.isString()) {

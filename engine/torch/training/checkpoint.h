@@ -21,8 +21,8 @@ struct TrainingState {
 };
 
 // The run's state after `epoch` (its last step `step`): the flat parameters, the network's buffers
-// (batch norm statistics), the optimizer's steps and buffers, the shuffling generator and the
-// dropout generator, all on the CPU.
+// (batch norm statistics), the followed ranges of rounded layer inputs, the optimizer's steps and
+// buffers, the shuffling generator and the dropout generator, all on the CPU.
 TrainingCheckpoint captureCheckpoint(const TrainingState& state, int epoch, int64_t step);
 
 // Continues from a checkpoint. Throws std::runtime_error naming the problem when it cannot be

@@ -214,6 +214,18 @@ std::pair<torch::Tensor, torch::Tensor> NetworkImpl::activationRange(int layer) 
     return {range.min, range.max};
 }
 
+void NetworkImpl::setActivationRange(int layer, const torch::Tensor& min, const torch::Tensor& max,
+                                     const torch::Device& device) {
+    if (layer < 0 || static_cast<size_t>(layer) >= m_activationRanges.size())
+        return;
+    const auto type = m_types[static_cast<size_t>(layer)];
+    if (type != LayerType::Linear && type != LayerType::Conv2d)
+        return;
+    ActivationRange& range = m_activationRanges[static_cast<size_t>(layer)];
+    range.min = min.reshape({}).to(device).clone();
+    range.max = max.reshape({}).to(device).clone();
+}
+
 void NetworkImpl::freezeBatchNormOf(int layers) {
     m_frozenNormLayers = layers;
     train(is_training());

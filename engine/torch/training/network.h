@@ -44,6 +44,11 @@ public:
     void fakeQuantizeActivations();
     // A layer's followed input range, {min, max}; undefined tensors before its first training batch.
     std::pair<torch::Tensor, torch::Tensor> activationRange(int layer) const;
+    // Continues a layer's range from a checkpoint (0-dimensional tensors, moved to `device`); ignored
+    // for a layer whose inputs are not rounded.
+    void setActivationRange(int layer, const torch::Tensor& min, const torch::Tensor& max,
+                            const torch::Device& device);
+    int layerCount() const { return static_cast<int>(m_layers.size()); }
 
 private:
     using LayerFunction = std::function<torch::Tensor(const torch::Tensor&)>;
