@@ -29,7 +29,7 @@ c10::IValue call(const c10::OperatorHandle& op, std::vector<c10::IValue> stack) 
     return std::move(stack.front());
 }
 
-c10::List<int64_t> pair(int64_t value) {
+c10::List<int64_t> squareSizeList(int64_t value) {
     return c10::List<int64_t>({value, value});
 }
 
@@ -140,7 +140,8 @@ c10::IValue packLinear(const Int8Weight& weight, const torch::Tensor& bias) {
 
 c10::IValue packConv2d(const Int8Weight& weight, const torch::Tensor& bias, int64_t stride, int64_t padding) {
     static const c10::OperatorHandle op = quantizedOperator("quantized::conv2d_prepack", "");
-    return call(op, {weight.quantized(), bias, pair(stride), pair(padding), pair(1), int64_t{1}});
+    return call(op, {weight.quantized(), bias, squareSizeList(stride), squareSizeList(padding),
+                     squareSizeList(1), int64_t{1}});
 }
 
 torch::Tensor runLinear(const torch::Tensor& input, const c10::IValue& packed, const ActivationQuant& output,

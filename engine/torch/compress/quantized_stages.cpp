@@ -36,7 +36,7 @@ std::pair<torch::Tensor, torch::Tensor> normAffine(NetworkImpl& network, size_t 
     return {scale, shift};
 }
 
-std::string pair(int64_t value) {
+std::string scriptSquareSize(int64_t value) {
     return "[" + std::to_string(value) + ", " + std::to_string(value) + "]";
 }
 
@@ -357,15 +357,15 @@ std::string scriptLine(const QuantizedStage& stage, const std::vector<std::strin
                    scriptNumber(stage.output.scale) + ", " + std::to_string(stage.output.zeroPoint) + ")";
         if (conv)
             return withRelu("torch.conv2d(" + x + ", " + self + "weight, " + self + "bias, " +
-                            pair(convStride(spec)) + ", " + pair(spec.padding) + ")");
+                            scriptSquareSize(convStride(spec)) + ", " + scriptSquareSize(spec.padding) + ")");
         return withRelu("torch.linear(" + x + ", " + self + "weight, " + self + "bias)");
     }
     case LayerType::MaxPool2d:
-        return "torch.max_pool2d(" + x + ", " + pair(spec.kernelSize) + ", " + pair(poolStride(spec)) + ", " +
-               pair(spec.padding) + ", [1, 1])";
+        return "torch.max_pool2d(" + x + ", " + scriptSquareSize(spec.kernelSize) + ", " +
+               scriptSquareSize(poolStride(spec)) + ", " + scriptSquareSize(spec.padding) + ", [1, 1])";
     case LayerType::AvgPool2d:
-        return "torch.avg_pool2d(" + x + ", " + pair(spec.kernelSize) + ", " + pair(poolStride(spec)) + ", " +
-               pair(spec.padding) + ")";
+        return "torch.avg_pool2d(" + x + ", " + scriptSquareSize(spec.kernelSize) + ", " +
+               scriptSquareSize(poolStride(spec)) + ", " + scriptSquareSize(spec.padding) + ")";
     case LayerType::BatchNorm:
         return x + " * " + self + "scale + " + self + "shift";
     case LayerType::LayerNorm: {

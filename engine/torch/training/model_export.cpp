@@ -35,7 +35,7 @@ const char* layerKind(LayerType type) {
     }
 }
 
-std::string pair(int64_t value) {
+std::string squareSizeText(int64_t value) {
     return "[" + std::to_string(value) + ", " + std::to_string(value) + "]";
 }
 
@@ -77,15 +77,15 @@ torch::jit::Module scriptModule(const ModelSpec& model, detail::Network& network
             break;
         case LayerType::Conv2d:
             line = "torch.conv2d(" + x + ", " + attribute(i, "weight", false) + ", " +
-                   attribute(i, "bias", false) + ", " + pair(layer.stride > 0 ? layer.stride : 1) + ", " +
-                   pair(layer.padding) + ")";
+                   attribute(i, "bias", false) + ", " + squareSizeText(layer.stride > 0 ? layer.stride : 1) +
+                   ", " + squareSizeText(layer.padding) + ")";
             break;
         case LayerType::MaxPool2d:
         case LayerType::AvgPool2d:
             line = std::string(layer.type == LayerType::MaxPool2d ? "torch.max_pool2d" : "torch.avg_pool2d") +
-                   "(" + x + ", " + pair(layer.kernelSize) + ", " +
-                   pair(layer.stride > 0 ? layer.stride : layer.kernelSize) + ", " + pair(layer.padding) +
-                   ")";
+                   "(" + x + ", " + squareSizeText(layer.kernelSize) + ", " +
+                   squareSizeText(layer.stride > 0 ? layer.stride : layer.kernelSize) + ", " +
+                   squareSizeText(layer.padding) + ")";
             break;
         case LayerType::BatchNorm: {
             const std::string weight = attribute(i, "weight", false), bias = attribute(i, "bias", false);
