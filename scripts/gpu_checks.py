@@ -188,6 +188,23 @@ def check_lr_find(ctx):
     return {"suggested_lr": suggestion}
 
 
+def check_deterministic(ctx):
+    """Two runs of a CNN with training.deterministic give the same losses, bit for bit."""
+    spec = digits_spec(ctx, epochs=2)
+    spec["data"]["input_shape"] = [1, 8, 8]
+    spec["model"]["layers"] = [{"type": "conv2d", "out_channels": 16, "kernel_size": 3, "padding": 1},
+                               {"type": "batchnorm"}, {"type": "relu"}, {"type": "maxpool2d", "kernel_size": 2},
+                               {"type": "flatten"}, {"type": "linear", "out_features": 10}]
+    spec["training"]["deterministic"] = True
+    path = ctx.spec("deterministic", spec)
+    runs = [ctx.cli_json("train", path, "--json", "--db", ctx.db)[1] for _ in range(2)]
+    for run in runs:
+        assert run.get("status") == "completed", run
+    same = all(runs[0][key] == runs[1][key] for key in ("train_loss", "val_loss", "val_accuracy"))
+    assert same, f"the two runs differ: {[{k: r[k] for k in ('train_loss', 'val_loss')} for r in runs]}"
+    return {"train_loss": runs[0]["train_loss"], "message": runs[0].get("message", "")}
+
+
 def check_study_shares_device(ctx):
     space = {"parameters": [{"path": "optimizer.lr", "kind": "float", "low": 1e-4, "high": 1e-2, "log": True}]}
     study = {"name": "gpu-shared", "experiment": digits_spec(ctx, epochs=2), "space": space,
@@ -256,7 +273,8 @@ def bench_training(ctx):
 
 CHECKS = [("device", check_device), ("train_digits", check_train_digits),
           ("export_loads_on_cpu", check_export_loads_on_cpu), ("layers_and_optimizers", check_layers_and_optimizers),
-          ("lr_find", check_lr_find), ("study_shares_device", check_study_shares_device),
+          ("lr_find", check_lr_find), ("deterministic", check_deterministic),
+          ("study_shares_device", check_study_shares_device),
           ("out_of_memory", check_out_of_memory), ("bench_training", bench_training)]
 
 

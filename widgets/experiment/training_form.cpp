@@ -158,6 +158,10 @@ TrainingForm::TrainingForm(QWidget* parent)
     m_seed = numberField(rules.seed);
     m_device = new QComboBox;
     m_device->addItem(tr("auto"), QStringLiteral("auto"));
+    m_deterministic = new QCheckBox(tr("Reproducible on a GPU (deterministic algorithms)"));
+    m_deterministic->setToolTip(tr("training.deterministic: the same seed trains the same run every time, "
+                                   "where LibTorch has a deterministic algorithm; the run names any "
+                                   "operation that has none. Runs on the CPU are reproducible anyway."));
     m_trainingForm->addRow(tr("Epochs"), m_epochs);
     m_trainingForm->addRow(tr("Batch size"), m_batchSize);
     m_trainingForm->addRow(QString(), m_fullBatch);
@@ -167,6 +171,7 @@ TrainingForm::TrainingForm(QWidget* parent)
     m_trainingForm->addRow(tr("Patience (epochs)"), m_earlyPatience);
     m_trainingForm->addRow(tr("Seed"), m_seed);
     m_trainingForm->addRow(tr("Device"), m_device);
+    m_trainingForm->addRow(QString(), m_deterministic);
     layout->addWidget(trainingBox);
     layout->addStretch(1);
 
@@ -177,7 +182,7 @@ TrainingForm::TrainingForm(QWidget* parent)
     for (NumberField* field : {m_huberDelta, m_warmup, m_gamma, m_minLr, m_factor, m_clip, m_stepSize,
                                m_patience, m_epochs, m_batchSize, m_earlyPatience, m_seed})
         connectNumberField(field);
-    for (QCheckBox* box : {m_fullBatch, m_earlyStopping})
+    for (QCheckBox* box : {m_fullBatch, m_earlyStopping, m_deterministic})
         connect(box, &QCheckBox::toggled, this, &TrainingForm::onEdited);
 
     installSearchMenus();
@@ -268,6 +273,7 @@ void TrainingForm::setSpec(const ExperimentSpec& spec) {
         device = m_device->count() - 1;
     }
     m_device->setCurrentIndex(device);
+    m_deterministic->setChecked(t.deterministic);
     m_loading = false;
     updateVisibleFields();
     updatePreview();
@@ -297,6 +303,7 @@ void TrainingForm::applyTo(ExperimentSpec& spec) const {
     t.earlyStopping.patience = static_cast<int>(m_earlyPatience->integerValue());
     spec.seed = static_cast<uint64_t>(m_seed->integerValue());
     spec.device = m_device->currentData().toString().toStdString();
+    t.deterministic = m_deterministic->isChecked();
 }
 
 void TrainingForm::addOptimizerFields() {

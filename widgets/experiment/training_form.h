@@ -95,6 +95,7 @@ private:
     QCheckBox* m_fullBatch = nullptr;
     NumberField* m_clip = nullptr;
     QCheckBox* m_earlyStopping = nullptr;
+    QCheckBox* m_deterministic = nullptr;
     QComboBox* m_earlyMetric = nullptr;
     NumberField* m_earlyPatience = nullptr;
     NumberField* m_seed = nullptr;

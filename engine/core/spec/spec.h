@@ -166,6 +166,9 @@ struct TrainingSpec {
     bool fullBatch = false; // "batch_size": "full"
     double gradClipNorm = 0.0;
     bool shuffle = true;
+    // Deterministic algorithms on a GPU (cuDNN, cuBLAS), so that a seed gives the same run every time
+    // where LibTorch can; the run names the operations it could not make deterministic.
+    bool deterministic = false;
     EarlyStoppingSpec earlyStopping;
 };
 

@@ -190,6 +190,8 @@ OrderedJson trainingToJson(const TrainingSpec& training) {
         json["batch_size"] = training.batchSize;
     json["grad_clip_norm"] = training.gradClipNorm;
     json["shuffle"] = training.shuffle;
+    if (training.deterministic)
+        json["deterministic"] = true;
     if (training.earlyStopping.enabled) {
         json["early_stopping"] = {{"metric", toString(training.earlyStopping.metric)},
                                   {"patience", training.earlyStopping.patience},

@@ -8,6 +8,7 @@
 #include "training/augmentation.h"
 #include "training/checkpoint.h"
 #include "training/data_parallel_run.h"
+#include "training/determinism.h"
 #include "training/devices.h"
 #include "training/distillation.h"
 #include "training/early_stopping.h"
@@ -119,6 +120,7 @@ private:
     detail::LayerRates m_rates;
     detail::FakeQuantizedWeights m_fakeQuantized;
     std::vector<std::string> m_notes; // what the run could not carry over or start from
+    std::unique_ptr<detail::DeterministicAlgorithms> m_deterministic; // training.deterministic
     double m_pausedSeconds = 0.0;
     std::unique_ptr<EarlyStoppingWatch> m_earlyStopping;
 };
@@ -482,6 +484,15 @@ void Trainer::finish(RunStatus status, const std::string& message) {
     }
     if (!m_masks.empty())
         m_notes.push_back(m_masks.summary());
+    if (m_deterministic) {
+        std::string unmet;
+        for (const std::string& operation : m_deterministic->unmet())
+            unmet += (unmet.empty() ? "" : ", ") + operation;
+        if (!unmet.empty())
+            m_notes.push_back("training.deterministic: not reproducible on " + m_summary.device +
+                              ", these operations have no deterministic implementation there: " + unmet);
+        m_deterministic.reset();
+    }
     if (status != RunStatus::Failed)
         for (const std::string& note : m_notes)
             m_summary.message += (m_summary.message.empty() ? "" : "; ") + note;
@@ -507,6 +518,9 @@ RunSummary Trainer::run() {
             throw RunEnded{RunStatus::Failed, device.error()};
         setComputeThreads(m_options.threads);
         lowerThreadPriority(m_options.niceness);
+        if (m_spec.training.deterministic)
+            m_deterministic =
+                std::make_unique<detail::DeterministicAlgorithms>(device.value().rfind("cuda", 0) == 0);
         m_summary.device = device.value();
         RunEvent started;
         started.kind = RunEventKind::Started;
