@@ -271,11 +271,29 @@ def bench_training(ctx):
     return results
 
 
+def bench_concurrent_trials(ctx):
+    """16 digits-MLP trials with different learning rates: all at once on the device against one after
+    another; the ratio is the trial throughput gained by running them together."""
+    space = {"parameters": [{"path": "optimizer.lr", "kind": "float", "low": 1e-4, "high": 1e-2, "log": True}]}
+    seconds = {}
+    for parallel in (1, 16):
+        study = {"name": f"gpu-concurrent-{parallel}", "experiment": digits_spec(ctx, epochs=max(1, ctx.epochs // 4)),
+                 "space": space, "sampler": {"type": "random", "seed": 3}, "budget": {"trials": 16},
+                 "parallel": parallel, "objective": {"metric": "val_accuracy", "direction": "maximize", "at": "best"}}
+        _, result = ctx.cli_json("study", "run", ctx.spec(f"study-concurrent-{parallel}", study), "--json",
+                                 "--force-parallel", "--db", ctx.db, timeout=900)
+        assert result.get("complete") == 16, result
+        seconds[parallel] = result["seconds"]
+    return {"epochs": max(1, ctx.epochs // 4), "one_after_another_s": seconds[1], "all_at_once_s": seconds[16],
+            "throughput_ratio": round(seconds[1] / seconds[16], 2)}
+
+
 CHECKS = [("device", check_device), ("train_digits", check_train_digits),
           ("export_loads_on_cpu", check_export_loads_on_cpu), ("layers_and_optimizers", check_layers_and_optimizers),
           ("lr_find", check_lr_find), ("deterministic", check_deterministic),
           ("study_shares_device", check_study_shares_device),
-          ("out_of_memory", check_out_of_memory), ("bench_training", bench_training)]
+          ("out_of_memory", check_out_of_memory), ("bench_training", bench_training),
+          ("bench_concurrent_trials", bench_concurrent_trials)]
 
 
 def main():

@@ -48,7 +48,8 @@ public:
             m_previous->process(warning);
     }
 #else
-    void process(const c10::SourceLocation& location, const std::string& message, const bool verbatim) override {
+    void process(const c10::SourceLocation& location, const std::string& message,
+                 const bool verbatim) override {
         if (!remember(message))
             m_previous->process(location, message, verbatim);
     }

@@ -6,6 +6,8 @@
 
 #if defined(TUNELAB_WITH_CUDA) && __has_include(<ATen/cuda/CUDAContext.h>) && __has_include(<cuda_runtime_api.h>)
 #include <ATen/cuda/CUDAContext.h>
+#include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
 #define TUNELAB_HAS_CUDA_PROPERTIES 1
 #endif
 
@@ -101,6 +103,19 @@ void setComputeThreads(int threads) {
             reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
         setOpenBlasThreads(threads);
 }
+
+OwnStream::OwnStream(const std::string& device) {
+#ifdef TUNELAB_HAS_CUDA_PROPERTIES
+    if (device.rfind("cuda:", 0) != 0)
+        return;
+    const auto index = static_cast<c10::DeviceIndex>(std::stoi(device.substr(5)));
+    m_guard = std::make_shared<c10::cuda::CUDAStreamGuard>(c10::cuda::getStreamFromPool(false, index));
+#else
+    (void)device;
+#endif
+}
+
+OwnStream::~OwnStream() = default;
 
 void lowerThreadPriority(int niceness) {
 #ifdef __linux__

@@ -121,6 +121,7 @@ private:
     detail::FakeQuantizedWeights m_fakeQuantized;
     std::vector<std::string> m_notes; // what the run could not carry over or start from
     std::unique_ptr<detail::DeterministicAlgorithms> m_deterministic; // training.deterministic
+    std::unique_ptr<OwnStream> m_stream;                              // the run's own CUDA stream, on a GPU
     double m_pausedSeconds = 0.0;
     std::unique_ptr<EarlyStoppingWatch> m_earlyStopping;
 };
@@ -522,6 +523,7 @@ RunSummary Trainer::run() {
             m_deterministic =
                 std::make_unique<detail::DeterministicAlgorithms>(device.value().rfind("cuda", 0) == 0);
         m_summary.device = device.value();
+        m_stream = std::make_unique<OwnStream>(device.value());
         RunEvent started;
         started.kind = RunEventKind::Started;
         started.runId = m_id;
