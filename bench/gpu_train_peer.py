@@ -3,6 +3,7 @@
 given device, timed like tunelab-cli times its own (all epochs with their validation).
 
 Usage: gpu_train_peer.py JOB --device cuda [--epochs 20] [--batch B] [--digits digits.csv] [--mnist FOLDER]
+                         [--bf16]
   JOB = digits-mlp : digits.csv scaled by 1/16, MLP 64-256-256-10, ReLU, Adam 1e-3, cross-entropy, batch 64
         spirals-mlp: 2000 two-spiral points, MLP 2-32-32-2, ReLU, Adam 1e-3, batch 32 (launch-bound)
         cnn28      : the idx files in --mnist (1x28x28), conv16-pool-conv32-pool-fc128-fc10, batch 256
@@ -64,6 +65,7 @@ def main():
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--digits", default="")
     parser.add_argument("--mnist", default="")
+    parser.add_argument("--bf16", action="store_true", help="the forward pass under bfloat16 autocast")
     args = parser.parse_args()
     batch = args.batch or {"digits-mlp": 64, "spirals-mlp": 32, "cnn28": 256}[args.job]
     torch.set_num_threads(args.threads)
@@ -86,7 +88,9 @@ def main():
         for first in range(0, len(xt), batch):
             rows = shuffled[first:first + batch]
             optimizer.zero_grad()
-            loss = loss_function(model(xt[rows]), yt[rows])
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=args.bf16):
+                output = model(xt[rows])
+            loss = loss_function(output.float(), yt[rows])
             loss.backward()
             optimizer.step()
             steps += 1

@@ -244,7 +244,8 @@ def bench_training(ctx):
     """Steps per second of TuneLab against eager PyTorch on the device, rounds alternating."""
     peer = os.path.join(ROOT, "bench", "gpu_train_peer.py")
     jobs = {"spirals-mlp": None, "digits-mlp": digits_spec(ctx, epochs=ctx.epochs),
-            "cnn28": cnn28_spec(ctx, max(1, ctx.epochs // 4))}
+            "cnn28": cnn28_spec(ctx, max(1, ctx.epochs // 4)), "cnn28-bf16": cnn28_spec(ctx, max(1, ctx.epochs // 4))}
+    jobs["cnn28-bf16"]["training"]["precision"] = "bf16"
     spirals = json.load(open(os.path.join(ROOT, "bench", "specs", "spirals-mlp.json")))
     spirals.update(device=ctx.device)
     spirals["training"]["epochs"] = ctx.epochs
@@ -259,15 +260,21 @@ def bench_training(ctx):
             assert mine.get("status") == "completed", mine
             ours.append(mine["steps_per_second"])
             if ctx.torch is not None:
-                _, stdout = ctx.run([sys.executable, peer, job, "--device", ctx.device, "--epochs", str(epochs),
-                                     "--digits", os.path.join(ctx.data, "digits.csv"),
-                                     "--mnist", os.path.join(ctx.out, "mnist")], timeout=600)
+                bf16 = ["--bf16"] if job.endswith("-bf16") else []
+                _, stdout = ctx.run([sys.executable, peer, job.replace("-bf16", ""), "--device", ctx.device,
+                                     "--epochs", str(epochs), "--digits", os.path.join(ctx.data, "digits.csv"),
+                                     "--mnist", os.path.join(ctx.out, "mnist"), *bf16], timeout=600)
                 theirs.append(json.loads(stdout.strip().splitlines()[-1])["steps_per_s"])
         entry = {"epochs": epochs, "tunelab_steps_per_s": ours, "tunelab_median": statistics.median(ours)}
         if theirs:
             entry.update(pytorch_steps_per_s=theirs, pytorch_median=statistics.median(theirs),
                          ratio=round(statistics.median(ours) / statistics.median(theirs), 3))
         results[job] = entry
+    # Mixed precision's speed-up on the CNN, both sides.
+    plain, mixed = results["cnn28"], results["cnn28-bf16"]
+    results["bf16_speedup"] = {"tunelab": round(mixed["tunelab_median"] / plain["tunelab_median"], 3)}
+    if "pytorch_median" in plain:
+        results["bf16_speedup"]["pytorch"] = round(mixed["pytorch_median"] / plain["pytorch_median"], 3)
     return results
 
 

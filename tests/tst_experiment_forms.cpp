@@ -75,7 +75,8 @@ private Q_SLOTS:
         const QByteArray network =
             R"("data": {"kind": "moons"}, "model": {"layers": [{"type": "linear", "out_features": 2}]})";
         QTest::newRow("deterministic on cuda")
-            << "{" + network + R"(, "device": "cuda", "training": {"epochs": 4, "deterministic": true}})";
+            << "{" + network +
+                   R"(, "device": "cuda", "training": {"epochs": 4, "deterministic": true, "precision": "bf16"}})";
         QTest::newRow("sgd dampening")
             << "{" + network +
                    R"(, "optimizer": {"type": "sgd", "lr": 0.05, "momentum": 0.9, "dampening": 0.25}})";

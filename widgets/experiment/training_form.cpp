@@ -158,6 +158,11 @@ TrainingForm::TrainingForm(QWidget* parent)
     m_seed = numberField(rules.seed);
     m_device = new QComboBox;
     m_device->addItem(tr("auto"), QStringLiteral("auto"));
+    m_precision = new QComboBox;
+    fillCombo(m_precision, precisionNames());
+    m_precision->setToolTip(tr("training.precision: bf16 computes the forward pass's matrix products and "
+                               "convolutions in bfloat16 (mixed precision); weights, loss and gradients stay "
+                               "float32"));
     m_deterministic = new QCheckBox(tr("Reproducible on a GPU (deterministic algorithms)"));
     m_deterministic->setToolTip(tr("training.deterministic: the same seed trains the same run every time, "
                                    "where LibTorch has a deterministic algorithm; the run names any "
@@ -171,13 +176,14 @@ TrainingForm::TrainingForm(QWidget* parent)
     m_trainingForm->addRow(tr("Patience (epochs)"), m_earlyPatience);
     m_trainingForm->addRow(tr("Seed"), m_seed);
     m_trainingForm->addRow(tr("Device"), m_device);
+    m_trainingForm->addRow(tr("Precision"), m_precision);
     m_trainingForm->addRow(QString(), m_deterministic);
     layout->addWidget(trainingBox);
     layout->addStretch(1);
 
     // Before onEdited, so that the new optimizer's defaults are in place when edited() is emitted.
     connect(m_optimizer, &QComboBox::currentIndexChanged, this, &TrainingForm::onOptimizerChosen);
-    for (QComboBox* combo : {m_loss, m_optimizer, m_schedule, m_earlyMetric, m_device})
+    for (QComboBox* combo : {m_loss, m_optimizer, m_schedule, m_earlyMetric, m_device, m_precision})
         connect(combo, &QComboBox::currentIndexChanged, this, &TrainingForm::onEdited);
     for (NumberField* field : {m_huberDelta, m_warmup, m_gamma, m_minLr, m_factor, m_clip, m_stepSize,
                                m_patience, m_epochs, m_batchSize, m_earlyPatience, m_seed})
@@ -212,6 +218,7 @@ void TrainingForm::installSearchMenus() {
                                     {m_earlyPatience, "training.early_stopping.patience"},
                                     {m_seed, "seed"},
                                     {m_device, "device"},
+                                    {m_precision, "training.precision"},
                                 });
     installFixedPathSearchMenus(
         fields, [this](const QString& path, const QString& value) { Q_EMIT searchRequested(path, value); },
@@ -274,6 +281,7 @@ void TrainingForm::setSpec(const ExperimentSpec& spec) {
     }
     m_device->setCurrentIndex(device);
     m_deterministic->setChecked(t.deterministic);
+    selectValue(m_precision, t.precision);
     m_loading = false;
     updateVisibleFields();
     updatePreview();
@@ -304,6 +312,7 @@ void TrainingForm::applyTo(ExperimentSpec& spec) const {
     spec.seed = static_cast<uint64_t>(m_seed->integerValue());
     spec.device = m_device->currentData().toString().toStdString();
     t.deterministic = m_deterministic->isChecked();
+    t.precision = static_cast<Precision>(m_precision->currentData().toInt());
 }
 
 void TrainingForm::addOptimizerFields() {

@@ -96,6 +96,7 @@ private:
     NumberField* m_clip = nullptr;
     QCheckBox* m_earlyStopping = nullptr;
     QCheckBox* m_deterministic = nullptr;
+    QComboBox* m_precision = nullptr;
     QComboBox* m_earlyMetric = nullptr;
     NumberField* m_earlyPatience = nullptr;
     NumberField* m_seed = nullptr;

@@ -191,6 +191,7 @@ void readTraining(const Json& json, TrainingSpec& training, std::vector<std::str
     reader.number("grad_clip_norm", training.gradClipNorm, rules.gradClipNorm);
     reader.boolean("shuffle", training.shuffle);
     reader.boolean("deterministic", training.deterministic);
+    reader.choice("precision", precisionNames(), training.precision, false, "precision");
     if (const Json* stopping = reader.find("early_stopping")) {
         if (stopping->is_boolean()) {
             training.earlyStopping.enabled = stopping->get<bool>();

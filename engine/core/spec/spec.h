@@ -160,6 +160,11 @@ struct EarlyStoppingSpec {
     double minDelta = 0.0;
 };
 
+// The arithmetic of a training step's forward pass: float32 throughout, or bfloat16 mixed precision
+// (LibTorch's autocast: matrix products and convolutions in bfloat16, the rest, the loss and the
+// weights in float32).
+enum class Precision { Float32, BFloat16 };
+
 struct TrainingSpec {
     int epochs = 10;
     int64_t batchSize = 32;
@@ -169,6 +174,7 @@ struct TrainingSpec {
     // Deterministic algorithms on a GPU (cuDNN, cuBLAS), so that a seed gives the same run every time
     // where LibTorch can; the run names the operations it could not make deterministic.
     bool deterministic = false;
+    Precision precision = Precision::Float32;
     EarlyStoppingSpec earlyStopping;
 };
 
@@ -296,6 +302,7 @@ const char* toString(MetricKind metric);
 const char* toString(PruneScope scope);
 const char* toString(PruneSchedule schedule);
 const char* toString(TaskKind task);
+const char* toString(Precision precision);
 bool isActivation(LayerType type);
 // Linear, conv2d, batch norm and layer norm: the layers with trainable parameters.
 bool hasWeights(LayerType type);

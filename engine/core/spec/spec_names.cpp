@@ -96,6 +96,11 @@ const NameTable<PruneScope>& pruneScopeNames() {
     return names;
 }
 
+const NameTable<Precision>& precisionNames() {
+    static const NameTable<Precision> names = {{Precision::Float32, "fp32"}, {Precision::BFloat16, "bf16"}};
+    return names;
+}
+
 const NameTable<PruneSchedule>& pruneScheduleNames() {
     static const NameTable<PruneSchedule> names = {{PruneSchedule::OneShot, "one_shot"},
                                                    {PruneSchedule::Gradual, "gradual"}};
@@ -128,6 +133,9 @@ const char* toString(PruneSchedule schedule) {
 }
 const char* toString(TaskKind task) {
     return enumName(taskNames(), task);
+}
+const char* toString(Precision precision) {
+    return enumName(precisionNames(), precision);
 }
 
 bool isActivation(LayerType type) {

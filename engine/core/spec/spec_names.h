@@ -24,6 +24,7 @@ const NameTable<MetricKind>& metricNames();
 const NameTable<TaskKind>& taskNames();
 const NameTable<PruneScope>& pruneScopeNames();
 const NameTable<PruneSchedule>& pruneScheduleNames();
+const NameTable<Precision>& precisionNames();
 
 template <typename Enum>
 std::optional<Enum> enumFromName(const NameTable<Enum>& table, const std::string& name) {

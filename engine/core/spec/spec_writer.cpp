@@ -192,6 +192,8 @@ OrderedJson trainingToJson(const TrainingSpec& training) {
     json["shuffle"] = training.shuffle;
     if (training.deterministic)
         json["deterministic"] = true;
+    if (training.precision != Precision::Float32)
+        json["precision"] = toString(training.precision);
     if (training.earlyStopping.enabled) {
         json["early_stopping"] = {{"metric", toString(training.earlyStopping.metric)},
                                   {"patience", training.earlyStopping.patience},

@@ -15,6 +15,7 @@
 #include "training/fine_tune.h"
 #include "training/layer_health.h"
 #include "training/losses.h"
+#include "training/mixed_precision.h"
 #include "training/network.h"
 #include "training/optimizers.h"
 #include "training/training_tensors.h"
@@ -262,7 +263,8 @@ void Trainer::step(const detail::TrainingBatch& batch, int epoch, double share) 
     m_fakeQuantized.round();
     torch::Tensor loss;
     if (batch.x.size(0) > 0) {
-        auto output = m_network->forward(batch.x);
+        auto output = detail::forwardInPrecision(
+            m_spec.training.precision, [&] { return m_network->forward(batch.x); }, m_device);
         loss = batch.teacher.defined()
                    ? detail::distillationLoss(output, batch.y, batch.teacher, m_spec.distill)
                    : detail::computeLoss(m_spec.loss, output, batch.y);
