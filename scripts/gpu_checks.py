@@ -315,9 +315,10 @@ def main():
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
     ctx = Context(args)
-    for suffix in ("", "-wal", "-shm"):  # each run of the checks starts from an empty run store
-        if os.path.exists(ctx.db + suffix):
-            os.remove(ctx.db + suffix)
+    # Each run of the checks starts from an empty run store and a new summary.
+    for path in (ctx.db, ctx.db + "-wal", ctx.db + "-shm", os.path.join(ctx.out, "summary.txt")):
+        if os.path.exists(path):
+            os.remove(path)
     chosen = set(filter(None, args.only.split(",")))
     results = {}
     for name, check in CHECKS:
@@ -334,9 +335,12 @@ def main():
                 ctx.log.write(traceback.format_exc())
         entry["seconds"] = round(time.perf_counter() - started, 1)
         results[name] = entry
-        print(f"{name:24} {entry['status']:8} {entry['seconds']:6.1f} s  {entry.get('reason', '')}", flush=True)
+        line = f"{name:24} {entry['status']:8} {entry['seconds']:6.1f} s  {entry.get('reason', '')}"
+        print(line, flush=True)
         with open(os.path.join(ctx.out, "results.json"), "w") as f:
             json.dump(results, f, indent=1)
+        with open(os.path.join(ctx.out, "summary.txt"), "a") as f:
+            f.write(line.rstrip() + "\n")
     failed = [name for name, entry in results.items() if entry["status"] == "failed"]
     return 1 if failed else 0
 

@@ -70,8 +70,8 @@ private Q_SLOTS:
 
     void aBFloat16RunLearnsAsFloat32Does() {
         ExperimentSpec spec = tunelab::test::blobsExperiment(6);
-        spec.model.layers = {layer(LayerType::Linear, 32), layer(LayerType::BatchNorm), layer(LayerType::ReLU),
-                             layer(LayerType::Linear, 3)};
+        spec.model.layers = {layer(LayerType::Linear, 32), layer(LayerType::BatchNorm),
+                             layer(LayerType::ReLU), layer(LayerType::Linear, 3)};
         spec.training.epochs = 6;
         CollectingSink single, mixed;
         const RunSummary reference = train(spec, single);

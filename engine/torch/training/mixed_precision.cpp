@@ -26,7 +26,8 @@ public:
 #else
         const bool cpu = type == c10::DeviceType::CPU;
         m_wasEnabled = cpu ? at::autocast::is_cpu_enabled() : at::autocast::is_enabled();
-        m_previousType = cpu ? at::autocast::get_autocast_cpu_dtype() : at::autocast::get_autocast_gpu_dtype();
+        m_previousType =
+            cpu ? at::autocast::get_autocast_cpu_dtype() : at::autocast::get_autocast_gpu_dtype();
         if (cpu) {
             at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
             at::autocast::set_cpu_enabled(true);
