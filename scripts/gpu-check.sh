@@ -55,7 +55,9 @@ if command -v nvcc >/dev/null; then
     cuda_options+=(-DCMAKE_CUDA_COMPILER="$(command -v nvcc)")
     # The GPU's own architecture, so that LibTorch's CMake files do not probe for one.
     arch="$("$python" -c 'import torch; print("%d.%d" % torch.cuda.get_device_capability())' 2>/dev/null || true)"
-    [[ -n $arch ]] && export TORCH_CUDA_ARCH_LIST="${TORCH_CUDA_ARCH_LIST:-$arch}"
+    if [[ -n $arch ]]; then
+        export TORCH_CUDA_ARCH_LIST="${TORCH_CUDA_ARCH_LIST:-$arch}"
+    fi
 fi
 
 {
