@@ -43,7 +43,8 @@ private Q_SLOTS:
         const auto refused = parseExperimentSpec(wrong);
         QVERIFY(!refused.ok());
         QVERIFY2(refused.errors().front().find("training.precision") != std::string::npos &&
-                     refused.errors().front().find("did you mean") != std::string::npos,
+                     refused.errors().front().find("did you mean") != std::string::npos &&
+                     refused.errors().front().find("bf16") != std::string::npos,
                  refused.errors().front().c_str());
     }
 

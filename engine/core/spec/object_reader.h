@@ -154,10 +154,14 @@ public:
         }
         std::string message = "unknown " + what + " " + quoteText(name);
         const std::string suggestion = closestMatch(name, names);
-        if (!suggestion.empty())
+        if (!suggestion.empty()) {
             message += "; did you mean " + quoteText(suggestion) + "?";
-        else
+            // A short list is worth seeing whole: the nearest name may not be the one meant.
+            if (names.size() <= 6)
+                message += " (one of " + joinNames(names) + ")";
+        } else {
             message += "; expected one of " + joinNames(names);
+        }
         error(key, message);
         return false;
     }
