@@ -82,8 +82,9 @@ DeterministicAlgorithms::DeterministicAlgorithms(bool cuda) {
             g_previousCudnnBenchmark = context.benchmarkCuDNN();
         }
         // cuBLAS reads it when it makes its first handle: a run on a GPU that cuBLAS already served
-        // without it keeps cuBLAS's default workspace, and its matrix products may still vary.
-        if (cuda)
+        // without it keeps cuBLAS's default workspace, and its matrix products may still vary. Set
+        // once, and only when nobody set it: changing the environment races with threads reading it.
+        if (cuda && std::getenv("CUBLAS_WORKSPACE_CONFIG") == nullptr)
             setenv("CUBLAS_WORKSPACE_CONFIG", ":4096:8", 0);
         context.setDeterministicAlgorithms(true, true);
         context.setDeterministicCuDNN(true);
