@@ -10,8 +10,10 @@ For each dataset and network, per seed: a compression plan trains the source, th
   qat-all        5 epochs of quantization-aware fine-tuning (weights and activations rounded), then
                  every layer int8;
   qat-all-weights  the same with only the weights rounded in fine-tuning;
-  student        a distilled student with at most 1/8 of the source's parameters, and the same student
-                 trained alone (same epochs, same seed).
+  student        a distilled student with at most 1/8 of the source's parameters, trained on mixed pairs
+                 of samples that the teacher labels as mixed, and the same student trained alone on the
+                 same mixed samples (same epochs, same seed);
+  student-plain  the same without mixup, and alone.
 and measures accuracy, parameters, file size and batch-1 / batch-64 CPU latency on one thread.
 
 Beside it, in the same run and on the same weights, PyTorch (Debian's python3-torch): the exported
@@ -23,6 +25,8 @@ settings (epochs, learning rates, temperature, alpha) were fixed before any of t
 
 Usage: bench/bench_compress.py [--cli build/app/tunelab-cli] [--seeds 3] [--distill-seeds 5]
                                [--sets digits-mlp,digits-cnn,wine-mlp,breast_cancer-mlp]
+                               [--students-only] [--first-seed 1] [--student-temperature 1]
+                               [--student-alpha 0.3] [--student-mixup 1]
 """
 import argparse, json, os, statistics, subprocess, sys, tempfile, time
 
@@ -53,16 +57,23 @@ def source_experiment(dataset, network, seed):
 
 
 def student_layers(classes):
-    # 64 -> 16 -> classes: about 1.2k parameters, far under 1/8 of either source.
-    return [{"type": "linear", "out_features": 16}, {"type": "relu"},
+    # features -> 128 -> classes: 9.6k parameters on digits, 1/31 of the MLP source and 1/16 of the CNN.
+    return [{"type": "linear", "out_features": 128}, {"type": "relu"},
             {"type": "linear", "out_features": classes}]
 
 
-def plan(dataset, network, seed, with_student):
+STUDENTS = ("student", "student-plain")
+
+
+STUDENT_SETTINGS = {"temperature": 1.0, "alpha": 0.3, "mixup": 1.0}
+
+
+def plan(dataset, network, seed, with_student, students_only=False):
     _, classes = TARGETS[dataset]
     # Fine-tuning (20 epochs at lr 0.001, one-shot global pruning) and the distillation settings (T 1,
-    # alpha 0.3, 80 epochs) were chosen on digits-mlp seeds 1-3; nothing was chosen on the other sets.
-    variants = [
+    # alpha 0.3, 80 epochs; mixup 1 and the 128-wide student) were chosen on digits-mlp seeds 1-3;
+    # nothing was chosen on the other sets or seeds.
+    variants = [] if students_only else [
         {"name": "prune-90", "kind": "prune", "sparsity": 0.9, "epochs": 20, "lr": 0.001},
         {"name": "structured-50", "kind": "structured", "fraction": 0.5, "epochs": 20, "lr": 0.001},
         {"name": "int8", "kind": "int8"},
@@ -75,8 +86,13 @@ def plan(dataset, network, seed, with_student):
         student = {"layers": student_layers(classes)}
         if network == "cnn":
             student["layers"] = [{"type": "flatten"}] + student["layers"]
-        variants.append({"name": "student", "kind": "distill", "temperature": 1, "alpha": 0.3, "epochs": 80,
-                         "lr": 0.003, "student": student})
+        # "student" learns from the teacher on mixed pairs of samples, which the teacher labels as
+        # mixed, and "student alone" trains on the same mixed pairs with their mixed labels;
+        # "student-plain" and its alone train without mixup.
+        for name, mixup in zip(STUDENTS, (STUDENT_SETTINGS["mixup"], 0.0)):
+            variants.append({"name": name, "kind": "distill", "temperature": STUDENT_SETTINGS["temperature"],
+                             "alpha": STUDENT_SETTINGS["alpha"], "epochs": 80, "lr": 0.003, "mixup": mixup,
+                             "student": student})
     return {"name": f"{dataset}-{network}-{seed}", "source": {"experiment": source_experiment(dataset, network, seed)},
             "latency": {"threads": 1, "repeats": 300}, "variants": variants}
 
@@ -171,13 +187,24 @@ def main():
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--distill-seeds", type=int, default=5)
     parser.add_argument("--sets", default="digits-mlp,digits-cnn,wine-mlp,breast_cancer-mlp")
+    parser.add_argument("--first-seed", type=int, default=1)
+    parser.add_argument("--students-only", action="store_true",
+                        help="train the source and the students only (about 1 minute per set on 2 cores)")
+    for key, value in STUDENT_SETTINGS.items():
+        parser.add_argument("--student-" + key, type=float, default=value)
     args = parser.parse_args()
+    for key in STUDENT_SETTINGS:
+        STUDENT_SETTINGS[key] = getattr(args, "student_" + key)
     with tempfile.TemporaryDirectory() as folder:
         for name in args.sets.split(","):
             dataset, network = name.rsplit("-", 1)
             reports = []
-            for seed in range(1, max(args.seeds, args.distill_seeds) + 1):
-                reports.append(run_plan(args.cli, folder, plan(dataset, network, seed, True)))
+            seeds = max(args.distill_seeds, 0 if args.students_only else args.seeds)
+            for seed in range(args.first_seed, args.first_seed + seeds):
+                reports.append(run_plan(args.cli, folder, plan(dataset, network, seed, True, args.students_only)))
+            if args.students_only:
+                summarize_students(name, reports, args.first_seed)
+                continue
             summarize(name, reports[:args.seeds], reports, peer(reports[0]["source"]["file"],
                                                                 first_rows(dataset, network)))
 
@@ -211,18 +238,7 @@ def summarize(name, reports, distill_reports, peer_times):
         print(f"{variant}: accuracy drop {points(median(drops))} points (seeds: {' '.join(points(d) for d in drops)}), nonzero "
               f"{median([v['nonzero_parameters'] for v in rows])}, size {size_ratio:.2f}x smaller, "
               f"batch-1 speedup {median([v['speedup'] for v in rows]):.2f}x, batch-64 speedup {b64:.2f}x")
-    wins, margins = 0, []
-    for r in distill_reports:
-        named = by_name(r)
-        if named.get("student", {}).get("status") == "completed" and named.get("student alone", {}).get("status") == "completed":
-            margin = named["student"]["val_accuracy"] - named["student alone"]["val_accuracy"]
-            margins.append(margin)
-            wins += margin > 0
-    if margins:
-        student = by_name(distill_reports[0])["student"]
-        print(f"student ({student['parameters']} parameters, 1/{reports[0]['source']['parameters'] / student['parameters']:.0f} "
-              f"of the source): distilled beats alone in {wins} of {len(margins)} seeds, median margin "
-              f"{points(statistics.median(margins))} points, mean {points(statistics.mean(margins))}")
+    print_students(distill_reports)
     tl = median([r["source"]["latency_ms"] for r in reports])
     tl64 = median([r["source"]["batch64_ms"] for r in reports])
     line = f"PyTorch (same weights, 1 thread): TorchScript batch-1 {peer_times.get('torchscript_ms', float('nan')):.4f} ms"
@@ -237,6 +253,43 @@ def summarize(name, reports, distill_reports, peer_times):
                 line += f"; PyTorch dynamic int8 ({engine}) {peer_times[key]:.4f} ms, TuneLab int8 {int8_ms:.4f} ms"
     print(line)
     print(f"   raw: {json.dumps(peer_times)}")
+
+
+def student_margins(reports, student, alone):
+    margins = []
+    for r in reports:
+        named = by_name(r)
+        if named.get(student, {}).get("status") == "completed" and named.get(alone, {}).get("status") == "completed":
+            margins.append(named[student]["val_accuracy"] - named[alone]["val_accuracy"])
+    return margins
+
+
+def print_students(reports):
+    source = reports[0]["source"]
+    for student, alone in (("student", "student alone"), ("student-plain", "student-plain alone"),
+                           ("student", "student-plain alone")):
+        margins = student_margins(reports, student, alone)
+        if not margins:
+            continue
+        size = by_name(reports[0])[student]["parameters"]
+        wins = sum(m > 0 for m in margins)
+        ties = sum(m == 0 for m in margins)
+        print(f"{student} ({size} parameters, 1/{source['parameters'] / size:.0f} of the source) against {alone}: "
+              f"better in {wins}, tied in {ties} of {len(margins)} seeds, median margin "
+              f"{points(statistics.median(margins))} points, mean {points(statistics.mean(margins))} "
+              f"(seeds: {' '.join(points(m) for m in margins)})")
+    for name in ("student", "student alone", "student-plain", "student-plain alone"):
+        values = [by_name(r)[name]["val_accuracy"] for r in reports if by_name(r).get(name, {}).get("status") == "completed"]
+        if values:
+            print(f"   {name}: mean accuracy {points(statistics.mean(values))} % ({' '.join(points(v) for v in values)})")
+
+
+def summarize_students(name, reports, first_seed):
+    held_out = "" if name.startswith("digits") else "  (held out)"
+    source = [r["source"]["val_accuracy"] for r in reports]
+    print(f"\n== {name}{held_out}: students, seeds {first_seed}-{first_seed + len(reports) - 1}; source (teacher) "
+          f"mean accuracy {points(statistics.mean(source))} %")
+    print_students(reports)
 
 
 if __name__ == "__main__":

@@ -119,6 +119,26 @@ private Q_SLOTS:
         QVERIFY(alone.ok());
         QVERIFY(!alone.value().distill.enabled());
         QCOMPARE(alone.value().seed, student.value().seed);
+        QCOMPARE(student.value().augment.mixup, 0.0); // the source's augment
+    }
+
+    void distilledStudentsMayMixSamplesAndTheStudentAloneDoesToo() {
+        auto plan = parseCompressionPlan(planWith(
+            "[{'name': 'kd', 'kind': 'distill', 'mixup': 0.4, 'student': {'layers': [{'type': 'linear', "
+            "'out_features': 3}]}}]"));
+        QVERIFY2(plan.ok(), plan.error().c_str());
+        QCOMPARE(plan.value().variants[0].mixup, 0.4);
+        const ExperimentSpec source = parseExperimentSpec(plan.value().sourceExperimentJson).take();
+        auto student = variantExperiment(plan.value().variants[0], source, 12);
+        QVERIFY2(student.ok(), student.error().c_str());
+        QCOMPARE(student.value().augment.mixup, 0.4);
+        QVERIFY(student.value().distill.enabled());
+        auto alone = variantExperiment(plan.value().variants[0], source, 12, true);
+        QVERIFY2(alone.ok(), alone.error().c_str());
+        QCOMPARE(alone.value().augment.mixup, 0.4);
+        QVERIFY(mentions(planError("[{'name': 'k', 'kind': 'distill', 'mixup': -1, 'student': {'layers': "
+                                   "[{'type': 'linear', 'out_features': 3}]}}]"),
+                         "variants[0].mixup"));
     }
 
     void mistakesAreRefusedWithTheirPlace() {

@@ -90,6 +90,7 @@ private Q_SLOTS:
     void hiddenWidths_data();
     void hiddenWidths();
     void aStudentTypedWrongKeepsRunDisabled();
+    void theStudentsMixupReachesThePlan();
     void runHandsThePlanOnAndShowsTheResults();
     void theHandlersRefusalIsShown();
 };
@@ -114,10 +115,11 @@ void TestCompressionPlanDialog::thePresetIsAPlanThatReadsBack() {
     QCOMPARE(json(QString::fromStdString(gradual.pruneJson))[QStringLiteral("sparsity")].toDouble(), 0.9);
     QCOMPARE(json(QString::fromStdString(gradual.pruneJson))[QStringLiteral("schedule")].toString(),
              QStringLiteral("gradual"));
-    QCOMPARE(gradual.epochs, 4);                  // half the source's 8
-    QCOMPARE(gradual.lr, 0.001);                  // a third of the source's, to two digits
-    QCOMPARE(plan.value().variants[3].epochs, 0); // int8 does not train
-    QCOMPARE(plan.value().variants[4].epochs, 0); // the student trains as long as the source: the default
+    QCOMPARE(gradual.epochs, 4);                   // half the source's 8
+    QCOMPARE(gradual.lr, 0.001);                   // a third of the source's, to two digits
+    QCOMPARE(plan.value().variants[3].epochs, 0);  // int8 does not train
+    QCOMPARE(plan.value().variants[4].epochs, 0);  // the student trains as long as the source: the default
+    QCOMPARE(plan.value().variants[4].mixup, 0.0); // the source's
 
     // The JSON reads back to the same plan, and another dialog shows it as it was.
     const Result<CompressionPlan> again = parseCompressionPlan(dialog->planJson().toStdString());
@@ -317,6 +319,21 @@ void TestCompressionPlanDialog::aStudentTypedWrongKeepsRunDisabled() {
     QCOMPARE(model[QStringLiteral("layers")][2][QStringLiteral("out_features")].toInt(), 3);
     // Its experiment is the source's with the student as model, which the engine accepts.
     QVERIFY(variantExperiment(plan.value().variants[4], sourceSpec(), 12).ok());
+}
+
+void TestCompressionPlanDialog::theStudentsMixupReachesThePlan() {
+    const auto dialog = shownDialog();
+    CompressionVariantForm* student = dialog->variantForm(4);
+    auto* mixup = student->findChild<NumberField*>(QStringLiteral("mixup"));
+    QVERIFY(mixup);
+    QCOMPARE(mixup->value(), 0.0);
+    mixup->setValue(0.4);
+    const Result<CompressionPlan> plan = dialog->plan();
+    QVERIFY2(plan.ok(), plan.error().c_str());
+    QCOMPARE(plan.value().variants[4].mixup, 0.4);
+    CompressionPlanDialog copy(12, QStringLiteral("blobs-mlp"), sourceSpec());
+    copy.setPlan(plan.value());
+    QCOMPARE(copy.variantForm(4)->findChild<NumberField*>(QStringLiteral("mixup"))->value(), 0.4);
 }
 
 void TestCompressionPlanDialog::runHandsThePlanOnAndShowsTheResults() {

@@ -3,9 +3,12 @@
 
 #include "collecting_sink.h"
 #include "store/run_store.h"
+#include "training/distillation.h"
 #include "training/network.h"
 #include "training/run_manager.h"
+#include "training/saved_model.h"
 #include "training/trainer.h"
+#include "training/training_tensors.h"
 
 #include <torch/torch.h>
 
@@ -232,7 +235,7 @@ private Q_SLOTS:
         const ExperimentSpec teacherSpec = network(6, 64);
         const Trained teacher = train(teacherSpec);
         QVERIFY(teacher.summary.status == RunStatus::Completed);
-        ExperimentSpec student = network(7, 4);
+        ExperimentSpec student = network(6, 4); // the teacher's seed: the same generated rows
         const Trained alone = train(student);
         student.distill.teacherRun = 1;
         student.distill.alpha = 1.0;
@@ -248,6 +251,56 @@ private Q_SLOTS:
         QVERIFY(distilled.summary.status == RunStatus::Completed);
         QVERIFY(distilled.trainLosses != alone.trainLosses);
         QVERIFY(distilled.summary.valAccuracy > 0.8);
+    }
+
+    void aTeacherLabelsTheSamplesAsTheStudentSeesThem() {
+        // The teacher reads the rows unstandardized, the student standardized: the teacher takes the
+        // student's inputs turned into its own, and labels them as it labels its own inputs.
+        ExperimentSpec teacherSpec = network(6, 64);
+        teacherSpec.data.standardize = false;
+        const Trained teacher = train(teacherSpec);
+        QVERIFY(teacher.summary.status == RunStatus::Completed);
+        ExperimentSpec student = network(6, 4); // the same seed: the same generated rows
+        student.data.standardize = true;
+        student.distill.teacherRun = 1;
+        RunOptions options;
+        options.teacher = teacherFrom(teacherSpec, teacher);
+        using tunelab::detail::prepareRunData;
+        const tunelab::detail::RunData plain = prepareRunData(student, options.teacher.get(), torch::kCPU);
+        QVERIFY(plain.tensors.teacherLogits.defined() && !plain.tensors.teacher);
+        auto saved = tunelab::detail::loadSavedModel(teacherSpec, teacher.model);
+        QVERIFY2(saved.ok(), saved.error().c_str());
+        const auto own = saved.value().network->forward(saved.value().features(plain.split.train));
+        QCOMPARE(own.sizes(), plain.tensors.teacherLogits.sizes());
+        QVERIFY((own - plain.tensors.teacherLogits).abs().max().item<double>() < 1e-4);
+
+        // A run that augments keeps the teacher, which labels each batch as augmented.
+        student.augment.mixup = 0.4;
+        const tunelab::detail::RunData mixed = prepareRunData(student, options.teacher.get(), torch::kCPU);
+        QVERIFY(mixed.tensors.teacher && !mixed.tensors.teacherLogits.defined());
+        QVERIFY((mixed.tensors.teacher->logits(mixed.tensors.trainX) - own).abs().max().item<double>() <
+                1e-4);
+
+        // With alpha 1 the teacher has no say: the run trains as mixup alone does.
+        ExperimentSpec mixupAlone = student;
+        mixupAlone.distill = DistillSpec{};
+        student.distill.alpha = 1.0;
+        QCOMPARE(train(student, options).trainLosses, train(mixupAlone).trainLosses);
+        student.distill.alpha = 0.3;
+        student.distill.temperature = 2.0;
+        const Trained distilled = train(student, options);
+        QVERIFY2(distilled.summary.status == RunStatus::Completed, distilled.summary.message.c_str());
+        QVERIFY(distilled.trainLosses != train(mixupAlone).trainLosses);
+        QVERIFY(distilled.trainLosses.back() < distilled.trainLosses.front());
+
+        // Generated data of another seed are other samples, which the teacher never learnt.
+        ExperimentSpec stranger = network(7, 4);
+        stranger.distill.teacherRun = 1;
+        const Trained refused = train(stranger, options);
+        QVERIFY(refused.summary.status == RunStatus::Failed);
+        QVERIFY2(refused.summary.message.find("distill.teacher_run: run 1 was trained on other data (row 0 "
+                                              "holds other values") != std::string::npos,
+                 refused.summary.message.c_str());
     }
 
     void aTeacherOfOtherDataIsRefusedByName() {

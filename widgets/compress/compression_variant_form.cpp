@@ -35,6 +35,8 @@ const NumberRule kFraction{NumberRange{0.0, 1.0, false, false}, false,
 const NumberRule kCalibrationRows{NumberRange{1.0, 1e9, true, true}, true, "a number of rows (1 or more)"};
 const NumberRule kTemperature{NumberRange{0.0, 100.0, false, true}, false, "a temperature in (0, 100]"};
 const NumberRule kAlpha{NumberRange{0.0, 1.0, true, true}, false, "a weight from 0 to 1"};
+const NumberRule kMixup{NumberRange{0.0, 100.0, true, true}, false,
+                        "a Beta distribution's alpha from 0 to 100 (0 = off)"};
 
 // A sample's shape where it is known without reading files: the spec's own input shape, or a
 // generator's (a few rows generated); files (CSV, MNIST, CIFAR-10) are not read here.
@@ -262,6 +264,10 @@ CompressionVariantForm::CompressionVariantForm(VariantKind kind, const QString& 
         addNumber(QStringLiteral("alpha"), tr("Alpha"), kAlpha,
                   tr("The weight of the labels' loss; the rest is the teacher's"))
             ->setValue(0.5);
+        addNumber(QStringLiteral("mixup"), tr("Mixup"), kMixup,
+                  tr("Train the students on mixed pairs of samples, which the teacher labels as mixed "
+                     "(0: off). The student alone gets the same mixup"))
+            ->setValue(m_source.augment.mixup);
         addCheck(QStringLiteral("compare_alone"), tr("Also train the student alone"),
                  tr("The same student without a teacher, same epochs and seed, to see what the teacher adds"))
             ->setChecked(true);
@@ -387,6 +393,8 @@ void CompressionVariantForm::setVariant(const CompressionVariant& variant) {
         }
         numberField(QStringLiteral("temperature"))->setValue(variant.temperature);
         numberField(QStringLiteral("alpha"))->setValue(variant.alpha);
+        numberField(QStringLiteral("mixup"))
+            ->setValue(std::isfinite(variant.mixup) ? variant.mixup : m_source.augment.mixup);
         setCheck(QStringLiteral("compare_alone"), variant.compareAlone);
         break;
     }
@@ -437,6 +445,7 @@ QJsonObject CompressionVariantForm::toJson() const {
         json[QStringLiteral("student")] = written.value(QStringLiteral("model"));
         json[QStringLiteral("temperature")] = number(QStringLiteral("temperature"));
         json[QStringLiteral("alpha")] = number(QStringLiteral("alpha"));
+        json[QStringLiteral("mixup")] = number(QStringLiteral("mixup"));
         json[QStringLiteral("compare_alone")] = checked(QStringLiteral("compare_alone"));
         break;
     }

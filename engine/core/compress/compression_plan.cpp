@@ -121,6 +121,9 @@ void readVariant(const Json& item, const std::string& where, CompressionVariant&
         reader.number(
             "alpha", variant.alpha, [](double v) { return v >= 0.0 && v <= 1.0; },
             "the weight of the labels' loss, in [0, 1]");
+        reader.number(
+            "mixup", variant.mixup, [](double v) { return v >= 0.0 && v <= 100.0; },
+            "the students' augment.mixup: a Beta distribution's alpha from 0 to 100 (0 = off)");
         reader.boolean("compare_alone", variant.compareAlone);
         break;
     }
@@ -231,6 +234,8 @@ Result<ExperimentSpec> variantExperiment(const CompressionVariant& variant, cons
         break;
     case VariantKind::Distill:
         spec["model"] = Json::parse(variant.studentJson);
+        if (std::isfinite(variant.mixup))
+            spec["augment"]["mixup"] = variant.mixup;
         if (!alone)
             spec["distill"] = {
                 {"teacher_run", sourceRun}, {"temperature", variant.temperature}, {"alpha", variant.alpha}};

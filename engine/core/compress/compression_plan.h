@@ -48,6 +48,7 @@ struct CompressionVariant {
     std::string studentJson;       // distill: the student's "model" object
     double temperature = 4.0;      // distill
     double alpha = 0.5;            // distill
+    double mixup = kNoValue;       // distill: the students' augment.mixup; unset: the source's augment
     bool compareAlone = true;      // distill: also train the student alone, same epochs and seed
 };
 

@@ -53,10 +53,6 @@ std::vector<std::string> augmentationErrors(const ExperimentSpec& spec, const Sh
         errors.push_back(
             std::string("augment.mixup: mixup mixes class labels and needs the cross_entropy loss, not ") +
             toString(spec.loss.type));
-    if (augment.mixup > 0.0 && spec.distill.enabled())
-        errors.push_back(
-            "augment.mixup: a distilling run learns from its teacher's outputs for each sample; mixup "
-            "and distill do not go together");
     return errors;
 }
 

@@ -265,12 +265,12 @@ void Trainer::step(const detail::TrainingBatch& batch, int epoch, double share) 
     if (batch.x.size(0) > 0) {
         auto output = detail::forwardInPrecision(
             m_spec.training.precision, [&] { return m_network->forward(batch.x); }, m_device);
-        loss = batch.teacher.defined()
-                   ? detail::distillationLoss(output, batch.y, batch.teacher, m_spec.distill)
-                   : detail::computeLoss(m_spec.loss, output, batch.y);
+        loss = detail::computeLoss(m_spec.loss, output, batch.y);
         if (batch.partnerY.defined()) // mixup: the mixed samples' labels, mixed alike
             loss = loss * batch.mix +
                    detail::computeLoss(m_spec.loss, output, batch.partnerY) * (1.0 - batch.mix);
+        if (batch.teacher.defined())
+            loss = detail::distillationLoss(output, loss, batch.teacher, m_spec.distill);
         if (share < 1.0)
             loss = loss * share;
         loss.backward();
@@ -431,8 +431,10 @@ void Trainer::trainEpoch(int epoch) {
         slice.x = x.narrow(0, start, shard.count);
         slice.y = y.narrow(0, start, shard.count);
         slice.teacher = teacher.defined() ? teacher.narrow(0, start, shard.count) : teacher;
-        step(m_augmenter.apply(std::move(slice), shard.first, length), epoch,
-             static_cast<double>(shard.count) / static_cast<double>(length));
+        detail::TrainingBatch augmented = m_augmenter.apply(std::move(slice), shard.first, length);
+        if (m_tensors.teacher) // the teacher labels the batch as augmented
+            augmented.teacher = m_tensors.teacher->logits(augmented.x);
+        step(augmented, epoch, static_cast<double>(shard.count) / static_cast<double>(length));
     }
     flushSteps();
 }

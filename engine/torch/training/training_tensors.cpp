@@ -72,8 +72,12 @@ RunData prepareRunData(const ExperimentSpec& spec, const TeacherModel* teacher, 
             throw std::runtime_error(
                 "distill.teacher_run: the teacher's model was not handed to this run (train "
                 "it through a run store)");
-        run.tensors.teacherLogits =
-            teacherLogits(*teacher, run.split.train, run.data.rows, run.data.classes).to(device);
+        auto onDevice =
+            std::make_shared<TeacherOnDevice>(*teacher, spec.data, *loaded.value(), run.split, device);
+        if (spec.augment.enabled())
+            run.tensors.teacher = std::move(onDevice); // it labels every batch as augmented
+        else
+            run.tensors.teacherLogits = onDevice->logitsOfRows(run.tensors.trainX);
     }
     return run;
 }

@@ -10,15 +10,20 @@
 #include <torch/torch.h>
 
 #include <limits>
+#include <memory>
 
 namespace tunelab::detail {
 
+class TeacherOnDevice;
+
 // A run's rows on its device: features and targets of the training and validation rows (targets as
-// class indexes for cross entropy, else one column), and a distilling run's teacher logits for the
-// training rows, in the same order.
+// class indexes for cross entropy, else one column), and a distilling run's teacher: its logits for
+// the training rows, in the same order, or, when the run augments, the teacher itself, which labels
+// each augmented batch.
 struct TrainingTensors {
     torch::Tensor trainX, trainY, valX, valY;
     torch::Tensor teacherLogits;
+    std::shared_ptr<TeacherOnDevice> teacher;
 };
 
 TrainingTensors makeTrainingTensors(const Dataset& data, const DataSplit& split, LossType loss,
