@@ -78,11 +78,13 @@ build_cli() {
 started=$SECONDS
 echo "==> configuring and building tunelab-cli in $build (log: $out/build.log)"
 if ! build_cli >"$out/build.log" 2>&1; then
-    # Data parallel training is the part most tied to LibTorch's internals (c10d): the rest is still
-    # worth checking without it. The first build's log stays for the fix.
+    # Data parallel training (c10d) and the steps recorded as CUDA graphs are the parts most tied to
+    # LibTorch's CUDA internals: the rest is still worth checking without them. The first build's log
+    # stays for the fix.
     mv "$out/build.log" "$out/build-with-data-parallel.log"
-    echo "==> the build failed (see $out/build-with-data-parallel.log); building without data parallel training"
-    if ! build_cli -DTUNELAB_TORCH_HAS_GLOO=OFF -DTUNELAB_TORCH_HAS_NCCL=OFF >"$out/build.log" 2>&1; then
+    echo "==> the build failed (see $out/build-with-data-parallel.log); building without data parallel training and CUDA graphs"
+    if ! build_cli -DTUNELAB_TORCH_HAS_GLOO=OFF -DTUNELAB_TORCH_HAS_NCCL=OFF -DTUNELAB_CUDA_GRAPHS=OFF \
+        >"$out/build.log" 2>&1; then
         tail -n 30 "$out/build.log" >&2
         printf '{"build": {"status": "failed", "seconds": %d}}\n' $((SECONDS - started)) >"$out/results.json"
         echo "error: the build failed; see $out/build.log" >&2

@@ -146,9 +146,10 @@ private Q_SLOTS:
 // runs (the trainer takes the first).
 void OptimizersTest::trajectoryMatchesTorch_data() {
     QTest::addColumn<Case>("golden");
-    QTest::addColumn<int>("build"); // -1: the tensor path
+    QTest::addColumn<int>("build"); // -1: the tensor path; -2: the step a CUDA graph replays
     for (const auto& [name, golden] : goldens().cases) {
         QTest::addRow("%s/tensors-float64", qPrintable(name)) << golden << -1;
+        QTest::addRow("%s/replayable-float32", qPrintable(name)) << golden << -2;
         const auto& builds = tunelab::detail::fusedKernelBuilds();
         for (int build = 0; build < static_cast<int>(builds.size()); ++build)
             QTest::addRow("%s/fused-float32-%s", qPrintable(name), builds[build]->name) << golden << build;
@@ -171,21 +172,30 @@ void OptimizersTest::trajectoryMatchesTorch() {
     QFETCH(int, build);
     const Problem& problem = goldens().problem;
     const bool fused = build >= 0;
-    const auto dtype = fused ? torch::kFloat : torch::kDouble;
-    const double tolerance = fused ? 1e-5 : 1e-12;
+    // The replayable step (stepWithScalars) reads the step's numbers from a float tensor, as a
+    // recorded CUDA graph does, on float32 buffers as on a GPU: the fused loop's tolerance.
+    const bool replayable = build == -2;
+    const auto dtype = fused || replayable ? torch::kFloat : torch::kDouble;
+    const double tolerance = fused || replayable ? 1e-5 : 1e-12;
 
     auto params = torch::tensor(problem.initial, torch::kDouble).to(dtype);
     auto grads = torch::zeros_like(params);
     auto optimizer = fused ? tunelab::detail::makeOptimizer(golden.spec, params,
                                                             *tunelab::detail::fusedKernelBuilds()[build])
                            : tunelab::detail::makeOptimizer(golden.spec, params);
-    QCOMPARE(optimizer->fusedCpu(), fused);
+    QCOMPARE(optimizer->fusedCpu(), fused || replayable);
 
     double worst = 0.0;
     for (size_t step = 0; step < golden.trajectory.size(); ++step) {
         grads.copy_(torch::tensor(problem.gradient(values(params)), torch::kDouble));
         const double lr = golden.spec.lr * std::pow(golden.lrGamma, static_cast<double>(step));
-        optimizer->step(params, grads, lr, golden.gradScale);
+        if (replayable) {
+            const torch::Tensor scalars = optimizer->nextStepScalars(lr);
+            grads.mul_(golden.gradScale);
+            optimizer->stepWithScalars(params, grads, scalars);
+        } else {
+            optimizer->step(params, grads, lr, golden.gradScale);
+        }
         if (fused)
             QVERIFY2(grads.eq(0).all().item<bool>(), "the fused step leaves the gradient zeroed");
         const Vector got = values(params);

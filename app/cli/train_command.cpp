@@ -201,6 +201,7 @@ int runTrain(const TrainOptions& options) {
     runOptions.threads = threadsPerProcess(options.threads, processes);
     runOptions.resumeFrom = checkpoint;
     runOptions.dataParallel = processes.settings;
+    runOptions.cudaGraphs = !options.noCudaGraphs;
     if (processes.settings.rank > 0)
         return trainAsOtherRank(spec, runOptions, dbPath, std::move(store));
 

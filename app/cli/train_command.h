@@ -14,8 +14,9 @@ struct TrainOptions {
     int threads = 0;
     int epochs = 0;
     bool json = false;
-    int64_t fromRun = 0; // continue this run's training from its checkpoint (a fork)
-    int worldSize = 0;   // processes that train the run together (0: as the launcher's variables say)
+    int64_t fromRun = 0;       // continue this run's training from its checkpoint (a fork)
+    int worldSize = 0;         // processes that train the run together (0: as the launcher's variables say)
+    bool noCudaGraphs = false; // on a GPU, run every step eagerly instead of replaying a recorded one
 };
 
 CLI::App* addTrainCommand(CLI::App& app, TrainOptions& options);

@@ -29,6 +29,9 @@ CLI::App* addTrainCommand(CLI::App& app, TrainOptions& options) {
                      "RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT (torchrun, srun) join processes "
                      "started elsewhere")
         ->check(CLI::Range(1, 4096));
+    train->add_flag("--no-cuda-graphs", options.noCudaGraphs,
+                    "On a GPU, run every training step eagerly instead of replaying one recorded as a "
+                    "CUDA graph (docs/gpu.md)");
     train->add_flag("--json", options.json,
                     "Progress to stderr; the last line of stdout is the result as JSON");
     return train;

@@ -122,7 +122,7 @@ PRIVATE_TORCH_HEADERS = {
     'training/network.h', 'training/losses.h', 'training/optimizers.h', 'training/layer_health.h',
     'training/fused_kernels.h', 'training/distillation.h', 'training/training_tensors.h',
     'training/augmentation.h', 'training/data_parallel_run.h', 'training/mixed_precision.h',
-    'compress/model_measurement.h',
+    'training/training_step.h', 'training/trainer_run.h', 'compress/model_measurement.h',
 }
 
 

@@ -52,6 +52,24 @@ private:
                                first ? 1.0f : asFloat(1.0 - m_spec.dampening), m_spec.nesterov});
     }
 
+    // lr, then the velocity's decay and the gradient's weight in it (0 and 1 on the first step).
+    std::vector<double> stepScalars(double lr) const override {
+        const bool first = m_steps == 1;
+        return {lr, first ? 0.0 : m_spec.momentum, first ? 1.0 : 1.0 - m_spec.dampening};
+    }
+
+    void updateWithScalars(torch::Tensor& params, torch::Tensor& grads, const torch::Tensor& s) override {
+        if (!m_velocity.defined()) {
+            params.addcmul_(grads, s[0], -1.0);
+            return;
+        }
+        m_velocity.mul_(s[1]).addcmul_(grads, s[2]);
+        if (m_spec.nesterov)
+            params.addcmul_(grads.add_(m_velocity, m_spec.momentum), s[0], -1.0);
+        else
+            params.addcmul_(m_velocity, s[0], -1.0);
+    }
+
     torch::Tensor m_velocity;
 };
 
@@ -79,6 +97,13 @@ private:
                           AdagradState{floats(m_sum), asFloat(decayedRate(lr)), asFloat(m_spec.eps)});
     }
 
+    std::vector<double> stepScalars(double lr) const override { return {decayedRate(lr)}; }
+
+    void updateWithScalars(torch::Tensor& params, torch::Tensor& grads, const torch::Tensor& s) override {
+        m_sum.addcmul_(grads, grads, 1.0);
+        params.addcmul_(grads.div_(m_sum.sqrt().add_(m_spec.eps)), s[0], -1.0);
+    }
+
     torch::Tensor m_sum;
 };
 
@@ -102,7 +127,8 @@ public:
     }
 
 private:
-    void updateTensors(torch::Tensor& params, torch::Tensor& grads, double lr) override {
+    // Updates the averages with the gradient; returns sqrt(v) + eps (centered: sqrt(v - a^2) + eps).
+    torch::Tensor denominator(const torch::Tensor& grads) {
         m_squareAverage.mul_(m_spec.alpha).addcmul_(grads, grads, 1.0 - m_spec.alpha);
         torch::Tensor denominator;
         if (m_gradAverage.defined()) {
@@ -111,7 +137,11 @@ private:
         } else {
             denominator = m_squareAverage.sqrt();
         }
-        denominator.add_(m_spec.eps);
+        return denominator.add_(m_spec.eps);
+    }
+
+    void updateTensors(torch::Tensor& params, torch::Tensor& grads, double lr) override {
+        const torch::Tensor denominator = this->denominator(grads);
         if (m_momentum.defined()) {
             m_momentum.mul_(m_spec.momentum).addcdiv_(grads, denominator);
             params.add_(m_momentum, -lr);
@@ -125,6 +155,18 @@ private:
                           RmsPropState{floats(m_squareAverage), floats(m_gradAverage), floats(m_momentum),
                                        asFloat(lr), asFloat(m_spec.alpha), asFloat(1.0 - m_spec.alpha),
                                        asFloat(m_spec.eps), asFloat(m_spec.momentum)});
+    }
+
+    std::vector<double> stepScalars(double lr) const override { return {lr}; }
+
+    void updateWithScalars(torch::Tensor& params, torch::Tensor& grads, const torch::Tensor& s) override {
+        const torch::Tensor denominator = this->denominator(grads);
+        if (m_momentum.defined()) {
+            m_momentum.mul_(m_spec.momentum).addcdiv_(grads, denominator);
+            params.addcmul_(m_momentum, s[0], -1.0);
+        } else {
+            params.addcmul_(grads.div_(denominator), s[0], -1.0);
+        }
     }
 
     torch::Tensor m_squareAverage;
@@ -156,18 +198,23 @@ private:
     double correction1() const { return 1.0 - std::pow(m_spec.beta1, static_cast<double>(m_steps)); }
     double correction2() const { return 1.0 - std::pow(m_spec.beta2, static_cast<double>(m_steps)); }
 
+    // Updates the averages with the gradient; returns the second moment the step divides by (amsgrad:
+    // its running maximum).
+    const torch::Tensor& secondMoment(const torch::Tensor& grads) {
+        m_average.mul_(m_spec.beta1).add_(grads, 1.0 - m_spec.beta1);
+        m_squareAverage.mul_(m_spec.beta2).addcmul_(grads, grads, 1.0 - m_spec.beta2);
+        if (!m_maxSquareAverage.defined())
+            return m_squareAverage;
+        torch::maximum_out(m_maxSquareAverage, m_maxSquareAverage, m_squareAverage);
+        return m_maxSquareAverage;
+    }
+
     void updateTensors(torch::Tensor& params, torch::Tensor& grads, double lr) override {
         if (decoupled() && m_spec.weightDecay > 0.0)
             params.mul_(1.0 - lr * m_spec.weightDecay);
-        m_average.mul_(m_spec.beta1).add_(grads, 1.0 - m_spec.beta1);
-        m_squareAverage.mul_(m_spec.beta2).addcmul_(grads, grads, 1.0 - m_spec.beta2);
-        const torch::Tensor* second = &m_squareAverage;
-        if (m_maxSquareAverage.defined()) {
-            torch::maximum_out(m_maxSquareAverage, m_maxSquareAverage, m_squareAverage);
-            second = &m_maxSquareAverage;
-        }
+        const torch::Tensor& second = secondMoment(grads);
         // grads is free scratch space here: it is zeroed before the next backward pass.
-        torch::sqrt_out(grads, *second).div_(std::sqrt(correction2())).add_(m_spec.eps);
+        torch::sqrt_out(grads, second).div_(std::sqrt(correction2())).add_(m_spec.eps);
         params.addcdiv_(m_average, grads, -lr / correction1());
     }
 
@@ -178,6 +225,20 @@ private:
                                  asFloat(m_spec.beta1), asFloat(m_spec.beta2), asFloat(1.0 - m_spec.beta1),
                                  asFloat(1.0 - m_spec.beta2), asFloat(lr / correction1()),
                                  asFloat(1.0 / std::sqrt(correction2())), asFloat(m_spec.eps)});
+    }
+
+    // AdamW's shrink factor, the step size lr / (1 - beta1^t) and 1 / sqrt(1 - beta2^t).
+    std::vector<double> stepScalars(double lr) const override {
+        return {decoupled() ? 1.0 - lr * m_spec.weightDecay : 1.0, lr / correction1(),
+                1.0 / std::sqrt(correction2())};
+    }
+
+    void updateWithScalars(torch::Tensor& params, torch::Tensor& grads, const torch::Tensor& s) override {
+        if (decoupled() && m_spec.weightDecay > 0.0)
+            params.mul_(s[0]);
+        const torch::Tensor& second = secondMoment(grads);
+        torch::sqrt_out(grads, second).mul_(s[2]).add_(m_spec.eps);
+        params.addcmul_(m_average / grads, s[1], -1.0);
     }
 
     torch::Tensor m_average;
@@ -210,11 +271,28 @@ void FlatOptimizer::step(torch::Tensor& params, torch::Tensor& grads, double lr,
     // The order of the fused loops' gradient (fused_kernels.h): scale, L1, then the optimizer's L2.
     if (gradScale != 1.0)
         grads.mul_(gradScale);
+    addPenalties(params, grads);
+    updateTensors(params, grads, lr);
+}
+
+void FlatOptimizer::addPenalties(const torch::Tensor& params, torch::Tensor& grads) const {
     if (m_spec.l1 > 0.0)
         grads.add_(params.sign(), m_spec.l1);
     if (m_spec.weightDecay > 0.0 && m_spec.type != OptimizerType::AdamW)
         grads.add_(params, m_spec.weightDecay);
-    updateTensors(params, grads, lr);
+}
+
+torch::Tensor FlatOptimizer::nextStepScalars(double lr) {
+    ++m_steps;
+    const std::vector<double> values = stepScalars(lr);
+    return torch::tensor(std::vector<float>(values.begin(), values.end()), torch::kFloat);
+}
+
+void FlatOptimizer::stepWithScalars(torch::Tensor& params, torch::Tensor& grads,
+                                    const torch::Tensor& scalars) {
+    torch::NoGradGuard noGrad;
+    addPenalties(params, grads);
+    updateWithScalars(params, grads, scalars);
 }
 
 std::unique_ptr<FlatOptimizer> makeOptimizer(const OptimizerSpec& spec, const torch::Tensor& params,

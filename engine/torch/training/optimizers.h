@@ -33,6 +33,14 @@ public:
 
     bool fusedCpu() const { return m_fusedCpu; }
 
+    // A step replayed from a recorded CUDA graph cannot take numbers that change from step to step
+    // (the learning rate, the bias corrections, whether it is the first step) as constants: they
+    // would be recorded once. nextStepScalars counts the step, as step() does, and returns those
+    // numbers as a small float tensor on the CPU; stepWithScalars reads them from a copy of it on
+    // the buffers' device. Never the fused CPU loop: the caller zeroes the gradient, and clips it.
+    torch::Tensor nextStepScalars(double lr);
+    void stepWithScalars(torch::Tensor& params, torch::Tensor& grads, const torch::Tensor& scalars);
+
     // Its state, for checkpoints: the steps taken and the buffers it keeps, by the names
     // torch.optim gives them ("momentum_buffer", "exp_avg", ...); buffers it does not use are left
     // out. Restoring copies the buffers this optimizer uses and the checkpoint has; the others stay
@@ -46,6 +54,12 @@ protected:
 
     virtual void updateTensors(torch::Tensor& params, torch::Tensor& grads, double lr) = 0;
     virtual void updateCpu(const FlatSpan& buffers, const GradientTerms& terms, double lr) = 0;
+    // The numbers of the step being taken (m_steps already counts it), and the update that reads them.
+    virtual std::vector<double> stepScalars(double lr) const = 0;
+    virtual void updateWithScalars(torch::Tensor& params, torch::Tensor& grads,
+                                   const torch::Tensor& scalars) = 0;
+    // The penalties the fused loops add to the gradient: L1, then the optimizer's L2.
+    void addPenalties(const torch::Tensor& params, torch::Tensor& grads) const;
 
     // The penalties and the clipping scale, as the fused loops apply them.
     GradientTerms gradientTerms(double gradScale) const;

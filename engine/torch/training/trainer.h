@@ -43,6 +43,11 @@ struct RunOptions {
     // Training over several processes (docs/data-parallel.md): this process's rank and how to reach
     // the others. Every process calls trainExperiment with the same spec; rank 0's events are the run's.
     DataParallelSettings dataParallel;
+    // On a GPU, record a training step as a CUDA graph and replay it for the steps after it, where the
+    // run allows (docs/gpu.md).
+    bool cudaGraphs = true;
+    // Tests: on the CPU, run the steps a graph would replay through the same code, eagerly.
+    bool replayableStepsOnCpu = false;
 };
 
 // Control flags a caller on another thread sets directly; the training loop reads them every step.
