@@ -36,7 +36,6 @@
 
 namespace tunelab::detail {
 
-
 using Clock = std::chrono::steady_clock;
 
 // Health samples are taken at one step after every this many metric flushes (docs/gradient-health.md).

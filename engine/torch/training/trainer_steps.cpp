@@ -16,7 +16,8 @@ void Trainer::step(const detail::TrainingBatch& batch, int epoch, double share) 
         if (!m_replayed->problem().empty() && !m_replayProblemNoted) {
             m_replayProblemNoted = true;
             m_notes.push_back("its steps ran one kernel at a time: they could not be recorded as a CUDA "
-                              "graph (" + m_replayed->problem() + ")");
+                              "graph (" +
+                              m_replayed->problem() + ")");
         }
         if (m_optimizer->fusedCpu()) // replayable steps on the CPU (tests): the fused steps' way
             record.gradNorm = norm.item<float>();
@@ -29,9 +30,9 @@ void Trainer::step(const detail::TrainingBatch& batch, int epoch, double share) 
     if (!fused || m_replayed)
         m_flat.grads.zero_(); // the fused CPU step leaves the gradient zeroed itself, a replayable one not
     m_fakeQuantized.round();
-    torch::Tensor loss = batch.x.size(0) > 0
-                             ? detail::lossWithGradients(m_network, batch, m_spec, m_device, share)
-                             : torch::zeros({}, m_flat.values.options()); // a batch smaller than the processes
+    torch::Tensor loss =
+        batch.x.size(0) > 0 ? detail::lossWithGradients(m_network, batch, m_spec, m_device, share)
+                            : torch::zeros({}, m_flat.values.options()); // a batch smaller than the processes
     m_fakeQuantized.restore();
     bool stopAfterStep = false;
     if (m_parallel) {
@@ -91,7 +92,8 @@ std::pair<torch::Tensor, torch::Tensor> Trainer::replayableStep(const detail::Tr
     return {loss.detach(), norm};
 }
 
-void Trainer::recordStep(const torch::Tensor& loss, const StepRecord& record, bool flushNow, bool stopAfterStep) {
+void Trainer::recordStep(const torch::Tensor& loss, const StepRecord& record, bool flushNow,
+                         bool stopAfterStep) {
     m_pendingLosses.push_back(loss.detach());
     m_pendingSteps.push_back(record);
     if (flushNow)

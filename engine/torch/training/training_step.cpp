@@ -81,7 +81,8 @@ void ReplayedStep::copyIn(const TrainingBatch& batch, const torch::Tensor& hostS
         m_batch.x = bufferLike(batch.x);
         m_batch.y = bufferLike(batch.y);
         m_batch.teacher = bufferLike(batch.teacher);
-        m_scalars = torch::empty(hostScalars.sizes(), torch::TensorOptions().dtype(torch::kFloat).device(m_device));
+        m_scalars =
+            torch::empty(hostScalars.sizes(), torch::TensorOptions().dtype(torch::kFloat).device(m_device));
     }
     copyInto(m_batch.x, batch.x);
     copyInto(m_batch.y, batch.y);

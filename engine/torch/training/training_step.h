@@ -56,7 +56,7 @@ private:
 
     Body m_body;
     torch::Device m_device;
-    TrainingBatch m_batch;  // the graph's input buffers
+    TrainingBatch m_batch;   // the graph's input buffers
     torch::Tensor m_scalars; // on the device
     torch::Tensor m_loss, m_norm;
     int64_t m_calls = 0;
