@@ -293,6 +293,24 @@ private Q_SLOTS:
         QVERIFY(distilled.trainLosses != train(mixupAlone).trainLosses);
         QVERIFY(distilled.trainLosses.back() < distilled.trainLosses.front());
 
+        // A teacher that reads the rows as images teaches a student that reads them flat.
+        ExperimentSpec imageTeacherSpec = network(6, 32);
+        imageTeacherSpec.data.inputShape = {1, 2, 2};
+        LayerSpec convolution = tunelab::test::layer(LayerType::Conv2d);
+        convolution.outChannels = 8;
+        convolution.kernelSize = 1;
+        imageTeacherSpec.model.layers.insert(imageTeacherSpec.model.layers.begin(),
+                                             {convolution, tunelab::test::layer(LayerType::Flatten)});
+        const Trained imageTeacher = train(imageTeacherSpec);
+        QVERIFY2(imageTeacher.summary.status == RunStatus::Completed, imageTeacher.summary.message.c_str());
+        RunOptions imageOptions;
+        imageOptions.teacher = teacherFrom(imageTeacherSpec, imageTeacher);
+        ExperimentSpec flatStudent = network(6, 4);
+        flatStudent.distill.teacherRun = 1;
+        flatStudent.augment.noise = 0.05;
+        const Trained taughtFlat = train(flatStudent, imageOptions);
+        QVERIFY2(taughtFlat.summary.status == RunStatus::Completed, taughtFlat.summary.message.c_str());
+
         // Generated data of another seed are other samples, which the teacher never learnt.
         ExperimentSpec stranger = network(7, 4);
         stranger.distill.teacherRun = 1;

@@ -95,20 +95,23 @@ TeacherOnDevice::TeacherOnDevice(const TeacherModel& teacher, const DataSpec& st
         scale[j] = static_cast<float>(ratio);
         shift[j] = static_cast<float>(taught.b[j] - ratio * student.b[j]);
     }
-    std::vector<int64_t> shape = studentData.sampleShape;
+    const std::vector<int64_t>& shape = studentData.sampleShape;
     m_scale = torch::tensor(scale).reshape(shape).to(device);
     m_shift = torch::tensor(shift).reshape(shape).to(device);
+    // The same values, in the teacher's shape: a CNN on [1, 8, 8] images may teach an MLP on 64 features.
+    m_teacherShape = {-1};
+    m_teacherShape.insert(m_teacherShape.end(), teacherRead.value()->sampleShape.begin(),
+                          teacherRead.value()->sampleShape.end());
     m_network = saved.network;
     m_network->to(device);
     m_network->eval();
-    torch::NoGradGuard noGrad;
-    checkOutputs(teacher, m_network->forward(torch::zeros(shape, torch::kFloat).unsqueeze(0).to(device)),
+    checkOutputs(teacher, logits(torch::zeros(shape, torch::kFloat).unsqueeze(0).to(device)),
                  studentData.classes);
 }
 
 torch::Tensor TeacherOnDevice::logits(const torch::Tensor& studentInputs) {
     torch::NoGradGuard noGrad;
-    return m_network->forward(studentInputs * m_scale + m_shift);
+    return m_network->forward((studentInputs * m_scale + m_shift).reshape(m_teacherShape));
 }
 
 torch::Tensor TeacherOnDevice::logitsOfRows(const torch::Tensor& studentInputs) {

@@ -36,7 +36,8 @@ public:
 
 private:
     Network m_network{nullptr};
-    torch::Tensor m_scale, m_shift; // the teacher's input = the student's * m_scale + m_shift
+    torch::Tensor m_scale, m_shift;      // the teacher's input = the student's * m_scale + m_shift
+    std::vector<int64_t> m_teacherShape; // a batch as the teacher takes it: -1, then its sample shape
 };
 
 // alpha * task + (1 - alpha) * T^2 * KL(softmax(teacher / T) || softmax(student / T)), averaged over the
