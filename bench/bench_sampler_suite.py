@@ -1,10 +1,11 @@
 #!/usr/bin/python3
-"""TuneLab's samplers against Optuna's on one suite of 22 test functions.
+"""TuneLab's samplers against Optuna's on one suite of 29 test functions.
 
 The functions, bounds and spaces are those of bench_sampler_quality.cpp: six reported ones (branin,
 hartmann6, rosenbrock4 as log1p, the conditional optimizer space, ackley5, levy4), nine
 development ones (camel6, goldstein as log, hartmann3, styblinski3, rastrigin3, griewank4,
-schwefel4, michalewicz5, sphere6+cat) and seven held-out ones (ellipsoid8, rosenbrock10,
+schwefel4, michalewicz5, sphere6+cat), seven more development ones in 8-10 dimensions (dev8:
+styblinski8, levy8, ackley8, michalewicz10, schwefel8, griewank8, alpine8) and seven held-out ones (ellipsoid8, rosenbrock10,
 rastrigin8, noisy_sphere6, noisy_hartmann6, integer_sphere8, mixed_int_cat). The held-out functions
 are for measuring only: they must never be used to choose a constant of any sampler or of the
 bench, or they would become one more development set. Optuna's multivariate TPE, random and CMA-ES
@@ -22,7 +23,7 @@ so on "optimizer" CMA-ES is random search and on "sphere6+cat" and "mixed_int_ca
 is random.
 
 Usage: bench_sampler_suite.py [path to bench_sampler_quality] [--trials 60] [--seeds 10]
-                              [--sets reported,dev,heldout]
+                              [--sets reported,dev,dev8,heldout]
        bench_sampler_suite.py [path] --check   compares these definitions with the C++ ones at the
                                                fixed points that "bench_sampler_quality check" prints
 """
@@ -80,6 +81,10 @@ def schwefel(x):
 
 def michalewicz(x):
     return -sum(math.sin(v) * math.sin((i + 1) * v * v / math.pi) ** 20 for i, v in enumerate(x))
+
+
+def alpine(x):
+    return sum(abs(v * math.sin(v) + 0.1 * v) for v in x)
 
 
 def box(function, bounds):
@@ -216,6 +221,13 @@ FUNCTIONS = [
     ("schwefel4", "dev", box(schwefel, [(-500.0, 500.0)] * 4), 0.0),
     ("michalewicz5", "dev", box(michalewicz, [(0.0, math.pi)] * 5), -4.687658),
     ("sphere6+cat", "dev", sphere_with_colour, 0.0),
+    ("styblinski8", "dev8", box(styblinski, [(-5.0, 5.0)] * 8), -39.16617 * 8),
+    ("levy8", "dev8", box(levy, [(-10.0, 10.0)] * 8), 0.0),
+    ("ackley8", "dev8", box(ackley, [(-32.768, 32.768)] * 8), 0.0),
+    ("michalewicz10", "dev8", box(michalewicz, [(0.0, math.pi)] * 10), -9.66015),
+    ("schwefel8", "dev8", box(schwefel, [(-500.0, 500.0)] * 8), 0.0),
+    ("griewank8", "dev8", box(griewank, [(-600.0, 600.0)] * 8), 0.0),
+    ("alpine8", "dev8", box(alpine, [(-10.0, 10.0)] * 8), 0.0),
     ("ellipsoid8", "heldout", box(ellipsoid8, [(-5.0, 5.0)] * 8), 0.0),
     ("rosenbrock10", "heldout", box(rosenbrock_log1p, [(-2.0, 2.0)] * 10), 0.0),
     ("rastrigin8", "heldout", box(rastrigin8, [(-5.12, 5.12)] * 8), 0.0),
@@ -225,7 +237,7 @@ FUNCTIONS = [
     ("mixed_int_cat", "heldout", mixed_int_cat, 0.0),
 ]
 NOISE_SD = {"noisy_sphere6": 0.5, "noisy_hartmann6": 0.1}
-SETS = {"reported": "all", "dev": "dev", "heldout": "heldout"}  # set -> the C++ bench's function argument
+SETS = {"reported": "all", "dev": "dev", "dev8": "dev8", "heldout": "heldout"}  # set -> the C++ bench's function argument
 
 # The C++ bench's default sampler set ("all"), in its order, and "auto" where the bench has it.
 TUNELAB = ["random", "sobol", "tpe-independent", "tpe", "gp", "rf", "auto"]
@@ -308,7 +320,7 @@ def main():
     parser.add_argument("bench", nargs="?", default="/work/main/build-rf/bench/bench_sampler_quality")
     parser.add_argument("--trials", type=int, default=60)
     parser.add_argument("--seeds", type=int, default=10)
-    parser.add_argument("--sets", default="reported,dev,heldout", help="comma-separated, of " + ", ".join(SETS))
+    parser.add_argument("--sets", default="reported,dev,dev8,heldout", help="comma-separated, of " + ", ".join(SETS))
     parser.add_argument("--check", action="store_true", help="compare the definitions with the C++ bench's")
     args = parser.parse_args()
     if args.check:
