@@ -57,10 +57,6 @@ bool waitForTrials(const QString& location, const std::string& study, double sec
     return false;
 }
 
-bool isRunning(const std::vector<TrialRecord>& trials, int64_t number) {
-    return trials.size() > size_t(number) && trials[size_t(number)].state == TrialState::Running;
-}
-
 } // namespace
 
 class TestWorkerCli : public QObject {
@@ -199,13 +195,24 @@ void TestWorkerCli::workerFinishesAcrossAServerRestart() {
     location.replace("/postgres?", "/restarted?");
 
     QTemporaryDir folder;
-    writeFile(folder, "experiment.json", moonsExperiment(400, 60, 32));
+    // Trials of a few seconds each: the restart must come while a trial after the first is running,
+    // and a trial of a fraction of a second could start and finish between two looks at the store.
+    writeFile(folder, "experiment.json", moonsExperiment(1000, 160, 16));
     const QString studyFile = writeFile(folder, "study.json", slowStudy("restarted", 4, 30.0));
     QCOMPARE(runCliFor({"study", "create", studyFile, "--storage", location}, 60000).exitCode, 0);
     QProcess worker;
     startWorker(worker, location, "restarted");
-    QVERIFY(
-        waitForTrials(location, "restarted", 60, [](const auto& trials) { return isRunning(trials, 1); }));
+    const bool secondTrialRunning = waitForTrials(location, "restarted", 90, [](const auto& trials) {
+        return std::any_of(trials.begin(), trials.end(), [](const TrialRecord& trial) {
+            return trial.number >= 1 && trial.state == TrialState::Running;
+        });
+    });
+    QVERIFY2(secondTrialRunning,
+             qPrintable(QString("no trial after the first was seen running; the worker %1, its errors: %2")
+                            .arg(worker.state() == QProcess::Running
+                                     ? QStringLiteral("still runs")
+                                     : QString("exited with %1").arg(worker.exitCode()))
+                            .arg(QString::fromUtf8(worker.readAllStandardError()).right(2000))));
     const CliResult restarted = runProgramFor(script, {"restart", serverDir}, 60000);
     QVERIFY2(restarted.exitCode == 0, qPrintable(restarted.err));
 
