@@ -20,6 +20,7 @@
 
 #include <cmath>
 #include <limits>
+#include <memory>
 
 using namespace tunelab;
 
@@ -305,6 +306,64 @@ private Q_SLOTS:
         form.applyTo(written);
         QCOMPARE(written.data.kind, DataKind::Csv);
         QCOMPARE(written.data.path, csv.data.path);
+    }
+
+    // An edit's load runs off the GUI thread: the form says it is loading and the result arrives
+    // through the event loop.
+    void dataFormLoadsEditsInTheBackground() {
+        DataForm form;
+        form.setSpec(defaultExperiment());
+        QSignalSpy started(&form, &DataForm::loadStarted);
+        QSignalSpy loaded(&form, &DataForm::dataLoaded);
+        bool loadingWhenStarted = false;
+        QString summaryWhenStarted;
+        connect(&form, &DataForm::loadStarted, this, [&] {
+            loadingWhenStarted = form.isLoading() && loaded.isEmpty();
+            for (QLabel* label : form.findChildren<QLabel*>())
+                if (label->text().startsWith(QStringLiteral("Loading")))
+                    summaryWhenStarted = label->text();
+        });
+        auto* samples = form.findChild<NumberField*>(QStringLiteral("data.samples"));
+        QVERIFY(samples);
+        test::typeInto(samples, QStringLiteral("300"));
+        QTRY_COMPARE(loaded.count(), 1);
+        QCOMPARE(started.count(), 1);
+        QVERIFY(loadingWhenStarted);
+        QVERIFY(!summaryWhenStarted.isEmpty());
+        QVERIFY(loaded.takeFirst().at(0).toBool());
+        QVERIFY(!form.isLoading());
+        QCOMPARE(form.dataset().rows, 300);
+    }
+
+    // A load that finishes after a newer one started is not shown: the newest settings win.
+    void dataFormShowsOnlyTheNewestLoad() {
+        DataForm form;
+        form.setSpec(defaultExperiment());
+        auto* samples = form.findChild<NumberField*>(QStringLiteral("data.samples"));
+        QVERIFY(samples);
+        QSignalSpy loaded(&form, &DataForm::dataLoaded);
+        // While the load of 300 rows is under way, 500 rows are loaded at once.
+        connect(&form, &DataForm::loadStarted, this, [&] {
+            samples->setIntegerValue(500);
+            form.reload();
+        });
+        test::typeInto(samples, QStringLiteral("300"));
+        QTRY_VERIFY(!loaded.isEmpty());
+        QTRY_VERIFY(!form.isLoading());
+        QTest::qWait(50);
+        QCOMPARE(loaded.count(), 1);
+        QCOMPARE(form.dataset().rows, 500);
+    }
+
+    // Closing the form while its data loads waits for the load and drops its result.
+    void dataFormClosedWhileLoading() {
+        auto form = std::make_unique<DataForm>();
+        form->setSpec(defaultExperiment());
+        QSignalSpy started(form.get(), &DataForm::loadStarted);
+        test::typeInto(form->findChild<NumberField*>(QStringLiteral("data.samples")), QStringLiteral("700"));
+        QTRY_COMPARE(started.count(), 1);
+        form.reset();
+        QTest::qWait(50); // the dropped result's delivery runs without the form
     }
 
     void dataFormReadsRealCsv() {

@@ -8,6 +8,7 @@
 #include "search/search_space_editor.h"
 #include "spec/spec_names.h"
 
+#include <QApplication>
 #include <QCheckBox>
 #include <QComboBox>
 #include <QFileDialog>
@@ -16,12 +17,14 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QPainter>
+#include <QPointer>
 #include <QPushButton>
 #include <QSignalBlocker>
 #include <QTimer>
 #include <QVBoxLayout>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 
 namespace tunelab {
@@ -199,7 +202,7 @@ DataForm::DataForm(QWidget* parent)
 
     m_reloadTimer->setSingleShot(true);
     m_reloadTimer->setInterval(kReloadDelayMs);
-    connect(m_reloadTimer, &QTimer::timeout, this, &DataForm::reload);
+    connect(m_reloadTimer, &QTimer::timeout, this, &DataForm::loadInBackground);
     connect(m_browse, &QPushButton::clicked, this, &DataForm::browse);
     for (QComboBox* combo : {m_kind, m_task})
         connect(combo, &QComboBox::currentIndexChanged, this, &DataForm::onEdited);
@@ -247,7 +250,11 @@ void DataForm::setSearchedPaths(const QStringList& paths) {
     m_searchedPaths = paths;
 }
 
-DataForm::~DataForm() = default;
+DataForm::~DataForm() {
+    // A load under way reads only its own copy of the settings; its result is dropped.
+    for (auto& job : m_loadJobs)
+        job.wait();
+}
 
 void DataForm::setSpec(const ExperimentSpec& spec) {
     m_loading = true;
@@ -364,15 +371,50 @@ const Dataset& DataForm::dataset() const {
 
 void DataForm::reload() {
     m_reloadTimer->stop();
+    ++m_loadRequest; // a load under way is older than this one
     ExperimentSpec spec;
     applyTo(spec);
-    auto loaded = loadDatasetCached(spec.data, m_seed);
+    showLoaded(loadDatasetCached(spec.data, m_seed), spec.data.validationFraction);
+}
+
+void DataForm::loadInBackground() {
+    m_reloadTimer->stop();
+    ExperimentSpec spec;
+    applyTo(spec);
+    const quint64 request = ++m_loadRequest;
+    ++m_pendingLoads;
+    m_summary->setText(tr("Loading…"));
+    m_summary->setStyleSheet(QString());
+    m_loadJobs.erase(std::remove_if(m_loadJobs.begin(), m_loadJobs.end(),
+                                    [](const std::future<void>& job) {
+                                        return job.wait_for(std::chrono::seconds(0)) ==
+                                               std::future_status::ready;
+                                    }),
+                     m_loadJobs.end());
+    QPointer<DataForm> self(this);
+    m_loadJobs.push_back(std::async(std::launch::async, [self, request, data = spec.data, seed = m_seed] {
+        auto loaded = std::make_shared<Result<std::shared_ptr<const Dataset>>>(loadDatasetCached(data, seed));
+        QMetaObject::invokeMethod(
+            qApp,
+            [self, request, loaded, fraction = data.validationFraction] {
+                if (!self)
+                    return;
+                --self->m_pendingLoads;
+                if (request == self->m_loadRequest) // else a newer load is on its way
+                    self->showLoaded(*loaded, fraction);
+            },
+            Qt::QueuedConnection);
+    }));
+    Q_EMIT loadStarted();
+}
+
+void DataForm::showLoaded(const Result<std::shared_ptr<const Dataset>>& loaded, double validationFraction) {
     m_loaded = loaded.ok();
     if (m_loaded) {
-        m_dataset = loaded.take(); // shared with the cache: a run of this data does not read it again
+        m_dataset = loaded.value(); // shared with the cache: a run of this data does not read it again
         m_error.clear();
-        const int64_t validation = static_cast<int64_t>(
-            std::llround(spec.data.validationFraction * static_cast<double>(m_dataset->rows)));
+        const int64_t validation =
+            static_cast<int64_t>(std::llround(validationFraction * static_cast<double>(m_dataset->rows)));
         QString text = tr("%1: %2 rows of %3")
                            .arg(QString::fromStdString(m_dataset->source))
                            .arg(m_dataset->rows)

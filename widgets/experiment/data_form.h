@@ -1,11 +1,14 @@
 #pragma once
 
+#include "common/result.h"
 #include "data/dataset.h"
 #include "spec/spec.h"
 
 #include <QWidget>
 
+#include <future>
 #include <memory>
+#include <vector>
 
 class QCheckBox;
 class QComboBox;
@@ -22,8 +25,9 @@ class NumberField;
 
 // Chooses the data: a built-in generator with its parameters, or a CSV file / MNIST / CIFAR-10
 // folder; the validation split and standardization. After each edit (debounced) it loads the
-// data with the engine's loader, shows rows, features, classes and the split, and a preview: a
-// scatter of the first two features for tabular data, a few thumbnails for images.
+// data with the engine's loader, off the GUI thread (a large file takes seconds), shows rows,
+// features, classes and the split, and a preview: a scatter of the first two features for tabular
+// data, a few thumbnails for images.
 class DataForm : public QWidget {
     Q_OBJECT
 
@@ -31,16 +35,20 @@ public:
     explicit DataForm(QWidget* parent = nullptr);
     ~DataForm() override;
 
-    void setSpec(const ExperimentSpec& spec); // shows and loads the spec's data; emits dataLoaded
+    // Shows and loads the spec's data before it returns; emits dataLoaded.
+    void setSpec(const ExperimentSpec& spec);
     void applyTo(ExperimentSpec& spec) const; // writes data settings into spec.data
 
+    // Whether the data last loaded loaded (while an edit's load is under way: the data before it).
     bool hasData() const { return m_loaded; }
+    // Whether an edit's load is under way.
+    bool isLoading() const { return m_pendingLoads > 0; }
     // The data as last loaded; empty when it failed to load.
     const Dataset& dataset() const;
     // The same data, shared: a thread that reads it keeps it alive; null when it failed to load.
     std::shared_ptr<const Dataset> sharedDataset() const { return m_dataset; }
     QString errorText() const { return m_error; }
-    // Loads now instead of after the debounce delay.
+    // Loads now, on the GUI thread, instead of after the debounce delay; a load under way is dropped.
     void reload();
 
     // The spec path each field edits ("data.validation_fraction"), which is also its objectName.
@@ -59,9 +67,14 @@ Q_SIGNALS:
     void searchRequested(const QString& path, const QString& currentValueJson);
     // After every load attempt: the data's shape and task on success, or the error.
     void dataLoaded(bool ok);
+    // An edit's load has started off the GUI thread.
+    void loadStarted();
 
 private:
     void onEdited();
+    // The edit's load, on a thread of its own; only the newest load's result is shown.
+    void loadInBackground();
+    void showLoaded(const Result<std::shared_ptr<const Dataset>>& loaded, double validationFraction);
     void updateVisibleFields();
     void checkImageSize();
     void browse();
@@ -75,6 +88,9 @@ private:
     QString m_error;
     QString m_baseFolder;
     QTimer* m_reloadTimer = nullptr;
+    quint64 m_loadRequest = 0; // the newest load; an older one's result is dropped
+    int m_pendingLoads = 0;
+    std::vector<std::future<void>> m_loadJobs;
 
     QFormLayout* m_form = nullptr;
     QComboBox* m_kind = nullptr;
