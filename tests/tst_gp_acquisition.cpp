@@ -1,6 +1,8 @@
 #include "search/gaussian_process.h"
 #include "search/gp_acquisition.h"
 #include "search/sampler_support.h"
+#include "search/samplers.h"
+#include "search/search_space.h"
 
 #include <QtTest>
 
@@ -11,6 +13,7 @@ using namespace tunelab;
 using tunelab::detail::GaussianProcess;
 using tunelab::detail::KernelColumns;
 using tunelab::detail::PendingImprovement;
+using tunelab::detail::trustRegionSide;
 
 namespace {
 
@@ -155,6 +158,75 @@ private Q_SLOTS:
                 logValueAt(process, pending, other, x) != logValueAt(process, pending, first, x) ? 1 : 0;
         }
         QVERIFY(differ > 0);
+    }
+
+    // TuRBO's rule, replayed from the results in trial order.
+    void theTrustRegionFollowsTurbosRule_data() {
+        QTest::addColumn<QVector<double>>("values");
+        QTest::addColumn<int>("startup");
+        QTest::addColumn<int>("dimensions");
+        QTest::addColumn<double>("side");
+        QTest::newRow("nothing after the start") << QVector<double>{5, 4, 3, 2, 1} << 5 << 2 << 0.8;
+        QTest::newRow("three successes double it") << QVector<double>{10, 9, 8, 7} << 1 << 2 << 1.6;
+        QTest::newRow("never past 1.6") << QVector<double>{10, 9, 8, 7, 6, 5, 4} << 1 << 2 << 1.6;
+        QTest::newRow("two successes do not") << QVector<double>{10, 9, 8} << 1 << 2 << 0.8;
+        QTest::newRow("4 failures halve it in 2-D") << QVector<double>{1, 2, 2, 2, 2} << 1 << 2 << 0.4;
+        QTest::newRow("a success between failures") << QVector<double>{1, 2, 2, 0.5, 2, 2} << 1 << 2 << 0.8;
+        QTest::newRow("7 failures in 8-D do not") << QVector<double>{1, 2, 2, 2, 2, 2, 2, 2} << 1 << 8 << 0.8;
+        QTest::newRow("8 failures in 8-D do") << QVector<double>{1, 2, 2, 2, 2, 2, 2, 2, 2} << 1 << 8 << 0.4;
+        QTest::newRow("a gain under 1e-3 of the best is a failure")
+            << QVector<double>{1, 0.9999, 0.9998, 0.9997, 0.9996} << 1 << 2 << 0.4;
+        QVector<double> stuck(1 + 24, 2.0);
+        stuck[0] = 1.0;
+        QTest::newRow("six halvings") << stuck << 1 << 2 << 0.0125;
+        stuck.append(QVector<double>(4, 2.0));
+        QTest::newRow("below 0.5^7 it starts again") << stuck << 1 << 2 << 0.8;
+    }
+    void theTrustRegionFollowsTurbosRule() {
+        QFETCH(QVector<double>, values);
+        QFETCH(int, startup);
+        QFETCH(int, dimensions);
+        QFETCH(double, side);
+        const std::vector<double> inOrder(values.begin(), values.end());
+        QCOMPARE(trustRegionSide(inOrder, size_t(startup), size_t(dimensions)), side);
+    }
+
+    // After failures the GP's suggestions stay in the box around the best trial.
+    void theGpSuggestsInsideTheTrustRegion() {
+        auto space = parseSearchSpace(R"({"parameters": [
+            {"path": "x", "kind": "float", "low": 0, "high": 1}, {"path": "y", "kind": "float", "low": 0, "high": 1}]})");
+        QVERIFY(space.ok());
+        SamplerSettings settings;
+        settings.type = "gp";
+        auto sampler = makeSampler(settings, space.value());
+        QVERIFY(sampler.ok());
+        // A bowl at (0.9, 0.9): the start's best is trial 3 at (0.7, 0.6); eight trials far from it
+        // fail, so in 2-D the side was halved twice: 0.2.
+        const std::vector<std::pair<double, double>> start = {{0.1, 0.1}, {0.3, 0.8}, {0.5, 0.2}, {0.7, 0.6},
+                                                              {0.2, 0.4}, {0.9, 0.1}, {0.4, 0.5}, {0.1, 0.9},
+                                                              {0.6, 0.3}, {0.3, 0.1}};
+        std::vector<FinishedTrial> history;
+        auto add = [&](double x, double y) {
+            Assignment a{{"x", ParamValue{QByteArray::number(x, 'g', 17).toStdString()}},
+                         {"y", ParamValue{QByteArray::number(y, 'g', 17).toStdString()}}};
+            const double value = (x - 0.9) * (x - 0.9) + (y - 0.9) * (y - 0.9);
+            history.push_back({int64_t(history.size()), a, value, TrialState::Complete});
+        };
+        for (const auto& [x, y] : start)
+            add(x, y);
+        for (int k = 0; k < 8; ++k)
+            add(0.05 * k, 0.0);
+        std::vector<double> values;
+        for (const auto& trial : history)
+            values.push_back(trial.value);
+        QCOMPARE(trustRegionSide(values, 10, 2), 0.2);
+        for (int64_t trial = 18; trial < 22; ++trial) {
+            const auto suggestion = sampler.value()->suggest(space.value(), trial, history);
+            QVERIFY(suggestion);
+            const double x = suggestion->at("x").toDouble(), y = suggestion->at("y").toDouble();
+            QVERIFY2(std::fabs(x - 0.7) <= 0.1 + 1e-12 && std::fabs(y - 0.6) <= 0.1 + 1e-12,
+                     qPrintable(QString("(%1, %2) is outside [0.6, 0.8] x [0.5, 0.7]").arg(x).arg(y)));
+        }
     }
 };
 

@@ -165,4 +165,35 @@ double PendingImprovement::logValue(double mean, double variance, const std::vec
     return std::log(rest) + top + std::log(sum / static_cast<double>(kSamples));
 }
 
+double trustRegionSide(const std::vector<double>& valuesInTrialOrder, size_t startup, size_t dimensions) {
+    const size_t failuresToHalve = std::max<size_t>(4, dimensions);
+    double side = kTrustRegionStart;
+    double best = std::numeric_limits<double>::infinity();
+    size_t successes = 0, failures = 0;
+    for (size_t i = 0; i < valuesInTrialOrder.size(); ++i) {
+        const double value = valuesInTrialOrder[i];
+        if (i >= startup) {
+            if (!std::isfinite(best) || value < best - 1e-3 * std::fabs(best)) {
+                ++successes;
+                failures = 0;
+            } else {
+                ++failures;
+                successes = 0;
+            }
+            if (successes >= static_cast<size_t>(kTrustRegionSuccesses)) {
+                side = std::min(kTrustRegionLargest, 2.0 * side);
+                successes = 0;
+            }
+            if (failures >= failuresToHalve) {
+                side /= 2.0;
+                failures = 0;
+            }
+            if (side < kTrustRegionSmallest)
+                side = kTrustRegionStart;
+        }
+        best = std::min(best, value);
+    }
+    return side;
+}
+
 } // namespace tunelab::detail

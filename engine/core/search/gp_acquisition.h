@@ -50,4 +50,18 @@ private:
     std::vector<double> m_thresholds; // min(best, min_p f_p) for each draw
 };
 
+// The side of the GP's trust region, a box around the best trial in the unit cube where candidates
+// are sought, replayed from the results in trial order as TuRBO does (Eriksson et al., "Scalable
+// global optimization via local Bayesian optimization", 2019, with its defaults): it starts at
+// kTrustRegionStart; a result better than every one before by more than 1e-3 of the best's size is a
+// success, any other a failure; kTrustRegionSuccesses successes in a row double the side (to at most
+// kTrustRegionLargest), max(4, dimensions) failures in a row halve it, and a side below
+// kTrustRegionSmallest starts again at kTrustRegionStart. The first `startup` results (the random
+// start) set the best without counting.
+constexpr double kTrustRegionStart = 0.8;
+constexpr double kTrustRegionLargest = 1.6;
+constexpr double kTrustRegionSmallest = 0.0078125; // 0.5^7
+constexpr int kTrustRegionSuccesses = 3;
+double trustRegionSide(const std::vector<double>& valuesInTrialOrder, size_t startup, size_t dimensions);
+
 } // namespace tunelab::detail

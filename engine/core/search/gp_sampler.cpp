@@ -59,6 +59,12 @@ std::optional<Assignment> GpSampler::suggest(const SearchSpace& space, int64_t t
         encoding.width() == 0)
         return SobolSampler(m_settings.seed).suggest(space, trialNumber, history);
 
+    // The trust region, from the completed trials' results in trial order (see trustRegionSide).
+    const double trustSide = detail::trustRegionSide(
+        std::vector<double>(targets.begin(),
+                            targets.begin() + static_cast<std::ptrdiff_t>(encoded.completed)),
+        static_cast<size_t>(std::max(0, m_settings.startupTrials)),
+        static_cast<size_t>(encoding.modelledParameters()));
     double mean = 0.0;
     for (double y : targets)
         mean += y;
@@ -123,13 +129,43 @@ std::optional<Assignment> GpSampler::suggest(const SearchSpace& space, int64_t t
         }
         scored.push_back({candidate, score});
     };
+    // Candidates are sought in the trust region: a box of side trustSide around the best trial in
+    // every numeric column, cut at the cube's faces (choices are free).
+    std::vector<std::pair<double, double>> region;
+    for (const auto& column : encoding.columns()) {
+        if (column.width == 0 || column.choice)
+            continue;
+        const double centre = incumbentPoint[static_cast<size_t>(column.offset)];
+        region.emplace_back(std::max(0.0, centre - trustSide / 2.0), std::min(1.0, centre + trustSide / 2.0));
+    }
+    auto keepInRegion = [&](std::vector<double>& point) {
+        size_t r = 0;
+        for (const auto& column : encoding.columns()) {
+            if (column.width == 0 || column.choice)
+                continue;
+            double& u = point[static_cast<size_t>(column.offset)];
+            u = std::clamp(u, region[r].first, region[r].second);
+            ++r;
+        }
+        encoding.normalise(point);
+    };
     for (int i = 0; i < randomCount; ++i) {
         encoding.randomPoint(rng, x);
+        size_t r = 0;
+        for (const auto& column : encoding.columns()) {
+            if (column.width == 0 || column.choice)
+                continue;
+            double& u = x[static_cast<size_t>(column.offset)];
+            u = region[r].first + u * (region[r].second - region[r].first);
+            ++r;
+        }
+        keepInRegion(x);
         screen(x);
     }
     for (int i = 0; i < randomCount / 2; ++i) {
         x = bestObserved[static_cast<size_t>(i) % bestObserved.size()];
         encoding.perturb(rng, i % 2 == 0 ? 0.05 : 0.15, x);
+        keepInRegion(x);
         screen(x);
     }
     std::partial_sort(scored.begin(), scored.begin() + std::min<std::ptrdiff_t>(5, scored.size()),
@@ -173,7 +209,7 @@ std::optional<Assignment> GpSampler::suggest(const SearchSpace& space, int64_t t
                     const int64_t cells = gridCells(*column.parameter);
                     const double move = cells > 0 ? std::max(step, 1.0 / static_cast<double>(cells)) : step;
                     x[offset] = std::clamp(x[offset] + direction * move, 0.0, 1.0);
-                    encoding.normalise(x);
+                    keepInRegion(x);
                     if (x == start.x)
                         continue;
                     const double score = acquisition(x, start.score);

@@ -283,6 +283,7 @@ EncodedHistory encodeHistory(const SpaceEncoding& encoding, const std::vector<Fi
             prunedValues.push_back(trial->value);
         }
     }
+    encoded.completed = encoded.points.size();
     for (size_t i = 0; i < prunedPoints.size(); ++i) {
         encoded.points.push_back(prunedPoints[i]);
         encoded.targets.push_back(std::isfinite(worstComplete) ? std::max(prunedValues[i], worstComplete)

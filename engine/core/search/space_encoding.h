@@ -71,6 +71,8 @@ struct EncodedHistory {
     // that are not finite and assignments that cannot be read are left out.
     std::vector<std::vector<double>> points;
     std::vector<double> targets;
+    // How many of `points` are completed trials (the first ones, by trial number).
+    size_t completed = 0;
     // Running trials other than the one being suggested: pending evaluations.
     std::vector<std::vector<double>> running;
 };
