@@ -228,6 +228,40 @@ private Q_SLOTS:
                      qPrintable(QString("(%1, %2) is outside [0.6, 0.8] x [0.5, 0.7]").arg(x).arg(y)));
         }
     }
+
+    // An int's box reaches its neighbouring values however small the trust region, so the GP does
+    // not suggest the best trial's point again.
+    void aSmallTrustRegionStillReachesNeighbouringInts() {
+        auto space = parseSearchSpace(R"({"parameters": [
+            {"path": "a", "kind": "int", "low": 0, "high": 20}, {"path": "b", "kind": "int", "low": 0, "high": 20}]})");
+        QVERIFY(space.ok());
+        SamplerSettings settings;
+        settings.type = "gp";
+        auto sampler = makeSampler(settings, space.value());
+        QVERIFY(sampler.ok());
+        std::vector<FinishedTrial> history;
+        auto add = [&](int a, int b) {
+            Assignment point{{"a", ParamValue{std::to_string(a)}}, {"b", ParamValue{std::to_string(b)}}};
+            const double value = (a - 10) * (a - 10) + (b - 10) * (b - 10);
+            history.push_back({int64_t(history.size()), point, double(value), TrialState::Complete});
+        };
+        // The best value first, then 29 trials that never beat it (20 after the start): five halvings
+        // in 2-D, a side of 0.025, narrower than one of the 21 values.
+        for (const auto& [a, b] : std::vector<std::pair<int, int>>{
+                 {10, 10}, {2, 3}, {18, 4}, {5, 17}, {15, 15}, {0, 10}, {20, 20}, {7, 1}, {12, 19}, {3, 8}})
+            add(a, b);
+        for (int k = 0; k < 20; ++k)
+            add(k, 0);
+        std::vector<double> values;
+        for (const auto& trial : history)
+            values.push_back(trial.value);
+        QCOMPARE(trustRegionSide(values, 10, 2), 0.025);
+        const auto suggestion = sampler.value()->suggest(space.value(), 30, history);
+        QVERIFY(suggestion);
+        const int64_t a = suggestion->at("a").toInt(), b = suggestion->at("b").toInt();
+        QVERIFY2(std::abs(a - 10) <= 1 && std::abs(b - 10) <= 1 && (a != 10 || b != 10),
+                 qPrintable(QString("(%1, %2)").arg(a).arg(b)));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestGpAcquisition)

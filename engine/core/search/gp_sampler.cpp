@@ -130,13 +130,16 @@ std::optional<Assignment> GpSampler::suggest(const SearchSpace& space, int64_t t
         scored.push_back({candidate, score});
     };
     // Candidates are sought in the trust region: a box of side trustSide around the best trial in
-    // every numeric column, cut at the cube's faces (choices are free).
+    // every numeric column, cut at the cube's faces (choices are free). An int or stepped parameter's
+    // box reaches at least the neighbouring values, or a small box would hold its best value alone.
     std::vector<std::pair<double, double>> region;
     for (const auto& column : encoding.columns()) {
         if (column.width == 0 || column.choice)
             continue;
         const double centre = incumbentPoint[static_cast<size_t>(column.offset)];
-        region.emplace_back(std::max(0.0, centre - trustSide / 2.0), std::min(1.0, centre + trustSide / 2.0));
+        const int64_t cells = gridCells(*column.parameter);
+        const double half = std::max(trustSide / 2.0, cells > 0 ? 1.0 / static_cast<double>(cells) : 0.0);
+        region.emplace_back(std::max(0.0, centre - half), std::min(1.0, centre + half));
     }
     auto keepInRegion = [&](std::vector<double>& point) {
         size_t r = 0;
