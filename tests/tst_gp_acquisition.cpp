@@ -7,6 +7,7 @@
 #include <QtTest>
 
 #include <cmath>
+#include <memory>
 #include <vector>
 
 using namespace tunelab;
@@ -43,6 +44,31 @@ double logValueAt(const GaussianProcess& process, const GaussianProcess::Pending
     std::vector<double> covariance;
     process.predict({x}, pending, mean, variance, covariance);
     return improvement.logValue(mean, variance, covariance);
+}
+
+// A GP sampler over a space, both kept together; the sampler is null when either cannot be made.
+struct GpOverSpace {
+    SearchSpace space;
+    std::unique_ptr<Sampler> sampler;
+};
+GpOverSpace gpOverSpace(const char* spaceJson) {
+    GpOverSpace made;
+    auto space = parseSearchSpace(spaceJson);
+    if (!space.ok())
+        return made;
+    made.space = space.take();
+    SamplerSettings settings;
+    settings.type = "gp";
+    if (auto sampler = makeSampler(settings, made.space); sampler.ok())
+        made.sampler = sampler.take();
+    return made;
+}
+
+std::vector<double> valuesOf(const std::vector<FinishedTrial>& history) {
+    std::vector<double> values;
+    for (const auto& trial : history)
+        values.push_back(trial.value);
+    return values;
 }
 
 } // namespace
@@ -193,13 +219,9 @@ private Q_SLOTS:
 
     // After failures the GP's suggestions stay in the box around the best trial.
     void theGpSuggestsInsideTheTrustRegion() {
-        auto space = parseSearchSpace(R"({"parameters": [
+        const GpOverSpace gp = gpOverSpace(R"({"parameters": [
             {"path": "x", "kind": "float", "low": 0, "high": 1}, {"path": "y", "kind": "float", "low": 0, "high": 1}]})");
-        QVERIFY(space.ok());
-        SamplerSettings settings;
-        settings.type = "gp";
-        auto sampler = makeSampler(settings, space.value());
-        QVERIFY(sampler.ok());
+        QVERIFY(gp.sampler);
         // A bowl at (0.9, 0.9): the start's best is trial 3 at (0.7, 0.6); eight trials far from it
         // fail, so in 2-D the side was halved twice: 0.2.
         const std::vector<std::pair<double, double>> start = {{0.1, 0.1}, {0.3, 0.8}, {0.5, 0.2}, {0.7, 0.6},
@@ -216,12 +238,9 @@ private Q_SLOTS:
             add(x, y);
         for (int k = 0; k < 8; ++k)
             add(0.05 * k, 0.0);
-        std::vector<double> values;
-        for (const auto& trial : history)
-            values.push_back(trial.value);
-        QCOMPARE(trustRegionSide(values, 10, 2), 0.2);
+        QCOMPARE(trustRegionSide(valuesOf(history), 10, 2), 0.2);
         for (int64_t trial = 18; trial < 22; ++trial) {
-            const auto suggestion = sampler.value()->suggest(space.value(), trial, history);
+            const auto suggestion = gp.sampler->suggest(gp.space, trial, history);
             QVERIFY(suggestion);
             const double x = suggestion->at("x").toDouble(), y = suggestion->at("y").toDouble();
             QVERIFY2(std::fabs(x - 0.7) <= 0.1 + 1e-12 && std::fabs(y - 0.6) <= 0.1 + 1e-12,
@@ -232,13 +251,9 @@ private Q_SLOTS:
     // An int's box reaches its neighbouring values however small the trust region, so the GP does
     // not suggest the best trial's point again.
     void aSmallTrustRegionStillReachesNeighbouringInts() {
-        auto space = parseSearchSpace(R"({"parameters": [
+        const GpOverSpace gp = gpOverSpace(R"({"parameters": [
             {"path": "a", "kind": "int", "low": 0, "high": 20}, {"path": "b", "kind": "int", "low": 0, "high": 20}]})");
-        QVERIFY(space.ok());
-        SamplerSettings settings;
-        settings.type = "gp";
-        auto sampler = makeSampler(settings, space.value());
-        QVERIFY(sampler.ok());
+        QVERIFY(gp.sampler);
         std::vector<FinishedTrial> history;
         auto add = [&](int a, int b) {
             Assignment point{{"a", ParamValue{std::to_string(a)}}, {"b", ParamValue{std::to_string(b)}}};
@@ -252,11 +267,8 @@ private Q_SLOTS:
             add(a, b);
         for (int k = 0; k < 20; ++k)
             add(k, 0);
-        std::vector<double> values;
-        for (const auto& trial : history)
-            values.push_back(trial.value);
-        QCOMPARE(trustRegionSide(values, 10, 2), 0.025);
-        const auto suggestion = sampler.value()->suggest(space.value(), 30, history);
+        QCOMPARE(trustRegionSide(valuesOf(history), 10, 2), 0.025);
+        const auto suggestion = gp.sampler->suggest(gp.space, 30, history);
         QVERIFY(suggestion);
         const int64_t a = suggestion->at("a").toInt(), b = suggestion->at("b").toInt();
         QVERIFY2(std::abs(a - 10) <= 1 && std::abs(b - 10) <= 1 && (a != 10 || b != 10),
