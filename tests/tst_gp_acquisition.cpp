@@ -274,6 +274,39 @@ private Q_SLOTS:
         QVERIFY2(std::abs(a - 10) <= 1 && std::abs(b - 10) <= 1 && (a != 10 || b != 10),
                  qPrintable(QString("(%1, %2)").arg(a).arg(b)));
     }
+
+    // A parameter that does not apply to the best trial is not held in a box around its fixed point:
+    // a branch the study has not tried is searched whole.
+    void aBranchTheBestTrialLacksIsSearchedWhole() {
+        const GpOverSpace gp = gpOverSpace(R"({"parameters": [
+            {"path": "kind", "kind": "categorical", "choices": ["a", "b"]},
+            {"path": "xa", "kind": "float", "low": 0, "high": 1, "when": {"kind": ["a"]}},
+            {"path": "xb", "kind": "float", "low": 0, "high": 1, "when": {"kind": ["b"]}}]})");
+        QVERIFY(gp.sampler);
+        std::vector<FinishedTrial> history;
+        auto add = [&](double xa) {
+            Assignment point{{"kind", ParamValue{"\"a\""}},
+                             {"xa", ParamValue{QByteArray::number(xa, 'g', 17).toStdString()}}};
+            history.push_back(
+                {int64_t(history.size()), point, (xa - 0.5) * (xa - 0.5), TrialState::Complete});
+        };
+        // Branch a only, its best first at 0.5, then failures: a side of 0.025.
+        add(0.5);
+        for (int k = 1; k < 30; ++k)
+            add(k < 10 ? 0.1 * k : 0.9 + 0.001 * k);
+        QCOMPARE(trustRegionSide(valuesOf(history), 10, 2), 0.025);
+        int inBranchB = 0, awayFromTheMiddle = 0;
+        for (int64_t trial = 30; trial < 36; ++trial) {
+            const auto suggestion = gp.sampler->suggest(gp.space, trial, history);
+            QVERIFY(suggestion);
+            if (suggestion->at("kind").json != "\"b\"")
+                continue;
+            ++inBranchB;
+            awayFromTheMiddle += std::fabs(suggestion->at("xb").toDouble() - 0.5) > 0.0125 ? 1 : 0;
+        }
+        QVERIFY2(inBranchB > 0, "the untried branch was never suggested");
+        QCOMPARE(awayFromTheMiddle, inBranchB);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestGpAcquisition)

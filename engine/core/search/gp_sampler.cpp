@@ -130,12 +130,23 @@ std::optional<Assignment> GpSampler::suggest(const SearchSpace& space, int64_t t
         scored.push_back({candidate, score});
     };
     // Candidates are sought in the trust region: a box of side trustSide around the best trial in
-    // every numeric column, cut at the cube's faces (choices are free). An int or stepped parameter's
-    // box reaches at least the neighbouring values, or a small box would hold its best value alone.
+    // every numeric column, cut at the cube's faces (choices are free, and so is a parameter that does
+    // not apply to the best trial). An int or stepped parameter's box reaches at least the
+    // neighbouring values, or a small box would hold its best value alone.
+    std::vector<double> incumbentValues;
+    encoding.parameterValues(incumbentPoint, incumbentValues);
     std::vector<std::pair<double, double>> region;
+    size_t feature = 0;
     for (const auto& column : encoding.columns()) {
-        if (column.width == 0 || column.choice)
+        if (column.width == 0)
             continue;
+        const bool applies = !std::isnan(incumbentValues[feature++]);
+        if (column.choice)
+            continue;
+        if (!applies) {
+            region.emplace_back(0.0, 1.0);
+            continue;
+        }
         const double centre = incumbentPoint[static_cast<size_t>(column.offset)];
         const int64_t cells = gridCells(*column.parameter);
         const double half = std::max(trustSide / 2.0, cells > 0 ? 1.0 / static_cast<double>(cells) : 0.0);
