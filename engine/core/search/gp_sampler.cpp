@@ -135,7 +135,11 @@ std::optional<Assignment> GpSampler::suggest(const SearchSpace& space, int64_t t
     // neighbouring values, or a small box would hold its best value alone.
     std::vector<double> incumbentValues;
     encoding.parameterValues(incumbentPoint, incumbentValues);
-    std::vector<std::pair<double, double>> region;
+    struct Bound {
+        size_t offset; // the numeric column
+        double low, high;
+    };
+    std::vector<Bound> region;
     size_t feature = 0;
     for (const auto& column : encoding.columns()) {
         if (column.width == 0)
@@ -143,36 +147,25 @@ std::optional<Assignment> GpSampler::suggest(const SearchSpace& space, int64_t t
         const bool applies = !std::isnan(incumbentValues[feature++]);
         if (column.choice)
             continue;
+        const size_t offset = static_cast<size_t>(column.offset);
         if (!applies) {
-            region.emplace_back(0.0, 1.0);
+            region.push_back({offset, 0.0, 1.0});
             continue;
         }
-        const double centre = incumbentPoint[static_cast<size_t>(column.offset)];
+        const double centre = incumbentPoint[offset];
         const int64_t cells = gridCells(*column.parameter);
         const double half = std::max(trustSide / 2.0, cells > 0 ? 1.0 / static_cast<double>(cells) : 0.0);
-        region.emplace_back(std::max(0.0, centre - half), std::min(1.0, centre + half));
+        region.push_back({offset, std::max(0.0, centre - half), std::min(1.0, centre + half)});
     }
     auto keepInRegion = [&](std::vector<double>& point) {
-        size_t r = 0;
-        for (const auto& column : encoding.columns()) {
-            if (column.width == 0 || column.choice)
-                continue;
-            double& u = point[static_cast<size_t>(column.offset)];
-            u = std::clamp(u, region[r].first, region[r].second);
-            ++r;
-        }
+        for (const Bound& bound : region)
+            point[bound.offset] = std::clamp(point[bound.offset], bound.low, bound.high);
         encoding.normalise(point);
     };
     for (int i = 0; i < randomCount; ++i) {
         encoding.randomPoint(rng, x);
-        size_t r = 0;
-        for (const auto& column : encoding.columns()) {
-            if (column.width == 0 || column.choice)
-                continue;
-            double& u = x[static_cast<size_t>(column.offset)];
-            u = region[r].first + u * (region[r].second - region[r].first);
-            ++r;
-        }
+        for (const Bound& bound : region) // a uniform point of the box
+            x[bound.offset] = bound.low + x[bound.offset] * (bound.high - bound.low);
         keepInRegion(x);
         screen(x);
     }
