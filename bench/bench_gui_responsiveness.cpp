@@ -4,6 +4,8 @@
 // process's start (library loading included). Run offscreen:
 //   QT_QPA_PLATFORM=offscreen build/bench/bench_gui_responsiveness [runs] [seconds]
 
+#include "gui_thread_probe.h"
+
 #include "runs/runs_table_view.h"
 #include "store/run_store.h"
 #include "window/main_window.h"
@@ -87,27 +89,14 @@ int main(int argc, char* argv[]) {
     }
     window.runsView()->selectRuns(ids); // every run's curves on the charts
 
-    std::vector<double> lateness;
-    QElapsedTimer clock;
-    QTimer probe;
-    probe.setTimerType(Qt::PreciseTimer);
-    probe.setInterval(5);
-    qint64 expected = 0;
-    QObject::connect(&probe, &QTimer::timeout, [&] {
-        const qint64 now = clock.nsecsElapsed();
-        lateness.push_back(std::max<qint64>(0, now - expected) / 1e6);
-        expected = now + 5'000'000;
-    });
-    QTimer::singleShot(1000, [&] { // after the runs are under way
-        clock.start();
-        expected = 5'000'000;
-        probe.start();
-    });
+    GuiThreadProbe probe;
+    QTimer::singleShot(1000, [&] { probe.start(); }); // after the runs are under way
     QTimer::singleShot(1000 + seconds * 1000, [&] {
         probe.stop();
         app.quit();
     });
     app.exec();
+    const std::vector<double>& lateness = probe.lateness();
     const double rss = residentMegabytes();
     std::printf(
         "%d runs, %zu timer ticks over %d s: lateness p50 %.2f ms, p99 %.2f ms, max %.2f ms; RSS %.0f MB\n",

@@ -51,6 +51,7 @@ private Q_SLOTS:
     void runPlotsTrainLossLive();
     void stopEndsTheRun();
     void badDataDisablesRunWithTheReason();
+    void openingFileDataLoadsItOffTheGuiThread();
     void interactiveFailureOpensADialog();
     void pauseHoldsTheRun();
     void panelEditsReachTheExperiment();
@@ -153,10 +154,11 @@ void TestMainWindow::badDataDisablesRunWithTheReason() {
     spec.data.kind = tunelab::DataKind::Csv;
     spec.data.path = "/nonexistent/tunelab/missing.csv";
     m_window->setExperiment(spec);
-    // Before any training: Run is off and its tooltip says why.
+    // Before any training: Run is off and its tooltip says why, once the load has failed.
     QVERIFY(!m_window->runAction()->isEnabled());
-    QVERIFY2(m_window->runAction()->toolTip().contains(QStringLiteral("missing.csv")),
-             qPrintable(m_window->runAction()->toolTip()));
+    QTRY_VERIFY2(m_window->runAction()->toolTip().contains(QStringLiteral("missing.csv")),
+                 qPrintable(m_window->runAction()->toolTip()));
+    QVERIFY(!m_window->runAction()->isEnabled());
     QVERIFY(!m_window->startRun());
     QVERIFY(!m_window->isRunning());
     QCOMPARE(statusName(m_window->lastStatus()), statusName(RunStatus::Failed));
@@ -169,11 +171,37 @@ void TestMainWindow::badDataDisablesRunWithTheReason() {
     QVERIFY(m_window->runAction()->isEnabled());
 }
 
+// An experiment whose data is a file opens at once: the file loads off the GUI thread, and Run waits
+// for it with the reason in its tooltip.
+void TestMainWindow::openingFileDataLoadsItOffTheGuiThread() {
+    tunelab::ExperimentSpec spec = tunelab::defaultExperiment();
+    spec.data.kind = tunelab::DataKind::Csv;
+    spec.data.path = TUNELAB_SHARED_DATA_DIR "/iris.csv";
+    spec.data.target = "species";
+    spec.data.standardize = true;
+    spec.model.layers.back().outFeatures = 3; // three species
+    m_window->setExperiment(spec);
+    QVERIFY(m_window->dataForm()->isLoading());
+    QVERIFY(!m_window->dataForm()->hasData()); // not the data of the experiment before
+    QVERIFY(!m_window->runAction()->isEnabled());
+    QVERIFY2(m_window->runAction()->toolTip().contains(QStringLiteral("still loading")),
+             qPrintable(m_window->runAction()->toolTip()));
+    QTRY_VERIFY(m_window->dataForm()->hasData());
+    QCOMPARE(m_window->dataForm()->dataset().rows, int64_t(150));
+    QVERIFY2(m_window->runAction()->isEnabled(), qPrintable(m_window->runAction()->toolTip()));
+
+    // Built-in data is made before setExperiment returns.
+    m_window->setExperiment(tunelab::defaultExperiment());
+    QVERIFY(!m_window->dataForm()->isLoading());
+    QVERIFY(m_window->runAction()->isEnabled());
+}
+
 void TestMainWindow::interactiveFailureOpensADialog() {
     tunelab::ExperimentSpec spec = tunelab::defaultExperiment();
     spec.data.kind = tunelab::DataKind::Csv;
     spec.data.path = "/nonexistent/tunelab/missing.csv";
     m_window->setExperiment(spec);
+    QTRY_VERIFY(!m_window->dataForm()->isLoading());
     m_window->setInteractive(true);
     QVERIFY(!m_window->startRun());
     auto* box = m_window->findChild<QMessageBox*>();

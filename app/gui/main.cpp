@@ -6,6 +6,7 @@
 #include "common/file_saving.h"
 #include "compress/compression_plan.h"
 #include "compress/compression_plan_dialog.h"
+#include "experiment/data_form.h"
 #include "experiment/network_editor.h"
 #include "runs/runs_table_model.h"
 #include "runs/runs_table_view.h"
@@ -35,6 +36,21 @@ namespace {
 constexpr int kExitOk = 0;
 constexpr int kExitError = 1; // bad arguments, or the screenshot could not be saved
 constexpr int kExitRunFailed = 2;
+
+// Calls `then` from the event loop once the window's experiment has its data: data read from files
+// loads off the GUI thread after an experiment opens, and Run waits for it.
+void whenDataLoaded(tunelab::MainWindow& window, const std::function<void()>& then) {
+    tunelab::DataForm* form = window.dataForm();
+    if (!form->isLoading()) {
+        QTimer::singleShot(0, &window, then);
+        return;
+    }
+    auto connection = std::make_shared<QMetaObject::Connection>();
+    *connection = QObject::connect(form, &tunelab::DataForm::dataLoaded, &window, [connection, then](bool) {
+        QObject::disconnect(*connection);
+        then();
+    });
+}
 
 // Trains the current experiment for a while, saves the window as a PNG and quits. Works on any
 // platform plugin (xcb under Xvfb, offscreen) because the window paints itself into a pixmap.
@@ -138,7 +154,7 @@ void scheduleScreenshot(QApplication& app, tunelab::MainWindow& window, const QS
     if (study)
         window.studyPanel()->startStudy();
     else
-        window.startRun();
+        whenDataLoaded(window, [&window] { window.startRun(); });
     if (fork) {
         QTimer::singleShot(static_cast<int>(seconds * 500.0), &window, [&window, spec = *fork] {
             if (const QString error = window.startFork(window.currentRunId(), spec); !error.isEmpty())
@@ -183,8 +199,8 @@ void scheduleWatchScreenshot(QApplication& app, tunelab::MainWindow& window, con
 
 // --compress: Optimize Model… with the plan's variants on the plan's source run, or on the run of its
 // source experiment, which trains first. `opened` gets the dialog, or nullptr when there is none (the
-// run is not in the store, or did not complete). False when nothing could start.
-bool openCompressionPlan(tunelab::MainWindow& window, const tunelab::CompressionPlan& plan,
+// run is not in the store, did not complete or could not start), from the event loop.
+void openCompressionPlan(tunelab::MainWindow& window, const tunelab::CompressionPlan& plan,
                          const std::function<void(tunelab::CompressionPlanDialog*)>& opened) {
     const auto open = [&window, plan, opened](qint64 run) {
         tunelab::CompressionPlanDialog* dialog = window.optimizeModel(run);
@@ -196,8 +212,8 @@ bool openCompressionPlan(tunelab::MainWindow& window, const tunelab::Compression
         opened(dialog);
     };
     if (plan.sourceRun > 0) {
-        open(plan.sourceRun);
-        return true;
+        QTimer::singleShot(0, &window, [open, run = plan.sourceRun] { open(run); });
+        return;
     }
     window.setExperiment(tunelab::parseExperimentSpec(plan.sourceExperimentJson).take()); // the plan read it
     auto connection = std::make_shared<QMetaObject::Connection>();
@@ -210,7 +226,13 @@ bool openCompressionPlan(tunelab::MainWindow& window, const tunelab::Compression
                          qPrintable(window.stateText()));
             opened(nullptr);
         });
-    return window.startRun();
+    whenDataLoaded(window, [&window, opened, connection] {
+        if (window.startRun())
+            return;
+        QObject::disconnect(*connection);
+        std::fprintf(stderr, "tunelab: the plan's source cannot run: %s\n", qPrintable(window.stateText()));
+        opened(nullptr);
+    });
 }
 
 // Runs the plan in the Optimize Model dialog and saves a PNG of the dialog with its results.
@@ -236,22 +258,19 @@ void scheduleCompressionScreenshot(QApplication& app, tunelab::MainWindow& windo
                 app.exit(saved.isEmpty() ? kExitOk : kExitError);
             });
         });
-    const bool started =
-        openCompressionPlan(window, plan, [&app, &window](tunelab::CompressionPlanDialog* dialog) {
-            if (!dialog) {
-                app.exit(kExitError);
-                return;
-            }
-            dialog->resize(window.size() - QSize(32, 24));
-            dialog->move(window.pos() + QPoint(16, 12));
-            dialog->runButton()->click();
-            if (!window.isCompressing()) {
-                std::fprintf(stderr, "tunelab: cannot run the plan: %s\n", qPrintable(dialog->message()));
-                app.exit(kExitError);
-            }
-        });
-    if (!started)
-        QTimer::singleShot(0, &app, [&app] { app.exit(kExitError); });
+    openCompressionPlan(window, plan, [&app, &window](tunelab::CompressionPlanDialog* dialog) {
+        if (!dialog) {
+            app.exit(kExitError);
+            return;
+        }
+        dialog->resize(window.size() - QSize(32, 24));
+        dialog->move(window.pos() + QPoint(16, 12));
+        dialog->runButton()->click();
+        if (!window.isCompressing()) {
+            std::fprintf(stderr, "tunelab: cannot run the plan: %s\n", qPrintable(dialog->message()));
+            app.exit(kExitError);
+        }
+    });
 }
 
 struct Options {

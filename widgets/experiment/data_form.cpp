@@ -257,6 +257,25 @@ DataForm::~DataForm() {
 }
 
 void DataForm::setSpec(const ExperimentSpec& spec) {
+    showSpec(spec);
+    reload();
+}
+
+void DataForm::openSpec(const ExperimentSpec& spec) {
+    showSpec(spec);
+    if (isGeneratedData(spec.data.kind)) {
+        reload();
+        return;
+    }
+    // The data before belongs to another experiment.
+    m_loaded = false;
+    m_dataset.reset();
+    m_error = tr("the data is still loading");
+    m_preview->setDataset(nullptr);
+    loadInBackground();
+}
+
+void DataForm::showSpec(const ExperimentSpec& spec) {
     m_loading = true;
     const DataSpec& data = spec.data;
     m_hidden = data;
@@ -280,7 +299,6 @@ void DataForm::setSpec(const ExperimentSpec& spec) {
     m_standardize->setChecked(data.standardize);
     m_loading = false;
     updateVisibleFields();
-    reload();
 }
 
 void DataForm::applyTo(ExperimentSpec& spec) const {

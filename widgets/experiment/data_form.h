@@ -37,6 +37,10 @@ public:
 
     // Shows and loads the spec's data before it returns; emits dataLoaded.
     void setSpec(const ExperimentSpec& spec);
+    // Shows the spec at once: built-in data is made before it returns, data read from files loads off
+    // the GUI thread (a large file takes seconds), and until it has loaded the form has no data
+    // (hasData() is false, isLoading() true); emits dataLoaded when it has.
+    void openSpec(const ExperimentSpec& spec);
     void applyTo(ExperimentSpec& spec) const; // writes data settings into spec.data
 
     // Whether the data last loaded loaded (while an edit's load is under way: the data before it).
@@ -71,6 +75,7 @@ Q_SIGNALS:
     void loadStarted();
 
 private:
+    void showSpec(const ExperimentSpec& spec);
     void onEdited();
     // The edit's load, on a thread of its own; only the newest load's result is shown.
     void loadInBackground();

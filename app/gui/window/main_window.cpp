@@ -229,7 +229,7 @@ void MainWindow::setExperiment(const ExperimentSpec& spec) {
     m_networkEditor->setModel(spec.model);
     m_networkEditor->setFrozenLayers(spec.init.fromWeights() ? spec.init.freezeLayers : 0);
     m_augmentForm->setSpec(spec);
-    m_dataForm->setSpec(spec); // loads the data and updates Run's validity
+    m_dataForm->openSpec(spec); // data from files loads off the GUI thread; dataLoaded follows
     m_loadingPanels = false;
     updateTitle();
     updateRunValidity();
@@ -278,7 +278,9 @@ bool MainWindow::showNameValidity() {
 
 void MainWindow::updateRunValidity() {
     m_blockedReason.clear();
-    if (!m_dataForm->hasData())
+    if (!m_dataForm->hasData() && m_dataForm->isLoading())
+        m_blockedReason = tr("The data is still loading");
+    else if (!m_dataForm->hasData())
         m_blockedReason = tr("The data cannot be loaded: %1").arg(m_dataForm->errorText());
     else if (const QString problem = m_nameEdit->property("problem").toString(); !problem.isEmpty())
         m_blockedReason = tr("Name: %1").arg(problem);
