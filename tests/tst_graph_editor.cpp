@@ -25,9 +25,10 @@ namespace {
 // A palette drag of `typeName` that hovers at `at` (viewport coordinates), lets `hovering` look at
 // the view, then drops there.
 void dropFromPalette(GraphView* view, const QPoint& at, const QString& typeName,
-                     const std::function<void()>& hovering = {}) {
+                     const std::function<void()>& hovering = {},
+                     const QString& mimeType = LayerStackModel::kLayerTypeMimeType) {
     QMimeData mime;
-    mime.setData(LayerStackModel::kLayerTypeMimeType, typeName.toUtf8());
+    mime.setData(mimeType, typeName.toUtf8());
     QDragEnterEvent enter(at, Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
     QCoreApplication::sendEvent(view->viewport(), &enter);
     QVERIFY(enter.isAccepted());
@@ -47,6 +48,16 @@ GraphEdgeItem* edgeBetween(GraphView* view, int from, int to) {
             static_cast<GraphEdgeItem*>(item)->to() == to)
             return static_cast<GraphEdgeItem*>(item);
     return nullptr;
+}
+
+// conv (padded) → relu → flatten → linear to 3, for 1×8×8 inputs: where the blocks go.
+ModelSpec convReluFlattenLinear() {
+    ModelSpec model;
+    LayerSpec conv = LayerCatalog::defaultLayer(LayerType::Conv2d);
+    conv.padding = 1;
+    model.layers = {conv, layer(LayerType::ReLU), layer(LayerType::Flatten), layer(LayerType::Linear)};
+    model.layers.back().outFeatures = 3;
+    return model;
 }
 
 void verifyNoOverlaps(const GraphLayout& layout) {
@@ -72,6 +83,7 @@ private Q_SLOTS:
     void errorsShowOnTheNamedNode();
     void theResidualExampleOpens();
     void blocksInsertWiredLayers();
+    void blockDroppedOnTheGraphGoesAfterANode();
     void stackAndGraphShareTheSelection();
     void paletteDropAddsANode_data();
     void paletteDropAddsANode();
@@ -290,11 +302,7 @@ void TestGraphEditor::theResidualExampleOpens() {
 }
 
 void TestGraphEditor::blocksInsertWiredLayers() {
-    ModelSpec model;
-    LayerSpec conv = LayerCatalog::defaultLayer(LayerType::Conv2d);
-    conv.padding = 1;
-    model.layers = {conv, layer(LayerType::ReLU), layer(LayerType::Flatten), layer(LayerType::Linear)};
-    model.layers.back().outFeatures = 3;
+    const ModelSpec model = convReluFlattenLinear();
     m_editor->setInputShape({1, 8, 8});
     m_editor->setModel(model);
     QVERIFY2(m_editor->isValid(), qPrintable(m_editor->invalidReason()));
@@ -318,6 +326,45 @@ void TestGraphEditor::blocksInsertWiredLayers() {
     m_editor->undoStack()->undo();
     m_editor->undoStack()->undo();
     QVERIFY(LayerCatalog::sameModel(m_editor->model(), model));
+}
+
+// A block dragged from the palette goes after the node it is dropped on, as a double-click adds it after
+// the current layer; over an edge it still goes after a node (the edge is not offered).
+void TestGraphEditor::blockDroppedOnTheGraphGoesAfterANode() {
+    const ModelSpec model = convReluFlattenLinear();
+    m_editor->setInputShape({1, 8, 8});
+    m_editor->setModel(model);
+    showGraph();
+    GraphView* view = m_editor->graphView();
+    m_editor->setCurrentRow(3); // a drop on a node does not go after the current layer
+    const QPoint onRelu = view->mapFromScene(view->node(1)->rect().center());
+    dropFromPalette(
+        view, onRelu, QStringLiteral("Residual block"),
+        [&] {
+            QVERIFY(view->node(1)->isDropTarget());
+            QVERIFY(!view->node(3)->isDropTarget());
+        },
+        LayerStackModel::kBlockMimeType);
+    const auto& layers = m_editor->model().layers;
+    QCOMPARE(int(layers.size()), 4 + 7);
+    QVERIFY2(m_editor->isValid(), qPrintable(m_editor->invalidReason()));
+    QCOMPARE(layers[2].name, std::string("res1_conv1"));
+    QCOMPARE(layers[7].inputs, (std::vector<std::string>{"res1_bn2", "relu_1"}));
+    QCOMPARE(m_editor->undoStack()->count(), 1);
+    m_editor->undoStack()->undo();
+    QVERIFY(LayerCatalog::sameModel(m_editor->model(), model));
+
+    // Over the edge from the convolution into the relu: the block goes after the relu, whose node the
+    // fallback marks, not into the edge.
+    GraphEdgeItem* edge = edgeBetween(view, 0, 1);
+    QVERIFY(edge);
+    m_editor->setCurrentRow(1);
+    dropFromPalette(
+        view, view->mapFromScene(edge->pointAbovePort(10.0)), QStringLiteral("Bottleneck"),
+        [&] { QVERIFY(!edgeBetween(view, 0, 1)->isDropTarget()); }, LayerStackModel::kBlockMimeType);
+    QCOMPARE(int(m_editor->model().layers.size()), 4 + 10);
+    QCOMPARE(m_editor->model().layers[2].name, std::string("bottleneck1_reduce"));
+    QVERIFY2(m_editor->isValid(), qPrintable(m_editor->invalidReason()));
 }
 
 void TestGraphEditor::stackAndGraphShareTheSelection() {

@@ -91,6 +91,7 @@ private Q_SLOTS:
     void paletteDoubleClickAddsLayer();
     void paletteGroupsEveryType();
     void dropsOnTheTableAreUndoable();
+    void blockDroppedOnTheTableGoesAfterTheRowAbove();
     void templateIsOneUndoStep();
     void setModelClearsHistory();
     void totalsSayWhatTrainsAndWhatIsFrozen();
@@ -369,6 +370,49 @@ void TestNetworkEditor::dropsOnTheTableAreUndoable() {
     m_editor->undoStack()->undo();
     m_editor->undoStack()->undo();
     QVERIFY(LayerCatalog::sameModel(m_editor->model(), smallMlp()));
+}
+
+void TestNetworkEditor::blockDroppedOnTheTableGoesAfterTheRowAbove() {
+    auto* palette = m_editor->findChild<QTreeWidget*>(QStringLiteral("layerPalette"));
+    QVERIFY(palette);
+    const QList<QTreeWidgetItem*> blocks =
+        palette->findItems(QStringLiteral("Residual block"), Qt::MatchRecursive);
+    QCOMPARE(blocks.size(), 1);
+    QVERIFY(blocks.front()->flags() & Qt::ItemIsDragEnabled);
+
+    ModelSpec model;
+    LayerSpec conv = LayerCatalog::defaultLayer(LayerType::Conv2d);
+    conv.padding = 1;
+    LayerSpec linear = LayerCatalog::defaultLayer(LayerType::Linear);
+    linear.outFeatures = 10; // the editor's target: 10 classes
+    model.layers = {conv, LayerCatalog::defaultLayer(LayerType::ReLU),
+                    LayerCatalog::defaultLayer(LayerType::Flatten), linear};
+    m_editor->setInputShape({1, 8, 8});
+    m_editor->setModel(model);
+    QTableView* view = m_editor->layerView();
+    LayerStackModel* stack = m_editor->layerModel();
+    // Just inside the top edge of row 2: between the relu and the flatten.
+    const QPoint aboveRow2 =
+        view->visualRect(stack->index(2, LayerStackModel::LayerColumn)).topLeft() + QPoint(10, 1);
+    // What the palette's drag carries.
+    palette->setCurrentItem(blocks.front());
+    std::unique_ptr<QMimeData> block(palette->model()->mimeData({palette->currentIndex()}));
+    QVERIFY(block);
+    QCOMPARE(block->data(LayerStackModel::kBlockMimeType), QByteArray("Residual block"));
+    QDropEvent drop(aboveRow2, Qt::CopyAction, block.get(), Qt::LeftButton, Qt::NoModifier);
+    dropAt(view, aboveRow2, &drop);
+    const auto& layers = m_editor->model().layers;
+    QCOMPARE(int(layers.size()), 4 + 7);
+    QCOMPARE(layers[2].name, std::string("res1_conv1"));
+    QCOMPARE(layers[7].inputs, (std::vector<std::string>{"res1_bn2", "relu_1"}));
+    QVERIFY2(m_editor->isValid(), qPrintable(m_editor->invalidReason()));
+    QCOMPARE(m_editor->undoStack()->count(), 1);
+    m_editor->undoStack()->undo();
+    QVERIFY(LayerCatalog::sameModel(m_editor->model(), model));
+
+    QMimeData unknown;
+    unknown.setData(LayerStackModel::kBlockMimeType, "Transformer block");
+    QVERIFY(!stack->canDropMimeData(&unknown, Qt::CopyAction, 0, -1, QModelIndex()));
 }
 
 void TestNetworkEditor::templateIsOneUndoStep() {

@@ -371,11 +371,11 @@ bool GraphView::dropLayer(LayerType type, const QPoint& viewPoint) {
     return addLayer(layer, after);
 }
 
-QGraphicsItem* GraphView::dropTargetAt(const QPoint& viewPoint) const {
+QGraphicsItem* GraphView::dropTargetAt(const QPoint& viewPoint, bool edges) const {
     for (QGraphicsItem* item : items(viewPoint)) { // topmost first: nodes, then labels, then edges
-        if (item->type() == GraphNodeItem::kType || item->type() == GraphEdgeItem::kType)
+        if (item->type() == GraphNodeItem::kType || (edges && item->type() == GraphEdgeItem::kType))
             return item;
-        if (item->type() == GraphEdgeLabelItem::kType && item->isVisible())
+        if (edges && item->type() == GraphEdgeLabelItem::kType && item->isVisible())
             return static_cast<GraphEdgeLabelItem*>(item)->edge();
     }
     const int selected = selectedLayer();
@@ -405,13 +405,14 @@ void GraphView::dragEnterEvent(QDragEnterEvent* event) {
 }
 
 void GraphView::dragMoveEvent(QDragMoveEvent* event) {
-    if (!event->mimeData()->hasFormat(LayerStackModel::kLayerTypeMimeType)) {
+    const bool block = event->mimeData()->hasFormat(LayerStackModel::kBlockMimeType);
+    if (!block && !event->mimeData()->hasFormat(LayerStackModel::kLayerTypeMimeType)) {
         event->ignore();
         return;
     }
     event->setDropAction(Qt::CopyAction);
     event->accept();
-    markDropTarget(dropTargetAt(event->position().toPoint()));
+    markDropTarget(dropTargetAt(event->position().toPoint(), !block));
 }
 
 void GraphView::dragLeaveEvent(QDragLeaveEvent* event) {
@@ -421,6 +422,15 @@ void GraphView::dragLeaveEvent(QDragLeaveEvent* event) {
 
 void GraphView::dropEvent(QDropEvent* event) {
     markDropTarget(nullptr);
+    if (const QString block = QString::fromUtf8(event->mimeData()->data(LayerStackModel::kBlockMimeType));
+        GraphEdits::blockNames().contains(block)) {
+        event->setDropAction(Qt::CopyAction);
+        event->accept();
+        const QGraphicsItem* target = dropTargetAt(event->position().toPoint(), false);
+        insertBlock(block,
+                    target ? static_cast<const GraphNodeItem*>(target)->layer() : m_model->layerCount() - 1);
+        return;
+    }
     const auto type = LayerCatalog::typeFromName(
         QString::fromUtf8(event->mimeData()->data(LayerStackModel::kLayerTypeMimeType)));
     if (!type) {

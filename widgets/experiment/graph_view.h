@@ -98,8 +98,9 @@ private:
     GraphNodeItem* nodeAt(const QPoint& viewPoint) const;
     void onSelectionChanged();
     void showEdgeLabelsForZoom();
-    // The edge or node a palette drop at `viewPoint` would go into or after.
-    QGraphicsItem* dropTargetAt(const QPoint& viewPoint) const;
+    // The edge or node a palette drop at `viewPoint` would go into or after; a block's drop (`edges`
+    // false) goes after a node only.
+    QGraphicsItem* dropTargetAt(const QPoint& viewPoint, bool edges = true) const;
     void markDropTarget(QGraphicsItem* item);
 
     LayerStackModel* m_model;

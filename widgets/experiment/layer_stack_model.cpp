@@ -1,5 +1,6 @@
 #include "experiment/layer_stack_model.h"
 
+#include "experiment/graph_edits.h"
 #include "experiment/layer_catalog.h"
 #include "experiment/layer_commands.h"
 
@@ -19,6 +20,7 @@ namespace tunelab {
 
 const QString LayerStackModel::kRowsMimeType = QStringLiteral("application/x-tunelab-layer-rows");
 const QString LayerStackModel::kLayerTypeMimeType = QStringLiteral("application/x-tunelab-layer-type");
+const QString LayerStackModel::kBlockMimeType = QStringLiteral("application/x-tunelab-layer-block");
 
 QString formatCount(int64_t value) {
     QString digits = QString::number(value < 0 ? -value : value);
@@ -268,7 +270,7 @@ Qt::DropActions LayerStackModel::supportedDropActions() const {
 }
 
 QStringList LayerStackModel::mimeTypes() const {
-    return {kRowsMimeType, kLayerTypeMimeType};
+    return {kRowsMimeType, kLayerTypeMimeType, kBlockMimeType};
 }
 
 QMimeData* LayerStackModel::mimeData(const QModelIndexList& indexes) const {
@@ -294,6 +296,8 @@ bool LayerStackModel::canDropMimeData(const QMimeData* data, Qt::DropAction acti
         return false;
     if (data->hasFormat(kRowsMimeType))
         return true;
+    if (data->hasFormat(kBlockMimeType))
+        return GraphEdits::blockNames().contains(QString::fromUtf8(data->data(kBlockMimeType)));
     return data->hasFormat(kLayerTypeMimeType) &&
            LayerCatalog::typeFromName(QString::fromUtf8(data->data(kLayerTypeMimeType))).has_value();
 }
@@ -308,6 +312,10 @@ bool LayerStackModel::dropMimeData(const QMimeData* data, Qt::DropAction action,
         before = parent.isValid() ? parent.row() : layerCount();
     before = std::clamp(before, 0, layerCount());
 
+    if (data->hasFormat(kBlockMimeType)) {
+        Q_EMIT blockDropped(QString::fromUtf8(data->data(kBlockMimeType)), before - 1);
+        return true;
+    }
     if (data->hasFormat(kLayerTypeMimeType)) {
         const auto type = LayerCatalog::typeFromName(QString::fromUtf8(data->data(kLayerTypeMimeType)));
         m_undoStack->push(new InsertLayerCommand(this, before, LayerCatalog::defaultLayer(*type)));

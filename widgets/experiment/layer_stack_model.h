@@ -24,6 +24,7 @@ public:
 
     static const QString kRowsMimeType;      // internal move: the dragged row numbers
     static const QString kLayerTypeMimeType; // palette drop: a layer type name ("conv2d")
+    static const QString kBlockMimeType;     // palette drop: a block's name ("Residual block")
 
     explicit LayerStackModel(QObject* parent = nullptr);
 
@@ -72,6 +73,9 @@ public:
 Q_SIGNALS:
     void layersChanged(); // a layer was added, removed, moved or edited (also by undo/redo)
     void reportChanged(); // shape inference was recomputed (after layersChanged, or a new input)
+    // A palette block was dropped to go after layer `after` (-1: first). The block's layers are wired
+    // by the graph's edit (GraphView::insertBlock), which pushes its own undo command.
+    void blockDropped(const QString& block, int after);
 
 private:
     void recompute();

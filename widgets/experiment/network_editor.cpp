@@ -43,20 +43,25 @@ namespace {
 constexpr int kTypeRole = Qt::UserRole + 1;
 constexpr int kBlockRole = Qt::UserRole + 2; // a block of layers: GraphEdits::blockNames()
 
-// Palette items drag their layer type name; a drag only ever copies.
+// Palette items drag their layer type name, or their block's name; a drag only ever copies.
 class LayerPalette : public QTreeWidget {
 public:
     using QTreeWidget::QTreeWidget;
 
 protected:
-    QStringList mimeTypes() const override { return {LayerStackModel::kLayerTypeMimeType}; }
+    QStringList mimeTypes() const override {
+        return {LayerStackModel::kLayerTypeMimeType, LayerStackModel::kBlockMimeType};
+    }
 
     QMimeData* mimeData(const QList<QTreeWidgetItem*>& items) const override {
         for (QTreeWidgetItem* item : items) {
-            const QString name = item->data(0, kTypeRole).toString();
+            const QString block = item->data(0, kBlockRole).toString();
+            const QString name = block.isEmpty() ? item->data(0, kTypeRole).toString() : block;
             if (!name.isEmpty()) {
                 auto* mime = new QMimeData;
-                mime->setData(LayerStackModel::kLayerTypeMimeType, name.toUtf8());
+                mime->setData(block.isEmpty() ? LayerStackModel::kLayerTypeMimeType
+                                              : LayerStackModel::kBlockMimeType,
+                              name.toUtf8());
                 mime->setText(name);
                 return mime;
             }
@@ -306,6 +311,8 @@ NetworkEditor::NetworkEditor(QWidget* parent)
     connect(m_model, &QAbstractItemModel::dataChanged, this, &NetworkEditor::refreshForm);
     connect(m_model, &LayerStackModel::layersChanged, this, &NetworkEditor::modelEdited);
     connect(m_model, &LayerStackModel::reportChanged, this, &NetworkEditor::onReportChanged);
+    connect(m_model, &LayerStackModel::blockDropped, this,
+            [this](const QString& block, int after) { m_graph->view()->insertBlock(block, after); });
 
     m_lastValid = m_model->isValid();
     m_lastReason = m_model->invalidReason();
@@ -340,9 +347,10 @@ void NetworkEditor::buildPalette() {
     for (const QString& name : GraphEdits::blockNames()) {
         auto* item = new QTreeWidgetItem(blocks, {name});
         item->setData(0, kBlockRole, name);
-        item->setToolTip(
-            0, tr("Double-click: add a %1 of named layers after the current layer").arg(name.toLower()));
-        item->setFlags(Qt::ItemIsEnabled | Qt::ItemIsSelectable);
+        item->setToolTip(0, tr("Double-click: add a %1 of named layers after the current layer; or drag it "
+                               "after a layer of the stack or the graph")
+                                .arg(name.toLower()));
+        item->setFlags(Qt::ItemIsEnabled | Qt::ItemIsSelectable | Qt::ItemIsDragEnabled);
     }
     m_palette->expandAll();
     // Every layer's name in full: the splitter may not squeeze the palette below it.
