@@ -286,14 +286,23 @@ std::string writeLayer(GraphBuilder& graph, size_t index, const LayerSpec& layer
     case LayerType::Add:
     case LayerType::Multiply: {
         // OpenCV's DNN module, which checks every written file, adds and multiplies two computed
-        // tensors only when their shapes are equal.
-        for (const Shape& inputShape : inputShapes)
-            if (inputShape != shape.output)
-                return "its inputs " + formatShape(inputShapes.front()) + " and " + formatShape(inputShape) +
-                       " differ in shape, and the ONNX runtime TuneLab checks its files with (OpenCV " +
-                       CV_VERSION + ") cannot repeat a side of size 1; export TorchScript instead";
-        for (const std::string& other : others)
-            x = graph.apply(layer.type == LayerType::Add ? "Add" : "Mul", {x, other});
+        // tensors only when their shapes are equal, and has neither Tile nor an Expand that keeps the
+        // batch: an input's sides of size 1 are repeated to the output's by concatenating it with
+        // itself along each (the batch stays).
+        const auto expanded = [&](std::string input, size_t k) {
+            for (size_t d = 0; d < shape.output.size(); ++d) {
+                if (inputShapes[k][d] == shape.output[d])
+                    continue;
+                onnx::NodeProto& repeat = graph.node(
+                    "Concat", std::vector<std::string>(static_cast<size_t>(shape.output[d]), input));
+                setInt(repeat, "axis", static_cast<int64_t>(d) + 1);
+                input = repeat.output(0);
+            }
+            return input;
+        };
+        x = expanded(x, 0);
+        for (size_t k = 1; k <= others.size(); ++k)
+            x = graph.apply(layer.type == LayerType::Add ? "Add" : "Mul", {x, expanded(others[k - 1], k)});
         return {};
     }
     case LayerType::Concat: {
