@@ -27,6 +27,7 @@
 #include <QtCore/QElapsedTimer>
 #include <QtTest>
 
+#include <algorithm>
 #include <memory>
 
 using tunelab::MainWindow;
@@ -186,6 +187,10 @@ void TestMainWindow::openingFileDataLoadsItOffTheGuiThread() {
     QVERIFY(!m_window->runAction()->isEnabled());
     QVERIFY2(m_window->runAction()->toolTip().contains(QStringLiteral("still loading")),
              qPrintable(m_window->runAction()->toolTip()));
+    const QList<QLabel*> labels = m_window->dataForm()->findChildren<QLabel*>();
+    QVERIFY(std::any_of(labels.begin(), labels.end(), [](const QLabel* label) {
+        return label->text().startsWith(QStringLiteral("Loading iris.csv (")); // with the file's size
+    }));
     QTRY_VERIFY(m_window->dataForm()->hasData());
     QCOMPARE(m_window->dataForm()->dataset().rows, int64_t(150));
     QVERIFY2(m_window->runAction()->isEnabled(), qPrintable(m_window->runAction()->toolTip()));

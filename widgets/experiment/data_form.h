@@ -76,6 +76,7 @@ Q_SIGNALS:
 
 private:
     void showSpec(const ExperimentSpec& spec);
+    static QString loadingText(const DataSpec& data);
     void onEdited();
     // The edit's load, on a thread of its own; only the newest load's result is shown.
     void loadInBackground();
