@@ -54,6 +54,14 @@ QCheckBox* checkBoxLabelled(QWidget& form, const QString& text) {
     return nullptr;
 }
 
+// The default experiment on ../shared/data/digits.csv (its last column, "digit", is the target).
+ExperimentSpec digitsExperiment() {
+    ExperimentSpec spec = defaultExperiment();
+    spec.data.kind = DataKind::Csv;
+    spec.data.path = std::string(TUNELAB_SHARED_DATA_DIR) + "/digits.csv";
+    return spec;
+}
+
 } // namespace
 
 class TestExperimentForms : public QObject {
@@ -355,6 +363,30 @@ private Q_SLOTS:
         QCOMPARE(form.dataset().rows, 500);
     }
 
+    // An experiment opened while another one's file still loads shows its own data at once, and is not
+    // loading: the older load's result is dropped when it arrives.
+    void dataFormOpenedWhileAnotherLoads() {
+        const ExperimentSpec csv = digitsExperiment();
+        if (!QFile::exists(QString::fromStdString(csv.data.path)))
+            QSKIP("../shared/data is not here");
+        DataForm form;
+        QSignalSpy loaded(&form, &DataForm::dataLoaded);
+        form.openSpec(csv);
+        QVERIFY(form.isLoading());
+        QVERIFY(!form.hasData());
+        QVERIFY(loaded.isEmpty());
+        form.openSpec(defaultExperiment()); // built-in data: made before openSpec returns
+        QVERIFY(!form.isLoading());
+        QVERIFY(form.hasData());
+        QCOMPARE(loaded.count(), 1);
+        const int64_t rows = form.dataset().rows;
+        QTest::qWait(500); // the digits load (about 20 ms) finishes and is dropped
+        QCOMPARE(loaded.count(), 1);
+        QVERIFY(!form.isLoading());
+        QCOMPARE(form.dataset().rows, rows);
+        QVERIFY(form.dataset().source != "digits.csv");
+    }
+
     // Closing the form while its data loads waits for the load and drops its result.
     void dataFormClosedWhileLoading() {
         auto form = std::make_unique<DataForm>();
@@ -367,12 +399,9 @@ private Q_SLOTS:
     }
 
     void dataFormReadsRealCsv() {
-        const QString digits = QString(TUNELAB_SHARED_DATA_DIR) + "/digits.csv";
-        if (!QFile::exists(digits))
+        ExperimentSpec spec = digitsExperiment();
+        if (!QFile::exists(QString::fromStdString(spec.data.path)))
             QSKIP("../shared/data is not here");
-        ExperimentSpec spec = defaultExperiment();
-        spec.data.kind = DataKind::Csv;
-        spec.data.path = digits.toStdString();
         spec.data.inputShape = {1, 8, 8};
         DataForm form;
         form.resize(400, 500);

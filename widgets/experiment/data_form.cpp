@@ -392,6 +392,7 @@ const Dataset& DataForm::dataset() const {
 void DataForm::reload() {
     m_reloadTimer->stop();
     ++m_loadRequest; // a load under way is older than this one
+    m_awaitingLoad = false;
     ExperimentSpec spec;
     applyTo(spec);
     showLoaded(loadDatasetCached(spec.data, m_seed), spec.data.validationFraction);
@@ -412,7 +413,7 @@ void DataForm::loadInBackground() {
     ExperimentSpec spec;
     applyTo(spec);
     const quint64 request = ++m_loadRequest;
-    ++m_pendingLoads;
+    m_awaitingLoad = true;
     m_summary->setText(loadingText(spec.data));
     m_summary->setStyleSheet(QString());
     m_loadJobs.erase(std::remove_if(m_loadJobs.begin(), m_loadJobs.end(),
@@ -429,9 +430,10 @@ void DataForm::loadInBackground() {
             [self, request, loaded, fraction = data.validationFraction] {
                 if (!self)
                     return;
-                --self->m_pendingLoads;
-                if (request == self->m_loadRequest) // else a newer load is on its way
-                    self->showLoaded(*loaded, fraction);
+                if (request != self->m_loadRequest)
+                    return; // newer settings loaded since, or are loading
+                self->m_awaitingLoad = false;
+                self->showLoaded(*loaded, fraction);
             },
             Qt::QueuedConnection);
     }));

@@ -45,8 +45,9 @@ public:
 
     // Whether the data last loaded loaded (while an edit's load is under way: the data before it).
     bool hasData() const { return m_loaded; }
-    // Whether an edit's load is under way.
-    bool isLoading() const { return m_pendingLoads > 0; }
+    // Whether the data of the settings shown is loading off the GUI thread (an older load that is
+    // still under way, whose result will be dropped, does not count).
+    bool isLoading() const { return m_awaitingLoad; }
     // The data as last loaded; empty when it failed to load.
     const Dataset& dataset() const;
     // The same data, shared: a thread that reads it keeps it alive; null when it failed to load.
@@ -94,8 +95,8 @@ private:
     QString m_error;
     QString m_baseFolder;
     QTimer* m_reloadTimer = nullptr;
-    quint64 m_loadRequest = 0; // the newest load; an older one's result is dropped
-    int m_pendingLoads = 0;
+    quint64 m_loadRequest = 0;   // the newest load; an older one's result is dropped
+    bool m_awaitingLoad = false; // the newest load runs off the GUI thread and has not been shown
     std::vector<std::future<void>> m_loadJobs;
 
     QFormLayout* m_form = nullptr;
