@@ -43,7 +43,8 @@ public:
     void openSpec(const ExperimentSpec& spec);
     void applyTo(ExperimentSpec& spec) const; // writes data settings into spec.data
 
-    // Whether the data last loaded loaded (while an edit's load is under way: the data before it).
+    // Whether the data last loaded loaded (while an edit's load is under way: the data before it;
+    // while the file of an experiment opened by openSpec loads: false).
     bool hasData() const { return m_loaded; }
     // Whether the data of the settings shown is loading off the GUI thread (an older load that is
     // still under way, whose result will be dropped, does not count).
