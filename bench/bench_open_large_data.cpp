@@ -27,15 +27,20 @@ namespace {
 
 constexpr int kFeatures = 32;
 
+// False when the file cannot be written whole (a full disk leaves no half-written file measured).
 bool writeCsv(const QString& path, int rows) {
     QFile file(path);
     if (!file.open(QIODevice::WriteOnly))
         return false;
+    const auto write = [&file](const std::string& text) {
+        return file.write(text.data(), static_cast<qint64>(text.size())) == static_cast<qint64>(text.size());
+    };
     std::string header;
     for (int f = 0; f < kFeatures; ++f)
         header += "f" + std::to_string(f) + ",";
     header += "label\n";
-    file.write(header.data(), static_cast<qint64>(header.size()));
+    if (!write(header))
+        return false;
     std::mt19937_64 rng(7);
     std::normal_distribution<double> normal;
     std::string line;
@@ -51,9 +56,10 @@ bool writeCsv(const QString& path, int rows) {
             line += number;
         }
         line += first > 0.0 ? "1\n" : "0\n";
-        file.write(line.data(), static_cast<qint64>(line.size()));
+        if (!write(line))
+            return false;
     }
-    return true;
+    return file.flush() && file.error() == QFileDevice::NoError;
 }
 
 tunelab::ExperimentSpec experimentOn(const QString& path) {
