@@ -78,6 +78,7 @@ private Q_SLOTS:
     void testerThroughEditsUndoAndRedo();
     void shapeColumnsFollowEdits();
     void invalidLayerIsFlagged();
+    void unknownInputBlamesNoLayer();
     void poolPaddingAboveHalfTheKernelIsFlagged();
     void countsAreFormatted_data();
     void countsAreFormatted();
@@ -288,6 +289,29 @@ void TestLayerStackModel::invalidLayerIsFlagged() {
     m_stack->push(new EditLayerCommand(m_model.get(), 3, QStringLiteral("out_features"), 7));
     QVERIFY(!m_model->isValid());
     QVERIFY2(m_model->invalidReason().contains(QStringLiteral("10")), qPrintable(m_model->invalidReason()));
+}
+
+void TestLayerStackModel::unknownInputBlamesNoLayer() {
+    // A linear layer on an image is an error once the shape is known, and nobody's fault before.
+    m_model->setInputShape({});
+    QVERIFY(!m_model->inputKnown());
+    QVERIFY(!m_model->isValid());
+    QVERIFY2(m_model->invalidReason().contains(QStringLiteral("once the data is loaded")),
+             qPrintable(m_model->invalidReason()));
+    for (int row = 0; row < m_model->layerCount(); ++row) {
+        QVERIFY(m_model->rowError(row).isEmpty());
+        const QModelIndex output = m_model->index(row, LayerStackModel::OutputColumn);
+        QCOMPARE(output.data().toString(), QStringLiteral("?"));
+        QCOMPARE(output.data(Qt::ToolTipRole).toString(), QStringLiteral("Unknown until the data is loaded"));
+        QVERIFY(!output.data(Qt::BackgroundRole).isValid());
+    }
+    QCOMPARE(int(m_model->report().graph.inputs.size()), m_model->layerCount()); // the wiring is still known
+
+    m_model->setInputShape({3, 32, 32});
+    QVERIFY(m_model->inputKnown());
+    QVERIFY(m_model->report().layers.at(0).error.find("needs a flat input") != std::string::npos);
+    m_model->setInputShape({784});
+    QVERIFY2(m_model->isValid(), qPrintable(m_model->invalidReason()));
 }
 
 void TestLayerStackModel::poolPaddingAboveHalfTheKernelIsFlagged() {

@@ -4,6 +4,7 @@
 #include "common/number_field.h"
 #include "events/run_events.h"
 #include "experiment/data_form.h"
+#include "experiment/layer_stack_model.h"
 #include "experiment/network_editor.h"
 #include "experiment/training_form.h"
 #include "playground/playground_window.h"
@@ -191,9 +192,18 @@ void TestMainWindow::openingFileDataLoadsItOffTheGuiThread() {
     QVERIFY(std::any_of(labels.begin(), labels.end(), [](const QLabel* label) {
         return label->text().startsWith(QStringLiteral("Loading iris.csv (")); // with the file's size
     }));
+    // The network is not checked against the last experiment's data while this one's loads.
+    tunelab::LayerStackModel* layers = m_window->networkEditor()->layerModel();
+    QVERIFY(!layers->inputKnown());
+    for (int row = 0; row < layers->layerCount(); ++row)
+        QVERIFY2(layers->rowError(row).isEmpty(), qPrintable(layers->rowError(row)));
+    QVERIFY2(m_window->networkEditor()->invalidReason().contains(QStringLiteral("once the data is loaded")),
+             qPrintable(m_window->networkEditor()->invalidReason()));
     QTRY_VERIFY(m_window->dataForm()->hasData());
     QCOMPARE(m_window->dataForm()->dataset().rows, int64_t(150));
     QVERIFY2(m_window->runAction()->isEnabled(), qPrintable(m_window->runAction()->toolTip()));
+    QCOMPARE(layers->inputShape(), tunelab::Shape{4});
+    QVERIFY(m_window->networkEditor()->isValid());
 
     // Built-in data is made before setExperiment returns.
     m_window->setExperiment(tunelab::defaultExperiment());

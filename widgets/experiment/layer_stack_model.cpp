@@ -67,6 +67,8 @@ void LayerStackModel::setOutputTarget(const OutputTarget& target) {
 }
 
 QString LayerStackModel::invalidReason() const {
+    if (!inputKnown())
+        return tr("Shapes are checked once the data is loaded");
     return m_report.errors.empty() ? QString() : QString::fromStdString(m_report.errors.front());
 }
 
@@ -124,6 +126,19 @@ void LayerStackModel::setLayer(int row, const LayerSpec& layer) {
 }
 
 void LayerStackModel::recompute() {
+    if (!inputKnown()) {
+        // Nothing to check the layers against: their wiring alone, and one error that says why.
+        m_report = ShapeReport{};
+        m_report.graph = buildNetworkGraph(m_spec);
+        for (int i = 0; i < layerCount(); ++i)
+            m_report.layers.push_back(
+                LayerShape{i, m_spec.layers[static_cast<size_t>(i)].type, {}, {}, 0, 0, {}});
+        m_report.errors = {"the data's sample shape is not known yet"};
+        if (layerCount() > 0)
+            Q_EMIT dataChanged(index(0, 0), index(layerCount() - 1, ColumnCount - 1));
+        Q_EMIT reportChanged();
+        return;
+    }
     m_report = inferShapes(m_spec, m_input, m_target);
     // The spec reader (and LibTorch) refuse pool padding above half the kernel, which shape
     // inference alone does not check; flag it here so that Run is not offered for it.
@@ -206,6 +221,8 @@ QVariant LayerStackModel::data(const QModelIndex& index, int role) const {
     case Qt::ToolTipRole:
         if (!error.isEmpty())
             return error;
+        if (!inputKnown())
+            return tr("Unknown until the data is loaded");
         if (!known)
             return tr("Unknown until the layers above are fixed");
         if (index.column() == FlopsColumn)

@@ -36,8 +36,11 @@ public:
     int layerCount() const { return static_cast<int>(m_spec.layers.size()); }
     const LayerSpec& layer(int row) const;
 
+    // An empty shape means the data's sample shape is not known (its data is loading or cannot be
+    // read): the rows show no shapes and no errors, and the network is not valid until it is known.
     void setInputShape(const Shape& shape);
     const Shape& inputShape() const { return m_input; }
+    bool inputKnown() const { return !m_input.empty(); }
     void setOutputTarget(const OutputTarget& target);
     const OutputTarget& outputTarget() const { return m_target; }
 

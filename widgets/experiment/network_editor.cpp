@@ -495,17 +495,24 @@ void NetworkEditor::onReportChanged() {
                                          .arg(formatCount(report.totalParams),
                                               formatCount(report.totalParams - frozen), formatCount(frozen))
                                    : tr("%1 parameters").arg(formatCount(report.totalParams));
-    QString totals = (layers == 1 ? tr("1 layer") : tr("%1 layers").arg(layers)) +
-                     tr(", %1, %2 FLOPs per sample").arg(parameters, formatCompact(report.totalFlops));
-    if (!report.output.empty())
-        totals += tr(", output %1").arg(QString::fromStdString(formatShape(report.output)));
-    else if (layers > 0)
-        totals += tr(" (layers up to the first invalid one)");
+    QString totals = layers == 1 ? tr("1 layer") : tr("%1 layers").arg(layers);
+    if (!m_model->inputKnown()) {
+        totals += tr("; parameters and FLOPs once the data is loaded");
+    } else {
+        totals += tr(", %1, %2 FLOPs per sample").arg(parameters, formatCompact(report.totalFlops));
+        if (!report.output.empty())
+            totals += tr(", output %1").arg(QString::fromStdString(formatShape(report.output)));
+        else if (layers > 0)
+            totals += tr(" (layers up to the first invalid one)");
+    }
     m_totals->setText(totals);
 
     const bool valid = isValid();
     const QString reason = invalidReason();
     m_status->setText(valid ? QString() : reason);
+    // Waiting for the data is not the network's fault: say it in grey, not in red.
+    m_status->setStyleSheet(m_model->inputKnown() ? QStringLiteral("color: #b00020;")
+                                                  : QStringLiteral("color: #5f6368;"));
     m_status->setVisible(!valid);
     if (valid != m_lastValid || reason != m_lastReason) {
         m_lastValid = valid;

@@ -230,6 +230,7 @@ void MainWindow::setExperiment(const ExperimentSpec& spec) {
     m_networkEditor->setFrozenLayers(spec.init.fromWeights() ? spec.init.freezeLayers : 0);
     m_augmentForm->setSpec(spec);
     m_dataForm->openSpec(spec); // data from files loads off the GUI thread; dataLoaded follows
+    updateNetworkTarget();
     m_loadingPanels = false;
     updateTitle();
     updateRunValidity();
@@ -294,10 +295,14 @@ void MainWindow::updateRunValidity() {
     updateActions();
 }
 
-// The editor checks shapes against the data's sample shape and the loss's expected output.
+// The editor checks shapes against the data's sample shape and the loss's expected output. Without
+// data (it is loading, or cannot be read) the editor is told the shape is unknown: the last data's
+// shape belongs to other data and would mark layers red that fit the data on its way.
 void MainWindow::updateNetworkTarget() {
-    if (!m_dataForm->hasData())
+    if (!m_dataForm->hasData()) {
+        m_networkEditor->setInputShape({});
         return;
+    }
     const Dataset& data = m_dataForm->dataset();
     m_networkEditor->setInputShape(data.sampleShape);
     m_networkEditor->setOutputTarget(OutputTarget{data.task, data.classes, m_spec.loss.type});
