@@ -85,6 +85,17 @@ public:
         return node(op, inputs).output(0);
     }
 
+    // The operator of the node that computes `tensor`; empty for the graph's input and constants.
+    std::string producer(const std::string& tensor) const {
+        for (int i = m_graph.node_size() - 1; i >= 0; --i) {
+            const onnx::NodeProto& node = m_graph.node(i);
+            for (const std::string& output : node.output())
+                if (output == tensor)
+                    return node.op_type();
+        }
+        return {};
+    }
+
 private:
     onnx::GraphProto& m_graph;
     std::string m_prefix;
@@ -229,6 +240,18 @@ std::string writeLayer(GraphBuilder& graph, size_t index, const LayerSpec& layer
         const torch::Tensor mean = parameter("running_mean"), variance = parameter("running_var");
         if (!mean.defined() || !variance.defined() || !bias.defined())
             return "the saved model has no running statistics for it";
+        // OpenCV 4.6 folds a batch norm into the add or multiply before it, and then normalizes a
+        // [batch, features] tensor along the wrong axis (images are right). On features after a
+        // merge the batch norm is written as what it computes in evaluation: a multiply and an add
+        // by constants.
+        if (shape.input.size() == 1 && (graph.producer(x) == "Add" || graph.producer(x) == "Mul")) {
+            const torch::Tensor scale =
+                weight.to(torch::kDouble) / (variance.to(torch::kDouble) + layer.eps).sqrt();
+            const torch::Tensor shift = bias.to(torch::kDouble) - mean.to(torch::kDouble) * scale;
+            x = graph.apply("Mul", {x, graph.tensor("scale", scale.to(torch::kFloat))});
+            x = graph.apply("Add", {x, graph.tensor("shift", shift.to(torch::kFloat))});
+            return {};
+        }
         onnx::NodeProto& norm =
             graph.node("BatchNormalization",
                        {x, graph.tensor("weight", weight), graph.tensor("bias", bias),
