@@ -1,0 +1,301 @@
+// Networks drawn at random, as a user clicking through the palette could make them: every layer type
+// with small, odd and extreme settings, stacks and graphs that branch and merge, on flat and image
+// inputs. Each goes the way a run takes it: written as an experiment file, read back, checked by shape
+// inference, then built by LibTorch. Whatever shape inference accepts must build, run forward and
+// backward, and have the output shape and parameter count it predicted; whatever it refuses must
+// come with a message. Nothing may crash.
+
+#include "model/shape_inference.h"
+#include "spec/spec.h"
+#include "training/network.h"
+#include "training/onnx_export.h"
+
+#include <torch/torch.h>
+
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <algorithm>
+#include <cstdint>
+#include <fstream>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+using namespace tunelab;
+
+namespace {
+
+// A network drawn from `rng`: one to eight layers, each named so that later ones can read it.
+class NetworkDraw {
+public:
+    explicit NetworkDraw(uint64_t seed)
+        : m_rng(seed) {}
+
+    Shape input() {
+        if (coin(0.5))
+            return {between(1, 12)};
+        return {between(1, 4), between(1, 12), between(1, 12)};
+    }
+
+    ModelSpec model() {
+        ModelSpec model;
+        m_unread.clear();
+        const int count = static_cast<int>(between(1, 8));
+        for (int i = 0; i < count; ++i) {
+            model.layers.push_back(layer(i));
+            read(model.layers.back(), i);
+        }
+        return model;
+    }
+
+private:
+    int64_t between(int64_t low, int64_t high) {
+        return std::uniform_int_distribution<int64_t>(low, high)(m_rng);
+    }
+    bool coin(double p) { return std::bernoulli_distribution(p)(m_rng); }
+    double uniform(double low, double high) {
+        return std::uniform_real_distribution<double>(low, high)(m_rng);
+    }
+
+    // "input" or the name of one of the first `before` layers; mostly one that no layer reads yet,
+    // so that most graphs use every branch they open.
+    std::string source(int before) {
+        if (!m_unread.empty() && coin(0.7)) {
+            const size_t pick = static_cast<size_t>(between(0, static_cast<int64_t>(m_unread.size()) - 1));
+            return "l" + std::to_string(m_unread[pick]);
+        }
+        const int64_t pick = between(-1, before - 1);
+        return pick < 0 ? std::string("input") : "l" + std::to_string(pick);
+    }
+
+    // Layer `index` reads its inputs (or the layer before it), and nobody reads it yet.
+    void read(const LayerSpec& spec, int index) {
+        std::vector<int> sources;
+        for (const std::string& input : spec.inputs)
+            if (input != "input")
+                sources.push_back(std::stoi(input.substr(1)));
+        if (spec.inputs.empty() && index > 0)
+            sources.push_back(index - 1);
+        for (const int source : sources)
+            m_unread.erase(std::remove(m_unread.begin(), m_unread.end(), source), m_unread.end());
+        m_unread.push_back(index);
+    }
+
+    LayerSpec layer(int index) {
+        LayerSpec spec;
+        spec.type = static_cast<LayerType>(between(0, static_cast<int64_t>(LayerType::Multiply)));
+        spec.name = "l" + std::to_string(index);
+        switch (spec.type) {
+        case LayerType::Linear:
+            spec.outFeatures = between(1, 8);
+            spec.bias = coin(0.7);
+            break;
+        case LayerType::Conv2d:
+            spec.outChannels = between(1, 6);
+            spec.kernelSize = between(1, 5);
+            spec.stride = between(0, 3);
+            spec.padding = between(0, 3);
+            spec.bias = coin(0.7);
+            break;
+        case LayerType::MaxPool2d:
+        case LayerType::AvgPool2d:
+            spec.kernelSize = between(1, 4);
+            spec.stride = between(0, 3);
+            // Above half the kernel the file reader refuses it: now and then.
+            spec.padding = coin(0.9) ? between(0, spec.kernelSize / 2) : between(0, 3);
+            break;
+        case LayerType::Dropout:
+            spec.p = uniform(0.0, 0.95);
+            break;
+        case LayerType::LeakyReLU:
+            spec.negativeSlope = coin(0.9) ? uniform(0.0, 1.0) : uniform(-1.0, 0.0);
+            break;
+        case LayerType::ELU:
+            spec.alpha = uniform(0.0, 3.0);
+            break;
+        case LayerType::BatchNorm:
+            spec.momentum = uniform(0.0, 1.0);
+            spec.eps = coin(0.5) ? 1e-5 : uniform(1e-8, 1e-1);
+            break;
+        case LayerType::LayerNorm:
+            spec.eps = coin(0.5) ? 1e-5 : uniform(1e-8, 1e-1);
+            break;
+        default:
+            break;
+        }
+        const bool merge =
+            spec.type == LayerType::Add || spec.type == LayerType::Concat || spec.type == LayerType::Multiply;
+        if (merge) {
+            const int64_t inputs = between(1, 3);
+            for (int64_t i = 0; i < inputs; ++i)
+                spec.inputs.push_back(source(index));
+        } else if (index > 0 && coin(0.2)) {
+            spec.inputs.push_back(source(index)); // a branch off an earlier layer
+        }
+        return spec;
+    }
+
+    std::mt19937_64 m_rng;
+    std::vector<int> m_unread; // layers no later layer reads
+};
+
+// The spec as a run reads it: written as an experiment file and parsed back.
+Result<ExperimentSpec> throughTheFile(const ModelSpec& model) {
+    ExperimentSpec spec = defaultExperiment();
+    spec.model = model;
+    return parseExperimentSpec(experimentSpecToJson(spec));
+}
+
+std::vector<int64_t> withBatch(int64_t batch, const Shape& shape) {
+    std::vector<int64_t> sizes{batch};
+    sizes.insert(sizes.end(), shape.begin(), shape.end());
+    return sizes;
+}
+
+} // namespace
+
+class TestRandomNetworks : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase() { torch::set_num_threads(1); }
+
+    void whatShapeInferenceAcceptsBuildsAndRuns() {
+        constexpr int kNetworks = 10000;
+        int refusedByTheFile = 0, refusedByShapes = 0, built = 0, builtGraphs = 0;
+        for (int n = 0; n < kNetworks; ++n) {
+            NetworkDraw draw(static_cast<uint64_t>(n));
+            const Shape input = draw.input();
+            const ModelSpec drawn = draw.model();
+            const auto parsed = throughTheFile(drawn);
+            if (!parsed.ok()) {
+                ++refusedByTheFile;
+                QVERIFY2(!parsed.error().empty(),
+                         qPrintable(QString("network %1: refused without a reason").arg(n)));
+                continue;
+            }
+            const ModelSpec& model = parsed.value().model;
+            const ShapeReport report = inferShapes(model, input);
+            if (!report.ok()) {
+                ++refusedByShapes;
+                QVERIFY2(!report.errors.front().empty(),
+                         qPrintable(QString("network %1: no message").arg(n)));
+                continue;
+            }
+            const QString where =
+                QString("network %1 on %2: %3")
+                    .arg(n)
+                    .arg(QString::fromStdString(formatShape(input)))
+                    .arg(QString::fromStdString(experimentSpecToJson(parsed.value(), -1)).left(2000));
+            try {
+                tunelab::detail::Network network(model, input, at::make_generator<at::CPUGeneratorImpl>(n));
+                int64_t parameters = 0;
+                for (const auto& parameter : network->parameters())
+                    parameters += parameter.numel();
+                QVERIFY2(
+                    parameters == report.totalParams,
+                    qPrintable(
+                        where +
+                        QString(": %1 parameters, inferred %2").arg(parameters).arg(report.totalParams)));
+                // Training mode on a batch of 3 (batch norm needs more than one value per channel),
+                // forward and backward; evaluation mode on a single sample.
+                network->train();
+                const torch::Tensor x = torch::randn(withBatch(3, input));
+                const torch::Tensor y = network->forward(x);
+                QVERIFY2(y.sizes().vec() == withBatch(3, report.output),
+                         qPrintable(where + ": output " +
+                                    QString::fromStdString(formatShape(y.sizes().vec())) + ", inferred " +
+                                    QString::fromStdString(formatShape(report.output))));
+                if (y.requires_grad())
+                    y.sum().backward();
+                network->eval();
+                const torch::Tensor one = network->forward(torch::randn(withBatch(1, input)));
+                QVERIFY2(one.sizes().vec() == withBatch(1, report.output), qPrintable(where));
+            } catch (const std::exception& error) {
+                QFAIL(qPrintable(where + ": LibTorch: " + QString::fromUtf8(error.what()).left(600)));
+            }
+            ++built;
+            builtGraphs += std::any_of(model.layers.begin(), model.layers.end(),
+                                       [](const LayerSpec& layer) { return !layer.inputs.empty(); });
+        }
+        qInfo("%d networks: %d refused by the file reader, %d by shape inference, %d built and run (%d of "
+              "them graphs)",
+              kNetworks, refusedByTheFile, refusedByShapes, built, builtGraphs);
+        // The draw must reach the networks that build, graphs among them, and the ones that do not.
+        QVERIFY2(built >= 3000, qPrintable(QString::number(built)));
+        QVERIFY2(builtGraphs >= 1000, qPrintable(QString::number(builtGraphs)));
+        QVERIFY2(refusedByShapes >= 3000, qPrintable(QString::number(refusedByShapes)));
+        QVERIFY2(refusedByTheFile >= 100, qPrintable(QString::number(refusedByTheFile)));
+    }
+
+    // The networks that build, written as ONNX and run by OpenCV, an implementation independent of
+    // LibTorch: the same outputs, or a refusal at export that names the layer. A file the export
+    // wrote must never fail to run.
+    void onnxFilesOfRandomNetworksComputeTheSame() {
+        if (const std::string why = tunelab::detail::onnxUnavailableReason(); !why.empty())
+            QSKIP(why.c_str());
+        QTemporaryDir folder;
+        const std::string path = folder.filePath("network.onnx").toStdString();
+        constexpr int kExported = 1500;
+        int exported = 0, refused = 0;
+        std::map<std::string, int> refusals;
+        for (int n = 0; exported + refused < kExported; ++n) {
+            NetworkDraw draw(static_cast<uint64_t>(n));
+            const Shape input = draw.input();
+            const auto parsed = throughTheFile(draw.model());
+            if (!parsed.ok() || !inferShapes(parsed.value().model, input).ok())
+                continue;
+            const ModelSpec& model = parsed.value().model;
+            tunelab::detail::Network network(model, input, at::make_generator<at::CPUGeneratorImpl>(n));
+            // A few steps of made-up statistics, so that batch norm's running values are not 0 and 1.
+            network->train();
+            for (int step = 0; step < 3; ++step)
+                network->forward(torch::randn(withBatch(4, input)) * 2 + 0.5);
+            network->eval();
+            const QString where =
+                QString("network %1 on %2: %3")
+                    .arg(n)
+                    .arg(QString::fromStdString(formatShape(input)))
+                    .arg(QString::fromStdString(experimentSpecToJson(parsed.value(), -1)).left(2000));
+            const auto bytes = tunelab::detail::onnxModelBytes(model, input, network);
+            if (!bytes.ok()) {
+                ++refused;
+                QVERIFY2(bytes.error().rfind("model.layers[", 0) == 0,
+                         qPrintable(where + ": " + QString::fromStdString(bytes.error())));
+                ++refusals[bytes.error().substr(bytes.error().find(':') + 1, 60)];
+                continue;
+            }
+            {
+                std::ofstream file(path, std::ios::binary | std::ios::trunc);
+                file.write(bytes.value().data(), static_cast<std::streamsize>(bytes.value().size()));
+                QVERIFY(file.good());
+            }
+            const torch::Tensor x = torch::randn(withBatch(2, input));
+            torch::Tensor expected;
+            {
+                torch::NoGradGuard noGrad;
+                expected = network->forward(x);
+            }
+            const auto ran = tunelab::detail::runOnnxModel(model, path, x);
+            QVERIFY2(ran.ok(),
+                     qPrintable(where + ": OpenCV: " + QString::fromStdString(ran.ok() ? "" : ran.error())));
+            QVERIFY2(ran.value().sizes() == expected.sizes(), qPrintable(where + ": output shapes differ"));
+            const double scale = std::max(1.0, expected.abs().max().item<double>());
+            const double difference = (ran.value() - expected).abs().max().item<double>();
+            QVERIFY2(
+                difference <= 1e-4 * scale,
+                qPrintable(where + QString(": differs by %1 (outputs up to %2)").arg(difference).arg(scale)));
+            ++exported;
+        }
+        qInfo("%d networks written as ONNX and run the same by %s; %d refused at export", exported,
+              tunelab::detail::onnxCheckerName().c_str(), refused);
+        for (const auto& [why, count] : refusals)
+            qInfo("  %4d:%s", count, why.c_str());
+        QVERIFY2(exported >= kExported / 2, qPrintable(QString::number(exported)));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestRandomNetworks)
+#include "tst_random_networks.moc"
