@@ -5,11 +5,16 @@
 // backward, and have the output shape and parameter count it predicted; whatever it refuses must
 // come with a message. Nothing may crash.
 
+#include "compress/quantization.h"
+#include "compress/structured_pruning.h"
 #include "model/shape_inference.h"
 #include "spec/spec.h"
 #include "training/network.h"
 #include "training/onnx_export.h"
+#include "training/saved_model.h"
+#include "training/torchscript_export.h"
 
+#include <torch/script.h>
 #include <torch/torch.h>
 
 #include <QTemporaryDir>
@@ -18,8 +23,9 @@
 #include <algorithm>
 #include <cstdint>
 #include <fstream>
-#include <map>
+#include <optional>
 #include <random>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -30,8 +36,10 @@ namespace {
 // A network drawn from `rng`: one to eight layers, each named so that later ones can read it.
 class NetworkDraw {
 public:
-    explicit NetworkDraw(uint64_t seed)
-        : m_rng(seed) {}
+    // `weighted`: the share of layers drawn as linear or conv2d rather than of any kind.
+    explicit NetworkDraw(uint64_t seed, double weighted = 0.0)
+        : m_rng(seed)
+        , m_weighted(weighted) {}
 
     Shape input() {
         if (coin(0.5))
@@ -85,7 +93,9 @@ private:
 
     LayerSpec layer(int index) {
         LayerSpec spec;
-        spec.type = static_cast<LayerType>(between(0, static_cast<int64_t>(LayerType::Multiply)));
+        spec.type = coin(m_weighted)
+                        ? (coin(0.5) ? LayerType::Linear : LayerType::Conv2d)
+                        : static_cast<LayerType>(between(0, static_cast<int64_t>(LayerType::Multiply)));
         spec.name = "l" + std::to_string(index);
         switch (spec.type) {
         case LayerType::Linear:
@@ -138,6 +148,7 @@ private:
     }
 
     std::mt19937_64 m_rng;
+    double m_weighted;
     std::vector<int> m_unread; // layers no later layer reads
 };
 
@@ -152,6 +163,46 @@ std::vector<int64_t> withBatch(int64_t batch, const Shape& shape) {
     std::vector<int64_t> sizes{batch};
     sizes.insert(sizes.end(), shape.begin(), shape.end());
     return sizes;
+}
+
+// A drawn network that the file reader and shape inference accept, built by LibTorch (its weights
+// from the draw's seed), with `where` to name it in a failure: its number, input and spec.
+struct AcceptedNetwork {
+    Shape input;
+    ExperimentSpec spec;
+    ShapeReport report;
+    tunelab::detail::Network network{nullptr};
+    QString where;
+    const ModelSpec& model() const { return spec.model; }
+};
+
+std::optional<AcceptedNetwork> acceptedNetwork(uint64_t seed, double weighted = 0.0) {
+    NetworkDraw draw(seed, weighted);
+    AcceptedNetwork accepted;
+    accepted.input = draw.input();
+    auto parsed = throughTheFile(draw.model());
+    if (!parsed.ok())
+        return std::nullopt;
+    accepted.spec = parsed.take();
+    accepted.report = inferShapes(accepted.spec.model, accepted.input);
+    if (!accepted.report.ok())
+        return std::nullopt;
+    accepted.network = tunelab::detail::Network(accepted.spec.model, accepted.input,
+                                                at::make_generator<at::CPUGeneratorImpl>(seed));
+    accepted.where = QString("network %1 on %2: %3")
+                         .arg(seed)
+                         .arg(QString::fromStdString(formatShape(accepted.input)))
+                         .arg(QString::fromStdString(experimentSpecToJson(accepted.spec, -1)).left(2000));
+    return accepted;
+}
+
+// Batch norm's running statistics moved off 0 and 1 by a few training batches, then evaluation mode.
+void settle(AcceptedNetwork& accepted) {
+    accepted.network->train();
+    torch::NoGradGuard noGrad;
+    for (int step = 0; step < 3; ++step)
+        accepted.network->forward(torch::randn(withBatch(4, accepted.input)) * 2 + 0.5);
+    accepted.network->eval();
 }
 
 } // namespace
@@ -240,31 +291,18 @@ private Q_SLOTS:
         const std::string path = folder.filePath("network.onnx").toStdString();
         constexpr int kExported = 1500;
         int exported = 0, refused = 0;
-        std::map<std::string, int> refusals;
-        for (int n = 0; exported + refused < kExported; ++n) {
-            NetworkDraw draw(static_cast<uint64_t>(n));
-            const Shape input = draw.input();
-            const auto parsed = throughTheFile(draw.model());
-            if (!parsed.ok() || !inferShapes(parsed.value().model, input).ok())
+        for (uint64_t n = 0; exported + refused < kExported; ++n) {
+            auto accepted = acceptedNetwork(n);
+            if (!accepted)
                 continue;
-            const ModelSpec& model = parsed.value().model;
-            tunelab::detail::Network network(model, input, at::make_generator<at::CPUGeneratorImpl>(n));
-            // A few steps of made-up statistics, so that batch norm's running values are not 0 and 1.
-            network->train();
-            for (int step = 0; step < 3; ++step)
-                network->forward(torch::randn(withBatch(4, input)) * 2 + 0.5);
-            network->eval();
-            const QString where =
-                QString("network %1 on %2: %3")
-                    .arg(n)
-                    .arg(QString::fromStdString(formatShape(input)))
-                    .arg(QString::fromStdString(experimentSpecToJson(parsed.value(), -1)).left(2000));
-            const auto bytes = tunelab::detail::onnxModelBytes(model, input, network);
+            settle(*accepted);
+            const QString& where = accepted->where;
+            const auto bytes =
+                tunelab::detail::onnxModelBytes(accepted->model(), accepted->input, accepted->network);
             if (!bytes.ok()) {
                 ++refused;
                 QVERIFY2(bytes.error().rfind("model.layers[", 0) == 0,
                          qPrintable(where + ": " + QString::fromStdString(bytes.error())));
-                ++refusals[bytes.error().substr(bytes.error().find(':') + 1, 60)];
                 continue;
             }
             {
@@ -272,13 +310,13 @@ private Q_SLOTS:
                 file.write(bytes.value().data(), static_cast<std::streamsize>(bytes.value().size()));
                 QVERIFY(file.good());
             }
-            const torch::Tensor x = torch::randn(withBatch(2, input));
+            const torch::Tensor x = torch::randn(withBatch(2, accepted->input));
             torch::Tensor expected;
             {
                 torch::NoGradGuard noGrad;
-                expected = network->forward(x);
+                expected = accepted->network->forward(x);
             }
-            const auto ran = tunelab::detail::runOnnxModel(model, path, x);
+            const auto ran = tunelab::detail::runOnnxModel(accepted->model(), path, x);
             QVERIFY2(ran.ok(),
                      qPrintable(where + ": OpenCV: " + QString::fromStdString(ran.ok() ? "" : ran.error())));
             QVERIFY2(ran.value().sizes() == expected.sizes(), qPrintable(where + ": output shapes differ"));
@@ -291,9 +329,132 @@ private Q_SLOTS:
         }
         qInfo("%d networks written as ONNX and run the same by %s; %d refused at export", exported,
               tunelab::detail::onnxCheckerName().c_str(), refused);
-        for (const auto& [why, count] : refusals)
-            qInfo("  %4d:%s", count, why.c_str());
         QVERIFY2(exported >= kExported / 2, qPrintable(QString::number(exported)));
+    }
+
+    // The same networks as the TorchScript modules an export saves: saved, loaded back as a user's
+    // program loads them, and computing what the network does in evaluation.
+    void torchScriptOfRandomNetworksComputesTheSame() {
+        constexpr int kSaved = 1500;
+        int saved = 0;
+        for (uint64_t n = 0; saved < kSaved; ++n) {
+            auto accepted = acceptedNetwork(n);
+            if (!accepted)
+                continue;
+            settle(*accepted);
+            try {
+                torch::NoGradGuard noGrad;
+                std::istringstream file(
+                    tunelab::detail::torchScriptBytes(accepted->model(), accepted->network));
+                torch::jit::Module loaded = torch::jit::load(file);
+                const torch::Tensor x = torch::randn(withBatch(2, accepted->input));
+                const torch::Tensor expected = accepted->network->forward(x);
+                const torch::Tensor actual = loaded.forward({x}).toTensor();
+                QVERIFY2(actual.sizes() == expected.sizes(),
+                         qPrintable(accepted->where + ": output shapes differ"));
+                const double difference = (actual - expected).abs().max().item<double>();
+                QVERIFY2(difference <= 1e-5 * std::max(1.0, expected.abs().max().item<double>()),
+                         qPrintable(accepted->where + QString(": differs by %1").arg(difference)));
+            } catch (const std::exception& error) {
+                QFAIL(qPrintable(accepted->where + ": " + QString::fromUtf8(error.what()).left(800)));
+            }
+            ++saved;
+        }
+    }
+
+    // Structured pruning of half of every hidden layer: a refusal that says why, or a narrower
+    // network that shape inference accepts, whose weights load, and whose output keeps its shape.
+    void structuredPruningOfRandomNetworks() {
+        constexpr int kPruned = 400;
+        int shrunk = 0, refused = 0;
+        for (uint64_t n = 0; shrunk < kPruned && n < 20000; ++n) {
+            auto accepted = acceptedNetwork(n, 0.5); // mostly networks with layers to prune
+            if (!accepted)
+                continue;
+            const QString& where = accepted->where;
+            const Shape& input = accepted->input;
+            tunelab::detail::StructuredPruneOptions options;
+            options.fraction = 0.5;
+            try {
+                const auto result = tunelab::detail::shrinkNetwork(
+                    accepted->model(), input, tunelab::detail::saveStateDict(*accepted->network), options);
+                if (!result.ok()) {
+                    ++refused;
+                    QVERIFY2(!result.error().empty(), qPrintable(where + ": refused without a reason"));
+                    continue;
+                }
+                const ShapeReport after = inferShapes(result.value().model, input);
+                if (!after.ok())
+                    QFAIL(qPrintable(
+                        where + ": the pruned network: " + QString::fromStdString(after.errors.front())));
+                QVERIFY2(after.output == accepted->report.output,
+                         qPrintable(where + ": the output changed shape"));
+                QVERIFY2(after.totalParams <= accepted->report.totalParams, qPrintable(where + ": it grew"));
+                tunelab::detail::Network smaller(result.value().model, input,
+                                                 at::make_generator<at::CPUGeneratorImpl>(n));
+                const std::string problem =
+                    tunelab::detail::loadStateDict(*smaller, result.value().stateDict);
+                QVERIFY2(problem.empty(), qPrintable(where + ": " + QString::fromStdString(problem)));
+                smaller->eval();
+                torch::NoGradGuard noGrad;
+                const torch::Tensor y = smaller->forward(torch::randn(withBatch(2, input)));
+                QVERIFY2(y.sizes().vec() == withBatch(2, accepted->report.output), qPrintable(where));
+            } catch (const std::exception& error) {
+                QFAIL(qPrintable(where + ": " + QString::fromUtf8(error.what()).left(800)));
+            }
+            ++shrunk;
+        }
+        // Most refusals: no hidden layer, every weighted layer feeding the output directly.
+        qInfo("%d networks pruned, %d refused", shrunk, refused);
+        QCOMPARE(shrunk, kPruned);
+    }
+
+    // Int8 post-training quantization with every layer it can take in int8: a refusal naming the
+    // layer, or a quantized network with the float network's output shape, finite outputs, and a
+    // saved file that computes what it does.
+    void int8QuantizationOfRandomNetworks() {
+        const auto engines = tunelab::detail::availableEngines();
+        if (engines.empty())
+            QSKIP("this LibTorch has no quantized engine");
+        QTemporaryDir folder;
+        constexpr int kQuantized = 150;
+        int quantized = 0, refused = 0;
+        for (uint64_t n = 500000; quantized < kQuantized && n < 520000; ++n) {
+            auto accepted = acceptedNetwork(n, 0.5);
+            if (!accepted)
+                continue;
+            accepted->network->eval();
+            const QString& where = accepted->where;
+            tunelab::detail::QuantizationOptions options;
+            options.allInt8 = true;
+            options.engine = engines[n % engines.size()]; // each engine in turn
+            try {
+                torch::NoGradGuard noGrad;
+                const torch::Tensor calibration = torch::randn(withBatch(32, accepted->input));
+                auto result = tunelab::detail::quantizeNetwork(accepted->model(), *accepted->network,
+                                                               calibration, options);
+                if (!result.ok()) {
+                    ++refused;
+                    QVERIFY2(!result.error().empty(), qPrintable(where + ": refused without a reason"));
+                    continue;
+                }
+                const torch::Tensor y =
+                    result.value().network.forward(torch::randn(withBatch(3, accepted->input)));
+                QVERIFY2(y.sizes().vec() == withBatch(3, accepted->report.output),
+                         qPrintable(where + ": output shape"));
+                QVERIFY2(torch::isfinite(y).all().item<bool>(), qPrintable(where + ": outputs not finite"));
+                const std::string path = folder.filePath(QString("int8-%1.pt").arg(n)).toStdString();
+                const auto saved =
+                    tunelab::detail::saveQuantizedModel(result.value().network, calibration, path);
+                QVERIFY2(saved.ok(),
+                         qPrintable(where + ": " + QString::fromStdString(saved.ok() ? "" : saved.error())));
+            } catch (const std::exception& error) {
+                QFAIL(qPrintable(where + ": " + QString::fromUtf8(error.what()).left(800)));
+            }
+            ++quantized;
+        }
+        qInfo("%d networks quantized and saved, %d refused", quantized, refused);
+        QCOMPARE(quantized, kQuantized);
     }
 };
 

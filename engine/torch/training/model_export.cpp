@@ -4,6 +4,7 @@
 #include "model/network_graph.h"
 #include "training/onnx_export.h"
 #include "training/saved_model.h"
+#include "training/torchscript_export.h"
 
 #include <torch/script.h>
 
@@ -37,119 +38,6 @@ const char* layerKind(LayerType type) {
 
 std::string squareSizeText(int64_t value) {
     return "[" + std::to_string(value) + ", " + std::to_string(value) + "]";
-}
-
-// The network as a TorchScript module: its parameters and buffers registered as layerN_name, and a
-// forward that applies each layer with the same operator the trainer's network uses (dropout is
-// the identity in evaluation).
-torch::jit::Module scriptModule(const ModelSpec& model, detail::Network& network) {
-    torch::jit::Module module("TuneLabNetwork");
-    std::map<std::string, torch::Tensor> tensors;
-    for (const auto& item : network->named_parameters())
-        tensors[item.key()] = item.value().detach().clone();
-    for (const auto& item : network->named_buffers())
-        tensors[item.key()] = item.value().detach().clone();
-    auto attribute = [&](size_t layer, const std::string& name, bool buffer) -> std::string {
-        const auto found = tensors.find(std::to_string(layer) + "." + name);
-        if (found == tensors.end())
-            return "None";
-        const std::string attributeName = "layer" + std::to_string(layer) + "_" + name;
-        if (buffer)
-            module.register_buffer(attributeName, found->second);
-        else
-            module.register_parameter(attributeName, found->second, false);
-        return "self." + attributeName;
-    };
-    // Layer i's output is v<i>; the input is x.
-    const NetworkGraph graph = buildNetworkGraph(model);
-    auto variable = [](int layer) { return layer < 0 ? std::string("x") : "v" + std::to_string(layer); };
-    std::string body;
-    for (const int index : graph.order) {
-        const size_t i = static_cast<size_t>(index);
-        const LayerSpec& layer = model.layers[i];
-        const std::vector<int>& inputs = graph.inputs[i];
-        const std::string x = variable(inputs.front());
-        std::string line;
-        switch (layer.type) {
-        case LayerType::Linear:
-            line = "torch.linear(" + x + ", " + attribute(i, "weight", false) + ", " +
-                   attribute(i, "bias", false) + ")";
-            break;
-        case LayerType::Conv2d:
-            line = "torch.conv2d(" + x + ", " + attribute(i, "weight", false) + ", " +
-                   attribute(i, "bias", false) + ", " + squareSizeText(layer.stride > 0 ? layer.stride : 1) +
-                   ", " + squareSizeText(layer.padding) + ")";
-            break;
-        case LayerType::MaxPool2d:
-        case LayerType::AvgPool2d:
-            line = std::string(layer.type == LayerType::MaxPool2d ? "torch.max_pool2d" : "torch.avg_pool2d") +
-                   "(" + x + ", " + squareSizeText(layer.kernelSize) + ", " +
-                   squareSizeText(layer.stride > 0 ? layer.stride : layer.kernelSize) + ", " +
-                   squareSizeText(layer.padding) + ")";
-            break;
-        case LayerType::BatchNorm: {
-            const std::string weight = attribute(i, "weight", false), bias = attribute(i, "bias", false);
-            line = "torch.batch_norm(" + x + ", " + weight + ", " + bias + ", " +
-                   attribute(i, "running_mean", true) + ", " + attribute(i, "running_var", true) +
-                   ", False, 0.0, " + detail::scriptNumber(layer.eps) + ", False)";
-            break;
-        }
-        case LayerType::LayerNorm: {
-            const auto found = tensors.find(std::to_string(i) + ".weight");
-            std::string shape = "[";
-            for (int64_t d = 0; found != tensors.end() && d < found->second.dim(); ++d)
-                shape += (d ? ", " : "") + std::to_string(found->second.size(d));
-            shape += "]";
-            line = "torch.layer_norm(" + x + ", " + shape + ", " + attribute(i, "weight", false) + ", " +
-                   attribute(i, "bias", false) + ", " + detail::scriptNumber(layer.eps) + ", False)";
-            break;
-        }
-        case LayerType::Dropout: // the identity in evaluation
-        case LayerType::Identity:
-            line = x;
-            break;
-        case LayerType::Add:
-        case LayerType::Multiply:
-            line = x;
-            for (size_t k = 1; k < inputs.size(); ++k)
-                line += (layer.type == LayerType::Add ? " + " : " * ") + variable(inputs[k]);
-            break;
-        case LayerType::Concat:
-            line = "torch.cat([";
-            for (size_t k = 0; k < inputs.size(); ++k)
-                line += (k ? ", " : "") + variable(inputs[k]);
-            line += "], 1)";
-            break;
-        case LayerType::Flatten:
-            line = "torch.flatten(" + x + ", 1)";
-            break;
-        case LayerType::ReLU:
-            line = "torch.relu(" + x + ")";
-            break;
-        case LayerType::LeakyReLU:
-            line = "torch.leaky_relu(" + x + ", " + detail::scriptNumber(layer.negativeSlope) + ")";
-            break;
-        case LayerType::ELU:
-            line = "torch.elu(" + x + ", " + detail::scriptNumber(layer.alpha) + ")";
-            break;
-        case LayerType::GELU:
-            line = "torch.gelu(" + x + ")";
-            break;
-        case LayerType::SiLU:
-            line = x + " * torch.sigmoid(" + x + ")";
-            break;
-        case LayerType::Tanh:
-            line = "torch.tanh(" + x + ")";
-            break;
-        case LayerType::Sigmoid:
-            line = "torch.sigmoid(" + x + ")";
-            break;
-        }
-        body += "    " + variable(index) + " = " + line + "\n";
-    }
-    module.define("def forward(self, x):\n" + body + "    return " + variable(graph.output) + "\n");
-    module.eval();
-    return module;
 }
 
 // The state dict under readable names, in torch.save's format.
@@ -268,9 +156,7 @@ Result<ExportReport> exportModel(const ExperimentSpec& spec, const std::vector<c
         std::string bytes;
         WrittenFiles written;
         if (format == ExportFormat::TorchScript) {
-            std::ostringstream out;
-            scriptModule(spec.model, model.network).save(out);
-            bytes = out.str();
+            bytes = detail::torchScriptBytes(spec.model, model.network);
         } else if (format == ExportFormat::Onnx) {
             auto onnx = detail::onnxModelBytes(spec.model, model.data.sampleShape, model.network);
             if (!onnx.ok())
@@ -333,6 +219,126 @@ Result<ExportReport> exportModel(const ExperimentSpec& spec, const std::vector<c
 }
 
 namespace detail {
+
+namespace {
+
+torch::jit::Module torchScriptModule(const ModelSpec& model, Network& network) {
+    torch::jit::Module module("TuneLabNetwork");
+    std::map<std::string, torch::Tensor> tensors;
+    for (const auto& item : network->named_parameters())
+        tensors[item.key()] = item.value().detach().clone();
+    for (const auto& item : network->named_buffers())
+        tensors[item.key()] = item.value().detach().clone();
+    auto attribute = [&](size_t layer, const std::string& name, bool buffer) -> std::string {
+        const auto found = tensors.find(std::to_string(layer) + "." + name);
+        if (found == tensors.end())
+            return "None";
+        const std::string attributeName = "layer" + std::to_string(layer) + "_" + name;
+        if (buffer)
+            module.register_buffer(attributeName, found->second);
+        else
+            module.register_parameter(attributeName, found->second, false);
+        return "self." + attributeName;
+    };
+    // Layer i's output is v<i>; the input is x.
+    const NetworkGraph graph = buildNetworkGraph(model);
+    auto variable = [](int layer) { return layer < 0 ? std::string("x") : "v" + std::to_string(layer); };
+    std::string body;
+    for (const int index : graph.order) {
+        const size_t i = static_cast<size_t>(index);
+        const LayerSpec& layer = model.layers[i];
+        const std::vector<int>& inputs = graph.inputs[i];
+        const std::string x = variable(inputs.front());
+        std::string line;
+        switch (layer.type) {
+        case LayerType::Linear:
+            line = "torch.linear(" + x + ", " + attribute(i, "weight", false) + ", " +
+                   attribute(i, "bias", false) + ")";
+            break;
+        case LayerType::Conv2d:
+            line = "torch.conv2d(" + x + ", " + attribute(i, "weight", false) + ", " +
+                   attribute(i, "bias", false) + ", " + squareSizeText(layer.stride > 0 ? layer.stride : 1) +
+                   ", " + squareSizeText(layer.padding) + ")";
+            break;
+        case LayerType::MaxPool2d:
+        case LayerType::AvgPool2d:
+            line = std::string(layer.type == LayerType::MaxPool2d ? "torch.max_pool2d" : "torch.avg_pool2d") +
+                   "(" + x + ", " + squareSizeText(layer.kernelSize) + ", " +
+                   squareSizeText(layer.stride > 0 ? layer.stride : layer.kernelSize) + ", " +
+                   squareSizeText(layer.padding) + ")";
+            break;
+        case LayerType::BatchNorm: {
+            const std::string weight = attribute(i, "weight", false), bias = attribute(i, "bias", false);
+            line = "torch.batch_norm(" + x + ", " + weight + ", " + bias + ", " +
+                   attribute(i, "running_mean", true) + ", " + attribute(i, "running_var", true) +
+                   ", False, 0.0, " + detail::scriptNumber(layer.eps) + ", False)";
+            break;
+        }
+        case LayerType::LayerNorm: {
+            const auto found = tensors.find(std::to_string(i) + ".weight");
+            std::string shape = "[";
+            for (int64_t d = 0; found != tensors.end() && d < found->second.dim(); ++d)
+                shape += (d ? ", " : "") + std::to_string(found->second.size(d));
+            shape += "]";
+            line = "torch.layer_norm(" + x + ", " + shape + ", " + attribute(i, "weight", false) + ", " +
+                   attribute(i, "bias", false) + ", " + detail::scriptNumber(layer.eps) + ", False)";
+            break;
+        }
+        case LayerType::Dropout: // the identity in evaluation
+        case LayerType::Identity:
+            line = x;
+            break;
+        case LayerType::Add:
+        case LayerType::Multiply:
+            line = x;
+            for (size_t k = 1; k < inputs.size(); ++k)
+                line += (layer.type == LayerType::Add ? " + " : " * ") + variable(inputs[k]);
+            break;
+        case LayerType::Concat:
+            line = "torch.cat([";
+            for (size_t k = 0; k < inputs.size(); ++k)
+                line += (k ? ", " : "") + variable(inputs[k]);
+            line += "], 1)";
+            break;
+        case LayerType::Flatten:
+            line = "torch.flatten(" + x + ", 1)";
+            break;
+        case LayerType::ReLU:
+            line = "torch.relu(" + x + ")";
+            break;
+        case LayerType::LeakyReLU:
+            line = "torch.leaky_relu(" + x + ", " + detail::scriptNumber(layer.negativeSlope) + ")";
+            break;
+        case LayerType::ELU:
+            line = "torch.elu(" + x + ", " + detail::scriptNumber(layer.alpha) + ")";
+            break;
+        case LayerType::GELU:
+            line = "torch.gelu(" + x + ")";
+            break;
+        case LayerType::SiLU:
+            line = x + " * torch.sigmoid(" + x + ")";
+            break;
+        case LayerType::Tanh:
+            line = "torch.tanh(" + x + ")";
+            break;
+        case LayerType::Sigmoid:
+            line = "torch.sigmoid(" + x + ")";
+            break;
+        }
+        body += "    " + variable(index) + " = " + line + "\n";
+    }
+    module.define("def forward(self, x):\n" + body + "    return " + variable(graph.output) + "\n");
+    module.eval();
+    return module;
+}
+
+} // namespace
+
+std::string torchScriptBytes(const ModelSpec& model, Network& network) {
+    std::ostringstream out;
+    torchScriptModule(model, network).save(out);
+    return out.str();
+}
 
 std::string scriptNumber(double value) {
     char text[40];
