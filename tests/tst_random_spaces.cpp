@@ -1,9 +1,9 @@
 // Search spaces drawn at random, with the kinds, scales and conditions a user can write (tiny and
 // huge ranges, negative bounds, log scales over many decades, steps, listed values, choices of any
-// JSON, fixed values, conditions on choices), searched by every single-objective sampler against
-// histories as hostile as real studies get (NaN, infinite and enormous values, ties, pruned, failed
-// and running trials). Every suggestion must hold exactly the parameters that apply, each a value the
-// space allows.
+// JSON, fixed values, conditions on choices), searched by every sampler (those of several objectives
+// with two, and broken constraints now and then) against histories as hostile as real studies get (NaN,
+// infinite and enormous values, ties, pruned, failed and running trials). Every suggestion must hold exactly
+// the parameters that apply, each a value the space allows.
 
 #include "search/samplers.h"
 #include "search/search_space.h"
@@ -249,8 +249,10 @@ private Q_SLOTS:
                 continue; // a range so narrow that its bounds are equal as doubles, say
             }
             ++parsed;
-            for (const char* type :
-                 {"auto", "tpe", "tpe-independent", "gp", "rf", "sobol", "random", "grid"}) {
+            for (const char* type : {"auto", "tpe", "tpe-independent", "gp", "rf", "sobol", "random", "grid",
+                                     "nsga2", "motpe"}) {
+                // The samplers of several objectives get two, and now and then a broken constraint.
+                const bool objectives = std::string(type) == "nsga2" || std::string(type) == "motpe";
                 SamplerSettings settings;
                 settings.type = type;
                 settings.seed = seed;
@@ -287,7 +289,12 @@ private Q_SLOTS:
                                              : fate == 1                        ? TrialState::Failed
                                              : fate == 2 && trial > kTrials - 6 ? TrialState::Running
                                                                                 : TrialState::Complete;
-                    history.push_back({trial, *suggested, hostileValue(rng, trial), state});
+                    FinishedTrial finished{trial, *suggested, hostileValue(rng, trial), state};
+                    if (objectives) {
+                        finished.values = {finished.value, hostileValue(rng, trial)};
+                        finished.violation = std::uniform_int_distribution<int>(0, 4)(rng) == 0 ? 0.5 : 0.0;
+                    }
+                    history.push_back(finished);
                 }
             }
         }
