@@ -314,6 +314,39 @@ private Q_SLOTS:
         QVERIFY2(QString::fromStdString(summary.message).contains("early stopping"), summary.message.c_str());
     }
 
+    // Batch norm cannot normalize one row in training: a last batch of one row is left out of each
+    // epoch, saying so, and a batch size of one is refused before the first step.
+    void batchNormNeverGetsASingleRow() {
+        ExperimentSpec spec = blobsExperiment();
+        spec.model.layers.insert(spec.model.layers.begin() + 1, tunelab::test::layer(LayerType::BatchNorm));
+        spec.training.epochs = 2;
+        spec.training.batchSize = 239; // 240 training rows: a batch of 239 and one of 1
+        CollectingSink sink;
+        const RunSummary summary = train(spec, sink);
+        QVERIFY2(summary.status == RunStatus::Completed, summary.message.c_str());
+        QCOMPARE(int(sink.steps().size()), 2); // one step per epoch
+        QVERIFY2(QString::fromStdString(summary.message)
+                     .contains("each epoch leaves out its last row (240 training rows in batches of 239): "
+                               "model.layers[1] (batchnorm)"),
+                 summary.message.c_str());
+
+        spec.training.batchSize = 1;
+        CollectingSink single;
+        const RunSummary refused = train(spec, single);
+        QCOMPARE(refused.status, RunStatus::Failed);
+        QVERIFY2(QString::fromStdString(refused.message)
+                     .contains("training.batch_size 1 gives a step fewer than 2 rows"),
+                 refused.message.c_str());
+        QVERIFY(single.steps().empty());
+
+        // Without batch norm a last row trains like any batch.
+        spec.model.layers.erase(spec.model.layers.begin() + 1);
+        spec.training.batchSize = 239;
+        CollectingSink plain;
+        QCOMPARE(train(spec, plain).status, RunStatus::Completed);
+        QCOMPARE(int(plain.steps().size()), 4);
+    }
+
     void gradientClippingLimitsTheStep() {
         ExperimentSpec spec = blobsExperiment();
         spec.optimizer.type = OptimizerType::Sgd;

@@ -57,6 +57,7 @@ void Trainer::prepare(const std::string& deviceId) {
     const int64_t trainRows = m_tensors.trainX.size(0);
     m_batchSize = m_spec.training.fullBatch ? trainRows : std::min(m_spec.training.batchSize, trainRows);
     m_stepsPerEpoch = (trainRows + m_batchSize - 1) / m_batchSize;
+    leaveOutSingleRowBatches(trainRows);
     m_schedule = std::make_unique<LearningRateSchedule>(m_spec.schedule, m_spec.optimizer.lr,
                                                         m_spec.training.epochs, m_stepsPerEpoch);
     m_shuffleRandom.seed(m_spec.seed * 0x9E3779B97F4A7C15ULL + 17);
@@ -83,6 +84,44 @@ void Trainer::prepare(const std::string& deviceId) {
                 return replayableStep(batch, scalars);
             },
             m_device);
+}
+
+// Batch norm normalizes over the rows of a batch in training, and a single row (or none) has nothing
+// to normalize by: LibTorch stops the run there. A batch size that gives every step (or every
+// process's share of it) fewer than two rows cannot train, and says so before the first step; a
+// last batch that small (161 rows in batches of 32 leave one) is left out of each epoch, and the run
+// says that too. With shuffling, each epoch leaves out another row.
+void Trainer::leaveOutSingleRowBatches(int64_t trainRows) {
+    const auto& layers = m_spec.model.layers;
+    const auto norm = std::find_if(layers.begin(), layers.end(),
+                                   [](const LayerSpec& layer) { return layer.type == LayerType::BatchNorm; });
+    if (norm == layers.end())
+        return;
+    const int64_t processes = m_parallel ? m_parallel->settings().worldSize : 1;
+    const auto fewestRows = [&](int64_t batchRows) {
+        return batchRows / processes;
+    }; // shardOfBatch's smallest
+    const std::string layer = "model.layers[" + std::to_string(norm - layers.begin()) + "] (batchnorm)";
+    if (fewestRows(m_batchSize) < 2) {
+        std::string why = "training.batch_size " + std::to_string(m_batchSize);
+        if (m_batchSize == trainRows && m_batchSize < m_spec.training.batchSize)
+            why = "the training split's " + std::to_string(trainRows) + (trainRows == 1 ? " row" : " rows");
+        throw RunEnded{RunStatus::Failed,
+                       why + (processes > 1 ? " shared by " + std::to_string(processes) + " processes" : "") +
+                           " gives a step fewer than 2 rows, and " + layer +
+                           " normalizes over the rows of a batch in training: use a batch size of at least " +
+                           std::to_string(2 * processes)};
+    }
+    const int64_t lastRows = trainRows - (m_stepsPerEpoch - 1) * m_batchSize;
+    if (m_stepsPerEpoch > 1 && fewestRows(lastRows) < 2) {
+        --m_stepsPerEpoch;
+        m_notes.push_back("each epoch leaves out its last " +
+                          (lastRows == 1 ? std::string("row") : std::to_string(lastRows) + " rows") + " (" +
+                          std::to_string(trainRows) + " training rows in batches of " +
+                          std::to_string(m_batchSize) + "): " + layer +
+                          " cannot normalize a batch of fewer than 2 rows" +
+                          (processes > 1 ? " per process" : ""));
+    }
 }
 
 // What every process of a data-parallel run must share: the experiment (wherever it runs), the

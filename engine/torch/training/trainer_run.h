@@ -74,6 +74,8 @@ private:
     void recordStep(const torch::Tensor& loss, const StepRecord& record, bool flushNow, bool stopAfterStep);
     void endIfStopRequested();
     uint64_t experimentFingerprint() const;
+    // Refuses a batch size that gives batch norm single rows, and leaves out a last batch that would.
+    void leaveOutSingleRowBatches(int64_t trainRows);
     void flushSteps();
     void hashBatchOrder(const std::vector<int64_t>* order);
     EpochRecord validate(int epoch, double seconds);
