@@ -85,6 +85,21 @@ private Q_SLOTS:
                  qPrintable(QString("bf16 %1, fp32 %2").arg(summary.valAccuracy).arg(reference.valAccuracy)));
         QVERIFY(!at::autocast::is_cpu_enabled());
     }
+
+    // A layer norm after a layer that autocast ran in bfloat16 normalizes in float32, as autocast does
+    // on CUDA (LibTorch 1.13's CPU layer norm refused bfloat16 beside its float32 weight, failing
+    // the run at its first step).
+    void aLayerNormAfterABFloat16LayerTrains() {
+        ExperimentSpec spec = tunelab::test::blobsExperiment(7);
+        spec.model.layers = {layer(LayerType::Linear, 16), layer(LayerType::LayerNorm),
+                             layer(LayerType::ReLU), layer(LayerType::Linear, 3)};
+        spec.training.epochs = 3;
+        spec.training.precision = Precision::BFloat16;
+        CollectingSink sink;
+        const RunSummary summary = train(spec, sink);
+        QVERIFY2(summary.status == RunStatus::Completed, summary.message.c_str());
+        QVERIFY(summary.trainLoss < sink.steps().front().trainLoss);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestMixedPrecision)

@@ -94,7 +94,12 @@ NetworkImpl::NetworkImpl(const ModelSpec& model, const Shape& input, at::Generat
                 name,
                 torch::nn::LayerNorm(
                     torch::nn::LayerNormOptions(std::vector<int64_t>(in.begin(), in.end())).eps(layer.eps)));
-            m_layers.emplace_back([norm](const torch::Tensor& x) { return norm->forward(x); });
+            // Under bf16 autocast the layer before hands over bf16, which LibTorch 1.13's CPU layer norm
+            // cannot mix with its float32 weight: it runs in float32, as autocast runs it on CUDA.
+            m_layers.emplace_back([norm](const torch::Tensor& x) {
+                const auto type = norm->weight.defined() ? norm->weight.scalar_type() : x.scalar_type();
+                return norm->forward(x.scalar_type() == type ? x : x.to(type));
+            });
             break;
         }
         case LayerType::Dropout: {
