@@ -1,6 +1,8 @@
 #include "collecting_sink.h"
 #include "health/gradient_health.h"
 #include "store/run_store.h"
+#include "training/layer_health.h"
+#include "training/network.h"
 #include "training/run_manager.h"
 #include "training/trainer.h"
 
@@ -75,6 +77,33 @@ class TestGradientHealth : public QObject {
     Q_OBJECT
 
 private Q_SLOTS:
+    // Weights that are all equal (as a run that blew up can leave them, at any size) fill one bin;
+    // the histogram's range must not vanish to rounding, which once made the bin index undefined.
+    void equalWeightsFillOneBin() {
+        ModelSpec model;
+        model.layers = {tunelab::test::layer(LayerType::Linear, 5),
+                        tunelab::test::layer(LayerType::Linear, 2)};
+        tunelab::detail::Network network(model, Shape{3}, at::make_generator<at::CPUGeneratorImpl>(1));
+        tunelab::detail::FlatParameters flat = tunelab::detail::flattenParameters(*network);
+        tunelab::detail::LayerHealthRecorder recorder;
+        recorder.attach(network, flat);
+        for (const float value : {0.0f, 1.0f, -20.0f, 1000.0f, 3e30f, -3.4e38f}) {
+            torch::NoGradGuard noGrad;
+            flat.values.fill_(value);
+            const auto histograms = recorder.weightHistograms(1);
+            QCOMPARE(int(histograms.size()), 2);
+            for (const auto& histogram : histograms) {
+                QCOMPARE(histogram.low, value);
+                QVERIFY2(histogram.high > histogram.low, qPrintable(QString::number(value)));
+                int32_t total = 0;
+                for (const int32_t count : histogram.counts)
+                    total += count;
+                QCOMPARE(total, histogram.layer == 0 ? 15 : 10);
+                QCOMPARE(histogram.counts.front(), total);
+            }
+        }
+    }
+
     void detectsFlags_data() {
         QTest::addColumn<std::vector<float>>("norms");
         QTest::addColumn<QString>("expected"); // "kind@firstStep" or empty

@@ -142,15 +142,19 @@ std::vector<WeightHistogram> LayerHealthRecorder::weightHistograms(int epoch) co
             histograms.push_back(std::move(histogram));
             continue;
         }
-        if (high == low)
-            high = low + 1e-6f;
+        // Equal weights get a range of their own: 1e-6 of their size (at least 1e-6), since 1e-6 alone is
+        // lost to rounding beside a weight of 16 or more, and the bins would divide by zero.
+        if (!(high > low))
+            high = low + std::max(1e-6f, std::fabs(low) * 1e-6f);
         histogram.low = low;
         histogram.high = high;
-        const double scale = kHistogramBins / (static_cast<double>(high) - low);
+        const double width = static_cast<double>(high) - low;
         for (int64_t i = 0; i < slice.weightLength; ++i) {
             if (!std::isfinite(data[i]))
                 continue;
-            const int bin = std::min(kHistogramBins - 1, static_cast<int>((data[i] - low) * scale));
+            const double position = (static_cast<double>(data[i]) - low) / width * kHistogramBins;
+            const int bin =
+                position > 0.0 ? static_cast<int>(std::min<double>(position, kHistogramBins - 1)) : 0;
             ++histogram.counts[static_cast<size_t>(bin)];
         }
         histograms.push_back(std::move(histogram));
