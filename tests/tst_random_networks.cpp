@@ -5,6 +5,7 @@
 // backward, and have the output shape and parameter count it predicted; whatever it refuses must
 // come with a message. Nothing may crash.
 
+#include "collecting_sink.h"
 #include "compress/quantization.h"
 #include "compress/structured_pruning.h"
 #include "model/shape_inference.h"
@@ -13,6 +14,7 @@
 #include "training/onnx_export.h"
 #include "training/saved_model.h"
 #include "training/torchscript_export.h"
+#include "training/trainer.h"
 
 #include <torch/script.h>
 #include <torch/torch.h>
@@ -21,6 +23,8 @@
 #include <QtTest>
 
 #include <algorithm>
+#include <array>
+#include <cmath>
 #include <cstdint>
 #include <fstream>
 #include <optional>
@@ -455,6 +459,94 @@ private Q_SLOTS:
         }
         qInfo("%d networks quantized and saved, %d refused", quantized, refused);
         QCOMPARE(quantized, kQuantized);
+    }
+
+    // Drawn networks trained for real, with drawn settings: every optimizer and schedule with odd
+    // values, batch sizes from 1 (but not 1 with batch norm, which is refused before training), clipping,
+    // shuffling, bf16, on classes or a regression target. An experiment the file reader and shape
+    // inference accept completes, or ends as diverged when its loss stops being finite, saying where;
+    // nothing else may end it.
+    void randomExperimentsTrainOrSayWhy() {
+        constexpr int kTrained = 3000;
+        int trained = 0, diverged = 0;
+        std::mt19937_64 rng(7);
+        const auto uniform = [&](double low, double high) {
+            return std::uniform_real_distribution<double>(low, high)(rng);
+        };
+        const auto between = [&](int low, int high) {
+            return std::uniform_int_distribution<int>(low, high)(rng);
+        };
+        for (uint64_t n = 900000; trained < kTrained && n < 990000; ++n) {
+            NetworkDraw draw(n);
+            ModelSpec model = draw.model();
+            const bool regression = between(0, 2) == 0;
+            LayerSpec flatten;
+            flatten.type = LayerType::Flatten;
+            LayerSpec head;
+            head.type = LayerType::Linear;
+            head.outFeatures = regression ? 1 : 3;
+            head.name = "head";
+            model.layers.push_back(flatten);
+            model.layers.push_back(head);
+            ExperimentSpec spec = regression ? tunelab::test::sgdRegressionExperiment(0.01, 2)
+                                             : tunelab::test::blobsExperiment(n);
+            spec.model = model;
+            if (regression)
+                spec.loss.type =
+                    std::array{LossType::Mse, LossType::L1, LossType::Huber}[size_t(between(0, 2))];
+            spec.data.samples = between(20, 120);
+            spec.optimizer.type = static_cast<OptimizerType>(between(0, 4));
+            spec.optimizer.lr = std::pow(10.0, uniform(-5.0, 0.5));
+            spec.optimizer.momentum = between(0, 1) ? uniform(0.0, 0.99) : 0.0;
+            spec.optimizer.nesterov =
+                spec.optimizer.type == OptimizerType::Sgd && spec.optimizer.momentum > 0 && between(0, 1);
+            spec.optimizer.weightDecay = between(0, 2) == 0 ? uniform(0.0, 0.1) : 0.0;
+            spec.schedule.type = static_cast<ScheduleType>(between(0, 5));
+            spec.schedule.warmupEpochs = between(0, 2) == 0 ? uniform(0.0, 2.0) : 0.0;
+            spec.training.epochs = between(1, 3);
+            spec.training.batchSize = between(0, 3) == 0 ? between(1, 3) : between(4, 64);
+            const bool batchNorm =
+                std::any_of(model.layers.begin(), model.layers.end(),
+                            [](const LayerSpec& layer) { return layer.type == LayerType::BatchNorm; });
+            if (batchNorm && spec.training.batchSize == 1)
+                spec.training.batchSize = 2; // refused with its reason: tst_trainer
+            spec.training.fullBatch = between(0, 9) == 0;
+            spec.training.gradClipNorm = between(0, 3) == 0 ? std::pow(10.0, uniform(-3.0, 1.0)) : 0.0;
+            spec.training.shuffle = between(0, 3) != 0;
+            spec.training.precision = between(0, 5) == 0 ? Precision::BFloat16 : Precision::Float32;
+            auto parsed = parseExperimentSpec(experimentSpecToJson(spec));
+            if (!parsed.ok())
+                continue; // settings the reader refuses, with their place
+            spec = parsed.take();
+            const QString where = QString("experiment %1: %2")
+                                      .arg(n)
+                                      .arg(QString::fromStdString(experimentSpecToJson(spec, -1)));
+            const Shape input = {spec.data.features}; // blobs and regression: flat features
+            if (!inferShapes(spec.model, input).ok())
+                continue;
+            tunelab::test::CollectingSink sink;
+            RunOptions options;
+            options.threads = 1;
+            RunControl control;
+            RunSummary summary;
+            try {
+                summary = trainExperiment(1, spec, options, control, sink);
+            } catch (const std::exception& error) {
+                QFAIL(qPrintable(where + ": threw " + error.what()));
+            }
+            const QString message = QString::fromStdString(summary.message);
+            if (summary.status == RunStatus::Diverged) {
+                ++diverged; // the run says where its loss stopped being finite
+                QVERIFY2(message.contains("step"), qPrintable(where + ": " + message));
+            } else {
+                QVERIFY2(summary.status == RunStatus::Completed,
+                         qPrintable(where + ": " + QString::fromStdString(toString(summary.status)) + ": " +
+                                    message));
+            }
+            ++trained;
+        }
+        qInfo("%d experiments trained, %d of them diverged", trained, diverged);
+        QCOMPARE(trained, kTrained);
     }
 };
 
