@@ -1,4 +1,5 @@
 #include "search/random_forest.h"
+#include "search/sampler_support.h"
 #include "search/samplers.h"
 
 #include "sampler_test_support.h"
@@ -81,6 +82,12 @@ void addModelSamplerRows() {
     QTest::newRow("tpe-independent") << "tpe-independent";
     QTest::newRow("gp") << "gp";
     QTest::newRow("rf") << "rf";
+}
+
+void addThresholdRuleRows() {
+    QTest::addColumn<bool>("randomThresholds");
+    QTest::newRow("best cut") << false;
+    QTest::newRow("random thresholds") << true;
 }
 
 bool startsWithSobol(const QString& type) {
@@ -396,7 +403,11 @@ private Q_SLOTS:
         }
     }
 
+    void forestFollowsAStepAndIsUnsureBetweenItsData_data() { addThresholdRuleRows(); }
     void forestFollowsAStepAndIsUnsureBetweenItsData() {
+        QFETCH(bool, randomThresholds);
+        detail::ForestSettings settings;
+        settings.randomThresholds = randomThresholds;
         // y = 0 below 0.5 and 1 above, observed in [0, 0.3] and [0.7, 1] only.
         std::vector<std::vector<double>> rows;
         std::vector<double> targets;
@@ -405,7 +416,7 @@ private Q_SLOTS:
             rows.push_back({x});
             targets.push_back(x < 0.5 ? 0.0 : 1.0);
         }
-        detail::RandomForest forest({0});
+        detail::RandomForest forest({0}, settings);
         forest.fit(rows, targets, 7);
         double mean = 0.0, nearData = 0.0, inGap = 0.0;
         const double low[] = {0.1}, high[] = {0.9}, gap[] = {0.5};
@@ -418,7 +429,7 @@ private Q_SLOTS:
         QVERIFY2(mean > 0.1 && mean < 0.9, qPrintable(QString::number(mean)));
         QVERIFY2(inGap > 0.01 && nearData < 1e-12, qPrintable(QString("%1 %2").arg(inGap).arg(nearData)));
         // The same seed grows the same forest.
-        detail::RandomForest again({0});
+        detail::RandomForest again({0}, settings);
         again.fit(rows, targets, 7);
         double sameMean = 0.0, sameVariance = 0.0;
         again.predict(gap, sameMean, sameVariance);
@@ -426,7 +437,11 @@ private Q_SLOTS:
         QCOMPARE(sameVariance, inGap);
     }
 
+    void forestKeepsInactiveFeaturesApartFromNumbers_data() { addThresholdRuleRows(); }
     void forestKeepsInactiveFeaturesApartFromNumbers() {
+        QFETCH(bool, randomThresholds);
+        detail::ForestSettings settings;
+        settings.randomThresholds = randomThresholds;
         // Feature 1 applies to half of the rows only; where it does not, the target is 5, far from
         // anything the active rows show (0..1). Were it read as a number (0, say), rows without it
         // would be predicted like the active rows near 0.
@@ -438,7 +453,7 @@ private Q_SLOTS:
             rows.push_back({u, active ? u : NAN});
             targets.push_back(active ? u : 5.0);
         }
-        detail::RandomForest forest({0, 0});
+        detail::RandomForest forest({0, 0}, settings);
         forest.fit(rows, targets, 3);
         double mean = 0.0, variance = 0.0;
         const double inactive[] = {0.02, NAN}, active[] = {0.02, 0.02};
@@ -446,6 +461,50 @@ private Q_SLOTS:
         QVERIFY2(std::fabs(mean - 5.0) < 1e-9, qPrintable(QString::number(mean)));
         forest.predict(active, mean, variance);
         QVERIFY2(mean < 0.2, qPrintable(QString::number(mean)));
+    }
+
+    void randomThresholdsCutTheBestCellInEveryFeature() {
+        // y = x0 over 40 random points of the unit square: x1 explains nothing. Splitting at the best
+        // cut, every tree splits on x0 alone, so the prediction at the best point's x0 is the same for
+        // any x1: the forest sees no reason to look near the best point rather than anywhere along
+        // x0 = best. Drawn thresholds split on x1 too where a cut of x0 explains less, so the
+        // prediction there depends on x1 and is best near the best point.
+        sampler_support::Rng rng(11);
+        std::vector<std::vector<double>> rows;
+        std::vector<double> targets;
+        size_t bestRow = 0;
+        for (int i = 0; i < 40; ++i) {
+            rows.push_back({rng.uniform(), rng.uniform()});
+            targets.push_back(rows.back()[0]);
+            if (targets.back() < targets[bestRow])
+                bestRow = rows.size() - 1;
+        }
+        const double bestX0 = rows[bestRow][0], bestX1 = rows[bestRow][1];
+        auto spreadAlongX1 = [&](bool randomThresholds, double& atBest, double& farAway) {
+            detail::ForestSettings settings;
+            settings.trees = 50;
+            settings.randomThresholds = randomThresholds;
+            detail::RandomForest forest({0, 0}, settings);
+            forest.fit(rows, targets, 5);
+            double lowest = INFINITY, highest = -INFINITY, variance = 0.0;
+            for (int k = 0; k <= 20; ++k) {
+                const double row[] = {bestX0, k / 20.0};
+                double mean = 0.0;
+                forest.predict(row, mean, variance);
+                lowest = std::min(lowest, mean);
+                highest = std::max(highest, mean);
+            }
+            const double best[] = {bestX0, bestX1};
+            const double far[] = {bestX0, bestX1 < 0.5 ? 1.0 : 0.0};
+            forest.predict(best, atBest, variance);
+            forest.predict(far, farAway, variance);
+            return highest - lowest;
+        };
+        double atBest = 0.0, farAway = 0.0;
+        QCOMPARE(spreadAlongX1(false, atBest, farAway), 0.0);
+        const double spread = spreadAlongX1(true, atBest, farAway);
+        QVERIFY2(spread > 0.01, qPrintable(QString::number(spread)));
+        QVERIFY2(atBest < farAway, qPrintable(QString("%1 %2").arg(atBest).arg(farAway)));
     }
 
     void forestSplitsCategoriesBySets() {

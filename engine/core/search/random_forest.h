@@ -19,6 +19,11 @@ struct ForestSettings {
     int maxDepth = 1 << 20;
     // Each tree learns from n rows drawn with replacement (else from every row once).
     bool bootstrap = true;
+    // A numeric feature is tried at one threshold drawn uniformly between its smallest and largest
+    // value at the node (extremely randomized trees, Geurts, Ernst and Wehenkel 2006), not at every cut
+    // between two values: the trees' steps then spread over the whole range, and their mean changes
+    // gradually between the observations rather than in a few shared steps.
+    bool randomThresholds = false;
 };
 
 // Bagged regression trees. A feature is numeric (split by a threshold) or categorical with k values

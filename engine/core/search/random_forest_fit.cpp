@@ -24,6 +24,7 @@ struct Split {
     bool missingLeft = false;
     bool activity = false;          // rows without the feature on the left, every row with it on the right
     size_t cut = 0;                 // numeric: active rows (in value order) on the left; categorical: values
+    double threshold = 0.0;         // numeric, with random thresholds: the threshold drawn
     std::vector<int> categoryOrder; // categorical: the values present, by mean target
 };
 
@@ -194,7 +195,7 @@ private:
             if (m_categories[m_candidates[i]] > 0)
                 scanCategorical(m_candidates[i], begin, end, best);
             else
-                scanNumeric(m_candidates[i], begin, end, best);
+                scanNumeric(m_candidates[i], begin, end, rng, best);
         }
         return best.feature >= 0;
     }
@@ -223,7 +224,7 @@ private:
     // Active rows are split between distinct values, rows without the feature go to one side or the
     // other; the split that sends every row without the feature one way and the rest the other is
     // tried too.
-    void scanNumeric(size_t feature, size_t begin, size_t end, Split& best) {
+    void scanNumeric(size_t feature, size_t begin, size_t end, Rng& rng, Split& best) {
         const int* order = m_order[feature].data();
         const double* column = m_columns[feature].data();
         size_t activeEnd = end;
@@ -235,6 +236,11 @@ private:
         const Side active{m_node.sum - missing.sum, m_node.count - missing.count};
         if (missing.count > 0 && active.count > 0 && beats(missing, active, best))
             keep(best, feature, true, true, 0);
+        if (m_settings.randomThresholds) {
+            if (activeEnd > begin)
+                tryRandomThreshold(feature, begin, activeEnd, missing, active, rng, best);
+            return;
+        }
         // The scan keeps its best in locals: this loop is most of a fit.
         const double* centred = m_centred.data();
         const int* weights = m_weight.data();
@@ -308,6 +314,35 @@ private:
         if (bestCut > 0) {
             best.gain = bestGain;
             keep(best, feature, bestMissingLeft, false, bestCut);
+        }
+    }
+
+    // One threshold drawn between the smallest and largest active value, with the rows without the
+    // feature on either side.
+    void tryRandomThreshold(size_t feature, size_t begin, size_t activeEnd, const Side& missing,
+                            const Side& active, Rng& rng, Split& best) {
+        const int* order = m_order[feature].data();
+        const double* column = m_columns[feature].data();
+        const double low = column[order[begin]], high = column[order[activeEnd - 1]];
+        if (!(low < high))
+            return;
+        double threshold = low + rng.uniform() * (high - low);
+        if (!(threshold >= low && threshold < high))
+            threshold = low;
+        Side left;
+        size_t i = begin;
+        for (; column[order[i]] <= threshold; ++i) {
+            left.sum += m_centred[static_cast<size_t>(order[i])];
+            left.count += m_weight[static_cast<size_t>(order[i])];
+        }
+        const Side right{active.sum - left.sum, active.count - left.count};
+        if (beats(left, {right.sum + missing.sum, right.count + missing.count}, best)) {
+            keep(best, feature, false, false, i - begin);
+            best.threshold = threshold;
+        }
+        if (missing.count > 0 && beats({left.sum + missing.sum, left.count + missing.count}, right, best)) {
+            keep(best, feature, true, false, i - begin);
+            best.threshold = threshold;
         }
     }
 
@@ -399,6 +434,8 @@ private:
             }
         } else if (split.activity) {
             node.value = -std::numeric_limits<double>::infinity();
+        } else if (m_settings.randomThresholds) {
+            node.value = split.threshold;
         } else {
             // Anywhere between the two values, so that the trees' steps spread over the gap.
             const double low = column[order[begin + split.cut - 1]];
