@@ -143,6 +143,18 @@ private Q_SLOTS:
             << QByteArray("a,b,y\n1,2,0\n") << byIndex(5)
             << "data.target: column index 5 is out of range; file.csv has 3 columns "
                "(indices 0 to 2)";
+        QTest::newRow("target named twice")
+            << QByteArray("a,a,y\n1,2,0\n") << byName("a")
+            << "file.csv: target column 'a' is ambiguous: columns 0 and 1 (0-based) are both named so; give "
+               "data.target as the index of the one you mean";
+        QTest::newRow("target number beyond the columns")
+            << QByteArray("a,b,y\n1,2,0\n") << byName("7")
+            << "file.csv: target column '7' not found; columns are: a, b, y (as a 0-based index, 7 is beyond "
+               "the last, 2)";
+        QTest::newRow("a delimiter ending every line")
+            << QByteArray("a,b,y,\n1,2,0,\n3,4,1,\n") << plain
+            << "file.csv:2: the last column has neither a name nor a value: does every line end with ','? "
+               "Remove the delimiter at the ends of the lines";
         QTest::newRow("only a target")
             << QByteArray("y\n1\n0\n") << plain
             << "file.csv:1: the header line has only one column; a target and at least one "
@@ -243,6 +255,10 @@ private Q_SLOTS:
             << QByteArray("a,y,b\n1,0,2\n3,1,4\n") << byName("y") << ab << 2 << x << y;
         QTest::newRow("target by index")
             << QByteArray("y,a,b\n0,1,2\n1,3,4\n") << byIndex(0) << ab << 2 << x << y;
+        QTest::newRow("target number that is a name")
+            << QByteArray("1,a,b\n0,1,2\n1,3,4\n") << byName("1") << ab << 2 << x << y;
+        QTest::newRow("target number that names no column")
+            << QByteArray("y,a,b\n0,1,2\n1,3,4\n") << byName("0") << ab << 2 << x << y;
         QTest::newRow("unnamed column")
             << QByteArray(",b,y\n1,2,0\n3,4,1\n") << plain << QStringList{"column 1", "b"} << 2 << x << y;
         QTest::newRow("regression") << QByteArray("a,price\n1,0.5\n2,-1.25e1\n") << regression()

@@ -9,6 +9,7 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QLabel>
+#include <QLineEdit>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QWheelEvent>
@@ -314,6 +315,47 @@ private Q_SLOTS:
         form.applyTo(written);
         QCOMPARE(written.data.kind, DataKind::Csv);
         QCOMPARE(written.data.path, csv.data.path);
+    }
+
+    // The Target field holds a column's name; a whole number that names no column is its index, and
+    // an index read from the file is written back as one.
+    void dataFormTakesATypedTargetAsAName() {
+        QTemporaryDir dir;
+        const QString path = dir.filePath("numbered.csv");
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write("1,0,label\n0,5,0\n1,6,1\n0,7,0\n1,8,1\n");
+        file.close();
+        ExperimentSpec spec = defaultExperiment();
+        spec.data.kind = DataKind::Csv;
+        spec.data.path = path.toStdString();
+        spec.data.targetIndex = 2;
+        DataForm form;
+        QSignalSpy loaded(&form, &DataForm::dataLoaded);
+        form.setSpec(spec);
+        QVERIFY2(form.hasData(), qPrintable(form.errorText()));
+        ExperimentSpec written;
+        form.applyTo(written);
+        QCOMPARE(written.data.targetIndex, 2);
+        QVERIFY(written.data.target.empty());
+
+        auto* target = form.findChild<QLineEdit*>(QStringLiteral("data.target"));
+        QVERIFY(target);
+        // "1" names the first column: it is the target, not the second column.
+        target->setText(QStringLiteral("1"));
+        Q_EMIT target->editingFinished();
+        QTRY_VERIFY(loaded.count() >= 2 && form.hasData());
+        form.applyTo(written);
+        QCOMPARE(written.data.target, std::string("1"));
+        QCOMPARE(written.data.targetIndex, -1);
+        QCOMPARE(form.dataset().featureNames, (std::vector<std::string>{"0", "label"}));
+        QCOMPARE(form.dataset().features[0], 5.0f); // the first row's "0" column
+        QCOMPARE(form.dataset().targets[1], 1.0f);  // the second row's "1" column
+        // "-1" is no index: a name that no column has, not the last column.
+        target->setText(QStringLiteral("-1"));
+        form.applyTo(written);
+        QCOMPARE(written.data.target, std::string("-1"));
+        QCOMPARE(written.data.targetIndex, -1);
     }
 
     // An edit's load runs off the GUI thread: the form says it is loading and the result arrives

@@ -156,6 +156,8 @@ DataForm::DataForm(QWidget* parent)
     pathLayout->addWidget(m_browse);
     m_target = new QLineEdit;
     m_target->setPlaceholderText(tr("last column"));
+    m_target->setToolTip(tr("The column to predict: its name in the header, or its 0-based index where no "
+                            "column has that name. Empty: the last column."));
     m_task = new QComboBox;
     for (const auto& [task, name] : taskNames())
         m_task->addItem(QString::fromLatin1(name), static_cast<int>(task));
@@ -311,10 +313,12 @@ void DataForm::applyTo(ExperimentSpec& spec) const {
     data.classes = static_cast<int>(m_classes->integerValue());
     data.features = static_cast<int>(m_features->integerValue());
     data.path = m_path->text().trimmed().toStdString();
-    bool isIndex = false;
-    const int index = m_target->text().trimmed().toInt(&isIndex);
-    data.target = isIndex ? std::string() : m_target->text().trimmed().toStdString();
-    data.targetIndex = isIndex ? index : -1;
+    // What is typed is a name (the loader reads a whole number that names no column as its index), so
+    // a column named "3" is never taken for the fourth column. An index the file gave stays an index.
+    const QString target = m_target->text().trimmed();
+    const bool fileIndex = m_hidden.targetIndex >= 0 && target == QString::number(m_hidden.targetIndex);
+    data.target = fileIndex ? std::string() : target.toStdString();
+    data.targetIndex = fileIndex ? m_hidden.targetIndex : -1;
     data.task = data.kind == DataKind::Csv          ? static_cast<TaskKind>(m_task->currentData().toInt())
                 : data.kind == DataKind::Regression ? TaskKind::Regression
                                                     : TaskKind::Classification;

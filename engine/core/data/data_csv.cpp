@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string_view>
 
 namespace tunelab {
@@ -238,12 +239,26 @@ std::string listColumns(const std::vector<std::string>& names) {
     return text;
 }
 
+// "0", "17": a column index written as text; nullopt for anything else (signs, spaces, "1e2").
+std::optional<size_t> wholeNumber(const std::string& text) {
+    if (text.empty() || text.size() > 9 ||
+        !std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c) != 0; }))
+        return std::nullopt;
+    return static_cast<size_t>(std::stoul(text));
+}
+
+std::string delimiterName(char delimiter) {
+    return delimiter == '\t' ? std::string("\\t") : std::string(1, delimiter);
+}
+
+bool isBlank(std::string_view field) {
+    return std::all_of(field.begin(), field.end(), [](char c) { return c == ' ' || c == '\t'; });
+}
+
 std::string delimiterHint(const std::string& header, char delimiter) {
     for (const char candidate : {';', '\t', ',', '|'}) {
-        if (candidate != delimiter && header.find(candidate) != std::string::npos) {
-            const std::string name = candidate == '\t' ? std::string("\\t") : std::string(1, candidate);
-            return " (is the delimiter '" + name + "'? set data.delimiter)";
-        }
+        if (candidate != delimiter && header.find(candidate) != std::string::npos)
+            return " (is the delimiter '" + delimiterName(candidate) + "'? set data.delimiter)";
     }
     return {};
 }
@@ -359,6 +374,7 @@ Result<Dataset> loadCsv(const DataSpec& spec) {
         return Result<Dataset>::failure(where + ": the file is empty");
     std::vector<std::string> names;
     std::string headerText;
+    const bool lastUnnamed = !reader.fields().empty() && reader.fields().back().empty();
     for (const auto field : reader.fields()) {
         names.emplace_back(field.empty() ? "column " + std::to_string(names.size() + 1) : std::string(field));
         headerText += field;
@@ -374,15 +390,32 @@ Result<Dataset> loadCsv(const DataSpec& spec) {
                                         delimiterHint(headerText, spec.delimiter));
     size_t target = columns - 1;
     if (!spec.target.empty()) {
-        const auto found = std::find(names.begin(), names.end(), spec.target);
-        if (found == names.end()) {
+        std::vector<size_t> named;
+        for (size_t column = 0; column < columns; ++column) {
+            if (names[column] == spec.target)
+                named.push_back(column);
+        }
+        if (named.size() > 1)
+            return Result<Dataset>::failure(
+                where + ": target column '" + spec.target + "' is ambiguous: columns " +
+                std::to_string(named[0]) + " and " + std::to_string(named[1]) +
+                " (0-based) are both named so; give data.target as the index of the one you mean");
+        // A whole number that names no column is a column's index (the window's Target field takes both).
+        const std::optional<size_t> index = wholeNumber(spec.target);
+        if (named.empty() && index && *index < columns) {
+            target = *index;
+        } else if (named.empty()) {
             std::string message =
                 where + ": target column '" + spec.target + "' not found; columns are: " + listColumns(names);
-            if (const std::string guess = closestMatch(spec.target, names); !guess.empty())
+            if (index)
+                message += " (as a 0-based index, " + spec.target + " is beyond the last, " +
+                           std::to_string(columns - 1) + ")";
+            else if (const std::string guess = closestMatch(spec.target, names); !guess.empty())
                 message += " (did you mean '" + guess + "'?)";
             return Result<Dataset>::failure(message);
+        } else {
+            target = named[0];
         }
-        target = static_cast<size_t>(found - names.begin());
     } else if (spec.targetIndex >= 0) {
         if (static_cast<size_t>(spec.targetIndex) >= columns)
             return Result<Dataset>::failure(
@@ -412,6 +445,12 @@ Result<Dataset> loadCsv(const DataSpec& spec) {
         if (fields.size() != columns)
             return Result<Dataset>::failure(at + "expected " + std::to_string(columns) + " fields, found " +
                                             std::to_string(fields.size()));
+        if (lastUnnamed && isBlank(fields.back()))
+            return Result<Dataset>::failure(at +
+                                            "the last column has neither a name nor a value: does every "
+                                            "line end with '" +
+                                            delimiterName(spec.delimiter) +
+                                            "'? Remove the delimiter at the ends of the lines");
         for (size_t column = 0; column < columns; ++column) {
             double value = 0.0;
             const NumberStatus parsed = parseNumber(fields[column], value);
