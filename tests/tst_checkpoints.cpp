@@ -2,6 +2,8 @@
 // through, edited settings take effect from the checkpoint on, and what cannot continue says why.
 
 #include "collecting_sink.h"
+#include "common/zip_archive_check.h"
+#include "training/model_export.h"
 #include "training/trainer.h"
 
 #include <QtTest>
@@ -193,6 +195,56 @@ private Q_SLOTS:
         const Trained fork = train(spec, 0, damaged);
         QCOMPARE(fork.summary.status, RunStatus::Failed);
         QVERIFY2(fork.summary.message.find("checkpoint") != std::string::npos, fork.summary.message.c_str());
+    }
+
+    // LibTorch reads archives without their CRC-32s: a bit flipped in a weight would load as another
+    // weight. The checkpoint and the saved model are checked first, and refused, naming the entry.
+    void aFlippedBitInAWeightIsRefused() {
+        const ExperimentSpec spec = fullStateExperiment(OptimizerType::Adam);
+        CollectingSink sink;
+        RunOptions options;
+        options.threads = 1;
+        options.lastEpoch = 2;
+        RunControl control;
+        trainExperiment(1, spec, options, control, sink);
+        std::shared_ptr<const TrainingCheckpoint> checkpoint;
+        std::shared_ptr<const std::vector<char>> model;
+        for (const RunEvent& event : sink.events()) {
+            if (event.kind == RunEventKind::Finished) {
+                checkpoint = event.checkpoint;
+                model = event.model;
+            }
+        }
+        QVERIFY(checkpoint && model);
+        // A bit in the middle of the archive's first entry that its CRC-32 covers.
+        auto flipOneBit = [](std::vector<char> bytes) {
+            for (size_t at = bytes.size() / 3; at < bytes.size(); ++at) {
+                bytes[at] ^= 0x04;
+                if (zipArchiveDamage(bytes.data(), bytes.size()).find("CRC-32") != std::string::npos)
+                    return bytes;
+                bytes[at] ^= 0x04;
+            }
+            return std::vector<char>();
+        };
+        auto damaged = std::make_shared<TrainingCheckpoint>(*checkpoint);
+        damaged->state = flipOneBit(checkpoint->state);
+        QVERIFY(!damaged->state.empty());
+        const Trained fork = train(spec, 0, damaged);
+        QCOMPARE(fork.summary.status, RunStatus::Failed);
+        QVERIFY2(fork.summary.message.find("the checkpoint is damaged: 'archive/") != std::string::npos &&
+                     fork.summary.message.find("does not match its CRC-32") != std::string::npos,
+                 fork.summary.message.c_str());
+
+        const std::vector<char> damagedModel = flipOneBit(*model);
+        QVERIFY(!damagedModel.empty());
+        QTemporaryDir dir;
+        const auto exported = exportModel(spec, damagedModel, ExportFormat::TorchScript,
+                                          dir.filePath("model.pt").toStdString());
+        QVERIFY(!exported.ok());
+        QVERIFY2(exported.error().find("the saved model is damaged: 'archive/") != std::string::npos,
+                 exported.error().c_str());
+        QVERIFY(exportModel(spec, *model, ExportFormat::TorchScript, dir.filePath("model.pt").toStdString())
+                    .ok());
     }
 
     void aFailedRunKeepsNoCheckpoint() {

@@ -2,6 +2,7 @@
 // deleting runs, flushing, and reopening the file. tst_run_store_files covers the file itself.
 
 #include "run_store_test_support.h"
+#include "zip_test_support.h"
 
 #include <QElapsedTimer>
 
@@ -14,6 +15,7 @@ class TestRunStore : public QObject {
 private Q_SLOTS:
     void flushAsyncReturnsWhileTheFileIsLocked();
     void checkpointsOriginsAndLineageAreKept();
+    void checkReadsWhatTheRowsHold();
     void defaultPath_data();
     void defaultPath();
     void roundTrip_data();
@@ -458,6 +460,43 @@ void TestRunStore::flushAsyncReturnsWhileTheFileIsLocked() {
     holder.reset();
     QTRY_VERIFY_WITH_TIMEOUT(done.load(), 10000);
     QCOMPARE(store->steps(id).size(), size_t(10));
+}
+
+// `store check` on a file and on a server alike: a saved model whose archive fails its CRC-32 is
+// named, and a store whose rows are sound checks clean.
+void TestRunStore::checkReadsWhatTheRowsHold() {
+    QTemporaryDir dir;
+    TUNELAB_STORE_LOCATION(location, dir, QStringLiteral("runs.sqlite"));
+    const std::vector<char> sound =
+        storedZip({{"archive/data.pkl", "pickle"}, {"archive/data/0", "weights"}});
+    const std::vector<char> flipped = [&sound] {
+        std::vector<char> bytes = sound;
+        const std::string weights = "weights";
+        *std::search(bytes.begin(), bytes.end(), weights.begin(), weights.end()) ^= 0x01;
+        return bytes;
+    }();
+    {
+        auto store = openStore(location);
+        QVERIFY(store);
+        for (const std::vector<char>* model : {&sound, &flipped}) {
+            const RunId id = store->createRun(model == &sound ? "sound" : "flipped", "{}").value();
+            RunSummary summary;
+            summary.status = RunStatus::Completed;
+            store->onRunEvent(finishedEvent(id, summary, std::make_shared<std::vector<char>>(*model)));
+            store->flush();
+            const auto problems = RunStore::checkFile(location.toStdString());
+            QVERIFY2(problems.ok(), problems.error().c_str());
+            if (model == &sound) {
+                QVERIFY(problems.value().empty());
+            } else {
+                QCOMPARE(problems.value().size(), size_t(1));
+                QCOMPARE(QString::fromStdString(problems.value()[0]),
+                         QString("run %1 ('flipped'): its saved model is damaged: 'archive/data/0' does not "
+                                 "match its CRC-32")
+                             .arg(id));
+            }
+        }
+    }
 }
 
 void TestRunStore::checkpointsOriginsAndLineageAreKept() {

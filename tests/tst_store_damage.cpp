@@ -1,7 +1,9 @@
 // A run store that is not sound is never written into and never silently replaced: empty files,
 // dropped tables and damaged pages are errors that say what to do, readers work in a read-only
 // folder, and a new store appears whole.
+#include "common/zip_archive_check.h"
 #include "run_store_test_support.h"
+#include "zip_test_support.h"
 
 #include <QtCore/QDir>
 #include <QtCore/QFileInfo>
@@ -201,6 +203,62 @@ private Q_SLOTS:
         QVERIFY2(problems.ok(), problems.error().c_str());
         QVERIFY(problems.value().empty());
         QVERIFY(!RunStore::checkFile(dir.filePath("missing.sqlite").toStdString()).ok());
+    }
+
+    // Past SQLite's own check: stored experiments that do not parse, and saved models and checkpoints
+    // whose archives do not match their CRC-32s (LibTorch would load them with changed weights).
+    void storedContentIsChecked() {
+        QTemporaryDir dir;
+        const QString path = dir.filePath("runs.sqlite");
+        const std::vector<char> sound =
+            storedZip({{"archive/data.pkl", "pickle"}, {"archive/data/0", "weights!"}});
+        std::vector<char> flipped = sound;
+        const std::string pickle = "pickle";
+        *std::search(flipped.begin(), flipped.end(), pickle.begin(), pickle.end()) ^= 0x10;
+        QVERIFY(zipArchiveDamage(flipped.data(), flipped.size()) != "");
+        {
+            auto store = openStore(path);
+            QVERIFY(store);
+            auto finish = [&](const std::string& name, const std::string& spec,
+                              const std::vector<char>& model, const std::vector<char>& checkpointState) {
+                const auto id = store->createRun(name, spec);
+                QVERIFY(id.ok());
+                store->onRunEvent(startedEvent(id.value(), "cpu"));
+                RunSummary summary;
+                summary.status = RunStatus::Completed;
+                summary.epochs = 1;
+                RunEvent finished =
+                    finishedEvent(id.value(), summary, std::make_shared<std::vector<char>>(model));
+                auto checkpoint = std::make_shared<TrainingCheckpoint>();
+                checkpoint->epoch = 1;
+                checkpoint->optimizer = "adam";
+                checkpoint->state = checkpointState;
+                finished.checkpoint = checkpoint;
+                store->onRunEvent(finished);
+            };
+            finish("sound", "{\"name\": \"sound\"}", sound, sound);
+            finish("flipped model", "{}", flipped, sound);
+            finish("flipped checkpoint", "{}", sound, flipped);
+            finish("bad experiment", "{\"name\": \"x\",\n \"seed\" 1}", sound, sound);
+            store->flush();
+        }
+        const auto problems = RunStore::checkFile(path.toStdString());
+        QVERIFY2(problems.ok(), problems.error().c_str());
+        QStringList lines;
+        for (const auto& problem : problems.value())
+            lines << QString::fromStdString(problem);
+        QCOMPARE(lines.size(), 3);
+        QVERIFY2(lines[0].startsWith("run 4 ('bad experiment'): its experiment cannot be read: line 2"),
+                 qPrintable(lines[0]));
+        QCOMPARE(lines[1], QString("run 2 ('flipped model'): its saved model is damaged: 'archive/data.pkl' "
+                                   "does not match its CRC-32"));
+        QCOMPARE(lines[2],
+                 QString("run 3 ('flipped checkpoint'): its checkpoint is damaged: 'archive/data.pkl' "
+                         "does not match its CRC-32"));
+        // Still readable: the check reports, it does not refuse the store.
+        auto reader = RunStore::openForReading(path.toStdString());
+        QVERIFY2(reader.ok(), reader.error().c_str());
+        QCOMPARE(reader.value()->listRuns().size(), size_t(4));
     }
 
     void readersWorkInAReadOnlyFolder() {

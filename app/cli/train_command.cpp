@@ -1,5 +1,6 @@
 #include "train_command.h"
 
+#include "common/zip_archive_check.h"
 #include "exit_codes.h"
 #include "json_output.h"
 #include "model/validation.h"
@@ -41,6 +42,10 @@ Result<std::shared_ptr<const TrainingCheckpoint>> parentCheckpoint(const RunStor
         return Found::failure("--from: run " + std::to_string(id) + " (" + toString(run->status) +
                               ") kept no checkpoint to continue from: a run keeps one when it ends with its "
                               "weights intact (completed, stopped or pruned)");
+    if (const std::string damage = zipArchiveDamage(checkpoint->state.data(), checkpoint->state.size());
+        !damage.empty())
+        return Found::failure("--from: run " + std::to_string(id) + "'s checkpoint is damaged: " + damage +
+                              "; `tunelab-cli store check` lists everything damaged in " + store.path());
     if (spec) {
         auto parsed = parseExperimentSpec(run->specJson);
         if (!parsed.ok())

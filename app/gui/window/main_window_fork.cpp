@@ -4,6 +4,7 @@
 #include "window/main_window.h"
 
 #include "common/qt_text.h"
+#include "common/zip_archive_check.h"
 #include "experiment/training_form.h"
 #include "runs/fork_run_dialog.h"
 #include "runs/runs_table_model.h"
@@ -65,6 +66,13 @@ void MainWindow::openForkDialog(qint64 id, bool flushed) {
                                    ? tr("No run store is open: a finished run's checkpoint is kept there.")
                                : why.isEmpty() ? tr("The run store holds no checkpoint of this run.")
                                                : why);
+            return;
+        }
+        if (const std::string damage = zipArchiveDamage(checkpoint->state.data(), checkpoint->state.size());
+            !damage.empty()) {
+            reportError(title, tr("The run's checkpoint in the run store is damaged (%1): continuing from it "
+                                  "would train from changed weights.")
+                                   .arg(fromStd(damage)));
             return;
         }
         forkEpoch = checkpoint->epoch;

@@ -6,6 +6,7 @@
 
 #include "store/postgres_connection.h"
 #include "store/run_store_impl.h"
+#include "store/store_content_check.h"
 #include "store/store_schema.h"
 
 #include <set>
@@ -148,6 +149,8 @@ Result<std::vector<std::string>> RunStore::checkServer(const std::string& url) {
     std::vector<std::string> problems;
     if (auto version = usableVersion(*db.value(), sql::redactedUrl(url), false); !version.ok())
         problems.push_back(version.error());
+    else
+        problems = detail::storedContentProblems(*db.value());
     return problems;
 }
 

@@ -5,6 +5,7 @@
 #include "store/run_store.h"
 #include "store/run_store_impl.h"
 #include "store/sqlite_connection.h"
+#include "store/store_content_check.h"
 #include "store/store_location.h"
 #include "store/store_schema.h"
 
@@ -383,13 +384,21 @@ Result<std::vector<std::string>> RunStore::checkFile(const std::string& location
     std::vector<std::string> problems;
     if (auto version = usableSchemaVersion(db.value().get(), path); !version.ok())
         problems.push_back(version.error());
-    sqlite::Statement check(db.value().get(), "PRAGMA integrity_check(100)");
-    while (check.next()) {
-        if (const std::string line = check.text(0); line != "ok")
-            problems.push_back(line);
+    {
+        sqlite::Statement check(db.value().get(), "PRAGMA integrity_check(100)");
+        while (check.next()) {
+            if (const std::string line = check.text(0); line != "ok")
+                problems.push_back(line);
+        }
+        if (!check.error().empty())
+            problems.push_back(sqliteFailure(db.value().get(), path, check.error()));
     }
-    if (!check.error().empty())
-        problems.push_back(sqliteFailure(db.value().get(), path, check.error()));
+    // What the rows hold, once the file's structure and schema are sound enough to read them.
+    if (problems.empty()) {
+        const auto connection = sql::sqliteConnection(db.take());
+        for (std::string& problem : detail::storedContentProblems(*connection))
+            problems.push_back(std::move(problem));
+    }
     return problems;
 }
 

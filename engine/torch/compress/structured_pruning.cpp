@@ -1,5 +1,6 @@
 #include "compress/structured_pruning.h"
 
+#include "common/zip_archive_check.h"
 #include "model/shape_inference.h"
 #include "training/network.h"
 #include "training/saved_model.h"
@@ -56,6 +57,8 @@ Result<StateTensors> readStateDict(const ModelSpec& model, const Shape& input,
     using Read = Result<StateTensors>;
     if (bytes.empty())
         return Read::failure("the state dict is empty");
+    if (const std::string damage = zipArchiveDamage(bytes.data(), bytes.size()); !damage.empty())
+        return Read::failure("the state dict is damaged: " + damage);
     c10::IValue value;
     try {
         value = torch::pickle_load(bytes);

@@ -1,4 +1,5 @@
 #include "training/checkpoint.h"
+#include "common/zip_archive_check.h"
 
 #include <sstream>
 #include <stdexcept>
@@ -70,6 +71,9 @@ std::string restoreCheckpoint(const TrainingCheckpoint& checkpoint, const Traini
                                  ": a run continues only with the network it was trained with");
     torch::NoGradGuard noGrad;
     torch::serialize::InputArchive archive;
+    if (const std::string damage = zipArchiveDamage(checkpoint.state.data(), checkpoint.state.size());
+        !damage.empty())
+        throw std::runtime_error("the checkpoint is damaged: " + damage);
     try {
         archive.load_from(checkpoint.state.data(), checkpoint.state.size());
     } catch (const c10::Error& error) {

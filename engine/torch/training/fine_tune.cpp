@@ -1,6 +1,7 @@
 #include "training/fine_tune.h"
 
 #include "common/file_text.h"
+#include "common/zip_archive_check.h"
 
 #include <map>
 #include <set>
@@ -15,6 +16,8 @@ constexpr uint64_t kMaxStateDictBytes = uint64_t{4} << 30;
 
 // Copies what matches of a saved state dict into `module`; see initialiseFromTrained.
 std::string copyMatching(torch::nn::Module& module, const std::vector<char>& stateDict) {
+    if (const std::string damage = zipArchiveDamage(stateDict.data(), stateDict.size()); !damage.empty())
+        throw std::runtime_error("the initial weights are damaged: " + damage);
     c10::IValue value;
     try {
         value = torch::pickle_load(stateDict);

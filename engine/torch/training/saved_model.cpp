@@ -1,11 +1,14 @@
 #include "training/saved_model.h"
 
+#include "common/zip_archive_check.h"
 #include "data/dataset_cache.h"
 #include "model/shape_inference.h"
 
 namespace tunelab::detail {
 
 std::string loadStateDict(torch::nn::Module& module, const std::vector<char>& bytes) {
+    if (const std::string damage = zipArchiveDamage(bytes.data(), bytes.size()); !damage.empty())
+        return "the saved model is damaged: " + damage;
     const c10::IValue value = torch::pickle_load(bytes);
     if (!value.isGenericDict())
         return "the saved model is not a state dict";
