@@ -35,6 +35,25 @@ private Q_SLOTS:
         QCOMPARE(damageOf(storedZip({})), QString());
     }
 
+    // Archives of another writer (Python's zipfile, with and without ZIP64 local headers) pass, and a
+    // flipped bit in one fails.
+    void archivesOfAnotherWriterPass_data() {
+        QTest::addColumn<QString>("file");
+        QTest::newRow("plain") << "state-dict.zip";
+        QTest::newRow("zip64 headers") << "zip64-headers.zip";
+    }
+    void archivesOfAnotherWriterPass() {
+        QFETCH(QString, file);
+        QFile seed(QStringLiteral(TUNELAB_SOURCE_DIR "/tests/fuzz/corpus/zip/") + file);
+        QVERIFY(seed.open(QIODevice::ReadOnly));
+        const QByteArray read = seed.readAll();
+        std::vector<char> bytes(read.begin(), read.end());
+        QCOMPARE(damageOf(bytes), QString());
+        const std::string version = "3\n";
+        bytes[find(bytes, version)] ^= 0x01;
+        QCOMPARE(damageOf(bytes), QString("'archive/version' does not match its CRC-32"));
+    }
+
     // Bytes of another format are left to their reader.
     void otherBytesAreNotJudged() {
         QCOMPARE(damageOf({}), QString());
@@ -67,7 +86,8 @@ private Q_SLOTS:
     void aCutArchiveSaysSo() {
         QFETCH(double, kept);
         std::vector<char> bytes = twoEntries();
-        bytes.resize(kept < 0 ? bytes.size() - 1 : static_cast<size_t>(kept * static_cast<double>(bytes.size())));
+        bytes.resize(kept < 0 ? bytes.size() - 1
+                              : static_cast<size_t>(kept * static_cast<double>(bytes.size())));
         QVERIFY2(damageOf(bytes).contains("its directory is missing"), qPrintable(damageOf(bytes)));
     }
 

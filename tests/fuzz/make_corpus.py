@@ -3,7 +3,7 @@
 
 The seeds are small real inputs: the example experiments, studies, races and search spaces of
 resources/ and docs/, a few lines of each CSV dataset in ../shared/data, and tiny valid idx
-(MNIST, plain and gzipped) and CIFAR-10 files made here. The store seed (corpus/store/) is a real
+(MNIST, plain and gzipped) and CIFAR-10 files and ZIP archives made here. The store seed (corpus/store/) is a real
 store written by tunelab-cli; pass --store FILE to shrink a new one into place (see
 docs/testing.md). Run from anywhere; the output is deterministic.
 """
@@ -18,6 +18,7 @@ import sqlite3
 import struct
 import sys
 import tempfile
+import zipfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -124,6 +125,21 @@ def image_seeds():
     write("cifar", "two-records.bin", record + bytes([9]) + bytes(3 * 32 * 32))
 
 
+def zip_seeds():
+    """Archives laid out as LibTorch saves a state dict: stored entries under archive/."""
+    entries = [("archive/data.pkl", b"\x80\x02}q\x00X\x01\x00\x00\x00wq\x01s."),
+               ("archive/data/0", struct.pack("<8f", *range(8))), ("archive/version", b"3\n")]
+    for name, force_zip64 in [("state-dict.zip", False), ("zip64-headers.zip", True)]:
+        with tempfile.TemporaryFile() as file:
+            with zipfile.ZipFile(file, "w", zipfile.ZIP_STORED) as archive:
+                for entry, data in entries:
+                    info = zipfile.ZipInfo(entry, date_time=(1980, 1, 1, 0, 0, 0))
+                    with archive.open(info, "w", force_zip64=force_zip64) as member:
+                        member.write(data)
+            file.seek(0)
+            write("zip", name, file.read())
+
+
 def shrink_store(source):
     """Copies a store, shrinks it to 512-byte pages, and writes it as corpus/store/store.db."""
     with tempfile.TemporaryDirectory() as folder:
@@ -149,6 +165,7 @@ def main():
     json_seeds()
     csv_seeds()
     image_seeds()
+    zip_seeds()
     if args.store:
         shrink_store(args.store)
     return 0

@@ -21,7 +21,8 @@ std::string jsonProblem(const std::string& owner, const std::string& what, const
     return parsed.ok() ? std::string() : owner + ": " + what + " cannot be read: " + parsed.error();
 }
 
-std::string archiveProblem(const std::string& owner, const std::string& what, const std::vector<char>& bytes) {
+std::string archiveProblem(const std::string& owner, const std::string& what,
+                           const std::vector<char>& bytes) {
     const std::string damage = zipArchiveDamage(bytes.data(), bytes.size());
     return damage.empty() ? std::string() : owner + ": " + what + " is damaged: " + damage;
 }
