@@ -17,6 +17,7 @@
 #include "window/run_session.h"
 
 #include "number_field_test_support.h"
+#include "zip_test_support.h"
 
 #include <QAction>
 #include <QMenu>
@@ -86,6 +87,7 @@ private Q_SLOTS:
     void forksAFinishedRunWithEditedSettings();
     void forksARunningRunAtTheEndOfItsEpoch();
     void aRunWithoutACheckpointCannotBeForked();
+    void aDamagedCheckpointCannotBeForked();
     void exportsARunsModelAndChecksIt();
 
 private:
@@ -278,6 +280,43 @@ void TestRunFork::aRunWithoutACheckpointCannotBeForked() {
     QVERIFY2(m_window->stateText().contains(QStringLiteral("Cannot fork run %1").arg(id.value())),
              qPrintable(m_window->stateText()));
     QVERIFY2(m_window->stateText().contains(QStringLiteral("no checkpoint")),
+             qPrintable(m_window->stateText()));
+}
+
+// A checkpoint whose archive fails its CRC-32 (a bit flipped on the disk) is refused before the dialog
+// opens: forking from it would train on from a changed weight.
+void TestRunFork::aDamagedCheckpointCannotBeForked() {
+    auto id = m_store->createRun("flipped", experimentSpecToJson(blobs(3)));
+    QVERIFY2(id.ok(), id.error().c_str());
+    RunEvent started;
+    started.kind = RunEventKind::Started;
+    started.runId = id.value();
+    started.device = "cpu";
+    m_store->onRunEvent(started);
+    RunEvent finished;
+    finished.kind = RunEventKind::Finished;
+    finished.runId = id.value();
+    finished.summary.status = RunStatus::Completed;
+    finished.summary.epochs = 3;
+    auto checkpoint = std::make_shared<TrainingCheckpoint>();
+    checkpoint->epoch = 3;
+    checkpoint->optimizer = "adam";
+    checkpoint->state =
+        tunelab::test::storedZip({{"archive/data.pkl", "pickle"}, {"archive/data/0", "weights"}});
+    const std::string weights = "weights";
+    *std::search(checkpoint->state.begin(), checkpoint->state.end(), weights.begin(), weights.end()) ^= 0x02;
+    finished.checkpoint = checkpoint;
+    m_store->onRunEvent(finished);
+    m_store->flush();
+    QVERIFY(m_store->checkpoint(id.value()));
+    m_window->setRunStore(RunStore::open(m_dir.filePath(QStringLiteral("runs.sqlite")).toStdString()).take());
+    m_store = m_window->runStore();
+
+    m_window->forkRun(id.value());
+    QTest::qWait(100);
+    QVERIFY(!m_window->findChild<ForkRunDialog*>());
+    QVERIFY2(m_window->stateText().contains(QStringLiteral("Cannot fork run %1").arg(id.value())) &&
+                 m_window->stateText().contains(QStringLiteral("'archive/data/0' does not match its CRC-32")),
              qPrintable(m_window->stateText()));
 }
 
