@@ -292,6 +292,30 @@ private Q_SLOTS:
         QCOMPARE(data.source, std::string("file.csv"));
     }
 
+    // A row index saved with the data (pandas' to_csv writes one, unnamed, by default) still loads as a
+    // feature, as it was written, with a warning: in a file sorted by class it gives the order away.
+    void warnsOfASavedRowIndex_data() {
+        QTest::addColumn<QByteArray>("content");
+        QTest::addColumn<bool>("warned");
+        QTest::newRow("unnamed, from 0") << QByteArray(",a,y\n0,5,0\n1,6,1\n2,7,0\n") << true;
+        QTest::newRow("Unnamed: 0, from 1") << QByteArray("Unnamed: 0,a,y\n1,5,0\n2,6,1\n3,7,0\n") << true;
+        QTest::newRow("named by the user") << QByteArray("id,a,y\n0,5,0\n1,6,1\n2,7,0\n") << false;
+        QTest::newRow("not the rows' order") << QByteArray(",a,y\n0,5,0\n2,6,1\n1,7,0\n") << false;
+        QTest::newRow("too few rows to tell") << QByteArray(",a,y\n0,5,0\n1,6,1\n") << false;
+    }
+    void warnsOfASavedRowIndex() {
+        QFETCH(QByteArray, content);
+        QFETCH(bool, warned);
+        QTemporaryDir dir;
+        const auto loaded = loadCsvDataset(csvSpec(writeFile(dir, content)));
+        QVERIFY2(loaded.ok(), loaded.error().c_str());
+        QCOMPARE(loaded.value().sampleShape, Shape{2}); // the column is kept: nothing typed is dropped
+        QCOMPARE(loaded.value().warnings.size(), size_t(warned ? 1 : 0));
+        if (warned)
+            QVERIFY2(QString::fromStdString(loaded.value().warnings[0]).contains("counts the rows"),
+                     loaded.value().warnings[0].c_str());
+    }
+
     void reportsMissingFiles() {
         auto missing = loadCsvDataset(csvSpec("/no/such/folder/x.csv"));
         QVERIFY(!missing.ok());

@@ -47,6 +47,17 @@ NumberField* fieldLabelled(QWidget& form, const QString& label) {
     return nullptr;
 }
 
+// The default experiment on a CSV file of `content` written into `dir`; an empty path when it cannot be
+// written.
+ExperimentSpec csvExperiment(const QTemporaryDir& dir, const QString& name, const QByteArray& content) {
+    ExperimentSpec spec = defaultExperiment();
+    spec.data.kind = DataKind::Csv;
+    QFile file(dir.filePath(name));
+    if (file.open(QIODevice::WriteOnly) && file.write(content) == content.size())
+        spec.data.path = file.fileName().toStdString();
+    return spec;
+}
+
 QCheckBox* checkBoxLabelled(QWidget& form, const QString& text) {
     for (QCheckBox* candidate : form.findChildren<QCheckBox*>()) {
         if (candidate->text() == text)
@@ -321,14 +332,8 @@ private Q_SLOTS:
     // an index read from the file is written back as one.
     void dataFormTakesATypedTargetAsAName() {
         QTemporaryDir dir;
-        const QString path = dir.filePath("numbered.csv");
-        QFile file(path);
-        QVERIFY(file.open(QIODevice::WriteOnly));
-        file.write("1,0,label\n0,5,0\n1,6,1\n0,7,0\n1,8,1\n");
-        file.close();
-        ExperimentSpec spec = defaultExperiment();
-        spec.data.kind = DataKind::Csv;
-        spec.data.path = path.toStdString();
+        ExperimentSpec spec = csvExperiment(dir, "numbered.csv", "1,0,label\n0,5,0\n1,6,1\n0,7,0\n1,8,1\n");
+        QVERIFY(!spec.data.path.empty());
         spec.data.targetIndex = 2;
         DataForm form;
         QSignalSpy loaded(&form, &DataForm::dataLoaded);
@@ -356,6 +361,26 @@ private Q_SLOTS:
         form.applyTo(written);
         QCOMPARE(written.data.target, std::string("-1"));
         QCOMPARE(written.data.targetIndex, -1);
+    }
+
+    // A row index saved with the data loads, and the summary under the fields warns of it in amber.
+    void dataFormWarnsOfASavedRowIndex() {
+        QTemporaryDir dir;
+        const ExperimentSpec spec =
+            csvExperiment(dir, "indexed.csv", ",a,label\n0,5,0\n1,6,1\n2,7,0\n3,8,1\n");
+        QVERIFY(!spec.data.path.empty());
+        DataForm form;
+        form.setSpec(spec);
+        QVERIFY2(form.hasData(), qPrintable(form.errorText()));
+        QLabel* summary = nullptr;
+        for (QLabel* label : form.findChildren<QLabel*>())
+            if (label->text().contains("4 rows of [2]"))
+                summary = label;
+        QVERIFY(summary);
+        QVERIFY2(summary->text().contains(
+                     "Warning: indexed.csv: column 'column 1' is unnamed and counts the rows"),
+                 qPrintable(summary->text()));
+        QVERIFY(summary->styleSheet().contains("#8a5300"));
     }
 
     // An edit's load runs off the GUI thread: the form says it is loading and the result arrives

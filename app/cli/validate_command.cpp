@@ -80,6 +80,7 @@ int runValidate(const ValidateOptions& options) {
         nlohmann::ordered_json json;
         json["valid"] = check.ok();
         json["errors"] = check.ok() ? std::vector<std::string>{} : check.errors();
+        json["warnings"] = check.ok() ? check.value().data->warnings : std::vector<std::string>{};
         if (check.ok()) {
             nlohmann::ordered_json layers = nlohmann::ordered_json::array();
             for (const auto& layer : check.value().shapes.layers)
@@ -103,6 +104,8 @@ int runValidate(const ValidateOptions& options) {
             std::fprintf(stderr, "error: %s\n", error.c_str());
         return kExitBadInput;
     }
+    for (const auto& warning : check.value().data->warnings)
+        std::fprintf(stderr, "warning: %s\n", warning.c_str());
     printTable(spec.value(), check.value());
     return kExitSuccess;
 }

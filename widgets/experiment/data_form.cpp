@@ -458,8 +458,11 @@ void DataForm::showLoaded(const Result<std::shared_ptr<const Dataset>>& loaded, 
         text += m_dataset->task == TaskKind::Classification ? tr(", %1 classes").arg(m_dataset->classes)
                                                             : tr(", regression");
         text += tr("; %1 for training, %2 for validation").arg(m_dataset->rows - validation).arg(validation);
+        for (const std::string& warning : m_dataset->warnings)
+            text += QStringLiteral("\n") + tr("Warning: %1").arg(QString::fromStdString(warning));
         m_summary->setText(text);
-        m_summary->setStyleSheet(QString());
+        // Amber when something loaded may not be what was meant; red is for what did not load.
+        m_summary->setStyleSheet(m_dataset->warnings.empty() ? QString() : QStringLiteral("color: #8a5300;"));
         m_preview->setDataset(m_dataset.get());
     } else {
         m_dataset.reset();

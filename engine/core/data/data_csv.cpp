@@ -247,6 +247,21 @@ std::optional<size_t> wholeNumber(const std::string& text) {
     return static_cast<size_t>(std::stoul(text));
 }
 
+// Whether the first feature holds 0, 1, 2, ... (or 1, 2, 3, ...) row by row: a row index.
+bool countsTheRows(const Dataset& data, size_t width) {
+    constexpr int64_t kExactInFloat = int64_t{1} << 24;
+    if (data.rows < 3 || data.rows > kExactInFloat)
+        return false;
+    const float first = data.features[0];
+    if (first != 0.0f && first != 1.0f)
+        return false;
+    for (int64_t row = 0; row < data.rows; ++row) {
+        if (data.features[static_cast<size_t>(row) * width] != first + static_cast<float>(row))
+            return false;
+    }
+    return true;
+}
+
 std::string delimiterName(char delimiter) {
     return delimiter == '\t' ? std::string("\\t") : std::string(1, delimiter);
 }
@@ -375,6 +390,7 @@ Result<Dataset> loadCsv(const DataSpec& spec) {
     std::vector<std::string> names;
     std::string headerText;
     const bool lastUnnamed = !reader.fields().empty() && reader.fields().back().empty();
+    const bool firstUnnamed = !reader.fields().empty() && reader.fields().front().empty();
     for (const auto field : reader.fields()) {
         names.emplace_back(field.empty() ? "column " + std::to_string(names.size() + 1) : std::string(field));
         headerText += field;
@@ -488,6 +504,12 @@ Result<Dataset> loadCsv(const DataSpec& spec) {
     data.source = where;
     data.task = spec.task;
     data.sampleShape = {static_cast<int64_t>(width)};
+    if (target != 0 && (firstUnnamed || names[0] == "Unnamed: 0") && countsTheRows(data, width))
+        data.warnings.push_back(where + ": column '" + names[0] +
+                                "' is unnamed and counts the rows (0, 1, 2, ...): a row index saved with "
+                                "the data, as pandas' to_csv writes by default? It is read as a feature, "
+                                "which can give the network the rows' order; remove it from the file (or "
+                                "save with index=False)");
     for (size_t column = 0; column < columns; ++column) {
         if (column != target)
             data.featureNames.push_back(names[column]);

@@ -27,6 +27,9 @@ struct Dataset {
     std::vector<float> targets;
     std::vector<std::string> featureNames; // csv header or generated names
     std::vector<std::string> classNames;   // image folders: the class folders' names, by class index
+    // What loaded but may not be what was meant, one sentence each (a saved row index read as a
+    // feature); the window, `validate` and the run's message show them.
+    std::vector<std::string> warnings;
 };
 
 // Loads or generates the data a spec describes and applies inputShape and scale

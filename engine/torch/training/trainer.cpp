@@ -20,6 +20,7 @@ void Trainer::prepare(const std::string& deviceId) {
         throw RunEnded{RunStatus::Failed, error.what()};
     }
     m_data = std::move(run.data);
+    m_notes.insert(m_notes.end(), m_data.warnings.begin(), m_data.warnings.end());
     m_tensors = std::move(run.tensors);
     const DataSplit& split = run.split;
     m_augmenter = detail::Augmenter(m_spec.augment, m_spec.seed);
