@@ -93,6 +93,9 @@ private Q_SLOTS:
 private:
     // Opens the fork dialog of `id` through the runs table's context menu.
     ForkRunDialog* openForkDialog(RunId id);
+    // Records a completed three-epoch run of blobs named `name` with `checkpoint` (none when null)
+    // and reopens the store so that the window lists it; 0 when it could not be recorded.
+    RunId recordFinishedRun(const std::string& name, std::shared_ptr<const TrainingCheckpoint> checkpoint);
 
     QTemporaryDir m_dir;
     RunStore* m_store = nullptr;
@@ -245,11 +248,11 @@ void TestRunFork::forksARunningRunAtTheEndOfItsEpoch() {
     QVERIFY(qFuzzyCompare(parentSteps.back().learningRate, 0.01f));
 }
 
-// Runs recorded before checkpoints were kept have none: the entry is off and says why, and asking
-// anyway opens no dialog and names the reason.
-void TestRunFork::aRunWithoutACheckpointCannotBeForked() {
-    auto id = m_store->createRun("old", experimentSpecToJson(blobs(3)));
-    QVERIFY2(id.ok(), id.error().c_str());
+RunId TestRunFork::recordFinishedRun(const std::string& name,
+                                     std::shared_ptr<const TrainingCheckpoint> checkpoint) {
+    const auto id = m_store->createRun(name, experimentSpecToJson(blobs(3)));
+    if (!id.ok())
+        return 0;
     RunEvent started;
     started.kind = RunEventKind::Started;
     started.runId = id.value();
@@ -261,23 +264,32 @@ void TestRunFork::aRunWithoutACheckpointCannotBeForked() {
     finished.summary.status = RunStatus::Completed;
     finished.summary.epochs = 3;
     finished.summary.steps = 24;
+    finished.checkpoint = std::move(checkpoint);
     m_store->onRunEvent(finished);
     m_store->flush();
-    QVERIFY(!m_store->checkpoint(id.value()));
     m_window->setRunStore(RunStore::open(m_dir.filePath(QStringLiteral("runs.sqlite")).toStdString()).take());
     m_store = m_window->runStore();
+    return id.value();
+}
 
-    m_window->runsView()->selectRuns({id.value()});
+// Runs recorded before checkpoints were kept have none: the entry is off and says why, and asking
+// anyway opens no dialog and names the reason.
+void TestRunFork::aRunWithoutACheckpointCannotBeForked() {
+    const RunId id = recordFinishedRun("old", nullptr);
+    QVERIFY(id > 0);
+    QVERIFY(!m_store->checkpoint(id));
+
+    m_window->runsView()->selectRuns({id});
     std::unique_ptr<QMenu> menu(m_window->runsView()->createContextMenu());
     QAction* fork = forkAction(*menu);
     QVERIFY(fork);
     QVERIFY(!fork->isEnabled());
     QVERIFY2(fork->toolTip().contains(QStringLiteral("no checkpoint")), qPrintable(fork->toolTip()));
 
-    m_window->forkRun(id.value());
+    m_window->forkRun(id);
     QTest::qWait(100);
     QVERIFY(!m_window->findChild<ForkRunDialog*>());
-    QVERIFY2(m_window->stateText().contains(QStringLiteral("Cannot fork run %1").arg(id.value())),
+    QVERIFY2(m_window->stateText().contains(QStringLiteral("Cannot fork run %1").arg(id)),
              qPrintable(m_window->stateText()));
     QVERIFY2(m_window->stateText().contains(QStringLiteral("no checkpoint")),
              qPrintable(m_window->stateText()));
@@ -286,18 +298,6 @@ void TestRunFork::aRunWithoutACheckpointCannotBeForked() {
 // A checkpoint whose archive fails its CRC-32 (a bit flipped on the disk) is refused before the dialog
 // opens: forking from it would train on from a changed weight.
 void TestRunFork::aDamagedCheckpointCannotBeForked() {
-    auto id = m_store->createRun("flipped", experimentSpecToJson(blobs(3)));
-    QVERIFY2(id.ok(), id.error().c_str());
-    RunEvent started;
-    started.kind = RunEventKind::Started;
-    started.runId = id.value();
-    started.device = "cpu";
-    m_store->onRunEvent(started);
-    RunEvent finished;
-    finished.kind = RunEventKind::Finished;
-    finished.runId = id.value();
-    finished.summary.status = RunStatus::Completed;
-    finished.summary.epochs = 3;
     auto checkpoint = std::make_shared<TrainingCheckpoint>();
     checkpoint->epoch = 3;
     checkpoint->optimizer = "adam";
@@ -305,17 +305,14 @@ void TestRunFork::aDamagedCheckpointCannotBeForked() {
         tunelab::test::storedZip({{"archive/data.pkl", "pickle"}, {"archive/data/0", "weights"}});
     const std::string weights = "weights";
     *std::search(checkpoint->state.begin(), checkpoint->state.end(), weights.begin(), weights.end()) ^= 0x02;
-    finished.checkpoint = checkpoint;
-    m_store->onRunEvent(finished);
-    m_store->flush();
-    QVERIFY(m_store->checkpoint(id.value()));
-    m_window->setRunStore(RunStore::open(m_dir.filePath(QStringLiteral("runs.sqlite")).toStdString()).take());
-    m_store = m_window->runStore();
+    const RunId id = recordFinishedRun("flipped", checkpoint);
+    QVERIFY(id > 0);
+    QVERIFY(m_store->checkpoint(id));
 
-    m_window->forkRun(id.value());
+    m_window->forkRun(id);
     QTest::qWait(100);
     QVERIFY(!m_window->findChild<ForkRunDialog*>());
-    QVERIFY2(m_window->stateText().contains(QStringLiteral("Cannot fork run %1").arg(id.value())) &&
+    QVERIFY2(m_window->stateText().contains(QStringLiteral("Cannot fork run %1").arg(id)) &&
                  m_window->stateText().contains(QStringLiteral("'archive/data/0' does not match its CRC-32")),
              qPrintable(m_window->stateText()));
 }
