@@ -19,7 +19,7 @@ TUNELAB_BUILD_DIR="$build"
 fuzz="$TUNELAB_ROOT/tests/fuzz"
 targets=("$@")
 if ((${#targets[@]} == 0)); then
-    targets=(spec study race search_space csv idx cifar store image_folder zip)
+    targets=(spec study race search_space csv idx cifar store optuna compress image_folder zip)
 fi
 if ! grep -qs '^TUNELAB_FUZZ:BOOL=ON' "$build/CMakeCache.txt"; then
     tunelab_die "no fuzzing build in $build: run scripts/sanitize.sh first"
