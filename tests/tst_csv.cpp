@@ -316,6 +316,30 @@ private Q_SLOTS:
                      loaded.value().warnings[0].c_str());
     }
 
+    // Feature columns sharing a name load as written (both are data), with a warning that names them.
+    void warnsOfRepeatedColumnNames_data() {
+        QTest::addColumn<QByteArray>("content");
+        QTest::addColumn<QString>("warning");
+        QTest::newRow("two features")
+            << QByteArray("a,b,a,y\n1,2,3,0\n4,5,6,1\n") << "columns 0 and 2 (0-based) are both named 'a'";
+        QTest::newRow("a feature and the target by index")
+            << QByteArray("y,a,y\n1,2,0\n4,5,1\n") << "columns 0 and 2 (0-based) are both named 'y'";
+        QTest::newRow("many") << QByteArray("a,a,a,a,a,y\n1,2,3,4,5,0\n1,2,3,4,5,1\n")
+                              << "columns 0 and 3 (0-based) are both named 'a'; and 1 more";
+        QTest::newRow("none") << QByteArray("a,b,y\n1,2,0\n4,5,1\n") << QString();
+    }
+    void warnsOfRepeatedColumnNames() {
+        QFETCH(QByteArray, content);
+        QFETCH(QString, warning);
+        QTemporaryDir dir;
+        const auto loaded = loadCsvDataset(csvSpec(writeFile(dir, content)));
+        QVERIFY2(loaded.ok(), loaded.error().c_str());
+        const auto& warnings = loaded.value().warnings;
+        QCOMPARE(warnings.size(), size_t(warning.isEmpty() ? 0 : 1));
+        if (!warning.isEmpty())
+            QVERIFY2(QString::fromStdString(warnings[0]).contains(warning), warnings[0].c_str());
+    }
+
     void reportsMissingFiles() {
         auto missing = loadCsvDataset(csvSpec("/no/such/folder/x.csv"));
         QVERIFY(!missing.ok());

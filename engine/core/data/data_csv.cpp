@@ -247,6 +247,28 @@ std::optional<size_t> wholeNumber(const std::string& text) {
     return static_cast<size_t>(std::stoul(text));
 }
 
+// "columns 0 and 3 (0-based) are both named 'x'" for the first few names that repeat, or "".
+std::string repeatedNames(const std::vector<std::string>& names) {
+    constexpr size_t kListedRepeats = 3;
+    std::map<std::string_view, size_t> firstColumn;
+    std::vector<std::string> repeats;
+    size_t count = 0;
+    for (size_t column = 0; column < names.size(); ++column) {
+        const auto [at, added] = firstColumn.emplace(names[column], column);
+        if (added)
+            continue;
+        if (++count <= kListedRepeats)
+            repeats.push_back("columns " + std::to_string(at->second) + " and " + std::to_string(column) +
+                              " (0-based) are both named '" + names[column] + "'");
+    }
+    std::string text;
+    for (size_t i = 0; i < repeats.size(); ++i)
+        text += (i == 0 ? "" : "; ") + repeats[i];
+    if (count > repeats.size())
+        text += "; and " + std::to_string(count - repeats.size()) + " more";
+    return text;
+}
+
 // Whether the first feature holds 0, 1, 2, ... (or 1, 2, 3, ...) row by row: a row index.
 bool countsTheRows(const Dataset& data, size_t width) {
     constexpr int64_t kExactInFloat = int64_t{1} << 24;
@@ -510,6 +532,10 @@ Result<Dataset> loadCsv(const DataSpec& spec) {
                                 "the data, as pandas' to_csv writes by default? It is read as a feature, "
                                 "which can give the network the rows' order; remove it from the file (or "
                                 "save with index=False)");
+    if (std::string repeated = repeatedNames(names); !repeated.empty())
+        data.warnings.push_back(where + ": " + repeated +
+                                ": they load as written, but plots and tables cannot tell them apart; "
+                                "rename one of each in the file");
     for (size_t column = 0; column < columns; ++column) {
         if (column != target)
             data.featureNames.push_back(names[column]);
