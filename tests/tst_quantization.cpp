@@ -2,6 +2,7 @@
 // digits as 8x8 images, quantized, measured, saved, read back and checked.
 
 #include "collecting_sink.h"
+#include "common/zip_archive_check.h"
 #include "compress/quantization.h"
 #include "every_layer_experiment.h"
 #include "training/model_export.h"
@@ -512,6 +513,36 @@ private Q_SLOTS:
         const auto reloaded = loadQuantizedModel(other.toStdString());
         QVERIFY(!reloaded.ok());
         QVERIFY(QString::fromStdString(reloaded.error()).contains(other));
+    }
+
+    // LibTorch reads an archive without checking its CRC-32s; the int8 file is checked before it loads.
+    void aDamagedInt8FileIsRefused() {
+        const QuantizationResult result = quantized(m_mlp, m_mlpModel, forcedInt8());
+        QTemporaryDir folder;
+        const auto saved = saveQuantizedModel(result, folder.filePath("mlp.int8.pt").toStdString());
+        QVERIFY2(saved.ok(), saved.ok() ? "" : saved.error().c_str());
+        QFile file(QString::fromStdString(saved.value().path));
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        QByteArray bytes = file.readAll();
+        file.close();
+        // A bit in the middle of the file that an entry's CRC-32 covers (a weight or the code).
+        bool flipped = false;
+        for (qsizetype at = bytes.size() / 3; at < bytes.size() && !flipped; ++at) {
+            bytes[at] = static_cast<char>(bytes[at] ^ 0x04);
+            flipped =
+                zipArchiveDamage(bytes.constData(), size_t(bytes.size())).find("CRC-32") != std::string::npos;
+            if (!flipped)
+                bytes[at] = static_cast<char>(bytes[at] ^ 0x04);
+        }
+        QVERIFY(flipped);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        QCOMPARE(file.write(bytes), bytes.size());
+        file.close();
+        const auto reloaded = loadQuantizedModel(saved.value().path);
+        QVERIFY(!reloaded.ok());
+        QVERIFY2(QString::fromStdString(reloaded.error()).contains("the int8 model is damaged") &&
+                     QString::fromStdString(reloaded.error()).contains("CRC-32"),
+                 reloaded.error().c_str());
     }
 
 private:

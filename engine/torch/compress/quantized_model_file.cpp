@@ -2,6 +2,8 @@
 // (the format is described in compress/quantization.h).
 
 #include "common/atomic_file.h"
+#include "common/file_text.h"
+#include "common/zip_archive_check.h"
 #include "compress/quantization.h"
 
 #include <caffe2/serialize/inline_container.h>
@@ -19,6 +21,7 @@ namespace {
 
 constexpr const char* kExtraRecord = "tunelab_int8.json";
 constexpr const char* kFormat = "tunelab-int8";
+constexpr uint64_t kMaxModelFileBytes = uint64_t(4) << 30; // far above any int8 model TuneLab writes
 
 // Resolves `torch` to the aten operators, as TorchScript does by default, and `quantized` to the
 // quantized:: operators (which a saved module writes as ops.quantized.*).
@@ -225,9 +228,17 @@ torch::Tensor QuantizedModelFile::forward(const torch::Tensor& input) {
 Result<QuantizedModelFile> loadQuantizedModel(const std::string& path) {
     using Loaded = Result<QuantizedModelFile>;
     try {
+        // LibTorch reads an archive without checking its CRC-32s: a damaged file would load changed weights.
+        auto bytes = readRegularFile(path, kMaxModelFileBytes);
+        if (!bytes.ok())
+            return Loaded(Errors{bytes.errors()});
+        if (const std::string damage = zipArchiveDamage(bytes.value().data(), bytes.value().size());
+            !damage.empty())
+            return Loaded::failure(path + ": the int8 model is damaged: " + damage);
         QuantizedModelFile file;
         {
-            caffe2::serialize::PyTorchStreamReader reader(path);
+            std::istringstream stream(bytes.value());
+            caffe2::serialize::PyTorchStreamReader reader(&stream);
             const std::string record = std::string("extra/") + kExtraRecord;
             if (!reader.hasRecord(record))
                 return Loaded::failure(path + ": not an int8 model saved by TuneLab (it has no " +
@@ -245,7 +256,8 @@ Result<QuantizedModelFile> loadQuantizedModel(const std::string& path) {
                                        " engine, which this LibTorch does not have");
         }
         EngineScope scope(file.m_engine);
-        file.m_module = torch::jit::load(path);
+        std::istringstream stream(bytes.value());
+        file.m_module = torch::jit::load(stream);
         file.m_module.eval();
         return file;
     } catch (const c10::Error& error) {
