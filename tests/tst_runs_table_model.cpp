@@ -138,6 +138,8 @@ private Q_SLOTS:
         QTest::newRow("accuracy") << "accuracy" << 0.9345 << "93.5%";
         QTest::newRow("accuracy full") << "accuracy" << 1.0 << "100.0%";
         QTest::newRow("accuracy unknown") << "accuracy" << nan << "";
+        QTest::newRow("duration under a second") << "duration" << 0.0244 << "24 ms";
+        QTest::newRow("duration nearly a second") << "duration" << 0.9996 << "1.0 s";
         QTest::newRow("duration short") << "duration" << 12.34 << "12.3 s";
         QTest::newRow("duration minute") << "duration" << 65.0 << "1 min 05 s";
         QTest::newRow("duration hours") << "duration" << 3723.4 << "1 h 02 min";

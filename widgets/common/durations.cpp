@@ -9,6 +9,8 @@ namespace tunelab {
 QString formatDuration(double seconds) {
     if (!std::isfinite(seconds) || seconds < 0.0)
         return QString();
+    if (seconds < 0.9995) // a tiny run reads "24 ms", not "0.0 s"
+        return QCoreApplication::translate("Durations", "%1 ms").arg(std::llround(seconds * 1000.0));
     if (seconds < 59.95)
         return QCoreApplication::translate("Durations", "%1 s").arg(seconds, 0, 'f', 1);
     const auto total = static_cast<long long>(std::llround(seconds));
