@@ -131,8 +131,8 @@ private Q_SLOTS:
         QTemporaryDir dir;
         QByteArray content = "a,b,c,d,e,f,g,h,label\n";
         for (int row = 0; row < 400000; ++row)
-            content += QByteArray::number(row % 97) + ",0.25,1.5,2,3.75,4,5.5,6," + QByteArray::number(row % 3) +
-                       "\n";
+            content += QByteArray::number(row % 97) + ",0.25,1.5,2,3.75,4,5.5,6," +
+                       QByteArray::number(row % 3) + "\n";
         const ExperimentSpec spec = csvExperiment(dir, "large.csv", content);
         QVERIFY(!spec.data.path.empty());
         clearDatasetCache();

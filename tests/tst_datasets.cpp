@@ -7,10 +7,13 @@
 
 #include "dataset_test_support.h"
 
+#include <QElapsedTimer>
 #include <QTemporaryDir>
 #include <QtTest>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <set>
 #include <thread>
@@ -18,6 +21,26 @@
 
 using namespace tunelab;
 using namespace tunelab::test;
+
+namespace {
+
+// A regression CSV of `rows` rows of 8 features, about 50 bytes a row.
+DataSpec largeCsv(const QTemporaryDir& folder, int rows) {
+    const QString path = folder.filePath(QStringLiteral("large.csv"));
+    QByteArray text = "a,b,c,d,e,f,g,h,y\n";
+    text.reserve(rows * 50);
+    for (int row = 0; row < rows; ++row)
+        text +=
+            QByteArray::number(row % 97) + ",0.25,1.5,2,3.75,4,5.5,6," + QByteArray::number(row % 13) + "\n";
+    writeFile(path, text);
+    DataSpec spec;
+    spec.kind = DataKind::Csv;
+    spec.path = path.toStdString();
+    spec.task = TaskKind::Regression;
+    return spec;
+}
+
+} // namespace
 
 namespace {
 
@@ -391,6 +414,65 @@ private Q_SLOTS:
         for (const Dataset* data : seen)
             QCOMPARE(data, seen.front());
         QVERIFY(seen.front() != nullptr);
+    }
+
+    // A load asked to stop returns kDataLoadCancelled, at every level, and is not kept: the next
+    // caller reads the file.
+    void aCancelledLoadIsNotKept() {
+        clearDatasetCache();
+        QTemporaryDir folder;
+        const DataSpec spec = largeCsv(folder, 2000);
+        LoadCancel cancel{true};
+        const auto direct = loadCsvDataset(spec, &cancel);
+        QVERIFY(!direct.ok());
+        QVERIFY2(isCancelledLoad(direct.errors()), direct.error().c_str());
+        const auto cached = loadDatasetCached(spec, 0, &cancel);
+        QVERIFY(!cached.ok());
+        QCOMPARE(cached.error(), std::string(kDataLoadCancelled));
+        const auto loaded = loadDatasetCached(spec, 0);
+        QVERIFY2(loaded.ok(), loaded.error().c_str());
+        QCOMPARE(loaded.value()->rows, int64_t(2000));
+    }
+
+    // Cancelling one caller's load ends it well before the file is read, and another thread waiting
+    // for the same data still gets it (it loads the data itself).
+    void cancellingOneLoadLeavesTheOthers() {
+        clearDatasetCache();
+        QTemporaryDir folder;
+        const DataSpec spec = largeCsv(folder, 400000);
+        QElapsedTimer clock;
+        clock.start();
+        QVERIFY(loadDatasetCached(spec, 0).ok());
+        const qint64 fullLoad = clock.elapsed();
+        clearDatasetCache();
+
+        LoadCancel cancel{false};
+        std::atomic<qint64> cancelledAfter{-1};
+        std::atomic<bool> firstOk{false}, firstCancelled{false};
+        QElapsedTimer sinceCancel;
+        std::thread first([&] {
+            const auto loaded = loadDatasetCached(spec, 0, &cancel);
+            firstOk = loaded.ok();
+            firstCancelled = !loaded.ok() && isCancelledLoad(loaded.errors());
+            if (firstCancelled)
+                cancelledAfter = sinceCancel.elapsed();
+        });
+        std::this_thread::sleep_for(std::chrono::milliseconds(fullLoad / 10));
+        Result<std::shared_ptr<const Dataset>> second =
+            Result<std::shared_ptr<const Dataset>>::failure("unset");
+        std::thread waiting([&] { second = loadDatasetCached(spec, 0); });
+        std::this_thread::sleep_for(std::chrono::milliseconds(fullLoad / 10));
+        sinceCancel.start();
+        cancel = true;
+        first.join();
+        waiting.join();
+        QVERIFY(firstOk || firstCancelled);
+        QVERIFY2(second.ok(), second.error().c_str());
+        QCOMPARE(second.value()->rows, int64_t(400000));
+        qDebug("a full load took %lld ms; the cancelled one ended %lld ms after it was asked to stop",
+               static_cast<long long>(fullLoad), static_cast<long long>(cancelledAfter.load()));
+        if (firstCancelled)
+            QVERIFY2(cancelledAfter < fullLoad / 2, qPrintable(QString::number(cancelledAfter.load())));
     }
 };
 

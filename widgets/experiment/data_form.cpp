@@ -255,9 +255,12 @@ void DataForm::setSearchedPaths(const QStringList& paths) {
 }
 
 DataForm::~DataForm() {
-    // A load under way reads only its own copy of the settings; its result is dropped.
+    // A load under way reads only its own copy of the settings; it stops soon (a large file is not
+    // read to its end) and its result is dropped.
     for (auto& job : m_loadJobs)
-        job.wait();
+        job.cancel->store(true);
+    for (auto& job : m_loadJobs)
+        job.done.wait();
 }
 
 void DataForm::setSpec(const ExperimentSpec& spec) {
@@ -421,14 +424,19 @@ void DataForm::loadInBackground() {
     m_summary->setText(loadingText(spec.data));
     m_summary->setStyleSheet(QString());
     m_loadJobs.erase(std::remove_if(m_loadJobs.begin(), m_loadJobs.end(),
-                                    [](const std::future<void>& job) {
-                                        return job.wait_for(std::chrono::seconds(0)) ==
+                                    [](const LoadJob& job) {
+                                        return job.done.wait_for(std::chrono::seconds(0)) ==
                                                std::future_status::ready;
                                     }),
                      m_loadJobs.end());
+    // The settings changed since: an older load's result would be dropped, so it need not finish.
+    for (auto& job : m_loadJobs)
+        job.cancel->store(true);
     QPointer<DataForm> self(this);
-    m_loadJobs.push_back(std::async(std::launch::async, [self, request, data = spec.data, seed = m_seed] {
-        auto loaded = std::make_shared<Result<std::shared_ptr<const Dataset>>>(loadDatasetCached(data, seed));
+    auto cancel = std::make_shared<LoadCancel>(false);
+    auto done = std::async(std::launch::async, [self, request, cancel, data = spec.data, seed = m_seed] {
+        auto loaded = std::make_shared<Result<std::shared_ptr<const Dataset>>>(
+            loadDatasetCached(data, seed, cancel.get()));
         QMetaObject::invokeMethod(
             qApp,
             [self, request, loaded, fraction = data.validationFraction] {
@@ -440,7 +448,8 @@ void DataForm::loadInBackground() {
                 self->showLoaded(*loaded, fraction);
             },
             Qt::QueuedConnection);
-    }));
+    });
+    m_loadJobs.push_back({std::move(done), std::move(cancel)});
     Q_EMIT loadStarted();
 }
 

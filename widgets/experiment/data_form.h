@@ -98,7 +98,12 @@ private:
     QTimer* m_reloadTimer = nullptr;
     quint64 m_loadRequest = 0;   // the newest load; an older one's result is dropped
     bool m_awaitingLoad = false; // the newest load runs off the GUI thread and has not been shown
-    std::vector<std::future<void>> m_loadJobs;
+    // Loads under way off the GUI thread; a newer load or the form's end cancels the older ones.
+    struct LoadJob {
+        std::future<void> done;
+        std::shared_ptr<LoadCancel> cancel;
+    };
+    std::vector<LoadJob> m_loadJobs;
 
     QFormLayout* m_form = nullptr;
     QComboBox* m_kind = nullptr;

@@ -32,7 +32,8 @@ std::string sizeText(uint64_t bytes) {
 
 } // namespace
 
-Result<std::string> readRegularFile(const std::string& path, uint64_t maxBytes) {
+Result<std::string> readRegularFile(const std::string& path, uint64_t maxBytes,
+                                    const std::atomic<bool>* stop) {
     // O_NONBLOCK: opening a FIFO must not wait for a writer before fstat can refuse it.
     const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
@@ -68,6 +69,8 @@ Result<std::string> readRegularFile(const std::string& path, uint64_t maxBytes) 
     char buffer[1 << 16];
     size_t count = 0;
     while ((count = std::fread(buffer, 1, sizeof buffer, file.get())) > 0) {
+        if (stop != nullptr && stop->load(std::memory_order_relaxed))
+            return std::string();
         text.append(buffer, count);
         if (text.size() > maxBytes) // it grew while being read
             return Result<std::string>::failure(path + ": grew past the " + sizeText(maxBytes) +

@@ -372,7 +372,7 @@ Result<int> classifyTargets(const RawTargets& raw, const std::string& where, con
 // CSV files are read whole into memory; past this a user wants a binary format or a sample.
 constexpr uint64_t kMaxCsvBytes = uint64_t(2) << 30;
 
-Result<Dataset> loadCsv(const DataSpec& spec) {
+Result<Dataset> loadCsv(const DataSpec& spec, const LoadCancel* cancel) {
     if (spec.path.empty())
         return Result<Dataset>::failure("data.path: missing; expected the path of a CSV file");
     std::string where = std::filesystem::path(spec.path).filename().string();
@@ -381,9 +381,11 @@ Result<Dataset> loadCsv(const DataSpec& spec) {
     std::error_code code;
     if (std::filesystem::is_directory(spec.path, code))
         return Result<Dataset>::failure("data.path: '" + spec.path + "' is a folder; expected a CSV file");
-    auto file = readRegularFile(spec.path, kMaxCsvBytes);
+    auto file = readRegularFile(spec.path, kMaxCsvBytes, cancel);
     if (!file.ok())
         return Result<Dataset>::failure("data.path: " + file.error());
+    if (loadCancelled(cancel))
+        return Result<Dataset>::failure(kDataLoadCancelled);
     std::string_view text = file.value();
     if (text.size() >= 2 &&
         ((text[0] == '\xff' && text[1] == '\xfe') || (text[0] == '\xfe' && text[1] == '\xff')))
@@ -472,7 +474,9 @@ Result<Dataset> loadCsv(const DataSpec& spec) {
     data.features.reserve(std::min(expectedRows * width, text.size() / 2 + 1));
     data.targets.reserve(expectedRows);
     RawTargets raw;
-    while (true) {
+    for (int64_t records = 0;; ++records) {
+        if (records % 4096 == 0 && loadCancelled(cancel))
+            return Result<Dataset>::failure(kDataLoadCancelled);
         const CsvReader::Status status = reader.next();
         if (status == CsvReader::Status::Error)
             return syntaxError();
@@ -545,9 +549,9 @@ Result<Dataset> loadCsv(const DataSpec& spec) {
 
 } // namespace
 
-Result<Dataset> loadCsvDataset(const DataSpec& spec) {
+Result<Dataset> loadCsvDataset(const DataSpec& spec, const LoadCancel* cancel) {
     try {
-        return loadCsv(spec);
+        return loadCsv(spec, cancel);
     } catch (const std::bad_alloc&) {
         return Result<Dataset>::failure("data.path: not enough memory to load '" + spec.path + "'");
     } catch (const std::exception& error) {

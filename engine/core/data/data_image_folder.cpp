@@ -182,7 +182,7 @@ Result<Decoded> decode(const std::string& path, const std::string& name, int cha
 
 } // namespace
 
-Result<Dataset> loadImageFolderDataset(const DataSpec& spec) {
+Result<Dataset> loadImageFolderDataset(const DataSpec& spec, const LoadCancel* cancel) {
     using Loaded = Result<Dataset>;
     const fs::path root(spec.path);
     std::vector<std::string> classes;
@@ -225,7 +225,7 @@ Result<Dataset> loadImageFolderDataset(const DataSpec& spec) {
     std::string failure;
     auto work = [&] {
         std::vector<unsigned char> resized;
-        for (int64_t row = next++; row < rows; row = next++) {
+        for (int64_t row = next++; row < rows && !loadCancelled(cancel); row = next++) {
             const ImageFile& file = files[static_cast<size_t>(row)];
             const std::string name = shown(file.path, root);
             auto decoded = decode(file.path, name, channels);
@@ -277,6 +277,8 @@ Result<Dataset> loadImageFolderDataset(const DataSpec& spec) {
     work();
     for (std::thread& worker : workers)
         worker.join();
+    if (loadCancelled(cancel))
+        return Loaded::failure(kDataLoadCancelled);
     if (!failure.empty())
         return Loaded::failure(failure);
 
@@ -295,7 +297,7 @@ Result<Dataset> loadImageFolderDataset(const DataSpec& spec) {
 
 namespace tunelab {
 
-Result<Dataset> loadImageFolderDataset(const DataSpec&) {
+Result<Dataset> loadImageFolderDataset(const DataSpec&, const LoadCancel*) {
     return Result<Dataset>::failure("data.kind: this TuneLab was built without libstb-dev, which reads image "
                                     "folders; install it and build again");
 }

@@ -27,16 +27,16 @@ uint64_t drawAtMost(std::mt19937_64& engine, uint64_t bound) {
     }
 }
 
-Result<Dataset> dispatch(const DataSpec& spec, uint64_t seed) {
+Result<Dataset> dispatch(const DataSpec& spec, uint64_t seed, const LoadCancel* cancel) {
     switch (spec.kind) {
     case DataKind::Csv:
-        return loadCsvDataset(spec);
+        return loadCsvDataset(spec, cancel);
     case DataKind::Mnist:
         return loadMnistDataset(spec);
     case DataKind::Cifar10:
         return loadCifar10Dataset(spec);
     case DataKind::ImageFolder:
-        return loadImageFolderDataset(spec);
+        return loadImageFolderDataset(spec, cancel);
     case DataKind::Spirals:
     case DataKind::Moons:
     case DataKind::Circles:
@@ -48,8 +48,8 @@ Result<Dataset> dispatch(const DataSpec& spec, uint64_t seed) {
     return generateDataset(spec, seed);
 }
 
-Result<Dataset> loadAndShape(const DataSpec& spec, uint64_t seed) {
-    auto loaded = dispatch(spec, seed);
+Result<Dataset> loadAndShape(const DataSpec& spec, uint64_t seed, const LoadCancel* cancel) {
+    auto loaded = dispatch(spec, seed, cancel);
     if (!loaded.ok())
         return loaded;
     Dataset data = loaded.take();
@@ -95,10 +95,16 @@ std::string formatShape(const Shape& shape) {
     return text + "]";
 }
 
-Result<Dataset> loadDataset(const DataSpec& spec, uint64_t seed) {
+bool isCancelledLoad(const std::vector<std::string>& errors) {
+    return errors.size() == 1 && errors[0] == kDataLoadCancelled;
+}
+
+Result<Dataset> loadDataset(const DataSpec& spec, uint64_t seed, const LoadCancel* cancel) {
     // Callers run this on worker threads; nothing may escape as an exception.
     try {
-        return loadAndShape(spec, seed);
+        if (loadCancelled(cancel))
+            return Result<Dataset>::failure(kDataLoadCancelled);
+        return loadAndShape(spec, seed, cancel);
     } catch (const std::bad_alloc&) {
         return Result<Dataset>::failure(std::string("data: not enough memory to load the ") +
                                         toString(spec.kind) + " data");

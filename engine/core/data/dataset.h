@@ -3,6 +3,7 @@
 #include "common/result.h"
 #include "spec/spec.h"
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -32,15 +33,26 @@ struct Dataset {
     std::vector<std::string> warnings;
 };
 
+// Set from another thread to stop a load under way (the window closing, newer settings): the
+// readers of large inputs (CSV files, image folders) look at it as they go, and the load then fails
+// with kDataLoadCancelled.
+using LoadCancel = std::atomic<bool>;
+inline constexpr const char* kDataLoadCancelled = "data: loading was cancelled";
+bool isCancelledLoad(const std::vector<std::string>& errors); // a Result's errors()
+inline bool loadCancelled(const LoadCancel* cancel) {
+    return cancel != nullptr && cancel->load(std::memory_order_relaxed);
+}
+
 // Loads or generates the data a spec describes and applies inputShape and scale
 // (not standardization: that needs the split). Errors name the file, line and reason.
-Result<Dataset> loadDataset(const DataSpec& spec, uint64_t seed);
+Result<Dataset> loadDataset(const DataSpec& spec, uint64_t seed, const LoadCancel* cancel = nullptr);
 
-Result<Dataset> loadCsvDataset(const DataSpec& spec);
+Result<Dataset> loadCsvDataset(const DataSpec& spec, const LoadCancel* cancel = nullptr);
 Result<Dataset> generateDataset(const DataSpec& spec, uint64_t seed);
-Result<Dataset> loadMnistDataset(const DataSpec& spec);       // train-images-idx3-ubyte[.gz] + labels
-Result<Dataset> loadCifar10Dataset(const DataSpec& spec);     // data_batch_1..5.bin (the training batches)
-Result<Dataset> loadImageFolderDataset(const DataSpec& spec); // one sub-folder of images per class
+Result<Dataset> loadMnistDataset(const DataSpec& spec);   // train-images-idx3-ubyte[.gz] + labels
+Result<Dataset> loadCifar10Dataset(const DataSpec& spec); // data_batch_1..5.bin (the training batches)
+// One sub-folder of images per class.
+Result<Dataset> loadImageFolderDataset(const DataSpec& spec, const LoadCancel* cancel = nullptr);
 
 struct DataSplit {
     std::vector<int64_t> train;

@@ -112,9 +112,7 @@ Cache& cache() {
     return instance;
 }
 
-} // namespace
-
-Result<std::shared_ptr<const Dataset>> loadDatasetCached(const DataSpec& spec, uint64_t seed) {
+Loaded loadOrWait(const DataSpec& spec, uint64_t seed, const LoadCancel* cancel) {
     const std::string key = cacheKey(spec, seed);
     Cache& shared = cache();
     std::promise<Loaded> promise;
@@ -122,8 +120,15 @@ Result<std::shared_ptr<const Dataset>> loadDatasetCached(const DataSpec& spec, u
     bool loadHere = false;
     {
         std::lock_guard<std::mutex> lock(shared.mutex);
-        const auto found = std::find_if(shared.entries.begin(), shared.entries.end(),
-                                        [&key](const Entry& entry) { return entry.key == key; });
+        auto found = std::find_if(shared.entries.begin(), shared.entries.end(),
+                                  [&key](const Entry& entry) { return entry.key == key; });
+        // A failure that its loader has not yet taken out (it is told to those who waited only).
+        if (found != shared.entries.end() &&
+            found->result.wait_for(std::chrono::seconds(0)) == std::future_status::ready &&
+            !found->result.get().ok()) {
+            shared.entries.erase(found);
+            found = shared.entries.end();
+        }
         if (found != shared.entries.end()) {
             shared.entries.splice(shared.entries.begin(), shared.entries, found);
             result = found->result;
@@ -135,13 +140,19 @@ Result<std::shared_ptr<const Dataset>> loadDatasetCached(const DataSpec& spec, u
                 shared.entries.pop_back(); // whoever holds its data keeps it alive
         }
     }
-    if (!loadHere)
-        return result.get(); // waits while another thread loads the same data
+    if (!loadHere) {
+        // Waits while another thread loads the same data, looking at `cancel` now and then.
+        while (result.wait_for(std::chrono::milliseconds(20)) != std::future_status::ready) {
+            if (loadCancelled(cancel))
+                return Loaded::failure(kDataLoadCancelled);
+        }
+        return result.get();
+    }
 
     ++shared.loads;
     Loaded outcome = Loaded::failure("data: not enough memory to load the data");
     try {
-        auto loaded = loadDataset(spec, seed); // reports its own errors, never throws
+        auto loaded = loadDataset(spec, seed, cancel); // reports its own errors, never throws
         outcome = loaded.ok()
                       ? Loaded(std::shared_ptr<const Dataset>(std::make_shared<Dataset>(loaded.take())))
                       : Loaded(Errors{loaded.errors()});
@@ -156,7 +167,8 @@ Result<std::shared_ptr<const Dataset>> loadDatasetCached(const DataSpec& spec, u
         return result.get();
     }
     {
-        // A failure is told to whoever waited, then forgotten, so a fixed file is read again.
+        // A failure (or a cancelled load) is told to whoever waited, then forgotten, so a fixed file
+        // is read again.
         std::lock_guard<std::mutex> lock(shared.mutex);
         shared.entries.remove_if([&](const Entry& entry) {
             return entry.key == key && entry.result.valid() &&
@@ -165,6 +177,18 @@ Result<std::shared_ptr<const Dataset>> loadDatasetCached(const DataSpec& spec, u
         });
     }
     return result.get();
+}
+
+} // namespace
+
+Result<std::shared_ptr<const Dataset>> loadDatasetCached(const DataSpec& spec, uint64_t seed,
+                                                         const LoadCancel* cancel) {
+    while (true) {
+        Loaded loaded = loadOrWait(spec, seed, cancel);
+        // Another thread's load was cancelled, not this one's: load again.
+        if (loaded.ok() || !isCancelledLoad(loaded.errors()) || loadCancelled(cancel))
+            return loaded;
+    }
 }
 
 int64_t datasetCacheLoads() {

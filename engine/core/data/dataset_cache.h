@@ -16,7 +16,12 @@ namespace tunelab {
 // the data's files), so an edited CSV file is read again. The two most recently used datasets are
 // kept, the older one only while both fit in 1 GiB; errors are never cached. Threads asking for the same data
 // at once wait for one load. Safe to call from any thread.
-Result<std::shared_ptr<const Dataset>> loadDatasetCached(const DataSpec& spec, uint64_t seed);
+//
+// `cancel` stops this caller's load, or its wait for another thread's, soon after it is set: the
+// answer is then kDataLoadCancelled, and nothing is cached. Another thread waiting for data whose load
+// was cancelled loads it itself.
+Result<std::shared_ptr<const Dataset>> loadDatasetCached(const DataSpec& spec, uint64_t seed,
+                                                         const LoadCancel* cancel = nullptr);
 
 // Loads from the files since the process started (cache misses), for tests and benchmarks.
 int64_t datasetCacheLoads();
