@@ -248,6 +248,52 @@ private Q_SLOTS:
         QVERIFY(result.err.contains("no run with id 42"));
     }
 
+    // `runs delete` checks every id first: an unknown id or a run still training deletes nothing.
+    void runsDeleteTakesFinishedRunsOnly() {
+        using namespace tunelab;
+        QTemporaryDir folder;
+        const QString db = folder.filePath("runs.sqlite");
+        std::vector<RunId> ids;
+        {
+            auto store = RunStore::open(db.toStdString());
+            QVERIFY2(store.ok(), store.error().c_str());
+            for (const RunStatus status : {RunStatus::Completed, RunStatus::Failed, RunStatus::Running}) {
+                const auto id = store.value()->createRun(toString(status), "{}");
+                QVERIFY(id.ok());
+                ids.push_back(id.value());
+                RunEvent event;
+                event.kind = RunEventKind::Started;
+                event.runId = id.value();
+                store.value()->onRunEvent(event);
+                if (status == RunStatus::Running)
+                    continue; // this process is alive, so the run reads as running
+                event.kind = RunEventKind::Finished;
+                event.summary.status = status;
+                store.value()->onRunEvent(event);
+            }
+            store.value()->flush();
+        }
+        const QString completed = QString::number(ids[0]), failed = QString::number(ids[1]),
+                      running = QString::number(ids[2]);
+        const CliResult unknown = runCli({"runs", "delete", completed, "999", "--db", db});
+        QCOMPARE(unknown.exitCode, 2);
+        QVERIFY2(unknown.err.contains("no run with id 999; nothing was deleted"), qPrintable(unknown.err));
+        const CliResult busy = runCli({"runs", "delete", completed, running, "--db", db});
+        QCOMPARE(busy.exitCode, 2);
+        QVERIFY2(busy.err.contains("is running: stop it first"), qPrintable(busy.err));
+        QCOMPARE(runCli({"runs", "show", completed, "--db", db}).exitCode, 0);
+
+        const CliResult deleted = runCli({"runs", "delete", completed, failed, completed, "--db", db});
+        QCOMPARE(deleted.exitCode, 0);
+        QVERIFY2(deleted.err.contains("deleted run " + completed + " (completed, completed)") &&
+                     deleted.err.contains("deleted run " + failed + " (failed, failed)"),
+                 qPrintable(deleted.err));
+        QCOMPARE(runCli({"runs", "show", completed, "--db", db}).exitCode, 2);
+        QCOMPARE(runCli({"runs", "show", failed, "--db", db}).exitCode, 2);
+        const CliResult list = runCli({"runs", "list", "--db", db});
+        QVERIFY2(list.out.startsWith(running + " "), qPrintable(list.out));
+    }
+
     void interruptStopsCleanlyAndKeepsTheRun() {
         QTemporaryDir folder;
         const QString db = folder.filePath("runs.sqlite");

@@ -7,6 +7,7 @@
 #include "store_access.h"
 #include "text_format.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -107,7 +108,7 @@ int exportRun(const RunStore& store, const RunsOptions& options) {
 } // namespace
 
 CLI::App* addRunsCommand(CLI::App& app, RunsOptions& options) {
-    CLI::App* runs = app.add_subcommand("runs", "List, show and export recorded runs");
+    CLI::App* runs = app.add_subcommand("runs", "List, show, export, annotate and delete recorded runs");
     runs->add_option(
         "--db,--storage", options.dbPath,
         "Run store: a file or a postgresql:// URL (default: $TUNELAB_DB or the user data folder)");
@@ -131,8 +132,12 @@ CLI::App* addRunsCommand(CLI::App& app, RunsOptions& options) {
     options.noteCommand = runs->add_subcommand("note", "Set a run's note; \"\" clears it");
     options.noteCommand->add_option("id", options.runId, "Run id")->required();
     options.noteCommand->add_option("text", options.note, "The note")->required();
-    for (CLI::App* sub :
-         {options.list, options.show, options.exportCommand, options.tag, options.noteCommand})
+    options.deleteCommand = runs->add_subcommand(
+        "delete", "Delete finished runs with their curves, checkpoints and saved models; a study's trial "
+                  "keeps its value without them");
+    options.deleteCommand->add_option("ids", options.runIds, "Run ids")->required();
+    for (CLI::App* sub : {options.list, options.show, options.exportCommand, options.tag, options.noteCommand,
+                          options.deleteCommand})
         sub->add_option("--db,--storage", options.dbPath, "Run store: a file or a postgresql:// URL");
     return runs;
 }
@@ -150,9 +155,41 @@ int annotateRun(const RunsOptions& options) {
     return checkStoreSaved(*store, kExitSuccess);
 }
 
+// Every run is checked before any is deleted: a wrong id or a run still training deletes nothing.
+int deleteRuns(const RunsOptions& options) {
+    auto store = openRunStore(options.dbPath);
+    if (!store)
+        return kExitBadInput;
+    std::vector<RunRecord> runs;
+    for (const int64_t id : options.runIds) {
+        auto run = store->run(id);
+        if (!run) {
+            printNotFound(*store, "no run with id " + std::to_string(id) + "; nothing was deleted");
+            return kExitBadInput;
+        }
+        if (!isFinal(run->status)) {
+            std::fprintf(
+                stderr,
+                "error: run %lld (%s) is %s: stop it first, or wait for it to end; nothing was deleted\n",
+                static_cast<long long>(id), run->name.c_str(), toString(run->status));
+            return kExitBadInput;
+        }
+        if (std::none_of(runs.begin(), runs.end(), [id](const RunRecord& seen) { return seen.id == id; }))
+            runs.push_back(std::move(*run));
+    }
+    for (const RunRecord& run : runs) {
+        store->deleteRun(run.id);
+        std::fprintf(stderr, "deleted run %lld (%s, %s)\n", static_cast<long long>(run.id), run.name.c_str(),
+                     toString(run.status));
+    }
+    return checkStoreSaved(*store, kExitSuccess);
+}
+
 int runRuns(const RunsOptions& options) {
     if (options.tag->parsed() || options.noteCommand->parsed())
         return annotateRun(options);
+    if (options.deleteCommand->parsed())
+        return deleteRuns(options);
     auto store = openRunStoreForReading(options.dbPath); // list, show and export only read
     if (!store)
         return kExitBadInput;

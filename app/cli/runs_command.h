@@ -11,6 +11,7 @@ namespace tunelab::cli {
 struct RunsOptions {
     std::string dbPath;
     int64_t runId = 0;
+    std::vector<int64_t> runIds; // delete: the runs to delete
     std::string format = "csv";
     std::string series = "all";
     std::string outputPath;
@@ -21,6 +22,7 @@ struct RunsOptions {
     CLI::App* exportCommand = nullptr;
     CLI::App* tag = nullptr;
     CLI::App* noteCommand = nullptr;
+    CLI::App* deleteCommand = nullptr;
 };
 
 CLI::App* addRunsCommand(CLI::App& app, RunsOptions& options);
