@@ -82,6 +82,27 @@ private Q_SLOTS:
         QCOMPARE(shown.json()["epoch_metrics"].toArray().size(), 2);
     }
 
+    // Deleting a study on a full disk fails (exit 4), says the study is still there, and leaves it whole.
+    void studyDeleteOnAFullDiskKeepsTheStudy() {
+        QTemporaryDir folder;
+        const QString space = writeFile(folder, "space.json", R"({"parameters": [
+            {"path": "x", "kind": "float", "low": -5, "high": 5}]})");
+        const QString db = folder.filePath("runs.sqlite");
+        const CliResult created = runCli({"optimize", "--space", space, "--command", "echo 1", "--trials",
+                                          "200", "--sampler", "random", "--name", "doomed", "--db", db});
+        QCOMPARE(created.exitCode, 0);
+        const CliResult full = runCliLimited({"study", "delete", "doomed", "--db", db}, kStoreLimit);
+        QCOMPARE(full.exitCode, 4);
+        QVERIFY2(full.err.contains("could not delete study") && full.err.contains("the study is still there"),
+                 qPrintable(full.err));
+        QVERIFY2(!full.err.contains("deleted ("), qPrintable(full.err));
+        const CliResult status = runCli({"study", "status", "doomed", "--db", db, "--json"});
+        QCOMPARE(status.exitCode, 0);
+        QCOMPARE(status.json()["complete"].toInt(), 200);
+        QCOMPARE(runCli({"study", "delete", "doomed", "--db", db}).exitCode, 0);
+        QCOMPARE(runCli({"study", "status", "doomed", "--db", db}).exitCode, 2);
+    }
+
     void trainWithoutJsonPrintsNoCompletion() {
         QTemporaryDir folder;
         const QString spec = writeFile(folder, "big.json", kBigModelExperiment);

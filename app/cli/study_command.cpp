@@ -287,7 +287,10 @@ int deleteCommand(RunStore& store, const StudyOptions& options) {
         printNotFound(store, "no study named '" + options.target + "'");
         return kExitBadInput;
     }
-    store.deleteStudy(record->id);
+    if (auto deleted = store.deleteStudy(record->id); !deleted.ok()) {
+        std::fprintf(stderr, "error: %s; the study is still there\n", deleted.error().c_str());
+        return kExitStoreFailed;
+    }
     std::fprintf(stderr, "study '%s' deleted (its training runs stay in the runs list)\n",
                  record->name.c_str());
     return kExitSuccess;

@@ -405,7 +405,10 @@ bool StudyPanel::deleteShownStudy() {
         if (answer != QMessageBox::Yes)
             return false;
     }
-    m_store->deleteStudy(id);
+    if (auto deleted = m_store->deleteStudy(id); !deleted.ok()) {
+        report(tr("Cannot delete the study %1").arg(name), fromStd(deleted.error()));
+        return false;
+    }
     if (m_studyId == id) {
         m_studyId = 0;
         m_view->clear();

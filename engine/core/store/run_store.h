@@ -152,8 +152,9 @@ public:
     // the window and the CLI read tags with) or a control character.
     static std::string runTagProblem(const std::string& tag);
 
-    // Deletes the study and its trials; their training runs stay in the runs list.
-    void deleteStudy(StudyId id);
+    // Deletes the study and its trials; their training runs stay in the runs list. Fails, naming the
+    // store and why, when the deletion could not be committed (a full disk, a lost server).
+    Result<bool> deleteStudy(StudyId id);
     // Replaces a study's spec (a raised budget) when it still reads `expectedJson`; fails, naming
     // why, when the study is gone or another process changed it since it was read.
     Result<bool> updateStudySpec(StudyId id, const std::string& expectedJson,

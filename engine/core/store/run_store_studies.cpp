@@ -156,7 +156,7 @@ Result<bool> RunStore::updateStudySpec(StudyId id, const std::string& expectedJs
     return true;
 }
 
-void RunStore::deleteStudy(StudyId id) {
+Result<bool> RunStore::deleteStudy(StudyId id) {
     // Trials, their parameters and values go with the study (ON DELETE CASCADE); runs stay.
     const std::string what = "the deletion of study " + std::to_string(id);
     const std::string error = m_impl->commitOperation(what, [id](sql::Connection& db) -> std::string {
@@ -164,8 +164,9 @@ void RunStore::deleteStudy(StudyId id) {
         return remove.run(id) ? std::string() : remove.error();
     });
     if (!error.empty())
-        std::fprintf(stderr, "tunelab: run store %s: could not delete study %lld: %s\n", m_impl->path.c_str(),
-                     static_cast<long long>(id), error.c_str());
+        return Result<bool>::failure(m_impl->path + ": could not delete study " + std::to_string(id) + ": " +
+                                     error);
+    return true;
 }
 
 Result<TrialRecord> RunStore::createTrial(StudyId studyId, const Assignment& params, TrialState state,

@@ -312,7 +312,9 @@ Result<StudyId> addImportedStudy(RunStore& store, const std::string& name, const
         return created;
     const StudyId id = created.value();
     const auto undo = [&](const std::string& message) {
-        store.deleteStudy(id);
+        if (auto deleted = store.deleteStudy(id); !deleted.ok()) // the half-imported study stays
+            return Result<StudyId>::failure(message + "; " + deleted.error() +
+                                            " (delete it with study delete)");
         return Result<StudyId>::failure(message);
     };
     for (const TrialRecord& trial : study.trials) {
