@@ -3,7 +3,9 @@
 // default 400,000 rows) is written twice, so that the dataset cache does not answer the second load:
 // one copy is opened with MainWindow::setExperiment (the load runs off the GUI thread), the other is
 // loaded by DataForm::setSpec, which loads before it returns (the way an experiment opened before).
-// A 5 ms timer on the GUI thread records how late it fires meanwhile, and for 100 ms after. Run offscreen:
+// A 5 ms timer on the GUI thread records how late it fires meanwhile, and for 100 ms after. Last, a
+// window that opened a third copy is closed 200 ms into the load (the load is cancelled, not waited
+// for). Run offscreen:
 //   QT_QPA_PLATFORM=offscreen build/bench/bench_open_large_data [rows]
 
 #include "gui_thread_probe.h"
@@ -19,6 +21,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -79,7 +82,8 @@ int main(int argc, char* argv[]) {
     QTemporaryDir folder;
     const QString opened = folder.filePath(QStringLiteral("opened.csv"));
     const QString loaded = folder.filePath(QStringLiteral("loaded.csv"));
-    if (!writeCsv(opened, rows) || !QFile::copy(opened, loaded)) {
+    const QString closed = folder.filePath(QStringLiteral("closed.csv"));
+    if (!writeCsv(opened, rows) || !QFile::copy(opened, loaded) || !QFile::copy(opened, closed)) {
         std::fprintf(stderr, "cannot write the CSV files in %s\n", qPrintable(folder.path()));
         return 1;
     }
@@ -126,5 +130,20 @@ int main(int argc, char* argv[]) {
     const double synchronous = static_cast<double>(clock.nsecsElapsed()) / 1e6;
     std::printf("loading the same file on the GUI thread (DataForm::setSpec): blocked %.0f ms (%s)\n",
                 synchronous, form.hasData() ? "loaded" : "failed");
+
+    auto closing = std::make_unique<tunelab::MainWindow>();
+    closing->setInteractive(false);
+    closing->show();
+    closing->setExperiment(experimentOn(closed));
+    QElapsedTimer sinceOpened;
+    sinceOpened.start();
+    while (sinceOpened.elapsed() < 200)
+        QCoreApplication::processEvents(QEventLoop::AllEvents, 10);
+    const bool stillLoading = closing->dataForm()->isLoading();
+    clock.restart();
+    closing.reset();
+    std::printf("closing a window 200 ms into loading a third copy (%s): %.1f ms\n",
+                stillLoading ? "still loading" : "already loaded",
+                static_cast<double>(clock.nsecsElapsed()) / 1e6);
     return 0;
 }
