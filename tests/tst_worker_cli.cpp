@@ -69,6 +69,7 @@ private Q_SLOTS:
     void workerNeedsAStudy();
     void thousandFastTrialsOverFourProcesses();
     void workerDoesNotWaitForAskedTrials();
+    void aStudyIsDeletedUnderItsWorkerOnlyByForce();
 };
 
 // Killed on this host: the next worker sees that its process is gone and runs its trial again.
@@ -288,6 +289,45 @@ void TestWorkerCli::workerDoesNotWaitForAskedTrials() {
     QCOMPARE(name(trials[0].state), QStringLiteral("running")); // still its evaluator's
     QVERIFY(!trials[0].ownedByProcess);
     QCOMPARE(name(trials[1].state), QStringLiteral("complete"));
+}
+
+// `study delete` refuses a study whose trials a live worker is evaluating, unless forced; the worker
+// then stops with exit 4 and says why. A worker that was killed does not hold the study: its trial goes
+// back to waiting and the study deletes.
+void TestWorkerCli::aStudyIsDeletedUnderItsWorkerOnlyByForce() {
+    QTemporaryDir folder;
+    TUNELAB_STORE_LOCATION(location, folder, QStringLiteral("runs.sqlite"));
+    writeFile(folder, "experiment.json", moonsExperiment(1000, 160, 16));
+    const auto anyRunning = [](const auto& trials) {
+        return std::any_of(trials.begin(), trials.end(),
+                           [](const TrialRecord& trial) { return trial.state == TrialState::Running; });
+    };
+    for (const QByteArray name : {"busy", "abandoned"}) {
+        const QString studyFile = writeFile(folder, name + ".json", slowStudy(name, 4, 60.0));
+        QCOMPARE(runCliFor({"study", "create", studyFile, "--storage", location}, 60000).exitCode, 0);
+    }
+
+    QProcess worker;
+    startWorker(worker, location, "busy");
+    QVERIFY(waitForTrials(location, "busy", 60, anyRunning));
+    const CliResult refused = runCliFor({"study", "delete", "busy", "--storage", location}, 60000);
+    QCOMPARE(refused.exitCode, 2);
+    QVERIFY2(refused.err.contains("has 1 running trial") && refused.err.contains("--force"),
+             qPrintable(refused.err));
+    const CliResult forced = runCliFor({"study", "delete", "busy", "--force", "--storage", location}, 60000);
+    QVERIFY2(forced.exitCode == 0, qPrintable(forced.err));
+    QVERIFY2(worker.waitForFinished(90000), "the worker did not stop");
+    const QString workerErrors = QString::fromUtf8(worker.readAllStandardError());
+    QCOMPARE(worker.exitCode(), 4);
+    QVERIFY2(workerErrors.contains("the study was deleted while it ran"), qPrintable(workerErrors));
+
+    QProcess killed;
+    startWorker(killed, location, "abandoned");
+    QVERIFY(waitForTrials(location, "abandoned", 60, anyRunning));
+    killed.kill();
+    killed.waitForFinished();
+    const CliResult deleted = runCliFor({"study", "delete", "abandoned", "--storage", location}, 60000);
+    QVERIFY2(deleted.exitCode == 0, qPrintable(deleted.err));
 }
 
 QTEST_GUILESS_MAIN(TestWorkerCli)

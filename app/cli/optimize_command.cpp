@@ -389,6 +389,8 @@ int optimizeInStore(RunStore& store, const OptimizeOptions& options) {
     addStoreError(result, store);
     std::printf("%s\n", result.dump().c_str());
     std::fflush(stdout);
+    if (ran.value().summary.storeFailed)
+        return kExitStoreFailed;
     if (ran.value().interrupted)
         return kExitInterrupted;
     return result["complete"].get<int>() > 0 ? kExitSuccess : kExitRunFailed;

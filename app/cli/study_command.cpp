@@ -287,6 +287,18 @@ int deleteCommand(RunStore& store, const StudyOptions& options) {
         printNotFound(store, "no study named '" + options.target + "'");
         return kExitBadInput;
     }
+    // Trials of processes of this host that died go back to waiting first: what is still running is
+    // being evaluated (or belongs to another host's worker whose heartbeat has not yet gone stale).
+    store.requeueInterruptedTrials(record->id);
+    const auto trials = store.trials(record->id);
+    if (const int running = countState(trials, TrialState::Running); running > 0 && !options.force) {
+        std::fprintf(stderr,
+                     "error: study '%s' has %d running trial%s: a process is evaluating %s (study status "
+                     "lists them). Stop its workers first, or add --force to delete it anyway; their results "
+                     "would be lost\n",
+                     record->name.c_str(), running, running == 1 ? "" : "s", running == 1 ? "it" : "them");
+        return kExitBadInput;
+    }
     if (auto deleted = store.deleteStudy(record->id); !deleted.ok()) {
         std::fprintf(stderr, "error: %s; the study is still there\n", deleted.error().c_str());
         return kExitStoreFailed;
@@ -419,6 +431,8 @@ Result<ForegroundRun> runStudyInForeground(RunStore& store, const LoadedStudy& s
                         "]";
             }
             std::fprintf(stderr, "%s\n", line.c_str());
+        } else if (event.kind == StudyEventKind::StudyFinished && event.summary.storeFailed) {
+            std::fprintf(stderr, "error: the study cannot go on: %s\n", event.message.c_str());
         } else if (event.kind == StudyEventKind::StudyFinished && !event.message.empty()) {
             std::fprintf(stderr, "study finished: %s\n", event.message.c_str());
         }
@@ -544,6 +558,9 @@ CLI::App* addStudyCommand(CLI::App& app, StudyOptions& options) {
 
     options.remove = study->add_subcommand("delete", "Delete a study and its trials (their runs stay)");
     options.remove->add_option("study", options.target, "Study name")->required();
+    options.remove->add_flag(
+        "--force", options.force,
+        "Delete it even while other processes evaluate its trials (their results are lost)");
     addStudyInteropCommands(*study, options);
 
     for (CLI::App* sub : {options.create, options.run, options.resume, options.status, options.best,

@@ -31,7 +31,7 @@ struct StudyOptions {
     std::string params;                // enqueue: a JSON object from parameter path to value
     int64_t seed = -1;                 // copy: the copy's sampler seed; -1: a fresh one
     std::string outPath;               // export: the file written
-    bool force = false;                // export: replace an existing file
+    bool force = false;                // export: replace an existing file; delete: even with running trials
     std::string sourceStudy;           // import: the study of the file, when it holds several
     std::string fileFormat = "optuna"; // export, import: the other tool's storage
     CLI::App* create = nullptr;

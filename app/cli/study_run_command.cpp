@@ -95,6 +95,8 @@ int runStudyCommand(RunStore& store, const StudyOptions& options, bool resume) {
                         paramsText(best->params).c_str());
     }
     std::fflush(stdout);
+    if (summary.storeFailed)
+        return kExitStoreFailed;
     if (ran.value().interrupted)
         return kExitInterrupted;
     if (worker) // its part is done whatever the trials scored; the study's results are for `study best`

@@ -23,6 +23,7 @@
 #include <QPushButton>
 #include <QTimer>
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -397,11 +398,22 @@ bool StudyPanel::deleteShownStudy() {
         return false;
     const QString name = fromStd(record->name);
     if (m_interactive) {
-        const auto answer = QMessageBox::question(
-            this, tr("Delete study"),
+        // Trials running here were stopped with the study (m_running); these are other processes'.
+        m_store->requeueInterruptedTrials(id);
+        const auto trials = m_store->trials(id);
+        const auto running = std::count_if(trials.begin(), trials.end(), [](const TrialRecord& trial) {
+            return trial.state == TrialState::Running;
+        });
+        QString question =
             tr("Delete the study %1 and its %2 trials? Their training runs stay in the runs list.")
                 .arg(name)
-                .arg(m_store->trialCount(id)));
+                .arg(trials.size());
+        if (running > 0)
+            question += QStringLiteral("\n\n") +
+                        tr("%n trial(s) are running in other processes (workers sharing the store): their "
+                           "results will be lost, and those workers will stop.",
+                           nullptr, static_cast<int>(running));
+        const auto answer = QMessageBox::question(this, tr("Delete study"), question);
         if (answer != QMessageBox::Yes)
             return false;
     }

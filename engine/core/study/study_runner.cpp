@@ -86,6 +86,7 @@ struct StudyRunner::Impl {
     bool samplerExhausted = false;
     bool mustWait = false; // nextTrial() found nothing to start until a running trial finishes
     std::string endReason;
+    bool storeFailed = false; // the store refused a new trial
     int64_t started = 0;
     int64_t trialsFinished = 0;
     Clock::time_point begin;
@@ -207,7 +208,9 @@ struct StudyRunner::Impl {
             auto created = store.createTrialNumbered(studyId, number, *assignment, TrialState::Running,
                                                      RunStore::TrialOwner::ThisProcess, lineage);
             if (!created.ok()) {
-                endReason = "cannot record a new trial: " + created.error();
+                endReason = store.study(studyId) ? "cannot record a new trial: " + created.error()
+                                                 : "the study was deleted while it ran";
+                storeFailed = true;
                 samplerExhausted = true;
                 return std::nullopt;
             }
@@ -471,6 +474,7 @@ void StudyRunner::Impl::runStudy() {
     summary.trialsFinished = trialsFinished;
     summary.stopped = stopRequested.load();
     summary.endReason = summary.stopped ? "stopped" : endReason;
+    summary.storeFailed = storeFailed && !summary.stopped;
     summary.best = bestTrial(all, spec.objective);
     result = summary;
     StudyEvent event;

@@ -69,6 +69,9 @@ struct StudyRunSummary {
     int64_t requeued = 0; // interrupted trials found running and re-queued first
     bool stopped = false; // requestStop() ended it
     std::string endReason;
+    // Set when the study could not go on because its store refused a new trial (the study was deleted
+    // meanwhile, the disk is full): endReason says why. The callers' exit codes tell it from a budget spent.
+    bool storeFailed = false;
     std::optional<TrialRecord> best;
 };
 
