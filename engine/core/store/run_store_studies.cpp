@@ -163,10 +163,13 @@ Result<bool> RunStore::deleteStudy(StudyId id) {
         Statement remove(db, "DELETE FROM studies WHERE id = ?");
         return remove.run(id) ? std::string() : remove.error();
     });
-    if (!error.empty())
-        return Result<bool>::failure(m_impl->path + ": could not delete study " + std::to_string(id) + ": " +
-                                     error);
-    return true;
+    if (error.empty())
+        return true;
+    // A failed commit's error names the store already; an operation's own does not.
+    const std::string cause =
+        error.rfind(m_impl->path + ": ", 0) == 0 ? error.substr(m_impl->path.size() + 2) : error;
+    return Result<bool>::failure(m_impl->path + ": could not delete study " + std::to_string(id) + ": " +
+                                 cause);
 }
 
 Result<TrialRecord> RunStore::createTrial(StudyId studyId, const Assignment& params, TrialState state,

@@ -110,6 +110,21 @@ PendingWrite RunStore::Impl::heartbeatWrite() {
     return write;
 }
 
+namespace {
+
+// What a batch saves, for the messages about it: "the deletion of study 1" for one operation,
+// "3 run updates" for training runs' events, "4 updates" for a mix.
+std::string batchText(const std::deque<PendingWrite>& batch) {
+    if (batch.size() == 1 && !batch.front().what.empty())
+        return batch.front().what;
+    const bool runsOnly =
+        std::all_of(batch.begin(), batch.end(), [](const PendingWrite& write) { return !write.operation; });
+    return std::to_string(batch.size()) + (runsOnly ? " run update" : " update") +
+           (batch.size() == 1 ? "" : "s");
+}
+
+} // namespace
+
 void RunStore::Impl::writeBatch(std::deque<PendingWrite>& batch) {
     std::string error;
     Outcome outcome = Outcome::Ok;
@@ -129,12 +144,13 @@ void RunStore::Impl::writeBatch(std::deque<PendingWrite>& batch) {
         }
         if (closing && attempt >= (outcome == Outcome::Disconnected ? 8 : 2))
             break;
-        if (attempt == 0)
+        if (attempt == 0) {
+            const std::string waiting =
+                batchText(batch) + (batch.size() == 1 ? " waits for it" : " wait for it");
             report(outcome == Outcome::Disconnected
-                       ? "the database server cannot be reached (" + error + "); " +
-                             std::to_string(batch.size()) + " run updates wait for it"
-                       : "the store is locked by another process; " + std::to_string(batch.size()) +
-                             " run updates wait for it");
+                       ? "the database server cannot be reached (" + error + "); " + waiting
+                       : "the store is locked by another process; " + waiting);
+        }
         if (outcome == Outcome::Disconnected || writeDb->dialect() == sql::Dialect::Postgres) {
             // SQLite's busy timeout waits inside the call; a server is asked again after a pause.
             const int pauseMs = std::min(5000, 100 << std::min(attempt, 6));
@@ -144,7 +160,7 @@ void RunStore::Impl::writeBatch(std::deque<PendingWrite>& batch) {
     const bool failed = outcome != Outcome::Ok;
     const bool onlyHeartbeat = batch.size() == 1 && batch.front().heartbeat;
     if (failed && !onlyHeartbeat) {
-        report("could not save " + std::to_string(batch.size()) + " run updates: " + error);
+        report("could not save " + batchText(batch) + ": " + error);
         for (const auto& write : batch)
             recordLoss(write, error);
         lost.announce();
